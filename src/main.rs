@@ -1,0 +1,50 @@
+//! The `tamga` command-line tool: a thin layer over the library. Parses arguments, calls the
+//! library, prints and writes results. Exit codes: 0 ok, 1 findings (audit), 2 error.
+
+mod cli;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "tamga", version, about = "Electronic-voting simulation engine", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Monte Carlo over every variant of a scenario; writes summary.json and runs.csv.
+    Run(cli::run::Args),
+    /// Validate a scenario file and list every problem in it.
+    Check(cli::check::Args),
+    /// Allocate seats from a CSV of votes.
+    Seats(cli::seats::Args),
+    /// Fraud fingerprints and statistical tests on real polling-station results.
+    Forensics(cli::forensics::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Run(a) => cli::run::run(a),
+        Command::Check(a) => cli::check::run(a),
+        Command::Seats(a) => cli::seats::run(a),
+        Command::Forensics(a) => cli::forensics::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("tamga: {}", cli::render_error(&e));
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,1 +1,86 @@
-//! (work in progress)
+//! Monte Carlo: many runs of every variant, in parallel, deterministically.
+//!
+//! A run is identified by its index; everything it draws comes from streams keyed by
+//! `(seed, purpose, run, station)` (see [`crate::rng`]), never by the thread that executes it, and
+//! results are collected in `(variant, run)` order. So the same seed gives identical outcomes
+//! whatever the thread count, and any contiguous block of run indices can be computed on its own
+//! (sharding). Variants share geography streams and run streams: their comparison is paired.
+//!
+//! The thread pool is the caller's (`rayon::ThreadPool::install`); this module reads no clock or
+//! environment. Progress is reported through a callback; a stop flag ends work early, in which
+//! case the result says so and must not be written as complete.
+
+use crate::election::{Context, Workspace, run_election};
+use crate::electorate::Electorate;
+use crate::scenario::Scenario;
+use crate::tabulation::{RunOutcome, tabulate};
+use rayon::prelude::*;
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The electorates of all variants of a scenario, built once.
+pub struct Prepared<'a> {
+    pub scenario: &'a Scenario,
+    pub seed: u64,
+    pub electorates: Vec<Electorate>,
+}
+
+impl<'a> Prepared<'a> {
+    /// Builds each variant's geography and calibration (in parallel, deterministic).
+    pub fn new(scenario: &'a Scenario, seed: u64) -> Self {
+        let n = scenario.parties.len();
+        let electorates = scenario
+            .variants
+            .par_iter()
+            .map(|v| Electorate::build(&v.model, n, seed))
+            .collect();
+        Prepared {
+            scenario,
+            seed,
+            electorates,
+        }
+    }
+
+    /// Simulates and tabulates run `run` of variant `variant_idx` using `ws` as scratch space.
+    pub fn run_one(&self, variant_idx: usize, run: u32, ws: &mut Workspace) -> RunOutcome {
+        let model = &self.scenario.variants[variant_idx].model;
+        let electorate = &self.electorates[variant_idx];
+        let ctx = Context {
+            model,
+            electorate,
+            seed: self.seed,
+        };
+        run_election(ctx, run as u64, ws, &mut |_, _| {});
+        tabulate(model, electorate, self.seed, run as u64, ws)
+    }
+
+    /// Runs `runs` of every variant on the current rayon pool. Returns outcomes per variant in
+    /// run order, or `None` if `stop` was raised before all runs finished.
+    pub fn run_all(
+        &self,
+        runs: Range<u32>,
+        stop: &AtomicBool,
+        progress: &(dyn Fn() + Sync),
+    ) -> Option<Vec<Vec<RunOutcome>>> {
+        let n_variants = self.scenario.variants.len();
+        let jobs: Vec<(usize, u32)> = (0..n_variants)
+            .flat_map(|v| runs.clone().map(move |r| (v, r)))
+            .collect();
+        let outcomes: Vec<Option<RunOutcome>> = jobs
+            .par_iter()
+            .map_init(Workspace::default, |ws, &(v, r)| {
+                if stop.load(Ordering::Relaxed) {
+                    return None;
+                }
+                let o = self.run_one(v, r, ws);
+                progress();
+                Some(o)
+            })
+            .collect();
+        let mut per_variant: Vec<Vec<RunOutcome>> = vec![Vec::new(); n_variants];
+        for ((v, _), o) in jobs.iter().zip(outcomes) {
+            per_variant[*v].push(o?);
+        }
+        Some(per_variant)
+    }
+}

@@ -1,1 +1,436 @@
-//! (work in progress)
+//! The summary over runs, and its renderings: JSON, CSV (one row per run) and a terminal table.
+//!
+//! [`Summary::build`] turns run outcomes into distributions (mean, sd, 5/50/95 % quantiles,
+//! range) per metric and variant, each beside the real reported figure from the scenario with
+//! the share of runs at or beyond it. Renderings are pure functions from the data to bytes or
+//! text; writing files is the caller's business. Floating-point sums run in run order, so the
+//! output is byte-identical for the same seed whatever the thread count.
+
+use crate::scenario::Scenario;
+use crate::tabulation::RunOutcome;
+use serde::Serialize;
+
+/// Version of the summary.json layout.
+pub const SUMMARY_FORMAT_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub format: &'static str,
+    pub format_version: u32,
+    pub provenance: Provenance,
+    pub parties: Vec<PartyInfo>,
+    pub variants: Vec<VariantSummary>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Provenance {
+    pub tamga_version: &'static str,
+    pub scenario: String,
+    pub scenario_digest: String,
+    pub seed: u64,
+    /// Run indices covered: `first..first+runs`.
+    pub first_run: u32,
+    pub runs: u32,
+    /// Which simulation path produced the runs.
+    pub path: &'static str,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PartyInfo {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct VariantSummary {
+    pub name: String,
+    pub description: String,
+    pub runs: usize,
+    pub metrics: Vec<Metric>,
+    /// Share of runs whose whole seat vector equals the reported one (list, district, total).
+    pub exact_match: ExactMatch,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ExactMatch {
+    pub list_seats: Option<f64>,
+    pub district_seats: Option<f64>,
+    pub total_seats: Option<f64>,
+}
+
+/// The distribution of one quantity over runs, beside the reported value.
+#[derive(Clone, Debug, Serialize)]
+pub struct Metric {
+    /// `turnout`, `share.<party>`, `list_seats.<party>`, `district_seats.<party|independent>`,
+    /// `total_seats.<party|independent>`, `runoffs`.
+    pub name: String,
+    pub mean: f64,
+    pub sd: f64,
+    pub p05: f64,
+    pub p50: f64,
+    pub p95: f64,
+    pub min: f64,
+    pub max: f64,
+    pub reported: Option<f64>,
+    /// Share of runs with a value ≥ the reported one.
+    pub share_at_or_above: Option<f64>,
+    /// Share of runs with a value ≤ the reported one.
+    pub share_at_or_below: Option<f64>,
+    /// Share of runs at or beyond the reported value on its side of the median.
+    pub at_or_beyond: Option<f64>,
+}
+
+/// Quantile by linear interpolation between order statistics (Hyndman & Fan type 7).
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let h = (sorted.len() - 1) as f64 * q;
+    let lo = h.floor() as usize;
+    let hi = h.ceil() as usize;
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+impl Metric {
+    pub fn from_values(name: String, values: &[f64], reported: Option<f64>) -> Metric {
+        let n = values.len().max(1) as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>()
+            / (values.len().saturating_sub(1).max(1)) as f64;
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let p50 = quantile(&sorted, 0.5);
+        let above = reported.map(|r| values.iter().filter(|&&v| v >= r).count() as f64 / n);
+        let below = reported.map(|r| values.iter().filter(|&&v| v <= r).count() as f64 / n);
+        let beyond = reported.map(|r| if r >= p50 { above } else { below }.unwrap_or(0.0));
+        Metric {
+            name,
+            mean,
+            sd: var.sqrt(),
+            p05: quantile(&sorted, 0.05),
+            p50,
+            p95: quantile(&sorted, 0.95),
+            min: sorted.first().copied().unwrap_or(f64::NAN),
+            max: sorted.last().copied().unwrap_or(f64::NAN),
+            reported,
+            share_at_or_above: above,
+            share_at_or_below: below,
+            at_or_beyond: beyond,
+        }
+    }
+}
+
+impl Summary {
+    pub fn build(
+        scenario: &Scenario,
+        seed: u64,
+        first_run: u32,
+        outcomes: &[Vec<RunOutcome>],
+    ) -> Summary {
+        let parties = &scenario.parties;
+        let rep = scenario.reported.as_ref();
+        let rep_shares = rep.and_then(|r| r.list_shares());
+        let mut variants = Vec::new();
+        for (v, runs) in scenario.variants.iter().zip(outcomes) {
+            let mut metrics = Vec::new();
+            let col = |f: &dyn Fn(&RunOutcome) -> f64| runs.iter().map(f).collect::<Vec<f64>>();
+            metrics.push(Metric::from_values(
+                "turnout".into(),
+                &col(&|o| o.turnout()),
+                rep.and_then(|r| r.turnout),
+            ));
+            for (i, p) in parties.iter().enumerate() {
+                metrics.push(Metric::from_values(
+                    format!("share.{}", p.id),
+                    &col(&|o| o.list_votes[i] as f64 / o.valid_list_votes().max(1) as f64),
+                    rep_shares.as_ref().map(|s| s[i]),
+                ));
+            }
+            let ids: Vec<&str> = parties
+                .iter()
+                .map(|p| p.id.as_str())
+                .chain(["independent"])
+                .collect();
+            let model = &v.model;
+            if model.system.list.is_some() {
+                for (i, id) in ids.iter().take(parties.len()).enumerate() {
+                    metrics.push(Metric::from_values(
+                        format!("list_seats.{id}"),
+                        &col(&|o| o.list_seats[i] as f64),
+                        rep.and_then(|r| r.list_seats.as_ref()).map(|s| s[i] as f64),
+                    ));
+                }
+            }
+            if model.system.districts.is_some() {
+                for (i, id) in ids.iter().enumerate() {
+                    metrics.push(Metric::from_values(
+                        format!("district_seats.{id}"),
+                        &col(&|o| o.district_seats[i] as f64),
+                        rep.and_then(|r| r.district_seats.as_ref()).map(|s| s[i] as f64),
+                    ));
+                }
+            }
+            for (i, id) in ids.iter().enumerate() {
+                metrics.push(Metric::from_values(
+                    format!("total_seats.{id}"),
+                    &col(&|o| o.total_seats[i] as f64),
+                    rep.and_then(|r| r.total_seats.as_ref()).map(|s| s[i] as f64),
+                ));
+            }
+            if model.system.districts.is_some() {
+                metrics.push(Metric::from_values(
+                    "runoffs".into(),
+                    &col(&|o| o.runoffs as f64),
+                    None,
+                ));
+            }
+            let n = runs.len().max(1) as f64;
+            let exact = |want: Option<&Vec<u32>>, get: &dyn Fn(&RunOutcome) -> &[u32]| {
+                want.map(|w| runs.iter().filter(|o| get(o) == w.as_slice()).count() as f64 / n)
+            };
+            let exact_match = ExactMatch {
+                list_seats: exact(rep.and_then(|r| r.list_seats.as_ref()), &|o| &o.list_seats),
+                district_seats: exact(rep.and_then(|r| r.district_seats.as_ref()), &|o| {
+                    &o.district_seats
+                }),
+                total_seats: exact(rep.and_then(|r| r.total_seats.as_ref()), &|o| {
+                    &o.total_seats
+                }),
+            };
+            variants.push(VariantSummary {
+                name: v.name.clone(),
+                description: v.description.clone(),
+                runs: runs.len(),
+                metrics,
+                exact_match,
+            });
+        }
+        Summary {
+            format: "tamga-summary",
+            format_version: SUMMARY_FORMAT_VERSION,
+            provenance: Provenance {
+                tamga_version: crate::VERSION,
+                scenario: scenario.meta.name.clone(),
+                scenario_digest: scenario.digest.clone(),
+                seed,
+                first_run,
+                runs: outcomes.first().map_or(0, |r| r.len()) as u32,
+                path: "ballot",
+            },
+            parties: parties
+                .iter()
+                .map(|p| PartyInfo {
+                    id: p.id.clone(),
+                    name: p.name.clone(),
+                })
+                .collect(),
+            variants,
+        }
+    }
+
+    /// The summary as pretty JSON with a trailing newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("summary serialises");
+        s.push('\n');
+        s
+    }
+
+    fn metric(&self, v: usize, name: &str) -> Option<&Metric> {
+        self.variants[v].metrics.iter().find(|m| m.name == name)
+    }
+
+    /// A readable table per variant, at most 100 columns wide.
+    pub fn to_terminal(&self) -> String {
+        use std::fmt::Write;
+        let mut s = String::new();
+        let pv = &self.provenance;
+        let _ = writeln!(
+            s,
+            "{} — {} runs per variant, seed {}, tamga {}",
+            pv.scenario, pv.runs, pv.seed, pv.tamga_version
+        );
+        for (vi, v) in self.variants.iter().enumerate() {
+            let _ = writeln!(s, "\nvariant {} — {}", v.name, v.description);
+            if let Some(m) = self.metric(vi, "turnout") {
+                let _ = writeln!(
+                    s,
+                    "  turnout {:.2}% [{:.2}–{:.2}]{}",
+                    m.mean * 100.0,
+                    m.p05 * 100.0,
+                    m.p95 * 100.0,
+                    m.reported
+                        .map(|r| format!(
+                            "   real {:.2}%, runs at or beyond it: {}",
+                            r * 100.0,
+                            pct(m.at_or_beyond)
+                        ))
+                        .unwrap_or_default()
+                );
+            }
+            let _ = writeln!(
+                s,
+                "  {:<14} {:>6} {:>15} {:>6} {:>6} │ {:>9} │ {:>14} │ {:>10}",
+                "party", "share%", "[5–95%]", "real", "beyond", "list/real", "district [90%]", "total/real"
+            );
+            let ids: Vec<(String, String)> = self
+                .parties
+                .iter()
+                .map(|p| (p.id.clone(), p.name.clone()))
+                .chain([("independent".to_string(), "independents".to_string())])
+                .collect();
+            for (id, name) in ids {
+                let share = self.metric(vi, &format!("share.{id}"));
+                let list = self.metric(vi, &format!("list_seats.{id}"));
+                let dist = self.metric(vi, &format!("district_seats.{id}"));
+                let total = self.metric(vi, &format!("total_seats.{id}"));
+                let share_txt = share
+                    .map(|m| {
+                        format!(
+                            "{:>6.2} {:>15} {:>6} {:>6}",
+                            m.mean * 100.0,
+                            format!("[{:.2}–{:.2}]", m.p05 * 100.0, m.p95 * 100.0),
+                            m.reported.map(|r| format!("{:.2}", r * 100.0)).unwrap_or("—".into()),
+                            pct(m.at_or_beyond)
+                        )
+                    })
+                    .unwrap_or_else(|| format!("{:>6} {:>15} {:>6} {:>6}", "", "", "", ""));
+                let seats = |m: Option<&Metric>| {
+                    m.map(|m| {
+                        format!(
+                            "{:.1}/{}",
+                            m.mean,
+                            m.reported.map(|r| format!("{r}")).unwrap_or("—".into())
+                        )
+                    })
+                    .unwrap_or_default()
+                };
+                let dist_txt = dist
+                    .map(|m| {
+                        format!(
+                            "{:.1} [{}–{}] {}",
+                            m.mean,
+                            m.p05.round(),
+                            m.p95.round(),
+                            m.reported.map(|r| format!("{r}")).unwrap_or("—".into())
+                        )
+                    })
+                    .unwrap_or_default();
+                let mut label: String = name.chars().take(14).collect();
+                if label.chars().count() < name.chars().count() {
+                    label = name.chars().take(13).collect::<String>() + "…";
+                }
+                let _ = writeln!(
+                    s,
+                    "  {:<14} {} │ {:>9} │ {:>14} │ {:>10}",
+                    label,
+                    share_txt,
+                    seats(list),
+                    dist_txt,
+                    seats(total)
+                );
+            }
+            let e = &v.exact_match;
+            let mut parts = Vec::new();
+            for (label, val) in [
+                ("list seats", e.list_seats),
+                ("district seats", e.district_seats),
+                ("total seats", e.total_seats),
+            ] {
+                if let Some(x) = val {
+                    parts.push(format!("{label} {}", pct(Some(x))));
+                }
+            }
+            if !parts.is_empty() {
+                let _ = writeln!(s, "  runs matching the real result exactly: {}", parts.join(", "));
+            }
+            if let Some(m) = self.metric(vi, "runoffs") {
+                let _ = writeln!(
+                    s,
+                    "  district runoffs: {:.1} [{}–{}]",
+                    m.mean,
+                    m.p05.round(),
+                    m.p95.round()
+                );
+            }
+        }
+        s
+    }
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map(|x| format!("{:.0}%", x * 100.0)).unwrap_or("—".into())
+}
+
+/// One CSV row per variant × run, with a header.
+pub fn runs_csv(scenario: &Scenario, outcomes: &[Vec<RunOutcome>]) -> Vec<u8> {
+    let ids: Vec<&str> = scenario.parties.iter().map(|p| p.id.as_str()).collect();
+    let mut header: Vec<String> = [
+        "variant",
+        "run",
+        "registered",
+        "ballots",
+        "turnout",
+        "electronic",
+        "valid",
+        "invalid",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    header.extend(ids.iter().map(|i| format!("votes.{i}")));
+    header.extend(ids.iter().map(|i| format!("list_seats.{i}")));
+    for prefix in ["district_seats", "total_seats"] {
+        header.extend(ids.iter().map(|i| format!("{prefix}.{i}")));
+        header.push(format!("{prefix}.independent"));
+    }
+    header.push("runoffs".into());
+    header.push("lots".into());
+    header.push("unallocated_list_seats".into());
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(&header);
+    for (v, runs) in scenario.variants.iter().zip(outcomes) {
+        for o in runs {
+            let mut row: Vec<String> = vec![
+                v.name.clone(),
+                o.run.to_string(),
+                o.registered.to_string(),
+                o.ballots.to_string(),
+                format!("{:.6}", o.turnout()),
+                o.electronic.to_string(),
+                o.valid_list_votes().to_string(),
+                o.list_invalid.to_string(),
+            ];
+            row.extend(o.list_votes.iter().map(|x| x.to_string()));
+            row.extend(o.list_seats.iter().map(|x| x.to_string()));
+            row.extend(o.district_seats.iter().map(|x| x.to_string()));
+            row.extend(o.total_seats.iter().map(|x| x.to_string()));
+            row.push(o.runoffs.to_string());
+            row.push(o.lots.to_string());
+            row.push(o.unallocated_list_seats.to_string());
+            let _ = w.write_record(&row);
+        }
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_type7() {
+        let v = [1.0, 2.0, 3.0, 4.0, 5.0];
+        assert_eq!(quantile(&v, 0.5), 3.0);
+        assert_eq!(quantile(&v, 0.25), 2.0);
+        assert!((quantile(&v, 0.05) - 1.2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn beyond_picks_the_side_of_the_median() {
+        let values: Vec<f64> = (0..100).map(|i| i as f64).collect();
+        let m = Metric::from_values("x".into(), &values, Some(95.0));
+        assert_eq!(m.at_or_beyond, Some(0.05));
+        let m = Metric::from_values("x".into(), &values, Some(2.0));
+        assert_eq!(m.at_or_beyond, Some(0.03));
+    }
+}

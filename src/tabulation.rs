@@ -1,1 +1,138 @@
-//! (work in progress)
+//! Tabulation: station protocols ▸ district ▸ region ▸ national, and the seats that follow.
+//!
+//! Sums are exact integers. List seats come from the scenario's list tier through
+//! [`crate::seats::allocate`] (threshold measured on valid list votes or on all ballots, as the
+//! scenario says); district seats go to each district's winner (round 1 or runoff); totals are
+//! per party plus independents. A tie that decides a list seat is resolved by an explicit seeded
+//! lot from the run's `Lot` stream and counted in [`RunOutcome::lots`]. No I/O.
+
+use crate::election::{StationCounts, Workspace};
+use crate::electorate::Electorate;
+use crate::rng::{Purpose, stream_key};
+use crate::scenario::Model;
+use crate::seats::{Threshold, ThresholdBase, TieBreak, allocate};
+
+/// National totals and seats of one run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunOutcome {
+    pub run: u32,
+    pub registered: u64,
+    /// Ballots issued = voters who turned out.
+    pub ballots: u64,
+    pub electronic: u64,
+    /// Valid list votes per party.
+    pub list_votes: Vec<u64>,
+    pub list_invalid: u64,
+    pub list_seats: Vec<u32>,
+    /// District seats per party, then independents.
+    pub district_seats: Vec<u32>,
+    /// List + district seats per party, then independents.
+    pub total_seats: Vec<u32>,
+    pub runoffs: u32,
+    /// Seats or runoff places decided by lot.
+    pub lots: u32,
+    /// List seats left empty because no list passed the threshold.
+    pub unallocated_list_seats: u32,
+}
+
+impl RunOutcome {
+    pub fn valid_list_votes(&self) -> u64 {
+        self.list_votes.iter().sum()
+    }
+    pub fn turnout(&self) -> f64 {
+        self.ballots as f64 / self.registered.max(1) as f64
+    }
+    /// Share of valid list votes per party.
+    pub fn list_shares(&self) -> Vec<f64> {
+        let v = self.valid_list_votes().max(1) as f64;
+        self.list_votes.iter().map(|&x| x as f64 / v).collect()
+    }
+}
+
+/// Sums station counts into national list totals.
+pub fn national_list(counts: &StationCounts) -> (Vec<u64>, u64) {
+    let k = counts.n_parties;
+    let mut votes = vec![0u64; k + 1];
+    for row in counts.list.chunks_exact(k + 1) {
+        for (t, v) in votes.iter_mut().zip(row) {
+            *t += *v as u64;
+        }
+    }
+    let invalid = votes.pop().unwrap_or(0);
+    (votes, invalid)
+}
+
+/// Tabulates a run already simulated into `ws`.
+pub fn tabulate(
+    model: &Model,
+    electorate: &Electorate,
+    seed: u64,
+    run: u64,
+    ws: &Workspace,
+) -> RunOutcome {
+    let k = electorate.n_parties;
+    let (list_votes, list_invalid) = national_list(&ws.counts);
+    let ballots: u64 = ws.counts.issued.iter().map(|&x| x as u64).sum();
+    let electronic: u64 = ws.counts.electronic.iter().map(|&x| x as u64).sum();
+    let mut lots = 0u32;
+
+    let mut list_seats = vec![0u32; k];
+    let mut unallocated_list_seats = 0u32;
+    if let Some(tier) = &model.system.list {
+        let threshold = tier.threshold.as_ref().map(|t| Threshold {
+            share: t.share,
+            base: if tier.threshold_on_ballots {
+                ThresholdBase::Ballots(ballots)
+            } else {
+                ThresholdBase::ListedVotes
+            },
+            or_district_seats: None,
+        });
+        let lot = stream_key(seed, Purpose::Lot, run, u64::MAX);
+        match allocate(
+            &tier.method,
+            tier.seats,
+            &list_votes,
+            threshold.as_ref(),
+            TieBreak::Lot { seed: lot },
+        ) {
+            Ok(a) => {
+                lots += a.lots.len() as u32;
+                list_seats = a.seats;
+            }
+            // no list passed the threshold (or nobody voted): the seats stay unallocated and
+            // the outcome says so
+            Err(_) => unallocated_list_seats = tier.seats,
+        }
+    }
+
+    let mut district_seats = vec![0u32; k + 1];
+    let mut runoffs = 0u32;
+    for (d, result) in ws.districts.iter().enumerate() {
+        let cand = electorate.districts[d].candidates[result.winner as usize];
+        match cand.party {
+            Some(p) => district_seats[p as usize] += 1,
+            None => district_seats[k] += 1,
+        }
+        runoffs += u32::from(result.runoff.is_some());
+        lots += u32::from(result.by_lot);
+    }
+    let mut total_seats = district_seats.clone();
+    for p in 0..k {
+        total_seats[p] += list_seats[p];
+    }
+    RunOutcome {
+        run: run as u32,
+        registered: electorate.n_registered(),
+        ballots,
+        electronic,
+        list_votes,
+        list_invalid,
+        list_seats,
+        district_seats,
+        total_seats,
+        runoffs,
+        lots,
+        unallocated_list_seats,
+    }
+}

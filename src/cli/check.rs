@@ -1,10 +1,64 @@
-//! (work in progress)
+//! `tamga check SCENARIO`: validate a scenario and list every problem (exit 2 when invalid).
 
+use anyhow::Context;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use tamga::scenario::{self, ScenarioError};
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Print the result as one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("this command is not implemented yet")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match scenario::load(&args.scenario) {
+        Ok(s) => {
+            if args.json {
+                let doc = serde_json::json!({
+                    "valid": true,
+                    "scenario": s.meta.name,
+                    "digest": s.digest,
+                    "variants": s.variants.iter().map(|v| &v.name).collect::<Vec<_>>(),
+                    "problems": [],
+                });
+                println!("{doc}");
+            } else {
+                println!(
+                    "{}: valid — {} ({} parties, {} variant(s): {})",
+                    args.scenario.display(),
+                    s.meta.name,
+                    s.parties.len(),
+                    s.variants.len(),
+                    s.variants
+                        .iter()
+                        .map(|v| v.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(ScenarioError::Invalid { path, problems }) => {
+            if args.json {
+                let doc = serde_json::json!({
+                    "valid": false,
+                    "problems": problems.iter().map(|p| serde_json::json!({
+                        "path": p.path, "message": p.message, "hint": p.hint,
+                    })).collect::<Vec<_>>(),
+                });
+                println!("{doc}");
+            } else {
+                eprintln!("{path}: {} problem(s)", problems.len());
+                for p in &problems {
+                    eprintln!("  {p}");
+                }
+            }
+            Ok(ExitCode::from(2))
+        }
+        Err(e) => Err(e).context("the scenario cannot be checked"),
+    }
 }

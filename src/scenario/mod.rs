@@ -1,1 +1,288 @@
-//! (work in progress)
+//! Scenario files: the TOML format, its validation, and the validated [`Scenario`].
+//!
+//! Parse, then validate into a different type: the file is read as a TOML document, every value
+//! is checked by `build.rs` through the problem-collecting walker in `reader.rs`, and only a
+//! fully valid file becomes a [`Scenario`]. Validation reports *every* problem with its path in
+//! the file and a hint. A scenario's variants are named overrides of the base: each variant's
+//! tables are merged into the base document (tables key by key, arrays replaced whole) and the
+//! result is validated like a base. The format is specified in `docs/scenario-format.md`.
+//!
+//! This module reads text handed to it; only [`load`] touches the file system.
+
+mod build;
+pub mod reader;
+
+use crate::seats::{DistrictRule, Method, Threshold};
+pub use reader::{Problem, Problems};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// The scenario format version this build reads.
+pub const FORMAT_VERSION: u64 = 1;
+
+/// A validated scenario: metadata, parties, Monte Carlo settings, the real reported result (if
+/// known) and one [`Model`] per variant.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// SHA-256 of the scenario file's bytes, hex: the scenario's identity in every output.
+    pub digest: String,
+    pub meta: Meta,
+    pub parties: Vec<Party>,
+    pub montecarlo: MonteCarlo,
+    pub reported: Option<Reported>,
+    /// At least one; a file without `[[variant]]` has one variant named `base`.
+    pub variants: Vec<Variant>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Meta {
+    pub name: String,
+    pub country: String,
+    pub date: String,
+    pub description: String,
+}
+
+/// A party or list on the ballot. Index in [`Scenario::parties`] is the party index everywhere.
+#[derive(Clone, Debug)]
+pub struct Party {
+    /// Short identifier used as key in the file and in output columns.
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct MonteCarlo {
+    pub runs: u32,
+    pub seed: u64,
+}
+
+/// The officially reported result, to compare simulations against. All optional parts are
+/// compared only when present.
+#[derive(Clone, Debug, Default)]
+pub struct Reported {
+    pub registered: Option<u64>,
+    pub ballots: Option<u64>,
+    pub turnout: Option<f64>,
+    /// Valid list votes per party (party index order).
+    pub list_votes: Option<Vec<u64>>,
+    pub invalid: Option<u64>,
+    pub list_seats: Option<Vec<u32>>,
+    /// District seats per party plus a last entry for independents.
+    pub district_seats: Option<Vec<u32>>,
+    /// Total seats per party plus a last entry for independents.
+    pub total_seats: Option<Vec<u32>>,
+}
+
+impl Reported {
+    /// Reported list shares of valid votes, if list votes are given.
+    pub fn list_shares(&self) -> Option<Vec<f64>> {
+        let v = self.list_votes.as_ref()?;
+        let total: u64 = v.iter().sum();
+        (total > 0).then(|| v.iter().map(|&x| x as f64 / total as f64).collect())
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Variant {
+    pub name: String,
+    pub description: String,
+    pub model: Model,
+}
+
+/// Everything about an election that a variant may change.
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub system: ElectoralSystem,
+    pub regions: Vec<Region>,
+    pub stations: StationSizes,
+    pub turnout: TurnoutModel,
+    pub preferences: PreferenceModel,
+    pub ballots: BallotModel,
+    pub candidates: CandidateModel,
+    pub runoff: RunoffModel,
+}
+
+/// The electoral system: a national list tier, a single-member district tier, or both
+/// (a parallel mixed system such as Kazakhstan 2004).
+#[derive(Clone, Debug)]
+pub struct ElectoralSystem {
+    pub list: Option<ListTier>,
+    pub districts: Option<DistrictTier>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ListTier {
+    pub seats: u32,
+    pub method: Method,
+    pub threshold: Option<Threshold>,
+    /// When true the threshold is measured on all ballots cast (valid + invalid), else on
+    /// valid list votes.
+    pub threshold_on_ballots: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct DistrictTier {
+    pub rule: DistrictRule,
+}
+
+#[derive(Clone, Debug)]
+pub struct Region {
+    pub name: String,
+    pub registered: u64,
+    pub districts: u32,
+    pub stations: u32,
+    /// Share of the region's registered voters at urban stations.
+    pub urban: f64,
+    /// Share of the region's stations that are e-enabled (urban stations first).
+    pub evoting: f64,
+    /// Logit-scale turnout shift of this region.
+    pub turnout_shift: f64,
+    /// Log-scale preference shift per party (party index order; 0 when not given).
+    pub preference_shift: Vec<f64>,
+}
+
+/// How registered voters are spread over stations.
+#[derive(Clone, Debug)]
+pub struct StationSizes {
+    /// Standard deviation of log station size around the mean.
+    pub log_sd: f64,
+    /// Mean urban station size ÷ mean rural station size.
+    pub urban_size_ratio: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct TurnoutModel {
+    pub urban: f64,
+    pub rural: f64,
+    /// Logit-scale standard deviation of station deviations.
+    pub station_sd: f64,
+    /// When set, a common logit shift is solved so that expected national turnout equals it.
+    pub target: Option<f64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PreferenceModel {
+    /// Mean list shares at urban stations (party order, sums to 1).
+    pub urban: Vec<f64>,
+    /// Mean list shares at rural stations (party order, sums to 1).
+    pub rural: Vec<f64>,
+    /// Log-scale standard deviation of station deviations per party.
+    pub station_sd: f64,
+    /// When set, per-party log shifts are solved so that expected national shares equal it.
+    pub target: Option<Vec<f64>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct BallotModel {
+    /// Probability that a paper ballot is spoiled (each of the list and district ballots).
+    pub invalid_rate: f64,
+    /// Probability that a voter at an e-enabled station votes electronically.
+    pub evoting_uptake: f64,
+}
+
+/// District candidate slates and how voters choose among them.
+#[derive(Clone, Debug)]
+pub struct CandidateModel {
+    /// Probability that a voter votes for their list party's nominee when it has one.
+    pub loyalty: f64,
+    /// Per party (party index order): share of districts contested and personal appeal.
+    pub nominations: Vec<Nomination>,
+    pub independents: Independents,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Nomination {
+    pub contest_share: f64,
+    pub appeal: Appeal,
+}
+
+/// Personal appeal of a candidate, log-normal: median and log-scale sd, drawn per run.
+#[derive(Clone, Copy, Debug)]
+pub struct Appeal {
+    pub median: f64,
+    pub log_sd: f64,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Independents {
+    pub min: u32,
+    pub max: u32,
+    pub appeal: Appeal,
+}
+
+/// The second round in districts without a majority winner.
+#[derive(Clone, Copy, Debug)]
+pub struct RunoffModel {
+    /// Probability that a round-1 voter votes again.
+    pub turnout_ratio: f64,
+    /// Probability that a supporter of an eliminated candidate votes for a finalist of their
+    /// candidate's party when there is one.
+    pub party_transfer: f64,
+}
+
+impl Scenario {
+    pub fn party_index(&self, id: &str) -> Option<usize> {
+        self.parties.iter().position(|p| p.id == id)
+    }
+    pub fn variant(&self, name: &str) -> Option<&Variant> {
+        self.variants.iter().find(|v| v.name == name)
+    }
+}
+
+/// Why a scenario could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("cannot read scenario {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid TOML: {message}")]
+    Syntax { path: String, message: String },
+    #[error("{path} has {} problem(s):\n{}", problems.len(), render(problems))]
+    Invalid {
+        path: String,
+        problems: Vec<Problem>,
+    },
+}
+
+fn render(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("  {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Parses and validates scenario text. `origin` names the text in messages (usually its path).
+pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
+    let doc: toml::Table = toml::from_str(text).map_err(|e| ScenarioError::Syntax {
+        path: origin.to_string(),
+        message: e.to_string().trim().replace('\n', " "),
+    })?;
+    let digest = hex(&Sha256::digest(text.as_bytes()));
+    build::build(&doc, digest).map_err(|problems| ScenarioError::Invalid {
+        path: origin.to_string(),
+        problems,
+    })
+}
+
+/// Reads and validates a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    parse(&text, &path.display().to_string())
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}

@@ -1,0 +1,878 @@
+//! From a parsed TOML document to a validated [`Scenario`], collecting every problem.
+//!
+//! Each section has its own function; each reads its keys through [`Node`] and checks ranges,
+//! sums and cross-references (party ids, district counts, seat totals). Variants are merged into
+//! the base document and validated with the same functions; their problems carry a
+//! `variant[i]` prefix.
+
+use super::reader::{Node, Problem, Problems, number_map};
+use super::*;
+use crate::seats::{Ratio, ThresholdBase};
+
+/// Top-level tables a variant may override.
+const MODEL_KEYS: &[&str] = &[
+    "system",
+    "region",
+    "stations",
+    "turnout",
+    "preferences",
+    "ballots",
+    "candidates",
+    "runoff",
+];
+
+/// Party indices are stored in one byte in ballots and ledgers, with room for markers.
+pub const MAX_PARTIES: usize = 250;
+/// Tolerance on shares that must sum to one.
+const SUM_TOLERANCE: f64 = 1e-3;
+
+pub(super) fn build(doc: &toml::Table, digest: String) -> Result<Scenario, Vec<Problem>> {
+    let mut p = Problems::default();
+    let root = Node::new("", doc);
+
+    match root.req_u64("format", &mut p) {
+        Some(FORMAT_VERSION) | None => {}
+        Some(v) => p.push(
+            "format",
+            format!("format version {v} is not supported"),
+            format!("this tamga reads format {FORMAT_VERSION}; see docs/scenario-format.md"),
+        ),
+    }
+    let meta = meta(&root, &mut p);
+    let parties = parties(&root, &mut p);
+    let montecarlo = montecarlo(&root, &mut p);
+    let reported = root
+        .opt_table("reported", &mut p)
+        .map(|n| reported(&n, &parties, &mut p));
+    let base = model(&root, &parties, reported.as_ref(), &mut p);
+    let variant_nodes = root.tables("variant", &mut p);
+    root.finish(&mut p);
+
+    let mut variants = Vec::new();
+    if variant_nodes.is_empty() {
+        if let Some(model) = base {
+            variants.push(Variant {
+                name: "base".into(),
+                description: "the scenario as written".into(),
+                model,
+            });
+        }
+    } else {
+        let base_problems: Vec<Problem> = p.0.clone();
+        let mut base_doc = doc.clone();
+        base_doc.remove("variant");
+        let mut names: Vec<String> = Vec::new();
+        for vnode in &variant_nodes {
+            let name = vnode.req_str("name", &mut p).unwrap_or("").to_string();
+            let description = vnode
+                .opt_str("description", &mut p)
+                .unwrap_or("")
+                .to_string();
+            if name.is_empty() && vnode.has("name") {
+                p.push(&vnode.path_of("name"), "is empty", "give the variant a name");
+            } else if !name.is_empty() && !is_identifier(&name) {
+                p.push(
+                    &vnode.path_of("name"),
+                    format!("`{name}` is not a simple name"),
+                    "use letters, digits, '-' and '_' only",
+                );
+            }
+            if names.contains(&name) && !name.is_empty() {
+                p.push(
+                    &vnode.path_of("name"),
+                    format!("variant `{name}` is defined twice"),
+                    "give each variant its own name",
+                );
+            }
+            names.push(name.clone());
+            let mut merged = base_doc.clone();
+            let overrides = vnode.raw_table();
+            for (key, value) in overrides {
+                if key == "name" || key == "description" {
+                    continue;
+                }
+                if !MODEL_KEYS.contains(&key.as_str()) {
+                    p.push(
+                        &vnode.path_of(key),
+                        "cannot be overridden by a variant",
+                        format!("a variant may override: {}", MODEL_KEYS.join(", ")),
+                    );
+                    continue;
+                }
+                merge_into(&mut merged, key, value);
+            }
+            let mroot = Node::new("", &merged);
+            let mut vp = Problems::default();
+            let model = model(&mroot, &parties, reported.as_ref(), &mut vp);
+            for prob in vp.0 {
+                if !base_problems.contains(&prob) {
+                    p.0.push(Problem {
+                        path: format!("{} ({name}): {}", vnode.path, prob.path),
+                        ..prob
+                    });
+                }
+            }
+            if let Some(model) = model {
+                variants.push(Variant {
+                    name,
+                    description,
+                    model,
+                });
+            }
+        }
+    }
+
+    if !p.is_empty() {
+        return Err(p.0);
+    }
+    Ok(Scenario {
+        digest,
+        meta,
+        parties,
+        montecarlo,
+        reported,
+        variants,
+    })
+}
+
+/// Merges `value` into `doc[key]`: tables key by key (recursively), anything else replaced.
+fn merge_into(doc: &mut toml::Table, key: &str, value: &toml::Value) {
+    match (doc.get_mut(key), value) {
+        (Some(toml::Value::Table(existing)), toml::Value::Table(over)) => {
+            for (k, v) in over {
+                merge_into(existing, k, v);
+            }
+        }
+        _ => {
+            doc.insert(key.to_string(), value.clone());
+        }
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+fn meta(root: &Node<'_>, p: &mut Problems) -> Meta {
+    let Some(n) = root.req_table("election", p) else {
+        return Meta {
+            name: String::new(),
+            country: String::new(),
+            date: String::new(),
+            description: String::new(),
+        };
+    };
+    let m = Meta {
+        name: n.req_str("name", p).unwrap_or("").to_string(),
+        country: n.opt_str("country", p).unwrap_or("").to_string(),
+        date: n.opt_str("date", p).unwrap_or("").to_string(),
+        description: n.opt_str("description", p).unwrap_or("").to_string(),
+    };
+    n.finish(p);
+    m
+}
+
+fn parties(root: &Node<'_>, p: &mut Problems) -> Vec<Party> {
+    let nodes = root.tables("party", p);
+    if nodes.is_empty() {
+        p.push(
+            "party",
+            "no parties",
+            "add at least one [[party]] with an id and a name",
+        );
+    }
+    if nodes.len() > MAX_PARTIES {
+        p.push(
+            "party",
+            format!("{} parties; at most {MAX_PARTIES} are supported", nodes.len()),
+            "merge small lists into an `others` party",
+        );
+    }
+    let mut out: Vec<Party> = Vec::new();
+    for n in nodes {
+        let id = n.req_str("id", p).unwrap_or("").to_string();
+        let name = n.opt_str("name", p).unwrap_or(&id).to_string();
+        if n.has("id") && !is_identifier(&id) {
+            p.push(
+                &n.path_of("id"),
+                format!("`{id}` is not a simple identifier"),
+                "use letters, digits, '-' and '_' only; put the full name in `name`",
+            );
+        }
+        if id == "independent" {
+            p.push(
+                &n.path_of("id"),
+                "`independent` is reserved for independent candidates",
+                "choose another id",
+            );
+        }
+        if out.iter().any(|q| q.id == id) && !id.is_empty() {
+            p.push(
+                &n.path_of("id"),
+                format!("party id `{id}` is used twice"),
+                "give each party its own id",
+            );
+        }
+        n.finish(p);
+        out.push(Party { id, name });
+    }
+    out
+}
+
+fn montecarlo(root: &Node<'_>, p: &mut Problems) -> MonteCarlo {
+    let mut mc = MonteCarlo { runs: 100, seed: 1 };
+    if let Some(n) = root.opt_table("montecarlo", p) {
+        if let Some(r) = n.u64_in("runs", 1, 1_000_000, false, p) {
+            mc.runs = r as u32;
+        }
+        if let Some(s) = n.opt_u64("seed", p) {
+            mc.seed = s;
+        }
+        n.finish(p);
+    }
+    mc
+}
+
+/// Reads a `{ party_id = value }` table into party order; unknown ids are problems.
+fn party_values(
+    n: &Node<'_>,
+    parties: &[Party],
+    extra: Option<&str>,
+    p: &mut Problems,
+) -> Vec<Option<f64>> {
+    let mut out = vec![None; parties.len() + usize::from(extra.is_some())];
+    for (key, v) in number_map(n, p) {
+        if let Some(i) = parties.iter().position(|q| q.id == key) {
+            out[i] = Some(v);
+        } else if Some(key.as_str()) == extra {
+            out[parties.len()] = Some(v);
+        } else {
+            p.push(
+                &n.path_of(&key),
+                format!("`{key}` is not a party id"),
+                format!(
+                    "use one of: {}{}",
+                    parties
+                        .iter()
+                        .map(|q| q.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    extra.map(|e| format!(", {e}")).unwrap_or_default()
+                ),
+            );
+        }
+    }
+    out
+}
+
+fn counts(
+    n: &Node<'_>,
+    parties: &[Party],
+    extra: Option<&str>,
+    p: &mut Problems,
+) -> Option<Vec<u64>> {
+    let vals = party_values(n, parties, extra, p);
+    let mut out = Vec::with_capacity(vals.len());
+    let mut ok = true;
+    for (i, v) in vals.iter().enumerate() {
+        let v = v.unwrap_or(0.0);
+        if v < 0.0 || v.fract() != 0.0 {
+            let id = parties.get(i).map(|q| q.id.as_str()).unwrap_or("independent");
+            p.push(
+                &n.path_of(id),
+                format!("{v} is not a whole count"),
+                "use a whole number of zero or more",
+            );
+            ok = false;
+        }
+        out.push(v as u64);
+    }
+    ok.then_some(out)
+}
+
+fn reported(n: &Node<'_>, parties: &[Party], p: &mut Problems) -> Reported {
+    let mut r = Reported {
+        registered: n.opt_u64("registered", p),
+        ballots: n.opt_u64("ballots", p),
+        turnout: n.f64_in("turnout", 0.0, 1.0, false, p),
+        invalid: n.opt_u64("invalid", p),
+        ..Reported::default()
+    };
+    if r.turnout.is_none()
+        && let (Some(reg), Some(b)) = (r.registered, r.ballots)
+        && reg > 0
+    {
+        r.turnout = Some(b as f64 / reg as f64);
+    }
+    if let (Some(reg), Some(b)) = (r.registered, r.ballots)
+        && b > reg
+    {
+        p.push(
+            &n.path_of("ballots"),
+            format!("{b} ballots exceed {reg} registered voters"),
+            "check both figures",
+        );
+    }
+    if let Some(t) = n.opt_table("list_votes", p) {
+        r.list_votes = counts(&t, parties, None, p);
+        t.finish(p);
+    }
+    let seats = |key: &str, extra: Option<&str>, p: &mut Problems| {
+        n.opt_table(key, p).and_then(|t| {
+            let c = counts(&t, parties, extra, p);
+            t.finish(p);
+            c.map(|v| v.into_iter().map(|x| x as u32).collect::<Vec<u32>>())
+        })
+    };
+    r.list_seats = seats("list_seats", None, p);
+    r.district_seats = seats("district_seats", Some("independent"), p);
+    r.total_seats = seats("total_seats", Some("independent"), p);
+    if let (Some(l), Some(d), Some(t)) = (&r.list_seats, &r.district_seats, &r.total_seats) {
+        for (i, party) in parties.iter().enumerate() {
+            if l[i] + d[i] != t[i] {
+                p.push(
+                    &n.path_of(&format!("total_seats.{}", party.id)),
+                    format!(
+                        "{} total seats, but list {} + district {} = {}",
+                        t[i],
+                        l[i],
+                        d[i],
+                        l[i] + d[i]
+                    ),
+                    "make total seats the sum of list and district seats",
+                );
+            }
+        }
+    }
+    n.finish(p);
+    r
+}
+
+/// Reads every model section from `root` (the base document or a variant merged into it).
+fn model(
+    root: &Node<'_>,
+    parties: &[Party],
+    reported: Option<&Reported>,
+    p: &mut Problems,
+) -> Option<Model> {
+    let before = p.len();
+    let system = system(root, p);
+    let regions = regions(root, parties, p);
+    let stations = stations(root, p);
+    let turnout = turnout(root, reported, p);
+    let preferences = preferences(root, parties, reported, p);
+    let ballots = ballots(root, p);
+    let candidates = candidates(root, parties, p);
+    let runoff = runoff(root, p);
+
+    if let (Some(sys), Some(regs)) = (&system, &regions) {
+        let n_districts: u64 = regs.iter().map(|r| r.districts as u64).sum();
+        match (&sys.districts, n_districts) {
+            (Some(_), 0) => p.push(
+                "region",
+                "the system has a district tier but no region has districts",
+                "give regions `districts = N`",
+            ),
+            (None, d) if d > 0 => p.push(
+                "system",
+                format!("regions have {d} districts but the system has no district tier"),
+                "add [system.districts] or set districts = 0",
+            ),
+            _ => {}
+        }
+        if let (Some(r), Some(_)) = (reported, &sys.districts)
+            && let Some(ds) = &r.district_seats
+        {
+            let sum: u64 = ds.iter().map(|&x| x as u64).sum();
+            if sum != n_districts {
+                p.push(
+                    "reported.district_seats",
+                    format!("add up to {sum}, but the regions have {n_districts} districts"),
+                    "make the reported district seats sum to the number of districts",
+                );
+            }
+        }
+        if let (Some(r), Some(list)) = (reported, &sys.list)
+            && let Some(ls) = &r.list_seats
+        {
+            let sum: u64 = ls.iter().map(|&x| x as u64).sum();
+            if sum != list.seats as u64 {
+                p.push(
+                    "reported.list_seats",
+                    format!("add up to {sum}, but the list tier has {} seats", list.seats),
+                    "make the reported list seats sum to system.list.seats",
+                );
+            }
+        }
+        if let Some(r) = reported
+            && let Some(reg) = r.registered
+        {
+            let total: u64 = regs.iter().map(|r| r.registered).sum();
+            let rel = (total as f64 - reg as f64).abs() / reg.max(1) as f64;
+            if rel > 0.05 {
+                p.push(
+                    "region",
+                    format!(
+                        "regions register {total} voters, {:.1}% away from reported.registered = {reg}",
+                        rel * 100.0
+                    ),
+                    "make the regions' registered voters add up to the reported electorate",
+                );
+            }
+        }
+    }
+    if p.len() > before {
+        return None;
+    }
+    Some(Model {
+        system: system?,
+        regions: regions?,
+        stations: stations?,
+        turnout: turnout?,
+        preferences: preferences?,
+        ballots: ballots?,
+        candidates: candidates?,
+        runoff: runoff?,
+    })
+}
+
+fn system(root: &Node<'_>, p: &mut Problems) -> Option<ElectoralSystem> {
+    let n = root.req_table("system", p)?;
+    let list = n.opt_table("list", p).and_then(|l| {
+        let seats = l.u64_in("seats", 1, 10_000, true, p);
+        let method = l.req_str("method", p).and_then(|m| match m.parse::<Method>() {
+            Ok(m) => Some(m),
+            Err(e) => {
+                p.push(&l.path_of("method"), e.to_string(), "");
+                None
+            }
+        });
+        let threshold_on_ballots = match l.opt_str("threshold_base", p) {
+            None | Some("valid") => Some(false),
+            Some("ballots") => Some(true),
+            Some(other) => {
+                p.push(
+                    &l.path_of("threshold_base"),
+                    format!("`{other}` is not a threshold base"),
+                    "use \"valid\" (valid list votes) or \"ballots\" (all ballots cast)",
+                );
+                None
+            }
+        };
+        let threshold = match l.opt_text("threshold", p) {
+            None => Some(None),
+            Some(t) => match Ratio::parse(&t) {
+                Ok(r) if r.num <= r.den => Some(Some(Threshold {
+                    share: r,
+                    base: ThresholdBase::ListedVotes,
+                    or_district_seats: None,
+                })),
+                Ok(_) => {
+                    p.push(
+                        &l.path_of("threshold"),
+                        format!("{t} is above 100%"),
+                        "use a share such as \"7%\" or 0.07",
+                    );
+                    None
+                }
+                Err(e) => {
+                    p.push(
+                        &l.path_of("threshold"),
+                        e.to_string(),
+                        "use a share such as \"7%\" or 0.07",
+                    );
+                    None
+                }
+            },
+        };
+        l.finish(p);
+        Some(ListTier {
+            seats: seats? as u32,
+            method: method?,
+            threshold: threshold?,
+            threshold_on_ballots: threshold_on_ballots?,
+        })
+    });
+    let districts = n.opt_table("districts", p).and_then(|d| {
+        let rule = match d.req_str("rule", p) {
+            Some("absolute_majority") => Some(DistrictRule::AbsoluteMajority),
+            Some("plurality") => Some(DistrictRule::Plurality),
+            Some(other) => {
+                p.push(
+                    &d.path_of("rule"),
+                    format!("`{other}` is not a district rule"),
+                    "use \"absolute_majority\" (with a top-two runoff) or \"plurality\"",
+                );
+                None
+            }
+            None => None,
+        };
+        d.finish(p);
+        Some(DistrictTier { rule: rule? })
+    });
+    if !n.has("list") && !n.has("districts") {
+        p.push(
+            &n.path,
+            "no tier",
+            "add [system.list] and/or [system.districts]",
+        );
+    }
+    n.finish(p);
+    Some(ElectoralSystem { list, districts })
+}
+
+fn regions(root: &Node<'_>, parties: &[Party], p: &mut Problems) -> Option<Vec<Region>> {
+    let nodes = root.tables("region", p);
+    if nodes.is_empty() {
+        p.push(
+            "region",
+            "no regions",
+            "add at least one [[region]] with registered voters and stations",
+        );
+        return None;
+    }
+    let before = p.len();
+    let mut out = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    for n in nodes {
+        let name = n.req_str("name", p).unwrap_or("").to_string();
+        if names.contains(&name) && !name.is_empty() {
+            p.push(
+                &n.path_of("name"),
+                format!("region `{name}` appears twice"),
+                "give each region its own name",
+            );
+        }
+        names.push(name.clone());
+        let registered = n.u64_in("registered", 1, 2_000_000_000, true, p);
+        let stations = n.u64_in("stations", 1, 5_000_000, true, p);
+        let districts = n.u64_in("districts", 0, 100_000, false, p).unwrap_or(0);
+        if let (Some(r), Some(s)) = (registered, stations)
+            && s > r
+        {
+            p.push(
+                &n.path_of("stations"),
+                format!("{s} stations for {r} registered voters"),
+                "every station needs at least one registered voter",
+            );
+        }
+        if let Some(s) = stations
+            && districts > s
+        {
+            p.push(
+                &n.path_of("districts"),
+                format!("{districts} districts but only {s} stations"),
+                "every district needs at least one station",
+            );
+        }
+        let urban = n.f64_in("urban", 0.0, 1.0, true, p);
+        let evoting = n.f64_in("evoting", 0.0, 1.0, false, p).unwrap_or(0.0);
+        let turnout_shift = n.f64_in("turnout_shift", -10.0, 10.0, false, p).unwrap_or(0.0);
+        let mut preference_shift = vec![0.0; parties.len()];
+        if let Some(t) = n.opt_table("preference_shift", p) {
+            for (i, v) in party_values(&t, parties, None, p).into_iter().enumerate() {
+                if let Some(v) = v {
+                    if v.abs() > 10.0 {
+                        p.push(
+                            &t.path_of(&parties[i].id),
+                            format!("{v} is out of range"),
+                            "use a log-scale shift between -10 and 10",
+                        );
+                    }
+                    preference_shift[i] = v;
+                }
+            }
+            t.finish(p);
+        }
+        n.finish(p);
+        if let (Some(registered), Some(stations), Some(urban)) = (registered, stations, urban) {
+            out.push(Region {
+                name,
+                registered,
+                districts: districts as u32,
+                stations: stations as u32,
+                urban,
+                evoting,
+                turnout_shift,
+                preference_shift,
+            });
+        }
+    }
+    (p.len() == before).then_some(out)
+}
+
+fn stations(root: &Node<'_>, p: &mut Problems) -> Option<StationSizes> {
+    let mut s = StationSizes {
+        log_sd: 0.5,
+        urban_size_ratio: 2.0,
+    };
+    if let Some(n) = root.opt_table("stations", p) {
+        if let Some(v) = n.f64_in("log_sd", 0.0, 3.0, false, p) {
+            s.log_sd = v;
+        }
+        if let Some(v) = n.f64_in("urban_size_ratio", 0.05, 50.0, false, p) {
+            s.urban_size_ratio = v;
+        }
+        n.finish(p);
+    }
+    Some(s)
+}
+
+fn calibration_flag(n: &Node<'_>, p: &mut Problems) -> bool {
+    n.opt_bool("calibrate_to_reported", p).unwrap_or(false)
+}
+
+fn turnout(root: &Node<'_>, reported: Option<&Reported>, p: &mut Problems) -> Option<TurnoutModel> {
+    let n = root.req_table("turnout", p)?;
+    let urban = n.f64_in("urban", 0.0, 1.0, true, p);
+    let rural = n.f64_in("rural", 0.0, 1.0, true, p);
+    let station_sd = n.f64_in("station_sd", 0.0, 5.0, false, p).unwrap_or(0.0);
+    let calibrate = calibration_flag(&n, p);
+    let target = if calibrate {
+        match reported.and_then(|r| r.turnout) {
+            Some(t) if t > 0.0 && t < 1.0 => Some(t),
+            _ => {
+                p.push(
+                    &n.path_of("calibrate_to_reported"),
+                    "there is no reported turnout strictly between 0 and 1 to calibrate to",
+                    "give [reported] turnout, or registered and ballots",
+                );
+                None
+            }
+        }
+    } else {
+        None
+    };
+    n.finish(p);
+    for (key, v) in [("urban", urban), ("rural", rural)] {
+        if v == Some(0.0) || v == Some(1.0) {
+            p.push(
+                &n.path_of(key),
+                "turnout of exactly 0 or 1 cannot vary between stations",
+                "use a value strictly between 0 and 1",
+            );
+        }
+    }
+    if calibrate && target.is_none() {
+        return None;
+    }
+    Some(TurnoutModel {
+        urban: urban?,
+        rural: rural?,
+        station_sd,
+        target,
+    })
+}
+
+/// Reads a share vector over all parties; each must be present and ≥ 0, the sum 1.
+fn share_vector(
+    parent: &Node<'_>,
+    key: &str,
+    parties: &[Party],
+    p: &mut Problems,
+) -> Option<Vec<f64>> {
+    let n = parent.req_table(key, p)?;
+    let before = p.len();
+    let vals = party_values(&n, parties, None, p);
+    let mut out = Vec::with_capacity(parties.len());
+    for (i, v) in vals.into_iter().enumerate() {
+        match v {
+            None => p.push(
+                &n.path_of(&parties[i].id),
+                "missing share",
+                format!(
+                    "give every party a share in [{}] (0 is allowed)",
+                    n.path
+                ),
+            ),
+            Some(v) if !(0.0..=1.0).contains(&v) => p.push(
+                &n.path_of(&parties[i].id),
+                format!("{v} is not a share"),
+                "use a value between 0 and 1",
+            ),
+            Some(v) => out.push(v),
+        }
+    }
+    n.finish(p);
+    if p.len() > before {
+        return None;
+    }
+    let sum: f64 = out.iter().sum();
+    if (sum - 1.0).abs() > SUM_TOLERANCE {
+        p.push(
+            &n.path,
+            format!("shares add up to {sum:.4}, not 1"),
+            "make the shares sum to 1 (within 0.001)",
+        );
+        return None;
+    }
+    Some(out.iter().map(|v| v / sum).collect())
+}
+
+fn preferences(
+    root: &Node<'_>,
+    parties: &[Party],
+    reported: Option<&Reported>,
+    p: &mut Problems,
+) -> Option<PreferenceModel> {
+    let n = root.req_table("preferences", p)?;
+    let urban = share_vector(&n, "urban", parties, p);
+    let rural = share_vector(&n, "rural", parties, p);
+    let station_sd = n.f64_in("station_sd", 0.0, 5.0, false, p).unwrap_or(0.0);
+    let calibrate = calibration_flag(&n, p);
+    let target = if calibrate {
+        match reported.and_then(|r| r.list_shares()) {
+            Some(s) => Some(s),
+            None => {
+                p.push(
+                    &n.path_of("calibrate_to_reported"),
+                    "there are no reported list votes to calibrate to",
+                    "give [reported.list_votes]",
+                );
+                None
+            }
+        }
+    } else {
+        None
+    };
+    n.finish(p);
+    if let (Some(u), Some(r)) = (&urban, &rural) {
+        for (i, party) in parties.iter().enumerate() {
+            if calibrate && u[i] == 0.0 && r[i] == 0.0 {
+                let t = target.as_ref().map(|t| t[i]).unwrap_or(0.0);
+                if t > 0.0 {
+                    p.push(
+                        &n.path_of(&format!("urban.{}", party.id)),
+                        "a party with zero share everywhere cannot be calibrated to reported votes",
+                        "give it a small positive share",
+                    );
+                }
+            }
+        }
+    }
+    if calibrate && target.is_none() {
+        return None;
+    }
+    Some(PreferenceModel {
+        urban: urban?,
+        rural: rural?,
+        station_sd,
+        target,
+    })
+}
+
+fn ballots(root: &Node<'_>, p: &mut Problems) -> Option<BallotModel> {
+    let mut b = BallotModel {
+        invalid_rate: 0.0,
+        evoting_uptake: 0.0,
+    };
+    if let Some(n) = root.opt_table("ballots", p) {
+        if let Some(v) = n.f64_in("invalid_rate", 0.0, 0.5, false, p) {
+            b.invalid_rate = v;
+        }
+        if let Some(v) = n.f64_in("evoting_uptake", 0.0, 1.0, false, p) {
+            b.evoting_uptake = v;
+        }
+        n.finish(p);
+    }
+    Some(b)
+}
+
+fn appeal(n: &Node<'_>, p: &mut Problems) -> Appeal {
+    Appeal {
+        median: n.f64_in("appeal_median", 0.0, 1e6, false, p).unwrap_or(1.0),
+        log_sd: n.f64_in("appeal_sd", 0.0, 5.0, false, p).unwrap_or(0.0),
+    }
+}
+
+fn candidates(root: &Node<'_>, parties: &[Party], p: &mut Problems) -> Option<CandidateModel> {
+    let mut c = CandidateModel {
+        loyalty: 0.5,
+        nominations: vec![
+            Nomination {
+                contest_share: 1.0,
+                appeal: Appeal {
+                    median: 1.0,
+                    log_sd: 0.0
+                },
+            };
+            parties.len()
+        ],
+        independents: Independents {
+            min: 0,
+            max: 0,
+            appeal: Appeal {
+                median: 1.0,
+                log_sd: 0.0,
+            },
+        },
+    };
+    let Some(n) = root.opt_table("candidates", p) else {
+        return Some(c);
+    };
+    if let Some(v) = n.f64_in("loyalty", 0.0, 1.0, false, p) {
+        c.loyalty = v;
+    }
+    if let Some(t) = n.opt_table("party", p) {
+        for key in t.keys() {
+            let Some(sub) = t.opt_table(key, p) else {
+                continue;
+            };
+            match parties.iter().position(|q| q.id == key) {
+                None => p.push(
+                    &sub.path,
+                    format!("`{key}` is not a party id"),
+                    "use the id of a [[party]]",
+                ),
+                Some(i) => {
+                    c.nominations[i] = Nomination {
+                        contest_share: sub
+                            .f64_in("contest_share", 0.0, 1.0, false, p)
+                            .unwrap_or(1.0),
+                        appeal: appeal(&sub, p),
+                    };
+                }
+            }
+            sub.finish(p);
+        }
+        t.finish(p);
+    }
+    if let Some(t) = n.opt_table("independents", p) {
+        let min = t.u64_in("min", 0, 50, false, p).unwrap_or(0) as u32;
+        let max = t.u64_in("max", 0, 50, false, p).unwrap_or(min as u64) as u32;
+        if min > max {
+            p.push(
+                &t.path_of("min"),
+                format!("min {min} is above max {max}"),
+                "make min ≤ max",
+            );
+        }
+        c.independents = Independents {
+            min,
+            max,
+            appeal: appeal(&t, p),
+        };
+        t.finish(p);
+    }
+    n.finish(p);
+    Some(c)
+}
+
+fn runoff(root: &Node<'_>, p: &mut Problems) -> Option<RunoffModel> {
+    let mut r = RunoffModel {
+        turnout_ratio: 0.8,
+        party_transfer: 0.8,
+    };
+    if let Some(n) = root.opt_table("runoff", p) {
+        if let Some(v) = n.f64_in("turnout_ratio", 0.0, 1.0, false, p) {
+            r.turnout_ratio = v;
+        }
+        if let Some(v) = n.f64_in("party_transfer", 0.0, 1.0, false, p) {
+            r.party_transfer = v;
+        }
+        n.finish(p);
+    }
+    Some(r)
+}

@@ -398,3 +398,50 @@ fn second_round(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seats::{DistrictOutcome, DistrictRule};
+
+    #[test]
+    fn majority_in_round_one_elects() {
+        assert_eq!(
+            decide(DistrictRule::AbsoluteMajority, &[51, 30, 19], 1),
+            (DistrictOutcome::Elected(0), false)
+        );
+    }
+
+    #[test]
+    fn exactly_half_is_not_a_majority() {
+        assert_eq!(
+            decide(DistrictRule::AbsoluteMajority, &[30, 50, 20], 1),
+            (DistrictOutcome::Runoff(1, 0), false)
+        );
+    }
+
+    #[test]
+    fn tie_for_second_place_is_drawn_by_lot_deterministically() {
+        let (a, lot_a) = decide(DistrictRule::AbsoluteMajority, &[40, 30, 30], 9);
+        let (b, _) = decide(DistrictRule::AbsoluteMajority, &[40, 30, 30], 9);
+        assert!(lot_a);
+        assert_eq!(a, b);
+        assert!(matches!(a, DistrictOutcome::Runoff(0, 1 | 2)));
+    }
+
+    #[test]
+    fn district_without_votes_is_decided_by_lot() {
+        let (o, lot) = decide(DistrictRule::Plurality, &[0, 0], 3);
+        assert!(lot);
+        assert!(matches!(o, DistrictOutcome::Elected(0 | 1)));
+    }
+
+    #[test]
+    fn categorical_covers_all_mass() {
+        let mut cum = Vec::new();
+        cumulative([0.5, 0.0, 0.5].into_iter(), &mut cum);
+        assert_eq!(categorical(&cum, 0), 0);
+        assert_eq!(categorical(&cum, u64::MAX), 2);
+        assert_eq!(categorical(&cum, 1u64 << 63), 2);
+    }
+}

@@ -9,8 +9,8 @@
 use crate::election::{StationCounts, Workspace};
 use crate::electorate::Electorate;
 use crate::rng::{Purpose, stream_key};
-use crate::scenario::Model;
-use crate::seats::{Threshold, ThresholdBase, TieBreak, allocate};
+use crate::scenario::{ListTier, Model};
+use crate::seats::{SeatError, Threshold, ThresholdBase, TieBreak, allocate};
 
 /// National totals and seats of one run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,6 +62,35 @@ pub fn national_list(counts: &StationCounts) -> (Vec<u64>, u64) {
     (votes, invalid)
 }
 
+/// Allocates a list tier's seats from national valid list votes. `ballots` is the number of
+/// ballots cast, the threshold base when the tier measures its threshold on all ballots. A tie
+/// that decides a seat is resolved by a lot seeded with `lot_seed`. Returns the seats and the
+/// number of lots drawn.
+pub fn list_tier_seats(
+    tier: &ListTier,
+    list_votes: &[u64],
+    ballots: u64,
+    lot_seed: u64,
+) -> Result<(Vec<u32>, u32), SeatError> {
+    let threshold = tier.threshold.as_ref().map(|t| Threshold {
+        share: t.share,
+        base: if tier.threshold_on_ballots {
+            ThresholdBase::Ballots(ballots)
+        } else {
+            ThresholdBase::ListedVotes
+        },
+        or_district_seats: None,
+    });
+    let a = allocate(
+        &tier.method,
+        tier.seats,
+        list_votes,
+        threshold.as_ref(),
+        TieBreak::Lot { seed: lot_seed },
+    )?;
+    Ok((a.seats, a.lots.len() as u32))
+}
+
 /// Tabulates a run already simulated into `ws`.
 pub fn tabulate(
     model: &Model,
@@ -79,26 +108,11 @@ pub fn tabulate(
     let mut list_seats = vec![0u32; k];
     let mut unallocated_list_seats = 0u32;
     if let Some(tier) = &model.system.list {
-        let threshold = tier.threshold.as_ref().map(|t| Threshold {
-            share: t.share,
-            base: if tier.threshold_on_ballots {
-                ThresholdBase::Ballots(ballots)
-            } else {
-                ThresholdBase::ListedVotes
-            },
-            or_district_seats: None,
-        });
         let lot = stream_key(seed, Purpose::Lot, run, u64::MAX);
-        match allocate(
-            &tier.method,
-            tier.seats,
-            &list_votes,
-            threshold.as_ref(),
-            TieBreak::Lot { seed: lot },
-        ) {
-            Ok(a) => {
-                lots += a.lots.len() as u32;
-                list_seats = a.seats;
+        match list_tier_seats(tier, &list_votes, ballots, lot) {
+            Ok((seats, n_lots)) => {
+                list_seats = seats;
+                lots += n_lots;
             }
             // no list passed the threshold (or nobody voted): the seats stay unallocated and
             // the outcome says so

@@ -76,6 +76,7 @@ fn type_name(v: &toml::Value) -> &'static str {
 pub struct Node<'a> {
     pub path: String,
     table: &'a toml::Table,
+    /// Keys asked for so far (whether present or not).
     used: RefCell<BTreeSet<String>>,
 }
 
@@ -98,15 +99,15 @@ impl<'a> Node<'a> {
     }
 
     pub fn has(&self, key: &str) -> bool {
+        self.used.borrow_mut().insert(key.to_string());
         self.table.contains_key(key)
     }
 
+    /// Looks a key up and records it as known (present or not), so that [`Node::finish`] can
+    /// tell unknown keys from known ones and suggest the nearest known key.
     fn raw(&self, key: &str) -> Option<&'a toml::Value> {
-        let v = self.table.get(key);
-        if v.is_some() {
-            self.used.borrow_mut().insert(key.to_string());
-        }
-        v
+        self.used.borrow_mut().insert(key.to_string());
+        self.table.get(key)
     }
 
     fn missing(&self, key: &str, what: &str, p: &mut Problems) {
@@ -136,9 +137,7 @@ impl<'a> Node<'a> {
     /// Marks keys as known without reading them (e.g. a variant's `name`).
     pub fn allow(&self, keys: &[&str]) {
         for k in keys {
-            if self.table.contains_key(*k) {
-                self.used.borrow_mut().insert((*k).to_string());
-            }
+            self.used.borrow_mut().insert((*k).to_string());
         }
     }
 

@@ -250,7 +250,10 @@ impl Summary {
             pv.scenario, pv.runs, pv.seed, pv.tamga_version
         );
         for (vi, v) in self.variants.iter().enumerate() {
-            let _ = writeln!(s, "\nvariant {} — {}", v.name, v.description);
+            let _ = writeln!(s);
+            for line in wrap(&format!("variant {} — {}", v.name, v.description), 100) {
+                let _ = writeln!(s, "{line}");
+            }
             if let Some(m) = self.metric(vi, "turnout") {
                 let _ = writeln!(
                     s,
@@ -355,6 +358,25 @@ impl Summary {
         }
         s
     }
+}
+
+/// Wraps text at spaces into lines of at most `width` characters (continuations indented).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let len = line.chars().count();
+        if len > 0 && len + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+            line.push_str("   ");
+        }
+        if !line.is_empty() && !line.ends_with("   ") {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
 }
 
 fn pct(x: Option<f64>) -> String {

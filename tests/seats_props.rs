@@ -3,6 +3,9 @@
 //! permuting the parties permutes the result, the fast path agrees with the explained path, and
 //! a seeded lot always completes the allocation.
 
+// Parallel vectors indexed by party read more clearly as index loops here.
+#![allow(clippy::needless_range_loop)]
+
 use proptest::prelude::*;
 use tamga::seats::{
     Method, Ratio, SeatError, Threshold, ThresholdBase, TieBreak, allocate, allocate_explained,

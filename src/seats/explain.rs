@@ -24,12 +24,13 @@ impl Frac {
 }
 
 impl fmt::Display for Frac {
-    /// The exact value when whole, else 4 decimals (display only).
+    /// The exact value when whole, else at most 4 decimals (display only).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.den != 0 && self.num.is_multiple_of(self.den) {
             write!(f, "{}", self.num / self.den)
         } else {
-            write!(f, "{:.4}", self.approx())
+            let s = format!("{:.4}", self.approx());
+            f.write_str(s.trim_end_matches('0').trim_end_matches('.'))
         }
     }
 }

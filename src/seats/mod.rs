@@ -337,19 +337,48 @@ pub fn allocate_explained(
     ties: TieBreak,
 ) -> (Result<Allocation, SeatError>, Explanation) {
     let mut ex = Explanation::new(method, house, votes);
-    let result = (|| {
-        let qualified = qualify(votes, None, threshold)?;
-        ex.threshold = threshold::check(votes, threshold)?;
-        ex.qualified = qualified.clone();
-        let mut state = TieState::new(ties);
-        let seats = allocate_core(method, house, votes, &qualified, &mut state, &mut ex)?;
-        Ok(Allocation {
-            seats,
-            qualified,
-            lots: state.into_lots(),
-        })
-    })();
-    (result, ex)
+    let checked = qualify(votes, None, threshold)
+        .and_then(|q| threshold::check(votes, threshold).map(|c| (q, c)));
+    match checked {
+        Ok((qualified, check)) => {
+            ex.threshold = check;
+            let r = explain_among(method, house, votes, qualified, ties, &mut ex);
+            (r, ex)
+        }
+        Err(e) => (Err(e), ex),
+    }
+}
+
+/// Like [`allocate_among`], but records every step (see [`allocate_explained`]). Used to
+/// explain the list tier of a mixed system, whose qualification depends on district seats.
+pub fn allocate_among_explained(
+    method: &Method,
+    house: u32,
+    votes: &[u64],
+    qualified: Vec<bool>,
+    ties: TieBreak,
+) -> (Result<Allocation, SeatError>, Explanation) {
+    let mut ex = Explanation::new(method, house, votes);
+    let r = explain_among(method, house, votes, qualified, ties, &mut ex);
+    (r, ex)
+}
+
+fn explain_among(
+    method: &Method,
+    house: u32,
+    votes: &[u64],
+    qualified: Vec<bool>,
+    ties: TieBreak,
+    ex: &mut Explanation,
+) -> Result<Allocation, SeatError> {
+    ex.qualified = qualified.clone();
+    let mut state = TieState::new(ties);
+    let seats = allocate_core(method, house, votes, &qualified, &mut state, ex)?;
+    Ok(Allocation {
+        seats,
+        qualified,
+        lots: state.into_lots(),
+    })
 }
 
 /// Validates the inputs common to every list method and returns the qualified parties' total.

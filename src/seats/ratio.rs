@@ -66,6 +66,26 @@ impl Ratio {
         Ratio::new(num, den)
     }
 
+    /// The share as a percentage when it has at most 6 decimals (`7%`, `4.5%`), else the
+    /// fraction (`1/3`).
+    pub fn percent(&self) -> String {
+        let (num, den) = (u128::from(self.num), u128::from(self.den));
+        for k in 0..=6u32 {
+            let scaled = num * 100 * 10u128.pow(k);
+            if den != 0 && scaled.is_multiple_of(den) {
+                let v = scaled / den;
+                let p = 10u128.pow(k);
+                return if k == 0 {
+                    format!("{v}%")
+                } else {
+                    let frac = format!("{:0width$}", v % p, width = k as usize);
+                    format!("{}.{}%", v / p, frac.trim_end_matches('0'))
+                };
+            }
+        }
+        self.to_string()
+    }
+
     /// True when the share is at most 1 (100 %).
     pub fn at_most_one(&self) -> bool {
         self.num <= self.den
@@ -86,7 +106,9 @@ fn decimal(s: &str) -> Result<(u64, u64), &'static str> {
         return Err("there is no number");
     }
     if !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
-        return Err("expected a number such as 7%, 0.07 or 7/100 (no signs or letters)");
+        return Err(
+            "only digits and one decimal point are allowed (no signs, letters or exponents)",
+        );
     }
     if frac.len() > 17 {
         return Err("it has too many digits after the decimal point");
@@ -135,6 +157,9 @@ mod tests {
         assert_eq!(Ratio::parse("1.4").unwrap(), Ratio { num: 7, den: 5 });
         assert_eq!(Ratio::parse(".5").unwrap(), Ratio { num: 1, den: 2 });
         assert_eq!(Ratio::parse("0").unwrap(), Ratio { num: 0, den: 1 });
+        assert_eq!(Ratio::parse("7%").unwrap().percent(), "7%");
+        assert_eq!(Ratio::parse("0.045").unwrap().percent(), "4.5%");
+        assert_eq!(Ratio::parse("1/3").unwrap().percent(), "1/3");
     }
 
     #[test]

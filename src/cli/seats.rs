@@ -28,21 +28,21 @@ struct SeatsArgs {
     method: String,
     /// Seats to allocate. With --mmp: the base house size, district seats included. With
     /// --parallel: the size of the list tier.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     seats: String,
     /// Legal threshold as a share: 7%, 0.07 or 7/100. A party qualifies with votes ≥ share × base.
-    #[arg(long, value_name = "SHARE")]
+    #[arg(long, value_name = "SHARE", allow_hyphen_values = true)]
     threshold: Option<String>,
     /// What the threshold share is taken of: `valid` (the listed votes; default) or a number of
     /// ballots (e.g. all ballots cast).
-    #[arg(long, value_name = "valid|N")]
+    #[arg(long, value_name = "valid|N", allow_hyphen_values = true)]
     threshold_base: Option<String>,
     /// Threshold alternative: a party that won at least N district seats also qualifies
     /// (needs --mmp or --parallel).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     or_district_seats: Option<String>,
     /// First divisor of modified_sainte_lague (default 1.4).
-    #[arg(long, value_name = "F")]
+    #[arg(long, value_name = "F", allow_hyphen_values = true)]
     first_divisor: Option<String>,
     /// Compensatory mixed system (MMP): read `district_seats`; list seats top up each party's
     /// proportional entitlement.
@@ -56,11 +56,11 @@ struct SeatsArgs {
     #[arg(long, value_name = "keep|level")]
     overhang: Option<String>,
     /// With --mmp or --parallel: district seats won by independents or parties not in the file.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     other_district_seats: Option<String>,
     /// Decide a tie for a seat by a lot seeded with SEED (recorded in the output) instead of
     /// stopping with an error.
-    #[arg(long, value_name = "SEED")]
+    #[arg(long, value_name = "SEED", allow_hyphen_values = true)]
     lot: Option<String>,
     /// Also show the steps: threshold, quota or divisors, and who got each seat and why.
     #[arg(long)]
@@ -496,7 +496,11 @@ fn explanation_text(ex: &Explanation, parties: &[String], votes: &[u64]) -> Stri
         );
     }
     if let Some(q) = &ex.quota {
-        let _ = writeln!(out, "  quota {} = {}/{} votes per seat", q, q.num, q.den);
+        let _ = writeln!(
+            out,
+            "  quota {q} votes per seat (exactly {}/{}; over the qualified parties' votes)",
+            q.num, q.den
+        );
     }
     if !ex.divisors.is_empty() {
         let d: Vec<String> = ex.divisors.iter().map(|d| d.to_string()).collect();

@@ -1,0 +1,217 @@
+//! Highest-averages (divisor) methods: D'Hondt, Sainte-Laguë, modified Sainte-Laguë, Imperiali.
+//! Source: Balinski & Young, *Fair Representation* (2001), app. A; Pukelsheim, *Proportional
+//! Representation* (2nd ed., 2017), ch. 4 (jump-and-step algorithm).
+//!
+//! Owns the seat-by-seat award of the highest quotient `votes / divisor(seats so far)`, with
+//! exact comparisons `v_i·D_j ≷ v_j·D_i` in `u128`. Never floats, never picks among equal
+//! quotients by position: a group of equal quotients either all get seats or the tie is decided
+//! by [`TieState`].
+//!
+//! Fast path (no recording): a *jump* first gives every party the number of its quotients that
+//! are ≥ a trial divisor λ₀ ≈ V/S, computed in closed form. If those counts add up to fewer than
+//! S seats, λ₀ lies strictly above the S-th largest quotient, so every quotient counted is
+//! strictly above the boundary and belongs to every possible outcome; the remaining (≈ n) seats
+//! are then *stepped* one by one. The explained path steps every seat from zero so that seats
+//! are listed in order; the two are checked equal by a property test.
+
+use super::explain::{Frac, Reason, Recorder, Step};
+use super::tie::{TieState, award_by_lot};
+use super::{Method, SeatError};
+
+/// Scaled integer divisors: `D(0) = d0`, `D(s) = a·s + b` for `s ≥ 1`; the actual divisor is
+/// `D(s) / scale`. Strictly increasing by construction (validated for the modified first
+/// divisor).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Divisors {
+    d0: u64,
+    a: u64,
+    b: u64,
+    scale: u64,
+}
+
+impl Divisors {
+    /// Panics only for the largest-remainder methods, which never reach here.
+    pub(crate) fn of(m: &Method) -> Divisors {
+        match m {
+            Method::DHondt => Divisors {
+                d0: 1,
+                a: 1,
+                b: 1,
+                scale: 1,
+            },
+            Method::SainteLague => Divisors {
+                d0: 1,
+                a: 2,
+                b: 1,
+                scale: 1,
+            },
+            // f = n/d: divisors n/d, 3, 5, … = (n, 3d, 5d, …)/d.
+            Method::ModifiedSainteLague { first_divisor: f } => Divisors {
+                d0: f.num,
+                a: 2 * f.den,
+                b: f.den,
+                scale: f.den,
+            },
+            Method::Imperiali => Divisors {
+                d0: 2,
+                a: 1,
+                b: 2,
+                scale: 1,
+            },
+            Method::Hare | Method::Droop => {
+                unreachable!("largest remainder is not a divisor method")
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn d(&self, s: u32) -> u64 {
+        if s == 0 {
+            self.d0
+        } else {
+            self.a * u64::from(s) + self.b
+        }
+    }
+
+    fn quotient(&self, v: u64, s: u32) -> Frac {
+        Frac {
+            num: u128::from(v) * u128::from(self.scale),
+            den: u128::from(self.d(s)),
+        }
+    }
+
+    /// Number of quotients `v / D(s)` that are ≥ `p / q`, i.e. of `s` with `v·q ≥ p·D(s)`.
+    fn count_at_least(&self, v: u64, p: u128, q: u128) -> u128 {
+        let vq = u128::from(v) * q;
+        if vq < p * u128::from(self.d0) {
+            return 0;
+        }
+        let pb = p * u128::from(self.b);
+        let t = if vq < pb {
+            0
+        } else {
+            (vq - pb) / (p * u128::from(self.a))
+        };
+        1 + t
+    }
+}
+
+/// The jump: seats certainly won (strictly above the boundary). Returns seats given.
+fn jump(
+    div: Divisors,
+    house: u32,
+    votes: &[u64],
+    qualified: &[bool],
+    total: u64,
+    seats: &mut [u32],
+) -> u32 {
+    let q = u128::from(div.a) * u128::from(house);
+    for k in [1u128, 2, 4, 8, 16] {
+        let p = k * u128::from(total);
+        let mut sum: u128 = 0;
+        for (v, ok) in votes.iter().zip(qualified) {
+            if *ok {
+                sum += div.count_at_least(*v, p, q);
+            }
+        }
+        if sum < u128::from(house) {
+            for ((s, v), ok) in seats.iter_mut().zip(votes).zip(qualified) {
+                if *ok {
+                    // < house ≤ u32::MAX, so the cast is exact.
+                    *s = div.count_at_least(*v, p, q) as u32;
+                }
+            }
+            return sum as u32;
+        }
+    }
+    0
+}
+
+pub(crate) fn allocate<R: Recorder>(
+    div: Divisors,
+    house: u32,
+    votes: &[u64],
+    qualified: &[bool],
+    total: u64,
+    ties: &mut TieState,
+    rec: &mut R,
+) -> Result<Vec<u32>, SeatError> {
+    let n = votes.len();
+    let mut seats = vec![0u32; n];
+    let mut given = 0u32;
+    if R::ON {
+        rec.divisors(
+            (0..3)
+                .map(|s| Frac {
+                    num: u128::from(div.d(s)),
+                    den: u128::from(div.scale),
+                })
+                .collect(),
+        );
+    } else {
+        given = jump(div, house, votes, qualified, total, &mut seats);
+    }
+    while given < house {
+        // The highest quotient (first found; equality handled below, never by position).
+        let mut best = usize::MAX;
+        let (mut bv, mut bd) = (0u128, 1u128);
+        for i in 0..n {
+            if !qualified[i] {
+                continue;
+            }
+            let (v, d) = (u128::from(votes[i]), u128::from(div.d(seats[i])));
+            if best == usize::MAX || v * bd > bv * d {
+                best = i;
+                (bv, bd) = (v, d);
+            }
+        }
+        let equal = |i: usize, s: &[u32]| {
+            qualified[i] && u128::from(votes[i]) * bd == bv * u128::from(div.d(s[i]))
+        };
+        let e = (0..n).filter(|&i| equal(i, &seats)).count();
+        let remaining = house - given;
+        if e == 1 {
+            given += 1;
+            rec.step(|| Step::Seat {
+                seat: given,
+                party: best,
+                value: div.quotient(votes[best], seats[best]),
+                reason: Reason::HighestQuotient,
+            });
+            seats[best] += 1;
+            continue;
+        }
+        let group: Vec<usize> = (0..n).filter(|&i| equal(i, &seats)).collect();
+        if e as u64 <= u64::from(remaining) {
+            // Every tied party gets a seat: the tie decides nothing. Documented order for the
+            // record: more votes first, then the party listed first.
+            let mut order = group.clone();
+            if R::ON {
+                order.sort_by(|&x, &y| votes[y].cmp(&votes[x]).then(x.cmp(&y)));
+            }
+            for &i in &order {
+                given += 1;
+                rec.step(|| Step::Seat {
+                    seat: given,
+                    party: i,
+                    value: div.quotient(votes[i], seats[i]),
+                    reason: Reason::TiedAllSeated {
+                        with: group.iter().copied().filter(|&j| j != i).collect(),
+                    },
+                });
+                seats[i] += 1;
+            }
+        } else {
+            award_by_lot(
+                ties,
+                group,
+                remaining,
+                &mut seats,
+                &mut given,
+                |i, s| div.quotient(votes[i], s[i]),
+                rec,
+            )?;
+        }
+    }
+    Ok(seats)
+}

@@ -156,7 +156,8 @@ fn draw_appeals(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
         let mut rng = stream(ctx.seed, Purpose::CandidateAppeal, run, d as u64);
         for c in &district.candidates {
             let z: f64 = StandardNormal.sample(&mut rng);
-            ws.appeal.push(c.appeal.median * (c.appeal.log_sd * z).exp());
+            ws.appeal
+                .push(c.appeal.median * (c.appeal.log_sd * z).exp());
         }
     }
 }
@@ -177,7 +178,10 @@ fn station_round1(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
     let n_cand = district.map_or(0, |d| d.candidates.len());
     if let Some(d) = st.district {
         let off = ws.appeal_offset[d as usize];
-        cumulative(ws.appeal[off..off + n_cand].iter().copied(), &mut ws.free_cum);
+        cumulative(
+            ws.appeal[off..off + n_cand].iter().copied(),
+            &mut ws.free_cum,
+        );
     }
     ws.machine.open(k, n_cand);
 

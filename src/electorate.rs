@@ -91,7 +91,9 @@ fn gauss_hermite() -> &'static [(f64, f64)] {
         let mut roots = vec![(0.0, 0.0); n];
         for i in 0..m {
             z = match i {
-                0 => (2.0 * n as f64 + 1.0).sqrt() - 1.85575 * (2.0 * n as f64 + 1.0).powf(-0.16667),
+                0 => {
+                    (2.0 * n as f64 + 1.0).sqrt() - 1.85575 * (2.0 * n as f64 + 1.0).powf(-0.16667)
+                }
                 1 => z - 1.14 * (n as f64).powf(0.426) / z,
                 2 => 1.86 * z - 0.86 * roots[0].0,
                 3 => 1.91 * z - 0.91 * roots[1].0,
@@ -217,7 +219,11 @@ impl Electorate {
                 evoting[j as usize] = true;
             }
             // districts: contiguous blocks of stations with about equal registered voters
-            let n_d = if has_districts { region.districts as u64 } else { 0 };
+            let n_d = if has_districts {
+                region.districts as u64
+            } else {
+                0
+            };
             let district_of = split_contiguous(&sizes, n_d);
             let first_district = districts.len() as u32;
             let first_station = stations.len() as u32;
@@ -467,8 +473,7 @@ fn split_contiguous(sizes: &[u64], n_d: u64) -> Option<Vec<u32>> {
         // and always when the remaining stations are just enough for the remaining districts
         let boundary = (d + 1) * total / n_d;
         let must_move = remaining_stations < remaining_districts;
-        let want_move =
-            in_current > 0 && d + 1 < n_d && cum + size / 2 > boundary;
+        let want_move = in_current > 0 && d + 1 < n_d && cum + size / 2 > boundary;
         if (want_move || must_move) && in_current > 0 && d + 1 < n_d {
             d += 1;
             in_current = 0;
@@ -482,7 +487,11 @@ fn split_contiguous(sizes: &[u64], n_d: u64) -> Option<Vec<u32>> {
 
 /// Draws a district's candidate slate: each party's nominee with its contest probability,
 /// then independents; at least one candidate.
-fn slate(model: &Model, n_parties: usize, rng: &mut StreamRng) -> (Vec<Candidate>, Vec<Option<u16>>) {
+fn slate(
+    model: &Model,
+    n_parties: usize,
+    rng: &mut StreamRng,
+) -> (Vec<Candidate>, Vec<Option<u16>>) {
     let c = &model.candidates;
     let mut candidates = Vec::new();
     let mut nominee = vec![None; n_parties];
@@ -543,7 +552,10 @@ mod tests {
             let d = split_contiguous(&sizes, n_d).unwrap();
             assert_eq!(d[0], 0);
             assert_eq!(*d.last().unwrap() as u64, n_d - 1, "n_d={n_d}: {d:?}");
-            assert!(d.windows(2).all(|w| w[1] == w[0] || w[1] == w[0] + 1), "{d:?}");
+            assert!(
+                d.windows(2).all(|w| w[1] == w[0] || w[1] == w[0] + 1),
+                "{d:?}"
+            );
         }
     }
 }

@@ -8,6 +8,9 @@
 //! The core (everything but [`io`] and the readers/writers named as such) does no I/O, reads no
 //! clock or environment, and takes its randomness as an argument. See `ARCHITECTURE.md`.
 
+// Index loops over several parallel arrays read better than zipped iterators here.
+#![allow(clippy::needless_range_loop)]
+
 pub mod election;
 pub mod electorate;
 pub mod forensics;

@@ -166,7 +166,8 @@ impl Summary {
                     metrics.push(Metric::from_values(
                         format!("district_seats.{id}"),
                         &col(&|o| o.district_seats[i] as f64),
-                        rep.and_then(|r| r.district_seats.as_ref()).map(|s| s[i] as f64),
+                        rep.and_then(|r| r.district_seats.as_ref())
+                            .map(|s| s[i] as f64),
                     ));
                 }
             }
@@ -174,7 +175,8 @@ impl Summary {
                 metrics.push(Metric::from_values(
                     format!("total_seats.{id}"),
                     &col(&|o| o.total_seats[i] as f64),
-                    rep.and_then(|r| r.total_seats.as_ref()).map(|s| s[i] as f64),
+                    rep.and_then(|r| r.total_seats.as_ref())
+                        .map(|s| s[i] as f64),
                 ));
             }
             if model.system.districts.is_some() {
@@ -273,7 +275,14 @@ impl Summary {
             let _ = writeln!(
                 s,
                 "  {:<14} {:>6} {:>15} {:>6} {:>6} │ {:>9} │ {:>14} │ {:>10}",
-                "party", "share%", "[5–95%]", "real", "beyond", "list/real", "district [90%]", "total/real"
+                "party",
+                "share%",
+                "[5–95%]",
+                "real",
+                "beyond",
+                "list/real",
+                "district [90%]",
+                "total/real"
             );
             let ids: Vec<(String, String)> = self
                 .parties
@@ -292,7 +301,9 @@ impl Summary {
                             "{:>6.2} {:>15} {:>6} {:>6}",
                             m.mean * 100.0,
                             format!("[{:.2}–{:.2}]", m.p05 * 100.0, m.p95 * 100.0),
-                            m.reported.map(|r| format!("{:.2}", r * 100.0)).unwrap_or("—".into()),
+                            m.reported
+                                .map(|r| format!("{:.2}", r * 100.0))
+                                .unwrap_or("—".into()),
                             pct(m.at_or_beyond)
                         )
                     })
@@ -344,7 +355,11 @@ impl Summary {
                 }
             }
             if !parts.is_empty() {
-                let _ = writeln!(s, "  runs matching the real result exactly: {}", parts.join(", "));
+                let _ = writeln!(
+                    s,
+                    "  runs matching the real result exactly: {}",
+                    parts.join(", ")
+                );
             }
             if let Some(m) = self.metric(vi, "runoffs") {
                 let _ = writeln!(
@@ -380,7 +395,8 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 fn pct(x: Option<f64>) -> String {
-    x.map(|x| format!("{:.0}%", x * 100.0)).unwrap_or("—".into())
+    x.map(|x| format!("{:.0}%", x * 100.0))
+        .unwrap_or("—".into())
 }
 
 /// One CSV row per variant × run, with a header.

@@ -31,7 +31,10 @@ fn run_writes_summary_and_runs_and_prints_a_table() {
     assert_eq!(summary["provenance"]["runs"], 6);
     assert_eq!(summary["provenance"]["seed"], 42);
     assert_eq!(
-        summary["provenance"]["scenario_digest"].as_str().unwrap().len(),
+        summary["provenance"]["scenario_digest"]
+            .as_str()
+            .unwrap()
+            .len(),
         64
     );
     let csv = std::fs::read_to_string(out.join("runs.csv")).unwrap();
@@ -78,7 +81,16 @@ fn same_seed_same_files_with_one_and_two_threads() {
     for threads in ["1", "2"] {
         let out = dir.path().join(threads);
         tamga()
-            .args(["run", "--runs", "8", "--seed", "99", "--threads", threads, "--out"])
+            .args([
+                "run",
+                "--runs",
+                "8",
+                "--seed",
+                "99",
+                "--threads",
+                threads,
+                "--out",
+            ])
             .arg(&out)
             .arg(tutorial())
             .assert()
@@ -96,7 +108,11 @@ fn check_accepts_bundled_scenarios() {
     for s in ["tutorial.toml", "kazakhstan-2004.toml"] {
         tamga()
             .arg("check")
-            .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(s))
+            .arg(
+                PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                    .join("scenarios")
+                    .join(s),
+            )
             .assert()
             .success()
             .stdout(predicate::str::contains("valid"));
@@ -118,7 +134,9 @@ fn check_lists_every_problem_and_exits_2() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("2 problem(s)"))
-        .stderr(predicate::str::contains("system.list.seats: 0 is out of range"))
+        .stderr(predicate::str::contains(
+            "system.list.seats: 0 is out of range",
+        ))
         .stderr(predicate::str::contains("turnout.staton_sd: unknown key"))
         .stderr(predicate::str::contains("panicked").not());
     let assert = tamga().args(["check", "--json"]).arg(&bad).assert().code(2);
@@ -133,7 +151,9 @@ fn missing_file_is_one_clear_line() {
         .args(["run", "no/such/scenario.toml"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("cannot read scenario no/such/scenario.toml"));
+        .stderr(predicate::str::contains(
+            "cannot read scenario no/such/scenario.toml",
+        ));
     let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
 }

@@ -92,7 +92,10 @@ fn golden_tutorial_summary() {
         std::fs::write(&path, &json).unwrap();
     }
     let want = std::fs::read_to_string(&path).expect("golden file exists (TAMGA_BLESS=1 makes it)");
-    assert!(json == want, "summary differs from {path}; diff them to see what changed");
+    assert!(
+        json == want,
+        "summary differs from {path}; diff them to see what changed"
+    );
 }
 
 #[test]

@@ -19,9 +19,10 @@ fn mutate(edits: &[(&str, &str)]) -> String {
 fn problems(text: &str) -> Vec<String> {
     match parse(text, "test.toml") {
         Ok(_) => panic!("scenario unexpectedly valid"),
-        Err(ScenarioError::Invalid { problems, .. }) => {
-            problems.iter().map(|p| format!("{}: {}", p.path, p.message)).collect()
-        }
+        Err(ScenarioError::Invalid { problems, .. }) => problems
+            .iter()
+            .map(|p| format!("{}: {}", p.path, p.message))
+            .collect(),
         Err(e) => vec![e.to_string()],
     }
 }
@@ -109,7 +110,10 @@ fn unknown_party_id_in_shares() {
 fn reported_district_seats_do_not_add_up() {
     assert_reports(
         &mutate(&[
-            ("district_seats = { blue = 3, red = 1 }", "district_seats = { blue = 4, red = 1 }"),
+            (
+                "district_seats = { blue = 3, red = 1 }",
+                "district_seats = { blue = 4, red = 1 }",
+            ),
             (
                 "total_seats = { blue = 12, green = 5, red = 7 }",
                 "total_seats = { blue = 13, green = 5, red = 7 }",
@@ -123,7 +127,10 @@ fn reported_district_seats_do_not_add_up() {
 #[test]
 fn reported_list_seats_do_not_add_up() {
     assert_reports(
-        &mutate(&[("list_seats = { blue = 9, green = 5, red = 6 }", "list_seats = { blue = 9, green = 5, red = 7 }")]),
+        &mutate(&[(
+            "list_seats = { blue = 9, green = 5, red = 6 }",
+            "list_seats = { blue = 9, green = 5, red = 7 }",
+        )]),
         "reported.list_seats",
         "add up to 21",
     );
@@ -144,7 +151,10 @@ fn totals_inconsistent_with_tiers() {
 #[test]
 fn more_districts_than_stations() {
     assert_reports(
-        &mutate(&[("districts = 2\nstations = 20", "districts = 30\nstations = 20")]),
+        &mutate(&[(
+            "districts = 2\nstations = 20",
+            "districts = 30\nstations = 20",
+        )]),
         "region[0].districts",
         "30 districts but only 20 stations",
     );
@@ -153,7 +163,10 @@ fn more_districts_than_stations() {
 #[test]
 fn more_stations_than_voters() {
     assert_reports(
-        &mutate(&[("registered = 25000\ndistricts = 2\nstations = 20\nurban = 1.0\nevoting = 0.5                 #", "registered = 10\ndistricts = 2\nstations = 20\nurban = 1.0\nevoting = 0.5                 #")]),
+        &mutate(&[(
+            "registered = 25000\ndistricts = 2\nstations = 20\nurban = 1.0\nevoting = 0.5                 #",
+            "registered = 10\ndistricts = 2\nstations = 20\nurban = 1.0\nevoting = 0.5                 #",
+        )]),
         "region[0].stations",
         "20 stations for 10 registered voters",
     );
@@ -198,7 +211,10 @@ fn duplicate_variant_name() {
 #[test]
 fn problem_inside_a_variant_is_prefixed() {
     assert_reports(
-        &mutate(&[("preference_shift = { green = 0.8 }", "preference_shift = { green = 80 }")]),
+        &mutate(&[(
+            "preference_shift = { green = 0.8 }",
+            "preference_shift = { green = 80 }",
+        )]),
         "variant[1] (green-surge): region[0].preference_shift.green",
         "out of range",
     );
@@ -212,14 +228,25 @@ fn variant_cannot_override_parties() {
 
 #[test]
 fn calibration_without_reported_figures() {
-    let text = mutate(&[("station_sd = 0.3\n", "station_sd = 0.3\ncalibrate_to_reported = true\n")])
-        .replace("ballots = 36000\n", "");
-    assert_reports(&text, "turnout.calibrate_to_reported", "no reported turnout");
+    let text = mutate(&[(
+        "station_sd = 0.3\n",
+        "station_sd = 0.3\ncalibrate_to_reported = true\n",
+    )])
+    .replace("ballots = 36000\n", "");
+    assert_reports(
+        &text,
+        "turnout.calibrate_to_reported",
+        "no reported turnout",
+    );
 }
 
 #[test]
 fn unsupported_format_version() {
-    assert_reports(&mutate(&[("format = 1", "format = 7")]), "format", "not supported");
+    assert_reports(
+        &mutate(&[("format = 1", "format = 7")]),
+        "format",
+        "not supported",
+    );
 }
 
 #[test]
@@ -240,13 +267,23 @@ fn every_problem_is_listed_at_once() {
         ("id = \"green\"", "id = \"blue\""),
     ]);
     let ps = problems(&text);
-    for want in ["turnout.staton_sd", "system.list.seats", "turnout.urban", "party[1].id"] {
-        assert!(ps.iter().any(|p| p.starts_with(want)), "missing {want} in {ps:#?}");
+    for want in [
+        "turnout.staton_sd",
+        "system.list.seats",
+        "turnout.urban",
+        "party[1].id",
+    ] {
+        assert!(
+            ps.iter().any(|p| p.starts_with(want)),
+            "missing {want} in {ps:#?}"
+        );
     }
 }
 
 #[test]
 fn toml_syntax_error_names_the_file() {
-    let err = parse("format = 1\n[election\n", "broken.toml").unwrap_err().to_string();
+    let err = parse("format = 1\n[election\n", "broken.toml")
+        .unwrap_err()
+        .to_string();
     assert!(err.starts_with("broken.toml is not valid TOML"), "{err}");
 }

@@ -93,7 +93,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         print!("{}", summary.to_json());
     } else {
         print!("{}", summary.to_terminal());
-        println!("\nwrote {} and {}", summary_path.display(), runs_path.display());
+        println!(
+            "\nwrote {} and {}",
+            summary_path.display(),
+            runs_path.display()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -69,7 +69,11 @@ pub(super) fn build(doc: &toml::Table, digest: String) -> Result<Scenario, Vec<P
                 .unwrap_or("")
                 .to_string();
             if name.is_empty() && vnode.has("name") {
-                p.push(&vnode.path_of("name"), "is empty", "give the variant a name");
+                p.push(
+                    &vnode.path_of("name"),
+                    "is empty",
+                    "give the variant a name",
+                );
             } else if !name.is_empty() && !is_identifier(&name) {
                 p.push(
                     &vnode.path_of("name"),
@@ -186,7 +190,10 @@ fn parties(root: &Node<'_>, p: &mut Problems) -> Vec<Party> {
     if nodes.len() > MAX_PARTIES {
         p.push(
             "party",
-            format!("{} parties; at most {MAX_PARTIES} are supported", nodes.len()),
+            format!(
+                "{} parties; at most {MAX_PARTIES} are supported",
+                nodes.len()
+            ),
             "merge small lists into an `others` party",
         );
     }
@@ -279,7 +286,10 @@ fn counts(
     for (i, v) in vals.iter().enumerate() {
         let v = v.unwrap_or(0.0);
         if v < 0.0 || v.fract() != 0.0 {
-            let id = parties.get(i).map(|q| q.id.as_str()).unwrap_or("independent");
+            let id = parties
+                .get(i)
+                .map(|q| q.id.as_str())
+                .unwrap_or("independent");
             p.push(
                 &n.path_of(id),
                 format!("{v} is not a whole count"),
@@ -401,7 +411,10 @@ fn model(
             if sum != list.seats as u64 {
                 p.push(
                     "reported.list_seats",
-                    format!("add up to {sum}, but the list tier has {} seats", list.seats),
+                    format!(
+                        "add up to {sum}, but the list tier has {} seats",
+                        list.seats
+                    ),
                     "make the reported list seats sum to system.list.seats",
                 );
             }
@@ -442,13 +455,15 @@ fn system(root: &Node<'_>, p: &mut Problems) -> Option<ElectoralSystem> {
     let n = root.req_table("system", p)?;
     let list = n.opt_table("list", p).and_then(|l| {
         let seats = l.u64_in("seats", 1, 10_000, true, p);
-        let method = l.req_str("method", p).and_then(|m| match m.parse::<Method>() {
-            Ok(m) => Some(m),
-            Err(e) => {
-                p.push(&l.path_of("method"), e.to_string(), "");
-                None
-            }
-        });
+        let method = l
+            .req_str("method", p)
+            .and_then(|m| match m.parse::<Method>() {
+                Ok(m) => Some(m),
+                Err(e) => {
+                    p.push(&l.path_of("method"), e.to_string(), "");
+                    None
+                }
+            });
         let threshold_on_ballots = match l.opt_str("threshold_base", p) {
             None | Some("valid") => Some(false),
             Some("ballots") => Some(true),
@@ -569,7 +584,9 @@ fn regions(root: &Node<'_>, parties: &[Party], p: &mut Problems) -> Option<Vec<R
         }
         let urban = n.f64_in("urban", 0.0, 1.0, true, p);
         let evoting = n.f64_in("evoting", 0.0, 1.0, false, p).unwrap_or(0.0);
-        let turnout_shift = n.f64_in("turnout_shift", -10.0, 10.0, false, p).unwrap_or(0.0);
+        let turnout_shift = n
+            .f64_in("turnout_shift", -10.0, 10.0, false, p)
+            .unwrap_or(0.0);
         let mut preference_shift = vec![0.0; parties.len()];
         if let Some(t) = n.opt_table("preference_shift", p) {
             for (i, v) in party_values(&t, parties, None, p).into_iter().enumerate() {
@@ -682,10 +699,7 @@ fn share_vector(
             None => p.push(
                 &n.path_of(&parties[i].id),
                 "missing share",
-                format!(
-                    "give every party a share in [{}] (0 is allowed)",
-                    n.path
-                ),
+                format!("give every party a share in [{}] (0 is allowed)", n.path),
             ),
             Some(v) if !(0.0..=1.0).contains(&v) => p.push(
                 &n.path_of(&parties[i].id),

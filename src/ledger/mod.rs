@@ -36,8 +36,11 @@ mod receipt;
 mod verify;
 
 pub use chain::{BallotChoice, Chain, Closed, Genesis, Totals};
-pub use file::{LedgerReader, LedgerWriter, ReadError, Record, write_ledger};
-pub use hash::{EntryHash, Seq};
+pub use file::{
+    BALLOT_RECORD_LEN, GENESIS_RECORD_LEN, HEADER_LEN, LedgerReader, LedgerWriter, ReadError,
+    Record, close_record_len, write_ledger,
+};
+pub use hash::{BALLOT_HASH_INPUT_LEN, EntryHash, Seq};
 pub use heads::{HEADS_FIRST_LINE, HeadsError, PublishedHead, PublishedHeads};
 pub use receipt::{RECEIPT_BITS, RECEIPT_LEN, ReceiptCode, ReceiptParseError, receipt_code};
 pub use verify::{

@@ -16,18 +16,22 @@
 //! No allocation happens per ballot: buffers live in [`Workspace`] and are reused.
 
 use crate::electorate::Electorate;
-use crate::machine::{Ballot, INVALID_DISTRICT, VotingMachine};
+use crate::ledger::Genesis;
+use crate::machine::{Ballot, INVALID_DISTRICT, LedgerMode, VotingMachine};
 use crate::rng::{Purpose, StreamRng, stream, threshold};
 use crate::scenario::Model;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-/// What one run needs to know: the model, its electorate and the seed.
+/// What one run needs to know: the model, its electorate, the seed, what voting machines do
+/// with ballots, and the election id their ledgers are bound to.
 #[derive(Clone, Copy)]
 pub struct Context<'a> {
     pub model: &'a Model,
     pub electorate: &'a Electorate,
     pub seed: u64,
+    pub ledger: LedgerMode,
+    pub election_id: [u8; 32],
 }
 
 /// Per-station counts of round 1 as counted at the station (flat arrays).
@@ -129,7 +133,7 @@ fn cumulative(p: impl Iterator<Item = f64> + Clone, cum: &mut Vec<u64>) {
 }
 
 /// Simulates round 1 at every station and the runoffs; results land in `ws`.
-/// `on_machine` sees each e-enabled station's machine after its polls close.
+/// `on_machine` sees each e-enabled station's machine after its polls close (its chain sealed).
 pub fn run_election(
     ctx: Context<'_>,
     run: u64,
@@ -183,7 +187,19 @@ fn station_round1(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
             &mut ws.free_cum,
         );
     }
-    ws.machine.open(k, n_cand);
+    let mut launch = stream(seed, Purpose::LaunchCode, run, i as u64);
+    let genesis = Genesis {
+        election_id: ctx.election_id,
+        station: i as u32,
+        machine: 0,
+        launch_code: Genesis::draw_launch_code(&mut launch),
+    };
+    let mode = if st.evoting {
+        ctx.ledger
+    } else {
+        LedgerMode::Off
+    };
+    ws.machine.open(k, n_cand, mode, &genesis);
 
     let b = &ctx.model.ballots;
     let turnout_thr = threshold(t);
@@ -244,6 +260,7 @@ fn station_round1(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
             }
         }
     }
+    ws.machine.close();
     // the commission adds the machine's totals to the paper count
     if electronic > 0 {
         for (p, v) in ws.machine.list.iter().enumerate() {

@@ -12,6 +12,7 @@
 
 use crate::election::{Context, Workspace, run_election};
 use crate::electorate::Electorate;
+use crate::machine::LedgerMode;
 use crate::scenario::Scenario;
 use crate::tabulation::{RunOutcome, tabulate};
 use rayon::prelude::*;
@@ -49,6 +50,8 @@ impl<'a> Prepared<'a> {
             model,
             electorate,
             seed: self.seed,
+            ledger: LedgerMode::Chain,
+            election_id: self.scenario.digest_bytes(),
         };
         run_election(ctx, run as u64, ws, &mut |_, _| {});
         tabulate(model, electorate, self.seed, run as u64, ws)

@@ -224,6 +224,16 @@ impl Scenario {
     pub fn party_index(&self, id: &str) -> Option<usize> {
         self.parties.iter().position(|p| p.id == id)
     }
+    /// The scenario digest as 32 bytes: the election id voting machines' ledgers are bound to.
+    pub fn digest_bytes(&self) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = u8::from_str_radix(self.digest.get(2 * i..2 * i + 2).unwrap_or("00"), 16)
+                .unwrap_or(0);
+        }
+        out
+    }
+
     pub fn variant(&self, name: &str) -> Option<&Variant> {
         self.variants.iter().find(|v| v.name == name)
     }

@@ -30,9 +30,9 @@ pub(crate) struct Divisors {
 }
 
 impl Divisors {
-    /// Panics only for the largest-remainder methods, which never reach here.
-    pub(crate) fn of(m: &Method) -> Divisors {
-        match m {
+    /// The divisors of a divisor method; `None` for the largest-remainder methods.
+    pub(crate) fn of(m: &Method) -> Option<Divisors> {
+        Some(match m {
             Method::DHondt => Divisors {
                 d0: 1,
                 a: 1,
@@ -58,10 +58,8 @@ impl Divisors {
                 b: 2,
                 scale: 1,
             },
-            Method::Hare | Method::Droop => {
-                unreachable!("largest remainder is not a divisor method")
-            }
-        }
+            Method::Hare | Method::Droop => return None,
+        })
     }
 
     #[inline(always)]

@@ -1,1 +1,6 @@
-//! (work in progress)
+//! Election forensics: fraud fingerprints in real polling-station results.
+//!
+//! (module docs completed below as parts land)
+
+pub mod integer;
+pub mod results;

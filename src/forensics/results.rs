@@ -338,18 +338,26 @@ impl StationCounts {
     }
 }
 
-/// The stations every analysis uses: registered ≥ [`MIN_REGISTERED`], at least one ballot
-/// found, turnout ≤ 100 % (issued ≤ registered) and leader ≤ ballots found, with the count each
-/// rule removed.
-pub fn base_stations(
-    results: &ElectionResults,
-    leader: usize,
-) -> (Vec<StationCounts>, Vec<Filtered>) {
-    let mut small = 0;
+/// The stations the analyses use, with the count each rule removed, in order:
+/// `consistent` keeps stations with at least one ballot found, turnout ≤ 100 % (issued ≤
+/// registered) and leader ≤ ballots found; `base` further requires registered ≥
+/// [`MIN_REGISTERED`]. Every analysis runs on `base`, except the two published comparisons that
+/// the papers computed on all stations (the turnout–share slope and the ≥ 95 %/≥ 95 % share),
+/// which are reported on both.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StationSets {
+    pub consistent: Vec<StationCounts>,
+    pub base: Vec<StationCounts>,
+    /// Removals by rule, in the order applied.
+    pub filters: Vec<Filtered>,
+}
+
+/// Splits the stations into [`StationSets`] for the given leader.
+pub fn station_sets(results: &ElectionResults, leader: usize) -> StationSets {
     let mut empty = 0;
     let mut over = 0;
     let mut leader_over = 0;
-    let mut out = Vec::with_capacity(results.stations.len());
+    let mut consistent = Vec::with_capacity(results.stations.len());
     for (station_idx, s) in results.stations.iter().enumerate() {
         let c = StationCounts {
             station_idx,
@@ -358,25 +366,24 @@ pub fn base_stations(
             ballots: s.ballots(),
             leader: s.votes[leader],
         };
-        if c.registered < MIN_REGISTERED {
-            small += 1;
-        } else if c.ballots == 0 {
+        if c.ballots == 0 || c.registered == 0 {
             empty += 1;
         } else if c.issued > c.registered {
             over += 1;
         } else if c.leader > c.ballots {
             leader_over += 1;
         } else {
-            out.push(c);
+            consistent.push(c);
         }
     }
+    let base: Vec<StationCounts> = consistent
+        .iter()
+        .filter(|c| c.registered >= MIN_REGISTERED)
+        .copied()
+        .collect();
     let filters = vec![
         Filtered {
-            rule: format!("registered < {MIN_REGISTERED}"),
-            removed: small,
-        },
-        Filtered {
-            rule: "no ballots found (valid + invalid = 0)".into(),
+            rule: "no ballots found or no registered voters".into(),
             removed: empty,
         },
         Filtered {
@@ -387,8 +394,25 @@ pub fn base_stations(
             rule: "leader's votes exceed ballots found".into(),
             removed: leader_over,
         },
+        Filtered {
+            rule: format!("registered < {MIN_REGISTERED}"),
+            removed: consistent.len() - base.len(),
+        },
     ];
-    (out, filters)
+    StationSets {
+        consistent,
+        base,
+        filters,
+    }
+}
+
+/// The base stations alone (see [`station_sets`]) with the filter counts.
+pub fn base_stations(
+    results: &ElectionResults,
+    leader: usize,
+) -> (Vec<StationCounts>, Vec<Filtered>) {
+    let s = station_sets(results, leader);
+    (s.base, s.filters)
 }
 
 #[cfg(test)]
@@ -477,15 +501,16 @@ mod tests {
     #[test]
     fn base_filter_counts_each_rule() {
         let text = format!(
-            "{HEADER}R,C,1,99,60,60,0,30,30\nR,C,2,500,0,0,0,0,0\nR,C,3,500,501,501,0,1,2\nR,C,4,500,400,400,0,200,200\n"
+            "{HEADER}R,C,1,99,60,60,0,30,30\nR,C,2,500,0,0,0,0,0\nR,C,3,500,501,501,0,1,2\nR,C,4,500,400,400,0,200,200\nR,C,5,500,400,400,0,401,0\n"
         );
         let r = read_results(text.as_bytes()).unwrap();
-        let (kept, f) = base_stations(&r, 0);
-        assert_eq!(kept.len(), 1);
-        assert_eq!(kept[0].station_idx, 3);
+        let s = station_sets(&r, 0);
+        assert_eq!(s.consistent.len(), 2);
+        assert_eq!(s.base.len(), 1);
+        assert_eq!(s.base[0].station_idx, 3);
         assert_eq!(
-            f.iter().map(|x| x.removed).collect::<Vec<_>>(),
-            vec![1, 1, 1, 0]
+            s.filters.iter().map(|x| x.removed).collect::<Vec<_>>(),
+            vec![1, 1, 1, 1]
         );
     }
 }

@@ -35,7 +35,7 @@
 //! (unweighted, the same 1 % bins), Klimek's criterion Σ_b ((sim_b − obs_b)/(obs_b + 1))², over
 //! f_i ∈ [0, 1], f_e ∈ [0, 1 − f_i], α ∈ [0.1, 10]. Each replicate fixes one set of random draws
 //! per station (common random numbers, so the criterion changes only through the parameters),
-//! searches a coarse grid, then refines the three best grid points with Nelder–Mead. Replicates
+//! searches a coarse grid, then refines the two best grid points with Nelder–Mead. Replicates
 //! with independent streams give the mean and standard deviation that the report shows as the
 //! fit's uncertainty. Stations are the base-filtered ones (registered ≥ 100, as Klimek et al.).
 
@@ -468,7 +468,7 @@ impl FitEffort {
     pub const FULL: FitEffort = FitEffort {
         replicates: 8,
         draw_sets: 2,
-        max_evaluations: 150,
+        max_evaluations: 120,
     };
 }
 
@@ -716,7 +716,9 @@ fn nelder_mead(obj: &Objective, start: [f64; 3], step: [f64; 3], max_eval: usize
             .iter()
             .map(|s| (s.0[0] - simplex[0].0[0]).abs() + (s.0[1] - simplex[0].0[1]).abs())
             .fold(0.0, f64::max);
-        if spread < 1e-4 {
+        let lo = simplex.iter().map(|s| s.1).fold(f64::INFINITY, f64::min);
+        let hi = simplex.iter().map(|s| s.1).fold(f64::NEG_INFINITY, f64::max);
+        if spread < 1e-4 || hi - lo <= 1e-9 * lo.abs() {
             break;
         }
     }
@@ -730,7 +732,7 @@ fn nelder_mead(obj: &Objective, start: [f64; 3], step: [f64; 3], max_eval: usize
     }
 }
 
-/// One replicate: fixed draws, coarse grid, Nelder–Mead from the three best grid points.
+/// One replicate: fixed draws, coarse grid, Nelder–Mead from the two best grid points.
 fn fit_replicate(
     registered: &[u64],
     observed: &[u64],
@@ -738,17 +740,7 @@ fn fit_replicate(
     effort: FitEffort,
     rng: &mut impl Rng,
 ) -> FitPoint {
-    let samplers = Samplers::new(&est.fair, est.incremental_sd, EXTREME_SD);
-    let sets = (0..effort.draw_sets.max(1))
-        .map(|_| {
-            let draws: Vec<StationDraws> = registered
-                .iter()
-                .map(|_| StationDraws::draw(rng, &samplers))
-                .collect();
-            DrawSet::new(registered, &draws, &samplers)
-        })
-        .collect();
-    let obj = Objective { sets, observed };
+    let obj = objective(registered, observed, est, effort.draw_sets, rng);
     const FI: [f64; 6] = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0];
     const FE: [f64; 5] = [0.0, 0.01, 0.03, 0.06, 0.1];
     const AL: [f64; 5] = [0.5, 1.0, 2.0, 3.0, 5.0];
@@ -765,13 +757,51 @@ fn fit_replicate(
     }
     grid.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut best: Option<FitPoint> = None;
-    for (_, start) in grid.iter().take(3) {
+    for (_, start) in grid.iter().take(2) {
         let p = nelder_mead(&obj, *start, [0.1, 0.01, 0.5], effort.max_evaluations);
         if best.is_none_or(|b| p.distance < b.distance) {
             best = Some(p);
         }
     }
     best.expect("the grid is never empty")
+}
+
+/// Klimek's criterion at given (f_i, f_e, α) for `stations`, with the fair part and θ of `est`:
+/// the simulated share histogram is averaged over `draw_sets` simulations drawn from
+/// `stream_rng(seed, FIT_STREAM, 0)`. The fit minimises this; it also lets a caller compare
+/// published parameters with fitted ones on the same footing.
+pub fn fit_distance(
+    stations: &[StationCounts],
+    est: &FairEstimate,
+    point: [f64; 3],
+    draw_sets: usize,
+    seed: u64,
+) -> f64 {
+    let registered: Vec<u64> = stations.iter().map(|c| c.registered).collect();
+    let observed = percent_histogram(stations.iter().map(|c| c.share())).counts;
+    let mut rng = super::stream_rng(seed, super::FIT_STREAM, 0);
+    let obj = objective(&registered, &observed, est, draw_sets, &mut rng);
+    obj.eval(point).0
+}
+
+fn objective<'a>(
+    registered: &[u64],
+    observed: &'a [u64],
+    est: &FairEstimate,
+    draw_sets: usize,
+    rng: &mut impl Rng,
+) -> Objective<'a> {
+    let samplers = Samplers::new(&est.fair, est.incremental_sd, EXTREME_SD);
+    let sets = (0..draw_sets.max(1))
+        .map(|_| {
+            let draws: Vec<StationDraws> = registered
+                .iter()
+                .map(|_| StationDraws::draw(rng, &samplers))
+                .collect();
+            DrawSet::new(registered, &draws, &samplers)
+        })
+        .collect();
+    Objective { sets, observed }
 }
 
 /// Fits the Klimek model to base-filtered stations. Replicate r uses the stream
@@ -781,10 +811,20 @@ pub fn fit(
     effort: FitEffort,
     seed: u64,
 ) -> Result<KlimekFit, KlimekError> {
+    fit_with_fair_part(stations, estimate_fair_part(stations), effort, seed)
+}
+
+/// [`fit`] with a fair part and θ given by the caller (e.g. to study the fit's sensitivity to the
+/// fair-part estimates, or to fit a simulated election with its known fair part).
+pub fn fit_with_fair_part(
+    stations: &[StationCounts],
+    est: FairEstimate,
+    effort: FitEffort,
+    seed: u64,
+) -> Result<KlimekFit, KlimekError> {
     if stations.len() < 100 {
         return Err(KlimekError::TooFewStations(stations.len()));
     }
-    let est = estimate_fair_part(stations);
     let registered: Vec<u64> = stations.iter().map(|c| c.registered).collect();
     let observed = percent_histogram(stations.iter().map(|c| c.share())).counts;
     let replicates: Vec<FitPoint> = (0..effort.replicates.max(1))

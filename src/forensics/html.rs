@@ -238,16 +238,21 @@ fn heatmap_svg(r: &Report) -> String {
 
 fn fine_histogram_svg(counts: &[u32], x_label: &str, what: &str) -> String {
     let n = counts.len();
+    // The 0 % and 100 % bins can dwarf everything (Russia 2011: ~2,500 stations at exactly
+    // 100 % turnout); the scale follows the interior bins and taller bars are clipped and labelled.
+    let interior = counts[1..n.saturating_sub(1)]
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
     let f = Frame {
         left: 70.0,
         top: 30.0,
         width: 800.0,
         height: 260.0,
         x: (-0.05, (n as f64 - 0.5) / 10.0),
-        y: (
-            0.0,
-            counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.05,
-        ),
+        y: (0.0, interior * 1.15),
     };
     let mut svg = format!(
         r#"<svg viewBox="0 0 900 350" width="900" height="350" role="img" aria-label="{} histogram at 0.1 % resolution">"#,
@@ -255,17 +260,29 @@ fn fine_histogram_svg(counts: &[u32], x_label: &str, what: &str) -> String {
     );
     let mut plain = String::new();
     let mut marked = String::new();
+    let mut clipped = String::new();
     for (k, &c) in counts.iter().enumerate() {
         if c == 0 {
             continue;
         }
         let x = f.px(k as f64 / 10.0);
+        let shown = (c as f64).min(f.y.1);
         let path = if k % 10 == 0 { &mut marked } else { &mut plain };
-        let _ = write!(path, "M{x:.2} {:.1}V{:.1}", f.py(0.0), f.py(c as f64));
+        let _ = write!(path, "M{x:.2} {:.1}V{:.1}", f.py(0.0), f.py(shown));
+        if (c as f64) > f.y.1 {
+            let _ = write!(
+                clipped,
+                r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{} % : {} stations (bar clipped) ▸</text>"#,
+                x - 4.0,
+                f.py(f.y.1) + 12.0,
+                k as f64 / 10.0,
+                thousands(c as u64)
+            );
+        }
     }
     let _ = write!(
         svg,
-        r#"<path d="{plain}" stroke="{BLUE}" stroke-width="0.8" fill="none"/><path d="{marked}" stroke="{VERMILLION}" stroke-width="1.6" fill="none"/>"#
+        r#"<path d="{plain}" stroke="{BLUE}" stroke-width="0.8" fill="none"/><path d="{marked}" stroke="{VERMILLION}" stroke-width="1.6" fill="none"/>{clipped}"#
     );
     f.axes(
         &mut svg,

@@ -717,7 +717,10 @@ fn nelder_mead(obj: &Objective, start: [f64; 3], step: [f64; 3], max_eval: usize
             .map(|s| (s.0[0] - simplex[0].0[0]).abs() + (s.0[1] - simplex[0].0[1]).abs())
             .fold(0.0, f64::max);
         let lo = simplex.iter().map(|s| s.1).fold(f64::INFINITY, f64::min);
-        let hi = simplex.iter().map(|s| s.1).fold(f64::NEG_INFINITY, f64::max);
+        let hi = simplex
+            .iter()
+            .map(|s| s.1)
+            .fold(f64::NEG_INFINITY, f64::max);
         if spread < 1e-4 || hi - lo <= 1e-9 * lo.abs() {
             break;
         }

@@ -536,7 +536,7 @@ svg text {{ font-size: 12px; fill: #222; }} svg .label {{ font-size: 13px; }}
     let _ = write!(
         o,
         "<h2>Klimek fraud model</h2><p>Fair part: turnout {} ± {}, leader share {} ± {}; incremental width θ = {:.3}.<br>\
-         <strong>f<sub>i</sub> = {:.3} ± {:.3}, f<sub>e</sub> = {:.4} ± {:.4}, α = {:.2} ± {:.2}</strong> (mean ± sd of {} replicate fits).<br>\
+         <strong>f<sub>i</sub> = {:.3} ± {:.3}, f<sub>e</sub> = {:.4} ± {:.4}, α = {:.2} ± {:.2}</strong> (mean ± sd of {} replicate fits){}.<br>\
          The fitted model implies turnout {} (observed {}) and leader share {} (observed {}); stations at turnout and share ≥ 95 %: model {}, observed {}.</p>{}",
         pct(f.turnout_mean),
         pct(f.turnout_sd),
@@ -550,6 +550,11 @@ svg text {{ font-size: 12px; fill: #222; }} svg .label {{ font-size: 13px; }}
         k.alpha.mean,
         k.alpha.sd,
         k.replicates.len(),
+        if k.f_incremental.mean + k.f_extreme.mean < super::report::ALPHA_UNIDENTIFIED_BELOW {
+            "; almost no station is frauded in the fit, so α is not identified"
+        } else {
+            ""
+        },
         pct(k.implied_turnout),
         pct(k.observed_turnout),
         pct(k.implied_share),

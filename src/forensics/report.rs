@@ -12,6 +12,10 @@ use super::integer::{IntegerCount, IntegerTest};
 use super::klimek::{FitEffort, KlimekFit};
 use super::results::Filtered;
 
+/// Below this fitted f_i + f_e the fraud intensity α acts on too few stations to be estimated
+/// (1 % of stations); the renderings say so instead of presenting α as a finding.
+pub const ALPHA_UNIDENTIFIED_BELOW: f64 = 0.01;
+
 /// Everything `tamga forensics` reports about one election.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Report {
@@ -125,6 +129,12 @@ impl Report {
             k.alpha.sd,
             k.replicates.len()
         );
+        if k.f_incremental.mean + k.f_extreme.mean < ALPHA_UNIDENTIFIED_BELOW {
+            let _ = writeln!(
+                o,
+                "  (almost no station is frauded in the fit, so α is not identified and means nothing here)"
+            );
+        }
         let _ = writeln!(
             o,
             "  the fitted model implies turnout {} (observed {}), leader {} (observed {})",

@@ -20,6 +20,10 @@ use std::io::{BufRead, BufReader, Read};
 /// (Klimek et al. 2012 and Kobak et al. 2016 both use 100).
 pub const MIN_REGISTERED: u64 = 100;
 
+/// Largest count accepted in any column (10⁹: no polling station has a billion voters). The cap
+/// keeps every sum and product in the analyses far from u64 overflow.
+pub const MAX_COUNT: u64 = 1_000_000_000;
+
 /// The fixed leading columns of the station-results CSV, in order.
 pub const FIXED_COLUMNS: [&str; 7] = [
     "region",
@@ -124,6 +128,14 @@ pub enum ReadError {
         column: String,
         value: String,
     },
+    #[error(
+        "row {row}, column `{column}`: {value} is implausibly large (the limit is 1,000,000,000); correct the value or remove the row"
+    )]
+    TooLarge {
+        row: u64,
+        column: String,
+        value: u64,
+    },
     #[error("no station rows after the header; the file needs one row per polling station")]
     NoStations,
 }
@@ -216,11 +228,19 @@ fn read_csv(reader: impl Read) -> Result<ElectionResults, ReadError> {
         let number = |i: usize| -> Result<u64, ReadError> {
             let raw = &record[i];
             let s = std::str::from_utf8(raw).map_err(|_| ReadError::NotUtf8 { row })?;
-            s.trim().parse::<u64>().map_err(|_| ReadError::BadNumber {
+            let v = s.trim().parse::<u64>().map_err(|_| ReadError::BadNumber {
                 row,
                 column: header[i].trim().to_string(),
                 value: s.to_string(),
-            })
+            })?;
+            if v > MAX_COUNT {
+                return Err(ReadError::TooLarge {
+                    row,
+                    column: header[i].trim().to_string(),
+                    value: v,
+                });
+            }
+            Ok(v)
         };
         let mut votes = Vec::with_capacity(options.len());
         for i in FIXED_COLUMNS.len()..n_cols {
@@ -512,5 +532,50 @@ mod tests {
             s.filters.iter().map(|x| x.removed).collect::<Vec<_>>(),
             vec![1, 1, 1, 1]
         );
+    }
+
+    #[test]
+    fn implausibly_large_counts_are_refused() {
+        let text = format!("{HEADER}R,C,1,1000,600,590,10,300,99999999999\n");
+        let e = read_results(text.as_bytes()).unwrap_err();
+        assert!(matches!(&e, ReadError::TooLarge { row: 2, column, .. } if column == "B b"));
+    }
+
+    proptest::proptest! {
+        // Few cases: the integer test's exact null sums a binomial window of ~10⁵ terms per
+        // station at a billion voters, which the second property hits on purpose.
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+        /// Bad input never panics: arbitrary bytes give stations or a typed error.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
+            let _ = read_results(&bytes[..]);
+        }
+
+        /// Any well-formed table, however inconsistent its numbers, goes through the filters and
+        /// the model-free analyses without panicking, and the filters account for every station.
+        #[test]
+        fn any_numbers_survive_the_analyses(
+            rows in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::prop_oneof![0u64..3000, proptest::strategy::Just(MAX_COUNT), 0u64..=MAX_COUNT],
+                    6,
+                ),
+                1..20,
+            ),
+        ) {
+            let mut text = String::from(HEADER);
+            for (i, r) in rows.iter().enumerate() {
+                text.push_str(&format!("R,C,{i},{},{},{},{},{},{}\n", r[0], r[1], r[2], r[3], r[4], r[5]));
+            }
+            let res = read_results(text.as_bytes()).unwrap();
+            for leader in 0..2 {
+                let sets = station_sets(&res, leader);
+                let removed: usize = sets.filters.iter().map(|f| f.removed).sum();
+                proptest::prop_assert_eq!(sets.base.len() + removed, rows.len());
+                let _ = super::super::integer::integer_test(&sets.base);
+                let _ = super::super::fingerprint::fingerprint(&sets.base, &sets.consistent);
+            }
+        }
     }
 }

@@ -71,6 +71,18 @@ pub struct Fingerprint {
     pub national_share: f64,
 }
 
+/// The turnout–share slope of Myagkov et al. (2009): OLS across stations of leader votes /
+/// registered on turnout (issued / registered). Above 1: the leader gains more votes than
+/// turnout adds voters (stuffing).
+pub fn turnout_share_slope(stations: &[StationCounts]) -> LinearFit {
+    let x: Vec<f64> = stations.iter().map(|c| c.turnout()).collect();
+    let y: Vec<f64> = stations
+        .iter()
+        .map(|c| c.leader as f64 / c.registered as f64)
+        .collect();
+    ols(&x, &y)
+}
+
 /// Computes the fingerprint of base-filtered `stations`; `all` (all consistent stations) serves
 /// the two comparisons with published numbers computed without the size filter.
 pub fn fingerprint(stations: &[StationCounts], all: &[StationCounts]) -> Fingerprint {
@@ -123,12 +135,7 @@ pub fn fingerprint(stations: &[StationCounts], all: &[StationCounts]) -> Fingerp
         cumulative_leader: cumsum(&leader_by_t),
         cumulative_others: cumsum(&others_by_t),
         slope: ols(&x, &y),
-        slope_all_stations: ols(
-            &all.iter().map(|c| c.turnout()).collect::<Vec<_>>(),
-            &all.iter()
-                .map(|c| c.leader as f64 / c.registered as f64)
-                .collect::<Vec<_>>(),
-        ),
+        slope_all_stations: turnout_share_slope(all),
         share_95_95_all_stations: super::klimek::share_of_stations_at_least(all, 0.95, 0.95),
         all_stations: all.len(),
         log_vote_rate: moments(&nu),
@@ -179,6 +186,7 @@ mod tests {
             .collect();
         let f = fingerprint(&s, &s);
         assert!((f.slope.slope - 1.0).abs() < 1e-12);
+        assert_eq!(turnout_share_slope(&s), f.slope);
         assert_eq!(f.stations, 50);
         assert_eq!(
             *f.cumulative_leader.last().unwrap(),

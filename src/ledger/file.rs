@@ -1,6 +1,6 @@
 //! The ledger file: a header, then one record per entry, streamed.
 //!
-//! Owns the file layout of `docs/ledger-format.md` §"The ledger file": the 10-byte header
+//! Owns the file layout of `docs/ledger-format.md` §3: the 10-byte header
 //! ([`MAGIC`] ‖ version u16 BE) and records `tag u8 ‖ seq u64 BE ‖ body ‖ hash[32]` whose body
 //! length follows from the tag (and, for the close record, from its own shape fields). Never
 //! judges whether a ledger is honest — that is [`super::verify`] — and never opens files: it

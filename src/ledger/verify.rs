@@ -1,6 +1,6 @@
 //! Verification of a ledger file: every finding, each with its entry index and byte offset.
 //!
-//! Owns the rules of `docs/ledger-format.md` §"Verification": framing, sequence numbers, every
+//! Owns the rules of `docs/ledger-format.md` §5: framing, sequence numbers, every
 //! link of the chain, the close record against a recount, and — when given — the published head
 //! and voters' receipts. Never stops at the first problem (only a framing error ends reading,
 //! since nothing after it can be located), never panics on any input, and holds one record at a

@@ -504,12 +504,15 @@ impl Summary {
         if frauds.is_empty() {
             return s;
         }
-        let _ = writeln!(
-            s,
-            "\ndetection: share of runs in which each detector fired (false alarms on honest runs; \
+        let _ = writeln!(s);
+        let title = format!(
+            "detection: share of runs in which each detector fired (false alarms on honest runs; \
              calibrated detectors set to {:.0}%)",
             self.detection.target_false_alarm_rate * 100.0
         );
+        for l in wrap(&title, 100) {
+            let _ = writeln!(s, "{l}");
+        }
         let width = 6usize;
         let per_line = ((100 - 30) / (width + 1)).max(1);
         let legend: Vec<String> = frauds

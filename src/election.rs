@@ -119,7 +119,7 @@ pub struct StationCounts {
 }
 
 impl StationCounts {
-    fn reset(&mut self, e: &Electorate) {
+    pub(crate) fn reset(&mut self, e: &Electorate) {
         let n = e.stations.len();
         self.n_parties = e.n_parties;
         for (v, len) in [
@@ -177,13 +177,15 @@ pub struct Workspace {
     pub truth_districts: Vec<DistrictResult>,
     pub trace: FraudTrace,
     /// Appeal of every district candidate in this run, flat by district.
-    appeal: Vec<f64>,
-    appeal_offset: Vec<usize>,
-    pref: Vec<f64>,
+    pub(crate) appeal: Vec<f64>,
+    pub(crate) appeal_offset: Vec<usize>,
+    pub(crate) pref: Vec<f64>,
     list_cum: Vec<u64>,
     free_cum: Vec<u64>,
     targeted: Vec<bool>,
     machine: VotingMachine,
+    /// Scratch space of the station-level fast path.
+    pub(crate) fast: crate::fastpath::Scratch,
 }
 
 /// Samples an index from cumulative 64-bit thresholds (last entry is `u64::MAX`).
@@ -234,6 +236,18 @@ pub fn run_election(
     for i in 0..e.stations.len() {
         protocol_fraud(ctx, run, i, ws);
     }
+    finish_districts(ctx, run, ws, false);
+}
+
+/// District results from the reported protocols and from the truth, into `ws`. With
+/// `aggregate_runoffs` the second rounds are drawn as district counts
+/// ([`crate::fastpath::second_round`]) rather than ballot by ballot.
+pub(crate) fn finish_districts(
+    ctx: Context<'_>,
+    run: u64,
+    ws: &mut Workspace,
+    aggregate_runoffs: bool,
+) {
     let Workspace {
         reported,
         truth,
@@ -247,11 +261,18 @@ pub fn run_election(
         appeal,
         offset: appeal_offset,
     };
-    decide_districts(ctx, run, reported, &appeals, districts);
-    decide_districts(ctx, run, truth, &appeals, truth_districts);
+    decide_districts(ctx, run, reported, &appeals, districts, aggregate_runoffs);
+    decide_districts(
+        ctx,
+        run,
+        truth,
+        &appeals,
+        truth_districts,
+        aggregate_runoffs,
+    );
 }
 
-fn draw_appeals(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
+pub(crate) fn draw_appeals(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
     ws.appeal.clear();
     ws.appeal_offset.clear();
     for (d, district) in ctx.electorate.districts.iter().enumerate() {
@@ -719,6 +740,7 @@ fn decide_districts(
     counts: &StationCounts,
     appeals: &Appeals<'_>,
     out: &mut Vec<DistrictResult>,
+    aggregate_runoffs: bool,
 ) {
     use crate::seats::{DistrictOutcome, DistrictRule};
     let e = ctx.electorate;
@@ -746,7 +768,14 @@ fn decide_districts(
                 by_lot,
             },
             DistrictOutcome::Runoff(a, b) => {
-                let runoff = second_round(ctx, run, d, [a as u16, b as u16], counts, appeals);
+                let finalists = [a as u16, b as u16];
+                let runoff = if aggregate_runoffs {
+                    let off = appeals.offset[d];
+                    let pair = [appeals.appeal[off + a], appeals.appeal[off + b]];
+                    crate::fastpath::second_round(ctx, run, d, finalists, counts, pair)
+                } else {
+                    second_round(ctx, run, d, finalists, counts, appeals)
+                };
                 let final_seed = crate::rng::stream_key(
                     ctx.seed,
                     Purpose::Lot,

@@ -15,6 +15,7 @@ pub mod detect;
 pub mod detection;
 pub mod election;
 pub mod electorate;
+pub mod fastpath;
 pub mod forensics;
 pub mod fraud;
 pub mod io;

@@ -56,7 +56,11 @@ impl<'a> Prepared<'a> {
         let model = &self.scenario.variants[variant_idx].model;
         let electorate = &self.electorates[variant_idx];
         let ctx = self.context(variant_idx, LedgerMode::Chain);
-        run_election(ctx, run as u64, ws, &mut |_, _| {});
+        if crate::fastpath::applies(self.scenario.montecarlo.path, model) {
+            crate::fastpath::run_election(ctx, run as u64, ws);
+        } else {
+            run_election(ctx, run as u64, ws, &mut |_, _| {});
+        }
         tabulate(
             model,
             electorate,

@@ -295,7 +295,7 @@ impl Summary {
                 seed,
                 first_run,
                 runs: outcomes.first().map_or(0, |r| r.len()) as u32,
-                path: "ballot",
+                path: crate::fastpath::path_name(scenario),
             },
             parties: parties
                 .iter()

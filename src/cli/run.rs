@@ -30,6 +30,10 @@ pub struct Args {
     /// Print the summary as one JSON document on stdout instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Simulation path: `ballot` (every ballot) or `station` (station counts drawn directly,
+    /// honest variants only); default: the scenario's montecarlo.path.
+    #[arg(long, value_parser = ["ballot", "station"])]
+    pub path: Option<String>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -50,6 +54,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
         scenario.variants.retain(|v| args.variant.contains(&v.name));
+    }
+    if let Some(p) = args
+        .path
+        .as_deref()
+        .and_then(tamga::scenario::SimPath::from_name)
+    {
+        scenario.montecarlo.path = p;
     }
     let runs = args.runs.unwrap_or(scenario.montecarlo.runs);
     if runs == 0 {

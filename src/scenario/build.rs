@@ -274,13 +274,27 @@ fn parties(root: &Node<'_>, p: &mut Problems) -> Vec<Party> {
 }
 
 fn montecarlo(root: &Node<'_>, p: &mut Problems) -> MonteCarlo {
-    let mut mc = MonteCarlo { runs: 100, seed: 1 };
+    let mut mc = MonteCarlo {
+        runs: 100,
+        seed: 1,
+        path: SimPath::Ballot,
+    };
     if let Some(n) = root.opt_table("montecarlo", p) {
         if let Some(r) = n.u64_in("runs", 1, 1_000_000, false, p) {
             mc.runs = r as u32;
         }
         if let Some(s) = n.opt_u64("seed", p) {
             mc.seed = s;
+        }
+        if let Some(s) = n.opt_str("path", p) {
+            match SimPath::from_name(s) {
+                Some(path) => mc.path = path,
+                None => p.push(
+                    &n.path_of("path"),
+                    format!("unknown path `{s}`"),
+                    "use \"ballot\" (every ballot) or \"station\" (station counts drawn directly)",
+                ),
+            }
         }
         n.finish(p);
     }

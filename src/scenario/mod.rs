@@ -59,6 +59,39 @@ pub struct Party {
 pub struct MonteCarlo {
     pub runs: u32,
     pub seed: u64,
+    /// How honest runs are simulated (`[montecarlo] path`, `tamga run --path`).
+    pub path: SimPath,
+}
+
+/// How a run is simulated: every ballot, or station counts drawn directly
+/// (see [`crate::fastpath`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SimPath {
+    /// Ballot by ballot, every electronic ballot hash-chained (the default).
+    #[default]
+    Ballot,
+    /// Station counts drawn from their exact distributions; variants with fraud models
+    /// still run ballot by ballot.
+    Station,
+}
+
+impl SimPath {
+    /// The name used in scenario files, on the command line and in summaries.
+    pub fn name(self) -> &'static str {
+        match self {
+            SimPath::Ballot => "ballot",
+            SimPath::Station => "station",
+        }
+    }
+
+    /// Parses `"ballot"` or `"station"`.
+    pub fn from_name(s: &str) -> Option<SimPath> {
+        match s {
+            "ballot" => Some(SimPath::Ballot),
+            "station" => Some(SimPath::Station),
+            _ => None,
+        }
+    }
 }
 
 /// The officially reported result, to compare simulations against. All optional parts are

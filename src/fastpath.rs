@@ -1,0 +1,335 @@
+//! The station-level fast path: an honest run's station counts drawn directly from their
+//! distributions instead of ballot by ballot.
+//!
+//! For a station with `n` registered voters, turnout probability `t` and list preferences `p`
+//! (the same `t` and `p` as the ballot path: [`Electorate::station_turnout`] and
+//! [`Electorate::station_preferences`] on the same streams), the ballot path's voters are
+//! independent and identically distributed, so the counts it produces have closed-form
+//! distributions, which this module samples exactly (binomials from `rand_distr`, multinomials
+//! as sequential binomials):
+//!
+//! - ballots issued ~ Binomial(n, t); electronic ~ Binomial(issued, uptake) at e-enabled
+//!   stations (0 elsewhere); paper = issued − electronic;
+//! - voters by list party: electronic ~ Multinomial(electronic, p), paper ~ Multinomial(paper, p);
+//! - for each party's paper voters, spoiled list ballots ~ Binomial(paper voters, invalid rate)
+//!   and, independently, spoiled district ballots ~ Binomial(paper voters, invalid rate):
+//!   electronic ballots are never invalid (a touch screen offers only valid choices);
+//! - each party's valid district ballots: Binomial(·, loyalty) go to the party's nominee if it
+//!   has one, the rest join the pool that is split Multinomial(pool, appeal) over the district's
+//!   candidates (the mixture `station_round1` in `election.rs` draws voter by voter);
+//! - at a station without a district tier, the machine's ballots carry "no candidate" and the
+//!   commission counts them as invalid district ballots, as on the ballot path.
+//!
+//! Runoffs are drawn as district counts ([`second_round`]): returning voters, transfers to a
+//! same-party finalist, the split by appeal and spoiled ballots are binomials of round-1 totals,
+//! the same distribution as `election::second_round` draws voter by voter.
+//!
+//! Truth, count and reported protocols coincide (no fraud). Variants with fraud models are not
+//! handled here: [`applies`] says no and [`crate::montecarlo`] runs them ballot by ballot. The
+//! fast path never builds a ballot, a machine or a hash chain, so it cannot feed a ledger audit;
+//! on an honest run the ledger audit, receipt and control-code detectors read what they would on
+//! the ballot path (nothing found; checks costed from the electronic count). No I/O.
+
+use crate::election::{Context, FraudTrace, Runoff, StationCounts, Workspace, finish_districts};
+use crate::electorate::Electorate;
+use crate::rng::{Purpose, StreamRng, stream};
+use crate::scenario::{Model, Scenario, SimPath};
+use rand_distr::Distribution;
+
+/// Per-thread buffers of the fast path (inside [`Workspace`]).
+#[derive(Clone, Debug, Default)]
+pub struct Scratch {
+    /// Electronic and paper voters per list party at the current station.
+    by_party_e: Vec<u32>,
+    by_party_p: Vec<u32>,
+    /// Normalised appeals of the current station's district candidates.
+    appeal: Vec<f64>,
+    /// Free (non-loyal) district ballots split by appeal.
+    free: Vec<u32>,
+}
+
+/// Whether a variant's runs take the station-level path under `path`: only honest variants do.
+pub fn applies(path: SimPath, model: &Model) -> bool {
+    path == SimPath::Station && model.fraud.is_empty()
+}
+
+/// What the summary's `provenance.path` says: `"ballot"`, `"station"`, or `"station+ballot"`
+/// when the station path was asked for but some variants (those with fraud) ran ballot by ballot.
+pub fn path_name(scenario: &Scenario) -> &'static str {
+    let path = scenario.montecarlo.path;
+    let n_station = scenario
+        .variants
+        .iter()
+        .filter(|v| applies(path, &v.model))
+        .count();
+    if n_station == 0 {
+        "ballot"
+    } else if n_station == scenario.variants.len() {
+        "station"
+    } else {
+        "station+ballot"
+    }
+}
+
+/// Binomial(n, p) with the exact sampler of `rand_distr`; `p` is clamped to [0, 1].
+#[inline]
+pub fn binomial(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
+    if n == 0 || p.is_nan() || p <= 0.0 {
+        return 0;
+    }
+    if p >= 1.0 {
+        return n;
+    }
+    rand_distr::Binomial::new(n as u64, p)
+        .map(|b| b.sample(rng) as u32)
+        .unwrap_or(0)
+}
+
+/// Multinomial(n, p) into `out` (overwritten) by sequential binomials; `p` need not be
+/// normalised. Every trial lands in a category of positive weight.
+pub fn multinomial(rng: &mut StreamRng, n: u32, p: &[f64], out: &mut [u32]) {
+    out.fill(0);
+    let Some(last) = p.iter().rposition(|&w| w > 0.0) else {
+        return;
+    };
+    let mut left = n;
+    let mut mass: f64 = p[..=last].iter().filter(|w| **w > 0.0).sum();
+    for j in 0..last {
+        if left == 0 {
+            return;
+        }
+        let w = p[j];
+        if w <= 0.0 {
+            continue;
+        }
+        let x = binomial(rng, left, w / mass);
+        out[j] = x;
+        left -= x;
+        mass -= w;
+    }
+    out[last] = left;
+}
+
+/// Simulates an honest run at station level; results land in `ws` exactly where
+/// [`crate::election::run_election`] puts them, so tabulation and detectors work unchanged.
+pub fn run_election(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
+    let e = ctx.electorate;
+    ws.counts.reset(e);
+    ws.trace = FraudTrace::default();
+    crate::election::draw_appeals(ctx, run, ws);
+    let (mut receipts, mut codes) = (0u64, 0u64);
+    for i in 0..e.stations.len() {
+        station(ctx, run, i, ws);
+        let electronic = ws.counts.electronic[i] as f64;
+        receipts += (ctx.receipt_rate * electronic).round() as u64;
+        codes += (ctx.control_code_rate * electronic).round() as u64;
+    }
+    ws.trace.receipts_checked = receipts;
+    ws.trace.control_codes_checked = codes;
+    ws.truth.clone_from(&ws.counts);
+    ws.reported.clone_from(&ws.counts);
+    finish_districts(ctx, run, ws, true);
+}
+
+/// Draws station `i`'s counts into `ws.counts`.
+fn station(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
+    let e: &Electorate = ctx.electorate;
+    let st = e.stations[i];
+    let seed = ctx.seed;
+    let k = e.n_parties;
+    let mut noise = stream(seed, Purpose::StationTurnout, run, i as u64);
+    let t = e.station_turnout(i, &mut noise);
+    let mut noise = stream(seed, Purpose::StationPreference, run, i as u64);
+    ws.pref.resize(k, 0.0);
+    e.station_preferences(i, &mut noise, &mut ws.pref);
+
+    let b = &ctx.model.ballots;
+    let mut trng = stream(seed, Purpose::VoterTurnout, run, i as u64);
+    let issued = binomial(&mut trng, st.n_registered, t);
+    let mut rng = stream(seed, Purpose::VoterChoice, run, i as u64);
+    let uptake = if st.evoting { b.evoting_uptake } else { 0.0 };
+    let electronic = binomial(&mut rng, issued, uptake);
+    let paper = issued - electronic;
+    let r = b.invalid_rate;
+
+    let s = &mut ws.fast;
+    s.by_party_e.resize(k, 0);
+    s.by_party_p.resize(k, 0);
+    multinomial(&mut rng, electronic, &ws.pref, &mut s.by_party_e);
+    multinomial(&mut rng, paper, &ws.pref, &mut s.by_party_p);
+
+    let w = k + 1;
+    let list_row = &mut ws.counts.list[i * w..(i + 1) * w];
+    let mut district_invalid = 0u32;
+    match st.district {
+        None => {
+            for p in 0..k {
+                let spoiled = binomial(&mut rng, s.by_party_p[p], r);
+                list_row[p] = s.by_party_e[p] + s.by_party_p[p] - spoiled;
+                list_row[k] += spoiled;
+            }
+            // the machine records "no candidate" on every ballot; the commission counts those
+            // as invalid district ballots (as `station_round1` does)
+            district_invalid = electronic;
+        }
+        Some(d) => {
+            let district = &e.districts[d as usize];
+            let n_cand = district.candidates.len();
+            let off = ws.appeal_offset[d as usize];
+            s.appeal.clear();
+            s.appeal.extend_from_slice(&ws.appeal[off..off + n_cand]);
+            s.free.resize(n_cand, 0);
+            let c_off = e.candidate_offset[i] as usize;
+            let dist_row = &mut ws.counts.district[c_off..c_off + n_cand];
+            let loyalty = ctx.model.candidates.loyalty;
+            let mut pool = 0u32;
+            for p in 0..k {
+                let (ev, pv) = (s.by_party_e[p], s.by_party_p[p]);
+                let spoiled_list = binomial(&mut rng, pv, r);
+                list_row[p] = ev + pv - spoiled_list;
+                list_row[k] += spoiled_list;
+                let spoiled_district = binomial(&mut rng, pv, r);
+                district_invalid += spoiled_district;
+                let valid = ev + pv - spoiled_district;
+                match district.nominee[p] {
+                    Some(c) => {
+                        let loyal = binomial(&mut rng, valid, loyalty);
+                        dist_row[c as usize] += loyal;
+                        pool += valid - loyal;
+                    }
+                    None => pool += valid,
+                }
+            }
+            multinomial(&mut rng, pool, &s.appeal, &mut s.free);
+            for (v, f) in dist_row.iter_mut().zip(&s.free) {
+                *v += f;
+            }
+        }
+    }
+    ws.counts.issued[i] = issued;
+    ws.counts.electronic[i] = electronic;
+    ws.counts.district_invalid[i] = district_invalid;
+}
+
+/// A district's second round drawn as counts: the distribution `election::second_round` draws
+/// voter by voter. `appeal` is the two finalists' appeal in this run.
+pub(crate) fn second_round(
+    ctx: Context<'_>,
+    run: u64,
+    d: usize,
+    finalists: [u16; 2],
+    counts: &StationCounts,
+    appeal: [f64; 2],
+) -> Runoff {
+    let e = ctx.electorate;
+    let district = &e.districts[d];
+    let r = &ctx.model.runoff;
+    let invalid_rate = ctx.model.ballots.invalid_rate;
+    let to_a_by_appeal = appeal[0] / (appeal[0] + appeal[1]);
+    let n_cand = district.candidates.len();
+    // round-1 totals: district votes per candidate, then invalid district ballots
+    let mut round1 = vec![0u32; n_cand + 1];
+    let first = district.first_station as usize;
+    for i in first..first + district.n_stations as usize {
+        let off = e.candidate_offset[i] as usize;
+        for (t, v) in round1.iter_mut().zip(&counts.district[off..off + n_cand]) {
+            *t += v;
+        }
+        round1[n_cand] += counts.district_invalid[i];
+    }
+    let party_of = |c: usize| district.candidates[c].party;
+    let mut rng = stream(
+        ctx.seed,
+        Purpose::Runoff,
+        run,
+        (e.stations.len() + d) as u64,
+    );
+    let (mut a, mut b, mut ballots) = (0u32, 0u32, 0u64);
+    for (c, &n) in round1.iter().enumerate() {
+        let back = binomial(&mut rng, n, r.turnout_ratio);
+        ballots += back as u64;
+        if c == finalists[0] as usize {
+            a += back;
+            continue;
+        }
+        if c == finalists[1] as usize {
+            b += back;
+            continue;
+        }
+        let party = if c < n_cand { party_of(c) } else { None };
+        let same = |f: u16| party.is_some() && party_of(f as usize) == party;
+        let mut rest = back;
+        if same(finalists[0]) || same(finalists[1]) {
+            let moved = binomial(&mut rng, back, r.party_transfer);
+            if same(finalists[0]) {
+                a += moved;
+            } else {
+                b += moved;
+            }
+            rest -= moved;
+        }
+        let to_a = binomial(&mut rng, rest, to_a_by_appeal);
+        a += to_a;
+        b += rest - to_a;
+    }
+    let spoiled_a = binomial(&mut rng, a, invalid_rate);
+    let spoiled_b = binomial(&mut rng, b, invalid_rate);
+    Runoff {
+        finalists,
+        votes: [(a - spoiled_a) as u64, (b - spoiled_b) as u64],
+        invalid: (spoiled_a + spoiled_b) as u64,
+        ballots,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multinomial_conserves_trials_and_skips_empty_categories() {
+        let mut rng = stream(1, Purpose::VoterChoice, 0, 0);
+        let mut out = [0u32; 5];
+        for n in [0u32, 1, 7, 1000, 3_000_000] {
+            multinomial(&mut rng, n, &[0.2, 0.0, 0.5, 0.3, 0.0], &mut out);
+            assert_eq!(out.iter().sum::<u32>(), n);
+            assert_eq!((out[1], out[4]), (0, 0));
+        }
+        multinomial(&mut rng, 9, &[0.0, 0.0], &mut out[..2]);
+        assert_eq!(out[..2], [0, 0]);
+    }
+
+    #[test]
+    fn multinomial_means_match_probabilities() {
+        let mut rng = stream(2, Purpose::VoterChoice, 0, 0);
+        let p = [0.6, 0.25, 0.1, 0.05];
+        let mut out = [0u32; 4];
+        let mut sums = [0f64; 4];
+        let (n, reps) = (10_000u32, 400);
+        for _ in 0..reps {
+            multinomial(&mut rng, n, &p, &mut out);
+            for (s, &x) in sums.iter_mut().zip(&out) {
+                *s += x as f64;
+            }
+        }
+        for (j, &pj) in p.iter().enumerate() {
+            let mean = sums[j] / reps as f64;
+            let se = (n as f64 * pj * (1.0 - pj) / reps as f64).sqrt();
+            assert!(
+                (mean - n as f64 * pj).abs() < 5.0 * se,
+                "category {j}: mean {mean}, expected {}",
+                n as f64 * pj
+            );
+        }
+    }
+
+    #[test]
+    fn binomial_edges() {
+        let mut rng = stream(3, Purpose::VoterTurnout, 0, 0);
+        assert_eq!(binomial(&mut rng, 10, 0.0), 0);
+        assert_eq!(binomial(&mut rng, 10, 1.0), 10);
+        assert_eq!(binomial(&mut rng, 10, f64::NAN), 0);
+        assert_eq!(binomial(&mut rng, 0, 0.5), 0);
+        assert!(binomial(&mut rng, 10, 0.5) <= 10);
+    }
+}

@@ -1,13 +1,16 @@
 //! One Kazakhstan-scale ballot-level run (≈ 8.66 M registered, ≈ 4.9 M ballots, 9,620
-//! stations), on one thread, beside a baseline measured in the same process: drawing one
+//! stations), on one thread, the same run on the station-level fast path, election day alone on
+//! each path (no tabulation or detectors), beside a baseline measured in the same process: drawing one
 //! 64-bit random number per registered voter from the same generator. The ratio of the two is
 //! what docs/BENCHMARKS.md records (these machines are noisy; ratios travel better than times).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rand::Rng;
 use std::hint::black_box;
-use tamga::election::Workspace;
+use tamga::election::{Workspace, run_election};
+use tamga::machine::LedgerMode;
 use tamga::montecarlo::Prepared;
+use tamga::scenario::SimPath;
 
 fn kazakhstan_run(c: &mut Criterion) {
     let path = concat!(
@@ -17,6 +20,9 @@ fn kazakhstan_run(c: &mut Criterion) {
     let mut scenario = tamga::scenario::load(std::path::Path::new(path)).expect("valid scenario");
     scenario.variants.retain(|v| v.name == "official");
     let prepared = Prepared::new(&scenario, 2004);
+    let mut station_scenario = scenario.clone();
+    station_scenario.montecarlo.path = SimPath::Station;
+    let station = Prepared::new(&station_scenario, 2004);
     let mut ws = Workspace::default();
     let ballots = prepared.run_one(0, 0, &mut ws).ballots;
     let registered = prepared.electorates[0].n_registered();
@@ -29,6 +35,30 @@ fn kazakhstan_run(c: &mut Criterion) {
         b.iter(|| {
             run += 1;
             black_box(prepared.run_one(0, run, &mut ws))
+        })
+    });
+    g.throughput(Throughput::Elements(ballots));
+    g.bench_function("station_level_run", |b| {
+        b.iter(|| {
+            run += 1;
+            black_box(station.run_one(0, run, &mut ws))
+        })
+    });
+    // election day alone (no tabulation or detectors): what the fast path replaces
+    let ctx = prepared.context(0, LedgerMode::Chain);
+    g.bench_function("ballot_level_election_day", |b| {
+        b.iter(|| {
+            run += 1;
+            run_election(ctx, run as u64, &mut ws, &mut |_, _| {});
+            black_box(ws.counts.issued.len())
+        })
+    });
+    let ctx = station.context(0, LedgerMode::Chain);
+    g.bench_function("station_level_election_day", |b| {
+        b.iter(|| {
+            run += 1;
+            tamga::fastpath::run_election(ctx, run as u64, &mut ws);
+            black_box(ws.counts.issued.len())
         })
     });
     g.throughput(Throughput::Elements(registered));

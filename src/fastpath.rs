@@ -32,8 +32,9 @@
 
 use crate::election::{Context, FraudTrace, Runoff, StationCounts, Workspace, finish_districts};
 use crate::electorate::Electorate;
-use crate::rng::{Purpose, StreamRng, stream};
+use crate::rng::{Purpose, StreamRng, stream, threshold};
 use crate::scenario::{Model, Scenario, SimPath};
+use rand::Rng;
 use rand_distr::Distribution;
 
 /// Per-thread buffers of the fast path (inside [`Workspace`]).
@@ -71,7 +72,12 @@ pub fn path_name(scenario: &Scenario) -> &'static str {
     }
 }
 
-/// Binomial(n, p) with the exact sampler of `rand_distr`; `p` is clamped to [0, 1].
+/// Below this many trials a binomial is drawn as Bernoulli trials (one 64-bit draw each, as the
+/// ballot path draws them): cheaper than setting up `rand_distr`'s sampler.
+const BERNOULLI_BELOW: u32 = 16;
+
+/// Binomial(n, p): Bernoulli trials for small `n`, else the exact sampler of `rand_distr`
+/// (inversion or BTPE); `p` is clamped to [0, 1].
 #[inline]
 pub fn binomial(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
     if n == 0 || p.is_nan() || p <= 0.0 {
@@ -79,6 +85,10 @@ pub fn binomial(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
     }
     if p >= 1.0 {
         return n;
+    }
+    if n < BERNOULLI_BELOW {
+        let thr = threshold(p);
+        return (0..n).map(|_| u32::from(rng.next_u64() < thr)).sum();
     }
     rand_distr::Binomial::new(n as u64, p)
         .map(|b| b.sample(rng) as u32)

@@ -394,6 +394,19 @@ impl Electorate {
         self.group_pref_log = base;
     }
 
+    /// The station's mean turnout logit and the logit-scale spread of station turnout around it
+    /// (what [`Electorate::station_turnout`] draws from; for exports and outside baselines).
+    pub fn turnout_logit(&self, station_idx: usize) -> (f64, f64) {
+        let st = &self.stations[station_idx];
+        (self.group_turnout_logit[self.group(st)], self.turnout_sd)
+    }
+
+    /// The log-scale spread of each party's station weight (what
+    /// [`Electorate::station_preferences`] adds to the log of [`Electorate::expected_shares`]).
+    pub fn preference_sd(&self) -> f64 {
+        self.pref_sd
+    }
+
     /// Draws the station's turnout probability for a run.
     pub fn station_turnout(&self, station_idx: usize, rng: &mut StreamRng) -> f64 {
         let st = &self.stations[station_idx];

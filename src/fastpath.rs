@@ -47,6 +47,10 @@ pub struct Scratch {
     appeal: Vec<f64>,
     /// Free (non-loyal) district ballots split by appeal.
     free: Vec<u32>,
+    /// Spoiled list and district ballots per party, and a working copy of counts.
+    spoiled_list: Vec<u32>,
+    spoiled_district: Vec<u32>,
+    left: Vec<u32>,
 }
 
 /// Whether a variant's runs take the station-level path under `path`: only honest variants do.
@@ -120,6 +124,45 @@ pub fn multinomial(rng: &mut StreamRng, n: u32, p: &[f64], out: &mut [u32]) {
     out[last] = left;
 }
 
+/// Below this many successes [`thin`] picks them one by one rather than per category.
+const PICK_BELOW: u32 = 64;
+
+/// Each of the `sum(counts)` trials independently succeeds with probability `p`: the successes
+/// per category into `out` (overwritten). Exact: the total is Binomial(sum, p) and, given the
+/// total, the successes are a uniform subset of the trials, so they are picked without
+/// replacement from `counts` (multivariate hypergeometric) when few, else drawn per category.
+pub fn thin(rng: &mut StreamRng, counts: &[u32], p: f64, out: &mut [u32], left: &mut Vec<u32>) {
+    out.fill(0);
+    let n: u32 = counts.iter().sum();
+    let total = binomial(rng, n, p);
+    if total == 0 {
+        return;
+    }
+    if total >= PICK_BELOW {
+        // many successes: independent binomials per category, the same joint law (the total
+        // drawn above is not used)
+        for (o, &c) in out.iter_mut().zip(counts) {
+            *o = binomial(rng, c, p);
+        }
+        return;
+    }
+    left.clear();
+    left.extend_from_slice(counts);
+    let mut remaining = n as u64;
+    for _ in 0..total {
+        // a uniform trial among those not yet picked (multiply-shift: bias below 2^-32)
+        let mut r = ((rng.next_u64() as u128 * remaining as u128) >> 64) as u64;
+        let mut j = 0;
+        while j + 1 < left.len() && r >= left[j] as u64 {
+            r -= left[j] as u64;
+            j += 1;
+        }
+        left[j] -= 1;
+        out[j] += 1;
+        remaining -= 1;
+    }
+}
+
 /// Simulates an honest run at station level; results land in `ws` exactly where
 /// [`crate::election::run_election`] puts them, so tabulation and detectors work unchanged.
 pub fn run_election(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
@@ -171,13 +214,17 @@ fn station(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
     let w = k + 1;
     let list_row = &mut ws.counts.list[i * w..(i + 1) * w];
     let mut district_invalid = 0u32;
+    // paper ballots only: each spoiled (list, and independently district) with rate r
+    s.spoiled_list.resize(k, 0);
+    s.spoiled_district.resize(k, 0);
+    thin(&mut rng, &s.by_party_p, r, &mut s.spoiled_list, &mut s.left);
+    for p in 0..k {
+        let spoiled = s.spoiled_list[p];
+        list_row[p] = s.by_party_e[p] + s.by_party_p[p] - spoiled;
+        list_row[k] += spoiled;
+    }
     match st.district {
         None => {
-            for p in 0..k {
-                let spoiled = binomial(&mut rng, s.by_party_p[p], r);
-                list_row[p] = s.by_party_e[p] + s.by_party_p[p] - spoiled;
-                list_row[k] += spoiled;
-            }
             // the machine records "no candidate" on every ballot; the commission counts those
             // as invalid district ballots (as `station_round1` does)
             district_invalid = electronic;
@@ -193,12 +240,16 @@ fn station(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
             let dist_row = &mut ws.counts.district[c_off..c_off + n_cand];
             let loyalty = ctx.model.candidates.loyalty;
             let mut pool = 0u32;
+            thin(
+                &mut rng,
+                &s.by_party_p,
+                r,
+                &mut s.spoiled_district,
+                &mut s.left,
+            );
             for p in 0..k {
                 let (ev, pv) = (s.by_party_e[p], s.by_party_p[p]);
-                let spoiled_list = binomial(&mut rng, pv, r);
-                list_row[p] = ev + pv - spoiled_list;
-                list_row[k] += spoiled_list;
-                let spoiled_district = binomial(&mut rng, pv, r);
+                let spoiled_district = s.spoiled_district[p];
                 district_invalid += spoiled_district;
                 let valid = ev + pv - spoiled_district;
                 match district.nominee[p] {
@@ -331,6 +382,42 @@ mod tests {
                 n as f64 * pj
             );
         }
+    }
+
+    #[test]
+    fn thin_matches_independent_binomials_in_mean_and_variance() {
+        let mut rng = stream(4, Purpose::VoterChoice, 0, 0);
+        let counts = [300u32, 0, 120, 45, 7];
+        let p = 0.03;
+        let mut out = [0u32; 5];
+        let mut left = Vec::new();
+        let reps = 20_000;
+        let mut sum = [0f64; 5];
+        let mut sum2 = [0f64; 5];
+        for _ in 0..reps {
+            thin(&mut rng, &counts, p, &mut out, &mut left);
+            for j in 0..5 {
+                assert!(out[j] <= counts[j]);
+                sum[j] += out[j] as f64;
+                sum2[j] += (out[j] as f64).powi(2);
+            }
+        }
+        for j in 0..5 {
+            let n = counts[j] as f64;
+            let mean = sum[j] / reps as f64;
+            let var = sum2[j] / reps as f64 - mean * mean;
+            let (m0, v0) = (n * p, n * p * (1.0 - p));
+            assert!(
+                (mean - m0).abs() <= 5.0 * (v0 / reps as f64).sqrt() + 1e-12,
+                "mean {j}"
+            );
+            if v0 > 0.0 {
+                assert!((var / v0 - 1.0).abs() < 0.1, "variance {j}: {var} vs {v0}");
+            }
+        }
+        // many successes take the per-category branch
+        thin(&mut rng, &[1000, 1000], 0.5, &mut out[..2], &mut left);
+        assert!(out[0] > 400 && out[1] > 400);
     }
 
     #[test]

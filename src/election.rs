@@ -102,6 +102,23 @@ pub struct FraudTrace {
     pub control_codes_checked: u64,
 }
 
+impl FraudTrace {
+    /// Adds the trace of another block of stations of the same run.
+    fn add(&mut self, o: &FraudTrace) {
+        self.stations_hit += o.stations_hit;
+        self.flipped += o.flipped;
+        self.dropped += o.dropped;
+        self.stuffed += o.stuffed;
+        self.rewritten += o.rewritten;
+        self.ledgers_tampered += o.ledgers_tampered;
+        self.ledgers_with_findings += o.ledgers_with_findings;
+        self.receipt_caught |= o.receipt_caught;
+        self.control_code_caught |= o.control_code_caught;
+        self.receipts_checked += o.receipts_checked;
+        self.control_codes_checked += o.control_codes_checked;
+    }
+}
+
 /// Per-station counts of round 1 as counted at the station (flat arrays).
 #[derive(Clone, Debug, Default)]
 pub struct StationCounts {
@@ -131,6 +148,22 @@ impl StationCounts {
         ] {
             v.clear();
             v.resize(len, 0);
+        }
+    }
+
+    /// Adds `other` element by element (blocks of stations simulated apart fill disjoint
+    /// entries, so the sum is the union).
+    fn add(&mut self, other: &StationCounts) {
+        for (a, b) in [
+            (&mut self.issued, &other.issued),
+            (&mut self.electronic, &other.electronic),
+            (&mut self.list, &other.list),
+            (&mut self.district, &other.district),
+            (&mut self.district_invalid, &other.district_invalid),
+        ] {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
         }
     }
 
@@ -186,6 +219,8 @@ pub struct Workspace {
     machine: VotingMachine,
     /// Scratch space of the station-level fast path.
     pub(crate) fast: crate::fastpath::Scratch,
+    /// Workspaces of the blocks of stations in [`run_election_split`].
+    parts: Vec<Workspace>,
 }
 
 /// Samples an index from cumulative 64-bit thresholds (last entry is `u64::MAX`).
@@ -234,6 +269,49 @@ pub fn run_election(
     // protocols: the count, then what commissions changed
     ws.reported.clone_from(&ws.counts);
     for i in 0..e.stations.len() {
+        protocol_fraud(ctx, run, i, ws);
+    }
+    finish_districts(ctx, run, ws, false);
+}
+
+/// [`run_election`] without a machine callback, with the stations split into `parts`
+/// contiguous blocks simulated in parallel on the current rayon pool, each in its own
+/// workspace, then summed. Every station draws from its own streams, so the result is the same
+/// whatever `parts` (for one huge election on a many-core machine; each block keeps full-size
+/// count arrays, so memory grows with `parts`).
+pub fn run_election_split(ctx: Context<'_>, run: u64, ws: &mut Workspace, parts: usize) {
+    use rayon::prelude::*;
+    let e = ctx.electorate;
+    let n = e.stations.len();
+    let parts = parts.clamp(1, n.max(1));
+    if parts == 1 {
+        return run_election(ctx, run, ws, &mut |_, _| {});
+    }
+    ws.counts.reset(e);
+    ws.truth.reset(e);
+    ws.trace = FraudTrace::default();
+    draw_appeals(ctx, run, ws);
+    let mut blocks = std::mem::take(&mut ws.parts);
+    blocks.truncate(parts);
+    blocks.resize_with(parts, Workspace::default);
+    let size = n.div_ceil(parts);
+    blocks.par_iter_mut().enumerate().for_each(|(j, b)| {
+        b.counts.reset(e);
+        b.truth.reset(e);
+        b.trace = FraudTrace::default();
+        draw_appeals(ctx, run, b);
+        for i in j * size..((j + 1) * size).min(n) {
+            station_round1(ctx, run, i, b);
+        }
+    });
+    for b in &blocks {
+        ws.counts.add(&b.counts);
+        ws.truth.add(&b.truth);
+        ws.trace.add(&b.trace);
+    }
+    ws.parts = blocks;
+    ws.reported.clone_from(&ws.counts);
+    for i in 0..n {
         protocol_fraud(ctx, run, i, ws);
     }
     finish_districts(ctx, run, ws, false);

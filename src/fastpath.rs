@@ -80,8 +80,9 @@ pub fn path_name(scenario: &Scenario) -> &'static str {
 /// ballot path draws them): cheaper than setting up `rand_distr`'s sampler.
 const BERNOULLI_BELOW: u32 = 16;
 
-/// Binomial(n, p): Bernoulli trials for small `n`, else the exact sampler of `rand_distr`
-/// (inversion or BTPE); `p` is clamped to [0, 1].
+/// Binomial(n, p), exact: Bernoulli trials for small `n`; inversion (`rand_distr`) when
+/// `n·min(p, 1−p)` < 10; otherwise Hörmann's transformed rejection with squeeze (BTRS).
+/// `p` is clamped to [0, 1].
 #[inline]
 pub fn binomial(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
     if n == 0 || p.is_nan() || p <= 0.0 {
@@ -94,9 +95,99 @@ pub fn binomial(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
         let thr = threshold(p);
         return (0..n).map(|_| u32::from(rng.next_u64() < thr)).sum();
     }
-    rand_distr::Binomial::new(n as u64, p)
-        .map(|b| b.sample(rng) as u32)
-        .unwrap_or(0)
+    if p > 0.5 {
+        return n - binomial(rng, n, 1.0 - p);
+    }
+    if (n as f64) * p < 10.0 {
+        return rand_distr::Binomial::new(n as u64, p)
+            .map(|b| b.sample(rng) as u32)
+            .unwrap_or(0);
+    }
+    btrs(rng, n, p)
+}
+
+/// log(k!) − [(k + ½) log(k + 1) − (k + 1) + ½ log 2π]: the Stirling series remainder, from a
+/// table for small `k` (Hörmann 1993, table 1).
+fn stirling_tail(k: f64) -> f64 {
+    const TAIL: [f64; 10] = [
+        0.0810614667953272,
+        0.0413406959554092,
+        0.0276779256849983,
+        0.02079067210376509,
+        0.0166446911898211,
+        0.0138761288230707,
+        0.0118967099458917,
+        0.0104112652619720,
+        0.00925546218271273,
+        0.00833056343336287,
+    ];
+    if k <= 9.0 {
+        return TAIL[k as usize];
+    }
+    let kp1sq = (k + 1.0) * (k + 1.0);
+    (1.0 / 12.0 - (1.0 / 360.0 - 1.0 / 1260.0 / kp1sq) / kp1sq) / (k + 1.0)
+}
+
+/// W. Hörmann, "The generation of binomial random variates", J. Statist. Comput. Simul. 46
+/// (1993): algorithm BTRD's transformed rejection with squeeze, exact for `n·p` ≥ 10, p ≤ ½
+/// (the acceptance test by the pmf's recurrence within 15 of the mode, else by Stirling's series).
+fn btrs(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
+    let nf = n as f64;
+    let q = 1.0 - p;
+    let spq = (nf * p * q).sqrt();
+    let b = 1.15 + 2.53 * spq;
+    let a = -0.0873 + 0.0248 * b + 0.01 * p;
+    let c = nf * p + 0.5;
+    let v_r = 0.92 - 4.2 / b;
+    let r = p / q;
+    let alpha = (2.83 + 5.1 / b) * spq;
+    let m = ((nf + 1.0) * p).floor();
+    loop {
+        let u = crate::rng::unit(rng) - 0.5;
+        let v = crate::rng::unit(rng);
+        let us = 0.5 - u.abs();
+        let k = ((2.0 * a / us + b) * u + c).floor();
+        if k < 0.0 || k > nf {
+            continue;
+        }
+        if us >= 0.07 && v <= v_r {
+            return k as u32;
+        }
+        let mut v = v * alpha / (a / (us * us) + b);
+        // near the mode, compare with f(k)/f(m) by the pmf's recurrence (no logarithms)
+        if (k - m).abs() <= 15.0 {
+            let nr = (nf + 1.0) * r;
+            let mut f = 1.0;
+            if m < k {
+                let mut i = m;
+                while i < k {
+                    i += 1.0;
+                    f *= nr / i - r;
+                }
+            } else {
+                let mut i = k;
+                while i < m {
+                    i += 1.0;
+                    v *= nr / i - r;
+                }
+            }
+            if v <= f {
+                return k as u32;
+            }
+            continue;
+        }
+        let v = v.ln();
+        let bound = (m + 0.5) * ((m + 1.0) / (r * (nf - m + 1.0))).ln()
+            + (nf + 1.0) * ((nf - m + 1.0) / (nf - k + 1.0)).ln()
+            + (k + 0.5) * (r * (nf - k + 1.0) / (k + 1.0)).ln()
+            + stirling_tail(m)
+            + stirling_tail(nf - m)
+            - stirling_tail(k)
+            - stirling_tail(nf - k);
+        if v <= bound {
+            return k as u32;
+        }
+    }
 }
 
 /// Multinomial(n, p) into `out` (overwritten) by sequential binomials; `p` need not be
@@ -124,26 +215,26 @@ pub fn multinomial(rng: &mut StreamRng, n: u32, p: &[f64], out: &mut [u32]) {
     out[last] = left;
 }
 
-/// Below this many successes [`thin`] picks them one by one rather than per category.
-const PICK_BELOW: u32 = 64;
+/// Up to this many expected successes [`thin`] picks them one by one rather than per category.
+const PICK_UP_TO: f64 = 48.0;
 
 /// Each of the `sum(counts)` trials independently succeeds with probability `p`: the successes
-/// per category into `out` (overwritten). Exact: the total is Binomial(sum, p) and, given the
-/// total, the successes are a uniform subset of the trials, so they are picked without
-/// replacement from `counts` (multivariate hypergeometric) when few, else drawn per category.
+/// per category into `out` (overwritten). Exact either way: with few expected successes, the
+/// total is Binomial(sum, p) and, given the total, the successes are a uniform subset of the
+/// trials, picked without replacement from `counts` (multivariate hypergeometric); with many,
+/// independent binomials per category. The branch depends only on `counts` and `p`, never on a
+/// draw (choosing by the drawn total would bias the result).
 pub fn thin(rng: &mut StreamRng, counts: &[u32], p: f64, out: &mut [u32], left: &mut Vec<u32>) {
     out.fill(0);
     let n: u32 = counts.iter().sum();
-    let total = binomial(rng, n, p);
-    if total == 0 {
-        return;
-    }
-    if total >= PICK_BELOW {
-        // many successes: independent binomials per category, the same joint law (the total
-        // drawn above is not used)
+    if n as f64 * p > PICK_UP_TO {
         for (o, &c) in out.iter_mut().zip(counts) {
             *o = binomial(rng, c, p);
         }
+        return;
+    }
+    let total = binomial(rng, n, p);
+    if total == 0 {
         return;
     }
     left.clear();
@@ -386,38 +477,106 @@ mod tests {
 
     #[test]
     fn thin_matches_independent_binomials_in_mean_and_variance() {
+        // both branches (picks, per category), and totals near where picking stops
         let mut rng = stream(4, Purpose::VoterChoice, 0, 0);
-        let counts = [300u32, 0, 120, 45, 7];
         let p = 0.03;
-        let mut out = [0u32; 5];
         let mut left = Vec::new();
-        let reps = 20_000;
-        let mut sum = [0f64; 5];
-        let mut sum2 = [0f64; 5];
-        for _ in 0..reps {
-            thin(&mut rng, &counts, p, &mut out, &mut left);
-            for j in 0..5 {
-                assert!(out[j] <= counts[j]);
-                sum[j] += out[j] as f64;
-                sum2[j] += (out[j] as f64).powi(2);
+        for counts in [
+            vec![300u32, 0, 120, 45, 7],
+            vec![1000, 300, 200, 60, 40],
+            vec![1800, 400, 300, 200, 120],
+        ] {
+            let c = counts.len();
+            let mut out = vec![0u32; c];
+            let reps = 100_000;
+            let (mut sum, mut sum2) = (vec![0f64; c], vec![0f64; c]);
+            let (mut tot, mut tot2) = (0f64, 0f64);
+            for _ in 0..reps {
+                thin(&mut rng, &counts, p, &mut out, &mut left);
+                let t: u32 = out.iter().sum();
+                tot += t as f64;
+                tot2 += (t as f64).powi(2);
+                for j in 0..c {
+                    assert!(out[j] <= counts[j]);
+                    sum[j] += out[j] as f64;
+                    sum2[j] += (out[j] as f64).powi(2);
+                }
+            }
+            let check = |s: f64, s2: f64, n: f64, what: &str| {
+                let mean = s / reps as f64;
+                let var = s2 / reps as f64 - mean * mean;
+                let (m0, v0) = (n * p, n * p * (1.0 - p));
+                assert!(
+                    (mean - m0).abs() <= 4.0 * (v0 / reps as f64).sqrt() + 1e-12,
+                    "{what} of {counts:?}: mean {mean} vs {m0}"
+                );
+                if v0 > 0.0 {
+                    assert!(
+                        (var / v0 - 1.0).abs() < 0.05,
+                        "{what}: variance {var} vs {v0}"
+                    );
+                }
+            };
+            let n: u32 = counts.iter().sum();
+            check(tot, tot2, n as f64, "total");
+            for j in 0..c {
+                check(sum[j], sum2[j], counts[j] as f64, "category");
             }
         }
-        for j in 0..5 {
-            let n = counts[j] as f64;
-            let mean = sum[j] / reps as f64;
-            let var = sum2[j] / reps as f64 - mean * mean;
-            let (m0, v0) = (n * p, n * p * (1.0 - p));
+    }
+
+    /// Binomial(n, p) probabilities by the recurrence from P(0) in log space.
+    fn pmf(n: u32, p: f64) -> Vec<f64> {
+        let mut lp = vec![n as f64 * (1.0 - p).ln()];
+        for k in 0..n {
+            let prev = lp[k as usize];
+            lp.push(prev + ((n - k) as f64 / (k + 1) as f64 * p / (1.0 - p)).ln());
+        }
+        lp.into_iter().map(f64::exp).collect()
+    }
+
+    #[test]
+    fn binomial_matches_exact_probabilities() {
+        // chi-square of 200,000 draws against the exact pmf, cells with expectation ≥ 5 (the
+        // rest pooled), for each sampler branch: Bernoulli, inversion, BTRS and flipped BTRS
+        let mut rng = stream(7, Purpose::VoterChoice, 0, 0);
+        for (n, p) in [
+            (12u32, 0.3),
+            (200, 0.02),
+            (60, 0.4),
+            (500, 0.3),
+            (900, 0.62),
+            (5000, 0.5),
+        ] {
+            let reps = 200_000;
+            let mut hist = vec![0f64; n as usize + 1];
+            for _ in 0..reps {
+                hist[binomial(&mut rng, n, p) as usize] += 1.0;
+            }
+            let probs = pmf(n, p);
+            let (mut chi2, mut cells) = (0.0, 0usize);
+            let (mut pooled_obs, mut pooled_exp) = (0.0, 0.0);
+            for (o, q) in hist.iter().zip(&probs) {
+                let e = q * reps as f64;
+                if e >= 5.0 {
+                    chi2 += (o - e).powi(2) / e;
+                    cells += 1;
+                } else {
+                    pooled_obs += o;
+                    pooled_exp += e;
+                }
+            }
+            if pooled_exp > 0.0 {
+                chi2 += (pooled_obs - pooled_exp).powi(2) / pooled_exp.max(1e-9);
+                cells += 1;
+            }
+            // df = cells − 1; mean df, sd sqrt(2 df): allow 5 sd
+            let df = (cells - 1) as f64;
             assert!(
-                (mean - m0).abs() <= 5.0 * (v0 / reps as f64).sqrt() + 1e-12,
-                "mean {j}"
+                chi2 < df + 5.0 * (2.0 * df).sqrt(),
+                "n={n} p={p}: chi2 {chi2:.1} on {df} df"
             );
-            if v0 > 0.0 {
-                assert!((var / v0 - 1.0).abs() < 0.1, "variance {j}: {var} vs {v0}");
-            }
         }
-        // many successes take the per-category branch
-        thin(&mut rng, &[1000, 1000], 0.5, &mut out[..2], &mut left);
-        assert!(out[0] > 400 && out[1] > 400);
     }
 
     #[test]

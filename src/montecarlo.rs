@@ -10,7 +10,7 @@
 //! environment. Progress is reported through a callback; a stop flag ends work early, in which
 //! case the result says so and must not be written as complete.
 
-use crate::election::{Context, FraudPlan, Workspace, run_election};
+use crate::election::{Context, FraudPlan, Workspace};
 use crate::electorate::Electorate;
 use crate::machine::LedgerMode;
 use crate::scenario::Scenario;
@@ -53,13 +53,25 @@ impl<'a> Prepared<'a> {
 
     /// Simulates and tabulates run `run` of variant `variant_idx` using `ws` as scratch space.
     pub fn run_one(&self, variant_idx: usize, run: u32, ws: &mut Workspace) -> RunOutcome {
+        self.run_one_split(variant_idx, run, ws, 1)
+    }
+
+    /// [`Prepared::run_one`] with a ballot-level election day split into `parts` blocks of
+    /// stations run in parallel ([`crate::election::run_election_split`]); same result.
+    pub fn run_one_split(
+        &self,
+        variant_idx: usize,
+        run: u32,
+        ws: &mut Workspace,
+        parts: usize,
+    ) -> RunOutcome {
         let model = &self.scenario.variants[variant_idx].model;
         let electorate = &self.electorates[variant_idx];
         let ctx = self.context(variant_idx, LedgerMode::Chain);
         if crate::fastpath::applies(self.scenario.montecarlo.path, model) {
             crate::fastpath::run_election(ctx, run as u64, ws);
         } else {
-            run_election(ctx, run as u64, ws, &mut |_, _| {});
+            crate::election::run_election_split(ctx, run as u64, ws, parts);
         }
         tabulate(
             model,
@@ -99,13 +111,15 @@ impl<'a> Prepared<'a> {
         let jobs: Vec<(usize, u32)> = (0..n_variants)
             .flat_map(|v| runs.clone().map(move |r| (v, r)))
             .collect();
+        // fewer jobs than threads (one huge election): split each run's stations instead
+        let parts = (rayon::current_num_threads() / jobs.len().max(1)).clamp(1, 8);
         let outcomes: Vec<Option<RunOutcome>> = jobs
             .par_iter()
             .map_init(Workspace::default, |ws, &(v, r)| {
                 if stop.load(Ordering::Relaxed) {
                     return None;
                 }
-                let o = self.run_one(v, r, ws);
+                let o = self.run_one_split(v, r, ws, parts);
                 progress();
                 Some(o)
             })

@@ -202,3 +202,30 @@ fn fraud_variants_fall_back_to_ballots() {
     assert!(out[1][0].trace.flipped > 0);
     assert_eq!(out[0][0].trace.flipped, 0);
 }
+
+#[test]
+fn splitting_a_run_across_threads_changes_nothing() {
+    // the ballot path split into blocks of stations (used when there are fewer runs than
+    // threads, e.g. one India-scale election) gives the same outcome, fraud trace included
+    let full = format!(
+        "{}/scenarios/kazakhstan-2004.toml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut s = scenario::load(std::path::Path::new(&full)).expect("valid");
+    s.variants
+        .retain(|v| v.name == "official" || v.name == "stuffing-and-ledgers");
+    let prepared = Prepared::new(&s, 9);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .expect("pool");
+    for v in 0..2 {
+        let mut ws = tamga::election::Workspace::default();
+        let whole = prepared.run_one(v, 4, &mut ws);
+        let split = pool.install(|| prepared.run_one_split(v, 4, &mut ws, 3));
+        assert_eq!(whole, split, "variant {v}");
+        if v == 1 {
+            assert!(split.trace.stuffed > 0 && split.trace.ledgers_tampered > 0);
+        }
+    }
+}

@@ -5,8 +5,8 @@
 //! (the same `t` and `p` as the ballot path: [`Electorate::station_turnout`] and
 //! [`Electorate::station_preferences`] on the same streams), the ballot path's voters are
 //! independent and identically distributed, so the counts it produces have closed-form
-//! distributions, which this module samples exactly (binomials from `rand_distr`, multinomials
-//! as sequential binomials):
+//! distributions, which this module samples exactly ([`binomial`]: Bernoulli trials, inversion
+//! or Hörmann's BTRS by size; multinomials as sequential binomials; [`thin`] for spoiled ballots):
 //!
 //! - ballots issued ~ Binomial(n, t); electronic ~ Binomial(issued, uptake) at e-enabled
 //!   stations (0 elsewhere); paper = issued − electronic;
@@ -14,6 +14,8 @@
 //! - for each party's paper voters, spoiled list ballots ~ Binomial(paper voters, invalid rate)
 //!   and, independently, spoiled district ballots ~ Binomial(paper voters, invalid rate):
 //!   electronic ballots are never invalid (a touch screen offers only valid choices);
+//!   truth and count differ from the ballot path in one unread detail only: the ballot path
+//!   leaves `truth.electronic` (and, without a district tier, `truth.district_invalid`) at zero;
 //! - each party's valid district ballots: Binomial(·, loyalty) go to the party's nominee if it
 //!   has one, the rest join the pool that is split Multinomial(pool, appeal) over the district's
 //!   candidates (the mixture `station_round1` in `election.rs` draws voter by voter);
@@ -28,7 +30,10 @@
 //! handled here: [`applies`] says no and [`crate::montecarlo`] runs them ballot by ballot. The
 //! fast path never builds a ballot, a machine or a hash chain, so it cannot feed a ledger audit;
 //! on an honest run the ledger audit, receipt and control-code detectors read what they would on
-//! the ballot path (nothing found; checks costed from the electronic count). No I/O.
+//! the ballot path (nothing found; checks costed from the electronic count). Draws come from the
+//! station's `VoterTurnout` and `VoterChoice` streams and the district's `Runoff` stream (index
+//! stations + district), so results do not depend on station order or thread count, but they
+//! are not the ballot path's draw for draw. No I/O, no panics.
 
 use crate::election::{Context, FraudTrace, Runoff, StationCounts, Workspace, finish_districts};
 use crate::electorate::Electorate;

@@ -229,3 +229,43 @@ fn splitting_a_run_across_threads_changes_nothing() {
         }
     }
 }
+
+#[test]
+fn montecarlo_path_key_is_read_and_checked() {
+    let full = format!("{}/scenarios/tutorial.toml", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&full).expect("tutorial");
+    let with = |path: &str| text.replace("seed = 42", &format!("seed = 42\npath = \"{path}\""));
+    let s = scenario::parse(&with("station"), "t.toml").expect("valid");
+    assert_eq!(s.montecarlo.path, SimPath::Station);
+    let s = scenario::parse(&text, "t.toml").expect("valid");
+    assert_eq!(s.montecarlo.path, SimPath::Ballot);
+    let err = scenario::parse(&with("voxel"), "t.toml")
+        .err()
+        .expect("unknown path rejected")
+        .to_string();
+    assert!(err.contains("montecarlo.path"), "{err}");
+}
+
+#[test]
+fn cli_path_flag_overrides_the_scenario_and_reaches_provenance() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("out");
+    let full = format!("{}/scenarios/tutorial.toml", env!("CARGO_MANIFEST_DIR"));
+    let output = assert_cmd::Command::cargo_bin("tamga")
+        .expect("binary")
+        .args(["run", "--runs", "3", "--path", "station", "--json", "--out"])
+        .arg(&out)
+        .arg(&full)
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(summary["provenance"]["path"], "station");
+    let bad = assert_cmd::Command::cargo_bin("tamga")
+        .expect("binary")
+        .args(["run", "--runs", "1", "--path", "votes"])
+        .arg(&full)
+        .output()
+        .expect("runs");
+    assert_eq!(bad.status.code(), Some(2));
+}

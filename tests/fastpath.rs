@@ -240,8 +240,7 @@ fn montecarlo_path_key_is_read_and_checked() {
     let s = scenario::parse(&text, "t.toml").expect("valid");
     assert_eq!(s.montecarlo.path, SimPath::Ballot);
     let err = scenario::parse(&with("voxel"), "t.toml")
-        .err()
-        .expect("unknown path rejected")
+        .expect_err("unknown path rejected")
         .to_string();
     assert!(err.contains("montecarlo.path"), "{err}");
 }

@@ -11,6 +11,7 @@
 // Index loops over several parallel arrays read better than zipped iterators here.
 #![allow(clippy::needless_range_loop)]
 
+pub mod bench;
 pub mod election;
 pub mod electorate;
 pub mod forensics;
@@ -21,6 +22,7 @@ pub mod montecarlo;
 pub mod rng;
 pub mod scenario;
 pub mod seats;
+pub mod shard;
 pub mod stats;
 pub mod summary;
 pub mod tabulation;

@@ -65,6 +65,17 @@ impl<'a> Prepared<'a> {
         stop: &AtomicBool,
         progress: &(dyn Fn() + Sync),
     ) -> Option<Vec<Vec<RunOutcome>>> {
+        self.run_all_observed(runs, stop, &|_| progress())
+    }
+
+    /// Like [`Prepared::run_all`], but `observe` sees each outcome as its run finishes (in
+    /// completion order, from worker threads), e.g. to count ballots for a progress display.
+    pub fn run_all_observed(
+        &self,
+        runs: Range<u32>,
+        stop: &AtomicBool,
+        observe: &(dyn Fn(&RunOutcome) + Sync),
+    ) -> Option<Vec<Vec<RunOutcome>>> {
         let n_variants = self.scenario.variants.len();
         let jobs: Vec<(usize, u32)> = (0..n_variants)
             .flat_map(|v| runs.clone().map(move |r| (v, r)))
@@ -76,7 +87,7 @@ impl<'a> Prepared<'a> {
                     return None;
                 }
                 let o = self.run_one(v, r, ws);
-                progress();
+                observe(&o);
                 Some(o)
             })
             .collect();

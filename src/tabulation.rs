@@ -13,7 +13,7 @@ use crate::scenario::{ListTier, Model};
 use crate::seats::{SeatError, Threshold, ThresholdBase, TieBreak, allocate};
 
 /// National totals and seats of one run.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RunOutcome {
     pub run: u32,
     pub registered: u64,

@@ -1,8 +1,11 @@
 //! Subcommands of the `tamga` binary, one module each. Every module exposes `Args` (clap) and
 //! `run(Args) -> anyhow::Result<ExitCode>`; errors are printed by `main` as one line, exit 2.
 
+pub mod bench;
 pub mod check;
 pub mod forensics;
+pub mod merge;
+pub mod progress;
 pub mod run;
 pub mod seats;
 

@@ -21,6 +21,7 @@
 use crate::scenario::{Scenario, ScenarioError};
 use crate::tabulation::RunOutcome;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::ops::Range;
 
 /// The `format` field of every part file.
@@ -464,6 +465,14 @@ fn check_part(label: &str, p: &Part) -> Result<(), MergeError> {
         return Err(bad(format!(
             "its runs {}..{} are not inside 0..{}",
             p.runs.start, p.runs.end, p.runs_total
+        )));
+    }
+    let digest = crate::scenario::hex(&Sha256::digest(p.scenario_source.as_bytes()));
+    if digest != p.scenario_digest {
+        return Err(bad(format!(
+            "its scenario source has digest {}, not its scenario digest {}",
+            short(&digest),
+            short(&p.scenario_digest)
         )));
     }
     if p.outcomes.len() != p.variants.len() {

@@ -4,7 +4,8 @@
 //! `(seed, purpose, run, station)` (see [`crate::rng`]), never by the thread that executes it, and
 //! results are collected in `(variant, run)` order. So the same seed gives identical outcomes
 //! whatever the thread count, and any contiguous block of run indices can be computed on its own
-//! (sharding). Variants share geography streams and run streams: their comparison is paired.
+//! (sharding, see [`crate::shard`]). Variants share geography streams and run streams: their
+//! comparison is paired.
 //!
 //! The thread pool is the caller's (`rayon::ThreadPool::install`); this module reads no clock or
 //! environment. Progress is reported through a callback; a stop flag ends work early, in which

@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 static STOP: AtomicBool = AtomicBool::new(false);
 static HANDLER: OnceLock<bool> = OnceLock::new();
@@ -40,37 +40,52 @@ pub fn stop_flag() -> &'static AtomicBool {
 pub struct Progress {
     bar: ProgressBar,
     ballots: AtomicU64,
-    start: Instant,
+    /// When the runs began (set by [`Progress::begin`]), for the ballot rate.
+    start: OnceLock<Instant>,
 }
 
 impl Progress {
-    /// A bar for `total` runs on stderr if it is a terminal, hidden otherwise.
-    pub fn new(total: u64, what: &str) -> Progress {
-        let target = if std::io::stderr().is_terminal() {
+    /// A bar for `total` runs on stderr if it is a terminal, hidden otherwise. The steady tick
+    /// keeps it moving while the electorates are built.
+    pub fn new(total: u64) -> Progress {
+        let terminal = std::io::stderr().is_terminal();
+        let target = if terminal {
             ProgressDrawTarget::stderr()
         } else {
             ProgressDrawTarget::hidden()
         };
         let bar = ProgressBar::with_draw_target(Some(total), target);
-        let style = ProgressStyle::with_template(
-            "{prefix} [{bar:30}] {pos}/{len} runs · {msg} · {elapsed} elapsed, ETA {eta}",
-        )
-        .map(|s| s.progress_chars("=> "))
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
+        let style = ProgressStyle::with_template("[{bar:24}] {pos}/{len} runs · {msg} · ETA {eta}")
+            .map(|s| s.progress_chars("=> "))
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
-        bar.set_prefix(what.to_string());
-        bar.set_message("starting");
+        bar.set_message("preparing electorates");
+        if terminal {
+            // keeps the elapsed time moving while the electorates are built
+            bar.enable_steady_tick(Duration::from_millis(250));
+        }
         Progress {
             bar,
             ballots: AtomicU64::new(0),
-            start: Instant::now(),
+            start: OnceLock::new(),
         }
+    }
+
+    /// The electorates are built; the runs start now.
+    pub fn begin(&self) {
+        let _ = self.start.set(Instant::now());
+        self.bar.set_message("running");
     }
 
     /// Records one finished run of `ballots` ballots (callable from worker threads).
     pub fn run_done(&self, ballots: u64) {
         let total = self.ballots.fetch_add(ballots, Ordering::Relaxed) + ballots;
-        let secs = self.start.elapsed().as_secs_f64().max(1e-6);
+        let secs = self
+            .start
+            .get_or_init(Instant::now)
+            .elapsed()
+            .as_secs_f64()
+            .max(1e-6);
         self.bar
             .set_message(format!("{} ballots/s", si(total as f64 / secs)));
         self.bar.inc(1);

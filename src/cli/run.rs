@@ -93,12 +93,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let pool = pool.build().context("cannot start worker threads")?;
     let block = shard.map_or(0..runs, |s| s.block(runs));
-    let progress = Progress::new(
-        block.len() as u64 * scenario.variants.len() as u64,
-        "tamga run",
-    );
+    let progress = Progress::new(block.len() as u64 * scenario.variants.len() as u64);
     let outcomes = pool.install(|| {
         let prepared = Prepared::new(&scenario, seed);
+        progress.begin();
         prepared.run_all_observed(block.clone(), stop, &|o| progress.run_done(o.ballots))
     });
     progress.finish();

@@ -119,15 +119,15 @@ fn table(r: &BenchReport, scenario: &str) -> String {
     );
     let _ = writeln!(
         s,
-        "  {:<46} {:>18} {:>10}",
+        "  {:<46} {:>20} {:>10}",
         "measurement", "rate", "× SHA-256"
     );
     let row = |s: &mut String, label: &str, rate: &Rate| {
         let _ = writeln!(
             s,
-            "  {:<46} {:>18} {:>10.3}",
+            "  {:<46} {:>20} {:>10.3}",
             label,
-            format!("{}{}/s", si(rate.per_second), rate.unit),
+            format!("{} {}/s", si(rate.per_second), rate.unit),
             rate.ratio
         );
     };
@@ -150,8 +150,8 @@ fn table(r: &BenchReport, scenario: &str) -> String {
     let i = &r.run_info;
     let _ = writeln!(
         s,
-        "  (a)–(c): {} items per repetition; (d): {} registered, {} ballots ({} electronic, \
-         hash-chained), {} stations",
+        "  (a)–(c): {} hashes or ballots per repetition\n  (d): {} registered, {} ballots \
+         ({} electronic, hash-chained), {} stations",
         r.sha256.items, i.registered, i.ballots, i.electronic, i.stations
     );
     s

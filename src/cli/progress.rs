@@ -97,7 +97,7 @@ impl Progress {
     }
 }
 
-/// A number with a k/M/G suffix and three significant digits.
+/// A number with three significant digits and a k/M/G suffix after a space (none below 1000).
 pub fn si(x: f64) -> String {
     let (v, unit) = if x >= 1e9 {
         (x / 1e9, "G")
@@ -108,13 +108,14 @@ pub fn si(x: f64) -> String {
     } else {
         (x, "")
     };
-    if v >= 100.0 {
+    let s = if v >= 100.0 {
         format!("{v:.0} {unit}")
     } else if v >= 10.0 {
         format!("{v:.1} {unit}")
     } else {
         format!("{v:.2} {unit}")
-    }
+    };
+    s.trim_end().to_string()
 }
 
 #[cfg(test)]
@@ -124,7 +125,7 @@ mod tests {
     #[test]
     fn si_suffixes() {
         assert_eq!(si(15_400_000.0), "15.4 M");
-        assert_eq!(si(950.0), "950 ");
+        assert_eq!(si(950.0), "950");
         assert_eq!(si(1_234.0), "1.23 k");
         assert_eq!(si(2.5e9), "2.50 G");
     }

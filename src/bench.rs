@@ -2,8 +2,11 @@
 //! operation that bounds it — one SHA-256 compression per ballot — measured in the same process.
 //!
 //! **Owns**: the four workloads ([`sha256_chain`], [`ingest`], [`ledger_file`] + [`verify_file`],
-//! and a whole run through [`Prepared::run_one`]), their timing ([`measure`], the median of
-//! repetitions on the calling thread) and the result data model ([`BenchReport`]).
+//! and a whole run through [`Prepared::run_one`]), their timing ([`measure`]: the median of
+//! repetitions on the calling thread, in wall time and in the thread's CPU time) and the result
+//! data model ([`BenchReport`]). Rates are per CPU second of the measuring thread where the
+//! platform reports it, so that other processes competing for the cores slow the wall clock but
+//! not the figures; wall times are reported beside them.
 //! **Never**: writes files, parses arguments or prints (the command line does), or runs in the
 //! core: this is, with `io`, the one library module that reads the clock, and no simulation code
 //! calls it.
@@ -107,25 +110,78 @@ pub fn verify_file(bytes: &[u8], head: &PublishedHead) -> VerifyReport {
     verify(bytes, Some(head)).expect("reading from memory cannot fail")
 }
 
-/// Times `f` `repeat` times (at least once) on the calling thread; returns the median seconds
-/// and the last result.
-pub fn measure<T>(repeat: u32, mut f: impl FnMut() -> T) -> (f64, T) {
-    let mut times = Vec::new();
+/// CPU time consumed by the calling thread, in seconds, if the platform reports it
+/// (`CLOCK_THREAD_CPUTIME_ID` on Unix).
+pub fn thread_cpu_seconds() -> Option<f64> {
+    #[cfg(unix)]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid, writable timespec; the call writes only into it.
+        let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        if rc == 0 {
+            return Some(ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9);
+        }
+        None
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+/// Median wall and thread-CPU seconds of a measurement.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Timing {
+    pub wall: f64,
+    /// `None` where the platform does not report thread CPU time.
+    pub cpu: Option<f64>,
+}
+
+impl Timing {
+    /// The time rates are computed from: the thread's CPU time where known (robust to other
+    /// processes competing for the cores), else wall time.
+    pub fn basis(&self) -> f64 {
+        self.cpu.unwrap_or(self.wall)
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n == 0 {
+        f64::NAN
+    } else if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// Times `f` `repeat` times (at least once) on the calling thread; returns the median wall and
+/// CPU seconds and the last result.
+pub fn measure<T>(repeat: u32, mut f: impl FnMut() -> T) -> (Timing, T) {
+    let mut wall = Vec::new();
+    let mut cpu = Vec::new();
     let mut last = None;
     for _ in 0..repeat.max(1) {
+        let c0 = thread_cpu_seconds();
         let t = Instant::now();
         let out = black_box(f());
-        times.push(t.elapsed().as_secs_f64());
+        wall.push(t.elapsed().as_secs_f64());
+        if let (Some(a), Some(b)) = (c0, thread_cpu_seconds()) {
+            cpu.push(b - a);
+        }
         last = Some(out);
     }
-    times.sort_by(f64::total_cmp);
-    let n = times.len();
-    let median = if n % 2 == 1 {
-        times[n / 2]
-    } else {
-        (times[n / 2 - 1] + times[n / 2]) / 2.0
+    let cpu = (cpu.len() == wall.len()).then(|| median(cpu));
+    let timing = Timing {
+        wall: median(wall),
+        cpu,
     };
-    (median, last.expect("at least one repetition"))
+    (timing, last.expect("at least one repetition"))
 }
 
 /// One measured rate and its ratio to the SHA-256 reference rate.
@@ -135,21 +191,24 @@ pub struct Rate {
     pub unit: &'static str,
     /// Items processed per repetition.
     pub items: u64,
-    /// Median seconds per repetition.
-    pub seconds: f64,
-    /// Items per second (`items / seconds`).
+    /// Median wall-clock seconds per repetition.
+    pub wall_seconds: f64,
+    /// Median CPU seconds of the measuring thread per repetition (absent where unknown).
+    pub cpu_seconds: Option<f64>,
+    /// Items per CPU second (per wall second where CPU time is unknown).
     pub per_second: f64,
     /// `per_second` ÷ the SHA-256 chain's hashes per second.
     pub ratio: f64,
 }
 
 impl Rate {
-    fn new(unit: &'static str, items: u64, seconds: f64, reference: f64) -> Rate {
-        let per_second = items as f64 / seconds.max(1e-9);
+    fn new(unit: &'static str, items: u64, t: Timing, reference: f64) -> Rate {
+        let per_second = items as f64 / t.basis().max(1e-9);
         Rate {
             unit,
             items,
-            seconds,
+            wall_seconds: t.wall,
+            cpu_seconds: t.cpu,
             per_second,
             ratio: if reference > 0.0 {
                 per_second / reference
@@ -216,7 +275,7 @@ pub fn run_bench(
     // warm-up: wake the core up before the reference rate is taken
     black_box(sha256_chain([0; 32], n.min(500_000)));
     let (t_sha, _) = measure(repeat, || sha256_chain([1; 32], n));
-    let reference = n as f64 / t_sha.max(1e-9);
+    let reference = n as f64 / t_sha.basis().max(1e-9);
     let sha256 = Rate::new("hashes", n, t_sha, reference);
 
     observe("ledger ingest");
@@ -233,7 +292,7 @@ pub fn run_bench(
     observe("whole run");
     let mut ws = Workspace::default();
     let mut run = 0u32;
-    let (t_run, outcome): (f64, RunOutcome) = measure(repeat, || {
+    let (t_run, outcome): (Timing, RunOutcome) = measure(repeat, || {
         run += 1;
         prepared.run_one(variant, run, &mut ws)
     });
@@ -311,8 +370,14 @@ mod tests {
         });
         assert_eq!(calls, 3);
         assert_eq!(out, 3);
-        assert!(t >= 0.0);
-        let r = Rate::new("ballots", 100, 0.5, 400.0);
+        assert!(t.wall >= 0.0);
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), 2.5);
+        let t = Timing {
+            wall: 2.0,
+            cpu: Some(0.5),
+        };
+        let r = Rate::new("ballots", 100, t, 400.0);
         assert_eq!(r.per_second, 200.0);
         assert_eq!(r.ratio, 0.5);
     }

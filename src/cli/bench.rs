@@ -114,8 +114,14 @@ fn table(r: &BenchReport, scenario: &str) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "tamga bench — one thread, median of {} repetition(s), tamga {}",
-        r.repeat, r.tamga_version
+        "tamga bench — one thread, median of {} repetition(s), per {} second, tamga {}",
+        r.repeat,
+        if r.sha256.cpu_seconds.is_some() {
+            "CPU"
+        } else {
+            "wall-clock"
+        },
+        r.tamga_version
     );
     let _ = writeln!(
         s,
@@ -154,6 +160,13 @@ fn table(r: &BenchReport, scenario: &str) -> String {
          ({} electronic, hash-chained), {} stations",
         r.sha256.items, i.registered, i.ballots, i.electronic, i.stations
     );
+    if let Some(cpu) = r.run.cpu_seconds {
+        let _ = writeln!(
+            s,
+            "  one run of (d): {:.3} s CPU, {:.3} s wall (wall > CPU when other work shares the core)",
+            cpu, r.run.wall_seconds
+        );
+    }
     s
 }
 

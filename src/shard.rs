@@ -232,9 +232,10 @@ impl Part {
         }
     }
 
-    /// The part as pretty JSON with a trailing newline.
+    /// The part as compact JSON (one line, for size: parts of long runs are large) with a
+    /// trailing newline.
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).expect("a part serialises");
+        let mut s = serde_json::to_string(self).expect("a part serialises");
         s.push('\n');
         s
     }

@@ -154,6 +154,39 @@ fn variant_filter_and_explicit_part_files_merge_too() {
     assert_eq!(files(&merged), files(&full));
 }
 
+#[test]
+fn more_shards_than_runs_leave_empty_parts_that_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("full");
+    tamga()
+        .args(["run", "--runs", "2", "--out"])
+        .arg(&full)
+        .arg(scenario("tutorial.toml"))
+        .assert()
+        .success();
+    let parts = dir.path().join("parts");
+    for k in 1..=3 {
+        tamga()
+            .args(["run", "--runs", "2", "--shard", &format!("{k}/3"), "--out"])
+            .arg(&parts)
+            .arg(scenario("tutorial.toml"))
+            .assert()
+            .success();
+    }
+    let p1: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(parts.join("part-1-of-3.json")).unwrap()).unwrap();
+    assert_eq!(p1["runs"], serde_json::json!({"start": 0, "end": 0}));
+    let merged = dir.path().join("merged");
+    tamga()
+        .arg("merge")
+        .arg(&parts)
+        .arg("--out")
+        .arg(&merged)
+        .assert()
+        .success();
+    assert_eq!(files(&merged), files(&full));
+}
+
 /// Writes parts 1..=k of n of the tutorial (7 runs) into `dir` with extra arguments.
 fn parts(dir: &Path, n: u32, ks: &[u32], extra: &[&str]) {
     for &k in ks {

@@ -12,9 +12,12 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod bench;
+pub mod detect;
+pub mod detection;
 pub mod election;
 pub mod electorate;
 pub mod forensics;
+pub mod fraud;
 pub mod io;
 pub mod ledger;
 pub mod machine;

@@ -240,6 +240,28 @@ impl Part {
         s
     }
 
+    /// [`Part::to_json`], checked: every outcome is read back from its JSON and must come back
+    /// equal, so that a merge reproduces the unsharded summary exactly. Fails (naming the
+    /// variant and run) on a value JSON cannot carry, such as a non-finite floating-point number.
+    pub fn to_json_checked(&self) -> Result<String, String> {
+        for (v, runs) in self.outcomes.iter().enumerate() {
+            for o in runs {
+                let back = serde_json::to_string(o)
+                    .ok()
+                    .and_then(|j| serde_json::from_str::<RunOutcome>(&j).ok());
+                if back.as_ref() != Some(o) {
+                    return Err(format!(
+                        "run {} of variant `{}` does not survive the part file's JSON exactly \
+                         (a non-finite number?); run this scenario unsharded",
+                        o.run,
+                        self.variants.get(v).map_or("?", |s| s.as_str())
+                    ));
+                }
+            }
+        }
+        Ok(self.to_json())
+    }
+
     /// Reads a part from JSON bytes; rejects other formats and versions.
     pub fn from_json(bytes: &[u8]) -> Result<Part, String> {
         let v: serde_json::Value =

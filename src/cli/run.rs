@@ -108,7 +108,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(shard) = shard {
         let part = Part::new(&scenario, &source, seed, runs, shard, outcomes);
         let path = out.join(shard.file_name());
-        tamga::io::write_atomic(&path, part.to_json().as_bytes())
+        let json = part
+            .to_json_checked()
+            .map_err(|e| anyhow::anyhow!("cannot write shard {}/{}: {e}", shard.k, shard.n))?;
+        tamga::io::write_atomic(&path, json.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
         if args.json {
             let doc = serde_json::json!({

@@ -42,6 +42,8 @@ pub enum Purpose {
     Lot = 9,
     /// Launch codes of voting machines.
     LaunchCode = 10,
+    /// Which electronic voters keep and check their receipt (election packages).
+    Receipt = 11,
 }
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;

@@ -138,7 +138,7 @@ impl AuditReport {
 
 /// Opens a package-relative file (`heads.txt`, `ledgers/station-00012-m0.tgl`): `Ok(None)` when
 /// it does not exist.
-pub type OpenFile = dyn FnMut(&str) -> io::Result<Option<Box<dyn Read>>>;
+pub type OpenFile<'a> = dyn FnMut(&str) -> io::Result<Option<Box<dyn Read>>> + 'a;
 
 /// What the audit reads besides the files it opens itself.
 pub struct AuditInput<'a> {
@@ -147,7 +147,7 @@ pub struct AuditInput<'a> {
     /// File names in `ledgers/` (`None` when there is no such directory).
     pub ledger_names: Option<Vec<String>>,
     /// Opens a package-relative file: `Ok(None)` when it does not exist.
-    pub open: &'a mut OpenFile,
+    pub open: &'a mut OpenFile<'a>,
 }
 
 /// The file name of a machine's ledger inside `ledgers/`.
@@ -175,7 +175,7 @@ const M_UNREADABLE: &str = "the file could not be read, so nothing in it could b
 
 struct Auditor<'a, 'o> {
     rep: AuditReport,
-    open: &'o mut OpenFile,
+    open: &'o mut OpenFile<'o>,
     manifest: &'a Manifest,
 }
 

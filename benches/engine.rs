@@ -10,7 +10,10 @@ use tamga::election::Workspace;
 use tamga::montecarlo::Prepared;
 
 fn kazakhstan_run(c: &mut Criterion) {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/kazakhstan-2004.toml");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/kazakhstan-2004.toml"
+    );
     let mut scenario = tamga::scenario::load(std::path::Path::new(path)).expect("valid scenario");
     scenario.variants.retain(|v| v.name == "official");
     let prepared = Prepared::new(&scenario, 2004);

@@ -14,14 +14,25 @@ use tamga::package::{
 
 type Files = BTreeMap<String, Vec<u8>>;
 
-fn scenario() -> tamga::scenario::Scenario {
-    let text = include_str!("../scenarios/tutorial.toml");
-    tamga::scenario::parse(text, "tutorial.toml").unwrap()
+const TUTORIAL: &str = include_str!("../scenarios/tutorial.toml");
+
+/// The tutorial without its district tier (list PR only).
+fn list_only() -> String {
+    TUTORIAL
+        .replace("[system.districts]\nrule = \"plurality\"\n", "")
+        .replace("district_seats = { blue = 3, red = 1 }\n", "")
+        .replace("total_seats = { blue = 12, green = 5, red = 7 }\n", "")
+        .replace("\ndistricts = 2\n", "\ndistricts = 0\n")
 }
 
-/// A whole package in memory: relative name → bytes.
+/// A whole package of the tutorial in memory: relative name → bytes.
 fn package(seed: u64) -> Files {
-    let sc = scenario();
+    package_of(TUTORIAL, seed)
+}
+
+/// A whole package of a scenario in memory.
+fn package_of(text: &str, seed: u64) -> Files {
+    let sc = tamga::scenario::parse(text, "scenario.toml").unwrap();
     let mut ledgers: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut current: Vec<(String, std::rc::Rc<std::cell::RefCell<Vec<u8>>>)> = Vec::new();
     struct Sink(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
@@ -227,6 +238,37 @@ fn rewrite_of_the_last_ballot_escapes_earlier_receipts() {
         .count();
     assert!(not_found <= 1);
     assert!(codes(&r).contains(&"ledger.head-mismatch"));
+}
+
+#[test]
+fn list_only_package_audits_clean_and_catches_a_machine_part_edit() {
+    let mut files = package_of(&list_only(), 3);
+    let protocols = String::from_utf8(files["protocols.csv"].clone()).unwrap();
+    assert!(!protocols.contains("candidate"));
+    let r = run_audit(&files);
+    assert!(r.is_clean(), "{:#?}", r.findings);
+    let (_, station) = busy_ledger(&files, 5);
+    let prefix = format!("{station},");
+    let edited: String = protocols
+        .lines()
+        .map(|l| {
+            if l.starts_with(&prefix) && l.contains(",machine-list,blue,") {
+                let (head, v) = l.rsplit_once(',').unwrap();
+                format!("{head},{}\n", v.parse::<u64>().unwrap() + 1)
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    files.insert("protocols.csv".into(), edited.into_bytes());
+    let r = run_audit(&files);
+    let c = codes(&r);
+    assert_eq!(
+        c,
+        vec!["ledger.protocol-totals", "protocol.machine-list-sum"],
+        "{:#?}",
+        r.findings
+    );
 }
 
 #[test]

@@ -284,20 +284,19 @@ pub fn simulate<W: Write>(
     if !(0.0..=1.0).contains(&spec.receipt_rate) {
         return Err(SimulateError::ReceiptRate(spec.receipt_rate));
     }
-    let variant = match spec.variant {
-        None => &sc.variants[0],
-        Some(name) => sc
-            .variant(name)
-            .ok_or_else(|| SimulateError::UnknownVariant {
-                name: name.to_string(),
-                available: sc
-                    .variants
-                    .iter()
-                    .map(|v| v.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })?,
+    let found = match spec.variant {
+        None => sc.variants.first(),
+        Some(name) => sc.variant(name),
     };
+    let variant = found.ok_or_else(|| SimulateError::UnknownVariant {
+        name: spec.variant.unwrap_or("(first)").to_string(),
+        available: sc
+            .variants
+            .iter()
+            .map(|v| v.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    })?;
     let model = &variant.model;
     let n_parties = sc.parties.len();
     let electorate = Electorate::build(model, n_parties, spec.seed);

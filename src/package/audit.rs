@@ -291,7 +291,9 @@ pub fn audit(input: AuditInput<'_>) -> AuditReport {
     let parties = &manifest.parties;
     let mut protocols: Vec<StationProtocol> = Vec::new();
     let mut protocol_lines: Vec<u64> = Vec::new();
+    let have_protocols;
     if let Some(r) = a.open_required(PROTOCOLS) {
+        have_protocols = true;
         let parsed = parse_protocols(BufReader::new(r), parties);
         a.csv_problems(
             PROTOCOLS,
@@ -301,6 +303,8 @@ pub fn audit(input: AuditInput<'_>) -> AuditReport {
         );
         protocols = parsed.protocols;
         protocol_lines = parsed.lines;
+    } else {
+        have_protocols = false;
     }
     a.rep.checked.protocols = protocols.len() as u64;
     for (p, &line) in protocols.iter().zip(&protocol_lines) {
@@ -322,12 +326,17 @@ pub fn audit(input: AuditInput<'_>) -> AuditReport {
             problems,
         );
         a.rep.checked.aggregates = rows.len() as u64;
-        check_aggregates(&mut a, parties, &protocols, rows);
+        if have_protocols {
+            // without protocols every total would be "unexpected": the missing file says it all
+            check_aggregates(&mut a, parties, &protocols, rows);
+        }
     }
 
     // receipts
     let mut receipts: BTreeMap<(u32, u32), Vec<ReceiptLine>> = BTreeMap::new();
+    let mut have_receipts = false;
     if let Some(r) = a.open_required(RECEIPTS) {
+        have_receipts = true;
         let (rows, problems) = parse_receipts(BufReader::new(r));
         a.csv_problems(
             RECEIPTS,
@@ -369,7 +378,9 @@ pub fn audit(input: AuditInput<'_>) -> AuditReport {
                 };
                 seen.insert((station, machine));
                 let lines = receipts.remove(&(station, machine)).unwrap_or_default();
-                let protocol = by_station.get(&station).map(|&i| &protocols[i]);
+                // without protocols.csv (already a finding) there is nothing to compare with
+                let protocol =
+                    have_protocols.then(|| by_station.get(&station).map(|&i| &protocols[i]));
                 audit_ledger(
                     &mut a,
                     &file,
@@ -458,8 +469,15 @@ pub fn audit(input: AuditInput<'_>) -> AuditReport {
         ),
         ("receipts", m.receipts, n_receipts),
     ];
+    let have_ledgers = input.ledger_names.is_some();
+    let present = |what: &str| match what {
+        "machines" => have_ledgers,
+        "receipts" => have_receipts,
+        _ => have_protocols,
+    };
     for (what, declared, counted) in found {
-        if declared != counted {
+        // a missing file is already a finding; its counts would only repeat it
+        if declared != counted && present(what) {
             a.push(AuditFinding::new(
                 "manifest.count-mismatch",
                 "manifest.json",
@@ -685,11 +703,22 @@ fn audit_ledger(
     heads: Option<&PublishedHeads>,
     election_id: [u8; 32],
     lines: &[ReceiptLine],
-    protocol: Option<&StationProtocol>,
+    protocol: Option<Option<&StationProtocol>>,
 ) {
     let reader = match (a.open)(file) {
         Ok(Some(r)) => r,
-        Ok(None) => return,
+        Ok(None) => {
+            a.push(
+                AuditFinding::new(
+                    "package.missing-file",
+                    file,
+                    format!("{file} disappeared while the package was being audited"),
+                    M_MISSING_FILE,
+                )
+                .machine(station, machine),
+            );
+            return;
+        }
         Err(e) => {
             a.push(
                 AuditFinding::new(
@@ -766,6 +795,9 @@ fn audit_ledger(
         }
     }
     // the machine's ledger against the station protocol's electronic part
+    let Some(protocol) = protocol else {
+        return;
+    };
     let Some(p) = protocol else {
         a.push(
             AuditFinding::new(

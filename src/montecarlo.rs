@@ -10,7 +10,7 @@
 //! environment. Progress is reported through a callback; a stop flag ends work early, in which
 //! case the result says so and must not be written as complete.
 
-use crate::election::{Context, Workspace, run_election};
+use crate::election::{Context, FraudPlan, Workspace, run_election};
 use crate::electorate::Electorate;
 use crate::machine::LedgerMode;
 use crate::scenario::Scenario;
@@ -24,21 +24,30 @@ pub struct Prepared<'a> {
     pub scenario: &'a Scenario,
     pub seed: u64,
     pub electorates: Vec<Electorate>,
+    /// Which stations each variant's fraud models may target.
+    pub plans: Vec<FraudPlan>,
 }
 
 impl<'a> Prepared<'a> {
     /// Builds each variant's geography and calibration (in parallel, deterministic).
     pub fn new(scenario: &'a Scenario, seed: u64) -> Self {
         let n = scenario.parties.len();
-        let electorates = scenario
+        let electorates: Vec<Electorate> = scenario
             .variants
             .par_iter()
             .map(|v| Electorate::build(&v.model, n, seed))
+            .collect();
+        let plans = scenario
+            .variants
+            .iter()
+            .zip(&electorates)
+            .map(|(v, e)| FraudPlan::new(&v.model, e))
             .collect();
         Prepared {
             scenario,
             seed,
             electorates,
+            plans,
         }
     }
 
@@ -46,15 +55,32 @@ impl<'a> Prepared<'a> {
     pub fn run_one(&self, variant_idx: usize, run: u32, ws: &mut Workspace) -> RunOutcome {
         let model = &self.scenario.variants[variant_idx].model;
         let electorate = &self.electorates[variant_idx];
-        let ctx = Context {
+        let ctx = self.context(variant_idx, LedgerMode::Chain);
+        run_election(ctx, run as u64, ws, &mut |_, _| {});
+        tabulate(
             model,
             electorate,
+            &self.scenario.detectors,
+            self.seed,
+            run as u64,
+            ws,
+        )
+    }
+
+    /// The context of one variant's runs.
+    pub fn context(&self, variant_idx: usize, ledger: LedgerMode) -> Context<'_> {
+        let d = &self.scenario.detectors;
+        Context {
+            model: &self.scenario.variants[variant_idx].model,
+            electorate: &self.electorates[variant_idx],
             seed: self.seed,
-            ledger: LedgerMode::Chain,
+            ledger,
             election_id: self.scenario.digest_bytes(),
-        };
-        run_election(ctx, run as u64, ws, &mut |_, _| {});
-        tabulate(model, electorate, self.seed, run as u64, ws)
+            plan: &self.plans[variant_idx],
+            heads_published: d.heads_published,
+            receipt_rate: d.receipt_check_rate,
+            control_code_rate: d.control_code_rate,
+        }
     }
 
     /// Runs `runs` of every variant on the current rayon pool. Returns outcomes per variant in

@@ -42,8 +42,14 @@ pub enum Purpose {
     Lot = 9,
     /// Launch codes of voting machines.
     LaunchCode = 10,
-    /// Which electronic voters keep and check their receipt (election packages).
-    Receipt = 11,
+    /// Fraud: which stations are targeted, and each fraudulent act.
+    Fraud = 11,
+    /// Voters checking receipts and control codes.
+    Checks = 12,
+    /// The stations a parallel vote tabulation observes.
+    Pvt = 13,
+    /// Which electronic voters keep their receipt in an election package (`tamga simulate`).
+    Receipt = 14,
 }
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;

@@ -116,6 +116,7 @@ fn honest_package_audits_clean() {
         "truth/protocols.csv",
         "truth/receipts.csv",
         "truth/machines.csv",
+        "truth/fraud.csv",
     ] {
         assert!(pkg.join(f).is_file(), "{f} missing");
     }

@@ -158,7 +158,7 @@ proptest! {
     }
 
     #[test]
-    fn fast_path_equals_explained_path(m in method(), v in votes(), house in 1u32..300) {
+    fn fast_path_equals_explained_path(m in method(), v in votes(), house in 1u32..1500) {
         let fast = allocate(&m, house, &v, None, R);
         let (slow, _) = allocate_explained(&m, house, &v, None, R);
         prop_assert_eq!(fast, slow);

@@ -528,7 +528,6 @@ fn explanation_text(ex: &Explanation, parties: &[String], votes: &[u64]) -> Stri
             } => {
                 let (what, why) = match reason {
                     Reason::HighestQuotient => ("quotient", "highest quotient".to_string()),
-                    Reason::WholeQuota => ("quota", "whole quota".to_string()),
                     Reason::LargestRemainder => ("remainder", "largest remainder".to_string()),
                     Reason::TiedAllSeated { with } => (
                         if ex.quota.is_some() {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tamga::package::{
     self, DEFAULT_RECEIPT_RATE, Package, Spec, ledger_file_name, write_aggregates, write_machines,
-    write_protocols, write_receipts, write_truth_receipts,
+    write_protocols, write_receipts, write_trace, write_truth_receipts,
 };
 
 #[derive(clap::Args)]
@@ -160,6 +160,7 @@ fn write_package(dir: &Path, spec: Spec<'_>) -> anyhow::Result<Package> {
     write_file(&truth.join("machines.csv"), |w| {
         write_machines(w, &pkg.machines)
     })?;
+    write_file(&truth.join("fraud.csv"), |w| write_trace(w, &pkg.trace))?;
     Ok(pkg)
 }
 

@@ -37,8 +37,8 @@ mod verify;
 
 pub use chain::{BallotChoice, Chain, Closed, Genesis, Totals};
 pub use file::{
-    BALLOT_RECORD_LEN, GENESIS_RECORD_LEN, HEADER_LEN, LedgerReader, LedgerWriter, ReadError,
-    Record, close_record_len, write_ledger,
+    BALLOT_RECORD_LEN, GENESIS_RECORD_LEN, HEADER_LEN, LedgerReader, LedgerWriter,
+    RECORD_PREFIX_LEN, ReadError, Record, close_record_len, write_ledger,
 };
 pub use hash::{BALLOT_HASH_INPUT_LEN, EntryHash, Seq};
 pub use heads::{HEADS_FIRST_LINE, HeadsError, PublishedHead, PublishedHeads};

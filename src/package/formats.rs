@@ -732,13 +732,22 @@ pub fn write_truth_receipts<W: Write>(w: W, receipts: &[HeldReceipt]) -> io::Res
     out.flush()
 }
 
-/// Writes `truth/machines.csv`: `station,machine,ballots,launch_code,head`.
+/// Writes `truth/machines.csv`:
+/// `station,machine,ballots,launch_code,published_head,honest_head,rewritten`.
 pub fn write_machines<W: Write>(w: W, machines: &[MachineRecord]) -> io::Result<()> {
     let mut out = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(w);
-    out.write_record(["station", "machine", "ballots", "launch_code", "head"])
-        .map_err(csv_err)?;
+    out.write_record([
+        "station",
+        "machine",
+        "ballots",
+        "launch_code",
+        "published_head",
+        "honest_head",
+        "rewritten",
+    ])
+    .map_err(csv_err)?;
     for m in machines {
         out.write_record([
             m.head.station.to_string(),
@@ -746,8 +755,35 @@ pub fn write_machines<W: Write>(w: W, machines: &[MachineRecord]) -> io::Result<
             m.head.n_ballots.to_string(),
             crate::scenario::hex(&m.launch_code),
             m.head.head.to_hex(),
+            m.honest_head.to_hex(),
+            m.rewritten.to_string(),
         ])
         .map_err(csv_err)?;
+    }
+    out.flush()
+}
+
+/// Writes `truth/fraud.csv`: `what,value`, one row per field of the run's fraud trace.
+pub fn write_trace<W: Write>(w: W, t: &crate::election::FraudTrace) -> io::Result<()> {
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(w);
+    out.write_record(["what", "value"]).map_err(csv_err)?;
+    let rows: [(&str, String); 11] = [
+        ("stations_hit", t.stations_hit.to_string()),
+        ("flipped", t.flipped.to_string()),
+        ("dropped", t.dropped.to_string()),
+        ("stuffed", t.stuffed.to_string()),
+        ("rewritten", t.rewritten.to_string()),
+        ("ledgers_tampered", t.ledgers_tampered.to_string()),
+        ("ledgers_with_findings", t.ledgers_with_findings.to_string()),
+        ("receipt_caught", t.receipt_caught.to_string()),
+        ("control_code_caught", t.control_code_caught.to_string()),
+        ("receipts_checked", t.receipts_checked.to_string()),
+        ("control_codes_checked", t.control_codes_checked.to_string()),
+    ];
+    for (k, v) in rows {
+        out.write_record([k, v.as_str()]).map_err(csv_err)?;
     }
     out.flush()
 }

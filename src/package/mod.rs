@@ -19,7 +19,7 @@ pub use audit::{
 pub use formats::{
     AggregateKey, CsvProblem, ParsedProtocols, ReceiptLine, aggregate, parse_aggregates,
     parse_protocols, parse_receipts, write_aggregates, write_machines, write_protocols,
-    write_receipts, write_truth_receipts,
+    write_receipts, write_trace, write_truth_receipts,
 };
 
 use std::io::{self, Write};
@@ -28,11 +28,11 @@ use rand::Rng;
 
 use serde::{Deserialize, Serialize};
 
-use crate::election::{Context, Workspace, run_election};
+use crate::election::{Context, FraudPlan, FraudTrace, Workspace, run_election};
 use crate::electorate::Electorate;
 use crate::ledger::{
-    BallotChoice, EntryHash, LedgerError, LedgerWriter, PublishedHead, PublishedHeads, ReceiptCode,
-    receipt_code,
+    BallotChoice, Chain, EntryHash, LedgerError, PublishedHead, PublishedHeads, ReceiptCode,
+    receipt_code, verify, write_ledger,
 };
 use crate::machine::LedgerMode;
 use crate::rng::{Purpose, stream, threshold};
@@ -194,10 +194,14 @@ pub struct HeldReceipt {
 /// A machine as it was sealed: for `truth/machines.csv`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MachineRecord {
-    /// What was published at close.
+    /// What was published for it (`heads.txt`).
     pub head: PublishedHead,
     /// The launch code announced at poll opening.
     pub launch_code: [u8; 16],
+    /// The head of the honest ledger sealed at close.
+    pub honest_head: EntryHash,
+    /// Whether the published ledger is a rewritten one (ledger fraud).
+    pub rewritten: bool,
 }
 
 /// One simulated election, everything but the ledger bytes (streamed to the caller's sink).
@@ -207,8 +211,10 @@ pub struct Package {
     pub manifest: Manifest,
     /// Protocols as reported, by station.
     pub protocols: Vec<StationProtocol>,
-    /// True counts, by station (identical to the reported ones while no fraud is simulated).
+    /// What voters chose, by station (no machine part; `machines` and `electronic` are 0).
     pub truth: Vec<StationProtocol>,
+    /// What fraud did in this election (ground truth).
+    pub trace: FraudTrace,
     /// `heads.txt`.
     pub heads: PublishedHeads,
     /// Receipts of the voters who check, by station then entry.
@@ -301,15 +307,22 @@ pub fn simulate<W: Write>(
     let n_parties = sc.parties.len();
     let electorate = Electorate::build(model, n_parties, spec.seed);
     let election_id = sc.digest_bytes();
+    let plan = FraudPlan::new(model, &electorate);
+    let detectors = &sc.detectors;
     let ctx = Context {
         model,
         electorate: &electorate,
         seed: spec.seed,
         ledger: LedgerMode::ChainAndLog,
         election_id,
+        plan: &plan,
+        heads_published: detectors.heads_published,
+        receipt_rate: detectors.receipt_check_rate,
+        control_code_rate: detectors.control_code_rate,
     };
     let run = PACKAGE_RUN;
     let receipt_thr = threshold(spec.receipt_rate);
+    let heads_published = detectors.heads_published;
     let mut ws = Workspace::default();
     let mut failure: Option<SimulateError> = None;
     let mut machine_parts: Vec<Option<Tally>> = vec![None; electorate.stations.len()];
@@ -324,16 +337,13 @@ pub fn simulate<W: Write>(
         };
         let station = sealed.genesis.station;
         let machine = sealed.genesis.machine;
+        let wrap = |source| SimulateError::Ledger { station, source };
         let result = (|| -> Result<(), SimulateError> {
-            let w = open_ledger(station, machine)
-                .map_err(|source| SimulateError::Open { station, source })?;
-            let wrap = |source| SimulateError::Ledger { station, source };
-            let mut lw =
-                LedgerWriter::create(w, &sealed.genesis, sealed.n_lists, sealed.n_candidates)
-                    .map_err(wrap)?;
+            // the voters' receipts: replay the ballot log through a fresh chain
+            let mut chain = Chain::open(&sealed.genesis, sealed.n_lists, sealed.n_candidates);
             let mut rng = stream(spec.seed, Purpose::Receipt, run, i as u64);
             for (j, b) in m.log.iter().enumerate() {
-                let h = lw
+                let h = chain
                     .append(BallotChoice::new(b.list, b.district))
                     .map_err(wrap)?;
                 if rng.next_u64() < receipt_thr {
@@ -345,20 +355,53 @@ pub fn simulate<W: Write>(
                     });
                 }
             }
-            let (closed, _) = lw.finish().map_err(wrap)?;
+            let closed = chain.close();
             if closed.head != sealed.head {
                 return Err(SimulateError::HeadDiffers(station));
             }
+            let mut w = open_ledger(station, machine)
+                .map_err(|source| SimulateError::Open { station, source })?;
+            let (totals, head) = match &m.rewritten {
+                None => {
+                    let written = write_ledger(
+                        &mut w,
+                        &sealed.genesis,
+                        sealed.n_lists,
+                        sealed.n_candidates,
+                        m.log.iter().map(|b| BallotChoice::new(b.list, b.district)),
+                    )
+                    .map_err(wrap)?;
+                    let head = written.published_head();
+                    (written.totals, head)
+                }
+                Some(bytes) => {
+                    // a ledger-rewrite fraud: the forged file is what is published; the head
+                    // is the one announced at close if heads are published then, else the
+                    // forged ledger's own
+                    w.write_all(bytes)
+                        .and_then(|_| w.flush())
+                        .map_err(|e| wrap(LedgerError::Io(e)))?;
+                    let forged =
+                        verify(bytes.as_slice(), None).map_err(|e| wrap(LedgerError::Io(e)))?;
+                    let mut head = closed.published_head();
+                    if !heads_published {
+                        head.n_ballots = forged.n_ballots;
+                        head.head = forged.stored_head.unwrap_or(closed.head);
+                    }
+                    (forged.recounted, head)
+                }
+            };
             machines.push(MachineRecord {
-                head: closed.published_head(),
-                launch_code: closed.genesis.launch_code,
+                head,
+                launch_code: sealed.genesis.launch_code,
+                honest_head: closed.head,
+                rewritten: m.rewritten.is_some(),
             });
-            let t = &closed.totals;
             machine_parts[i] = Some(Tally {
-                list: t.lists.clone(),
-                list_invalid: t.list_none,
-                candidates: t.candidates.clone(),
-                district_invalid: t.candidate_none,
+                list: totals.lists,
+                list_invalid: totals.list_none,
+                candidates: totals.candidates,
+                district_invalid: totals.candidate_none,
             });
             Ok(())
         })();
@@ -369,21 +412,14 @@ pub fn simulate<W: Write>(
     if let Some(e) = failure {
         return Err(e);
     }
-    let counts = &ws.counts;
-    let mut protocols = Vec::with_capacity(electorate.stations.len());
-    for (i, st) in electorate.stations.iter().enumerate() {
+    let station_protocol = |i: usize, counts: &crate::election::StationCounts| {
+        let st = &electorate.stations[i];
         let list_row = counts.list_of(i);
         let n_cand = st
             .district
             .map_or(0, |d| electorate.districts[d as usize].candidates.len());
         let off = electorate.candidate_offset[i] as usize;
-        let mut machine = machine_parts[i].take();
-        if let (Some(m), None) = (&mut machine, st.district) {
-            // no district tier: the machine's "no candidate" count is not a district vote
-            m.district_invalid = 0;
-            m.candidates.clear();
-        }
-        protocols.push(StationProtocol {
+        StationProtocol {
             station: i as u32,
             region: st.region,
             district: st.district,
@@ -404,7 +440,27 @@ pub fn simulate<W: Write>(
                     0
                 },
             },
+            machine: None,
+        }
+    };
+    let mut protocols = Vec::with_capacity(electorate.stations.len());
+    let mut truth = Vec::with_capacity(electorate.stations.len());
+    for (i, st) in electorate.stations.iter().enumerate() {
+        let mut machine = machine_parts[i].take();
+        if let (Some(m), None) = (&mut machine, st.district) {
+            // no district tier: the machine's "no candidate" count is not a district vote
+            m.district_invalid = 0;
+            m.candidates.clear();
+        }
+        protocols.push(StationProtocol {
             machine,
+            ..station_protocol(i, &ws.reported)
+        });
+        // what voters chose: no machine part, and electronic voting is not part of the truth
+        truth.push(StationProtocol {
+            machines: 0,
+            electronic: 0,
+            ..station_protocol(i, &ws.truth)
         });
     }
     let heads = PublishedHeads::new(election_id, machines.iter().map(|m| m.head))
@@ -433,8 +489,9 @@ pub fn simulate<W: Write>(
     };
     Ok(Package {
         manifest,
-        truth: protocols.clone(),
+        truth,
         protocols,
+        trace: ws.trace.clone(),
         heads,
         receipts,
         machines,

@@ -19,6 +19,7 @@ const MODEL_KEYS: &[&str] = &[
     "ballots",
     "candidates",
     "runoff",
+    "fraud",
 ];
 
 /// Party indices are stored in one byte in ballots and ledgers, with room for markers.
@@ -45,6 +46,7 @@ pub(super) fn build(doc: &toml::Table, digest: String) -> Result<Scenario, Vec<P
         .opt_table("reported", &mut p)
         .map(|n| reported(&n, &parties, &mut p));
     let base = model(&root, &parties, reported.as_ref(), &mut p);
+    let detectors = super::fraud::detectors(&root, &mut p);
     let variant_nodes = root.tables("variant", &mut p);
     root.finish(&mut p);
 
@@ -54,6 +56,7 @@ pub(super) fn build(doc: &toml::Table, digest: String) -> Result<Scenario, Vec<P
             variants.push(Variant {
                 name: "base".into(),
                 description: "the scenario as written".into(),
+                baseline: None,
                 model,
             });
         }
@@ -68,6 +71,7 @@ pub(super) fn build(doc: &toml::Table, digest: String) -> Result<Scenario, Vec<P
                 .opt_str("description", &mut p)
                 .unwrap_or("")
                 .to_string();
+            let baseline = vnode.opt_str("baseline", &mut p).map(str::to_string);
             if name.is_empty() && vnode.has("name") {
                 p.push(
                     &vnode.path_of("name"),
@@ -92,7 +96,7 @@ pub(super) fn build(doc: &toml::Table, digest: String) -> Result<Scenario, Vec<P
             let mut merged = base_doc.clone();
             let overrides = vnode.raw_table();
             for (key, value) in overrides {
-                if key == "name" || key == "description" {
+                if key == "name" || key == "description" || key == "baseline" {
                     continue;
                 }
                 if !MODEL_KEYS.contains(&key.as_str()) {
@@ -120,12 +124,30 @@ pub(super) fn build(doc: &toml::Table, digest: String) -> Result<Scenario, Vec<P
                 variants.push(Variant {
                     name,
                     description,
+                    baseline,
                     model,
                 });
             }
         }
     }
 
+    for (i, v) in variants.iter().enumerate() {
+        if let Some(b) = &v.baseline {
+            match variants.iter().find(|x| &x.name == b) {
+                None => p.push(
+                    &format!("variant[{i}].baseline"),
+                    format!("there is no variant `{b}`"),
+                    "name an honest variant defined in this file",
+                ),
+                Some(x) if !x.is_honest() => p.push(
+                    &format!("variant[{i}].baseline"),
+                    format!("variant `{b}` has fraud models"),
+                    "the baseline must be an honest variant (no [[fraud]])",
+                ),
+                _ => {}
+            }
+        }
+    }
     if !p.is_empty() {
         return Err(p.0);
     }
@@ -136,6 +158,7 @@ pub(super) fn build(doc: &toml::Table, digest: String) -> Result<Scenario, Vec<P
         montecarlo,
         reported,
         variants,
+        detectors,
     })
 }
 
@@ -376,6 +399,7 @@ fn model(
     let ballots = ballots(root, p);
     let candidates = candidates(root, parties, p);
     let runoff = runoff(root, p);
+    let fraud = super::fraud::frauds(root, parties, regions.as_deref(), p);
 
     if let (Some(sys), Some(regs)) = (&system, &regions) {
         let n_districts: u64 = regs.iter().map(|r| r.districts as u64).sum();
@@ -448,6 +472,7 @@ fn model(
         ballots: ballots?,
         candidates: candidates?,
         runoff: runoff?,
+        fraud,
     })
 }
 

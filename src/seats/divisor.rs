@@ -30,9 +30,9 @@ pub(crate) struct Divisors {
 }
 
 impl Divisors {
-    /// Panics only for the largest-remainder methods, which never reach here.
-    pub(crate) fn of(m: &Method) -> Divisors {
-        match m {
+    /// The divisors of a divisor method; `None` for the largest-remainder methods.
+    pub(crate) fn of(m: &Method) -> Option<Divisors> {
+        Some(match m {
             Method::DHondt => Divisors {
                 d0: 1,
                 a: 1,
@@ -58,10 +58,8 @@ impl Divisors {
                 b: 2,
                 scale: 1,
             },
-            Method::Hare | Method::Droop => {
-                unreachable!("largest remainder is not a divisor method")
-            }
-        }
+            Method::Hare | Method::Droop => return None,
+        })
     }
 
     #[inline(always)]
@@ -97,6 +95,12 @@ impl Divisors {
 }
 
 /// The jump: seats certainly won (strictly above the boundary). Returns seats given.
+///
+/// Trial divisors λ = V / (a·h) for effective house sizes h = S (enough for D'Hondt and
+/// Imperiali, whose counts are at most the quota), then S − ⌈n/2⌉ − 1 (Sainte-Laguë-type
+/// divisors count at most quota + ½ per party, so the sum is below S), then S − n − 1 and
+/// halvings as a fallback. The first λ whose counts add up to fewer than S seats is used;
+/// the certificate, not the heuristic, makes it correct.
 fn jump(
     div: Divisors,
     house: u32,
@@ -105,9 +109,22 @@ fn jump(
     total: u64,
     seats: &mut [u32],
 ) -> u32 {
-    let q = u128::from(div.a) * u128::from(house);
-    for k in [1u128, 2, 4, 8, 16] {
-        let p = k * u128::from(total);
+    let s = u64::from(house);
+    let n = qualified.iter().filter(|&&q| q).count() as u64;
+    let trials = [
+        s,
+        s.saturating_sub(n.div_ceil(2) + 1),
+        s.saturating_sub(n + 1),
+        s / 2,
+        s / 4,
+        s / 8,
+    ];
+    let p = u128::from(total);
+    for h in trials {
+        if h == 0 {
+            break;
+        }
+        let q = u128::from(div.a) * u128::from(h);
         let mut sum: u128 = 0;
         for (v, ok) in votes.iter().zip(qualified) {
             if *ok {
@@ -115,10 +132,10 @@ fn jump(
             }
         }
         if sum < u128::from(house) {
-            for ((s, v), ok) in seats.iter_mut().zip(votes).zip(qualified) {
+            for ((st, v), ok) in seats.iter_mut().zip(votes).zip(qualified) {
                 if *ok {
                     // < house ≤ u32::MAX, so the cast is exact.
-                    *s = div.count_at_least(*v, p, q) as u32;
+                    *st = div.count_at_least(*v, p, q) as u32;
                 }
             }
             return sum as u32;

@@ -52,8 +52,6 @@ impl Serialize for Frac {
 pub enum Reason {
     /// The highest remaining quotient (divisor methods).
     HighestQuotient,
-    /// A whole quota (largest-remainder methods, first stage; reported per party).
-    WholeQuota,
     /// One of the largest remainders (largest-remainder methods, second stage).
     LargestRemainder,
     /// Tied with `with` on the same value; every tied party got a seat, so the tie decided

@@ -434,35 +434,14 @@ pub(crate) fn allocate_core<R: Recorder>(
     rec: &mut R,
 ) -> Result<Vec<u32>, SeatError> {
     let total = validate(method, house, votes, qualified)?;
-    match method {
-        Method::Hare => largest_remainder::allocate(
-            largest_remainder::Quota::Hare,
-            house,
-            votes,
-            qualified,
-            total,
-            ties,
-            rec,
-        ),
-        Method::Droop => largest_remainder::allocate(
-            largest_remainder::Quota::Droop,
-            house,
-            votes,
-            qualified,
-            total,
-            ties,
-            rec,
-        ),
-        m => divisor::allocate(
-            divisor::Divisors::of(m),
-            house,
-            votes,
-            qualified,
-            total,
-            ties,
-            rec,
-        ),
+    if let Some(div) = divisor::Divisors::of(method) {
+        return divisor::allocate(div, house, votes, qualified, total, ties, rec);
     }
+    let quota = match method {
+        Method::Droop => largest_remainder::Quota::Droop,
+        _ => largest_remainder::Quota::Hare,
+    };
+    largest_remainder::allocate(quota, house, votes, qualified, total, ties, rec)
 }
 
 #[cfg(test)]

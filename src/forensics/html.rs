@@ -1,0 +1,610 @@
+//! The forensics report as one self-contained HTML page: inline CSS and inline SVG, no scripts,
+//! no fonts or images fetched from anywhere, so the file can be archived and opened offline.
+//!
+//! Owns: the page layout and the charts — the fingerprint heat map (turnout × leader share,
+//! 1 % × 1 % bins, colour on a log scale), the turnout and share histograms at 0.1 % with the
+//! bins on whole percentages marked (the integer-percentage peaks of Kobak et al. 2016), the
+//! cumulative votes against turnout (Klimek et al. 2012, Fig. 6), and the observed versus fitted
+//! share histogram of the Klimek model. Never does: I/O or statistics; [`render`] is a pure
+//! function of the [`Report`].
+//!
+//! Colours are colour-blind safe: the heat map uses viridis (van der Walt & Smith, designed to be
+//! perceptually uniform and readable with deuteranopia and protanopia); lines and bars use the
+//! Okabe–Ito palette (Okabe & Ito, "Color Universal Design", 2008): blue #0072B2,
+//! vermillion #D55E00, orange #E69F00. Marked bins also differ in shape
+//! (drawn full height in a second colour with a legend), not in colour alone.
+
+use std::fmt::Write;
+
+use super::Report;
+use super::report::{p_value, pct, thousands};
+
+const BLUE: &str = "#0072B2";
+const VERMILLION: &str = "#D55E00";
+const ORANGE: &str = "#E69F00";
+const GREY: &str = "#555555";
+
+/// Viridis at 9 evenly spaced stops (matplotlib's `viridis`).
+const VIRIDIS: [(u8, u8, u8); 9] = [
+    (68, 1, 84),
+    (71, 44, 122),
+    (59, 81, 139),
+    (44, 113, 142),
+    (33, 144, 141),
+    (39, 173, 129),
+    (92, 200, 99),
+    (170, 220, 50),
+    (253, 231, 37),
+];
+
+/// Viridis colour at t in [0, 1], linearly interpolated between stops.
+pub fn viridis(t: f64) -> String {
+    let t = t.clamp(0.0, 1.0) * (VIRIDIS.len() - 1) as f64;
+    let i = (t.floor() as usize).min(VIRIDIS.len() - 2);
+    let f = t - i as f64;
+    let (a, b) = (VIRIDIS[i], VIRIDIS[i + 1]);
+    let mix = |x: u8, y: u8| (x as f64 + f * (y as f64 - x as f64)).round() as u8;
+    format!(
+        "#{:02x}{:02x}{:02x}",
+        mix(a.0, b.0),
+        mix(a.1, b.1),
+        mix(a.2, b.2)
+    )
+}
+
+/// Escapes text for HTML content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// A plotting frame: data ranges mapped onto a pixel rectangle, with labelled axes.
+struct Frame {
+    left: f64,
+    top: f64,
+    width: f64,
+    height: f64,
+    x: (f64, f64),
+    y: (f64, f64),
+}
+
+impl Frame {
+    fn px(&self, x: f64) -> f64 {
+        self.left + (x - self.x.0) / (self.x.1 - self.x.0) * self.width
+    }
+    fn py(&self, y: f64) -> f64 {
+        self.top + self.height - (y - self.y.0) / (self.y.1 - self.y.0) * self.height
+    }
+
+    /// Axes, ticks and labels.
+    fn axes(
+        &self,
+        svg: &mut String,
+        x_ticks: &[f64],
+        y_ticks: &[f64],
+        x_label: &str,
+        y_label: &str,
+        fmt_y: &dyn Fn(f64) -> String,
+    ) {
+        let (l, t, w, h) = (self.left, self.top, self.width, self.height);
+        let _ = write!(
+            svg,
+            r#"<rect x="{l}" y="{t}" width="{w}" height="{h}" fill="none" stroke="{GREY}" stroke-width="1"/>"#
+        );
+        for &v in x_ticks {
+            let x = self.px(v);
+            let _ = write!(
+                svg,
+                r#"<line x1="{x:.1}" y1="{b}" x2="{x:.1}" y2="{b2}" stroke="{GREY}"/><text x="{x:.1}" y="{ty}" text-anchor="middle">{v}</text>"#,
+                b = t + h,
+                b2 = t + h + 5.0,
+                ty = t + h + 18.0
+            );
+        }
+        for &v in y_ticks {
+            let y = self.py(v);
+            let _ = write!(
+                svg,
+                r#"<line x1="{a}" y1="{y:.1}" x2="{l}" y2="{y:.1}" stroke="{GREY}"/><text x="{tx}" y="{yy:.1}" text-anchor="end">{}</text>"#,
+                escape(&fmt_y(v)),
+                a = l - 5.0,
+                tx = l - 8.0,
+                yy = y + 4.0
+            );
+        }
+        let _ = write!(
+            svg,
+            r#"<text x="{cx}" y="{ly}" text-anchor="middle" class="label">{}</text><text transform="translate({lx},{cy}) rotate(-90)" text-anchor="middle" class="label">{}</text>"#,
+            escape(x_label),
+            escape(y_label),
+            cx = l + w / 2.0,
+            ly = t + h + 38.0,
+            lx = l - 52.0,
+            cy = t + h / 2.0
+        );
+    }
+}
+
+/// "Nice" tick values from 0 to `max` (about 5 of them).
+fn ticks_up_to(max: f64) -> Vec<f64> {
+    if max <= 0.0 || !max.is_finite() {
+        return vec![0.0];
+    }
+    let raw = max / 5.0;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
+    (0..=((max / step).floor() as usize))
+        .map(|i| i as f64 * step)
+        .collect()
+}
+
+fn percent_ticks() -> Vec<f64> {
+    (0..=10).map(|i| i as f64 * 10.0).collect()
+}
+
+fn fmt_count(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{}M", v / 1e6)
+    } else if v >= 1e4 {
+        format!("{}k", v / 1e3)
+    } else {
+        format!("{v}")
+    }
+}
+
+fn heatmap_svg(r: &Report) -> String {
+    let hm = &r.fingerprint.heatmap;
+    let n = hm.len();
+    let cell = 4.0;
+    let f = Frame {
+        left: 70.0,
+        top: 20.0,
+        width: cell * n as f64,
+        height: cell * n as f64,
+        x: (-0.5, n as f64 - 0.5),
+        y: (-0.5, n as f64 - 0.5),
+    };
+    let max = hm.iter().flatten().copied().max().unwrap_or(0).max(1) as f64;
+    let mut svg = String::from(
+        r#"<svg viewBox="0 0 620 500" width="620" height="500" role="img" aria-label="Election fingerprint: stations by turnout and leader's share">"#,
+    );
+    for (t, row) in hm.iter().enumerate() {
+        for (s, &c) in row.iter().enumerate() {
+            if c == 0 {
+                continue;
+            }
+            let colour = viridis((1.0 + c as f64).ln() / (1.0 + max).ln());
+            let _ = write!(
+                svg,
+                r#"<rect x="{:.0}" y="{:.0}" width="{cell}" height="{cell}" fill="{colour}"><title>turnout {t} %, share {s} %: {c} stations</title></rect>"#,
+                f.px(t as f64 - 0.5),
+                f.py(s as f64 + 0.5)
+            );
+        }
+    }
+    f.axes(
+        &mut svg,
+        &percent_ticks(),
+        &percent_ticks(),
+        "Turnout (%)",
+        "Leader's share of ballots (%)",
+        &|v| format!("{v}"),
+    );
+    // Colour bar.
+    let (bx, by, bh) = (f.left + f.width + 30.0, f.top, f.height);
+    for i in 0..50 {
+        let _ = write!(
+            svg,
+            r#"<rect x="{bx}" y="{:.1}" width="16" height="{:.1}" fill="{}"/>"#,
+            by + bh - (i + 1) as f64 * bh / 50.0,
+            bh / 50.0 + 0.5,
+            viridis(i as f64 / 49.0)
+        );
+    }
+    let mut v = 1.0;
+    while v <= max {
+        let y = by + bh - (1.0 + v).ln() / (1.0 + max).ln() * bh;
+        let _ = write!(
+            svg,
+            r#"<text x="{:.0}" y="{:.1}">{}</text>"#,
+            bx + 20.0,
+            y + 4.0,
+            fmt_count(v)
+        );
+        v *= 10.0;
+    }
+    let _ = write!(
+        svg,
+        r#"<text transform="translate({:.0},{:.0}) rotate(-90)" text-anchor="middle" class="label">Stations per 1 % × 1 % cell (log scale)</text></svg>"#,
+        bx + 62.0,
+        by + bh / 2.0
+    );
+    svg
+}
+
+fn fine_histogram_svg(counts: &[u32], x_label: &str, what: &str) -> String {
+    let n = counts.len();
+    // The 0 % and 100 % bins can dwarf everything (Russia 2011: ~2,500 stations at exactly
+    // 100 % turnout); the scale follows the interior bins and taller bars are clipped and labelled.
+    let interior = counts[1..n.saturating_sub(1)]
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let f = Frame {
+        left: 70.0,
+        top: 30.0,
+        width: 800.0,
+        height: 260.0,
+        x: (-0.05, (n as f64 - 0.5) / 10.0),
+        y: (0.0, interior * 1.15),
+    };
+    let mut svg = format!(
+        r#"<svg viewBox="0 0 900 350" width="900" height="350" role="img" aria-label="{} histogram at 0.1 % resolution">"#,
+        escape(what)
+    );
+    let mut plain = String::new();
+    let mut marked = String::new();
+    let mut clipped = String::new();
+    for (k, &c) in counts.iter().enumerate() {
+        if c == 0 {
+            continue;
+        }
+        let x = f.px(k as f64 / 10.0);
+        let shown = (c as f64).min(f.y.1);
+        let path = if k % 10 == 0 { &mut marked } else { &mut plain };
+        let _ = write!(path, "M{x:.2} {:.1}V{:.1}", f.py(0.0), f.py(shown));
+        if (c as f64) > f.y.1 {
+            let _ = write!(
+                clipped,
+                r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{} % : {} stations (bar clipped) ▸</text>"#,
+                x - 4.0,
+                f.py(f.y.1) + 12.0,
+                k as f64 / 10.0,
+                thousands(c as u64)
+            );
+        }
+    }
+    let _ = write!(
+        svg,
+        r#"<path d="{plain}" stroke="{BLUE}" stroke-width="0.8" fill="none"/><path d="{marked}" stroke="{VERMILLION}" stroke-width="1.6" fill="none"/>{clipped}"#
+    );
+    f.axes(
+        &mut svg,
+        &percent_ticks(),
+        &ticks_up_to(f.y.1),
+        x_label,
+        "Stations per 0.1 % bin",
+        &fmt_count,
+    );
+    let _ = write!(
+        svg,
+        r#"<rect x="90" y="8" width="12" height="12" fill="{BLUE}"/><text x="106" y="18">other bins</text><rect x="200" y="8" width="12" height="12" fill="{VERMILLION}"/><text x="216" y="18">bins on a whole percentage (integer peaks; expected height ≈ neighbours)</text></svg>"#
+    );
+    svg
+}
+
+fn cumulative_svg(r: &Report) -> String {
+    let fp = &r.fingerprint;
+    let max = *fp
+        .cumulative_leader
+        .last()
+        .unwrap_or(&0)
+        .max(fp.cumulative_others.last().unwrap_or(&0)) as f64;
+    let f = Frame {
+        left: 80.0,
+        top: 30.0,
+        width: 700.0,
+        height: 300.0,
+        x: (0.0, 100.0),
+        y: (0.0, (max / 1e6).max(1e-6) * 1.05),
+    };
+    let mut svg = String::from(
+        r#"<svg viewBox="0 0 820 390" width="820" height="390" role="img" aria-label="Cumulative votes against turnout">"#,
+    );
+    for (series, colour, dash) in [
+        (&fp.cumulative_leader, BLUE, ""),
+        (&fp.cumulative_others, ORANGE, r#" stroke-dasharray="6 3""#),
+    ] {
+        let mut d = String::new();
+        for (t, v) in series.iter().enumerate() {
+            let _ = write!(
+                d,
+                "{}{:.1} {:.1}",
+                if t == 0 { "M" } else { "L" },
+                f.px(t as f64),
+                f.py(*v as f64 / 1e6)
+            );
+        }
+        let _ = write!(
+            svg,
+            r#"<path d="{d}" stroke="{colour}" stroke-width="2" fill="none"{dash}/>"#
+        );
+    }
+    f.axes(
+        &mut svg,
+        &percent_ticks(),
+        &ticks_up_to(f.y.1),
+        "Turnout (%) — stations with at most this turnout",
+        "Cumulative votes (millions)",
+        &|v| format!("{v}"),
+    );
+    let _ = write!(
+        svg,
+        r#"<line x1="100" y1="14" x2="130" y2="14" stroke="{BLUE}" stroke-width="2"/><text x="136" y="18">leader</text><line x1="210" y1="14" x2="240" y2="14" stroke="{ORANGE}" stroke-width="2" stroke-dasharray="6 3"/><text x="246" y="18">all other options and invalid ballots</text></svg>"#
+    );
+    svg
+}
+
+fn klimek_svg(r: &Report) -> String {
+    let k = &r.klimek;
+    let max = k
+        .observed_histogram
+        .iter()
+        .chain(&k.fitted_histogram)
+        .copied()
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let f = Frame {
+        left: 70.0,
+        top: 30.0,
+        width: 707.0,
+        height: 260.0,
+        x: (-0.5, 100.5),
+        y: (0.0, max * 1.05),
+    };
+    let mut svg = String::from(
+        r#"<svg viewBox="0 0 820 350" width="820" height="350" role="img" aria-label="Observed and fitted leader share histograms">"#,
+    );
+    for (s, &c) in k.observed_histogram.iter().enumerate() {
+        let _ = write!(
+            svg,
+            r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{BLUE}" fill-opacity="0.45"/>"#,
+            f.px(s as f64 - 0.5),
+            f.py(c as f64),
+            f.width / 101.0,
+            f.py(0.0) - f.py(c as f64)
+        );
+    }
+    let mut d = String::new();
+    for (s, &c) in k.fitted_histogram.iter().enumerate() {
+        let _ = write!(
+            d,
+            "{}{:.1} {:.1}",
+            if s == 0 { "M" } else { "L" },
+            f.px(s as f64),
+            f.py(c as f64)
+        );
+    }
+    let _ = write!(
+        svg,
+        r#"<path d="{d}" stroke="{VERMILLION}" stroke-width="2" fill="none"/>"#
+    );
+    f.axes(
+        &mut svg,
+        &percent_ticks(),
+        &ticks_up_to(f.y.1),
+        "Leader's share of ballots (%)",
+        "Stations per 1 % bin",
+        &fmt_count,
+    );
+    let _ = write!(
+        svg,
+        r#"<rect x="90" y="8" width="12" height="12" fill="{BLUE}" fill-opacity="0.45"/><text x="106" y="18">observed</text><line x1="190" y1="14" x2="220" y2="14" stroke="{VERMILLION}" stroke-width="2"/><text x="226" y="18">fitted Klimek model (one simulation)</text></svg>"#
+    );
+    svg
+}
+
+fn integer_table(r: &Report) -> String {
+    let mut o = String::from(
+        "<table><tr><th></th><th>observed</th><th>expected</th><th>sd</th><th>excess</th><th>z</th></tr>",
+    );
+    for (name, c) in [
+        ("turnout", &r.integer.turnout),
+        ("share", &r.integer.share),
+        ("either", &r.integer.either),
+    ] {
+        let _ = write!(
+            o,
+            "<tr><td>{name}</td><td>{}</td><td>{:.1}</td><td>{:.1}</td><td>{:+.1}</td><td>{:.2}</td></tr>",
+            thousands(c.observed),
+            c.expected,
+            c.sd,
+            c.excess,
+            c.z
+        );
+    }
+    o.push_str("</table>");
+    o
+}
+
+fn digit_tables(r: &Report) -> String {
+    let mut o = String::new();
+    for s in &r.digits.series {
+        let _ = write!(
+            o,
+            "<h3>{} (n = {}, counts ≥ 10)</h3><table><tr><th></th><th>observed</th><th>textbook</th><th>textbook p</th><th>clean-null mean</th><th>null 95 % range</th><th>calibrated p</th></tr>",
+            escape(&s.series),
+            thousands(s.n as u64)
+        );
+        for (name, t) in [
+            ("second digit X² (2BL)", &s.second_digit_chi2),
+            ("second digit mean", &s.second_digit_mean),
+            ("last digit X²", &s.last_digit_chi2),
+            ("last digit mean", &s.last_digit_mean),
+            ("share ending in 0 or 5", &s.share_0_or_5),
+        ] {
+            let _ = write!(
+                o,
+                "<tr><td>{name}</td><td>{:.3}</td><td>{:.3}</td><td>{}</td><td>{:.3}</td><td>[{:.3}, {:.3}]</td><td>{}</td></tr>",
+                t.observed,
+                t.textbook_expected,
+                p_value(t.textbook_p),
+                t.null_mean,
+                t.null_q025,
+                t.null_q975,
+                p_value(t.calibrated_p)
+            );
+        }
+        o.push_str("</table>");
+    }
+    o
+}
+
+/// Renders the report as a self-contained HTML page; `source` names the input.
+pub fn render(r: &Report, source: &str) -> String {
+    let fp = &r.fingerprint;
+    let k = &r.klimek;
+    let mut o = String::new();
+    let _ = write!(
+        o,
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>tamga forensics — {src}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 960px; margin: 2em auto; padding: 0 1em; color: #222; }}
+table {{ border-collapse: collapse; margin: 0.5em 0 1em; }}
+td, th {{ border-bottom: 1px solid #ccc; padding: 0.2em 0.7em; text-align: right; }}
+td:first-child, th:first-child {{ text-align: left; }}
+svg text {{ font-size: 12px; fill: #222; }} svg .label {{ font-size: 13px; }}
+.note {{ color: #555; font-size: 0.9em; }}
+</style></head><body>
+<h1>Election forensics: {src}</h1>
+<p>Leader: <strong>{leader}</strong> ({how}). {read} stations read, {an} analysed. National turnout {nt}, leader {ns} (analysed stations). Seed {seed}.</p>
+<table><tr><th>filter</th><th>stations removed</th></tr>"#,
+        src = escape(source),
+        leader = escape(&r.leader),
+        how = match &r.leader_query {
+            Some(q) => format!("matched “{}”", escape(q)),
+            None => "largest total".to_string(),
+        },
+        read = thousands(r.stations_read as u64),
+        an = thousands(r.stations_analysed as u64),
+        nt = pct(fp.national_turnout),
+        ns = pct(fp.national_share),
+        seed = r.seed
+    );
+    for f in &r.filters {
+        let _ = write!(
+            o,
+            "<tr><td>{}</td><td>{}</td></tr>",
+            escape(&f.rule),
+            thousands(f.removed as u64)
+        );
+    }
+    o.push_str("</table>");
+    let _ = write!(
+        o,
+        "<h2>Fingerprint</h2><p class=\"note\">Stations by turnout and the leader's share (Klimek et al. 2012). A fair election forms one compact cluster; incremental fraud smears it towards (100 %, 100 %), extreme fraud adds a cluster there.</p>{}",
+        heatmap_svg(r)
+    );
+    let _ = write!(
+        o,
+        "<h2>Integer percentages</h2><p class=\"note\">Kobak, Shpilkin &amp; Pshenichnikov (2016): forged protocols gravitate to whole percentages. {} stations tested (removed: turnout &gt; 99 %: {}, share &gt; 99 %: {}); expected counts are exact under a binomial null.</p>{}{}{}",
+        thousands(r.integer.stations as u64),
+        thousands(r.integer.removed_turnout_above_99 as u64),
+        thousands(r.integer.removed_share_above_99 as u64),
+        integer_table(r),
+        fine_histogram_svg(&fp.turnout_fine, "Turnout (%)", "Turnout"),
+        fine_histogram_svg(
+            &fp.share_fine,
+            "Leader's share of ballots (%)",
+            "Leader's share"
+        )
+    );
+    let _ = write!(
+        o,
+        "<h2>Cumulative votes against turnout</h2><p class=\"note\">Votes from stations up to each turnout (Klimek et al. 2012, Fig. 6). In fair elections the curves level off; a late rise near 100 % turnout is the extreme-fraud boost.</p>{}",
+        cumulative_svg(r)
+    );
+    let f = &k.fair.fair;
+    let _ = write!(
+        o,
+        "<h2>Klimek fraud model</h2><p>Fair part: turnout {} ± {}, leader share {} ± {}; incremental width θ = {:.3}.<br>\
+         <strong>f<sub>i</sub> = {:.3} ± {:.3}, f<sub>e</sub> = {:.4} ± {:.4}, α = {:.2} ± {:.2}</strong> (mean ± sd of {} replicate fits){}.<br>\
+         The fitted model implies turnout {} (observed {}) and leader share {} (observed {}); stations at turnout and share ≥ 95 %: model {}, observed {}.</p>{}",
+        pct(f.turnout_mean),
+        pct(f.turnout_sd),
+        pct(f.share_mean),
+        pct(f.share_sd),
+        k.fair.incremental_sd,
+        k.f_incremental.mean,
+        k.f_incremental.sd,
+        k.f_extreme.mean,
+        k.f_extreme.sd,
+        k.alpha.mean,
+        k.alpha.sd,
+        k.replicates.len(),
+        if k.f_incremental.mean + k.f_extreme.mean < super::report::ALPHA_UNIDENTIFIED_BELOW {
+            "; almost no station is frauded in the fit, so α is not identified"
+        } else {
+            ""
+        },
+        pct(k.implied_turnout),
+        pct(k.observed_turnout),
+        pct(k.implied_share),
+        pct(k.observed_share),
+        pct(k.implied_share_95_95),
+        pct(k.observed_share_95_95),
+        klimek_svg(r)
+    );
+    let _ = write!(
+        o,
+        "<h2>Digit tests</h2><p class=\"note\">Textbook references (2BL, uniform last digit, 0/5 share 0.2) reject almost any large election; the calibrated p-value compares with {} clean simulations of the fitted fair part on the same station sizes.</p>{}",
+        r.digits.null_simulations,
+        digit_tables(r)
+    );
+    let _ = writeln!(
+        o,
+        "<h2>Other fingerprints</h2><table>\
+         <tr><td>turnout–share slope (Myagkov et al. 2009; &gt; 1 signals stuffing)</td><td>{:.3} ± {:.3}</td></tr>\
+         <tr><td>the same over all {} stations (as published)</td><td>{:.3}</td></tr>\
+         <tr><td>log vote rate ν = ln((N−W)/W): skewness (fair ≈ 0)</td><td>{:.2}</td></tr>\
+         <tr><td>log vote rate: kurtosis (fair ≈ 3)</td><td>{:.2}</td></tr>\
+         <tr><td>stations at turnout ≥ 95 % and share ≥ 95 %</td><td>{} ({})</td></tr>\
+         <tr><td>the same over all stations</td><td>{}</td></tr></table>\
+         <p class=\"note\">{} — {} replicate fits, {} draw sets, seed {}: the same seed gives the same report. Colours: viridis and Okabe–Ito (colour-blind safe).</p></body></html>",
+        fp.slope.slope,
+        fp.slope.slope_se,
+        thousands(fp.all_stations as u64),
+        fp.slope_all_stations.slope,
+        fp.log_vote_rate.skewness,
+        fp.log_vote_rate.kurtosis,
+        thousands(fp.count_95_95 as u64),
+        pct(fp.share_95_95),
+        pct(fp.share_95_95_all_stations),
+        escape(&r.tool),
+        r.fit_effort.replicates,
+        r.fit_effort.draw_sets,
+        r.seed
+    );
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn viridis_ends_and_escape() {
+        assert_eq!(viridis(0.0), "#440154");
+        assert_eq!(viridis(1.0), "#fde725");
+        assert_eq!(escape(r#"a<b & "c""#), "a&lt;b &amp; &quot;c&quot;");
+        assert_eq!(ticks_up_to(100.0), vec![0.0, 20.0, 40.0, 60.0, 80.0, 100.0]);
+    }
+}

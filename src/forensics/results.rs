@@ -1,0 +1,581 @@
+//! Polling-station results: the data model, the CSV reader, leader selection and the filters the
+//! papers apply.
+//!
+//! Owns: the station-results CSV format of `DESIGN.md` (`region,commission,station,registered,
+//! issued,valid,invalid,<one column per option>`, UTF-8, plain or gzip detected by its magic
+//! bytes 1f 8b), its validation into [`ElectionResults`], and [`select_leader`]. Never does: open
+//! files (the caller passes any `io::Read`), print, or judge the data — untidy but well-formed
+//! rows (e.g. more ballots found than issued, which postal voting produces in Poland) are kept
+//! and left to the analyses, which say what they exclude.
+//!
+//! Filters (Klimek et al., *PNAS* 109(41), 2012; Kobak, Shpilkin & Pshenichnikov, *Ann. Appl.
+//! Stat.* 10(1), 2016): stations with fewer than [`MIN_REGISTERED`] registered voters are
+//! dropped from every analysis, because their percentages are too coarse (a station of 20 voters
+//! has only 21 possible turnouts, all far from continuous). Each analysis states the further
+//! stations it drops (see [`Filtered`]).
+
+use std::io::{BufRead, BufReader, Read};
+
+/// Stations with fewer registered voters than this are excluded from every analysis
+/// (Klimek et al. 2012 and Kobak et al. 2016 both use 100).
+pub const MIN_REGISTERED: u64 = 100;
+
+/// Largest count accepted in any column (10⁹: no polling station has a billion voters). The cap
+/// keeps every sum and product in the analyses far from u64 overflow.
+pub const MAX_COUNT: u64 = 1_000_000_000;
+
+/// The fixed leading columns of the station-results CSV, in order.
+pub const FIXED_COLUMNS: [&str; 7] = [
+    "region",
+    "commission",
+    "station",
+    "registered",
+    "issued",
+    "valid",
+    "invalid",
+];
+
+/// One polling station's protocol.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StationResult {
+    pub region: String,
+    pub commission: String,
+    pub station: String,
+    /// Registered voters (the electorate N).
+    pub registered: u64,
+    /// Ballots issued (early + at the station + outside): the turnout numerator.
+    pub issued: u64,
+    pub valid: u64,
+    pub invalid: u64,
+    /// Votes per option, in the order of [`ElectionResults::options`].
+    pub votes: Vec<u64>,
+}
+
+impl StationResult {
+    /// Ballots found in the boxes: valid + invalid (the share denominator of Kobak et al.).
+    pub fn ballots(&self) -> u64 {
+        self.valid + self.invalid
+    }
+}
+
+/// The results of one election, station by station.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElectionResults {
+    /// Option (party or candidate) names, as in the header.
+    pub options: Vec<String>,
+    pub stations: Vec<StationResult>,
+}
+
+impl ElectionResults {
+    /// Total votes of each option over all stations.
+    pub fn option_totals(&self) -> Vec<u64> {
+        let mut t = vec![0u64; self.options.len()];
+        for s in &self.stations {
+            for (acc, v) in t.iter_mut().zip(&s.votes) {
+                *acc += v;
+            }
+        }
+        t
+    }
+}
+
+/// Why a station-results file could not be read. Rows are numbered as lines of the file
+/// (the header is row 1), so `row 5` is the fifth line a text editor shows.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error(
+        "cannot read the data: {0}; check that the file is readable and, if gzip, not truncated"
+    )]
+    Io(#[from] std::io::Error),
+    #[error("row {row}: the text is not valid UTF-8; re-save the file as UTF-8")]
+    NotUtf8 { row: u64 },
+    #[error("the file is empty; expected a header row `{}` followed by one row per station", FIXED_COLUMNS.join(","))]
+    Empty,
+    #[error(
+        "row 1 (header), column {position}: expected `{expected}` but found `{found}`; the header must start with `{}` followed by one column per party or candidate",
+        FIXED_COLUMNS.join(",")
+    )]
+    BadHeader {
+        position: usize,
+        expected: &'static str,
+        found: String,
+    },
+    #[error(
+        "row 1 (header): no party or candidate columns after `invalid`; add one column of votes per option"
+    )]
+    NoOptions,
+    #[error(
+        "row 1 (header), column {position}: option name is empty; give every option column a name"
+    )]
+    EmptyOptionName { position: usize },
+    #[error(
+        "row 1 (header), column {position}: option `{name}` appears twice; option names must be unique"
+    )]
+    DuplicateOption { position: usize, name: String },
+    #[error(
+        "row {row}: {found} fields but the header has {expected}; every row needs one value per column (check for a stray comma or an unquoted name)"
+    )]
+    FieldCount {
+        row: u64,
+        expected: usize,
+        found: usize,
+    },
+    #[error(
+        "row {row}, column `{column}`: `{value}` is not a whole number of votes (0 or more); correct the value or remove the row"
+    )]
+    BadNumber {
+        row: u64,
+        column: String,
+        value: String,
+    },
+    #[error(
+        "row {row}, column `{column}`: {value} is implausibly large (the limit is 1,000,000,000); correct the value or remove the row"
+    )]
+    TooLarge {
+        row: u64,
+        column: String,
+        value: u64,
+    },
+    #[error("no station rows after the header; the file needs one row per polling station")]
+    NoStations,
+}
+
+/// Reads station results from CSV bytes, gzip-compressed or not (detected by the magic bytes,
+/// not the file name).
+pub fn read_results(reader: impl Read) -> Result<ElectionResults, ReadError> {
+    let mut buf = BufReader::with_capacity(1 << 16, reader);
+    let head = buf.fill_buf()?;
+    if head.is_empty() {
+        return Err(ReadError::Empty);
+    }
+    if head.starts_with(&[0x1f, 0x8b]) {
+        read_csv(BufReader::with_capacity(
+            1 << 16,
+            flate2::bufread::MultiGzDecoder::new(buf),
+        ))
+    } else {
+        read_csv(buf)
+    }
+}
+
+fn read_csv(reader: impl Read) -> Result<ElectionResults, ReadError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(reader);
+    let mut record = csv::ByteRecord::new();
+    let map_err = |e: csv::Error| -> ReadError {
+        let row = e.position().map(|p| p.line()).unwrap_or(0);
+        match e.into_kind() {
+            csv::ErrorKind::Io(io) => ReadError::Io(io),
+            csv::ErrorKind::Utf8 { .. } => ReadError::NotUtf8 { row },
+            other => ReadError::Io(std::io::Error::other(format!("{other:?}"))),
+        }
+    };
+    if !rdr.read_byte_record(&mut record).map_err(map_err)? {
+        return Err(ReadError::Empty);
+    }
+    let header = to_strings(&record, 1)?;
+    for (i, expected) in FIXED_COLUMNS.iter().enumerate() {
+        let found = header.get(i).map(|s| s.trim()).unwrap_or("");
+        let found = found.trim_start_matches('\u{feff}');
+        if !found.eq_ignore_ascii_case(expected) {
+            return Err(ReadError::BadHeader {
+                position: i + 1,
+                expected,
+                found: found.to_string(),
+            });
+        }
+    }
+    if header.len() <= FIXED_COLUMNS.len() {
+        return Err(ReadError::NoOptions);
+    }
+    let options: Vec<String> = header[FIXED_COLUMNS.len()..]
+        .iter()
+        .map(|s| s.trim().to_string())
+        .collect();
+    for (i, name) in options.iter().enumerate() {
+        let position = FIXED_COLUMNS.len() + i + 1;
+        if name.is_empty() {
+            return Err(ReadError::EmptyOptionName { position });
+        }
+        if options[..i].contains(name) {
+            return Err(ReadError::DuplicateOption {
+                position,
+                name: name.clone(),
+            });
+        }
+    }
+    let n_cols = header.len();
+    let mut stations = Vec::new();
+    while rdr.read_byte_record(&mut record).map_err(map_err)? {
+        let row = record.position().map(|p| p.line()).unwrap_or(0);
+        if record.len() == 1 && record.get(0).is_some_and(|f| f.is_empty()) {
+            continue; // a blank line
+        }
+        if record.len() != n_cols {
+            return Err(ReadError::FieldCount {
+                row,
+                expected: n_cols,
+                found: record.len(),
+            });
+        }
+        let text = |i: usize| -> Result<String, ReadError> {
+            std::str::from_utf8(&record[i])
+                .map(|s| s.to_string())
+                .map_err(|_| ReadError::NotUtf8 { row })
+        };
+        let number = |i: usize| -> Result<u64, ReadError> {
+            let raw = &record[i];
+            let s = std::str::from_utf8(raw).map_err(|_| ReadError::NotUtf8 { row })?;
+            let v = s.trim().parse::<u64>().map_err(|_| ReadError::BadNumber {
+                row,
+                column: header[i].trim().to_string(),
+                value: s.to_string(),
+            })?;
+            if v > MAX_COUNT {
+                return Err(ReadError::TooLarge {
+                    row,
+                    column: header[i].trim().to_string(),
+                    value: v,
+                });
+            }
+            Ok(v)
+        };
+        let mut votes = Vec::with_capacity(options.len());
+        for i in FIXED_COLUMNS.len()..n_cols {
+            votes.push(number(i)?);
+        }
+        stations.push(StationResult {
+            region: text(0)?,
+            commission: text(1)?,
+            station: text(2)?,
+            registered: number(3)?,
+            issued: number(4)?,
+            valid: number(5)?,
+            invalid: number(6)?,
+            votes,
+        });
+    }
+    if stations.is_empty() {
+        return Err(ReadError::NoStations);
+    }
+    Ok(ElectionResults { options, stations })
+}
+
+fn to_strings(record: &csv::ByteRecord, row: u64) -> Result<Vec<String>, ReadError> {
+    record
+        .iter()
+        .map(|f| {
+            std::str::from_utf8(f)
+                .map(str::to_string)
+                .map_err(|_| ReadError::NotUtf8 { row })
+        })
+        .collect()
+}
+
+/// Why the leader could not be chosen.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LeaderError {
+    #[error("--leader `{query}` matches no option; the options are: {}", options.join(" | "))]
+    NoMatch { query: String, options: Vec<String> },
+    #[error("--leader `{query}` is ambiguous, it matches: {}; give a longer part of one name", matches.join(" | "))]
+    Ambiguous { query: String, matches: Vec<String> },
+}
+
+/// The index of the leader: the option whose name contains `query` (case-insensitive; an exact
+/// name wins over substrings), or, without a query, the option with the largest total
+/// (ties go to the earlier column, which is reported).
+pub fn select_leader(results: &ElectionResults, query: Option<&str>) -> Result<usize, LeaderError> {
+    match query {
+        None => {
+            let totals = results.option_totals();
+            let mut best = 0;
+            for (i, t) in totals.iter().enumerate() {
+                if *t > totals[best] {
+                    best = i;
+                }
+            }
+            Ok(best)
+        }
+        Some(q) => {
+            let ql = q.trim().to_lowercase();
+            if let Some(i) = results.options.iter().position(|o| o.to_lowercase() == ql) {
+                return Ok(i);
+            }
+            let matches: Vec<usize> = results
+                .options
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| o.to_lowercase().contains(&ql))
+                .map(|(i, _)| i)
+                .collect();
+            match matches.as_slice() {
+                [i] => Ok(*i),
+                [] => Err(LeaderError::NoMatch {
+                    query: q.to_string(),
+                    options: results.options.clone(),
+                }),
+                many => Err(LeaderError::Ambiguous {
+                    query: q.to_string(),
+                    matches: many.iter().map(|i| results.options[*i].clone()).collect(),
+                }),
+            }
+        }
+    }
+}
+
+/// A count of stations removed by one stated filter.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Filtered {
+    /// What the filter removes, in words.
+    pub rule: String,
+    /// Stations it removed (counted in order: a station removed by an earlier rule is not
+    /// counted again).
+    pub removed: usize,
+}
+
+/// One station reduced to the numbers the analyses use, after the base filter.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StationCounts {
+    /// Index in [`ElectionResults::stations`].
+    pub station_idx: usize,
+    pub registered: u64,
+    pub issued: u64,
+    /// valid + invalid.
+    pub ballots: u64,
+    pub leader: u64,
+}
+
+impl StationCounts {
+    /// Turnout T = issued / registered.
+    pub fn turnout(&self) -> f64 {
+        self.issued as f64 / self.registered as f64
+    }
+    /// Leader's share S = leader / (valid + invalid).
+    pub fn share(&self) -> f64 {
+        self.leader as f64 / self.ballots as f64
+    }
+}
+
+/// The stations the analyses use, with the count each rule removed, in order:
+/// `consistent` keeps stations with at least one ballot found, turnout ≤ 100 % (issued ≤
+/// registered) and leader ≤ ballots found; `base` further requires registered ≥
+/// [`MIN_REGISTERED`]. Every analysis runs on `base`, except the two published comparisons that
+/// the papers computed on all stations (the turnout–share slope and the ≥ 95 %/≥ 95 % share),
+/// which are reported on both.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StationSets {
+    pub consistent: Vec<StationCounts>,
+    pub base: Vec<StationCounts>,
+    /// Removals by rule, in the order applied.
+    pub filters: Vec<Filtered>,
+}
+
+/// Splits the stations into [`StationSets`] for the given leader.
+pub fn station_sets(results: &ElectionResults, leader: usize) -> StationSets {
+    let mut empty = 0;
+    let mut over = 0;
+    let mut leader_over = 0;
+    let mut consistent = Vec::with_capacity(results.stations.len());
+    for (station_idx, s) in results.stations.iter().enumerate() {
+        let c = StationCounts {
+            station_idx,
+            registered: s.registered,
+            issued: s.issued,
+            ballots: s.ballots(),
+            leader: s.votes[leader],
+        };
+        if c.ballots == 0 || c.registered == 0 {
+            empty += 1;
+        } else if c.issued > c.registered {
+            over += 1;
+        } else if c.leader > c.ballots {
+            leader_over += 1;
+        } else {
+            consistent.push(c);
+        }
+    }
+    let base: Vec<StationCounts> = consistent
+        .iter()
+        .filter(|c| c.registered >= MIN_REGISTERED)
+        .copied()
+        .collect();
+    let filters = vec![
+        Filtered {
+            rule: "no ballots found or no registered voters".into(),
+            removed: empty,
+        },
+        Filtered {
+            rule: "turnout above 100 % (issued > registered)".into(),
+            removed: over,
+        },
+        Filtered {
+            rule: "leader's votes exceed ballots found".into(),
+            removed: leader_over,
+        },
+        Filtered {
+            rule: format!("registered < {MIN_REGISTERED}"),
+            removed: consistent.len() - base.len(),
+        },
+    ];
+    StationSets {
+        consistent,
+        base,
+        filters,
+    }
+}
+
+/// The base stations alone (see [`station_sets`]) with the filter counts.
+pub fn base_stations(
+    results: &ElectionResults,
+    leader: usize,
+) -> (Vec<StationCounts>, Vec<Filtered>) {
+    let s = station_sets(results, leader);
+    (s.base, s.filters)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "region,commission,station,registered,issued,valid,invalid,A,B b\n";
+
+    #[test]
+    fn reads_plain_and_gzip_alike() {
+        let text = format!("{HEADER}R,C,1,1000,600,590,10,300,290\nR,C,2,500,250,250,0,100,150\n");
+        let plain = read_results(text.as_bytes()).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, text.as_bytes()).unwrap();
+        let zipped = read_results(&gz.finish().unwrap()[..]).unwrap();
+        assert_eq!(plain, zipped);
+        assert_eq!(plain.options, vec!["A", "B b"]);
+        assert_eq!(plain.stations[1].votes, vec![100, 150]);
+        assert_eq!(plain.option_totals(), vec![400, 440]);
+    }
+
+    #[test]
+    fn bad_number_names_row_and_column() {
+        let text = format!("{HEADER}R,C,1,1000,600,590,10,300,290\nR,C,2,500,25x,250,0,100,150\n");
+        let e = read_results(text.as_bytes()).unwrap_err();
+        assert!(matches!(&e, ReadError::BadNumber { row: 3, column, .. } if column == "issued"));
+        assert!(e.to_string().contains("row 3, column `issued`"), "{e}");
+    }
+
+    #[test]
+    fn negative_votes_and_wrong_field_count_are_rejected() {
+        let neg = format!("{HEADER}R,C,1,1000,600,590,10,-3,290\n");
+        assert!(matches!(
+            read_results(neg.as_bytes()).unwrap_err(),
+            ReadError::BadNumber { row: 2, .. }
+        ));
+        let short = format!("{HEADER}R,C,1,1000,600,590,10,300\n");
+        assert!(matches!(
+            read_results(short.as_bytes()).unwrap_err(),
+            ReadError::FieldCount {
+                row: 2,
+                expected: 9,
+                found: 8
+            }
+        ));
+    }
+
+    #[test]
+    fn header_problems_are_named() {
+        let e =
+            read_results("region,commission,station,voters,issued,valid,invalid,A\n".as_bytes())
+                .unwrap_err();
+        assert!(matches!(e, ReadError::BadHeader { position: 4, .. }));
+        let e =
+            read_results("region,commission,station,registered,issued,valid,invalid\n".as_bytes())
+                .unwrap_err();
+        assert!(matches!(e, ReadError::NoOptions));
+        assert!(matches!(
+            read_results(HEADER.as_bytes()).unwrap_err(),
+            ReadError::NoStations
+        ));
+        assert!(matches!(
+            read_results(&b""[..]).unwrap_err(),
+            ReadError::Empty
+        ));
+    }
+
+    #[test]
+    fn leader_by_substring_exact_or_largest() {
+        let text = "region,commission,station,registered,issued,valid,invalid,Party,Party Two,Other\n\
+                    R,C,1,1000,600,600,0,100,200,300\n";
+        let r = read_results(text.as_bytes()).unwrap();
+        assert_eq!(select_leader(&r, None), Ok(2));
+        assert_eq!(select_leader(&r, Some("party")), Ok(0)); // exact wins
+        assert_eq!(select_leader(&r, Some("two")), Ok(1));
+        assert!(matches!(
+            select_leader(&r, Some("art")),
+            Err(LeaderError::Ambiguous { .. })
+        ));
+        assert!(matches!(
+            select_leader(&r, Some("zzz")),
+            Err(LeaderError::NoMatch { .. })
+        ));
+    }
+
+    #[test]
+    fn base_filter_counts_each_rule() {
+        let text = format!(
+            "{HEADER}R,C,1,99,60,60,0,30,30\nR,C,2,500,0,0,0,0,0\nR,C,3,500,501,501,0,1,2\nR,C,4,500,400,400,0,200,200\nR,C,5,500,400,400,0,401,0\n"
+        );
+        let r = read_results(text.as_bytes()).unwrap();
+        let s = station_sets(&r, 0);
+        assert_eq!(s.consistent.len(), 2);
+        assert_eq!(s.base.len(), 1);
+        assert_eq!(s.base[0].station_idx, 3);
+        assert_eq!(
+            s.filters.iter().map(|x| x.removed).collect::<Vec<_>>(),
+            vec![1, 1, 1, 1]
+        );
+    }
+
+    #[test]
+    fn implausibly_large_counts_are_refused() {
+        let text = format!("{HEADER}R,C,1,1000,600,590,10,300,99999999999\n");
+        let e = read_results(text.as_bytes()).unwrap_err();
+        assert!(matches!(&e, ReadError::TooLarge { row: 2, column, .. } if column == "B b"));
+    }
+
+    proptest::proptest! {
+        // Few cases: the integer test's exact null sums a binomial window of ~10⁵ terms per
+        // station at a billion voters, which the second property hits on purpose.
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+        /// Bad input never panics: arbitrary bytes give stations or a typed error.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
+            let _ = read_results(&bytes[..]);
+        }
+
+        /// Any well-formed table, however inconsistent its numbers, goes through the filters and
+        /// the model-free analyses without panicking, and the filters account for every station.
+        #[test]
+        fn any_numbers_survive_the_analyses(
+            rows in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::prop_oneof![0u64..3000, proptest::strategy::Just(MAX_COUNT), 0u64..=MAX_COUNT],
+                    6,
+                ),
+                1..20,
+            ),
+        ) {
+            let mut text = String::from(HEADER);
+            for (i, r) in rows.iter().enumerate() {
+                text.push_str(&format!("R,C,{i},{},{},{},{},{},{}\n", r[0], r[1], r[2], r[3], r[4], r[5]));
+            }
+            let res = read_results(text.as_bytes()).unwrap();
+            for leader in 0..2 {
+                let sets = station_sets(&res, leader);
+                let removed: usize = sets.filters.iter().map(|f| f.removed).sum();
+                proptest::prop_assert_eq!(sets.base.len() + removed, rows.len());
+                let _ = super::super::integer::integer_test(&sets.base);
+                let _ = super::super::fingerprint::fingerprint(&sets.base, &sets.consistent);
+            }
+        }
+    }
+}

@@ -207,12 +207,10 @@ pub fn readings(
     let mut out = Vec::with_capacity(DETECTORS.len());
     // ledger audit
     out.push(Reading {
-        value: (machines > 0.0).then(|| {
-            if t.ledgers_with_findings > 0 {
-                1.0
-            } else {
-                0.0
-            }
+        value: (machines > 0.0).then_some(if t.ledgers_with_findings > 0 {
+            1.0
+        } else {
+            0.0
         }),
         cost: machines,
     });

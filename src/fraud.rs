@@ -203,7 +203,7 @@ pub fn round_up_share(row: &mut [u32], beneficiary: usize, ballots: u64) -> u32 
     }
     let v = row[beneficiary] as u64;
     let pct_x100 = v * 10_000 / ballots; // hundredths of a percent
-    if pct_x100 % 100 == 0 {
+    if pct_x100.is_multiple_of(100) {
         return 0;
     }
     let next = pct_x100 / 100 + 1;

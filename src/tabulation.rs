@@ -117,6 +117,7 @@ pub struct Tally {
 }
 
 /// Seats from national list totals and district results.
+#[allow(clippy::too_many_arguments)]
 fn seats_of(
     model: &Model,
     electorate: &Electorate,

@@ -501,3 +501,65 @@ fn same_seed_gives_byte_identical_packages() {
     };
     assert_ne!(protocols(&a), protocols(&c));
 }
+
+/// The tutorial with a third variant whose machines' ledgers are rewritten after close and whose
+/// regional totals are shifted at tabulation.
+const RIGGED: &str = r#"
+[[variant]]
+name = "rigged"
+description = "ledgers rewritten after close, regional totals shifted at tabulation"
+[[variant.fraud]]
+kind = "ledger_rewrite"
+beneficiary = "blue"
+entries = 5
+station_kind = "electronic"
+[[variant.fraud]]
+kind = "aggregate"
+beneficiary = "blue"
+share = 0.05
+"#;
+
+#[test]
+fn simulated_fraud_is_published_and_the_audit_finds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("rigged.toml");
+    let mut text = fs::read_to_string(tutorial()).unwrap();
+    text.push_str(RIGGED);
+    fs::write(&scenario, text).unwrap();
+    let pkg = dir.path().join("pkg");
+    tamga()
+        .arg("simulate")
+        .arg(&scenario)
+        .args(["--variant", "rigged", "--seed", "7", "--out"])
+        .arg(&pkg)
+        .assert()
+        .success();
+    let a = audit(&pkg);
+    assert_eq!(a.code, 1, "{}", a.stdout);
+    let machines = a.json["checked"]["ledgers"].as_u64().unwrap() as usize;
+    assert!(machines > 0);
+    // every rewritten ledger differs from its head published at close
+    assert_eq!(a.findings_with("ledger.head-mismatch").len(), machines);
+    assert!(a.has("receipt.not-found"));
+    // the shifted totals no longer add up, nationally too
+    assert!(a.findings_with("aggregate.mismatch").iter().any(|f| {
+        f["what"]
+            .as_str()
+            .unwrap()
+            .starts_with("national list blue")
+    }));
+    // the commission made its protocols match the rewritten machines: nothing to see there
+    assert!(!a.codes().iter().any(|c| c.starts_with("protocol.")));
+    assert!(!a.has("ledger.protocol-totals"));
+    // and the ground truth says what was done
+    let trace = fs::read_to_string(pkg.join("truth/fraud.csv")).unwrap();
+    assert!(
+        trace.contains(&format!("ledgers_tampered,{machines}\n")),
+        "{trace}"
+    );
+    let truth = fs::read_to_string(pkg.join("truth/machines.csv")).unwrap();
+    assert_eq!(
+        truth.lines().filter(|l| l.ends_with(",true")).count(),
+        machines
+    );
+}

@@ -70,7 +70,7 @@ fn package_of(text: &str, seed: u64) -> Files {
     write_protocols(&mut b, parties, &pkg.protocols).unwrap();
     files.insert("protocols.csv".into(), b);
     let mut b = Vec::new();
-    write_aggregates(&mut b, parties, &pkg.protocols).unwrap();
+    write_aggregates(&mut b, &pkg.aggregates).unwrap();
     files.insert("aggregates.csv".into(), b);
     let mut b = Vec::new();
     write_receipts(&mut b, &pkg.receipts).unwrap();

@@ -146,7 +146,7 @@ fn write_package(dir: &Path, spec: Spec<'_>) -> anyhow::Result<Package> {
         write_protocols(w, parties, &pkg.protocols)
     })?;
     write_file(&dir.join("aggregates.csv"), |w| {
-        write_aggregates(w, parties, &pkg.protocols)
+        write_aggregates(w, &pkg.aggregates)
     })?;
     write_file(&dir.join("receipts.csv"), |w| {
         write_receipts(w, &pkg.receipts)

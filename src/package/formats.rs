@@ -535,17 +535,13 @@ pub fn aggregate(parties: &[String], protocols: &[StationProtocol]) -> Vec<(Aggr
     out
 }
 
-/// Writes `aggregates.csv`: the sums of the protocols, from [`aggregate`].
-pub fn write_aggregates<W: Write>(
-    w: W,
-    parties: &[String],
-    protocols: &[StationProtocol],
-) -> io::Result<()> {
+/// Writes `aggregates.csv` from published totals (honestly: [`aggregate`] of the protocols).
+pub fn write_aggregates<W: Write>(w: W, rows: &[(AggregateKey, u64)]) -> io::Result<()> {
     let mut out = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(w);
     out.write_record(AGGREGATES_HEADER).map_err(csv_err)?;
-    for (k, v) in aggregate(parties, protocols) {
+    for (k, v) in rows {
         out.write_record([&k.level, &k.unit, &k.item, &k.choice, &v.to_string()])
             .map_err(csv_err)?;
     }

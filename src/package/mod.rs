@@ -211,6 +211,9 @@ pub struct Package {
     pub manifest: Manifest,
     /// Protocols as reported, by station.
     pub protocols: Vec<StationProtocol>,
+    /// Totals as published (`aggregates.csv`): the sums of the protocols, unless a tabulation
+    /// fraud altered them.
+    pub aggregates: Vec<(AggregateKey, u64)>,
     /// What voters chose, by station (no machine part; `machines` and `electronic` are 0).
     pub truth: Vec<StationProtocol>,
     /// What fraud did in this election (ground truth).
@@ -304,6 +307,7 @@ pub fn simulate<W: Write>(
             .join(", "),
     })?;
     let model = &variant.model;
+    let parties: Vec<String> = sc.parties.iter().map(|p| p.id.clone()).collect();
     let n_parties = sc.parties.len();
     let electorate = Electorate::build(model, n_parties, spec.seed);
     let election_id = sc.digest_bytes();
@@ -463,6 +467,8 @@ pub fn simulate<W: Write>(
             ..station_protocol(i, &ws.truth)
         });
     }
+    let mut aggregates = aggregate(&parties, &protocols);
+    tabulation_fraud(model, &parties, &mut aggregates);
     let heads = PublishedHeads::new(election_id, machines.iter().map(|m| m.head))
         .map_err(|e| SimulateError::Heads(e.to_string()))?;
     let manifest = Manifest {
@@ -475,7 +481,7 @@ pub fn simulate<W: Write>(
         variant: variant.name.clone(),
         run,
         receipt_rate: spec.receipt_rate,
-        parties: sc.parties.iter().map(|p| p.id.clone()).collect(),
+        parties: parties.clone(),
         regions: model.regions.iter().map(|r| r.name.clone()).collect(),
         counts: Counts {
             stations: protocols.len() as u64,
@@ -491,9 +497,79 @@ pub fn simulate<W: Write>(
         manifest,
         truth,
         protocols,
+        aggregates,
         trace: ws.trace.clone(),
         heads,
         receipts,
         machines,
     })
+}
+
+/// Tabulation-level fraud (`kind = "aggregate"`) on the published totals, as
+/// [`crate::tabulation`] applies it: in each eligible region the list votes move toward the
+/// beneficiary ([`crate::fraud::move_share`], models in scenario order), and the national list
+/// totals become the sums of the altered regions. District totals are left as counted.
+fn tabulation_fraud(
+    model: &crate::scenario::Model,
+    parties: &[String],
+    rows: &mut [(AggregateKey, u64)],
+) {
+    use crate::fraud::{FraudKind, move_share};
+    let frauds: Vec<(f64, usize, Option<&Vec<u32>>)> = model
+        .fraud
+        .iter()
+        .filter_map(|f| match f.kind {
+            FraudKind::Aggregate { share } => {
+                Some((share, f.beneficiary as usize, f.target.regions.as_ref()))
+            }
+            _ => None,
+        })
+        .collect();
+    if frauds.is_empty() {
+        return;
+    }
+    let k = parties.len();
+    // region → row index of each party's list total
+    let mut regions: std::collections::BTreeMap<u32, Vec<usize>> = Default::default();
+    let mut national: Vec<usize> = vec![usize::MAX; k];
+    for (idx, (key, _)) in rows.iter().enumerate() {
+        if key.item != "list" {
+            continue;
+        }
+        let Some(p) = parties.iter().position(|q| *q == key.choice) else {
+            continue;
+        };
+        match key.level.as_str() {
+            "region" => {
+                if let Ok(r) = key.unit.parse::<u32>() {
+                    regions.entry(r).or_insert_with(|| vec![usize::MAX; k])[p] = idx;
+                }
+            }
+            "national" => national[p] = idx,
+            _ => {}
+        }
+    }
+    let mut sums = vec![0u64; k];
+    for (r, idx) in &regions {
+        let mut row: Vec<u32> = idx
+            .iter()
+            .map(|&i| rows.get(i).map_or(0, |x| x.1.min(u32::MAX as u64) as u32))
+            .collect();
+        for (share, ben, only) in &frauds {
+            if only.is_none_or(|x| x.contains(r)) {
+                move_share(&mut row, *ben, *share);
+            }
+        }
+        for (p, &i) in idx.iter().enumerate() {
+            if let Some(x) = rows.get_mut(i) {
+                x.1 = row[p] as u64;
+            }
+            sums[p] += row[p] as u64;
+        }
+    }
+    for (p, &i) in national.iter().enumerate() {
+        if let Some(x) = rows.get_mut(i) {
+            x.1 = sums[p];
+        }
+    }
 }

@@ -203,6 +203,11 @@ fn dropped_entry_is_found() {
     ] {
         assert!(a.has(code), "{code} missing: {:?}", a.codes());
     }
+    // every later entry carries a shifted sequence number: one finding with the range
+    let seq = a.findings_with("ledger.sequence");
+    assert_eq!(seq.len(), 1, "{}", a.stdout);
+    assert_eq!(seq[0]["entry"], 3);
+    assert_eq!(seq[0]["last_entry"], n); // the close record, now at position n
     let count = a.findings_with("ledger.protocol-count");
     assert!(
         count[0]["what"]

@@ -41,6 +41,10 @@ pub struct AuditFinding {
     /// Ledger entry (record position; 0 = genesis).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entry: Option<u64>,
+    /// Last entry of a run of like findings (`entry` … `last_entry`), e.g. every entry after a
+    /// deleted one carrying a shifted sequence number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_entry: Option<u64>,
     /// Byte offset in a ledger file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<u64>,
@@ -59,6 +63,7 @@ impl AuditFinding {
             station: None,
             machine: None,
             entry: None,
+            last_entry: None,
             offset: None,
             what: what.into(),
             meaning,
@@ -86,10 +91,12 @@ impl AuditFinding {
             (Some(s), None) => parts.push(format!("station {s}")),
             _ => {}
         }
-        match (self.entry, self.offset) {
-            (Some(e), Some(o)) => parts.push(format!("entry {e} (byte {o})")),
-            (Some(e), None) => parts.push(format!("entry {e}")),
-            (None, Some(o)) => parts.push(format!("byte {o}")),
+        match (self.entry, self.last_entry, self.offset) {
+            (Some(e), Some(l), Some(o)) => parts.push(format!("entries {e}–{l} (from byte {o})")),
+            (Some(e), Some(l), None) => parts.push(format!("entries {e}–{l}")),
+            (Some(e), None, Some(o)) => parts.push(format!("entry {e} (byte {o})")),
+            (Some(e), None, None) => parts.push(format!("entry {e}")),
+            (None, _, Some(o)) => parts.push(format!("byte {o}")),
             _ => {}
         }
         match self.line {
@@ -761,21 +768,52 @@ fn audit_ledger(
     a.rep.checked.ballots += rep.n_ballots;
     a.rep.findings_omitted += rep.findings_omitted;
     let mut unmatched: Vec<&ReceiptLine> = lines.iter().collect();
+    let mut receipt_findings: Vec<AuditFinding> = Vec::new();
+    // a run of consecutive sequence mismatches with the same shift (one deleted or inserted
+    // entry shifts every later one) is one finding with a range: (index, shift, first offset)
+    let mut seq_run: Option<(usize, u64, u64)> = None;
     for f in &rep.findings {
+        if let Finding::SequenceMismatch {
+            entry,
+            offset,
+            found,
+        } = f
+        {
+            let shift = found.0.wrapping_sub(entry.0);
+            if let Some((idx, run_shift, first_offset)) = seq_run
+                && run_shift == shift
+                && let Some(prev) = a.rep.findings.get_mut(idx)
+                && prev.last_entry.or(prev.entry).map(|e| e + 1) == Some(entry.0)
+            {
+                let first = prev.entry.unwrap_or(entry.0);
+                prev.last_entry = Some(entry.0);
+                prev.what = format!(
+                    "entries #{first}–#{} (bytes {first_offset}–{offset}) carry sequence numbers {} (deleted, inserted or reordered entries)",
+                    entry.0,
+                    describe_shift(shift)
+                );
+                continue;
+            }
+            seq_run = Some((a.rep.findings.len(), shift, *offset));
+        }
         let (code, meaning) = ledger_meaning(f);
         let mut af =
             AuditFinding::new(code, file, f.to_string(), meaning).machine(station, machine);
         af.entry = ledger_entry(f);
         af.offset = f.offset();
-        if let Finding::ReceiptNotFound { receipt } = f
-            && let Some(pos) = unmatched.iter().position(|l| l.code == *receipt)
-        {
-            let l = unmatched.remove(pos);
-            af = af.line(l.line);
-            af.file = RECEIPTS.to_string();
+        if let Finding::ReceiptNotFound { receipt } = f {
+            if let Some(pos) = unmatched.iter().position(|l| l.code == *receipt) {
+                let l = unmatched.remove(pos);
+                af = af.line(l.line);
+                af.file = RECEIPTS.to_string();
+            }
+            receipt_findings.push(af);
+            continue;
         }
         a.push(af);
     }
+    receipt_findings.sort_by_key(|f| f.line);
+    a.rep.findings.extend(receipt_findings);
     if let Some(g) = &rep.genesis {
         if g.election_id.0 != election_id {
             a.push(AuditFinding::new(
@@ -877,6 +915,16 @@ fn audit_ledger(
                 "the protocol does not report what the machine recorded: the electronic result was altered between machine and protocol (or the ledger was)",
             ).machine(station, machine));
         }
+    }
+}
+
+/// `1 higher than their position`, `2 lower than their position`.
+fn describe_shift(shift: u64) -> String {
+    let signed = shift as i64;
+    if signed >= 0 {
+        format!("{signed} higher than their position")
+    } else {
+        format!("{} lower than their position", signed.unsigned_abs())
     }
 }
 

@@ -677,12 +677,20 @@ fn protocol_fraud(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
             } => {
                 let x = klimek_intensity(&mut rng, incremental, extreme, theta);
                 if x > 0.0 {
-                    let stuffed =
-                        (x * st.n_registered.saturating_sub(issued) as f64).round() as u32;
+                    // the counts of the forensics simulator: floor(x·non-voters) stuffed,
+                    // round(x^α·opposition) moved
+                    let opposition: u64 = (0..k).filter(|&p| p != ben).map(|p| row[p] as u64).sum();
+                    let (stuffed, moved) = crate::forensics::klimek::fraud_counts(
+                        st.n_registered.saturating_sub(issued) as u64,
+                        opposition,
+                        x,
+                        (alpha * x.ln()).exp(),
+                    );
+                    let stuffed = stuffed as u32;
                     row[ben] += stuffed;
                     ws.reported.issued[i] += stuffed;
                     ws.trace.stuffed += stuffed as u64;
-                    move_share(&mut row[..k], ben, x.powf(alpha));
+                    crate::fraud::move_votes(&mut row[..k], ben, moved as u32);
                     if let Some(d) = st.district {
                         let dist = &e.districts[d as usize];
                         match dist.nominee[ben] {

@@ -211,22 +211,24 @@ pub fn round_up_share(row: &mut [u32], beneficiary: usize, ballots: u64) -> u32 
     move_votes(row, beneficiary, needed as u32)
 }
 
-/// Draws the Klimek fraud intensity x for one station: incremental with probability `f_i`
-/// (x = |N(0, θ)| clipped below 1), extreme with probability `f_e` (x = 1 − |N(0, 0.075)|),
-/// else 0. The 0.075 is Klimek et al.'s fixed width of the extreme-fraud cluster.
+/// Draws the Klimek fraud intensity x for one station with the same model as the forensics
+/// fit ([`crate::forensics::klimek`]): extreme with probability `f_e` (x = 1 − |N(0, 0.075)|
+/// truncated to [0, 1]), else incremental with probability `f_i` (x = |N(0, θ)| truncated to
+/// [0, 1]), else 0 — two uniforms, mapped through the truncated normals' inverse CDFs.
 pub fn klimek_intensity(
     rng: &mut impl rand::Rng,
     incremental: f64,
     extreme: f64,
     theta: f64,
 ) -> f64 {
-    use rand_distr::{Distribution, StandardNormal};
+    use crate::forensics::klimek::EXTREME_SD;
+    use crate::stats::TruncatedNormal;
     let u = unit(rng);
-    let z: f64 = StandardNormal.sample(rng);
-    if u < incremental {
-        (theta * z).abs().min(0.999)
-    } else if u < incremental + extreme {
-        (1.0 - (0.075 * z).abs()).clamp(0.0, 1.0)
+    let v = unit(rng);
+    if u < extreme {
+        1.0 - TruncatedNormal::new(0.0, EXTREME_SD, 0.0, 1.0).at(v)
+    } else if u < extreme + incremental {
+        TruncatedNormal::new(0.0, theta, 0.0, 1.0).at(v)
     } else {
         0.0
     }

@@ -12,6 +12,7 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod detect;
+pub mod detection;
 pub mod election;
 pub mod electorate;
 pub mod forensics;

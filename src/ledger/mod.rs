@@ -22,8 +22,7 @@
 //! message) and costs exactly one compression; [`Chain::append`] prepares that block on the stack
 //! and calls the compression function directly (no allocation, no hasher state machine).
 //!
-//! What a chain can and cannot show is stated in `docs/ledger-format.md` §"What verification
-//! proves": an in-place change, deletion, insertion or reordering of entries is found from the
+//! What a chain can and cannot show is stated in `docs/ledger-format.md` §5.1: an in-place change, deletion, insertion or reordering of entries is found from the
 //! ledger alone; a rewrite that recomputes every later hash (including the close) or a
 //! truncation sealed with a fresh close is found only against the published head or a later
 //! voter's receipt; stuffing by the machine itself is never found by hashing.

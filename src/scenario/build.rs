@@ -57,6 +57,7 @@ pub(super) fn build(doc: &toml::Table, digest: String) -> Result<Scenario, Vec<P
                 name: "base".into(),
                 description: "the scenario as written".into(),
                 baseline: None,
+                extends: None,
                 model,
             });
         }
@@ -65,6 +66,7 @@ pub(super) fn build(doc: &toml::Table, digest: String) -> Result<Scenario, Vec<P
         let mut base_doc = doc.clone();
         base_doc.remove("variant");
         let mut names: Vec<String> = Vec::new();
+        let mut merged_docs: Vec<(String, toml::Table)> = Vec::new();
         for vnode in &variant_nodes {
             let name = vnode.req_str("name", &mut p).unwrap_or("").to_string();
             let description = vnode
@@ -72,6 +74,7 @@ pub(super) fn build(doc: &toml::Table, digest: String) -> Result<Scenario, Vec<P
                 .unwrap_or("")
                 .to_string();
             let baseline = vnode.opt_str("baseline", &mut p).map(str::to_string);
+            let extends = vnode.opt_str("extends", &mut p).map(str::to_string);
             if name.is_empty() && vnode.has("name") {
                 p.push(
                     &vnode.path_of("name"),
@@ -93,10 +96,27 @@ pub(super) fn build(doc: &toml::Table, digest: String) -> Result<Scenario, Vec<P
                 );
             }
             names.push(name.clone());
-            let mut merged = base_doc.clone();
+            // the overrides of the variant this one extends (defined earlier), then its own
+            let mut merged = match vnode.opt_str("extends", &mut p) {
+                None => base_doc.clone(),
+                Some(parent) => match merged_docs.iter().find(|(n, _)| n == parent) {
+                    Some((_, doc)) => doc.clone(),
+                    None => {
+                        p.push(
+                            &vnode.path_of("extends"),
+                            format!("there is no variant `{parent}` defined before this one"),
+                            "extend a variant defined earlier in the file",
+                        );
+                        base_doc.clone()
+                    }
+                },
+            };
             let overrides = vnode.raw_table();
             for (key, value) in overrides {
-                if key == "name" || key == "description" || key == "baseline" {
+                if matches!(
+                    key.as_str(),
+                    "name" | "description" | "baseline" | "extends"
+                ) {
                     continue;
                 }
                 if !MODEL_KEYS.contains(&key.as_str()) {
@@ -109,6 +129,7 @@ pub(super) fn build(doc: &toml::Table, digest: String) -> Result<Scenario, Vec<P
                 }
                 merge_into(&mut merged, key, value);
             }
+            merged_docs.push((name.clone(), merged.clone()));
             let mroot = Node::new("", &merged);
             let mut vp = Problems::default();
             let model = model(&mroot, &parties, reported.as_ref(), &mut vp);
@@ -125,6 +146,7 @@ pub(super) fn build(doc: &toml::Table, digest: String) -> Result<Scenario, Vec<P
                     name,
                     description,
                     baseline,
+                    extends,
                     model,
                 });
             }

@@ -94,6 +94,8 @@ pub struct Variant {
     /// For a variant with fraud: the honest variant it is compared with (calibration of
     /// statistical detectors, false alarms). Defaults to the first variant without fraud.
     pub baseline: Option<String>,
+    /// The variant whose overrides this one starts from, if any.
+    pub extends: Option<String>,
     pub model: Model,
 }
 
@@ -261,9 +263,15 @@ impl Scenario {
         if v.is_honest() {
             return Some(variant_idx);
         }
-        match &v.baseline {
-            Some(name) => self.variants.iter().position(|x| &x.name == name),
-            None => self.variants.iter().position(Variant::is_honest),
+        let honest = |name: &String| {
+            self.variants
+                .iter()
+                .position(|x| &x.name == name && x.is_honest())
+        };
+        match (&v.baseline, &v.extends) {
+            (Some(name), _) => self.variants.iter().position(|x| &x.name == name),
+            (None, Some(parent)) if honest(parent).is_some() => honest(parent),
+            _ => self.variants.iter().position(Variant::is_honest),
         }
     }
 }

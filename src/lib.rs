@@ -22,6 +22,7 @@ pub mod io;
 pub mod ledger;
 pub mod machine;
 pub mod montecarlo;
+pub mod package;
 pub mod rng;
 pub mod scenario;
 pub mod seats;

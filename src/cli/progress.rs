@@ -18,7 +18,8 @@ static HANDLER: OnceLock<bool> = OnceLock::new();
 
 /// The stop flag, with a Ctrl-C (SIGINT, and SIGTERM) handler that raises it installed on first
 /// use. A second Ctrl-C while work is stopping ends the process at once (exit 130); outputs are
-/// renamed into place whole, so even that leaves none half-written.
+/// renamed into place whole, so even that leaves none half-written (at worst a hidden temporary
+/// file, if it lands during a write).
 pub fn stop_flag() -> &'static AtomicBool {
     HANDLER.get_or_init(|| {
         ctrlc::set_handler(|| {

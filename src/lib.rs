@@ -18,6 +18,7 @@ pub mod io;
 pub mod ledger;
 pub mod machine;
 pub mod montecarlo;
+pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod seats;

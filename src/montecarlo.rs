@@ -19,6 +19,28 @@ use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// One polling station's counts in a run, as its protocol would publish them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StationTally {
+    pub registered: u64,
+    /// Ballots issued (voters who turned out).
+    pub issued: u64,
+    /// List ballots found: valid + invalid.
+    pub ballots: u64,
+    /// List votes of the run's leader (see [`RunStations::leader`]).
+    pub leader: u64,
+}
+
+/// One run re-simulated down to its stations: what the Monte Carlo loop aggregates away.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunStations {
+    pub outcome: RunOutcome,
+    /// The party with the most list votes nationally in this run (the lowest index on a tie).
+    pub leader: usize,
+    /// Per station, in station order.
+    pub stations: Vec<StationTally>,
+}
+
 /// The electorates of all variants of a scenario, built once.
 pub struct Prepared<'a> {
     pub scenario: &'a Scenario,
@@ -55,6 +77,40 @@ impl<'a> Prepared<'a> {
         };
         run_election(ctx, run as u64, ws, &mut |_, _| {});
         tabulate(model, electorate, self.seed, run as u64, ws)
+    }
+
+    /// Re-simulates run `run` of variant `variant_idx` and keeps its per-station counts. The
+    /// run draws from the same streams as in [`Self::run_all`], so its outcome is identical to
+    /// the one the Monte Carlo loop produced. `None` if there is no such variant.
+    pub fn run_stations(&self, variant_idx: usize, run: u32) -> Option<RunStations> {
+        let electorate = self.electorates.get(variant_idx)?;
+        let mut ws = Workspace::default();
+        let outcome = self.run_one(variant_idx, run, &mut ws);
+        let mut leader = 0;
+        for (i, &v) in outcome.list_votes.iter().enumerate() {
+            if v > outcome.list_votes[leader] {
+                leader = i;
+            }
+        }
+        let stations = electorate
+            .stations
+            .iter()
+            .enumerate()
+            .map(|(i, st)| {
+                let list = ws.counts.list_of(i);
+                StationTally {
+                    registered: st.n_registered as u64,
+                    issued: ws.counts.issued[i] as u64,
+                    ballots: list.iter().map(|&x| x as u64).sum(),
+                    leader: list.get(leader).copied().unwrap_or(0) as u64,
+                }
+            })
+            .collect();
+        Some(RunStations {
+            outcome,
+            leader,
+            stations,
+        })
     }
 
     /// Runs `runs` of every variant on the current rayon pool. Returns outcomes per variant in

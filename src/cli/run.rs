@@ -1,11 +1,13 @@
-//! `tamga run SCENARIO`: Monte Carlo over every variant; writes summary.json and runs.csv and
-//! prints the summary table (or the summary as JSON with `--json`).
+//! `tamga run SCENARIO`: Monte Carlo over every variant; writes summary.json, runs.csv and
+//! report.html (each atomically) and prints the summary table (or the summary as JSON with
+//! `--json`).
 
 use anyhow::{Context, bail};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use tamga::montecarlo::Prepared;
+use tamga::report::{RunReport, representative_fingerprints};
 use tamga::summary::{Summary, runs_csv};
 
 #[derive(clap::Args)]
@@ -33,7 +35,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let mut scenario = tamga::scenario::load(&args.scenario)?;
+    // Read once: the report shows exactly the text whose digest the provenance records.
+    let scenario_text = std::fs::read_to_string(&args.scenario)
+        .with_context(|| format!("cannot read scenario {}", args.scenario.display()))?;
+    let mut scenario =
+        tamga::scenario::parse(&scenario_text, &args.scenario.display().to_string())?;
     if !args.variant.is_empty() {
         for name in &args.variant {
             if scenario.variant(name).is_none() {
@@ -73,14 +79,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let pool = pool.build().context("cannot start worker threads")?;
     let stop = AtomicBool::new(false);
-    let outcomes = pool.install(|| {
-        let prepared = Prepared::new(&scenario, seed);
-        prepared.run_all(0..runs, &stop, &|| {})
-    });
+    let prepared = pool.install(|| Prepared::new(&scenario, seed));
+    let outcomes = pool.install(|| prepared.run_all(0..runs, &stop, &|| {}));
     let Some(outcomes) = outcomes else {
         bail!("interrupted before all runs finished; nothing was written");
     };
     let summary = Summary::build(&scenario, seed, 0, &outcomes);
+    let fingerprints = pool.install(|| representative_fingerprints(&prepared, &outcomes));
+    let report = RunReport::build(&summary, &outcomes, fingerprints, &scenario_text);
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create output directory {}", out.display()))?;
     let summary_path = out.join("summary.json");
@@ -89,14 +95,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot write {}", summary_path.display()))?;
     tamga::io::write_atomic(&runs_path, &runs_csv(&scenario, &outcomes))
         .with_context(|| format!("cannot write {}", runs_path.display()))?;
+    let report_path = out.join("report.html");
+    tamga::io::write_atomic(&report_path, tamga::report::render(&report).as_bytes())
+        .with_context(|| format!("cannot write {}", report_path.display()))?;
     if args.json {
         print!("{}", summary.to_json());
     } else {
         print!("{}", summary.to_terminal());
         println!(
-            "\nwrote {} and {}",
+            "\nwrote {}, {} and {}",
             summary_path.display(),
-            runs_path.display()
+            runs_path.display(),
+            report_path.display()
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -24,7 +24,7 @@ use super::svg::{
 const CSS: &str = "body { font-family: system-ui, sans-serif; max-width: 960px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.4; }
 h2 { border-top: 2px solid #ccc; padding-top: 0.6em; margin-top: 2em; }
 table { border-collapse: collapse; margin: 0.5em 0 1em; }
-td, th { border-bottom: 1px solid #ccc; padding: 0.2em 0.7em; text-align: right; }
+td, th { border-bottom: 1px solid #ccc; padding: 0.2em 0.6em; text-align: right; white-space: nowrap; }
 td:first-child, th:first-child { text-align: left; }
 svg text { font-size: 12px; fill: #222; } svg .label { font-size: 13px; } svg .title { font-size: 13px; font-weight: bold; }
 .note { color: #555; font-size: 0.9em; }
@@ -95,8 +95,19 @@ fn seats_svg(v: &VariantReport, id: &str) -> String {
     let gap = 28.0;
     let total_w = 920.0;
     let top = 56.0;
-    let n_panels = tiers.len().max(1) as f64;
-    let panel_w = (total_w - label_w - 12.0 - gap * (n_panels - 1.0)) / n_panels;
+    let x_maxes: Vec<f64> = tiers
+        .iter()
+        .map(|t| {
+            t.rows
+                .iter()
+                .flat_map(|r| [r.max, r.reported.unwrap_or(0.0)])
+                .fold(1.0, f64::max)
+        })
+        .collect();
+    let widths = panel_widths(
+        &x_maxes,
+        total_w - label_w - 12.0 - gap * (tiers.len().max(1) - 1) as f64,
+    );
     let plot_h = row_h * rows.len() as f64;
     let height = top + plot_h + 52.0;
     let mut svg = format!(
@@ -131,13 +142,10 @@ fn seats_svg(v: &VariantReport, id: &str) -> String {
             ty = y + row_h / 2.0 + 4.0
         );
     }
+    let mut left = label_w;
     for (pi, tier) in tiers.iter().enumerate() {
-        let left = label_w + pi as f64 * (panel_w + gap);
-        let x_max = tier
-            .rows
-            .iter()
-            .flat_map(|r| [r.max, r.reported.unwrap_or(0.0)])
-            .fold(1.0, f64::max);
+        let x_max = x_maxes[pi];
+        let panel_w = widths[pi];
         let f = Frame {
             left,
             top,
@@ -227,9 +235,42 @@ fn seats_svg(v: &VariantReport, id: &str) -> String {
                 fmt_y: &|v| format!("{v}"),
             },
         );
+        left += panel_w + gap;
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// Panel widths proportional to each panel's seat range (so a seat is about as wide in every
+/// panel), none narrower than [`MIN_PANEL`], summing to `avail`.
+fn panel_widths(x_maxes: &[f64], avail: f64) -> Vec<f64> {
+    const MIN_PANEL: f64 = 130.0;
+    let spans: Vec<f64> = x_maxes.iter().map(|m| m + 1.2).collect();
+    let mut fixed = vec![false; spans.len()];
+    loop {
+        let free: f64 = avail - MIN_PANEL * fixed.iter().filter(|f| **f).count() as f64;
+        let sum: f64 = spans
+            .iter()
+            .zip(&fixed)
+            .filter(|(_, f)| !**f)
+            .map(|(s, _)| s)
+            .sum();
+        let k = if sum > 0.0 { free / sum } else { 0.0 };
+        let mut changed = false;
+        for (i, s) in spans.iter().enumerate() {
+            if !fixed[i] && s * k < MIN_PANEL {
+                fixed[i] = true;
+                changed = true;
+            }
+        }
+        if !changed || fixed.iter().all(|f| *f) {
+            return spans
+                .iter()
+                .zip(&fixed)
+                .map(|(s, f)| if *f { MIN_PANEL } else { s * k })
+                .collect();
+        }
+    }
 }
 
 /// One histogram over runs of a fraction shown in percent, with the real value marked: inside
@@ -363,10 +404,10 @@ fn histogram_caption(h: &Histogram) -> String {
 /// The per-party numbers at a glance: shares and seats, simulated beside real.
 fn glance_table(r: &RunReport, v: &VariantReport) -> String {
     let mut o = String::from(
-        "<table class=\"glance\"><tr><th>party</th><th>list share, simulated [5–95 %]</th><th>real</th><th>runs at or beyond</th>",
+        "<table class=\"glance\"><tr><th>party</th><th>list share</th><th>5–95 % of runs</th><th>real</th><th>runs at or beyond</th>",
     );
     for t in &v.seats {
-        let _ = write!(o, "<th>{}: mean (real)</th>", escape(&t.title));
+        let _ = write!(o, "<th>{}</th>", escape(&t.title));
     }
     o.push_str("</tr>");
     let ids = r
@@ -392,7 +433,7 @@ fn glance_table(r: &RunReport, v: &VariantReport) -> String {
             Some(h) => {
                 let _ = write!(
                     o,
-                    "<td>{} [{} – {}]</td><td>{}</td><td>{}</td>",
+                    "<td>{}</td><td>{} – {}</td><td>{}</td><td>{}</td>",
                     pct(h.mean, 2),
                     pct(h.p05, 2),
                     pct(h.p95, 2),
@@ -400,7 +441,7 @@ fn glance_table(r: &RunReport, v: &VariantReport) -> String {
                     opt_pct(h.at_or_beyond, 0)
                 );
             }
-            None => o.push_str("<td></td><td></td><td></td>"),
+            None => o.push_str("<td></td><td></td><td></td><td></td>"),
         }
         for s in seats {
             match s {
@@ -452,6 +493,10 @@ fn variant_section(r: &RunReport, v: &VariantReport, vs: &str) -> String {
         escape(&v.name),
         escape(&v.description),
         v.runs
+    );
+    o.push_str(
+        "<p class=\"note\">At a glance: list shares and seats simulated (mean over runs) beside \
+         the real result; seats are given as mean (real).</p>",
     );
     o.push_str(&glance_table(r, v));
     if !v.seats.is_empty() {
@@ -614,5 +659,15 @@ mod tests {
         assert_eq!(integer_step(50.0, 5), 10.0);
         assert_eq!(integer_step(3.0, 5), 1.0);
         assert_eq!(integer_step(12.0, 5), 3.0);
+    }
+
+    #[test]
+    fn panels_share_the_width_by_seat_range() {
+        let w = panel_widths(&[7.0, 43.0, 50.0], 650.0);
+        assert!((w.iter().sum::<f64>() - 650.0).abs() < 1e-9);
+        assert_eq!(w[0], 130.0);
+        assert!(w[2] > w[1] && w[1] > 200.0, "{w:?}");
+        let w = panel_widths(&[1.0, 1.0], 200.0);
+        assert_eq!(w, vec![130.0, 130.0]);
     }
 }

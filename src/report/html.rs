@@ -32,6 +32,7 @@ svg text { font-size: 12px; fill: #222; } svg .label { font-size: 13px; } svg .t
 figure { margin: 0; width: 300px; } figcaption { font-size: 0.8em; color: #444; }
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
 code { font-size: 0.95em; }
+table.prov td { text-align: left; }
 .real { color: #D55E00; font-weight: bold; } .sim { color: #0072B2; font-weight: bold; }";
 
 /// An HTML id fragment from a name: ASCII letters, digits, `-` and `_` kept, anything else `-`.
@@ -91,7 +92,7 @@ fn seats_svg(v: &VariantReport, id: &str) -> String {
         }
     }
     let row_h = 28.0;
-    let label_w = 200.0;
+    let label_w = 215.0;
     let gap = 28.0;
     let total_w = 920.0;
     let top = 56.0;
@@ -136,7 +137,7 @@ fn seats_svg(v: &VariantReport, id: &str) -> String {
         let _ = write!(
             svg,
             r#"<text x="{x}" y="{ty}" text-anchor="end">{}<title>{}</title></text>"#,
-            escape(&truncate(name, 28)),
+            escape(&truncate(name, 30)),
             escape(name),
             x = label_w - 10.0,
             ty = y + row_h / 2.0 + 4.0
@@ -293,7 +294,8 @@ fn histogram_svg(h: &Histogram, id: &str) -> String {
     }
     let pad = (x1 - x0).max(1e-9) * 0.06;
     let (x0, x1) = (x0 - pad, x1 + pad);
-    let y_max = h.counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.15;
+    // headroom above the tallest bar for the label of the real value
+    let y_max = h.counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.3;
     let f = Frame {
         left: 50.0,
         top: 30.0,
@@ -385,15 +387,15 @@ fn histogram_svg(h: &Histogram, id: &str) -> String {
 
 fn histogram_caption(h: &Histogram) -> String {
     let mut c = format!(
-        "simulated {} [5–95 %: {} – {}]",
+        "mean {}, 5–95 % of runs: {:.2}–{:.2}",
         pct(h.mean, 2),
-        pct(h.p05, 2),
-        pct(h.p95, 2)
+        100.0 * h.p05,
+        100.0 * h.p95
     );
     if let Some(r) = h.reported {
         let _ = write!(
             c,
-            "; real {}, runs at or beyond it: {}",
+            " · real {} · beyond: {}",
             pct(r, 2),
             opt_pct(h.at_or_beyond, 0)
         );
@@ -404,7 +406,7 @@ fn histogram_caption(h: &Histogram) -> String {
 /// The per-party numbers at a glance: shares and seats, simulated beside real.
 fn glance_table(r: &RunReport, v: &VariantReport) -> String {
     let mut o = String::from(
-        "<table class=\"glance\"><tr><th>party</th><th>list share</th><th>5–95 % of runs</th><th>real</th><th>runs at or beyond</th>",
+        "<table class=\"glance\"><tr><th>party</th><th>list share [5–95 %]</th><th>real</th><th>beyond</th>",
     );
     for t in &v.seats {
         let _ = write!(o, "<th>{}</th>", escape(&t.title));
@@ -433,15 +435,15 @@ fn glance_table(r: &RunReport, v: &VariantReport) -> String {
             Some(h) => {
                 let _ = write!(
                     o,
-                    "<td>{}</td><td>{} – {}</td><td>{}</td><td>{}</td>",
+                    "<td>{} [{:.2}–{:.2}]</td><td>{}</td><td>{}</td>",
                     pct(h.mean, 2),
-                    pct(h.p05, 2),
-                    pct(h.p95, 2),
+                    100.0 * h.p05,
+                    100.0 * h.p95,
                     opt_pct(h.reported, 2),
                     opt_pct(h.at_or_beyond, 0)
                 );
             }
-            None => o.push_str("<td></td><td></td><td></td><td></td>"),
+            None => o.push_str("<td></td><td></td><td></td>"),
         }
         for s in seats {
             match s {
@@ -495,8 +497,9 @@ fn variant_section(r: &RunReport, v: &VariantReport, vs: &str) -> String {
         v.runs
     );
     o.push_str(
-        "<p class=\"note\">At a glance: list shares and seats simulated (mean over runs) beside \
-         the real result; seats are given as mean (real).</p>",
+        "<p class=\"note\">At a glance: simulated list shares (mean over runs, with the range of \
+         the middle 90 % of runs) beside the real result; “beyond”: the share of runs at least as \
+         far from the median as the real value; seats as simulated mean (real).</p>",
     );
     o.push_str(&glance_table(r, v));
     if !v.seats.is_empty() {
@@ -615,7 +618,7 @@ pub fn render(r: &RunReport) -> String {
     }
     let _ = write!(
         o,
-        "<section id=\"provenance\"><h2>Provenance</h2><table>\
+        "<section id=\"provenance\"><h2>Provenance</h2><table class=\"prov\">\
          <tr><td>tamga version</td><td>{}</td></tr>\
          <tr><td>scenario</td><td>{}</td></tr>\
          <tr><td>scenario digest (SHA-256)</td><td><code>{}</code></td></tr>\

@@ -257,6 +257,36 @@ fn tutorial_report_is_well_formed_self_contained_and_has_every_plot() {
 }
 
 #[test]
+fn the_model_serialises() {
+    let (report, _) = tutorial_report(2);
+    let v = serde_json::to_value(&report).unwrap();
+    assert_eq!(v["format"], "tamga-report");
+    assert_eq!(v["variants"].as_array().unwrap().len(), 2);
+    let honest = &v["variants"][0];
+    assert_eq!(
+        honest["seats"].as_array().unwrap().len(),
+        3,
+        "list, district, total"
+    );
+    assert_eq!(
+        honest["distributions"].as_array().unwrap().len(),
+        4,
+        "turnout + 3 shares"
+    );
+    let runs: u64 = honest["distributions"][0]["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_u64().unwrap())
+        .sum();
+    assert_eq!(runs, 20, "every run in one bin");
+    assert_eq!(
+        honest["fingerprint"]["heatmap"].as_array().unwrap().len(),
+        101
+    );
+}
+
+#[test]
 fn same_seed_same_report_bytes_on_one_and_two_threads() {
     let (_, one) = tutorial_report(1);
     let (_, two) = tutorial_report(2);

@@ -119,10 +119,10 @@ fn seats_svg(v: &VariantReport, id: &str) -> String {
         svg,
         r#"<rect x="{label_w}" y="6" width="8" height="14" fill="{BLUE}"/><text x="{a}" y="18">runs with that many seats (bar height: share of runs, per row)</text><rect x="{b}" y="8" width="22" height="10" fill="{SKY_BLUE}" fill-opacity="0.5"/><text x="{c}" y="18">5–95 % of runs</text><path d="M{d} 7l6 6l-6 6l-6-6z" fill="white" stroke="{VERMILLION}" stroke-width="2"/><text x="{e}" y="18">real result</text>"#,
         a = label_w + 14.0,
-        b = label_w + 390.0,
-        c = label_w + 416.0,
-        d = label_w + 530.0,
-        e = label_w + 542.0,
+        b = label_w + 420.0,
+        c = label_w + 446.0,
+        d = label_w + 560.0,
+        e = label_w + 572.0,
     );
     // Row labels and stripes.
     for (k, (_, name)) in rows.iter().enumerate() {
@@ -312,7 +312,7 @@ fn histogram_svg(h: &Histogram, id: &str) -> String {
     let _ = write!(
         svg,
         r#"<text x="8" y="16" class="title">{}<title>{}</title></text>"#,
-        escape(&truncate(&h.title, 38)),
+        escape(&truncate(&h.title, 34)),
         escape(&h.title)
     );
     let runs: u32 = h.counts.iter().sum();
@@ -662,6 +662,37 @@ mod tests {
         assert_eq!(integer_step(50.0, 5), 10.0);
         assert_eq!(integer_step(3.0, 5), 1.0);
         assert_eq!(integer_step(12.0, 5), 3.0);
+    }
+
+    fn hist(reported: f64) -> Histogram {
+        Histogram {
+            metric: "turnout".into(),
+            title: "Turnout".into(),
+            axis: "Turnout (% of registered voters)".into(),
+            lo: 0.45,
+            bin_width: 0.001,
+            counts: vec![1, 4, 2],
+            mean: 0.4515,
+            p05: 0.4502,
+            p50: 0.4515,
+            p95: 0.4528,
+            reported: Some(reported),
+            at_or_beyond: Some(0.0),
+        }
+    }
+
+    #[test]
+    fn the_real_value_is_a_line_when_near_and_an_arrow_when_far() {
+        let near = histogram_svg(&hist(0.4535), "h");
+        assert!(near.contains("stroke-dasharray=\"5 3\""));
+        assert!(near.contains(">real 45.35 %</text>"));
+        let far = histogram_svg(&hist(0.5649), "h");
+        assert!(!far.contains("stroke-dasharray"));
+        assert!(far.contains(">real 56.49 % ▶</text>"));
+        let below = histogram_svg(&hist(0.30), "h");
+        assert!(below.contains(">◀ real 30.00 %</text>"));
+        // three bars, ticks inside the frame
+        assert_eq!(far.matches("<rect x=").count(), 1 + 3);
     }
 
     #[test]

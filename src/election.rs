@@ -16,6 +16,7 @@
 //! No allocation happens per ballot: buffers live in [`Workspace`] and are reused.
 
 use crate::electorate::Electorate;
+use crate::fraud::{FraudKind, StationFacts, klimek_intensity, move_share, round_up_share};
 use crate::ledger::Genesis;
 use crate::machine::{Ballot, INVALID_DISTRICT, LedgerMode, VotingMachine};
 use crate::rng::{Purpose, StreamRng, stream, threshold};
@@ -32,6 +33,73 @@ pub struct Context<'a> {
     pub seed: u64,
     pub ledger: LedgerMode,
     pub election_id: [u8; 32],
+    /// Which stations each fraud model may target.
+    pub plan: &'a FraudPlan,
+    /// Whether heads are published at close (a rewritten ledger is then checked against them).
+    pub heads_published: bool,
+    /// Probability that an electronic voter checks their receipt / control code.
+    pub receipt_rate: f64,
+    pub control_code_rate: f64,
+}
+
+/// Static eligibility of stations for each fraud model of a variant (area, kind, region,
+/// strongholds); the per-run share-of-stations draw happens on election day.
+#[derive(Clone, Debug, Default)]
+pub struct FraudPlan {
+    /// `eligible[j][station]` for fraud model `j`.
+    pub eligible: Vec<Vec<bool>>,
+}
+
+impl FraudPlan {
+    pub fn new(model: &Model, e: &Electorate) -> FraudPlan {
+        let eligible = model
+            .fraud
+            .iter()
+            .map(|f| {
+                let strong = if f.target.strongholds {
+                    e.strongholds(f.beneficiary as usize)
+                } else {
+                    vec![false; e.stations.len()]
+                };
+                e.stations
+                    .iter()
+                    .enumerate()
+                    .map(|(i, st)| {
+                        f.target.eligible(&StationFacts {
+                            region: st.region,
+                            urban: st.urban,
+                            evoting: st.evoting,
+                            stronghold: strong[i],
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        FraudPlan { eligible }
+    }
+}
+
+/// What fraud did in a run and what voters' checks found (ground truth for the summary and the
+/// receipt / control-code detectors).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FraudTrace {
+    /// Stations where at least one fraud model acted.
+    pub stations_hit: u32,
+    pub flipped: u64,
+    pub dropped: u64,
+    pub stuffed: u64,
+    /// Ballot entries rewritten after close.
+    pub rewritten: u64,
+    /// Ledgers rewritten after close, and how many of them `verify` found findings in.
+    pub ledgers_tampered: u32,
+    pub ledgers_with_findings: u32,
+    /// Whether some voter holding an altered receipt checked it.
+    pub receipt_caught: bool,
+    /// Whether some voter whose recorded choice differs from theirs checked the control code.
+    pub control_code_caught: bool,
+    /// Expected receipts and control codes checked (cost).
+    pub receipts_checked: u64,
+    pub control_codes_checked: u64,
 }
 
 /// Per-station counts of round 1 as counted at the station (flat arrays).
@@ -97,14 +165,24 @@ pub struct DistrictResult {
 /// Reusable buffers for one thread.
 #[derive(Default)]
 pub struct Workspace {
+    /// What was in the ballot boxes and machines, as counted at each station.
     pub counts: StationCounts,
+    /// What voters chose (intent): the truth fraud is measured against.
+    pub truth: StationCounts,
+    /// Station protocols as written by the commissions (after protocol-level fraud).
+    pub reported: StationCounts,
+    /// District results from the reported protocols.
     pub districts: Vec<DistrictResult>,
+    /// District results from the truth.
+    pub truth_districts: Vec<DistrictResult>,
+    pub trace: FraudTrace,
     /// Appeal of every district candidate in this run, flat by district.
     appeal: Vec<f64>,
     appeal_offset: Vec<usize>,
     pref: Vec<f64>,
     list_cum: Vec<u64>,
     free_cum: Vec<u64>,
+    targeted: Vec<bool>,
     machine: VotingMachine,
 }
 
@@ -142,6 +220,8 @@ pub fn run_election(
 ) {
     let e = ctx.electorate;
     ws.counts.reset(e);
+    ws.truth.reset(e);
+    ws.trace = FraudTrace::default();
     draw_appeals(ctx, run, ws);
     for i in 0..e.stations.len() {
         station_round1(ctx, run, i, ws);
@@ -149,7 +229,26 @@ pub fn run_election(
             on_machine(i, &ws.machine);
         }
     }
-    decide_districts(ctx, run, ws);
+    // protocols: the count, then what commissions changed
+    ws.reported.clone_from(&ws.counts);
+    for i in 0..e.stations.len() {
+        protocol_fraud(ctx, run, i, ws);
+    }
+    let Workspace {
+        reported,
+        truth,
+        districts,
+        truth_districts,
+        appeal,
+        appeal_offset,
+        ..
+    } = ws;
+    let appeals = Appeals {
+        appeal,
+        offset: appeal_offset,
+    };
+    decide_districts(ctx, run, reported, &appeals, districts);
+    decide_districts(ctx, run, truth, &appeals, truth_districts);
 }
 
 fn draw_appeals(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
@@ -164,6 +263,25 @@ fn draw_appeals(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
                 .push(c.appeal.median * (c.appeal.log_sd * z).exp());
         }
     }
+}
+
+/// Which fraud models act at station `i` in this run: one uniform draw per model from the
+/// station's `Fraud` stream (drawn for every model, so targeting of one model does not shift
+/// another's), compared with the model's share of eligible stations.
+fn targeted(ctx: Context<'_>, i: usize, frng: &mut StreamRng, out: &mut Vec<bool>) {
+    out.clear();
+    for (j, f) in ctx.model.fraud.iter().enumerate() {
+        let u = crate::rng::unit(frng);
+        out.push(ctx.plan.eligible[j][i] && u < f.target.stations);
+    }
+}
+
+/// Per-ballot fraud thresholds active at a station.
+#[derive(Default)]
+struct BallotFraud {
+    pressure: (u64, usize),
+    flip: (u64, usize),
+    drop: (u64, usize),
 }
 
 fn station_round1(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
@@ -187,6 +305,31 @@ fn station_round1(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
             &mut ws.free_cum,
         );
     }
+
+    // fraud at this station
+    let mut frng = stream(seed, Purpose::Fraud, run, i as u64);
+    targeted(ctx, i, &mut frng, &mut ws.targeted);
+    let mut bf = BallotFraud::default();
+    let mut ledger_rewrite = None;
+    for (j, f) in ctx.model.fraud.iter().enumerate() {
+        if !ws.targeted[j] {
+            continue;
+        }
+        let b = f.beneficiary as usize;
+        match f.kind {
+            FraudKind::Pressure { share } => bf.pressure = (threshold(share), b),
+            FraudKind::Flip { share } if st.evoting => bf.flip = (threshold(share), b),
+            FraudKind::Drop { share } if st.evoting => bf.drop = (threshold(share), b),
+            FraudKind::LedgerRewrite { entries, recompute } if st.evoting => {
+                ledger_rewrite = Some((entries, recompute, b));
+            }
+            _ => {}
+        }
+    }
+    if ws.targeted.iter().any(|&x| x) {
+        ws.trace.stations_hit += 1;
+    }
+
     let mut launch = stream(seed, Purpose::LaunchCode, run, i as u64);
     let genesis = Genesis {
         election_id: ctx.election_id,
@@ -194,10 +337,10 @@ fn station_round1(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
         machine: 0,
         launch_code: Genesis::draw_launch_code(&mut launch),
     };
-    let mode = if st.evoting {
-        ctx.ledger
-    } else {
-        LedgerMode::Off
+    let mode = match (st.evoting, ledger_rewrite.is_some()) {
+        (false, _) => LedgerMode::Off,
+        (true, true) => LedgerMode::ChainAndLog,
+        (true, false) => ctx.ledger,
     };
     ws.machine.open(k, n_cand, mode, &genesis);
 
@@ -210,81 +353,376 @@ fn station_round1(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
     };
     let invalid_thr = threshold(b.invalid_rate);
     let loyal_thr = threshold(ctx.model.candidates.loyalty);
+    let mut crng = stream(seed, Purpose::Checks, run, i as u64);
+    let receipt_thr = threshold(ctx.receipt_rate);
+    let code_thr = threshold(ctx.control_code_rate);
 
     let mut trng = stream(seed, Purpose::VoterTurnout, run, i as u64);
-    let mut crng = stream(seed, Purpose::VoterChoice, run, i as u64);
+    let mut vrng = stream(seed, Purpose::VoterChoice, run, i as u64);
     let w = k + 1;
-    let list_row = &mut ws.counts.list[i * w..(i + 1) * w];
     let c_off = e.candidate_offset[i] as usize;
-    let dist_row = &mut ws.counts.district[c_off..c_off + n_cand];
     let mut issued = 0u32;
     let mut electronic = 0u32;
     let mut district_invalid = 0u32;
-    for _ in 0..st.n_registered {
-        if trng.next_u64() >= turnout_thr {
-            continue;
-        }
-        issued += 1;
-        let is_electronic = crng.next_u64() < e_thr;
-        let party = categorical(&ws.list_cum, crng.next_u64());
-        let spoil_list = crng.next_u64() < invalid_thr;
-        let mut cand = INVALID_DISTRICT;
-        let mut spoil_district = false;
-        if let Some(d) = district {
-            let loyal = crng.next_u64() < loyal_thr;
-            let free = categorical(&ws.free_cum, crng.next_u64());
-            cand = match (loyal, d.nominee[party]) {
-                (true, Some(c)) => c,
-                _ => free as u16,
-            };
-            spoil_district = crng.next_u64() < invalid_thr;
-        }
-        if is_electronic {
-            ws.machine.record(Ballot {
-                list: party as u8,
-                district: cand,
-            });
-            electronic += 1;
-            continue;
-        }
-        if spoil_list {
-            list_row[k] += 1;
-        } else {
-            list_row[party] += 1;
-        }
-        if district.is_some() {
-            if spoil_district {
-                district_invalid += 1;
+    let mut truth_district_invalid = 0u32;
+    {
+        let list_row = &mut ws.counts.list[i * w..(i + 1) * w];
+        let truth_row = &mut ws.truth.list[i * w..(i + 1) * w];
+        let dist_row = &mut ws.counts.district[c_off..c_off + n_cand];
+        let truth_dist = &mut ws.truth.district[c_off..c_off + n_cand];
+        for _ in 0..st.n_registered {
+            if trng.next_u64() >= turnout_thr {
+                continue;
+            }
+            issued += 1;
+            let is_electronic = vrng.next_u64() < e_thr;
+            let party = categorical(&ws.list_cum, vrng.next_u64());
+            let spoil_list = vrng.next_u64() < invalid_thr && !is_electronic;
+            let mut cand = INVALID_DISTRICT;
+            let mut spoil_district = false;
+            if let Some(d) = district {
+                let loyal = vrng.next_u64() < loyal_thr;
+                let free = categorical(&ws.free_cum, vrng.next_u64());
+                cand = match (loyal, d.nominee[party]) {
+                    (true, Some(c)) => c,
+                    _ => free as u16,
+                };
+                spoil_district = vrng.next_u64() < invalid_thr && !is_electronic;
+            }
+            // the truth: what this voter chose
+            truth_row[if spoil_list { k } else { party }] += 1;
+            if district.is_some() {
+                if spoil_district {
+                    truth_district_invalid += 1;
+                } else {
+                    truth_dist[cand as usize] += 1;
+                }
+            }
+            // voter-level fraud: pressure changes the list vote cast
+            let mut cast = party;
+            if bf.pressure.0 > 0 && party != bf.pressure.1 && frng.next_u64() < bf.pressure.0 {
+                cast = bf.pressure.1;
+            }
+            if is_electronic {
+                electronic += 1;
+                if bf.drop.0 > 0 && cast != bf.drop.1 && frng.next_u64() < bf.drop.0 {
+                    // dropped: the voter still gets a (fake) receipt and code
+                    ws.trace.dropped += 1;
+                    if crng.next_u64() < receipt_thr || crng.next_u64() < code_thr {
+                        ws.trace.receipt_caught = true;
+                    }
+                    continue;
+                }
+                let mut recorded = cast;
+                if bf.flip.0 > 0 && cast != bf.flip.1 && frng.next_u64() < bf.flip.0 {
+                    recorded = bf.flip.1;
+                    ws.trace.flipped += 1;
+                    if crng.next_u64() < code_thr {
+                        ws.trace.control_code_caught = true;
+                    }
+                }
+                ws.machine.record(Ballot {
+                    list: recorded as u8,
+                    district: cand,
+                });
+                continue;
+            }
+            if spoil_list {
+                list_row[k] += 1;
             } else {
-                dist_row[cand as usize] += 1;
+                list_row[cast] += 1;
+            }
+            if district.is_some() {
+                if spoil_district {
+                    district_invalid += 1;
+                } else {
+                    dist_row[cand as usize] += 1;
+                }
+            }
+        }
+    }
+    ws.truth.issued[i] = issued;
+    ws.truth.district_invalid[i] = truth_district_invalid;
+    ws.trace.receipts_checked += (ctx.receipt_rate * electronic as f64).round() as u64;
+    ws.trace.control_codes_checked += (ctx.control_code_rate * electronic as f64).round() as u64;
+
+    // station-level fraud on the ballot boxes and machines
+    let nominee_of = |b: usize| district.and_then(|d| d.nominee[b]);
+    for (j, f) in ctx.model.fraud.iter().enumerate() {
+        if !ws.targeted[j] {
+            continue;
+        }
+        let ben = f.beneficiary as usize;
+        let extra = match f.kind {
+            FraudKind::Stuffing { rate, .. } => {
+                binomial(&mut frng, st.n_registered.saturating_sub(issued), rate)
+            }
+            FraudKind::Carousel { rate } => binomial(&mut frng, st.n_registered, rate),
+            _ => continue,
+        };
+        let via_machine = matches!(
+            f.kind,
+            FraudKind::Stuffing {
+                via_machine: true,
+                ..
+            }
+        ) && st.evoting;
+        ws.trace.stuffed += extra as u64;
+        issued += extra;
+        let cand = nominee_of(ben).unwrap_or(INVALID_DISTRICT);
+        if via_machine {
+            electronic += extra;
+            for _ in 0..extra {
+                ws.machine.record(Ballot {
+                    list: ben as u8,
+                    district: cand,
+                });
+            }
+        } else {
+            ws.counts.list[i * w + ben] += extra;
+            if district.is_some() {
+                if cand == INVALID_DISTRICT {
+                    district_invalid += extra;
+                } else {
+                    ws.counts.district[c_off + cand as usize] += extra;
+                }
             }
         }
     }
     ws.machine.close();
+
     // the commission adds the machine's totals to the paper count
-    if electronic > 0 {
+    if ws.machine.n_ballots > 0 {
+        let list_row = &mut ws.counts.list[i * w..(i + 1) * w];
         for (p, v) in ws.machine.list.iter().enumerate() {
-            let slot = if p < k { p } else { k };
-            list_row[slot] += v;
+            list_row[p.min(k)] += v;
         }
         for (c, v) in ws.machine.district.iter().enumerate() {
             if c < n_cand {
-                dist_row[c] += v;
+                ws.counts.district[c_off + c] += v;
             } else {
                 district_invalid += v;
             }
         }
+    }
+    if let Some((entries, recompute, ben)) = ledger_rewrite {
+        rewrite_ledger(ctx, ws, i, entries, recompute, ben, receipt_thr, &mut crng);
     }
     ws.counts.issued[i] = issued;
     ws.counts.electronic[i] = electronic;
     ws.counts.district_invalid[i] = district_invalid;
 }
 
-/// Round-1 totals per district, winners or runoffs, and the runoff ballots.
-fn decide_districts(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
+/// Binomial(n, p) with the exact sampler of `rand_distr` (n ≤ 2^32).
+fn binomial(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
+    if n == 0 || p <= 0.0 {
+        return 0;
+    }
+    rand_distr::Binomial::new(n as u64, p.min(1.0))
+        .map(|b| b.sample(rng) as u32)
+        .unwrap_or(0)
+}
+
+/// Rewrites a machine's ledger after close: the first `entries` ballots for other lists are
+/// changed to the beneficiary, the chain recomputed (or the bytes edited in place), and the
+/// machine's totals in the station count changed to match. The rewritten file is verified the
+/// way an auditor would (against the published head when heads are published), and voters
+/// holding receipts of changed entries check them with the receipt rate.
+#[allow(clippy::too_many_arguments)]
+fn rewrite_ledger(
+    ctx: Context<'_>,
+    ws: &mut Workspace,
+    i: usize,
+    entries: u32,
+    recompute: bool,
+    ben: usize,
+    receipt_thr: u64,
+    crng: &mut StreamRng,
+) {
+    use crate::ledger::{BallotChoice, verify, write_ledger};
+    let Some(closed) = ws.machine.closed.clone() else {
+        return;
+    };
+    let log = &ws.machine.log;
+    let positions: Vec<usize> = log
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.list as usize != ben)
+        .map(|(p, _)| p)
+        .take(entries as usize)
+        .collect();
+    let Some(&first) = positions.first() else {
+        return;
+    };
+    ws.trace.ledgers_tampered += 1;
+    ws.trace.rewritten += positions.len() as u64;
+    let k = ctx.electorate.n_parties;
+    let w = k + 1;
+    for &p in &positions {
+        let from = log[p].list as usize;
+        ws.counts.list[i * w + from] -= 1;
+        ws.counts.list[i * w + ben] += 1;
+    }
+    let choices: Vec<BallotChoice> = log
+        .iter()
+        .enumerate()
+        .map(|(p, b)| {
+            let list = if positions.contains(&p) {
+                ben as u8
+            } else {
+                b.list
+            };
+            BallotChoice::new(list, b.district)
+        })
+        .collect();
+    let n_cand = ws.machine.district.len() - 1;
+    let bytes = if recompute {
+        let mut out = Vec::new();
+        match write_ledger(
+            &mut out,
+            &closed.genesis,
+            k as u8,
+            n_cand as u16,
+            choices.iter().copied(),
+        ) {
+            Ok(_) => out,
+            Err(_) => return,
+        }
+    } else {
+        // the honest file, with the choice bytes edited in place and every hash left as it was
+        let original: Vec<BallotChoice> = log
+            .iter()
+            .map(|b| BallotChoice::new(b.list, b.district))
+            .collect();
+        let mut out = Vec::new();
+        if write_ledger(
+            &mut out,
+            &closed.genesis,
+            k as u8,
+            n_cand as u16,
+            original.iter().copied(),
+        )
+        .is_err()
+        {
+            return;
+        }
+        for &p in &positions {
+            let off = crate::ledger::HEADER_LEN
+                + crate::ledger::GENESIS_RECORD_LEN
+                + p * crate::ledger::BALLOT_RECORD_LEN
+                + crate::ledger::RECORD_PREFIX_LEN; // the list byte opens the ballot body
+            if let Some(byte) = out.get_mut(off) {
+                *byte = ben as u8;
+            }
+        }
+        out
+    };
+    let published = closed.published_head();
+    let expected = ctx.heads_published.then_some(&published);
+    if let Ok(report) = verify(bytes.as_slice(), expected)
+        && !report.is_clean()
+    {
+        ws.trace.ledgers_with_findings += 1;
+    }
+    // receipts: with a recomputed chain every entry from the first change on has a new hash;
+    // edited in place, only the changed entries' receipts would show it (the hash is kept)
+    let affected = if recompute {
+        log.len() - first
+    } else {
+        positions.len()
+    };
+    for _ in 0..affected {
+        if crng.next_u64() < receipt_thr {
+            ws.trace.receipt_caught = true;
+            break;
+        }
+    }
+}
+
+/// Commission-level fraud on station protocols (`ws.reported`, a copy of the count).
+fn protocol_fraud(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
+    if ctx.model.fraud.is_empty() {
+        return;
+    }
+    let e = ctx.electorate;
+    let st = &e.stations[i];
+    let k = e.n_parties;
+    let w = k + 1;
+    // a second stream for protocol-level draws, so they do not shift election-day draws
+    let mut rng = stream(ctx.seed, Purpose::Fraud, run, (e.stations.len() + i) as u64);
+    let mut frng = stream(ctx.seed, Purpose::Fraud, run, i as u64);
+    targeted(ctx, i, &mut frng, &mut ws.targeted);
+    for (j, f) in ctx.model.fraud.iter().enumerate() {
+        if !ws.targeted[j] {
+            continue;
+        }
+        let ben = f.beneficiary as usize;
+        let issued = ws.reported.issued[i];
+        let row = &mut ws.reported.list[i * w..(i + 1) * w];
+        match f.kind {
+            FraudKind::Protocol { share } => {
+                move_share(&mut row[..k], ben, share);
+            }
+            FraudKind::Rounding => {
+                let ballots: u64 = row.iter().map(|&v| v as u64).sum();
+                round_up_share(&mut row[..k], ben, ballots);
+            }
+            FraudKind::Klimek {
+                incremental,
+                extreme,
+                alpha,
+                theta,
+            } => {
+                let x = klimek_intensity(&mut rng, incremental, extreme, theta);
+                if x > 0.0 {
+                    // the counts of the forensics simulator: floor(x·non-voters) stuffed,
+                    // round(x^α·opposition) moved
+                    let opposition: u64 = (0..k).filter(|&p| p != ben).map(|p| row[p] as u64).sum();
+                    let (stuffed, moved) = crate::forensics::klimek::fraud_counts(
+                        st.n_registered.saturating_sub(issued) as u64,
+                        opposition,
+                        x,
+                        (alpha * x.ln()).exp(),
+                    );
+                    let stuffed = stuffed as u32;
+                    row[ben] += stuffed;
+                    ws.reported.issued[i] += stuffed;
+                    ws.trace.stuffed += stuffed as u64;
+                    crate::fraud::move_votes(&mut row[..k], ben, moved as u32);
+                    if let Some(d) = st.district {
+                        let dist = &e.districts[d as usize];
+                        match dist.nominee[ben] {
+                            Some(c) => {
+                                ws.reported.district[e.candidate_offset[i] as usize + c as usize] +=
+                                    stuffed
+                            }
+                            None => ws.reported.district_invalid[i] += stuffed,
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The per-run appeal of every district candidate.
+struct Appeals<'a> {
+    appeal: &'a [f64],
+    offset: &'a [usize],
+}
+
+/// Round-1 totals per district from `counts`, winners or runoffs, and the runoff ballots.
+fn decide_districts(
+    ctx: Context<'_>,
+    run: u64,
+    counts: &StationCounts,
+    appeals: &Appeals<'_>,
+    out: &mut Vec<DistrictResult>,
+) {
     use crate::seats::{DistrictOutcome, DistrictRule};
     let e = ctx.electorate;
-    ws.districts.clear();
+    out.clear();
     let Some(tier) = &ctx.model.system.districts else {
         return;
     };
@@ -294,7 +732,7 @@ fn decide_districts(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
         let first = district.first_station as usize;
         for i in first..first + district.n_stations as usize {
             let off = e.candidate_offset[i] as usize;
-            for (c, v) in ws.counts.district[off..off + n_cand].iter().enumerate() {
+            for (c, v) in counts.district[off..off + n_cand].iter().enumerate() {
                 round1[c] += *v as u64;
             }
         }
@@ -308,7 +746,7 @@ fn decide_districts(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
                 by_lot,
             },
             DistrictOutcome::Runoff(a, b) => {
-                let runoff = second_round(ctx, run, d, [a as u16, b as u16], ws);
+                let runoff = second_round(ctx, run, d, [a as u16, b as u16], counts, appeals);
                 let final_seed = crate::rng::stream_key(
                     ctx.seed,
                     Purpose::Lot,
@@ -328,7 +766,7 @@ fn decide_districts(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
                 }
             }
         };
-        ws.districts.push(result);
+        out.push(result);
     }
 }
 
@@ -360,14 +798,15 @@ fn second_round(
     run: u64,
     d: usize,
     finalists: [u16; 2],
-    ws: &mut Workspace,
+    counts: &StationCounts,
+    appeals: &Appeals<'_>,
 ) -> Runoff {
     let e = ctx.electorate;
     let district = &e.districts[d];
     let r = &ctx.model.runoff;
-    let off = ws.appeal_offset[d];
-    let a_app = ws.appeal[off + finalists[0] as usize];
-    let b_app = ws.appeal[off + finalists[1] as usize];
+    let off = appeals.offset[d];
+    let a_app = appeals.appeal[off + finalists[0] as usize];
+    let b_app = appeals.appeal[off + finalists[1] as usize];
     let to_a_by_appeal = threshold(a_app / (a_app + b_app));
     let return_thr = threshold(r.turnout_ratio);
     let transfer_thr = threshold(r.party_transfer);
@@ -387,9 +826,9 @@ fn second_round(
         // round-1 district voters by choice, then round-1 spoilers (who choose by appeal)
         for c in 0..=n_cand {
             let n = if c < n_cand {
-                ws.counts.district[c_off + c]
+                counts.district[c_off + c]
             } else {
-                ws.counts.district_invalid[i]
+                counts.district_invalid[i]
             };
             let party = if c < n_cand { party_of(c as u16) } else { None };
             let same_party = |f: u16| party.is_some() && party_of(f) == party;

@@ -427,6 +427,40 @@ impl Electorate {
         }
     }
 
+    /// Expected honest list shares at a station (no station noise): the softmax of its
+    /// group's calibrated log weights.
+    pub fn expected_shares(&self, station_idx: usize, out: &mut [f64]) {
+        let g = self.group(&self.stations[station_idx]);
+        let k = self.n_parties;
+        let mut sum = 0.0;
+        for p in 0..k {
+            out[p] = self.group_pref_log[g * k + p].exp();
+            sum += out[p];
+        }
+        for o in out.iter_mut() {
+            *o /= sum;
+        }
+    }
+
+    /// For each station, whether `party`'s expected honest share there is above its expected
+    /// national share (weighted by expected voters): the party's strongholds.
+    pub fn strongholds(&self, party: usize) -> Vec<bool> {
+        let k = self.n_parties;
+        let mut shares = vec![0.0; k];
+        let mut per_station = Vec::with_capacity(self.stations.len());
+        let (mut num, mut den) = (0.0, 0.0);
+        for (i, st) in self.stations.iter().enumerate() {
+            self.expected_shares(i, &mut shares);
+            let voters = st.n_registered as f64
+                * expected_sigmoid(self.group_turnout_logit[self.group(st)], self.turnout_sd);
+            num += voters * shares[party];
+            den += voters;
+            per_station.push(shares[party]);
+        }
+        let national = if den > 0.0 { num / den } else { 0.0 };
+        per_station.into_iter().map(|s| s > national).collect()
+    }
+
     /// Total registered voters.
     pub fn n_registered(&self) -> u64 {
         self.stations.iter().map(|s| s.n_registered as u64).sum()

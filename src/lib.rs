@@ -11,9 +11,12 @@
 // Index loops over several parallel arrays read better than zipped iterators here.
 #![allow(clippy::needless_range_loop)]
 
+pub mod detect;
+pub mod detection;
 pub mod election;
 pub mod electorate;
 pub mod forensics;
+pub mod fraud;
 pub mod io;
 pub mod ledger;
 pub mod machine;

@@ -10,7 +10,7 @@
 //! environment. Progress is reported through a callback; a stop flag ends work early, in which
 //! case the result says so and must not be written as complete.
 
-use crate::election::{Context, Workspace, run_election};
+use crate::election::{Context, FraudPlan, Workspace, run_election};
 use crate::electorate::Electorate;
 use crate::machine::LedgerMode;
 use crate::scenario::Scenario;
@@ -19,7 +19,8 @@ use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// One polling station's counts in a run, as its protocol would publish them.
+/// One polling station's counts in a run, as its protocol publishes them (after any fraud at the
+/// station; fraud on aggregates above the station does not show here).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StationTally {
     pub registered: u64,
@@ -32,7 +33,7 @@ pub struct StationTally {
 }
 
 /// One run re-simulated down to its stations: what the Monte Carlo loop aggregates away.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RunStations {
     pub outcome: RunOutcome,
     /// The party with the most list votes nationally in this run (the lowest index on a tie).
@@ -46,21 +47,30 @@ pub struct Prepared<'a> {
     pub scenario: &'a Scenario,
     pub seed: u64,
     pub electorates: Vec<Electorate>,
+    /// Which stations each variant's fraud models may target.
+    pub plans: Vec<FraudPlan>,
 }
 
 impl<'a> Prepared<'a> {
     /// Builds each variant's geography and calibration (in parallel, deterministic).
     pub fn new(scenario: &'a Scenario, seed: u64) -> Self {
         let n = scenario.parties.len();
-        let electorates = scenario
+        let electorates: Vec<Electorate> = scenario
             .variants
             .par_iter()
             .map(|v| Electorate::build(&v.model, n, seed))
+            .collect();
+        let plans = scenario
+            .variants
+            .iter()
+            .zip(&electorates)
+            .map(|(v, e)| FraudPlan::new(&v.model, e))
             .collect();
         Prepared {
             scenario,
             seed,
             electorates,
+            plans,
         }
     }
 
@@ -68,20 +78,39 @@ impl<'a> Prepared<'a> {
     pub fn run_one(&self, variant_idx: usize, run: u32, ws: &mut Workspace) -> RunOutcome {
         let model = &self.scenario.variants[variant_idx].model;
         let electorate = &self.electorates[variant_idx];
-        let ctx = Context {
+        let ctx = self.context(variant_idx, LedgerMode::Chain);
+        run_election(ctx, run as u64, ws, &mut |_, _| {});
+        tabulate(
             model,
             electorate,
-            seed: self.seed,
-            ledger: LedgerMode::Chain,
-            election_id: self.scenario.digest_bytes(),
-        };
-        run_election(ctx, run as u64, ws, &mut |_, _| {});
-        tabulate(model, electorate, self.seed, run as u64, ws)
+            &self.scenario.detectors,
+            self.seed,
+            run as u64,
+            ws,
+        )
     }
 
-    /// Re-simulates run `run` of variant `variant_idx` and keeps its per-station counts. The
-    /// run draws from the same streams as in [`Self::run_all`], so its outcome is identical to
-    /// the one the Monte Carlo loop produced. `None` if there is no such variant.
+    /// The context of one variant's runs.
+    pub fn context(&self, variant_idx: usize, ledger: LedgerMode) -> Context<'_> {
+        let d = &self.scenario.detectors;
+        Context {
+            model: &self.scenario.variants[variant_idx].model,
+            electorate: &self.electorates[variant_idx],
+            seed: self.seed,
+            ledger,
+            election_id: self.scenario.digest_bytes(),
+            plan: &self.plans[variant_idx],
+            heads_published: d.heads_published,
+            receipt_rate: d.receipt_check_rate,
+            control_code_rate: d.control_code_rate,
+        }
+    }
+
+    /// Re-simulates run `run` of variant `variant_idx` and keeps its published per-station counts
+    /// (the station protocols, what an observer sees). The run draws from the same streams as in
+    /// [`Self::run_all`], so its outcome is identical to the one the Monte Carlo loop produced.
+    /// The leader is the party with most reported list votes nationally. `None` if there is no
+    /// such variant.
     pub fn run_stations(&self, variant_idx: usize, run: u32) -> Option<RunStations> {
         let electorate = self.electorates.get(variant_idx)?;
         let mut ws = Workspace::default();
@@ -97,10 +126,10 @@ impl<'a> Prepared<'a> {
             .iter()
             .enumerate()
             .map(|(i, st)| {
-                let list = ws.counts.list_of(i);
+                let list = ws.reported.list_of(i);
                 StationTally {
                     registered: st.n_registered as u64,
-                    issued: ws.counts.issued[i] as u64,
+                    issued: ws.reported.issued[i] as u64,
                     ballots: list.iter().map(|&x| x as u64).sum(),
                     leader: list.get(leader).copied().unwrap_or(0) as u64,
                 }

@@ -42,6 +42,12 @@ pub enum Purpose {
     Lot = 9,
     /// Launch codes of voting machines.
     LaunchCode = 10,
+    /// Fraud: which stations are targeted, and each fraudulent act.
+    Fraud = 11,
+    /// Voters checking receipts and control codes.
+    Checks = 12,
+    /// The stations a parallel vote tabulation observes.
+    Pvt = 13,
 }
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;

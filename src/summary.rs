@@ -20,6 +20,8 @@ pub struct Summary {
     pub provenance: Provenance,
     pub parties: Vec<PartyInfo>,
     pub variants: Vec<VariantSummary>,
+    /// Detectors' false-alarm rates on honest variants and power against fraud variants.
+    pub detection: crate::detection::Detection,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -49,6 +51,35 @@ pub struct VariantSummary {
     pub metrics: Vec<Metric>,
     /// Share of runs whose whole seat vector equals the reported one (list, district, total).
     pub exact_match: ExactMatch,
+    /// True when the variant has no fraud model.
+    pub honest: bool,
+    /// For a fraud variant, the honest variant it is compared with.
+    pub baseline: Option<String>,
+    /// Mean seats fraud moved (reported − truth) per party then independents: list, total.
+    pub seat_effect: SeatEffect,
+    /// Mean per run of what fraud did.
+    pub fraud: FraudMeans,
+    /// Whether the real reported result lies within the central 95 % of this variant's
+    /// simulated reported results (turnout and every list share).
+    pub consistent_with_reported: Option<bool>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SeatEffect {
+    pub list_seats: Vec<f64>,
+    pub total_seats: Vec<f64>,
+    /// Mean change of each party's list share (reported − truth), in shares of valid votes.
+    pub list_share: Vec<f64>,
+    pub turnout: f64,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct FraudMeans {
+    pub stations_hit: f64,
+    pub stuffed: f64,
+    pub flipped: f64,
+    pub dropped: f64,
+    pub rewritten: f64,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -199,12 +230,59 @@ impl Summary {
                     &o.total_seats
                 }),
             };
+            let mean = |f: &dyn Fn(&RunOutcome) -> f64| runs.iter().map(f).sum::<f64>() / n;
+            let k = parties.len();
+            let seat_effect = SeatEffect {
+                list_seats: (0..k)
+                    .map(|p| mean(&|o| o.list_seats[p] as f64 - o.truth.list_seats[p] as f64))
+                    .collect(),
+                total_seats: (0..=k)
+                    .map(|p| mean(&|o| o.total_seats[p] as f64 - o.truth.total_seats[p] as f64))
+                    .collect(),
+                list_share: (0..k)
+                    .map(|p| {
+                        mean(&|o| {
+                            let r = o.list_votes[p] as f64 / o.valid_list_votes().max(1) as f64;
+                            let tv: u64 = o.truth.list_votes.iter().sum();
+                            r - o.truth.list_votes[p] as f64 / tv.max(1) as f64
+                        })
+                    })
+                    .collect(),
+                turnout: mean(&|o| {
+                    (o.ballots as f64 - o.truth.ballots as f64) / o.registered.max(1) as f64
+                }),
+            };
+            let fraud = FraudMeans {
+                stations_hit: mean(&|o| o.trace.stations_hit as f64),
+                stuffed: mean(&|o| o.trace.stuffed as f64),
+                flipped: mean(&|o| o.trace.flipped as f64),
+                dropped: mean(&|o| o.trace.dropped as f64),
+                rewritten: mean(&|o| o.trace.rewritten as f64),
+            };
+            let consistent_with_reported = rep.and_then(|r| r.turnout).map(|_| {
+                metrics
+                    .iter()
+                    .filter(|m| m.name == "turnout" || m.name.starts_with("share."))
+                    .all(|m| m.at_or_beyond.is_none_or(|b| b >= 0.025))
+            });
+            let vi = variants.len();
             variants.push(VariantSummary {
                 name: v.name.clone(),
                 description: v.description.clone(),
                 runs: runs.len(),
                 metrics,
                 exact_match,
+                honest: v.is_honest(),
+                baseline: (!v.is_honest())
+                    .then(|| {
+                        scenario
+                            .baseline_of(vi)
+                            .map(|b| scenario.variants[b].name.clone())
+                    })
+                    .flatten(),
+                seat_effect,
+                fraud,
+                consistent_with_reported,
             });
         }
         Summary {
@@ -227,6 +305,7 @@ impl Summary {
                 })
                 .collect(),
             variants,
+            detection: crate::detection::detection(scenario, outcomes),
         }
     }
 
@@ -281,6 +360,47 @@ impl Summary {
                     parts.join(", ")
                 );
             }
+            if !v.honest {
+                let ids: Vec<&str> = self
+                    .parties
+                    .iter()
+                    .map(|p| p.id.as_str())
+                    .chain(["independent"])
+                    .collect();
+                let moved: Vec<String> = v
+                    .seat_effect
+                    .total_seats
+                    .iter()
+                    .zip(&ids)
+                    .filter(|(x, _)| x.abs() >= 0.05)
+                    .map(|(x, id)| format!("{id} {x:+.1}"))
+                    .collect();
+                let line = format!(
+                    "  fraud (vs truth, mean per run): seats {}; turnout {:+.2} points; {} stations \
+                     hit, {:.0} ballots stuffed, {:.0} flipped, {:.0} dropped, {:.0} entries rewritten",
+                    if moved.is_empty() {
+                        "none moved".to_string()
+                    } else {
+                        moved.join(", ")
+                    },
+                    v.seat_effect.turnout * 100.0,
+                    v.fraud.stations_hit.round(),
+                    v.fraud.stuffed,
+                    v.fraud.flipped,
+                    v.fraud.dropped,
+                    v.fraud.rewritten
+                );
+                for l in wrap(&line, 100) {
+                    let _ = writeln!(s, "{l}");
+                }
+            }
+            if let Some(c) = v.consistent_with_reported {
+                let _ = writeln!(
+                    s,
+                    "  real result within this variant's central 95% (turnout and every share): {}",
+                    if c { "yes" } else { "no" }
+                );
+            }
             if let Some(m) = self.metric(vi, "runoffs") {
                 let _ = writeln!(
                     s,
@@ -291,6 +411,68 @@ impl Summary {
                 );
             }
         }
+        s.push_str(&self.detection_table());
+        s
+    }
+
+    /// The detection matrix as text: one row per detector, the false-alarm rate on the honest
+    /// baseline(s), then the power against each fraud variant.
+    fn detection_table(&self) -> String {
+        use std::fmt::Write;
+        let frauds: Vec<&VariantSummary> = self.variants.iter().filter(|v| !v.honest).collect();
+        let mut s = String::new();
+        if frauds.is_empty() {
+            return s;
+        }
+        let _ = writeln!(s);
+        let title = format!(
+            "detection: share of runs in which each detector fired (false alarms on honest runs; \
+             calibrated detectors set to {:.0}%)",
+            self.detection.target_false_alarm_rate * 100.0
+        );
+        for l in wrap(&title, 100) {
+            let _ = writeln!(s, "{l}");
+        }
+        let width = 6usize;
+        let per_line = ((100 - 30) / (width + 1)).max(1);
+        let legend: Vec<String> = frauds
+            .iter()
+            .enumerate()
+            .map(|(i, v)| format!("F{} {}", i + 1, v.name))
+            .collect();
+        for l in wrap(&format!("  columns: {}", legend.join(", ")), 100) {
+            let _ = writeln!(s, "{l}");
+        }
+        for (c, chunk) in frauds.chunks(per_line).enumerate() {
+            let mut header = format!("  {:<20} {:>6}", "detector", "false");
+            for j in 0..chunk.len() {
+                let name = format!("F{}", c * per_line + j + 1);
+                let _ = write!(header, " {name:>width$}");
+            }
+            let _ = writeln!(s, "{header}");
+            for d in &self.detection.detectors {
+                let far = d
+                    .false_alarm
+                    .first()
+                    .map(|f| format!("{:.0}%", f.false_alarm_rate.rate * 100.0))
+                    .unwrap_or("—".into());
+                let mut line = format!("  {:<20} {:>6}", d.name, far);
+                for v in chunk {
+                    let cell = d
+                        .power
+                        .iter()
+                        .find(|p| p.variant == v.name)
+                        .map(|p| format!("{:.0}%", p.power.rate * 100.0))
+                        .unwrap_or("—".into());
+                    let _ = write!(line, " {cell:>width$}");
+                }
+                let _ = writeln!(s, "{line}");
+            }
+        }
+        let _ = writeln!(
+            s,
+            "  (intervals, thresholds and costs per detector are in summary.json under \"detection\")"
+        );
         s
     }
 
@@ -390,15 +572,17 @@ fn label_cut(text: &str, width: usize) -> String {
 
 /// Wraps text at spaces into lines of at most `width` characters (continuations indented).
 fn wrap(text: &str, width: usize) -> Vec<String> {
+    let indent = text.len() - text.trim_start_matches(' ').len();
+    let text = &text[indent..];
     let mut lines = Vec::new();
-    let mut line = String::new();
+    let mut line = " ".repeat(indent);
     for word in text.split(' ') {
         let len = line.chars().count();
-        if len > 0 && len + 1 + word.chars().count() > width {
+        if len > indent && len + 1 + word.chars().count() > width {
             lines.push(std::mem::take(&mut line));
-            line.push_str("   ");
+            line = " ".repeat(indent + 3);
         }
-        if !line.is_empty() && !line.ends_with("   ") {
+        if !line.trim().is_empty() {
             line.push(' ');
         }
         line.push_str(word);
@@ -437,6 +621,18 @@ pub fn runs_csv(scenario: &Scenario, outcomes: &[Vec<RunOutcome>]) -> Vec<u8> {
     header.push("runoffs".into());
     header.push("lots".into());
     header.push("unallocated_list_seats".into());
+    header.extend(ids.iter().map(|i| format!("truth.votes.{i}")));
+    header.push("truth.ballots".into());
+    header.extend(ids.iter().map(|i| format!("truth.total_seats.{i}")));
+    header.push("truth.total_seats.independent".into());
+    for c in ["stations_hit", "stuffed", "flipped", "dropped", "rewritten"] {
+        header.push(format!("fraud.{c}"));
+    }
+    header.extend(
+        crate::detect::DETECTORS
+            .iter()
+            .map(|d| format!("detector.{}", d.name)),
+    );
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record(&header);
     for (v, runs) in scenario.variants.iter().zip(outcomes) {
@@ -458,6 +654,24 @@ pub fn runs_csv(scenario: &Scenario, outcomes: &[Vec<RunOutcome>]) -> Vec<u8> {
             row.push(o.runoffs.to_string());
             row.push(o.lots.to_string());
             row.push(o.unallocated_list_seats.to_string());
+            row.extend(o.truth.list_votes.iter().map(|x| x.to_string()));
+            row.push(o.truth.ballots.to_string());
+            row.extend(o.truth.total_seats.iter().map(|x| x.to_string()));
+            let t = &o.trace;
+            for x in [
+                t.stations_hit as u64,
+                t.stuffed,
+                t.flipped,
+                t.dropped,
+                t.rewritten,
+            ] {
+                row.push(x.to_string());
+            }
+            row.extend(
+                o.detectors
+                    .iter()
+                    .map(|r| r.value.map(|v| format!("{v:.6}")).unwrap_or_default()),
+            );
             let _ = w.write_record(&row);
         }
     }

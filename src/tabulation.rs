@@ -6,14 +6,17 @@
 //! per party plus independents. A tie that decides a list seat is resolved by an explicit seeded
 //! lot from the run's `Lot` stream and counted in [`RunOutcome::lots`]. No I/O.
 
-use crate::election::{StationCounts, Workspace};
+use crate::detect::{Published, PvtEstimate, Reading, readings};
+use crate::election::{FraudTrace, StationCounts, Workspace};
 use crate::electorate::Electorate;
+use crate::fraud::{FraudKind, move_share};
 use crate::rng::{Purpose, stream_key};
+use crate::scenario::DetectorSettings;
 use crate::scenario::{ListTier, Model};
 use crate::seats::{SeatError, Threshold, ThresholdBase, TieBreak, allocate};
 
 /// National totals and seats of one run.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RunOutcome {
     pub run: u32,
     pub registered: u64,
@@ -33,6 +36,14 @@ pub struct RunOutcome {
     pub lots: u32,
     /// List seats left empty because no list passed the threshold.
     pub unallocated_list_seats: u32,
+    /// What voters chose, and the seats that would follow from it.
+    pub truth: Tally,
+    /// What fraud did in this run.
+    pub trace: FraudTrace,
+    /// Each detector's reading, in [`crate::detect::DETECTORS`] order.
+    pub detectors: Vec<Reading>,
+    /// The parallel vote tabulation's estimate, if there is one.
+    pub pvt: Option<PvtEstimate>,
 }
 
 impl RunOutcome {
@@ -91,20 +102,34 @@ pub fn list_tier_seats(
     Ok((a.seats, a.lots.len() as u32))
 }
 
-/// Tabulates a run already simulated into `ws`.
-pub fn tabulate(
+/// Seats and totals of one result (the truth, or the reported result).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Tally {
+    pub ballots: u64,
+    pub list_votes: Vec<u64>,
+    pub list_invalid: u64,
+    pub list_seats: Vec<u32>,
+    pub district_seats: Vec<u32>,
+    pub total_seats: Vec<u32>,
+    pub runoffs: u32,
+    pub lots: u32,
+    pub unallocated_list_seats: u32,
+}
+
+/// Seats from national list totals and district results.
+#[allow(clippy::too_many_arguments)]
+fn seats_of(
     model: &Model,
     electorate: &Electorate,
     seed: u64,
     run: u64,
-    ws: &Workspace,
-) -> RunOutcome {
+    list_votes: Vec<u64>,
+    list_invalid: u64,
+    ballots: u64,
+    districts: &[crate::election::DistrictResult],
+) -> Tally {
     let k = electorate.n_parties;
-    let (list_votes, list_invalid) = national_list(&ws.counts);
-    let ballots: u64 = ws.counts.issued.iter().map(|&x| x as u64).sum();
-    let electronic: u64 = ws.counts.electronic.iter().map(|&x| x as u64).sum();
     let mut lots = 0u32;
-
     let mut list_seats = vec![0u32; k];
     let mut unallocated_list_seats = 0u32;
     if let Some(tier) = &model.system.list {
@@ -119,10 +144,9 @@ pub fn tabulate(
             Err(_) => unallocated_list_seats = tier.seats,
         }
     }
-
     let mut district_seats = vec![0u32; k + 1];
     let mut runoffs = 0u32;
-    for (d, result) in ws.districts.iter().enumerate() {
+    for (d, result) in districts.iter().enumerate() {
         let cand = electorate.districts[d].candidates[result.winner as usize];
         match cand.party {
             Some(p) => district_seats[p as usize] += 1,
@@ -135,11 +159,8 @@ pub fn tabulate(
     for p in 0..k {
         total_seats[p] += list_seats[p];
     }
-    RunOutcome {
-        run: run as u32,
-        registered: electorate.n_registered(),
+    Tally {
         ballots,
-        electronic,
         list_votes,
         list_invalid,
         list_seats,
@@ -148,5 +169,122 @@ pub fn tabulate(
         runoffs,
         lots,
         unallocated_list_seats,
+    }
+}
+
+/// Tabulates a run already simulated into `ws`: station protocols ▸ region aggregates (where
+/// tabulation-level fraud acts) ▸ national; the truth from voters' choices; seats for both; and
+/// every detector's reading.
+pub fn tabulate(
+    model: &Model,
+    electorate: &Electorate,
+    detectors: &DetectorSettings,
+    seed: u64,
+    run: u64,
+    ws: &Workspace,
+) -> RunOutcome {
+    let k = electorate.n_parties;
+    let n_regions = electorate
+        .stations
+        .iter()
+        .map(|s| s.region as usize + 1)
+        .max()
+        .unwrap_or(0);
+    // region sums of published protocols (valid list votes, then invalid)
+    let mut sums = vec![vec![0u64; k + 1]; n_regions];
+    for (i, st) in electorate.stations.iter().enumerate() {
+        for (t, v) in sums[st.region as usize]
+            .iter_mut()
+            .zip(ws.reported.list_of(i))
+        {
+            *t += *v as u64;
+        }
+    }
+    let mut aggregates = sums.clone();
+    for f in &model.fraud {
+        if let FraudKind::Aggregate { share } = f.kind {
+            for (r, agg) in aggregates.iter_mut().enumerate() {
+                let eligible = f
+                    .target
+                    .regions
+                    .as_ref()
+                    .is_none_or(|x| x.contains(&(r as u32)));
+                if eligible {
+                    let mut row: Vec<u32> = agg[..k]
+                        .iter()
+                        .map(|&v| v.min(u32::MAX as u64) as u32)
+                        .collect();
+                    move_share(&mut row, f.beneficiary as usize, share);
+                    for p in 0..k {
+                        agg[p] = row[p] as u64;
+                    }
+                }
+            }
+        }
+    }
+    let mut list_votes = vec![0u64; k];
+    let mut list_invalid = 0u64;
+    for agg in &aggregates {
+        for p in 0..k {
+            list_votes[p] += agg[p];
+        }
+        list_invalid += agg[k];
+    }
+    let ballots: u64 = ws.reported.issued.iter().map(|&x| x as u64).sum();
+    let electronic: u64 = ws.reported.electronic.iter().map(|&x| x as u64).sum();
+    let reported = seats_of(
+        model,
+        electorate,
+        seed,
+        run,
+        list_votes,
+        list_invalid,
+        ballots,
+        &ws.districts,
+    );
+    let (truth_votes, truth_invalid) = national_list(&ws.truth);
+    let truth_ballots: u64 = ws.truth.issued.iter().map(|&x| x as u64).sum();
+    let truth = seats_of(
+        model,
+        electorate,
+        seed,
+        run,
+        truth_votes,
+        truth_invalid,
+        truth_ballots,
+        &ws.truth_districts,
+    );
+    let strip =
+        |rows: &[Vec<u64>]| -> Vec<Vec<u64>> { rows.iter().map(|r| r[..k].to_vec()).collect() };
+    let (sums_valid, aggs_valid) = (strip(&sums), strip(&aggregates));
+    let (detector_readings, pvt) = readings(
+        detectors,
+        electorate,
+        ws,
+        &Published {
+            region_protocol_sums: &sums_valid,
+            region_aggregates: &aggs_valid,
+            national: &reported.list_votes,
+        },
+        seed,
+        run,
+    );
+    RunOutcome {
+        run: run as u32,
+        registered: electorate.n_registered(),
+        ballots,
+        electronic,
+        list_votes: reported.list_votes.clone(),
+        list_invalid: reported.list_invalid,
+        list_seats: reported.list_seats.clone(),
+        district_seats: reported.district_seats.clone(),
+        total_seats: reported.total_seats.clone(),
+        runoffs: reported.runoffs,
+        lots: reported.lots,
+        unallocated_list_seats: reported.unallocated_list_seats,
+        truth,
+        trace: ws.trace.clone(),
+        detectors: detector_readings,
+        pvt,
     }
 }

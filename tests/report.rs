@@ -5,12 +5,13 @@
 //! golden file.
 
 use std::sync::atomic::AtomicBool;
+use tamga::detect::Reading;
 use tamga::montecarlo::Prepared;
 use tamga::report::model::Table;
 use tamga::report::{RunFingerprint, RunReport, representative_fingerprints, representative_run};
 use tamga::scenario::{self, Scenario};
 use tamga::summary::Summary;
-use tamga::tabulation::RunOutcome;
+use tamga::tabulation::{RunOutcome, Tally};
 
 fn scenario_text(path: &str) -> String {
     std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
@@ -401,13 +402,22 @@ impl Mix {
 #[test]
 fn a_thousand_run_kazakhstan_report_stays_under_2_mb() {
     // Built from 1,000 *synthetic* RunOutcomes per variant of the Kazakhstan scenario (its 10
-    // parties, both variants, every tier), not from simulated runs (1,000 Kazakhstan runs take
-    // minutes). They are made a worst case: seat counts spread uniformly over 0–10 list and
-    // 0–67 district seats (every row shows many bars), shares spread widely, and each variant's
-    // fingerprint fills all 101 × 101 heat-map cells with counts on many colour levels.
+    // parties, all its variants, every tier), not from 1,000 simulated runs (that takes many
+    // minutes); the fingerprints are real: run 0 of each variant, re-simulated. The synthetic
+    // runs are spread more widely than simulated ones (more distinct values mean more bars):
+    // list seats uniform within ±2 of the real count, district seats within ±10, list votes
+    // within ±10 % of the real ones, turnout 45–65 %; every detector gets a reading.
     let text = scenario_text("scenarios/kazakhstan-2004.toml");
     let s = scenario::parse(&text, "kazakhstan-2004.toml").unwrap();
     let k = s.parties.len();
+    let rep = s.reported.as_ref().unwrap();
+    let (real_votes, real_list, real_district) = (
+        rep.list_votes.clone().unwrap(),
+        rep.list_seats.clone().unwrap(),
+        rep.district_seats.clone().unwrap(),
+    );
+    let around =
+        |mix: &mut Mix, x: u32, d: u32| (x + mix.below(2 * d as u64 + 1) as u32).saturating_sub(d);
     let mut mix = Mix(2004);
     let outcomes: Vec<Vec<RunOutcome>> = s
         .variants
@@ -415,53 +425,68 @@ fn a_thousand_run_kazakhstan_report_stays_under_2_mb() {
         .map(|_| {
             (0..1000u32)
                 .map(|run| {
-                    let list_votes: Vec<u64> = (0..k)
-                        .map(|p| 100_000 * (k - p) as u64 + mix.below(400_000))
+                    let list_votes: Vec<u64> = real_votes
+                        .iter()
+                        .map(|&v| v * 9 / 10 + mix.below(v / 5 + 1))
                         .collect();
-                    let list_seats: Vec<u32> = (0..k).map(|_| mix.below(11) as u32).collect();
-                    let district_seats: Vec<u32> = (0..=k).map(|_| mix.below(68) as u32).collect();
+                    let list_seats: Vec<u32> =
+                        real_list.iter().map(|&x| around(&mut mix, x, 2)).collect();
+                    let district_seats: Vec<u32> = real_district
+                        .iter()
+                        .map(|&x| around(&mut mix, x, 10))
+                        .collect();
                     let total_seats: Vec<u32> = (0..=k)
                         .map(|p| district_seats[p] + list_seats.get(p).copied().unwrap_or(0))
                         .collect();
-                    let ballots = 4_000_000 + mix.below(1_500_000);
+                    let ballots = 3_897_000 + mix.below(1_732_000);
+                    let list_invalid = mix.below(100_000);
+                    let runoffs = mix.below(68) as u32;
                     RunOutcome {
                         run,
                         registered: 8_660_000,
                         ballots,
                         electronic: mix.below(200_000),
-                        list_votes,
-                        list_invalid: mix.below(100_000),
-                        list_seats,
-                        district_seats,
-                        total_seats,
-                        runoffs: mix.below(68) as u32,
+                        list_votes: list_votes.clone(),
+                        list_invalid,
+                        list_seats: list_seats.clone(),
+                        district_seats: district_seats.clone(),
+                        total_seats: total_seats.clone(),
+                        runoffs,
                         lots: 0,
                         unallocated_list_seats: 0,
+                        truth: Tally {
+                            ballots,
+                            list_votes,
+                            list_invalid,
+                            list_seats,
+                            district_seats,
+                            total_seats,
+                            runoffs,
+                            lots: 0,
+                            unallocated_list_seats: 0,
+                        },
+                        trace: Default::default(),
+                        detectors: tamga::detect::DETECTORS
+                            .iter()
+                            .map(|_| Reading {
+                                value: Some(mix.below(1000) as f64 / 1000.0),
+                                cost: 1.0,
+                            })
+                            .collect(),
+                        pvt: None,
                     }
                 })
                 .collect()
         })
         .collect();
     let summary = Summary::build(&s, 2004, 0, &outcomes);
-    let fingerprints: Vec<Option<RunFingerprint>> = s
-        .variants
-        .iter()
-        .map(|_| {
-            Some(RunFingerprint {
-                run: 0,
-                leader: "Otan".into(),
-                stations: 9620,
-                national_turnout: 0.5649,
-                national_share: 0.6061,
-                count_95_95: 3,
-                heatmap: (0..101)
-                    .map(|t| {
-                        (0..101)
-                            .map(|s| 1 + ((t * 31 + s * 17) % 2000) as u32)
-                            .collect()
-                    })
-                    .collect(),
-            })
+    let prepared = Prepared::new(&s, 2004);
+    let names: Vec<&str> = s.parties.iter().map(|p| p.name.as_str()).collect();
+    let fingerprints: Vec<Option<RunFingerprint>> = (0..s.variants.len())
+        .map(|vi| {
+            prepared
+                .run_stations(vi, 0)
+                .map(|rs| RunFingerprint::from_run(&rs, &names))
         })
         .collect();
     let report = RunReport::build(&summary, &outcomes, fingerprints, &text);
@@ -469,15 +494,24 @@ fn a_thousand_run_kazakhstan_report_stays_under_2_mb() {
     check_well_formed(&html).unwrap();
     let size = html.len();
     eprintln!(
-        "1,000 synthetic runs × {} variants, worst-case heat maps: report.html is {size} bytes",
+        "1,000 synthetic runs × {} variants with real fingerprints: report.html is {size} bytes",
         s.variants.len()
     );
     assert!(size < 2_000_000, "report.html is {size} bytes");
-    // all histogram bins are used for 1,000 runs (√1000 ≈ 32), so the size bound covers them
+    // the size bound covers full histograms (√1000 ≈ 32 bins) and every variant's heat map
     assert!(
         report.variants[0]
             .distributions
             .iter()
             .all(|h| h.counts.len() == 32)
     );
+    assert_eq!(
+        html.matches("class=\"plot heatmap\"").count(),
+        s.variants.len()
+    );
+    // and the detection matrix, since the scenario has fraud variants
+    assert!(html.contains("<table id=\"detection\">"));
+    // and what fraud did, for fraud variants only
+    assert!(html.contains("<table id=\"fraud-rural-stuffing\">"));
+    assert!(!html.contains("<table id=\"fraud-official\">"));
 }

@@ -300,7 +300,7 @@ impl StationDraws {
 /// (`x_alpha` = x^α, computed by the caller as exp(α·ln x) so that the fit's fast path and
 /// [`StationDraws::realise`] agree bit for bit).
 #[inline]
-fn fraud_counts(non_voters: u64, opposition: u64, x: f64, x_alpha: f64) -> (u64, u64) {
+pub fn fraud_counts(non_voters: u64, opposition: u64, x: f64, x_alpha: f64) -> (u64, u64) {
     let stuffed = (x * non_voters as f64).floor() as u64;
     let moved = ((x_alpha * opposition as f64).round() as u64).min(opposition);
     (stuffed.min(non_voters), moved)

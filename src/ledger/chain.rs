@@ -11,7 +11,7 @@ use super::hash::{
 use super::heads::PublishedHead;
 use super::{CANDIDATE_NONE, FORMAT_VERSION, LIST_NONE, LedgerError};
 
-/// What the genesis entry binds a machine's chain to (`docs/ledger-format.md` §Genesis).
+/// What the genesis entry binds a machine's chain to (`docs/ledger-format.md` §2.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Genesis {
     /// The election: 32 bytes, e.g. the scenario digest.

@@ -1,6 +1,6 @@
 //! The ledger file: a header, then one record per entry, streamed.
 //!
-//! Owns the file layout of `docs/ledger-format.md` §"The ledger file": the 10-byte header
+//! Owns the file layout of `docs/ledger-format.md` §3: the 10-byte header
 //! ([`MAGIC`] ‖ version u16 BE) and records `tag u8 ‖ seq u64 BE ‖ body ‖ hash[32]` whose body
 //! length follows from the tag (and, for the close record, from its own shape fields). Never
 //! judges whether a ledger is honest — that is [`super::verify`] — and never opens files: it
@@ -8,7 +8,7 @@
 //! [`crate::io::write_atomic`]). Memory does not grow with the ledger's length: the reader holds
 //! one record at a time.
 
-use std::io::{self, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 
 use super::BallotChoice;
 use super::chain::{CLOSE_FIXED_LEN, Chain, Closed, Genesis, Totals, close_body_len};
@@ -246,6 +246,38 @@ impl<R: Read> LedgerReader<R> {
         let n = io::copy(&mut self.r, &mut io::sink())?;
         self.offset += n;
         Ok(n)
+    }
+
+    /// If the next record is a ballot record lying complete in the read buffer, consumes and
+    /// returns it (seq, body, stored hash) without copying it through [`Record`]; otherwise
+    /// returns `None` and leaves everything to [`Self::next_record`]. The verifier's hot path.
+    #[inline]
+    pub(crate) fn next_ballot_in_buffer(
+        &mut self,
+    ) -> io::Result<Option<(Seq, [u8; BALLOT_BODY_LEN], EntryHash)>> {
+        if self.stopped {
+            return Ok(None);
+        }
+        let buf = loop {
+            match self.r.fill_buf() {
+                Ok(b) => break b,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        let Some(rec) = buf.first_chunk::<BALLOT_RECORD_LEN>() else {
+            return Ok(None);
+        };
+        if rec[0] != TAG_BALLOT {
+            return Ok(None);
+        }
+        let seq = Seq(u64::from_be_bytes(rec[1..9].try_into().expect("8 bytes")));
+        let body = [rec[9], rec[10], rec[11]];
+        let hash = EntryHash(rec[12..].try_into().expect("32 bytes"));
+        self.r.consume(BALLOT_RECORD_LEN);
+        self.record_offset = self.offset;
+        self.offset += BALLOT_RECORD_LEN as u64;
+        Ok(Some((seq, body, hash)))
     }
 
     fn truncated(&self, what: &'static str, expected: usize, found: usize) -> ReadError {

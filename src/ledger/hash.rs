@@ -1,7 +1,7 @@
 //! Entry hashes: the canonical fixed-width hashed input of each entry kind and the SHA-256 calls
 //! that digest it.
 //!
-//! Owns the exact bytes that are hashed (`docs/ledger-format.md` §"Hashed input"); never reads
+//! Owns the exact bytes that are hashed (`docs/ledger-format.md` §2.1); never reads
 //! or writes files and never allocates per ballot. A ballot entry is hashed with one call to the
 //! SHA-256 compression function on a block prepared on the stack (FIPS 180-4 §5.1.1 padding for
 //! a 44-byte message), which is byte-for-byte the SHA-256 of those 44 bytes — a known-answer

@@ -2,7 +2,7 @@
 //! close (the trusted later hash of REFERENCES.md §2 / RFC 9162's signed tree head, without the
 //! signature).
 //!
-//! Owns the text format (`docs/ledger-format.md` §"Published heads") and its strict parser, which
+//! Owns the text format (`docs/ledger-format.md` §6) and its strict parser, which
 //! reports every bad line with its number. Never reads or writes files itself.
 //!
 //! ```text

@@ -22,8 +22,7 @@
 //! message) and costs exactly one compression; [`Chain::append`] prepares that block on the stack
 //! and calls the compression function directly (no allocation, no hasher state machine).
 //!
-//! What a chain can and cannot show is stated in `docs/ledger-format.md` §"What verification
-//! proves": an in-place change, deletion, insertion or reordering of entries is found from the
+//! What a chain can and cannot show is stated in `docs/ledger-format.md` §5.1: an in-place change, deletion, insertion or reordering of entries is found from the
 //! ledger alone; a rewrite that recomputes every later hash (including the close) or a
 //! truncation sealed with a fresh close is found only against the published head or a later
 //! voter's receipt; stuffing by the machine itself is never found by hashing.
@@ -37,8 +36,8 @@ mod verify;
 
 pub use chain::{BallotChoice, Chain, Closed, Genesis, Totals};
 pub use file::{
-    BALLOT_RECORD_LEN, GENESIS_RECORD_LEN, HEADER_LEN, LedgerReader, LedgerWriter, ReadError,
-    Record, close_record_len, write_ledger,
+    BALLOT_RECORD_LEN, GENESIS_RECORD_LEN, HEADER_LEN, LedgerReader, LedgerWriter,
+    RECORD_PREFIX_LEN, ReadError, Record, close_record_len, write_ledger,
 };
 pub use hash::{BALLOT_HASH_INPUT_LEN, EntryHash, Seq};
 pub use heads::{HEADS_FIRST_LINE, HeadsError, PublishedHead, PublishedHeads};

@@ -7,7 +7,7 @@
 //! ([`super::verify_with_receipts`]); a receipt for entry `j` thus vouches for every entry before
 //! `j` as well (ElectionGuard 2.1 §3.4.4 chains confirmation codes the same way).
 //!
-//! Collision odds (`docs/ledger-format.md` §Receipts): for a ledger of `n` ballots, a random
+//! Collision odds (`docs/ledger-format.md` §4): for a ledger of `n` ballots, a random
 //! code matches some entry with probability ≈ n / 2^40 (1e4 ballots: 9.1e-9), and two entries of
 //! one ledger share a code with probability ≈ n² / 2^41 (1e4 ballots: 4.5e-5). Forging an
 //! altered ledger that still matches one chosen receipt costs ≈ 2^40 SHA-256 evaluations: beyond

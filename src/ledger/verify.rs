@@ -1,6 +1,6 @@
 //! Verification of a ledger file: every finding, each with its entry index and byte offset.
 //!
-//! Owns the rules of `docs/ledger-format.md` §"Verification": framing, sequence numbers, every
+//! Owns the rules of `docs/ledger-format.md` §5: framing, sequence numbers, every
 //! link of the chain, the close record against a recount, and — when given — the published head
 //! and voters' receipts. Never stops at the first problem (only a framing error ends reading,
 //! since nothing after it can be located), never panics on any input, and holds one record at a
@@ -23,7 +23,7 @@ use super::file::{LedgerReader, ReadError, Record, write_ledger};
 use super::hash::{BALLOT_BODY_LEN, EntryHash, Seq, ballot_hash, entry_hash, to_hex};
 use super::heads::PublishedHead;
 use super::receipt::{ReceiptCode, receipt_code};
-use super::{BallotChoice, CANDIDATE_NONE, FORMAT_VERSION, LIST_NONE, TAG_BALLOT};
+use super::{BallotChoice, CANDIDATE_NONE, FORMAT_VERSION, LIST_NONE, TAG_BALLOT, TAG_GENESIS};
 
 /// At most this many per-entry findings are kept in a report; further ones are only counted
 /// ([`VerifyReport::findings_omitted`]). Findings about the whole ledger (head, ballot count,
@@ -419,6 +419,10 @@ impl Verifier {
             Err(e) => return self.read_error(e),
         };
         loop {
+            // Hot path: a complete ballot record already in the read buffer, checked in place.
+            while let Some((seq, body, stored)) = reader.next_ballot_in_buffer()? {
+                self.ballot(reader.record_offset(), seq, body, stored);
+            }
             let rec = match reader.next_record() {
                 Ok(Some(rec)) => rec,
                 Ok(None) => {
@@ -432,47 +436,24 @@ impl Verifier {
                     return self.read_error(e);
                 }
             };
-            self.rep.n_records += 1;
             let offset = reader.record_offset();
+            if let Record::Ballot { seq, choice, hash } = rec {
+                let c = choice.district.to_be_bytes();
+                self.ballot(offset, seq, [choice.list, c[0], c[1]], hash);
+                continue;
+            }
             let entry = Seq(self.pos);
-            let seq = rec.seq();
-            if seq != entry {
-                self.rep.push(Finding::SequenceMismatch {
-                    entry,
-                    offset,
-                    found: seq,
-                });
-            }
-            // The link as stored, and the chain as recomputed; one hash while they agree.
+            let (tag, seq, stored) = (rec.tag(), rec.seq(), rec.hash());
             let body = reader.last_body();
-            let tag = rec.tag();
-            let hash_of = |prev: &EntryHash, s: Seq| {
-                if tag == TAG_BALLOT {
-                    let b: [u8; BALLOT_BODY_LEN] = body.try_into().expect("ballot body");
-                    ballot_hash(prev, s, b)
-                } else {
-                    entry_hash(tag, prev, s, body)
-                }
-            };
-            let stored = rec.hash();
-            let link = hash_of(&self.stored_prev, seq);
-            if link != stored {
-                self.rep.push(Finding::BrokenLink { entry, offset });
-            }
+            self.check_seq(entry, offset, seq);
+            let link = entry_hash(tag, &self.stored_prev, seq, body);
             let computed = if self.computed_prev == self.stored_prev && seq == entry {
                 link
             } else {
-                hash_of(&self.computed_prev, entry)
+                entry_hash(tag, &self.computed_prev, entry, body)
             };
-            self.stored_prev = stored;
-            self.computed_prev = computed;
-
-            if self.pos == 0 && !matches!(rec, Record::Genesis { .. }) {
-                self.rep.push(Finding::MissingGenesis { offset, tag });
-                // Without a genesis, count every representable choice.
-                self.list_counts = vec![0; u8::MAX as usize + 1];
-                self.candidate_counts = vec![0; u16::MAX as usize + 1];
-            }
+            self.link(entry, offset, link, stored, computed);
+            self.first_record(offset, tag);
             match rec {
                 Record::Genesis {
                     version,
@@ -504,16 +485,7 @@ impl Verifier {
                     } else {
                         self.rep.push(Finding::UnexpectedGenesis { entry, offset });
                     }
-                }
-                Record::Ballot { choice, .. } => {
-                    self.rep.n_ballots += 1;
-                    self.count(entry, offset, choice);
-                    if !self.receipts.is_empty() {
-                        let code = receipt_code(&computed);
-                        if let Ok(i) = self.receipts.binary_search_by_key(&code, |r| r.0) {
-                            self.receipts[i].1 = true;
-                        }
-                    }
+                    self.pos += 1;
                 }
                 Record::Close {
                     n_ballots, totals, ..
@@ -533,8 +505,72 @@ impl Verifier {
                     }
                     return Ok(());
                 }
+                Record::Ballot { .. } => unreachable!("handled above"),
             }
-            self.pos += 1;
+        }
+    }
+
+    /// Checks a ballot record: sequence, link, recomputed chain, choice, receipts.
+    #[inline]
+    fn ballot(&mut self, offset: u64, seq: Seq, body: [u8; BALLOT_BODY_LEN], stored: EntryHash) {
+        let entry = Seq(self.pos);
+        self.check_seq(entry, offset, seq);
+        let link = ballot_hash(&self.stored_prev, seq, body);
+        let computed = if self.computed_prev == self.stored_prev && seq == entry {
+            link
+        } else {
+            ballot_hash(&self.computed_prev, entry, body)
+        };
+        self.link(entry, offset, link, stored, computed);
+        self.first_record(offset, TAG_BALLOT);
+        self.rep.n_ballots += 1;
+        let choice = BallotChoice::new(body[0], u16::from_be_bytes([body[1], body[2]]));
+        self.count(entry, offset, choice);
+        if !self.receipts.is_empty() {
+            let code = receipt_code(&computed);
+            if let Ok(i) = self.receipts.binary_search_by_key(&code, |r| r.0) {
+                self.receipts[i].1 = true;
+            }
+        }
+        self.pos += 1;
+    }
+
+    #[inline]
+    fn check_seq(&mut self, entry: Seq, offset: u64, seq: Seq) {
+        self.rep.n_records += 1;
+        if seq != entry {
+            self.rep.push(Finding::SequenceMismatch {
+                entry,
+                offset,
+                found: seq,
+            });
+        }
+    }
+
+    /// Records the stored link's verdict and advances both chains.
+    #[inline]
+    fn link(
+        &mut self,
+        entry: Seq,
+        offset: u64,
+        link: EntryHash,
+        stored: EntryHash,
+        computed: EntryHash,
+    ) {
+        if link != stored {
+            self.rep.push(Finding::BrokenLink { entry, offset });
+        }
+        self.stored_prev = stored;
+        self.computed_prev = computed;
+    }
+
+    /// At position 0, anything but a genesis is reported; counting then covers every choice.
+    #[inline]
+    fn first_record(&mut self, offset: u64, tag: u8) {
+        if self.pos == 0 && tag != TAG_GENESIS {
+            self.rep.push(Finding::MissingGenesis { offset, tag });
+            self.list_counts = vec![0; u8::MAX as usize + 1];
+            self.candidate_counts = vec![0; u16::MAX as usize + 1];
         }
     }
 

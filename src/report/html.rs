@@ -30,6 +30,8 @@ svg text { font-size: 12px; fill: #222; } svg .label { font-size: 13px; } svg .t
 .note { color: #555; font-size: 0.9em; }
 .grid { display: flex; flex-wrap: wrap; gap: 12px; }
 figure { margin: 0; width: 300px; } figcaption { font-size: 0.8em; color: #444; }
+th { white-space: normal; vertical-align: bottom; }
+.scroll { overflow-x: auto; }
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
 code { font-size: 0.95em; }
 table.prov td { text-align: left; }
@@ -201,17 +203,18 @@ fn seats_svg(v: &VariantReport, id: &str) -> String {
                 .max()
                 .unwrap_or(1)
                 .max(1);
+            let _ = write!(svg, r#"<g fill="{BLUE}">"#);
             for &(s, n) in &r.frequencies {
                 let h = (row_h - 8.0) * n as f64 / most as f64;
                 let _ = write!(
                     svg,
-                    r#"<rect x="{:.1}" y="{:.1}" width="{bar_w:.1}" height="{h:.1}" fill="{BLUE}"><title>{}: {s} seats in {n} of {runs} runs ({})</title></rect>"#,
+                    r#"<rect x="{:.1}" y="{:.1}" width="{bar_w:.1}" height="{h:.1}"><title>{s} seats: {n} of {runs} runs ({})</title></rect>"#,
                     f.px(s as f64) - bar_w / 2.0,
                     base - h,
-                    escape(&r.name),
                     pct(n as f64 / runs.max(1) as f64, 0)
                 );
             }
+            svg.push_str("</g>");
             if let Some(real) = r.reported {
                 let x = f.px(real);
                 let y = base - 8.0;
@@ -316,6 +319,10 @@ fn histogram_svg(h: &Histogram, id: &str) -> String {
         escape(&h.title)
     );
     let runs: u32 = h.counts.iter().sum();
+    let _ = write!(
+        svg,
+        r#"<g fill="{BLUE}" stroke="white" stroke-width="0.5">"#
+    );
     for (k, &c) in h.counts.iter().enumerate() {
         if c == 0 {
             continue;
@@ -325,14 +332,15 @@ fn histogram_svg(h: &Histogram, id: &str) -> String {
         let (xa, xb) = (f.px(100.0 * a), f.px(100.0 * b));
         let _ = write!(
             svg,
-            r#"<rect x="{xa:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{BLUE}" stroke="white" stroke-width="0.5"><title>{}–{}: {c} of {runs} runs</title></rect>"#,
+            r#"<rect x="{xa:.1}" y="{:.1}" width="{:.1}" height="{:.1}"><title>{:.2}–{:.2} %: {c} of {runs} runs</title></rect>"#,
             f.py(c as f64),
             (xb - xa).max(0.8),
             f.py(0.0) - f.py(c as f64),
-            pct(a, 2),
-            pct(b, 2)
+            100.0 * a,
+            100.0 * b
         );
     }
+    svg.push_str("</g>");
     let step = nice_step(f.x.1 - f.x.0, 4);
     let d = step_decimals(step);
     let x_ticks = ticks_in(f.x.0, f.x.1, step);
@@ -464,13 +472,13 @@ fn glance_table(r: &RunReport, v: &VariantReport) -> String {
     o
 }
 
-fn table_html(t: &Table, variant: &str) -> String {
+/// A table with its title (at heading level `h`) and note; its id is `id`.
+fn table_html(t: &Table, h: u8, id: &str) -> String {
     let mut o = format!(
-        "<h3>{}</h3><p class=\"note\">{}</p><table id=\"{}-{}\"><tr>",
+        "<h{h}>{}</h{h}><p class=\"note\">{}</p><div class=\"scroll\"><table id=\"{}\"><tr>",
         escape(&t.title),
         escape(&t.note),
-        escape(&t.id),
-        variant
+        escape(id),
     );
     for h in &t.header {
         let _ = write!(o, "<th>{}</th>", escape(h));
@@ -483,7 +491,7 @@ fn table_html(t: &Table, variant: &str) -> String {
         }
         o.push_str("</tr>");
     }
-    o.push_str("</table>");
+    o.push_str("</table></div>");
     o
 }
 
@@ -491,10 +499,22 @@ fn variant_section(r: &RunReport, v: &VariantReport, vs: &str) -> String {
     let mut o = String::new();
     let _ = write!(
         o,
-        "<section id=\"variant-{vs}\"><h2>Variant “{}”</h2><p>{}. {} runs.</p>",
+        "<section id=\"variant-{vs}\"><h2>Variant “{}”</h2><p>{}. {} runs{}.{}</p>",
         escape(&v.name),
         escape(&v.description),
-        v.runs
+        v.runs,
+        match (&v.baseline, v.honest) {
+            (_, true) => ", honest voting (no fraud model)".to_string(),
+            (Some(b), false) => format!(", with fraud; its honest baseline is “{}”", escape(b)),
+            (None, false) => ", with fraud".to_string(),
+        },
+        match v.consistent_with_reported {
+            Some(true) =>
+                " The real result lies within the central 95 % of its runs (turnout and every list share).",
+            Some(false) =>
+                " The real result lies outside the central 95 % of its runs (turnout or some list share).",
+            None => "",
+        }
     );
     o.push_str(
         "<p class=\"note\">At a glance: simulated list shares (mean over runs, with the range of \
@@ -502,6 +522,9 @@ fn variant_section(r: &RunReport, v: &VariantReport, vs: &str) -> String {
          far from the median as the real value; seats as simulated mean (real).</p>",
     );
     o.push_str(&glance_table(r, v));
+    for t in &v.tables {
+        o.push_str(&table_html(t, 3, &format!("{}-{vs}", slug(&t.id))));
+    }
     if !v.seats.is_empty() {
         let _ = write!(
             o,
@@ -576,9 +599,6 @@ fn variant_section(r: &RunReport, v: &VariantReport, vs: &str) -> String {
             )
         );
     }
-    for t in &v.tables {
-        o.push_str(&table_html(t, vs));
-    }
     o.push_str("</section>\n");
     o
 }
@@ -612,9 +632,25 @@ pub fn render(r: &RunReport) -> String {
         );
         ids.push(s);
     }
+    for t in &r.tables {
+        let _ = write!(
+            o,
+            "<li><a href=\"#{}\">{}</a></li>",
+            slug(&t.id),
+            escape(&t.title)
+        );
+    }
     o.push_str("<li><a href=\"#provenance\">Provenance and scenario file</a></li></ul></nav>\n");
     for (v, s) in r.variants.iter().zip(&ids) {
         o.push_str(&variant_section(r, v, s));
+    }
+    for t in &r.tables {
+        let _ = writeln!(
+            o,
+            "<section id=\"section-{}\">{}</section>",
+            slug(&t.id),
+            table_html(t, 2, &slug(&t.id))
+        );
     }
     let _ = write!(
         o,

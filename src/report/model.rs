@@ -8,10 +8,11 @@
 //! [`crate::montecarlo::Prepared::run_stations`] does the simulating. Every value is computed in run order from its inputs, so the same seed gives
 //! the same model.
 
+use crate::detection::Rate;
 use crate::forensics::fingerprint::fingerprint;
 use crate::forensics::results::StationCounts;
 use crate::montecarlo::{Prepared, RunStations};
-use crate::summary::{ExactMatch, Metric, PartyInfo, Provenance, Summary};
+use crate::summary::{ExactMatch, Metric, PartyInfo, Provenance, Summary, VariantSummary};
 use crate::tabulation::RunOutcome;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -33,6 +34,8 @@ pub struct RunReport {
     pub scenario_text: String,
     pub parties: Vec<PartyInfo>,
     pub variants: Vec<VariantReport>,
+    /// Tables about the scenario as a whole (the fraud × detector matrix), after the variants.
+    pub tables: Vec<Table>,
 }
 
 /// One variant's part of the report.
@@ -41,6 +44,13 @@ pub struct VariantReport {
     pub name: String,
     pub description: String,
     pub runs: usize,
+    /// True when the variant has no fraud model.
+    pub honest: bool,
+    /// For a fraud variant, the honest variant it is compared with.
+    pub baseline: Option<String>,
+    /// Whether the real result lies within the central 95 % of the runs (turnout and every
+    /// list share); `None` without a real result.
+    pub consistent_with_reported: Option<bool>,
     /// Seat tiers in the order list, district, total (those the system has).
     pub seats: Vec<SeatTier>,
     pub exact_match: ExactMatch,
@@ -48,7 +58,7 @@ pub struct VariantReport {
     pub distributions: Vec<Histogram>,
     /// The fingerprint of one representative run, if it could be re-simulated.
     pub fingerprint: Option<RunFingerprint>,
-    /// Further tables (e.g. a fraud × detector matrix), each shown only when present.
+    /// Further tables about this variant (what its fraud did), each shown only when present.
     pub tables: Vec<Table>,
 }
 
@@ -134,9 +144,10 @@ impl RunReport {
     /// Builds the report. `outcomes` are the runs behind `summary` (per variant, in run order);
     /// `fingerprints` has one entry per variant (see [`RunFingerprint::from_run`]).
     ///
-    /// Tables are derived here from the summary: a section that the summary lacks (today: the
-    /// fraud × detector matrix) is simply absent — push its [`Table`] onto the variant's
-    /// `tables` when the summary has one, and the HTML shows it with no other change.
+    /// Tables are derived here from the summary — per variant, what fraud did (fraud variants
+    /// only); for the scenario, the fraud × detector matrix (when there are fraud variants). A
+    /// section the summary lacks is simply absent; a new one is a [`Table`] pushed here, which
+    /// the HTML shows with no other change.
     pub fn build(
         summary: &Summary,
         outcomes: &[Vec<RunOutcome>],
@@ -214,11 +225,14 @@ impl RunReport {
                     name: v.name.clone(),
                     description: v.description.clone(),
                     runs: v.runs,
+                    honest: v.honest,
+                    baseline: v.baseline.clone(),
+                    consistent_with_reported: v.consistent_with_reported,
                     seats,
                     exact_match: v.exact_match.clone(),
                     distributions,
                     fingerprint: fingerprints.next().flatten(),
-                    tables: Vec::new(),
+                    tables: fraud_table(summary, v).into_iter().collect(),
                 }
             })
             .collect();
@@ -229,8 +243,132 @@ impl RunReport {
             scenario_text: scenario_text.to_string(),
             parties: summary.parties.clone(),
             variants,
+            tables: detection_table(summary).into_iter().collect(),
         }
     }
+}
+
+fn pct(x: f64) -> String {
+    if x.is_finite() {
+        format!("{:.0} %", 100.0 * x)
+    } else {
+        "—".into()
+    }
+}
+
+/// What a fraud variant's fraud did, per party: reported − truth, mean per run. `None` for an
+/// honest variant.
+fn fraud_table(summary: &Summary, v: &VariantSummary) -> Option<Table> {
+    if v.honest {
+        return None;
+    }
+    let e = &v.seat_effect;
+    let f = &v.fraud;
+    let rows = summary
+        .parties
+        .iter()
+        .map(|p| (p.id.as_str(), p.name.as_str()))
+        .chain([("independent", "Independents")])
+        .enumerate()
+        .map(|(i, (_, name))| {
+            let cell = |x: Option<&f64>, scale: f64, d: usize| {
+                x.map(|x| format!("{:+.*}", d, x * scale))
+                    .unwrap_or_default()
+            };
+            vec![
+                name.to_string(),
+                cell(e.list_share.get(i), 100.0, 2),
+                cell(e.list_seats.get(i), 1.0, 1),
+                cell(e.total_seats.get(i), 1.0, 1),
+            ]
+        })
+        .collect();
+    Some(Table {
+        id: "fraud".into(),
+        title: "What fraud did".into(),
+        note: format!(
+            "Reported result minus the truth (what voters chose), mean per run{}. Turnout {:+.2} \
+             points; per run on average {:.0} stations hit, {:.0} ballots stuffed, {:.0} flipped, \
+             {:.0} dropped, {:.0} ledger entries rewritten.",
+            v.baseline
+                .as_ref()
+                .map(|b| format!("; compared with the honest variant “{b}”"))
+                .unwrap_or_default(),
+            100.0 * e.turnout,
+            f.stations_hit,
+            f.stuffed,
+            f.flipped,
+            f.dropped,
+            f.rewritten
+        ),
+        header: vec![
+            "party".into(),
+            "list share (points)".into(),
+            "list seats".into(),
+            "total seats".into(),
+        ],
+        rows,
+    })
+}
+
+/// The fraud × detector matrix: per detector, its false-alarm rate on the honest variant(s)
+/// and its power against each fraud variant, with 95 % Wilson intervals. `None` when the
+/// scenario has no fraud variant.
+fn detection_table(summary: &Summary) -> Option<Table> {
+    let frauds: Vec<&VariantSummary> = summary.variants.iter().filter(|v| !v.honest).collect();
+    if frauds.is_empty() {
+        return None;
+    }
+    let d = &summary.detection;
+    let rate = |r: &Rate| {
+        if r.runs == 0 || !r.rate.is_finite() {
+            "—".to_string()
+        } else {
+            format!("{} ({}–{})", pct(r.rate), pct(r.low), pct(r.high))
+                .replace(" %)", "%)")
+                .replace(" %–", "–")
+        }
+    };
+    let mut header = vec!["detector".to_string(), "false alarms (honest)".to_string()];
+    header.extend(frauds.iter().map(|v| v.name.clone()));
+    let rows = d
+        .detectors
+        .iter()
+        .map(|det| {
+            let mut row = vec![
+                det.name.to_string(),
+                det.false_alarm
+                    .iter()
+                    .map(|f| rate(&f.false_alarm_rate))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ];
+            for v in &frauds {
+                row.push(
+                    det.power
+                        .iter()
+                        .find(|p| p.variant == v.name)
+                        .map(|p| rate(&p.power))
+                        .unwrap_or_else(|| "—".into()),
+                );
+            }
+            row
+        })
+        .collect();
+    Some(Table {
+        id: "detection".into(),
+        title: "Detection: which detector catches which fraud".into(),
+        note: format!(
+            "Share of runs in which each detector fired, with its 95 % Wilson interval: on the \
+             honest variant(s) these are false alarms, on each fraud variant the detector's power. \
+             Calibrated detectors take their threshold from the honest baseline's runs, set for \
+             {} false alarms. Thresholds, costs and descriptions are in summary.json under \
+             \"detection\".",
+            pct(d.target_false_alarm_rate)
+        ),
+        header,
+        rows,
+    })
 }
 
 impl SeatRow {
@@ -450,6 +588,20 @@ mod tests {
             runoffs: 0,
             lots: 0,
             unallocated_list_seats: 0,
+            truth: crate::tabulation::Tally {
+                ballots,
+                list_votes: votes.to_vec(),
+                list_invalid: 0,
+                list_seats: vec![0, 0],
+                district_seats: vec![0, 0, 0],
+                total_seats: vec![0, 0, 0],
+                runoffs: 0,
+                lots: 0,
+                unallocated_list_seats: 0,
+            },
+            trace: Default::default(),
+            detectors: Vec::new(),
+            pvt: None,
         }
     }
 

@@ -19,6 +19,7 @@ const MODEL_KEYS: &[&str] = &[
     "ballots",
     "candidates",
     "runoff",
+    "fraud",
 ];
 
 /// Party indices are stored in one byte in ballots and ledgers, with room for markers.
@@ -45,6 +46,7 @@ pub(super) fn build(doc: &toml::Table, digest: String) -> Result<Scenario, Vec<P
         .opt_table("reported", &mut p)
         .map(|n| reported(&n, &parties, &mut p));
     let base = model(&root, &parties, reported.as_ref(), &mut p);
+    let detectors = super::fraud::detectors(&root, &mut p);
     let variant_nodes = root.tables("variant", &mut p);
     root.finish(&mut p);
 
@@ -54,6 +56,8 @@ pub(super) fn build(doc: &toml::Table, digest: String) -> Result<Scenario, Vec<P
             variants.push(Variant {
                 name: "base".into(),
                 description: "the scenario as written".into(),
+                baseline: None,
+                extends: None,
                 model,
             });
         }
@@ -62,12 +66,15 @@ pub(super) fn build(doc: &toml::Table, digest: String) -> Result<Scenario, Vec<P
         let mut base_doc = doc.clone();
         base_doc.remove("variant");
         let mut names: Vec<String> = Vec::new();
+        let mut merged_docs: Vec<(String, toml::Table)> = Vec::new();
         for vnode in &variant_nodes {
             let name = vnode.req_str("name", &mut p).unwrap_or("").to_string();
             let description = vnode
                 .opt_str("description", &mut p)
                 .unwrap_or("")
                 .to_string();
+            let baseline = vnode.opt_str("baseline", &mut p).map(str::to_string);
+            let extends = vnode.opt_str("extends", &mut p).map(str::to_string);
             if name.is_empty() && vnode.has("name") {
                 p.push(
                     &vnode.path_of("name"),
@@ -89,10 +96,27 @@ pub(super) fn build(doc: &toml::Table, digest: String) -> Result<Scenario, Vec<P
                 );
             }
             names.push(name.clone());
-            let mut merged = base_doc.clone();
+            // the overrides of the variant this one extends (defined earlier), then its own
+            let mut merged = match vnode.opt_str("extends", &mut p) {
+                None => base_doc.clone(),
+                Some(parent) => match merged_docs.iter().find(|(n, _)| n == parent) {
+                    Some((_, doc)) => doc.clone(),
+                    None => {
+                        p.push(
+                            &vnode.path_of("extends"),
+                            format!("there is no variant `{parent}` defined before this one"),
+                            "extend a variant defined earlier in the file",
+                        );
+                        base_doc.clone()
+                    }
+                },
+            };
             let overrides = vnode.raw_table();
             for (key, value) in overrides {
-                if key == "name" || key == "description" {
+                if matches!(
+                    key.as_str(),
+                    "name" | "description" | "baseline" | "extends"
+                ) {
                     continue;
                 }
                 if !MODEL_KEYS.contains(&key.as_str()) {
@@ -105,6 +129,7 @@ pub(super) fn build(doc: &toml::Table, digest: String) -> Result<Scenario, Vec<P
                 }
                 merge_into(&mut merged, key, value);
             }
+            merged_docs.push((name.clone(), merged.clone()));
             let mroot = Node::new("", &merged);
             let mut vp = Problems::default();
             let model = model(&mroot, &parties, reported.as_ref(), &mut vp);
@@ -120,12 +145,31 @@ pub(super) fn build(doc: &toml::Table, digest: String) -> Result<Scenario, Vec<P
                 variants.push(Variant {
                     name,
                     description,
+                    baseline,
+                    extends,
                     model,
                 });
             }
         }
     }
 
+    for (i, v) in variants.iter().enumerate() {
+        if let Some(b) = &v.baseline {
+            match variants.iter().find(|x| &x.name == b) {
+                None => p.push(
+                    &format!("variant[{i}].baseline"),
+                    format!("there is no variant `{b}`"),
+                    "name an honest variant defined in this file",
+                ),
+                Some(x) if !x.is_honest() => p.push(
+                    &format!("variant[{i}].baseline"),
+                    format!("variant `{b}` has fraud models"),
+                    "the baseline must be an honest variant (no [[fraud]])",
+                ),
+                _ => {}
+            }
+        }
+    }
     if !p.is_empty() {
         return Err(p.0);
     }
@@ -136,6 +180,7 @@ pub(super) fn build(doc: &toml::Table, digest: String) -> Result<Scenario, Vec<P
         montecarlo,
         reported,
         variants,
+        detectors,
     })
 }
 
@@ -376,6 +421,7 @@ fn model(
     let ballots = ballots(root, p);
     let candidates = candidates(root, parties, p);
     let runoff = runoff(root, p);
+    let fraud = super::fraud::frauds(root, parties, regions.as_deref(), p);
 
     if let (Some(sys), Some(regs)) = (&system, &regions) {
         let n_districts: u64 = regs.iter().map(|r| r.districts as u64).sum();
@@ -448,6 +494,7 @@ fn model(
         ballots: ballots?,
         candidates: candidates?,
         runoff: runoff?,
+        fraud,
     })
 }
 

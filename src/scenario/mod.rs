@@ -10,7 +10,10 @@
 //! This module reads text handed to it; only [`load`] touches the file system.
 
 mod build;
+mod fraud;
 pub mod reader;
+
+pub use fraud::DetectorSettings;
 
 use crate::seats::{DistrictRule, Method, Threshold};
 pub use reader::{Problem, Problems};
@@ -32,6 +35,8 @@ pub struct Scenario {
     pub reported: Option<Reported>,
     /// At least one; a file without `[[variant]]` has one variant named `base`.
     pub variants: Vec<Variant>,
+    /// The safeguards every run is audited with.
+    pub detectors: DetectorSettings,
 }
 
 #[derive(Clone, Debug)]
@@ -86,7 +91,18 @@ impl Reported {
 pub struct Variant {
     pub name: String,
     pub description: String,
+    /// For a variant with fraud: the honest variant it is compared with (calibration of
+    /// statistical detectors, false alarms). Defaults to the first variant without fraud.
+    pub baseline: Option<String>,
+    /// The variant whose overrides this one starts from, if any.
+    pub extends: Option<String>,
     pub model: Model,
+}
+
+impl Variant {
+    pub fn is_honest(&self) -> bool {
+        self.model.fraud.is_empty()
+    }
 }
 
 /// Everything about an election that a variant may change.
@@ -100,6 +116,8 @@ pub struct Model {
     pub ballots: BallotModel,
     pub candidates: CandidateModel,
     pub runoff: RunoffModel,
+    /// Fraud models applied in this variant (empty: honest).
+    pub fraud: Vec<crate::fraud::FraudModel>,
 }
 
 /// The electoral system: a national list tier, a single-member district tier, or both
@@ -236,6 +254,25 @@ impl Scenario {
 
     pub fn variant(&self, name: &str) -> Option<&Variant> {
         self.variants.iter().find(|v| v.name == name)
+    }
+
+    /// Index of the honest variant a variant is compared with: itself when honest, else its
+    /// `baseline`, else the first honest variant. `None` when there is no honest variant.
+    pub fn baseline_of(&self, variant_idx: usize) -> Option<usize> {
+        let v = &self.variants[variant_idx];
+        if v.is_honest() {
+            return Some(variant_idx);
+        }
+        let honest = |name: &String| {
+            self.variants
+                .iter()
+                .position(|x| &x.name == name && x.is_honest())
+        };
+        match (&v.baseline, &v.extends) {
+            (Some(name), _) => self.variants.iter().position(|x| &x.name == name),
+            (None, Some(parent)) if honest(parent).is_some() => honest(parent),
+            _ => self.variants.iter().position(Variant::is_honest),
+        }
     }
 }
 

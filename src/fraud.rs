@@ -1,0 +1,292 @@
+//! Fraud models: each a transformation at one layer of the election, with its targeting.
+//!
+//! | layer | model | what it changes |
+//! |---|---|---|
+//! | voters | `pressure` | a targeted voter votes for the beneficiary instead of their choice (list ballot) |
+//! | voters | `carousel` | extra real ballots for the beneficiary (a share of the registered), issued to the same people again |
+//! | station | `stuffing` | ballots for the beneficiary on behalf of a share of the non-voters, into the paper box or through the voting machine before close |
+//! | station | `protocol` | between count and protocol, a share of the other lists' votes is written down for the beneficiary |
+//! | station | `rounding` | the protocol's beneficiary share is rounded up to the next whole percent by taking votes from the others |
+//! | station | `klimek` | Klimek et al. (PNAS 2012): with probability f_i incremental fraud x ~ \|N(0, θ)\|, with f_e extreme fraud x = 1 − \|N(0, 0.075)\|; a share x of non-voters is stuffed and a share x^α of the other lists' votes moved to the beneficiary |
+//! | machine | `flip` | the machine records the beneficiary instead of another list with probability `share` |
+//! | machine | `drop` | the machine silently drops a ballot for another list with probability `share` (the voter still gets a receipt) |
+//! | ledger | `ledger_rewrite` | after close, `entries` ballot entries for other lists are rewritten for the beneficiary, the chain recomputed (or not), and the machine totals and protocol changed to match |
+//! | tabulation | `aggregate` | regional aggregates move a share of the other lists' votes to the beneficiary; station protocols stay honest |
+//!
+//! Targeting: a share of eligible stations (drawn per run from the `Fraud` stream, so paired
+//! across variants), restricted by area (urban/rural), station kind (paper/e-enabled), regions
+//! and the beneficiary's strongholds (stations whose expected honest share for it is above its
+//! expected national share). Constants and defaults are explained in `docs/fraud-models.md`.
+//!
+//! Pure functions on counts; no I/O.
+
+use crate::rng::unit;
+
+/// Where a fraud applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Area {
+    All,
+    Urban,
+    Rural,
+}
+
+/// Which stations by equipment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StationKind {
+    All,
+    Paper,
+    Electronic,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    /// Share of eligible stations targeted.
+    pub stations: f64,
+    pub area: Area,
+    pub station_kind: StationKind,
+    /// Region indices, or all regions.
+    pub regions: Option<Vec<u32>>,
+    pub strongholds: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FraudKind {
+    Pressure {
+        share: f64,
+    },
+    Carousel {
+        rate: f64,
+    },
+    Stuffing {
+        rate: f64,
+        via_machine: bool,
+    },
+    Protocol {
+        share: f64,
+    },
+    Rounding,
+    Klimek {
+        incremental: f64,
+        extreme: f64,
+        alpha: f64,
+        theta: f64,
+    },
+    Flip {
+        share: f64,
+    },
+    Drop {
+        share: f64,
+    },
+    LedgerRewrite {
+        entries: u32,
+        recompute: bool,
+    },
+    Aggregate {
+        share: f64,
+    },
+}
+
+impl FraudKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            FraudKind::Pressure { .. } => "pressure",
+            FraudKind::Carousel { .. } => "carousel",
+            FraudKind::Stuffing { .. } => "stuffing",
+            FraudKind::Protocol { .. } => "protocol",
+            FraudKind::Rounding => "rounding",
+            FraudKind::Klimek { .. } => "klimek",
+            FraudKind::Flip { .. } => "flip",
+            FraudKind::Drop { .. } => "drop",
+            FraudKind::LedgerRewrite { .. } => "ledger_rewrite",
+            FraudKind::Aggregate { .. } => "aggregate",
+        }
+    }
+}
+
+/// One fraud model of a variant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FraudModel {
+    pub kind: FraudKind,
+    /// Party index the fraud favours.
+    pub beneficiary: u8,
+    pub target: Target,
+}
+
+/// What a station looks like to the targeting rule.
+#[derive(Clone, Copy, Debug)]
+pub struct StationFacts {
+    pub region: u32,
+    pub urban: bool,
+    pub evoting: bool,
+    /// Whether the beneficiary's expected honest share here is above its national one.
+    pub stronghold: bool,
+}
+
+impl Target {
+    /// Whether a station is eligible (before the share-of-stations draw).
+    pub fn eligible(&self, s: &StationFacts) -> bool {
+        let area = match self.area {
+            Area::All => true,
+            Area::Urban => s.urban,
+            Area::Rural => !s.urban,
+        };
+        let kind = match self.station_kind {
+            StationKind::All => true,
+            StationKind::Paper => !s.evoting,
+            StationKind::Electronic => s.evoting,
+        };
+        let region = self.regions.as_ref().is_none_or(|r| r.contains(&s.region));
+        area && kind && region && (!self.strongholds || s.stronghold)
+    }
+}
+
+/// Moves `round(share × others)` votes from the other lists to the beneficiary, taking from each
+/// list in proportion (largest remainder, ties to the lower index). `row` holds valid votes per
+/// party. Returns the number of votes moved.
+pub fn move_share(row: &mut [u32], beneficiary: usize, share: f64) -> u32 {
+    let others: u64 = row
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != beneficiary)
+        .map(|(_, v)| *v as u64)
+        .sum();
+    let target = ((others as f64) * share.clamp(0.0, 1.0)).round() as u64;
+    move_votes(row, beneficiary, target.min(others) as u32)
+}
+
+/// Moves exactly `n` votes (at most the others' total) to the beneficiary, proportionally.
+pub fn move_votes(row: &mut [u32], beneficiary: usize, n: u32) -> u32 {
+    let others: u64 = row
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != beneficiary)
+        .map(|(_, v)| *v as u64)
+        .sum();
+    if others == 0 || n == 0 {
+        return 0;
+    }
+    let n = (n as u64).min(others);
+    let mut taken = vec![0u64; row.len()];
+    let mut rem: Vec<(u64, usize)> = Vec::new();
+    let mut total = 0u64;
+    for (i, &v) in row.iter().enumerate() {
+        if i == beneficiary {
+            continue;
+        }
+        let exact = n * v as u64;
+        taken[i] = exact / others;
+        total += taken[i];
+        rem.push((exact % others, i));
+    }
+    rem.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    for (_, i) in rem {
+        if total == n {
+            break;
+        }
+        if taken[i] < row[i] as u64 {
+            taken[i] += 1;
+            total += 1;
+        }
+    }
+    for (i, t) in taken.iter().enumerate() {
+        row[i] -= *t as u32;
+    }
+    row[beneficiary] += total as u32;
+    total as u32
+}
+
+/// Rounds the beneficiary's share of `ballots` up to the next whole percent (if it is not one
+/// already) by moving votes from the others. Returns the votes moved.
+pub fn round_up_share(row: &mut [u32], beneficiary: usize, ballots: u64) -> u32 {
+    if ballots == 0 {
+        return 0;
+    }
+    let v = row[beneficiary] as u64;
+    let pct_x100 = v * 10_000 / ballots; // hundredths of a percent
+    if pct_x100.is_multiple_of(100) {
+        return 0;
+    }
+    let next = pct_x100 / 100 + 1;
+    let needed = (next * ballots).div_ceil(100).saturating_sub(v);
+    move_votes(row, beneficiary, needed as u32)
+}
+
+/// Draws the Klimek fraud intensity x for one station with the same model as the forensics
+/// fit ([`crate::forensics::klimek`]): extreme with probability `f_e` (x = 1 − |N(0, 0.075)|
+/// truncated to [0, 1]), else incremental with probability `f_i` (x = |N(0, θ)| truncated to
+/// [0, 1]), else 0 — two uniforms, mapped through the truncated normals' inverse CDFs.
+pub fn klimek_intensity(
+    rng: &mut impl rand::Rng,
+    incremental: f64,
+    extreme: f64,
+    theta: f64,
+) -> f64 {
+    use crate::forensics::klimek::EXTREME_SD;
+    use crate::stats::TruncatedNormal;
+    let u = unit(rng);
+    let v = unit(rng);
+    if u < extreme {
+        1.0 - TruncatedNormal::new(0.0, EXTREME_SD, 0.0, 1.0).at(v)
+    } else if u < extreme + incremental {
+        TruncatedNormal::new(0.0, theta, 0.0, 1.0).at(v)
+    } else {
+        0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn move_share_keeps_the_total_and_takes_proportionally() {
+        let mut row = vec![100, 300, 100];
+        let moved = move_share(&mut row, 0, 0.5);
+        assert_eq!(moved, 200);
+        assert_eq!(row, vec![300, 150, 50]);
+        assert_eq!(row.iter().sum::<u32>(), 500);
+    }
+
+    #[test]
+    fn move_votes_never_takes_more_than_there_is() {
+        let mut row = vec![5, 1, 0];
+        assert_eq!(move_votes(&mut row, 0, 10), 1);
+        assert_eq!(row, vec![6, 0, 0]);
+    }
+
+    #[test]
+    fn rounding_lands_on_a_whole_percent() {
+        let mut row = vec![4_321, 5_000, 679];
+        let moved = round_up_share(&mut row, 0, 10_000);
+        assert_eq!(row[0], 4_400);
+        assert_eq!(moved, 79);
+        assert_eq!(row.iter().sum::<u32>(), 10_000);
+        // already whole: nothing moves
+        assert_eq!(round_up_share(&mut row, 0, 10_000), 0);
+    }
+
+    #[test]
+    fn targeting_rules() {
+        let t = Target {
+            stations: 1.0,
+            area: Area::Rural,
+            station_kind: StationKind::Paper,
+            regions: Some(vec![2]),
+            strongholds: true,
+        };
+        let s = StationFacts {
+            region: 2,
+            urban: false,
+            evoting: false,
+            stronghold: true,
+        };
+        assert!(t.eligible(&s));
+        assert!(!t.eligible(&StationFacts { urban: true, ..s }));
+        assert!(!t.eligible(&StationFacts { evoting: true, ..s }));
+        assert!(!t.eligible(&StationFacts { region: 1, ..s }));
+        assert!(!t.eligible(&StationFacts {
+            stronghold: false,
+            ..s
+        }));
+    }
+}

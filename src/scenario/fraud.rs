@@ -1,0 +1,260 @@
+//! Reading `[[fraud]]` and `[detectors]` from a scenario: the fraud models a variant applies
+//! and the safeguards every run is audited with. Validation only; what the models do is in
+//! `crate::fraud` and `crate::election`, what the detectors see in `crate::detect`.
+
+use super::reader::{Node, Problems};
+use super::{Party, Region};
+use crate::fraud::{Area, FraudKind, FraudModel, StationKind, Target};
+
+/// Settings of the safeguards (detectors), shared by all variants.
+#[derive(Clone, Debug)]
+pub struct DetectorSettings {
+    /// False-alarm rate at which statistical detectors are calibrated on honest runs.
+    pub false_alarm_rate: f64,
+    /// Whether station protocols are published (needed for reconciliation and forensics).
+    pub station_results_published: bool,
+    /// Whether each machine's head is published at close (before anyone could rewrite it).
+    pub heads_published: bool,
+    /// Probability that an electronic voter checks their receipt against the published ledger.
+    pub receipt_check_rate: f64,
+    /// Probability that an electronic voter checks their control code (Sailau).
+    pub control_code_rate: f64,
+    /// Stations observed by a parallel vote tabulation (0: none).
+    pub pvt_stations: u32,
+}
+
+impl Default for DetectorSettings {
+    fn default() -> Self {
+        DetectorSettings {
+            false_alarm_rate: 0.05,
+            station_results_published: true,
+            heads_published: true,
+            receipt_check_rate: 0.04,
+            control_code_rate: 0.0,
+            pvt_stations: 0,
+        }
+    }
+}
+
+pub(super) fn detectors(root: &Node<'_>, p: &mut Problems) -> DetectorSettings {
+    let mut d = DetectorSettings::default();
+    let Some(n) = root.opt_table("detectors", p) else {
+        return d;
+    };
+    if let Some(v) = n.f64_in("false_alarm_rate", 0.001, 0.5, false, p) {
+        d.false_alarm_rate = v;
+    }
+    if let Some(v) = n.opt_bool("station_results_published", p) {
+        d.station_results_published = v;
+    }
+    if let Some(v) = n.opt_bool("heads_published", p) {
+        d.heads_published = v;
+    }
+    if let Some(v) = n.f64_in("receipt_check_rate", 0.0, 1.0, false, p) {
+        d.receipt_check_rate = v;
+    }
+    if let Some(v) = n.f64_in("control_code_rate", 0.0, 1.0, false, p) {
+        d.control_code_rate = v;
+    }
+    if let Some(v) = n.u64_in("pvt_stations", 0, 1_000_000, false, p) {
+        d.pvt_stations = v as u32;
+    }
+    n.finish(p);
+    d
+}
+
+const KINDS: &str = "pressure, carousel, stuffing, protocol, rounding, klimek, flip, drop, ledger_rewrite, aggregate";
+
+/// Reads the `fraud` array of a (merged) model document.
+pub(super) fn frauds(
+    root: &Node<'_>,
+    parties: &[Party],
+    regions: Option<&[Region]>,
+    p: &mut Problems,
+) -> Vec<FraudModel> {
+    let mut out = Vec::new();
+    for n in root.tables("fraud", p) {
+        if let Some(f) = one(&n, parties, regions, p) {
+            out.push(f);
+        }
+        n.finish(p);
+    }
+    out
+}
+
+fn share(n: &Node<'_>, key: &str, default: Option<f64>, p: &mut Problems) -> Option<f64> {
+    match n.f64_in(key, 0.0, 1.0, default.is_none(), p) {
+        Some(v) => Some(v),
+        None if n.has(key) => None,
+        None => default,
+    }
+}
+
+fn one(
+    n: &Node<'_>,
+    parties: &[Party],
+    regions: Option<&[Region]>,
+    p: &mut Problems,
+) -> Option<FraudModel> {
+    let kind_name = n.req_str("kind", p)?;
+    let beneficiary = match n.req_str("beneficiary", p) {
+        Some(id) => match parties.iter().position(|q| q.id == id) {
+            Some(i) => Some(i as u8),
+            None => {
+                p.push(
+                    &n.path_of("beneficiary"),
+                    format!("`{id}` is not a party id"),
+                    "name the party the fraud favours",
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    let kind = match kind_name {
+        "pressure" => share(n, "share", None, p).map(|share| FraudKind::Pressure { share }),
+        "carousel" => share(n, "rate", None, p).map(|rate| FraudKind::Carousel { rate }),
+        "stuffing" => {
+            let rate = share(n, "rate", None, p);
+            let via_machine = match n.opt_str("channel", p) {
+                None | Some("paper") => Some(false),
+                Some("machine") => Some(true),
+                Some(other) => {
+                    p.push(
+                        &n.path_of("channel"),
+                        format!("`{other}` is not a stuffing channel"),
+                        "use \"paper\" (ballot box) or \"machine\" (through the voting machine before close)",
+                    );
+                    None
+                }
+            };
+            rate.zip(via_machine)
+                .map(|(rate, via_machine)| FraudKind::Stuffing { rate, via_machine })
+        }
+        "protocol" => share(n, "share", None, p).map(|share| FraudKind::Protocol { share }),
+        "rounding" => Some(FraudKind::Rounding),
+        "klimek" => {
+            let fi = share(n, "incremental", None, p);
+            let fe = share(n, "extreme", Some(0.0), p);
+            let alpha = n.f64_in("alpha", 0.1, 10.0, false, p).or(Some(1.0));
+            let theta = n.f64_in("theta", 0.0, 1.0, false, p).or(Some(0.1));
+            match (fi, fe, alpha, theta) {
+                (Some(fi), Some(fe), Some(alpha), Some(theta)) => {
+                    if fi + fe > 1.0 {
+                        p.push(
+                            &n.path,
+                            format!("incremental {fi} + extreme {fe} exceed 1"),
+                            "they are shares of stations",
+                        );
+                        None
+                    } else {
+                        Some(FraudKind::Klimek {
+                            incremental: fi,
+                            extreme: fe,
+                            alpha,
+                            theta,
+                        })
+                    }
+                }
+                _ => None,
+            }
+        }
+        "flip" => share(n, "share", None, p).map(|share| FraudKind::Flip { share }),
+        "drop" => share(n, "share", None, p).map(|share| FraudKind::Drop { share }),
+        "ledger_rewrite" => {
+            let entries = n.u64_in("entries", 1, 1_000_000, true, p);
+            let recompute = n.opt_bool("recompute", p).unwrap_or(true);
+            entries.map(|e| FraudKind::LedgerRewrite {
+                entries: e as u32,
+                recompute,
+            })
+        }
+        "aggregate" => share(n, "share", None, p).map(|share| FraudKind::Aggregate { share }),
+        other => {
+            p.push(
+                &n.path_of("kind"),
+                format!("`{other}` is not a fraud model"),
+                format!("use one of: {KINDS}"),
+            );
+            None
+        }
+    };
+    let target = target(n, regions, p)?;
+    Some(FraudModel {
+        kind: kind?,
+        beneficiary: beneficiary?,
+        target,
+    })
+}
+
+fn target(n: &Node<'_>, regions: Option<&[Region]>, p: &mut Problems) -> Option<Target> {
+    let stations = share(n, "stations", Some(1.0), p)?;
+    let area = match n.opt_str("area", p) {
+        None | Some("all") => Area::All,
+        Some("urban") => Area::Urban,
+        Some("rural") => Area::Rural,
+        Some(other) => {
+            p.push(
+                &n.path_of("area"),
+                format!("`{other}` is not an area"),
+                "use \"all\", \"urban\" or \"rural\"",
+            );
+            return None;
+        }
+    };
+    let station_kind = match n.opt_str("station_kind", p) {
+        None | Some("all") => StationKind::All,
+        Some("paper") => StationKind::Paper,
+        Some("electronic") => StationKind::Electronic,
+        Some(other) => {
+            p.push(
+                &n.path_of("station_kind"),
+                format!("`{other}` is not a station kind"),
+                "use \"all\", \"paper\" (no voting machine) or \"electronic\" (e-enabled)",
+            );
+            return None;
+        }
+    };
+    let strongholds = n.opt_bool("strongholds", p).unwrap_or(false);
+    let mut region_idx = None;
+    if n.has("regions") {
+        let list = n.raw_table().get("regions");
+        let names: Vec<String> = match list {
+            Some(toml::Value::Array(a)) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            _ => {
+                p.push(
+                    &n.path_of("regions"),
+                    "expected an array of region names",
+                    "",
+                );
+                return None;
+            }
+        };
+        n.allow(&["regions"]);
+        let mut idx = Vec::new();
+        for name in names {
+            match regions.and_then(|r| r.iter().position(|x| x.name == name)) {
+                Some(i) => idx.push(i as u32),
+                None => {
+                    p.push(
+                        &n.path_of("regions"),
+                        format!("there is no region `{name}`"),
+                        "use the names of [[region]] entries",
+                    );
+                    return None;
+                }
+            }
+        }
+        region_idx = Some(idx);
+    }
+    Some(Target {
+        stations,
+        area,
+        station_kind,
+        regions: region_idx,
+        strongholds,
+    })
+}

@@ -303,11 +303,13 @@ fn a_table_in_the_model_becomes_a_section() {
         note: "share of runs in which each detector fired".into(),
         header: vec!["fraud".into(), "receipt checks".into()],
         rows: vec![vec!["stuffing 5%".into(), "0.95".into()]],
+        details: vec![vec![String::new(), "95 % of 20 runs".into()]],
+        shade: vec![vec![None, Some(0.95)]],
     });
     let html = tamga::report::render(&report);
     check_well_formed(&html).unwrap();
     assert!(html.contains("<h3>Detection &lt;matrix&gt;</h3>"));
-    assert!(html.contains("<table id=\"detection-green-surge\"><tr><th>fraud</th><th>receipt checks</th></tr><tr><td>stuffing 5%</td><td>0.95</td></tr></table>"));
+    assert!(html.contains("<table id=\"detection-green-surge\" class=\"heat\"><tr><th>fraud</th><th>receipt checks</th></tr><tr><td>stuffing 5%</td><td title=\"95 % of 20 runs\" style=\"background: rgba(0, 114, 178, 0.57)\">0.95</td></tr></table>"));
     assert_eq!(html.matches("<table id=").count(), 1);
 }
 
@@ -510,7 +512,7 @@ fn a_thousand_run_kazakhstan_report_stays_under_2_mb() {
         s.variants.len()
     );
     // and the detection matrix, since the scenario has fraud variants
-    assert!(html.contains("<table id=\"detection\">"));
+    assert!(html.contains("<table id=\"detection\" class=\"heat\">"));
     // and what fraud did, for fraud variants only
     assert!(html.contains("<table id=\"fraud-rural-stuffing\">"));
     assert!(!html.contains("<table id=\"fraud-official\">"));

@@ -32,6 +32,7 @@ svg text { font-size: 12px; fill: #222; } svg .label { font-size: 13px; } svg .t
 figure { margin: 0; width: 300px; } figcaption { font-size: 0.8em; color: #444; }
 th { white-space: normal; vertical-align: bottom; }
 .scroll { overflow-x: auto; }
+table.heat td, table.heat th { padding: 0.25em 0.4em; font-size: 0.85em; }
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
 code { font-size: 0.95em; }
 table.prov td { text-align: left; }
@@ -475,19 +476,41 @@ fn glance_table(r: &RunReport, v: &VariantReport) -> String {
 /// A table with its title (at heading level `h`) and note; its id is `id`.
 fn table_html(t: &Table, h: u8, id: &str) -> String {
     let mut o = format!(
-        "<h{h}>{}</h{h}><p class=\"note\">{}</p><div class=\"scroll\"><table id=\"{}\"><tr>",
+        "<h{h}>{}</h{h}><p class=\"note\">{}</p><div class=\"scroll\"><table id=\"{}\"{}><tr>",
         escape(&t.title),
         escape(&t.note),
         escape(id),
+        if t.shade.is_empty() {
+            ""
+        } else {
+            " class=\"heat\""
+        },
     );
     for h in &t.header {
         let _ = write!(o, "<th>{}</th>", escape(h));
     }
     o.push_str("</tr>");
-    for row in &t.rows {
+    for (i, row) in t.rows.iter().enumerate() {
         o.push_str("<tr>");
-        for c in row {
-            let _ = write!(o, "<td>{}</td>", escape(c));
+        for (j, c) in row.iter().enumerate() {
+            o.push_str("<td");
+            if let Some(d) = t
+                .details
+                .get(i)
+                .and_then(|r| r.get(j))
+                .filter(|d| !d.is_empty())
+            {
+                let _ = write!(o, " title=\"{}\"", escape(d));
+            }
+            if let Some(x) = t.shade.get(i).and_then(|r| r.get(j)).copied().flatten() {
+                // Okabe–Ito blue at up to 60 % opacity: dark text stays readable
+                let _ = write!(
+                    o,
+                    " style=\"background: rgba(0, 114, 178, {:.2})\"",
+                    0.6 * x.clamp(0.0, 1.0)
+                );
+            }
+            let _ = write!(o, ">{}</td>", escape(c));
         }
         o.push_str("</tr>");
     }

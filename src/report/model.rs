@@ -138,6 +138,11 @@ pub struct Table {
     pub note: String,
     pub header: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    /// Per cell, optional: a tooltip with more detail (e.g. an interval). Missing or empty
+    /// entries mean none.
+    pub details: Vec<Vec<String>>,
+    /// Per cell, optional: a value in [0, 1] shown as the cell's shading (a heat table).
+    pub shade: Vec<Vec<Option<f64>>>,
 }
 
 impl RunReport {
@@ -272,8 +277,15 @@ fn fraud_table(summary: &Summary, v: &VariantSummary) -> Option<Table> {
         .enumerate()
         .map(|(i, (_, name))| {
             let cell = |x: Option<&f64>, scale: f64, d: usize| {
-                x.map(|x| format!("{:+.*}", d, x * scale))
-                    .unwrap_or_default()
+                x.map(|x| {
+                    let v = x * scale;
+                    if (v * 10f64.powi(d as i32)).round() == 0.0 {
+                        "0".to_string()
+                    } else {
+                        format!("{v:+.d$}")
+                    }
+                })
+                .unwrap_or_default()
             };
             vec![
                 name.to_string(),
@@ -308,6 +320,8 @@ fn fraud_table(summary: &Summary, v: &VariantSummary) -> Option<Table> {
             "total seats".into(),
         ],
         rows,
+        details: Vec::new(),
+        shade: Vec::new(),
     })
 }
 
@@ -320,54 +334,70 @@ fn detection_table(summary: &Summary) -> Option<Table> {
         return None;
     }
     let d = &summary.detection;
-    let rate = |r: &Rate| {
-        if r.runs == 0 || !r.rate.is_finite() {
-            "—".to_string()
-        } else {
-            format!("{} ({}–{})", pct(r.rate), pct(r.low), pct(r.high))
-                .replace(" %)", "%)")
-                .replace(" %–", "–")
-        }
+    let honest: Vec<&VariantSummary> = summary.variants.iter().filter(|v| v.honest).collect();
+    let text = |r: Option<&Rate>| match r {
+        Some(r) if r.runs > 0 && r.rate.is_finite() => pct(r.rate),
+        _ => "—".to_string(),
     };
-    let mut header = vec!["detector".to_string(), "false alarms (honest)".to_string()];
+    let detail = |r: Option<&Rate>| match r {
+        Some(r) if r.runs > 0 && r.rate.is_finite() => format!(
+            "{} of {} runs; 95 % interval {}–{}",
+            pct(r.rate),
+            r.runs,
+            pct(r.low),
+            pct(r.high)
+        ),
+        _ => "does not apply".to_string(),
+    };
+    let shade = |r: Option<&Rate>| {
+        r.filter(|r| r.runs > 0 && r.rate.is_finite())
+            .map(|r| r.rate)
+    };
+    let mut header = vec!["detector".to_string()];
+    header.extend(honest.iter().map(|v| format!("{} (honest)", v.name)));
     header.extend(frauds.iter().map(|v| v.name.clone()));
-    let rows = d
-        .detectors
-        .iter()
-        .map(|det| {
-            let mut row = vec![
-                det.name.to_string(),
+    let (mut rows, mut details, mut shades) = (Vec::new(), Vec::new(), Vec::new());
+    for det in &d.detectors {
+        let rates: Vec<Option<&Rate>> = honest
+            .iter()
+            .map(|v| {
                 det.false_alarm
                     .iter()
-                    .map(|f| rate(&f.false_alarm_rate))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ];
-            for v in &frauds {
-                row.push(
-                    det.power
-                        .iter()
-                        .find(|p| p.variant == v.name)
-                        .map(|p| rate(&p.power))
-                        .unwrap_or_else(|| "—".into()),
-                );
-            }
-            row
-        })
-        .collect();
+                    .find(|f| f.variant == v.name)
+                    .map(|f| &f.false_alarm_rate)
+            })
+            .chain(frauds.iter().map(|v| {
+                det.power
+                    .iter()
+                    .find(|p| p.variant == v.name)
+                    .map(|p| &p.power)
+            }))
+            .collect();
+        let mut row = vec![det.name.to_string()];
+        row.extend(rates.iter().map(|r| text(*r)));
+        let mut dt = vec![det.description.to_string()];
+        dt.extend(rates.iter().map(|r| detail(*r)));
+        let mut sh = vec![None];
+        sh.extend(rates.iter().map(|r| shade(*r)));
+        rows.push(row);
+        details.push(dt);
+        shades.push(sh);
+    }
     Some(Table {
         id: "detection".into(),
         title: "Detection: which detector catches which fraud".into(),
         note: format!(
-            "Share of runs in which each detector fired, with its 95 % Wilson interval: on the \
-             honest variant(s) these are false alarms, on each fraud variant the detector's power. \
+            "Share of runs in which each detector fired (darker: more often). On the honest \
+             variants these are false alarms, on each fraud variant the detector's power. \
              Calibrated detectors take their threshold from the honest baseline's runs, set for \
-             {} false alarms. Thresholds, costs and descriptions are in summary.json under \
-             \"detection\".",
+             {} false alarms. Hover over a cell for its 95 % Wilson interval and over a detector \
+             for what it checks; thresholds and costs are in summary.json under \"detection\".",
             pct(d.target_false_alarm_rate)
         ),
         header,
         rows,
+        details,
+        shade: shades,
     })
 }
 

@@ -637,6 +637,8 @@ fn rewrite_ledger(
             break;
         }
     }
+    // what is published from now on (an election package writes these bytes)
+    ws.machine.rewritten = Some(bytes);
 }
 
 /// Commission-level fraud on station protocols (`ws.reported`, a copy of the count).

@@ -21,6 +21,7 @@ pub mod io;
 pub mod ledger;
 pub mod machine;
 pub mod montecarlo;
+pub mod package;
 pub mod report;
 pub mod rng;
 pub mod scenario;

@@ -56,6 +56,10 @@ pub struct VotingMachine {
     keep_log: bool,
     /// Ballots the chain refused (a choice out of range; zero unless the engine has a bug).
     pub ledger_errors: u32,
+    /// The ledger file as published after a ledger-rewrite fraud (the machine's honest ledger is
+    /// `log` under `closed`); `None` when nobody rewrote it. Election packages publish these
+    /// bytes instead of the honest ledger.
+    pub rewritten: Option<Vec<u8>>,
 }
 
 impl VotingMachine {
@@ -70,6 +74,7 @@ impl VotingMachine {
     ) {
         self.n_ballots = 0;
         self.ledger_errors = 0;
+        self.rewritten = None;
         self.list.clear();
         self.list.resize(n_parties + 1, 0);
         self.district.clear();

@@ -23,6 +23,7 @@ pub mod ledger;
 pub mod machine;
 pub mod montecarlo;
 pub mod package;
+pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod seats;

@@ -20,6 +20,29 @@ use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// One polling station's counts in a run, as its protocol publishes them (after any fraud at the
+/// station; fraud on aggregates above the station does not show here).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StationTally {
+    pub registered: u64,
+    /// Ballots issued (voters who turned out).
+    pub issued: u64,
+    /// List ballots found: valid + invalid.
+    pub ballots: u64,
+    /// List votes of the run's leader (see [`RunStations::leader`]).
+    pub leader: u64,
+}
+
+/// One run re-simulated down to its stations: what the Monte Carlo loop aggregates away.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunStations {
+    pub outcome: RunOutcome,
+    /// The party with the most list votes nationally in this run (the lowest index on a tie).
+    pub leader: usize,
+    /// Per station, in station order.
+    pub stations: Vec<StationTally>,
+}
+
 /// The electorates of all variants of a scenario, built once.
 pub struct Prepared<'a> {
     pub scenario: &'a Scenario,
@@ -82,6 +105,42 @@ impl<'a> Prepared<'a> {
             receipt_rate: d.receipt_check_rate,
             control_code_rate: d.control_code_rate,
         }
+    }
+
+    /// Re-simulates run `run` of variant `variant_idx` and keeps its published per-station counts
+    /// (the station protocols, what an observer sees). The run draws from the same streams as in
+    /// [`Self::run_all`], so its outcome is identical to the one the Monte Carlo loop produced.
+    /// The leader is the party with most reported list votes nationally. `None` if there is no
+    /// such variant.
+    pub fn run_stations(&self, variant_idx: usize, run: u32) -> Option<RunStations> {
+        let electorate = self.electorates.get(variant_idx)?;
+        let mut ws = Workspace::default();
+        let outcome = self.run_one(variant_idx, run, &mut ws);
+        let mut leader = 0;
+        for (i, &v) in outcome.list_votes.iter().enumerate() {
+            if v > outcome.list_votes[leader] {
+                leader = i;
+            }
+        }
+        let stations = electorate
+            .stations
+            .iter()
+            .enumerate()
+            .map(|(i, st)| {
+                let list = ws.reported.list_of(i);
+                StationTally {
+                    registered: st.n_registered as u64,
+                    issued: ws.reported.issued[i] as u64,
+                    ballots: list.iter().map(|&x| x as u64).sum(),
+                    leader: list.get(leader).copied().unwrap_or(0) as u64,
+                }
+            })
+            .collect();
+        Some(RunStations {
+            outcome,
+            leader,
+            stations,
+        })
     }
 
     /// Runs `runs` of every variant on the current rayon pool. Returns outcomes per variant in

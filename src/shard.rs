@@ -338,6 +338,8 @@ pub enum MergeError {
 #[derive(Debug)]
 pub struct Merged {
     pub scenario: Scenario,
+    /// The scenario file's text (identical in every part).
+    pub source: String,
     pub seed: u64,
     pub outcomes: Vec<Vec<RunOutcome>>,
 }
@@ -349,6 +351,7 @@ pub fn merge(parts: Vec<(String, Part)>, this_version: &str) -> Result<Merged, M
     let Some((first_label, first)) = parts.first() else {
         return Err(MergeError::NoParts);
     };
+    let source = first.scenario_source.clone();
     for (label, p) in &parts {
         if p.tamga_version != this_version {
             return Err(MergeError::Version {
@@ -472,6 +475,7 @@ pub fn merge(parts: Vec<(String, Part)>, this_version: &str) -> Result<Merged, M
     }
     Ok(Merged {
         scenario,
+        source,
         seed,
         outcomes,
     })

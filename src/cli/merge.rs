@@ -55,6 +55,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let merged = merge(parts, tamga::VERSION)?;
     super::run::write_results(
         &merged.scenario,
+        &merged.source,
         merged.seed,
         &merged.outcomes,
         &args.out,

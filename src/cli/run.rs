@@ -1,6 +1,7 @@
-//! `tamga run SCENARIO`: Monte Carlo over every variant; writes summary.json and runs.csv and
-//! prints the summary table (or the summary as JSON with `--json`). With `--shard K/N` it runs
-//! only the K-th block of run indices and writes `part-K-of-N.json` instead, for `tamga merge`.
+//! `tamga run SCENARIO`: Monte Carlo over every variant; writes summary.json, runs.csv and
+//! report.html and prints the summary table (or the summary as JSON with `--json`). With
+//! `--shard K/N` it runs only the K-th block of run indices and writes `part-K-of-N.json`
+//! instead, for `tamga merge`.
 //!
 //! Outputs are written only after every run has finished, each atomically; Ctrl-C stops the
 //! runs and the command exits 2 having written nothing.
@@ -10,6 +11,7 @@ use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tamga::montecarlo::Prepared;
+use tamga::report::{RunReport, representative_fingerprints};
 use tamga::scenario::{Scenario, ScenarioError};
 use tamga::shard::{Part, ShardSpec};
 use tamga::summary::{Summary, runs_csv};
@@ -136,7 +138,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    write_results(&scenario, seed, &outcomes, &out, args.json)
+    write_results(&scenario, &source, seed, &outcomes, &out, args.json)
 }
 
 /// Builds the summary of all runs `0..` of every variant, writes `out/summary.json` and
@@ -144,6 +146,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// and `merge`, so that a merged result is byte-identical to an unsharded one.
 pub fn write_results(
     scenario: &Scenario,
+    source: &str,
     seed: u64,
     outcomes: &[Vec<tamga::tabulation::RunOutcome>],
     out: &Path,
@@ -158,14 +161,22 @@ pub fn write_results(
         .with_context(|| format!("cannot write {}", summary_path.display()))?;
     tamga::io::write_atomic(&runs_path, &runs_csv(scenario, outcomes))
         .with_context(|| format!("cannot write {}", runs_path.display()))?;
+    // the report re-simulates one representative run per variant for its fingerprint
+    let prepared = Prepared::new(scenario, seed);
+    let fingerprints = representative_fingerprints(&prepared, outcomes);
+    let report = RunReport::build(&summary, outcomes, fingerprints, source);
+    let report_path = out.join("report.html");
+    tamga::io::write_atomic(&report_path, tamga::report::render(&report).as_bytes())
+        .with_context(|| format!("cannot write {}", report_path.display()))?;
     if json {
         print!("{}", summary.to_json());
     } else {
         print!("{}", summary.to_terminal());
         println!(
-            "\nwrote {} and {}",
+            "\nwrote {}, {} and {}",
             summary_path.display(),
-            runs_path.display()
+            runs_path.display(),
+            report_path.display()
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -30,6 +30,61 @@ fn problem(line: u64, station: Option<u32>, message: impl Into<String>) -> CsvPr
     }
 }
 
+/// Reads a CSV with a header row: checks the header against `header`, and returns every data
+/// row that has `n_fields` fields with its line number. Unreadable lines, a wrong header, rows
+/// of the wrong width and an empty file become problems.
+fn data_rows<R: Read>(
+    r: R,
+    header: &[&str],
+    n_fields: usize,
+    problems: &mut Vec<CsvProblem>,
+) -> Vec<(u64, csv::StringRecord)> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(r);
+    let mut rows = Vec::new();
+    let mut first = true;
+    for rec in rdr.records() {
+        let rec = match rec {
+            Ok(rec) => rec,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                problems.push(problem(line, None, format!("unreadable line: {e}")));
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    break;
+                }
+                continue;
+            }
+        };
+        let line = rec.position().map_or(0, |p| p.line());
+        if first {
+            first = false;
+            if rec.iter().ne(header.iter().copied()) {
+                problems.push(problem(
+                    line,
+                    None,
+                    format!("the header must be `{}`", header.join(",")),
+                ));
+            }
+            continue;
+        }
+        if rec.len() != n_fields {
+            problems.push(problem(
+                line,
+                None,
+                format!("{} fields, expected {n_fields}", rec.len()),
+            ));
+            continue;
+        }
+        rows.push((line, rec));
+    }
+    if first {
+        problems.push(problem(0, None, "the file is empty"));
+    }
+    rows
+}
+
 /// Header of `protocols.csv`.
 pub const PROTOCOLS_HEADER: [&str; 6] =
     ["station", "region", "district", "item", "choice", "votes"];
@@ -203,43 +258,7 @@ fn set_once(
 pub fn parse_protocols<R: Read>(r: R, parties: &[String]) -> ParsedProtocols {
     let mut problems = Vec::new();
     let mut stations: BTreeMap<u32, ProtocolBuilder> = BTreeMap::new();
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(r);
-    let mut first = true;
-    for rec in rdr.records() {
-        let rec = match rec {
-            Ok(rec) => rec,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                problems.push(problem(line, None, format!("unreadable line: {e}")));
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                    break;
-                }
-                continue;
-            }
-        };
-        let line = rec.position().map_or(0, |p| p.line());
-        if first {
-            first = false;
-            if rec.iter().ne(PROTOCOLS_HEADER) {
-                problems.push(problem(
-                    line,
-                    None,
-                    format!("the header must be `{}`", PROTOCOLS_HEADER.join(",")),
-                ));
-            }
-            continue;
-        }
-        if rec.len() != 6 {
-            problems.push(problem(
-                line,
-                None,
-                format!("{} fields, expected 6", rec.len()),
-            ));
-            continue;
-        }
+    for (line, rec) in data_rows(r, &PROTOCOLS_HEADER, 6, &mut problems) {
         let Ok(station) = rec[0].parse::<u32>() else {
             problems.push(problem(
                 line,
@@ -374,9 +393,6 @@ pub fn parse_protocols<R: Read>(r: R, parties: &[String]) -> ParsedProtocols {
                 )),
             },
         }
-    }
-    if first {
-        problems.push(problem(0, None, "the file is empty"));
     }
     let mut out = ParsedProtocols::default();
     for (station, b) in stations {
@@ -552,43 +568,7 @@ pub fn write_aggregates<W: Write>(w: W, rows: &[(AggregateKey, u64)]) -> io::Res
 pub fn parse_aggregates<R: Read>(r: R) -> (Vec<(AggregateKey, u64, u64)>, Vec<CsvProblem>) {
     let mut rows = Vec::new();
     let mut problems = Vec::new();
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(r);
-    let mut first = true;
-    for rec in rdr.records() {
-        let rec = match rec {
-            Ok(rec) => rec,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                problems.push(problem(line, None, format!("unreadable line: {e}")));
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                    break;
-                }
-                continue;
-            }
-        };
-        let line = rec.position().map_or(0, |p| p.line());
-        if first {
-            first = false;
-            if rec.iter().ne(AGGREGATES_HEADER) {
-                problems.push(problem(
-                    line,
-                    None,
-                    format!("the header must be `{}`", AGGREGATES_HEADER.join(",")),
-                ));
-            }
-            continue;
-        }
-        if rec.len() != 5 {
-            problems.push(problem(
-                line,
-                None,
-                format!("{} fields, expected 5", rec.len()),
-            ));
-            continue;
-        }
+    for (line, rec) in data_rows(r, &AGGREGATES_HEADER, 5, &mut problems) {
         let Ok(v) = rec[4].parse::<u64>() else {
             problems.push(problem(
                 line,
@@ -607,9 +587,6 @@ pub fn parse_aggregates<R: Read>(r: R) -> (Vec<(AggregateKey, u64, u64)>, Vec<Cs
             v,
             line,
         ));
-    }
-    if first {
-        problems.push(problem(0, None, "the file is empty"));
     }
     (rows, problems)
 }
@@ -648,43 +625,7 @@ pub struct ReceiptLine {
 pub fn parse_receipts<R: Read>(r: R) -> (Vec<ReceiptLine>, Vec<CsvProblem>) {
     let mut rows = Vec::new();
     let mut problems = Vec::new();
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(r);
-    let mut first = true;
-    for rec in rdr.records() {
-        let rec = match rec {
-            Ok(rec) => rec,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                problems.push(problem(line, None, format!("unreadable line: {e}")));
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                    break;
-                }
-                continue;
-            }
-        };
-        let line = rec.position().map_or(0, |p| p.line());
-        if first {
-            first = false;
-            if rec.iter().ne(RECEIPTS_HEADER) {
-                problems.push(problem(
-                    line,
-                    None,
-                    format!("the header must be `{}`", RECEIPTS_HEADER.join(",")),
-                ));
-            }
-            continue;
-        }
-        if rec.len() != 3 {
-            problems.push(problem(
-                line,
-                None,
-                format!("{} fields, expected 3", rec.len()),
-            ));
-            continue;
-        }
+    for (line, rec) in data_rows(r, &RECEIPTS_HEADER, 3, &mut problems) {
         let (Ok(station), Ok(machine)) = (rec[0].parse::<u32>(), rec[1].parse::<u32>()) else {
             problems.push(problem(line, None, "station and machine must be numbers"));
             continue;
@@ -702,9 +643,6 @@ pub fn parse_receipts<R: Read>(r: R) -> (Vec<ReceiptLine>, Vec<CsvProblem>) {
                 format!("bad receipt code: {e}"),
             )),
         }
-    }
-    if first {
-        problems.push(problem(0, None, "the file is empty"));
     }
     (rows, problems)
 }

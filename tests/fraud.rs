@@ -101,6 +101,24 @@ kind = "rounding"
 beneficiary = "red"
 
 [[variant]]
+name = "drop"
+extends = "honest"
+[[variant.fraud]]
+kind = "drop"
+beneficiary = "red"
+share = 0.3
+
+[[variant]]
+name = "machine-stuffing"
+extends = "honest"
+[[variant.fraud]]
+kind = "stuffing"
+beneficiary = "red"
+rate = 0.3
+channel = "machine"
+station_kind = "electronic"
+
+[[variant]]
 name = "carousel"
 extends = "honest"
 [[variant.fraud]]
@@ -138,11 +156,13 @@ fn fraud_never_changes_the_truth_and_always_helps_the_beneficiary() {
                 f.truth.list_votes[red]
             );
         }
-        let gained: u64 = out[vi]
+        // the beneficiary's share rises (a dropping machine removes the others' votes instead)
+        let share = |votes: &[u64]| votes[red] as f64 / votes.iter().sum::<u64>() as f64;
+        let gained: f64 = out[vi]
             .iter()
-            .map(|o| o.list_votes[red] - o.truth.list_votes[red])
+            .map(|o| share(&o.list_votes) - share(&o.truth.list_votes))
             .sum();
-        assert!(gained > 0, "{} moved no votes", v.name);
+        assert!(gained > 0.0, "{} moved no votes", v.name);
     }
 }
 

@@ -60,6 +60,8 @@ pub struct VotingMachine {
     /// `log` under `closed`); `None` when nobody rewrote it. Election packages publish these
     /// bytes instead of the honest ledger.
     pub rewritten: Option<Vec<u8>>,
+    /// Whether the head published for this machine was replaced by the forger's.
+    pub head_forged: bool,
 }
 
 impl VotingMachine {
@@ -75,6 +77,7 @@ impl VotingMachine {
         self.n_ballots = 0;
         self.ledger_errors = 0;
         self.rewritten = None;
+        self.head_forged = false;
         self.list.clear();
         self.list.resize(n_parties + 1, 0);
         self.district.clear();

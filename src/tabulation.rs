@@ -116,6 +116,13 @@ pub struct Tally {
     pub unallocated_list_seats: u32,
 }
 
+impl Tally {
+    /// Valid list votes in all.
+    pub fn valid_total(&self) -> u64 {
+        self.list_votes.iter().sum()
+    }
+}
+
 /// Seats from national list totals and district results.
 #[allow(clippy::too_many_arguments)]
 fn seats_of(

@@ -379,16 +379,16 @@ pub fn simulate<W: Write>(
                     (written.totals, head)
                 }
                 Some(bytes) => {
-                    // a ledger-rewrite fraud: the forged file is what is published; the head
-                    // is the one announced at close if heads are published then, else the
-                    // forged ledger's own
+                    // a ledger fraud: the forged file is what is published; the head is the
+                    // one announced at close if heads are published then (and not forged
+                    // too), else the forged ledger's own
                     w.write_all(bytes)
                         .and_then(|_| w.flush())
                         .map_err(|e| wrap(LedgerError::Io(e)))?;
                     let forged =
                         verify(bytes.as_slice(), None).map_err(|e| wrap(LedgerError::Io(e)))?;
                     let mut head = closed.published_head();
-                    if !heads_published {
+                    if !heads_published || m.head_forged {
                         head.n_ballots = forged.n_ballots;
                         head.head = forged.stored_head.unwrap_or(closed.head);
                     }

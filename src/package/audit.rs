@@ -447,33 +447,13 @@ pub fn audit(input: AuditInput<'_>) -> AuditReport {
     // manifest counts
     let m = &manifest.counts;
     let n_receipts = a.rep.checked.receipts;
+    let total = |count: fn(&_) -> u64| protocols.iter().map(count).fold(0u64, u64::saturating_add);
     let found = [
         ("stations", m.stations, protocols.len() as u64),
         ("machines", m.machines, seen.len() as u64),
-        (
-            "registered",
-            m.registered,
-            protocols
-                .iter()
-                .map(|p| p.registered)
-                .fold(0u64, u64::saturating_add),
-        ),
-        (
-            "issued",
-            m.issued,
-            protocols
-                .iter()
-                .map(|p| p.issued)
-                .fold(0u64, u64::saturating_add),
-        ),
-        (
-            "electronic",
-            m.electronic,
-            protocols
-                .iter()
-                .map(|p| p.electronic)
-                .fold(0u64, u64::saturating_add),
-        ),
+        ("registered", m.registered, total(|p| p.registered)),
+        ("issued", m.issued, total(|p| p.issued)),
+        ("electronic", m.electronic, total(|p| p.electronic)),
         ("receipts", m.receipts, n_receipts),
     ];
     let have_ledgers = input.ledger_names.is_some();

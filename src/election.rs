@@ -16,7 +16,9 @@
 //! No allocation happens per ballot: buffers live in [`Workspace`] and are reused.
 
 use crate::electorate::Electorate;
-use crate::fraud::{FraudKind, StationFacts, klimek_intensity, move_share, round_up_share};
+use crate::fraud::{
+    FraudKind, StationFacts, klimek_intensity, move_share, round_up_share, turnout_round_up,
+};
 use crate::ledger::Genesis;
 use crate::machine::{Ballot, INVALID_DISTRICT, LedgerMode, VotingMachine};
 use crate::rng::{Purpose, StreamRng, stream, threshold};
@@ -81,7 +83,7 @@ impl FraudPlan {
 
 /// What fraud did in a run and what voters' checks found (ground truth for the summary and the
 /// receipt / control-code detectors).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FraudTrace {
     /// Stations where at least one fraud model acted.
     pub stations_hit: u32,
@@ -419,8 +421,20 @@ fn station_round1(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
             FraudKind::Pressure { share } => bf.pressure = (threshold(share), b),
             FraudKind::Flip { share } if st.evoting => bf.flip = (threshold(share), b),
             FraudKind::Drop { share } if st.evoting => bf.drop = (threshold(share), b),
-            FraudKind::LedgerRewrite { entries, recompute } if st.evoting => {
-                ledger_rewrite = Some((entries, recompute, b));
+            FraudKind::LedgerRewrite {
+                entries,
+                recompute,
+                forge_head,
+            } if st.evoting => {
+                ledger_rewrite = Some(LedgerTamper::Rewrite {
+                    entries,
+                    recompute,
+                    forge_head,
+                    ben: b,
+                });
+            }
+            FraudKind::LedgerTruncate { entries, reseal } if st.evoting => {
+                ledger_rewrite = Some(LedgerTamper::Truncate { entries, reseal });
             }
             _ => {}
         }
@@ -604,8 +618,8 @@ fn station_round1(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
             }
         }
     }
-    if let Some((entries, recompute, ben)) = ledger_rewrite {
-        rewrite_ledger(ctx, ws, i, entries, recompute, ben, receipt_thr, &mut crng);
+    if let Some(tamper) = ledger_rewrite {
+        rewrite_ledger(ctx, ws, i, tamper, receipt_thr, &mut crng);
     }
     ws.counts.issued[i] = issued;
     ws.counts.electronic[i] = electronic;
@@ -622,120 +636,157 @@ fn binomial(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
         .unwrap_or(0)
 }
 
-/// Rewrites a machine's ledger after close: the first `entries` ballots for other lists are
-/// changed to the beneficiary, the chain recomputed (or the bytes edited in place), and the
-/// machine's totals in the station count changed to match. The rewritten file is verified the
-/// way an auditor would (against the published head when heads are published), and voters
-/// holding receipts of changed entries check them with the receipt rate.
-#[allow(clippy::too_many_arguments)]
+/// A change to a machine's ledger after close.
+#[derive(Clone, Copy, Debug)]
+enum LedgerTamper {
+    /// The first `entries` ballots for other lists become the beneficiary's.
+    Rewrite {
+        entries: u32,
+        recompute: bool,
+        forge_head: bool,
+        ben: usize,
+    },
+    /// The last `entries` ballots are cut off.
+    Truncate { entries: u32, reseal: bool },
+}
+
+/// Tampers with a machine's ledger after close (see [`LedgerTamper`]) and changes the machine's
+/// totals in the station count to match. The tampered file is verified the way an auditor would
+/// — against the head published at close when heads are published, or against the forger's own
+/// head when the published head was forged too — and voters holding receipts of changed or
+/// removed entries check them with the receipt rate.
 fn rewrite_ledger(
     ctx: Context<'_>,
     ws: &mut Workspace,
     i: usize,
-    entries: u32,
-    recompute: bool,
-    ben: usize,
+    tamper: LedgerTamper,
     receipt_thr: u64,
     crng: &mut StreamRng,
 ) {
-    use crate::ledger::{BallotChoice, verify, write_ledger};
+    use crate::ledger::{
+        BALLOT_RECORD_LEN, BallotChoice, GENESIS_RECORD_LEN, HEADER_LEN, RECORD_PREFIX_LEN, verify,
+        write_ledger,
+    };
     let Some(closed) = ws.machine.closed.clone() else {
         return;
     };
     let log = &ws.machine.log;
-    let positions: Vec<usize> = log
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| b.list as usize != ben)
-        .map(|(p, _)| p)
-        .take(entries as usize)
-        .collect();
-    let Some(&first) = positions.first() else {
-        return;
-    };
-    ws.trace.ledgers_tampered += 1;
-    ws.trace.rewritten += positions.len() as u64;
     let k = ctx.electorate.n_parties;
     let w = k + 1;
-    for &p in &positions {
-        let from = log[p].list as usize;
-        ws.counts.list[i * w + from] -= 1;
-        ws.counts.list[i * w + ben] += 1;
-    }
-    let choices: Vec<BallotChoice> = log
-        .iter()
-        .enumerate()
-        .map(|(p, b)| {
-            let list = if positions.contains(&p) {
-                ben as u8
-            } else {
-                b.list
-            };
-            BallotChoice::new(list, b.district)
-        })
-        .collect();
     let n_cand = ws.machine.district.len() - 1;
-    let bytes = if recompute {
+    let honest: Vec<BallotChoice> = log
+        .iter()
+        .map(|b| BallotChoice::new(b.list, b.district))
+        .collect();
+    let write = |choices: &[BallotChoice]| -> Option<(Vec<u8>, crate::ledger::Closed)> {
         let mut out = Vec::new();
-        match write_ledger(
+        write_ledger(
             &mut out,
             &closed.genesis,
             k as u8,
             n_cand as u16,
             choices.iter().copied(),
-        ) {
-            Ok(_) => out,
-            Err(_) => return,
-        }
-    } else {
-        // the honest file, with the choice bytes edited in place and every hash left as it was
-        let original: Vec<BallotChoice> = log
-            .iter()
-            .map(|b| BallotChoice::new(b.list, b.district))
-            .collect();
-        let mut out = Vec::new();
-        if write_ledger(
-            &mut out,
-            &closed.genesis,
-            k as u8,
-            n_cand as u16,
-            original.iter().copied(),
         )
-        .is_err()
-        {
-            return;
-        }
-        for &p in &positions {
-            let off = crate::ledger::HEADER_LEN
-                + crate::ledger::GENESIS_RECORD_LEN
-                + p * crate::ledger::BALLOT_RECORD_LEN
-                + crate::ledger::RECORD_PREFIX_LEN; // the list byte opens the ballot body
-            if let Some(byte) = out.get_mut(off) {
-                *byte = ben as u8;
+        .ok()
+        .map(|c| (out, c))
+    };
+    // the tampered bytes, the head the forger would publish, and how many receipts no longer
+    // match what is published
+    let (bytes, forged_head, affected, forge) = match tamper {
+        LedgerTamper::Rewrite {
+            entries,
+            recompute,
+            forge_head,
+            ben,
+        } => {
+            let positions: Vec<usize> = log
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.list as usize != ben)
+                .map(|(p, _)| p)
+                .take(entries as usize)
+                .collect();
+            let Some(&first) = positions.first() else {
+                return;
+            };
+            ws.trace.rewritten += positions.len() as u64;
+            for &p in &positions {
+                let from = log[p].list as usize;
+                ws.counts.list[i * w + from] -= 1;
+                ws.counts.list[i * w + ben] += 1;
+            }
+            let mut choices = honest.clone();
+            for &p in &positions {
+                choices[p].list = ben as u8;
+            }
+            if recompute {
+                let Some((bytes, c)) = write(&choices) else {
+                    return;
+                };
+                // every entry from the first change on has a new hash
+                (bytes, c.published_head(), log.len() - first, forge_head)
+            } else {
+                // the honest file with the choice bytes edited in place, every hash kept: only
+                // the changed entries' receipts would show it
+                let Some((mut bytes, c)) = write(&honest) else {
+                    return;
+                };
+                for &p in &positions {
+                    let off =
+                        HEADER_LEN + GENESIS_RECORD_LEN + p * BALLOT_RECORD_LEN + RECORD_PREFIX_LEN; // the list byte opens the ballot body
+                    if let Some(byte) = bytes.get_mut(off) {
+                        *byte = ben as u8;
+                    }
+                }
+                (bytes, c.published_head(), positions.len(), false)
             }
         }
-        out
+        LedgerTamper::Truncate { entries, reseal } => {
+            let cut = (entries as usize).min(log.len());
+            if cut == 0 {
+                return;
+            }
+            let keep = log.len() - cut;
+            ws.trace.rewritten += cut as u64;
+            for b in &log[keep..] {
+                ws.counts.list[i * w + (b.list as usize).min(k)] -= 1;
+            }
+            let (bytes, head) = if reseal {
+                let Some((bytes, c)) = write(&honest[..keep]) else {
+                    return;
+                };
+                (bytes, c.published_head())
+            } else {
+                let Some((mut bytes, c)) = write(&honest) else {
+                    return;
+                };
+                bytes.truncate(HEADER_LEN + GENESIS_RECORD_LEN + keep * BALLOT_RECORD_LEN);
+                (bytes, c.published_head())
+            };
+            (bytes, head, cut, false)
+        }
     };
-    let published = closed.published_head();
-    let expected = ctx.heads_published.then_some(&published);
+    ws.trace.ledgers_tampered += 1;
+    let at_close = closed.published_head();
+    let expected = if forge {
+        Some(&forged_head)
+    } else {
+        ctx.heads_published.then_some(&at_close)
+    };
     if let Ok(report) = verify(bytes.as_slice(), expected)
         && !report.is_clean()
     {
         ws.trace.ledgers_with_findings += 1;
     }
-    // receipts: with a recomputed chain every entry from the first change on has a new hash;
-    // edited in place, only the changed entries' receipts would show it (the hash is kept)
-    let affected = if recompute {
-        log.len() - first
-    } else {
-        positions.len()
-    };
     for _ in 0..affected {
         if crng.next_u64() < receipt_thr {
             ws.trace.receipt_caught = true;
             break;
         }
     }
+    // what is published from now on (an election package writes these bytes)
+    ws.machine.rewritten = Some(bytes);
+    ws.machine.head_forged = forge;
 }
 
 /// Commission-level fraud on station protocols (`ws.reported`, a copy of the count).
@@ -762,9 +813,16 @@ fn protocol_fraud(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
             FraudKind::Protocol { share } => {
                 move_share(&mut row[..k], ben, share);
             }
-            FraudKind::Rounding => {
+            FraudKind::Rounding { turnout: false } => {
                 let ballots: u64 = row.iter().map(|&v| v as u64).sum();
                 round_up_share(&mut row[..k], ben, ballots);
+            }
+            FraudKind::Rounding { turnout: true } => {
+                // ballots written in for the beneficiary until turnout is a whole percent
+                let add = turnout_round_up(issued as u64, st.n_registered as u64) as u32;
+                row[ben] += add;
+                ws.reported.issued[i] += add;
+                ws.trace.stuffed += add as u64;
             }
             FraudKind::Klimek {
                 incremental,

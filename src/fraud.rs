@@ -6,11 +6,12 @@
 //! | voters | `carousel` | extra real ballots for the beneficiary (a share of the registered), issued to the same people again |
 //! | station | `stuffing` | ballots for the beneficiary on behalf of a share of the non-voters, into the paper box or through the voting machine before close |
 //! | station | `protocol` | between count and protocol, a share of the other lists' votes is written down for the beneficiary |
-//! | station | `rounding` | the protocol's beneficiary share is rounded up to the next whole percent by taking votes from the others |
+//! | station | `rounding` | the protocol's beneficiary share is rounded up to the next whole percent by taking votes from the others; with `of = "turnout"`, the turnout is rounded up with ballots added for the beneficiary |
 //! | station | `klimek` | Klimek et al. (PNAS 2012): with probability f_i incremental fraud x ~ \|N(0, θ)\|, with f_e extreme fraud x = 1 − \|N(0, 0.075)\|; a share x of non-voters is stuffed and a share x^α of the other lists' votes moved to the beneficiary |
 //! | machine | `flip` | the machine records the beneficiary instead of another list with probability `share` |
 //! | machine | `drop` | the machine silently drops a ballot for another list with probability `share` (the voter still gets a receipt) |
-//! | ledger | `ledger_rewrite` | after close, `entries` ballot entries for other lists are rewritten for the beneficiary, the chain recomputed (or not), and the machine totals and protocol changed to match |
+//! | ledger | `ledger_rewrite` | after close, `entries` ballot entries for other lists are rewritten for the beneficiary, the chain recomputed (or not), and the machine totals and protocol changed to match; with `forge_head` the published head is replaced too |
+//! | ledger | `ledger_truncate` | after close, the last `entries` ballot entries are cut off (resealed with a fresh close, or not) and the protocol changed to match |
 //! | tabulation | `aggregate` | regional aggregates move a share of the other lists' votes to the beneficiary; station protocols stay honest |
 //!
 //! Targeting: a share of eligible stations (drawn per run from the `Fraud` stream, so paired
@@ -64,7 +65,10 @@ pub enum FraudKind {
     Protocol {
         share: f64,
     },
-    Rounding,
+    /// Round the beneficiary's share (or, with `turnout`, the turnout) up to a whole percent.
+    Rounding {
+        turnout: bool,
+    },
     Klimek {
         incremental: f64,
         extreme: f64,
@@ -80,6 +84,11 @@ pub enum FraudKind {
     LedgerRewrite {
         entries: u32,
         recompute: bool,
+        forge_head: bool,
+    },
+    LedgerTruncate {
+        entries: u32,
+        reseal: bool,
     },
     Aggregate {
         share: f64,
@@ -93,11 +102,12 @@ impl FraudKind {
             FraudKind::Carousel { .. } => "carousel",
             FraudKind::Stuffing { .. } => "stuffing",
             FraudKind::Protocol { .. } => "protocol",
-            FraudKind::Rounding => "rounding",
+            FraudKind::Rounding { .. } => "rounding",
             FraudKind::Klimek { .. } => "klimek",
             FraudKind::Flip { .. } => "flip",
             FraudKind::Drop { .. } => "drop",
             FraudKind::LedgerRewrite { .. } => "ledger_rewrite",
+            FraudKind::LedgerTruncate { .. } => "ledger_truncate",
             FraudKind::Aggregate { .. } => "aggregate",
         }
     }
@@ -234,9 +244,37 @@ pub fn klimek_intensity(
     }
 }
 
+/// Ballots to add so that `issued / registered` reaches the next whole percent (0 when it is
+/// one already, or when that would exceed the register).
+pub fn turnout_round_up(issued: u64, registered: u64) -> u64 {
+    if registered == 0 {
+        return 0;
+    }
+    let pct_x100 = issued * 10_000 / registered;
+    if pct_x100.is_multiple_of(100) {
+        return 0;
+    }
+    let next = pct_x100 / 100 + 1;
+    let target = (next * registered).div_ceil(100);
+    if target > registered {
+        0
+    } else {
+        target - issued
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn turnout_rounding_lands_on_a_whole_percent() {
+        assert_eq!(turnout_round_up(4_321, 10_000), 79);
+        assert_eq!(turnout_round_up(4_400, 10_000), 0);
+        assert_eq!(turnout_round_up(995, 1_000), 5);
+        // 1,234 of 1,777 = 69.44 %: 70 % needs ⌈1,243.9⌉ = 1,244
+        assert_eq!(turnout_round_up(1_234, 1_777), 10);
+    }
 
     #[test]
     fn move_share_keeps_the_total_and_takes_proportionally() {

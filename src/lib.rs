@@ -11,6 +11,7 @@
 // Index loops over several parallel arrays read better than zipped iterators here.
 #![allow(clippy::needless_range_loop)]
 
+pub mod bench;
 pub mod detect;
 pub mod detection;
 pub mod election;
@@ -22,9 +23,12 @@ pub mod io;
 pub mod ledger;
 pub mod machine;
 pub mod montecarlo;
+pub mod package;
+pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod seats;
+pub mod shard;
 pub mod stats;
 pub mod summary;
 pub mod tabulation;

@@ -56,6 +56,12 @@ pub struct VotingMachine {
     keep_log: bool,
     /// Ballots the chain refused (a choice out of range; zero unless the engine has a bug).
     pub ledger_errors: u32,
+    /// The ledger file as published after a ledger-rewrite fraud (the machine's honest ledger is
+    /// `log` under `closed`); `None` when nobody rewrote it. Election packages publish these
+    /// bytes instead of the honest ledger.
+    pub rewritten: Option<Vec<u8>>,
+    /// Whether the head published for this machine was replaced by the forger's.
+    pub head_forged: bool,
 }
 
 impl VotingMachine {
@@ -70,6 +76,8 @@ impl VotingMachine {
     ) {
         self.n_ballots = 0;
         self.ledger_errors = 0;
+        self.rewritten = None;
+        self.head_forged = false;
         self.list.clear();
         self.list.resize(n_parties + 1, 0);
         self.district.clear();

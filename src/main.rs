@@ -17,6 +17,14 @@ struct Cli {
 enum Command {
     /// Monte Carlo over every variant of a scenario; writes summary.json and runs.csv.
     Run(cli::run::Args),
+    /// Simulate one election at ballot level and write it as an election package.
+    Simulate(cli::simulate::Args),
+    /// Verify an election package: chains, heads, receipts, protocols, aggregates.
+    Audit(cli::audit::Args),
+    /// Combine the part files of a sharded run into summary.json and runs.csv.
+    Merge(cli::merge::Args),
+    /// Ledger ingest, verification and whole-run throughput beside the SHA-256 rate.
+    Bench(cli::bench::Args),
     /// Validate a scenario file and list every problem in it.
     Check(cli::check::Args),
     /// Allocate seats from a CSV of votes.
@@ -36,6 +44,10 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Run(a) => cli::run::run(a),
+        Command::Simulate(a) => cli::simulate::run(a),
+        Command::Audit(a) => cli::audit::run(a),
+        Command::Merge(a) => cli::merge::run(a),
+        Command::Bench(a) => cli::bench::run(a),
         Command::Check(a) => cli::check::run(a),
         Command::Seats(a) => cli::seats::run(a),
         Command::Forensics(a) => cli::forensics::run(a),

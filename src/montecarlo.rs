@@ -4,7 +4,8 @@
 //! `(seed, purpose, run, station)` (see [`crate::rng`]), never by the thread that executes it, and
 //! results are collected in `(variant, run)` order. So the same seed gives identical outcomes
 //! whatever the thread count, and any contiguous block of run indices can be computed on its own
-//! (sharding). Variants share geography streams and run streams: their comparison is paired.
+//! (sharding, see [`crate::shard`]). Variants share geography streams and run streams: their
+//! comparison is paired.
 //!
 //! The thread pool is the caller's (`rayon::ThreadPool::install`); this module reads no clock or
 //! environment. Progress is reported through a callback; a stop flag ends work early, in which
@@ -18,6 +19,29 @@ use crate::tabulation::{RunOutcome, tabulate};
 use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+/// One polling station's counts in a run, as its protocol publishes them (after any fraud at the
+/// station; fraud on aggregates above the station does not show here).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StationTally {
+    pub registered: u64,
+    /// Ballots issued (voters who turned out).
+    pub issued: u64,
+    /// List ballots found: valid + invalid.
+    pub ballots: u64,
+    /// List votes of the run's leader (see [`RunStations::leader`]).
+    pub leader: u64,
+}
+
+/// One run re-simulated down to its stations: what the Monte Carlo loop aggregates away.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunStations {
+    pub outcome: RunOutcome,
+    /// The party with the most list votes nationally in this run (the lowest index on a tie).
+    pub leader: usize,
+    /// Per station, in station order.
+    pub stations: Vec<StationTally>,
+}
 
 /// The electorates of all variants of a scenario, built once.
 pub struct Prepared<'a> {
@@ -99,6 +123,42 @@ impl<'a> Prepared<'a> {
         }
     }
 
+    /// Re-simulates run `run` of variant `variant_idx` and keeps its published per-station counts
+    /// (the station protocols, what an observer sees). The run draws from the same streams as in
+    /// [`Self::run_all`], so its outcome is identical to the one the Monte Carlo loop produced.
+    /// The leader is the party with most reported list votes nationally. `None` if there is no
+    /// such variant.
+    pub fn run_stations(&self, variant_idx: usize, run: u32) -> Option<RunStations> {
+        let electorate = self.electorates.get(variant_idx)?;
+        let mut ws = Workspace::default();
+        let outcome = self.run_one(variant_idx, run, &mut ws);
+        let mut leader = 0;
+        for (i, &v) in outcome.list_votes.iter().enumerate() {
+            if v > outcome.list_votes[leader] {
+                leader = i;
+            }
+        }
+        let stations = electorate
+            .stations
+            .iter()
+            .enumerate()
+            .map(|(i, st)| {
+                let list = ws.reported.list_of(i);
+                StationTally {
+                    registered: st.n_registered as u64,
+                    issued: ws.reported.issued[i] as u64,
+                    ballots: list.iter().map(|&x| x as u64).sum(),
+                    leader: list.get(leader).copied().unwrap_or(0) as u64,
+                }
+            })
+            .collect();
+        Some(RunStations {
+            outcome,
+            leader,
+            stations,
+        })
+    }
+
     /// Runs `runs` of every variant on the current rayon pool. Returns outcomes per variant in
     /// run order, or `None` if `stop` was raised before all runs finished.
     pub fn run_all(
@@ -106,6 +166,17 @@ impl<'a> Prepared<'a> {
         runs: Range<u32>,
         stop: &AtomicBool,
         progress: &(dyn Fn() + Sync),
+    ) -> Option<Vec<Vec<RunOutcome>>> {
+        self.run_all_observed(runs, stop, &|_| progress())
+    }
+
+    /// Like [`Prepared::run_all`], but `observe` sees each outcome as its run finishes (in
+    /// completion order, from worker threads), e.g. to count ballots for a progress display.
+    pub fn run_all_observed(
+        &self,
+        runs: Range<u32>,
+        stop: &AtomicBool,
+        observe: &(dyn Fn(&RunOutcome) + Sync),
     ) -> Option<Vec<Vec<RunOutcome>>> {
         let n_variants = self.scenario.variants.len();
         let jobs: Vec<(usize, u32)> = (0..n_variants)
@@ -120,7 +191,7 @@ impl<'a> Prepared<'a> {
                     return None;
                 }
                 let o = self.run_one_split(v, r, ws, parts);
-                progress();
+                observe(&o);
                 Some(o)
             })
             .collect();

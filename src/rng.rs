@@ -48,6 +48,8 @@ pub enum Purpose {
     Checks = 12,
     /// The stations a parallel vote tabulation observes.
     Pvt = 13,
+    /// Which electronic voters keep their receipt in an election package (`tamga simulate`).
+    Receipt = 14,
 }
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;

@@ -320,7 +320,8 @@ impl Summary {
         self.variants[v].metrics.iter().find(|m| m.name == name)
     }
 
-    /// A readable table per variant, at most 100 columns wide.
+    /// A readable summary per variant, at most 100 columns wide: turnout, a list-share table
+    /// and a seat table, each simulated beside real, after a three-line legend.
     pub fn to_terminal(&self) -> String {
         use std::fmt::Write;
         let mut s = String::new();
@@ -330,113 +331,32 @@ impl Summary {
             "{} — {} runs per variant, seed {}, tamga {}",
             pv.scenario, pv.runs, pv.seed, pv.tamga_version
         );
+        let _ = writeln!(
+            s,
+            "simulated: mean over runs [5–95 %: the middle 90 % of runs]; real: the reported result\n\
+             beyond: share of runs at least as far from the median as the real value (near 0 %: this\n\
+             variant hardly ever produces it); * marks a real seat count outside the middle 90 %"
+        );
         for (vi, v) in self.variants.iter().enumerate() {
             let _ = writeln!(s);
             for line in wrap(&format!("variant {} — {}", v.name, v.description), 100) {
                 let _ = writeln!(s, "{line}");
             }
-            if let Some(m) = self.metric(vi, "turnout") {
-                let _ = writeln!(
-                    s,
-                    "  turnout {:.2}% [{:.2}–{:.2}]{}",
-                    m.mean * 100.0,
-                    m.p05 * 100.0,
-                    m.p95 * 100.0,
-                    m.reported
-                        .map(|r| format!(
-                            "   real {:.2}%, runs at or beyond it: {}",
-                            r * 100.0,
-                            pct(m.at_or_beyond)
-                        ))
-                        .unwrap_or_default()
-                );
-            }
-            let _ = writeln!(
-                s,
-                "  {:<14} {:>6} {:>15} {:>6} {:>6} │ {:>9} │ {:>14} │ {:>10}",
-                "party",
-                "share%",
-                "[5–95%]",
-                "real",
-                "beyond",
-                "list/real",
-                "district [90%]",
-                "total/real"
-            );
-            let ids: Vec<(String, String)> = self
-                .parties
-                .iter()
-                .map(|p| (p.id.clone(), p.name.clone()))
-                .chain([("independent".to_string(), "independents".to_string())])
-                .collect();
-            for (id, name) in ids {
-                let share = self.metric(vi, &format!("share.{id}"));
-                let list = self.metric(vi, &format!("list_seats.{id}"));
-                let dist = self.metric(vi, &format!("district_seats.{id}"));
-                let total = self.metric(vi, &format!("total_seats.{id}"));
-                let share_txt = share
-                    .map(|m| {
-                        format!(
-                            "{:>6.2} {:>15} {:>6} {:>6}",
-                            m.mean * 100.0,
-                            format!("[{:.2}–{:.2}]", m.p05 * 100.0, m.p95 * 100.0),
-                            m.reported
-                                .map(|r| format!("{:.2}", r * 100.0))
-                                .unwrap_or("—".into()),
-                            pct(m.at_or_beyond)
-                        )
-                    })
-                    .unwrap_or_else(|| format!("{:>6} {:>15} {:>6} {:>6}", "", "", "", ""));
-                let seats = |m: Option<&Metric>| {
-                    m.map(|m| {
-                        format!(
-                            "{:.1}/{}",
-                            m.mean,
-                            m.reported.map(|r| format!("{r}")).unwrap_or("—".into())
-                        )
-                    })
-                    .unwrap_or_default()
-                };
-                let dist_txt = dist
-                    .map(|m| {
-                        format!(
-                            "{:.1} [{}–{}] {}",
-                            m.mean,
-                            m.p05.round(),
-                            m.p95.round(),
-                            m.reported.map(|r| format!("{r}")).unwrap_or("—".into())
-                        )
-                    })
-                    .unwrap_or_default();
-                let mut label: String = name.chars().take(14).collect();
-                if label.chars().count() < name.chars().count() {
-                    label = name.chars().take(13).collect::<String>() + "…";
-                }
-                let _ = writeln!(
-                    s,
-                    "  {:<14} {} │ {:>9} │ {:>14} │ {:>10}",
-                    label,
-                    share_txt,
-                    seats(list),
-                    dist_txt,
-                    seats(total)
-                );
-            }
+            self.terminal_shares(&mut s, vi);
+            self.terminal_seats(&mut s, vi);
             let e = &v.exact_match;
-            let mut parts = Vec::new();
-            for (label, val) in [
-                ("list seats", e.list_seats),
-                ("district seats", e.district_seats),
-                ("total seats", e.total_seats),
-            ] {
-                if let Some(x) = val {
-                    parts.push(format!("{label} {}", pct(Some(x))));
-                }
-            }
+            let parts: Vec<String> = [
+                ("list", e.list_seats),
+                ("district", e.district_seats),
+                ("total", e.total_seats),
+            ]
+            .iter()
+            .filter_map(|(label, x)| x.map(|x| format!("{label} {}", pct(Some(x)))))
+            .collect();
             if !parts.is_empty() {
                 let _ = writeln!(
                     s,
-                    "  runs matching the real result exactly: {}",
+                    "  runs with exactly the real seats: {}",
                     parts.join(", ")
                 );
             }
@@ -555,6 +475,99 @@ impl Summary {
         );
         s
     }
+
+    /// Turnout and the list-share table of variant `vi`.
+    fn terminal_shares(&self, s: &mut String, vi: usize) {
+        use std::fmt::Write;
+        let row = |label: &str, m: &Metric| {
+            format!(
+                "  {:<32} {:>9} {:>15} {:>8} {:>7}",
+                label_cut(label, 32),
+                format!("{:.2} %", m.mean * 100.0),
+                format!("[{:.2}–{:.2}]", m.p05 * 100.0, m.p95 * 100.0),
+                m.reported
+                    .map(|r| format!("{:.2} %", r * 100.0))
+                    .unwrap_or("—".into()),
+                pct(m.at_or_beyond)
+            )
+        };
+        let _ = writeln!(
+            s,
+            "  {:<32} {:>9} {:>15} {:>8} {:>7}",
+            "", "simulated", "5–95 %", "real", "beyond"
+        );
+        if let Some(m) = self.metric(vi, "turnout") {
+            let _ = writeln!(s, "{}", row("turnout (% of registered)", m));
+        }
+        let _ = writeln!(s, "  list share (% of valid list votes)");
+        for p in &self.parties {
+            if let Some(m) = self.metric(vi, &format!("share.{}", p.id)) {
+                let _ = writeln!(s, "{}", row(&format!("  {}", p.name), m));
+            }
+        }
+    }
+
+    /// The seat table of variant `vi`: one column per tier the system has.
+    fn terminal_seats(&self, s: &mut String, vi: usize) {
+        use std::fmt::Write;
+        let tiers: Vec<&str> = ["list", "district", "total"]
+            .into_iter()
+            .filter(|t| {
+                self.variants[vi]
+                    .metrics
+                    .iter()
+                    .any(|m| m.name.starts_with(&format!("{t}_seats.")))
+            })
+            .collect();
+        if tiers.is_empty() {
+            return;
+        }
+        let mut head = format!("  {:<32}", "seats: mean [5–95 %] real");
+        for t in &tiers {
+            let _ = write!(head, " {t:>17} ");
+        }
+        let _ = writeln!(s, "{}", head.trim_end());
+        let ids = self
+            .parties
+            .iter()
+            .map(|p| (p.id.as_str(), p.name.as_str()))
+            .chain([("independent", "independents")]);
+        for (id, name) in ids {
+            let cells: Vec<Option<&Metric>> = tiers
+                .iter()
+                .map(|t| self.metric(vi, &format!("{t}_seats.{id}")))
+                .collect();
+            if cells.iter().all(Option::is_none) {
+                continue;
+            }
+            let mut line = format!("  {:<32}", label_cut(&format!("  {name}"), 32));
+            for m in cells {
+                let (cell, mark) = m
+                    .map(|m| {
+                        let (real, outside) = match m.reported {
+                            Some(r) => (format!("{r}"), r < m.p05.round() || r > m.p95.round()),
+                            None => ("—".to_string(), false),
+                        };
+                        (
+                            format!("{:.1} [{}–{}] {real}", m.mean, m.p05.round(), m.p95.round()),
+                            if outside { '*' } else { ' ' },
+                        )
+                    })
+                    .unwrap_or((String::new(), ' '));
+                let _ = write!(line, " {cell:>17}{mark}");
+            }
+            let _ = writeln!(s, "{}", line.trim_end());
+        }
+    }
+}
+
+/// `text` cut to `width` characters with an ellipsis when cut.
+fn label_cut(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        text.to_string()
+    } else {
+        text.chars().take(width - 1).collect::<String>() + "…"
+    }
 }
 
 /// Wraps text at spaces into lines of at most `width` characters (continuations indented).
@@ -579,7 +592,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 fn pct(x: Option<f64>) -> String {
-    x.map(|x| format!("{:.0}%", x * 100.0))
+    x.map(|x| format!("{:.0} %", x * 100.0))
         .unwrap_or("—".into())
 }
 

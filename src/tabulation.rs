@@ -16,7 +16,7 @@ use crate::scenario::{ListTier, Model};
 use crate::seats::{SeatError, Threshold, ThresholdBase, TieBreak, allocate};
 
 /// National totals and seats of one run.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RunOutcome {
     pub run: u32,
     pub registered: u64,
@@ -114,6 +114,13 @@ pub struct Tally {
     pub runoffs: u32,
     pub lots: u32,
     pub unallocated_list_seats: u32,
+}
+
+impl Tally {
+    /// Valid list votes in all.
+    pub fn valid_total(&self) -> u64 {
+        self.list_votes.iter().sum()
+    }
 }
 
 /// Seats from national list totals and district results.

@@ -24,7 +24,8 @@ fn run_writes_summary_and_runs_and_prints_a_table() {
         .success()
         .stdout(predicate::str::contains("variant honest"))
         .stdout(predicate::str::contains("Blue Party"))
-        .stdout(predicate::str::contains("summary.json"));
+        .stdout(predicate::str::contains("summary.json"))
+        .stdout(predicate::str::contains("report.html"));
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["format"], "tamga-summary");
@@ -41,6 +42,34 @@ fn run_writes_summary_and_runs_and_prints_a_table() {
     // header + 2 variants × 6 runs
     assert_eq!(csv.lines().count(), 13);
     assert!(csv.starts_with("variant,run,registered,ballots,turnout"));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.ends_with("</html>\n"));
+    for id in [
+        "seats-honest",
+        "hist-honest-turnout",
+        "hist-green-surge-share-red",
+        "fingerprint-green-surge",
+    ] {
+        assert!(html.contains(&format!("<svg id=\"{id}\"")), "no plot {id}");
+    }
+    assert!(!html.contains("http://") && !html.contains("https://"));
+}
+
+#[test]
+fn report_names_a_variant_subset_only() {
+    let dir = tempfile::tempdir().unwrap();
+    tamga()
+        .args(["run", "--runs", "3", "--variant", "green-surge", "--out"])
+        .arg(dir.path())
+        .arg(tutorial())
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(html.contains("id=\"variant-green-surge\""));
+    assert!(!html.contains("id=\"variant-honest\""));
+    // the plots of the one variant, with its own ids
+    assert_eq!(html.matches("class=\"plot seats\"").count(), 1);
+    assert_eq!(html.matches("class=\"plot heatmap\"").count(), 1);
 }
 
 #[test]
@@ -98,9 +127,14 @@ fn same_seed_same_files_with_one_and_two_threads() {
         outputs.push((
             std::fs::read(out.join("summary.json")).unwrap(),
             std::fs::read(out.join("runs.csv")).unwrap(),
+            std::fs::read(out.join("report.html")).unwrap(),
         ));
     }
-    assert_eq!(outputs[0], outputs[1]);
+    assert!(outputs[0].2.len() > 10_000, "a report with plots");
+    assert_eq!(
+        outputs[0], outputs[1],
+        "same seed, same summary, runs and report bytes"
+    );
 }
 
 #[test]

@@ -74,6 +74,32 @@ beneficiary = "red"
 entries = 30
 
 [[variant]]
+name = "forged-head"
+extends = "honest"
+[[variant.fraud]]
+kind = "ledger_rewrite"
+beneficiary = "red"
+entries = 30
+forge_head = true
+
+[[variant]]
+name = "truncate"
+extends = "honest"
+[[variant.fraud]]
+kind = "ledger_truncate"
+beneficiary = "red"
+entries = 40
+
+[[variant]]
+name = "truncate-unsealed"
+extends = "honest"
+[[variant.fraud]]
+kind = "ledger_truncate"
+beneficiary = "red"
+entries = 40
+reseal = false
+
+[[variant]]
 name = "aggregate"
 extends = "honest"
 [[variant.fraud]]
@@ -101,6 +127,33 @@ kind = "rounding"
 beneficiary = "red"
 
 [[variant]]
+name = "drop"
+extends = "honest"
+[[variant.fraud]]
+kind = "drop"
+beneficiary = "red"
+share = 0.3
+
+[[variant]]
+name = "machine-stuffing"
+extends = "honest"
+[[variant.fraud]]
+kind = "stuffing"
+beneficiary = "red"
+rate = 0.3
+channel = "machine"
+station_kind = "electronic"
+
+[[variant]]
+name = "turnout-rounding"
+extends = "honest"
+[[variant.fraud]]
+kind = "rounding"
+beneficiary = "red"
+of = "turnout"
+stations = 0.5
+
+[[variant]]
 name = "carousel"
 extends = "honest"
 [[variant.fraud]]
@@ -119,6 +172,7 @@ fn fraud_never_changes_the_truth_and_always_helps_the_beneficiary() {
     let honest = &out[0];
     let red = 2;
     for (vi, v) in s.variants.iter().enumerate().skip(2) {
+        let cuts = v.name.starts_with("truncate");
         for (h, f) in honest.iter().zip(&out[vi]) {
             // paired: what voters chose is the same run by run
             assert_eq!(
@@ -129,20 +183,30 @@ fn fraud_never_changes_the_truth_and_always_helps_the_beneficiary() {
             assert_eq!(f.truth.ballots, h.truth.ballots, "{} run {}", v.name, f.run);
             // and the honest variant's truth is its reported result
             assert_eq!(h.truth.list_votes, h.list_votes);
-            // the beneficiary never loses votes to fraud
+            // the beneficiary never loses votes to fraud (a truncation cuts everyone's)
             assert!(
-                f.list_votes[red] >= f.truth.list_votes[red],
+                cuts || f.list_votes[red] >= f.truth.list_votes[red],
                 "{}: red {} < truth {}",
                 v.name,
                 f.list_votes[red],
                 f.truth.list_votes[red]
             );
         }
-        let gained: u64 = out[vi]
+        // the beneficiary's share rises (a dropping machine removes the others' votes instead)
+        let share = |votes: &[u64]| votes[red] as f64 / votes.iter().sum::<u64>() as f64;
+        let gained: f64 = out[vi]
             .iter()
-            .map(|o| o.list_votes[red] - o.truth.list_votes[red])
+            .map(|o| share(&o.list_votes) - share(&o.truth.list_votes))
             .sum();
-        assert!(gained > 0, "{} moved no votes", v.name);
+        if cuts {
+            let lost: u64 = out[vi]
+                .iter()
+                .map(|o| o.truth.valid_total() - o.list_votes.iter().sum::<u64>())
+                .sum();
+            assert!(lost > 0, "{} removed no votes", v.name);
+        } else {
+            assert!(gained > 0.0, "{} moved no votes", v.name);
+        }
     }
 }
 

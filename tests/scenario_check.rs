@@ -287,3 +287,68 @@ fn toml_syntax_error_names_the_file() {
         .to_string();
     assert!(err.starts_with("broken.toml is not valid TOML"), "{err}");
 }
+
+const FRAUD_VARIANT: &str = r#"
+[[variant]]
+name = "fraud"
+extends = "honest"
+[[variant.fraud]]
+kind = "stuffing"
+beneficiary = "red"
+rate = 0.2
+"#;
+
+#[test]
+fn fraud_variant_is_valid_and_compared_with_the_variant_it_extends() {
+    let s = parse(&format!("{TUTORIAL}{FRAUD_VARIANT}"), "t").unwrap();
+    let i = s.variants.iter().position(|v| v.name == "fraud").unwrap();
+    assert!(!s.variants[i].is_honest());
+    assert_eq!(s.baseline_of(i), Some(0));
+}
+
+#[test]
+fn unknown_fraud_kind() {
+    let text = format!(
+        "{TUTORIAL}{}",
+        FRAUD_VARIANT.replace("\"stuffing\"", "\"bribery\"")
+    );
+    assert_reports(
+        &text,
+        "variant[2] (fraud): fraud[0].kind",
+        "not a fraud model",
+    );
+}
+
+#[test]
+fn fraud_beneficiary_must_be_a_party() {
+    let text = format!(
+        "{TUTORIAL}{}",
+        FRAUD_VARIANT.replace("\"red\"", "\"purple\"")
+    );
+    assert_reports(
+        &text,
+        "variant[2] (fraud): fraud[0].beneficiary",
+        "not a party id",
+    );
+}
+
+#[test]
+fn baseline_must_be_honest() {
+    let text = format!(
+        "{TUTORIAL}{FRAUD_VARIANT}\n[[variant]]\nname = \"other\"\nbaseline = \"fraud\"\n[[variant.fraud]]\nkind = \"pressure\"\nbeneficiary = \"blue\"\nshare = 0.1\n"
+    );
+    assert_reports(&text, "variant[3].baseline", "has fraud models");
+}
+
+#[test]
+fn extends_must_name_an_earlier_variant() {
+    let text = format!(
+        "{TUTORIAL}{}",
+        FRAUD_VARIANT.replace("extends = \"honest\"", "extends = \"later\"")
+    );
+    assert_reports(
+        &text,
+        "variant[2].extends",
+        "no variant `later` defined before",
+    );
+}

@@ -1,10 +1,15 @@
 //! Subcommands of the `tamga` binary, one module each. Every module exposes `Args` (clap) and
 //! `run(Args) -> anyhow::Result<ExitCode>`; errors are printed by `main` as one line, exit 2.
 
+pub mod audit;
+pub mod bench;
 pub mod check;
 pub mod forensics;
+pub mod merge;
+pub mod progress;
 pub mod run;
 pub mod seats;
+pub mod simulate;
 
 /// One line: the error and its causes, joined with ": ".
 pub fn render_error(e: &anyhow::Error) -> String {

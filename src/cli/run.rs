@@ -1,11 +1,19 @@
-//! `tamga run SCENARIO`: Monte Carlo over every variant; writes summary.json and runs.csv and
-//! prints the summary table (or the summary as JSON with `--json`).
+//! `tamga run SCENARIO`: Monte Carlo over every variant; writes summary.json, runs.csv and
+//! report.html and prints the summary table (or the summary as JSON with `--json`). With
+//! `--shard K/N` it runs only the K-th block of run indices and writes `part-K-of-N.json`
+//! instead, for `tamga merge`.
+//!
+//! Outputs are written only after every run has finished, each atomically; Ctrl-C stops the
+//! runs and the command exits 2 having written nothing.
 
+use super::progress::{Progress, stop_flag};
 use anyhow::{Context, bail};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
 use tamga::montecarlo::Prepared;
+use tamga::report::{RunReport, representative_fingerprints};
+use tamga::scenario::{Scenario, ScenarioError};
+use tamga::shard::{Part, ShardSpec};
 use tamga::summary::{Summary, runs_csv};
 
 #[derive(clap::Args)]
@@ -34,10 +42,24 @@ pub struct Args {
     /// honest variants only); default: the scenario's montecarlo.path.
     #[arg(long, value_parser = ["ballot", "station"])]
     pub path: Option<String>,
+    /// Run only shard K of N (numbered from 1) — a contiguous block of run indices — and write
+    /// DIR/part-K-of-N.json for `tamga merge`. `auto/N` takes K from SLURM_ARRAY_TASK_ID (relative
+    /// to SLURM_ARRAY_TASK_MIN) or JOB_COMPLETION_INDEX (+1).
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let mut scenario = tamga::scenario::load(&args.scenario)?;
+    let stop = stop_flag();
+    let shard = match &args.shard {
+        Some(s) => Some(ShardSpec::parse(s)?.resolve(|name| std::env::var(name).ok())?),
+        None => None,
+    };
+    let source = std::fs::read_to_string(&args.scenario).map_err(|source| ScenarioError::Io {
+        path: args.scenario.display().to_string(),
+        source,
+    })?;
+    let mut scenario = tamga::scenario::parse(&source, &args.scenario.display().to_string())?;
     if !args.variant.is_empty() {
         for name in &args.variant {
             if scenario.variant(name).is_none() {
@@ -83,31 +105,89 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         pool = pool.num_threads(t);
     }
     let pool = pool.build().context("cannot start worker threads")?;
-    let stop = AtomicBool::new(false);
+    let block = shard.map_or(0..runs, |s| s.block(runs));
+    let progress = Progress::new(block.len() as u64 * scenario.variants.len() as u64);
     let outcomes = pool.install(|| {
         let prepared = Prepared::new(&scenario, seed);
-        prepared.run_all(0..runs, &stop, &|| {})
+        progress.begin();
+        prepared.run_all_observed(block.clone(), stop, &|o| progress.run_done(o.ballots))
     });
+    progress.finish();
     let Some(outcomes) = outcomes else {
         bail!("interrupted before all runs finished; nothing was written");
     };
-    let summary = Summary::build(&scenario, seed, 0, &outcomes);
     std::fs::create_dir_all(&out)
+        .with_context(|| format!("cannot create output directory {}", out.display()))?;
+    if let Some(shard) = shard {
+        let part = Part::new(&scenario, &source, seed, runs, shard, outcomes);
+        let path = out.join(shard.file_name());
+        let json = part
+            .to_json_checked()
+            .map_err(|e| anyhow::anyhow!("cannot write shard {}/{}: {e}", shard.k, shard.n))?;
+        tamga::io::write_atomic(&path, json.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        if args.json {
+            let doc = serde_json::json!({
+                "part": path.display().to_string(),
+                "shard": shard,
+                "runs": part.runs,
+                "runs_total": runs,
+                "variants": part.variants,
+            });
+            println!("{doc}");
+        } else {
+            println!(
+                "shard {}/{}: runs {}..{} of {} for {} variant(s); wrote {}",
+                shard.k,
+                shard.n,
+                block.start,
+                block.end,
+                runs,
+                scenario.variants.len(),
+                path.display()
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    write_results(&scenario, &source, seed, &outcomes, &out, args.json)
+}
+
+/// Builds the summary of all runs `0..` of every variant, writes `out/summary.json` and
+/// `out/runs.csv` atomically, and prints the table (or the summary as JSON). Shared by `run`
+/// and `merge`, so that a merged result is byte-identical to an unsharded one.
+pub fn write_results(
+    scenario: &Scenario,
+    source: &str,
+    seed: u64,
+    outcomes: &[Vec<tamga::tabulation::RunOutcome>],
+    out: &Path,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let summary = Summary::build(scenario, seed, 0, outcomes);
+    std::fs::create_dir_all(out)
         .with_context(|| format!("cannot create output directory {}", out.display()))?;
     let summary_path = out.join("summary.json");
     let runs_path = out.join("runs.csv");
     tamga::io::write_atomic(&summary_path, summary.to_json().as_bytes())
         .with_context(|| format!("cannot write {}", summary_path.display()))?;
-    tamga::io::write_atomic(&runs_path, &runs_csv(&scenario, &outcomes))
+    tamga::io::write_atomic(&runs_path, &runs_csv(scenario, outcomes))
         .with_context(|| format!("cannot write {}", runs_path.display()))?;
-    if args.json {
+    // the report re-simulates one representative run per variant for its fingerprint
+    let prepared = Prepared::new(scenario, seed);
+    let fingerprints = representative_fingerprints(&prepared, outcomes);
+    let report = RunReport::build(&summary, outcomes, fingerprints, source);
+    let report_path = out.join("report.html");
+    tamga::io::write_atomic(&report_path, tamga::report::render(&report).as_bytes())
+        .with_context(|| format!("cannot write {}", report_path.display()))?;
+    if json {
         print!("{}", summary.to_json());
     } else {
         print!("{}", summary.to_terminal());
         println!(
-            "\nwrote {} and {}",
+            "\nwrote {}, {} and {}",
             summary_path.display(),
-            runs_path.display()
+            runs_path.display(),
+            report_path.display()
         );
     }
     Ok(ExitCode::SUCCESS)

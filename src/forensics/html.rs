@@ -2,7 +2,8 @@
 //! no fonts or images fetched from anywhere, so the file can be archived and opened offline.
 //!
 //! Owns: the page layout and the charts — the fingerprint heat map (turnout × leader share,
-//! 1 % × 1 % bins, colour on a log scale), the turnout and share histograms at 0.1 % with the
+//! 1 % × 1 % bins, colour on a log scale; drawn by the shared [`crate::report::svg::heatmap`],
+//! which also holds the palette, escaping and axes used here), the turnout and share histograms at 0.1 % with the
 //! bins on whole percentages marked (the integer-percentage peaks of Kobak et al. 2016), the
 //! cumulative votes against turnout (Klimek et al. 2012, Fig. 6), and the observed versus fitted
 //! share histogram of the Klimek model. Never does: I/O or statistics; [`render`] is a pure
@@ -18,222 +19,16 @@ use std::fmt::Write;
 
 use super::Report;
 use super::report::{p_value, pct, thousands};
-
-const BLUE: &str = "#0072B2";
-const VERMILLION: &str = "#D55E00";
-const ORANGE: &str = "#E69F00";
-const GREY: &str = "#555555";
-
-/// Viridis at 9 evenly spaced stops (matplotlib's `viridis`).
-const VIRIDIS: [(u8, u8, u8); 9] = [
-    (68, 1, 84),
-    (71, 44, 122),
-    (59, 81, 139),
-    (44, 113, 142),
-    (33, 144, 141),
-    (39, 173, 129),
-    (92, 200, 99),
-    (170, 220, 50),
-    (253, 231, 37),
-];
-
-/// Viridis colour at t in [0, 1], linearly interpolated between stops.
-pub fn viridis(t: f64) -> String {
-    let t = t.clamp(0.0, 1.0) * (VIRIDIS.len() - 1) as f64;
-    let i = (t.floor() as usize).min(VIRIDIS.len() - 2);
-    let f = t - i as f64;
-    let (a, b) = (VIRIDIS[i], VIRIDIS[i + 1]);
-    let mix = |x: u8, y: u8| (x as f64 + f * (y as f64 - x as f64)).round() as u8;
-    format!(
-        "#{:02x}{:02x}{:02x}",
-        mix(a.0, b.0),
-        mix(a.1, b.1),
-        mix(a.2, b.2)
-    )
-}
-
-/// Escapes text for HTML content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
-
-/// A plotting frame: data ranges mapped onto a pixel rectangle, with labelled axes.
-struct Frame {
-    left: f64,
-    top: f64,
-    width: f64,
-    height: f64,
-    x: (f64, f64),
-    y: (f64, f64),
-}
-
-impl Frame {
-    fn px(&self, x: f64) -> f64 {
-        self.left + (x - self.x.0) / (self.x.1 - self.x.0) * self.width
-    }
-    fn py(&self, y: f64) -> f64 {
-        self.top + self.height - (y - self.y.0) / (self.y.1 - self.y.0) * self.height
-    }
-
-    /// Axes, ticks and labels.
-    fn axes(
-        &self,
-        svg: &mut String,
-        x_ticks: &[f64],
-        y_ticks: &[f64],
-        x_label: &str,
-        y_label: &str,
-        fmt_y: &dyn Fn(f64) -> String,
-    ) {
-        let (l, t, w, h) = (self.left, self.top, self.width, self.height);
-        let _ = write!(
-            svg,
-            r#"<rect x="{l}" y="{t}" width="{w}" height="{h}" fill="none" stroke="{GREY}" stroke-width="1"/>"#
-        );
-        for &v in x_ticks {
-            let x = self.px(v);
-            let _ = write!(
-                svg,
-                r#"<line x1="{x:.1}" y1="{b}" x2="{x:.1}" y2="{b2}" stroke="{GREY}"/><text x="{x:.1}" y="{ty}" text-anchor="middle">{v}</text>"#,
-                b = t + h,
-                b2 = t + h + 5.0,
-                ty = t + h + 18.0
-            );
-        }
-        for &v in y_ticks {
-            let y = self.py(v);
-            let _ = write!(
-                svg,
-                r#"<line x1="{a}" y1="{y:.1}" x2="{l}" y2="{y:.1}" stroke="{GREY}"/><text x="{tx}" y="{yy:.1}" text-anchor="end">{}</text>"#,
-                escape(&fmt_y(v)),
-                a = l - 5.0,
-                tx = l - 8.0,
-                yy = y + 4.0
-            );
-        }
-        let _ = write!(
-            svg,
-            r#"<text x="{cx}" y="{ly}" text-anchor="middle" class="label">{}</text><text transform="translate({lx},{cy}) rotate(-90)" text-anchor="middle" class="label">{}</text>"#,
-            escape(x_label),
-            escape(y_label),
-            cx = l + w / 2.0,
-            ly = t + h + 38.0,
-            lx = l - 52.0,
-            cy = t + h / 2.0
-        );
-    }
-}
-
-/// "Nice" tick values from 0 to `max` (about 5 of them).
-fn ticks_up_to(max: f64) -> Vec<f64> {
-    if max <= 0.0 || !max.is_finite() {
-        return vec![0.0];
-    }
-    let raw = max / 5.0;
-    let mag = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
-        .iter()
-        .map(|m| m * mag)
-        .find(|s| *s >= raw)
-        .unwrap_or(10.0 * mag);
-    (0..=((max / step).floor() as usize))
-        .map(|i| i as f64 * step)
-        .collect()
-}
-
-fn percent_ticks() -> Vec<f64> {
-    (0..=10).map(|i| i as f64 * 10.0).collect()
-}
-
-fn fmt_count(v: f64) -> String {
-    if v >= 1e6 {
-        format!("{}M", v / 1e6)
-    } else if v >= 1e4 {
-        format!("{}k", v / 1e3)
-    } else {
-        format!("{v}")
-    }
-}
+use crate::report::svg::{
+    self, Axes, BLUE, Frame, ORANGE, VERMILLION, escape, fmt_count, percent_ticks, ticks_up_to,
+};
 
 fn heatmap_svg(r: &Report) -> String {
-    let hm = &r.fingerprint.heatmap;
-    let n = hm.len();
-    let cell = 4.0;
-    let f = Frame {
-        left: 70.0,
-        top: 20.0,
-        width: cell * n as f64,
-        height: cell * n as f64,
-        x: (-0.5, n as f64 - 0.5),
-        y: (-0.5, n as f64 - 0.5),
-    };
-    let max = hm.iter().flatten().copied().max().unwrap_or(0).max(1) as f64;
-    let mut svg = String::from(
-        r#"<svg viewBox="0 0 620 500" width="620" height="500" role="img" aria-label="Election fingerprint: stations by turnout and leader's share">"#,
-    );
-    for (t, row) in hm.iter().enumerate() {
-        for (s, &c) in row.iter().enumerate() {
-            if c == 0 {
-                continue;
-            }
-            let colour = viridis((1.0 + c as f64).ln() / (1.0 + max).ln());
-            let _ = write!(
-                svg,
-                r#"<rect x="{:.0}" y="{:.0}" width="{cell}" height="{cell}" fill="{colour}"><title>turnout {t} %, share {s} %: {c} stations</title></rect>"#,
-                f.px(t as f64 - 0.5),
-                f.py(s as f64 + 0.5)
-            );
-        }
-    }
-    f.axes(
-        &mut svg,
-        &percent_ticks(),
-        &percent_ticks(),
-        "Turnout (%)",
+    svg::heatmap(
+        &r.fingerprint.heatmap,
+        "fingerprint",
         "Leader's share of ballots (%)",
-        &|v| format!("{v}"),
-    );
-    // Colour bar.
-    let (bx, by, bh) = (f.left + f.width + 30.0, f.top, f.height);
-    for i in 0..50 {
-        let _ = write!(
-            svg,
-            r#"<rect x="{bx}" y="{:.1}" width="16" height="{:.1}" fill="{}"/>"#,
-            by + bh - (i + 1) as f64 * bh / 50.0,
-            bh / 50.0 + 0.5,
-            viridis(i as f64 / 49.0)
-        );
-    }
-    let mut v = 1.0;
-    while v <= max {
-        let y = by + bh - (1.0 + v).ln() / (1.0 + max).ln() * bh;
-        let _ = write!(
-            svg,
-            r#"<text x="{:.0}" y="{:.1}">{}</text>"#,
-            bx + 20.0,
-            y + 4.0,
-            fmt_count(v)
-        );
-        v *= 10.0;
-    }
-    let _ = write!(
-        svg,
-        r#"<text transform="translate({:.0},{:.0}) rotate(-90)" text-anchor="middle" class="label">Stations per 1 % × 1 % cell (log scale)</text></svg>"#,
-        bx + 62.0,
-        by + bh / 2.0
-    );
-    svg
+    )
 }
 
 fn fine_histogram_svg(counts: &[u32], x_label: &str, what: &str) -> String {
@@ -253,6 +48,7 @@ fn fine_histogram_svg(counts: &[u32], x_label: &str, what: &str) -> String {
         height: 260.0,
         x: (-0.05, (n as f64 - 0.5) / 10.0),
         y: (0.0, interior * 1.15),
+        y_label_gap: 52.0,
     };
     let mut svg = format!(
         r#"<svg viewBox="0 0 900 350" width="900" height="350" role="img" aria-label="{} histogram at 0.1 % resolution">"#,
@@ -286,11 +82,14 @@ fn fine_histogram_svg(counts: &[u32], x_label: &str, what: &str) -> String {
     );
     f.axes(
         &mut svg,
-        &percent_ticks(),
-        &ticks_up_to(f.y.1),
-        x_label,
-        "Stations per 0.1 % bin",
-        &fmt_count,
+        &Axes {
+            x_ticks: &percent_ticks(),
+            y_ticks: &ticks_up_to(f.y.1),
+            x_label,
+            y_label: "Stations per 0.1 % bin",
+            fmt_x: &|v| format!("{v}"),
+            fmt_y: &fmt_count,
+        },
     );
     let _ = write!(
         svg,
@@ -313,6 +112,7 @@ fn cumulative_svg(r: &Report) -> String {
         height: 300.0,
         x: (0.0, 100.0),
         y: (0.0, (max / 1e6).max(1e-6) * 1.05),
+        y_label_gap: 52.0,
     };
     let mut svg = String::from(
         r#"<svg viewBox="0 0 820 390" width="820" height="390" role="img" aria-label="Cumulative votes against turnout">"#,
@@ -338,11 +138,14 @@ fn cumulative_svg(r: &Report) -> String {
     }
     f.axes(
         &mut svg,
-        &percent_ticks(),
-        &ticks_up_to(f.y.1),
-        "Turnout (%) — stations with at most this turnout",
-        "Cumulative votes (millions)",
-        &|v| format!("{v}"),
+        &Axes {
+            x_ticks: &percent_ticks(),
+            y_ticks: &ticks_up_to(f.y.1),
+            x_label: "Turnout (%) — stations with at most this turnout",
+            y_label: "Cumulative votes (millions)",
+            fmt_x: &|v| format!("{v}"),
+            fmt_y: &|v| format!("{v}"),
+        },
     );
     let _ = write!(
         svg,
@@ -368,6 +171,7 @@ fn klimek_svg(r: &Report) -> String {
         height: 260.0,
         x: (-0.5, 100.5),
         y: (0.0, max * 1.05),
+        y_label_gap: 52.0,
     };
     let mut svg = String::from(
         r#"<svg viewBox="0 0 820 350" width="820" height="350" role="img" aria-label="Observed and fitted leader share histograms">"#,
@@ -398,11 +202,14 @@ fn klimek_svg(r: &Report) -> String {
     );
     f.axes(
         &mut svg,
-        &percent_ticks(),
-        &ticks_up_to(f.y.1),
-        "Leader's share of ballots (%)",
-        "Stations per 1 % bin",
-        &fmt_count,
+        &Axes {
+            x_ticks: &percent_ticks(),
+            y_ticks: &ticks_up_to(f.y.1),
+            x_label: "Leader's share of ballots (%)",
+            y_label: "Stations per 1 % bin",
+            fmt_x: &|v| format!("{v}"),
+            fmt_y: &fmt_count,
+        },
     );
     let _ = write!(
         svg,
@@ -594,17 +401,4 @@ svg text {{ font-size: 12px; fill: #222; }} svg .label {{ font-size: 13px; }}
         r.seed
     );
     o
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn viridis_ends_and_escape() {
-        assert_eq!(viridis(0.0), "#440154");
-        assert_eq!(viridis(1.0), "#fde725");
-        assert_eq!(escape(r#"a<b & "c""#), "a&lt;b &amp; &quot;c&quot;");
-        assert_eq!(ticks_up_to(100.0), vec![0.0, 20.0, 40.0, 60.0, 80.0, 100.0]);
-    }
 }

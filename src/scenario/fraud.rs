@@ -63,7 +63,7 @@ pub(super) fn detectors(root: &Node<'_>, p: &mut Problems) -> DetectorSettings {
     d
 }
 
-const KINDS: &str = "pressure, carousel, stuffing, protocol, rounding, klimek, flip, drop, ledger_rewrite, aggregate";
+const KINDS: &str = "pressure, carousel, stuffing, protocol, rounding, klimek, flip, drop, ledger_rewrite, ledger_truncate, aggregate";
 
 /// Reads the `fraud` array of a (merged) model document.
 pub(super) fn frauds(
@@ -132,7 +132,18 @@ fn one(
                 .map(|(rate, via_machine)| FraudKind::Stuffing { rate, via_machine })
         }
         "protocol" => share(n, "share", None, p).map(|share| FraudKind::Protocol { share }),
-        "rounding" => Some(FraudKind::Rounding),
+        "rounding" => match n.opt_str("of", p) {
+            None | Some("share") => Some(FraudKind::Rounding { turnout: false }),
+            Some("turnout") => Some(FraudKind::Rounding { turnout: true }),
+            Some(other) => {
+                p.push(
+                    &n.path_of("of"),
+                    format!("`{other}` cannot be rounded"),
+                    "use \"share\" (the beneficiary's share) or \"turnout\"",
+                );
+                None
+            }
+        },
         "klimek" => {
             let fi = share(n, "incremental", None, p);
             let fe = share(n, "extreme", Some(0.0), p);
@@ -164,9 +175,26 @@ fn one(
         "ledger_rewrite" => {
             let entries = n.u64_in("entries", 1, 1_000_000, true, p);
             let recompute = n.opt_bool("recompute", p).unwrap_or(true);
+            let forge_head = n.opt_bool("forge_head", p).unwrap_or(false);
+            if forge_head && !recompute {
+                p.push(
+                    &n.path_of("forge_head"),
+                    "a forged head only matches a recomputed chain",
+                    "set recompute = true, or drop forge_head",
+                );
+            }
             entries.map(|e| FraudKind::LedgerRewrite {
                 entries: e as u32,
                 recompute,
+                forge_head,
+            })
+        }
+        "ledger_truncate" => {
+            let entries = n.u64_in("entries", 1, 1_000_000, true, p);
+            let reseal = n.opt_bool("reseal", p).unwrap_or(true);
+            entries.map(|e| FraudKind::LedgerTruncate {
+                entries: e as u32,
+                reseal,
             })
         }
         "aggregate" => share(n, "share", None, p).map(|share| FraudKind::Aggregate { share }),

@@ -1,0 +1,384 @@
+//! `tamga bench`: tally and verification throughput on this machine, each beside the rate of the
+//! operation that bounds it — one SHA-256 compression per ballot — measured in the same process.
+//!
+//! **Owns**: the four workloads ([`sha256_chain`], [`ingest`], [`ledger_file`] + [`verify_file`],
+//! and a whole run through [`Prepared::run_one`]), their timing ([`measure`]: the median of
+//! repetitions on the calling thread, in wall time and in the thread's CPU time) and the result
+//! data model ([`BenchReport`]). Rates are per CPU second of the measuring thread where the
+//! platform reports it, so that other processes competing for the cores slow the wall clock but
+//! not the figures; wall times are reported beside them.
+//! **Never**: writes files, parses arguments or prints (the command line does), or runs in the
+//! core: this is, with `io`, the one library module that reads the clock, and no simulation code
+//! calls it.
+//!
+//! The workloads mirror what the engine does per electronic ballot: [`ingest`] samples a choice
+//! from a seeded generator and appends it to a [`Chain`] (validate, one compression, two counter
+//! bumps); [`verify_file`] streams an in-memory ledger file through [`crate::ledger::verify`]
+//! against its published head. The SHA-256 reference is a *dependent* chain — each hash is part
+//! of the next 44-byte message, as in a ledger — so it is a single-stream latency bound, not a
+//! multi-buffer throughput figure. The criterion benches in `benches/ledger.rs` and
+//! `benches/engine.rs` measure the same paths with statistics; this command is the quick,
+//! self-contained figure for a user's own machine.
+
+use crate::election::Workspace;
+use crate::ledger::{
+    BallotChoice, Chain, Closed, Genesis, PublishedHead, VerifyReport, verify, write_ledger,
+};
+use crate::montecarlo::Prepared;
+use crate::rng::{Purpose, stream};
+use crate::tabulation::RunOutcome;
+use rand::RngExt;
+use serde::Serialize;
+use std::hint::black_box;
+use std::time::Instant;
+
+/// SHA-256 initial hash value (FIPS 180-4 §5.3.3).
+const SHA256_IV: [u32; 8] = [
+    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+];
+
+/// Length of each message in the reference chain: as a ledger ballot entry (tag, previous hash,
+/// sequence number, 3 bytes of choices).
+pub const CHAIN_MESSAGE_LEN: usize = 44;
+
+/// `n` dependent SHA-256 hashes of 44-byte messages `0x42 ‖ h_{i−1} ‖ i ‖ 000000`, each one
+/// compression of a padded block; returns the last hash (`start` if `n = 0`).
+pub fn sha256_chain(start: [u8; 32], n: u64) -> [u8; 32] {
+    let mut block = [0u8; 64];
+    block[0] = 0x42;
+    block[CHAIN_MESSAGE_LEN] = 0x80;
+    block[56..64].copy_from_slice(&((CHAIN_MESSAGE_LEN as u64) * 8).to_be_bytes());
+    let mut h = start;
+    for i in 0..n {
+        block[1..33].copy_from_slice(&h);
+        block[33..41].copy_from_slice(&(i + 1).to_be_bytes());
+        let mut state = SHA256_IV;
+        sha2::block_api::compress256(&mut state, &[block]);
+        for (o, w) in h.chunks_exact_mut(4).zip(state) {
+            o.copy_from_slice(&w.to_be_bytes());
+        }
+    }
+    h
+}
+
+/// A fixed genesis for the ledger workloads.
+pub fn bench_genesis() -> Genesis {
+    Genesis {
+        election_id: [0x7a; 32],
+        station: 1,
+        machine: 1,
+        launch_code: [0x5c; 16],
+    }
+}
+
+/// `n` ballots drawn from a seeded generator: a list in `0..n_lists` and a candidate in
+/// `0..n_candidates` (both at least 1).
+pub fn ballots(
+    seed: u64,
+    n: u64,
+    n_lists: u8,
+    n_candidates: u16,
+) -> impl Iterator<Item = BallotChoice> {
+    let mut rng = stream(seed, Purpose::VoterChoice, 0, 0);
+    let (l, c) = (n_lists.max(1), n_candidates.max(1));
+    (0..n).map(move |_| BallotChoice::new(rng.random_range(0..l), rng.random_range(0..c)))
+}
+
+/// Ledger ingest: samples `n` ballots and appends each to a [`Chain`] (hash and count); returns
+/// the sealed chain.
+pub fn ingest(seed: u64, n: u64, n_lists: u8, n_candidates: u16) -> Closed {
+    let (l, c) = (n_lists.max(1), n_candidates.max(1));
+    let mut chain = Chain::open(&bench_genesis(), l, c);
+    for b in ballots(seed, n, l, c) {
+        // in range by construction; an error would only shorten the chain
+        let _ = chain.append(b);
+    }
+    chain.close()
+}
+
+/// An in-memory ledger file of `n` sampled ballots, and its published head.
+pub fn ledger_file(seed: u64, n: u64, n_lists: u8, n_candidates: u16) -> (Vec<u8>, PublishedHead) {
+    let (l, c) = (n_lists.max(1), n_candidates.max(1));
+    let mut bytes = Vec::new();
+    let closed = write_ledger(&mut bytes, &bench_genesis(), l, c, ballots(seed, n, l, c))
+        .expect("writing to memory with in-range choices cannot fail");
+    (bytes, closed.published_head())
+}
+
+/// Verifies an in-memory ledger file against its published head.
+pub fn verify_file(bytes: &[u8], head: &PublishedHead) -> VerifyReport {
+    verify(bytes, Some(head)).expect("reading from memory cannot fail")
+}
+
+/// CPU time consumed by the calling thread, in seconds, if the platform reports it
+/// (`CLOCK_THREAD_CPUTIME_ID` on Unix).
+pub fn thread_cpu_seconds() -> Option<f64> {
+    #[cfg(unix)]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid, writable timespec; the call writes only into it.
+        let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        if rc == 0 {
+            return Some(ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9);
+        }
+        None
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+/// Median wall and thread-CPU seconds of a measurement.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Timing {
+    pub wall: f64,
+    /// `None` where the platform does not report thread CPU time.
+    pub cpu: Option<f64>,
+}
+
+impl Timing {
+    /// The time rates are computed from: the thread's CPU time where known (robust to other
+    /// processes competing for the cores), else wall time.
+    pub fn basis(&self) -> f64 {
+        self.cpu.unwrap_or(self.wall)
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n == 0 {
+        f64::NAN
+    } else if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// Times `f` `repeat` times (at least once) on the calling thread; returns the median wall and
+/// CPU seconds and the last result.
+pub fn measure<T>(repeat: u32, mut f: impl FnMut() -> T) -> (Timing, T) {
+    let mut wall = Vec::new();
+    let mut cpu = Vec::new();
+    let mut last = None;
+    for _ in 0..repeat.max(1) {
+        let c0 = thread_cpu_seconds();
+        let t = Instant::now();
+        let out = black_box(f());
+        wall.push(t.elapsed().as_secs_f64());
+        if let (Some(a), Some(b)) = (c0, thread_cpu_seconds()) {
+            cpu.push(b - a);
+        }
+        last = Some(out);
+    }
+    let cpu = (cpu.len() == wall.len()).then(|| median(cpu));
+    let timing = Timing {
+        wall: median(wall),
+        cpu,
+    };
+    (timing, last.expect("at least one repetition"))
+}
+
+/// One measured rate and its ratio to the SHA-256 reference rate.
+#[derive(Clone, Debug, Serialize)]
+pub struct Rate {
+    /// What was counted: `hashes` or `ballots`.
+    pub unit: &'static str,
+    /// Items processed per repetition.
+    pub items: u64,
+    /// Median wall-clock seconds per repetition.
+    pub wall_seconds: f64,
+    /// Median CPU seconds of the measuring thread per repetition (absent where unknown).
+    pub cpu_seconds: Option<f64>,
+    /// Items per CPU second (per wall second where CPU time is unknown).
+    pub per_second: f64,
+    /// `per_second` ÷ the SHA-256 chain's hashes per second.
+    pub ratio: f64,
+}
+
+impl Rate {
+    fn new(unit: &'static str, items: u64, t: Timing, reference: f64) -> Rate {
+        let per_second = items as f64 / t.basis().max(1e-9);
+        Rate {
+            unit,
+            items,
+            wall_seconds: t.wall,
+            cpu_seconds: t.cpu,
+            per_second,
+            ratio: if reference > 0.0 {
+                per_second / reference
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
+/// What the whole-run measurement simulated (of its last repetition).
+#[derive(Clone, Debug, Serialize)]
+pub struct RunInfo {
+    pub variant: String,
+    pub registered: u64,
+    pub ballots: u64,
+    /// Ballots cast on voting machines, each hash-chained.
+    pub electronic: u64,
+    pub stations: usize,
+}
+
+/// All four measurements.
+#[derive(Clone, Debug, Serialize)]
+pub struct BenchReport {
+    pub format: &'static str,
+    pub tamga_version: &'static str,
+    /// Repetitions per measurement; each figure is the median.
+    pub repeat: u32,
+    /// (a) SHA-256, one block per hash, dependent chain of 44-byte messages.
+    pub sha256: Rate,
+    /// (b) sample + hash + count: ballots appended to a `ledger::Chain`.
+    pub ingest: Rate,
+    /// (c) `ledger::verify` of an in-memory ledger file against its published head.
+    pub verify: Rate,
+    /// (d) one whole ballot-level run (`Prepared::run_one`): all ballots, paper and electronic.
+    pub run: Rate,
+    pub run_info: RunInfo,
+}
+
+/// Settings of a bench.
+#[derive(Clone, Copy, Debug)]
+pub struct BenchSettings {
+    /// Ballots (and hashes) per repetition of (a)–(c).
+    pub ballots: u64,
+    /// Repetitions of each measurement.
+    pub repeat: u32,
+    /// Ballot shape of (b) and (c).
+    pub n_lists: u8,
+    pub n_candidates: u16,
+}
+
+/// Runs (a)–(d) on the calling thread. `variant` indexes `prepared`'s variants (checked by the
+/// caller); `observe` is told the name of each stage as it starts.
+pub fn run_bench(
+    prepared: &Prepared,
+    variant: usize,
+    s: BenchSettings,
+    observe: &mut dyn FnMut(&str),
+) -> BenchReport {
+    let repeat = s.repeat.max(1);
+    let n = s.ballots.max(1);
+
+    observe("SHA-256 chain");
+    // warm-up: wake the core up before the reference rate is taken
+    black_box(sha256_chain([0; 32], n.min(500_000)));
+    let (t_sha, _) = measure(repeat, || sha256_chain([1; 32], n));
+    let reference = n as f64 / t_sha.basis().max(1e-9);
+    let sha256 = Rate::new("hashes", n, t_sha, reference);
+
+    observe("ledger ingest");
+    let (t_ingest, _) = measure(repeat, || ingest(7, n, s.n_lists, s.n_candidates));
+    let ingest = Rate::new("ballots", n, t_ingest, reference);
+
+    observe("ledger verify");
+    let (bytes, head) = ledger_file(7, n, s.n_lists, s.n_candidates);
+    let (t_verify, report) = measure(repeat, || verify_file(&bytes, &head));
+    debug_assert!(report.is_clean());
+    let verify = Rate::new("ballots", report.n_ballots, t_verify, reference);
+    drop(bytes);
+
+    observe("whole run");
+    let mut ws = Workspace::default();
+    let mut run = 0u32;
+    let (t_run, outcome): (Timing, RunOutcome) = measure(repeat, || {
+        run += 1;
+        prepared.run_one(variant, run, &mut ws)
+    });
+    let electorate = &prepared.electorates[variant];
+    let run_info = RunInfo {
+        variant: prepared.scenario.variants[variant].name.clone(),
+        registered: outcome.registered,
+        ballots: outcome.ballots,
+        electronic: outcome.electronic,
+        stations: electorate.stations.len(),
+    };
+    let run = Rate::new("ballots", outcome.ballots, t_run, reference);
+    BenchReport {
+        format: "tamga-bench",
+        tamga_version: crate::VERSION,
+        repeat,
+        sha256,
+        ingest,
+        verify,
+        run,
+        run_info,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha2::{Digest, Sha256};
+
+    #[test]
+    fn chain_hash_is_sha256_of_the_44_byte_message() {
+        let start = [3u8; 32];
+        let mut msg = vec![0x42];
+        msg.extend_from_slice(&start);
+        msg.extend_from_slice(&1u64.to_be_bytes());
+        msg.extend_from_slice(&[0, 0, 0]);
+        assert_eq!(msg.len(), CHAIN_MESSAGE_LEN);
+        let want: [u8; 32] = Sha256::digest(&msg).into();
+        assert_eq!(sha256_chain(start, 1), want);
+        // dependent: the second hash takes the first as its input
+        let mut msg2 = vec![0x42];
+        msg2.extend_from_slice(&want);
+        msg2.extend_from_slice(&2u64.to_be_bytes());
+        msg2.extend_from_slice(&[0, 0, 0]);
+        let want2: [u8; 32] = Sha256::digest(&msg2).into();
+        assert_eq!(sha256_chain(start, 2), want2);
+        assert_eq!(sha256_chain(start, 0), start);
+    }
+
+    #[test]
+    fn ingest_counts_every_ballot_and_verify_accepts_the_file() {
+        let closed = ingest(1, 1000, 4, 3);
+        assert_eq!(closed.n_ballots, 1000);
+        assert_eq!(closed.totals.lists.iter().sum::<u64>(), 1000);
+        assert_eq!(closed.totals.candidates.iter().sum::<u64>(), 1000);
+        let (bytes, head) = ledger_file(1, 1000, 4, 3);
+        // the same ballots, so the same head
+        assert_eq!(head.head, closed.head);
+        let report = verify_file(&bytes, &head);
+        assert!(report.is_clean(), "{:?}", report.findings);
+        assert_eq!(report.n_ballots, 1000);
+        // and verification does notice a flipped byte
+        let mut bad = bytes.clone();
+        let last = bad.len() - 40;
+        bad[last] ^= 1;
+        assert!(!verify_file(&bad, &head).is_clean());
+    }
+
+    #[test]
+    fn measure_reports_the_median() {
+        let mut calls = 0;
+        let (t, out) = measure(3, || {
+            calls += 1;
+            calls
+        });
+        assert_eq!(calls, 3);
+        assert_eq!(out, 3);
+        assert!(t.wall >= 0.0);
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), 2.5);
+        let t = Timing {
+            wall: 2.0,
+            cpu: Some(0.5),
+        };
+        let r = Rate::new("ballots", 100, t, 400.0);
+        assert_eq!(r.per_second, 200.0);
+        assert_eq!(r.ratio, 0.5);
+    }
+}

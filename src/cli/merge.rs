@@ -1,0 +1,64 @@
+//! `tamga merge PARTS... --out DIR`: combines the part files of a sharded `tamga run` into
+//! `DIR/summary.json` and `DIR/runs.csv`, byte-identical to an unsharded run with the same
+//! scenario, seed, runs and variants; prints the summary table (or the summary with `--json`).
+//!
+//! Reads the part files (a directory argument stands for its `part-*.json` files) and hands
+//! them to [`tamga::shard::merge`], which checks them; any problem is one line naming the
+//! offending part, exit 2, and nothing is written.
+
+use anyhow::{Context, bail};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tamga::shard::{Part, merge};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Part files written by `tamga run --shard K/N`, or directories holding them.
+    #[arg(required = true)]
+    pub parts: Vec<PathBuf>,
+    /// Output directory for summary.json and runs.csv.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Print the summary as one JSON document on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let mut files = Vec::new();
+    for p in &args.parts {
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("cannot read directory {}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| {
+                    f.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                        n.starts_with("part-") && n.ends_with(".json") && !n.starts_with('.')
+                    })
+                })
+                .collect();
+            if found.is_empty() {
+                bail!("{} holds no part-*.json files", p.display());
+            }
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    let mut parts = Vec::with_capacity(files.len());
+    for f in &files {
+        let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+        let part = Part::from_json(&bytes).map_err(|e| anyhow::anyhow!("{} {e}", f.display()))?;
+        parts.push((f.display().to_string(), part));
+    }
+    let merged = merge(parts, tamga::VERSION)?;
+    super::run::write_results(
+        &merged.scenario,
+        &merged.source,
+        merged.seed,
+        &merged.outcomes,
+        &args.out,
+        args.json,
+    )
+}

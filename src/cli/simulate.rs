@@ -1,0 +1,176 @@
+//! `tamga simulate SCENARIO --out DIR`: one ballot-level election written as an election package
+//! (`docs/package-format.md`). Owns only the file-system edge: where each part of the package
+//! goes, and that the package appears whole or not at all (everything is written into a hidden
+//! sibling directory that is renamed into place at the end). Never overwrites a non-empty DIR.
+
+use anyhow::{Context, bail};
+use std::fs;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use tamga::package::{
+    self, DEFAULT_RECEIPT_RATE, Package, Spec, ledger_file_name, write_aggregates, write_machines,
+    write_protocols, write_receipts, write_trace, write_truth_receipts,
+};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Variant to simulate (default: the scenario's first variant).
+    #[arg(long)]
+    pub variant: Option<String>,
+    /// Master seed (default: the scenario's montecarlo.seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Directory to create for the package (must not exist or be empty).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Share of electronic voters who keep and check their receipt (0 to 1).
+    #[arg(long, default_value_t = DEFAULT_RECEIPT_RATE)]
+    pub receipt_rate: f64,
+    /// Print the manifest as one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let scenario = tamga::scenario::load(&args.scenario)?;
+    if !(0.0..=1.0).contains(&args.receipt_rate) {
+        bail!(
+            "--receipt-rate must be between 0 and 1 (a share of voters), got {}",
+            args.receipt_rate
+        );
+    }
+    let seed = args.seed.unwrap_or(scenario.montecarlo.seed);
+    let out = &args.out;
+    let out_exists = match fs::read_dir(out) {
+        Ok(mut entries) => {
+            if entries.next().is_some() {
+                bail!(
+                    "{} already exists and is not empty; choose another --out directory or remove it first",
+                    out.display()
+                );
+            }
+            true
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+        Err(_) if out.exists() => bail!(
+            "{} exists and is not a directory; choose another --out directory",
+            out.display()
+        ),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", out.display())),
+    };
+    let Some(name) = out.file_name() else {
+        bail!(
+            "--out {} does not name a directory to create; give a path such as pkg/",
+            out.display()
+        );
+    };
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent)
+        .with_context(|| format!("cannot create directory {}", parent.display()))?;
+    let tmp = parent.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    if tmp.exists() {
+        fs::remove_dir_all(&tmp)
+            .with_context(|| format!("cannot remove stale {}", tmp.display()))?;
+    }
+    fs::create_dir(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let spec = Spec {
+        scenario: &scenario,
+        variant: args.variant.as_deref(),
+        seed,
+        receipt_rate: args.receipt_rate,
+    };
+    let pkg = match write_package(&tmp, spec) {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = fs::remove_dir_all(&tmp);
+            return Err(e);
+        }
+    };
+    let moved = (|| -> io::Result<()> {
+        if out_exists {
+            fs::remove_dir(out)?;
+        }
+        fs::rename(&tmp, out)
+    })();
+    if let Err(e) = moved {
+        let _ = fs::remove_dir_all(&tmp);
+        return Err(e).with_context(|| format!("cannot move the package into {}", out.display()));
+    }
+    if args.json {
+        print!("{}", pkg.manifest.to_json());
+    } else {
+        let c = &pkg.manifest.counts;
+        println!(
+            "wrote election package {}: variant {}, seed {}, {} stations, {} machines, {} ballots ({} electronic), {} receipts",
+            out.display(),
+            pkg.manifest.variant,
+            seed,
+            c.stations,
+            c.machines,
+            c.issued,
+            c.electronic,
+            c.receipts
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes every part of the package into `dir` (an empty directory).
+fn write_package(dir: &Path, spec: Spec<'_>) -> anyhow::Result<Package> {
+    let ledgers = dir.join("ledgers");
+    let truth = dir.join("truth");
+    for d in [&ledgers, &truth] {
+        fs::create_dir(d).with_context(|| format!("cannot create {}", d.display()))?;
+    }
+    let pkg = package::simulate(spec, &mut |station, machine| {
+        fs::File::create(ledgers.join(ledger_file_name(station, machine))).map(BufWriter::new)
+    })?;
+    let parties = &pkg.manifest.parties;
+    write_file(&dir.join("manifest.json"), |w| {
+        w.write_all(pkg.manifest.to_json().as_bytes())
+    })?;
+    write_file(&dir.join("heads.txt"), |w| {
+        w.write_all(pkg.heads.to_text().as_bytes())
+    })?;
+    write_file(&dir.join("protocols.csv"), |w| {
+        write_protocols(w, parties, &pkg.protocols)
+    })?;
+    write_file(&dir.join("aggregates.csv"), |w| {
+        write_aggregates(w, &pkg.aggregates)
+    })?;
+    write_file(&dir.join("receipts.csv"), |w| {
+        write_receipts(w, &pkg.receipts)
+    })?;
+    write_file(&truth.join("protocols.csv"), |w| {
+        write_protocols(w, parties, &pkg.truth)
+    })?;
+    write_file(&truth.join("receipts.csv"), |w| {
+        write_truth_receipts(w, &pkg.receipts)
+    })?;
+    write_file(&truth.join("machines.csv"), |w| {
+        write_machines(w, &pkg.machines)
+    })?;
+    write_file(&truth.join("fraud.csv"), |w| write_trace(w, &pkg.trace))?;
+    Ok(pkg)
+}
+
+fn write_file(
+    path: &Path,
+    fill: impl FnOnce(&mut BufWriter<fs::File>) -> io::Result<()>,
+) -> anyhow::Result<()> {
+    let f = fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut w = BufWriter::new(f);
+    fill(&mut w)
+        .and_then(|_| w.flush())
+        .with_context(|| format!("cannot write {}", path.display()))
+}

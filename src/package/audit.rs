@@ -1,0 +1,1029 @@
+//! `audit`: checks an election package and lists every finding, each with what is wrong, where
+//! (file, line, station, machine, entry, byte) and what it means.
+//!
+//! Owns the audit rules of `docs/package-format.md` §"What audit checks". Never opens files:
+//! the caller hands in an opener for package-relative names (`heads.txt`,
+//! `ledgers/station-00012-m0.tgl`, …) and the list of ledger file names; never reads `truth/`;
+//! holds one ledger at a time (each is verified as a stream by [`crate::ledger`]); never stops at
+//! the first finding and never panics on any input.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, BufReader, Read};
+
+use serde::Serialize;
+
+use super::formats::{
+    AggregateKey, CsvProblem, ReceiptLine, aggregate, parse_aggregates, parse_protocols,
+    parse_receipts,
+};
+use super::{Manifest, StationProtocol, Tally};
+use crate::ledger::{
+    Finding, PublishedHeads, ReceiptCode, TotalColumn, VerifyReport, verify_with_receipts,
+};
+
+/// One thing wrong with a package.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuditFinding {
+    /// Stable identifier of the kind of finding, e.g. `ledger.broken-link` (the table in
+    /// `docs/package-format.md`).
+    pub code: &'static str,
+    /// Package-relative file the finding is about.
+    pub file: String,
+    /// 1-based line in a text file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// Polling station.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub station: Option<u32>,
+    /// Machine within the station.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub machine: Option<u32>,
+    /// Ledger entry (record position; 0 = genesis).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry: Option<u64>,
+    /// Last entry of a run of like findings (`entry` … `last_entry`), e.g. every entry after a
+    /// deleted one carrying a shifted sequence number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_entry: Option<u64>,
+    /// Byte offset in a ledger file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    /// What is wrong.
+    pub what: String,
+    /// What it means for the election.
+    pub meaning: &'static str,
+}
+
+impl AuditFinding {
+    fn new(code: &'static str, file: &str, what: impl Into<String>, meaning: &'static str) -> Self {
+        AuditFinding {
+            code,
+            file: file.to_string(),
+            line: None,
+            station: None,
+            machine: None,
+            entry: None,
+            last_entry: None,
+            offset: None,
+            what: what.into(),
+            meaning,
+        }
+    }
+    fn line(mut self, line: u64) -> Self {
+        self.line = (line > 0).then_some(line);
+        self
+    }
+    fn station(mut self, station: u32) -> Self {
+        self.station = Some(station);
+        self
+    }
+    fn machine(mut self, station: u32, machine: u32) -> Self {
+        self.station = Some(station);
+        self.machine = Some(machine);
+        self
+    }
+
+    /// Where, in words: `station 12 machine 0, entry 5 (byte 330), ledgers/…`.
+    pub fn location(&self) -> String {
+        let mut parts = Vec::new();
+        match (self.station, self.machine) {
+            (Some(s), Some(m)) => parts.push(format!("station {s} machine {m}")),
+            (Some(s), None) => parts.push(format!("station {s}")),
+            _ => {}
+        }
+        match (self.entry, self.last_entry, self.offset) {
+            (Some(e), Some(l), Some(o)) => parts.push(format!("entries {e}–{l} (from byte {o})")),
+            (Some(e), Some(l), None) => parts.push(format!("entries {e}–{l}")),
+            (Some(e), None, Some(o)) => parts.push(format!("entry {e} (byte {o})")),
+            (Some(e), None, None) => parts.push(format!("entry {e}")),
+            (None, _, Some(o)) => parts.push(format!("byte {o}")),
+            _ => {}
+        }
+        match self.line {
+            Some(l) => parts.push(format!("{} line {l}", self.file)),
+            None => parts.push(self.file.clone()),
+        }
+        parts.join(", ")
+    }
+}
+
+/// What the audit looked at.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Checked {
+    /// Ledger files verified.
+    pub ledgers: u64,
+    /// Ballot entries in them.
+    pub ballots: u64,
+    /// Published heads read.
+    pub heads: u64,
+    /// Receipts checked.
+    pub receipts: u64,
+    /// Station protocols checked.
+    pub protocols: u64,
+    /// Aggregate lines checked.
+    pub aggregates: u64,
+}
+
+/// The result of an audit.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AuditReport {
+    /// Every finding, in order: manifest, heads, protocols, aggregates, receipts, ledgers (by
+    /// file name), then missing ledgers.
+    pub findings: Vec<AuditFinding>,
+    /// Per-entry ledger findings beyond the ledger verifier's cap, counted but not listed.
+    pub findings_omitted: u64,
+    /// What was checked.
+    pub checked: Checked,
+}
+
+impl AuditReport {
+    /// No findings at all.
+    pub fn is_clean(&self) -> bool {
+        self.findings.is_empty() && self.findings_omitted == 0
+    }
+}
+
+/// Opens a package-relative file (`heads.txt`, `ledgers/station-00012-m0.tgl`): `Ok(None)` when
+/// it does not exist.
+pub type OpenFile<'a> = dyn FnMut(&str) -> io::Result<Option<Box<dyn Read>>> + 'a;
+
+/// What the audit reads besides the files it opens itself.
+pub struct AuditInput<'a> {
+    /// The parsed `manifest.json`.
+    pub manifest: &'a Manifest,
+    /// File names in `ledgers/` (`None` when there is no such directory).
+    pub ledger_names: Option<Vec<String>>,
+    /// Opens a package-relative file: `Ok(None)` when it does not exist.
+    pub open: &'a mut OpenFile<'a>,
+}
+
+/// The file name of a machine's ledger inside `ledgers/`.
+pub fn ledger_file_name(station: u32, machine: u32) -> String {
+    format!("station-{station:05}-m{machine}.tgl")
+}
+
+/// `station-NNNNN-mM.tgl` → (station, machine).
+fn parse_ledger_name(name: &str) -> Option<(u32, u32)> {
+    let rest = name.strip_prefix("station-")?.strip_suffix(".tgl")?;
+    let (s, m) = rest.split_once("-m")?;
+    let station: u32 = s.parse().ok()?;
+    let machine: u32 = m.parse().ok()?;
+    (ledger_file_name(station, machine) == name).then_some((station, machine))
+}
+
+const HEADS: &str = "heads.txt";
+const PROTOCOLS: &str = "protocols.csv";
+const AGGREGATES: &str = "aggregates.csv";
+const RECEIPTS: &str = "receipts.csv";
+
+const M_MISSING_FILE: &str =
+    "a required part of the package is absent: whatever it should show cannot be checked";
+const M_UNREADABLE: &str = "the file could not be read, so nothing in it could be checked";
+
+struct Auditor<'a, 'o> {
+    rep: AuditReport,
+    open: &'o mut OpenFile<'o>,
+    manifest: &'a Manifest,
+}
+
+impl Auditor<'_, '_> {
+    fn push(&mut self, f: AuditFinding) {
+        self.rep.findings.push(f);
+    }
+
+    /// Opens a file, reporting it missing or unreadable.
+    fn open_required(&mut self, name: &str) -> Option<Box<dyn Read>> {
+        match (self.open)(name) {
+            Ok(Some(r)) => Some(r),
+            Ok(None) => {
+                self.push(AuditFinding::new(
+                    "package.missing-file",
+                    name,
+                    format!("{name} is missing"),
+                    M_MISSING_FILE,
+                ));
+                None
+            }
+            Err(e) => {
+                self.push(AuditFinding::new(
+                    "package.unreadable-file",
+                    name,
+                    format!("cannot read {name}: {e}"),
+                    M_UNREADABLE,
+                ));
+                None
+            }
+        }
+    }
+
+    fn read_text(&mut self, name: &str) -> Option<String> {
+        let mut r = self.open_required(name)?;
+        let mut s = String::new();
+        match r.read_to_string(&mut s) {
+            Ok(_) => Some(s),
+            Err(e) => {
+                self.push(AuditFinding::new(
+                    "package.unreadable-file",
+                    name,
+                    format!("cannot read {name}: {e}"),
+                    M_UNREADABLE,
+                ));
+                None
+            }
+        }
+    }
+
+    fn csv_problems(
+        &mut self,
+        file: &str,
+        code: &'static str,
+        meaning: &'static str,
+        ps: Vec<CsvProblem>,
+    ) {
+        for p in ps {
+            let mut f = AuditFinding::new(code, file, p.message, meaning).line(p.line);
+            f.station = p.station;
+            self.push(f);
+        }
+    }
+}
+
+/// Audits a package. Every finding is listed; the report is clean only if there is none.
+pub fn audit(input: AuditInput<'_>) -> AuditReport {
+    let manifest = input.manifest;
+    let mut a = Auditor {
+        rep: AuditReport::default(),
+        open: input.open,
+        manifest,
+    };
+    let election_id = manifest.election_id().unwrap_or([0; 32]);
+
+    // published heads
+    let heads: Option<PublishedHeads> = a.read_text(HEADS).and_then(|text| {
+        match PublishedHeads::parse(&text) {
+            Ok(h) => Some(h),
+            Err(e) => {
+                for (line, msg) in e.problems {
+                    a.push(
+                        AuditFinding::new(
+                            "heads.malformed",
+                            HEADS,
+                            msg,
+                            "the published heads cannot be read, so no ledger can be compared with what was announced at close",
+                        )
+                        .line(line as u64),
+                    );
+                }
+                None
+            }
+        }
+    });
+    if let Some(h) = &heads {
+        a.rep.checked.heads = h.heads().len() as u64;
+        if h.election_id != election_id {
+            a.push(AuditFinding::new(
+                "heads.election-mismatch",
+                HEADS,
+                format!(
+                    "the heads are published for election {}, the manifest's scenario digest is {}",
+                    crate::scenario::hex(&h.election_id),
+                    a.manifest.scenario_digest
+                ),
+                "the published heads belong to another election (or the manifest was altered)",
+            ).line(1));
+        }
+    }
+
+    // protocols
+    let parties = &manifest.parties;
+    let mut protocols: Vec<StationProtocol> = Vec::new();
+    let mut protocol_lines: Vec<u64> = Vec::new();
+    let have_protocols;
+    if let Some(r) = a.open_required(PROTOCOLS) {
+        have_protocols = true;
+        let parsed = parse_protocols(BufReader::new(r), parties);
+        a.csv_problems(
+            PROTOCOLS,
+            "protocol.malformed",
+            "a station protocol cannot be read as published: its numbers cannot be checked or were tampered with",
+            parsed.problems,
+        );
+        protocols = parsed.protocols;
+        protocol_lines = parsed.lines;
+    } else {
+        have_protocols = false;
+    }
+    a.rep.checked.protocols = protocols.len() as u64;
+    for (p, &line) in protocols.iter().zip(&protocol_lines) {
+        check_protocol(&mut a, p, line);
+    }
+    let by_station: BTreeMap<u32, usize> = protocols
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.station, i))
+        .collect();
+
+    // aggregates
+    if let Some(r) = a.open_required(AGGREGATES) {
+        let (rows, problems) = parse_aggregates(BufReader::new(r));
+        a.csv_problems(
+            AGGREGATES,
+            "aggregate.malformed",
+            "a published total cannot be read: it cannot be reconciled with the station protocols",
+            problems,
+        );
+        a.rep.checked.aggregates = rows.len() as u64;
+        if have_protocols {
+            // without protocols every total would be "unexpected": the missing file says it all
+            check_aggregates(&mut a, parties, &protocols, rows);
+        }
+    }
+
+    // receipts
+    let mut receipts: BTreeMap<(u32, u32), Vec<ReceiptLine>> = BTreeMap::new();
+    let mut have_receipts = false;
+    if let Some(r) = a.open_required(RECEIPTS) {
+        have_receipts = true;
+        let (rows, problems) = parse_receipts(BufReader::new(r));
+        a.csv_problems(
+            RECEIPTS,
+            "receipt.malformed",
+            "a voter's receipt cannot be read, so it cannot vouch for the ledger",
+            problems,
+        );
+        a.rep.checked.receipts = rows.len() as u64;
+        for row in rows {
+            receipts
+                .entry((row.station, row.machine))
+                .or_default()
+                .push(row);
+        }
+    }
+
+    // ledgers, one at a time
+    let mut seen: BTreeSet<(u32, u32)> = BTreeSet::new();
+    match &input.ledger_names {
+        None => a.push(AuditFinding::new(
+            "package.missing-file",
+            "ledgers/",
+            "the ledgers/ directory is missing",
+            M_MISSING_FILE,
+        )),
+        Some(names) => {
+            let mut names = names.clone();
+            names.sort();
+            for name in names {
+                let file = format!("ledgers/{name}");
+                let Some((station, machine)) = parse_ledger_name(&name) else {
+                    a.push(AuditFinding::new(
+                        "package.unexpected-file",
+                        &file,
+                        format!("{file} is not named station-NNNNN-mM.tgl"),
+                        "a file the package format does not define: it is ignored, but someone put it there",
+                    ));
+                    continue;
+                };
+                seen.insert((station, machine));
+                let lines = receipts.remove(&(station, machine)).unwrap_or_default();
+                // without protocols.csv (already a finding) there is nothing to compare with
+                let protocol =
+                    have_protocols.then(|| by_station.get(&station).map(|&i| &protocols[i]));
+                audit_ledger(
+                    &mut a,
+                    &file,
+                    station,
+                    machine,
+                    heads.as_ref(),
+                    election_id,
+                    &lines,
+                    protocol,
+                );
+            }
+        }
+    }
+
+    // what should have a ledger but has none
+    let mut expected: BTreeMap<(u32, u32), &'static str> = BTreeMap::new();
+    if let Some(h) = &heads {
+        for ph in h.heads() {
+            expected.insert((ph.station, ph.machine), "a head is published for it");
+        }
+    }
+    for p in &protocols {
+        for m in 0..p.machines.min(16) {
+            expected
+                .entry((p.station, m))
+                .or_insert("the station protocol records a machine");
+        }
+    }
+    for ((station, machine), why) in expected {
+        if !seen.contains(&(station, machine)) {
+            a.push(
+                AuditFinding::new(
+                    "ledger.missing",
+                    &format!("ledgers/{}", ledger_file_name(station, machine)),
+                    format!("no ledger for station {station} machine {machine}, but {why}"),
+                    "the machine's ballot record was withheld or deleted: none of its ballots can be verified",
+                )
+                .machine(station, machine),
+            );
+        }
+    }
+    for ((station, machine), lines) in receipts {
+        for l in lines {
+            a.push(
+                AuditFinding::new(
+                    "receipt.unknown-machine",
+                    RECEIPTS,
+                    format!("receipt {} names station {station} machine {machine}, which has no ledger", l.code),
+                    "a voter holds a receipt from a machine whose ledger is not in the package: their ballot cannot be found",
+                )
+                .line(l.line)
+                .machine(station, machine),
+            );
+        }
+    }
+
+    // manifest counts
+    let m = &manifest.counts;
+    let n_receipts = a.rep.checked.receipts;
+    let total = |count: fn(&_) -> u64| protocols.iter().map(count).fold(0u64, u64::saturating_add);
+    let found = [
+        ("stations", m.stations, protocols.len() as u64),
+        ("machines", m.machines, seen.len() as u64),
+        ("registered", m.registered, total(|p| p.registered)),
+        ("issued", m.issued, total(|p| p.issued)),
+        ("electronic", m.electronic, total(|p| p.electronic)),
+        ("receipts", m.receipts, n_receipts),
+    ];
+    let have_ledgers = input.ledger_names.is_some();
+    let present = |what: &str| match what {
+        "machines" => have_ledgers,
+        "receipts" => have_receipts,
+        _ => have_protocols,
+    };
+    for (what, declared, counted) in found {
+        // a missing file is already a finding; its counts would only repeat it
+        if declared != counted && present(what) {
+            a.push(AuditFinding::new(
+                "manifest.count-mismatch",
+                "manifest.json",
+                format!("the manifest declares {declared} {what}, the package holds {counted}"),
+                "parts of the package were added or removed after it was written (or the manifest was edited)",
+            ));
+        }
+    }
+    a.rep
+}
+
+fn sum(v: &[u64]) -> u64 {
+    v.iter().fold(0u64, |a, &b| a.saturating_add(b))
+}
+
+fn check_protocol(a: &mut Auditor<'_, '_>, p: &StationProtocol, line: u64) {
+    let s = p.station;
+    let bad = |a: &mut Auditor<'_, '_>, code: &'static str, what: String, meaning: &'static str| {
+        a.push(
+            AuditFinding::new(code, PROTOCOLS, what, meaning)
+                .line(line)
+                .station(s),
+        );
+    };
+    if p.issued > p.registered {
+        bad(
+            a,
+            "protocol.issued-exceeds-registered",
+            format!(
+                "station {s}: {} ballots issued to {} registered voters",
+                p.issued, p.registered
+            ),
+            "more ballots than voters: ballot stuffing or a falsified protocol",
+        );
+    }
+    if p.electronic > p.issued {
+        bad(
+            a,
+            "protocol.electronic-exceeds-issued",
+            format!(
+                "station {s}: {} electronic ballots but only {} issued",
+                p.electronic, p.issued
+            ),
+            "the machine recorded more ballots than voters signed for: machine stuffing or a falsified protocol",
+        );
+    }
+    let found = sum(&p.total.list).saturating_add(p.total.list_invalid);
+    if found != p.issued {
+        bad(
+            a,
+            "protocol.list-sum",
+            format!(
+                "station {s}: list votes {} + invalid {} = {found}, but {} ballots issued",
+                sum(&p.total.list),
+                p.total.list_invalid,
+                p.issued
+            ),
+            "the list ballots counted do not add up to the ballots issued: a vote count was altered",
+        );
+    }
+    if p.district.is_some() {
+        let found = sum(&p.total.candidates).saturating_add(p.total.district_invalid);
+        if found != p.issued {
+            bad(
+                a,
+                "protocol.candidate-sum",
+                format!(
+                    "station {s}: candidate votes {} + invalid {} = {found}, but {} ballots issued",
+                    sum(&p.total.candidates),
+                    p.total.district_invalid,
+                    p.issued
+                ),
+                "the district ballots counted do not add up to the ballots issued: a vote count was altered",
+            );
+        }
+    }
+    match &p.machine {
+        None if p.electronic > 0 => bad(
+            a,
+            "protocol.electronic-without-machine",
+            format!(
+                "station {s}: {} electronic ballots but no machine",
+                p.electronic
+            ),
+            "electronic ballots are reported where no machine (and no ledger) exists to vouch for them",
+        ),
+        None => {}
+        Some(m) => {
+            let found = sum(&m.list).saturating_add(m.list_invalid);
+            if found != p.electronic {
+                bad(
+                    a,
+                    "protocol.machine-list-sum",
+                    format!(
+                        "station {s}: the machine's list votes add up to {found}, but {} electronic ballots",
+                        p.electronic
+                    ),
+                    "the machine's printed totals do not add up to its ballots: one of them was altered",
+                );
+            }
+            if p.district.is_some() {
+                let found = sum(&m.candidates).saturating_add(m.district_invalid);
+                if found != p.electronic {
+                    bad(
+                        a,
+                        "protocol.machine-candidate-sum",
+                        format!(
+                            "station {s}: the machine's candidate votes add up to {found}, but {} electronic ballots",
+                            p.electronic
+                        ),
+                        "the machine's printed totals do not add up to its ballots: one of them was altered",
+                    );
+                }
+            }
+            let pairs = p
+                .total
+                .list
+                .iter()
+                .zip(&m.list)
+                .enumerate()
+                .map(|(i, (t, e))| {
+                    (
+                        format!(
+                            "list {}",
+                            a.manifest.parties.get(i).map_or("?", |s| s.as_str())
+                        ),
+                        *t,
+                        *e,
+                    )
+                });
+            let pairs: Vec<(String, u64, u64)> = pairs
+                .chain([(
+                    "list invalid".to_string(),
+                    p.total.list_invalid,
+                    m.list_invalid,
+                )])
+                .chain(
+                    (0..m.candidates.len().max(p.total.candidates.len())).map(|c| {
+                        (
+                            format!("candidate {c}"),
+                            p.total.candidates.get(c).copied().unwrap_or(0),
+                            m.candidates.get(c).copied().unwrap_or(0),
+                        )
+                    }),
+                )
+                .collect();
+            for (what, total, machine) in pairs {
+                if machine > total {
+                    bad(
+                        a,
+                        "protocol.machine-exceeds-total",
+                        format!(
+                            "station {s}: {what}: the machine counted {machine}, the whole station only {total}"
+                        ),
+                        "the station total is smaller than its electronic part: paper votes were taken away or the total was altered",
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn check_aggregates(
+    a: &mut Auditor<'_, '_>,
+    parties: &[String],
+    protocols: &[StationProtocol],
+    rows: Vec<(AggregateKey, u64, u64)>,
+) {
+    let expected: BTreeMap<AggregateKey, u64> = aggregate(parties, protocols).into_iter().collect();
+    let mut published: BTreeMap<AggregateKey, (u64, u64)> = BTreeMap::new();
+    for (k, v, line) in rows {
+        if let Some((_, first)) = published.get(&k) {
+            a.push(
+                AuditFinding::new(
+                    "aggregate.duplicate",
+                    AGGREGATES,
+                    format!("{k} is published twice (first on line {first})"),
+                    "two different totals published for the same thing: at least one is false",
+                )
+                .line(line),
+            );
+            continue;
+        }
+        published.insert(k, (v, line));
+    }
+    let mut in_file_order: Vec<(&AggregateKey, &(u64, u64))> = published.iter().collect();
+    in_file_order.sort_by_key(|(_, (_, line))| *line);
+    for (k, (v, line)) in in_file_order {
+        match expected.get(k) {
+            Some(e) if e == v => {}
+            Some(e) => a.push(AuditFinding::new(
+                "aggregate.mismatch",
+                AGGREGATES,
+                format!("{k}: published {v}, the station protocols add up to {e}"),
+                "the published total is not the sum of the station protocols: votes were added or removed during tabulation",
+            ).line(*line)),
+            None => a.push(AuditFinding::new(
+                "aggregate.unexpected",
+                AGGREGATES,
+                format!("{k} = {v} is published but no station protocol contributes to it"),
+                "a total without protocols behind it: invented at tabulation",
+            ).line(*line)),
+        }
+    }
+    for (k, e) in &expected {
+        if !published.contains_key(k) {
+            a.push(AuditFinding::new(
+                "aggregate.missing",
+                AGGREGATES,
+                format!("{k} is not published (the protocols add up to {e})"),
+                "a total that should be published is absent: it cannot be checked",
+            ));
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn audit_ledger(
+    a: &mut Auditor<'_, '_>,
+    file: &str,
+    station: u32,
+    machine: u32,
+    heads: Option<&PublishedHeads>,
+    election_id: [u8; 32],
+    lines: &[ReceiptLine],
+    protocol: Option<Option<&StationProtocol>>,
+) {
+    let reader = match (a.open)(file) {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            a.push(
+                AuditFinding::new(
+                    "package.missing-file",
+                    file,
+                    format!("{file} disappeared while the package was being audited"),
+                    M_MISSING_FILE,
+                )
+                .machine(station, machine),
+            );
+            return;
+        }
+        Err(e) => {
+            a.push(
+                AuditFinding::new(
+                    "package.unreadable-file",
+                    file,
+                    format!("cannot read {file}: {e}"),
+                    M_UNREADABLE,
+                )
+                .machine(station, machine),
+            );
+            return;
+        }
+    };
+    let head = heads.and_then(|h| h.get(station, machine));
+    if heads.is_some() && head.is_none() {
+        a.push(AuditFinding::new(
+            "ledger.no-published-head",
+            file,
+            format!("no head is published for station {station} machine {machine}"),
+            "nothing announced at close vouches for this ledger: a rewritten ledger could not be told from the original",
+        ).machine(station, machine));
+    }
+    let codes: Vec<ReceiptCode> = lines.iter().map(|l| l.code).collect();
+    let rep: VerifyReport = match verify_with_receipts(BufReader::new(reader), head, &codes) {
+        Ok(r) => r,
+        Err(e) => {
+            a.push(
+                AuditFinding::new(
+                    "package.unreadable-file",
+                    file,
+                    format!("cannot read {file}: {e}"),
+                    M_UNREADABLE,
+                )
+                .machine(station, machine),
+            );
+            return;
+        }
+    };
+    a.rep.checked.ledgers += 1;
+    a.rep.checked.ballots += rep.n_ballots;
+    a.rep.findings_omitted += rep.findings_omitted;
+    let mut unmatched: Vec<&ReceiptLine> = lines.iter().collect();
+    let mut receipt_findings: Vec<AuditFinding> = Vec::new();
+    // a run of consecutive sequence mismatches with the same shift (one deleted or inserted
+    // entry shifts every later one) is one finding with a range: (index, shift, first offset)
+    let mut seq_run: Option<(usize, u64, u64)> = None;
+    for f in &rep.findings {
+        if let Finding::SequenceMismatch {
+            entry,
+            offset,
+            found,
+        } = f
+        {
+            let shift = found.0.wrapping_sub(entry.0);
+            if let Some((idx, run_shift, first_offset)) = seq_run
+                && run_shift == shift
+                && let Some(prev) = a.rep.findings.get_mut(idx)
+                && prev.last_entry.or(prev.entry).map(|e| e + 1) == Some(entry.0)
+            {
+                let first = prev.entry.unwrap_or(entry.0);
+                prev.last_entry = Some(entry.0);
+                prev.what = format!(
+                    "entries #{first}–#{} (bytes {first_offset}–{offset}) carry sequence numbers {} (deleted, inserted or reordered entries)",
+                    entry.0,
+                    describe_shift(shift)
+                );
+                continue;
+            }
+            seq_run = Some((a.rep.findings.len(), shift, *offset));
+        }
+        let (code, meaning) = ledger_meaning(f);
+        let mut af =
+            AuditFinding::new(code, file, f.to_string(), meaning).machine(station, machine);
+        af.entry = ledger_entry(f);
+        af.offset = f.offset();
+        if let Finding::ReceiptNotFound { receipt } = f {
+            if let Some(pos) = unmatched.iter().position(|l| l.code == *receipt) {
+                let l = unmatched.remove(pos);
+                af = af.line(l.line);
+                af.file = RECEIPTS.to_string();
+            }
+            receipt_findings.push(af);
+            continue;
+        }
+        a.push(af);
+    }
+    receipt_findings.sort_by_key(|f| f.line);
+    a.rep.findings.extend(receipt_findings);
+    if let Some(g) = &rep.genesis {
+        if g.election_id.0 != election_id {
+            a.push(AuditFinding::new(
+                "genesis.election-mismatch",
+                file,
+                format!("the genesis is bound to election {}, the manifest's scenario digest is {}", g.election_id.to_hex(), a.manifest.scenario_digest),
+                "the ledger was made for another election (or a precomputed history was substituted)",
+            ).machine(station, machine));
+        }
+        if (g.station, g.machine) != (station, machine) {
+            a.push(AuditFinding::new(
+                "genesis.station-mismatch",
+                file,
+                format!("the file is named for station {station} machine {machine}, its genesis says station {} machine {}", g.station, g.machine),
+                "the ledger belongs to another machine: ledgers were swapped or renamed",
+            ).machine(station, machine));
+        }
+    }
+    // the machine's ledger against the station protocol's electronic part
+    let Some(protocol) = protocol else {
+        return;
+    };
+    let Some(p) = protocol else {
+        a.push(
+            AuditFinding::new(
+                "ledger.unexpected",
+                file,
+                format!("there is no protocol for station {station}"),
+                "a ledger for a station that reported nothing: its ballots are counted nowhere",
+            )
+            .machine(station, machine),
+        );
+        return;
+    };
+    if machine >= p.machines {
+        a.push(AuditFinding::new(
+            "ledger.unexpected",
+            file,
+            format!("station {station}'s protocol records {} machine(s), not machine {machine}", p.machines),
+            "a ledger for a machine the station did not report: its ballots are counted nowhere",
+        ).machine(station, machine));
+        return;
+    }
+    if rep.genesis.is_none() {
+        return; // nothing could be read: already reported
+    }
+    if rep.n_ballots != p.electronic {
+        a.push(AuditFinding::new(
+            "ledger.protocol-count",
+            file,
+            format!("the ledger holds {} ballots, the station protocol reports {} electronic ballots", rep.n_ballots, p.electronic),
+            "the protocol's electronic count is not what the machine recorded: ballots were added to or removed from the count",
+        ).machine(station, machine));
+    }
+    let empty = Tally::default();
+    let m = p.machine.as_ref().unwrap_or(&empty);
+    let t = &rep.recounted;
+    let mut cols: Vec<(TotalColumn, u64, u64)> = Vec::new();
+    for i in 0..t.lists.len().max(m.list.len()) {
+        cols.push((
+            TotalColumn::List(i.min(254) as u8),
+            t.lists.get(i).copied().unwrap_or(0),
+            m.list.get(i).copied().unwrap_or(0),
+        ));
+    }
+    cols.push((TotalColumn::ListNone, t.list_none, m.list_invalid));
+    if p.district.is_some() {
+        for c in 0..t.candidates.len().max(m.candidates.len()) {
+            cols.push((
+                TotalColumn::Candidate(c.min(65534) as u16),
+                t.candidates.get(c).copied().unwrap_or(0),
+                m.candidates.get(c).copied().unwrap_or(0),
+            ));
+        }
+        cols.push((
+            TotalColumn::CandidateNone,
+            t.candidate_none,
+            m.district_invalid,
+        ));
+    }
+    for (col, ledger, reported) in cols {
+        if ledger != reported {
+            let name = match col {
+                TotalColumn::List(i) => format!(
+                    "list {}",
+                    a.manifest
+                        .parties
+                        .get(i as usize)
+                        .map_or("?", |s| s.as_str())
+                ),
+                TotalColumn::ListNone => "list invalid".into(),
+                TotalColumn::Candidate(c) => format!("candidate {c}"),
+                TotalColumn::CandidateNone => "candidate invalid".into(),
+            };
+            a.push(AuditFinding::new(
+                "ledger.protocol-totals",
+                file,
+                format!("{name}: the ledger's ballots count {ledger}, the station protocol's machine part reports {reported}"),
+                "the protocol does not report what the machine recorded: the electronic result was altered between machine and protocol (or the ledger was)",
+            ).machine(station, machine));
+        }
+    }
+}
+
+/// `1 higher than their position`, `2 lower than their position`.
+fn describe_shift(shift: u64) -> String {
+    let signed = shift as i64;
+    if signed >= 0 {
+        format!("{signed} higher than their position")
+    } else {
+        format!("{} lower than their position", signed.unsigned_abs())
+    }
+}
+
+fn ledger_entry(f: &Finding) -> Option<u64> {
+    use Finding::*;
+    match f {
+        Truncated { after, .. } | MissingClose { after, .. } => after.map(|s| s.0),
+        UnknownTag { entry, .. }
+        | UnexpectedGenesis { entry, .. }
+        | SequenceMismatch { entry, .. }
+        | BrokenLink { entry, .. }
+        | ChoiceOutOfRange { entry, .. } => Some(entry.0),
+        MissingGenesis { .. } => Some(0),
+        _ => None,
+    }
+}
+
+/// The finding code and what it means for the election.
+fn ledger_meaning(f: &Finding) -> (&'static str, &'static str) {
+    use Finding::*;
+    match f {
+        BadMagic { .. } => (
+            "ledger.bad-magic",
+            "the file is not a tamga ledger (replaced or corrupted): none of the machine's ballots can be verified",
+        ),
+        UnsupportedVersion { .. } => (
+            "ledger.unsupported-version",
+            "the ledger claims a format this tamga does not know (corrupted or from another tool): not verified",
+        ),
+        Truncated { .. } => (
+            "ledger.truncated",
+            "the ledger was cut short: ballots after the cut are missing from the record",
+        ),
+        MissingClose { .. } => (
+            "ledger.missing-close",
+            "the ledger ends without its seal: the machine's tail (with its committed totals) was removed, or the machine never closed",
+        ),
+        UnknownTag { .. } => (
+            "ledger.unknown-tag",
+            "a record is corrupted or foreign bytes were inserted: nothing after it can be verified",
+        ),
+        TrailingData { .. } => (
+            "ledger.trailing-data",
+            "bytes were appended after the seal: they are not part of the chain",
+        ),
+        MissingGenesis { .. } => (
+            "ledger.missing-genesis",
+            "the ledger does not start with its genesis: its binding to election, station and launch code was removed",
+        ),
+        UnexpectedGenesis { .. } => (
+            "ledger.unexpected-genesis",
+            "a second genesis inside the ledger: another machine's history was spliced in",
+        ),
+        GenesisVersionMismatch { .. } => (
+            "ledger.genesis-version",
+            "the genesis was altered: the chain's binding cannot be trusted",
+        ),
+        SequenceMismatch { .. } => (
+            "ledger.sequence",
+            "entries were deleted, inserted or reordered at this point",
+        ),
+        BrokenLink { .. } => (
+            "ledger.broken-link",
+            "this entry (or the one before it) was altered after it was recorded",
+        ),
+        ChoiceOutOfRange { .. } => (
+            "ledger.choice-out-of-range",
+            "an entry records a choice that is not on the ballot: altered or corrupted",
+        ),
+        CloseShapeMismatch { .. } => (
+            "ledger.close-shape",
+            "the seal describes another ballot than the genesis: the close record was altered or swapped",
+        ),
+        CloseCountMismatch { .. } => (
+            "ledger.close-count",
+            "the seal commits a different number of ballots than the ledger holds: ballots were added or removed",
+        ),
+        CloseTotalsMismatch { .. } => (
+            "ledger.close-totals",
+            "the machine's sealed totals do not match its ballots: totals or ballots were altered",
+        ),
+        ElectionMismatch { .. } => (
+            "ledger.election-mismatch",
+            "the ledger belongs to another election than its published head",
+        ),
+        MachineMismatch { .. } => (
+            "ledger.machine-mismatch",
+            "the ledger belongs to another machine than its published head: ledgers were swapped",
+        ),
+        PublishedCountMismatch { .. } => (
+            "ledger.published-count",
+            "the ledger holds a different number of ballots than announced at close: ballots were added or removed after close",
+        ),
+        HeadMismatch { .. } => (
+            "ledger.head-mismatch",
+            "the ledger is not the one sealed at close: it changed after its head was published (or the published head was altered)",
+        ),
+        ReceiptNotFound { .. } => (
+            "receipt.not-found",
+            "a voter's receipt is not in the ledger: their ballot, or one before it, was altered or removed — or the receipt is forged",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ledger_names_round_trip_and_reject_lookalikes() {
+        assert_eq!(parse_ledger_name(&ledger_file_name(12, 0)), Some((12, 0)));
+        assert_eq!(parse_ledger_name("station-00012-m0.tgl"), Some((12, 0)));
+        assert_eq!(parse_ledger_name("station-12-m0.tgl"), None);
+        assert_eq!(parse_ledger_name("station-00012-m00.tgl"), None);
+        assert_eq!(parse_ledger_name("station-00012-m0.tgl.bak"), None);
+        assert_eq!(parse_ledger_name("notes.txt"), None);
+        assert_eq!(
+            parse_ledger_name(&ledger_file_name(123456, 3)),
+            Some((123456, 3))
+        );
+    }
+}

@@ -1,0 +1,723 @@
+//! The CSV files of an election package: writers and strict, problem-collecting readers.
+//!
+//! Owns the layouts of `protocols.csv`, `aggregates.csv`, `receipts.csv` and the `truth/` files
+//! (`docs/package-format.md`) and [`aggregate`], the one definition of "published totals = sums
+//! of station protocols" used both to write `aggregates.csv` and to audit it. Readers never stop
+//! at the first bad line and never panic: every malformed line becomes a [`CsvProblem`].
+
+use std::collections::BTreeMap;
+use std::io::{self, Read, Write};
+
+use super::{HeldReceipt, MachineRecord, StationProtocol, Tally};
+use crate::ledger::ReceiptCode;
+
+/// One malformed line of a package CSV file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CsvProblem {
+    /// 1-based line number (0 when the problem concerns the file as a whole).
+    pub line: u64,
+    /// Station the line belongs to, when known.
+    pub station: Option<u32>,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn problem(line: u64, station: Option<u32>, message: impl Into<String>) -> CsvProblem {
+    CsvProblem {
+        line,
+        station,
+        message: message.into(),
+    }
+}
+
+/// Reads a CSV with a header row: checks the header against `header`, and returns every data
+/// row that has `n_fields` fields with its line number. Unreadable lines, a wrong header, rows
+/// of the wrong width and an empty file become problems.
+fn data_rows<R: Read>(
+    r: R,
+    header: &[&str],
+    n_fields: usize,
+    problems: &mut Vec<CsvProblem>,
+) -> Vec<(u64, csv::StringRecord)> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(r);
+    let mut rows = Vec::new();
+    let mut first = true;
+    for rec in rdr.records() {
+        let rec = match rec {
+            Ok(rec) => rec,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                problems.push(problem(line, None, format!("unreadable line: {e}")));
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    break;
+                }
+                continue;
+            }
+        };
+        let line = rec.position().map_or(0, |p| p.line());
+        if first {
+            first = false;
+            if rec.iter().ne(header.iter().copied()) {
+                problems.push(problem(
+                    line,
+                    None,
+                    format!("the header must be `{}`", header.join(",")),
+                ));
+            }
+            continue;
+        }
+        if rec.len() != n_fields {
+            problems.push(problem(
+                line,
+                None,
+                format!("{} fields, expected {n_fields}", rec.len()),
+            ));
+            continue;
+        }
+        rows.push((line, rec));
+    }
+    if first {
+        problems.push(problem(0, None, "the file is empty"));
+    }
+    rows
+}
+
+/// Header of `protocols.csv`.
+pub const PROTOCOLS_HEADER: [&str; 6] =
+    ["station", "region", "district", "item", "choice", "votes"];
+/// Header of `aggregates.csv`.
+pub const AGGREGATES_HEADER: [&str; 5] = ["level", "unit", "item", "choice", "votes"];
+/// Header of `receipts.csv`.
+pub const RECEIPTS_HEADER: [&str; 3] = ["station", "machine", "receipt"];
+
+/// The `choice` of invalid-ballot rows.
+pub const INVALID: &str = "invalid";
+
+fn csv_err(e: csv::Error) -> io::Error {
+    io::Error::other(e.to_string())
+}
+
+/// Writes `protocols.csv` (long format: one row per number; see `docs/package-format.md`).
+pub fn write_protocols<W: Write>(
+    w: W,
+    parties: &[String],
+    protocols: &[StationProtocol],
+) -> io::Result<()> {
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(w);
+    out.write_record(PROTOCOLS_HEADER).map_err(csv_err)?;
+    for p in protocols {
+        let st = p.station.to_string();
+        let reg = p.region.to_string();
+        let dist = p.district.map(|d| d.to_string()).unwrap_or_default();
+        let mut row = |item: &str, choice: &str, v: u64| {
+            out.write_record([&st, &reg, &dist, item, choice, &v.to_string()])
+        };
+        row("registered", "", p.registered).map_err(csv_err)?;
+        row("issued", "", p.issued).map_err(csv_err)?;
+        row("machines", "", p.machines as u64).map_err(csv_err)?;
+        row("electronic", "", p.electronic).map_err(csv_err)?;
+        let mut tally = |prefix: &str, t: &Tally| -> Result<(), csv::Error> {
+            for (party, v) in parties.iter().zip(&t.list) {
+                row(&format!("{prefix}list"), party, *v)?;
+            }
+            row(&format!("{prefix}list"), INVALID, t.list_invalid)?;
+            if p.district.is_some() {
+                for (c, v) in t.candidates.iter().enumerate() {
+                    row(&format!("{prefix}candidate"), &c.to_string(), *v)?;
+                }
+                row(&format!("{prefix}candidate"), INVALID, t.district_invalid)?;
+            }
+            Ok(())
+        };
+        tally("", &p.total).map_err(csv_err)?;
+        if let Some(m) = &p.machine {
+            tally("machine-", m).map_err(csv_err)?;
+        }
+    }
+    out.flush()
+}
+
+/// Station protocols read from `protocols.csv`.
+#[derive(Clone, Debug, Default)]
+pub struct ParsedProtocols {
+    /// Protocols by station number.
+    pub protocols: Vec<StationProtocol>,
+    /// First line of each protocol (same order).
+    pub lines: Vec<u64>,
+    /// Malformed lines and missing rows.
+    pub problems: Vec<CsvProblem>,
+}
+
+#[derive(Default)]
+struct TallyBuilder {
+    list: BTreeMap<usize, u64>,
+    list_invalid: Option<u64>,
+    candidates: BTreeMap<u16, u64>,
+    district_invalid: Option<u64>,
+    seen: bool,
+}
+
+impl TallyBuilder {
+    fn finish(
+        self,
+        n_parties: usize,
+        district: bool,
+        station: u32,
+        line: u64,
+        what: &str,
+        problems: &mut Vec<CsvProblem>,
+    ) -> Tally {
+        let mut list = vec![0; n_parties];
+        for p in 0..n_parties {
+            match self.list.get(&p) {
+                Some(v) => list[p] = *v,
+                None => problems.push(problem(
+                    line,
+                    Some(station),
+                    format!("station {station}: no `{what}list` row for party {}", p),
+                )),
+            }
+        }
+        if self.list_invalid.is_none() {
+            problems.push(problem(
+                line,
+                Some(station),
+                format!("station {station}: no `{what}list,invalid` row"),
+            ));
+        }
+        let n_cand = self
+            .candidates
+            .keys()
+            .next_back()
+            .map_or(0, |&c| c as usize + 1);
+        let mut candidates = vec![0; n_cand];
+        for c in 0..n_cand {
+            match self.candidates.get(&(c as u16)) {
+                Some(v) => candidates[c] = *v,
+                None => problems.push(problem(
+                    line,
+                    Some(station),
+                    format!("station {station}: no `{what}candidate` row for candidate {c}"),
+                )),
+            }
+        }
+        if district && self.district_invalid.is_none() {
+            problems.push(problem(
+                line,
+                Some(station),
+                format!("station {station}: no `{what}candidate,invalid` row"),
+            ));
+        }
+        Tally {
+            list,
+            list_invalid: self.list_invalid.unwrap_or(0),
+            candidates,
+            district_invalid: self.district_invalid.unwrap_or(0),
+        }
+    }
+}
+
+#[derive(Default)]
+struct ProtocolBuilder {
+    line: u64,
+    region: u32,
+    district: Option<u32>,
+    registered: Option<u64>,
+    issued: Option<u64>,
+    machines: Option<u64>,
+    electronic: Option<u64>,
+    total: TallyBuilder,
+    machine: TallyBuilder,
+}
+
+fn set_once(
+    slot: &mut Option<u64>,
+    v: u64,
+    line: u64,
+    station: u32,
+    what: &str,
+    problems: &mut Vec<CsvProblem>,
+) {
+    if slot.is_some() {
+        problems.push(problem(
+            line,
+            Some(station),
+            format!("station {station}: a second `{what}` row"),
+        ));
+    } else {
+        *slot = Some(v);
+    }
+}
+
+/// Reads `protocols.csv`, collecting every problem. `parties` are the manifest's party ids.
+pub fn parse_protocols<R: Read>(r: R, parties: &[String]) -> ParsedProtocols {
+    let mut problems = Vec::new();
+    let mut stations: BTreeMap<u32, ProtocolBuilder> = BTreeMap::new();
+    for (line, rec) in data_rows(r, &PROTOCOLS_HEADER, 6, &mut problems) {
+        let Ok(station) = rec[0].parse::<u32>() else {
+            problems.push(problem(
+                line,
+                None,
+                format!("station {:?} is not a number", &rec[0]),
+            ));
+            continue;
+        };
+        let bad = |what: &str, v: &str| {
+            problem(line, Some(station), format!("{what} {v:?} is not a number"))
+        };
+        let Ok(region) = rec[1].parse::<u32>() else {
+            problems.push(bad("region", &rec[1]));
+            continue;
+        };
+        let district = if rec[2].is_empty() {
+            None
+        } else {
+            match rec[2].parse::<u32>() {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    problems.push(bad("district", &rec[2]));
+                    continue;
+                }
+            }
+        };
+        let Ok(votes) = rec[5].parse::<u64>() else {
+            problems.push(bad("votes", &rec[5]));
+            continue;
+        };
+        let b = stations.entry(station).or_insert_with(|| ProtocolBuilder {
+            line,
+            region,
+            district,
+            ..ProtocolBuilder::default()
+        });
+        if (b.region, b.district) != (region, district) {
+            problems.push(problem(
+                line,
+                Some(station),
+                format!(
+                    "station {station}: region/district differ from its first row (line {})",
+                    b.line
+                ),
+            ));
+            continue;
+        }
+        let (item, choice) = (&rec[3], &rec[4]);
+        let scalar = matches!(item, "registered" | "issued" | "machines" | "electronic");
+        if scalar {
+            if !choice.is_empty() {
+                problems.push(problem(
+                    line,
+                    Some(station),
+                    format!("`{item}` rows have an empty choice"),
+                ));
+                continue;
+            }
+            let slot = match item {
+                "registered" => &mut b.registered,
+                "issued" => &mut b.issued,
+                "machines" => &mut b.machines,
+                _ => &mut b.electronic,
+            };
+            set_once(slot, votes, line, station, item, &mut problems);
+            continue;
+        }
+        let (t, kind) = match item {
+            "list" => (&mut b.total, "list"),
+            "candidate" => (&mut b.total, "candidate"),
+            "machine-list" => (&mut b.machine, "list"),
+            "machine-candidate" => (&mut b.machine, "candidate"),
+            _ => {
+                problems.push(problem(
+                    line,
+                    Some(station),
+                    format!("unknown item {item:?}"),
+                ));
+                continue;
+            }
+        };
+        t.seen = true;
+        let dup = |problems: &mut Vec<CsvProblem>| {
+            problems.push(problem(
+                line,
+                Some(station),
+                format!("station {station}: a second `{item},{choice}` row"),
+            ))
+        };
+        match (kind, choice) {
+            ("list", INVALID) => set_once(
+                &mut t.list_invalid,
+                votes,
+                line,
+                station,
+                item,
+                &mut problems,
+            ),
+            ("list", party) => match parties.iter().position(|p| p == party) {
+                Some(i) => {
+                    if t.list.insert(i, votes).is_some() {
+                        dup(&mut problems);
+                    }
+                }
+                None => problems.push(problem(
+                    line,
+                    Some(station),
+                    format!(
+                        "unknown party {party:?} (the manifest lists {})",
+                        parties.join(", ")
+                    ),
+                )),
+            },
+            (_, INVALID) => set_once(
+                &mut t.district_invalid,
+                votes,
+                line,
+                station,
+                item,
+                &mut problems,
+            ),
+            (_, c) => match c.parse::<u16>() {
+                Ok(c) if c < u16::MAX => {
+                    if t.candidates.insert(c, votes).is_some() {
+                        dup(&mut problems);
+                    }
+                }
+                _ => problems.push(problem(
+                    line,
+                    Some(station),
+                    format!("candidate {c:?} is not a candidate index"),
+                )),
+            },
+        }
+    }
+    let mut out = ParsedProtocols::default();
+    for (station, b) in stations {
+        let mut need = |v: Option<u64>, what: &str| {
+            v.unwrap_or_else(|| {
+                problems.push(problem(
+                    b.line,
+                    Some(station),
+                    format!("station {station}: no `{what}` row"),
+                ));
+                0
+            })
+        };
+        let registered = need(b.registered, "registered");
+        let issued = need(b.issued, "issued");
+        let machines = need(b.machines, "machines");
+        let electronic = need(b.electronic, "electronic");
+        let has_district = b.district.is_some();
+        let total = b.total.finish(
+            parties.len(),
+            has_district,
+            station,
+            b.line,
+            "",
+            &mut problems,
+        );
+        let machine = (machines > 0 || b.machine.seen).then(|| {
+            b.machine.finish(
+                parties.len(),
+                has_district,
+                station,
+                b.line,
+                "machine-",
+                &mut problems,
+            )
+        });
+        out.lines.push(b.line);
+        out.protocols.push(StationProtocol {
+            station,
+            region: b.region,
+            district: b.district,
+            registered,
+            issued,
+            machines: u32::try_from(machines).unwrap_or(u32::MAX),
+            electronic,
+            total,
+            machine,
+        });
+    }
+    out.problems = problems;
+    out
+}
+
+/// One published total: `level` is `national`, `region` or `district`; `unit` the region or
+/// district number (empty for national); `item`, `choice` as in `protocols.csv`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AggregateKey {
+    /// `national`, `region` or `district`.
+    pub level: String,
+    /// Region or district number; empty for national.
+    pub unit: String,
+    /// `registered`, `issued`, `electronic`, `list` or `candidate`.
+    pub item: String,
+    /// Party id, candidate index, `invalid`, or empty.
+    pub choice: String,
+}
+
+impl std::fmt::Display for AggregateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.unit.is_empty() {
+            write!(f, "{} {}", self.level, self.item)?;
+        } else {
+            write!(f, "{} {} {}", self.level, self.unit, self.item)?;
+        }
+        if !self.choice.is_empty() {
+            write!(f, " {}", self.choice)?;
+        }
+        Ok(())
+    }
+}
+
+/// The published totals implied by station protocols, in file order: national, then each
+/// region, then each district (by number); per unit registered, issued, electronic, list votes
+/// per party and invalid, and for districts candidate votes and invalid.
+pub fn aggregate(parties: &[String], protocols: &[StationProtocol]) -> Vec<(AggregateKey, u64)> {
+    #[derive(Default)]
+    struct Sum {
+        registered: u64,
+        issued: u64,
+        electronic: u64,
+        list: Vec<u64>,
+        list_invalid: u64,
+        candidates: Vec<u64>,
+        district_invalid: u64,
+    }
+    fn add(s: &mut Sum, p: &StationProtocol, candidates: bool) {
+        s.registered = s.registered.saturating_add(p.registered);
+        s.issued = s.issued.saturating_add(p.issued);
+        s.electronic = s.electronic.saturating_add(p.electronic);
+        if s.list.len() < p.total.list.len() {
+            s.list.resize(p.total.list.len(), 0);
+        }
+        for (a, v) in s.list.iter_mut().zip(&p.total.list) {
+            *a = a.saturating_add(*v);
+        }
+        s.list_invalid = s.list_invalid.saturating_add(p.total.list_invalid);
+        if candidates {
+            if s.candidates.len() < p.total.candidates.len() {
+                s.candidates.resize(p.total.candidates.len(), 0);
+            }
+            for (a, v) in s.candidates.iter_mut().zip(&p.total.candidates) {
+                *a = a.saturating_add(*v);
+            }
+            s.district_invalid = s.district_invalid.saturating_add(p.total.district_invalid);
+        }
+    }
+    let mut national = Sum::default();
+    let mut regions: BTreeMap<u32, Sum> = BTreeMap::new();
+    let mut districts: BTreeMap<u32, Sum> = BTreeMap::new();
+    for p in protocols {
+        add(&mut national, p, false);
+        add(regions.entry(p.region).or_default(), p, false);
+        if let Some(d) = p.district {
+            add(districts.entry(d).or_default(), p, true);
+        }
+    }
+    let mut out = Vec::new();
+    let mut emit = |level: &str, unit: String, s: &Sum, candidates: bool| {
+        let key = |item: &str, choice: &str| AggregateKey {
+            level: level.into(),
+            unit: unit.clone(),
+            item: item.into(),
+            choice: choice.into(),
+        };
+        out.push((key("registered", ""), s.registered));
+        out.push((key("issued", ""), s.issued));
+        out.push((key("electronic", ""), s.electronic));
+        for (i, party) in parties.iter().enumerate() {
+            out.push((key("list", party), s.list.get(i).copied().unwrap_or(0)));
+        }
+        out.push((key("list", INVALID), s.list_invalid));
+        if candidates {
+            for (c, v) in s.candidates.iter().enumerate() {
+                out.push((key("candidate", &c.to_string()), *v));
+            }
+            out.push((key("candidate", INVALID), s.district_invalid));
+        }
+    };
+    emit("national", String::new(), &national, false);
+    for (r, s) in &regions {
+        emit("region", r.to_string(), s, false);
+    }
+    for (d, s) in &districts {
+        emit("district", d.to_string(), s, true);
+    }
+    out
+}
+
+/// Writes `aggregates.csv` from published totals (honestly: [`aggregate`] of the protocols).
+pub fn write_aggregates<W: Write>(w: W, rows: &[(AggregateKey, u64)]) -> io::Result<()> {
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(w);
+    out.write_record(AGGREGATES_HEADER).map_err(csv_err)?;
+    for (k, v) in rows {
+        out.write_record([&k.level, &k.unit, &k.item, &k.choice, &v.to_string()])
+            .map_err(csv_err)?;
+    }
+    out.flush()
+}
+
+/// Reads `aggregates.csv`: each key with its value and line.
+pub fn parse_aggregates<R: Read>(r: R) -> (Vec<(AggregateKey, u64, u64)>, Vec<CsvProblem>) {
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    for (line, rec) in data_rows(r, &AGGREGATES_HEADER, 5, &mut problems) {
+        let Ok(v) = rec[4].parse::<u64>() else {
+            problems.push(problem(
+                line,
+                None,
+                format!("votes {:?} is not a number", &rec[4]),
+            ));
+            continue;
+        };
+        rows.push((
+            AggregateKey {
+                level: rec[0].into(),
+                unit: rec[1].into(),
+                item: rec[2].into(),
+                choice: rec[3].into(),
+            },
+            v,
+            line,
+        ));
+    }
+    (rows, problems)
+}
+
+/// Writes `receipts.csv`: `station,machine,receipt` for each receipt held by a checking voter.
+pub fn write_receipts<W: Write>(w: W, receipts: &[HeldReceipt]) -> io::Result<()> {
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(w);
+    out.write_record(RECEIPTS_HEADER).map_err(csv_err)?;
+    for r in receipts {
+        out.write_record([
+            r.station.to_string(),
+            r.machine.to_string(),
+            r.code.to_string(),
+        ])
+        .map_err(csv_err)?;
+    }
+    out.flush()
+}
+
+/// A receipt read from `receipts.csv`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReceiptLine {
+    /// Line in the file.
+    pub line: u64,
+    /// Station.
+    pub station: u32,
+    /// Machine.
+    pub machine: u32,
+    /// Code.
+    pub code: ReceiptCode,
+}
+
+/// Reads `receipts.csv`.
+pub fn parse_receipts<R: Read>(r: R) -> (Vec<ReceiptLine>, Vec<CsvProblem>) {
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    for (line, rec) in data_rows(r, &RECEIPTS_HEADER, 3, &mut problems) {
+        let (Ok(station), Ok(machine)) = (rec[0].parse::<u32>(), rec[1].parse::<u32>()) else {
+            problems.push(problem(line, None, "station and machine must be numbers"));
+            continue;
+        };
+        match rec[2].parse::<ReceiptCode>() {
+            Ok(code) => rows.push(ReceiptLine {
+                line,
+                station,
+                machine,
+                code,
+            }),
+            Err(e) => problems.push(problem(
+                line,
+                Some(station),
+                format!("bad receipt code: {e}"),
+            )),
+        }
+    }
+    (rows, problems)
+}
+
+/// Writes `truth/receipts.csv`: `station,machine,entry,receipt`.
+pub fn write_truth_receipts<W: Write>(w: W, receipts: &[HeldReceipt]) -> io::Result<()> {
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(w);
+    out.write_record(["station", "machine", "entry", "receipt"])
+        .map_err(csv_err)?;
+    for r in receipts {
+        out.write_record([
+            r.station.to_string(),
+            r.machine.to_string(),
+            r.entry.to_string(),
+            r.code.to_string(),
+        ])
+        .map_err(csv_err)?;
+    }
+    out.flush()
+}
+
+/// Writes `truth/machines.csv`:
+/// `station,machine,ballots,launch_code,published_head,honest_head,rewritten`.
+pub fn write_machines<W: Write>(w: W, machines: &[MachineRecord]) -> io::Result<()> {
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(w);
+    out.write_record([
+        "station",
+        "machine",
+        "ballots",
+        "launch_code",
+        "published_head",
+        "honest_head",
+        "rewritten",
+    ])
+    .map_err(csv_err)?;
+    for m in machines {
+        out.write_record([
+            m.head.station.to_string(),
+            m.head.machine.to_string(),
+            m.head.n_ballots.to_string(),
+            crate::scenario::hex(&m.launch_code),
+            m.head.head.to_hex(),
+            m.honest_head.to_hex(),
+            m.rewritten.to_string(),
+        ])
+        .map_err(csv_err)?;
+    }
+    out.flush()
+}
+
+/// Writes `truth/fraud.csv`: `what,value`, one row per field of the run's fraud trace.
+pub fn write_trace<W: Write>(w: W, t: &crate::election::FraudTrace) -> io::Result<()> {
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(w);
+    out.write_record(["what", "value"]).map_err(csv_err)?;
+    let rows: [(&str, String); 11] = [
+        ("stations_hit", t.stations_hit.to_string()),
+        ("flipped", t.flipped.to_string()),
+        ("dropped", t.dropped.to_string()),
+        ("stuffed", t.stuffed.to_string()),
+        ("rewritten", t.rewritten.to_string()),
+        ("ledgers_tampered", t.ledgers_tampered.to_string()),
+        ("ledgers_with_findings", t.ledgers_with_findings.to_string()),
+        ("receipt_caught", t.receipt_caught.to_string()),
+        ("control_code_caught", t.control_code_caught.to_string()),
+        ("receipts_checked", t.receipts_checked.to_string()),
+        ("control_codes_checked", t.control_codes_checked.to_string()),
+    ];
+    for (k, v) in rows {
+        out.write_record([k, v.as_str()]).map_err(csv_err)?;
+    }
+    out.flush()
+}

@@ -1,0 +1,575 @@
+//! Election packages: one simulated election written the way an election commission would
+//! publish it (ballot ledgers, published heads, station protocols, aggregates, voters' receipts)
+//! plus the ground truth kept apart, and the audit that checks such a package.
+//!
+//! **Owns**: the package's data model ([`Manifest`], [`StationProtocol`], [`HeldReceipt`]), the
+//! text formats of its files (`docs/package-format.md`: `manifest.json`, `protocols.csv`,
+//! `aggregates.csv`, `receipts.csv`, `truth/*.csv`; ledgers and `heads.txt` are the ledger
+//! module's formats), [`simulate`] (one ballot-level election to a package) and [`audit`].
+//! **Never**: opens, names or renames files — every function takes `Read`/`Write` or text and
+//! the caller (the CLI) maps them to paths; never reads a clock or the environment; never panics
+//! on bad input (a malformed package yields findings, not errors).
+
+mod audit;
+mod formats;
+
+pub use audit::{
+    AuditFinding, AuditInput, AuditReport, Checked, OpenFile, audit, ledger_file_name,
+};
+pub use formats::{
+    AggregateKey, CsvProblem, ParsedProtocols, ReceiptLine, aggregate, parse_aggregates,
+    parse_protocols, parse_receipts, write_aggregates, write_machines, write_protocols,
+    write_receipts, write_trace, write_truth_receipts,
+};
+
+use std::io::{self, Write};
+
+use rand::Rng;
+
+use serde::{Deserialize, Serialize};
+
+use crate::election::{Context, FraudPlan, FraudTrace, Workspace, run_election};
+use crate::electorate::Electorate;
+use crate::ledger::{
+    BallotChoice, Chain, EntryHash, LedgerError, PublishedHead, PublishedHeads, ReceiptCode,
+    receipt_code, verify, write_ledger,
+};
+use crate::machine::LedgerMode;
+use crate::rng::{Purpose, stream, threshold};
+use crate::scenario::Scenario;
+
+/// The `format` field of every package manifest.
+pub const PACKAGE_FORMAT: &str = "tamga-package";
+/// Version of the package layout described in `docs/package-format.md`.
+pub const PACKAGE_VERSION: u32 = 1;
+/// Receipt-checking rate used when none is given: 5 % of electronic voters keep and check
+/// their receipt (REFERENCES.md §2: observed opt-in rates 3–5 %).
+pub const DEFAULT_RECEIPT_RATE: f64 = 0.05;
+/// The run index a package simulates (its random streams are those of Monte Carlo run 0).
+pub const PACKAGE_RUN: u64 = 0;
+
+/// `manifest.json`: what the package is and how it was made. No clock: the same inputs give
+/// the same bytes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always [`PACKAGE_FORMAT`].
+    pub format: String,
+    /// Package layout version ([`PACKAGE_VERSION`]).
+    pub format_version: u32,
+    /// tamga version that wrote the package.
+    pub tamga_version: String,
+    /// Scenario name.
+    pub scenario: String,
+    /// SHA-256 of the scenario file (hex): the election id every ledger's genesis is bound to.
+    pub scenario_digest: String,
+    /// Master seed.
+    pub seed: u64,
+    /// Variant simulated.
+    pub variant: String,
+    /// Run index whose random streams were used.
+    pub run: u64,
+    /// Share of electronic voters who keep and check their receipt.
+    pub receipt_rate: f64,
+    /// Party ids in list order (the `choice` of list rows).
+    pub parties: Vec<String>,
+    /// Region names in index order (the `region` column).
+    pub regions: Vec<String>,
+    /// Totals of the package.
+    pub counts: Counts,
+}
+
+/// Counts recorded in the manifest.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Polling stations (protocols).
+    pub stations: u64,
+    /// Districts.
+    pub districts: u64,
+    /// Voting machines (ledger files).
+    pub machines: u64,
+    /// Registered voters.
+    pub registered: u64,
+    /// Ballots issued.
+    pub issued: u64,
+    /// Ballots cast on machines.
+    pub electronic: u64,
+    /// Receipts held by checking voters (lines of `receipts.csv`).
+    pub receipts: u64,
+}
+
+impl Manifest {
+    /// Parses `manifest.json`; the error says what is wrong.
+    pub fn parse(text: &str) -> Result<Manifest, String> {
+        let m: Manifest = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        if m.format != PACKAGE_FORMAT {
+            return Err(format!(
+                "format is {:?}, expected {PACKAGE_FORMAT:?}",
+                m.format
+            ));
+        }
+        if m.format_version != PACKAGE_VERSION {
+            return Err(format!(
+                "format_version {} is not supported (this tamga reads {PACKAGE_VERSION})",
+                m.format_version
+            ));
+        }
+        if m.election_id().is_none() {
+            return Err("scenario_digest is not 64 lowercase hex digits".into());
+        }
+        Ok(m)
+    }
+
+    /// The manifest as written: pretty JSON with a final newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    /// The election id (scenario digest as 32 bytes), if the digest is well-formed.
+    pub fn election_id(&self) -> Option<[u8; 32]> {
+        let d = &self.scenario_digest;
+        if d.len() != 64
+            || !d
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return None;
+        }
+        EntryHash::from_hex(d).map(|h| h.0)
+    }
+}
+
+/// Counts of one part of a protocol: list votes per party and invalid list ballots, district
+/// candidate votes per candidate and invalid district ballots.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Votes per party, in list order.
+    pub list: Vec<u64>,
+    /// Ballots without a valid list vote.
+    pub list_invalid: u64,
+    /// Votes per district candidate (empty when the station has no district).
+    pub candidates: Vec<u64>,
+    /// Ballots without a valid district vote.
+    pub district_invalid: u64,
+}
+
+/// One polling station's protocol as the commission reports it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StationProtocol {
+    /// Station number (index in the electorate; the ledger genesis's station).
+    pub station: u32,
+    /// Region index.
+    pub region: u32,
+    /// District index, if the system has a district tier.
+    pub district: Option<u32>,
+    /// Registered voters.
+    pub registered: u64,
+    /// Ballots issued (voters who turned out).
+    pub issued: u64,
+    /// Voting machines at the station (0 or 1).
+    pub machines: u32,
+    /// Ballots cast on the machine.
+    pub electronic: u64,
+    /// All ballots counted: paper plus machine.
+    pub total: Tally,
+    /// The machine's part of `total` (its printed totals), when the station has a machine.
+    pub machine: Option<Tally>,
+}
+
+/// A receipt held by a voter who checks: where they voted and the code they took home. (The
+/// entry is ground truth: a voter does not know it.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeldReceipt {
+    /// Station.
+    pub station: u32,
+    /// Machine within the station.
+    pub machine: u32,
+    /// Ballot entry the receipt was printed for.
+    pub entry: u64,
+    /// The code.
+    pub code: ReceiptCode,
+}
+
+/// A machine as it was sealed: for `truth/machines.csv`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MachineRecord {
+    /// What was published for it (`heads.txt`).
+    pub head: PublishedHead,
+    /// The launch code announced at poll opening.
+    pub launch_code: [u8; 16],
+    /// The head of the honest ledger sealed at close.
+    pub honest_head: EntryHash,
+    /// Whether the published ledger is a rewritten one (ledger fraud).
+    pub rewritten: bool,
+}
+
+/// One simulated election, everything but the ledger bytes (streamed to the caller's sink).
+#[derive(Clone, Debug)]
+pub struct Package {
+    /// `manifest.json`.
+    pub manifest: Manifest,
+    /// Protocols as reported, by station.
+    pub protocols: Vec<StationProtocol>,
+    /// Totals as published (`aggregates.csv`): the sums of the protocols, unless a tabulation
+    /// fraud altered them.
+    pub aggregates: Vec<(AggregateKey, u64)>,
+    /// What voters chose, by station (no machine part; `machines` and `electronic` are 0).
+    pub truth: Vec<StationProtocol>,
+    /// What fraud did in this election (ground truth).
+    pub trace: FraudTrace,
+    /// `heads.txt`.
+    pub heads: PublishedHeads,
+    /// Receipts of the voters who check, by station then entry.
+    pub receipts: Vec<HeldReceipt>,
+    /// Every machine, by station.
+    pub machines: Vec<MachineRecord>,
+}
+
+/// Why a package could not be simulated.
+#[derive(Debug, thiserror::Error)]
+pub enum SimulateError {
+    /// No such variant.
+    #[error("there is no variant `{name}`; the scenario has: {available}")]
+    UnknownVariant {
+        /// Requested.
+        name: String,
+        /// Comma-separated names.
+        available: String,
+    },
+    /// The receipt rate is not a probability.
+    #[error("the receipt rate must be between 0 and 1, got {0}")]
+    ReceiptRate(f64),
+    /// Writing a ledger failed.
+    #[error("writing the ledger of station {station}: {source}")]
+    Ledger {
+        /// Station.
+        station: u32,
+        /// Cause.
+        #[source]
+        source: LedgerError,
+    },
+    /// The ledger written does not reproduce the machine's sealed head (an engine bug).
+    #[error(
+        "the ledger written for station {0} does not reproduce the machine's head; this is a bug in tamga"
+    )]
+    HeadDiffers(u32),
+    /// Opening a ledger sink failed.
+    #[error("cannot create the ledger of station {station}: {source}")]
+    Open {
+        /// Station.
+        station: u32,
+        /// Cause.
+        #[source]
+        source: io::Error,
+    },
+    /// The heads could not be assembled (an engine bug).
+    #[error("cannot assemble the published heads: {0}")]
+    Heads(String),
+}
+
+/// What to simulate.
+#[derive(Clone, Copy, Debug)]
+pub struct Spec<'a> {
+    /// The scenario.
+    pub scenario: &'a Scenario,
+    /// Variant name (`None`: the first variant).
+    pub variant: Option<&'a str>,
+    /// Master seed.
+    pub seed: u64,
+    /// Share of electronic voters who keep and check their receipt.
+    pub receipt_rate: f64,
+}
+
+/// Simulates one ballot-level election (run [`PACKAGE_RUN`]) and streams each e-enabled
+/// station's ledger into the sink `open_ledger(station, machine)` returns (one at a time; wrap
+/// files in a `BufWriter`). Receipt entries are recomputed by replaying each machine's ballot
+/// log through the ledger writer's chain, and the writer's head is checked against the machine's.
+pub fn simulate<W: Write>(
+    spec: Spec<'_>,
+    open_ledger: &mut dyn FnMut(u32, u32) -> io::Result<W>,
+) -> Result<Package, SimulateError> {
+    let sc = spec.scenario;
+    if !(0.0..=1.0).contains(&spec.receipt_rate) {
+        return Err(SimulateError::ReceiptRate(spec.receipt_rate));
+    }
+    let found = match spec.variant {
+        None => sc.variants.first(),
+        Some(name) => sc.variant(name),
+    };
+    let variant = found.ok_or_else(|| SimulateError::UnknownVariant {
+        name: spec.variant.unwrap_or("(first)").to_string(),
+        available: sc
+            .variants
+            .iter()
+            .map(|v| v.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    })?;
+    let model = &variant.model;
+    let parties: Vec<String> = sc.parties.iter().map(|p| p.id.clone()).collect();
+    let n_parties = sc.parties.len();
+    let electorate = Electorate::build(model, n_parties, spec.seed);
+    let election_id = sc.digest_bytes();
+    let plan = FraudPlan::new(model, &electorate);
+    let detectors = &sc.detectors;
+    let ctx = Context {
+        model,
+        electorate: &electorate,
+        seed: spec.seed,
+        ledger: LedgerMode::ChainAndLog,
+        election_id,
+        plan: &plan,
+        heads_published: detectors.heads_published,
+        receipt_rate: detectors.receipt_check_rate,
+        control_code_rate: detectors.control_code_rate,
+    };
+    let run = PACKAGE_RUN;
+    let receipt_thr = threshold(spec.receipt_rate);
+    let heads_published = detectors.heads_published;
+    let mut ws = Workspace::default();
+    let mut failure: Option<SimulateError> = None;
+    let mut machine_parts: Vec<Option<Tally>> = vec![None; electorate.stations.len()];
+    let mut machines: Vec<MachineRecord> = Vec::new();
+    let mut receipts: Vec<HeldReceipt> = Vec::new();
+    run_election(ctx, run, &mut ws, &mut |i, m| {
+        if failure.is_some() {
+            return;
+        }
+        let Some(sealed) = &m.closed else {
+            return;
+        };
+        let station = sealed.genesis.station;
+        let machine = sealed.genesis.machine;
+        let wrap = |source| SimulateError::Ledger { station, source };
+        let result = (|| -> Result<(), SimulateError> {
+            // the voters' receipts: replay the ballot log through a fresh chain
+            let mut chain = Chain::open(&sealed.genesis, sealed.n_lists, sealed.n_candidates);
+            let mut rng = stream(spec.seed, Purpose::Receipt, run, i as u64);
+            for (j, b) in m.log.iter().enumerate() {
+                let h = chain
+                    .append(BallotChoice::new(b.list, b.district))
+                    .map_err(wrap)?;
+                if rng.next_u64() < receipt_thr {
+                    receipts.push(HeldReceipt {
+                        station,
+                        machine,
+                        entry: j as u64 + 1,
+                        code: receipt_code(&h),
+                    });
+                }
+            }
+            let closed = chain.close();
+            if closed.head != sealed.head {
+                return Err(SimulateError::HeadDiffers(station));
+            }
+            let mut w = open_ledger(station, machine)
+                .map_err(|source| SimulateError::Open { station, source })?;
+            let (totals, head) = match &m.rewritten {
+                None => {
+                    let written = write_ledger(
+                        &mut w,
+                        &sealed.genesis,
+                        sealed.n_lists,
+                        sealed.n_candidates,
+                        m.log.iter().map(|b| BallotChoice::new(b.list, b.district)),
+                    )
+                    .map_err(wrap)?;
+                    let head = written.published_head();
+                    (written.totals, head)
+                }
+                Some(bytes) => {
+                    // a ledger fraud: the forged file is what is published; the head is the
+                    // one announced at close if heads are published then (and not forged
+                    // too), else the forged ledger's own
+                    w.write_all(bytes)
+                        .and_then(|_| w.flush())
+                        .map_err(|e| wrap(LedgerError::Io(e)))?;
+                    let forged =
+                        verify(bytes.as_slice(), None).map_err(|e| wrap(LedgerError::Io(e)))?;
+                    let mut head = closed.published_head();
+                    if !heads_published || m.head_forged {
+                        head.n_ballots = forged.n_ballots;
+                        head.head = forged.stored_head.unwrap_or(closed.head);
+                    }
+                    (forged.recounted, head)
+                }
+            };
+            machines.push(MachineRecord {
+                head,
+                launch_code: sealed.genesis.launch_code,
+                honest_head: closed.head,
+                rewritten: m.rewritten.is_some(),
+            });
+            machine_parts[i] = Some(Tally {
+                list: totals.lists,
+                list_invalid: totals.list_none,
+                candidates: totals.candidates,
+                district_invalid: totals.candidate_none,
+            });
+            Ok(())
+        })();
+        if let Err(e) = result {
+            failure = Some(e);
+        }
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let station_protocol = |i: usize, counts: &crate::election::StationCounts| {
+        let st = &electorate.stations[i];
+        let list_row = counts.list_of(i);
+        let n_cand = st
+            .district
+            .map_or(0, |d| electorate.districts[d as usize].candidates.len());
+        let off = electorate.candidate_offset[i] as usize;
+        StationProtocol {
+            station: i as u32,
+            region: st.region,
+            district: st.district,
+            registered: st.n_registered as u64,
+            issued: counts.issued[i] as u64,
+            machines: u32::from(st.evoting),
+            electronic: counts.electronic[i] as u64,
+            total: Tally {
+                list: list_row[..n_parties].iter().map(|&v| v as u64).collect(),
+                list_invalid: list_row[n_parties] as u64,
+                candidates: counts.district[off..off + n_cand]
+                    .iter()
+                    .map(|&v| v as u64)
+                    .collect(),
+                district_invalid: if st.district.is_some() {
+                    counts.district_invalid[i] as u64
+                } else {
+                    0
+                },
+            },
+            machine: None,
+        }
+    };
+    let mut protocols = Vec::with_capacity(electorate.stations.len());
+    let mut truth = Vec::with_capacity(electorate.stations.len());
+    for (i, st) in electorate.stations.iter().enumerate() {
+        let mut machine = machine_parts[i].take();
+        if let (Some(m), None) = (&mut machine, st.district) {
+            // no district tier: the machine's "no candidate" count is not a district vote
+            m.district_invalid = 0;
+            m.candidates.clear();
+        }
+        protocols.push(StationProtocol {
+            machine,
+            ..station_protocol(i, &ws.reported)
+        });
+        // what voters chose: no machine part, and electronic voting is not part of the truth
+        truth.push(StationProtocol {
+            machines: 0,
+            electronic: 0,
+            ..station_protocol(i, &ws.truth)
+        });
+    }
+    let mut aggregates = aggregate(&parties, &protocols);
+    tabulation_fraud(model, &parties, &mut aggregates);
+    let heads = PublishedHeads::new(election_id, machines.iter().map(|m| m.head))
+        .map_err(|e| SimulateError::Heads(e.to_string()))?;
+    let manifest = Manifest {
+        format: PACKAGE_FORMAT.into(),
+        format_version: PACKAGE_VERSION,
+        tamga_version: crate::VERSION.into(),
+        scenario: sc.meta.name.clone(),
+        scenario_digest: sc.digest.clone(),
+        seed: spec.seed,
+        variant: variant.name.clone(),
+        run,
+        receipt_rate: spec.receipt_rate,
+        parties: parties.clone(),
+        regions: model.regions.iter().map(|r| r.name.clone()).collect(),
+        counts: Counts {
+            stations: protocols.len() as u64,
+            districts: electorate.districts.len() as u64,
+            machines: machines.len() as u64,
+            registered: protocols.iter().map(|p| p.registered).sum(),
+            issued: protocols.iter().map(|p| p.issued).sum(),
+            electronic: protocols.iter().map(|p| p.electronic).sum(),
+            receipts: receipts.len() as u64,
+        },
+    };
+    Ok(Package {
+        manifest,
+        truth,
+        protocols,
+        aggregates,
+        trace: ws.trace.clone(),
+        heads,
+        receipts,
+        machines,
+    })
+}
+
+/// Tabulation-level fraud (`kind = "aggregate"`) on the published totals, as
+/// [`crate::tabulation`] applies it: in each eligible region the list votes move toward the
+/// beneficiary ([`crate::fraud::move_share`], models in scenario order), and the national list
+/// totals become the sums of the altered regions. District totals are left as counted.
+fn tabulation_fraud(
+    model: &crate::scenario::Model,
+    parties: &[String],
+    rows: &mut [(AggregateKey, u64)],
+) {
+    use crate::fraud::{FraudKind, move_share};
+    let frauds: Vec<(f64, usize, Option<&Vec<u32>>)> = model
+        .fraud
+        .iter()
+        .filter_map(|f| match f.kind {
+            FraudKind::Aggregate { share } => {
+                Some((share, f.beneficiary as usize, f.target.regions.as_ref()))
+            }
+            _ => None,
+        })
+        .collect();
+    if frauds.is_empty() {
+        return;
+    }
+    let k = parties.len();
+    // region → row index of each party's list total
+    let mut regions: std::collections::BTreeMap<u32, Vec<usize>> = Default::default();
+    let mut national: Vec<usize> = vec![usize::MAX; k];
+    for (idx, (key, _)) in rows.iter().enumerate() {
+        if key.item != "list" {
+            continue;
+        }
+        let Some(p) = parties.iter().position(|q| *q == key.choice) else {
+            continue;
+        };
+        match key.level.as_str() {
+            "region" => {
+                if let Ok(r) = key.unit.parse::<u32>() {
+                    regions.entry(r).or_insert_with(|| vec![usize::MAX; k])[p] = idx;
+                }
+            }
+            "national" => national[p] = idx,
+            _ => {}
+        }
+    }
+    let mut sums = vec![0u64; k];
+    for (r, idx) in &regions {
+        let mut row: Vec<u32> = idx
+            .iter()
+            .map(|&i| rows.get(i).map_or(0, |x| x.1.min(u32::MAX as u64) as u32))
+            .collect();
+        for (share, ben, only) in &frauds {
+            if only.is_none_or(|x| x.contains(r)) {
+                move_share(&mut row, *ben, *share);
+            }
+        }
+        for (p, &i) in idx.iter().enumerate() {
+            if let Some(x) = rows.get_mut(i) {
+                x.1 = row[p] as u64;
+            }
+            sums[p] += row[p] as u64;
+        }
+    }
+    for (p, &i) in national.iter().enumerate() {
+        if let Some(x) = rows.get_mut(i) {
+            x.1 = sums[p];
+        }
+    }
+}

@@ -1,0 +1,766 @@
+//! `report.html`: the run report as one self-contained HTML page — inline CSS and inline SVG, no
+//! scripts, fonts, images or links to anything outside the file, so it opens offline in any
+//! browser and can be archived with the results.
+//!
+//! Owns: the page layout and the run charts — the seat strips (per tier and party, runs per seat
+//! count beside the real result), histograms over runs of turnout and list shares with the real
+//! value marked, and the fingerprint heat map of the representative run (drawn by the shared
+//! [`super::svg::heatmap`]). Never does: I/O, statistics or simulation; [`render`] is a pure
+//! function of the [`RunReport`], and nothing in the page depends on the clock or the machine,
+//! so the same seed gives the same bytes.
+//!
+//! Every chart's `<svg>` has an `id` (`seats-<variant>`, `hist-<variant>-turnout`,
+//! `hist-<variant>-share-<party>`, `fingerprint-<variant>`) and a `class` (`plot seats`,
+//! `plot histogram`, `plot heatmap`), which the tests and any later tooling can rely on.
+
+use std::fmt::Write;
+
+use super::model::{Histogram, RunReport, SeatRow, Table, VariantReport};
+use super::svg::{
+    Axes, BLUE, Frame, LIGHT_GREY, SKY_BLUE, VERMILLION, escape, heatmap, nice_step, step_decimals,
+    ticks_in, truncate,
+};
+
+const CSS: &str = "body { font-family: system-ui, sans-serif; max-width: 960px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.4; }
+h2 { border-top: 2px solid #ccc; padding-top: 0.6em; margin-top: 2em; }
+table { border-collapse: collapse; margin: 0.5em 0 1em; }
+td, th { border-bottom: 1px solid #ccc; padding: 0.2em 0.6em; text-align: right; white-space: nowrap; }
+td:first-child, th:first-child { text-align: left; }
+svg text { font-size: 12px; fill: #222; } svg .label { font-size: 13px; } svg .title { font-size: 13px; font-weight: bold; }
+.note { color: #555; font-size: 0.9em; }
+.grid { display: flex; flex-wrap: wrap; gap: 12px; }
+figure { margin: 0; width: 300px; } figcaption { font-size: 0.8em; color: #444; }
+th { white-space: normal; vertical-align: bottom; }
+.scroll { overflow-x: auto; }
+table.heat td, table.heat th { padding: 0.25em 0.4em; font-size: 0.85em; }
+pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
+code { font-size: 0.95em; }
+table.prov td { text-align: left; }
+.real { color: #D55E00; font-weight: bold; } .sim { color: #0072B2; font-weight: bold; }";
+
+/// An HTML id fragment from a name: ASCII letters, digits, `-` and `_` kept, anything else `-`.
+pub fn slug(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if s.is_empty() { "x".into() } else { s }
+}
+
+/// A fraction as a percentage with `d` decimals and a thin space before the sign.
+fn pct(x: f64, d: usize) -> String {
+    if x.is_finite() {
+        format!("{:.*} %", d, 100.0 * x)
+    } else {
+        "n/a".into()
+    }
+}
+
+fn opt_pct(x: Option<f64>, d: usize) -> String {
+    x.map(|x| pct(x, d)).unwrap_or_else(|| "—".into())
+}
+
+/// Seats with one decimal unless whole.
+fn seats_num(x: f64) -> String {
+    if (x - x.round()).abs() < 1e-9 {
+        format!("{}", x.round())
+    } else {
+        format!("{x:.1}")
+    }
+}
+
+/// Integer tick step for a seat or run-count axis spanning `span`, about `target` ticks.
+fn integer_step(span: f64, target: usize) -> f64 {
+    let s = nice_step(span, target).max(1.0);
+    if s.fract() == 0.0 { s } else { s.ceil() }
+}
+
+/// The seat strips of one variant: one panel per tier, one row per party; in each row a bar
+/// per seat count, its height the share of runs with that count (relative to the row's most
+/// common count), and the real result as a vermillion diamond.
+fn seats_svg(v: &VariantReport, id: &str) -> String {
+    let tiers = &v.seats;
+    let mut rows: Vec<(&str, &str)> = Vec::new();
+    for t in tiers {
+        for r in &t.rows {
+            if !rows.iter().any(|(id, _)| *id == r.id) {
+                rows.push((&r.id, &r.name));
+            }
+        }
+    }
+    let row_h = 28.0;
+    let label_w = 215.0;
+    let gap = 28.0;
+    let total_w = 920.0;
+    let top = 56.0;
+    let x_maxes: Vec<f64> = tiers
+        .iter()
+        .map(|t| {
+            t.rows
+                .iter()
+                .flat_map(|r| [r.max, r.reported.unwrap_or(0.0)])
+                .fold(1.0, f64::max)
+        })
+        .collect();
+    let widths = panel_widths(
+        &x_maxes,
+        total_w - label_w - 12.0 - gap * (tiers.len().max(1) - 1) as f64,
+    );
+    let plot_h = row_h * rows.len() as f64;
+    let height = top + plot_h + 52.0;
+    let mut svg = format!(
+        r#"<svg id="{id}" class="plot seats" viewBox="0 0 {total_w} {height}" width="{total_w}" height="{height}" role="img" aria-label="Seats per party in each tier: simulated runs against the real result">"#
+    );
+    // Legend.
+    let _ = write!(
+        svg,
+        r#"<rect x="{label_w}" y="6" width="8" height="14" fill="{BLUE}"/><text x="{a}" y="18">runs with that many seats (bar height: share of runs, per row)</text><rect x="{b}" y="8" width="22" height="10" fill="{SKY_BLUE}" fill-opacity="0.5"/><text x="{c}" y="18">5–95 % of runs</text><path d="M{d} 7l6 6l-6 6l-6-6z" fill="white" stroke="{VERMILLION}" stroke-width="2"/><text x="{e}" y="18">real result</text>"#,
+        a = label_w + 14.0,
+        b = label_w + 420.0,
+        c = label_w + 446.0,
+        d = label_w + 560.0,
+        e = label_w + 572.0,
+    );
+    // Row labels and stripes.
+    for (k, (_, name)) in rows.iter().enumerate() {
+        let y = top + k as f64 * row_h;
+        if k % 2 == 0 {
+            let _ = write!(
+                svg,
+                r##"<rect x="4" y="{y}" width="{w}" height="{row_h}" fill="#f3f3f3"/>"##,
+                w = total_w - 8.0
+            );
+        }
+        let _ = write!(
+            svg,
+            r#"<text x="{x}" y="{ty}" text-anchor="end">{}<title>{}</title></text>"#,
+            escape(&truncate(name, 30)),
+            escape(name),
+            x = label_w - 10.0,
+            ty = y + row_h / 2.0 + 4.0
+        );
+    }
+    let mut left = label_w;
+    for (pi, tier) in tiers.iter().enumerate() {
+        let x_max = x_maxes[pi];
+        let panel_w = widths[pi];
+        let f = Frame {
+            left,
+            top,
+            width: panel_w,
+            height: plot_h,
+            x: (-0.6, x_max + 0.6),
+            y: (0.0, 1.0),
+            y_label_gap: 0.0,
+        };
+        let _ = write!(
+            svg,
+            r#"<text x="{cx}" y="{ty}" text-anchor="middle" class="title">{}</text>"#,
+            escape(&tier.title),
+            cx = left + panel_w / 2.0,
+            ty = top - 8.0
+        );
+        let step = integer_step(x_max, 5);
+        let ticks = ticks_in(0.0, x_max, step);
+        for &t in &ticks {
+            let x = f.px(t);
+            let _ = write!(
+                svg,
+                r#"<line x1="{x:.1}" y1="{top}" x2="{x:.1}" y2="{b}" stroke="{LIGHT_GREY}"/>"#,
+                b = top + plot_h
+            );
+        }
+        let unit = f.px(1.0) - f.px(0.0);
+        let bar_w = (unit * 0.8).clamp(1.5, 14.0);
+        for r in &tier.rows {
+            let Some(k) = rows.iter().position(|(id, _)| *id == r.id) else {
+                continue;
+            };
+            let y0 = top + k as f64 * row_h;
+            let base = y0 + row_h - 4.0;
+            // 5–95 % range behind the bars.
+            let _ = write!(
+                svg,
+                r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="6" fill="{SKY_BLUE}" fill-opacity="0.5"><title>{}: 5–95 % of runs {}–{} seats, mean {:.1}</title></rect>"#,
+                f.px(r.p05) - 1.0,
+                base - 6.0,
+                (f.px(r.p95) - f.px(r.p05)).max(0.0) + 2.0,
+                escape(&r.name),
+                seats_num(r.p05),
+                seats_num(r.p95),
+                r.mean
+            );
+            let runs: u32 = r.frequencies.iter().map(|(_, n)| n).sum();
+            let most = r
+                .frequencies
+                .iter()
+                .map(|(_, n)| *n)
+                .max()
+                .unwrap_or(1)
+                .max(1);
+            let _ = write!(svg, r#"<g fill="{BLUE}">"#);
+            for &(s, n) in &r.frequencies {
+                let h = (row_h - 8.0) * n as f64 / most as f64;
+                let _ = write!(
+                    svg,
+                    r#"<rect x="{:.1}" y="{:.1}" width="{bar_w:.1}" height="{h:.1}"><title>{s} seats: {n} of {runs} runs ({})</title></rect>"#,
+                    f.px(s as f64) - bar_w / 2.0,
+                    base - h,
+                    pct(n as f64 / runs.max(1) as f64, 0)
+                );
+            }
+            svg.push_str("</g>");
+            if let Some(real) = r.reported {
+                let x = f.px(real);
+                let y = base - 8.0;
+                let _ = write!(
+                    svg,
+                    r#"<path d="M{x:.1} {:.1}l6 6l-6 6l-6-6z" fill="white" fill-opacity="0.6" stroke="{VERMILLION}" stroke-width="2"><title>{}: real result {} seats; runs at or beyond it: {}</title></path>"#,
+                    y - 6.0,
+                    escape(&r.name),
+                    seats_num(real),
+                    opt_pct(r.at_or_beyond, 0)
+                );
+            }
+        }
+        f.axes(
+            &mut svg,
+            &Axes {
+                x_ticks: &ticks,
+                y_ticks: &[],
+                x_label: "Seats",
+                y_label: "",
+                fmt_x: &|v| format!("{v}"),
+                fmt_y: &|v| format!("{v}"),
+            },
+        );
+        left += panel_w + gap;
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// Panel widths proportional to each panel's seat range (so a seat is about as wide in every
+/// panel), none narrower than [`MIN_PANEL`], summing to `avail`.
+fn panel_widths(x_maxes: &[f64], avail: f64) -> Vec<f64> {
+    const MIN_PANEL: f64 = 130.0;
+    let spans: Vec<f64> = x_maxes.iter().map(|m| m + 1.2).collect();
+    let mut fixed = vec![false; spans.len()];
+    loop {
+        let free: f64 = avail - MIN_PANEL * fixed.iter().filter(|f| **f).count() as f64;
+        let sum: f64 = spans
+            .iter()
+            .zip(&fixed)
+            .filter(|(_, f)| !**f)
+            .map(|(s, _)| s)
+            .sum();
+        let k = if sum > 0.0 { free / sum } else { 0.0 };
+        let mut changed = false;
+        for (i, s) in spans.iter().enumerate() {
+            if !fixed[i] && s * k < MIN_PANEL {
+                fixed[i] = true;
+                changed = true;
+            }
+        }
+        if !changed || fixed.iter().all(|f| *f) {
+            return spans
+                .iter()
+                .zip(&fixed)
+                .map(|(s, f)| if *f { MIN_PANEL } else { s * k })
+                .collect();
+        }
+    }
+}
+
+/// One histogram over runs of a fraction shown in percent, with the real value marked: inside
+/// the axis when it is within 1.5 ranges of the simulated values, otherwise as an arrow at the
+/// edge with its value.
+fn histogram_svg(h: &Histogram, id: &str) -> String {
+    let (w, ht) = (300.0, 200.0);
+    let lo = h.lo;
+    let hi = h.hi();
+    let span = (hi - lo).max(1e-9);
+    let (mut x0, mut x1) = (lo, hi);
+    let mut outside: Option<(f64, bool)> = None;
+    if let Some(r) = h.reported.filter(|r| r.is_finite()) {
+        if r >= lo - 1.5 * span && r <= hi + 1.5 * span {
+            x0 = x0.min(r);
+            x1 = x1.max(r);
+        } else {
+            outside = Some((r, r > hi));
+        }
+    }
+    let pad = (x1 - x0).max(1e-9) * 0.06;
+    let (x0, x1) = (x0 - pad, x1 + pad);
+    // headroom above the tallest bar for the label of the real value
+    let y_max = h.counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.3;
+    let f = Frame {
+        left: 50.0,
+        top: 30.0,
+        width: 236.0,
+        height: 112.0,
+        x: (100.0 * x0, 100.0 * x1),
+        y: (0.0, y_max),
+        y_label_gap: 38.0,
+    };
+    let mut svg = format!(
+        r#"<svg id="{id}" class="plot histogram" viewBox="0 0 {w} {ht}" width="{w}" height="{ht}" role="img" aria-label="{}: distribution over runs">"#,
+        escape(&format!("{} — {}", h.title, h.axis))
+    );
+    let _ = write!(
+        svg,
+        r#"<text x="8" y="16" class="title">{}<title>{}</title></text>"#,
+        escape(&truncate(&h.title, 34)),
+        escape(&h.title)
+    );
+    let runs: u32 = h.counts.iter().sum();
+    let _ = write!(
+        svg,
+        r#"<g fill="{BLUE}" stroke="white" stroke-width="0.5">"#
+    );
+    for (k, &c) in h.counts.iter().enumerate() {
+        if c == 0 {
+            continue;
+        }
+        let a = h.lo + k as f64 * h.bin_width;
+        let b = a + h.bin_width;
+        let (xa, xb) = (f.px(100.0 * a), f.px(100.0 * b));
+        let _ = write!(
+            svg,
+            r#"<rect x="{xa:.1}" y="{:.1}" width="{:.1}" height="{:.1}"><title>{:.2}–{:.2} %: {c} of {runs} runs</title></rect>"#,
+            f.py(c as f64),
+            (xb - xa).max(0.8),
+            f.py(0.0) - f.py(c as f64),
+            100.0 * a,
+            100.0 * b
+        );
+    }
+    svg.push_str("</g>");
+    let step = nice_step(f.x.1 - f.x.0, 4);
+    let d = step_decimals(step);
+    let x_ticks = ticks_in(f.x.0, f.x.1, step);
+    let y_ticks = ticks_in(0.0, y_max, integer_step(y_max, 4));
+    f.axes(
+        &mut svg,
+        &Axes {
+            x_ticks: &x_ticks,
+            y_ticks: &y_ticks,
+            x_label: &h.axis,
+            y_label: "Runs",
+            fmt_x: &|v| format!("{v:.d$}"),
+            fmt_y: &|v| format!("{v}"),
+        },
+    );
+    match (h.reported, outside) {
+        (Some(r), None) if r.is_finite() => {
+            let x = f.px(100.0 * r);
+            let right_half = x > f.left + f.width / 2.0;
+            let _ = write!(
+                svg,
+                r#"<line x1="{x:.1}" y1="{t}" x2="{x:.1}" y2="{b}" stroke="{VERMILLION}" stroke-width="2" stroke-dasharray="5 3"/><text x="{tx:.1}" y="{ty}" text-anchor="{anchor}" fill="{VERMILLION}" style="fill:{VERMILLION}">real {}</text>"#,
+                pct(r, 2),
+                t = f.top,
+                b = f.top + f.height,
+                tx = if right_half { x - 4.0 } else { x + 4.0 },
+                ty = f.top + 12.0,
+                anchor = if right_half { "end" } else { "start" },
+            );
+        }
+        (_, Some((r, right))) => {
+            let (x, anchor, text) = if right {
+                (
+                    f.left + f.width - 4.0,
+                    "end",
+                    format!("real {} ▶", pct(r, 2)),
+                )
+            } else {
+                (f.left + 4.0, "start", format!("◀ real {}", pct(r, 2)))
+            };
+            let _ = write!(
+                svg,
+                r#"<text x="{x:.1}" y="{ty}" text-anchor="{anchor}" style="fill:{VERMILLION}">{text}</text>"#,
+                ty = f.top + 12.0,
+            );
+        }
+        _ => {}
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+fn histogram_caption(h: &Histogram) -> String {
+    let mut c = format!(
+        "mean {}, 5–95 % of runs: {:.2}–{:.2}",
+        pct(h.mean, 2),
+        100.0 * h.p05,
+        100.0 * h.p95
+    );
+    if let Some(r) = h.reported {
+        let _ = write!(
+            c,
+            " · real {} · beyond: {}",
+            pct(r, 2),
+            opt_pct(h.at_or_beyond, 0)
+        );
+    }
+    c
+}
+
+/// The per-party numbers at a glance: shares and seats, simulated beside real.
+fn glance_table(r: &RunReport, v: &VariantReport) -> String {
+    let mut o = String::from(
+        "<table class=\"glance\"><tr><th>party</th><th>list share [5–95 %]</th><th>real</th><th>beyond</th>",
+    );
+    for t in &v.seats {
+        let _ = write!(o, "<th>{}</th>", escape(&t.title));
+    }
+    o.push_str("</tr>");
+    let ids = r
+        .parties
+        .iter()
+        .map(|p| (p.id.as_str(), p.name.as_str()))
+        .chain([("independent", "Independents")]);
+    for (id, name) in ids {
+        let share = v
+            .distributions
+            .iter()
+            .find(|h| h.metric == format!("share.{id}"));
+        let seats: Vec<Option<&SeatRow>> = v
+            .seats
+            .iter()
+            .map(|t| t.rows.iter().find(|row| row.id == id))
+            .collect();
+        if share.is_none() && seats.iter().all(Option::is_none) {
+            continue;
+        }
+        let _ = write!(o, "<tr><td>{}</td>", escape(name));
+        match share {
+            Some(h) => {
+                let _ = write!(
+                    o,
+                    "<td>{} [{:.2}–{:.2}]</td><td>{}</td><td>{}</td>",
+                    pct(h.mean, 2),
+                    100.0 * h.p05,
+                    100.0 * h.p95,
+                    opt_pct(h.reported, 2),
+                    opt_pct(h.at_or_beyond, 0)
+                );
+            }
+            None => o.push_str("<td></td><td></td><td></td>"),
+        }
+        for s in seats {
+            match s {
+                Some(row) => {
+                    let _ = write!(
+                        o,
+                        "<td>{:.1} ({})</td>",
+                        row.mean,
+                        row.reported.map(seats_num).unwrap_or_else(|| "—".into())
+                    );
+                }
+                None => o.push_str("<td></td>"),
+            }
+        }
+        o.push_str("</tr>");
+    }
+    o.push_str("</table>");
+    o
+}
+
+/// A table with its title (at heading level `h`) and note; its id is `id`.
+fn table_html(t: &Table, h: u8, id: &str) -> String {
+    let mut o = format!(
+        "<h{h}>{}</h{h}><p class=\"note\">{}</p><div class=\"scroll\"><table id=\"{}\"{}><tr>",
+        escape(&t.title),
+        escape(&t.note),
+        escape(id),
+        if t.shade.is_empty() {
+            ""
+        } else {
+            " class=\"heat\""
+        },
+    );
+    for h in &t.header {
+        let _ = write!(o, "<th>{}</th>", escape(h));
+    }
+    o.push_str("</tr>");
+    for (i, row) in t.rows.iter().enumerate() {
+        o.push_str("<tr>");
+        for (j, c) in row.iter().enumerate() {
+            o.push_str("<td");
+            if let Some(d) = t
+                .details
+                .get(i)
+                .and_then(|r| r.get(j))
+                .filter(|d| !d.is_empty())
+            {
+                let _ = write!(o, " title=\"{}\"", escape(d));
+            }
+            if let Some(x) = t.shade.get(i).and_then(|r| r.get(j)).copied().flatten() {
+                // Okabe–Ito blue at up to 60 % opacity: dark text stays readable
+                let _ = write!(
+                    o,
+                    " style=\"background: rgba(0, 114, 178, {:.2})\"",
+                    0.6 * x.clamp(0.0, 1.0)
+                );
+            }
+            let _ = write!(o, ">{}</td>", escape(c));
+        }
+        o.push_str("</tr>");
+    }
+    o.push_str("</table></div>");
+    o
+}
+
+fn variant_section(r: &RunReport, v: &VariantReport, vs: &str) -> String {
+    let mut o = String::new();
+    let _ = write!(
+        o,
+        "<section id=\"variant-{vs}\"><h2>Variant “{}”</h2><p>{}. {} runs{}.{}</p>",
+        escape(&v.name),
+        escape(&v.description),
+        v.runs,
+        match (&v.baseline, v.honest) {
+            (_, true) => ", honest voting (no fraud model)".to_string(),
+            (Some(b), false) => format!(", with fraud; its honest baseline is “{}”", escape(b)),
+            (None, false) => ", with fraud".to_string(),
+        },
+        match v.consistent_with_reported {
+            Some(true) =>
+                " The real result lies within the central 95 % of its runs (turnout and every list share).",
+            Some(false) =>
+                " The real result lies outside the central 95 % of its runs (turnout or some list share).",
+            None => "",
+        }
+    );
+    o.push_str(
+        "<p class=\"note\">At a glance: simulated list shares (mean over runs, with the range of \
+         the middle 90 % of runs) beside the real result; “beyond”: the share of runs at least as \
+         far from the median as the real value; seats as simulated mean (real).</p>",
+    );
+    o.push_str(&glance_table(r, v));
+    for t in &v.tables {
+        o.push_str(&table_html(t, 3, &format!("{}-{vs}", slug(&t.id))));
+    }
+    if !v.seats.is_empty() {
+        let _ = write!(
+            o,
+            "<h3>Seats</h3><p class=\"note\">One row per party and one panel per tier. \
+             <span class=\"sim\">Blue bars</span>: how many runs gave the party that many seats \
+             (the tallest bar in a row is its most common count; hover for the number of runs); \
+             the pale band spans 5–95 % of runs. <span class=\"real\">Diamond</span>: the real \
+             result from the scenario. A diamond far from the bars is a result this variant \
+             rarely or never produces.</p>{}",
+            seats_svg(v, &format!("seats-{vs}"))
+        );
+        let e = &v.exact_match;
+        let parts: Vec<String> = [
+            ("list", e.list_seats),
+            ("district", e.district_seats),
+            ("total", e.total_seats),
+        ]
+        .iter()
+        .filter_map(|(l, x)| x.map(|x| format!("{l} seats {}", pct(x, 0))))
+        .collect();
+        if !parts.is_empty() {
+            let _ = write!(
+                o,
+                "<p>Runs whose whole seat vector equals the real one: {}.</p>",
+                parts.join(", ")
+            );
+        }
+    }
+    if !v.distributions.is_empty() {
+        o.push_str(
+            "<h3>Turnout and list shares</h3><p class=\"note\">Histograms over runs: each \
+             <span class=\"sim\">bar</span> counts the runs whose national figure fell in its \
+             range. The <span class=\"real\">dashed line</span> is the real reported value; when \
+             it lies far outside the simulated range, an arrow at the edge gives it instead. \
+             “Runs at or beyond” is the share of runs at least as extreme as the real value on \
+             its side of the median: near 0 % means the variant hardly ever produces it.</p><div class=\"grid\">",
+        );
+        for h in &v.distributions {
+            let hid = match h.metric.strip_prefix("share.") {
+                Some(p) => format!("hist-{vs}-share-{}", slug(p)),
+                None => format!("hist-{vs}-{}", slug(&h.metric)),
+            };
+            let _ = write!(
+                o,
+                "<figure>{}<figcaption>{}</figcaption></figure>",
+                histogram_svg(h, &hid),
+                escape(&histogram_caption(h))
+            );
+        }
+        o.push_str("</div>");
+    }
+    if let Some(fp) = &v.fingerprint {
+        let _ = write!(
+            o,
+            "<h3>Fingerprint of one run</h3><p class=\"note\">Run {} — the run closest to the \
+             median turnout and leader share — station by station: each cell counts the polling \
+             stations with that turnout and that share for the leader, {} (Klimek et al. 2012; the \
+             same map <code>tamga forensics</code> draws for real results). {} stations, turnout \
+             {}, leader share {} of list ballots, {} stations at ≥ 95 % turnout and ≥ 95 % share. \
+             Honest voting gives one compact cluster; ballot stuffing smears it towards the \
+             upper right corner (100 %, 100 %).</p>{}",
+            fp.run,
+            escape(&fp.leader),
+            fp.stations,
+            pct(fp.national_turnout, 2),
+            pct(fp.national_share, 2),
+            fp.count_95_95,
+            heatmap(
+                &fp.heatmap,
+                &format!("fingerprint-{vs}"),
+                "Leader's share of list ballots (%)"
+            )
+        );
+    }
+    o.push_str("</section>\n");
+    o
+}
+
+/// Renders the report as a self-contained HTML page (UTF-8, ends with a newline).
+pub fn render(r: &RunReport) -> String {
+    let pv = &r.provenance;
+    let mut o = String::new();
+    let _ = write!(
+        o,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>tamga report — {name}</title>\n<style>\n{CSS}\n</style></head><body>\n<h1>{name}</h1>\n<p>{runs} simulated elections per variant, seed {seed}, tamga {ver}. \
+         Throughout, <span class=\"sim\">blue</span> is the simulation and \
+         <span class=\"real\">vermillion</span> the real reported result given in the scenario. \
+         Hover over a bar or marker for its numbers.</p>\n<nav><ul>",
+        name = escape(&pv.scenario),
+        runs = pv.runs,
+        seed = pv.seed,
+        ver = escape(pv.tamga_version),
+    );
+    let mut ids: Vec<String> = Vec::new();
+    for (vi, v) in r.variants.iter().enumerate() {
+        let mut s = slug(&v.name);
+        if ids.contains(&s) {
+            s = format!("{s}-{vi}");
+        }
+        let _ = write!(
+            o,
+            "<li><a href=\"#variant-{s}\">{}</a> — {}</li>",
+            escape(&v.name),
+            escape(&v.description)
+        );
+        ids.push(s);
+    }
+    for t in &r.tables {
+        let _ = write!(
+            o,
+            "<li><a href=\"#{}\">{}</a></li>",
+            slug(&t.id),
+            escape(&t.title)
+        );
+    }
+    o.push_str("<li><a href=\"#provenance\">Provenance and scenario file</a></li></ul></nav>\n");
+    for (v, s) in r.variants.iter().zip(&ids) {
+        o.push_str(&variant_section(r, v, s));
+    }
+    for t in &r.tables {
+        let _ = writeln!(
+            o,
+            "<section id=\"section-{}\">{}</section>",
+            slug(&t.id),
+            table_html(t, 2, &slug(&t.id))
+        );
+    }
+    let _ = write!(
+        o,
+        "<section id=\"provenance\"><h2>Provenance</h2><table class=\"prov\">\
+         <tr><td>tamga version</td><td>{}</td></tr>\
+         <tr><td>scenario</td><td>{}</td></tr>\
+         <tr><td>scenario digest (SHA-256)</td><td><code>{}</code></td></tr>\
+         <tr><td>seed</td><td>{}</td></tr>\
+         <tr><td>runs per variant</td><td>{} (run indices {}–{})</td></tr>\
+         <tr><td>simulation path</td><td>{}</td></tr></table>\
+         <p class=\"note\">The same scenario, seed and runs give this page byte for byte. \
+         Colours: Okabe–Ito and viridis (colour-blind safe).</p>\
+         <details><summary>Scenario file</summary><pre>{}</pre></details></section>\n</body></html>\n",
+        escape(pv.tamga_version),
+        escape(&pv.scenario),
+        escape(&pv.scenario_digest),
+        pv.seed,
+        pv.runs,
+        pv.first_run,
+        (pv.first_run as u64 + pv.runs as u64).saturating_sub(1),
+        escape(pv.path),
+        escape(&r.scenario_text)
+    );
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_safe_ids() {
+        assert_eq!(slug("exit-poll"), "exit-poll");
+        assert_eq!(slug("Green surge!"), "green-surge-");
+        assert_eq!(slug(""), "x");
+        assert_eq!(slug("a\"<b"), "a--b");
+    }
+
+    #[test]
+    fn percent_and_seat_formats() {
+        assert_eq!(pct(0.5649, 2), "56.49 %");
+        assert_eq!(pct(f64::NAN, 2), "n/a");
+        assert_eq!(seats_num(7.0), "7");
+        assert_eq!(seats_num(6.5), "6.5");
+        assert_eq!(integer_step(50.0, 5), 10.0);
+        assert_eq!(integer_step(3.0, 5), 1.0);
+        assert_eq!(integer_step(12.0, 5), 3.0);
+    }
+
+    fn hist(reported: f64) -> Histogram {
+        Histogram {
+            metric: "turnout".into(),
+            title: "Turnout".into(),
+            axis: "Turnout (% of registered voters)".into(),
+            lo: 0.45,
+            bin_width: 0.001,
+            counts: vec![1, 4, 2],
+            mean: 0.4515,
+            p05: 0.4502,
+            p50: 0.4515,
+            p95: 0.4528,
+            reported: Some(reported),
+            at_or_beyond: Some(0.0),
+        }
+    }
+
+    #[test]
+    fn the_real_value_is_a_line_when_near_and_an_arrow_when_far() {
+        let near = histogram_svg(&hist(0.4535), "h");
+        assert!(near.contains("stroke-dasharray=\"5 3\""));
+        assert!(near.contains(">real 45.35 %</text>"));
+        let far = histogram_svg(&hist(0.5649), "h");
+        assert!(!far.contains("stroke-dasharray"));
+        assert!(far.contains(">real 56.49 % ▶</text>"));
+        let below = histogram_svg(&hist(0.30), "h");
+        assert!(below.contains(">◀ real 30.00 %</text>"));
+        // three bars, ticks inside the frame
+        assert_eq!(far.matches("<rect x=").count(), 1 + 3);
+    }
+
+    #[test]
+    fn panels_share_the_width_by_seat_range() {
+        let w = panel_widths(&[7.0, 43.0, 50.0], 650.0);
+        assert!((w.iter().sum::<f64>() - 650.0).abs() < 1e-9);
+        assert_eq!(w[0], 130.0);
+        assert!(w[2] > w[1] && w[1] > 200.0, "{w:?}");
+        let w = panel_widths(&[1.0, 1.0], 200.0);
+        assert_eq!(w, vec![130.0, 130.0]);
+    }
+}

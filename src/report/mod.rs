@@ -1,0 +1,19 @@
+//! The report of `tamga run`: a data model of what people look at, and its renderings.
+//!
+//! - [`model`]: [`RunReport`], built from the [`crate::summary::Summary`], the run outcomes and
+//!   one re-simulated representative run per variant; plain serialisable data.
+//! - [`html`]: `report.html`, one self-contained page with inline SVG charts.
+//! - [`svg`]: plotting primitives (palette, escaping, axes, ticks, the fingerprint heat map)
+//!   shared with the forensics page ([`crate::forensics::html`]).
+//!
+//! The summary's own renderings (JSON, CSV, terminal) stay in [`crate::summary`]. Never does:
+//! I/O, clocks, environment or simulation — every rendering is a pure function from data to a
+//! `String`, so the same seed gives byte-identical pages; writing files is the caller's business
+//! (`tamga::io::write_atomic`).
+
+pub mod html;
+pub mod model;
+pub mod svg;
+
+pub use html::render;
+pub use model::{RunFingerprint, RunReport, representative_fingerprints, representative_run};

@@ -1,0 +1,685 @@
+//! Sharding a Monte Carlo across machines: which block of run indices a shard computes, the
+//! part file it leaves behind, and merging parts back into the outcomes of an unsharded run.
+//!
+//! **Owns**: the split of `0..runs_total` into `N` contiguous blocks ([`Shard::block`]), the
+//! shard index taken from a scheduler's environment ([`Shard::from_scheduler`], given a lookup
+//! function rather than reading the environment itself), the part file format ([`Part`],
+//! `"format": "tamga-part"`), and the checks of [`merge`]: same tamga version, scenario digest,
+//! seed, run count and variants in every part, and every run covered exactly once.
+//!
+//! **Never**: opens or names files (the command line reads and writes them), runs the engine, or
+//! builds the summary. Because every run draws only from streams keyed by its index
+//! (`crate::rng`), the outcomes of a block do not depend on which machine or thread computed
+//! them, so merged outcomes equal the outcomes of one unsharded run and the summary built from
+//! them is byte-identical.
+//!
+//! Shards are numbered **from 1**: `--shard 1/3`, `--shard 2/3`, `--shard 3/3`, as in the part
+//! file names `part-1-of-3.json`. Shard `K` of `N` covers runs
+//! `⌊(K−1)·R/N⌋ .. ⌊K·R/N⌋` of `R`: blocks differ in size by at most one, and a shard of more
+//! shards than runs may be empty (its part covers no run and merges as such).
+
+use crate::scenario::{Scenario, ScenarioError};
+use crate::tabulation::RunOutcome;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::ops::Range;
+
+/// The `format` field of every part file.
+pub const PART_FORMAT: &str = "tamga-part";
+/// Version of the part file layout.
+pub const PART_FORMAT_VERSION: u32 = 1;
+
+/// One shard: number `k` (from 1) of `n`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    pub k: u32,
+    pub n: u32,
+}
+
+/// Why a shard specification is not usable.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ShardError {
+    #[error("--shard wants K/N with 1 ≤ K ≤ N (shards are numbered from 1), or auto/N, not `{0}`")]
+    Syntax(String),
+    #[error("--shard {k}/{n}: K must be between 1 and N = {n} (shards are numbered from 1)")]
+    OutOfRange { k: u64, n: u32 },
+    #[error("--shard auto/N: N must be at least 1")]
+    NoShards,
+    #[error(
+        "--shard auto/{n}: neither SLURM_ARRAY_TASK_ID nor JOB_COMPLETION_INDEX is set; give the shard as K/N"
+    )]
+    NoScheduler { n: u32 },
+    #[error(
+        "--shard auto/{n}: both SLURM_ARRAY_TASK_ID and JOB_COMPLETION_INDEX are set; give the shard as K/N"
+    )]
+    Ambiguous { n: u32 },
+    #[error("--shard auto/{n}: {var} = `{value}` is not a non-negative integer")]
+    BadVariable {
+        n: u32,
+        var: &'static str,
+        value: String,
+    },
+    #[error(
+        "--shard auto/{n}: the Slurm job array has {count} tasks but N = {n}; make them equal (e.g. --array=1-{n})"
+    )]
+    CountMismatch { n: u32, count: u64 },
+}
+
+/// A parsed `--shard` argument: explicit `K/N` or `auto/N`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShardSpec {
+    Explicit(Shard),
+    Auto { n: u32 },
+}
+
+impl ShardSpec {
+    /// Parses `K/N` (1 ≤ K ≤ N) or `auto/N`.
+    pub fn parse(s: &str) -> Result<ShardSpec, ShardError> {
+        let syntax = || ShardError::Syntax(s.to_string());
+        let (k, n) = s.trim().split_once('/').ok_or_else(syntax)?;
+        let n: u32 = n.trim().parse().map_err(|_| syntax())?;
+        if k.trim().eq_ignore_ascii_case("auto") {
+            if n == 0 {
+                return Err(ShardError::NoShards);
+            }
+            return Ok(ShardSpec::Auto { n });
+        }
+        let k: u64 = k.trim().parse().map_err(|_| syntax())?;
+        Ok(ShardSpec::Explicit(Shard::new(k, n)?))
+    }
+
+    /// The shard, looking up the scheduler's variables through `var` when the spec is `auto/N`.
+    pub fn resolve(self, var: impl Fn(&str) -> Option<String>) -> Result<Shard, ShardError> {
+        match self {
+            ShardSpec::Explicit(s) => Ok(s),
+            ShardSpec::Auto { n } => Shard::from_scheduler(n, var),
+        }
+    }
+}
+
+impl Shard {
+    /// Shard `k` (from 1) of `n`, validated.
+    pub fn new(k: u64, n: u32) -> Result<Shard, ShardError> {
+        if n == 0 || k == 0 || k > n as u64 {
+            return Err(ShardError::OutOfRange { k, n });
+        }
+        Ok(Shard { k: k as u32, n })
+    }
+
+    /// The shard number from a scheduler, looked up through `var` (the command line passes
+    /// `std::env::var`):
+    ///
+    /// * Kubernetes Indexed Job: `JOB_COMPLETION_INDEX` counts from 0, so `K = index + 1`;
+    /// * Slurm job array: `K = SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN + 1`, so `--array=0-3`
+    ///   and `--array=1-4` both give shards 1..4 (without `SLURM_ARRAY_TASK_MIN`, the task id is
+    ///   taken as `K`); if `SLURM_ARRAY_TASK_COUNT` is set it must equal `n`.
+    ///
+    /// Exactly one of the two must be set.
+    pub fn from_scheduler(
+        n: u32,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<Shard, ShardError> {
+        let num = |name: &'static str| -> Result<Option<u64>, ShardError> {
+            match var(name) {
+                None => Ok(None),
+                Some(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .map(Some)
+                    .map_err(|_| ShardError::BadVariable {
+                        n,
+                        var: name,
+                        value: v,
+                    }),
+            }
+        };
+        let slurm = num("SLURM_ARRAY_TASK_ID")?;
+        let k8s = num("JOB_COMPLETION_INDEX")?;
+        let k = match (slurm, k8s) {
+            (Some(_), Some(_)) => return Err(ShardError::Ambiguous { n }),
+            (None, None) => return Err(ShardError::NoScheduler { n }),
+            (None, Some(index)) => index.saturating_add(1),
+            (Some(id), None) => {
+                if let Some(count) = num("SLURM_ARRAY_TASK_COUNT")?
+                    && count != n as u64
+                {
+                    return Err(ShardError::CountMismatch { n, count });
+                }
+                match num("SLURM_ARRAY_TASK_MIN")? {
+                    // below the minimum cannot happen in Slurm; 0 is then rejected as out of range
+                    Some(min) => id.checked_sub(min).map_or(0, |d| d.saturating_add(1)),
+                    None => id,
+                }
+            }
+        };
+        Shard::new(k, n)
+    }
+
+    /// The run indices of this shard among `0..runs_total`: the `k`-th of `n` contiguous blocks
+    /// whose sizes differ by at most one.
+    pub fn block(self, runs_total: u32) -> Range<u32> {
+        let at = |i: u32| (i as u64 * runs_total as u64 / self.n as u64) as u32;
+        at(self.k - 1)..at(self.k)
+    }
+
+    /// The part file name this shard writes: `part-K-of-N.json`.
+    pub fn file_name(self) -> String {
+        format!("part-{}-of-{}.json", self.k, self.n)
+    }
+}
+
+/// Run indices `start..end`, as written in a part file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunRange {
+    pub start: u32,
+    pub end: u32,
+}
+
+/// What one shard computed: enough to check it against the other parts and to rebuild the
+/// scenario (its source text is included, so `tamga merge` needs no scenario path).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Part {
+    /// Always [`PART_FORMAT`].
+    pub format: String,
+    pub format_version: u32,
+    pub tamga_version: String,
+    /// The scenario's name (`[meta] name`), for people reading the file.
+    pub scenario: String,
+    /// SHA-256 of the scenario file's bytes, hex; equals the digest of `scenario_source`.
+    pub scenario_digest: String,
+    /// The scenario file, verbatim.
+    pub scenario_source: String,
+    pub seed: u64,
+    /// Runs per variant in the whole (unsharded) Monte Carlo.
+    pub runs_total: u32,
+    pub shard: Shard,
+    /// The run indices this part covers.
+    pub runs: RunRange,
+    /// The variants that were run, in scenario order.
+    pub variants: Vec<String>,
+    /// Per variant (in `variants` order), the outcomes of runs `runs.start..runs.end` in order.
+    pub outcomes: Vec<Vec<RunOutcome>>,
+}
+
+impl Part {
+    /// A part for the outcomes of `shard`'s block, which `outcomes` must hold (per variant of
+    /// `scenario`, in run order). `source` is the scenario file's text.
+    pub fn new(
+        scenario: &Scenario,
+        source: &str,
+        seed: u64,
+        runs_total: u32,
+        shard: Shard,
+        outcomes: Vec<Vec<RunOutcome>>,
+    ) -> Part {
+        let r = shard.block(runs_total);
+        Part {
+            format: PART_FORMAT.to_string(),
+            format_version: PART_FORMAT_VERSION,
+            tamga_version: crate::VERSION.to_string(),
+            scenario: scenario.meta.name.clone(),
+            scenario_digest: scenario.digest.clone(),
+            scenario_source: source.to_string(),
+            seed,
+            runs_total,
+            shard,
+            runs: RunRange {
+                start: r.start,
+                end: r.end,
+            },
+            variants: scenario.variants.iter().map(|v| v.name.clone()).collect(),
+            outcomes,
+        }
+    }
+
+    /// The part as compact JSON (one line, for size: parts of long runs are large) with a
+    /// trailing newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string(self).expect("a part serialises");
+        s.push('\n');
+        s
+    }
+
+    /// [`Part::to_json`], checked: every outcome is read back from its JSON and must come back
+    /// equal, so that a merge reproduces the unsharded summary exactly. Fails (naming the
+    /// variant and run) on a value JSON cannot carry, such as a non-finite floating-point number.
+    pub fn to_json_checked(&self) -> Result<String, String> {
+        for (v, runs) in self.outcomes.iter().enumerate() {
+            for o in runs {
+                let back = serde_json::to_string(o)
+                    .ok()
+                    .and_then(|j| serde_json::from_str::<RunOutcome>(&j).ok());
+                if back.as_ref() != Some(o) {
+                    return Err(format!(
+                        "run {} of variant `{}` does not survive the part file's JSON exactly \
+                         (a non-finite number?); run this scenario unsharded",
+                        o.run,
+                        self.variants.get(v).map_or("?", |s| s.as_str())
+                    ));
+                }
+            }
+        }
+        Ok(self.to_json())
+    }
+
+    /// Reads a part from JSON bytes; rejects other formats and versions.
+    pub fn from_json(bytes: &[u8]) -> Result<Part, String> {
+        let v: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| format!("is not JSON ({e})"))?;
+        if v.get("format").and_then(|f| f.as_str()) != Some(PART_FORMAT) {
+            return Err(format!(
+                "is not a tamga part file (its \"format\" is not \"{PART_FORMAT}\")"
+            ));
+        }
+        let version = v.get("format_version").and_then(|f| f.as_u64());
+        if version != Some(PART_FORMAT_VERSION as u64) {
+            return Err(format!(
+                "has part format version {}, this tamga reads version {PART_FORMAT_VERSION}",
+                version.map_or("(none)".to_string(), |x| x.to_string())
+            ));
+        }
+        serde_json::from_value(v).map_err(|e| format!("is not a valid tamga part file ({e})"))
+    }
+}
+
+/// Why parts cannot be merged. Every message is one line that names the offending part.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    #[error("no part files to merge")]
+    NoParts,
+    #[error(
+        "{part} was written by tamga {found}, but this is tamga {expected}; merge with the version that ran the shards"
+    )]
+    Version {
+        part: String,
+        found: String,
+        expected: String,
+    },
+    #[error(
+        "{part} has {what} {found}, but {first} has {expected}; all parts must come from the same scenario file, seed, run count and variants"
+    )]
+    Mismatch {
+        part: String,
+        first: String,
+        what: &'static str,
+        found: String,
+        expected: String,
+    },
+    #[error("{part} is inconsistent: {problem}")]
+    Inconsistent { part: String, problem: String },
+    #[error(
+        "{part} and {other} both cover run {run}; every run must be in exactly one part (remove one of them)"
+    )]
+    Overlap {
+        part: String,
+        other: String,
+        run: u32,
+    },
+    #[error(
+        "no part covers runs {start}..{end} of 0..{total}{after}; run the missing shard(s) and merge again"
+    )]
+    Missing {
+        start: u32,
+        end: u32,
+        total: u32,
+        after: String,
+    },
+    #[error("{part}: its scenario source does not parse: {source}")]
+    Scenario {
+        part: String,
+        #[source]
+        source: ScenarioError,
+    },
+}
+
+/// Parts merged back together: the scenario (restricted to the variants that were run), the
+/// seed, and the outcomes of every run per variant, in run order — what an unsharded run with
+/// the same arguments produces.
+#[derive(Debug)]
+pub struct Merged {
+    pub scenario: Scenario,
+    /// The scenario file's text (identical in every part).
+    pub source: String,
+    pub seed: u64,
+    pub outcomes: Vec<Vec<RunOutcome>>,
+}
+
+/// Checks that `parts` (each with a label for messages, usually its path) come from the same
+/// tamga version (`this_version`), scenario, seed, run count and variants, and cover every run
+/// `0..runs_total` exactly once; returns the outcomes in run order.
+pub fn merge(parts: Vec<(String, Part)>, this_version: &str) -> Result<Merged, MergeError> {
+    let Some((first_label, first)) = parts.first() else {
+        return Err(MergeError::NoParts);
+    };
+    let source = first.scenario_source.clone();
+    for (label, p) in &parts {
+        if p.tamga_version != this_version {
+            return Err(MergeError::Version {
+                part: label.clone(),
+                found: p.tamga_version.clone(),
+                expected: this_version.to_string(),
+            });
+        }
+        let mismatch = |what, found: String, expected: String| MergeError::Mismatch {
+            part: label.clone(),
+            first: first_label.clone(),
+            what,
+            found,
+            expected,
+        };
+        if p.scenario_digest != first.scenario_digest {
+            return Err(mismatch(
+                "scenario digest",
+                short(&p.scenario_digest),
+                short(&first.scenario_digest),
+            ));
+        }
+        if p.seed != first.seed {
+            return Err(mismatch("seed", p.seed.to_string(), first.seed.to_string()));
+        }
+        if p.runs_total != first.runs_total {
+            return Err(mismatch(
+                "runs total",
+                p.runs_total.to_string(),
+                first.runs_total.to_string(),
+            ));
+        }
+        if p.variants != first.variants {
+            return Err(mismatch(
+                "variants",
+                p.variants.join(","),
+                first.variants.join(","),
+            ));
+        }
+        check_part(label, p)?;
+    }
+
+    let mut scenario =
+        crate::scenario::parse(&first.scenario_source, first_label).map_err(|source| {
+            MergeError::Scenario {
+                part: first_label.clone(),
+                source,
+            }
+        })?;
+    if scenario.digest != first.scenario_digest {
+        return Err(MergeError::Inconsistent {
+            part: first_label.clone(),
+            problem: "its scenario source does not have its scenario digest".into(),
+        });
+    }
+    for name in &first.variants {
+        if scenario.variant(name).is_none() {
+            return Err(MergeError::Inconsistent {
+                part: first_label.clone(),
+                problem: format!("its scenario has no variant `{name}`"),
+            });
+        }
+    }
+    scenario
+        .variants
+        .retain(|v| first.variants.contains(&v.name));
+    let order: Vec<String> = scenario.variants.iter().map(|v| v.name.clone()).collect();
+    if order != first.variants {
+        return Err(MergeError::Inconsistent {
+            part: first_label.clone(),
+            problem: "its variants are not listed once each in scenario order".into(),
+        });
+    }
+
+    // coverage: sort by range, walk from run 0, skip empty parts
+    let total = first.runs_total;
+    let seed = first.seed;
+    let n_variants = first.variants.len();
+    let mut covering: Vec<(String, Part)> = parts
+        .into_iter()
+        .filter(|(_, p)| p.runs.start < p.runs.end)
+        .collect();
+    covering.sort_by_key(|(_, p)| (p.runs.start, p.runs.end));
+    let mut cursor = 0u32;
+    let mut prev: Option<String> = None;
+    for (label, p) in &covering {
+        if p.runs.start > cursor {
+            return Err(MergeError::Missing {
+                start: cursor,
+                end: p.runs.start,
+                total,
+                after: after(&prev),
+            });
+        }
+        if p.runs.start < cursor {
+            return Err(MergeError::Overlap {
+                part: label.clone(),
+                other: prev.clone().unwrap_or_default(),
+                run: p.runs.start,
+            });
+        }
+        cursor = p.runs.end;
+        prev = Some(label.clone());
+    }
+    if cursor < total {
+        return Err(MergeError::Missing {
+            start: cursor,
+            end: total,
+            total,
+            after: after(&prev),
+        });
+    }
+
+    let mut outcomes: Vec<Vec<RunOutcome>> = (0..n_variants)
+        .map(|_| Vec::with_capacity(total as usize))
+        .collect();
+    for (_, p) in covering {
+        for (all, part) in outcomes.iter_mut().zip(p.outcomes) {
+            all.extend(part);
+        }
+    }
+    Ok(Merged {
+        scenario,
+        source,
+        seed,
+        outcomes,
+    })
+}
+
+/// A part's own consistency: range inside the total, and one outcome per run and variant with
+/// the right run index.
+fn check_part(label: &str, p: &Part) -> Result<(), MergeError> {
+    let bad = |problem: String| MergeError::Inconsistent {
+        part: label.to_string(),
+        problem,
+    };
+    if p.runs.start > p.runs.end || p.runs.end > p.runs_total {
+        return Err(bad(format!(
+            "its runs {}..{} are not inside 0..{}",
+            p.runs.start, p.runs.end, p.runs_total
+        )));
+    }
+    let digest = crate::scenario::hex(&Sha256::digest(p.scenario_source.as_bytes()));
+    if digest != p.scenario_digest {
+        return Err(bad(format!(
+            "its scenario source has digest {}, not its scenario digest {}",
+            short(&digest),
+            short(&p.scenario_digest)
+        )));
+    }
+    if p.outcomes.len() != p.variants.len() {
+        return Err(bad(format!(
+            "it lists {} variants but has outcomes for {}",
+            p.variants.len(),
+            p.outcomes.len()
+        )));
+    }
+    for (name, runs) in p.variants.iter().zip(&p.outcomes) {
+        let want = (p.runs.end - p.runs.start) as usize;
+        if runs.len() != want {
+            return Err(bad(format!(
+                "variant `{name}` has {} outcomes for runs {}..{} ({want} runs)",
+                runs.len(),
+                p.runs.start,
+                p.runs.end
+            )));
+        }
+        for (o, r) in runs.iter().zip(p.runs.start..p.runs.end) {
+            if o.run != r {
+                return Err(bad(format!(
+                    "variant `{name}`: the outcome for run {r} says it is run {}",
+                    o.run
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn short(digest: &str) -> String {
+    digest.chars().take(12).collect::<String>() + "…"
+}
+
+fn after(prev: &Option<String>) -> String {
+    prev.as_ref()
+        .map(|p| format!(" (the next part after {p} is missing)"))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_tile_the_runs_and_differ_by_at_most_one() {
+        for total in [0u32, 1, 2, 5, 7, 200, 1001] {
+            for n in 1u32..=9 {
+                let mut next = 0;
+                let mut sizes = Vec::new();
+                for k in 1..=n {
+                    let b = Shard::new(k as u64, n).unwrap().block(total);
+                    assert_eq!(b.start, next, "total {total} n {n} k {k}");
+                    next = b.end;
+                    sizes.push(b.len());
+                }
+                assert_eq!(next, total);
+                let (lo, hi) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
+                assert!(hi - lo <= 1, "{sizes:?}");
+            }
+        }
+        assert_eq!(Shard { k: 2, n: 3 }.block(7), 2..4);
+        assert_eq!(Shard { k: 3, n: 3 }.block(7), 4..7);
+    }
+
+    #[test]
+    fn block_does_not_overflow_at_the_largest_counts() {
+        let s = Shard {
+            k: u32::MAX,
+            n: u32::MAX,
+        };
+        assert_eq!(s.block(u32::MAX).end, u32::MAX);
+    }
+
+    #[test]
+    fn parse_explicit_auto_and_errors() {
+        assert_eq!(
+            ShardSpec::parse("2/3"),
+            Ok(ShardSpec::Explicit(Shard { k: 2, n: 3 }))
+        );
+        assert_eq!(ShardSpec::parse("auto/4"), Ok(ShardSpec::Auto { n: 4 }));
+        assert_eq!(
+            ShardSpec::parse("0/3"),
+            Err(ShardError::OutOfRange { k: 0, n: 3 })
+        );
+        assert_eq!(
+            ShardSpec::parse("4/3"),
+            Err(ShardError::OutOfRange { k: 4, n: 3 })
+        );
+        assert_eq!(
+            ShardSpec::parse("1/0"),
+            Err(ShardError::OutOfRange { k: 1, n: 0 })
+        );
+        assert_eq!(ShardSpec::parse("auto/0"), Err(ShardError::NoShards));
+        for bad in ["", "3", "a/b", "1/-2", "-1/2", "1/2/3", "1.5/2"] {
+            assert!(
+                matches!(ShardSpec::parse(bad), Err(ShardError::Syntax(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn scheduler_indices() {
+        // Kubernetes counts from 0
+        assert_eq!(
+            Shard::from_scheduler(3, env(&[("JOB_COMPLETION_INDEX", "0")])),
+            Ok(Shard { k: 1, n: 3 })
+        );
+        assert_eq!(
+            Shard::from_scheduler(3, env(&[("JOB_COMPLETION_INDEX", "3")])),
+            Err(ShardError::OutOfRange { k: 4, n: 3 })
+        );
+        // Slurm relative to the array's minimum
+        let a0 = [
+            ("SLURM_ARRAY_TASK_ID", "0"),
+            ("SLURM_ARRAY_TASK_MIN", "0"),
+            ("SLURM_ARRAY_TASK_COUNT", "3"),
+        ];
+        assert_eq!(Shard::from_scheduler(3, env(&a0)), Ok(Shard { k: 1, n: 3 }));
+        let a1 = [("SLURM_ARRAY_TASK_ID", "3"), ("SLURM_ARRAY_TASK_MIN", "1")];
+        assert_eq!(Shard::from_scheduler(3, env(&a1)), Ok(Shard { k: 3, n: 3 }));
+        assert_eq!(
+            Shard::from_scheduler(3, env(&[("SLURM_ARRAY_TASK_ID", "2")])),
+            Ok(Shard { k: 2, n: 3 })
+        );
+        assert_eq!(
+            Shard::from_scheduler(3, env(&[("SLURM_ARRAY_TASK_ID", "0")])),
+            Err(ShardError::OutOfRange { k: 0, n: 3 })
+        );
+        let count = [
+            ("SLURM_ARRAY_TASK_ID", "1"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ];
+        assert_eq!(
+            Shard::from_scheduler(3, env(&count)),
+            Err(ShardError::CountMismatch { n: 3, count: 4 })
+        );
+        assert_eq!(
+            Shard::from_scheduler(3, env(&[])),
+            Err(ShardError::NoScheduler { n: 3 })
+        );
+        let both = [("SLURM_ARRAY_TASK_ID", "1"), ("JOB_COMPLETION_INDEX", "0")];
+        assert_eq!(
+            Shard::from_scheduler(3, env(&both)),
+            Err(ShardError::Ambiguous { n: 3 })
+        );
+        assert!(matches!(
+            Shard::from_scheduler(3, env(&[("JOB_COMPLETION_INDEX", "x")])),
+            Err(ShardError::BadVariable { .. })
+        ));
+    }
+
+    #[test]
+    fn part_json_rejects_other_formats() {
+        assert!(Part::from_json(b"not json").is_err());
+        assert!(
+            Part::from_json(br#"{"format":"tamga-summary"}"#)
+                .unwrap_err()
+                .contains("not a tamga part file")
+        );
+        assert!(
+            Part::from_json(br#"{"format":"tamga-part","format_version":99}"#)
+                .unwrap_err()
+                .contains("version 99")
+        );
+        assert!(
+            Part::from_json(br#"{"format":"tamga-part","format_version":1}"#)
+                .unwrap_err()
+                .contains("not a valid tamga part")
+        );
+    }
+}

@@ -1,0 +1,519 @@
+//! The run report (report.html) and the terminal summary: the page is well-formed,
+//! self-contained, has every plot for the tutorial with a fixed seed, is byte-identical for the
+//! same seed, shows tables only when there are any, and stays small for 1,000 runs; the
+//! representative run re-simulates exactly; the terminal summary of the tutorial is pinned by a
+//! golden file.
+
+use std::sync::atomic::AtomicBool;
+use tamga::detect::Reading;
+use tamga::montecarlo::Prepared;
+use tamga::report::model::Table;
+use tamga::report::{RunFingerprint, RunReport, representative_fingerprints, representative_run};
+use tamga::scenario::{self, Scenario};
+use tamga::summary::Summary;
+use tamga::tabulation::{RunOutcome, Tally};
+
+fn scenario_text(path: &str) -> String {
+    std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
+        .expect("bundled scenario is readable")
+}
+
+fn run(
+    s: &Scenario,
+    threads: usize,
+    runs: u32,
+    seed: u64,
+) -> (Vec<Vec<RunOutcome>>, Vec<Option<RunFingerprint>>) {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    let stop = AtomicBool::new(false);
+    pool.install(|| {
+        let prepared = Prepared::new(s, seed);
+        let outcomes = prepared
+            .run_all(0..runs, &stop, &|| {})
+            .expect("not stopped");
+        let fps = representative_fingerprints(&prepared, &outcomes);
+        (outcomes, fps)
+    })
+}
+
+/// The tutorial's report for seed 42 and 20 runs, rendered.
+fn tutorial_report(threads: usize) -> (RunReport, String) {
+    let text = scenario_text("scenarios/tutorial.toml");
+    let s = scenario::parse(&text, "tutorial.toml").unwrap();
+    let (outcomes, fps) = run(&s, threads, 20, 42);
+    let summary = Summary::build(&s, 42, 0, &outcomes);
+    let report = RunReport::build(&summary, &outcomes, fps, &text);
+    let html = tamga::report::render(&report);
+    (report, html)
+}
+
+const VOID: [&str; 6] = ["meta", "br", "hr", "img", "input", "link"];
+
+/// A small HTML checker: every tag closes in order (void elements and `/>` excepted), attribute
+/// values are double-quoted, every `&` starts a known entity, `<style>` is raw text, and ids are
+/// unique. Returns the ids.
+fn check_well_formed(html: &str) -> Result<Vec<String>, String> {
+    let b = html.as_bytes();
+    let mut stack: Vec<String> = Vec::new();
+    let mut ids: Vec<String> = Vec::new();
+    let mut i = 0;
+    let entity_ok = |rest: &str| {
+        ["&amp;", "&lt;", "&gt;", "&quot;", "&#39;"]
+            .iter()
+            .any(|e| rest.starts_with(e))
+    };
+    while i < b.len() {
+        match b[i] {
+            b'&' => {
+                if !entity_ok(&html[i..]) {
+                    return Err(format!(
+                        "bare & at byte {i}: {}",
+                        &html[i..(i + 20).min(b.len())]
+                    ));
+                }
+                i += 1;
+            }
+            b'<' => {
+                let rest = &html[i..];
+                if rest.starts_with("<!--") {
+                    i += rest.find("-->").ok_or("unclosed comment")? + 3;
+                    continue;
+                }
+                if rest.starts_with("<!DOCTYPE") {
+                    i += rest.find('>').ok_or("unclosed doctype")? + 1;
+                    continue;
+                }
+                if let Some(close) = rest.strip_prefix("</") {
+                    let end = close.find('>').ok_or("unclosed end tag")?;
+                    let name = &close[..end];
+                    match stack.pop() {
+                        Some(open) if open == name => {}
+                        other => {
+                            return Err(format!("</{name}> closes {other:?} at byte {i}"));
+                        }
+                    }
+                    i += 2 + end + 1;
+                    continue;
+                }
+                // a start tag
+                let mut j = i + 1;
+                while j < b.len() && b[j].is_ascii_alphanumeric() {
+                    j += 1;
+                }
+                let name = html[i + 1..j].to_string();
+                if name.is_empty() {
+                    return Err(format!("bare < at byte {i}"));
+                }
+                loop {
+                    while j < b.len() && b[j] == b' ' {
+                        j += 1;
+                    }
+                    if j >= b.len() {
+                        return Err(format!("unclosed <{name}"));
+                    }
+                    if html[j..].starts_with("/>") {
+                        j += 2;
+                        break;
+                    }
+                    if b[j] == b'>' {
+                        j += 1;
+                        if !VOID.contains(&name.as_str()) {
+                            stack.push(name.clone());
+                        }
+                        break;
+                    }
+                    let a = j;
+                    while j < b.len() && (b[j].is_ascii_alphanumeric() || b"-:_".contains(&b[j])) {
+                        j += 1;
+                    }
+                    let attr = &html[a..j];
+                    if attr.is_empty() || !html[j..].starts_with("=\"") {
+                        return Err(format!(
+                            "attribute `{attr}` of <{name}> is not name=\"value\""
+                        ));
+                    }
+                    j += 2;
+                    let end = html[j..].find('"').ok_or("unclosed attribute value")?;
+                    let value = &html[j..j + end];
+                    if value.contains('<') {
+                        return Err(format!("< in attribute {attr} of <{name}>"));
+                    }
+                    if attr == "id" {
+                        if ids.iter().any(|x| x == value) {
+                            return Err(format!("duplicate id {value}"));
+                        }
+                        ids.push(value.to_string());
+                    }
+                    j += end + 1;
+                }
+                i = j;
+                if name == "style" {
+                    let end = html[i..].find("</style>").ok_or("unclosed style")?;
+                    i += end;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    if !stack.is_empty() {
+        return Err(format!("unclosed elements: {stack:?}"));
+    }
+    Ok(ids)
+}
+
+#[test]
+fn the_checker_catches_broken_html() {
+    assert!(check_well_formed("<p><b>x</b></p>").is_ok());
+    assert!(check_well_formed("<p><b>x</p></b>").is_err());
+    assert!(check_well_formed("<p>a & b</p>").is_err());
+    assert!(check_well_formed("<p class=x>a</p>").is_err());
+    assert!(check_well_formed("<p id=\"a\"></p><p id=\"a\"></p>").is_err());
+    assert!(check_well_formed("<div>").is_err());
+}
+
+#[test]
+fn tutorial_report_is_well_formed_self_contained_and_has_every_plot() {
+    let (report, html) = tutorial_report(2);
+    let ids = check_well_formed(&html).unwrap_or_else(|e| panic!("malformed report.html: {e}"));
+    assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
+
+    // Self-contained: nothing is fetched; links only jump within the page.
+    assert!(!html.contains("http://") && !html.contains("https://"));
+    for bad in [
+        "src=", "<script", "<link", "@import", "url(", "<img", "<iframe",
+    ] {
+        assert!(!html.contains(bad), "external reference `{bad}`");
+    }
+    for (k, _) in html.match_indices("href=\"") {
+        let target = &html[k + 6..];
+        let target = &target[..target.find('"').unwrap()];
+        let id = target
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("link leaves the page: {target}"));
+        assert!(ids.iter().any(|x| x == id), "link to missing #{id}");
+    }
+
+    // Every plot of every variant, by id.
+    for v in ["honest", "green-surge"] {
+        let mut want = vec![
+            format!("variant-{v}"),
+            format!("seats-{v}"),
+            format!("hist-{v}-turnout"),
+            format!("fingerprint-{v}"),
+        ];
+        for p in ["blue", "green", "red"] {
+            want.push(format!("hist-{v}-share-{p}"));
+        }
+        for id in want {
+            assert!(ids.contains(&id), "no element #{id}");
+        }
+    }
+    assert_eq!(html.matches("class=\"plot seats\"").count(), 2);
+    assert_eq!(html.matches("class=\"plot histogram\"").count(), 8);
+    assert_eq!(html.matches("class=\"plot heatmap\"").count(), 2);
+
+    // Axis titles carry units; real values are marked.
+    for label in [
+        "Turnout (% of registered voters)",
+        "List share (% of valid list votes)",
+        ">Seats<",
+        ">Runs<",
+        "Turnout (%)",
+        "Leader&#39;s share of list ballots (%)",
+        "List seats",
+        "District seats",
+        "Total seats",
+        "real 60.00 %",
+    ] {
+        assert!(html.contains(label), "missing `{label}`");
+    }
+    // the real seat counts as diamonds: one per party and tier with a reported value
+    let diamonds = html.matches(": real result ").count();
+    assert_eq!(
+        diamonds,
+        2 * (3 + 4 + 4),
+        "list 3 parties, district and total 3 + independents"
+    );
+
+    // Provenance: version, digest, seed, runs and the scenario file itself, escaped.
+    let pv = &report.provenance;
+    assert_eq!(pv.seed, 42);
+    assert_eq!(pv.runs, 20);
+    for s in [
+        format!("<td>tamga version</td><td>{}</td>", tamga::VERSION),
+        format!("<code>{}</code>", pv.scenario_digest),
+        "<td>seed</td><td>42</td>".to_string(),
+        "<td>runs per variant</td><td>20 (run indices 0–19)".to_string(),
+        "<details><summary>Scenario file</summary><pre># A small election".to_string(),
+        "name = &quot;Tutorial&quot;".to_string(),
+    ] {
+        assert!(html.contains(&s), "provenance lacks `{s}`");
+    }
+    // no tables were given, so there is no table section
+    assert!(report.variants.iter().all(|v| v.tables.is_empty()));
+    assert!(!html.contains("<table id="));
+}
+
+#[test]
+fn the_model_serialises() {
+    let (report, _) = tutorial_report(2);
+    let v = serde_json::to_value(&report).unwrap();
+    assert_eq!(v["format"], "tamga-report");
+    assert_eq!(v["variants"].as_array().unwrap().len(), 2);
+    let honest = &v["variants"][0];
+    assert_eq!(
+        honest["seats"].as_array().unwrap().len(),
+        3,
+        "list, district, total"
+    );
+    assert_eq!(
+        honest["distributions"].as_array().unwrap().len(),
+        4,
+        "turnout + 3 shares"
+    );
+    let runs: u64 = honest["distributions"][0]["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_u64().unwrap())
+        .sum();
+    assert_eq!(runs, 20, "every run in one bin");
+    assert_eq!(
+        honest["fingerprint"]["heatmap"].as_array().unwrap().len(),
+        101
+    );
+}
+
+#[test]
+fn same_seed_same_report_bytes_on_one_and_two_threads() {
+    let (_, one) = tutorial_report(1);
+    let (_, two) = tutorial_report(2);
+    assert!(one == two, "report.html differs between 1 and 2 threads");
+}
+
+#[test]
+fn a_table_in_the_model_becomes_a_section() {
+    let (mut report, _) = tutorial_report(2);
+    report.variants[1].tables.push(Table {
+        id: "detection".into(),
+        title: "Detection <matrix>".into(),
+        note: "share of runs in which each detector fired".into(),
+        header: vec!["fraud".into(), "receipt checks".into()],
+        rows: vec![vec!["stuffing 5%".into(), "0.95".into()]],
+        details: vec![vec![String::new(), "95 % of 20 runs".into()]],
+        shade: vec![vec![None, Some(0.95)]],
+    });
+    let html = tamga::report::render(&report);
+    check_well_formed(&html).unwrap();
+    assert!(html.contains("<h3>Detection &lt;matrix&gt;</h3>"));
+    assert!(html.contains("<table id=\"detection-green-surge\" class=\"heat\"><tr><th>fraud</th><th>receipt checks</th></tr><tr><td>stuffing 5%</td><td title=\"95 % of 20 runs\" style=\"background: rgba(0, 114, 178, 0.57)\">0.95</td></tr></table>"));
+    assert_eq!(html.matches("<table id=").count(), 1);
+}
+
+#[test]
+fn representative_run_re_simulates_exactly() {
+    let text = scenario_text("scenarios/tutorial.toml");
+    let s = scenario::parse(&text, "tutorial.toml").unwrap();
+    let prepared = Prepared::new(&s, 42);
+    let stop = AtomicBool::new(false);
+    let outcomes = prepared.run_all(0..12, &stop, &|| {}).unwrap();
+    for (vi, runs) in outcomes.iter().enumerate() {
+        let r = representative_run(runs).unwrap();
+        let rs = prepared.run_stations(vi, r).unwrap();
+        assert_eq!(
+            rs.outcome, runs[r as usize],
+            "the same run, the same outcome"
+        );
+        let leader = rs
+            .outcome
+            .list_votes
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, v)| (**v, usize::MAX - i))
+            .unwrap()
+            .0;
+        assert_eq!(rs.leader, leader);
+        assert_eq!(rs.stations.len(), 60);
+        let sum = |f: &dyn Fn(&tamga::montecarlo::StationTally) -> u64| -> u64 {
+            rs.stations.iter().map(f).sum()
+        };
+        assert_eq!(sum(&|t| t.registered), rs.outcome.registered);
+        assert_eq!(sum(&|t| t.issued), rs.outcome.ballots);
+        assert_eq!(sum(&|t| t.leader), rs.outcome.list_votes[leader]);
+        assert_eq!(
+            sum(&|t| t.ballots),
+            rs.outcome.valid_list_votes() + rs.outcome.list_invalid
+        );
+        let fp = RunFingerprint::from_run(&rs, &["Blue Party", "Green Party", "Red Party"]);
+        assert_eq!(fp.run, r);
+        assert_eq!(
+            fp.heatmap.iter().flatten().sum::<u32>() as usize,
+            fp.stations
+        );
+        assert!(fp.stations > 50, "nearly every station has ballots");
+    }
+    assert!(prepared.run_stations(9, 0).is_none());
+}
+
+#[test]
+fn golden_tutorial_terminal_summary() {
+    // A regression pin of the terminal summary: the tutorial for seed 42 and 20 runs, as
+    // tests/engine.rs pins its JSON. If a change alters it on purpose, regenerate with
+    // TAMGA_BLESS=1 and say why in the commit.
+    let text = scenario_text("scenarios/tutorial.toml");
+    let s = scenario::parse(&text, "tutorial.toml").unwrap();
+    let (outcomes, _) = run(&s, 2, 20, 42);
+    let got = Summary::build(&s, 42, 0, &outcomes)
+        .to_terminal()
+        .replace(tamga::VERSION, "VERSION");
+    let path = format!(
+        "{}/tests/data/golden/tutorial-summary.txt",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    if std::env::var_os("TAMGA_BLESS").is_some() {
+        std::fs::write(&path, &got).unwrap();
+    }
+    let want = std::fs::read_to_string(&path).expect("golden file exists (TAMGA_BLESS=1 makes it)");
+    assert!(
+        got == want,
+        "terminal summary differs from {path}; diff them to see what changed:\n{got}"
+    );
+    for line in got.lines() {
+        assert!(line.chars().count() <= 100, "too wide: {line}");
+    }
+}
+
+/// SplitMix64: a fixed, dependency-free stream for synthetic outcomes.
+struct Mix(u64);
+impl Mix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+#[test]
+fn a_thousand_run_kazakhstan_report_stays_under_2_mb() {
+    // Built from 1,000 *synthetic* RunOutcomes per variant of the Kazakhstan scenario (its 10
+    // parties, all its variants, every tier), not from 1,000 simulated runs (that takes many
+    // minutes); the fingerprints are real: run 0 of each variant, re-simulated. The synthetic
+    // runs are spread more widely than simulated ones (more distinct values mean more bars):
+    // list seats uniform within ±2 of the real count, district seats within ±10, list votes
+    // within ±10 % of the real ones, turnout 45–65 %; every detector gets a reading.
+    let text = scenario_text("scenarios/kazakhstan-2004.toml");
+    let s = scenario::parse(&text, "kazakhstan-2004.toml").unwrap();
+    let k = s.parties.len();
+    let rep = s.reported.as_ref().unwrap();
+    let (real_votes, real_list, real_district) = (
+        rep.list_votes.clone().unwrap(),
+        rep.list_seats.clone().unwrap(),
+        rep.district_seats.clone().unwrap(),
+    );
+    let around =
+        |mix: &mut Mix, x: u32, d: u32| (x + mix.below(2 * d as u64 + 1) as u32).saturating_sub(d);
+    let mut mix = Mix(2004);
+    let outcomes: Vec<Vec<RunOutcome>> = s
+        .variants
+        .iter()
+        .map(|_| {
+            (0..1000u32)
+                .map(|run| {
+                    let list_votes: Vec<u64> = real_votes
+                        .iter()
+                        .map(|&v| v * 9 / 10 + mix.below(v / 5 + 1))
+                        .collect();
+                    let list_seats: Vec<u32> =
+                        real_list.iter().map(|&x| around(&mut mix, x, 2)).collect();
+                    let district_seats: Vec<u32> = real_district
+                        .iter()
+                        .map(|&x| around(&mut mix, x, 10))
+                        .collect();
+                    let total_seats: Vec<u32> = (0..=k)
+                        .map(|p| district_seats[p] + list_seats.get(p).copied().unwrap_or(0))
+                        .collect();
+                    let ballots = 3_897_000 + mix.below(1_732_000);
+                    let list_invalid = mix.below(100_000);
+                    let runoffs = mix.below(68) as u32;
+                    RunOutcome {
+                        run,
+                        registered: 8_660_000,
+                        ballots,
+                        electronic: mix.below(200_000),
+                        list_votes: list_votes.clone(),
+                        list_invalid,
+                        list_seats: list_seats.clone(),
+                        district_seats: district_seats.clone(),
+                        total_seats: total_seats.clone(),
+                        runoffs,
+                        lots: 0,
+                        unallocated_list_seats: 0,
+                        truth: Tally {
+                            ballots,
+                            list_votes,
+                            list_invalid,
+                            list_seats,
+                            district_seats,
+                            total_seats,
+                            runoffs,
+                            lots: 0,
+                            unallocated_list_seats: 0,
+                        },
+                        trace: Default::default(),
+                        detectors: tamga::detect::DETECTORS
+                            .iter()
+                            .map(|_| Reading {
+                                value: Some(mix.below(1000) as f64 / 1000.0),
+                                cost: 1.0,
+                            })
+                            .collect(),
+                        pvt: None,
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let summary = Summary::build(&s, 2004, 0, &outcomes);
+    let prepared = Prepared::new(&s, 2004);
+    let names: Vec<&str> = s.parties.iter().map(|p| p.name.as_str()).collect();
+    let fingerprints: Vec<Option<RunFingerprint>> = (0..s.variants.len())
+        .map(|vi| {
+            prepared
+                .run_stations(vi, 0)
+                .map(|rs| RunFingerprint::from_run(&rs, &names))
+        })
+        .collect();
+    let report = RunReport::build(&summary, &outcomes, fingerprints, &text);
+    let html = tamga::report::render(&report);
+    check_well_formed(&html).unwrap();
+    let size = html.len();
+    eprintln!(
+        "1,000 synthetic runs × {} variants with real fingerprints: report.html is {size} bytes",
+        s.variants.len()
+    );
+    assert!(size < 2_000_000, "report.html is {size} bytes");
+    // the size bound covers full histograms (√1000 ≈ 32 bins) and every variant's heat map
+    assert!(
+        report.variants[0]
+            .distributions
+            .iter()
+            .all(|h| h.counts.len() == 32)
+    );
+    assert_eq!(
+        html.matches("class=\"plot heatmap\"").count(),
+        s.variants.len()
+    );
+    // and the detection matrix, since the scenario has fraud variants
+    assert!(html.contains("<table id=\"detection\" class=\"heat\">"));
+    // and what fraud did, for fraud variants only
+    assert!(html.contains("<table id=\"fraud-rural-stuffing\">"));
+    assert!(!html.contains("<table id=\"fraud-official\">"));
+}

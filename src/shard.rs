@@ -197,8 +197,16 @@ pub struct Part {
     pub runs: RunRange,
     /// The variants that were run, in scenario order.
     pub variants: Vec<String>,
+    /// The simulation path the shard ran with (`tamga run --path` may override the file's);
+    /// `"ballot"` in parts written before the field existed.
+    #[serde(default = "ballot_path")]
+    pub path: String,
     /// Per variant (in `variants` order), the outcomes of runs `runs.start..runs.end` in order.
     pub outcomes: Vec<Vec<RunOutcome>>,
+}
+
+fn ballot_path() -> String {
+    crate::scenario::SimPath::Ballot.name().to_string()
 }
 
 impl Part {
@@ -228,6 +236,7 @@ impl Part {
                 end: r.end,
             },
             variants: scenario.variants.iter().map(|v| v.name.clone()).collect(),
+            path: scenario.montecarlo.path.name().to_string(),
             outcomes,
         }
     }
@@ -391,6 +400,9 @@ pub fn merge(parts: Vec<(String, Part)>, this_version: &str) -> Result<Merged, M
                 first.variants.join(","),
             ));
         }
+        if p.path != first.path {
+            return Err(mismatch("path", p.path.clone(), first.path.clone()));
+        }
         check_part(label, p)?;
     }
 
@@ -418,6 +430,13 @@ pub fn merge(parts: Vec<(String, Part)>, this_version: &str) -> Result<Merged, M
     scenario
         .variants
         .retain(|v| first.variants.contains(&v.name));
+    scenario.montecarlo.path =
+        crate::scenario::SimPath::from_name(&first.path).ok_or_else(|| {
+            MergeError::Inconsistent {
+                part: first_label.clone(),
+                problem: format!("its path `{}` is neither ballot nor station", first.path),
+            }
+        })?;
     let order: Vec<String> = scenario.variants.iter().map(|v| v.name.clone()).collect();
     if order != first.variants {
         return Err(MergeError::Inconsistent {

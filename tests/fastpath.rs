@@ -268,3 +268,60 @@ fn cli_path_flag_overrides_the_scenario_and_reaches_provenance() {
         .expect("runs");
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn sharded_station_runs_merge_into_the_unsharded_station_summary() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let full = format!("{}/scenarios/tutorial.toml", env!("CARGO_MANIFEST_DIR"));
+    let tamga = || assert_cmd::Command::cargo_bin("tamga").expect("binary");
+    let whole = dir.path().join("whole");
+    let parts = dir.path().join("parts");
+    let merged = dir.path().join("merged");
+    let ok = |o: std::process::Output| {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    ok(tamga()
+        .args(["run", "--runs", "6", "--path", "station", "--out"])
+        .arg(&whole)
+        .arg(&full)
+        .output()
+        .expect("runs"));
+    for k in ["1/2", "2/2"] {
+        ok(tamga()
+            .args([
+                "run", "--runs", "6", "--path", "station", "--shard", k, "--out",
+            ])
+            .arg(&parts)
+            .arg(&full)
+            .output()
+            .expect("runs"));
+    }
+    ok(tamga()
+        .arg("merge")
+        .arg(&parts)
+        .arg("--out")
+        .arg(&merged)
+        .output()
+        .expect("merges"));
+    let read = |d: &std::path::Path| std::fs::read(d.join("summary.json")).expect("summary");
+    assert_eq!(read(&whole), read(&merged));
+    let s: serde_json::Value = serde_json::from_slice(&read(&merged)).expect("json");
+    assert_eq!(s["provenance"]["path"], "station");
+    // a ballot-path shard does not merge with station-path shards
+    ok(tamga()
+        .args(["run", "--runs", "6", "--shard", "1/2", "--out"])
+        .arg(dir.path().join("ballot"))
+        .arg(&full)
+        .output()
+        .expect("runs"));
+    let mixed = tamga()
+        .arg("merge")
+        .arg(dir.path().join("ballot").join("part-1-of-2.json"))
+        .arg(parts.join("part-2-of-2.json"))
+        .arg("--out")
+        .arg(dir.path().join("mixed"))
+        .output()
+        .expect("merges");
+    assert_eq!(mixed.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&mixed.stderr).contains("path"));
+}

@@ -131,7 +131,9 @@ impl<'a> Prepared<'a> {
     pub fn run_stations(&self, variant_idx: usize, run: u32) -> Option<RunStations> {
         let electorate = self.electorates.get(variant_idx)?;
         let mut ws = Workspace::default();
-        let outcome = self.run_one(variant_idx, run, &mut ws);
+        // one run on its own: split its stations over the pool's threads (same result)
+        let parts = rayon::current_num_threads().clamp(1, 8);
+        let outcome = self.run_one_split(variant_idx, run, &mut ws, parts);
         let mut leader = 0;
         for (i, &v) in outcome.list_votes.iter().enumerate() {
             if v > outcome.list_votes[leader] {

@@ -131,8 +131,10 @@ impl<'a> Prepared<'a> {
     pub fn run_stations(&self, variant_idx: usize, run: u32) -> Option<RunStations> {
         let electorate = self.electorates.get(variant_idx)?;
         let mut ws = Workspace::default();
-        // one run on its own: split its stations over the pool's threads (same result)
-        let parts = rayon::current_num_threads().clamp(1, 8);
+        // the report asks for one run per variant, in parallel: split each run's stations over
+        // the threads the variants leave (same result; each block holds full-size counts)
+        let n_variants = self.scenario.variants.len().max(1);
+        let parts = (rayon::current_num_threads() / n_variants).clamp(1, 8);
         let outcome = self.run_one_split(variant_idx, run, &mut ws, parts);
         let mut leader = 0;
         for (i, &v) in outcome.list_votes.iter().enumerate() {

@@ -9,8 +9,8 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tamga::package::{
-    self, DEFAULT_RECEIPT_RATE, Package, Spec, ledger_file_name, write_aggregates, write_machines,
-    write_protocols, write_receipts, write_trace, write_truth_receipts,
+    self, Package, Spec, ledger_file_name, write_aggregates, write_machines, write_protocols,
+    write_receipts, write_trace, write_truth_receipts,
 };
 
 #[derive(clap::Args)]
@@ -26,9 +26,10 @@ pub struct Args {
     /// Directory to create for the package (must not exist or be empty).
     #[arg(long)]
     pub out: PathBuf,
-    /// Share of electronic voters who keep and check their receipt (0 to 1).
-    #[arg(long, default_value_t = DEFAULT_RECEIPT_RATE)]
-    pub receipt_rate: f64,
+    /// Share of electronic voters who keep and check their receipt (0 to 1; default: the
+    /// scenario's `[detectors] receipt_check_rate`).
+    #[arg(long)]
+    pub receipt_rate: Option<f64>,
     /// Print the manifest as one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
@@ -36,11 +37,11 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let scenario = tamga::scenario::load(&args.scenario)?;
-    if !(0.0..=1.0).contains(&args.receipt_rate) {
-        bail!(
-            "--receipt-rate must be between 0 and 1 (a share of voters), got {}",
-            args.receipt_rate
-        );
+    let receipt_rate = args
+        .receipt_rate
+        .unwrap_or(scenario.detectors.receipt_check_rate);
+    if !(0.0..=1.0).contains(&receipt_rate) {
+        bail!("--receipt-rate must be between 0 and 1 (a share of voters), got {receipt_rate}");
     }
     let seed = args.seed.unwrap_or(scenario.montecarlo.seed);
     let out = &args.out;
@@ -87,7 +88,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         scenario: &scenario,
         variant: args.variant.as_deref(),
         seed,
-        receipt_rate: args.receipt_rate,
+        receipt_rate,
     };
     let pkg = match write_package(&tmp, spec) {
         Ok(p) => p,

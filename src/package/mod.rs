@@ -42,9 +42,6 @@ use crate::scenario::Scenario;
 pub const PACKAGE_FORMAT: &str = "tamga-package";
 /// Version of the package layout described in `docs/package-format.md`.
 pub const PACKAGE_VERSION: u32 = 1;
-/// Receipt-checking rate used when none is given: 5 % of electronic voters keep and check
-/// their receipt (REFERENCES.md §2: observed opt-in rates 3–5 %).
-pub const DEFAULT_RECEIPT_RATE: f64 = 0.05;
 /// The run index a package simulates (its random streams are those of Monte Carlo run 0).
 pub const PACKAGE_RUN: u64 = 0;
 

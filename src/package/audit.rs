@@ -180,6 +180,16 @@ const M_MISSING_FILE: &str =
     "a required part of the package is absent: whatever it should show cannot be checked";
 const M_UNREADABLE: &str = "the file could not be read, so nothing in it could be checked";
 
+/// The finding for a package file that exists but cannot be read.
+fn unreadable(file: &str, e: &dyn std::fmt::Display) -> AuditFinding {
+    AuditFinding::new(
+        "package.unreadable-file",
+        file,
+        format!("cannot read {file}: {e}"),
+        M_UNREADABLE,
+    )
+}
+
 struct Auditor<'a, 'o> {
     rep: AuditReport,
     open: &'o mut OpenFile<'o>,
@@ -205,12 +215,7 @@ impl Auditor<'_, '_> {
                 None
             }
             Err(e) => {
-                self.push(AuditFinding::new(
-                    "package.unreadable-file",
-                    name,
-                    format!("cannot read {name}: {e}"),
-                    M_UNREADABLE,
-                ));
+                self.push(unreadable(name, &e));
                 None
             }
         }
@@ -222,12 +227,7 @@ impl Auditor<'_, '_> {
         match r.read_to_string(&mut s) {
             Ok(_) => Some(s),
             Err(e) => {
-                self.push(AuditFinding::new(
-                    "package.unreadable-file",
-                    name,
-                    format!("cannot read {name}: {e}"),
-                    M_UNREADABLE,
-                ));
+                self.push(unreadable(name, &e));
                 None
             }
         }
@@ -707,15 +707,7 @@ fn audit_ledger(
             return;
         }
         Err(e) => {
-            a.push(
-                AuditFinding::new(
-                    "package.unreadable-file",
-                    file,
-                    format!("cannot read {file}: {e}"),
-                    M_UNREADABLE,
-                )
-                .machine(station, machine),
-            );
+            a.push(unreadable(file, &e).machine(station, machine));
             return;
         }
     };
@@ -732,15 +724,7 @@ fn audit_ledger(
     let rep: VerifyReport = match verify_with_receipts(BufReader::new(reader), head, &codes) {
         Ok(r) => r,
         Err(e) => {
-            a.push(
-                AuditFinding::new(
-                    "package.unreadable-file",
-                    file,
-                    format!("cannot read {file}: {e}"),
-                    M_UNREADABLE,
-                )
-                .machine(station, machine),
-            );
+            a.push(unreadable(file, &e).machine(station, machine));
             return;
         }
     };

@@ -15,17 +15,18 @@
 //! probability (1 − p)^k); Sailau's control code — OSCE/ODIHR 2004; parallel vote tabulation —
 //! the ratio estimator of a simple random sample of stations (Cochran, *Sampling Techniques*,
 //! 3rd ed., §6.3); integer percentages — Kobak, Shpilkin & Pshenichnikov (2016); turnout–share
-//! slope — Myagkov, Ordeshook & Shakin (2009); last-digit test — Beber & Scacco (2012); the
-//! extreme-fraud corner — Klimek et al. (2012). Pure functions; no I/O.
+//! slope — Myagkov, Ordeshook & Shakin (2009); last-digit test — Beber & Scacco (2012);
+//! second-digit Benford (2BL) — Mebane (2006); the extreme-fraud corner and the model fit —
+//! Klimek et al. (2012). Pure functions; no I/O.
 
 use crate::election::Workspace;
 use crate::electorate::Electorate;
 use crate::forensics::digits::digit_stats;
 use crate::forensics::fingerprint::turnout_share_slope;
 use crate::forensics::integer::integer_test;
-use crate::forensics::klimek::share_of_stations_at_least;
+use crate::forensics::klimek::{FitEffort, fit as klimek_fit, share_of_stations_at_least};
 use crate::forensics::results::StationCounts as ForensicStation;
-use crate::rng::{Purpose, stream};
+use crate::rng::{Purpose, stream, stream_key};
 use crate::scenario::DetectorSettings;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -48,7 +49,7 @@ pub struct DetectorInfo {
 }
 
 /// Every detector, in the order of [`crate::tabulation::RunOutcome::detectors`].
-pub const DETECTORS: [DetectorInfo; 10] = [
+pub const DETECTORS: [DetectorInfo; 12] = [
     DetectorInfo {
         name: "ledger_audit",
         kind: DetectorKind::Deterministic,
@@ -104,12 +105,33 @@ pub const DETECTORS: [DetectorInfo; 10] = [
         description: "Pearson X² of the last digit of the leader's station counts",
     },
     DetectorInfo {
+        name: "second_digit",
+        kind: DetectorKind::Calibrated,
+        cost_unit: "protocols analysed",
+        description: "Pearson X² of the second digit of the leader's station counts against Benford (2BL)",
+    },
+    DetectorInfo {
         name: "extreme_corner",
         kind: DetectorKind::Calibrated,
         cost_unit: "protocols analysed",
         description: "share of stations with turnout ≥ 95 % and leader share ≥ 95 %",
     },
+    DetectorInfo {
+        name: "klimek_fit",
+        kind: DetectorKind::Calibrated,
+        cost_unit: "protocols analysed",
+        description: "f_i + f_e of a coarse Klimek model fit to the leader-share histogram",
+    },
 ];
+
+/// The effort of the per-run Klimek fit: one replicate, one draw set, a short Nelder–Mead. The
+/// detector needs a statistic that moves with fraud, not the parameters to two decimals; the
+/// full fit of `tamga forensics` (`FitEffort::FULL`) costs ≈ 30× more.
+pub const DETECTOR_FIT: FitEffort = FitEffort {
+    replicates: 1,
+    draw_sets: 1,
+    max_evaluations: 40,
+};
 
 /// One detector's reading in one run: `value` is 0/1 for a deterministic detector and the
 /// statistic for a calibrated one; `None` when the detector does not apply (e.g. station
@@ -186,6 +208,29 @@ pub fn quick_count(
     }
 }
 
+/// Whether any district's published round-1 totals differ from the sum of its stations'
+/// published protocols (candidate votes). Runoff protocols per station are not modelled, so a
+/// runoff total cannot be reconciled here.
+fn district_totals_differ(electorate: &Electorate, ws: &Workspace) -> bool {
+    let mut sum: Vec<u64> = Vec::new();
+    for (district, result) in electorate.districts.iter().zip(&ws.districts) {
+        let n_cand = district.candidates.len();
+        sum.clear();
+        sum.resize(n_cand, 0);
+        let first = district.first_station as usize;
+        for i in first..first + district.n_stations as usize {
+            let off = electorate.candidate_offset[i] as usize;
+            for (t, v) in sum.iter_mut().zip(&ws.reported.district[off..off + n_cand]) {
+                *t += *v as u64;
+            }
+        }
+        if sum != result.round1 {
+            return true;
+        }
+    }
+    false
+}
+
 /// Every detector's reading for a run, in [`DETECTORS`] order, and the quick count if any.
 pub fn readings(
     settings: &DetectorSettings,
@@ -228,7 +273,8 @@ pub fn readings(
     });
     out.push(Reading {
         value: pub_ok.then_some(()).and(fired(
-            published.region_aggregates != published.region_protocol_sums,
+            published.region_aggregates != published.region_protocol_sums
+                || district_totals_differ(electorate, ws),
         )),
         cost: n_st as f64,
     });
@@ -296,6 +342,7 @@ pub fn readings(
             integer.either.z,
             slope.slope,
             digits.last_digit_chi2,
+            digits.second_digit_chi2,
             corner,
         ] {
             out.push(Reading {
@@ -303,8 +350,25 @@ pub fn readings(
                 cost,
             });
         }
+        let fit = settings
+            .klimek_fit
+            .then(|| {
+                let key = stream_key(seed, Purpose::KlimekFit, run, 0);
+                klimek_fit(&base, DETECTOR_FIT, key).ok()
+            })
+            .flatten()
+            .map(|f| f.f_incremental.mean + f.f_extreme.mean)
+            .filter(|v| v.is_finite());
+        out.push(Reading {
+            value: fit,
+            cost: if fit.is_some() {
+                base.len() as f64
+            } else {
+                0.0
+            },
+        });
     } else {
-        for _ in 0..4 {
+        for _ in 0..6 {
             out.push(Reading {
                 value: None,
                 cost: 0.0,

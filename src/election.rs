@@ -341,7 +341,15 @@ pub(crate) fn finish_districts(
         appeal,
         offset: appeal_offset,
     };
-    decide_districts(ctx, run, reported, &appeals, districts, aggregate_runoffs);
+    decide_districts(
+        ctx,
+        run,
+        reported,
+        &appeals,
+        districts,
+        aggregate_runoffs,
+        true,
+    );
     decide_districts(
         ctx,
         run,
@@ -349,6 +357,7 @@ pub(crate) fn finish_districts(
         &appeals,
         truth_districts,
         aggregate_runoffs,
+        false,
     );
 }
 
@@ -870,6 +879,10 @@ struct Appeals<'a> {
 }
 
 /// Round-1 totals per district from `counts`, winners or runoffs, and the runoff ballots.
+/// With `published`, the totals are the district commissions' published ones, which
+/// district-level tabulation fraud ([`crate::fraud::alter_district_totals`]) may alter — in
+/// round 1 and in the runoff; the truth is never altered.
+#[allow(clippy::too_many_arguments)]
 fn decide_districts(
     ctx: Context<'_>,
     run: u64,
@@ -877,7 +890,9 @@ fn decide_districts(
     appeals: &Appeals<'_>,
     out: &mut Vec<DistrictResult>,
     aggregate_runoffs: bool,
+    published: bool,
 ) {
+    use crate::fraud::alter_district_totals;
     use crate::seats::{DistrictOutcome, DistrictRule};
     let e = ctx.electorate;
     out.clear();
@@ -894,6 +909,15 @@ fn decide_districts(
                 round1[c] += *v as u64;
             }
         }
+        if published {
+            let nominee = |p: u8| district.nominee.get(p as usize).copied().flatten();
+            alter_district_totals(
+                &ctx.model.fraud,
+                district.region,
+                |p| nominee(p).map(usize::from),
+                &mut round1,
+            );
+        }
         let lot_seed = crate::rng::stream_key(ctx.seed, Purpose::Lot, run, d as u64);
         let (outcome, by_lot) = decide(tier.rule, &round1, lot_seed);
         let result = match outcome {
@@ -905,13 +929,25 @@ fn decide_districts(
             },
             DistrictOutcome::Runoff(a, b) => {
                 let finalists = [a as u16, b as u16];
-                let runoff = if aggregate_runoffs {
+                let mut runoff = if aggregate_runoffs {
                     let off = appeals.offset[d];
                     let pair = [appeals.appeal[off + a], appeals.appeal[off + b]];
                     crate::fastpath::second_round(ctx, run, d, finalists, counts, pair)
                 } else {
                     second_round(ctx, run, d, finalists, counts, appeals)
                 };
+                if published {
+                    let slot = |p: u8| {
+                        let nominee = district.nominee.get(p as usize).copied().flatten()?;
+                        finalists.iter().position(|&f| f == nominee)
+                    };
+                    alter_district_totals(
+                        &ctx.model.fraud,
+                        district.region,
+                        slot,
+                        &mut runoff.votes,
+                    );
+                }
                 let final_seed = crate::rng::stream_key(
                     ctx.seed,
                     Purpose::Lot,

@@ -12,7 +12,7 @@
 //! | machine | `drop` | the machine silently drops a ballot for another list with probability `share` (the voter still gets a receipt) |
 //! | ledger | `ledger_rewrite` | after close, `entries` ballot entries for other lists are rewritten for the beneficiary, the chain recomputed (or not), and the machine totals and protocol changed to match; with `forge_head` the published head is replaced too |
 //! | ledger | `ledger_truncate` | after close, the last `entries` ballot entries are cut off (resealed with a fresh close, or not) and the protocol changed to match |
-//! | tabulation | `aggregate` | regional aggregates move a share of the other lists' votes to the beneficiary; station protocols stay honest |
+//! | tabulation | `aggregate` | regional aggregates move a share of the other lists' votes to the beneficiary (`level = "region"`), or district commissions' totals move a share of the other candidates' votes to the beneficiary's nominee (`level = "district"`, round 1 and runoff); station protocols stay honest |
 //!
 //! Targeting: a share of eligible stations (drawn per run from the `Fraud` stream, so paired
 //! across variants), restricted by area (urban/rural), station kind (paper/e-enabled), regions
@@ -92,7 +92,17 @@ pub enum FraudKind {
     },
     Aggregate {
         share: f64,
+        level: AggregateLevel,
     },
+}
+
+/// Which published totals an `aggregate` fraud alters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AggregateLevel {
+    /// Regional (territorial) list totals: the party-list result.
+    Region,
+    /// District commissions' candidate totals: the single-member result.
+    District,
 }
 
 impl FraudKind {
@@ -148,6 +158,49 @@ impl Target {
         let region = self.regions.as_ref().is_none_or(|r| r.contains(&s.region));
         area && kind && region && (!self.strongholds || s.stronghold)
     }
+}
+
+/// District-level tabulation fraud on one district's published totals: for every
+/// `aggregate` model with `level = "district"` whose regions include `region` (scenario order),
+/// `round(share × others)` of the other slots' votes move to the slot of the beneficiary's
+/// nominee (`slot_of(party)`; no nominee, nothing moves). `votes` are round-1 candidate totals or
+/// a runoff's two finalists. Returns the votes moved.
+pub fn alter_district_totals(
+    frauds: &[FraudModel],
+    region: u32,
+    slot_of: impl Fn(u8) -> Option<usize>,
+    votes: &mut [u64],
+) -> u64 {
+    let mut moved = 0u64;
+    for f in frauds {
+        let FraudKind::Aggregate {
+            share,
+            level: AggregateLevel::District,
+        } = f.kind
+        else {
+            continue;
+        };
+        if !f
+            .target
+            .regions
+            .as_ref()
+            .is_none_or(|r| r.contains(&region))
+        {
+            continue;
+        }
+        let Some(slot) = slot_of(f.beneficiary).filter(|&c| c < votes.len()) else {
+            continue;
+        };
+        let mut row: Vec<u32> = votes
+            .iter()
+            .map(|&v| v.min(u32::MAX as u64) as u32)
+            .collect();
+        moved += move_share(&mut row, slot, share) as u64;
+        for (v, r) in votes.iter_mut().zip(&row) {
+            *v = *r as u64;
+        }
+    }
+    moved
 }
 
 /// Moves `round(share × others)` votes from the other lists to the beneficiary, taking from each

@@ -50,6 +50,8 @@ pub enum Purpose {
     Pvt = 13,
     /// Which electronic voters keep their receipt in an election package (`tamga simulate`).
     Receipt = 14,
+    /// The random draws of a run's Klimek model fit (the `klimek_fit` detector).
+    KlimekFit = 15,
 }
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;

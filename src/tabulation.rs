@@ -9,7 +9,7 @@
 use crate::detect::{Published, PvtEstimate, Reading, readings};
 use crate::election::{FraudTrace, StationCounts, Workspace};
 use crate::electorate::Electorate;
-use crate::fraud::{FraudKind, move_share};
+use crate::fraud::{AggregateLevel, FraudKind, move_share};
 use crate::rng::{Purpose, stream_key};
 use crate::scenario::DetectorSettings;
 use crate::scenario::{ListTier, Model};
@@ -209,7 +209,11 @@ pub fn tabulate(
     }
     let mut aggregates = sums.clone();
     for f in &model.fraud {
-        if let FraudKind::Aggregate { share } = f.kind {
+        if let FraudKind::Aggregate {
+            share,
+            level: AggregateLevel::Region,
+        } = f.kind
+        {
             for (r, agg) in aggregates.iter_mut().enumerate() {
                 let eligible = f
                     .target

@@ -442,3 +442,79 @@ fn calibrated_detectors_keep_their_false_alarm_rate_on_honest_runs() {
     }
     assert!(checked >= 4, "calibrated detectors checked: {checked}");
 }
+
+#[test]
+fn district_commissions_altering_their_totals_move_district_seats_and_fail_reconciliation() {
+    let mut text = TUTORIAL.to_string();
+    text.push_str(
+        r#"
+[[variant]]
+name = "district-commissions"
+extends = "honest"
+[[variant.fraud]]
+kind = "aggregate"
+level = "district"
+beneficiary = "red"
+share = 0.4
+"#,
+    );
+    let s = parse(&text, "tutorial+district").expect("valid");
+    let runs = 8;
+    let out = run(&s, runs, 11);
+    let vi = s
+        .variants
+        .iter()
+        .position(|v| v.name == "district-commissions")
+        .unwrap();
+    let red = 2;
+    let mut moved = 0;
+    for (h, f) in out[0].iter().zip(&out[vi]) {
+        // the list result and every station protocol are untouched: only district totals move
+        assert_eq!(f.list_votes, f.truth.list_votes, "run {}", f.run);
+        assert_eq!(
+            f.truth.list_votes, h.truth.list_votes,
+            "paired, run {}",
+            f.run
+        );
+        assert_eq!(
+            f.truth.district_seats, h.district_seats,
+            "paired, run {}",
+            f.run
+        );
+        assert!(f.district_seats[red] >= f.truth.district_seats[red]);
+        moved += f.district_seats[red] - f.truth.district_seats[red];
+        assert_eq!(f.detectors[det("reconciliation")].value, Some(1.0));
+        assert_eq!(
+            f.detectors[det("pvt_protocols")].value,
+            h.detectors[det("pvt_protocols")].value
+        );
+        assert_eq!(h.detectors[det("reconciliation")].value, Some(0.0));
+    }
+    assert!(
+        moved > 0,
+        "40% of the others' district votes won red no district seat in {runs} runs"
+    );
+}
+
+#[test]
+fn an_unknown_tabulation_level_is_named_with_a_hint() {
+    let mut text = TUTORIAL.to_string();
+    text.push_str(
+        r#"
+[[variant]]
+name = "bad"
+extends = "honest"
+[[variant.fraud]]
+kind = "aggregate"
+level = "okrug"
+beneficiary = "red"
+share = 0.4
+"#,
+    );
+    let err = parse(&text, "bad").unwrap_err().to_string();
+    assert!(
+        err.contains("level") && err.contains("`okrug` is not a tabulation level"),
+        "{err}"
+    );
+    assert!(err.contains("\"district\""), "{err}");
+}

@@ -32,6 +32,11 @@ fn package(seed: u64) -> Files {
 
 /// A whole package of a scenario in memory.
 fn package_of(text: &str, seed: u64) -> Files {
+    package_of_variant(text, None, seed)
+}
+
+/// A whole package of one variant of a scenario in memory.
+fn package_of_variant(text: &str, variant: Option<&str>, seed: u64) -> Files {
     let sc = tamga::scenario::parse(text, "scenario.toml").unwrap();
     let mut ledgers: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut current: Vec<(String, std::rc::Rc<std::cell::RefCell<Vec<u8>>>)> = Vec::new();
@@ -48,7 +53,7 @@ fn package_of(text: &str, seed: u64) -> Files {
     let pkg = simulate(
         Spec {
             scenario: &sc,
-            variant: None,
+            variant,
             seed,
             receipt_rate: 0.2,
         },
@@ -337,4 +342,35 @@ proptest! {
             prop_assert!(r.is_clean());
         }
     }
+}
+
+#[test]
+fn district_commission_fraud_is_an_aggregate_mismatch_on_district_candidate_totals() {
+    let mut text = TUTORIAL.to_string();
+    text.push_str(
+        r#"
+[[variant]]
+name = "district-commissions"
+extends = "honest"
+[[variant.fraud]]
+kind = "aggregate"
+level = "district"
+beneficiary = "red"
+share = 0.4
+"#,
+    );
+    let files = package_of_variant(&text, Some("district-commissions"), 4);
+    let r = run_audit(&files);
+    assert_eq!(codes(&r), vec!["aggregate.mismatch"], "{:#?}", r.findings);
+    // only district candidate totals were altered: list totals and protocols are as counted
+    for f in &r.findings {
+        assert!(
+            f.what.starts_with("district ") && f.what.contains(" candidate "),
+            "{}",
+            f.what
+        );
+    }
+    // and the same package of the honest variant audits clean
+    let honest = package_of_variant(&text, Some("honest"), 4);
+    assert!(run_audit(&honest).is_clean());
 }

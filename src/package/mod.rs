@@ -465,7 +465,7 @@ pub fn simulate<W: Write>(
         });
     }
     let mut aggregates = aggregate(&parties, &protocols);
-    tabulation_fraud(model, &parties, &mut aggregates);
+    tabulation_fraud(model, &electorate, &parties, &mut aggregates);
     let heads = PublishedHeads::new(election_id, machines.iter().map(|m| m.head))
         .map_err(|e| SimulateError::Heads(e.to_string()))?;
     let manifest = Manifest {
@@ -505,20 +505,25 @@ pub fn simulate<W: Write>(
 /// Tabulation-level fraud (`kind = "aggregate"`) on the published totals, as
 /// [`crate::tabulation`] applies it: in each eligible region the list votes move toward the
 /// beneficiary ([`crate::fraud::move_share`], models in scenario order), and the national list
-/// totals become the sums of the altered regions. District totals are left as counted.
+/// totals become the sums of the altered regions; with `level = "district"` each eligible
+/// district's candidate totals move toward the beneficiary's nominee
+/// ([`crate::fraud::alter_district_totals`]).
 fn tabulation_fraud(
     model: &crate::scenario::Model,
+    electorate: &Electorate,
     parties: &[String],
     rows: &mut [(AggregateKey, u64)],
 ) {
-    use crate::fraud::{FraudKind, move_share};
+    district_fraud(model, electorate, rows);
+    use crate::fraud::{AggregateLevel, FraudKind, move_share};
     let frauds: Vec<(f64, usize, Option<&Vec<u32>>)> = model
         .fraud
         .iter()
         .filter_map(|f| match f.kind {
-            FraudKind::Aggregate { share } => {
-                Some((share, f.beneficiary as usize, f.target.regions.as_ref()))
-            }
+            FraudKind::Aggregate {
+                share,
+                level: AggregateLevel::Region,
+            } => Some((share, f.beneficiary as usize, f.target.regions.as_ref())),
             _ => None,
         })
         .collect();
@@ -567,6 +572,51 @@ fn tabulation_fraud(
     for (p, &i) in national.iter().enumerate() {
         if let Some(x) = rows.get_mut(i) {
             x.1 = sums[p];
+        }
+    }
+}
+
+/// The district half of [`tabulation_fraud`]: candidate totals of each district's rows.
+fn district_fraud(
+    model: &crate::scenario::Model,
+    electorate: &Electorate,
+    rows: &mut [(AggregateKey, u64)],
+) {
+    use crate::fraud::alter_district_totals;
+    // district → (candidate index, row index)
+    let mut by_district: std::collections::BTreeMap<u32, Vec<(usize, usize)>> = Default::default();
+    for (idx, (key, _)) in rows.iter().enumerate() {
+        if key.level != "district" || key.item != "candidate" {
+            continue;
+        }
+        if let (Ok(d), Ok(c)) = (key.unit.parse::<u32>(), key.choice.parse::<usize>()) {
+            by_district.entry(d).or_default().push((c, idx));
+        }
+    }
+    for (d, slots) in by_district {
+        let Some(district) = electorate.districts.get(d as usize) else {
+            continue;
+        };
+        let n = district.candidates.len();
+        let mut votes = vec![0u64; n];
+        for &(c, i) in &slots {
+            if c < n {
+                votes[c] = rows[i].1;
+            }
+        }
+        let nominee = |p: u8| district.nominee.get(p as usize).copied().flatten();
+        let moved = alter_district_totals(
+            &model.fraud,
+            district.region,
+            |p| nominee(p).map(usize::from),
+            &mut votes,
+        );
+        if moved > 0 {
+            for &(c, i) in &slots {
+                if c < n {
+                    rows[i].1 = votes[c];
+                }
+            }
         }
     }
 }

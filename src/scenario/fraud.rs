@@ -4,7 +4,7 @@
 
 use super::reader::{Node, Problems};
 use super::{Party, Region};
-use crate::fraud::{Area, FraudKind, FraudModel, StationKind, Target};
+use crate::fraud::{AggregateLevel, Area, FraudKind, FraudModel, StationKind, Target};
 
 /// Settings of the safeguards (detectors), shared by all variants.
 #[derive(Clone, Debug)]
@@ -21,6 +21,9 @@ pub struct DetectorSettings {
     pub control_code_rate: f64,
     /// Stations observed by a parallel vote tabulation (0: none).
     pub pvt_stations: u32,
+    /// Whether every run fits the Klimek model to its published protocols (the costliest
+    /// detector: one coarse fit per run).
+    pub klimek_fit: bool,
 }
 
 impl Default for DetectorSettings {
@@ -32,6 +35,7 @@ impl Default for DetectorSettings {
             receipt_check_rate: 0.04,
             control_code_rate: 0.0,
             pvt_stations: 0,
+            klimek_fit: true,
         }
     }
 }
@@ -58,6 +62,9 @@ pub(super) fn detectors(root: &Node<'_>, p: &mut Problems) -> DetectorSettings {
     }
     if let Some(v) = n.u64_in("pvt_stations", 0, 1_000_000, false, p) {
         d.pvt_stations = v as u32;
+    }
+    if let Some(v) = n.opt_bool("klimek_fit", p) {
+        d.klimek_fit = v;
     }
     n.finish(p);
     d
@@ -197,7 +204,24 @@ fn one(
                 reseal,
             })
         }
-        "aggregate" => share(n, "share", None, p).map(|share| FraudKind::Aggregate { share }),
+        "aggregate" => {
+            let share = share(n, "share", None, p);
+            let level = match n.opt_str("level", p) {
+                None | Some("region") => Some(AggregateLevel::Region),
+                Some("district") => Some(AggregateLevel::District),
+                Some(other) => {
+                    p.push(
+                        &n.path_of("level"),
+                        format!("`{other}` is not a tabulation level"),
+                        "use \"region\" (territorial list totals) or \"district\" (district commissions' candidate totals)",
+                    );
+                    None
+                }
+            };
+            share
+                .zip(level)
+                .map(|(share, level)| FraudKind::Aggregate { share, level })
+        }
         other => {
             p.push(
                 &n.path_of("kind"),

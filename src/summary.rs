@@ -469,6 +469,16 @@ impl Summary {
                 let _ = writeln!(s, "{line}");
             }
         }
+        let codes_used = self.detection.detectors.iter().any(|d| {
+            d.name == "control_codes" && !(d.power.is_empty() && d.false_alarm.is_empty())
+        });
+        if codes_used {
+            let note = "  note: the Sailau control code that lets a voter catch a flipped vote also lets a \
+                        vote buyer check that a bought vote was cast as paid for";
+            for l in wrap(note, 100) {
+                let _ = writeln!(s, "{l}");
+            }
+        }
         let _ = writeln!(
             s,
             "  (intervals, thresholds and costs per detector are in summary.json under \"detection\")"

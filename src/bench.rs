@@ -22,7 +22,8 @@
 
 use crate::election::Workspace;
 use crate::ledger::{
-    BallotChoice, Chain, Closed, Genesis, PublishedHead, VerifyReport, verify, write_ledger,
+    Backend, BallotChoice, Chain, Closed, Genesis, PublishedHead, SHA256_IV, VerifyReport, verify,
+    write_ledger,
 };
 use crate::montecarlo::Prepared;
 use crate::rng::{Purpose, stream};
@@ -31,11 +32,6 @@ use rand::RngExt;
 use serde::Serialize;
 use std::hint::black_box;
 use std::time::Instant;
-
-/// SHA-256 initial hash value (FIPS 180-4 §5.3.3).
-const SHA256_IV: [u32; 8] = [
-    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-];
 
 /// Length of each message in the reference chain: as a ledger ballot entry (tag, previous hash,
 /// sequence number, 3 bytes of choices).
@@ -56,6 +52,37 @@ pub fn sha256_chain(start: [u8; 32], n: u64) -> [u8; 32] {
         sha2::block_api::compress256(&mut state, &[block]);
         for (o, w) in h.chunks_exact_mut(4).zip(state) {
             o.copy_from_slice(&w.to_be_bytes());
+        }
+    }
+    h
+}
+
+/// `N` independent dependent chains of [`sha256_chain`]'s shape advanced in lockstep, `steps`
+/// hashes each, one `N`-lane compression per step with `backend`; returns each lane's last hash
+/// (lane `i` equals `sha256_chain(starts[i], steps)`).
+pub fn sha256_chain_lanes<const N: usize>(
+    backend: Backend,
+    starts: [[u8; 32]; N],
+    steps: u64,
+) -> [[u8; 32]; N] {
+    let mut blocks = [[0u8; 64]; N];
+    for b in &mut blocks {
+        b[0] = 0x42;
+        b[CHAIN_MESSAGE_LEN] = 0x80;
+        b[56..64].copy_from_slice(&((CHAIN_MESSAGE_LEN as u64) * 8).to_be_bytes());
+    }
+    let mut h = starts;
+    for i in 0..steps {
+        for (b, h) in blocks.iter_mut().zip(&h) {
+            b[1..33].copy_from_slice(h);
+            b[33..41].copy_from_slice(&(i + 1).to_be_bytes());
+        }
+        let mut states = [SHA256_IV; N];
+        backend.compress(&mut states, &blocks);
+        for (h, state) in h.iter_mut().zip(states) {
+            for (o, w) in h.chunks_exact_mut(4).zip(state) {
+                o.copy_from_slice(&w.to_be_bytes());
+            }
         }
     }
     h

@@ -280,6 +280,49 @@ impl<R: Read> LedgerReader<R> {
         Ok(Some((seq, body, hash)))
     }
 
+    /// If the next `N` records are ballot records lying complete in the read buffer, consumes
+    /// and returns them with the offset of the first; otherwise returns `None`, consumes nothing
+    /// and leaves everything to [`Self::next_ballot_in_buffer`] and [`Self::next_record`]. The
+    /// verifier's lockstep path.
+    #[inline]
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn ballots_in_buffer<const N: usize>(
+        &mut self,
+    ) -> io::Result<Option<(u64, [(Seq, [u8; BALLOT_BODY_LEN], EntryHash); N])>> {
+        if self.stopped {
+            return Ok(None);
+        }
+        let buf = loop {
+            match self.r.fill_buf() {
+                Ok(b) => break b,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        let Some(recs) = buf.get(..N * BALLOT_RECORD_LEN) else {
+            return Ok(None);
+        };
+        if recs
+            .chunks_exact(BALLOT_RECORD_LEN)
+            .any(|rec| rec[0] != TAG_BALLOT)
+        {
+            return Ok(None);
+        }
+        let out = core::array::from_fn(|i| {
+            let rec: &[u8; BALLOT_RECORD_LEN] = recs[i * BALLOT_RECORD_LEN..]
+                .first_chunk()
+                .expect("N whole records");
+            let seq = Seq(u64::from_be_bytes(rec[1..9].try_into().expect("8 bytes")));
+            let hash = EntryHash(rec[12..].try_into().expect("32 bytes"));
+            (seq, [rec[9], rec[10], rec[11]], hash)
+        });
+        let first = self.offset;
+        self.r.consume(N * BALLOT_RECORD_LEN);
+        self.offset += (N * BALLOT_RECORD_LEN) as u64;
+        self.record_offset = self.offset - BALLOT_RECORD_LEN as u64;
+        Ok(Some((first, out)))
+    }
+
     fn truncated(&self, what: &'static str, expected: usize, found: usize) -> ReadError {
         ReadError::Truncated {
             offset: self.record_offset,

@@ -7,11 +7,11 @@
 //! compression (`super::lanes`), with heads identical to appending to each chain in turn.
 
 use super::hash::{
-    EntryHash, GENESIS_BODY_LEN, Seq, ballot_block, ballot_body, ballot_hash, ballot_hash_lanes,
-    close_hash, genesis_body, genesis_hash,
+    EntryHash, GENESIS_BODY_LEN, Seq, ballot_block_words, ballot_body, ballot_state_lanes,
+    close_hash, digest, genesis_body, genesis_hash, words,
 };
 use super::heads::PublishedHead;
-use super::lanes::Backend;
+use super::lanes::{Backend, SHA256_IV};
 use super::{CANDIDATE_NONE, FORMAT_VERSION, LIST_NONE, LedgerError};
 
 /// What the genesis entry binds a machine's chain to (`docs/ledger-format.md` §2.2).
@@ -134,7 +134,9 @@ pub struct Chain {
     n_candidates: u16,
     genesis_body: [u8; GENESIS_BODY_LEN],
     genesis_hash: EntryHash,
-    head: EntryHash,
+    /// The head hash as the eight big-endian words of its digest: the form the compression
+    /// returns and the next block takes, so that appending never reloads it at another width.
+    head: [u32; 8],
     n_ballots: u64,
     /// `n_lists + 1` counters; the last one counts [`LIST_NONE`].
     list_counts: Vec<u64>,
@@ -162,7 +164,7 @@ impl Chain {
             n_candidates,
             genesis_body: body,
             genesis_hash: h0,
-            head: h0,
+            head: words(&h0),
             n_ballots: 0,
             list_counts: vec![0; n_lists as usize + 1],
             candidate_counts: vec![0; n_candidates as usize + 1],
@@ -176,15 +178,20 @@ impl Chain {
     pub fn append(&mut self, c: BallotChoice) -> Result<EntryHash, LedgerError> {
         let seq = Seq(self.n_ballots + 1);
         let (li, ci) = self.indices(seq, c)?;
-        let h = ballot_hash(&self.head, seq, ballot_body(c.list, c.district));
-        self.commit((li, ci), h);
-        Ok(h)
+        let block = ballot_block_words(&self.head, seq, ballot_body(c.list, c.district));
+        // Compressed in place: the head is written at the width the next block reads it.
+        self.head = SHA256_IV;
+        sha2::block_api::compress256(&mut self.head, core::slice::from_ref(&block));
+        self.n_ballots = seq.0;
+        self.list_counts[li] += 1;
+        self.candidate_counts[ci] += 1;
+        Ok(digest(self.head))
     }
 
     /// Adds a ballot whose choice was validated to counter indices `(li, ci)` and whose entry
-    /// hash is `h`.
+    /// hash (as words) is `h`.
     #[inline]
-    fn commit(&mut self, (li, ci): (usize, usize), h: EntryHash) {
+    fn commit(&mut self, (li, ci): (usize, usize), h: [u32; 8]) {
         self.head = h;
         self.n_ballots += 1;
         self.list_counts[li] += 1;
@@ -221,7 +228,7 @@ impl Chain {
 
     /// Hash of the last entry so far (the genesis hash before any ballot).
     pub fn head(&self) -> EntryHash {
-        self.head
+        digest(self.head)
     }
 
     /// Hash of the genesis entry.
@@ -274,13 +281,14 @@ impl Chain {
         let totals = self.totals();
         let body = close_body(self.n_ballots, &totals);
         let seq = Seq(self.n_ballots + 1);
-        let head = close_hash(&self.head, seq, &body);
+        let last = self.head();
+        let head = close_hash(&last, seq, &body);
         Closed {
             genesis: self.genesis,
             n_lists: self.n_lists,
             n_candidates: self.n_candidates,
             genesis_hash: self.genesis_hash,
-            last_ballot_hash: self.head,
+            last_ballot_hash: last,
             n_ballots: self.n_ballots,
             totals,
             head,
@@ -329,13 +337,13 @@ pub(crate) fn append_lanes_with<const N: usize>(
     {
         let seq = Seq(chain.n_ballots + 1);
         *idx = chain.indices(seq, c)?;
-        *block = ballot_block(&chain.head, seq, ballot_body(c.list, c.district));
+        *block = ballot_block_words(&chain.head, seq, ballot_body(c.list, c.district));
     }
-    let hashes = ballot_hash_lanes(backend, &blocks);
-    for ((chain, idx), h) in chains.iter_mut().zip(indices).zip(hashes) {
+    let states = ballot_state_lanes(backend, &blocks);
+    for ((chain, idx), h) in chains.iter_mut().zip(indices).zip(states) {
         chain.commit(idx, h);
     }
-    Ok(hashes)
+    Ok(states.map(digest))
 }
 
 /// A sealed chain: what the machine prints on its poll tape at close.

@@ -98,9 +98,47 @@ pub(crate) fn ballot_block(prev: &EntryHash, seq: Seq, body: [u8; BALLOT_BODY_LE
     block
 }
 
+/// The padded block of a ballot entry whose previous hash is given as the eight big-endian words
+/// of its digest (`words(prev)`): the same bytes as [`ballot_block`], written word by word so
+/// that a chain can keep its head in the form the compression function returns it.
+#[inline]
+pub(crate) fn ballot_block_words(
+    prev: &[u32; 8],
+    seq: Seq,
+    body: [u8; BALLOT_BODY_LEN],
+) -> [u8; 64] {
+    let mut block = [0u8; 64];
+    block[0] = TAG_BALLOT;
+    for (o, w) in block[1..33].chunks_exact_mut(4).zip(prev) {
+        o.copy_from_slice(&w.to_be_bytes());
+    }
+    block[33..41].copy_from_slice(&seq.0.to_be_bytes());
+    block[41..44].copy_from_slice(&body);
+    block[BALLOT_HASH_INPUT_LEN] = 0x80;
+    block[56..64].copy_from_slice(&((BALLOT_HASH_INPUT_LEN as u64) * 8).to_be_bytes());
+    block
+}
+
+/// The eight big-endian words of a hash (inverse of [`digest`]).
+#[inline]
+pub(crate) fn words(h: &EntryHash) -> [u32; 8] {
+    core::array::from_fn(|i| {
+        u32::from_be_bytes([h.0[4 * i], h.0[4 * i + 1], h.0[4 * i + 2], h.0[4 * i + 3]])
+    })
+}
+
+/// The final state of one ballot block compressed from the IV (sha2's kernel): the entry hash
+/// as words.
+#[inline]
+pub(crate) fn ballot_state(block: &[u8; 64]) -> [u32; 8] {
+    let mut state = SHA256_IV;
+    sha2::block_api::compress256(&mut state, core::slice::from_ref(block));
+    state
+}
+
 /// The digest of a final SHA-256 state: its words big-endian.
 #[inline]
-fn digest(state: [u32; 8]) -> EntryHash {
+pub(crate) fn digest(state: [u32; 8]) -> EntryHash {
     let mut out = [0u8; 32];
     for (o, w) in out.chunks_exact_mut(4).zip(state) {
         o.copy_from_slice(&w.to_be_bytes());
@@ -112,9 +150,7 @@ fn digest(state: [u32; 8]) -> EntryHash {
 /// computed as one compression of a stack block.
 #[inline]
 pub(crate) fn ballot_hash(prev: &EntryHash, seq: Seq, body: [u8; BALLOT_BODY_LEN]) -> EntryHash {
-    let mut state = SHA256_IV;
-    sha2::block_api::compress256(&mut state, &[ballot_block(prev, seq, body)]);
-    digest(state)
+    digest(ballot_state(&ballot_block(prev, seq, body)))
 }
 
 /// The hashes of `N` independent ballot blocks (from [`ballot_block`]), one lockstep
@@ -124,9 +160,18 @@ pub(crate) fn ballot_hash_lanes<const N: usize>(
     backend: Backend,
     blocks: &[[u8; 64]; N],
 ) -> [EntryHash; N] {
+    ballot_state_lanes(backend, blocks).map(digest)
+}
+
+/// [`ballot_hash_lanes`] as words (the final states).
+#[inline]
+pub(crate) fn ballot_state_lanes<const N: usize>(
+    backend: Backend,
+    blocks: &[[u8; 64]; N],
+) -> [[u32; 8]; N] {
     let mut states = [SHA256_IV; N];
     backend.compress(&mut states, blocks);
-    states.map(digest)
+    states
 }
 
 /// The genesis body, as hashed and as stored in the file.
@@ -243,6 +288,10 @@ mod tests {
             (EntryHash([0x5a; 32]), 1 << 40, [1, 2, 3]),
         ];
         let blocks = fields.map(|(p, s, b)| ballot_block(&p, Seq(s), b));
+        for ((p, s, b), block) in fields.iter().zip(&blocks) {
+            assert_eq!(*block, ballot_block_words(&words(p), Seq(*s), *b));
+            assert_eq!(digest(words(p)), *p);
+        }
         for backend in backends {
             let got = ballot_hash_lanes(backend, &blocks);
             for ((p, s, b), h) in fields.iter().zip(got) {

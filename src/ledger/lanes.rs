@@ -102,12 +102,7 @@ mod shani {
         0xc67178f2,
     ];
 
-    /// Compresses one block per lane with the rounds of all lanes interleaved, four rounds of
-    /// every lane at a time, so that the lanes' `sha256rnds2` latencies overlap.
-    ///
-    /// The state is kept as the two registers the SHA extensions use, `ABEF` and `CDGH` (A in
-    /// the highest 32-bit element); message words are big-endian, so each 16-byte quarter of a
-    /// block is byte-swapped per 32-bit word on load.
+    /// Compresses one block per lane into `states` (see [`rounds`]).
     ///
     /// # Safety
     /// The CPU must support SHA, SSE2, SSSE3 and SSE4.1.
@@ -116,23 +111,46 @@ mod shani {
         states: &mut [[u32; 8]; N],
         blocks: &[[u8; 64]; N],
     ) {
+        let input = states.map(|s| {
+            (
+                load(&[s[0], s[1], s[2], s[3]]),
+                load(&[s[4], s[5], s[6], s[7]]),
+            )
+        });
+        for (state, (dcba, hgfe)) in states.iter_mut().zip(rounds(input, blocks)) {
+            let (lo, hi) = (store(dcba), store(hgfe));
+            *state = [lo[0], lo[1], lo[2], lo[3], hi[0], hi[1], hi[2], hi[3]];
+        }
+    }
+
+    /// One block per lane compressed into its state, given and returned as the registers
+    /// `(DCBA, HGFE)` (words 0–3 and 4–7, word 0 in the lowest element), with the rounds of all
+    /// lanes interleaved — four rounds of every lane at a time, so that the lanes'
+    /// `sha256rnds2` latencies overlap.
+    ///
+    /// Inside, the state is kept as the two registers the SHA extensions use, `ABEF` and `CDGH`
+    /// (A in the highest element); message words are big-endian, so each 16-byte quarter of a
+    /// block is byte-swapped per 32-bit word on load.
+    #[inline]
+    #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+    fn rounds<const N: usize>(
+        states: [(__m128i, __m128i); N],
+        blocks: &[[u8; 64]; N],
+    ) -> [(__m128i, __m128i); N] {
         let bswap = _mm_set_epi64x(0x0c0d_0e0f_0809_0a0b, 0x0405_0607_0001_0203);
         let zero = _mm_setzero_si128();
         let mut abef = [zero; N];
         let mut cdgh = [zero; N];
         let mut w = [[zero; 4]; N];
         for l in 0..N {
-            let s = &states[l];
-            let dcba = load(&[s[0], s[1], s[2], s[3]]);
-            let hgfe = load(&[s[4], s[5], s[6], s[7]]);
+            let (dcba, hgfe) = states[l];
             let cdab = _mm_shuffle_epi32::<0xB1>(dcba);
             let efgh = _mm_shuffle_epi32::<0x1B>(hgfe);
             abef[l] = _mm_alignr_epi8::<8>(cdab, efgh);
             cdgh[l] = _mm_blend_epi16::<0xF0>(efgh, cdab);
-            for (q, wq) in w[l].iter_mut().enumerate() {
-                let b = &blocks[l];
-                let bytes: [u8; 16] = core::array::from_fn(|i| b[16 * q + i]);
-                *wq = _mm_shuffle_epi8(load_bytes(&bytes), bswap);
+            let (quarters, _) = blocks[l].as_chunks::<16>();
+            for (wq, bytes) in w[l].iter_mut().zip(quarters) {
+                *wq = _mm_shuffle_epi8(load_bytes(bytes), bswap);
             }
         }
         let (abef_in, cdgh_in) = (abef, cdgh);
@@ -181,16 +199,15 @@ mod shani {
         rounds!(14, 2);
         rounds!(15, 3);
 
-        for l in 0..N {
+        core::array::from_fn(|l| {
             let abef = _mm_add_epi32(abef[l], abef_in[l]);
             let cdgh = _mm_add_epi32(cdgh[l], cdgh_in[l]);
             let feba = _mm_shuffle_epi32::<0x1B>(abef);
             let dchg = _mm_shuffle_epi32::<0xB1>(cdgh);
             let dcba = _mm_blend_epi16::<0xF0>(feba, dchg);
             let hgfe = _mm_alignr_epi8::<8>(dchg, feba);
-            let (lo, hi) = (store(dcba), store(hgfe));
-            states[l] = [lo[0], lo[1], lo[2], lo[3], hi[0], hi[1], hi[2], hi[3]];
-        }
+            (dcba, hgfe)
+        })
     }
 
     #[inline]

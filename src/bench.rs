@@ -75,21 +75,31 @@ pub fn sha256_chain_lanes<const N: usize>(
         b[CHAIN_MESSAGE_LEN] = 0x80;
         b[56..64].copy_from_slice(&((CHAIN_MESSAGE_LEN as u64) * 8).to_be_bytes());
     }
-    let mut h = starts;
-    for i in 0..steps {
-        for (b, h) in blocks.iter_mut().zip(&h) {
-            b[1..33].copy_from_slice(h);
-            b[33..41].copy_from_slice(&(i + 1).to_be_bytes());
-        }
-        let mut states = [SHA256_IV; N];
-        backend.compress(&mut states, &blocks);
-        for (h, state) in h.iter_mut().zip(states) {
-            for (o, w) in h.chunks_exact_mut(4).zip(state) {
-                o.copy_from_slice(&w.to_be_bytes());
-            }
+    // Each chain's hash is kept as the state words the compression returns (as `ledger::Chain`
+    // keeps its head) and written into the next block word by word.
+    let mut states = [[0u32; 8]; N];
+    for (state, start) in states.iter_mut().zip(&starts) {
+        for (w, b) in state.iter_mut().zip(start.chunks_exact(4)) {
+            *w = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
         }
     }
-    h
+    for i in 0..steps {
+        for (b, state) in blocks.iter_mut().zip(&states) {
+            for (o, w) in b[1..33].chunks_exact_mut(4).zip(state) {
+                o.copy_from_slice(&w.to_be_bytes());
+            }
+            b[33..41].copy_from_slice(&(i + 1).to_be_bytes());
+        }
+        states = [SHA256_IV; N];
+        backend.compress(&mut states, &blocks);
+    }
+    let mut out = [[0u8; 32]; N];
+    for (h, state) in out.iter_mut().zip(&states) {
+        for (o, w) in h.chunks_exact_mut(4).zip(state) {
+            o.copy_from_slice(&w.to_be_bytes());
+        }
+    }
+    out
 }
 
 /// A fixed genesis for the ledger workloads (machine 1).
@@ -164,8 +174,11 @@ pub fn ingest_lockstep<const N: usize>(
     let mut chains: [Chain; N] = core::array::from_fn(|i| Chain::open(&bench_genesis_of(i), l, c));
     let mut rngs: [StreamRng; N] = core::array::from_fn(|i| ballot_stream(seed, i));
     let steps = n / N.max(1) as u64;
+    let mut choices = [BallotChoice::BLANK; N];
     for _ in 0..steps {
-        let choices = rngs.each_mut().map(|r| draw_ballot(r.next_u64(), l, c));
+        for (choice, rng) in choices.iter_mut().zip(&mut rngs) {
+            *choice = draw_ballot(rng.next_u64(), l, c);
+        }
         // in range by construction; an error would only shorten the chains
         let _ = append_lanes(chains.each_mut(), choices);
     }

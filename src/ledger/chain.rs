@@ -8,7 +8,7 @@
 
 use super::hash::{
     EntryHash, GENESIS_BODY_LEN, Seq, ballot_block_words, ballot_body, ballot_state_lanes,
-    close_hash, digest, genesis_body, genesis_hash, words,
+    close_hash, digest, digests, genesis_body, genesis_hash, words,
 };
 use super::heads::PublishedHead;
 use super::lanes::{Backend, SHA256_IV};
@@ -325,25 +325,26 @@ pub fn append_lanes<const N: usize>(
 #[inline]
 pub(crate) fn append_lanes_with<const N: usize>(
     backend: Backend,
-    mut chains: [&mut Chain; N],
+    chains: [&mut Chain; N],
     choices: [BallotChoice; N],
 ) -> Result<[EntryHash; N], LedgerError> {
+    // Plain indexed loops (see `hash::digests`).
     let mut indices = [(0, 0); N];
     let mut blocks = [[0u8; 64]; N];
-    for ((chain, &c), (idx, block)) in chains
-        .iter()
-        .zip(&choices)
-        .zip(indices.iter_mut().zip(&mut blocks))
-    {
+    for i in 0..N {
+        let (chain, c) = (&*chains[i], choices[i]);
         let seq = Seq(chain.n_ballots + 1);
-        *idx = chain.indices(seq, c)?;
-        *block = ballot_block_words(&chain.head, seq, ballot_body(c.list, c.district));
+        match chain.indices(seq, c) {
+            Ok(idx) => indices[i] = idx,
+            Err(e) => return Err(e),
+        }
+        blocks[i] = ballot_block_words(&chain.head, seq, ballot_body(c.list, c.district));
     }
     let states = ballot_state_lanes(backend, &blocks);
-    for ((chain, idx), h) in chains.iter_mut().zip(indices).zip(states) {
-        chain.commit(idx, h);
+    for i in 0..N {
+        chains[i].commit(indices[i], states[i]);
     }
-    Ok(states.map(digest))
+    Ok(digests(&states))
 }
 
 /// A sealed chain: what the machine prints on its poll tape at close.

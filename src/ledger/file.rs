@@ -308,14 +308,12 @@ impl<R: Read> LedgerReader<R> {
         {
             return Ok(None);
         }
-        let out = core::array::from_fn(|i| {
-            let rec: &[u8; BALLOT_RECORD_LEN] = recs[i * BALLOT_RECORD_LEN..]
-                .first_chunk()
-                .expect("N whole records");
+        let mut out = [(Seq(0), [0u8; BALLOT_BODY_LEN], EntryHash::ZERO); N];
+        for (o, rec) in out.iter_mut().zip(recs.chunks_exact(BALLOT_RECORD_LEN)) {
             let seq = Seq(u64::from_be_bytes(rec[1..9].try_into().expect("8 bytes")));
             let hash = EntryHash(rec[12..].try_into().expect("32 bytes"));
-            (seq, [rec[9], rec[10], rec[11]], hash)
-        });
+            *o = (seq, [rec[9], rec[10], rec[11]], hash);
+        }
         let first = self.offset;
         self.r.consume(N * BALLOT_RECORD_LEN);
         self.offset += (N * BALLOT_RECORD_LEN) as u64;

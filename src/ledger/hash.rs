@@ -160,7 +160,18 @@ pub(crate) fn ballot_hash_lanes<const N: usize>(
     backend: Backend,
     blocks: &[[u8; 64]; N],
 ) -> [EntryHash; N] {
-    ballot_state_lanes(backend, blocks).map(digest)
+    digests(&ballot_state_lanes(backend, blocks))
+}
+
+/// [`digest`] of each state. A plain loop: `array::map` and `array::from_fn` were measured to
+/// compile to a closure call per element on these hot paths, moving each value through the stack.
+#[inline]
+pub(crate) fn digests<const N: usize>(states: &[[u32; 8]; N]) -> [EntryHash; N] {
+    let mut out = [EntryHash::ZERO; N];
+    for (o, s) in out.iter_mut().zip(states) {
+        *o = digest(*s);
+    }
+    out
 }
 
 /// [`ballot_hash_lanes`] as words (the final states).

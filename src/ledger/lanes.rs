@@ -111,12 +111,14 @@ mod shani {
         states: &mut [[u32; 8]; N],
         blocks: &[[u8; 64]; N],
     ) {
-        let input = states.map(|s| {
-            (
+        let zero = _mm_setzero_si128();
+        let mut input = [(zero, zero); N];
+        for (i, s) in input.iter_mut().zip(states.iter()) {
+            *i = (
                 load(&[s[0], s[1], s[2], s[3]]),
                 load(&[s[4], s[5], s[6], s[7]]),
-            )
-        });
+            );
+        }
         for (state, (dcba, hgfe)) in states.iter_mut().zip(rounds(input, blocks)) {
             let (lo, hi) = (store(dcba), store(hgfe));
             *state = [lo[0], lo[1], lo[2], lo[3], hi[0], hi[1], hi[2], hi[3]];
@@ -199,15 +201,17 @@ mod shani {
         rounds!(14, 2);
         rounds!(15, 3);
 
-        core::array::from_fn(|l| {
+        let mut out = [(zero, zero); N];
+        for l in 0..N {
             let abef = _mm_add_epi32(abef[l], abef_in[l]);
             let cdgh = _mm_add_epi32(cdgh[l], cdgh_in[l]);
             let feba = _mm_shuffle_epi32::<0x1B>(abef);
             let dchg = _mm_shuffle_epi32::<0xB1>(cdgh);
             let dcba = _mm_blend_epi16::<0xF0>(feba, dchg);
             let hgfe = _mm_alignr_epi8::<8>(dchg, feba);
-            (dcba, hgfe)
-        })
+            out[l] = (dcba, hgfe);
+        }
+        out
     }
 
     #[inline]

@@ -18,9 +18,11 @@ pub const SHA256_IV: [u32; 8] = [
     0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 ];
 
-/// Lanes of the ledger's lockstep paths (the verifier and [`super::append_lanes`] callers such as
-/// `tamga bench`). Four: measured against two and three on an AMD EPYC with SHA-NI
-/// (`docs/BENCHMARKS.md` §Ledger).
+/// Lanes of the ledger's lockstep paths (the verifier, and [`super::append_lanes`] callers such as
+/// `tamga bench`). Four: on an AMD EPYC with SHA-NI two lanes were slower on every lockstep figure
+/// of `tamga bench`, and more than four gained nothing on the bare kernel — each lane keeps six
+/// 128-bit values live, so four already spill the sixteen XMM registers (`docs/BENCHMARKS.md`
+/// §Ledger).
 pub const LANES: usize = 4;
 
 /// Which compression kernel runs. Invariant: `sha_ni` is true only if this CPU has SHA-NI,

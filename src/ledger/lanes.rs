@@ -20,9 +20,9 @@ pub const SHA256_IV: [u32; 8] = [
 
 /// Lanes of the ledger's lockstep paths (the verifier, and [`super::append_lanes`] callers such as
 /// `tamga bench`). Four: on an AMD EPYC with SHA-NI two lanes were slower on every lockstep figure
-/// of `tamga bench`, and more than four gained nothing beyond noise on the bare kernel — each lane keeps six
-/// 128-bit values live, so four already spill the sixteen XMM registers (`docs/BENCHMARKS.md`
-/// §Ledger).
+/// of `tamga bench`, and more than four gained nothing beyond noise on the bare kernel — each
+/// lane keeps six 128-bit values live, so four already spill the sixteen XMM registers
+/// (`docs/BENCHMARKS.md` §Ledger).
 pub const LANES: usize = 4;
 
 /// Which compression kernel runs. Invariant: `sha_ni` is true only if this CPU has SHA-NI,

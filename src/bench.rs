@@ -20,9 +20,9 @@
 //! multi-buffer throughput figure; it is taken through sha2's `compress256` and through this
 //! crate's own kernel with one lane, and the faster of the two is the reference. The lockstep
 //! figures advance [`LANES`] independent chains at once (`ledger::lanes`): what the verifier
-//! does with one ledger's stored links, and what a machine-parallel ingest can do. The criterion benches in `benches/ledger.rs` and
-//! `benches/engine.rs` measure the same paths with statistics; this command is the quick,
-//! self-contained figure for a user's own machine.
+//! does with one ledger's stored links, and what a machine-parallel ingest can do. The
+//! criterion benches in `benches/ledger.rs` and `benches/engine.rs` measure the same paths with
+//! statistics; this command is the quick, self-contained figure for a user's own machine.
 
 use crate::election::Workspace;
 use crate::ledger::{

@@ -310,7 +310,8 @@ impl Chain {
 /// let g = |machine| Genesis { election_id: [7; 32], station: 12, machine, launch_code: [9; 16] };
 /// let mut chains = [Chain::open(&g(1), 3, 2), Chain::open(&g(2), 3, 2)];
 /// let mut one = chains[1].clone();
-/// let [_, h] = append_lanes(chains.each_mut(), [BallotChoice::new(0, 1), BallotChoice::BLANK]).unwrap();
+/// let choices = [BallotChoice::new(0, 1), BallotChoice::BLANK];
+/// let [_, h] = append_lanes(chains.each_mut(), choices).unwrap();
 /// assert_eq!(h, one.append(BallotChoice::BLANK).unwrap());
 /// ```
 #[inline]

@@ -147,6 +147,9 @@ pub enum ReadError {
     },
 }
 
+/// A ballot record read in place from the buffer: stored sequence number, body, stored hash.
+pub(crate) type BufferedBallot = (Seq, [u8; BALLOT_BODY_LEN], EntryHash);
+
 /// Streams the records of a ledger file, one at a time.
 pub struct LedgerReader<R: Read> {
     r: BufReader<R>,
@@ -285,10 +288,9 @@ impl<R: Read> LedgerReader<R> {
     /// and leaves everything to [`Self::next_ballot_in_buffer`] and [`Self::next_record`]. The
     /// verifier's lockstep path.
     #[inline]
-    #[allow(clippy::type_complexity)]
     pub(crate) fn ballots_in_buffer<const N: usize>(
         &mut self,
-    ) -> io::Result<Option<(u64, [(Seq, [u8; BALLOT_BODY_LEN], EntryHash); N])>> {
+    ) -> io::Result<Option<(u64, [BufferedBallot; N])>> {
         if self.stopped {
             return Ok(None);
         }

@@ -25,7 +25,7 @@ use std::io::{self, Read};
 use serde::Serialize;
 
 use super::chain::{Genesis, Totals};
-use super::file::BALLOT_RECORD_LEN;
+use super::file::{BALLOT_RECORD_LEN, BufferedBallot};
 use super::file::{LedgerReader, ReadError, Record, write_ledger};
 use super::hash::{
     BALLOT_BODY_LEN, EntryHash, Seq, ballot_block, ballot_hash, ballot_hash_lanes, entry_hash,
@@ -543,7 +543,7 @@ impl Verifier {
         &mut self,
         backend: Backend,
         offset: u64,
-        recs: &[(Seq, [u8; BALLOT_BODY_LEN], EntryHash); N],
+        recs: &[BufferedBallot; N],
     ) {
         let mut blocks = [[0u8; 64]; N];
         let mut prev = &self.stored_prev;

@@ -1,13 +1,18 @@
 //! Ledger throughput: appending ballots to an in-memory chain (one SHA-256 compression each),
-//! streaming them to a file, and verifying a ledger file held in memory — beside the plain
-//! SHA-256 of a 44-byte message through the `Digest` API, the alternative the chain avoids.
-//! Figures and the OpenSSL comparison are in docs/BENCHMARKS.md §Ledger.
+//! the same on `LANES` machines' chains in lockstep (`append_lanes`), streaming them to a file,
+//! and verifying a ledger file held in memory — beside the plain SHA-256 of a 44-byte message
+//! through the `Digest` API (the alternative the chain avoids) and the bare one-block
+//! compression, one chain through sha2 and `LANES` independent chains through the lockstep
+//! kernel. Figures and the OpenSSL comparison are in docs/BENCHMARKS.md §Ledger.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sha2::{Digest, Sha256};
-use tamga::ledger::{BallotChoice, Chain, Genesis, LedgerWriter, verify, write_ledger};
+use tamga::ledger::{
+    Backend, BallotChoice, Chain, Genesis, LANES, LedgerWriter, SHA256_IV, append_lanes, verify,
+    write_ledger,
+};
 
 const BATCH: u64 = 10_000;
 const VERIFY_BALLOTS: u64 = 100_000;
@@ -25,6 +30,15 @@ fn choice(i: u64) -> BallotChoice {
     BallotChoice::new((i % 10) as u8, (i % 7) as u16)
 }
 
+/// A SHA-256 state as its digest bytes.
+fn words_be(state: &[u32; 8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for (o, w) in out.chunks_exact_mut(4).zip(state) {
+        o.copy_from_slice(&w.to_be_bytes());
+    }
+    out
+}
+
 fn bench(c: &mut Criterion) {
     let g = genesis();
     let mut group = c.benchmark_group("ledger");
@@ -39,6 +53,65 @@ fn bench(c: &mut Criterion) {
             chain.close()
         })
     });
+
+    // BATCH ballots in all: BATCH / LANES on each of LANES machines, one lockstep compression
+    // per step.
+    group.bench_function("append_lanes", |b| {
+        let gs: [Genesis; LANES] = core::array::from_fn(|i| Genesis {
+            machine: i as u32 + 1,
+            ..g
+        });
+        b.iter(|| {
+            let mut chains = gs.each_ref().map(|g| Chain::open(g, 10, 7));
+            let mut choices = [BallotChoice::BLANK; LANES];
+            for i in 0..BATCH / LANES as u64 {
+                for (l, c) in choices.iter_mut().enumerate() {
+                    *c = choice(i * LANES as u64 + l as u64);
+                }
+                black_box(append_lanes(chains.each_mut(), choices).unwrap());
+            }
+            chains.map(Chain::close)
+        })
+    });
+
+    // The bare compression of a dependent chain of ballot-shaped blocks: one chain through
+    // sha2 (the single-stream bound), then LANES chains through the lockstep kernel.
+    let mut block = [0u8; 64];
+    block[0] = 0x42;
+    block[44] = 0x80;
+    block[56..64].copy_from_slice(&(44u64 * 8).to_be_bytes());
+    group.bench_function("compress_chain_sha2", |b| {
+        b.iter(|| {
+            let mut state = SHA256_IV;
+            let mut blk = block;
+            for i in 0..BATCH {
+                blk[1..33].copy_from_slice(&words_be(&state));
+                blk[33..41].copy_from_slice(&i.to_be_bytes());
+                state = SHA256_IV;
+                sha2::block_api::compress256(&mut state, &[blk]);
+            }
+            state
+        })
+    });
+    let backend = Backend::detect();
+    group.bench_function(
+        format!("compress_chains_lockstep_{}", backend.name()),
+        |b| {
+            b.iter(|| {
+                let mut states = [SHA256_IV; LANES];
+                let mut blocks = [block; LANES];
+                for i in 0..BATCH / LANES as u64 {
+                    for (blk, state) in blocks.iter_mut().zip(&states) {
+                        blk[1..33].copy_from_slice(&words_be(state));
+                        blk[33..41].copy_from_slice(&i.to_be_bytes());
+                    }
+                    states = [SHA256_IV; LANES];
+                    backend.compress(&mut states, &blocks);
+                }
+                states
+            })
+        },
+    );
 
     group.bench_function("append_writer_to_vec", |b| {
         let mut buf = Vec::with_capacity(64 * BATCH as usize);

@@ -506,7 +506,7 @@ fn bench_prints_rates_and_ratios_as_json() {
     let sha = v["sha256"]["per_second"].as_f64().unwrap();
     assert!(sha > 0.0);
     assert_eq!(v["sha256"]["ratio"].as_f64().unwrap(), 1.0);
-    for key in ["ingest", "verify", "run"] {
+    for key in ["ingest", "ingest_lockstep", "verify", "run"] {
         let rate = v[key]["per_second"].as_f64().unwrap();
         let ratio = v[key]["ratio"].as_f64().unwrap();
         assert!(rate > 0.0, "{key}");
@@ -514,7 +514,22 @@ fn bench_prints_rates_and_ratios_as_json() {
         assert_eq!(v[key]["unit"], "ballots");
     }
     assert_eq!(v["ingest"]["items"], 20000);
+    assert_eq!(v["ingest_lockstep"]["items"], 20000);
     assert_eq!(v["verify"]["items"], 20000);
+    // (a) is the faster single-stream kernel; the others are reported beside it
+    let sha2 = v["sha256_sha2"]["per_second"].as_f64().unwrap();
+    let one_lane = v["sha256_one_lane"]["per_second"].as_f64().unwrap();
+    assert_eq!(sha, sha2.max(one_lane));
+    let which = if one_lane > sha2 { "tamga" } else { "sha2" };
+    assert_eq!(v["reference"], which);
+    for key in ["sha256_sha2", "sha256_one_lane", "sha256_lockstep"] {
+        assert_eq!(v[key]["unit"], "hashes", "{key}");
+        assert!(v[key]["ratio"].as_f64().unwrap() > 0.0, "{key}");
+    }
+    let lanes = v["lanes"].as_u64().unwrap();
+    assert!(lanes >= 2);
+    assert_eq!(v["sha256_lockstep"]["items"], 20000 / lanes * lanes);
+    assert!(["sha-ni", "portable"].contains(&v["backend"].as_str().unwrap()));
     // the tutorial has no `official` variant: its first one is timed
     assert_eq!(v["run_info"]["variant"], "honest");
     assert!(v["run_info"]["ballots"].as_u64().unwrap() > 0);
@@ -536,6 +551,8 @@ fn bench_table_and_bad_arguments() {
         .assert()
         .success()
         .stdout(predicate::str::contains("(b) ledger ingest"))
+        .stdout(predicate::str::contains("chains in lockstep"))
+        .stdout(predicate::str::contains("machines' chains in lockstep"))
         .stdout(predicate::str::contains("× SHA-256"))
         .stdout(predicate::str::contains("`green-surge`"));
     tamga()

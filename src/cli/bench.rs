@@ -1,6 +1,7 @@
-//! `tamga bench [SCENARIO]`: ledger ingest, ledger verification and a whole ballot-level run in
-//! ballots per second on this machine, each beside the single-stream SHA-256 one-block rate
-//! measured in the same process (see [`tamga::bench`]). Prints a table, or one JSON document
+//! `tamga bench [SCENARIO]`: ledger ingest (one chain and several in lockstep), ledger
+//! verification and a whole ballot-level run in ballots per second on this machine, each beside
+//! the fastest single-stream SHA-256 one-block rate measured in the same process (see
+//! [`tamga::bench`]). Prints a table, or one JSON document
 //! with `--json`. Everything runs on one thread.
 
 use super::progress::si;
@@ -125,25 +126,52 @@ fn table(r: &BenchReport, scenario: &str) -> String {
     );
     let _ = writeln!(
         s,
-        "  {:<46} {:>20} {:>10}",
+        "  {:<52} {:>20} {:>10}",
         "measurement", "rate", "× SHA-256"
     );
     let row = |s: &mut String, label: &str, rate: &Rate| {
         let _ = writeln!(
             s,
-            "  {:<46} {:>20} {:>10.3}",
+            "  {:<52} {:>20} {:>10.3}",
             label,
             format!("{} {}/s", si(rate.per_second), rate.unit),
             rate.ratio
         );
     };
-    row(&mut s, "(a) SHA-256, one block, dependent chain", &r.sha256);
+    row(
+        &mut s,
+        &format!("(a) SHA-256, one block, dependent chain [{}]", r.reference),
+        &r.sha256,
+    );
+    row(&mut s, "    sha2 compress256", &r.sha256_sha2);
+    row(
+        &mut s,
+        &format!("    tamga kernel, 1 lane [{}]", r.backend),
+        &r.sha256_one_lane,
+    );
+    row(
+        &mut s,
+        &format!("    {} chains in lockstep [{}]", r.lanes, r.backend),
+        &r.sha256_lockstep,
+    );
     row(
         &mut s,
         "(b) ledger ingest: sample + hash + count",
         &r.ingest,
     );
-    row(&mut s, "(c) ledger verify, in-memory file", &r.verify);
+    row(
+        &mut s,
+        &format!("    {} machines' chains in lockstep", r.lanes),
+        &r.ingest_lockstep,
+    );
+    row(
+        &mut s,
+        &format!(
+            "(c) ledger verify, in-memory file, {} links at once",
+            r.lanes
+        ),
+        &r.verify,
+    );
     row(
         &mut s,
         &format!(

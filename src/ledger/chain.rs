@@ -2,13 +2,16 @@
 //!
 //! Owns the head hash, the next sequence number and the running totals of one machine; never
 //! writes bytes anywhere ([`super::LedgerWriter`] streams them) and never allocates per ballot:
-//! [`Chain::append`] validates the choice, hashes one stack block and bumps two counters.
+//! [`Chain::append`] validates the choice, hashes one stack block and bumps two counters;
+//! [`append_lanes`] does the same for several machines' chains at once with one lockstep
+//! compression (`super::lanes`), with heads identical to appending to each chain in turn.
 
 use super::hash::{
-    EntryHash, GENESIS_BODY_LEN, Seq, ballot_body, ballot_hash, close_hash, genesis_body,
-    genesis_hash,
+    EntryHash, GENESIS_BODY_LEN, Seq, ballot_block_words, ballot_body, ballot_state_lanes,
+    close_hash, digest, digests, genesis_body, genesis_hash, words,
 };
 use super::heads::PublishedHead;
+use super::lanes::{Backend, SHA256_IV};
 use super::{CANDIDATE_NONE, FORMAT_VERSION, LIST_NONE, LedgerError};
 
 /// What the genesis entry binds a machine's chain to (`docs/ledger-format.md` §2.2).
@@ -131,7 +134,9 @@ pub struct Chain {
     n_candidates: u16,
     genesis_body: [u8; GENESIS_BODY_LEN],
     genesis_hash: EntryHash,
-    head: EntryHash,
+    /// The head hash as the eight big-endian words of its digest: the form the compression
+    /// returns and the next block takes, so that appending never reloads it at another width.
+    head: [u32; 8],
     n_ballots: u64,
     /// `n_lists + 1` counters; the last one counts [`LIST_NONE`].
     list_counts: Vec<u64>,
@@ -159,7 +164,7 @@ impl Chain {
             n_candidates,
             genesis_body: body,
             genesis_hash: h0,
-            head: h0,
+            head: words(&h0),
             n_ballots: 0,
             list_counts: vec![0; n_lists as usize + 1],
             candidate_counts: vec![0; n_candidates as usize + 1],
@@ -173,12 +178,24 @@ impl Chain {
     pub fn append(&mut self, c: BallotChoice) -> Result<EntryHash, LedgerError> {
         let seq = Seq(self.n_ballots + 1);
         let (li, ci) = self.indices(seq, c)?;
-        let h = ballot_hash(&self.head, seq, ballot_body(c.list, c.district));
-        self.head = h;
+        let block = ballot_block_words(&self.head, seq, ballot_body(c.list, c.district));
+        // Compressed in place: the head is written at the width the next block reads it.
+        self.head = SHA256_IV;
+        sha2::block_api::compress256(&mut self.head, core::slice::from_ref(&block));
         self.n_ballots = seq.0;
         self.list_counts[li] += 1;
         self.candidate_counts[ci] += 1;
-        Ok(h)
+        Ok(digest(self.head))
+    }
+
+    /// Adds a ballot whose choice was validated to counter indices `(li, ci)` and whose entry
+    /// hash (as words) is `h`.
+    #[inline]
+    fn commit(&mut self, (li, ci): (usize, usize), h: [u32; 8]) {
+        self.head = h;
+        self.n_ballots += 1;
+        self.list_counts[li] += 1;
+        self.candidate_counts[ci] += 1;
     }
 
     /// Counter indices of a choice, or the error naming what is out of range.
@@ -211,7 +228,7 @@ impl Chain {
 
     /// Hash of the last entry so far (the genesis hash before any ballot).
     pub fn head(&self) -> EntryHash {
-        self.head
+        digest(self.head)
     }
 
     /// Hash of the genesis entry.
@@ -264,19 +281,71 @@ impl Chain {
         let totals = self.totals();
         let body = close_body(self.n_ballots, &totals);
         let seq = Seq(self.n_ballots + 1);
-        let head = close_hash(&self.head, seq, &body);
+        let last = self.head();
+        let head = close_hash(&last, seq, &body);
         Closed {
             genesis: self.genesis,
             n_lists: self.n_lists,
             n_candidates: self.n_candidates,
             genesis_hash: self.genesis_hash,
-            last_ballot_hash: self.head,
+            last_ballot_hash: last,
             n_ballots: self.n_ballots,
             totals,
             head,
             close_body: body,
         }
     }
+}
+
+/// Appends `choices[i]` to `chains[i]` for every lane `i` — one ballot on each of `N` machines —
+/// with one lockstep compression of the `N` entry blocks (SHA-NI where the CPU has it, see
+/// [`super::Backend`]). Returns the `N` entry hashes; each chain ends exactly as after
+/// [`Chain::append`] of its choice. No allocation.
+///
+/// All or nothing: if any choice is out of range, the error of the first such lane is returned
+/// and no chain changes (append the others one by one with [`Chain::append`] if wanted).
+///
+/// ```
+/// use tamga::ledger::{BallotChoice, Chain, Genesis, append_lanes};
+/// let g = |machine| Genesis { election_id: [7; 32], station: 12, machine, launch_code: [9; 16] };
+/// let mut chains = [Chain::open(&g(1), 3, 2), Chain::open(&g(2), 3, 2)];
+/// let mut one = chains[1].clone();
+/// let choices = [BallotChoice::new(0, 1), BallotChoice::BLANK];
+/// let [_, h] = append_lanes(chains.each_mut(), choices).unwrap();
+/// assert_eq!(h, one.append(BallotChoice::BLANK).unwrap());
+/// ```
+#[inline]
+pub fn append_lanes<const N: usize>(
+    chains: [&mut Chain; N],
+    choices: [BallotChoice; N],
+) -> Result<[EntryHash; N], LedgerError> {
+    append_lanes_with(Backend::detect(), chains, choices)
+}
+
+/// [`append_lanes`] with a given compression kernel (tests force the portable one).
+#[inline]
+pub(crate) fn append_lanes_with<const N: usize>(
+    backend: Backend,
+    chains: [&mut Chain; N],
+    choices: [BallotChoice; N],
+) -> Result<[EntryHash; N], LedgerError> {
+    // Plain indexed loops (see `hash::digests`).
+    let mut indices = [(0, 0); N];
+    let mut blocks = [[0u8; 64]; N];
+    for i in 0..N {
+        let (chain, c) = (&*chains[i], choices[i]);
+        let seq = Seq(chain.n_ballots + 1);
+        match chain.indices(seq, c) {
+            Ok(idx) => indices[i] = idx,
+            Err(e) => return Err(e),
+        }
+        blocks[i] = ballot_block_words(&chain.head, seq, ballot_body(c.list, c.district));
+    }
+    let states = ballot_state_lanes(backend, &blocks);
+    for i in 0..N {
+        chains[i].commit(indices[i], states[i]);
+    }
+    Ok(digests(&states))
 }
 
 /// A sealed chain: what the machine prints on its poll tape at close.
@@ -401,6 +470,68 @@ mod tests {
         for v in variants {
             assert_ne!(v, base);
         }
+    }
+
+    fn machine(m: u32) -> Genesis {
+        Genesis { machine: m, ..g() }
+    }
+
+    /// `append_lanes` on `N` chains ends with the heads, hashes, counts and closes of `N` chains
+    /// appended one ballot at a time, on every backend.
+    fn lanes_match_sequential<const N: usize>(choices: &[[BallotChoice; N]]) {
+        let mut backends = vec![Backend::PORTABLE];
+        backends.extend(Backend::sha_ni());
+        for backend in backends {
+            let mut lanes: [Chain; N] =
+                core::array::from_fn(|i| Chain::open(&machine(i as u32), 4, 3));
+            let mut seq: [Chain; N] = lanes.clone();
+            for step in choices {
+                let before: Vec<EntryHash> = lanes.iter().map(Chain::head).collect();
+                let got = append_lanes_with(backend, lanes.each_mut(), *step);
+                let valid = step.iter().all(|c| {
+                    (c.list < 4 || c.list == LIST_NONE)
+                        && (c.district < 3 || c.district == CANDIDATE_NONE)
+                });
+                match got {
+                    Ok(hashes) => {
+                        assert!(valid);
+                        for ((chain, c), h) in seq.iter_mut().zip(step).zip(hashes) {
+                            assert_eq!(chain.append(*c).unwrap(), h, "{}", backend.name());
+                        }
+                    }
+                    Err(_) => {
+                        assert!(!valid);
+                        let after: Vec<EntryHash> = lanes.iter().map(Chain::head).collect();
+                        assert_eq!(before, after, "all or nothing");
+                    }
+                }
+            }
+            for (a, b) in lanes.into_iter().zip(seq) {
+                assert_eq!(a.head(), b.head());
+                assert_eq!(a.close(), b.close());
+            }
+        }
+    }
+
+    #[test]
+    fn append_lanes_equals_sequential_chains() {
+        let c = |i: u64| BallotChoice::new((i % 5) as u8 % 4, (i % 4) as u16 % 3);
+        let steps4: Vec<[BallotChoice; 4]> = (0..50u64)
+            .map(|s| core::array::from_fn(|i| c(s * 7 + i as u64)))
+            .collect();
+        lanes_match_sequential(&steps4);
+        let steps2: Vec<[BallotChoice; 2]> =
+            (0..20u64).map(|s| [c(s), BallotChoice::BLANK]).collect();
+        lanes_match_sequential(&steps2);
+        lanes_match_sequential::<1>(&[[c(3)], [c(4)]]);
+        // out-of-range choices in some lanes: nothing changes that step
+        let bad = [
+            [c(1), c(2), BallotChoice::new(4, 0), c(3)],
+            [c(1), c(2), c(3), c(4)],
+            [BallotChoice::new(0, 3), c(2), c(3), c(4)],
+            [c(5), c(6), c(7), c(8)],
+        ];
+        lanes_match_sequential(&bad);
     }
 
     #[test]

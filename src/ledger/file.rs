@@ -147,6 +147,9 @@ pub enum ReadError {
     },
 }
 
+/// A ballot record read in place from the buffer: stored sequence number, body, stored hash.
+pub(crate) type BufferedBallot = (Seq, [u8; BALLOT_BODY_LEN], EntryHash);
+
 /// Streams the records of a ledger file, one at a time.
 pub struct LedgerReader<R: Read> {
     r: BufReader<R>,
@@ -278,6 +281,46 @@ impl<R: Read> LedgerReader<R> {
         self.record_offset = self.offset;
         self.offset += BALLOT_RECORD_LEN as u64;
         Ok(Some((seq, body, hash)))
+    }
+
+    /// If the next `N` records are ballot records lying complete in the read buffer, consumes
+    /// and returns them with the offset of the first; otherwise returns `None`, consumes nothing
+    /// and leaves everything to [`Self::next_ballot_in_buffer`] and [`Self::next_record`]. The
+    /// verifier's lockstep path.
+    #[inline]
+    pub(crate) fn ballots_in_buffer<const N: usize>(
+        &mut self,
+    ) -> io::Result<Option<(u64, [BufferedBallot; N])>> {
+        if self.stopped {
+            return Ok(None);
+        }
+        let buf = loop {
+            match self.r.fill_buf() {
+                Ok(b) => break b,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        let Some(recs) = buf.get(..N * BALLOT_RECORD_LEN) else {
+            return Ok(None);
+        };
+        if recs
+            .chunks_exact(BALLOT_RECORD_LEN)
+            .any(|rec| rec[0] != TAG_BALLOT)
+        {
+            return Ok(None);
+        }
+        let mut out = [(Seq(0), [0u8; BALLOT_BODY_LEN], EntryHash::ZERO); N];
+        for (o, rec) in out.iter_mut().zip(recs.chunks_exact(BALLOT_RECORD_LEN)) {
+            let seq = Seq(u64::from_be_bytes(rec[1..9].try_into().expect("8 bytes")));
+            let hash = EntryHash(rec[12..].try_into().expect("32 bytes"));
+            *o = (seq, [rec[9], rec[10], rec[11]], hash);
+        }
+        let first = self.offset;
+        self.r.consume(N * BALLOT_RECORD_LEN);
+        self.offset += (N * BALLOT_RECORD_LEN) as u64;
+        self.record_offset = self.offset - BALLOT_RECORD_LEN as u64;
+        Ok(Some((first, out)))
     }
 
     fn truncated(&self, what: &'static str, expected: usize, found: usize) -> ReadError {

@@ -31,16 +31,18 @@ mod chain;
 mod file;
 mod hash;
 mod heads;
+mod lanes;
 mod receipt;
 mod verify;
 
-pub use chain::{BallotChoice, Chain, Closed, Genesis, Totals};
+pub use chain::{BallotChoice, Chain, Closed, Genesis, Totals, append_lanes};
 pub use file::{
     BALLOT_RECORD_LEN, GENESIS_RECORD_LEN, HEADER_LEN, LedgerReader, LedgerWriter,
     RECORD_PREFIX_LEN, ReadError, Record, close_record_len, write_ledger,
 };
 pub use hash::{BALLOT_HASH_INPUT_LEN, EntryHash, Seq};
 pub use heads::{HEADS_FIRST_LINE, HeadsError, PublishedHead, PublishedHeads};
+pub use lanes::{Backend, LANES, SHA256_IV, compress_lanes};
 pub use receipt::{RECEIPT_BITS, RECEIPT_LEN, ReceiptCode, ReceiptParseError, receipt_code};
 pub use verify::{
     Finding, GenesisInfo, MAX_FINDINGS, TotalColumn, VerifyReport, fuzz_check, verify,

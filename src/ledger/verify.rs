@@ -13,15 +13,26 @@
 //! genesis along the records as they stand; the published head and the receipts are compared
 //! with that recomputation (RFC 9162 §2.1.4's consistency idea: a trusted later hash vouches for
 //! everything before it). While the two agree — the honest case — each entry is hashed once.
+//!
+//! Each stored link depends only on stored bytes, so links are independent of each other: ballot
+//! records lying in the read buffer are checked [`LANES`] at a time with one lockstep compression
+//! (`super::lanes`). When all of them are in sequence, their links hold and the two chains agree,
+//! only counting is left; otherwise each goes through the one-record path with its precomputed
+//! link, so findings and their order are exactly those of checking one record at a time.
 
 use std::io::{self, Read};
 
 use serde::Serialize;
 
 use super::chain::{Genesis, Totals};
+use super::file::{BALLOT_RECORD_LEN, BufferedBallot};
 use super::file::{LedgerReader, ReadError, Record, write_ledger};
-use super::hash::{BALLOT_BODY_LEN, EntryHash, Seq, ballot_hash, entry_hash, to_hex};
+use super::hash::{
+    BALLOT_BODY_LEN, EntryHash, Seq, ballot_block, ballot_hash, ballot_hash_lanes, entry_hash,
+    to_hex,
+};
 use super::heads::PublishedHead;
+use super::lanes::{Backend, LANES};
 use super::receipt::{ReceiptCode, receipt_code};
 use super::{BallotChoice, CANDIDATE_NONE, FORMAT_VERSION, LIST_NONE, TAG_BALLOT, TAG_GENESIS};
 
@@ -388,6 +399,9 @@ struct Verifier {
     candidate_counts: Vec<u64>,
     /// Receipt codes sorted, deduplicated, with "found" flags.
     receipts: Vec<(ReceiptCode, bool)>,
+    /// Compression kernel of the lockstep path; `None` checks one record at a time (tests
+    /// compare the two).
+    lockstep: Option<Backend>,
 }
 
 impl Verifier {
@@ -406,6 +420,7 @@ impl Verifier {
             list_counts: vec![],
             candidate_counts: vec![],
             receipts: r,
+            lockstep: Some(Backend::detect()),
         }
     }
 
@@ -419,9 +434,18 @@ impl Verifier {
             Err(e) => return self.read_error(e),
         };
         loop {
-            // Hot path: a complete ballot record already in the read buffer, checked in place.
-            while let Some((seq, body, stored)) = reader.next_ballot_in_buffer()? {
-                self.ballot(reader.record_offset(), seq, body, stored);
+            // Hot path: complete ballot records already in the read buffer, checked in place,
+            // LANES at a time while there are that many, then one at a time.
+            loop {
+                if let Some(backend) = self.lockstep
+                    && let Some((offset, recs)) = reader.ballots_in_buffer::<LANES>()?
+                {
+                    self.ballots(backend, offset, &recs);
+                } else if let Some((seq, body, stored)) = reader.next_ballot_in_buffer()? {
+                    self.ballot(reader.record_offset(), seq, body, stored);
+                } else {
+                    break;
+                }
             }
             let rec = match reader.next_record() {
                 Ok(Some(rec)) => rec,
@@ -510,12 +534,86 @@ impl Verifier {
         }
     }
 
+    /// Checks `N` consecutive ballot records starting at byte `offset`: their `N` stored links
+    /// in one lockstep compression, then either only the counting (all in sequence, all links
+    /// holding, both chains agreeing — the honest case) or each record through
+    /// [`Self::ballot_linked`], which reports exactly what checking them one by one reports.
+    #[inline]
+    fn ballots<const N: usize>(
+        &mut self,
+        backend: Backend,
+        offset: u64,
+        recs: &[BufferedBallot; N],
+    ) {
+        let mut blocks = [[0u8; 64]; N];
+        let mut prev = &self.stored_prev;
+        for (block, (seq, body, stored)) in blocks.iter_mut().zip(recs) {
+            *block = ballot_block(prev, *seq, *body);
+            prev = stored;
+        }
+        let links = ballot_hash_lanes(backend, &blocks);
+        let record_offset = |k: usize| offset + (k * BALLOT_RECORD_LEN) as u64;
+        let in_step = self.pos > 0
+            && self.computed_prev == self.stored_prev
+            && recs
+                .iter()
+                .zip(&links)
+                .enumerate()
+                .all(|(k, ((seq, _, stored), link))| {
+                    seq.0 == self.pos + k as u64 && link == stored
+                });
+        let Some(&(_, _, last)) = recs.last() else {
+            return;
+        };
+        if !in_step {
+            for (k, (&(seq, body, stored), link)) in recs.iter().zip(links).enumerate() {
+                self.ballot_linked(record_offset(k), seq, body, stored, link);
+            }
+            return;
+        }
+        for (k, (_, body, stored)) in recs.iter().enumerate() {
+            let choice = BallotChoice::new(body[0], u16::from_be_bytes([body[1], body[2]]));
+            self.count(Seq(self.pos + k as u64), record_offset(k), choice);
+            self.receipt(stored);
+        }
+        self.rep.n_records += N as u64;
+        self.rep.n_ballots += N as u64;
+        self.pos += N as u64;
+        self.stored_prev = last;
+        self.computed_prev = last;
+    }
+
+    /// Marks a receipt found if `computed` (a ballot entry of the recomputed chain) has its code.
+    #[inline]
+    fn receipt(&mut self, computed: &EntryHash) {
+        if !self.receipts.is_empty() {
+            let code = receipt_code(computed);
+            if let Ok(i) = self.receipts.binary_search_by_key(&code, |r| r.0) {
+                self.receipts[i].1 = true;
+            }
+        }
+    }
+
     /// Checks a ballot record: sequence, link, recomputed chain, choice, receipts.
     #[inline]
     fn ballot(&mut self, offset: u64, seq: Seq, body: [u8; BALLOT_BODY_LEN], stored: EntryHash) {
+        let link = ballot_hash(&self.stored_prev, seq, body);
+        self.ballot_linked(offset, seq, body, stored, link);
+    }
+
+    /// [`Self::ballot`] given the record's link, SHA-256 of (stored previous hash, stored seq,
+    /// body).
+    #[inline]
+    fn ballot_linked(
+        &mut self,
+        offset: u64,
+        seq: Seq,
+        body: [u8; BALLOT_BODY_LEN],
+        stored: EntryHash,
+        link: EntryHash,
+    ) {
         let entry = Seq(self.pos);
         self.check_seq(entry, offset, seq);
-        let link = ballot_hash(&self.stored_prev, seq, body);
         let computed = if self.computed_prev == self.stored_prev && seq == entry {
             link
         } else {
@@ -526,12 +624,7 @@ impl Verifier {
         self.rep.n_ballots += 1;
         let choice = BallotChoice::new(body[0], u16::from_be_bytes([body[1], body[2]]));
         self.count(entry, offset, choice);
-        if !self.receipts.is_empty() {
-            let code = receipt_code(&computed);
-            if let Ok(i) = self.receipts.binary_search_by_key(&code, |r| r.0) {
-                self.receipts[i].1 = true;
-            }
-        }
+        self.receipt(&computed);
         self.pos += 1;
     }
 
@@ -812,6 +905,109 @@ mod tests {
         assert_eq!(rep.receipts_found, 50);
         assert_eq!(rep.computed_head, Some(head.head));
         assert_eq!(rep.recounted.lists.iter().sum::<u64>(), 50);
+    }
+
+    /// Verifies with the given kernel (`None`: one record at a time), reading `chunk` bytes per
+    /// `read` call so that the buffer holds every possible number of whole records.
+    fn verify_by(
+        bytes: &[u8],
+        head: &PublishedHead,
+        receipts: &[ReceiptCode],
+        lockstep: Option<Backend>,
+        chunk: usize,
+    ) -> VerifyReport {
+        struct Chunked<'a>(&'a [u8], usize);
+        impl Read for Chunked<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = buf.len().min(self.1).min(self.0.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut v = Verifier::new(receipts);
+        v.lockstep = lockstep;
+        v.run(Chunked(bytes, chunk)).unwrap();
+        v.compare_published(Some(head));
+        v.finish()
+    }
+
+    /// The lockstep path reports exactly what the one-record path reports, on every backend and
+    /// however the reads split the file.
+    fn assert_same_as_one_at_a_time(bytes: &[u8], head: &PublishedHead, receipts: &[ReceiptCode]) {
+        let want = verify_by(bytes, head, receipts, None, usize::MAX);
+        let mut backends = vec![Backend::PORTABLE];
+        backends.extend(Backend::sha_ni());
+        for backend in backends {
+            for chunk in [usize::MAX, 1 << 16, 4096, 44 * 3 + 5, 97, 13] {
+                let got = verify_by(bytes, head, receipts, Some(backend), chunk);
+                assert_eq!(got, want, "{} chunk {chunk}", backend.name());
+            }
+        }
+        assert_eq!(
+            verify_with_receipts(bytes, Some(head), receipts).unwrap(),
+            want
+        );
+    }
+
+    #[test]
+    fn lockstep_verify_equals_one_at_a_time_on_every_tampering() {
+        use crate::ledger::file::{BALLOT_RECORD_LEN, GENESIS_RECORD_LEN, HEADER_LEN};
+        let (bytes, head, receipts) = honest(23);
+        let rec = |k: usize| HEADER_LEN + GENESIS_RECORD_LEN + k * BALLOT_RECORD_LEN;
+        assert_same_as_one_at_a_time(&bytes, &head, &receipts);
+        // every byte of the header, genesis, ballots and close flipped in turn
+        for i in 0..bytes.len() {
+            let mut bad = bytes.clone();
+            bad[i] ^= 0x01;
+            assert_same_as_one_at_a_time(&bad, &head, &receipts);
+        }
+        // an in-place edit with its hash recomputed (the link out of it breaks)
+        let mut bad = bytes.clone();
+        bad[rec(6) + 9] ^= 1;
+        let prev = EntryHash(bad[rec(5) + 12..rec(6)].try_into().unwrap());
+        let seq = Seq(u64::from_be_bytes(
+            bad[rec(6) + 1..rec(6) + 9].try_into().unwrap(),
+        ));
+        let body = [bad[rec(6) + 9], bad[rec(6) + 10], bad[rec(6) + 11]];
+        let h = ballot_hash(&prev, seq, body);
+        bad[rec(6) + 12..rec(7)].copy_from_slice(&h.0);
+        assert_same_as_one_at_a_time(&bad, &head, &receipts);
+        // deleted, duplicated, swapped records; truncation at every length
+        let cut = |a: usize, b: usize| [&bytes[..a], &bytes[b..]].concat();
+        assert_same_as_one_at_a_time(&cut(rec(4), rec(5)), &head, &receipts);
+        assert_same_as_one_at_a_time(&cut(rec(4), rec(9)), &head, &receipts);
+        let dup = [&bytes[..rec(8)], &bytes[rec(7)..]].concat();
+        assert_same_as_one_at_a_time(&dup, &head, &receipts);
+        let mut swapped = bytes.clone();
+        swapped[rec(10)..rec(12)]
+            .copy_from_slice(&[&bytes[rec(11)..rec(12)], &bytes[rec(10)..rec(11)]].concat());
+        assert_same_as_one_at_a_time(&swapped, &head, &receipts);
+        for len in 0..bytes.len() {
+            assert_same_as_one_at_a_time(&bytes[..len], &head, &receipts);
+        }
+        // out-of-range choices whose links were all recomputed: found while every link holds
+        let mut bad = bytes.clone();
+        bad[rec(9) + 9] = 9;
+        bad[rec(14) + 11] = 200;
+        for k in 0..23 {
+            let prev = EntryHash(bad[rec(k) - 32..rec(k)].try_into().unwrap());
+            let seq = Seq(k as u64 + 1);
+            let body = [bad[rec(k) + 9], bad[rec(k) + 10], bad[rec(k) + 11]];
+            let h = ballot_hash(&prev, seq, body);
+            bad[rec(k) + 12..rec(k + 1)].copy_from_slice(&h.0);
+        }
+        let rep = verify_by(&bad, &head, &receipts, Some(Backend::detect()), usize::MAX);
+        let out_of_range = rep
+            .findings
+            .iter()
+            .filter(|f| matches!(f, Finding::ChoiceOutOfRange { .. }))
+            .count();
+        assert_eq!(out_of_range, 2, "{:?}", rep.findings);
+        assert_same_as_one_at_a_time(&bad, &head, &receipts);
+        // no genesis: the ballots start at position 0
+        let headless = cut(HEADER_LEN, HEADER_LEN + GENESIS_RECORD_LEN);
+        assert_same_as_one_at_a_time(&headless, &head, &receipts);
     }
 
     #[test]

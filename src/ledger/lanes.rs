@@ -1,0 +1,401 @@
+//! Lockstep SHA-256: one-block compressions of several independent messages at once.
+//!
+//! Owns the compression kernels the ledger uses and the choice between them: an interleaved
+//! SHA-NI kernel (x86-64 `sha256rnds2`/`sha256msg1`/`sha256msg2`, selected at run time by
+//! `is_x86_feature_detected!`, never by compile-time target flags) and the portable fallback
+//! (sha2's `compress256`, one lane after the other) on every other CPU and architecture. Both give
+//! byte-identical states; tests check them against each other, against sha2, against a scalar
+//! FIPS 180-4 reference and against the FIPS known answers. Never allocates, never panics.
+//!
+//! Why lanes: one hash chain is a *latency* bound — each `sha256rnds2` needs the result of the
+//! previous one, so a single chain leaves the SHA unit idle most of the time. Compressing `N`
+//! independent blocks with their rounds interleaved fills that idle time: the ledger verifier
+//! checks `N` stored links of one ledger at once (each link depends only on stored bytes), and
+//! [`super::append_lanes`] advances `N` machines' chains by one ballot each.
+
+/// SHA-256 initial hash value H(0) (FIPS 180-4 §5.3.3).
+pub const SHA256_IV: [u32; 8] = [
+    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+];
+
+/// Lanes of the ledger's lockstep paths (the verifier, and [`super::append_lanes`] callers such as
+/// `tamga bench`). Four: on an AMD EPYC with SHA-NI two lanes were slower on every lockstep figure
+/// of `tamga bench`, and more than four gained nothing beyond noise on the bare kernel — each
+/// lane keeps six 128-bit values live, so four already spill the sixteen XMM registers
+/// (`docs/BENCHMARKS.md` §Ledger).
+pub const LANES: usize = 4;
+
+/// Which compression kernel runs. Invariant: `sha_ni` is true only if this CPU has SHA-NI,
+/// SSE2, SSSE3 and SSE4.1 (checked at run time when the value is made).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Backend {
+    sha_ni: bool,
+}
+
+impl Backend {
+    /// sha2's `compress256`, one lane after the other: runs everywhere.
+    pub const PORTABLE: Backend = Backend { sha_ni: false };
+
+    /// The fastest kernel this CPU supports.
+    #[inline]
+    pub fn detect() -> Backend {
+        Backend::sha_ni().unwrap_or(Backend::PORTABLE)
+    }
+
+    /// The interleaved SHA-NI kernel, if this CPU has it.
+    #[inline]
+    pub fn sha_ni() -> Option<Backend> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("sha")
+                && std::arch::is_x86_feature_detected!("sse2")
+                && std::arch::is_x86_feature_detected!("ssse3")
+                && std::arch::is_x86_feature_detected!("sse4.1")
+            {
+                return Some(Backend { sha_ni: true });
+            }
+        }
+        None
+    }
+
+    /// `"sha-ni"` or `"portable"`.
+    pub fn name(self) -> &'static str {
+        if self.sha_ni { "sha-ni" } else { "portable" }
+    }
+
+    /// Compresses `blocks[i]` into `states[i]` for every lane `i` (FIPS 180-4 §6.2.2, one block
+    /// each). The lanes are independent; any `N` works, 1–4 are the useful ones.
+    #[inline]
+    pub fn compress<const N: usize>(self, states: &mut [[u32; 8]; N], blocks: &[[u8; 64]; N]) {
+        #[cfg(target_arch = "x86_64")]
+        if self.sha_ni {
+            // SAFETY: `sha_ni` is only true when `Backend::sha_ni` detected every feature the
+            // kernel is compiled with, on this CPU.
+            unsafe { shani::compress(states, blocks) };
+            return;
+        }
+        for (state, block) in states.iter_mut().zip(blocks) {
+            sha2::block_api::compress256(state, core::slice::from_ref(block));
+        }
+    }
+}
+
+/// [`Backend::compress`] with the fastest kernel this CPU supports.
+#[inline]
+pub fn compress_lanes<const N: usize>(states: &mut [[u32; 8]; N], blocks: &[[u8; 64]; N]) {
+    Backend::detect().compress(states, blocks)
+}
+
+#[cfg(target_arch = "x86_64")]
+mod shani {
+    use core::arch::x86_64::*;
+
+    /// Round constants K (FIPS 180-4 §4.2.2).
+    const K: [u32; 64] = [
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
+        0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
+        0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
+        0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+        0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+        0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+        0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
+        0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+        0xc67178f2,
+    ];
+
+    /// Compresses one block per lane into `states` (see [`rounds`]).
+    ///
+    /// # Safety
+    /// The CPU must support SHA, SSE2, SSSE3 and SSE4.1.
+    #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+    pub(super) unsafe fn compress<const N: usize>(
+        states: &mut [[u32; 8]; N],
+        blocks: &[[u8; 64]; N],
+    ) {
+        let zero = _mm_setzero_si128();
+        let mut input = [(zero, zero); N];
+        for (i, s) in input.iter_mut().zip(states.iter()) {
+            *i = (
+                load(&[s[0], s[1], s[2], s[3]]),
+                load(&[s[4], s[5], s[6], s[7]]),
+            );
+        }
+        for (state, (dcba, hgfe)) in states.iter_mut().zip(rounds(input, blocks)) {
+            let (lo, hi) = (store(dcba), store(hgfe));
+            *state = [lo[0], lo[1], lo[2], lo[3], hi[0], hi[1], hi[2], hi[3]];
+        }
+    }
+
+    /// One block per lane compressed into its state, given and returned as the registers
+    /// `(DCBA, HGFE)` (words 0–3 and 4–7, word 0 in the lowest element), with the rounds of all
+    /// lanes interleaved — four rounds of every lane at a time, so that the lanes'
+    /// `sha256rnds2` latencies overlap.
+    ///
+    /// Inside, the state is kept as the two registers the SHA extensions use, `ABEF` and `CDGH`
+    /// (A in the highest element); message words are big-endian, so each 16-byte quarter of a
+    /// block is byte-swapped per 32-bit word on load.
+    #[inline]
+    #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+    fn rounds<const N: usize>(
+        states: [(__m128i, __m128i); N],
+        blocks: &[[u8; 64]; N],
+    ) -> [(__m128i, __m128i); N] {
+        let bswap = _mm_set_epi64x(0x0c0d_0e0f_0809_0a0b, 0x0405_0607_0001_0203);
+        let zero = _mm_setzero_si128();
+        let mut abef = [zero; N];
+        let mut cdgh = [zero; N];
+        let mut w = [[zero; 4]; N];
+        for l in 0..N {
+            let (dcba, hgfe) = states[l];
+            let cdab = _mm_shuffle_epi32::<0xB1>(dcba);
+            let efgh = _mm_shuffle_epi32::<0x1B>(hgfe);
+            abef[l] = _mm_alignr_epi8::<8>(cdab, efgh);
+            cdgh[l] = _mm_blend_epi16::<0xF0>(efgh, cdab);
+            let (quarters, _) = blocks[l].as_chunks::<16>();
+            for (wq, bytes) in w[l].iter_mut().zip(quarters) {
+                *wq = _mm_shuffle_epi8(load_bytes(bytes), bswap);
+            }
+        }
+        let (abef_in, cdgh_in) = (abef, cdgh);
+
+        // Four rounds of every lane with message words `w[l][$q]` (rounds 4·$g … 4·$g + 3);
+        // with `$next`, also the schedule's next four words into `w[l][$q]`:
+        // W[t..t+4] = σ1-part(σ0-part(W[t−16..]) + W[t−7..]) — msg1, alignr, add, msg2.
+        macro_rules! rounds {
+            ($g:literal, $q:literal) => {{
+                let k = load(&[K[4 * $g], K[4 * $g + 1], K[4 * $g + 2], K[4 * $g + 3]]);
+                for l in 0..N {
+                    let m = _mm_add_epi32(w[l][$q], k);
+                    cdgh[l] = _mm_sha256rnds2_epu32(cdgh[l], abef[l], m);
+                    abef[l] = _mm_sha256rnds2_epu32(abef[l], cdgh[l], _mm_shuffle_epi32::<0x0E>(m));
+                }
+            }};
+            ($g:literal, $q:literal, next) => {{
+                rounds!($g, $q);
+                for l in 0..N {
+                    let (w0, w1, w2, w3) = (
+                        w[l][$q],
+                        w[l][($q + 1) % 4],
+                        w[l][($q + 2) % 4],
+                        w[l][($q + 3) % 4],
+                    );
+                    let t =
+                        _mm_add_epi32(_mm_sha256msg1_epu32(w0, w1), _mm_alignr_epi8::<4>(w3, w2));
+                    w[l][$q] = _mm_sha256msg2_epu32(t, w3);
+                }
+            }};
+        }
+        rounds!(0, 0, next);
+        rounds!(1, 1, next);
+        rounds!(2, 2, next);
+        rounds!(3, 3, next);
+        rounds!(4, 0, next);
+        rounds!(5, 1, next);
+        rounds!(6, 2, next);
+        rounds!(7, 3, next);
+        rounds!(8, 0, next);
+        rounds!(9, 1, next);
+        rounds!(10, 2, next);
+        rounds!(11, 3, next);
+        rounds!(12, 0);
+        rounds!(13, 1);
+        rounds!(14, 2);
+        rounds!(15, 3);
+
+        let mut out = [(zero, zero); N];
+        for l in 0..N {
+            let abef = _mm_add_epi32(abef[l], abef_in[l]);
+            let cdgh = _mm_add_epi32(cdgh[l], cdgh_in[l]);
+            let feba = _mm_shuffle_epi32::<0x1B>(abef);
+            let dchg = _mm_shuffle_epi32::<0xB1>(cdgh);
+            let dcba = _mm_blend_epi16::<0xF0>(feba, dchg);
+            let hgfe = _mm_alignr_epi8::<8>(dchg, feba);
+            out[l] = (dcba, hgfe);
+        }
+        out
+    }
+
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn load(v: &[u32; 4]) -> __m128i {
+        // SAFETY: `v` is 16 readable bytes; `loadu` has no alignment requirement.
+        unsafe { _mm_loadu_si128(v.as_ptr().cast()) }
+    }
+
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn load_bytes(v: &[u8; 16]) -> __m128i {
+        // SAFETY: `v` is 16 readable bytes; `loadu` has no alignment requirement.
+        unsafe { _mm_loadu_si128(v.as_ptr().cast()) }
+    }
+
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn store(v: __m128i) -> [u32; 4] {
+        let mut out = [0u32; 4];
+        // SAFETY: `out` is 16 writable bytes; `storeu` has no alignment requirement.
+        unsafe { _mm_storeu_si128(out.as_mut_ptr().cast(), v) };
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// FIPS 180-4 §6.2.2 written out plainly, independent of sha2 and of any CPU extension.
+    fn reference_compress(state: &mut [u32; 8], block: &[u8; 64]) {
+        const K: [u32; 64] = [
+            0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
+            0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
+            0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
+            0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+            0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+            0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+            0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
+            0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+            0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+            0xc67178f2,
+        ];
+        let mut w = [0u32; 64];
+        for t in 0..16 {
+            w[t] = u32::from_be_bytes(block[4 * t..4 * t + 4].try_into().unwrap());
+        }
+        for t in 16..64 {
+            let s0 = w[t - 15].rotate_right(7) ^ w[t - 15].rotate_right(18) ^ (w[t - 15] >> 3);
+            let s1 = w[t - 2].rotate_right(17) ^ w[t - 2].rotate_right(19) ^ (w[t - 2] >> 10);
+            w[t] = w[t - 16]
+                .wrapping_add(s0)
+                .wrapping_add(w[t - 7])
+                .wrapping_add(s1);
+        }
+        let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = *state;
+        for t in 0..64 {
+            let t1 = h
+                .wrapping_add(e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25))
+                .wrapping_add((e & f) ^ (!e & g))
+                .wrapping_add(K[t])
+                .wrapping_add(w[t]);
+            let t2 = (a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22))
+                .wrapping_add((a & b) ^ (a & c) ^ (b & c));
+            (h, g, f, e, d, c, b, a) = (g, f, e, d.wrapping_add(t1), c, b, a, t1.wrapping_add(t2));
+        }
+        for (s, v) in state.iter_mut().zip([a, b, c, d, e, f, g, h]) {
+            *s = s.wrapping_add(v);
+        }
+    }
+
+    /// The padded blocks of a message (FIPS 180-4 §5.1.1).
+    fn pad(msg: &[u8]) -> Vec<[u8; 64]> {
+        let mut m = msg.to_vec();
+        m.push(0x80);
+        while m.len() % 64 != 56 {
+            m.push(0);
+        }
+        m.extend_from_slice(&((msg.len() as u64) * 8).to_be_bytes());
+        m.chunks_exact(64).map(|c| c.try_into().unwrap()).collect()
+    }
+
+    fn backends() -> Vec<Backend> {
+        let mut b = vec![Backend::PORTABLE];
+        b.extend(Backend::sha_ni());
+        b
+    }
+
+    /// FIPS 180-4 / NIST CSVS examples: "abc", the 448-bit message (two blocks) and "".
+    #[test]
+    fn known_answers_on_every_backend_and_lane() {
+        let cases: [(&[u8], [u32; 8]); 3] = [
+            (
+                b"abc",
+                [
+                    0xba7816bf, 0x8f01cfea, 0x414140de, 0x5dae2223, 0xb00361a3, 0x96177a9c,
+                    0xb410ff61, 0xf20015ad,
+                ],
+            ),
+            (
+                b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+                [
+                    0x248d6a61, 0xd20638b8, 0xe5c02693, 0x0c3e6039, 0xa33ce459, 0x64ff2167,
+                    0xf6ecedd4, 0x19db06c1,
+                ],
+            ),
+            (
+                b"",
+                [
+                    0xe3b0c442, 0x98fc1c14, 0x9afbf4c8, 0x996fb924, 0x27ae41e4, 0x649b934c,
+                    0xa495991b, 0x7852b855,
+                ],
+            ),
+        ];
+        for backend in backends() {
+            for (msg, want) in cases {
+                let blocks = pad(msg);
+                // the same message in each of 3 lanes, the other lanes carrying other messages
+                let mut states = [SHA256_IV; 3];
+                for b in &blocks {
+                    backend.compress(&mut states, &[*b, [0x11; 64], *b]);
+                }
+                assert_eq!(states[0], want, "{} {:?}", backend.name(), msg);
+                assert_eq!(states[2], want, "{} {:?}", backend.name(), msg);
+                let mut one = [SHA256_IV];
+                for b in &blocks {
+                    backend.compress(&mut one, &[*b]);
+                }
+                assert_eq!(one[0], want, "{} {:?}", backend.name(), msg);
+            }
+        }
+    }
+
+    #[test]
+    fn detect_prefers_sha_ni_where_present() {
+        let d = Backend::detect();
+        assert_eq!(d == Backend::PORTABLE, Backend::sha_ni().is_none());
+        assert_eq!(Backend::PORTABLE.name(), "portable");
+    }
+
+    fn check_lanes<const N: usize>(states: [[u32; 8]; N], blocks: [[u8; 64]; N]) {
+        let mut want = states;
+        for (s, b) in want.iter_mut().zip(&blocks) {
+            reference_compress(s, b);
+        }
+        let mut sha2 = states;
+        for (s, b) in sha2.iter_mut().zip(&blocks) {
+            sha2::block_api::compress256(s, &[*b]);
+        }
+        assert_eq!(sha2, want);
+        for backend in backends() {
+            let mut got = states;
+            backend.compress(&mut got, &blocks);
+            assert_eq!(got, want, "{}", backend.name());
+        }
+        let mut got = states;
+        compress_lanes(&mut got, &blocks);
+        assert_eq!(got, want);
+    }
+
+    fn block() -> impl Strategy<Value = [u8; 64]> {
+        prop::array::uniform32(any::<u8>())
+            .prop_flat_map(|a| prop::array::uniform32(any::<u8>()).prop_map(move |b| (a, b)))
+            .prop_map(|(a, b)| core::array::from_fn(|i| if i < 32 { a[i] } else { b[i - 32] }))
+    }
+
+    proptest! {
+        #[test]
+        fn lanes_equal_reference_and_sha2(
+            states in prop::array::uniform4(prop::array::uniform8(any::<u32>())),
+            blocks in prop::array::uniform4(block()),
+        ) {
+            check_lanes::<1>([states[0]], [blocks[0]]);
+            check_lanes::<2>([states[0], states[1]], [blocks[0], blocks[1]]);
+            check_lanes::<3>([states[0], states[1], states[2]], [blocks[0], blocks[1], blocks[2]]);
+            check_lanes::<4>(states, blocks);
+            check_lanes::<LANES>(
+                core::array::from_fn(|i| states[i % 4]),
+                core::array::from_fn(|i| blocks[i % 4]),
+            );
+        }
+    }
+}

@@ -339,7 +339,7 @@ pub fn run_election(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
     ws.trace.control_codes_checked = codes;
     ws.truth.clone_from(&ws.counts);
     ws.reported.clone_from(&ws.counts);
-    finish_districts(ctx, run, ws, true);
+    finish_districts(ctx, run, ws, true, false);
 }
 
 /// Draws station `i`'s counts into `ws.counts`.

@@ -219,14 +219,14 @@ pub struct IntegerTest {
     pub either: IntegerCount,
 }
 
-/// Runs the test on base-filtered stations (see [`super::results::base_stations`]).
+/// Stations per block of [`integer_test`]: blocks are tallied in parallel and their sums added
+/// in block order, so the result does not depend on the thread count.
+const BLOCK: usize = 1024;
+
+/// Runs the test on base-filtered stations (see [`super::results::base_stations`]), in blocks
+/// of stations on the current rayon pool.
 pub fn integer_test(stations: &[StationCounts]) -> IntegerTest {
-    let mut removed_t = 0;
-    let mut removed_s = 0;
-    let mut n = 0;
-    let (mut ot, mut os, mut oe) = (0u64, 0u64, 0u64);
-    let (mut et, mut es, mut ee) = (0.0, 0.0, 0.0);
-    let (mut vt, mut vs, mut ve) = (0.0, 0.0, 0.0);
+    use rayon::prelude::*;
     let largest = stations
         .iter()
         .map(|s| s.registered.max(s.ballots))
@@ -240,38 +240,69 @@ pub fn integer_test(stations: &[StationCounts]) -> IntegerTest {
             integer_probability(n, p)
         }
     };
-    for s in stations {
-        if 100 * s.issued > MAX_PERCENT * s.registered {
-            removed_t += 1;
-            continue;
-        }
-        if 100 * s.leader > MAX_PERCENT * s.ballots {
-            removed_s += 1;
-            continue;
-        }
-        n += 1;
-        let it = is_integer_percent(s.issued, s.registered);
-        let is = is_integer_percent(s.leader, s.ballots);
-        ot += it as u64;
-        os += is as u64;
-        oe += (it || is) as u64;
-        let pt = probability(s.registered, s.turnout());
-        let ps = probability(s.ballots, s.share());
-        let pe = 1.0 - (1.0 - pt) * (1.0 - ps);
-        et += pt;
-        es += ps;
-        ee += pe;
-        vt += pt * (1.0 - pt);
-        vs += ps * (1.0 - ps);
-        ve += pe * (1.0 - pe);
-    }
+    let blocks: Vec<Tally> = stations
+        .par_chunks(BLOCK)
+        .map(|block| Tally::of(block, &probability))
+        .collect();
+    let t = blocks.into_iter().fold(Tally::default(), Tally::add);
     IntegerTest {
-        stations: n,
-        removed_turnout_above_99: removed_t,
-        removed_share_above_99: removed_s,
-        turnout: IntegerCount::new(ot, et, vt),
-        share: IntegerCount::new(os, es, vs),
-        either: IntegerCount::new(oe, ee, ve),
+        stations: t.n,
+        removed_turnout_above_99: t.removed_t,
+        removed_share_above_99: t.removed_s,
+        turnout: IntegerCount::new(t.observed[0], t.expected[0], t.var[0]),
+        share: IntegerCount::new(t.observed[1], t.expected[1], t.var[1]),
+        either: IntegerCount::new(t.observed[2], t.expected[2], t.var[2]),
+    }
+}
+
+/// Counts and null sums of a block of stations: turnout, share, either.
+#[derive(Clone, Copy, Default)]
+struct Tally {
+    n: usize,
+    removed_t: usize,
+    removed_s: usize,
+    observed: [u64; 3],
+    expected: [f64; 3],
+    var: [f64; 3],
+}
+
+impl Tally {
+    fn of(stations: &[StationCounts], probability: &impl Fn(u64, f64) -> f64) -> Tally {
+        let mut t = Tally::default();
+        for s in stations {
+            if 100 * s.issued > MAX_PERCENT * s.registered {
+                t.removed_t += 1;
+                continue;
+            }
+            if 100 * s.leader > MAX_PERCENT * s.ballots {
+                t.removed_s += 1;
+                continue;
+            }
+            t.n += 1;
+            let it = is_integer_percent(s.issued, s.registered);
+            let is = is_integer_percent(s.leader, s.ballots);
+            let pt = probability(s.registered, s.turnout());
+            let ps = probability(s.ballots, s.share());
+            let pe = 1.0 - (1.0 - pt) * (1.0 - ps);
+            for (j, (hit, p)) in [(it, pt), (is, ps), (it || is, pe)].into_iter().enumerate() {
+                t.observed[j] += u64::from(hit);
+                t.expected[j] += p;
+                t.var[j] += p * (1.0 - p);
+            }
+        }
+        t
+    }
+
+    fn add(mut self, o: Tally) -> Tally {
+        self.n += o.n;
+        self.removed_t += o.removed_t;
+        self.removed_s += o.removed_s;
+        for j in 0..3 {
+            self.observed[j] += o.observed[j];
+            self.expected[j] += o.expected[j];
+            self.var[j] += o.var[j];
+        }
+        self
     }
 }
 
@@ -379,6 +410,38 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn blocks_give_the_same_result_at_any_thread_count() {
+        // 5,000 stations (five blocks), tallied on 1 and on 3 threads: identical bits
+        let stations: Vec<StationCounts> = (0..5000u64)
+            .map(|i| {
+                let registered = 100 + (i * 7919) % 2900;
+                let issued = registered * (30 + i % 60) / 100;
+                StationCounts {
+                    station_idx: i as usize,
+                    registered,
+                    issued,
+                    ballots: issued,
+                    leader: issued * (20 + (i * 31) % 70) / 100,
+                }
+            })
+            .collect();
+        let on = |threads| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool");
+            pool.install(|| integer_test(&stations))
+        };
+        let (one, three) = (on(1), on(3));
+        assert_eq!(one, three);
+        assert_eq!(one.either.z.to_bits(), three.either.z.to_bits());
+        assert_eq!(
+            one.stations + one.removed_share_above_99 + one.removed_turnout_above_99,
+            5000
+        );
     }
 
     #[test]

@@ -40,6 +40,7 @@ use crate::electorate::Electorate;
 use crate::rng::{Purpose, StreamRng, stream, threshold};
 use crate::scenario::{Model, Scenario, SimPath};
 use rand::Rng;
+use std::cmp::Reverse;
 
 /// Per-thread buffers of the fast path (inside [`Workspace`]).
 #[derive(Clone, Debug, Default)]
@@ -287,9 +288,10 @@ const PICK_UP_TO: f64 = 48.0;
 
 /// Each of the `sum(counts)` trials independently succeeds with probability `p`: the successes
 /// per category into `out` (overwritten). Exact either way: with few expected successes, the
-/// total is Binomial(sum, p) and, given the total, the successes are a uniform subset of the
-/// trials, picked without replacement from `counts` (multivariate hypergeometric); with many,
-/// independent binomials per category. The branch depends only on `counts` and `p`, never on a
+/// largest category's successes are Binomial(its count, p), the others' total is
+/// Binomial(their sum, p) and, given that total, their successes are a uniform subset of their
+/// trials, picked without replacement (multivariate hypergeometric); with many, independent
+/// binomials per category. The branch depends only on `counts` and `p`, never on a
 /// draw (choosing by the drawn total would bias the result).
 pub fn thin(rng: &mut StreamRng, counts: &[u32], p: f64, out: &mut [u32], left: &mut Vec<u32>) {
     out.fill(0);
@@ -300,13 +302,25 @@ pub fn thin(rng: &mut StreamRng, counts: &[u32], p: f64, out: &mut [u32], left: 
         }
         return;
     }
-    let total = binomial(rng, n, p);
+    // the largest category by its own binomial (one draw instead of most of the picks), the
+    // others by picks
+    let Some((big, &c_big)) = counts
+        .iter()
+        .enumerate()
+        .max_by_key(|&(j, &c)| (c, Reverse(j)))
+    else {
+        return;
+    };
+    out[big] = binomial(rng, c_big, p);
+    let rest = n - c_big;
+    let total = binomial(rng, rest, p);
     if total == 0 {
         return;
     }
     left.clear();
     left.extend_from_slice(counts);
-    let mut remaining = n as u64;
+    left[big] = 0;
+    let mut remaining = rest as u64;
     for _ in 0..total {
         // a uniform trial among those not yet picked (multiply-shift: bias below 2^-32)
         let mut r = ((rng.next_u64() as u128 * remaining as u128) >> 64) as u64;

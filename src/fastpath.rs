@@ -204,10 +204,6 @@ fn btrs(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
     let a = -0.0873 + 0.0248 * b + 0.01 * p;
     let c = nf * p + 0.5;
     let v_r = 0.92 - 4.2 * inv_b;
-    let r = p / q;
-    let alpha = (2.83 + 5.1 * inv_b) * spq;
-    // floor by truncation (non-negative; `floor` is a library call without SSE4.1)
-    let m = ((nf + 1.0) * p) as u32 as f64;
     loop {
         let u = crate::rng::unit(rng) - 0.5;
         let v = crate::rng::unit(rng);
@@ -221,6 +217,11 @@ fn btrs(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
         if us >= 0.07 && v <= v_r {
             return k as u32;
         }
+        // the rejection step's constants, needed by ≈ 1 draw in 5
+        let r = p / q;
+        let alpha = (2.83 + 5.1 * inv_b) * spq;
+        // floor by truncation (non-negative; `floor` is a library call without SSE4.1)
+        let m = ((nf + 1.0) * p) as u32 as f64;
         let mut v = v * alpha / (a / (us * us) + b);
         // near the mode, compare with f(k)/f(m) by the pmf's recurrence (no logarithms)
         if (k - m).abs() <= 15.0 {

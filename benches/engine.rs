@@ -1,8 +1,10 @@
 //! One Kazakhstan-scale ballot-level run (≈ 8.66 M registered, ≈ 4.9 M ballots, 9,620
 //! stations), on one thread, the same run on the station-level fast path, election day alone on
-//! each path (no tabulation or detectors), beside a baseline measured in the same process: drawing one
-//! 64-bit random number per registered voter from the same generator. The ratio of the two is
-//! what docs/BENCHMARKS.md records (these machines are noisy; ratios travel better than times).
+//! each path (no tabulation or detectors), the ballot-level run on a 2-thread pool as
+//! `tamga run --runs 1 --threads 2` runs it (its stations split in two blocks), beside a baseline
+//! measured in the same process: drawing one 64-bit random number per registered voter from the
+//! same generator. The ratio of the two is what docs/BENCHMARKS.md records (these machines are
+//! noisy; ratios travel better than times).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rand::Rng;
@@ -42,6 +44,21 @@ fn kazakhstan_run(c: &mut Criterion) {
         b.iter(|| {
             run += 1;
             black_box(station.run_one(0, run, &mut ws))
+        })
+    });
+    // one run on two threads, as `Prepared::run_all_observed` does when there are fewer runs than
+    // threads: the run's stations in two blocks (`election::run_election_split`)
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .expect("a 2-thread pool");
+    g.bench_function("ballot_level_run_2_threads", |b| {
+        pool.install(|| {
+            let parts = rayon::current_num_threads();
+            b.iter(|| {
+                run += 1;
+                black_box(prepared.run_one_split(0, run, &mut ws, parts))
+            })
         })
     });
     // election day alone (no tabulation or detectors): what the fast path replaces

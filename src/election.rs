@@ -273,7 +273,7 @@ pub fn run_election(
     for i in 0..e.stations.len() {
         protocol_fraud(ctx, run, i, ws);
     }
-    finish_districts(ctx, run, ws, false);
+    finish_districts(ctx, run, ws, false, false);
 }
 
 /// [`run_election`] without a machine callback, with the stations split into `parts`
@@ -316,17 +316,22 @@ pub fn run_election_split(ctx: Context<'_>, run: u64, ws: &mut Workspace, parts:
     for i in 0..n {
         protocol_fraud(ctx, run, i, ws);
     }
-    finish_districts(ctx, run, ws, false);
+    finish_districts(ctx, run, ws, false, true);
 }
 
 /// District results from the reported protocols and from the truth, into `ws`. With
 /// `aggregate_runoffs` the second rounds are drawn as district counts
-/// ([`crate::fastpath::second_round`]) rather than ballot by ballot.
+/// ([`crate::fastpath::second_round`]) rather than ballot by ballot. With `parallel` the districts
+/// are decided in parallel on the current rayon pool (one run split over threads); each draws
+/// from its own streams, so the result is the same. A district whose truth counts equal its
+/// protocols (every district of an honest run) takes the protocols' result instead of being
+/// decided again: the same inputs and streams would give the same result.
 pub(crate) fn finish_districts(
     ctx: Context<'_>,
     run: u64,
     ws: &mut Workspace,
     aggregate_runoffs: bool,
+    parallel: bool,
 ) {
     let Workspace {
         reported,
@@ -341,24 +346,27 @@ pub(crate) fn finish_districts(
         appeal,
         offset: appeal_offset,
     };
-    decide_districts(
+    let how = Decide {
         ctx,
         run,
-        reported,
-        &appeals,
-        districts,
+        appeals: &appeals,
         aggregate_runoffs,
-        true,
-    );
-    decide_districts(
-        ctx,
-        run,
-        truth,
-        &appeals,
-        truth_districts,
-        aggregate_runoffs,
-        false,
-    );
+        parallel,
+    };
+    how.districts(reported, None, true, districts);
+    // district-level tabulation fraud alters published totals, never the truth: with it, equal
+    // counts no longer mean equal results
+    let altered = ctx.model.fraud.iter().any(|f| {
+        matches!(
+            f.kind,
+            crate::fraud::FraudKind::Aggregate {
+                level: crate::fraud::AggregateLevel::District,
+                ..
+            }
+        )
+    });
+    let same = (!altered).then_some((&*reported, districts.as_slice()));
+    how.districts(truth, same, false, truth_districts);
 }
 
 pub(crate) fn draw_appeals(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
@@ -878,28 +886,71 @@ struct Appeals<'a> {
     offset: &'a [usize],
 }
 
-/// Round-1 totals per district from `counts`, winners or runoffs, and the runoff ballots.
-/// With `published`, the totals are the district commissions' published ones, which
-/// district-level tabulation fraud ([`crate::fraud::alter_district_totals`]) may alter — in
-/// round 1 and in the runoff; the truth is never altered.
-#[allow(clippy::too_many_arguments)]
-fn decide_districts(
-    ctx: Context<'_>,
+/// How a run's districts are decided ([`finish_districts`]).
+struct Decide<'a> {
+    ctx: Context<'a>,
     run: u64,
-    counts: &StationCounts,
-    appeals: &Appeals<'_>,
-    out: &mut Vec<DistrictResult>,
+    appeals: &'a Appeals<'a>,
     aggregate_runoffs: bool,
-    published: bool,
-) {
-    use crate::fraud::alter_district_totals;
-    use crate::seats::{DistrictOutcome, DistrictRule};
-    let e = ctx.electorate;
-    out.clear();
-    let Some(tier) = &ctx.model.system.districts else {
-        return;
-    };
-    for (d, district) in e.districts.iter().enumerate() {
+    parallel: bool,
+}
+
+impl Decide<'_> {
+    /// Every district's result from `counts` into `out`, in district order. `same` holds counts
+    /// already decided and their results: a district whose counts match there is copied. With
+    /// `published` the totals are the district commissions' published ones, which
+    /// district-level tabulation fraud ([`crate::fraud::alter_district_totals`]) may alter.
+    fn districts(
+        &self,
+        counts: &StationCounts,
+        same: Option<(&StationCounts, &[DistrictResult])>,
+        published: bool,
+        out: &mut Vec<DistrictResult>,
+    ) {
+        use rayon::prelude::*;
+        out.clear();
+        if self.ctx.model.system.districts.is_none() {
+            return;
+        }
+        let one = |d: usize| match same {
+            Some((other, results)) if self.same_counts(d, counts, other) => results[d].clone(),
+            _ => self.district(d, counts, published),
+        };
+        let n = self.ctx.electorate.districts.len();
+        if self.parallel {
+            out.par_extend((0..n).into_par_iter().map(one));
+        } else {
+            out.extend((0..n).map(one));
+        }
+    }
+
+    /// Whether district `d`'s candidate votes and invalid district ballots (all that deciding
+    /// it reads) are the same in `a` and `b`.
+    fn same_counts(&self, d: usize, a: &StationCounts, b: &StationCounts) -> bool {
+        let e = self.ctx.electorate;
+        let district = &e.districts[d];
+        let (first, n_cand) = (district.first_station as usize, district.candidates.len());
+        (first..first + district.n_stations as usize).all(|i| {
+            let off = e.candidate_offset[i] as usize;
+            a.district[off..off + n_cand] == b.district[off..off + n_cand]
+                && a.district_invalid[i] == b.district_invalid[i]
+        })
+    }
+
+    /// District `d`'s result: round 1, and the runoff if the rule calls for one; with
+    /// `published`, after district-level tabulation fraud (in round 1 and in the runoff).
+    fn district(&self, d: usize, counts: &StationCounts, published: bool) -> DistrictResult {
+        use crate::fraud::alter_district_totals;
+        use crate::seats::{DistrictOutcome, DistrictRule};
+        let (ctx, run, appeals) = (self.ctx, self.run, self.appeals);
+        let e = ctx.electorate;
+        let tier = ctx
+            .model
+            .system
+            .districts
+            .as_ref()
+            .expect("only called with a district tier");
+        let district = &e.districts[d];
         let n_cand = district.candidates.len();
         let mut round1 = vec![0u64; n_cand];
         let first = district.first_station as usize;
@@ -920,7 +971,7 @@ fn decide_districts(
         }
         let lot_seed = crate::rng::stream_key(ctx.seed, Purpose::Lot, run, d as u64);
         let (outcome, by_lot) = decide(tier.rule, &round1, lot_seed);
-        let result = match outcome {
+        match outcome {
             DistrictOutcome::Elected(w) => DistrictResult {
                 round1,
                 runoff: None,
@@ -929,7 +980,7 @@ fn decide_districts(
             },
             DistrictOutcome::Runoff(a, b) => {
                 let finalists = [a as u16, b as u16];
-                let mut runoff = if aggregate_runoffs {
+                let mut runoff = if self.aggregate_runoffs {
                     let off = appeals.offset[d];
                     let pair = [appeals.appeal[off + a], appeals.appeal[off + b]];
                     crate::fastpath::second_round(ctx, run, d, finalists, counts, pair)
@@ -966,8 +1017,7 @@ fn decide_districts(
                     by_lot: by_lot || lot2,
                 }
             }
-        };
-        out.push(result);
+        }
     }
 }
 

@@ -40,6 +40,7 @@ use crate::electorate::Electorate;
 use crate::rng::{Purpose, StreamRng, stream, threshold};
 use crate::scenario::{Model, Scenario, SimPath};
 use rand::Rng;
+use std::cmp::Reverse;
 
 /// Per-thread buffers of the fast path (inside [`Workspace`]).
 #[derive(Clone, Debug, Default)]
@@ -111,14 +112,15 @@ pub fn binomial(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
 
 /// Inversion by sequential search from 0 (Kachitvichyanukul & Schmeiser's BINV) for n·p < 20,
 /// p ≤ ½: a uniform is walked down the pmf, which the recurrence
-/// P(x + 1) = P(x) · ((n + 1)/(x + 1) − 1) · p/q gives without logarithms. Exact up to
-/// floating-point rounding of the pmf; a walk that runs past 110 (more than 20 standard
-/// deviations for n·p < 20) starts again (as `rand_distr` does). Never call it with larger n·p.
+/// P(x + 1) = P(x) · ((n + 1)/(x + 1) − 1) · p/q gives without logarithms (1/(x + 1) from
+/// [`RECIPROCALS`], P(0) = qⁿ by repeated squaring). Exact up to floating-point rounding of the
+/// pmf; a walk that runs past 110 (more than 20 standard deviations for n·p < 20) starts again
+/// (as `rand_distr` does). Never call it with larger n·p.
 fn inversion(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
     let q = 1.0 - p;
     let s = p / q;
     let a = (n as f64 + 1.0) * s;
-    let r0 = (n as f64 * (-p).ln_1p()).exp();
+    let r0 = pow_u32(q, n);
     'outer: loop {
         let mut r = r0;
         let mut u = crate::rng::unit(rng);
@@ -129,9 +131,42 @@ fn inversion(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
             if x > 110 || x > n {
                 continue 'outer;
             }
-            r *= a / x as f64 - s;
+            r *= a * RECIPROCALS[x as usize] - s;
         }
         return x;
+    }
+}
+
+/// xⁿ by square-and-multiply, without a branch per bit (`powi` is a library call here).
+#[inline]
+fn pow_u32(x: f64, n: u32) -> f64 {
+    let (mut acc, mut sq) = (1.0, x);
+    let mut bits = n;
+    for _ in 0..u32::BITS - n.leading_zeros() {
+        acc *= [1.0, sq][(bits & 1) as usize];
+        sq *= sq;
+        bits >>= 1;
+    }
+    acc
+}
+
+/// 1/i for i < 4096 (entry 0 unused): the samplers' recurrences multiply instead of dividing.
+static RECIPROCALS: [f64; 4096] = {
+    let mut t = [0.0; 4096];
+    let mut i = 1;
+    while i < t.len() {
+        t[i] = 1.0 / i as f64;
+        i += 1;
+    }
+    t
+};
+
+/// 1/i, from [`RECIPROCALS`] when it is there.
+#[inline]
+fn recip(i: f64) -> f64 {
+    match RECIPROCALS.get(i as usize) {
+        Some(&r) => r,
+        None => 1.0 / i,
     }
 }
 
@@ -165,23 +200,28 @@ fn btrs(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
     let q = 1.0 - p;
     let spq = (nf * p * q).sqrt();
     let b = 1.15 + 2.53 * spq;
+    let inv_b = 1.0 / b;
     let a = -0.0873 + 0.0248 * b + 0.01 * p;
     let c = nf * p + 0.5;
-    let v_r = 0.92 - 4.2 / b;
-    let r = p / q;
-    let alpha = (2.83 + 5.1 / b) * spq;
-    let m = ((nf + 1.0) * p).floor();
+    let v_r = 0.92 - 4.2 * inv_b;
     loop {
         let u = crate::rng::unit(rng) - 0.5;
         let v = crate::rng::unit(rng);
         let us = 0.5 - u.abs();
-        let k = ((2.0 * a / us + b) * u + c).floor();
-        if k < 0.0 || k > nf {
+        let x = (2.0 * a / us + b) * u + c;
+        if !(0.0..nf + 1.0).contains(&x) {
             continue;
         }
+        let k = x as u32 as f64; // = floor(x) for 0 ≤ x < n + 1
+
         if us >= 0.07 && v <= v_r {
             return k as u32;
         }
+        // the rejection step's constants, needed by ≈ 1 draw in 5
+        let r = p / q;
+        let alpha = (2.83 + 5.1 * inv_b) * spq;
+        // floor by truncation (non-negative; `floor` is a library call without SSE4.1)
+        let m = ((nf + 1.0) * p) as u32 as f64;
         let mut v = v * alpha / (a / (us * us) + b);
         // near the mode, compare with f(k)/f(m) by the pmf's recurrence (no logarithms)
         if (k - m).abs() <= 15.0 {
@@ -191,13 +231,13 @@ fn btrs(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
                 let mut i = m;
                 while i < k {
                     i += 1.0;
-                    f *= nr / i - r;
+                    f *= nr * recip(i) - r;
                 }
             } else {
                 let mut i = k;
                 while i < m {
                     i += 1.0;
-                    v *= nr / i - r;
+                    v *= nr * recip(i) - r;
                 }
             }
             if v <= f {
@@ -249,9 +289,10 @@ const PICK_UP_TO: f64 = 48.0;
 
 /// Each of the `sum(counts)` trials independently succeeds with probability `p`: the successes
 /// per category into `out` (overwritten). Exact either way: with few expected successes, the
-/// total is Binomial(sum, p) and, given the total, the successes are a uniform subset of the
-/// trials, picked without replacement from `counts` (multivariate hypergeometric); with many,
-/// independent binomials per category. The branch depends only on `counts` and `p`, never on a
+/// largest category's successes are Binomial(its count, p), the others' total is
+/// Binomial(their sum, p) and, given that total, their successes are a uniform subset of their
+/// trials, picked without replacement (multivariate hypergeometric); with many, independent
+/// binomials per category. The branch depends only on `counts` and `p`, never on a
 /// draw (choosing by the drawn total would bias the result).
 pub fn thin(rng: &mut StreamRng, counts: &[u32], p: f64, out: &mut [u32], left: &mut Vec<u32>) {
     out.fill(0);
@@ -262,13 +303,25 @@ pub fn thin(rng: &mut StreamRng, counts: &[u32], p: f64, out: &mut [u32], left: 
         }
         return;
     }
-    let total = binomial(rng, n, p);
+    // the largest category by its own binomial (one draw instead of most of the picks), the
+    // others by picks
+    let Some((big, &c_big)) = counts
+        .iter()
+        .enumerate()
+        .max_by_key(|&(j, &c)| (c, Reverse(j)))
+    else {
+        return;
+    };
+    out[big] = binomial(rng, c_big, p);
+    let rest = n - c_big;
+    let total = binomial(rng, rest, p);
     if total == 0 {
         return;
     }
     left.clear();
     left.extend_from_slice(counts);
-    let mut remaining = n as u64;
+    left[big] = 0;
+    let mut remaining = rest as u64;
     for _ in 0..total {
         // a uniform trial among those not yet picked (multiply-shift: bias below 2^-32)
         let mut r = ((rng.next_u64() as u128 * remaining as u128) >> 64) as u64;
@@ -301,7 +354,7 @@ pub fn run_election(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
     ws.trace.control_codes_checked = codes;
     ws.truth.clone_from(&ws.counts);
     ws.reported.clone_from(&ws.counts);
-    finish_districts(ctx, run, ws, true);
+    finish_districts(ctx, run, ws, true, false);
 }
 
 /// Draws station `i`'s counts into `ws.counts`.

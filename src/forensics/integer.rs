@@ -23,7 +23,6 @@
 //! the exact sum is its limit.
 
 use super::results::StationCounts;
-use crate::stats::binomial_pmf_window;
 
 /// Percentages strictly above this (in %) are excluded from the integer test.
 pub const MAX_PERCENT: u64 = 99;
@@ -39,14 +38,144 @@ pub fn is_integer_percent(a: u64, b: u64) -> bool {
 }
 
 /// P(100·X/n is integer) for X ~ Binomial(n, p).
+///
+/// Sums the pmf over the integer counts of the window mean ± [`TAIL_SD`] standard deviations
+/// (the mass outside it is below 1e-22). The pmf is walked outwards from the mode by its ratio
+/// recurrence P(k + 1)/P(k) = (n − k)/(k + 1) · p/(1 − p), starting from 1 at the mode, and the
+/// integer part is divided by the whole window's sum: no log-gamma, no modulo per count (the
+/// integer counts are enumerated percent by percent, [`integer_counts`]). Agrees with exact
+/// rational sums to ≈ 1e-15 (tested). [`integer_test`] runs the same walk with a table of
+/// reciprocals instead of a division per count.
 pub fn integer_probability(n: u64, p: f64) -> f64 {
-    let (lo, pmf) = binomial_pmf_window(n, p, TAIL_SD);
-    pmf.iter()
-        .enumerate()
-        .filter(|(i, _)| is_integer_percent(lo + *i as u64, n))
-        .map(|(_, v)| v)
-        .sum::<f64>()
-        .min(1.0)
+    walk(n, p, |k| 1.0 / k as f64)
+}
+
+/// Reciprocals 1/k, k = 0..=`RECIPROCALS_UP_TO`, for the walk in [`integer_test`]; larger
+/// sizes divide.
+const RECIPROCALS_UP_TO: u64 = 1 << 20;
+
+/// 1/k for k = 0..=n (entry 0 is unused).
+fn reciprocals(n: u64) -> Vec<f64> {
+    (0..=n).map(|k| 1.0 / k as f64).collect()
+}
+
+/// [`integer_probability`] with `inv(k)` = 1/k.
+#[inline]
+fn walk(n: u64, p: f64, inv: impl Fn(u64) -> f64) -> f64 {
+    if n == 0 || p.is_nan() || p <= 0.0 || p >= 1.0 {
+        // all mass on 0 or n: 0 % and 100 % are whole
+        return 1.0;
+    }
+    let nf = n as f64;
+    let mean = nf * p;
+    let sd = (mean * (1.0 - p)).sqrt();
+    let half = (TAIL_SD * sd).ceil() + 3.0;
+    let lo = (mean - half).floor().max(0.0) as u64;
+    let hi = ((mean + half).ceil() as u64).min(n);
+    let mode = (((n + 1) as f64 * p).floor() as u64).clamp(lo, hi);
+    let odds = p / (1.0 - p);
+    let inv_odds = (1.0 - p) / p;
+
+    let (m_mode, (a_mode, b_mode)) = percent_at(n, mode);
+    let mut total = 1.0;
+    let mut whole = if (a_mode..=b_mode).contains(&mode) {
+        1.0
+    } else {
+        0.0
+    };
+    // upwards: P(k) = P(k − 1) · (n − k + 1)/k · odds, over stretches of counts that are all
+    // integer or all not
+    let (mut m, mut a, mut b) = (m_mode, a_mode, b_mode);
+    let mut v = 1.0;
+    let mut k = mode + 1;
+    let up = |from: u64, to: u64, v: &mut f64| {
+        let mut num = (n - from + 1) as f64;
+        let mut s = 0.0;
+        for k in from..to {
+            *v *= num * inv(k) * odds;
+            num -= 1.0;
+            s += *v;
+        }
+        s
+    };
+    while k <= hi {
+        if k > b {
+            m += 1;
+            (a, b) = integer_counts(n, m);
+            continue;
+        }
+        let end = a.min(hi + 1);
+        if k < end {
+            total += up(k, end, &mut v);
+            k = end;
+        }
+        let end = (b + 1).min(hi + 1);
+        if k < end {
+            let s = up(k, end, &mut v);
+            total += s;
+            whole += s;
+            k = end;
+        }
+    }
+    // downwards: P(k) = P(k + 1) · (k + 1)/(n − k) / odds; `k` is one above the next count
+    let (mut m, mut a, mut b) = (m_mode, a_mode, b_mode);
+    let mut v = 1.0;
+    let mut k = mode;
+    let down = |from: u64, to: u64, v: &mut f64| {
+        // counts from − 1 down to `to`
+        let mut num = from as f64;
+        let mut s = 0.0;
+        for j in n - from + 1..=n - to {
+            *v *= num * inv(j) * inv_odds;
+            num -= 1.0;
+            s += *v;
+        }
+        s
+    };
+    while k > lo {
+        if k <= a {
+            // the next count k − 1 is below this percent's integer counts
+            m -= 1;
+            (a, b) = integer_counts(n, m);
+            continue;
+        }
+        let end = (b + 1).max(lo);
+        if k > end {
+            total += down(k, end, &mut v);
+            k = end;
+        }
+        let end = a.max(lo);
+        if k > end {
+            let s = down(k, end, &mut v);
+            total += s;
+            whole += s;
+            k = end;
+        }
+    }
+    (whole / total).min(1.0)
+}
+
+/// The counts k whose percentage 100·k/n is within 0.05 of `m` %: `(first, last)`, empty when
+/// first > last. From 20·|100·k − m·n| ≤ n: (20m − 1)·n ≤ 2000·k ≤ (20m + 1)·n.
+#[inline]
+fn integer_counts(n: u64, m: u64) -> (u64, u64) {
+    if n < 1 << 40 {
+        // m ≤ 101 here, so (20m + 1)·n < 2^52: 64-bit arithmetic, division by a constant
+        let lo = (20 * m * n).saturating_sub(n).div_ceil(2000);
+        let hi = (20 * m + 1) * n / 2000;
+        return (lo, hi);
+    }
+    let n = n as u128;
+    let lo = (20 * m as u128 * n).saturating_sub(n).div_ceil(2000);
+    let hi = (20 * m as u128 + 1) * n / 2000;
+    (lo as u64, hi as u64)
+}
+
+/// The whole percent `m` nearest to 100·k/n (k ≤ n), and [`integer_counts`] of it: k is
+/// integer iff first ≤ k ≤ last.
+fn percent_at(n: u64, k: u64) -> (u64, (u64, u64)) {
+    let m = ((200 * k as u128 + n as u128) / (2 * n as u128)) as u64;
+    (m, integer_counts(n, m))
 }
 
 /// Observed versus expected integer stations for one quantity.
@@ -90,46 +219,90 @@ pub struct IntegerTest {
     pub either: IntegerCount,
 }
 
-/// Runs the test on base-filtered stations (see [`super::results::base_stations`]).
+/// Stations per block of [`integer_test`]: blocks are tallied in parallel and their sums added
+/// in block order, so the result does not depend on the thread count.
+const BLOCK: usize = 1024;
+
+/// Runs the test on base-filtered stations (see [`super::results::base_stations`]), in blocks
+/// of stations on the current rayon pool.
 pub fn integer_test(stations: &[StationCounts]) -> IntegerTest {
-    let mut removed_t = 0;
-    let mut removed_s = 0;
-    let mut n = 0;
-    let (mut ot, mut os, mut oe) = (0u64, 0u64, 0u64);
-    let (mut et, mut es, mut ee) = (0.0, 0.0, 0.0);
-    let (mut vt, mut vs, mut ve) = (0.0, 0.0, 0.0);
-    for s in stations {
-        if 100 * s.issued > MAX_PERCENT * s.registered {
-            removed_t += 1;
-            continue;
+    use rayon::prelude::*;
+    let largest = stations
+        .iter()
+        .map(|s| s.registered.max(s.ballots))
+        .max()
+        .unwrap_or(0);
+    let inv = reciprocals(largest.min(RECIPROCALS_UP_TO));
+    let probability = |n: u64, p: f64| {
+        if n < inv.len() as u64 {
+            walk(n, p, |k| inv[k as usize])
+        } else {
+            integer_probability(n, p)
         }
-        if 100 * s.leader > MAX_PERCENT * s.ballots {
-            removed_s += 1;
-            continue;
-        }
-        n += 1;
-        let it = is_integer_percent(s.issued, s.registered);
-        let is = is_integer_percent(s.leader, s.ballots);
-        ot += it as u64;
-        os += is as u64;
-        oe += (it || is) as u64;
-        let pt = integer_probability(s.registered, s.turnout());
-        let ps = integer_probability(s.ballots, s.share());
-        let pe = 1.0 - (1.0 - pt) * (1.0 - ps);
-        et += pt;
-        es += ps;
-        ee += pe;
-        vt += pt * (1.0 - pt);
-        vs += ps * (1.0 - ps);
-        ve += pe * (1.0 - pe);
-    }
+    };
+    let blocks: Vec<Tally> = stations
+        .par_chunks(BLOCK)
+        .map(|block| Tally::of(block, &probability))
+        .collect();
+    let t = blocks.into_iter().fold(Tally::default(), Tally::add);
     IntegerTest {
-        stations: n,
-        removed_turnout_above_99: removed_t,
-        removed_share_above_99: removed_s,
-        turnout: IntegerCount::new(ot, et, vt),
-        share: IntegerCount::new(os, es, vs),
-        either: IntegerCount::new(oe, ee, ve),
+        stations: t.n,
+        removed_turnout_above_99: t.removed_t,
+        removed_share_above_99: t.removed_s,
+        turnout: IntegerCount::new(t.observed[0], t.expected[0], t.var[0]),
+        share: IntegerCount::new(t.observed[1], t.expected[1], t.var[1]),
+        either: IntegerCount::new(t.observed[2], t.expected[2], t.var[2]),
+    }
+}
+
+/// Counts and null sums of a block of stations: turnout, share, either.
+#[derive(Clone, Copy, Default)]
+struct Tally {
+    n: usize,
+    removed_t: usize,
+    removed_s: usize,
+    observed: [u64; 3],
+    expected: [f64; 3],
+    var: [f64; 3],
+}
+
+impl Tally {
+    fn of(stations: &[StationCounts], probability: &impl Fn(u64, f64) -> f64) -> Tally {
+        let mut t = Tally::default();
+        for s in stations {
+            if 100 * s.issued > MAX_PERCENT * s.registered {
+                t.removed_t += 1;
+                continue;
+            }
+            if 100 * s.leader > MAX_PERCENT * s.ballots {
+                t.removed_s += 1;
+                continue;
+            }
+            t.n += 1;
+            let it = is_integer_percent(s.issued, s.registered);
+            let is = is_integer_percent(s.leader, s.ballots);
+            let pt = probability(s.registered, s.turnout());
+            let ps = probability(s.ballots, s.share());
+            let pe = 1.0 - (1.0 - pt) * (1.0 - ps);
+            for (j, (hit, p)) in [(it, pt), (is, ps), (it || is, pe)].into_iter().enumerate() {
+                t.observed[j] += u64::from(hit);
+                t.expected[j] += p;
+                t.var[j] += p * (1.0 - p);
+            }
+        }
+        t
+    }
+
+    fn add(mut self, o: Tally) -> Tally {
+        self.n += o.n;
+        self.removed_t += o.removed_t;
+        self.removed_s += o.removed_s;
+        for j in 0..3 {
+            self.observed[j] += o.observed[j];
+            self.expected[j] += o.expected[j];
+            self.var[j] += o.var[j];
+        }
+        self
     }
 }
 
@@ -162,6 +335,113 @@ mod tests {
         // the binomial spreads evenly over them, so the probability is 0.15.
         let p = integer_probability(2000, 0.5);
         assert!((p - 0.15).abs() < 1e-6, "{p}");
+    }
+
+    #[test]
+    fn null_probability_matches_exact_rational_sums() {
+        // Σ C(n, k) p^k (1 − p)^(n − k) over every integer k, in exact rational arithmetic
+        // (Python's `fractions.Fraction` of the f64 p and `math.comb`), rounded to f64 once
+        for (n, p, exact) in [
+            (150u64, 0.41, 0.3333333333333333),
+            (937, 0.41, 0.10606929583350558),
+            (1321, 0.62, 0.09430755041923453),
+            (1395, 0.003, 0.015212445421274182),
+            (1432, 0.5, 0.11480175854208549),
+            (2500, 0.05, 0.12538016959886147),
+            (4999, 0.9993, 0.32087956897380526),
+        ] {
+            let inv = reciprocals(n);
+            for got in [integer_probability(n, p), walk(n, p, |k| inv[k as usize])] {
+                assert!(
+                    (got - exact).abs() < 1e-14 * exact,
+                    "n={n} p={p}: {got} vs {exact}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn null_probability_matches_the_pmf_window_over_many_sizes() {
+        // against the log-gamma pmf over a ±12 sd window, every count tested by modulo: sizes
+        // with and without factors of 100, skewed p. The reference's log-gamma loses ≈ 1e-12
+        // (relative) at n ≈ 1,000 and ≈ 1e-9 at n = 10⁶ (the exact sums above side with the
+        // walk), hence the tolerance growing with n.
+        for n in (100u64..3000)
+            .step_by(37)
+            .chain([10_000, 123_457, 1_000_000])
+        {
+            for p in [0.003, 0.05, 0.31, 0.5, 0.62, 0.97, 0.9993] {
+                let (lo, w) = crate::stats::binomial_pmf_window(n, p, 12.0);
+                let want: f64 = w
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| is_integer_percent(lo + *i as u64, n))
+                    .map(|(_, v)| v)
+                    .sum();
+                let got = integer_probability(n, p);
+                let tol = 5e-15 * n as f64 + 2e-12;
+                assert!(
+                    (got - want).abs() <= tol * want,
+                    "n={n} p={p}: {got} vs {want}"
+                );
+            }
+        }
+        assert_eq!(integer_probability(500, 0.0), 1.0);
+        assert_eq!(integer_probability(500, 1.0), 1.0);
+    }
+
+    #[test]
+    fn integer_counts_enumerate_exactly_the_integer_counts() {
+        for n in [1u64, 7, 100, 101, 937, 2000, 2001, 19_999] {
+            let mut listed = Vec::new();
+            for m in 0..=100 {
+                let (a, b) = integer_counts(n, m);
+                listed.extend(a..=b.min(n));
+            }
+            let want: Vec<u64> = (0..=n).filter(|&k| is_integer_percent(k, n)).collect();
+            assert_eq!(listed, want, "n={n}");
+            for k in (0..=n).step_by((n as usize / 50).max(1)) {
+                let (m, (a, b)) = percent_at(n, k);
+                assert!(m <= 100);
+                assert_eq!(
+                    (a..=b).contains(&k),
+                    is_integer_percent(k, n),
+                    "n={n} k={k}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn blocks_give_the_same_result_at_any_thread_count() {
+        // 5,000 stations (five blocks), tallied on 1 and on 3 threads: identical bits
+        let stations: Vec<StationCounts> = (0..5000u64)
+            .map(|i| {
+                let registered = 100 + (i * 7919) % 2900;
+                let issued = registered * (30 + i % 60) / 100;
+                StationCounts {
+                    station_idx: i as usize,
+                    registered,
+                    issued,
+                    ballots: issued,
+                    leader: issued * (20 + (i * 31) % 70) / 100,
+                }
+            })
+            .collect();
+        let on = |threads| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool");
+            pool.install(|| integer_test(&stations))
+        };
+        let (one, three) = (on(1), on(3));
+        assert_eq!(one, three);
+        assert_eq!(one.either.z.to_bits(), three.either.z.to_bits());
+        assert_eq!(
+            one.stations + one.removed_share_above_99 + one.removed_turnout_above_99,
+            5000
+        );
     }
 
     #[test]

@@ -37,7 +37,7 @@
 
 use crate::election::{Context, FraudTrace, Runoff, StationCounts, Workspace, finish_districts};
 use crate::electorate::Electorate;
-use crate::rng::{Purpose, StreamRng, stream, threshold};
+use crate::rng::{Purpose, RunStreams, StreamRng, stream, threshold};
 use crate::scenario::{Model, Scenario, SimPath};
 use rand::Rng;
 use std::cmp::Reverse;
@@ -336,6 +336,26 @@ pub fn thin(rng: &mut StreamRng, counts: &[u32], p: f64, out: &mut [u32], left: 
     }
 }
 
+/// The four per-station streams of a run, their `(seed, purpose, run)` part folded once: the
+/// same generators as [`stream`]`(seed, purpose, run, station)`, which the ballot path uses.
+struct StationStreams {
+    turnout: RunStreams,
+    preference: RunStreams,
+    voter_turnout: RunStreams,
+    voter_choice: RunStreams,
+}
+
+impl StationStreams {
+    fn new(seed: u64, run: u64) -> Self {
+        StationStreams {
+            turnout: RunStreams::new(seed, Purpose::StationTurnout, run),
+            preference: RunStreams::new(seed, Purpose::StationPreference, run),
+            voter_turnout: RunStreams::new(seed, Purpose::VoterTurnout, run),
+            voter_choice: RunStreams::new(seed, Purpose::VoterChoice, run),
+        }
+    }
+}
+
 /// Simulates an honest run at station level; results land in `ws` exactly where
 /// [`crate::election::run_election`] puts them, so tabulation and detectors work unchanged.
 pub fn run_election(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
@@ -344,8 +364,9 @@ pub fn run_election(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
     ws.trace = FraudTrace::default();
     crate::election::draw_appeals(ctx, run, ws);
     let (mut receipts, mut codes) = (0u64, 0u64);
+    let streams = StationStreams::new(ctx.seed, run);
     for i in 0..e.stations.len() {
-        station(ctx, run, i, ws);
+        station(ctx, &streams, i, ws);
         let electronic = ws.counts.electronic[i] as f64;
         receipts += (ctx.receipt_rate * electronic).round() as u64;
         codes += (ctx.control_code_rate * electronic).round() as u64;
@@ -358,21 +379,20 @@ pub fn run_election(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
 }
 
 /// Draws station `i`'s counts into `ws.counts`.
-fn station(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
+fn station(ctx: Context<'_>, streams: &StationStreams, i: usize, ws: &mut Workspace) {
     let e: &Electorate = ctx.electorate;
     let st = e.stations[i];
-    let seed = ctx.seed;
     let k = e.n_parties;
-    let mut noise = stream(seed, Purpose::StationTurnout, run, i as u64);
+    let mut noise = streams.turnout.stream(i as u64);
     let t = e.station_turnout(i, &mut noise);
-    let mut noise = stream(seed, Purpose::StationPreference, run, i as u64);
+    let mut noise = streams.preference.stream(i as u64);
     ws.pref.resize(k, 0.0);
     e.station_preferences(i, &mut noise, &mut ws.pref);
 
     let b = &ctx.model.ballots;
-    let mut trng = stream(seed, Purpose::VoterTurnout, run, i as u64);
+    let mut trng = streams.voter_turnout.stream(i as u64);
     let issued = binomial(&mut trng, st.n_registered, t);
-    let mut rng = stream(seed, Purpose::VoterChoice, run, i as u64);
+    let mut rng = streams.voter_choice.stream(i as u64);
     let uptake = if st.evoting { b.evoting_uptake } else { 0.0 };
     let electronic = binomial(&mut rng, issued, uptake);
     let paper = issued - electronic;

@@ -66,16 +66,45 @@ pub fn mix64(mut z: u64) -> u64 {
 
 /// The 64-bit key of a stream: the four parts folded through [`mix64`] one after another.
 pub fn stream_key(seed: u64, purpose: Purpose, run: u64, index: u64) -> u64 {
-    let mut k = mix64(seed.wrapping_add(GOLDEN));
-    k = mix64(k ^ (purpose as u64).wrapping_mul(GOLDEN));
-    k = mix64(k ^ run.wrapping_add(1).wrapping_mul(0xD1B5_4A32_D192_ED03));
-    mix64(k ^ index.wrapping_add(1).wrapping_mul(0xABC9_8388_FB8F_AC03))
+    RunStreams::new(seed, purpose, run).key(index)
+}
+
+/// The streams of one `(seed, purpose, run)` for many indices: the first three parts of the key
+/// folded once, so that each [`RunStreams::stream`] only folds the index. Gives exactly the
+/// generators of [`stream`].
+#[derive(Clone, Copy, Debug)]
+pub struct RunStreams(u64);
+
+impl RunStreams {
+    pub fn new(seed: u64, purpose: Purpose, run: u64) -> Self {
+        let mut k = mix64(seed.wrapping_add(GOLDEN));
+        k = mix64(k ^ (purpose as u64).wrapping_mul(GOLDEN));
+        RunStreams(mix64(
+            k ^ run.wrapping_add(1).wrapping_mul(0xD1B5_4A32_D192_ED03),
+        ))
+    }
+
+    /// The key of stream `index`.
+    #[inline]
+    pub fn key(self, index: u64) -> u64 {
+        mix64(self.0 ^ index.wrapping_add(1).wrapping_mul(0xABC9_8388_FB8F_AC03))
+    }
+
+    /// The generator of stream `index`: [`stream`]`(seed, purpose, run, index)`.
+    #[inline]
+    pub fn stream(self, index: u64) -> StreamRng {
+        from_key(self.key(index))
+    }
 }
 
 /// The generator for `(seed, purpose, run, index)`. Its 256-bit state is expanded from the key
 /// by SplitMix64, as the xoshiro authors recommend.
 pub fn stream(seed: u64, purpose: Purpose, run: u64, index: u64) -> StreamRng {
-    let key = stream_key(seed, purpose, run, index);
+    from_key(stream_key(seed, purpose, run, index))
+}
+
+#[inline]
+fn from_key(key: u64) -> StreamRng {
     let mut bytes = [0u8; 32];
     let mut s = key;
     for chunk in bytes.chunks_exact_mut(8) {
@@ -108,6 +137,21 @@ pub fn threshold(p: f64) -> u64 {
 mod tests {
     use super::*;
     use rand::Rng;
+
+    #[test]
+    fn run_streams_are_the_streams() {
+        for (seed, run) in [(0u64, 0u64), (2004, 17), (u64::MAX, u64::MAX)] {
+            for purpose in [Purpose::Geography, Purpose::VoterChoice, Purpose::KlimekFit] {
+                let rs = RunStreams::new(seed, purpose, run);
+                for index in [0u64, 1, 9_619, u64::MAX] {
+                    let (mut a, mut b) = (stream(seed, purpose, run, index), rs.stream(index));
+                    for _ in 0..4 {
+                        assert_eq!(a.next_u64(), b.next_u64());
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn streams_are_pinned() {

@@ -124,6 +124,10 @@ fn invariants_of_every_run() {
     }
 }
 
+/// Official district seats (CEC; docs/kazakhstan-2004.md) in the scenario's party order, then
+/// independents.
+const KZ_DISTRICT_SEATS: [u32; 11] = [35, 0, 3, 10, 0, 0, 0, 1, 0, 0, 18];
+
 #[test]
 fn kazakhstan_official_variant_reproduces_official_list_result() {
     let mut s = load("scenarios/kazakhstan-2004.toml");
@@ -151,6 +155,24 @@ fn kazakhstan_official_variant_reproduces_official_list_result() {
             "party {p}: mean share {share} vs official {official}"
         );
     }
+    // District tier (a tuned fit, docs/kazakhstan-2004.md): each party's official district
+    // seats and the 22 runoffs lie within the simulated 5–95 % range.
+    let range = |mut xs: Vec<u32>| {
+        xs.sort_unstable();
+        (xs[xs.len() * 5 / 100], xs[xs.len() * 95 / 100 - 1])
+    };
+    for (p, &real) in KZ_DISTRICT_SEATS.iter().enumerate() {
+        let (lo, hi) = range(outcomes.iter().map(|o| o.district_seats[p]).collect());
+        assert!(
+            (lo..=hi).contains(&real),
+            "district seats of party {p}: official {real} outside the simulated [{lo}, {hi}]"
+        );
+    }
+    let (lo, hi) = range(outcomes.iter().map(|o| o.runoffs).collect());
+    assert!(
+        (lo..=hi).contains(&22),
+        "runoffs: the real 22 outside the simulated [{lo}, {hi}]"
+    );
     // Scale: ≈ 8.66 M registered at ≈ 9,600 stations, of which ≈ 965 e-enabled.
     let p = Prepared::new(&s, 2004);
     let e = &p.electorates[0];

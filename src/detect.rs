@@ -125,8 +125,10 @@ pub const DETECTORS: [DetectorInfo; 12] = [
 ];
 
 /// The effort of the per-run Klimek fit: one replicate, one draw set, a short Nelder–Mead. The
-/// detector needs a statistic that moves with fraud, not the parameters to two decimals; the
-/// full fit of `tamga forensics` (`FitEffort::FULL`) costs ≈ 30× more.
+/// detector needs a statistic that moves with fraud, not the parameters to two decimals. By
+/// count of simulated station histograms (a 130-point grid, then up to 2 × 40 evaluations),
+/// the full fit of `tamga forensics` (`FitEffort::FULL`: 8 replicates × 2 draw sets × up to
+/// 2 × 120) does ≈ 28× the work.
 pub const DETECTOR_FIT: FitEffort = FitEffort {
     replicates: 1,
     draw_sets: 1,

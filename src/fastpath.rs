@@ -2,8 +2,8 @@
 //! distributions instead of ballot by ballot.
 //!
 //! For a station with `n` registered voters, turnout probability `t` and list preferences `p`
-//! (the same `t` and `p` as the ballot path: [`Electorate::station_turnout`] and
-//! [`Electorate::station_preferences`] on the same streams), the ballot path's voters are
+//! (the ballot path's `t` and `p`: [`Electorate::station_turnout`] and
+//! [`Electorate::station_preferences`] on the same streams, up to the last bits of `exp`), the ballot path's voters are
 //! independent and identically distributed, so the counts it produces have closed-form
 //! distributions, which this module samples exactly ([`binomial`]: Bernoulli trials, inversion
 //! or Hörmann's BTRS by size; multinomials as sequential binomials; [`thin`] for spoiled ballots):
@@ -30,10 +30,13 @@
 //! handled here: [`applies`] says no and [`crate::montecarlo`] runs them ballot by ballot. The
 //! fast path never builds a ballot, a machine or a hash chain, so it cannot feed a ledger audit;
 //! on an honest run the ledger audit, receipt and control-code detectors read what they would on
-//! the ballot path (nothing found; checks costed from the electronic count). Draws come from the
-//! station's `VoterTurnout` and `VoterChoice` streams and the district's `Runoff` stream (index
-//! stations + district), so results do not depend on station order or thread count, but they
-//! are not the ballot path's draw for draw. No I/O, no panics.
+//! the ballot path (nothing found; checks costed from the electronic count). Voter-level draws
+//! come from the station's `VoterChoice` stream (turnout included) and the district's `Runoff`
+//! stream (index stations + district), so results do not depend on station order or thread
+//! count, but they are not the ballot path's draw for draw. Station noise comes from the ballot
+//! path's `StationTurnout` and `StationPreference` streams, through this module's [`exp`]
+//! instead of `f64::exp`: the same normals, equal to the ballot path's `t` and `p` up to an ulp
+//! or so. No I/O, no panics.
 
 use crate::election::{Context, FraudTrace, Runoff, StationCounts, Workspace, finish_districts};
 use crate::electorate::Electorate;
@@ -499,12 +502,11 @@ pub fn thin(rng: &mut StreamRng, counts: &[u32], p: f64, out: &mut [u32], left: 
     }
 }
 
-/// The four per-station streams of a run, their `(seed, purpose, run)` part folded once: the
+/// The three per-station streams of a run, their `(seed, purpose, run)` part folded once: the
 /// same generators as [`stream`]`(seed, purpose, run, station)`, which the ballot path uses.
 struct StationStreams {
     turnout: RunStreams,
     preference: RunStreams,
-    voter_turnout: RunStreams,
     voter_choice: RunStreams,
 }
 
@@ -513,7 +515,6 @@ impl StationStreams {
         StationStreams {
             turnout: RunStreams::new(seed, Purpose::StationTurnout, run),
             preference: RunStreams::new(seed, Purpose::StationPreference, run),
-            voter_turnout: RunStreams::new(seed, Purpose::VoterTurnout, run),
             voter_choice: RunStreams::new(seed, Purpose::VoterChoice, run),
         }
     }
@@ -553,9 +554,10 @@ fn station(ctx: Context<'_>, streams: &StationStreams, i: usize, ws: &mut Worksp
     e.station_preferences_with(i, &mut noise, &mut ws.pref, exp);
 
     let b = &ctx.model.ballots;
-    let mut trng = streams.voter_turnout.stream(i as u64);
-    let issued = binomial(&mut trng, st.n_registered, t);
+    // one stream for every voter-level draw (the ballot path's `VoterTurnout` stream would
+    // serve one draw here, and setting up a stream costs about as much as a small binomial)
     let mut rng = streams.voter_choice.stream(i as u64);
+    let issued = binomial(&mut rng, st.n_registered, t);
     let uptake = if st.evoting { b.evoting_uptake } else { 0.0 };
     let electronic = binomial(&mut rng, issued, uptake);
     let paper = issued - electronic;

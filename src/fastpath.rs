@@ -3,9 +3,9 @@
 //!
 //! For a station with `n` registered voters, turnout probability `t` and list preferences `p`
 //! (the ballot path's `t` and `p`: [`Electorate::station_turnout`] and
-//! [`Electorate::station_preferences`] on the same streams, up to the last bits of `exp`), the ballot path's voters are
-//! independent and identically distributed, so the counts it produces have closed-form
-//! distributions, which this module samples exactly ([`binomial`]: Bernoulli trials, inversion
+//! [`Electorate::station_preferences`] on the same streams, up to the last bits of `exp`), the
+//! ballot path's voters are independent and identically distributed, so the counts it produces
+//! have closed-form distributions, which this module samples exactly ([`binomial`]: Bernoulli trials, inversion
 //! or Hörmann's BTRS by size; multinomials as sequential binomials; [`thin`] for spoiled ballots):
 //!
 //! - ballots issued ~ Binomial(n, t); electronic ~ Binomial(issued, uptake) at e-enabled

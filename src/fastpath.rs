@@ -5,8 +5,9 @@
 //! (the ballot path's `t` and `p`: [`Electorate::station_turnout`] and
 //! [`Electorate::station_preferences`] on the same streams, up to the last bits of `exp`), the
 //! ballot path's voters are independent and identically distributed, so the counts it produces
-//! have closed-form distributions, which this module samples exactly ([`binomial`]: Bernoulli trials, inversion
-//! or Hörmann's BTRS by size; multinomials as sequential binomials; [`thin`] for spoiled ballots):
+//! have closed-form distributions, which this module samples exactly ([`binomial`]: Bernoulli
+//! trials, inversion or Hörmann's BTRS by size; multinomials as sequential binomials; [`thin`]
+//! for spoiled ballots):
 //!
 //! - ballots issued ~ Binomial(n, t); electronic ~ Binomial(issued, uptake) at e-enabled
 //!   stations (0 elsewhere); paper = issued − electronic;

@@ -60,6 +60,9 @@ pub struct Scratch {
     spoiled_list: Vec<u32>,
     spoiled_district: Vec<u32>,
     left: Vec<u32>,
+    /// qⁿ for the invalid rate and for loyalty.
+    pow_invalid: PowTable,
+    pow_loyalty: PowTable,
 }
 
 /// Whether a variant's runs take the station-level path under `path`: only honest variants do.
@@ -94,6 +97,13 @@ const BERNOULLI_BELOW: u32 = 24;
 /// `p` is clamped to [0, 1].
 #[inline]
 pub fn binomial(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
+    binomial_with(rng, n, p, None)
+}
+
+/// [`binomial`], with P(0) = qⁿ for inversion from `pow` when it was built for this `p` (the
+/// same values, so the same draws).
+#[inline]
+fn binomial_with(rng: &mut StreamRng, n: u32, p: f64, pow: Option<&PowTable>) -> u32 {
     if n == 0 || p.is_nan() || p <= 0.0 {
         return 0;
     }
@@ -105,11 +115,18 @@ pub fn binomial(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
         return (0..n).map(|_| u32::from(rng.next_u64() < thr)).sum();
     }
     if p > 0.5 {
-        return n - binomial(rng, n, 1.0 - p);
+        return n - binomial_with(rng, n, 1.0 - p, pow);
     }
     // inversion is cheaper than BTRS up to n·p ≈ 20 on this hardware; BTRS needs n·p ≥ 10
     if (n as f64) * p < 20.0 {
-        return inversion(rng, n, p);
+        let r0 = match pow {
+            Some(t) if t.p == p => match t.pow.get(n as usize) {
+                Some(&r0) => r0,
+                None => pow_u32(1.0 - p, n),
+            },
+            _ => pow_u32(1.0 - p, n),
+        };
+        return inversion(rng, n, p, r0);
     }
     btrs(rng, n, p)
 }
@@ -120,11 +137,10 @@ pub fn binomial(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
 /// [`RECIPROCALS`], P(0) = qⁿ by repeated squaring). Exact up to floating-point rounding of the
 /// pmf; a walk that runs past 110 (more than 20 standard deviations for n·p < 20) starts again
 /// (as `rand_distr` does). Never call it with larger n·p.
-fn inversion(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
+fn inversion(rng: &mut StreamRng, n: u32, p: f64, r0: f64) -> u32 {
     let q = 1.0 - p;
     let s = p / q;
     let a = (n as f64 + 1.0) * s;
-    let r0 = pow_u32(q, n);
     'outer: loop {
         let mut r = r0;
         let mut u = crate::rng::unit(rng);
@@ -138,6 +154,27 @@ fn inversion(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
             r *= a * RECIPROCALS[x as usize] - s;
         }
         return x;
+    }
+}
+
+/// (1 − p)ⁿ for n < 4096 and one p ≤ ½ (as [`binomial`] passes it to [`inversion`], after any
+/// flip): the station path's fixed probabilities (invalid rate, loyalty) draw many binomials, and
+/// each inversion would otherwise start with a square-and-multiply.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PowTable {
+    p: f64,
+    pow: Vec<f64>,
+}
+
+impl PowTable {
+    /// Makes the table serve Binomial(·, `p`) (kept when it already does).
+    fn prepare(&mut self, p: f64) {
+        let p = if p > 0.5 { 1.0 - p } else { p };
+        if self.pow.is_empty() || self.p.to_bits() != p.to_bits() {
+            self.p = p;
+            let q = 1.0 - p;
+            self.pow = (0..4096).map(|n| pow_u32(q, n)).collect();
+        }
     }
 }
 
@@ -462,11 +499,23 @@ const PICK_UP_TO: f64 = 48.0;
 /// binomials per category. The branch depends only on `counts` and `p`, never on a
 /// draw (choosing by the drawn total would bias the result).
 pub fn thin(rng: &mut StreamRng, counts: &[u32], p: f64, out: &mut [u32], left: &mut Vec<u32>) {
+    thin_with(rng, counts, p, out, left, None)
+}
+
+/// [`thin`] with a table of qⁿ for `p` (see [`binomial_with`]).
+fn thin_with(
+    rng: &mut StreamRng,
+    counts: &[u32],
+    p: f64,
+    out: &mut [u32],
+    left: &mut Vec<u32>,
+    pow: Option<&PowTable>,
+) {
     out.fill(0);
     let n: u32 = counts.iter().sum();
     if n as f64 * p > PICK_UP_TO {
         for (o, &c) in out.iter_mut().zip(counts) {
-            *o = binomial(rng, c, p);
+            *o = binomial_with(rng, c, p, pow);
         }
         return;
     }
@@ -479,9 +528,9 @@ pub fn thin(rng: &mut StreamRng, counts: &[u32], p: f64, out: &mut [u32], left: 
     else {
         return;
     };
-    out[big] = binomial(rng, c_big, p);
+    out[big] = binomial_with(rng, c_big, p, pow);
     let rest = n - c_big;
-    let total = binomial(rng, rest, p);
+    let total = binomial_with(rng, rest, p, pow);
     if total == 0 {
         return;
     }
@@ -526,6 +575,8 @@ impl StationStreams {
 pub fn run_election(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
     let e = ctx.electorate;
     ws.counts.reset(e);
+    ws.fast.pow_invalid.prepare(ctx.model.ballots.invalid_rate);
+    ws.fast.pow_loyalty.prepare(ctx.model.candidates.loyalty);
     ws.trace = FraudTrace::default();
     crate::election::draw_appeals(ctx, run, ws);
     let (mut receipts, mut codes) = (0u64, 0u64);
@@ -576,7 +627,14 @@ fn station(ctx: Context<'_>, streams: &StationStreams, i: usize, ws: &mut Worksp
     // paper ballots only: each spoiled (list, and independently district) with rate r
     s.spoiled_list.resize(k, 0);
     s.spoiled_district.resize(k, 0);
-    thin(&mut rng, &s.by_party_p, r, &mut s.spoiled_list, &mut s.left);
+    thin_with(
+        &mut rng,
+        &s.by_party_p,
+        r,
+        &mut s.spoiled_list,
+        &mut s.left,
+        Some(&s.pow_invalid),
+    );
     for p in 0..k {
         let spoiled = s.spoiled_list[p];
         list_row[p] = s.by_party_e[p] + s.by_party_p[p] - spoiled;
@@ -599,12 +657,13 @@ fn station(ctx: Context<'_>, streams: &StationStreams, i: usize, ws: &mut Worksp
             let dist_row = &mut ws.counts.district[c_off..c_off + n_cand];
             let loyalty = ctx.model.candidates.loyalty;
             let mut pool = 0u32;
-            thin(
+            thin_with(
                 &mut rng,
                 &s.by_party_p,
                 r,
                 &mut s.spoiled_district,
                 &mut s.left,
+                Some(&s.pow_invalid),
             );
             for p in 0..k {
                 let (ev, pv) = (s.by_party_e[p], s.by_party_p[p]);
@@ -613,7 +672,7 @@ fn station(ctx: Context<'_>, streams: &StationStreams, i: usize, ws: &mut Worksp
                 let valid = ev + pv - spoiled_district;
                 match district.nominee[p] {
                     Some(c) => {
-                        let loyal = binomial(&mut rng, valid, loyalty);
+                        let loyal = binomial_with(&mut rng, valid, loyalty, Some(&s.pow_loyalty));
                         dist_row[c as usize] += loyal;
                         pool += valid - loyal;
                     }
@@ -872,6 +931,26 @@ mod tests {
         assert!(exp(f64::NAN).is_nan());
         assert_eq!(exp(f64::NEG_INFINITY), 0.0);
         assert_eq!(exp(f64::INFINITY), f64::INFINITY);
+    }
+
+    #[test]
+    fn pow_table_gives_the_same_draws() {
+        for p in [0.0284, 0.35, 0.5, 0.7, 0.99] {
+            let mut table = PowTable::default();
+            table.prepare(p);
+            let (mut a, mut b) = (
+                stream(5, Purpose::VoterChoice, 0, 0),
+                stream(5, Purpose::VoterChoice, 0, 0),
+            );
+            for n in [1u32, 23, 24, 57, 300, 1000, 4095, 4096, 10_000] {
+                for _ in 0..200 {
+                    assert_eq!(
+                        binomial(&mut a, n, p),
+                        binomial_with(&mut b, n, p, Some(&table))
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -463,8 +463,10 @@ static EXP_TABLE: [(f64, u64); 128] = [
     (     4.124842848606488e-18, 0x3feff3c22b8f71f1),
 ];
 
-/// Multinomial(n, p) into `out` (overwritten) by sequential binomials; `p` need not be
-/// normalised. Every trial lands in a category of positive weight.
+/// Multinomial(n, p) into `out` (overwritten) by sequential binomials, and once fewer than
+/// [`CATEGORICAL_BELOW`] trials are left with three or more categories to go, by one categorical
+/// draw per trial left ([`categorical`]); `p` need not be normalised. Every trial lands in a
+/// category of positive weight.
 pub fn multinomial(rng: &mut StreamRng, n: u32, p: &[f64], out: &mut [u32]) {
     out.fill(0);
     let Some(last) = p.iter().rposition(|&w| w > 0.0) else {
@@ -480,12 +482,45 @@ pub fn multinomial(rng: &mut StreamRng, n: u32, p: &[f64], out: &mut [u32]) {
         if w <= 0.0 {
             continue;
         }
+        if left < CATEGORICAL_BELOW && last - j >= 2 && last - j < TAIL_MAX {
+            // the next binomials would be Bernoulli trials, one draw per trial left and
+            // category: one categorical draw per trial instead
+            categorical(rng, left, &p[j..=last], &mut out[j..=last]);
+            return;
+        }
         let x = binomial(rng, left, w / mass);
         out[j] = x;
         left -= x;
         mass -= w;
     }
     out[last] = left;
+}
+
+/// Below this many trials left, [`multinomial`] draws the rest trial by trial.
+const CATEGORICAL_BELOW: u32 = 48;
+
+/// At most this many categories for [`categorical`].
+const TAIL_MAX: usize = 32;
+
+/// Multinomial(n, p) added to `out` by `n` independent categorical draws: one 64-bit draw per
+/// trial against the cumulative thresholds (the trial's category is the number of thresholds it
+/// reaches). `p` has fewer than [`TAIL_MAX`] entries and a positive last one.
+fn categorical(rng: &mut StreamRng, n: u32, p: &[f64], out: &mut [u32]) {
+    let last = p.len() - 1;
+    let mass: f64 = p.iter().filter(|w| **w > 0.0).sum();
+    let inv = 1.0 / mass;
+    let mut thr = [u64::MAX; TAIL_MAX];
+    let mut cum = 0.0;
+    for (t, &w) in thr.iter_mut().zip(&p[..last]) {
+        cum += w.max(0.0);
+        *t = threshold(cum * inv);
+    }
+    let thr = &thr[..last];
+    for _ in 0..n {
+        let u = rng.next_u64();
+        let c: usize = thr.iter().map(|&t| usize::from(u >= t)).sum();
+        out[c] += 1;
+    }
 }
 
 /// Up to this many expected successes [`thin`] picks them one by one rather than per category.
@@ -798,6 +833,51 @@ mod tests {
                 (mean - n as f64 * pj).abs() < 5.0 * se,
                 "category {j}: mean {mean}, expected {}",
                 n as f64 * pj
+            );
+        }
+    }
+
+    #[test]
+    fn small_multinomials_match_means_and_variances() {
+        // trial-by-trial tails (fewer than CATEGORICAL_BELOW trials), unnormalised weights with
+        // an empty category, covariance of two categories
+        let mut rng = stream(6, Purpose::VoterChoice, 0, 0);
+        let w = [3.0, 0.0, 2.5, 2.0, 1.5, 0.6, 0.4];
+        let total: f64 = w.iter().sum();
+        let mut out = [0u32; 7];
+        for n in [3u32, 20, 47, 60] {
+            let reps = 200_000;
+            let (mut s, mut s2, mut s02) = ([0f64; 7], [0f64; 7], 0f64);
+            for _ in 0..reps {
+                multinomial(&mut rng, n, &w, &mut out);
+                assert_eq!(out.iter().sum::<u32>(), n);
+                assert_eq!(out[1], 0);
+                for j in 0..7 {
+                    s[j] += out[j] as f64;
+                    s2[j] += (out[j] as f64).powi(2);
+                }
+                s02 += out[0] as f64 * out[2] as f64;
+            }
+            let r = reps as f64;
+            for j in [0, 2, 3, 4, 5, 6] {
+                let pj = w[j] / total;
+                let (m0, v0) = (n as f64 * pj, n as f64 * pj * (1.0 - pj));
+                let mean = s[j] / r;
+                let var = s2[j] / r - mean * mean;
+                assert!(
+                    (mean - m0).abs() < 5.0 * (v0 / r).sqrt(),
+                    "n={n} j={j}: mean {mean} vs {m0}"
+                );
+                assert!(
+                    (var / v0 - 1.0).abs() < 0.03,
+                    "n={n} j={j}: variance {var} vs {v0}"
+                );
+            }
+            let cov = s02 / r - (s[0] / r) * (s[2] / r);
+            let cov0 = -(n as f64) * (w[0] / total) * (w[2] / total);
+            assert!(
+                (cov / cov0 - 1.0).abs() < 0.05,
+                "n={n}: covariance {cov} vs {cov0}"
             );
         }
     }

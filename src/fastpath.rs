@@ -309,7 +309,7 @@ fn btrs(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
 #[inline]
 pub fn exp(x: f64) -> f64 {
     // |x| < 700: 2^(k/128) stays a normal number, and k·ln2/128 is exact in two parts
-    if !(x.abs() < 700.0) {
+    if x.abs() >= 700.0 || x.is_nan() {
         return x.exp();
     }
     const INV_LN2_N: f64 = 184.6649652337873; // 128 / ln 2

@@ -409,6 +409,17 @@ impl Electorate {
 
     /// Draws the station's turnout probability for a run.
     pub fn station_turnout(&self, station_idx: usize, rng: &mut StreamRng) -> f64 {
+        self.station_turnout_with(station_idx, rng, f64::exp)
+    }
+
+    /// [`Electorate::station_turnout`] with another `exp` (the station path's inlined one).
+    #[inline]
+    pub(crate) fn station_turnout_with(
+        &self,
+        station_idx: usize,
+        rng: &mut StreamRng,
+        exp: impl Fn(f64) -> f64,
+    ) -> f64 {
         let st = &self.stations[station_idx];
         let mu = self.group_turnout_logit[self.group(st)];
         let z: f64 = if self.turnout_sd > 0.0 {
@@ -416,11 +427,23 @@ impl Electorate {
         } else {
             0.0
         };
-        sigmoid(mu + self.turnout_sd * z)
+        1.0 / (1.0 + exp(-(mu + self.turnout_sd * z)))
     }
 
     /// Draws the station's list preference shares for a run into `out` (length = parties).
     pub fn station_preferences(&self, station_idx: usize, rng: &mut StreamRng, out: &mut [f64]) {
+        self.station_preferences_with(station_idx, rng, out, f64::exp)
+    }
+
+    /// [`Electorate::station_preferences`] with another `exp` (the station path's inlined one).
+    #[inline]
+    pub(crate) fn station_preferences_with(
+        &self,
+        station_idx: usize,
+        rng: &mut StreamRng,
+        out: &mut [f64],
+        exp: impl Fn(f64) -> f64,
+    ) {
         let st = &self.stations[station_idx];
         let g = self.group(st);
         let k = self.n_parties;
@@ -431,7 +454,7 @@ impl Electorate {
             } else {
                 0.0
             };
-            let w = (self.group_pref_log[g * k + p] + self.pref_sd * z).exp();
+            let w = exp(self.group_pref_log[g * k + p] + self.pref_sd * z);
             out[p] = w;
             sum += w;
         }

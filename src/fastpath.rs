@@ -2,11 +2,12 @@
 //! distributions instead of ballot by ballot.
 //!
 //! For a station with `n` registered voters, turnout probability `t` and list preferences `p`
-//! (the same `t` and `p` as the ballot path: [`Electorate::station_turnout`] and
-//! [`Electorate::station_preferences`] on the same streams), the ballot path's voters are
-//! independent and identically distributed, so the counts it produces have closed-form
-//! distributions, which this module samples exactly ([`binomial`]: Bernoulli trials, inversion
-//! or Hörmann's BTRS by size; multinomials as sequential binomials; [`thin`] for spoiled ballots):
+//! (the ballot path's `t` and `p`: [`Electorate::station_turnout`] and
+//! [`Electorate::station_preferences`] on the same streams, up to the last bits of `exp`), the
+//! ballot path's voters are independent and identically distributed, so the counts it produces
+//! have closed-form distributions, which this module samples exactly ([`binomial`]: Bernoulli
+//! trials, inversion or Hörmann's BTRS by size; multinomials as sequential binomials; [`thin`]
+//! for spoiled ballots):
 //!
 //! - ballots issued ~ Binomial(n, t); electronic ~ Binomial(issued, uptake) at e-enabled
 //!   stations (0 elsewhere); paper = issued − electronic;
@@ -30,10 +31,13 @@
 //! handled here: [`applies`] says no and [`crate::montecarlo`] runs them ballot by ballot. The
 //! fast path never builds a ballot, a machine or a hash chain, so it cannot feed a ledger audit;
 //! on an honest run the ledger audit, receipt and control-code detectors read what they would on
-//! the ballot path (nothing found; checks costed from the electronic count). Draws come from the
-//! station's `VoterTurnout` and `VoterChoice` streams and the district's `Runoff` stream (index
-//! stations + district), so results do not depend on station order or thread count, but they
-//! are not the ballot path's draw for draw. No I/O, no panics.
+//! the ballot path (nothing found; checks costed from the electronic count). Voter-level draws
+//! come from the station's `VoterChoice` stream (turnout included) and the district's `Runoff`
+//! stream (index stations + district), so results do not depend on station order or thread
+//! count, but they are not the ballot path's draw for draw. Station noise comes from the ballot
+//! path's `StationTurnout` and `StationPreference` streams, through this module's [`exp`]
+//! instead of `f64::exp`: the same normals, equal to the ballot path's `t` and `p` up to an ulp
+//! or so. No I/O, no panics.
 
 use crate::election::{Context, FraudTrace, Runoff, StationCounts, Workspace, finish_districts};
 use crate::electorate::Electorate;
@@ -56,6 +60,9 @@ pub struct Scratch {
     spoiled_list: Vec<u32>,
     spoiled_district: Vec<u32>,
     left: Vec<u32>,
+    /// qⁿ for the invalid rate and for loyalty.
+    pow_invalid: PowTable,
+    pow_loyalty: PowTable,
 }
 
 /// Whether a variant's runs take the station-level path under `path`: only honest variants do.
@@ -90,6 +97,13 @@ const BERNOULLI_BELOW: u32 = 24;
 /// `p` is clamped to [0, 1].
 #[inline]
 pub fn binomial(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
+    binomial_with(rng, n, p, None)
+}
+
+/// [`binomial`], with P(0) = qⁿ for inversion from `pow` when it was built for this `p` (the
+/// same values, so the same draws).
+#[inline]
+fn binomial_with(rng: &mut StreamRng, n: u32, p: f64, pow: Option<&PowTable>) -> u32 {
     if n == 0 || p.is_nan() || p <= 0.0 {
         return 0;
     }
@@ -101,11 +115,18 @@ pub fn binomial(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
         return (0..n).map(|_| u32::from(rng.next_u64() < thr)).sum();
     }
     if p > 0.5 {
-        return n - binomial(rng, n, 1.0 - p);
+        return n - binomial_with(rng, n, 1.0 - p, pow);
     }
     // inversion is cheaper than BTRS up to n·p ≈ 20 on this hardware; BTRS needs n·p ≥ 10
     if (n as f64) * p < 20.0 {
-        return inversion(rng, n, p);
+        let r0 = match pow {
+            Some(t) if t.p == p => match t.pow.get(n as usize) {
+                Some(&r0) => r0,
+                None => pow_u32(1.0 - p, n),
+            },
+            _ => pow_u32(1.0 - p, n),
+        };
+        return inversion(rng, n, p, r0);
     }
     btrs(rng, n, p)
 }
@@ -116,11 +137,10 @@ pub fn binomial(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
 /// [`RECIPROCALS`], P(0) = qⁿ by repeated squaring). Exact up to floating-point rounding of the
 /// pmf; a walk that runs past 110 (more than 20 standard deviations for n·p < 20) starts again
 /// (as `rand_distr` does). Never call it with larger n·p.
-fn inversion(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
+fn inversion(rng: &mut StreamRng, n: u32, p: f64, r0: f64) -> u32 {
     let q = 1.0 - p;
     let s = p / q;
     let a = (n as f64 + 1.0) * s;
-    let r0 = pow_u32(q, n);
     'outer: loop {
         let mut r = r0;
         let mut u = crate::rng::unit(rng);
@@ -134,6 +154,27 @@ fn inversion(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
             r *= a * RECIPROCALS[x as usize] - s;
         }
         return x;
+    }
+}
+
+/// (1 − p)ⁿ for n < 4096 and one p ≤ ½ (as [`binomial`] passes it to [`inversion`], after any
+/// flip): the station path's fixed probabilities (invalid rate, loyalty) draw many binomials, and
+/// each inversion would otherwise start with a square-and-multiply.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PowTable {
+    p: f64,
+    pow: Vec<f64>,
+}
+
+impl PowTable {
+    /// Makes the table serve Binomial(·, `p`) (kept when it already does).
+    fn prepare(&mut self, p: f64) {
+        let p = if p > 0.5 { 1.0 - p } else { p };
+        if self.pow.is_empty() || self.p.to_bits() != p.to_bits() {
+            self.p = p;
+            let q = 1.0 - p;
+            self.pow = (0..4096).map(|n| pow_u32(q, n)).collect();
+        }
     }
 }
 
@@ -259,8 +300,173 @@ fn btrs(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
     }
 }
 
-/// Multinomial(n, p) into `out` (overwritten) by sequential binomials; `p` need not be
-/// normalised. Every trial lands in a category of positive weight.
+/// eˣ for the station path's noise (preference weights, turnout sigmoid): the table-driven
+/// method of Arm's optimized-routines / glibc (eˣ = 2^(k/128) · e^r, |r| ≤ ln 2 / 256, a
+/// degree-5 Taylor polynomial whose truncation error is below 10⁻¹⁸), inlined and without the
+/// library call. Within 1 ulp of `f64::exp` (tested); |x| ≥ 700, infinities and NaN go to
+/// `f64::exp`. The ballot path keeps `f64::exp`, so station noise differs between the paths in
+/// the last bits.
+#[inline]
+pub fn exp(x: f64) -> f64 {
+    // |x| < 700: 2^(k/128) stays a normal number, and k·ln2/128 is exact in two parts
+    if x.abs() >= 700.0 || x.is_nan() {
+        return x.exp();
+    }
+    const INV_LN2_N: f64 = 184.6649652337873; // 128 / ln 2
+    const LN2_HI_N: f64 = 0.005415212348111709; // ln 2 / 128, top 36 bits (k·hi exact)
+    const LN2_LO_N: f64 = 1.2864023111638346e-14; // the rest of ln 2 / 128
+    const SHIFT: f64 = 6755399441055744.0; // 1.5 · 2⁵²: adding it rounds to an integer
+    let kd = x * INV_LN2_N + SHIFT;
+    let ki = kd.to_bits(); // low bits: k in two's complement
+    let kd = kd - SHIFT;
+    let r = x - kd * LN2_HI_N - kd * LN2_LO_N;
+    let (tail, bits) = EXP_TABLE[(ki % 128) as usize];
+    // 2^(k/128) = 2^(k div 128) · 2^((k mod 128)/128): the exponent added to the table's bits
+    let scale = f64::from_bits(bits.wrapping_add(ki << 45));
+    let r2 = r * r;
+    let poly = tail + r + r2 * (0.5 + r * (1.0 / 6.0)) + r2 * r2 * (1.0 / 24.0 + r * (1.0 / 120.0));
+    scale + scale * poly
+}
+
+/// For i < 128: 2^(i/128) correctly rounded (its bits less i << 45, which [`exp`] adds back with
+/// the exponent) and the relative rounding error of that double (2^(i/128) − T)/T, computed in
+/// 60-digit decimal arithmetic (Python's `decimal`).
+#[rustfmt::skip]
+static EXP_TABLE: [(f64, u64); 128] = [
+    (                       0.0, 0x3ff0000000000000),
+    (     9.447885451727066e-17, 0x3feff63da9fb3335),
+    (    -1.507066976926039e-17, 0x3fefec9a3e778061),
+    (    -5.679155082825012e-17, 0x3fefe315e86e7f85),
+    (    4.9997448722726326e-17, 0x3fefd9b0d3158574),
+    (    -4.823683599994895e-17, 0x3fefd06b29ddf6de),
+    (     7.357846871247418e-18, 0x3fefc74518759bc8),
+    (     5.773230223741951e-17, 0x3fefbe3ecac6f383),
+    (     8.189317638195515e-17, 0x3fefb5586cf9890f),
+    (     5.326891139980878e-17, 0x3fefac922b7247f7),
+    (    1.6665881442326747e-18, 0x3fefa3ec32d3d1a2),
+    (    -1.128113245461828e-17, 0x3fef9b66affed31b),
+    (    -7.402825309426177e-17, 0x3fef9301d0125b51),
+    (    -3.578659767309563e-18, 0x3fef8abdc06c31cc),
+    (    -6.170654745608695e-17, 0x3fef829aaea92de0),
+    (     2.919139999949279e-17, 0x3fef7a98c8a58e51),
+    (   -2.7939114859515733e-17, 0x3fef72b83c7d517b),
+    (    -5.399285355184285e-17, 0x3fef6af9388c8dea),
+    (     4.776959425256223e-17, 0x3fef635beb6fcb75),
+    (    -7.927701432338473e-17, 0x3fef5be084045cd4),
+    (     9.341710609905046e-17, 0x3fef54873168b9aa),
+    (    -5.534520675707472e-17, 0x3fef4d5022fcd91d),
+    (     4.585670326662351e-17, 0x3fef463b88628cd6),
+    (    2.8582430411116143e-17, 0x3fef3f49917ddc96),
+    (     7.826573258636076e-17, 0x3fef387a6e756238),
+    (     4.053626906769216e-17, 0x3fef31ce4fb2a63f),
+    (     2.823784425951061e-17, 0x3fef2b4565e27cdd),
+    (    -7.882802262487991e-17, 0x3fef24dfe1f56381),
+    (    3.2904726646008416e-17, 0x3fef1e9df51fdee1),
+    (   -1.5792094703347882e-18, 0x3fef187fd0dad990),
+    (     4.721368121170128e-17, 0x3fef1285a6e4030b),
+    (    1.3045277096919659e-17, 0x3fef0cafa93e2f56),
+    (    3.3484623336251524e-17, 0x3fef06fe0a31b715),
+    (    3.8611199774925664e-17, 0x3fef0170fc4cd831),
+    (     5.527550048505249e-17, 0x3feefc08b26416ff),
+    (    -3.927184172445234e-17, 0x3feef6c55f929ff1),
+    (    -6.346552106729483e-17, 0x3feef1a7373aa9cb),
+    (    -8.684417614865944e-17, 0x3feeecae6d05d866),
+    (   -1.5456342819397733e-17, 0x3feee7db34e59ff7),
+    (     -8.70763476495455e-17, 0x3feee32dc313a8e5),
+    (     3.750854201303127e-17, 0x3feedea64c123422),
+    (    -6.616854503526488e-17, 0x3feeda4504ac801c),
+    (    -5.346099009198751e-18, 0x3feed60a21f72e2a),
+    (    -2.443726321015018e-17, 0x3feed1f5d950a897),
+    (    2.1023049675215714e-18, 0x3feece086061892d),
+    (     7.771067937501065e-17, 0x3feeca41ed1d0057),
+    (    1.3357510088834541e-17, 0x3feec6a2b5c13cd0),
+    (     6.938291696959204e-17, 0x3feec32af0d7d3de),
+    (    1.9572585293112036e-17, 0x3feebfdad5362a27),
+    (     6.632256961675804e-17, 0x3feebcb299fddd0d),
+    (    -5.478069123926778e-17, 0x3feeb9b2769d2ca7),
+    (    -4.140839310392624e-17, 0x3feeb6daa2cf6642),
+    (   -2.1571477251208752e-17, 0x3feeb42b569d4f82),
+    (   -3.8287766552120535e-17, 0x3feeb1a4ca5d920f),
+    (     6.663804589232195e-17, 0x3feeaf4736b527da),
+    (    2.3936187400285282e-17, 0x3feead12d497c7fd),
+    (      5.68648095791174e-17, 0x3feeab07dd485429),
+    (    1.1264523354521684e-18, 0x3feea9268a5946b7),
+    (     7.007875046906994e-17, 0x3feea76f15ad2148),
+    (   -5.0119214278381254e-17, 0x3feea5e1b976dc09),
+    (   -4.8923067513522756e-17, 0x3feea47eb03a5585),
+    (   -3.5260089953269434e-17, 0x3feea34634ccc320),
+    (    -6.872303720902018e-17, 0x3feea23882552225),
+    (     5.001446664133532e-18, 0x3feea155d44ca973),
+    (    -6.835808657661922e-17, 0x3feea09e667f3bcd),
+    (   -1.1307344092910212e-17, 0x3feea012750bdabf),
+    (    -8.416011634717156e-18, 0x3fee9fb23c651a2f),
+    (   -2.9247977035436566e-17, 0x3fee9f7df9519484),
+    (    -2.092304381843353e-17, 0x3fee9f75e8ec5f74),
+    (   -3.9778645875427124e-17, 0x3fee9f9a48a58174),
+    (    -3.833464968654295e-17, 0x3fee9feb564267c9),
+    (     5.763611164480894e-17, 0x3feea0694fde5d3f),
+    (   -2.3591094770850053e-17, 0x3feea11473eb0187),
+    (     7.260074661098575e-17, 0x3feea1ed0130c132),
+    (      9.50689710108796e-18, 0x3feea2f336cf4e62),
+    (    -4.272956133839906e-17, 0x3feea427543e1a12),
+    (    -6.735219232374683e-17, 0x3feea589994cce13),
+    (   -2.8396044410430936e-17, 0x3feea71a4623c7ad),
+    (    -7.226635472101257e-17, 0x3feea8d99b4492ed),
+    (     5.786121003395918e-17, 0x3feeaac7d98a6699),
+    (    5.1548301170786783e-17, 0x3feeace5422aa0db),
+    (    -9.416257568878152e-18, 0x3feeaf3216b5448c),
+    (    2.4253985766689806e-17, 0x3feeb1ae99157736),
+    (    -6.604314051707707e-17, 0x3feeb45b0b91ffc6),
+    (    -6.432131775424189e-18, 0x3feeb737b0cdc5e5),
+    (   -1.2204007601863921e-17, 0x3feeba44cbc8520f),
+    (    -6.336161863401293e-17, 0x3feebd829fde4e50),
+    (   -3.7800879246373815e-17, 0x3feec0f170ca07ba),
+    (    1.5341410053603723e-17, 0x3feec49182a3f090),
+    (    1.2932855580427452e-17, 0x3feec86319e32323),
+    (    -4.123367330661149e-17, 0x3feecc667b5de565),
+    (     4.703083974463456e-17, 0x3feed09bec4a2d33),
+    (    -6.152602891550265e-17, 0x3feed503b23e255d),
+    (     5.827849326195279e-17, 0x3feed99e1330b358),
+    (     3.540948262646183e-17, 0x3feede6b5579fdbf),
+    (   -3.2741571320938764e-17, 0x3feee36bbfd3f37a),
+    (     4.875160526227062e-17, 0x3feee89f995ad3ad),
+    (    -5.718569790077838e-17, 0x3feeee07298db666),
+    (    -4.719539664590972e-18, 0x3feef3a2b84f15fb),
+    (    -5.773451958805706e-17, 0x3feef9728de5593a),
+    (   -1.0772487078934056e-17, 0x3feeff76f2fb5e47),
+    (    -6.221808618533911e-17, 0x3fef05b030a1064a),
+    (     1.821405440362259e-17, 0x3fef0c1e904bc1d2),
+    (    -6.155536546227639e-17, 0x3fef12c25bd71e09),
+    (     1.685487290628973e-17, 0x3fef199bdd85529c),
+    (    5.3581249177694816e-17, 0x3fef20ab5fffd07a),
+    (     3.621615935336894e-17, 0x3fef27f12e57d14b),
+    (     8.588379527574144e-18, 0x3fef2f6d9406e7b5),
+    (      1.01562190116415e-17, 0x3fef3720dcef9069),
+    (    -2.869134889187244e-17, 0x3fef3f0b555dc3fa),
+    (    -5.495118966122005e-17, 0x3fef472d4a07897c),
+    (     -5.56965572431627e-17, 0x3fef4f87080d89f2),
+    (     1.790126907604513e-17, 0x3fef5818dcfba487),
+    (   -3.2211766346200164e-17, 0x3fef60e316c98398),
+    (     5.265370768556274e-17, 0x3fef69e603db3285),
+    (    3.5089866402403033e-17, 0x3fef7321f301b460),
+    (    -3.266924100901318e-17, 0x3fef7c97337b9b5f),
+    (   -4.3657593008079375e-17, 0x3fef864614f5a129),
+    (    1.7963932659833022e-17, 0x3fef902ee78b3ff6),
+    (    3.4300925275214166e-17, 0x3fef9a51fbc74c83),
+    (    -5.545065618639427e-17, 0x3fefa4afa2a490da),
+    (    -5.149009745457733e-17, 0x3fefaf482d8e67f1),
+    (     5.336805878514151e-17, 0x3fefba1bee615a27),
+    (     3.498978661192973e-17, 0x3fefc52b376bba97),
+    (    4.5784915277060095e-17, 0x3fefd0765b6e4540),
+    (    -5.241934575393899e-17, 0x3fefdbfdad9cbe14),
+    (    2.0414278897578303e-17, 0x3fefe7c1819e90d8),
+    (     4.124842848606488e-18, 0x3feff3c22b8f71f1),
+];
+
+/// Multinomial(n, p) into `out` (overwritten) by sequential binomials, and once fewer than
+/// [`CATEGORICAL_BELOW`] trials are left with three or more categories to go, by one categorical
+/// draw per trial left ([`categorical`]); `p` need not be normalised. Every trial lands in a
+/// category of positive weight.
 pub fn multinomial(rng: &mut StreamRng, n: u32, p: &[f64], out: &mut [u32]) {
     out.fill(0);
     let Some(last) = p.iter().rposition(|&w| w > 0.0) else {
@@ -276,12 +482,45 @@ pub fn multinomial(rng: &mut StreamRng, n: u32, p: &[f64], out: &mut [u32]) {
         if w <= 0.0 {
             continue;
         }
+        if left < CATEGORICAL_BELOW && last - j >= 2 && last - j < TAIL_MAX {
+            // the next binomials would be Bernoulli trials, one draw per trial left and
+            // category: one categorical draw per trial instead
+            categorical(rng, left, &p[j..=last], &mut out[j..=last]);
+            return;
+        }
         let x = binomial(rng, left, w / mass);
         out[j] = x;
         left -= x;
         mass -= w;
     }
     out[last] = left;
+}
+
+/// Below this many trials left, [`multinomial`] draws the rest trial by trial.
+const CATEGORICAL_BELOW: u32 = 48;
+
+/// At most this many categories for [`categorical`].
+const TAIL_MAX: usize = 32;
+
+/// Multinomial(n, p) added to `out` by `n` independent categorical draws: one 64-bit draw per
+/// trial against the cumulative thresholds (the trial's category is the number of thresholds it
+/// reaches). `p` has fewer than [`TAIL_MAX`] entries and a positive last one.
+fn categorical(rng: &mut StreamRng, n: u32, p: &[f64], out: &mut [u32]) {
+    let last = p.len() - 1;
+    let mass: f64 = p.iter().filter(|w| **w > 0.0).sum();
+    let inv = 1.0 / mass;
+    let mut thr = [u64::MAX; TAIL_MAX];
+    let mut cum = 0.0;
+    for (t, &w) in thr.iter_mut().zip(&p[..last]) {
+        cum += w.max(0.0);
+        *t = threshold(cum * inv);
+    }
+    let thr = &thr[..last];
+    for _ in 0..n {
+        let u = rng.next_u64();
+        let c: usize = thr.iter().map(|&t| usize::from(u >= t)).sum();
+        out[c] += 1;
+    }
 }
 
 /// Up to this many expected successes [`thin`] picks them one by one rather than per category.
@@ -295,11 +534,23 @@ const PICK_UP_TO: f64 = 48.0;
 /// binomials per category. The branch depends only on `counts` and `p`, never on a
 /// draw (choosing by the drawn total would bias the result).
 pub fn thin(rng: &mut StreamRng, counts: &[u32], p: f64, out: &mut [u32], left: &mut Vec<u32>) {
+    thin_with(rng, counts, p, out, left, None)
+}
+
+/// [`thin`] with a table of qⁿ for `p` (see [`binomial_with`]).
+fn thin_with(
+    rng: &mut StreamRng,
+    counts: &[u32],
+    p: f64,
+    out: &mut [u32],
+    left: &mut Vec<u32>,
+    pow: Option<&PowTable>,
+) {
     out.fill(0);
     let n: u32 = counts.iter().sum();
     if n as f64 * p > PICK_UP_TO {
         for (o, &c) in out.iter_mut().zip(counts) {
-            *o = binomial(rng, c, p);
+            *o = binomial_with(rng, c, p, pow);
         }
         return;
     }
@@ -312,9 +563,9 @@ pub fn thin(rng: &mut StreamRng, counts: &[u32], p: f64, out: &mut [u32], left: 
     else {
         return;
     };
-    out[big] = binomial(rng, c_big, p);
+    out[big] = binomial_with(rng, c_big, p, pow);
     let rest = n - c_big;
-    let total = binomial(rng, rest, p);
+    let total = binomial_with(rng, rest, p, pow);
     if total == 0 {
         return;
     }
@@ -336,12 +587,11 @@ pub fn thin(rng: &mut StreamRng, counts: &[u32], p: f64, out: &mut [u32], left: 
     }
 }
 
-/// The four per-station streams of a run, their `(seed, purpose, run)` part folded once: the
+/// The three per-station streams of a run, their `(seed, purpose, run)` part folded once: the
 /// same generators as [`stream`]`(seed, purpose, run, station)`, which the ballot path uses.
 struct StationStreams {
     turnout: RunStreams,
     preference: RunStreams,
-    voter_turnout: RunStreams,
     voter_choice: RunStreams,
 }
 
@@ -350,7 +600,6 @@ impl StationStreams {
         StationStreams {
             turnout: RunStreams::new(seed, Purpose::StationTurnout, run),
             preference: RunStreams::new(seed, Purpose::StationPreference, run),
-            voter_turnout: RunStreams::new(seed, Purpose::VoterTurnout, run),
             voter_choice: RunStreams::new(seed, Purpose::VoterChoice, run),
         }
     }
@@ -361,6 +610,8 @@ impl StationStreams {
 pub fn run_election(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
     let e = ctx.electorate;
     ws.counts.reset(e);
+    ws.fast.pow_invalid.prepare(ctx.model.ballots.invalid_rate);
+    ws.fast.pow_loyalty.prepare(ctx.model.candidates.loyalty);
     ws.trace = FraudTrace::default();
     crate::election::draw_appeals(ctx, run, ws);
     let (mut receipts, mut codes) = (0u64, 0u64);
@@ -384,15 +635,16 @@ fn station(ctx: Context<'_>, streams: &StationStreams, i: usize, ws: &mut Worksp
     let st = e.stations[i];
     let k = e.n_parties;
     let mut noise = streams.turnout.stream(i as u64);
-    let t = e.station_turnout(i, &mut noise);
+    let t = e.station_turnout_with(i, &mut noise, exp);
     let mut noise = streams.preference.stream(i as u64);
     ws.pref.resize(k, 0.0);
-    e.station_preferences(i, &mut noise, &mut ws.pref);
+    e.station_preferences_with(i, &mut noise, &mut ws.pref, exp);
 
     let b = &ctx.model.ballots;
-    let mut trng = streams.voter_turnout.stream(i as u64);
-    let issued = binomial(&mut trng, st.n_registered, t);
+    // one stream for every voter-level draw (the ballot path's `VoterTurnout` stream would
+    // serve one draw here, and setting up a stream costs about as much as a small binomial)
     let mut rng = streams.voter_choice.stream(i as u64);
+    let issued = binomial(&mut rng, st.n_registered, t);
     let uptake = if st.evoting { b.evoting_uptake } else { 0.0 };
     let electronic = binomial(&mut rng, issued, uptake);
     let paper = issued - electronic;
@@ -410,7 +662,14 @@ fn station(ctx: Context<'_>, streams: &StationStreams, i: usize, ws: &mut Worksp
     // paper ballots only: each spoiled (list, and independently district) with rate r
     s.spoiled_list.resize(k, 0);
     s.spoiled_district.resize(k, 0);
-    thin(&mut rng, &s.by_party_p, r, &mut s.spoiled_list, &mut s.left);
+    thin_with(
+        &mut rng,
+        &s.by_party_p,
+        r,
+        &mut s.spoiled_list,
+        &mut s.left,
+        Some(&s.pow_invalid),
+    );
     for p in 0..k {
         let spoiled = s.spoiled_list[p];
         list_row[p] = s.by_party_e[p] + s.by_party_p[p] - spoiled;
@@ -433,12 +692,13 @@ fn station(ctx: Context<'_>, streams: &StationStreams, i: usize, ws: &mut Worksp
             let dist_row = &mut ws.counts.district[c_off..c_off + n_cand];
             let loyalty = ctx.model.candidates.loyalty;
             let mut pool = 0u32;
-            thin(
+            thin_with(
                 &mut rng,
                 &s.by_party_p,
                 r,
                 &mut s.spoiled_district,
                 &mut s.left,
+                Some(&s.pow_invalid),
             );
             for p in 0..k {
                 let (ev, pv) = (s.by_party_e[p], s.by_party_p[p]);
@@ -447,7 +707,7 @@ fn station(ctx: Context<'_>, streams: &StationStreams, i: usize, ws: &mut Worksp
                 let valid = ev + pv - spoiled_district;
                 match district.nominee[p] {
                     Some(c) => {
-                        let loyal = binomial(&mut rng, valid, loyalty);
+                        let loyal = binomial_with(&mut rng, valid, loyalty, Some(&s.pow_loyalty));
                         dist_row[c as usize] += loyal;
                         pool += valid - loyal;
                     }
@@ -578,6 +838,51 @@ mod tests {
     }
 
     #[test]
+    fn small_multinomials_match_means_and_variances() {
+        // trial-by-trial tails (fewer than CATEGORICAL_BELOW trials), unnormalised weights with
+        // an empty category, covariance of two categories
+        let mut rng = stream(6, Purpose::VoterChoice, 0, 0);
+        let w = [3.0, 0.0, 2.5, 2.0, 1.5, 0.6, 0.4];
+        let total: f64 = w.iter().sum();
+        let mut out = [0u32; 7];
+        for n in [3u32, 20, 47, 60] {
+            let reps = 200_000;
+            let (mut s, mut s2, mut s02) = ([0f64; 7], [0f64; 7], 0f64);
+            for _ in 0..reps {
+                multinomial(&mut rng, n, &w, &mut out);
+                assert_eq!(out.iter().sum::<u32>(), n);
+                assert_eq!(out[1], 0);
+                for j in 0..7 {
+                    s[j] += out[j] as f64;
+                    s2[j] += (out[j] as f64).powi(2);
+                }
+                s02 += out[0] as f64 * out[2] as f64;
+            }
+            let r = reps as f64;
+            for j in [0, 2, 3, 4, 5, 6] {
+                let pj = w[j] / total;
+                let (m0, v0) = (n as f64 * pj, n as f64 * pj * (1.0 - pj));
+                let mean = s[j] / r;
+                let var = s2[j] / r - mean * mean;
+                assert!(
+                    (mean - m0).abs() < 5.0 * (v0 / r).sqrt(),
+                    "n={n} j={j}: mean {mean} vs {m0}"
+                );
+                assert!(
+                    (var / v0 - 1.0).abs() < 0.03,
+                    "n={n} j={j}: variance {var} vs {v0}"
+                );
+            }
+            let cov = s02 / r - (s[0] / r) * (s[2] / r);
+            let cov0 = -(n as f64) * (w[0] / total) * (w[2] / total);
+            assert!(
+                (cov / cov0 - 1.0).abs() < 0.05,
+                "n={n}: covariance {cov} vs {cov0}"
+            );
+        }
+    }
+
+    #[test]
     fn thin_matches_independent_binomials_in_mean_and_variance() {
         // both branches (picks, per category), and totals near where picking stops
         let mut rng = stream(4, Purpose::VoterChoice, 0, 0);
@@ -678,6 +983,53 @@ mod tests {
                 chi2 < df + 5.0 * (2.0 * df).sqrt(),
                 "n={n} p={p}: chi2 {chi2:.1} on {df} df"
             );
+        }
+    }
+
+    #[test]
+    fn exp_is_within_one_ulp_of_std() {
+        // the largest difference from `f64::exp`, in units in the last place, over 2·10⁶ points
+        // of [-745, 710] (dense in [-40, 40]) and some edges
+        let ulps = |a: f64, b: f64| (a.to_bits() as i64 - b.to_bits() as i64).unsigned_abs();
+        let mut rng = stream(9, Purpose::Lot, 0, 0);
+        let mut worst = 0;
+        for i in 0..2_000_000 {
+            let u = crate::rng::unit(&mut rng);
+            let x = if i % 2 == 0 {
+                -745.0 + 1455.0 * u
+            } else {
+                -40.0 + 80.0 * u
+            };
+            worst = worst.max(ulps(exp(x), x.exp()));
+        }
+        for x in [
+            0.0, -0.0, 1e-300, -1e-20, 1.0, -1.0, 699.99, -699.99, 700.0, -708.0, 709.7,
+        ] {
+            worst = worst.max(ulps(exp(x), x.exp()));
+        }
+        assert!(worst <= 1, "{worst} ulp");
+        assert!(exp(f64::NAN).is_nan());
+        assert_eq!(exp(f64::NEG_INFINITY), 0.0);
+        assert_eq!(exp(f64::INFINITY), f64::INFINITY);
+    }
+
+    #[test]
+    fn pow_table_gives_the_same_draws() {
+        for p in [0.0284, 0.35, 0.5, 0.7, 0.99] {
+            let mut table = PowTable::default();
+            table.prepare(p);
+            let (mut a, mut b) = (
+                stream(5, Purpose::VoterChoice, 0, 0),
+                stream(5, Purpose::VoterChoice, 0, 0),
+            );
+            for n in [1u32, 23, 24, 57, 300, 1000, 4095, 4096, 10_000] {
+                for _ in 0..200 {
+                    assert_eq!(
+                        binomial(&mut a, n, p),
+                        binomial_with(&mut b, n, p, Some(&table))
+                    );
+                }
+            }
         }
     }
 

@@ -19,7 +19,7 @@
 //! second-digit Benford (2BL) — Mebane (2006); the extreme-fraud corner and the model fit —
 //! Klimek et al. (2012). Pure functions; no I/O.
 
-use crate::election::Workspace;
+use crate::election::{Workspace, district_protocol_sums};
 use crate::electorate::Electorate;
 use crate::forensics::digits::digit_stats;
 use crate::forensics::fingerprint::turnout_share_slope;
@@ -214,23 +214,10 @@ pub fn quick_count(
 /// published protocols (candidate votes). Runoff protocols per station are not modelled, so a
 /// runoff total cannot be reconciled here.
 fn district_totals_differ(electorate: &Electorate, ws: &Workspace) -> bool {
-    let mut sum: Vec<u64> = Vec::new();
-    for (district, result) in electorate.districts.iter().zip(&ws.districts) {
-        let n_cand = district.candidates.len();
-        sum.clear();
-        sum.resize(n_cand, 0);
-        let first = district.first_station as usize;
-        for i in first..first + district.n_stations as usize {
-            let off = electorate.candidate_offset[i] as usize;
-            for (t, v) in sum.iter_mut().zip(&ws.reported.district[off..off + n_cand]) {
-                *t += *v as u64;
-            }
-        }
-        if sum != result.round1 {
-            return true;
-        }
-    }
-    false
+    ws.districts
+        .iter()
+        .enumerate()
+        .any(|(d, result)| district_protocol_sums(electorate, &ws.reported, d) != result.round1)
 }
 
 /// Every detector's reading for a run, in [`DETECTORS`] order, and the quick count if any.

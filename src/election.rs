@@ -951,15 +951,7 @@ impl Decide<'_> {
             .as_ref()
             .expect("only called with a district tier");
         let district = &e.districts[d];
-        let n_cand = district.candidates.len();
-        let mut round1 = vec![0u64; n_cand];
-        let first = district.first_station as usize;
-        for i in first..first + district.n_stations as usize {
-            let off = e.candidate_offset[i] as usize;
-            for (c, v) in counts.district[off..off + n_cand].iter().enumerate() {
-                round1[c] += *v as u64;
-            }
-        }
+        let mut round1 = district_protocol_sums(e, counts, d);
         if published {
             let nominee = |p: u8| district.nominee.get(p as usize).copied().flatten();
             alter_district_totals(
@@ -1019,6 +1011,22 @@ impl Decide<'_> {
             }
         }
     }
+}
+
+/// District `d`'s candidate votes summed over its stations' counts in `counts`: its round-1
+/// totals before any tabulation fraud.
+pub(crate) fn district_protocol_sums(e: &Electorate, counts: &StationCounts, d: usize) -> Vec<u64> {
+    let district = &e.districts[d];
+    let n_cand = district.candidates.len();
+    let mut sums = vec![0u64; n_cand];
+    let first = district.first_station as usize;
+    for i in first..first + district.n_stations as usize {
+        let off = e.candidate_offset[i] as usize;
+        for (t, v) in sums.iter_mut().zip(&counts.district[off..off + n_cand]) {
+            *t += *v as u64;
+        }
+    }
+    sums
 }
 
 /// Decides a district by `rule`, drawing a seeded lot for a tie that decides a place. A district

@@ -59,12 +59,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "there is no variant `{}` in {}; it has: {}",
             args.variant.as_deref().unwrap_or(""),
             args.scenario.display(),
-            scenario
-                .variants
-                .iter()
-                .map(|v| v.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            scenario.variant_names()
         );
     };
     let seed = args.seed.unwrap_or(scenario.montecarlo.seed);

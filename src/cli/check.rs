@@ -33,11 +33,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     s.meta.name,
                     s.parties.len(),
                     s.variants.len(),
-                    s.variants
-                        .iter()
-                        .map(|v| v.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    s.variant_names()
                 );
             }
             Ok(ExitCode::SUCCESS)

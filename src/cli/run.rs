@@ -66,12 +66,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 bail!(
                     "there is no variant `{name}` in {}; it has: {}",
                     args.scenario.display(),
-                    scenario
-                        .variants
-                        .iter()
-                        .map(|v| v.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    scenario.variant_names()
                 );
             }
         }

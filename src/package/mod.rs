@@ -296,12 +296,7 @@ pub fn simulate<W: Write>(
     };
     let variant = found.ok_or_else(|| SimulateError::UnknownVariant {
         name: spec.variant.unwrap_or("(first)").to_string(),
-        available: sc
-            .variants
-            .iter()
-            .map(|v| v.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
+        available: sc.variant_names(),
     })?;
     let model = &variant.model;
     let parties: Vec<String> = sc.parties.iter().map(|p| p.id.clone()).collect();

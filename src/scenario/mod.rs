@@ -289,6 +289,15 @@ impl Scenario {
         self.variants.iter().find(|v| v.name == name)
     }
 
+    /// The variants' names, comma-separated (for messages that list what a scenario has).
+    pub fn variant_names(&self) -> String {
+        self.variants
+            .iter()
+            .map(|v| v.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// Index of the honest variant a variant is compared with: itself when honest, else its
     /// `baseline`, else the first honest variant. `None` when there is no honest variant.
     pub fn baseline_of(&self, variant_idx: usize) -> Option<usize> {

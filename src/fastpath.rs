@@ -253,7 +253,9 @@ impl BinomialTable {
 }
 
 impl Row {
-    /// Row n of Binomial(·, p), p ≤ ½, `inv_s` = q/p.
+    /// Row n of Binomial(·, p), p ≤ ½, `inv_s` = q/p (out of line: once per n, not per draw).
+    #[cold]
+    #[inline(never)]
     fn new(n: u32, p: f64, inv_s: f64) -> Row {
         let mode = (((n as f64 + 1.0) * p) as u32).min(n);
         let pmf = dbinom(mode, n, p);

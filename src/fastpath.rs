@@ -827,8 +827,8 @@ pub fn run_election(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
     for i in 0..e.stations.len() {
         station(ctx, &streams, i, ws);
         let electronic = ws.counts.electronic[i] as f64;
-        receipts += (ctx.receipt_rate * electronic).round() as u64;
-        codes += (ctx.control_code_rate * electronic).round() as u64;
+        receipts += crate::stats::round_u64(ctx.receipt_rate * electronic);
+        codes += crate::stats::round_u64(ctx.control_code_rate * electronic);
     }
     ws.trace.receipts_checked = receipts;
     ws.trace.control_codes_checked = codes;

@@ -846,7 +846,8 @@ fn station(ctx: Context<'_>, streams: &StationStreams, i: usize, ws: &mut Worksp
     let t = e.station_turnout_with(i, &mut noise, exp);
     let mut noise = streams.preference.stream(i as u64);
     ws.pref.resize(k, 0.0);
-    e.station_preferences_with(i, &mut noise, &mut ws.pref, exp);
+    // weights, not shares: the multinomials normalise as they go
+    e.station_weights_with(i, &mut noise, &mut ws.pref, exp);
 
     let b = &ctx.model.ballots;
     // one stream for every voter-level draw (the ballot path's `VoterTurnout` stream would

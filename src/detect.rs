@@ -323,7 +323,22 @@ pub fn readings(
             .filter(|s| s.registered >= 100)
             .collect();
         let cost = stations.len() as f64;
-        let integer = integer_test(&base);
+        // the two costliest statistics of a run, independent of each other: side by side when a
+        // thread is free (a run on its own, or a split run); the same values either way
+        let (integer, fit) = rayon::join(
+            || integer_test(&base),
+            || {
+                settings
+                    .klimek_fit
+                    .then(|| {
+                        let key = stream_key(seed, Purpose::KlimekFit, run, 0);
+                        klimek_fit(&base, DETECTOR_FIT, key).ok()
+                    })
+                    .flatten()
+                    .map(|f| f.f_incremental.mean + f.f_extreme.mean)
+                    .filter(|v| v.is_finite())
+            },
+        );
         let slope = turnout_share_slope(&stations);
         let digits = digit_stats(stations.iter().map(|s| s.leader));
         let corner = share_of_stations_at_least(&stations, 0.95, 0.95);
@@ -339,15 +354,6 @@ pub fn readings(
                 cost,
             });
         }
-        let fit = settings
-            .klimek_fit
-            .then(|| {
-                let key = stream_key(seed, Purpose::KlimekFit, run, 0);
-                klimek_fit(&base, DETECTOR_FIT, key).ok()
-            })
-            .flatten()
-            .map(|f| f.f_incremental.mean + f.f_extreme.mean)
-            .filter(|v| v.is_finite());
         out.push(Reading {
             value: fit,
             cost: if fit.is_some() {

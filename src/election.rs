@@ -573,8 +573,9 @@ fn station_round1(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
     }
     ws.truth.issued[i] = issued;
     ws.truth.district_invalid[i] = truth_district_invalid;
-    ws.trace.receipts_checked += (ctx.receipt_rate * electronic as f64).round() as u64;
-    ws.trace.control_codes_checked += (ctx.control_code_rate * electronic as f64).round() as u64;
+    ws.trace.receipts_checked += crate::stats::round_u64(ctx.receipt_rate * electronic as f64);
+    ws.trace.control_codes_checked +=
+        crate::stats::round_u64(ctx.control_code_rate * electronic as f64);
 
     // station-level fraud on the ballot boxes and machines
     let nominee_of = |b: usize| district.and_then(|d| d.nominee[b]);

@@ -444,6 +444,22 @@ impl Electorate {
         out: &mut [f64],
         exp: impl Fn(f64) -> f64,
     ) {
+        let sum = self.station_weights_with(station_idx, rng, out, exp);
+        for o in out.iter_mut() {
+            *o /= sum;
+        }
+    }
+
+    /// The station's preference weights before normalisation (shares are weight / sum), the
+    /// same draws as [`Electorate::station_preferences`]; returns the sum.
+    #[inline]
+    pub(crate) fn station_weights_with(
+        &self,
+        station_idx: usize,
+        rng: &mut StreamRng,
+        out: &mut [f64],
+        exp: impl Fn(f64) -> f64,
+    ) -> f64 {
         let st = &self.stations[station_idx];
         let g = self.group(st);
         let k = self.n_parties;
@@ -458,9 +474,7 @@ impl Electorate {
             out[p] = w;
             sum += w;
         }
-        for o in out.iter_mut() {
-            *o /= sum;
-        }
+        sum
     }
 
     /// Expected honest list shares at a station (no station noise): the softmax of its

@@ -6,8 +6,9 @@
 //! [`Electorate::station_preferences`] on the same streams, up to the last bits of `exp`), the
 //! ballot path's voters are independent and identically distributed, so the counts it produces
 //! have closed-form distributions, which this module samples exactly ([`binomial`]: Bernoulli
-//! trials, inversion or Hörmann's BTRS by size; multinomials as sequential binomials; [`thin`]
-//! for spoiled ballots):
+//! trials, inversion or Hörmann's BTRS by size; for the two fixed probabilities, the invalid
+//! rate and loyalty, a [`BinomialTable`]'s inversion from the mode; multinomials as sequential
+//! binomials with a categorical tail; [`thin`] for spoiled ballots):
 //!
 //! - ballots issued ~ Binomial(n, t); electronic ~ Binomial(issued, uptake) at e-enabled
 //!   stations (0 elsewhere); paper = issued − electronic;
@@ -60,9 +61,9 @@ pub struct Scratch {
     spoiled_list: Vec<u32>,
     spoiled_district: Vec<u32>,
     left: Vec<u32>,
-    /// qⁿ for the invalid rate and for loyalty.
-    pow_invalid: PowTable,
-    pow_loyalty: PowTable,
+    /// Binomials of the invalid rate and of loyalty, the station path's fixed probabilities.
+    invalid: BinomialTable,
+    loyalty: BinomialTable,
 }
 
 /// Whether a variant's runs take the station-level path under `path`: only honest variants do.
@@ -97,13 +98,6 @@ const BERNOULLI_BELOW: u32 = 24;
 /// `p` is clamped to [0, 1].
 #[inline]
 pub fn binomial(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
-    binomial_with(rng, n, p, None)
-}
-
-/// [`binomial`], with P(0) = qⁿ for inversion from `pow` when it was built for this `p` (the
-/// same values, so the same draws).
-#[inline]
-fn binomial_with(rng: &mut StreamRng, n: u32, p: f64, pow: Option<&PowTable>) -> u32 {
     if n == 0 || p.is_nan() || p <= 0.0 {
         return 0;
     }
@@ -115,18 +109,11 @@ fn binomial_with(rng: &mut StreamRng, n: u32, p: f64, pow: Option<&PowTable>) ->
         return (0..n).map(|_| u32::from(rng.next_u64() < thr)).sum();
     }
     if p > 0.5 {
-        return n - binomial_with(rng, n, 1.0 - p, pow);
+        return n - binomial(rng, n, 1.0 - p);
     }
     // inversion is cheaper than BTRS up to n·p ≈ 20 on this hardware; BTRS needs n·p ≥ 10
     if (n as f64) * p < 20.0 {
-        let r0 = match pow {
-            Some(t) if t.p == p => match t.pow.get(n as usize) {
-                Some(&r0) => r0,
-                None => pow_u32(1.0 - p, n),
-            },
-            _ => pow_u32(1.0 - p, n),
-        };
-        return inversion(rng, n, p, r0);
+        return inversion(rng, n, p, pow_u32(1.0 - p, n));
     }
     btrs(rng, n, p)
 }
@@ -157,25 +144,215 @@ fn inversion(rng: &mut StreamRng, n: u32, p: f64, r0: f64) -> u32 {
     }
 }
 
-/// (1 − p)ⁿ for n < 4096 and one p ≤ ½ (as [`binomial`] passes it to [`inversion`], after any
-/// flip): the station path's fixed probabilities (invalid rate, loyalty) draw many binomials, and
-/// each inversion would otherwise start with a square-and-multiply.
+/// Trial counts below this have a row in a [`BinomialTable`].
+const TABLE_N: usize = 4096;
+
+/// Binomial(n, p) for one fixed `p` (the station path's invalid rate and loyalty) and any n, by
+/// inversion from the mode for n < [`TABLE_N`] ([`binomial`] above that). A row per n holds
+/// the mode m, the pmf f(m) and the cdf F(m), computed when first needed (Loader's saddle-point
+/// formula for f(m), [`dbinom`], and F(m) summed downwards from it, both to within a few units
+/// in the last place). A draw compares one uniform u with F(m), then walks down
+/// (F(x − 1) = F(x) − f(x)) or up (F(x + 1) = F(x) + f(x + 1)) with the pmf's recurrence to the
+/// x with F(x − 1) < u ≤ F(x): E|X − m| + 1 ≈ 0.8·√(npq) + 1 steps, against ≈ n·p for inversion
+/// from 0 and no setup at all. Rows are for min(p, 1 − p); a draw for p > ½ is n less one for
+/// 1 − p, as in [`binomial`].
 #[derive(Clone, Debug, Default)]
-pub(crate) struct PowTable {
+pub(crate) struct BinomialTable {
+    /// The probability served, as given.
     p: f64,
-    pow: Vec<f64>,
+    /// Whether rows are for 1 − p.
+    flip: bool,
+    /// min(p, 1 − p) / max(p, 1 − p) and its inverse: the pmf's recurrence up and down.
+    s: f64,
+    inv_s: f64,
+    /// Row n, or `cdf` < 0 until it is first needed; empty when p ∉ (0, 1).
+    rows: Vec<Row>,
 }
 
-impl PowTable {
-    /// Makes the table serve Binomial(·, `p`) (kept when it already does).
-    fn prepare(&mut self, p: f64) {
-        let p = if p > 0.5 { 1.0 - p } else { p };
-        if self.pow.is_empty() || self.p.to_bits() != p.to_bits() {
-            self.p = p;
-            let q = 1.0 - p;
-            self.pow = (0..4096).map(|n| pow_u32(q, n)).collect();
+#[derive(Clone, Copy, Debug)]
+struct Row {
+    mode: u32,
+    pmf: f64,
+    cdf: f64,
+}
+
+const UNSET: Row = Row {
+    mode: 0,
+    pmf: 0.0,
+    cdf: -1.0,
+};
+
+impl BinomialTable {
+    /// Makes the table serve Binomial(·, `p`) (kept, rows and all, when it already does).
+    pub(crate) fn prepare(&mut self, p: f64) {
+        if self.p.to_bits() == p.to_bits() && !self.rows.is_empty() {
+            return;
+        }
+        self.p = p;
+        self.rows.clear();
+        if !(p > 0.0 && p < 1.0) {
+            return;
+        }
+        self.flip = p > 0.5;
+        let (p, q) = if self.flip {
+            (1.0 - p, p)
+        } else {
+            (p, 1.0 - p)
+        };
+        self.s = p / q;
+        self.inv_s = q / p;
+        self.rows.resize(TABLE_N, UNSET);
+    }
+
+    /// Binomial(n, p) for the prepared p.
+    #[inline]
+    pub(crate) fn draw(&mut self, rng: &mut StreamRng, n: u32) -> u32 {
+        let Some(row) = self.rows.get_mut(n as usize) else {
+            return binomial(rng, n, self.p);
+        };
+        if row.cdf < 0.0 {
+            let p = if self.flip { 1.0 - self.p } else { self.p };
+            *row = Row::new(n, p, self.inv_s);
+        }
+        let row = *row;
+        let x = self.search(rng, n, row);
+        if self.flip { n - x } else { x }
+    }
+
+    /// The smallest x with u ≤ F(x), for a fresh uniform u (p ≤ ½ here).
+    #[inline]
+    fn search(&self, rng: &mut StreamRng, n: u32, row: Row) -> u32 {
+        'draw: loop {
+            let u = crate::rng::unit(rng);
+            let (mut x, mut f, mut cdf) = (row.mode, row.pmf, row.cdf);
+            if u <= cdf {
+                loop {
+                    let below = cdf - f;
+                    if u > below || x == 0 {
+                        return x;
+                    }
+                    // f(x − 1) = f(x) · x / (n − x + 1) · q/p
+                    f *= x as f64 * RECIPROCALS[(n - x + 1) as usize] * self.inv_s;
+                    x -= 1;
+                    cdf = below;
+                }
+            }
+            while x < n {
+                x += 1;
+                // f(x) = f(x − 1) · (n − x + 1) / x · p/q
+                f *= (n - x + 1) as f64 * RECIPROCALS[x as usize] * self.s;
+                cdf += f;
+                if u <= cdf {
+                    return x;
+                }
+            }
+            // rounding left F(n) a hair below u (probability ≈ 10⁻¹⁵): draw again
+            continue 'draw;
         }
     }
+}
+
+impl Row {
+    /// Row n of Binomial(·, p), p ≤ ½, `inv_s` = q/p (out of line: once per n, not per draw).
+    #[cold]
+    #[inline(never)]
+    fn new(n: u32, p: f64, inv_s: f64) -> Row {
+        let mode = (((n as f64 + 1.0) * p) as u32).min(n);
+        let pmf = dbinom(mode, n, p);
+        // F(m) = f(m) + f(m − 1) + …, compensated, down to terms that no longer count
+        let (mut f, mut sum, mut carry) = (pmf, pmf, 0.0f64);
+        let mut x = mode;
+        while x > 0 && f > pmf * 1e-20 {
+            f *= x as f64 / (n - x + 1) as f64 * inv_s;
+            x -= 1;
+            let y = f - carry;
+            let t = sum + y;
+            carry = (t - sum) - y;
+            sum = t;
+        }
+        Row {
+            mode,
+            pmf,
+            cdf: sum.min(1.0),
+        }
+    }
+}
+
+/// log(n!) − [(n + ½) log n − n + ½ log 2π], Stirling's series remainder (Loader's "stirlerr").
+fn stirlerr(n: f64) -> f64 {
+    // n ≤ 15: exact values (50-digit decimal arithmetic)
+    const SMALL: [f64; 16] = [
+        0.0,
+        0.08106146679532726,
+        0.0413406959554093,
+        0.02767792568499834,
+        0.020790672103765093,
+        0.016644691189821193,
+        0.013876128823070748,
+        0.01189670994589177,
+        0.010411265261972096,
+        0.009255462182712733,
+        0.00833056343336287,
+        0.007573675487951841,
+        0.00694284010720953,
+        0.006408994188004207,
+        0.0059513701127588475,
+        0.005554733551962801,
+    ];
+    const S0: f64 = 1.0 / 12.0;
+    const S1: f64 = 1.0 / 360.0;
+    const S2: f64 = 1.0 / 1260.0;
+    const S3: f64 = 1.0 / 1680.0;
+    const S4: f64 = 1.0 / 1188.0;
+    if n <= 15.0 {
+        return SMALL[n as usize];
+    }
+    let nn = n * n;
+    if n > 500.0 {
+        return (S0 - S1 / nn) / n;
+    }
+    if n > 80.0 {
+        return (S0 - (S1 - S2 / nn) / nn) / n;
+    }
+    if n > 35.0 {
+        return (S0 - (S1 - (S2 - S3 / nn) / nn) / nn) / n;
+    }
+    (S0 - (S1 - (S2 - (S3 - S4 / nn) / nn) / nn) / nn) / n
+}
+
+/// x log(x / np) + np − x, by its series where the two terms nearly cancel (Loader's "bd0").
+fn bd0(x: f64, np: f64) -> f64 {
+    if (x - np).abs() < 0.1 * (x + np) {
+        let v = (x - np) / (x + np);
+        let v2 = v * v;
+        let (mut sum, mut term) = ((x - np) * v, 2.0 * x * v);
+        for j in 1..1000 {
+            term *= v2;
+            let next = sum + term / (2 * j + 1) as f64;
+            if next == sum {
+                break;
+            }
+            sum = next;
+        }
+        return sum;
+    }
+    x * (x / np).ln() + np - x
+}
+
+/// The Binomial(n, p) probability of x, to within a few units in the last place (C. Loader,
+/// "Fast and accurate computation of binomial probabilities", 2000).
+fn dbinom(x: u32, n: u32, p: f64) -> f64 {
+    if x == 0 {
+        return (n as f64 * (-p).ln_1p()).exp();
+    }
+    if x == n {
+        return (n as f64 * p.ln()).exp();
+    }
+    let (x, n) = (x as f64, n as f64);
+    let lc =
+        stirlerr(n) - stirlerr(x) - stirlerr(n - x) - bd0(x, n * p) - bd0(n - x, n * (1.0 - p));
+    let lf = (2.0 * std::f64::consts::PI).ln() + x.ln() + (-x / n).ln_1p();
+    (lc - 0.5 * lf).exp()
 }
 
 /// xⁿ by square-and-multiply, without a branch per bit (`powi` is a library call here).
@@ -241,10 +418,8 @@ fn btrs(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
     let q = 1.0 - p;
     let spq = (nf * p * q).sqrt();
     let b = 1.15 + 2.53 * spq;
-    let inv_b = 1.0 / b;
     let a = -0.0873 + 0.0248 * b + 0.01 * p;
     let c = nf * p + 0.5;
-    let v_r = 0.92 - 4.2 * inv_b;
     loop {
         let u = crate::rng::unit(rng) - 0.5;
         let v = crate::rng::unit(rng);
@@ -255,12 +430,13 @@ fn btrs(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
         }
         let k = x as u32 as f64; // = floor(x) for 0 ≤ x < n + 1
 
-        if us >= 0.07 && v <= v_r {
+        // the squeeze v ≤ v_r = 0.92 − 4.2/b, multiplied out: no division before the first draw
+        if us >= 0.07 && (0.92 - v) * b >= 4.2 {
             return k as u32;
         }
-        // the rejection step's constants, needed by ≈ 1 draw in 5
+        // the rejection step's constants, needed by ≈ 2 draws in 5
         let r = p / q;
-        let alpha = (2.83 + 5.1 * inv_b) * spq;
+        let alpha = (2.83 + 5.1 / b) * spq;
         // floor by truncation (non-negative; `floor` is a library call without SSE4.1)
         let m = ((nf + 1.0) * p) as u32 as f64;
         let mut v = v * alpha / (a / (us * us) + b);
@@ -286,18 +462,26 @@ fn btrs(rng: &mut StreamRng, n: u32, p: f64) -> u32 {
             }
             continue;
         }
-        let v = v.ln();
-        let bound = (m + 0.5) * ((m + 1.0) / (r * (nf - m + 1.0))).ln()
-            + (nf + 1.0) * ((nf - m + 1.0) / (nf - k + 1.0)).ln()
-            + (k + 0.5) * (r * (nf - k + 1.0) / (k + 1.0)).ln()
-            + stirling_tail(m)
-            + stirling_tail(nf - m)
-            - stirling_tail(k)
-            - stirling_tail(nf - k);
-        if v <= bound {
+        if far_accept(v, nf, k, m, r) {
             return k as u32;
         }
     }
+}
+
+/// BTRS's test far from the mode: log v ≤ log f(k)/f(m), by Stirling's series. Kept out of
+/// line and cold: inlined, the compiler hoisted its logarithm of loop-invariant terms into
+/// every call's setup, where it cost a `ln` per draw for a test ≈ 1 draw in 10 reaches.
+#[cold]
+#[inline(never)]
+fn far_accept(v: f64, nf: f64, k: f64, m: f64, r: f64) -> bool {
+    let bound = (m + 0.5) * ((m + 1.0) / (r * (nf - m + 1.0))).ln()
+        + (nf + 1.0) * ((nf - m + 1.0) / (nf - k + 1.0)).ln()
+        + (k + 0.5) * (r * (nf - k + 1.0) / (k + 1.0)).ln()
+        + stirling_tail(m)
+        + stirling_tail(nf - m)
+        - stirling_tail(k)
+        - stirling_tail(nf - k);
+    v.ln() <= bound
 }
 
 /// eˣ for the station path's noise (preference weights, turnout sigmoid): the table-driven
@@ -515,12 +699,36 @@ fn categorical(rng: &mut StreamRng, n: u32, p: &[f64], out: &mut [u32]) {
         cum += w.max(0.0);
         *t = threshold(cum * inv);
     }
-    let thr = &thr[..last];
+    match last {
+        0 => out[0] += n,
+        1..=4 => reached::<4>(rng, n, &thr, out),
+        5..=8 => reached::<8>(rng, n, &thr, out),
+        9..=16 => reached::<16>(rng, n, &thr, out),
+        _ => reached::<TAIL_MAX>(rng, n, &thr, out),
+    }
+}
+
+/// [`categorical`]'s trials with `N` ≥ `out.len()` − 1 thresholds (the rest `u64::MAX`): for each
+/// threshold, how many trials reach it, counted in registers (a count per category in memory
+/// would chain trials through store-to-load forwarding); then category j holds those that
+/// reach threshold j but not j + 1.
+#[inline]
+fn reached<const N: usize>(rng: &mut StreamRng, n: u32, thr: &[u64; TAIL_MAX], out: &mut [u32]) {
+    let last = out.len() - 1;
+    let mut t = [u64::MAX; N];
+    t.copy_from_slice(&thr[..N]);
+    let mut reached = [0u32; N];
     for _ in 0..n {
         let u = rng.next_u64();
-        let c: usize = thr.iter().map(|&t| usize::from(u >= t)).sum();
-        out[c] += 1;
+        for (r, &t) in reached.iter_mut().zip(&t) {
+            *r += u32::from(u >= t);
+        }
     }
+    out[0] += n - reached[0];
+    for j in 1..last {
+        out[j] += reached[j - 1] - reached[j];
+    }
+    out[last] += reached[last - 1];
 }
 
 /// Up to this many expected successes [`thin`] picks them one by one rather than per category.
@@ -534,23 +742,23 @@ const PICK_UP_TO: f64 = 48.0;
 /// binomials per category. The branch depends only on `counts` and `p`, never on a
 /// draw (choosing by the drawn total would bias the result).
 pub fn thin(rng: &mut StreamRng, counts: &[u32], p: f64, out: &mut [u32], left: &mut Vec<u32>) {
-    thin_with(rng, counts, p, out, left, None)
+    thin_with(rng, counts, p, |rng, n| binomial(rng, n, p), out, left)
 }
 
-/// [`thin`] with a table of qⁿ for `p` (see [`binomial_with`]).
+/// [`thin`] with `draw(rng, n)` for Binomial(n, p) (a [`BinomialTable`]'s).
 fn thin_with(
     rng: &mut StreamRng,
     counts: &[u32],
     p: f64,
+    mut draw: impl FnMut(&mut StreamRng, u32) -> u32,
     out: &mut [u32],
     left: &mut Vec<u32>,
-    pow: Option<&PowTable>,
 ) {
     out.fill(0);
     let n: u32 = counts.iter().sum();
     if n as f64 * p > PICK_UP_TO {
         for (o, &c) in out.iter_mut().zip(counts) {
-            *o = binomial_with(rng, c, p, pow);
+            *o = draw(rng, c);
         }
         return;
     }
@@ -563,9 +771,9 @@ fn thin_with(
     else {
         return;
     };
-    out[big] = binomial_with(rng, c_big, p, pow);
+    out[big] = draw(rng, c_big);
     let rest = n - c_big;
-    let total = binomial_with(rng, rest, p, pow);
+    let total = draw(rng, rest);
     if total == 0 {
         return;
     }
@@ -610,8 +818,8 @@ impl StationStreams {
 pub fn run_election(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
     let e = ctx.electorate;
     ws.counts.reset(e);
-    ws.fast.pow_invalid.prepare(ctx.model.ballots.invalid_rate);
-    ws.fast.pow_loyalty.prepare(ctx.model.candidates.loyalty);
+    ws.fast.invalid.prepare(ctx.model.ballots.invalid_rate);
+    ws.fast.loyalty.prepare(ctx.model.candidates.loyalty);
     ws.trace = FraudTrace::default();
     crate::election::draw_appeals(ctx, run, ws);
     let (mut receipts, mut codes) = (0u64, 0u64);
@@ -619,8 +827,8 @@ pub fn run_election(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
     for i in 0..e.stations.len() {
         station(ctx, &streams, i, ws);
         let electronic = ws.counts.electronic[i] as f64;
-        receipts += (ctx.receipt_rate * electronic).round() as u64;
-        codes += (ctx.control_code_rate * electronic).round() as u64;
+        receipts += crate::stats::round_u64(ctx.receipt_rate * electronic);
+        codes += crate::stats::round_u64(ctx.control_code_rate * electronic);
     }
     ws.trace.receipts_checked = receipts;
     ws.trace.control_codes_checked = codes;
@@ -638,7 +846,8 @@ fn station(ctx: Context<'_>, streams: &StationStreams, i: usize, ws: &mut Worksp
     let t = e.station_turnout_with(i, &mut noise, exp);
     let mut noise = streams.preference.stream(i as u64);
     ws.pref.resize(k, 0.0);
-    e.station_preferences_with(i, &mut noise, &mut ws.pref, exp);
+    // weights, not shares: the multinomials normalise as they go
+    e.station_weights_with(i, &mut noise, &mut ws.pref, exp);
 
     let b = &ctx.model.ballots;
     // one stream for every voter-level draw (the ballot path's `VoterTurnout` stream would
@@ -666,9 +875,9 @@ fn station(ctx: Context<'_>, streams: &StationStreams, i: usize, ws: &mut Worksp
         &mut rng,
         &s.by_party_p,
         r,
+        |rng, n| s.invalid.draw(rng, n),
         &mut s.spoiled_list,
         &mut s.left,
-        Some(&s.pow_invalid),
     );
     for p in 0..k {
         let spoiled = s.spoiled_list[p];
@@ -690,15 +899,14 @@ fn station(ctx: Context<'_>, streams: &StationStreams, i: usize, ws: &mut Worksp
             s.free.resize(n_cand, 0);
             let c_off = e.candidate_offset[i] as usize;
             let dist_row = &mut ws.counts.district[c_off..c_off + n_cand];
-            let loyalty = ctx.model.candidates.loyalty;
             let mut pool = 0u32;
             thin_with(
                 &mut rng,
                 &s.by_party_p,
                 r,
+                |rng, n| s.invalid.draw(rng, n),
                 &mut s.spoiled_district,
                 &mut s.left,
-                Some(&s.pow_invalid),
             );
             for p in 0..k {
                 let (ev, pv) = (s.by_party_e[p], s.by_party_p[p]);
@@ -707,7 +915,7 @@ fn station(ctx: Context<'_>, streams: &StationStreams, i: usize, ws: &mut Worksp
                 let valid = ev + pv - spoiled_district;
                 match district.nominee[p] {
                     Some(c) => {
-                        let loyal = binomial_with(&mut rng, valid, loyalty, Some(&s.pow_loyalty));
+                        let loyal = s.loyalty.draw(&mut rng, valid);
                         dist_row[c as usize] += loyal;
                         pool += valid - loyal;
                     }
@@ -942,10 +1150,47 @@ mod tests {
         lp.into_iter().map(f64::exp).collect()
     }
 
+    /// Chi-square of 200,000 draws of `draw(rng, n)` against the exact Binomial(n, p) pmf,
+    /// cells with expectation ≥ 5 (the rest pooled); fails beyond 5 sd of the statistic.
+    fn assert_binomial(
+        rng: &mut StreamRng,
+        n: u32,
+        p: f64,
+        mut draw: impl FnMut(&mut StreamRng) -> u32,
+    ) {
+        let reps = 200_000;
+        let mut hist = vec![0f64; n as usize + 1];
+        for _ in 0..reps {
+            hist[draw(rng) as usize] += 1.0;
+        }
+        let probs = pmf(n, p);
+        let (mut chi2, mut cells) = (0.0, 0usize);
+        let (mut pooled_obs, mut pooled_exp) = (0.0, 0.0);
+        for (o, q) in hist.iter().zip(&probs) {
+            let e = q * reps as f64;
+            if e >= 5.0 {
+                chi2 += (o - e).powi(2) / e;
+                cells += 1;
+            } else {
+                pooled_obs += o;
+                pooled_exp += e;
+            }
+        }
+        if pooled_exp > 0.0 {
+            chi2 += (pooled_obs - pooled_exp).powi(2) / pooled_exp.max(1e-9);
+            cells += 1;
+        }
+        // df = cells − 1; mean df, sd sqrt(2 df): allow 5 sd
+        let df = (cells - 1) as f64;
+        assert!(
+            chi2 < df + 5.0 * (2.0 * df).sqrt(),
+            "n={n} p={p}: chi2 {chi2:.1} on {df} df"
+        );
+    }
+
     #[test]
     fn binomial_matches_exact_probabilities() {
-        // chi-square of 200,000 draws against the exact pmf, cells with expectation ≥ 5 (the
-        // rest pooled), for each sampler branch: Bernoulli, inversion, BTRS and flipped BTRS
+        // each sampler branch: Bernoulli, inversion, BTRS and flipped BTRS
         let mut rng = stream(7, Purpose::VoterChoice, 0, 0);
         for (n, p) in [
             (12u32, 0.3),
@@ -955,35 +1200,81 @@ mod tests {
             (900, 0.62),
             (5000, 0.5),
         ] {
-            let reps = 200_000;
-            let mut hist = vec![0f64; n as usize + 1];
-            for _ in 0..reps {
-                hist[binomial(&mut rng, n, p) as usize] += 1.0;
-            }
-            let probs = pmf(n, p);
-            let (mut chi2, mut cells) = (0.0, 0usize);
-            let (mut pooled_obs, mut pooled_exp) = (0.0, 0.0);
-            for (o, q) in hist.iter().zip(&probs) {
-                let e = q * reps as f64;
-                if e >= 5.0 {
-                    chi2 += (o - e).powi(2) / e;
-                    cells += 1;
-                } else {
-                    pooled_obs += o;
-                    pooled_exp += e;
-                }
-            }
-            if pooled_exp > 0.0 {
-                chi2 += (pooled_obs - pooled_exp).powi(2) / pooled_exp.max(1e-9);
-                cells += 1;
-            }
-            // df = cells − 1; mean df, sd sqrt(2 df): allow 5 sd
-            let df = (cells - 1) as f64;
+            assert_binomial(&mut rng, n, p, |rng| binomial(rng, n, p));
+        }
+    }
+
+    #[test]
+    fn binomial_table_matches_exact_probabilities() {
+        // walks down and up from the mode, a flipped p, the mode at 0 and at n, and past the table
+        let mut rng = stream(8, Purpose::VoterChoice, 0, 0);
+        for (n, p) in [
+            (1u32, 0.35),
+            (7, 0.0284),
+            (300, 0.0284),
+            (57, 0.35),
+            (1200, 0.35),
+            (900, 0.62),
+            (40, 0.999),
+            (5000, 0.35),
+        ] {
+            let mut table = BinomialTable::default();
+            table.prepare(p);
+            assert_binomial(&mut rng, n, p, |rng| table.draw(rng, n));
+        }
+    }
+
+    #[test]
+    fn binomial_table_rows_are_accurate() {
+        // (p, n, mode, f(mode), F(mode)), computed exactly (integer binomial coefficients,
+        // 60-digit decimal powers of the f64 p) and rounded to f64
+        let exact = [
+            (0.0284, 5u32, 0u32, 0.8658397711798594, 0.8658397711798594),
+            (0.0284, 300, 8, 0.13914635107799536, 0.5193295589748497),
+            (0.0284, 4095, 116, 0.03753513695168536, 0.5134804519256265),
+            (0.35, 24, 8, 0.16816035442636293, 0.5256758715058276),
+            (0.35, 57, 20, 0.11016336330486122, 0.5659852352582584),
+            (0.35, 1000, 350, 0.026442132330198383, 0.5145420224859513),
+            (0.35, 4095, 1433, 0.013069690900541775, 0.5039210489231016),
+            (0.5, 2500, 1250, 0.01595609552676405, 0.5079780477633821),
+            (1e-6, 1000, 0, 0.9990004993338744, 0.9990004993338744),
+            (0.35, 1, 0, 0.65, 0.65),
+        ];
+        for (p, n, mode, pmf, cdf) in exact {
+            let row = Row::new(n, p, (1.0 - p) / p);
+            assert_eq!(row.mode, mode, "n={n} p={p}");
             assert!(
-                chi2 < df + 5.0 * (2.0 * df).sqrt(),
-                "n={n} p={p}: chi2 {chi2:.1} on {df} df"
+                (row.pmf / pmf - 1.0).abs() < 1e-14,
+                "n={n} p={p}: f(m) {} vs {pmf}",
+                row.pmf
+            );
+            assert!(
+                (row.cdf - cdf).abs() < 2e-15,
+                "n={n} p={p}: F(m) {} vs {cdf}",
+                row.cdf
             );
         }
+    }
+
+    #[test]
+    fn binomial_table_edges() {
+        let mut rng = stream(10, Purpose::VoterChoice, 0, 0);
+        for p in [0.0, 1.0, f64::NAN] {
+            let mut table = BinomialTable::default();
+            table.prepare(p);
+            assert_eq!(table.draw(&mut rng, 10), binomial(&mut rng.clone(), 10, p));
+        }
+        let mut table = BinomialTable::default();
+        table.prepare(0.3);
+        assert_eq!(table.draw(&mut rng, 0), 0);
+        assert!((0..1000).all(|_| table.draw(&mut rng, 3) <= 3));
+        // preparing another p resets every row
+        table.prepare(0.9);
+        let mean = (0..20_000)
+            .map(|_| table.draw(&mut rng, 10) as f64)
+            .sum::<f64>()
+            / 20_000.0;
+        assert!((mean - 9.0).abs() < 0.05, "mean {mean}");
     }
 
     #[test]
@@ -1011,26 +1302,6 @@ mod tests {
         assert!(exp(f64::NAN).is_nan());
         assert_eq!(exp(f64::NEG_INFINITY), 0.0);
         assert_eq!(exp(f64::INFINITY), f64::INFINITY);
-    }
-
-    #[test]
-    fn pow_table_gives_the_same_draws() {
-        for p in [0.0284, 0.35, 0.5, 0.7, 0.99] {
-            let mut table = PowTable::default();
-            table.prepare(p);
-            let (mut a, mut b) = (
-                stream(5, Purpose::VoterChoice, 0, 0),
-                stream(5, Purpose::VoterChoice, 0, 0),
-            );
-            for n in [1u32, 23, 24, 57, 300, 1000, 4095, 4096, 10_000] {
-                for _ in 0..200 {
-                    assert_eq!(
-                        binomial(&mut a, n, p),
-                        binomial_with(&mut b, n, p, Some(&table))
-                    );
-                }
-            }
-        }
     }
 
     #[test]

@@ -70,9 +70,10 @@ fn walk(n: u64, p: f64, inv: impl Fn(u64) -> f64) -> f64 {
     let mean = nf * p;
     let sd = (mean * (1.0 - p)).sqrt();
     let half = (TAIL_SD * sd).ceil() + 3.0;
-    let lo = (mean - half).floor().max(0.0) as u64;
+    // casts truncate toward zero and saturate: for these the floor (negatives go to 0)
+    let lo = (mean - half) as u64;
     let hi = ((mean + half).ceil() as u64).min(n);
-    let mode = (((n + 1) as f64 * p).floor() as u64).clamp(lo, hi);
+    let mode = (((n + 1) as f64 * p) as u64).clamp(lo, hi);
     let odds = p / (1.0 - p);
     let inv_odds = (1.0 - p) / p;
 

@@ -301,15 +301,19 @@ impl StationDraws {
 /// [`StationDraws::realise`] agree bit for bit).
 #[inline]
 pub fn fraud_counts(non_voters: u64, opposition: u64, x: f64, x_alpha: f64) -> (u64, u64) {
-    let stuffed = (x * non_voters as f64).floor() as u64;
-    let moved = ((x_alpha * opposition as f64).round() as u64).min(opposition);
+    // counts are below 2⁶³, so signed conversions (one instruction each) give the same values
+    // as unsigned ones; the cast truncates: the floor of a non-negative value, without
+    // `floor`'s library call
+    let stuffed = (x * non_voters as i64 as f64) as i64 as u64;
+    let moved = crate::stats::round_u64(x_alpha * opposition as i64 as f64).min(opposition);
     (stuffed.min(non_voters), moved)
 }
 
 /// Bin of a fraction in the 1 %-bins centred on whole percentages ([`FIT_BINS`] bins).
 #[inline]
 pub fn percent_bin(x: f64) -> usize {
-    (((x + 0.005) * 100.0).floor().max(0.0) as usize).min(FIT_BINS - 1)
+    // the cast truncates toward zero and saturates: the floor, negatives (and NaN) to 0
+    (((x + 0.005) * 100.0) as i64).clamp(0, FIT_BINS as i64 - 1) as usize
 }
 
 /// Simulates the Klimek model on stations of the given electorates (N_i), in order.
@@ -608,19 +612,31 @@ impl DrawSet {
         let st = &self.stations;
         let k_e = st.partition_point(|p| p.kind < fe);
         let k_f = st.partition_point(|p| p.kind < fe + fi);
-        let mut frauded = |p: &Prepared, x: f64, ln_x: f64| {
+        let bin = |p: &Prepared, x: f64, ln_x: f64| {
             let (stuffed, moved) =
                 fraud_counts(p.non_voters, p.opposition, x, (alpha * ln_x).exp());
             let valid = p.ballots + stuffed;
-            if valid > 0 {
-                h[percent_bin((p.winner + stuffed + moved) as f64 / valid as f64)] += 1;
-            }
+            // counts are below 2⁶³: signed conversions, the same values in one instruction
+            (valid > 0).then(|| {
+                percent_bin((p.winner + stuffed + moved) as i64 as f64 / valid as i64 as f64)
+            })
         };
-        for p in &st[..k_e] {
-            frauded(p, p.x_ext, p.ln_x_ext);
+        // four histograms taken in turn, so that stations landing in one bin one after another
+        // do not wait on each other's increment in memory
+        let mut lanes = [[0u32; FIT_BINS]; 4];
+        let frauded = st[..k_e]
+            .iter()
+            .map(|p| bin(p, p.x_ext, p.ln_x_ext))
+            .chain(st[k_e..k_f].iter().map(|p| bin(p, p.x_inc, p.ln_x_inc)));
+        for (i, b) in frauded.enumerate() {
+            if let Some(b) = b {
+                lanes[i % 4][b] += 1;
+            }
         }
-        for p in &st[k_e..k_f] {
-            frauded(p, p.x_inc, p.ln_x_inc);
+        for lane in &lanes {
+            for (a, &b) in h.iter_mut().zip(lane) {
+                *a += u64::from(b);
+            }
         }
         let c = k_f.div_ceil(CHUNK);
         for p in &st[k_f..(c * CHUNK).min(st.len())] {

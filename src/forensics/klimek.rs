@@ -301,9 +301,9 @@ impl StationDraws {
 /// [`StationDraws::realise`] agree bit for bit).
 #[inline]
 pub fn fraud_counts(non_voters: u64, opposition: u64, x: f64, x_alpha: f64) -> (u64, u64) {
-    // counts are below 2⁶³, so signed conversions (one instruction each) give the same values
-    // as unsigned ones; the cast truncates: the floor of a non-negative value, without
-    // `floor`'s library call
+    // counts are at most `results::MAX_COUNT` (10⁹; the engine's are 32-bit), far below 2⁶³,
+    // so signed conversions (one instruction each) give the same values as unsigned ones; the
+    // cast truncates: the floor of a non-negative value, without `floor`'s library call
     let stuffed = (x * non_voters as i64 as f64) as i64 as u64;
     let moved = crate::stats::round_u64(x_alpha * opposition as i64 as f64).min(opposition);
     (stuffed.min(non_voters), moved)
@@ -616,7 +616,7 @@ impl DrawSet {
             let (stuffed, moved) =
                 fraud_counts(p.non_voters, p.opposition, x, (alpha * ln_x).exp());
             let valid = p.ballots + stuffed;
-            // counts are below 2⁶³: signed conversions, the same values in one instruction
+            // counts are far below 2⁶³ (see `fraud_counts`): signed conversions, the same values
             (valid > 0).then(|| {
                 percent_bin((p.winner + stuffed + moved) as i64 as f64 / valid as i64 as f64)
             })

@@ -93,6 +93,7 @@ pub struct ExactMatch {
 #[derive(Clone, Debug, Serialize)]
 pub struct Metric {
     /// `turnout`, `share.<party>`, `list_seats.<party>`, `district_seats.<party|independent>`,
+    /// `round1_seats.<party|independent>` (district seats won without a runoff),
     /// `total_seats.<party|independent>`, `runoffs`.
     pub name: String,
     pub mean: f64,
@@ -201,6 +202,14 @@ impl Summary {
                             .map(|s| s[i] as f64),
                     ));
                 }
+                for (i, id) in ids.iter().enumerate() {
+                    metrics.push(Metric::from_values(
+                        format!("round1_seats.{id}"),
+                        &col(&|o| o.round1_seats[i] as f64),
+                        rep.and_then(|r| r.round1_seats.as_ref())
+                            .map(|s| s[i] as f64),
+                    ));
+                }
             }
             for (i, id) in ids.iter().enumerate() {
                 metrics.push(Metric::from_values(
@@ -214,7 +223,7 @@ impl Summary {
                 metrics.push(Metric::from_values(
                     "runoffs".into(),
                     &col(&|o| o.runoffs as f64),
-                    None,
+                    rep.and_then(|r| r.runoffs).map(f64::from),
                 ));
             }
             let n = runs.len().max(1) as f64;
@@ -402,17 +411,61 @@ impl Summary {
                 );
             }
             if let Some(m) = self.metric(vi, "runoffs") {
+                let real = m.reported.map(|r| format!(" {r}")).unwrap_or_default();
                 let _ = writeln!(
                     s,
-                    "  district runoffs: {:.1} [{}–{}]",
+                    "  district runoffs: {:.1} [{}–{}]{real}",
                     m.mean,
                     m.p05.round(),
                     m.p95.round()
                 );
+                self.terminal_round1(&mut s, vi);
             }
         }
         s.push_str(&self.detection_table());
         s
+    }
+
+    /// District seats won in round 1 as one wrapped line: parties that win any on average or
+    /// won any in reality, `*` marking a real count outside the middle 90 %.
+    fn terminal_round1(&self, s: &mut String, vi: usize) {
+        use std::fmt::Write;
+        let names = self
+            .parties
+            .iter()
+            .map(|p| (p.id.as_str(), p.name.as_str()))
+            .chain([("independent", "independents")]);
+        let cells: Vec<String> = names
+            .filter_map(|(id, name)| {
+                let m = self.metric(vi, &format!("round1_seats.{id}"))?;
+                if m.mean < 0.5 && m.reported.is_none_or(|r| r == 0.0) {
+                    return None;
+                }
+                let (real, mark) = match m.reported {
+                    Some(r) => (
+                        format!(" {r}"),
+                        if r < m.p05.round() || r > m.p95.round() {
+                            "*"
+                        } else {
+                            ""
+                        },
+                    ),
+                    None => (String::new(), ""),
+                };
+                Some(format!(
+                    "{name} {:.1} [{}–{}]{real}{mark}",
+                    m.mean,
+                    m.p05.round(),
+                    m.p95.round()
+                ))
+            })
+            .collect();
+        if cells.is_empty() {
+            return;
+        }
+        for line in wrap(&format!("  won in round 1: {}", cells.join(", ")), 100) {
+            let _ = writeln!(s, "{line}");
+        }
     }
 
     /// The detection matrix as text: one row per detector, the false-alarm rate on the honest
@@ -624,7 +677,7 @@ pub fn runs_csv(scenario: &Scenario, outcomes: &[Vec<RunOutcome>]) -> Vec<u8> {
     .collect();
     header.extend(ids.iter().map(|i| format!("votes.{i}")));
     header.extend(ids.iter().map(|i| format!("list_seats.{i}")));
-    for prefix in ["district_seats", "total_seats"] {
+    for prefix in ["district_seats", "total_seats", "round1_seats"] {
         header.extend(ids.iter().map(|i| format!("{prefix}.{i}")));
         header.push(format!("{prefix}.independent"));
     }
@@ -661,6 +714,7 @@ pub fn runs_csv(scenario: &Scenario, outcomes: &[Vec<RunOutcome>]) -> Vec<u8> {
             row.extend(o.list_seats.iter().map(|x| x.to_string()));
             row.extend(o.district_seats.iter().map(|x| x.to_string()));
             row.extend(o.total_seats.iter().map(|x| x.to_string()));
+            row.extend(o.round1_seats.iter().map(|x| x.to_string()));
             row.push(o.runoffs.to_string());
             row.push(o.lots.to_string());
             row.push(o.unallocated_list_seats.to_string());

@@ -29,6 +29,8 @@ pub struct RunOutcome {
     pub list_seats: Vec<u32>,
     /// District seats per party, then independents.
     pub district_seats: Vec<u32>,
+    /// District seats won in round 1 (no runoff), per party, then independents.
+    pub round1_seats: Vec<u32>,
     /// List + district seats per party, then independents.
     pub total_seats: Vec<u32>,
     pub runoffs: u32,
@@ -110,6 +112,8 @@ pub struct Tally {
     pub list_invalid: u64,
     pub list_seats: Vec<u32>,
     pub district_seats: Vec<u32>,
+    /// District seats won in round 1 (no runoff), per party, then independents.
+    pub round1_seats: Vec<u32>,
     pub total_seats: Vec<u32>,
     pub runoffs: u32,
     pub lots: u32,
@@ -152,12 +156,14 @@ fn seats_of(
         }
     }
     let mut district_seats = vec![0u32; k + 1];
+    let mut round1_seats = vec![0u32; k + 1];
     let mut runoffs = 0u32;
     for (d, result) in districts.iter().enumerate() {
         let cand = electorate.districts[d].candidates[result.winner as usize];
-        match cand.party {
-            Some(p) => district_seats[p as usize] += 1,
-            None => district_seats[k] += 1,
+        let who = cand.party.map_or(k, |p| p as usize);
+        district_seats[who] += 1;
+        if result.runoff.is_none() {
+            round1_seats[who] += 1;
         }
         runoffs += u32::from(result.runoff.is_some());
         lots += u32::from(result.by_lot);
@@ -172,6 +178,7 @@ fn seats_of(
         list_invalid,
         list_seats,
         district_seats,
+        round1_seats,
         total_seats,
         runoffs,
         lots,
@@ -289,6 +296,7 @@ pub fn tabulate(
         list_invalid: reported.list_invalid,
         list_seats: reported.list_seats.clone(),
         district_seats: reported.district_seats.clone(),
+        round1_seats: reported.round1_seats.clone(),
         total_seats: reported.total_seats.clone(),
         runoffs: reported.runoffs,
         lots: reported.lots,

@@ -128,6 +128,9 @@ fn invariants_of_every_run() {
 /// independents.
 const KZ_DISTRICT_SEATS: [u32; 11] = [35, 0, 3, 10, 0, 0, 0, 1, 0, 0, 18];
 
+/// Of those, the seats won in round 1 (45 districts; docs/kazakhstan-2004.md), same order.
+const KZ_ROUND1_SEATS: [u32; 11] = [26, 0, 2, 9, 0, 0, 0, 0, 0, 0, 8];
+
 #[test]
 fn kazakhstan_official_variant_reproduces_official_list_result() {
     let mut s = load("scenarios/kazakhstan-2004.toml");
@@ -173,6 +176,24 @@ fn kazakhstan_official_variant_reproduces_official_list_result() {
         (lo..=hi).contains(&22),
         "runoffs: the real 22 outside the simulated [{lo}, {hi}]"
     );
+    // ... and so do the 45 districts decided in round 1, by the winner's party
+    for (p, &real) in KZ_ROUND1_SEATS.iter().enumerate() {
+        let (lo, hi) = range(outcomes.iter().map(|o| o.round1_seats[p]).collect());
+        assert!(
+            (lo..=hi).contains(&real),
+            "round-1 seats of party {p}: official {real} outside the simulated [{lo}, {hi}]"
+        );
+    }
+    for o in outcomes {
+        let won: u32 = o.round1_seats.iter().sum();
+        assert_eq!(won + o.runoffs, 67, "run {}", o.run);
+        assert!(
+            o.round1_seats
+                .iter()
+                .zip(&o.district_seats)
+                .all(|(r, d)| r <= d)
+        );
+    }
     // Scale: ≈ 8.66 M registered at ≈ 9,600 stations, of which ≈ 965 e-enabled.
     let p = Prepared::new(&s, 2004);
     let e = &p.electorates[0];

@@ -125,6 +125,35 @@ fn reported_district_seats_do_not_add_up() {
 }
 
 #[test]
+fn reported_round1_seats_and_runoffs() {
+    let district = "district_seats = { blue = 3, red = 1 }";
+    // more round-1 winners than district seats
+    assert_reports(
+        &mutate(&[(
+            district,
+            "district_seats = { blue = 3, red = 1 }\nround1_seats = { red = 2 }",
+        )]),
+        "reported.round1_seats.red",
+        "2 won in round 1, but only 1 district seats",
+    );
+    // round-1 seats and runoffs that do not cover the districts
+    assert_reports(
+        &mutate(&[(
+            district,
+            "district_seats = { blue = 3, red = 1 }\nround1_seats = { blue = 2 }\nrunoffs = 1",
+        )]),
+        "reported.runoffs",
+        "2 districts won in round 1 and 1 runoffs make 3, but the regions have 4 districts",
+    );
+    // consistent figures are accepted
+    let ok = mutate(&[(
+        district,
+        "district_seats = { blue = 3, red = 1 }\nround1_seats = { blue = 2, red = 1 }\nrunoffs = 1",
+    )]);
+    assert!(parse(&ok, "test.toml").is_ok());
+}
+
+#[test]
 fn reported_list_seats_do_not_add_up() {
     assert_reports(
         &mutate(&[(

@@ -397,7 +397,33 @@ fn reported(n: &Node<'_>, parties: &[Party], p: &mut Problems) -> Reported {
     };
     r.list_seats = seats("list_seats", None, p);
     r.district_seats = seats("district_seats", Some("independent"), p);
+    r.round1_seats = seats("round1_seats", Some("independent"), p);
     r.total_seats = seats("total_seats", Some("independent"), p);
+    r.runoffs = n
+        .opt_u64("runoffs", p)
+        .and_then(|x| match u32::try_from(x) {
+            Ok(x) => Some(x),
+            Err(_) => {
+                p.push(
+                    &n.path_of("runoffs"),
+                    format!("{x} runoffs is more than any system has districts"),
+                    "give the number of districts that went to a second round",
+                );
+                None
+            }
+        });
+    if let (Some(r1), Some(d)) = (&r.round1_seats, &r.district_seats) {
+        let ids = parties.iter().map(|q| q.id.as_str()).chain(["independent"]);
+        for ((id, &won), &seats) in ids.zip(r1).zip(d) {
+            if won > seats {
+                p.push(
+                    &n.path_of(&format!("round1_seats.{id}")),
+                    format!("{won} won in round 1, but only {seats} district seats in all"),
+                    "round-1 winners are part of the district seats: make them at most those",
+                );
+            }
+        }
+    }
     if let (Some(l), Some(d), Some(t)) = (&r.list_seats, &r.district_seats, &r.total_seats) {
         for (i, party) in parties.iter().enumerate() {
             if l[i] + d[i] != t[i] {
@@ -451,6 +477,22 @@ fn model(
                 "add [system.districts] or set districts = 0",
             ),
             _ => {}
+        }
+        if let (Some(r), Some(_)) = (reported, &sys.districts)
+            && let (Some(r1), Some(runoffs)) = (&r.round1_seats, r.runoffs)
+        {
+            let won: u64 = r1.iter().map(|&x| x as u64).sum();
+            if won + runoffs as u64 != n_districts {
+                p.push(
+                    "reported.runoffs",
+                    format!(
+                        "{won} districts won in round 1 and {runoffs} runoffs make {}, but the \
+                         regions have {n_districts} districts",
+                        won + runoffs as u64
+                    ),
+                    "every district is decided in round 1 or goes to a runoff: make them add up",
+                );
+            }
         }
         if let (Some(r), Some(_)) = (reported, &sys.districts)
             && let Some(ds) = &r.district_seats

@@ -107,6 +107,11 @@ pub struct Reported {
     pub list_seats: Option<Vec<u32>>,
     /// District seats per party plus a last entry for independents.
     pub district_seats: Option<Vec<u32>>,
+    /// District seats won in round 1 (more than half the votes, no runoff), per party plus a
+    /// last entry for independents.
+    pub round1_seats: Option<Vec<u32>>,
+    /// Districts that went to a runoff.
+    pub runoffs: Option<u32>,
     /// Total seats per party plus a last entry for independents.
     pub total_seats: Option<Vec<u32>>,
 }

@@ -194,21 +194,27 @@ impl Summary {
                 }
             }
             if model.system.districts.is_some() {
-                for (i, id) in ids.iter().enumerate() {
-                    metrics.push(Metric::from_values(
-                        format!("district_seats.{id}"),
-                        &col(&|o| o.district_seats[i] as f64),
-                        rep.and_then(|r| r.district_seats.as_ref())
-                            .map(|s| s[i] as f64),
-                    ));
-                }
-                for (i, id) in ids.iter().enumerate() {
-                    metrics.push(Metric::from_values(
-                        format!("round1_seats.{id}"),
-                        &col(&|o| o.round1_seats[i] as f64),
-                        rep.and_then(|r| r.round1_seats.as_ref())
-                            .map(|s| s[i] as f64),
-                    ));
+                type Seats = fn(&RunOutcome) -> &[u32];
+                let tiers: [(&str, Seats, Option<&Vec<u32>>); 2] = [
+                    (
+                        "district_seats",
+                        |o| &o.district_seats,
+                        rep.and_then(|r| r.district_seats.as_ref()),
+                    ),
+                    (
+                        "round1_seats",
+                        |o| &o.round1_seats,
+                        rep.and_then(|r| r.round1_seats.as_ref()),
+                    ),
+                ];
+                for (prefix, seats, real) in tiers {
+                    for (i, id) in ids.iter().enumerate() {
+                        metrics.push(Metric::from_values(
+                            format!("{prefix}.{id}"),
+                            &col(&|o| seats(o)[i] as f64),
+                            real.map(|s| s[i] as f64),
+                        ));
+                    }
                 }
             }
             for (i, id) in ids.iter().enumerate() {

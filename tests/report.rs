@@ -266,8 +266,8 @@ fn the_model_serialises() {
     let honest = &v["variants"][0];
     assert_eq!(
         honest["seats"].as_array().unwrap().len(),
-        3,
-        "list, district, total"
+        4,
+        "list, district, district won in round 1, total"
     );
     assert_eq!(
         honest["distributions"].as_array().unwrap().len(),

@@ -65,7 +65,8 @@ pub struct VariantReport {
 /// One tier's seats: a row per party (and independents in district and total tiers).
 #[derive(Clone, Debug, Serialize)]
 pub struct SeatTier {
-    /// `list_seats`, `district_seats` or `total_seats` (the metric prefix in the summary).
+    /// `list_seats`, `district_seats`, `round1_seats` or `total_seats` (the metric prefix in
+    /// the summary).
     pub tier: String,
     /// For people: "List seats".
     pub title: String,
@@ -170,6 +171,7 @@ impl RunReport {
                 for (tier, title) in [
                     ("list_seats", "List seats"),
                     ("district_seats", "District seats"),
+                    ("round1_seats", "District seats won in round 1"),
                     ("total_seats", "Total seats"),
                 ] {
                     let rows: Vec<SeatRow> = summary
@@ -184,6 +186,7 @@ impl RunReport {
                                 let col = match tier {
                                     "list_seats" => &o.list_seats,
                                     "district_seats" => &o.district_seats,
+                                    "round1_seats" => &o.round1_seats,
                                     _ => &o.total_seats,
                                 };
                                 col.get(i).copied().unwrap_or(0)

@@ -109,12 +109,13 @@ fn compare(s: &Scenario, n: u32, z_max: f64) {
     let station_other_seed = runs(s, SimPath::Station, 12, n);
     let mut failures = Vec::new();
     let zs = paired_z(&ballot, &station);
-    let worst = zs.iter().map(|x| x.1).fold(0.0, f64::max);
-    eprintln!(
-        "{}: largest paired |z| over {} metrics: {worst:.2}",
-        s.meta.name,
-        zs.len()
-    );
+    if let Some((metric, worst)) = zs.iter().max_by(|a, b| a.1.total_cmp(&b.1)) {
+        eprintln!(
+            "{}: largest paired |z| over {} metrics: {worst:.2} ({metric})",
+            s.meta.name,
+            zs.len()
+        );
+    }
     for (name, z) in zs {
         if z > z_max {
             failures.push(format!("{name}: means differ by {z:.2} standard errors"));

@@ -214,6 +214,8 @@ pub struct Workspace {
     /// Appeal of every district candidate in this run, flat by district.
     pub(crate) appeal: Vec<f64>,
     pub(crate) appeal_offset: Vec<usize>,
+    /// The current station's list preferences: shares on the ballot path, unnormalised
+    /// weights on the station path (its multinomials normalise as they go).
     pub(crate) pref: Vec<f64>,
     list_cum: Vec<u64>,
     free_cum: Vec<u64>,

@@ -432,26 +432,15 @@ impl Electorate {
 
     /// Draws the station's list preference shares for a run into `out` (length = parties).
     pub fn station_preferences(&self, station_idx: usize, rng: &mut StreamRng, out: &mut [f64]) {
-        self.station_preferences_with(station_idx, rng, out, f64::exp)
-    }
-
-    /// [`Electorate::station_preferences`] with another `exp` (the station path's inlined one).
-    #[inline]
-    pub(crate) fn station_preferences_with(
-        &self,
-        station_idx: usize,
-        rng: &mut StreamRng,
-        out: &mut [f64],
-        exp: impl Fn(f64) -> f64,
-    ) {
-        let sum = self.station_weights_with(station_idx, rng, out, exp);
+        let sum = self.station_weights_with(station_idx, rng, out, f64::exp);
         for o in out.iter_mut() {
             *o /= sum;
         }
     }
 
     /// The station's preference weights before normalisation (shares are weight / sum), the
-    /// same draws as [`Electorate::station_preferences`]; returns the sum.
+    /// same draws as [`Electorate::station_preferences`], with another `exp` if wanted (the
+    /// station path's inlined one); returns the sum.
     #[inline]
     pub(crate) fn station_weights_with(
         &self,

@@ -9,10 +9,10 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rand::Rng;
 use std::hint::black_box;
-use tamga::election::{Workspace, run_election};
-use tamga::machine::LedgerMode;
+use tamga::model::SimPath;
 use tamga::montecarlo::Prepared;
-use tamga::scenario::SimPath;
+use tamga::sim::LedgerMode;
+use tamga::sim::{Workspace, run_election};
 
 fn kazakhstan_run(c: &mut Criterion) {
     let path = concat!(
@@ -67,15 +67,15 @@ fn kazakhstan_run(c: &mut Criterion) {
         b.iter(|| {
             run += 1;
             run_election(ctx, run as u64, &mut ws, &mut |_, _| {});
-            black_box(ws.counts.issued.len())
+            black_box(ws.published().observed.issued.len())
         })
     });
     let ctx = station.context(0, LedgerMode::Chain);
     g.bench_function("station_level_election_day", |b| {
         b.iter(|| {
             run += 1;
-            tamga::fastpath::run_election(ctx, run as u64, &mut ws);
-            black_box(ws.counts.issued.len())
+            tamga::sim::station::run_election(ctx, run as u64, &mut ws);
+            black_box(ws.published().observed.issued.len())
         })
     });
     g.throughput(Throughput::Elements(registered));

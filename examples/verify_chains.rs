@@ -7,10 +7,10 @@
 
 use anyhow::{Context as _, bail};
 use std::time::Instant;
-use tamga::election::{Workspace, run_election};
 use tamga::ledger::{BallotChoice, verify, write_ledger};
-use tamga::machine::LedgerMode;
 use tamga::montecarlo::Prepared;
+use tamga::sim::LedgerMode;
+use tamga::sim::{Workspace, run_election};
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();

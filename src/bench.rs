@@ -24,14 +24,14 @@
 //! criterion benches in `benches/ledger.rs` and `benches/engine.rs` measure the same paths with
 //! statistics; this command is the quick, self-contained figure for a user's own machine.
 
-use crate::election::Workspace;
 use crate::ledger::{
     Backend, BallotChoice, Chain, Closed, Genesis, LANES, PublishedHead, SHA256_IV, VerifyReport,
     append_lanes, verify, write_ledger,
 };
 use crate::montecarlo::Prepared;
+use crate::montecarlo::RunOutcome;
 use crate::rng::{Purpose, StreamRng, stream};
-use crate::tabulation::RunOutcome;
+use crate::sim::Workspace;
 use rand::Rng;
 use serde::Serialize;
 use std::hint::black_box;

@@ -13,8 +13,8 @@
 //! Per run, [`Electorate::station_turnout`] and [`Electorate::station_preferences`] draw a
 //! station's deviations. This module does no I/O and takes all randomness from `rng` streams.
 
+use crate::model::{Appeal, Model};
 use crate::rng::{Purpose, StreamRng, stream};
-use crate::scenario::{Appeal, Model};
 use rand_distr::{Distribution, StandardNormal};
 
 /// Run index used for streams that do not depend on the run (geography, calibration).

@@ -160,6 +160,21 @@ impl Target {
     }
 }
 
+/// Region-level tabulation fraud on one region's published list totals (`list`: valid votes
+/// per party): for every `aggregate` model with `level = "region"` whose regions include
+/// `region` (scenario order), `round(share × others)` of the other lists' votes move to the
+/// beneficiary ([`move_share`]). The Monte Carlo loop ([`crate::tabulation`]) and election
+/// packages ([`crate::package`]) both alter aggregates here. Returns the votes moved.
+pub fn alter_region_totals(frauds: &[FraudModel], region: u32, list: &mut [u64]) -> u64 {
+    alter_totals(
+        frauds,
+        AggregateLevel::Region,
+        region,
+        |p| Some(p as usize),
+        list,
+    )
+}
+
 /// District-level tabulation fraud on one district's published totals: for every
 /// `aggregate` model with `level = "district"` whose regions include `region` (scenario order),
 /// `round(share × others)` of the other slots' votes move to the slot of the beneficiary's
@@ -171,20 +186,29 @@ pub fn alter_district_totals(
     slot_of: impl Fn(u8) -> Option<usize>,
     votes: &mut [u64],
 ) -> u64 {
+    alter_totals(frauds, AggregateLevel::District, region, slot_of, votes)
+}
+
+/// Tabulation fraud at `level` on one unit's totals (see [`alter_region_totals`] and
+/// [`alter_district_totals`]).
+fn alter_totals(
+    frauds: &[FraudModel],
+    level: AggregateLevel,
+    region: u32,
+    slot_of: impl Fn(u8) -> Option<usize>,
+    votes: &mut [u64],
+) -> u64 {
     let mut moved = 0u64;
     for f in frauds {
-        let FraudKind::Aggregate {
-            share,
-            level: AggregateLevel::District,
-        } = f.kind
-        else {
+        let FraudKind::Aggregate { share, level: l } = f.kind else {
             continue;
         };
-        if !f
-            .target
-            .regions
-            .as_ref()
-            .is_none_or(|r| r.contains(&region))
+        if l != level
+            || !f
+                .target
+                .regions
+                .as_ref()
+                .is_none_or(|r| r.contains(&region))
         {
             continue;
         }

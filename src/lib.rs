@@ -11,17 +11,16 @@
 // Index loops over several parallel arrays read better than zipped iterators here.
 #![allow(clippy::needless_range_loop)]
 
+// Layer order: a module may use only modules listed before it (tested in tests/it/layers.rs).
 pub mod bench;
 pub mod detect;
-pub mod detection;
-pub mod election;
+pub mod distr;
 pub mod electorate;
-pub mod fastpath;
 pub mod forensics;
 pub mod fraud;
 pub mod io;
 pub mod ledger;
-pub mod machine;
+pub mod model;
 pub mod montecarlo;
 pub mod package;
 pub mod report;
@@ -29,6 +28,7 @@ pub mod rng;
 pub mod scenario;
 pub mod seats;
 pub mod shard;
+pub mod sim;
 pub mod stats;
 pub mod summary;
 pub mod tabulation;

@@ -11,14 +11,67 @@
 //! environment. Progress is reported through a callback; a stop flag ends work early, in which
 //! case the result says so and must not be written as complete.
 
-use crate::election::{Context, FraudPlan, Workspace};
+use crate::detect::{Evidence, HasReadings, PvtEstimate, Readings, readings};
 use crate::electorate::Electorate;
-use crate::machine::LedgerMode;
-use crate::scenario::Scenario;
-use crate::tabulation::{RunOutcome, tabulate};
+use crate::model::Scenario;
+use crate::sim::{Context, FraudPlan, FraudTrace, LedgerMode, Workspace};
+use crate::tabulation::{Tally, tabulate};
 use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+/// National totals and seats of one run.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RunOutcome {
+    pub run: u32,
+    pub registered: u64,
+    /// Ballots issued = voters who turned out.
+    pub ballots: u64,
+    pub electronic: u64,
+    /// Valid list votes per party.
+    pub list_votes: Vec<u64>,
+    pub list_invalid: u64,
+    pub list_seats: Vec<u32>,
+    /// District seats per party, then independents.
+    pub district_seats: Vec<u32>,
+    /// District seats won in round 1 (no runoff), per party, then independents.
+    pub round1_seats: Vec<u32>,
+    /// List + district seats per party, then independents.
+    pub total_seats: Vec<u32>,
+    pub runoffs: u32,
+    /// Seats or runoff places decided by lot.
+    pub lots: u32,
+    /// List seats left empty because no list passed the threshold.
+    pub unallocated_list_seats: u32,
+    /// What voters chose, and the seats that would follow from it.
+    pub truth: Tally,
+    /// What fraud did in this run.
+    pub trace: FraudTrace,
+    /// Each detector's reading.
+    pub detectors: Readings,
+    /// The parallel vote tabulation's estimate, if there is one.
+    pub pvt: Option<PvtEstimate>,
+}
+
+impl RunOutcome {
+    pub fn valid_list_votes(&self) -> u64 {
+        self.list_votes.iter().sum()
+    }
+    pub fn turnout(&self) -> f64 {
+        self.ballots as f64 / self.registered.max(1) as f64
+    }
+    /// Share of valid list votes per party.
+    pub fn list_shares(&self) -> Vec<f64> {
+        let v = self.valid_list_votes().max(1) as f64;
+        self.list_votes.iter().map(|&x| x as f64 / v).collect()
+    }
+}
+
+impl HasReadings for RunOutcome {
+    fn readings(&self) -> &Readings {
+        &self.detectors
+    }
+}
 
 /// One polling station's counts in a run, as its protocol publishes them (after any fraud at the
 /// station; fraud on aggregates above the station does not show here).
@@ -81,7 +134,7 @@ impl<'a> Prepared<'a> {
     }
 
     /// [`Prepared::run_one`] with a ballot-level election day split into `parts` blocks of
-    /// stations run in parallel ([`crate::election::run_election_split`]); same result.
+    /// stations run in parallel ([`crate::sim::run_election_split`]); same result.
     pub fn run_one_split(
         &self,
         variant_idx: usize,
@@ -92,35 +145,58 @@ impl<'a> Prepared<'a> {
         let model = &self.scenario.variants[variant_idx].model;
         let electorate = &self.electorates[variant_idx];
         let ctx = self.context(variant_idx, LedgerMode::Chain);
-        if crate::fastpath::applies(self.scenario.montecarlo.path, model) {
-            crate::fastpath::run_election(ctx, run as u64, ws);
+        let run = run as u64;
+        if crate::sim::station::applies(self.scenario.montecarlo.path, model) {
+            crate::sim::station::run_election(ctx, run, ws);
         } else {
-            crate::election::run_election_split(ctx, run as u64, ws, parts);
+            crate::sim::run_election_split(ctx, run, ws, parts);
         }
-        tabulate(
-            model,
-            electorate,
+        let t = tabulate(model, electorate, self.seed, run, ws);
+        let evidence = Evidence {
+            published: ws.published(),
+            region_protocol_sums: &t.region_protocol_sums,
+            region_aggregates: &t.region_aggregates,
+            national: &t.reported.list_votes,
+        };
+        let (detectors, pvt) = readings(
             &self.scenario.detectors,
+            electorate,
+            &evidence,
             self.seed,
-            run as u64,
-            ws,
-        )
+            run,
+        );
+        let reported = t.reported;
+        RunOutcome {
+            run: run as u32,
+            registered: electorate.n_registered(),
+            ballots: reported.ballots,
+            electronic: t.electronic,
+            list_votes: reported.list_votes,
+            list_invalid: reported.list_invalid,
+            list_seats: reported.list_seats,
+            district_seats: reported.district_seats,
+            round1_seats: reported.round1_seats,
+            total_seats: reported.total_seats,
+            runoffs: reported.runoffs,
+            lots: reported.lots,
+            unallocated_list_seats: reported.unallocated_list_seats,
+            truth: t.truth,
+            trace: ws.truth().trace.clone(),
+            detectors,
+            pvt,
+        }
     }
 
     /// The context of one variant's runs.
     pub fn context(&self, variant_idx: usize, ledger: LedgerMode) -> Context<'_> {
-        let d = &self.scenario.detectors;
-        Context {
-            model: &self.scenario.variants[variant_idx].model,
-            electorate: &self.electorates[variant_idx],
-            seed: self.seed,
+        Context::new(
+            self.scenario,
+            variant_idx,
+            &self.electorates[variant_idx],
+            &self.plans[variant_idx],
+            self.seed,
             ledger,
-            election_id: self.scenario.digest_bytes(),
-            plan: &self.plans[variant_idx],
-            heads_published: d.heads_published,
-            receipt_rate: d.receipt_check_rate,
-            control_code_rate: d.control_code_rate,
-        }
+        )
     }
 
     /// Re-simulates run `run` of variant `variant_idx` and keeps its published per-station counts
@@ -147,10 +223,11 @@ impl<'a> Prepared<'a> {
             .iter()
             .enumerate()
             .map(|(i, st)| {
-                let list = ws.reported.list_of(i);
+                let protocols = ws.published().protocols;
+                let list = protocols.list_of(i);
                 StationTally {
                     registered: st.n_registered as u64,
-                    issued: ws.reported.issued[i] as u64,
+                    issued: protocols.issued[i] as u64,
                     ballots: list.iter().map(|&x| x as u64).sum(),
                     leader: list.get(leader).copied().unwrap_or(0) as u64,
                 }

@@ -18,8 +18,9 @@
 //! `⌊(K−1)·R/N⌋ .. ⌊K·R/N⌋` of `R`: blocks differ in size by at most one, and a shard of more
 //! shards than runs may be empty (its part covers no run and merges as such).
 
-use crate::scenario::{Scenario, ScenarioError};
-use crate::tabulation::RunOutcome;
+use crate::model::Scenario;
+use crate::montecarlo::RunOutcome;
+use crate::scenario::ScenarioError;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::ops::Range;
@@ -206,7 +207,7 @@ pub struct Part {
 }
 
 fn ballot_path() -> String {
-    crate::scenario::SimPath::Ballot.name().to_string()
+    crate::model::SimPath::Ballot.name().to_string()
 }
 
 impl Part {
@@ -431,11 +432,9 @@ pub fn merge(parts: Vec<(String, Part)>, this_version: &str) -> Result<Merged, M
         .variants
         .retain(|v| first.variants.contains(&v.name));
     scenario.montecarlo.path =
-        crate::scenario::SimPath::from_name(&first.path).ok_or_else(|| {
-            MergeError::Inconsistent {
-                part: first_label.clone(),
-                problem: format!("its path `{}` is neither ballot nor station", first.path),
-            }
+        crate::model::SimPath::from_name(&first.path).ok_or_else(|| MergeError::Inconsistent {
+            part: first_label.clone(),
+            problem: format!("its path `{}` is neither ballot nor station", first.path),
         })?;
     let order: Vec<String> = scenario.variants.iter().map(|v| v.name.clone()).collect();
     if order != first.variants {
@@ -513,7 +512,7 @@ fn check_part(label: &str, p: &Part) -> Result<(), MergeError> {
             p.runs.start, p.runs.end, p.runs_total
         )));
     }
-    let digest = crate::scenario::hex(&Sha256::digest(p.scenario_source.as_bytes()));
+    let digest = crate::ledger::to_hex(&Sha256::digest(p.scenario_source.as_bytes()));
     if digest != p.scenario_digest {
         return Err(bad(format!(
             "its scenario source has digest {}, not its scenario digest {}",

@@ -6,8 +6,8 @@
 //! text; writing files is the caller's business. Floating-point sums run in run order, so the
 //! output is byte-identical for the same seed whatever the thread count.
 
-use crate::scenario::Scenario;
-use crate::tabulation::RunOutcome;
+use crate::model::Scenario;
+use crate::montecarlo::RunOutcome;
 use serde::Serialize;
 
 /// Version of the summary.json layout.
@@ -21,7 +21,7 @@ pub struct Summary {
     pub parties: Vec<PartyInfo>,
     pub variants: Vec<VariantSummary>,
     /// Detectors' false-alarm rates on honest variants and power against fraud variants.
-    pub detection: crate::detection::Detection,
+    pub detection: crate::detect::Detection,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -310,7 +310,7 @@ impl Summary {
                 seed,
                 first_run,
                 runs: outcomes.first().map_or(0, |r| r.len()) as u32,
-                path: crate::fastpath::path_name(scenario),
+                path: crate::sim::station::path_name(scenario),
             },
             parties: parties
                 .iter()
@@ -320,7 +320,7 @@ impl Summary {
                 })
                 .collect(),
             variants,
-            detection: crate::detection::detection(scenario, outcomes),
+            detection: crate::detect::detection(scenario, outcomes),
         }
     }
 
@@ -740,7 +740,7 @@ pub fn runs_csv(scenario: &Scenario, outcomes: &[Vec<RunOutcome>]) -> Vec<u8> {
             row.extend(
                 o.detectors
                     .iter()
-                    .map(|r| r.value.map(|v| format!("{v:.6}")).unwrap_or_default()),
+                    .map(|(_, r)| r.value.map(|v| format!("{v:.6}")).unwrap_or_default()),
             );
             let _ = w.write_record(&row);
         }

@@ -4,63 +4,14 @@
 //! [`crate::seats::allocate`] (threshold measured on valid list votes or on all ballots, as the
 //! scenario says); district seats go to each district's winner (round 1 or runoff); totals are
 //! per party plus independents. A tie that decides a list seat is resolved by an explicit seeded
-//! lot from the run's `Lot` stream and counted in [`RunOutcome::lots`]. No I/O.
+//! lot from the run's `Lot` stream and counted in [`Tally::lots`]. No I/O.
 
-use crate::detect::{Published, PvtEstimate, Reading, readings};
-use crate::election::{FraudTrace, StationCounts, Workspace};
 use crate::electorate::Electorate;
-use crate::fraud::{AggregateLevel, FraudKind, move_share};
+use crate::fraud::alter_region_totals;
+use crate::model::{ListTier, Model};
 use crate::rng::{Purpose, stream_key};
-use crate::scenario::DetectorSettings;
-use crate::scenario::{ListTier, Model};
 use crate::seats::{SeatError, Threshold, ThresholdBase, TieBreak, allocate};
-
-/// National totals and seats of one run.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct RunOutcome {
-    pub run: u32,
-    pub registered: u64,
-    /// Ballots issued = voters who turned out.
-    pub ballots: u64,
-    pub electronic: u64,
-    /// Valid list votes per party.
-    pub list_votes: Vec<u64>,
-    pub list_invalid: u64,
-    pub list_seats: Vec<u32>,
-    /// District seats per party, then independents.
-    pub district_seats: Vec<u32>,
-    /// District seats won in round 1 (no runoff), per party, then independents.
-    pub round1_seats: Vec<u32>,
-    /// List + district seats per party, then independents.
-    pub total_seats: Vec<u32>,
-    pub runoffs: u32,
-    /// Seats or runoff places decided by lot.
-    pub lots: u32,
-    /// List seats left empty because no list passed the threshold.
-    pub unallocated_list_seats: u32,
-    /// What voters chose, and the seats that would follow from it.
-    pub truth: Tally,
-    /// What fraud did in this run.
-    pub trace: FraudTrace,
-    /// Each detector's reading, in [`crate::detect::DETECTORS`] order.
-    pub detectors: Vec<Reading>,
-    /// The parallel vote tabulation's estimate, if there is one.
-    pub pvt: Option<PvtEstimate>,
-}
-
-impl RunOutcome {
-    pub fn valid_list_votes(&self) -> u64 {
-        self.list_votes.iter().sum()
-    }
-    pub fn turnout(&self) -> f64 {
-        self.ballots as f64 / self.registered.max(1) as f64
-    }
-    /// Share of valid list votes per party.
-    pub fn list_shares(&self) -> Vec<f64> {
-        let v = self.valid_list_votes().max(1) as f64;
-        self.list_votes.iter().map(|&x| x as f64 / v).collect()
-    }
-}
+use crate::sim::{DistrictResult, StationCounts, Workspace};
 
 /// Sums station counts into national list totals.
 pub fn national_list(counts: &StationCounts) -> (Vec<u64>, u64) {
@@ -137,7 +88,7 @@ fn seats_of(
     list_votes: Vec<u64>,
     list_invalid: u64,
     ballots: u64,
-    districts: &[crate::election::DistrictResult],
+    districts: &[DistrictResult],
 ) -> Tally {
     let k = electorate.n_parties;
     let mut lots = 0u32;
@@ -186,18 +137,35 @@ fn seats_of(
     }
 }
 
+/// A run tabulated: the published result and the truth, with their seats, and the region
+/// totals a reconciliation compares.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tabulated {
+    /// The published result: aggregates after tabulation-level fraud, and its seats.
+    pub reported: Tally,
+    /// What voters chose, and the seats that would follow from it.
+    pub truth: Tally,
+    /// Ballots cast electronically, as the protocols publish them.
+    pub electronic: u64,
+    /// Per region: the sum of its published station protocols (valid list votes per party).
+    pub region_protocol_sums: Vec<Vec<u64>>,
+    /// Per region: the published aggregate (valid list votes per party).
+    pub region_aggregates: Vec<Vec<u64>>,
+}
+
 /// Tabulates a run already simulated into `ws`: station protocols ▸ region aggregates (where
-/// tabulation-level fraud acts) ▸ national; the truth from voters' choices; seats for both; and
-/// every detector's reading.
+/// tabulation-level fraud acts, [`alter_region_totals`]) ▸ national; the truth from voters'
+/// choices; seats for both.
 pub fn tabulate(
     model: &Model,
     electorate: &Electorate,
-    detectors: &DetectorSettings,
     seed: u64,
     run: u64,
     ws: &Workspace,
-) -> RunOutcome {
+) -> Tabulated {
     let k = electorate.n_parties;
+    let published = ws.published();
+    let truth = ws.truth();
     let n_regions = electorate
         .stations
         .iter()
@@ -209,36 +177,14 @@ pub fn tabulate(
     for (i, st) in electorate.stations.iter().enumerate() {
         for (t, v) in sums[st.region as usize]
             .iter_mut()
-            .zip(ws.reported.list_of(i))
+            .zip(published.protocols.list_of(i))
         {
             *t += *v as u64;
         }
     }
     let mut aggregates = sums.clone();
-    for f in &model.fraud {
-        if let FraudKind::Aggregate {
-            share,
-            level: AggregateLevel::Region,
-        } = f.kind
-        {
-            for (r, agg) in aggregates.iter_mut().enumerate() {
-                let eligible = f
-                    .target
-                    .regions
-                    .as_ref()
-                    .is_none_or(|x| x.contains(&(r as u32)));
-                if eligible {
-                    let mut row: Vec<u32> = agg[..k]
-                        .iter()
-                        .map(|&v| v.min(u32::MAX as u64) as u32)
-                        .collect();
-                    move_share(&mut row, f.beneficiary as usize, share);
-                    for p in 0..k {
-                        agg[p] = row[p] as u64;
-                    }
-                }
-            }
-        }
+    for (r, agg) in aggregates.iter_mut().enumerate() {
+        alter_region_totals(&model.fraud, r as u32, &mut agg[..k]);
     }
     let mut list_votes = vec![0u64; k];
     let mut list_invalid = 0u64;
@@ -248,8 +194,13 @@ pub fn tabulate(
         }
         list_invalid += agg[k];
     }
-    let ballots: u64 = ws.reported.issued.iter().map(|&x| x as u64).sum();
-    let electronic: u64 = ws.reported.electronic.iter().map(|&x| x as u64).sum();
+    let ballots: u64 = published.protocols.issued.iter().map(|&x| x as u64).sum();
+    let electronic: u64 = published
+        .protocols
+        .electronic
+        .iter()
+        .map(|&x| x as u64)
+        .sum();
     let reported = seats_of(
         model,
         electorate,
@@ -258,10 +209,10 @@ pub fn tabulate(
         list_votes,
         list_invalid,
         ballots,
-        &ws.districts,
+        published.districts,
     );
-    let (truth_votes, truth_invalid) = national_list(&ws.truth);
-    let truth_ballots: u64 = ws.truth.issued.iter().map(|&x| x as u64).sum();
+    let (truth_votes, truth_invalid) = national_list(truth.counts);
+    let truth_ballots: u64 = truth.counts.issued.iter().map(|&x| x as u64).sum();
     let truth = seats_of(
         model,
         electorate,
@@ -270,40 +221,15 @@ pub fn tabulate(
         truth_votes,
         truth_invalid,
         truth_ballots,
-        &ws.truth_districts,
+        truth.districts,
     );
     let strip =
         |rows: &[Vec<u64>]| -> Vec<Vec<u64>> { rows.iter().map(|r| r[..k].to_vec()).collect() };
-    let (sums_valid, aggs_valid) = (strip(&sums), strip(&aggregates));
-    let (detector_readings, pvt) = readings(
-        detectors,
-        electorate,
-        ws,
-        &Published {
-            region_protocol_sums: &sums_valid,
-            region_aggregates: &aggs_valid,
-            national: &reported.list_votes,
-        },
-        seed,
-        run,
-    );
-    RunOutcome {
-        run: run as u32,
-        registered: electorate.n_registered(),
-        ballots,
-        electronic,
-        list_votes: reported.list_votes.clone(),
-        list_invalid: reported.list_invalid,
-        list_seats: reported.list_seats.clone(),
-        district_seats: reported.district_seats.clone(),
-        round1_seats: reported.round1_seats.clone(),
-        total_seats: reported.total_seats.clone(),
-        runoffs: reported.runoffs,
-        lots: reported.lots,
-        unallocated_list_seats: reported.unallocated_list_seats,
+    Tabulated {
+        reported,
         truth,
-        trace: ws.trace.clone(),
-        detectors: detector_readings,
-        pvt,
+        electronic,
+        region_protocol_sums: strip(&sums),
+        region_aggregates: strip(&aggregates),
     }
 }

@@ -10,9 +10,10 @@ use super::progress::{Progress, stop_flag};
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use tamga::model::Scenario;
 use tamga::montecarlo::Prepared;
 use tamga::report::{RunReport, representative_fingerprints};
-use tamga::scenario::{Scenario, ScenarioError};
+use tamga::scenario::ScenarioError;
 use tamga::shard::{Part, ShardSpec};
 use tamga::summary::{Summary, runs_csv};
 
@@ -75,7 +76,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(p) = args
         .path
         .as_deref()
-        .and_then(tamga::scenario::SimPath::from_name)
+        .and_then(tamga::model::SimPath::from_name)
     {
         scenario.montecarlo.path = p;
     }
@@ -154,7 +155,7 @@ pub fn write_results(
     scenario: &Scenario,
     source: &str,
     seed: u64,
-    outcomes: &[Vec<tamga::tabulation::RunOutcome>],
+    outcomes: &[Vec<tamga::montecarlo::RunOutcome>],
     out: &Path,
     json: bool,
 ) -> anyhow::Result<ExitCode> {

@@ -227,7 +227,7 @@ pub(crate) fn close_hash(prev: &EntryHash, seq: Seq, body: &[u8]) -> EntryHash {
 }
 
 /// Lowercase hex of any bytes.
-pub(crate) fn to_hex(bytes: &[u8]) -> String {
+pub fn to_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for &b in bytes {

@@ -40,7 +40,7 @@ pub use file::{
     BALLOT_RECORD_LEN, GENESIS_RECORD_LEN, HEADER_LEN, LedgerReader, LedgerWriter,
     RECORD_PREFIX_LEN, ReadError, Record, close_record_len, write_ledger,
 };
-pub use hash::{BALLOT_HASH_INPUT_LEN, EntryHash, Seq};
+pub use hash::{BALLOT_HASH_INPUT_LEN, EntryHash, Seq, to_hex};
 pub use heads::{HEADS_FIRST_LINE, HeadsError, PublishedHead, PublishedHeads};
 pub use lanes::{Backend, LANES, SHA256_IV, compress_lanes};
 pub use receipt::{RECEIPT_BITS, RECEIPT_LEN, ReceiptCode, ReceiptParseError, receipt_code};

@@ -286,7 +286,7 @@ pub fn audit(input: AuditInput<'_>) -> AuditReport {
                 HEADS,
                 format!(
                     "the heads are published for election {}, the manifest's scenario digest is {}",
-                    crate::scenario::hex(&h.election_id),
+                    crate::ledger::to_hex(&h.election_id),
                     a.manifest.scenario_digest
                 ),
                 "the published heads belong to another election (or the manifest was altered)",

@@ -687,7 +687,7 @@ pub fn write_machines<W: Write>(w: W, machines: &[MachineRecord]) -> io::Result<
             m.head.station.to_string(),
             m.head.machine.to_string(),
             m.head.n_ballots.to_string(),
-            crate::scenario::hex(&m.launch_code),
+            crate::ledger::to_hex(&m.launch_code),
             m.head.head.to_hex(),
             m.honest_head.to_hex(),
             m.rewritten.to_string(),
@@ -697,8 +697,11 @@ pub fn write_machines<W: Write>(w: W, machines: &[MachineRecord]) -> io::Result<
     out.flush()
 }
 
-/// Writes `truth/fraud.csv`: `what,value`, one row per field of the run's fraud trace.
-pub fn write_trace<W: Write>(w: W, t: &crate::election::FraudTrace) -> io::Result<()> {
+/// Writes `truth/fraud.csv`: `what,value`, one row per field of the run's fraud trace, then
+/// what the audit of rewritten ledgers and voters' checks found.
+pub fn write_trace<W: Write>(w: W, t: &super::RunTrace) -> io::Result<()> {
+    let (c, findings) = (&t.checks, t.ledgers_with_findings);
+    let t = &t.fraud;
     let mut out = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(w);
@@ -710,11 +713,11 @@ pub fn write_trace<W: Write>(w: W, t: &crate::election::FraudTrace) -> io::Resul
         ("stuffed", t.stuffed.to_string()),
         ("rewritten", t.rewritten.to_string()),
         ("ledgers_tampered", t.ledgers_tampered.to_string()),
-        ("ledgers_with_findings", t.ledgers_with_findings.to_string()),
-        ("receipt_caught", t.receipt_caught.to_string()),
-        ("control_code_caught", t.control_code_caught.to_string()),
-        ("receipts_checked", t.receipts_checked.to_string()),
-        ("control_codes_checked", t.control_codes_checked.to_string()),
+        ("ledgers_with_findings", findings.to_string()),
+        ("receipt_caught", c.receipt_complaint.to_string()),
+        ("control_code_caught", c.control_code_complaint.to_string()),
+        ("receipts_checked", c.receipts_checked.to_string()),
+        ("control_codes_checked", c.control_codes_checked.to_string()),
     ];
     for (k, v) in rows {
         out.write_record([k, v.as_str()]).map_err(csv_err)?;

@@ -28,15 +28,15 @@ use rand::Rng;
 
 use serde::{Deserialize, Serialize};
 
-use crate::election::{Context, FraudPlan, FraudTrace, Workspace, run_election};
 use crate::electorate::Electorate;
 use crate::ledger::{
     BallotChoice, Chain, EntryHash, LedgerError, PublishedHead, PublishedHeads, ReceiptCode,
     receipt_code, verify, write_ledger,
 };
-use crate::machine::LedgerMode;
+use crate::model::Scenario;
 use crate::rng::{Purpose, stream, threshold};
-use crate::scenario::Scenario;
+use crate::sim::LedgerMode;
+use crate::sim::{Checks, Context, FraudPlan, FraudTrace, Workspace, run_election};
 
 /// The `format` field of every package manifest.
 pub const PACKAGE_FORMAT: &str = "tamga-package";
@@ -201,6 +201,15 @@ pub struct MachineRecord {
     pub rewritten: bool,
 }
 
+/// What fraud did in a package's election, and what checks found (`truth/fraud.csv`).
+#[derive(Clone, Debug)]
+pub struct RunTrace {
+    pub fraud: FraudTrace,
+    pub checks: Checks,
+    /// Ledgers published other than as sealed in which an audit finds something.
+    pub ledgers_with_findings: u32,
+}
+
 /// One simulated election, everything but the ledger bytes (streamed to the caller's sink).
 #[derive(Clone, Debug)]
 pub struct Package {
@@ -213,8 +222,9 @@ pub struct Package {
     pub aggregates: Vec<(AggregateKey, u64)>,
     /// What voters chose, by station (no machine part; `machines` and `electronic` are 0).
     pub truth: Vec<StationProtocol>,
-    /// What fraud did in this election (ground truth).
-    pub trace: FraudTrace,
+    /// What fraud did, and what the audit of rewritten ledgers and voters' checks found
+    /// (`truth/fraud.csv`).
+    pub trace: RunTrace,
     /// `heads.txt`.
     pub heads: PublishedHeads,
     /// Receipts of the voters who check, by station then entry.
@@ -408,7 +418,7 @@ pub fn simulate<W: Write>(
     if let Some(e) = failure {
         return Err(e);
     }
-    let station_protocol = |i: usize, counts: &crate::election::StationCounts| {
+    let station_protocol = |i: usize, counts: &crate::sim::StationCounts| {
         let st = &electorate.stations[i];
         let list_row = counts.list_of(i);
         let n_cand = st
@@ -450,13 +460,13 @@ pub fn simulate<W: Write>(
         }
         protocols.push(StationProtocol {
             machine,
-            ..station_protocol(i, &ws.reported)
+            ..station_protocol(i, ws.published().protocols)
         });
         // what voters chose: no machine part, and electronic voting is not part of the truth
         truth.push(StationProtocol {
             machines: 0,
             electronic: 0,
-            ..station_protocol(i, &ws.truth)
+            ..station_protocol(i, ws.truth().counts)
         });
     }
     let mut aggregates = aggregate(&parties, &protocols);
@@ -490,39 +500,41 @@ pub fn simulate<W: Write>(
         truth,
         protocols,
         aggregates,
-        trace: ws.trace.clone(),
+        trace: RunTrace {
+            fraud: ws.truth().trace.clone(),
+            checks: ws.published().checks.clone(),
+            ledgers_with_findings: crate::detect::ledger_findings(ws.published().ledgers),
+        },
         heads,
         receipts,
         machines,
     })
 }
 
-/// Tabulation-level fraud (`kind = "aggregate"`) on the published totals, as
-/// [`crate::tabulation`] applies it: in each eligible region the list votes move toward the
-/// beneficiary ([`crate::fraud::move_share`], models in scenario order), and the national list
-/// totals become the sums of the altered regions; with `level = "district"` each eligible
+/// Tabulation-level fraud (`kind = "aggregate"`) on the published totals, by the rules
+/// [`crate::tabulation`] applies too: in each region the list votes move toward the
+/// beneficiary ([`crate::fraud::alter_region_totals`]), and the national list totals become the
+/// sums of the altered regions; with `level = "district"` each eligible
 /// district's candidate totals move toward the beneficiary's nominee
 /// ([`crate::fraud::alter_district_totals`]).
 fn tabulation_fraud(
-    model: &crate::scenario::Model,
+    model: &crate::model::Model,
     electorate: &Electorate,
     parties: &[String],
     rows: &mut [(AggregateKey, u64)],
 ) {
     district_fraud(model, electorate, rows);
-    use crate::fraud::{AggregateLevel, FraudKind, move_share};
-    let frauds: Vec<(f64, usize, Option<&Vec<u32>>)> = model
-        .fraud
-        .iter()
-        .filter_map(|f| match f.kind {
+    use crate::fraud::{AggregateLevel, FraudKind};
+    let region_level = |f: &crate::fraud::FraudModel| {
+        matches!(
+            f.kind,
             FraudKind::Aggregate {
-                share,
                 level: AggregateLevel::Region,
-            } => Some((share, f.beneficiary as usize, f.target.regions.as_ref())),
-            _ => None,
-        })
-        .collect();
-    if frauds.is_empty() {
+                ..
+            }
+        )
+    };
+    if !model.fraud.iter().any(region_level) {
         return;
     }
     let k = parties.len();
@@ -547,21 +559,17 @@ fn tabulation_fraud(
         }
     }
     let mut sums = vec![0u64; k];
-    for (r, idx) in &regions {
-        let mut row: Vec<u32> = idx
+    for (&r, idx) in &regions {
+        let mut row: Vec<u64> = idx
             .iter()
-            .map(|&i| rows.get(i).map_or(0, |x| x.1.min(u32::MAX as u64) as u32))
+            .map(|&i| rows.get(i).map_or(0, |x| x.1))
             .collect();
-        for (share, ben, only) in &frauds {
-            if only.is_none_or(|x| x.contains(r)) {
-                move_share(&mut row, *ben, *share);
-            }
-        }
+        crate::fraud::alter_region_totals(&model.fraud, r, &mut row);
         for (p, &i) in idx.iter().enumerate() {
             if let Some(x) = rows.get_mut(i) {
-                x.1 = row[p] as u64;
+                x.1 = row[p];
             }
-            sums[p] += row[p] as u64;
+            sums[p] += row[p];
         }
     }
     for (p, &i) in national.iter().enumerate() {
@@ -573,7 +581,7 @@ fn tabulation_fraud(
 
 /// The district half of [`tabulation_fraud`]: candidate totals of each district's rows.
 fn district_fraud(
-    model: &crate::scenario::Model,
+    model: &crate::model::Model,
     electorate: &Electorate,
     rows: &mut [(AggregateKey, u64)],
 ) {

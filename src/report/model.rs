@@ -8,12 +8,12 @@
 //! [`crate::montecarlo::Prepared::run_stations`] does the simulating. Every value is computed in run order from its inputs, so the same seed gives
 //! the same model.
 
-use crate::detection::Rate;
+use crate::detect::Rate;
 use crate::forensics::fingerprint::fingerprint;
 use crate::forensics::results::StationCounts;
+use crate::montecarlo::RunOutcome;
 use crate::montecarlo::{Prepared, RunStations};
 use crate::summary::{ExactMatch, Metric, PartyInfo, Provenance, Summary, VariantSummary};
-use crate::tabulation::RunOutcome;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -635,7 +635,7 @@ mod tests {
                 unallocated_list_seats: 0,
             },
             trace: Default::default(),
-            detectors: Vec::new(),
+            detectors: crate::detect::Readings::NONE,
             pvt: None,
         }
     }

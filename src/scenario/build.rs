@@ -6,7 +6,8 @@
 //! `variant[i]` prefix.
 
 use super::reader::{Node, Problem, Problems, number_map};
-use super::*;
+use crate::model::*;
+use crate::seats::{DistrictRule, Method, Threshold};
 use crate::seats::{Ratio, ThresholdBase};
 
 /// Top-level tables a variant may override.

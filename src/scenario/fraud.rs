@@ -1,44 +1,10 @@
 //! Reading `[[fraud]]` and `[detectors]` from a scenario: the fraud models a variant applies
 //! and the safeguards every run is audited with. Validation only; what the models do is in
-//! `crate::fraud` and `crate::election`, what the detectors see in `crate::detect`.
+//! `crate::fraud` and `crate::sim`, what the detectors see in `crate::detect`.
 
 use super::reader::{Node, Problems};
-use super::{Party, Region};
 use crate::fraud::{AggregateLevel, Area, FraudKind, FraudModel, StationKind, Target};
-
-/// Settings of the safeguards (detectors), shared by all variants.
-#[derive(Clone, Debug)]
-pub struct DetectorSettings {
-    /// False-alarm rate at which statistical detectors are calibrated on honest runs.
-    pub false_alarm_rate: f64,
-    /// Whether station protocols are published (needed for reconciliation and forensics).
-    pub station_results_published: bool,
-    /// Whether each machine's head is published at close (before anyone could rewrite it).
-    pub heads_published: bool,
-    /// Probability that an electronic voter checks their receipt against the published ledger.
-    pub receipt_check_rate: f64,
-    /// Probability that an electronic voter checks their control code (Sailau).
-    pub control_code_rate: f64,
-    /// Stations observed by a parallel vote tabulation (0: none).
-    pub pvt_stations: u32,
-    /// Whether every run fits the Klimek model to its published protocols (the costliest
-    /// detector: one coarse fit per run).
-    pub klimek_fit: bool,
-}
-
-impl Default for DetectorSettings {
-    fn default() -> Self {
-        DetectorSettings {
-            false_alarm_rate: 0.05,
-            station_results_published: true,
-            heads_published: true,
-            receipt_check_rate: 0.04,
-            control_code_rate: 0.0,
-            pvt_stations: 0,
-            klimek_fit: true,
-        }
-    }
-}
+use crate::model::{DetectorSettings, Party, Region};
 
 pub(super) fn detectors(root: &Node<'_>, p: &mut Problems) -> DetectorSettings {
     let mut d = DetectorSettings::default();

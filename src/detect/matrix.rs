@@ -9,10 +9,14 @@
 //! an honest estimate rather than ≤ α by construction. Intervals are Wilson score intervals at
 //! 95 % (Wilson 1927). Pure functions over run outcomes.
 
-use crate::detect::{DETECTORS, DetectorKind};
-use crate::scenario::Scenario;
-use crate::tabulation::RunOutcome;
+use super::{Detector, DetectorKind, Readings};
+use crate::model::Scenario;
 use serde::Serialize;
+
+/// A run's outcome as far as the matrix is concerned: its readings.
+pub trait HasReadings {
+    fn readings(&self) -> &Readings;
+}
 
 /// z for a two-sided 95 % interval.
 const Z95: f64 = 1.959_963_984_540_054;
@@ -99,10 +103,8 @@ pub fn threshold(stats: &[f64], alpha: f64) -> Option<f64> {
     Some(s[rank.clamp(1, s.len()) - 1])
 }
 
-fn values(runs: &[RunOutcome], d: usize) -> Vec<Option<f64>> {
-    runs.iter()
-        .map(|o| o.detectors.get(d).and_then(|r| r.value))
-        .collect()
+fn values<O: HasReadings>(runs: &[O], d: Detector) -> Vec<Option<f64>> {
+    runs.iter().map(|o| o.readings()[d].value).collect()
 }
 
 fn fired_count(vals: &[Option<f64>], kind: DetectorKind, thr: Option<f64>) -> (usize, usize) {
@@ -120,10 +122,11 @@ fn fired_count(vals: &[Option<f64>], kind: DetectorKind, thr: Option<f64>) -> (u
 }
 
 /// Builds the detection matrix from per-variant outcomes (same order as scenario variants).
-pub fn detection(scenario: &Scenario, outcomes: &[Vec<RunOutcome>]) -> Detection {
+pub fn detection<O: HasReadings>(scenario: &Scenario, outcomes: &[Vec<O>]) -> Detection {
     let alpha = scenario.detectors.false_alarm_rate;
     let mut detectors = Vec::new();
-    for (d, info) in DETECTORS.iter().enumerate() {
+    for d in Detector::ALL {
+        let info = d.info();
         let mut false_alarm = Vec::new();
         let mut power = Vec::new();
         for (vi, v) in scenario.variants.iter().enumerate() {
@@ -163,10 +166,7 @@ pub fn detection(scenario: &Scenario, outcomes: &[Vec<RunOutcome>]) -> Detection
                 };
                 let (k, n) = fired_count(&vals, info.kind, thr);
                 let runs = &outcomes[vi];
-                let mean_cost = runs
-                    .iter()
-                    .map(|o| o.detectors.get(d).map_or(0.0, |r| r.cost))
-                    .sum::<f64>()
+                let mean_cost = runs.iter().map(|o| o.readings()[d].cost).sum::<f64>()
                     / runs.len().max(1) as f64;
                 power.push(Power {
                     variant: v.name.clone(),

@@ -1,0 +1,339 @@
+//! Election day, ballot by ballot: turnout, paper and electronic ballots, runoffs.
+//!
+//! For one run of one variant, every registered voter at every polling station turns out or
+//! not; a voter who turns out casts a list ballot and (where there is a district tier) a district
+//! ballot — on paper, or at an e-enabled station possibly on the [`VotingMachine`]. Paper
+//! ballots may be spoiled; electronic ones cannot (a touch screen offers only valid choices).
+//! The district choice follows the list choice with probability `loyalty` when the voter's
+//! party has a nominee, and otherwise goes to a candidate with probability proportional to
+//! personal appeal. Districts without a majority winner hold a second round between the top two:
+//! each round-1 voter returns with probability `runoff.turnout_ratio`; supporters of a finalist
+//! vote for them again; supporters of an eliminated candidate transfer to a finalist of the same
+//! party with probability `party_transfer`, else between the finalists by appeal.
+//!
+//! Each station draws from its own streams (turnout noise, preference noise, voters' turnout,
+//! voters' choices, runoff), so the result does not depend on the order stations are visited.
+//! No allocation happens per ballot: buffers live in [`Workspace`] and are reused.
+
+use super::context::Context;
+use super::counts::Workspace;
+use super::districts::{draw_appeals, finish_districts};
+use super::machine::{Ballot, INVALID_DISTRICT, LedgerMode, VotingMachine};
+use super::tamper::{LedgerTamper, protocol_fraud, rewrite_ledger};
+use crate::distr::{binomial_rand_distr, cumulative, pick};
+use crate::fraud::FraudKind;
+use crate::ledger::Genesis;
+use crate::rng::{Purpose, stream, threshold};
+use rand::Rng;
+
+/// Simulates round 1 at every station and the runoffs; results land in `ws`.
+/// `on_machine` sees each e-enabled station's machine after its polls close (its chain sealed).
+pub fn run_election(
+    ctx: Context<'_>,
+    run: u64,
+    ws: &mut Workspace,
+    on_machine: &mut dyn FnMut(usize, &VotingMachine),
+) {
+    let e = ctx.electorate;
+    ws.reset(e);
+    draw_appeals(ctx, run, ws);
+    for i in 0..e.stations.len() {
+        station_round1(ctx, run, i, ws);
+        if e.stations[i].evoting {
+            on_machine(i, &ws.machine);
+        }
+    }
+    // protocols: the count, then what commissions changed
+    ws.reported.clone_from(&ws.counts);
+    for i in 0..e.stations.len() {
+        protocol_fraud(ctx, run, i, ws);
+    }
+    finish_districts(ctx, run, ws, false, false);
+}
+
+/// [`run_election`] without a machine callback, with the stations split into `parts`
+/// contiguous blocks simulated in parallel on the current rayon pool, each in its own
+/// workspace, then summed. Every station draws from its own streams, so the result is the same
+/// whatever `parts` (for one huge election on a many-core machine; each block keeps full-size
+/// count arrays, so memory grows with `parts`).
+pub fn run_election_split(ctx: Context<'_>, run: u64, ws: &mut Workspace, parts: usize) {
+    use rayon::prelude::*;
+    let e = ctx.electorate;
+    let n = e.stations.len();
+    let parts = parts.clamp(1, n.max(1));
+    if parts == 1 {
+        return run_election(ctx, run, ws, &mut |_, _| {});
+    }
+    ws.reset(e);
+    draw_appeals(ctx, run, ws);
+    let mut blocks = std::mem::take(&mut ws.parts);
+    blocks.truncate(parts);
+    blocks.resize_with(parts, Workspace::default);
+    let size = n.div_ceil(parts);
+    blocks.par_iter_mut().enumerate().for_each(|(j, b)| {
+        b.reset(e);
+        draw_appeals(ctx, run, b);
+        for i in j * size..((j + 1) * size).min(n) {
+            station_round1(ctx, run, i, b);
+        }
+    });
+    for b in &blocks {
+        ws.add_block(b);
+    }
+    ws.parts = blocks;
+    ws.reported.clone_from(&ws.counts);
+    for i in 0..n {
+        protocol_fraud(ctx, run, i, ws);
+    }
+    finish_districts(ctx, run, ws, false, true);
+}
+
+/// Per-ballot fraud thresholds active at a station.
+#[derive(Default)]
+struct BallotFraud {
+    pressure: (u64, usize),
+    flip: (u64, usize),
+    drop: (u64, usize),
+}
+
+fn station_round1(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
+    let e = ctx.electorate;
+    let st = e.stations[i];
+    let seed = ctx.seed;
+    let k = e.n_parties;
+    let mut noise = stream(seed, Purpose::StationTurnout, run, i as u64);
+    let t = e.station_turnout(i, &mut noise);
+    let mut noise = stream(seed, Purpose::StationPreference, run, i as u64);
+    ws.pref.resize(k, 0.0);
+    e.station_preferences(i, &mut noise, &mut ws.pref);
+    cumulative(ws.pref.iter().copied(), &mut ws.list_cum);
+
+    let district = st.district.map(|d| &e.districts[d as usize]);
+    let n_cand = district.map_or(0, |d| d.candidates.len());
+    if let Some(d) = st.district {
+        let off = ws.appeal_offset[d as usize];
+        cumulative(
+            ws.appeal[off..off + n_cand].iter().copied(),
+            &mut ws.free_cum,
+        );
+    }
+
+    // fraud at this station
+    let mut frng = stream(seed, Purpose::Fraud, run, i as u64);
+    ctx.targeted(i, &mut frng, &mut ws.targeted);
+    let mut bf = BallotFraud::default();
+    let mut ledger_rewrite = None;
+    for (j, f) in ctx.model.fraud.iter().enumerate() {
+        if !ws.targeted[j] {
+            continue;
+        }
+        let b = f.beneficiary as usize;
+        match f.kind {
+            FraudKind::Pressure { share } => bf.pressure = (threshold(share), b),
+            FraudKind::Flip { share } if st.evoting => bf.flip = (threshold(share), b),
+            FraudKind::Drop { share } if st.evoting => bf.drop = (threshold(share), b),
+            FraudKind::LedgerRewrite {
+                entries,
+                recompute,
+                forge_head,
+            } if st.evoting => {
+                ledger_rewrite = Some(LedgerTamper::Rewrite {
+                    entries,
+                    recompute,
+                    forge_head,
+                    ben: b,
+                });
+            }
+            FraudKind::LedgerTruncate { entries, reseal } if st.evoting => {
+                ledger_rewrite = Some(LedgerTamper::Truncate { entries, reseal });
+            }
+            _ => {}
+        }
+    }
+    if ws.targeted.iter().any(|&x| x) {
+        ws.trace.stations_hit += 1;
+    }
+
+    let mut launch = stream(seed, Purpose::LaunchCode, run, i as u64);
+    let genesis = Genesis {
+        election_id: ctx.election_id,
+        station: i as u32,
+        machine: 0,
+        launch_code: Genesis::draw_launch_code(&mut launch),
+    };
+    let mode = match (st.evoting, ledger_rewrite.is_some()) {
+        (false, _) => LedgerMode::Off,
+        (true, true) => LedgerMode::ChainAndLog,
+        (true, false) => ctx.ledger,
+    };
+    ws.machine.open(k, n_cand, mode, &genesis);
+
+    let b = &ctx.model.ballots;
+    let turnout_thr = threshold(t);
+    let e_thr = if st.evoting {
+        threshold(b.evoting_uptake)
+    } else {
+        0
+    };
+    let invalid_thr = threshold(b.invalid_rate);
+    let loyal_thr = threshold(ctx.model.candidates.loyalty);
+    let mut crng = stream(seed, Purpose::Checks, run, i as u64);
+    let receipt_thr = threshold(ctx.receipt_rate);
+    let code_thr = threshold(ctx.control_code_rate);
+
+    let mut trng = stream(seed, Purpose::VoterTurnout, run, i as u64);
+    let mut vrng = stream(seed, Purpose::VoterChoice, run, i as u64);
+    let w = k + 1;
+    let c_off = e.candidate_offset[i] as usize;
+    let mut issued = 0u32;
+    let mut electronic = 0u32;
+    let mut district_invalid = 0u32;
+    let mut truth_district_invalid = 0u32;
+    {
+        let list_row = &mut ws.counts.list[i * w..(i + 1) * w];
+        let truth_row = &mut ws.truth.list[i * w..(i + 1) * w];
+        let dist_row = &mut ws.counts.district[c_off..c_off + n_cand];
+        let truth_dist = &mut ws.truth.district[c_off..c_off + n_cand];
+        for _ in 0..st.n_registered {
+            if trng.next_u64() >= turnout_thr {
+                continue;
+            }
+            issued += 1;
+            let is_electronic = vrng.next_u64() < e_thr;
+            let party = pick(&ws.list_cum, vrng.next_u64());
+            let spoil_list = vrng.next_u64() < invalid_thr && !is_electronic;
+            let mut cand = INVALID_DISTRICT;
+            let mut spoil_district = false;
+            if let Some(d) = district {
+                let loyal = vrng.next_u64() < loyal_thr;
+                let free = pick(&ws.free_cum, vrng.next_u64());
+                cand = match (loyal, d.nominee[party]) {
+                    (true, Some(c)) => c,
+                    _ => free as u16,
+                };
+                spoil_district = vrng.next_u64() < invalid_thr && !is_electronic;
+            }
+            // the truth: what this voter chose
+            truth_row[if spoil_list { k } else { party }] += 1;
+            if district.is_some() {
+                if spoil_district {
+                    truth_district_invalid += 1;
+                } else {
+                    truth_dist[cand as usize] += 1;
+                }
+            }
+            // voter-level fraud: pressure changes the list vote cast
+            let mut cast = party;
+            if bf.pressure.0 > 0 && party != bf.pressure.1 && frng.next_u64() < bf.pressure.0 {
+                cast = bf.pressure.1;
+            }
+            if is_electronic {
+                electronic += 1;
+                if bf.drop.0 > 0 && cast != bf.drop.1 && frng.next_u64() < bf.drop.0 {
+                    // dropped: the voter still gets a (fake) receipt and code
+                    ws.trace.dropped += 1;
+                    if crng.next_u64() < receipt_thr || crng.next_u64() < code_thr {
+                        ws.checks.receipt_complaint = true;
+                    }
+                    continue;
+                }
+                let mut recorded = cast;
+                if bf.flip.0 > 0 && cast != bf.flip.1 && frng.next_u64() < bf.flip.0 {
+                    recorded = bf.flip.1;
+                    ws.trace.flipped += 1;
+                    if crng.next_u64() < code_thr {
+                        ws.checks.control_code_complaint = true;
+                    }
+                }
+                ws.machine.record(Ballot {
+                    list: recorded as u8,
+                    district: cand,
+                });
+                continue;
+            }
+            if spoil_list {
+                list_row[k] += 1;
+            } else {
+                list_row[cast] += 1;
+            }
+            if district.is_some() {
+                if spoil_district {
+                    district_invalid += 1;
+                } else {
+                    dist_row[cand as usize] += 1;
+                }
+            }
+        }
+    }
+    ws.truth.issued[i] = issued;
+    ws.truth.district_invalid[i] = truth_district_invalid;
+    ws.checks.receipts_checked += crate::stats::round_u64(ctx.receipt_rate * electronic as f64);
+    ws.checks.control_codes_checked +=
+        crate::stats::round_u64(ctx.control_code_rate * electronic as f64);
+
+    // station-level fraud on the ballot boxes and machines
+    let nominee_of = |b: usize| district.and_then(|d| d.nominee[b]);
+    for (j, f) in ctx.model.fraud.iter().enumerate() {
+        if !ws.targeted[j] {
+            continue;
+        }
+        let ben = f.beneficiary as usize;
+        let extra = match f.kind {
+            FraudKind::Stuffing { rate, .. } => {
+                binomial_rand_distr(&mut frng, st.n_registered.saturating_sub(issued), rate)
+            }
+            FraudKind::Carousel { rate } => binomial_rand_distr(&mut frng, st.n_registered, rate),
+            _ => continue,
+        };
+        let via_machine = matches!(
+            f.kind,
+            FraudKind::Stuffing {
+                via_machine: true,
+                ..
+            }
+        ) && st.evoting;
+        ws.trace.stuffed += extra as u64;
+        issued += extra;
+        let cand = nominee_of(ben).unwrap_or(INVALID_DISTRICT);
+        if via_machine {
+            electronic += extra;
+            for _ in 0..extra {
+                ws.machine.record(Ballot {
+                    list: ben as u8,
+                    district: cand,
+                });
+            }
+        } else {
+            ws.counts.list[i * w + ben] += extra;
+            if district.is_some() {
+                if cand == INVALID_DISTRICT {
+                    district_invalid += extra;
+                } else {
+                    ws.counts.district[c_off + cand as usize] += extra;
+                }
+            }
+        }
+    }
+    ws.machine.close();
+
+    // the commission adds the machine's totals to the paper count
+    if ws.machine.n_ballots > 0 {
+        let list_row = &mut ws.counts.list[i * w..(i + 1) * w];
+        for (p, v) in ws.machine.list.iter().enumerate() {
+            list_row[p.min(k)] += v;
+        }
+        for (c, v) in ws.machine.district.iter().enumerate() {
+            if c < n_cand {
+                ws.counts.district[c_off + c] += v;
+            } else {
+                district_invalid += v;
+            }
+        }
+    }
+    if let Some(tamper) = ledger_rewrite {
+        rewrite_ledger(ctx, ws, i, tamper, receipt_thr, &mut crng);
+    }
+    ws.counts.issued[i] = issued;
+    ws.counts.electronic[i] = electronic;
+    ws.counts.district_invalid[i] = district_invalid;
+}

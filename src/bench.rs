@@ -205,6 +205,7 @@ pub fn verify_file(bytes: &[u8], head: &PublishedHead) -> VerifyReport {
 
 /// CPU time consumed by the calling thread, in seconds, if the platform reports it
 /// (`CLOCK_THREAD_CPUTIME_ID` on Unix).
+#[allow(unsafe_code)] // one libc call; the only other unsafe code is the SHA-NI kernel
 pub fn thread_cpu_seconds() -> Option<f64> {
     #[cfg(unix)]
     {

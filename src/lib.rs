@@ -7,9 +7,40 @@
 //!
 //! The core (everything but [`io`] and the readers/writers named as such) does no I/O, reads no
 //! clock or environment, and takes its randomness as an argument. See `ARCHITECTURE.md`.
+//!
+//! # Layers
+//!
+//! The modules in the order data flows through them; a module uses only modules above it in
+//! this list (checked by the `layers` test, which reads this list):
+//!
+//! 1. `rng` — every random stream
+//! 2. `stats` — numerical helpers
+//! 3. `distr` — samplers
+//! 4. `svg` — plotting primitives
+//! 5. `io` — atomic file writes
+//! 6. `seats` — seat allocation
+//! 7. `ledger` — hash-chained ballot ledgers
+//! 8. `forensics` — statistics on station results, and the `forensics` command's reading and pages
+//! 9. `fraud` — fraud models and the rules that apply them
+//! 10. `model` — the validated scenario
+//! 11. `scenario` — reading and validating scenario files
+//! 12. `electorate` — geography and calibration
+//! 13. `sim` — election day
+//! 14. `tabulation` — protocols to national totals and seats
+//! 15. `detect` — detectors' readings from what is published, and the detection matrix
+//! 16. `montecarlo` — many runs in parallel
+//! 17. `shard` — runs split across machines, and merged
+//! 18. `summary` — distributions over runs
+//! 19. `report` — `report.html`
+//! 20. `package` — election packages: `simulate` and `audit`
+//! 21. `output` — the run's output files, all or none
+//! 22. `bench` — the `bench` workloads
 
 // Index loops over several parallel arrays read better than zipped iterators here.
 #![allow(clippy::needless_range_loop)]
+// Unsafe code is allowed in two places only: the SHA-NI kernel (`ledger::lanes`) and the
+// thread clock (`bench::thread_cpu_seconds`).
+#![deny(unsafe_code)]
 
 // Layer order: a module may use only modules listed before it (tested in tests/it/layers.rs).
 pub mod bench;

@@ -1,6 +1,8 @@
 //! The `tamga` command-line tool: a thin layer over the library. Parses arguments, calls the
 //! library, prints and writes results. Exit codes: 0 ok, 1 findings (audit), 2 error.
 
+#![deny(unsafe_code)]
+
 mod cli;
 
 use clap::{Parser, Subcommand};

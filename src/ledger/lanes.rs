@@ -66,6 +66,7 @@ impl Backend {
     /// Compresses `blocks[i]` into `states[i]` for every lane `i` (FIPS 180-4 §6.2.2, one block
     /// each). The lanes are independent; any `N` works, 1–4 are the useful ones.
     #[inline]
+    #[allow(unsafe_code)] // the SHA-NI kernel, called only after run-time detection
     pub fn compress<const N: usize>(self, states: &mut [[u32; 8]; N], blocks: &[[u8; 64]; N]) {
         #[cfg(target_arch = "x86_64")]
         if self.sha_ni {
@@ -87,6 +88,7 @@ pub fn compress_lanes<const N: usize>(states: &mut [[u32; 8]; N], blocks: &[[u8;
 }
 
 #[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)] // intrinsics; every caller checks the CPU first
 mod shani {
     use core::arch::x86_64::*;
 

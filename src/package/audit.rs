@@ -16,7 +16,7 @@ use super::formats::{
     AggregateKey, CsvProblem, ReceiptLine, aggregate, parse_aggregates, parse_protocols,
     parse_receipts,
 };
-use super::{Manifest, StationProtocol, Tally};
+use super::{Manifest, ProtocolCounts, StationProtocol};
 use crate::ledger::{
     Finding, PublishedHeads, ReceiptCode, TotalColumn, VerifyReport, verify_with_receipts,
 };
@@ -832,7 +832,7 @@ fn audit_ledger(
             "the protocol's electronic count is not what the machine recorded: ballots were added to or removed from the count",
         ).machine(station, machine));
     }
-    let empty = Tally::default();
+    let empty = ProtocolCounts::default();
     let m = p.machine.as_ref().unwrap_or(&empty);
     let t = &rep.recounted;
     let mut cols: Vec<(TotalColumn, u64, u64)> = Vec::new();

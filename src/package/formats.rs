@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 
-use super::{HeldReceipt, MachineRecord, StationProtocol, Tally};
+use super::{HeldReceipt, MachineRecord, ProtocolCounts, StationProtocol};
 use crate::ledger::ReceiptCode;
 
 /// One malformed line of a package CSV file.
@@ -121,7 +121,7 @@ pub fn write_protocols<W: Write>(
         row("issued", "", p.issued).map_err(csv_err)?;
         row("machines", "", p.machines as u64).map_err(csv_err)?;
         row("electronic", "", p.electronic).map_err(csv_err)?;
-        let mut tally = |prefix: &str, t: &Tally| -> Result<(), csv::Error> {
+        let mut tally = |prefix: &str, t: &ProtocolCounts| -> Result<(), csv::Error> {
             for (party, v) in parties.iter().zip(&t.list) {
                 row(&format!("{prefix}list"), party, *v)?;
             }
@@ -171,7 +171,7 @@ impl TallyBuilder {
         line: u64,
         what: &str,
         problems: &mut Vec<CsvProblem>,
-    ) -> Tally {
+    ) -> ProtocolCounts {
         let mut list = vec![0; n_parties];
         for p in 0..n_parties {
             match self.list.get(&p) {
@@ -213,7 +213,7 @@ impl TallyBuilder {
                 format!("station {station}: no `{what}candidate,invalid` row"),
             ));
         }
-        Tally {
+        ProtocolCounts {
             list,
             list_invalid: self.list_invalid.unwrap_or(0),
             candidates,

@@ -140,7 +140,7 @@ impl Manifest {
 /// Counts of one part of a protocol: list votes per party and invalid list ballots, district
 /// candidate votes per candidate and invalid district ballots.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Tally {
+pub struct ProtocolCounts {
     /// Votes per party, in list order.
     pub list: Vec<u64>,
     /// Ballots without a valid list vote.
@@ -169,9 +169,9 @@ pub struct StationProtocol {
     /// Ballots cast on the machine.
     pub electronic: u64,
     /// All ballots counted: paper plus machine.
-    pub total: Tally,
+    pub total: ProtocolCounts,
     /// The machine's part of `total` (its printed totals), when the station has a machine.
-    pub machine: Option<Tally>,
+    pub machine: Option<ProtocolCounts>,
 }
 
 /// A receipt held by a voter who checks: where they voted and the code they took home. (The
@@ -331,7 +331,7 @@ pub fn simulate<W: Write>(
     let heads_published = detectors.heads_published;
     let mut ws = Workspace::default();
     let mut failure: Option<SimulateError> = None;
-    let mut machine_parts: Vec<Option<Tally>> = vec![None; electorate.stations.len()];
+    let mut machine_parts: Vec<Option<ProtocolCounts>> = vec![None; electorate.stations.len()];
     let mut machines: Vec<MachineRecord> = Vec::new();
     let mut receipts: Vec<HeldReceipt> = Vec::new();
     run_election(ctx, run, &mut ws, &mut |i, m| {
@@ -403,7 +403,7 @@ pub fn simulate<W: Write>(
                 honest_head: closed.head,
                 rewritten: m.rewritten.is_some(),
             });
-            machine_parts[i] = Some(Tally {
+            machine_parts[i] = Some(ProtocolCounts {
                 list: totals.lists,
                 list_invalid: totals.list_none,
                 candidates: totals.candidates,
@@ -433,7 +433,7 @@ pub fn simulate<W: Write>(
             issued: counts.issued[i] as u64,
             machines: u32::from(st.evoting),
             electronic: counts.electronic[i] as u64,
-            total: Tally {
+            total: ProtocolCounts {
                 list: list_row[..n_parties].iter().map(|&v| v as u64).collect(),
                 list_invalid: list_row[n_parties] as u64,
                 candidates: counts.district[off..off + n_cand]

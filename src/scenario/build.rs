@@ -47,7 +47,7 @@ pub(super) fn build(doc: &toml::Table, digest: String) -> Result<Scenario, Vec<P
         .opt_table("reported", &mut p)
         .map(|n| reported(&n, &parties, &mut p));
     let base = model(&root, &parties, reported.as_ref(), &mut p);
-    let detectors = super::fraud::detectors(&root, &mut p);
+    let detectors = super::detectors::detectors(&root, &mut p);
     let variant_nodes = root.tables("variant", &mut p);
     root.finish(&mut p);
 

@@ -1,40 +1,9 @@
-//! Reading `[[fraud]]` and `[detectors]` from a scenario: the fraud models a variant applies
-//! and the safeguards every run is audited with. Validation only; what the models do is in
-//! `crate::fraud` and `crate::sim`, what the detectors see in `crate::detect`.
+//! Reading `[[fraud]]` from a scenario: the fraud models a variant applies. Validation only;
+//! what the models do is in `crate::fraud` and `crate::sim`.
 
 use super::reader::{Node, Problems};
 use crate::fraud::{AggregateLevel, Area, FraudKind, FraudModel, StationKind, Target};
-use crate::model::{DetectorSettings, Party, Region};
-
-pub(super) fn detectors(root: &Node<'_>, p: &mut Problems) -> DetectorSettings {
-    let mut d = DetectorSettings::default();
-    let Some(n) = root.opt_table("detectors", p) else {
-        return d;
-    };
-    if let Some(v) = n.f64_in("false_alarm_rate", 0.001, 0.5, false, p) {
-        d.false_alarm_rate = v;
-    }
-    if let Some(v) = n.opt_bool("station_results_published", p) {
-        d.station_results_published = v;
-    }
-    if let Some(v) = n.opt_bool("heads_published", p) {
-        d.heads_published = v;
-    }
-    if let Some(v) = n.f64_in("receipt_check_rate", 0.0, 1.0, false, p) {
-        d.receipt_check_rate = v;
-    }
-    if let Some(v) = n.f64_in("control_code_rate", 0.0, 1.0, false, p) {
-        d.control_code_rate = v;
-    }
-    if let Some(v) = n.u64_in("pvt_stations", 0, 1_000_000, false, p) {
-        d.pvt_stations = v as u32;
-    }
-    if let Some(v) = n.opt_bool("klimek_fit", p) {
-        d.klimek_fit = v;
-    }
-    n.finish(p);
-    d
-}
+use crate::model::{Party, Region};
 
 const KINDS: &str = "pressure, carousel, stuffing, protocol, rounding, klimek, flip, drop, ledger_rewrite, ledger_truncate, aggregate";
 

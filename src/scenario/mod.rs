@@ -10,6 +10,7 @@
 //! This module reads text handed to it; only [`load`] touches the file system.
 
 mod build;
+mod detectors;
 mod fraud;
 pub mod reader;
 

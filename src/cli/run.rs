@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use tamga::montecarlo::Prepared;
 use tamga::report::{RunReport, representative_fingerprints};
 use tamga::scenario::{Scenario, ScenarioError};
-use tamga::shard::{Part, ShardSpec};
+use tamga::shard::{Part, ShardError, ShardSpec};
 use tamga::summary::{Summary, runs_csv};
 
 #[derive(clap::Args)]
@@ -52,7 +52,11 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let stop = stop_flag();
     let shard = match &args.shard {
-        Some(s) => Some(ShardSpec::parse(s)?.resolve(|name| std::env::var(name).ok())?),
+        Some(s) => Some(
+            ShardSpec::parse(s)
+                .and_then(|spec| spec.resolve(|name| std::env::var(name).ok()))
+                .map_err(shard_flag_error)?,
+        ),
         None => None,
     };
     let source = std::fs::read_to_string(&args.scenario).map_err(|source| ScenarioError::Io {
@@ -186,4 +190,15 @@ pub fn write_results(
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A shard problem in the words of the command line: the library's messages name no flag;
+/// they begin with the shard (`shard K/N: …`), which becomes `--shard K/N: …`.
+fn shard_flag_error(e: ShardError) -> anyhow::Error {
+    match e {
+        ShardError::Syntax(arg) => anyhow::anyhow!(
+            "--shard wants K/N with 1 ≤ K ≤ N (shards are numbered from 1), or auto/N, not `{arg}`"
+        ),
+        e => anyhow::anyhow!("--{e}"),
+    }
 }

@@ -23,6 +23,7 @@ pub mod io;
 pub mod ledger;
 pub mod machine;
 pub mod montecarlo;
+pub mod output;
 pub mod package;
 pub mod report;
 pub mod rng;

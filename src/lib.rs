@@ -53,6 +53,7 @@ pub mod io;
 pub mod ledger;
 pub mod model;
 pub mod montecarlo;
+pub mod output;
 pub mod package;
 pub mod report;
 pub mod rng;

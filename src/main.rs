@@ -17,13 +17,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Monte Carlo over every variant of a scenario; writes summary.json and runs.csv.
+    /// Monte Carlo over every variant of a scenario; writes summary.json, runs.csv and
+    /// report.html.
     Run(cli::run::Args),
     /// Simulate one election at ballot level and write it as an election package.
     Simulate(cli::simulate::Args),
     /// Verify an election package: chains, heads, receipts, protocols, aggregates.
     Audit(cli::audit::Args),
-    /// Combine the part files of a sharded run into summary.json and runs.csv.
+    /// Combine the part files of a sharded run into summary.json, runs.csv and report.html.
     Merge(cli::merge::Args),
     /// Ledger ingest, verification and whole-run throughput beside the SHA-256 rate.
     Bench(cli::bench::Args),

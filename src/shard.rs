@@ -37,36 +37,38 @@ pub struct Shard {
     pub n: u32,
 }
 
-/// Why a shard specification is not usable.
+/// Why a shard specification is not usable. Messages name no command-line flag; all but
+/// [`ShardError::Syntax`]'s begin with the shard as `shard K/N` or `shard auto/N`, so the command
+/// line can name its flag in their place.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ShardError {
-    #[error("--shard wants K/N with 1 ≤ K ≤ N (shards are numbered from 1), or auto/N, not `{0}`")]
+    #[error("a shard is K/N with 1 ≤ K ≤ N (shards are numbered from 1), or auto/N, not `{0}`")]
     Syntax(String),
-    #[error("--shard {k}/{n}: K must be between 1 and N = {n} (shards are numbered from 1)")]
+    #[error("shard {k}/{n}: K must be between 1 and N = {n} (shards are numbered from 1)")]
     OutOfRange { k: u64, n: u32 },
-    #[error("--shard auto/N: N must be at least 1")]
+    #[error("shard auto/N: N must be at least 1")]
     NoShards,
     #[error(
-        "--shard auto/{n}: neither SLURM_ARRAY_TASK_ID nor JOB_COMPLETION_INDEX is set; give the shard as K/N"
+        "shard auto/{n}: neither SLURM_ARRAY_TASK_ID nor JOB_COMPLETION_INDEX is set; give the shard as K/N"
     )]
     NoScheduler { n: u32 },
     #[error(
-        "--shard auto/{n}: both SLURM_ARRAY_TASK_ID and JOB_COMPLETION_INDEX are set; give the shard as K/N"
+        "shard auto/{n}: both SLURM_ARRAY_TASK_ID and JOB_COMPLETION_INDEX are set; give the shard as K/N"
     )]
     Ambiguous { n: u32 },
-    #[error("--shard auto/{n}: {var} = `{value}` is not a non-negative integer")]
+    #[error("shard auto/{n}: {var} = `{value}` is not a non-negative integer")]
     BadVariable {
         n: u32,
         var: &'static str,
         value: String,
     },
     #[error(
-        "--shard auto/{n}: the Slurm job array has {count} tasks but N = {n}; make them equal (e.g. --array=1-{n})"
+        "shard auto/{n}: the Slurm job array has {count} tasks but N = {n}; make them equal (e.g. sbatch --array=1-{n})"
     )]
     CountMismatch { n: u32, count: u64 },
 }
 
-/// A parsed `--shard` argument: explicit `K/N` or `auto/N`.
+/// A parsed shard specification (`tamga run --shard`): explicit `K/N` or `auto/N`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ShardSpec {
     Explicit(Shard),
@@ -251,21 +253,20 @@ impl Part {
     }
 
     /// [`Part::to_json`], checked: every outcome is read back from its JSON and must come back
-    /// equal, so that a merge reproduces the unsharded summary exactly. Fails (naming the
-    /// variant and run) on a value JSON cannot carry, such as a non-finite floating-point number.
-    pub fn to_json_checked(&self) -> Result<String, String> {
+    /// equal, so that a merge reproduces the unsharded summary exactly. Fails
+    /// ([`PartError::NotExact`], naming the variant and run) on a value JSON cannot carry, such
+    /// as a non-finite floating-point number.
+    pub fn to_json_checked(&self) -> Result<String, PartError> {
         for (v, runs) in self.outcomes.iter().enumerate() {
             for o in runs {
                 let back = serde_json::to_string(o)
                     .ok()
                     .and_then(|j| serde_json::from_str::<RunOutcome>(&j).ok());
                 if back.as_ref() != Some(o) {
-                    return Err(format!(
-                        "run {} of variant `{}` does not survive the part file's JSON exactly \
-                         (a non-finite number?); run this scenario unsharded",
-                        o.run,
-                        self.variants.get(v).map_or("?", |s| s.as_str())
-                    ));
+                    return Err(PartError::NotExact {
+                        run: o.run,
+                        variant: self.variants.get(v).map_or("?", |s| s.as_str()).to_string(),
+                    });
                 }
             }
         }
@@ -273,23 +274,41 @@ impl Part {
     }
 
     /// Reads a part from JSON bytes; rejects other formats and versions.
-    pub fn from_json(bytes: &[u8]) -> Result<Part, String> {
-        let v: serde_json::Value =
-            serde_json::from_slice(bytes).map_err(|e| format!("is not JSON ({e})"))?;
+    pub fn from_json(bytes: &[u8]) -> Result<Part, PartError> {
+        let v: serde_json::Value = serde_json::from_slice(bytes).map_err(PartError::NotJson)?;
         if v.get("format").and_then(|f| f.as_str()) != Some(PART_FORMAT) {
-            return Err(format!(
-                "is not a tamga part file (its \"format\" is not \"{PART_FORMAT}\")"
-            ));
+            return Err(PartError::NotAPart);
         }
         let version = v.get("format_version").and_then(|f| f.as_u64());
         if version != Some(PART_FORMAT_VERSION as u64) {
-            return Err(format!(
-                "has part format version {}, this tamga reads version {PART_FORMAT_VERSION}",
-                version.map_or("(none)".to_string(), |x| x.to_string())
-            ));
+            return Err(PartError::Version {
+                found: version.map_or("(none)".to_string(), |x| x.to_string()),
+            });
         }
-        serde_json::from_value(v).map_err(|e| format!("is not a valid tamga part file ({e})"))
+        serde_json::from_value(v).map_err(PartError::Invalid)
     }
+}
+
+/// Why a part cannot be written ([`Part::to_json_checked`]) or read ([`Part::from_json`]). The
+/// reading errors are said of the file: their messages follow its name (`FILE is not JSON …`).
+#[derive(Debug, thiserror::Error)]
+pub enum PartError {
+    #[error(
+        "run {run} of variant `{variant}` does not survive the part file's JSON exactly \
+         (a non-finite number?); run this scenario unsharded"
+    )]
+    NotExact { run: u32, variant: String },
+    #[error("is not JSON ({0})")]
+    NotJson(serde_json::Error),
+    #[error("is not a tamga part file (its \"format\" is not \"{PART_FORMAT}\")")]
+    NotAPart,
+    #[error("has part format version {found}, this tamga reads version {PART_FORMAT_VERSION}")]
+    Version {
+        /// The version found, or `(none)`.
+        found: String,
+    },
+    #[error("is not a valid tamga part file ({0})")]
+    Invalid(serde_json::Error),
 }
 
 /// Why parts cannot be merged. Every message is one line that names the offending part.
@@ -621,6 +640,32 @@ mod tests {
         }
     }
 
+    #[test]
+    fn messages_name_no_flag_and_begin_with_the_shard() {
+        let all = [
+            ShardError::Syntax("x".into()),
+            ShardError::OutOfRange { k: 4, n: 3 },
+            ShardError::NoShards,
+            ShardError::NoScheduler { n: 3 },
+            ShardError::Ambiguous { n: 3 },
+            ShardError::BadVariable {
+                n: 3,
+                var: "JOB_COMPLETION_INDEX",
+                value: "x".into(),
+            },
+            ShardError::CountMismatch { n: 3, count: 4 },
+        ];
+        for e in all {
+            let m = e.to_string();
+            assert!(!m.contains("--shard"), "{m}");
+            // the command line swaps the leading `shard` for its flag's name
+            assert!(
+                matches!(e, ShardError::Syntax(_)) || m.starts_with("shard "),
+                "{m}"
+            );
+        }
+    }
+
     fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |name| {
             pairs
@@ -683,21 +728,17 @@ mod tests {
 
     #[test]
     fn part_json_rejects_other_formats() {
-        assert!(Part::from_json(b"not json").is_err());
-        assert!(
-            Part::from_json(br#"{"format":"tamga-summary"}"#)
-                .unwrap_err()
-                .contains("not a tamga part file")
-        );
-        assert!(
-            Part::from_json(br#"{"format":"tamga-part","format_version":99}"#)
-                .unwrap_err()
-                .contains("version 99")
-        );
-        assert!(
-            Part::from_json(br#"{"format":"tamga-part","format_version":1}"#)
-                .unwrap_err()
-                .contains("not a valid tamga part")
-        );
+        assert!(matches!(
+            Part::from_json(b"not json"),
+            Err(PartError::NotJson(_))
+        ));
+        let not_a_part = Part::from_json(br#"{"format":"tamga-summary"}"#).unwrap_err();
+        assert!(matches!(not_a_part, PartError::NotAPart));
+        assert!(not_a_part.to_string().contains("not a tamga part file"));
+        let version = Part::from_json(br#"{"format":"tamga-part","format_version":99}"#);
+        assert!(matches!(&version, Err(PartError::Version { found }) if found == "99"));
+        assert!(version.unwrap_err().to_string().contains("version 99"));
+        let invalid = Part::from_json(br#"{"format":"tamga-part","format_version":1}"#);
+        assert!(matches!(invalid, Err(PartError::Invalid(_))));
     }
 }

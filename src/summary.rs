@@ -1,13 +1,15 @@
 //! The summary over runs, and its renderings: JSON, CSV (one row per run) and a terminal table.
 //!
-//! [`Summary::build`] turns run outcomes into distributions (mean, sd, 5/50/95 % quantiles,
-//! range) per metric and variant, each beside the real reported figure from the scenario with
-//! the share of runs at or beyond it. Renderings are pure functions from the data to bytes or
-//! text; writing files is the caller's business. Floating-point sums run in run order, so the
-//! output is byte-identical for the same seed whatever the thread count.
+//! [`Summary::build`] turns run outcomes into distributions (mean, sd, 5/50/95 % quantiles by
+//! [`crate::stats::quantile_sorted`], range) per metric and variant, each beside the real
+//! reported figure from the scenario with the share of runs at or beyond it. Renderings are pure
+//! functions from the data to bytes or text; writing files is the caller's business
+//! (`crate::output`). Floating-point sums run in run order, so the output is byte-identical for
+//! the same seed whatever the thread count.
 
 use crate::model::Scenario;
 use crate::montecarlo::RunOutcome;
+use crate::stats::quantile_sorted;
 use serde::Serialize;
 
 /// Version of the summary.json layout.
@@ -112,17 +114,6 @@ pub struct Metric {
     pub at_or_beyond: Option<f64>,
 }
 
-/// Quantile by linear interpolation between order statistics (Hyndman & Fan type 7).
-pub fn quantile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let h = (sorted.len() - 1) as f64 * q;
-    let lo = h.floor() as usize;
-    let hi = h.ceil() as usize;
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
-}
-
 impl Metric {
     pub fn from_values(name: String, values: &[f64], reported: Option<f64>) -> Metric {
         let n = values.len().max(1) as f64;
@@ -131,7 +122,7 @@ impl Metric {
             / (values.len().saturating_sub(1).max(1)) as f64;
         let mut sorted = values.to_vec();
         sorted.sort_by(f64::total_cmp);
-        let p50 = quantile(&sorted, 0.5);
+        let p50 = quantile_sorted(&sorted, 0.5);
         let above = reported.map(|r| values.iter().filter(|&&v| v >= r).count() as f64 / n);
         let below = reported.map(|r| values.iter().filter(|&&v| v <= r).count() as f64 / n);
         let beyond = reported.map(|r| if r >= p50 { above } else { below }.unwrap_or(0.0));
@@ -139,9 +130,9 @@ impl Metric {
             name,
             mean,
             sd: var.sqrt(),
-            p05: quantile(&sorted, 0.05),
+            p05: quantile_sorted(&sorted, 0.05),
             p50,
-            p95: quantile(&sorted, 0.95),
+            p95: quantile_sorted(&sorted, 0.95),
             min: sorted.first().copied().unwrap_or(f64::NAN),
             max: sorted.last().copied().unwrap_or(f64::NAN),
             reported,
@@ -755,9 +746,9 @@ mod tests {
     #[test]
     fn quantiles_type7() {
         let v = [1.0, 2.0, 3.0, 4.0, 5.0];
-        assert_eq!(quantile(&v, 0.5), 3.0);
-        assert_eq!(quantile(&v, 0.25), 2.0);
-        assert!((quantile(&v, 0.05) - 1.2).abs() < 1e-12);
+        assert_eq!(quantile_sorted(&v, 0.5), 3.0);
+        assert_eq!(quantile_sorted(&v, 0.25), 2.0);
+        assert!((quantile_sorted(&v, 0.05) - 1.2).abs() < 1e-12);
     }
 
     #[test]

@@ -125,7 +125,10 @@ fn every_library_module_is_in_the_layer_list_once() {
     let mut b = order.clone();
     a.sort();
     b.sort();
-    assert_eq!(a, b, "src/lib.rs: the `pub mod` lines and the `# Layers` list differ");
+    assert_eq!(
+        a, b,
+        "src/lib.rs: the `pub mod` lines and the `# Layers` list differ"
+    );
     b.dedup();
     assert_eq!(b.len(), order.len(), "a module is listed twice in # Layers");
 }

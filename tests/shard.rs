@@ -71,6 +71,6 @@ fn a_non_finite_number_is_refused_rather_than_changed() {
     assert!(!o.detectors.is_empty(), "the tutorial has detectors");
     o.detectors[0].cost = f64::NAN;
     let part = Part::new(&s, &text, 1, 1, Shard::new(1, 1).unwrap(), out);
-    let err = part.to_json_checked().unwrap_err();
+    let err = part.to_json_checked().unwrap_err().to_string();
     assert!(err.contains("run 0 of variant `honest`"), "{err}");
 }

@@ -1,6 +1,8 @@
 //! `tamga merge PARTS... --out DIR`: combines the part files of a sharded `tamga run` into
-//! `DIR/summary.json` and `DIR/runs.csv`, byte-identical to an unsharded run with the same
-//! scenario, seed, runs and variants; prints the summary table (or the summary with `--json`).
+//! `DIR/summary.json`, `DIR/runs.csv` and `DIR/report.html`, byte-identical to an unsharded run
+//! with the same scenario, seed, runs and variants (both build them with
+//! [`RunOutputs::build`] and write them all or none); prints the summary table (or the summary
+//! with `--json`).
 //!
 //! Reads the part files (a directory argument stands for its `part-*.json` files) and hands
 //! them to [`tamga::shard::merge`], which checks them; any problem is one line naming the
@@ -9,6 +11,7 @@
 use anyhow::{Context, bail};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use tamga::output::RunOutputs;
 use tamga::shard::{Part, merge};
 
 #[derive(clap::Args)]
@@ -16,7 +19,7 @@ pub struct Args {
     /// Part files written by `tamga run --shard K/N`, or directories holding them.
     #[arg(required = true)]
     pub parts: Vec<PathBuf>,
-    /// Output directory for summary.json and runs.csv.
+    /// Output directory for summary.json, runs.csv and report.html.
     #[arg(long)]
     pub out: PathBuf,
     /// Print the summary as one JSON document on stdout instead of the table.
@@ -53,12 +56,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         parts.push((f.display().to_string(), part));
     }
     let merged = merge(parts, tamga::VERSION)?;
-    super::run::write_results(
+    let outputs = RunOutputs::build(
         &merged.scenario,
         &merged.source,
         merged.seed,
         &merged.outcomes,
-        &args.out,
-        args.json,
-    )
+    );
+    super::run::write_results(&outputs, &args.out, args.json)
 }

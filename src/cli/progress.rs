@@ -1,29 +1,34 @@
 //! Progress and control for long work: a progress bar on stderr and a Ctrl-C stop flag.
 //!
-//! **Owns**: the one process-wide stop flag raised by SIGINT/SIGTERM ([`stop_flag`]) and the
-//! progress bar ([`Progress`]: runs done, ballots per second, ETA). The bar is drawn only when
-//! stderr is a terminal; otherwise (pipes, files, CI, batch schedulers) nothing is printed.
+//! **Owns**: the one process-wide stop flag raised by SIGINT/SIGTERM ([`stop_flag`]), the hold
+//! on the quit-now exit while outputs are written ([`hold_exit`]) and the progress bar
+//! ([`Progress`]: runs done, ballots per second, ETA). The bar is drawn only when stderr is a
+//! terminal; otherwise (pipes, files, CI, batch schedulers) nothing is printed.
 //! **Never**: writes outputs. The engine checks the stop flag before each run and then returns
-//! no result; commands write their files only after every run has finished, atomically, so an
-//! interrupted command leaves no output behind, whole or partial.
+//! no result; commands write their files only after every run has finished, all or none
+//! (`tamga::io`), under [`hold_exit`], so an interrupted command leaves no output behind, whole
+//! or partial.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 static STOP: AtomicBool = AtomicBool::new(false);
 static HANDLER: OnceLock<bool> = OnceLock::new();
+/// Held while outputs are written; the quit-now exit waits for it.
+static WRITING: Mutex<()> = Mutex::new(());
 
 /// The stop flag, with a Ctrl-C (SIGINT, and SIGTERM) handler that raises it installed on first
-/// use. A second Ctrl-C while work is stopping ends the process at once (exit 130); outputs are
-/// renamed into place whole, so even that leaves none half-written (at worst a hidden temporary
-/// file, if it lands during a write).
+/// use. A second Ctrl-C while work is stopping ends the process at once (exit 130) — unless
+/// outputs are being written ([`hold_exit`]): then it ends the process as soon as the whole set
+/// is in place, so even a second Ctrl-C leaves all of a command's new files or none of them.
 pub fn stop_flag() -> &'static AtomicBool {
     HANDLER.get_or_init(|| {
         ctrlc::set_handler(|| {
             if STOP.swap(true, Ordering::SeqCst) {
+                let _writing = WRITING.lock().unwrap_or_else(PoisonError::into_inner);
                 std::process::exit(130);
             }
             if std::io::stderr().is_terminal() {
@@ -35,6 +40,15 @@ pub fn stop_flag() -> &'static AtomicBool {
         .is_ok()
     });
     &STOP
+}
+
+/// Holds off the quit-now exit of a second Ctrl-C (and SIGTERM's, which would otherwise kill the
+/// process outright: the handler is installed if it was not yet) until the guard is dropped.
+/// Commands hold it while they write a set of output files. A first Ctrl-C meanwhile only raises
+/// the stop flag, which nobody reads any more: the writing finishes.
+pub fn hold_exit() -> MutexGuard<'static, ()> {
+    stop_flag();
+    WRITING.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A progress bar over a known number of runs, counting ballots to show a rate.

@@ -3,19 +3,19 @@
 //! `--shard K/N` it runs only the K-th block of run indices and writes `part-K-of-N.json`
 //! instead, for `tamga merge`.
 //!
-//! Outputs are written only after every run has finished, each atomically; Ctrl-C stops the
-//! runs and the command exits 2 having written nothing.
+//! The three outputs are built as bytes after every run has finished ([`RunOutputs::build`],
+//! which also re-simulates one run per variant for the report) and only then written, all or
+//! none. Ctrl-C stops the runs and the command exits 2 having written nothing; a second Ctrl-C
+//! quits at once, but waits for a set of files being written to be complete.
 
-use super::progress::{Progress, stop_flag};
+use super::progress::{Progress, hold_exit, stop_flag};
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use tamga::model::Scenario;
 use tamga::montecarlo::Prepared;
-use tamga::report::{RunReport, representative_fingerprints};
+use tamga::output::RunOutputs;
 use tamga::scenario::ScenarioError;
-use tamga::shard::{Part, ShardSpec};
-use tamga::summary::{Summary, runs_csv};
+use tamga::shard::{Part, ShardError, ShardSpec};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -30,7 +30,8 @@ pub struct Args {
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Output directory (default: results/<scenario file stem>).
+    /// Output directory for summary.json, runs.csv and report.html, written all or none (default:
+    /// results/<scenario file stem>).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Only these variants (comma-separated names).
@@ -44,7 +45,7 @@ pub struct Args {
     #[arg(long, value_parser = ["ballot", "station"])]
     pub path: Option<String>,
     /// Run only shard K of N (numbered from 1) — a contiguous block of run indices — and write
-    /// DIR/part-K-of-N.json for `tamga merge`. `auto/N` takes K from SLURM_ARRAY_TASK_ID (relative
+    /// OUT/part-K-of-N.json for `tamga merge` instead of the three outputs. `auto/N` takes K from SLURM_ARRAY_TASK_ID (relative
     /// to SLURM_ARRAY_TASK_MIN) or JOB_COMPLETION_INDEX (+1).
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
@@ -53,7 +54,11 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let stop = stop_flag();
     let shard = match &args.shard {
-        Some(s) => Some(ShardSpec::parse(s)?.resolve(|name| std::env::var(name).ok())?),
+        Some(s) => Some(
+            ShardSpec::parse(s)
+                .and_then(|spec| spec.resolve(|name| std::env::var(name).ok()))
+                .map_err(shard_flag_error)?,
+        ),
         None => None,
     };
     let source = std::fs::read_to_string(&args.scenario).map_err(|source| ScenarioError::Io {
@@ -120,8 +125,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let json = part
             .to_json_checked()
             .map_err(|e| anyhow::anyhow!("cannot write shard {}/{}: {e}", shard.k, shard.n))?;
-        tamga::io::write_atomic(&path, json.as_bytes())
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        {
+            let _hold = hold_exit();
+            tamga::io::write_atomic(&path, json.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
         if args.json {
             let doc = serde_json::json!({
                 "part": path.display().to_string(),
@@ -145,46 +153,48 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    write_results(&scenario, &source, seed, &outcomes, &out, args.json)
+    // every output is built before any is written
+    let outputs = pool.install(|| RunOutputs::build(&scenario, &source, seed, &outcomes));
+    write_results(&outputs, &out, args.json)
 }
 
-/// Builds the summary of all runs `0..` of every variant, writes `out/summary.json` and
-/// `out/runs.csv` atomically, and prints the table (or the summary as JSON). Shared by `run`
-/// and `merge`, so that a merged result is byte-identical to an unsharded one.
-pub fn write_results(
-    scenario: &Scenario,
-    source: &str,
-    seed: u64,
-    outcomes: &[Vec<tamga::montecarlo::RunOutcome>],
-    out: &Path,
-    json: bool,
-) -> anyhow::Result<ExitCode> {
-    let summary = Summary::build(scenario, seed, 0, outcomes);
+/// Writes `outputs` (summary.json, runs.csv and report.html, already built) into `out`, all or
+/// none, with the quit-now exit of a second Ctrl-C held off meanwhile, and prints the table (or
+/// the summary as JSON). Shared by `run` and `merge`, so that a merged result is byte-identical
+/// to an unsharded one.
+pub fn write_results(outputs: &RunOutputs, out: &Path, json: bool) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(out)
         .with_context(|| format!("cannot create output directory {}", out.display()))?;
-    let summary_path = out.join("summary.json");
-    let runs_path = out.join("runs.csv");
-    tamga::io::write_atomic(&summary_path, summary.to_json().as_bytes())
-        .with_context(|| format!("cannot write {}", summary_path.display()))?;
-    tamga::io::write_atomic(&runs_path, &runs_csv(scenario, outcomes))
-        .with_context(|| format!("cannot write {}", runs_path.display()))?;
-    // the report re-simulates one representative run per variant for its fingerprint
-    let prepared = Prepared::new(scenario, seed);
-    let fingerprints = representative_fingerprints(&prepared, outcomes);
-    let report = RunReport::build(&summary, outcomes, fingerprints, source);
-    let report_path = out.join("report.html");
-    tamga::io::write_atomic(&report_path, tamga::report::render(&report).as_bytes())
-        .with_context(|| format!("cannot write {}", report_path.display()))?;
+    let paths = {
+        let _hold = hold_exit();
+        outputs.write(out)?
+    };
     if json {
-        print!("{}", summary.to_json());
+        print!("{}", outputs.summary_json);
     } else {
-        print!("{}", summary.to_terminal());
-        println!(
-            "\nwrote {}, {} and {}",
-            summary_path.display(),
-            runs_path.display(),
-            report_path.display()
-        );
+        print!("{}", outputs.summary.to_terminal());
+        let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        println!("\nwrote {}", and_list(&names));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A shard problem in the words of the command line: the library's messages name no flag;
+/// they begin with the shard (`shard K/N: …`), which becomes `--shard K/N: …`.
+fn shard_flag_error(e: ShardError) -> anyhow::Error {
+    match e {
+        ShardError::Syntax(arg) => anyhow::anyhow!(
+            "--shard wants K/N with 1 ≤ K ≤ N (shards are numbered from 1), or auto/N, not `{arg}`"
+        ),
+        e => anyhow::anyhow!("--{e}"),
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
 }

@@ -75,6 +75,20 @@ pub struct Manifest {
     pub counts: Counts,
 }
 
+/// Why a `manifest.json` is not a package manifest ([`Manifest::parse`]).
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    /// Not JSON, or not the manifest's fields.
+    #[error("{0}")]
+    Json(serde_json::Error),
+    #[error("format is {found:?}, expected {PACKAGE_FORMAT:?}")]
+    Format { found: String },
+    #[error("format_version {found} is not supported (this tamga reads {PACKAGE_VERSION})")]
+    Version { found: u32 },
+    #[error("scenario_digest is not 64 lowercase hex digits")]
+    Digest,
+}
+
 /// Counts recorded in the manifest.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
@@ -96,22 +110,18 @@ pub struct Counts {
 
 impl Manifest {
     /// Parses `manifest.json`; the error says what is wrong.
-    pub fn parse(text: &str) -> Result<Manifest, String> {
-        let m: Manifest = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
+        let m: Manifest = serde_json::from_str(text).map_err(ManifestError::Json)?;
         if m.format != PACKAGE_FORMAT {
-            return Err(format!(
-                "format is {:?}, expected {PACKAGE_FORMAT:?}",
-                m.format
-            ));
+            return Err(ManifestError::Format { found: m.format });
         }
         if m.format_version != PACKAGE_VERSION {
-            return Err(format!(
-                "format_version {} is not supported (this tamga reads {PACKAGE_VERSION})",
-                m.format_version
-            ));
+            return Err(ManifestError::Version {
+                found: m.format_version,
+            });
         }
         if m.election_id().is_none() {
-            return Err("scenario_digest is not 64 lowercase hex digits".into());
+            return Err(ManifestError::Digest);
         }
         Ok(m)
     }

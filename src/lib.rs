@@ -31,6 +31,7 @@ pub mod seats;
 pub mod shard;
 pub mod stats;
 pub mod summary;
+pub mod svg;
 pub mod tabulation;
 
 /// The version of tamga recorded in every output's provenance.

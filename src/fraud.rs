@@ -299,7 +299,7 @@ pub fn round_up_share(row: &mut [u32], beneficiary: usize, ballots: u64) -> u32 
 }
 
 /// Draws the Klimek fraud intensity x for one station with the same model as the forensics
-/// fit ([`crate::forensics::klimek`]): extreme with probability `f_e` (x = 1 − |N(0, 0.075)|
+/// fit ([`crate::forensics::stats::klimek`]): extreme with probability `f_e` (x = 1 − |N(0, 0.075)|
 /// truncated to [0, 1]), else incremental with probability `f_i` (x = |N(0, θ)| truncated to
 /// [0, 1]), else 0 — two uniforms, mapped through the truncated normals' inverse CDFs.
 pub fn klimek_intensity(
@@ -308,7 +308,7 @@ pub fn klimek_intensity(
     extreme: f64,
     theta: f64,
 ) -> f64 {
-    use crate::forensics::klimek::EXTREME_SD;
+    use crate::forensics::stats::klimek::EXTREME_SD;
     use crate::stats::TruncatedNormal;
     let u = unit(rng);
     let v = unit(rng);

@@ -63,6 +63,7 @@ pub mod shard;
 pub mod sim;
 pub mod stats;
 pub mod summary;
+pub mod svg;
 pub mod tabulation;
 
 /// The version of tamga recorded in every output's provenance.

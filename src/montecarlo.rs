@@ -212,12 +212,7 @@ impl<'a> Prepared<'a> {
         let n_variants = self.scenario.variants.len().max(1);
         let parts = (rayon::current_num_threads() / n_variants).clamp(1, 8);
         let outcome = self.run_one_split(variant_idx, run, &mut ws, parts);
-        let mut leader = 0;
-        for (i, &v) in outcome.list_votes.iter().enumerate() {
-            if v > outcome.list_votes[leader] {
-                leader = i;
-            }
-        }
+        let leader = crate::forensics::stats::stations::leader_of(&outcome.list_votes);
         let stations = electorate
             .stations
             .iter()

@@ -12,6 +12,11 @@
 //! - each purpose has its own stream, so enabling a model that draws more for one purpose does
 //!   not shift the draws of another (who turns out does not depend on how preferences are drawn).
 //!
+//! A second, smaller scheme serves analyses of a fixed data set (`tamga forensics`, and a run's
+//! Klimek fit, whose seed is itself a [`stream_key`]): [`analysis_stream`]`(seed, purpose,
+//! index)`, with the [`AnalysisPurpose`] codes. It has no run part, and its key is folded
+//! differently; both are part of the reproducibility contract, pinned by the tests below.
+//!
 //! This module never reads a clock, the environment or a global generator.
 
 use rand::SeedableRng;
@@ -114,6 +119,36 @@ fn from_key(key: u64) -> StreamRng {
     StreamRng::from_seed(bytes)
 }
 
+/// What a stream of an analysis is used for ([`analysis_stream`]). The numeric codes are part of
+/// the reproducibility contract of `tamga forensics` and of the `klimek_fit` detector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u64)]
+pub enum AnalysisPurpose {
+    /// Replicate fits of the Klimek model (index = replicate).
+    KlimekFit = 1,
+    /// The simulation of the fitted Klimek model that gives its implied totals.
+    KlimekImplied = 2,
+    /// Clean simulations that calibrate the digit tests (index = simulation).
+    DigitNull = 3,
+}
+
+/// The generator of an analysis for `(seed, purpose, index)`: Xoshiro256++ seeded by SplitMix64
+/// from a SplitMix64 fold of the three parts, so streams for different purposes or indices
+/// never coincide and a task's stream does not depend on which thread runs it.
+pub fn analysis_stream(seed: u64, purpose: AnalysisPurpose, index: u64) -> StreamRng {
+    let mut z = seed;
+    for v in [purpose as u64, index] {
+        z = splitmix64(z ^ splitmix64(v.wrapping_add(GOLDEN)));
+    }
+    from_key(z)
+}
+
+/// One SplitMix64 step from state `z`: the output after adding the golden gamma.
+#[inline]
+fn splitmix64(z: u64) -> u64 {
+    mix64(z.wrapping_add(GOLDEN))
+}
+
 /// A uniform draw in [0, 1) with 53 bits of precision.
 #[inline]
 pub fn unit(rng: &mut impl rand::Rng) -> f64 {
@@ -165,6 +200,60 @@ mod tests {
                 3_057_906_805_245_963_832,
                 4_993_021_156_247_660_834
             ]
+        );
+    }
+
+    /// The forensics scheme as it was written before it moved here (`forensics::stream_rng`):
+    /// Xoshiro256++'s own `seed_from_u64` over a hand-written SplitMix64 fold.
+    fn analysis_stream_as_written(seed: u64, purpose: u64, index: u64) -> StreamRng {
+        fn sm(mut z: u64) -> u64 {
+            z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+        let mut z = seed;
+        for v in [purpose, index] {
+            z = sm(z ^ sm(v.wrapping_add(0x9e37_79b9_7f4a_7c15)));
+        }
+        StreamRng::seed_from_u64(z)
+    }
+
+    #[test]
+    fn analysis_streams_are_the_old_forensic_streams() {
+        use AnalysisPurpose::*;
+        for seed in [0u64, 9, 20_120_304, u64::MAX] {
+            for purpose in [KlimekFit, KlimekImplied, DigitNull] {
+                for index in [0u64, 1, 7, u64::MAX] {
+                    let mut a = analysis_stream(seed, purpose, index);
+                    let mut b = analysis_stream_as_written(seed, purpose as u64, index);
+                    for _ in 0..4 {
+                        assert_eq!(a.next_u64(), b.next_u64());
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn analysis_streams_are_pinned() {
+        // Value-stability: these numbers are part of the reproducibility contract of
+        // `tamga forensics` (default seed) and of the `klimek_fit` detector.
+        let draws = |purpose, index| {
+            let mut r = analysis_stream(20_120_304, purpose, index);
+            (0..2).map(|_| r.next_u64()).collect::<Vec<u64>>()
+        };
+        assert_eq!(
+            draws(AnalysisPurpose::KlimekFit, 0),
+            vec![15_099_511_418_216_896_548, 5_335_059_173_773_644_831]
+        );
+        assert_eq!(
+            draws(AnalysisPurpose::KlimekImplied, 0),
+            vec![11_172_046_564_874_408_194, 1_890_091_491_402_466_290]
+        );
+        assert_eq!(
+            draws(AnalysisPurpose::DigitNull, 5),
+            vec![3_725_487_726_046_085_045, 2_082_781_519_107_451_169]
         );
     }
 

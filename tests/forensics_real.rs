@@ -2,16 +2,18 @@
 //! forensics must reproduce (REFERENCES.md §1). These tests FAIL, loudly, when the shared data is
 //! missing: a reproduction that silently skips proves nothing.
 
-use tamga::forensics::fingerprint::fingerprint;
-use tamga::forensics::integer::integer_test;
-use tamga::forensics::klimek::{
+use tamga::forensics::read::{
+    ElectionResults, base_stations, read_results, select_leader, station_sets,
+};
+use tamga::forensics::stats::fingerprint::fingerprint;
+use tamga::forensics::stats::integer::integer_test;
+use tamga::forensics::stats::klimek::{
     EXTREME_SD, FitEffort, KlimekParams, estimate_fair_part, fit, fit_distance,
     share_of_stations_at_least, simulate_stations,
 };
-use tamga::forensics::results::{
-    ElectionResults, StationCounts, base_stations, read_results, select_leader, station_sets,
-};
-use tamga::forensics::{AnalysisOptions, analyse, stream_rng};
+use tamga::forensics::stats::stations::StationCounts;
+use tamga::forensics::{AnalysisOptions, analyse};
+use tamga::rng::{AnalysisPurpose, analysis_stream};
 
 /// Reduced effort for tests (the CLI uses `FitEffort::FULL`, 8 replicates × 2 draw sets): 2
 /// replicates × 2 draw sets keep each fit to a few seconds while the replicate spread stays
@@ -190,7 +192,12 @@ fn published_2011_parameters_fill_the_corner() {
         alpha: 2.3,
     };
     let n: Vec<u64> = st.iter().map(|c| c.registered).collect();
-    let sim = simulate_stations(&n, &params, &mut stream_rng(42, 0, 0)).unwrap();
+    let sim = simulate_stations(
+        &n,
+        &params,
+        &mut analysis_stream(42, AnalysisPurpose::KlimekImplied, 0),
+    )
+    .unwrap();
     let c: Vec<StationCounts> = sim
         .iter()
         .enumerate()

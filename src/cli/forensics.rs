@@ -2,7 +2,9 @@
 //! results. A thin layer over [`tamga::forensics`]: reads the file, runs [`analyse`], prints the
 //! text report (or, with `--json`, the JSON document) on stdout, and with `--out DIR` writes
 //! `DIR/report.json` and `DIR/report.html` atomically. Owns the clock: with `--timings` it
-//! prints how long each stage took on stderr (the library never reads a clock).
+//! prints how long each stage took on stderr (the library never reads a clock). Owns the words
+//! that name flags: the library's errors are mapped here to messages that say which flag to
+//! change ([`explain`]).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -10,8 +12,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use tamga::forensics::klimek::FitEffort;
-use tamga::forensics::{AnalysisOptions, Stage, analyse, html, results};
+use tamga::forensics::read::{self, LeaderError};
+use tamga::forensics::stats::klimek::FitEffort;
+use tamga::forensics::{AnalysisOptions, ForensicsError, Stage, analyse, html};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -67,7 +70,7 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
     let t = Instant::now();
     let file = std::fs::File::open(&args.input)
         .map_err(|e| anyhow::anyhow!("cannot open {show}: {e}; check the path"))?;
-    let data = results::read_results(file).map_err(|e| anyhow::anyhow!("{show}: {e}"))?;
+    let data = read::read_results(file).map_err(|e| anyhow::anyhow!("{show}: {e}"))?;
     times.push(("read", t.elapsed().as_secs_f64()));
     if progress {
         eprintln!("read {} stations from {show}", data.stations.len());
@@ -96,7 +99,7 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
             eprintln!("done: {name}");
         }
     })
-    .map_err(|e| anyhow::anyhow!("{show}: {e}"))?;
+    .map_err(|e| anyhow::anyhow!("{show}: {}", explain(&e)))?;
 
     let t = Instant::now();
     let json = report.to_json();
@@ -129,6 +132,21 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
         eprintln!("time {:<20} {total:>8.3} s", "total");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The message for an analysis error, naming the flag that chose what went wrong.
+fn explain(e: &ForensicsError) -> String {
+    match e {
+        ForensicsError::Leader(LeaderError::NoMatch { query, options }) => format!(
+            "--leader `{query}` matches no option; the options are: {}",
+            options.join(" | ")
+        ),
+        ForensicsError::Leader(LeaderError::Ambiguous { query, matches }) => format!(
+            "--leader `{query}` is ambiguous, it matches: {}; give a longer part of one name",
+            matches.join(" | ")
+        ),
+        other => other.to_string(),
+    }
 }
 
 fn write_outputs(dir: &Path, json: &str, page: &str) -> anyhow::Result<()> {

@@ -2,11 +2,13 @@
 
 use super::{Detector, Reading, Readings};
 use crate::electorate::Electorate;
-use crate::forensics::digits::digit_stats;
-use crate::forensics::fingerprint::turnout_share_slope;
-use crate::forensics::integer::integer_test;
-use crate::forensics::klimek::{FitEffort, fit as klimek_fit, share_of_stations_at_least};
-use crate::forensics::results::StationCounts as ForensicStation;
+use crate::forensics::stats::digits::digit_stats;
+use crate::forensics::stats::fingerprint::turnout_share_slope;
+use crate::forensics::stats::integer::integer_test;
+use crate::forensics::stats::klimek::{FitEffort, fit as klimek_fit, share_of_stations_at_least};
+use crate::forensics::stats::stations::{
+    OverRegistered, StationCounts as ForensicStation, filter_stations, leader_of,
+};
 use crate::ledger::verify;
 use crate::model::DetectorSettings;
 use crate::rng::{Purpose, stream, stream_key};
@@ -127,9 +129,7 @@ pub fn readings(
     let pub_ok = settings.station_results_published;
     let checks = station.checks;
     let machines = electorate.stations.iter().filter(|s| s.evoting).count() as f64;
-    let leader = (0..k)
-        .max_by_key(|&p| (evidence.national[p], std::cmp::Reverse(p)))
-        .unwrap_or(0);
+    let leader = leader_of(&evidence.national[..k]);
     let fired = |b: bool| Some(if b { 1.0 } else { 0.0 });
     let mut out = Readings::NONE;
     out[Detector::LedgerAudit] = Reading {
@@ -190,8 +190,11 @@ pub fn readings(
     // forensics on published station protocols
     if pub_ok {
         let protocols = station.protocols;
-        let stations: Vec<ForensicStation> = (0..n_st)
-            .map(|i| {
+        // every station registers at least one voter and a leader's votes are part of the
+        // ballots, so the filter keeps the stations with a ballot found; unlike `tamga
+        // forensics`, stations with more ballots issued than registered voters are kept
+        let sets = filter_stations(
+            (0..n_st).map(|i| {
                 let row = protocols.list_of(i);
                 ForensicStation {
                     station_idx: i,
@@ -200,14 +203,10 @@ pub fn readings(
                     ballots: row.iter().map(|&v| v as u64).sum(),
                     leader: row[leader] as u64,
                 }
-            })
-            .filter(|s| s.ballots > 0)
-            .collect();
-        let base: Vec<ForensicStation> = stations
-            .iter()
-            .copied()
-            .filter(|s| s.registered >= 100)
-            .collect();
+            }),
+            OverRegistered::Keep,
+        );
+        let (stations, base) = (sets.consistent, sets.base);
         let cost = stations.len() as f64;
         // the two costliest statistics of a run, independent of each other: side by side when a
         // thread is free (a run on its own, or a split run); the same values either way

@@ -2,7 +2,7 @@
 //! no fonts or images fetched from anywhere, so the file can be archived and opened offline.
 //!
 //! Owns: the page layout and the charts — the fingerprint heat map (turnout × leader share,
-//! 1 % × 1 % bins, colour on a log scale; drawn by the shared [`crate::report::svg::heatmap`],
+//! 1 % × 1 % bins, colour on a log scale; drawn by the shared [`crate::svg::heatmap`],
 //! which also holds the palette, escaping and axes used here), the turnout and share histograms at 0.1 % with the
 //! bins on whole percentages marked (the integer-percentage peaks of Kobak et al. 2016), the
 //! cumulative votes against turnout (Klimek et al. 2012, Fig. 6), and the observed versus fitted
@@ -19,7 +19,7 @@ use std::fmt::Write;
 
 use super::Report;
 use super::report::{p_value, pct, thousands};
-use crate::report::svg::{
+use crate::svg::{
     self, Axes, BLUE, Frame, ORANGE, VERMILLION, escape, fmt_count, percent_ticks, ticks_up_to,
 };
 

@@ -1,45 +1,32 @@
-//! Election forensics: fraud fingerprints in real polling-station results (`tamga forensics`).
+//! Election forensics: fraud fingerprints in real polling-station results (`tamga forensics`),
+//! and the statistics behind them that `tamga run` reuses.
 //!
-//! Owns the statistics that look for fraud in published station protocols, each a pure function
-//! of station data (and, where it simulates, of a caller's seed or generator), reused by the
-//! fraud and detector work:
-//! - [`results`]: the station-results CSV reader, leader selection and the stated filters;
-//! - [`integer`]: integer-percentage peaks with the exact binomial null (Kobak, Shpilkin &
-//!   Pshenichnikov, *Ann. Appl. Stat.* 10(1), 2016);
-//! - [`klimek`]: the Klimek fraud model — station simulator and fit (Klimek, Yegorov, Hanel &
-//!   Thurner, *PNAS* 109(41), 2012);
-//! - [`digits`]: second-digit Benford (Mebane), last digit (Beber & Scacco 2012), 0/5 share,
-//!   each with a null calibrated on clean simulations;
-//! - [`fingerprint`]: the turnout × share fingerprint, cumulative votes against turnout, the
-//!   log vote rate moments (Klimek et al.), the turnout–share slope (Myagkov, Ordeshook & Shakin
-//!   2009) and the ≥ 95 % corner;
-//! - [`report`] and [`html`]: the report data model and its renderings (text, JSON, HTML), each a
-//!   pure function returning a string.
+//! Two halves, and the split is the import rule:
+//! - [`stats`] — the statistics: pure functions of station data (and, where they simulate, of a
+//!   caller's seed), used by `tamga forensics`, the per-run detectors (`crate::detect`) and the
+//!   report's fingerprint (`crate::report`). [`stats::stations`] holds the one station filter
+//!   and the one leader rule; [`stats::integer`], [`stats::klimek`], [`stats::digits`] and
+//!   [`stats::fingerprint`] the analyses.
+//! - the command: [`read`] (the station-results CSV reader and the leader chosen by name),
+//!   [`analyse`] (this file: every analysis in order, with its options and errors), and the
+//!   renderings [`report`] (the report data model, text and JSON) and [`html`] (the page), each
+//!   a pure function returning a string.
 //!
-//! Never does: file or terminal I/O, clocks, environment, global randomness. [`analyse`] takes
-//! the seed; every random task draws from [`stream_rng`]`(seed, purpose, index)` and results are
-//! collected in index order, so the same seed gives byte-identical reports whatever the thread
-//! count. Timing is observed by the caller through the `on_stage` callback.
+//! Imports only [`crate::rng`], [`crate::stats`] and [`crate::svg`] — never the simulation,
+//! detectors, summary or `tamga run`'s report, which import it. Never does: file or terminal
+//! I/O, clocks, environment, global randomness. [`analyse`] takes the seed; every random task
+//! draws from [`crate::rng::analysis_stream`]`(seed, purpose, index)` and results are collected
+//! in index order, so the same seed gives byte-identical reports whatever the thread count.
+//! Timing is observed by the caller through the `on_stage` callback.
 
-pub mod digits;
-pub mod fingerprint;
 pub mod html;
-pub mod integer;
-pub mod klimek;
+pub mod read;
 pub mod report;
-pub mod results;
-
-use rand::SeedableRng;
-use rand_xoshiro::Xoshiro256PlusPlus;
+pub mod stats;
 
 pub use report::Report;
-
-/// Stream purpose: replicate fits of the Klimek model (index = replicate).
-pub const FIT_STREAM: u64 = 1;
-/// Stream purpose: the simulation of the fitted model that gives its implied totals.
-pub const IMPLIED_STREAM: u64 = 2;
-/// Stream purpose: clean simulations that calibrate the digit tests (index = simulation).
-pub const DIGIT_NULL_STREAM: u64 = 3;
+use stats::stations::Filtered;
+use stats::{digits, fingerprint, integer, klimek};
 
 /// The seed used when the caller gives none (any fixed value works; this one is the date of the
 /// 2012 Russian presidential election).
@@ -48,24 +35,6 @@ pub const DEFAULT_SEED: u64 = 20_120_304;
 /// Clean simulations behind the digit tests' null by default: the calibrated p-value's
 /// resolution is 1/(n+1) ≈ 0.005, enough to place a result against the 1 % and 5 % levels.
 pub const DEFAULT_DIGIT_NULL_SIMULATIONS: usize = 200;
-
-/// The generator for (seed, purpose, index): Xoshiro256++ (portable, named) seeded from a
-/// SplitMix64 mix of the three, so streams for different purposes or indices never coincide
-/// and a task's stream does not depend on which thread runs it.
-pub fn stream_rng(seed: u64, purpose: u64, index: u64) -> Xoshiro256PlusPlus {
-    let mut z = seed;
-    for v in [purpose, index] {
-        z = splitmix64(z ^ splitmix64(v.wrapping_add(0x9e37_79b9_7f4a_7c15)));
-    }
-    Xoshiro256PlusPlus::seed_from_u64(z)
-}
-
-fn splitmix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
 
 /// What to analyse and how hard to work.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,31 +70,41 @@ pub enum Stage {
 #[derive(Debug, thiserror::Error)]
 pub enum ForensicsError {
     #[error(transparent)]
-    Leader(#[from] results::LeaderError),
+    Leader(#[from] read::LeaderError),
     #[error(transparent)]
     Klimek(#[from] klimek::KlimekError),
     #[error(
-        "no station is left after the filters ({0}); the analyses need stations with registered ≥ 100, at least one ballot and turnout ≤ 100 %"
+        "no station is left after the filters ({}); the analyses need stations with registered ≥ 100, at least one ballot and turnout ≤ 100 %",
+        removed_by_rule(.filters)
     )]
-    NoStations(String),
+    NoStations {
+        /// What each filter removed (all stations, between them).
+        filters: Vec<Filtered>,
+    },
+}
+
+/// The filters that removed anything, as `rule: count` joined by commas.
+fn removed_by_rule(filters: &[Filtered]) -> String {
+    let removed: Vec<String> = filters
+        .iter()
+        .filter(|f| f.removed > 0)
+        .map(|f| format!("{}: {}", f.rule, f.removed))
+        .collect();
+    removed.join(", ")
 }
 
 /// Runs every analysis on `results` (see the module docs); `on_stage` is called after each stage.
 pub fn analyse(
-    results: &results::ElectionResults,
+    results: &read::ElectionResults,
     options: &AnalysisOptions,
     mut on_stage: impl FnMut(Stage),
 ) -> Result<Report, ForensicsError> {
-    let leader = results::select_leader(results, options.leader.as_deref())?;
-    let sets = results::station_sets(results, leader);
+    let leader = read::select_leader(results, options.leader.as_deref())?;
+    let sets = read::station_sets(results, leader);
     if sets.base.is_empty() {
-        let removed: Vec<String> = sets
-            .filters
-            .iter()
-            .filter(|f| f.removed > 0)
-            .map(|f| format!("{}: {}", f.rule, f.removed))
-            .collect();
-        return Err(ForensicsError::NoStations(removed.join(", ")));
+        return Err(ForensicsError::NoStations {
+            filters: sets.filters,
+        });
     }
     let fingerprint = fingerprint::fingerprint(&sets.base, &sets.consistent);
     on_stage(Stage::Fingerprint);

@@ -6,11 +6,11 @@
 
 use std::fmt::Write;
 
-use super::digits::{DigitTest, DigitTests};
-use super::fingerprint::Fingerprint;
-use super::integer::{IntegerCount, IntegerTest};
-use super::klimek::{FitEffort, KlimekFit};
-use super::results::Filtered;
+use super::stats::digits::{DigitTest, DigitTests};
+use super::stats::fingerprint::Fingerprint;
+use super::stats::integer::{IntegerCount, IntegerTest};
+use super::stats::klimek::{FitEffort, KlimekFit};
+use super::stats::stations::Filtered;
 
 /// Below this fitted f_i + f_e the fraud intensity α acts on too few stations to be estimated
 /// (1 % of stations); the renderings say so instead of presenting α as a finding.

@@ -5,7 +5,7 @@
 //! Owns: the page layout and the run charts — the seat strips (per tier and party, runs per seat
 //! count beside the real result), histograms over runs of turnout and list shares with the real
 //! value marked, and the fingerprint heat map of the representative run (drawn by the shared
-//! [`super::svg::heatmap`]). Never does: I/O, statistics or simulation; [`render`] is a pure
+//! [`crate::svg::heatmap`]). Never does: I/O, statistics or simulation; [`render`] is a pure
 //! function of the [`RunReport`], and nothing in the page depends on the clock or the machine,
 //! so the same seed gives the same bytes.
 //!
@@ -16,7 +16,7 @@
 use std::fmt::Write;
 
 use super::model::{Histogram, RunReport, SeatRow, Table, VariantReport};
-use super::svg::{
+use crate::svg::{
     Axes, BLUE, Frame, LIGHT_GREY, SKY_BLUE, VERMILLION, escape, heatmap, nice_step, step_decimals,
     ticks_in, truncate,
 };

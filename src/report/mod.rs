@@ -3,8 +3,9 @@
 //! - [`model`]: [`RunReport`], built from the [`crate::summary::Summary`], the run outcomes and
 //!   one re-simulated representative run per variant; plain serialisable data.
 //! - [`html`]: `report.html`, one self-contained page with inline SVG charts.
-//! - [`svg`]: plotting primitives (palette, escaping, axes, ticks, the fingerprint heat map)
-//!   shared with the forensics page ([`crate::forensics::html`]).
+//!
+//! Its charts are drawn with [`crate::svg`], the plotting primitives it shares with the
+//! forensics page ([`crate::forensics::html`]).
 //!
 //! The summary's own renderings (JSON, CSV, terminal) stay in [`crate::summary`]. Never does:
 //! I/O, clocks, environment or simulation — every rendering is a pure function from data to a
@@ -13,7 +14,6 @@
 
 pub mod html;
 pub mod model;
-pub mod svg;
 
 pub use html::render;
 pub use model::{RunFingerprint, RunReport, representative_fingerprints, representative_run};

@@ -9,8 +9,10 @@
 //! the same model.
 
 use crate::detect::Rate;
-use crate::forensics::fingerprint::fingerprint;
-use crate::forensics::results::StationCounts;
+use crate::forensics::stats::fingerprint::fingerprint;
+use crate::forensics::stats::stations::{
+    OverRegistered, StationCounts, filter_stations, leader_of,
+};
 use crate::montecarlo::RunOutcome;
 use crate::montecarlo::{Prepared, RunStations};
 use crate::summary::{ExactMatch, Metric, PartyInfo, Provenance, Summary, VariantSummary};
@@ -486,12 +488,7 @@ pub fn representative_run(runs: &[RunOutcome]) -> Option<u32> {
             *t += v;
         }
     }
-    let mut leader = 0;
-    for (i, &t) in totals.iter().enumerate() {
-        if t > totals[leader] {
-            leader = i;
-        }
-    }
+    let leader = leader_of(&totals);
     let turnout: Vec<f64> = runs.iter().map(|o| o.turnout()).collect();
     let share: Vec<f64> = runs
         .iter()
@@ -541,29 +538,22 @@ pub fn representative_fingerprints(
 }
 
 impl RunFingerprint {
-    /// The fingerprint of a re-simulated run: stations with at least one list ballot found and
-    /// consistent counts (issued ≤ registered, leader ≤ ballots) are mapped through the
-    /// forensics fingerprint, the same computation `tamga forensics` applies to real results.
-    /// `party_names` are in scenario order.
+    /// The fingerprint of a re-simulated run: the consistent stations of the one station filter
+    /// (at least one list ballot found, issued ≤ registered, leader ≤ ballots; small stations
+    /// kept) are mapped through the forensics fingerprint, the same computation `tamga
+    /// forensics` applies to real results. `party_names` are in scenario order.
     pub fn from_run(rs: &RunStations, party_names: &[&str]) -> RunFingerprint {
-        let stations: Vec<StationCounts> = rs
-            .stations
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| {
-                s.registered > 0
-                    && s.ballots > 0
-                    && s.issued <= s.registered
-                    && s.leader <= s.ballots
-            })
-            .map(|(i, s)| StationCounts {
+        let sets = filter_stations(
+            rs.stations.iter().enumerate().map(|(i, s)| StationCounts {
                 station_idx: i,
                 registered: s.registered,
                 issued: s.issued,
                 ballots: s.ballots,
                 leader: s.leader,
-            })
-            .collect();
+            }),
+            OverRegistered::Drop,
+        );
+        let stations = sets.consistent;
         let fp = fingerprint(&stations, &stations);
         RunFingerprint {
             run: rs.outcome.run,

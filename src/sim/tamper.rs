@@ -207,7 +207,7 @@ pub(super) fn protocol_fraud(ctx: Context<'_>, run: u64, i: usize, ws: &mut Work
                     // the counts of the forensics simulator: floor(x·non-voters) stuffed,
                     // round(x^α·opposition) moved
                     let opposition: u64 = (0..k).filter(|&p| p != ben).map(|p| row[p] as u64).sum();
-                    let (stuffed, moved) = crate::forensics::klimek::fraud_counts(
+                    let (stuffed, moved) = crate::forensics::stats::klimek::fraud_counts(
                         st.n_registered.saturating_sub(issued) as u64,
                         opposition,
                         x,

@@ -17,7 +17,7 @@
 //! Owns: pure computations on base-filtered stations. Never does: I/O, randomness.
 
 use super::klimek::{FIT_BINS, percent_bin};
-use super::results::StationCounts;
+use super::stations::StationCounts;
 use crate::stats::{LinearFit, Moments, moments, ols};
 
 /// Bins of the fine histograms: 0.1 % wide, centred on 0.0 %, 0.1 %, …, 100.0 %.
@@ -64,7 +64,7 @@ pub struct Fingerprint {
     pub share_95_95: f64,
     /// The same fraction over all consistent stations (as Klimek et al.: 3.27 % for Russia 2011).
     pub share_95_95_all_stations: f64,
-    /// Number of consistent stations (see [`super::results::StationSets`]).
+    /// Number of consistent stations (see [`super::stations::StationSets`]).
     pub all_stations: usize,
     /// National turnout Σ issued / Σ registered and leader share Σ leader / Σ ballots.
     pub national_turnout: f64,

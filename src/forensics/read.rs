@@ -1,24 +1,19 @@
-//! Polling-station results: the data model, the CSV reader, leader selection and the filters the
-//! papers apply.
+//! Reading `tamga forensics`' input: the station-results data model, the CSV reader, and the
+//! leader chosen by name.
 //!
 //! Owns: the station-results CSV format of `DESIGN.md` (`region,commission,station,registered,
 //! issued,valid,invalid,<one column per option>`, UTF-8, plain or gzip detected by its magic
-//! bytes 1f 8b), its validation into [`ElectionResults`], and [`select_leader`]. Never does: open
-//! files (the caller passes any `io::Read`), print, or judge the data — untidy but well-formed
-//! rows (e.g. more ballots found than issued, which postal voting produces in Poland) are kept
-//! and left to the analyses, which say what they exclude.
-//!
-//! Filters (Klimek et al., *PNAS* 109(41), 2012; Kobak, Shpilkin & Pshenichnikov, *Ann. Appl.
-//! Stat.* 10(1), 2016): stations with fewer than [`MIN_REGISTERED`] registered voters are
-//! dropped from every analysis, because their percentages are too coarse (a station of 20 voters
-//! has only 21 possible turnouts, all far from continuous). Each analysis states the further
-//! stations it drops (see [`Filtered`]).
+//! bytes 1f 8b), its validation into [`ElectionResults`], [`select_leader`], and the reduction of
+//! the file's stations to [`StationCounts`] for the statistics. Never does: open files (the
+//! caller passes any `io::Read`), print, or judge the data — untidy but well-formed rows (e.g.
+//! more ballots found than issued, which postal voting produces in Poland) are kept and left to
+//! the one station filter ([`filter_stations`]), which says what it excludes.
 
 use std::io::{BufRead, BufReader, Read};
 
-/// Stations with fewer registered voters than this are excluded from every analysis
-/// (Klimek et al. 2012 and Kobak et al. 2016 both use 100).
-pub const MIN_REGISTERED: u64 = 100;
+use super::stats::stations::{
+    Filtered, OverRegistered, StationCounts, StationSets, filter_stations, leader_of,
+};
 
 /// Largest count accepted in any column (10⁹: no polling station has a billion voters). The cap
 /// keeps every sum and product in the analyses far from u64 overflow.
@@ -67,6 +62,21 @@ pub struct ElectionResults {
 }
 
 impl ElectionResults {
+    /// Every station reduced to the numbers the statistics use, with `leader`'s votes, in file
+    /// order.
+    pub fn station_counts(&self, leader: usize) -> impl Iterator<Item = StationCounts> + '_ {
+        self.stations
+            .iter()
+            .enumerate()
+            .map(move |(station_idx, s)| StationCounts {
+                station_idx,
+                registered: s.registered,
+                issued: s.issued,
+                ballots: s.ballots(),
+                leader: s.votes[leader],
+            })
+    }
+
     /// Total votes of each option over all stations.
     pub fn option_totals(&self) -> Vec<u64> {
         let mut t = vec![0u64; self.options.len()];
@@ -277,27 +287,18 @@ fn to_strings(record: &csv::ByteRecord, row: u64) -> Result<Vec<String>, ReadErr
 /// Why the leader could not be chosen.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LeaderError {
-    #[error("--leader `{query}` matches no option; the options are: {}", options.join(" | "))]
+    #[error("leader `{query}` matches no option; the options are: {}", options.join(" | "))]
     NoMatch { query: String, options: Vec<String> },
-    #[error("--leader `{query}` is ambiguous, it matches: {}; give a longer part of one name", matches.join(" | "))]
+    #[error("leader `{query}` is ambiguous, it matches: {}; give a longer part of one name", matches.join(" | "))]
     Ambiguous { query: String, matches: Vec<String> },
 }
 
 /// The index of the leader: the option whose name contains `query` (case-insensitive; an exact
 /// name wins over substrings), or, without a query, the option with the largest total
-/// (ties go to the earlier column, which is reported).
+/// ([`leader_of`]: ties go to the earlier column, which is reported).
 pub fn select_leader(results: &ElectionResults, query: Option<&str>) -> Result<usize, LeaderError> {
     match query {
-        None => {
-            let totals = results.option_totals();
-            let mut best = 0;
-            for (i, t) in totals.iter().enumerate() {
-                if *t > totals[best] {
-                    best = i;
-                }
-            }
-            Ok(best)
-        }
+        None => Ok(leader_of(&results.option_totals())),
         Some(q) => {
             let ql = q.trim().to_lowercase();
             if let Some(i) = results.options.iter().position(|o| o.to_lowercase() == ql) {
@@ -325,105 +326,10 @@ pub fn select_leader(results: &ElectionResults, query: Option<&str>) -> Result<u
     }
 }
 
-/// A count of stations removed by one stated filter.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Filtered {
-    /// What the filter removes, in words.
-    pub rule: String,
-    /// Stations it removed (counted in order: a station removed by an earlier rule is not
-    /// counted again).
-    pub removed: usize,
-}
-
-/// One station reduced to the numbers the analyses use, after the base filter.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StationCounts {
-    /// Index in [`ElectionResults::stations`].
-    pub station_idx: usize,
-    pub registered: u64,
-    pub issued: u64,
-    /// valid + invalid.
-    pub ballots: u64,
-    pub leader: u64,
-}
-
-impl StationCounts {
-    /// Turnout T = issued / registered.
-    pub fn turnout(&self) -> f64 {
-        self.issued as f64 / self.registered as f64
-    }
-    /// Leader's share S = leader / (valid + invalid).
-    pub fn share(&self) -> f64 {
-        self.leader as f64 / self.ballots as f64
-    }
-}
-
-/// The stations the analyses use, with the count each rule removed, in order:
-/// `consistent` keeps stations with at least one ballot found, turnout ≤ 100 % (issued ≤
-/// registered) and leader ≤ ballots found; `base` further requires registered ≥
-/// [`MIN_REGISTERED`]. Every analysis runs on `base`, except the two published comparisons that
-/// the papers computed on all stations (the turnout–share slope and the ≥ 95 %/≥ 95 % share),
-/// which are reported on both.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StationSets {
-    pub consistent: Vec<StationCounts>,
-    pub base: Vec<StationCounts>,
-    /// Removals by rule, in the order applied.
-    pub filters: Vec<Filtered>,
-}
-
-/// Splits the stations into [`StationSets`] for the given leader.
+/// The file's stations through the one station filter, for the given leader: stations with
+/// turnout above 100 % are dropped ([`OverRegistered::Drop`]).
 pub fn station_sets(results: &ElectionResults, leader: usize) -> StationSets {
-    let mut empty = 0;
-    let mut over = 0;
-    let mut leader_over = 0;
-    let mut consistent = Vec::with_capacity(results.stations.len());
-    for (station_idx, s) in results.stations.iter().enumerate() {
-        let c = StationCounts {
-            station_idx,
-            registered: s.registered,
-            issued: s.issued,
-            ballots: s.ballots(),
-            leader: s.votes[leader],
-        };
-        if c.ballots == 0 || c.registered == 0 {
-            empty += 1;
-        } else if c.issued > c.registered {
-            over += 1;
-        } else if c.leader > c.ballots {
-            leader_over += 1;
-        } else {
-            consistent.push(c);
-        }
-    }
-    let base: Vec<StationCounts> = consistent
-        .iter()
-        .filter(|c| c.registered >= MIN_REGISTERED)
-        .copied()
-        .collect();
-    let filters = vec![
-        Filtered {
-            rule: "no ballots found or no registered voters".into(),
-            removed: empty,
-        },
-        Filtered {
-            rule: "turnout above 100 % (issued > registered)".into(),
-            removed: over,
-        },
-        Filtered {
-            rule: "leader's votes exceed ballots found".into(),
-            removed: leader_over,
-        },
-        Filtered {
-            rule: format!("registered < {MIN_REGISTERED}"),
-            removed: consistent.len() - base.len(),
-        },
-    ];
-    StationSets {
-        consistent,
-        base,
-        filters,
-    }
+    filter_stations(results.station_counts(leader), OverRegistered::Drop)
 }
 
 /// The base stations alone (see [`station_sets`]) with the filter counts.
@@ -573,8 +479,8 @@ mod tests {
                 let sets = station_sets(&res, leader);
                 let removed: usize = sets.filters.iter().map(|f| f.removed).sum();
                 proptest::prop_assert_eq!(sets.base.len() + removed, rows.len());
-                let _ = super::super::integer::integer_test(&sets.base);
-                let _ = super::super::fingerprint::fingerprint(&sets.base, &sets.consistent);
+                let _ = crate::forensics::stats::integer::integer_test(&sets.base);
+                let _ = crate::forensics::stats::fingerprint::fingerprint(&sets.base, &sets.consistent);
             }
         }
     }

@@ -22,7 +22,7 @@
 //! observed − expected, z = excess / sd. Kobak et al. obtained the expectation by simulation;
 //! the exact sum is its limit.
 
-use super::results::StationCounts;
+use super::stations::StationCounts;
 
 /// Percentages strictly above this (in %) are excluded from the integer test.
 pub const MAX_PERCENT: u64 = 99;
@@ -224,7 +224,7 @@ pub struct IntegerTest {
 /// in block order, so the result does not depend on the thread count.
 const BLOCK: usize = 1024;
 
-/// Runs the test on base-filtered stations (see [`super::results::base_stations`]), in blocks
+/// Runs the test on base-filtered stations (see [`super::stations::filter_stations`]), in blocks
 /// of stations on the current rayon pool.
 pub fn integer_test(stations: &[StationCounts]) -> IntegerTest {
     use rayon::prelude::*;

@@ -9,7 +9,7 @@
 //! its own, and the one implementation the fraud and detector work reuse), the fair-part
 //! estimates ([`estimate_fair_part`]) and the fit of (f_i, f_e, α) ([`fit`]). Never does: I/O,
 //! clocks, global randomness; every random number comes from the caller's generator or from
-//! streams derived from the caller's seed ([`super::stream_rng`]).
+//! streams derived from the caller's seed ([`crate::rng::analysis_stream`]).
 //!
 //! The model, per station i with electorate N_i:
 //! - fair part: turnout T_i ~ Normal(τ, σ_τ) and leader share S_i ~ Normal(ν, σ_ν), each truncated
@@ -43,7 +43,8 @@ use rand::Rng;
 use rand::RngExt;
 use rayon::prelude::*;
 
-use super::results::StationCounts;
+use super::stations::StationCounts;
+use crate::rng::{AnalysisPurpose, analysis_stream};
 use crate::stats::{Histogram, TruncatedNormal};
 
 /// Width of the extreme-fraud cluster below 100 % (Klimek et al. fix it at 0.075).
@@ -301,7 +302,7 @@ impl StationDraws {
 /// [`StationDraws::realise`] agree bit for bit).
 #[inline]
 pub fn fraud_counts(non_voters: u64, opposition: u64, x: f64, x_alpha: f64) -> (u64, u64) {
-    // counts are at most `results::MAX_COUNT` (10⁹; the engine's are 32-bit), far below 2⁶³,
+    // counts are at most `read::MAX_COUNT` (10⁹; the engine's are 32-bit), far below 2⁶³,
     // so signed conversions (one instruction each) give the same values as unsigned ones; the
     // cast truncates: the floor of a non-negative value, without `floor`'s library call
     let stuffed = (x * non_voters as i64 as f64) as i64 as u64;
@@ -787,8 +788,8 @@ fn fit_replicate(
 
 /// Klimek's criterion at given (f_i, f_e, α) for `stations`, with the fair part and θ of `est`:
 /// the simulated share histogram is averaged over `draw_sets` simulations drawn from
-/// `stream_rng(seed, FIT_STREAM, 0)`. The fit minimises this; it also lets a caller compare
-/// published parameters with fitted ones on the same footing.
+/// `analysis_stream(seed, AnalysisPurpose::KlimekFit, 0)`. The fit minimises this; it also lets
+/// a caller compare published parameters with fitted ones on the same footing.
 pub fn fit_distance(
     stations: &[StationCounts],
     est: &FairEstimate,
@@ -798,7 +799,7 @@ pub fn fit_distance(
 ) -> f64 {
     let registered: Vec<u64> = stations.iter().map(|c| c.registered).collect();
     let observed = percent_histogram(stations.iter().map(|c| c.share())).counts;
-    let mut rng = super::stream_rng(seed, super::FIT_STREAM, 0);
+    let mut rng = analysis_stream(seed, AnalysisPurpose::KlimekFit, 0);
     let obj = objective(&registered, &observed, est, draw_sets, &mut rng);
     obj.eval(point).0
 }
@@ -824,7 +825,7 @@ fn objective<'a>(
 }
 
 /// Fits the Klimek model to base-filtered stations. Replicate r uses the stream
-/// `stream_rng(seed, FIT_STREAM, r)`, so the result is the same whatever the thread count.
+/// `analysis_stream(seed, AnalysisPurpose::KlimekFit, r)`, so the result is the same whatever the thread count.
 pub fn fit(
     stations: &[StationCounts],
     effort: FitEffort,
@@ -849,7 +850,7 @@ pub fn fit_with_fair_part(
     let replicates: Vec<FitPoint> = (0..effort.replicates.max(1))
         .into_par_iter()
         .map(|r| {
-            let mut rng = super::stream_rng(seed, super::FIT_STREAM, r as u64);
+            let mut rng = analysis_stream(seed, AnalysisPurpose::KlimekFit, r as u64);
             fit_replicate(&registered, &observed, &est, effort, &mut rng)
         })
         .collect();
@@ -865,7 +866,7 @@ pub fn fit_with_fair_part(
         f_extreme: pr[1],
         alpha: pr[2],
     };
-    let mut rng = super::stream_rng(seed, super::IMPLIED_STREAM, 0);
+    let mut rng = analysis_stream(seed, AnalysisPurpose::KlimekImplied, 0);
     let sim = simulate_stations(&registered, &params, &mut rng)?;
     let sim_counts: Vec<StationCounts> = sim.iter().enumerate().map(|(i, s)| s.counts(i)).collect();
     let sim_valid: Vec<StationCounts> = sim_counts

@@ -2,9 +2,10 @@
 //! report.html and `tamga forensics`' report.html): the colour palettes, HTML escaping, a plotting
 //! frame with labelled axes, "nice" tick values, and the turnout × share heat map.
 //!
-//! Owns: how a number becomes a pixel, a tick label or a colour. Never does: I/O, statistics, or
-//! page layout — every function returns SVG or text as a `String` and depends only on its
-//! arguments, so the same data always gives the same bytes.
+//! Owns: how a number becomes a pixel, a tick label or a colour. A leaf: it imports nothing from
+//! the crate, so both pages can use it without either importing the other. Never does: I/O,
+//! statistics, or page layout — every function returns SVG or text as a `String` and depends
+//! only on its arguments, so the same data always gives the same bytes.
 //!
 //! Colours are colour-blind safe: lines, bars and markers use the Okabe–Ito palette (Okabe & Ito,
 //! "Color Universal Design", 2008); the heat map uses viridis (van der Walt & Smith, designed to

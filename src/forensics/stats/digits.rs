@@ -24,6 +24,7 @@
 use rayon::prelude::*;
 
 use super::klimek::{KlimekError, KlimekParams, simulate_stations};
+use crate::rng::{AnalysisPurpose, analysis_stream};
 use crate::stats::{chi_square_sf, mean_sd, normal_sf, pearson_chi_square, quantile_sorted};
 
 /// Counts below this are skipped by every digit test (a second digit needs two digits).
@@ -174,7 +175,8 @@ fn mean_p(observed: f64, mu: f64, var: f64, n: usize) -> f64 {
 /// Runs the digit tests on the leader's votes and the ballots issued of `stations`
 /// (`(issued, leader)` per station), calibrated by `n_sims` clean simulations of the Klimek fair
 /// part in `clean` (its f_i and f_e are ignored and set to 0) on `electorates` (the same
-/// stations' sizes, in the same order). Simulation k uses `stream_rng(seed, DIGIT_NULL_STREAM, k)`.
+/// stations' sizes, in the same order). Simulation k uses
+/// `analysis_stream(seed, AnalysisPurpose::DigitNull, k)`.
 pub fn digit_tests(
     stations: &[(u64, u64)],
     electorates: &[u64],
@@ -191,7 +193,7 @@ pub fn digit_tests(
     let sims: Vec<[DigitStats; 2]> = (0..n_sims)
         .into_par_iter()
         .map(|k| {
-            let mut rng = super::stream_rng(seed, super::DIGIT_NULL_STREAM, k as u64);
+            let mut rng = analysis_stream(seed, AnalysisPurpose::DigitNull, k as u64);
             let sim = simulate_stations(electorates, &clean, &mut rng)
                 .expect("parameters validated above");
             [
@@ -303,7 +305,7 @@ mod tests {
             alpha: 1.0,
         };
         let n: Vec<u64> = (0..3000).map(|i| 400 + (i * 131) % 1600).collect();
-        let mut rng = super::super::stream_rng(9, 99, 0);
+        let mut rng = analysis_stream(9, AnalysisPurpose::KlimekImplied, 0);
         let sim = simulate_stations(&n, &fair, &mut rng).unwrap();
         // Clean data against its own null: not extreme.
         let clean: Vec<(u64, u64)> = sim.iter().map(|s| (s.issued, s.winner)).collect();

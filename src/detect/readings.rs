@@ -7,7 +7,7 @@ use crate::forensics::stats::fingerprint::turnout_share_slope;
 use crate::forensics::stats::integer::integer_test;
 use crate::forensics::stats::klimek::{FitEffort, fit as klimek_fit, share_of_stations_at_least};
 use crate::forensics::stats::stations::{
-    OverRegistered, StationCounts as ForensicStation, filter_stations, leader_of,
+    StationCounts as ForensicStation, filter_stations, leader_of,
 };
 use crate::ledger::verify;
 use crate::model::DetectorSettings;
@@ -190,22 +190,17 @@ pub fn readings(
     // forensics on published station protocols
     if pub_ok {
         let protocols = station.protocols;
-        // every station registers at least one voter and a leader's votes are part of the
-        // ballots, so the filter keeps the stations with a ballot found; unlike `tamga
-        // forensics`, stations with more ballots issued than registered voters are kept
-        let sets = filter_stations(
-            (0..n_st).map(|i| {
-                let row = protocols.list_of(i);
-                ForensicStation {
-                    station_idx: i,
-                    registered: electorate.stations[i].n_registered as u64,
-                    issued: protocols.issued[i] as u64,
-                    ballots: row.iter().map(|&v| v as u64).sum(),
-                    leader: row[leader] as u64,
-                }
-            }),
-            OverRegistered::Keep,
-        );
+        // the stations `tamga forensics` would analyse in these protocols, by the same filter
+        let sets = filter_stations((0..n_st).map(|i| {
+            let row = protocols.list_of(i);
+            ForensicStation {
+                station_idx: i,
+                registered: electorate.stations[i].n_registered as u64,
+                issued: protocols.issued[i] as u64,
+                ballots: row.iter().map(|&v| v as u64).sum(),
+                leader: row[leader] as u64,
+            }
+        }));
         let (stations, base) = (sets.consistent, sets.base);
         let cost = stations.len() as f64;
         // the two costliest statistics of a run, independent of each other: side by side when a

@@ -11,9 +11,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 
-use super::stats::stations::{
-    Filtered, OverRegistered, StationCounts, StationSets, filter_stations, leader_of,
-};
+use super::stats::stations::{Filtered, StationCounts, StationSets, filter_stations, leader_of};
 
 /// Largest count accepted in any column (10⁹: no polling station has a billion voters). The cap
 /// keeps every sum and product in the analyses far from u64 overflow.
@@ -327,9 +325,9 @@ pub fn select_leader(results: &ElectionResults, query: Option<&str>) -> Result<u
 }
 
 /// The file's stations through the one station filter, for the given leader: stations with
-/// turnout above 100 % are dropped ([`OverRegistered::Drop`]).
+/// turnout above 100 % are dropped.
 pub fn station_sets(results: &ElectionResults, leader: usize) -> StationSets {
-    filter_stations(results.station_counts(leader), OverRegistered::Drop)
+    filter_stations(results.station_counts(leader))
 }
 
 /// The base stations alone (see [`station_sets`]) with the filter counts.

@@ -10,9 +10,7 @@
 
 use crate::detect::Rate;
 use crate::forensics::stats::fingerprint::fingerprint;
-use crate::forensics::stats::stations::{
-    OverRegistered, StationCounts, filter_stations, leader_of,
-};
+use crate::forensics::stats::stations::{StationCounts, filter_stations, leader_of};
 use crate::montecarlo::RunOutcome;
 use crate::montecarlo::{Prepared, RunStations};
 use crate::summary::{ExactMatch, Metric, PartyInfo, Provenance, Summary, VariantSummary};
@@ -543,16 +541,13 @@ impl RunFingerprint {
     /// kept) are mapped through the forensics fingerprint, the same computation `tamga
     /// forensics` applies to real results. `party_names` are in scenario order.
     pub fn from_run(rs: &RunStations, party_names: &[&str]) -> RunFingerprint {
-        let sets = filter_stations(
-            rs.stations.iter().enumerate().map(|(i, s)| StationCounts {
-                station_idx: i,
-                registered: s.registered,
-                issued: s.issued,
-                ballots: s.ballots,
-                leader: s.leader,
-            }),
-            OverRegistered::Drop,
-        );
+        let sets = filter_stations(rs.stations.iter().enumerate().map(|(i, s)| StationCounts {
+            station_idx: i,
+            registered: s.registered,
+            issued: s.issued,
+            ballots: s.ballots,
+            leader: s.leader,
+        }));
         let stations = sets.consistent;
         let fp = fingerprint(&stations, &stations);
         RunFingerprint {

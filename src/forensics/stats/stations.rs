@@ -52,8 +52,8 @@ impl StationCounts {
 
 /// The stations the statistics use, with the count each rule removed, in order:
 /// `consistent` keeps stations with at least one ballot found and at least one registered voter,
-/// leader ≤ ballots found and (unless the caller keeps them, see [`OverRegistered`]) turnout
-/// ≤ 100 % (issued ≤ registered); `base` further requires registered ≥ [`MIN_REGISTERED`].
+/// leader ≤ ballots found and turnout ≤ 100 % (issued ≤ registered: such a protocol is
+/// inconsistent, and the papers drop it); `base` further requires registered ≥ [`MIN_REGISTERED`].
 /// `tamga forensics` runs every analysis on `base`, except the two published comparisons that
 /// the papers computed on all stations (the turnout–share slope and the ≥ 95 %/≥ 95 % share),
 /// which it reports on both.
@@ -65,23 +65,8 @@ pub struct StationSets {
     pub filters: Vec<Filtered>,
 }
 
-/// What [`filter_stations`] does with a station whose protocol shows more ballots issued than
-/// registered voters (turnout above 100 %).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OverRegistered {
-    /// Remove it, counted under its own rule: `tamga forensics` and the fingerprint of
-    /// `tamga run`'s report (such a protocol is inconsistent; the papers drop it).
-    Drop,
-    /// Keep it: the per-run detectors of `tamga run` (`crate::detect`), whose stations come
-    /// from simulated protocols where ballot stuffing can push issued above registered.
-    Keep,
-}
-
 /// The one station filter: splits `stations` (in their order) into [`StationSets`].
-pub fn filter_stations(
-    stations: impl IntoIterator<Item = StationCounts>,
-    over_registered: OverRegistered,
-) -> StationSets {
+pub fn filter_stations(stations: impl IntoIterator<Item = StationCounts>) -> StationSets {
     let stations = stations.into_iter();
     let mut empty = 0;
     let mut over = 0;
@@ -90,7 +75,7 @@ pub fn filter_stations(
     for c in stations {
         if c.ballots == 0 || c.registered == 0 {
             empty += 1;
-        } else if c.issued > c.registered && over_registered == OverRegistered::Drop {
+        } else if c.issued > c.registered {
             over += 1;
         } else if c.leader > c.ballots {
             leader_over += 1;
@@ -169,7 +154,7 @@ mod tests {
             st(3, 500, 400, 400, 200),
             st(4, 500, 400, 400, 401),
         ];
-        let s = filter_stations(all, OverRegistered::Drop);
+        let s = filter_stations(all);
         assert_eq!(s.consistent.len(), 2);
         assert_eq!(
             s.base.iter().map(|c| c.station_idx).collect::<Vec<_>>(),
@@ -177,12 +162,6 @@ mod tests {
         );
         let removed = |s: &StationSets| s.filters.iter().map(|x| x.removed).collect::<Vec<_>>();
         assert_eq!(removed(&s), vec![1, 1, 1, 1]);
-        let s = filter_stations(all, OverRegistered::Keep);
-        assert_eq!(
-            s.base.iter().map(|c| c.station_idx).collect::<Vec<_>>(),
-            vec![2, 3]
-        );
-        assert_eq!(removed(&s), vec![1, 0, 1, 1]);
     }
 
     #[test]

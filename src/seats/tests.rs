@@ -1,5 +1,6 @@
 //! Unit tests of the seat-allocation API: exact tie groups, errors, thresholds and tiers. The
-//! data-driven cases are in `tests/seats_vectors.rs`, the properties in `tests/seats_props.rs`.
+//! data-driven cases are in `tests/it/seats_vectors.rs`, the properties in
+//! `tests/it/seats_props.rs`.
 
 use super::*;
 

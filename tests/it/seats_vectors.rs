@@ -2,16 +2,12 @@
 //! ties that must be reported, the New Zealand 2014 MMP overhang) against the library. The file
 //! is required: the test fails, loudly, when it is missing.
 
+use crate::common::shared;
 use serde::Deserialize;
 use tamga::seats::{
     Method, MixedInput, Overhang, Ratio, SeatError, Threshold, ThresholdBase, TieBreak, allocate,
     allocate_explained, mmp,
 };
-
-const VECTORS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/data/apportionment/vectors.toml"
-);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -66,13 +62,10 @@ struct MmpCase {
 }
 
 fn load() -> File {
-    let text = std::fs::read_to_string(VECTORS).unwrap_or_else(|e| {
-        panic!(
-            "the seat-allocation vectors are missing: cannot read {VECTORS}: {e}. They live in \
-             the shared data checkout next to the project (../shared/data); restore it."
-        )
-    });
-    toml::from_str(&text).unwrap_or_else(|e| panic!("{VECTORS} does not parse: {e}"))
+    let path = shared("apportionment/vectors.toml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    toml::from_str(&text).unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()))
 }
 
 fn threshold(share: Option<&str>, base: Option<u64>) -> Option<Threshold> {

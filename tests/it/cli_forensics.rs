@@ -3,27 +3,17 @@
 //! malformed input and an ambiguous leader. Fixtures: `tests/data/forensics/`. The Russian data
 //! comes from `../shared/data`; its absence FAILS the test (never a silent pass).
 
-use assert_cmd::Command;
+use crate::common::{data, election, tamga};
 use predicates::prelude::*;
 
+/// A real election's file, as an argument.
 fn shared(name: &str) -> String {
-    let path = format!(
-        "{}/../shared/data/elections/{name}.csv.gz",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    assert!(
-        std::path::Path::new(&path).exists(),
-        "MISSING SHARED DATA: {path}; these CLI tests run on the real election files and must not pass without them"
-    );
-    path
+    election(name).display().to_string()
 }
 
+/// A file of `tests/data/forensics/`, as an argument.
 fn fixture(name: &str) -> String {
-    format!("{}/tests/data/forensics/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn tamga() -> Command {
-    Command::cargo_bin("tamga").unwrap()
+    data(&format!("forensics/{name}")).display().to_string()
 }
 
 /// Reduced effort so the suite stays quick; the numbers checked do not depend on it.

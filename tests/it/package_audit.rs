@@ -3,6 +3,7 @@
 //! published head; a protocol falsified consistently), and that hostile files yield findings,
 //! never a panic.
 
+use crate::common::{TUTORIAL, tutorial_with_district_commissions};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use std::io::{self, Cursor, Read};
@@ -13,8 +14,6 @@ use tamga::package::{
 };
 
 type Files = BTreeMap<String, Vec<u8>>;
-
-const TUTORIAL: &str = include_str!("../scenarios/tutorial.toml");
 
 /// The tutorial without its district tier (list PR only).
 fn list_only() -> String {
@@ -346,19 +345,7 @@ proptest! {
 
 #[test]
 fn district_commission_fraud_is_an_aggregate_mismatch_on_district_candidate_totals() {
-    let mut text = TUTORIAL.to_string();
-    text.push_str(
-        r#"
-[[variant]]
-name = "district-commissions"
-extends = "honest"
-[[variant.fraud]]
-kind = "aggregate"
-level = "district"
-beneficiary = "red"
-share = 0.4
-"#,
-    );
+    let text = tutorial_with_district_commissions();
     let files = package_of_variant(&text, Some("district-commissions"), 4);
     let r = run_audit(&files);
     assert_eq!(codes(&r), vec!["aggregate.mismatch"], "{:#?}", r.findings);

@@ -4,19 +4,15 @@
 //! representative run re-simulates exactly; the terminal summary of the tutorial is pinned by a
 //! golden file.
 
-use std::sync::atomic::AtomicBool;
-use tamga::detect::Reading;
+use crate::common::{TUTORIAL, golden, load, on_threads, run_prepared, scenario};
+use tamga::detect::{Reading, Readings};
+use tamga::model::Scenario;
 use tamga::montecarlo::Prepared;
+use tamga::montecarlo::RunOutcome;
 use tamga::report::model::Table;
 use tamga::report::{RunFingerprint, RunReport, representative_fingerprints, representative_run};
-use tamga::scenario::{self, Scenario};
 use tamga::summary::Summary;
-use tamga::tabulation::{RunOutcome, Tally};
-
-fn scenario_text(path: &str) -> String {
-    std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
-        .expect("bundled scenario is readable")
-}
+use tamga::tabulation::Tally;
 
 fn run(
     s: &Scenario,
@@ -24,16 +20,9 @@ fn run(
     runs: u32,
     seed: u64,
 ) -> (Vec<Vec<RunOutcome>>, Vec<Option<RunFingerprint>>) {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap();
-    let stop = AtomicBool::new(false);
-    pool.install(|| {
+    on_threads(threads, || {
         let prepared = Prepared::new(s, seed);
-        let outcomes = prepared
-            .run_all(0..runs, &stop, &|| {})
-            .expect("not stopped");
+        let outcomes = run_prepared(&prepared, 0..runs);
         let fps = representative_fingerprints(&prepared, &outcomes);
         (outcomes, fps)
     })
@@ -41,11 +30,10 @@ fn run(
 
 /// The tutorial's report for seed 42 and 20 runs, rendered.
 fn tutorial_report(threads: usize) -> (RunReport, String) {
-    let text = scenario_text("scenarios/tutorial.toml");
-    let s = scenario::parse(&text, "tutorial.toml").unwrap();
+    let s = load("tutorial.toml");
     let (outcomes, fps) = run(&s, threads, 20, 42);
     let summary = Summary::build(&s, 42, 0, &outcomes);
-    let report = RunReport::build(&summary, &outcomes, fps, &text);
+    let report = RunReport::build(&summary, &outcomes, fps, TUTORIAL);
     let html = tamga::report::render(&report);
     (report, html)
 }
@@ -315,11 +303,9 @@ fn a_table_in_the_model_becomes_a_section() {
 
 #[test]
 fn representative_run_re_simulates_exactly() {
-    let text = scenario_text("scenarios/tutorial.toml");
-    let s = scenario::parse(&text, "tutorial.toml").unwrap();
+    let s = load("tutorial.toml");
     let prepared = Prepared::new(&s, 42);
-    let stop = AtomicBool::new(false);
-    let outcomes = prepared.run_all(0..12, &stop, &|| {}).unwrap();
+    let outcomes = run_prepared(&prepared, 0..12);
     for (vi, runs) in outcomes.iter().enumerate() {
         let r = representative_run(runs).unwrap();
         let rs = prepared.run_stations(vi, r).unwrap();
@@ -361,26 +347,14 @@ fn representative_run_re_simulates_exactly() {
 #[test]
 fn golden_tutorial_terminal_summary() {
     // A regression pin of the terminal summary: the tutorial for seed 42 and 20 runs, as
-    // tests/engine.rs pins its JSON. If a change alters it on purpose, regenerate with
-    // TAMGA_BLESS=1 and say why in the commit.
-    let text = scenario_text("scenarios/tutorial.toml");
-    let s = scenario::parse(&text, "tutorial.toml").unwrap();
+    // engine::golden_tutorial_summary pins its JSON. If a change alters it on purpose,
+    // regenerate with TAMGA_BLESS=1 and say why in the commit.
+    let s = load("tutorial.toml");
     let (outcomes, _) = run(&s, 2, 20, 42);
     let got = Summary::build(&s, 42, 0, &outcomes)
         .to_terminal()
         .replace(tamga::VERSION, "VERSION");
-    let path = format!(
-        "{}/tests/data/golden/tutorial-summary.txt",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    if std::env::var_os("TAMGA_BLESS").is_some() {
-        std::fs::write(&path, &got).unwrap();
-    }
-    let want = std::fs::read_to_string(&path).expect("golden file exists (TAMGA_BLESS=1 makes it)");
-    assert!(
-        got == want,
-        "terminal summary differs from {path}; diff them to see what changed:\n{got}"
-    );
+    golden("golden/tutorial-summary.txt", &got);
     for line in got.lines() {
         assert!(line.chars().count() <= 100, "too wide: {line}");
     }
@@ -409,8 +383,9 @@ fn a_thousand_run_kazakhstan_report_stays_under_2_mb() {
     // runs are spread more widely than simulated ones (more distinct values mean more bars):
     // list seats uniform within ±2 of the real count, district seats within ±10, list votes
     // within ±10 % of the real ones, turnout 45–65 %; every detector gets a reading.
-    let text = scenario_text("scenarios/kazakhstan-2004.toml");
-    let s = scenario::parse(&text, "kazakhstan-2004.toml").unwrap();
+    let text = std::fs::read_to_string(scenario("kazakhstan-2004.toml"))
+        .expect("bundled scenario is readable");
+    let s = tamga::scenario::parse(&text, "kazakhstan-2004.toml").unwrap();
     let k = s.parties.len();
     let rep = s.reported.as_ref().unwrap();
     let (real_votes, real_list, real_district) = (
@@ -470,13 +445,10 @@ fn a_thousand_run_kazakhstan_report_stays_under_2_mb() {
                             unallocated_list_seats: 0,
                         },
                         trace: Default::default(),
-                        detectors: tamga::detect::DETECTORS
-                            .iter()
-                            .map(|_| Reading {
-                                value: Some(mix.below(1000) as f64 / 1000.0),
-                                cost: 1.0,
-                            })
-                            .collect(),
+                        detectors: Readings(std::array::from_fn(|_| Reading {
+                            value: Some(mix.below(1000) as f64 / 1000.0),
+                            cost: 1.0,
+                        })),
                         pvt: None,
                     }
                 })

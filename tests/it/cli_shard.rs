@@ -1,18 +1,8 @@
 //! Sharding, merging, interruption and `tamga bench` on the real binary.
 
-use assert_cmd::Command;
+use crate::common::{BIN, scenario, tamga};
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
-
-fn tamga() -> Command {
-    Command::cargo_bin("tamga").unwrap()
-}
-
-fn scenario(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("scenarios")
-        .join(name)
-}
 
 const RUNS: &str = "7";
 
@@ -446,7 +436,7 @@ fn interrupted_run_writes_nothing() {
     for (shard, signal) in [(None, "-INT"), (Some("1/2"), "-TERM")] {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out");
-        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("tamga"));
+        let mut cmd = std::process::Command::new(BIN);
         // ≈ 0.2 s per run: far longer than the test waits
         cmd.args([
             "run",

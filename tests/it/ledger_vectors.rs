@@ -3,12 +3,14 @@
 //! every hash, the head, the receipts, the file bytes and the heads file), and the independent
 //! Python verifier `tools/verify_ledger.py`, written from that document alone, must agree.
 //!
-//! To regenerate after a deliberate format change: `TAMGA_BLESS=1 cargo test --test
-//! ledger_vectors` rewrites `tests/data/ledger/`, and the failure message prints the block to
+//! To regenerate after a deliberate format change: `TAMGA_BLESS=1 cargo test --test it
+//! ledger_vectors::` rewrites `tests/data/ledger/`, and the failure message prints the block to
 //! paste into the document.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
+
+use crate::common::{golden, root};
 
 use sha2::{Digest, Sha256};
 use tamga::ledger::{
@@ -18,10 +20,6 @@ use tamga::ledger::{
 
 const BEGIN: &str = "<!-- test-vectors:begin -->";
 const END: &str = "<!-- test-vectors:end -->";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
@@ -160,17 +158,8 @@ fn document_vectors_match_byte_for_byte() {
 #[test]
 fn vector_files_match_byte_for_byte() {
     let v = compute();
-    let dir = root().join("tests/data/ledger");
-    if std::env::var_os("TAMGA_BLESS").is_some() {
-        std::fs::create_dir_all(&dir).unwrap();
-        tamga::io::write_atomic(&dir.join("vector3.ldg"), &v.file).unwrap();
-        tamga::io::write_atomic(&dir.join("vector3.heads"), v.heads.as_bytes()).unwrap();
-    }
-    assert_eq!(std::fs::read(dir.join("vector3.ldg")).unwrap(), v.file);
-    assert_eq!(
-        std::fs::read_to_string(dir.join("vector3.heads")).unwrap(),
-        v.heads
-    );
+    golden("ledger/vector3.ldg", &v.file);
+    golden("ledger/vector3.heads", &v.heads);
     let heads = PublishedHeads::parse(&v.heads).unwrap();
     let (g, ..) = vector_inputs();
     let rep = tamga::ledger::verify_with_receipts(

@@ -1,8 +1,7 @@
 //! A two-round district: votes of the eliminated candidate's supporters transfer by appeal and
 //! can overturn the round-1 order.
 
-use std::sync::atomic::AtomicBool;
-use tamga::montecarlo::Prepared;
+use crate::common::run;
 
 const SCENARIO: &str = r#"
 format = 1
@@ -43,9 +42,7 @@ turnout_ratio = 1.0
 #[test]
 fn eliminated_supporters_transfer_and_decide_the_runoff() {
     let s = tamga::scenario::parse(SCENARIO, "inline").unwrap();
-    let stop = AtomicBool::new(false);
-    let p = Prepared::new(&s, 5);
-    let out = p.run_all(0..20, &stop, &|| {}).unwrap();
+    let out = run(&s, 5, 0..20);
     for o in &out[0] {
         // round 1: a ≈ 45%, b ≈ 35%: always a runoff; c's voters go 9:1 to b, who then wins
         // with ≈ 53% (a ≈ 47%)

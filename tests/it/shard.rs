@@ -1,21 +1,14 @@
 //! The sharding library in process: blocks computed apart and merged equal one unsharded run,
 //! and a part refuses to be written when JSON cannot carry an outcome exactly.
 
-use std::sync::atomic::AtomicBool;
+use crate::common::{TUTORIAL, run_prepared, tutorial as tutorial_path};
 use tamga::montecarlo::Prepared;
 use tamga::shard::{MergeError, Part, Shard, merge};
-use tamga::tabulation::RunOutcome;
 
-fn tutorial() -> (String, tamga::scenario::Scenario) {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/tutorial.toml");
-    let text = std::fs::read_to_string(path).unwrap();
-    let s = tamga::scenario::parse(&text, path).unwrap();
-    (text, s)
-}
-
-fn outcomes(p: &Prepared, runs: std::ops::Range<u32>) -> Vec<Vec<RunOutcome>> {
-    let stop = AtomicBool::new(false);
-    p.run_all(runs, &stop, &|| {}).expect("not stopped")
+fn tutorial() -> (String, tamga::model::Scenario) {
+    let path = tutorial_path();
+    let s = tamga::scenario::parse(TUTORIAL, path.to_str().unwrap()).unwrap();
+    (TUTORIAL.to_string(), s)
 }
 
 #[test]
@@ -24,7 +17,7 @@ fn parts_round_trip_and_merge_to_the_unsharded_outcomes() {
     let seed = 5;
     let prepared = Prepared::new(&s, seed);
     let total = 5;
-    let whole = outcomes(&prepared, 0..total);
+    let whole = run_prepared(&prepared, 0..total);
     let mut parts = Vec::new();
     for k in 1..=2 {
         let shard = Shard::new(k, 2).unwrap();
@@ -34,7 +27,7 @@ fn parts_round_trip_and_merge_to_the_unsharded_outcomes() {
             seed,
             total,
             shard,
-            outcomes(&prepared, shard.block(total)),
+            run_prepared(&prepared, shard.block(total)),
         );
         let json = part.to_json_checked().expect("outcomes survive JSON");
         let back = Part::from_json(json.as_bytes()).unwrap();
@@ -66,10 +59,9 @@ fn parts_round_trip_and_merge_to_the_unsharded_outcomes() {
 fn a_non_finite_number_is_refused_rather_than_changed() {
     let (text, s) = tutorial();
     let prepared = Prepared::new(&s, 1);
-    let mut out = outcomes(&prepared, 0..1);
+    let mut out = run_prepared(&prepared, 0..1);
     let o = &mut out[0][0];
-    assert!(!o.detectors.is_empty(), "the tutorial has detectors");
-    o.detectors[0].cost = f64::NAN;
+    o.detectors[tamga::detect::Detector::LedgerAudit].cost = f64::NAN;
     let part = Part::new(&s, &text, 1, 1, Shard::new(1, 1).unwrap(), out);
     let err = part.to_json_checked().unwrap_err().to_string();
     assert!(err.contains("run 0 of variant `honest`"), "{err}");

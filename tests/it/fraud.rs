@@ -4,23 +4,13 @@
 //! 1 − (1 − p)^k, a quick count's interval covers the truth at its nominal rate, and calibrated
 //! detectors keep their stated false-alarm rate on honest runs.
 
-use std::sync::atomic::AtomicBool;
-use tamga::detect::DETECTORS;
-use tamga::montecarlo::Prepared;
-use tamga::scenario::{Scenario, parse};
-use tamga::tabulation::RunOutcome;
+use crate::common::{TUTORIAL, run, tutorial_with_district_commissions};
+use tamga::detect::Detector;
+use tamga::model::Scenario;
+use tamga::scenario::parse;
 
-const TUTORIAL: &str = include_str!("../scenarios/tutorial.toml");
-
-fn det(name: &str) -> usize {
-    DETECTORS.iter().position(|d| d.name == name).unwrap()
-}
-
-fn run(s: &Scenario, runs: u32, seed: u64) -> Vec<Vec<RunOutcome>> {
-    let stop = AtomicBool::new(false);
-    Prepared::new(s, seed)
-        .run_all(0..runs, &stop, &|| {})
-        .unwrap()
+fn det(name: &str) -> Detector {
+    Detector::from_name(name).unwrap()
 }
 
 fn with_frauds() -> Scenario {
@@ -168,7 +158,7 @@ rate = 0.05
 #[test]
 fn fraud_never_changes_the_truth_and_always_helps_the_beneficiary() {
     let s = with_frauds();
-    let out = run(&s, 6, 17);
+    let out = run(&s, 17, 0..6);
     let honest = &out[0];
     let red = 2;
     for (vi, v) in s.variants.iter().enumerate().skip(2) {
@@ -213,7 +203,7 @@ fn fraud_never_changes_the_truth_and_always_helps_the_beneficiary() {
 #[test]
 fn deterministic_detectors_fire_exactly_where_they_should() {
     let s = with_frauds();
-    let out = run(&s, 6, 5);
+    let out = run(&s, 5, 0..6);
     let idx = |name: &str| s.variants.iter().position(|v| v.name == name).unwrap();
     let fired = |vi: usize, d: &str| {
         out[vi]
@@ -321,7 +311,7 @@ recompute = false
 fn receipt_checks_catch_k_altered_ballots_with_probability_one_minus_q_to_the_k() {
     let (k, p, runs) = (20u32, 0.05, 800u32);
     let s = receipt_scenario(k, p);
-    let out = run(&s, runs, 99);
+    let out = run(&s, 99, 0..runs);
     let caught = out[1]
         .iter()
         .filter(|o| o.detectors[det("receipts")].value == Some(1.0))
@@ -392,7 +382,7 @@ pvt_stations = 40
 fn quick_count_interval_covers_the_truth_at_its_nominal_rate() {
     let s = pvt_scenario();
     let runs = 400;
-    let out = run(&s, runs, 2024);
+    let out = run(&s, 2024, 0..runs);
     let mut covered = 0;
     for o in &out[0] {
         let est = o.pvt.expect("a quick count");
@@ -414,7 +404,7 @@ fn quick_count_interval_covers_the_truth_at_its_nominal_rate() {
 fn calibrated_detectors_keep_their_false_alarm_rate_on_honest_runs() {
     let s = pvt_scenario();
     let runs = 400;
-    let out = run(&s, runs, 7);
+    let out = run(&s, 7, 0..runs);
     let summary = tamga::summary::Summary::build(&s, 7, 0, &out);
     let alpha = s.detectors.false_alarm_rate;
     let sd = (alpha * (1.0 - alpha) / runs as f64).sqrt();
@@ -445,22 +435,10 @@ fn calibrated_detectors_keep_their_false_alarm_rate_on_honest_runs() {
 
 #[test]
 fn district_commissions_altering_their_totals_move_district_seats_and_fail_reconciliation() {
-    let mut text = TUTORIAL.to_string();
-    text.push_str(
-        r#"
-[[variant]]
-name = "district-commissions"
-extends = "honest"
-[[variant.fraud]]
-kind = "aggregate"
-level = "district"
-beneficiary = "red"
-share = 0.4
-"#,
-    );
+    let text = tutorial_with_district_commissions();
     let s = parse(&text, "tutorial+district").expect("valid");
     let runs = 8;
-    let out = run(&s, runs, 11);
+    let out = run(&s, 11, 0..runs);
     let vi = s
         .variants
         .iter()

@@ -2,20 +2,19 @@
 //! `--explain`, ties and lots, mixed systems, and bad input (exit 2, one line on stderr, no
 //! panic).
 
-use assert_cmd::cargo::cargo_bin_cmd;
+use crate::common::tamga;
 use predicates::prelude::*;
 use serde_json::Value;
-use std::path::PathBuf;
 
+/// A file of `tests/data/seats/`, as an argument.
 fn data(name: &str) -> String {
-    let p: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "data", "seats", name]
-        .iter()
-        .collect();
-    p.display().to_string()
+    crate::common::data(&format!("seats/{name}"))
+        .display()
+        .to_string()
 }
 
 fn seats(args: &[&str]) -> assert_cmd::assert::Assert {
-    cargo_bin_cmd!("tamga").arg("seats").args(args).assert()
+    tamga().arg("seats").args(args).assert()
 }
 
 fn json(args: &[&str]) -> Value {
@@ -37,11 +36,8 @@ fn column(doc: &Value, key: &str) -> Vec<u64> {
 /// Writes `content` to a temporary CSV and runs `tamga seats` with `args` on it; expects exit
 /// 2 and exactly one line on stderr starting with `tamga: `, and returns that line.
 fn bad(content: &str, args: &[&str]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("votes.csv");
-    std::fs::write(&path, content).unwrap();
+    let (_dir, p) = write_tmp(content);
     let mut all = args.to_vec();
-    let p = path.display().to_string();
     all.push(&p);
     let out = seats(&all).code(2).get_output().clone();
     let err = String::from_utf8(out.stderr).unwrap();
@@ -307,7 +303,7 @@ fn parallel_adds_district_seats_to_the_list_tier() {
 
 #[test]
 fn votes_can_come_from_standard_input() {
-    cargo_bin_cmd!("tamga")
+    tamga()
         .args(["seats", "--method", "droop", "--seats", "10", "-"])
         .write_stdin("party,votes\nA,47000\nB,16000\nC,15800\nD,12000\nE,6100\nF,3100\n")
         .assert()

@@ -7,14 +7,15 @@
 //! seeds). A control shows the same
 //! comparison flags a small real difference, so the test can fail.
 
-use std::sync::atomic::AtomicBool;
+use crate::common::{TUTORIAL, load, run, tamga, tutorial};
+use tamga::model::{Scenario, SimPath};
 use tamga::montecarlo::Prepared;
-use tamga::scenario::{self, Scenario, SimPath};
-use tamga::tabulation::RunOutcome;
+use tamga::montecarlo::RunOutcome;
+use tamga::scenario;
 
-fn load(path: &str, variant: &str) -> Scenario {
-    let full = format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));
-    let mut s = scenario::load(std::path::Path::new(&full)).expect("bundled scenario is valid");
+/// One variant of a bundled scenario, without forensic detectors.
+fn load_variant(name: &str, variant: &str) -> Scenario {
+    let mut s = load(name);
     s.variants.retain(|v| v.name == variant);
     assert_eq!(s.variants.len(), 1, "variant {variant} exists");
     // forensic detectors cost the same on both paths and are not compared here
@@ -25,10 +26,7 @@ fn load(path: &str, variant: &str) -> Scenario {
 fn runs(s: &Scenario, path: SimPath, seed: u64, n: u32) -> Vec<RunOutcome> {
     let mut s = s.clone();
     s.montecarlo.path = path;
-    let stop = AtomicBool::new(false);
-    let out = Prepared::new(&s, seed)
-        .run_all(0..n, &stop, &|| {})
-        .expect("not stopped");
+    let out = run(&s, seed, 0..n);
     out.into_iter().next().expect("one variant")
 }
 
@@ -142,23 +140,19 @@ fn compare(s: &Scenario, n: u32, z_max: f64) {
 
 #[test]
 fn tutorial_paths_agree_in_mean_and_variance() {
-    compare(&load("scenarios/tutorial.toml", "honest"), 400, 4.0);
+    compare(&load_variant("tutorial.toml", "honest"), 400, 4.0);
 }
 
 #[test]
 fn kazakhstan_paths_agree_in_mean_and_variance() {
-    compare(
-        &load("scenarios/kazakhstan-2004.toml", "official"),
-        120,
-        4.0,
-    );
+    compare(&load_variant("kazakhstan-2004.toml", "official"), 120, 4.0);
 }
 
 #[test]
 fn comparison_detects_a_small_real_difference() {
     // the station path with the invalid rate raised from 2.84% to 3.00%: the paired comparison
     // must see it in the invalid share (and only a real difference should be seen)
-    let base = load("scenarios/kazakhstan-2004.toml", "official");
+    let base = load_variant("kazakhstan-2004.toml", "official");
     let mut changed = base.clone();
     changed.variants[0].model.ballots.invalid_rate = 0.030;
     let n = 40;
@@ -174,31 +168,24 @@ fn comparison_detects_a_small_real_difference() {
 
 #[test]
 fn station_path_is_deterministic_and_reported_in_provenance() {
-    let mut s = load("scenarios/tutorial.toml", "honest");
+    let mut s = load_variant("tutorial.toml", "honest");
     let a = runs(&s, SimPath::Station, 5, 8);
     let b = runs(&s, SimPath::Station, 5, 8);
     assert_eq!(a, b);
     s.montecarlo.path = SimPath::Station;
-    assert_eq!(tamga::fastpath::path_name(&s), "station");
+    assert_eq!(tamga::sim::station::path_name(&s), "station");
     s.montecarlo.path = SimPath::Ballot;
-    assert_eq!(tamga::fastpath::path_name(&s), "ballot");
+    assert_eq!(tamga::sim::station::path_name(&s), "ballot");
 }
 
 #[test]
 fn fraud_variants_fall_back_to_ballots() {
-    let full = format!(
-        "{}/scenarios/kazakhstan-2004.toml",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let mut s = scenario::load(std::path::Path::new(&full)).expect("valid");
+    let mut s = load("kazakhstan-2004.toml");
     s.variants
         .retain(|v| v.name == "official" || v.name == "stuffing-and-machines");
     s.montecarlo.path = SimPath::Station;
-    assert_eq!(tamga::fastpath::path_name(&s), "station+ballot");
-    let stop = AtomicBool::new(false);
-    let out = Prepared::new(&s, 3)
-        .run_all(0..1, &stop, &|| {})
-        .expect("not stopped");
+    assert_eq!(tamga::sim::station::path_name(&s), "station+ballot");
+    let out = run(&s, 3, 0..1);
     // the fraud variant still flips ballots on machines, which only the ballot path can do
     assert!(out[1][0].trace.flipped > 0);
     assert_eq!(out[0][0].trace.flipped, 0);
@@ -208,11 +195,7 @@ fn fraud_variants_fall_back_to_ballots() {
 fn splitting_a_run_across_threads_changes_nothing() {
     // the ballot path split into blocks of stations (used when there are fewer runs than
     // threads, e.g. one India-scale election) gives the same outcome, fraud trace included
-    let full = format!(
-        "{}/scenarios/kazakhstan-2004.toml",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let mut s = scenario::load(std::path::Path::new(&full)).expect("valid");
+    let mut s = load("kazakhstan-2004.toml");
     s.variants
         .retain(|v| v.name == "official" || v.name == "stuffing-and-ledgers");
     let prepared = Prepared::new(&s, 9);
@@ -221,7 +204,7 @@ fn splitting_a_run_across_threads_changes_nothing() {
         .build()
         .expect("pool");
     for v in 0..2 {
-        let mut ws = tamga::election::Workspace::default();
+        let mut ws = tamga::sim::Workspace::default();
         let whole = prepared.run_one(v, 4, &mut ws);
         let split = pool.install(|| prepared.run_one_split(v, 4, &mut ws, 3));
         assert_eq!(whole, split, "variant {v}");
@@ -233,12 +216,11 @@ fn splitting_a_run_across_threads_changes_nothing() {
 
 #[test]
 fn montecarlo_path_key_is_read_and_checked() {
-    let full = format!("{}/scenarios/tutorial.toml", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&full).expect("tutorial");
+    let text = TUTORIAL;
     let with = |path: &str| text.replace("seed = 42", &format!("seed = 42\npath = \"{path}\""));
     let s = scenario::parse(&with("station"), "t.toml").expect("valid");
     assert_eq!(s.montecarlo.path, SimPath::Station);
-    let s = scenario::parse(&text, "t.toml").expect("valid");
+    let s = scenario::parse(text, "t.toml").expect("valid");
     assert_eq!(s.montecarlo.path, SimPath::Ballot);
     let err = scenario::parse(&with("voxel"), "t.toml")
         .expect_err("unknown path rejected")
@@ -250,9 +232,8 @@ fn montecarlo_path_key_is_read_and_checked() {
 fn cli_path_flag_overrides_the_scenario_and_reaches_provenance() {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("out");
-    let full = format!("{}/scenarios/tutorial.toml", env!("CARGO_MANIFEST_DIR"));
-    let output = assert_cmd::Command::cargo_bin("tamga")
-        .expect("binary")
+    let full = tutorial();
+    let output = tamga()
         .args(["run", "--runs", "3", "--path", "station", "--json", "--out"])
         .arg(&out)
         .arg(&full)
@@ -261,8 +242,7 @@ fn cli_path_flag_overrides_the_scenario_and_reaches_provenance() {
     assert!(output.status.success());
     let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
     assert_eq!(summary["provenance"]["path"], "station");
-    let bad = assert_cmd::Command::cargo_bin("tamga")
-        .expect("binary")
+    let bad = tamga()
         .args(["run", "--runs", "1", "--path", "votes"])
         .arg(&full)
         .output()
@@ -273,8 +253,7 @@ fn cli_path_flag_overrides_the_scenario_and_reaches_provenance() {
 #[test]
 fn sharded_station_runs_merge_into_the_unsharded_station_summary() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let full = format!("{}/scenarios/tutorial.toml", env!("CARGO_MANIFEST_DIR"));
-    let tamga = || assert_cmd::Command::cargo_bin("tamga").expect("binary");
+    let full = tutorial();
     let whole = dir.path().join("whole");
     let parts = dir.path().join("parts");
     let merged = dir.path().join("merged");

@@ -2,6 +2,7 @@
 //! forensics must reproduce (REFERENCES.md §1). These tests FAIL, loudly, when the shared data is
 //! missing: a reproduction that silently skips proves nothing.
 
+use crate::common::{election, on_threads};
 use tamga::forensics::read::{
     ElectionResults, base_stations, read_results, select_leader, station_sets,
 };
@@ -31,18 +32,9 @@ fn stations(name: &str, leader: &str) -> Vec<StationCounts> {
 }
 
 fn load(name: &str) -> ElectionResults {
-    let path = format!(
-        "{}/../shared/data/elections/{name}.csv.gz",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let file = std::fs::File::open(&path).unwrap_or_else(|e| {
-        panic!(
-            "MISSING SHARED DATA: cannot open {path} ({e}). These tests reproduce published \
-             numbers from the real election files and must not pass without them; check out \
-             ../shared/data next to the project."
-        )
-    });
-    read_results(file).unwrap_or_else(|e| panic!("{path}: {e}"))
+    let path = election(name);
+    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    read_results(file).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// Kobak et al. (2016): 17,803 integer stations against 16,800 expected, excess 1,003 (±10).
@@ -218,11 +210,7 @@ fn report_is_reproducible_across_thread_counts() {
         ..AnalysisOptions::default()
     };
     let run = |threads: usize, opts: &AnalysisOptions| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| analyse(&r, opts, |_| {}).unwrap().to_json())
+        on_threads(threads, || analyse(&r, opts, |_| {}).unwrap().to_json())
     };
     let one = run(1, &opts);
     assert_eq!(one, run(2, &opts));

@@ -1,9 +1,8 @@
 //! Bad scenarios: each mutation of the tutorial scenario must be reported with its path in the
 //! file, all problems at once, and `tamga check` must exit 2 with the list on stderr.
 
+use crate::common::TUTORIAL;
 use tamga::scenario::{ScenarioError, parse};
-
-const TUTORIAL: &str = include_str!("../scenarios/tutorial.toml");
 
 /// Applies `(find, replace)` edits to the tutorial scenario; each `find` must occur.
 fn mutate(edits: &[(&str, &str)]) -> String {

@@ -2,17 +2,9 @@
 //! kind of tampering (ledger byte, truncation, dropped entry, heads, protocol, aggregate, forged
 //! receipt, missing ledger) is found and located; unusable input exits 2.
 
-use assert_cmd::Command;
+use crate::common::{tamga, tutorial};
 use std::fs;
 use std::path::{Path, PathBuf};
-
-fn tamga() -> Command {
-    Command::cargo_bin("tamga").unwrap()
-}
-
-fn tutorial() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/tutorial.toml")
-}
 
 /// Simulates the tutorial into `dir/name` and returns the package path.
 fn simulate(dir: &Path, name: &str, seed: u64) -> PathBuf {

@@ -2,12 +2,12 @@
 //! across thread counts, a golden summary for a fixed seed, and the Kazakhstan `official`
 //! variant reproducing the official list seats.
 
-use std::sync::atomic::AtomicBool;
+use crate::common::{golden, load, on_threads, run};
+use tamga::model::ListTier;
 use tamga::montecarlo::Prepared;
-use tamga::scenario::{self, ListTier};
 use tamga::seats::{Method, Ratio, Threshold, ThresholdBase};
 use tamga::summary::{Summary, runs_csv};
-use tamga::tabulation::{RunOutcome, list_tier_seats};
+use tamga::tabulation::list_tier_seats;
 
 const KZ_VOTES: [u64; 10] = [
     2_883_706, 572_672, 541_239, 336_177, 163_824, 94_140, 82_523, 36_379, 26_287, 20_826,
@@ -41,38 +41,18 @@ fn kazakhstan_threshold_on_all_ballots_gives_7_2_1_0() {
     assert_eq!(seats, vec![7, 2, 1, 0, 0, 0, 0, 0, 0, 0]);
 }
 
-fn load(path: &str) -> scenario::Scenario {
-    let full = format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));
-    scenario::load(std::path::Path::new(&full)).expect("bundled scenario is valid")
-}
-
-fn run_with_threads(
-    s: &scenario::Scenario,
-    threads: usize,
-    runs: u32,
-    seed: u64,
-) -> Vec<Vec<RunOutcome>> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap();
-    let stop = AtomicBool::new(false);
-    pool.install(|| Prepared::new(s, seed).run_all(0..runs, &stop, &|| {}))
-        .expect("not stopped")
-}
-
 #[test]
 fn same_seed_same_bytes_on_one_and_two_threads() {
-    let s = load("scenarios/tutorial.toml");
-    let one = run_with_threads(&s, 1, 24, 7);
-    let two = run_with_threads(&s, 2, 24, 7);
+    let s = load("tutorial.toml");
+    let one = on_threads(1, || run(&s, 7, 0..24));
+    let two = on_threads(2, || run(&s, 7, 0..24));
     assert_eq!(one, two);
     let j1 = Summary::build(&s, 7, 0, &one).to_json();
     let j2 = Summary::build(&s, 7, 0, &two).to_json();
     assert_eq!(j1, j2);
     assert_eq!(runs_csv(&s, &one), runs_csv(&s, &two));
     // and a different seed gives a different result
-    let other = run_with_threads(&s, 2, 24, 8);
+    let other = on_threads(2, || run(&s, 8, 0..24));
     assert_ne!(one, other);
 }
 
@@ -80,30 +60,19 @@ fn same_seed_same_bytes_on_one_and_two_threads() {
 fn golden_tutorial_summary() {
     // A regression pin: the tutorial's summary for seed 42 and 20 runs. If a change alters
     // results on purpose, regenerate with TAMGA_BLESS=1 and say why in the commit.
-    let s = load("scenarios/tutorial.toml");
-    let out = run_with_threads(&s, 2, 20, 42);
+    let s = load("tutorial.toml");
+    let out = on_threads(2, || run(&s, 42, 0..20));
     let json = Summary::build(&s, 42, 0, &out).to_json();
     let json = json.replace(tamga::VERSION, "VERSION");
-    let path = format!(
-        "{}/tests/data/golden/tutorial-summary.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    if std::env::var_os("TAMGA_BLESS").is_some() {
-        std::fs::write(&path, &json).unwrap();
-    }
-    let want = std::fs::read_to_string(&path).expect("golden file exists (TAMGA_BLESS=1 makes it)");
-    assert!(
-        json == want,
-        "summary differs from {path}; diff them to see what changed"
-    );
+    golden("golden/tutorial-summary.json", json);
 }
 
 #[test]
 fn runs_are_paired_across_variants() {
     // Variants share streams: the tutorial's two variants differ only in the capital's
     // preferences, so turnout (drawn from its own streams) is identical run by run.
-    let s = load("scenarios/tutorial.toml");
-    let out = run_with_threads(&s, 2, 10, 3);
+    let s = load("tutorial.toml");
+    let out = on_threads(2, || run(&s, 3, 0..10));
     for (a, b) in out[0].iter().zip(&out[1]) {
         assert_eq!(a.ballots, b.ballots, "run {}", a.run);
     }
@@ -112,8 +81,8 @@ fn runs_are_paired_across_variants() {
 
 #[test]
 fn invariants_of_every_run() {
-    let s = load("scenarios/tutorial.toml");
-    let out = run_with_threads(&s, 2, 30, 11);
+    let s = load("tutorial.toml");
+    let out = on_threads(2, || run(&s, 11, 0..30));
     for o in out.iter().flatten() {
         assert_eq!(o.valid_list_votes() + o.list_invalid, o.ballots);
         assert!(o.ballots <= o.registered);
@@ -133,10 +102,10 @@ const KZ_ROUND1_SEATS: [u32; 11] = [26, 0, 2, 9, 0, 0, 0, 0, 0, 0, 8];
 
 #[test]
 fn kazakhstan_official_variant_reproduces_official_list_result() {
-    let mut s = load("scenarios/kazakhstan-2004.toml");
+    let mut s = load("kazakhstan-2004.toml");
     s.variants.retain(|v| v.name == "official");
     let runs = 100;
-    let out = run_with_threads(&s, 2, runs, 2004);
+    let out = on_threads(2, || run(&s, 2004, 0..runs));
     let outcomes = &out[0];
     let exact = outcomes
         .iter()

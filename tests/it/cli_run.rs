@@ -1,16 +1,7 @@
 //! `tamga run` and `tamga check` on the real binary.
 
-use assert_cmd::Command;
+use crate::common::{scenario, tamga, tutorial};
 use predicates::prelude::*;
-use std::path::PathBuf;
-
-fn tamga() -> Command {
-    Command::cargo_bin("tamga").unwrap()
-}
-
-fn tutorial() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/tutorial.toml")
-}
 
 #[test]
 fn run_writes_summary_and_runs_and_prints_a_table() {
@@ -78,7 +69,7 @@ fn table_fits_100_columns() {
     let assert = tamga()
         .args(["run", "--runs", "3", "--out"])
         .arg(dir.path())
-        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/kazakhstan-2004.toml"))
+        .arg(scenario("kazakhstan-2004.toml"))
         .assert()
         .success();
     let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
@@ -142,11 +133,7 @@ fn check_accepts_bundled_scenarios() {
     for s in ["tutorial.toml", "kazakhstan-2004.toml"] {
         tamga()
             .arg("check")
-            .arg(
-                PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                    .join("scenarios")
-                    .join(s),
-            )
+            .arg(scenario(s))
             .assert()
             .success()
             .stdout(predicate::str::contains("valid"));

@@ -1,0 +1,29 @@
+//! tamga's integration tests, as one binary (`cargo test --test it`; one module:
+//! `cargo test --test it engine::`). Shared helpers (the binary, paths, loading and running a
+//! scenario, golden files) are in `common`; unit tests live beside their code in `src/`.
+//!
+//! Every test runs as a thread of this one process: none may set an environment variable or
+//! change the current directory (see `common`).
+
+mod common;
+
+mod cli_forensics;
+mod cli_package;
+mod cli_run;
+mod cli_seats;
+mod cli_shard;
+mod engine;
+mod fastpath;
+mod forensics_real;
+mod fraud;
+mod layers;
+mod ledger_hostile;
+mod ledger_tamper;
+mod ledger_vectors;
+mod package_audit;
+mod report;
+mod runoff;
+mod scenario_check;
+mod seats_props;
+mod seats_vectors;
+mod shard;

@@ -10,7 +10,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rand::Rng;
 use std::hint::black_box;
 use tamga::model::SimPath;
-use tamga::montecarlo::Prepared;
+use tamga::montecarlo::Simulator;
 use tamga::sim::LedgerMode;
 use tamga::sim::{Workspace, run_election};
 
@@ -21,12 +21,12 @@ fn kazakhstan_run(c: &mut Criterion) {
     );
     let mut scenario = tamga::scenario::load(std::path::Path::new(path)).expect("valid scenario");
     scenario.variants.retain(|v| v.name == "official");
-    let prepared = Prepared::new(&scenario, 2004);
+    let prepared = Simulator::new(&scenario, 2004);
     let mut station_scenario = scenario.clone();
     station_scenario.montecarlo.path = SimPath::Station;
-    let station = Prepared::new(&station_scenario, 2004);
+    let station = Simulator::new(&station_scenario, 2004);
     let mut ws = Workspace::default();
-    let ballots = prepared.run_one(0, 0, &mut ws).ballots;
+    let ballots = prepared.run_one(0, 0, &mut ws).reported.ballots;
     let registered = prepared.electorates[0].n_registered();
 
     let mut g = c.benchmark_group("kazakhstan");
@@ -46,7 +46,7 @@ fn kazakhstan_run(c: &mut Criterion) {
             black_box(station.run_one(0, run, &mut ws))
         })
     });
-    // one run on two threads, as `Prepared::run_all_observed` does when there are fewer runs than
+    // one run on two threads, as `Simulator::run_all_observed` does when there are fewer runs than
     // threads: the run's stations in two blocks (`election::run_election_split`)
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(2)

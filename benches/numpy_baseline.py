@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Vectorised NumPy equivalent of tamga's station-level fast path (one election day).
 
-The same stations and probabilities as `src/fastpath.rs`, exported from Rust:
+The same stations and probabilities as `src/sim/station.rs`, exported from Rust:
 
     cargo run --release --example export_stations -- scenarios/kazakhstan-2004.toml official 2004 > /tmp/kz.json
     python3 benches/numpy_baseline.py /tmp/kz.json [RUNS]

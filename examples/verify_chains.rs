@@ -8,7 +8,7 @@
 use anyhow::{Context as _, bail};
 use std::time::Instant;
 use tamga::ledger::{BallotChoice, verify, write_ledger};
-use tamga::montecarlo::Prepared;
+use tamga::montecarlo::Simulator;
 use tamga::sim::LedgerMode;
 use tamga::sim::{Workspace, run_election};
 
@@ -26,7 +26,7 @@ fn main() -> anyhow::Result<()> {
     }
     let seed = scenario.montecarlo.seed;
     let t0 = Instant::now();
-    let prepared = Prepared::new(&scenario, seed);
+    let prepared = Simulator::new(&scenario, seed);
     let built = t0.elapsed();
     let ctx = prepared.context(0, LedgerMode::ChainAndLog);
     let mut ws = Workspace::default();

@@ -3,7 +3,7 @@
 //!
 //! **Owns**: the workloads ([`sha256_chain`] and [`sha256_chain_lanes`], [`ingest`] and
 //! [`ingest_lockstep`], [`ledger_file`] + [`verify_file`], and a whole run through
-//! [`Prepared::run_one`]), their timing ([`measure`]: the median of
+//! [`Simulator::run_one`]), their timing ([`measure`]: the median of
 //! repetitions on the calling thread, in wall time and in the thread's CPU time) and the result
 //! data model ([`BenchReport`]). Rates are per CPU second of the measuring thread where the
 //! platform reports it, so that other processes competing for the cores slow the wall clock but
@@ -28,8 +28,8 @@ use crate::ledger::{
     Backend, BallotChoice, Chain, Closed, Genesis, LANES, PublishedHead, SHA256_IV, VerifyReport,
     append_lanes, verify, write_ledger,
 };
-use crate::montecarlo::Prepared;
 use crate::montecarlo::RunOutcome;
+use crate::montecarlo::Simulator;
 use crate::rng::{Purpose, StreamRng, stream};
 use crate::sim::Workspace;
 use rand::Rng;
@@ -280,7 +280,7 @@ pub fn measure<T>(repeat: u32, mut f: impl FnMut() -> T) -> (Timing, T) {
 
 /// One measured rate and its ratio to the SHA-256 reference rate.
 #[derive(Clone, Debug, Serialize)]
-pub struct Rate {
+pub struct Throughput {
     /// What was counted: `hashes` or `ballots`.
     pub unit: &'static str,
     /// Items processed per repetition.
@@ -295,10 +295,10 @@ pub struct Rate {
     pub ratio: f64,
 }
 
-impl Rate {
-    fn new(unit: &'static str, items: u64, t: Timing, reference: f64) -> Rate {
+impl Throughput {
+    fn new(unit: &'static str, items: u64, t: Timing, reference: f64) -> Throughput {
         let per_second = items as f64 / t.basis().max(1e-9);
-        Rate {
+        Throughput {
             unit,
             items,
             wall_seconds: t.wall,
@@ -339,21 +339,21 @@ pub struct BenchReport {
     pub reference: &'static str,
     /// (a) SHA-256, one block per hash, dependent chain of 44-byte messages: the faster of
     /// [`Self::sha256_sha2`] and [`Self::sha256_one_lane`]. Every `ratio` is to this rate.
-    pub sha256: Rate,
+    pub sha256: Throughput,
     /// (a) through sha2's `compress256`.
-    pub sha256_sha2: Rate,
+    pub sha256_sha2: Throughput,
     /// (a) through this crate's kernel with one lane ([`Backend::detect`]).
-    pub sha256_one_lane: Rate,
+    pub sha256_one_lane: Throughput,
     /// `lanes` dependent chains of (a)'s shape advanced in lockstep: hashes per second in all.
-    pub sha256_lockstep: Rate,
+    pub sha256_lockstep: Throughput,
     /// (b) sample + hash + count: ballots appended to a `ledger::Chain`.
-    pub ingest: Rate,
+    pub ingest: Throughput,
     /// (b) on `lanes` machines' chains at once through `ledger::append_lanes`.
-    pub ingest_lockstep: Rate,
+    pub ingest_lockstep: Throughput,
     /// (c) `ledger::verify` of an in-memory ledger file against its published head.
-    pub verify: Rate,
-    /// (d) one whole ballot-level run (`Prepared::run_one`): all ballots, paper and electronic.
-    pub run: Rate,
+    pub verify: Throughput,
+    /// (d) one whole ballot-level run (`Simulator::run_one`): all ballots, paper and electronic.
+    pub run: Throughput,
     pub run_info: RunInfo,
 }
 
@@ -372,7 +372,7 @@ pub struct BenchSettings {
 /// Runs (a)–(d) on the calling thread. `variant` indexes `prepared`'s variants (checked by the
 /// caller); `observe` is told the name of each stage as it starts.
 pub fn run_bench(
-    prepared: &Prepared,
+    prepared: &Simulator,
     variant: usize,
     s: BenchSettings,
     observe: &mut dyn FnMut(&str),
@@ -396,28 +396,28 @@ pub fn run_bench(
     } else {
         ("sha2", rate(t_sha2))
     };
-    let sha256_sha2 = Rate::new("hashes", n, t_sha2, reference);
-    let sha256_one_lane = Rate::new("hashes", n, t_one, reference);
+    let sha256_sha2 = Throughput::new("hashes", n, t_sha2, reference);
+    let sha256_one_lane = Throughput::new("hashes", n, t_one, reference);
     let sha256 = if reference_name == "tamga" {
         sha256_one_lane.clone()
     } else {
         sha256_sha2.clone()
     };
-    let sha256_lockstep = Rate::new("hashes", steps * LANES as u64, t_lanes, reference);
+    let sha256_lockstep = Throughput::new("hashes", steps * LANES as u64, t_lanes, reference);
 
     observe("ledger ingest");
     let (t_ingest, _) = measure(repeat, || ingest(7, n, s.n_lists, s.n_candidates));
-    let ingest = Rate::new("ballots", n, t_ingest, reference);
+    let ingest = Throughput::new("ballots", n, t_ingest, reference);
     let (t_lockstep, _) = measure(repeat, || {
         ingest_lockstep::<LANES>(7, n, s.n_lists, s.n_candidates)
     });
-    let ingest_lockstep = Rate::new("ballots", n, t_lockstep, reference);
+    let ingest_lockstep = Throughput::new("ballots", n, t_lockstep, reference);
 
     observe("ledger verify");
     let (bytes, head) = ledger_file(7, n, s.n_lists, s.n_candidates);
     let (t_verify, report) = measure(repeat, || verify_file(&bytes, &head));
     debug_assert!(report.is_clean());
-    let verify = Rate::new("ballots", report.n_ballots, t_verify, reference);
+    let verify = Throughput::new("ballots", report.n_ballots, t_verify, reference);
     drop(bytes);
 
     observe("whole run");
@@ -431,11 +431,11 @@ pub fn run_bench(
     let run_info = RunInfo {
         variant: prepared.scenario.variants[variant].name.clone(),
         registered: outcome.registered,
-        ballots: outcome.ballots,
+        ballots: outcome.reported.ballots,
         electronic: outcome.electronic,
         stations: electorate.stations.len(),
     };
-    let run = Rate::new("ballots", outcome.ballots, t_run, reference);
+    let run = Throughput::new("ballots", outcome.reported.ballots, t_run, reference);
     BenchReport {
         format: "tamga-bench",
         tamga_version: crate::VERSION,
@@ -564,7 +564,7 @@ mod tests {
             wall: 2.0,
             cpu: Some(0.5),
         };
-        let r = Rate::new("ballots", 100, t, 400.0);
+        let r = Throughput::new("ballots", 100, t, 400.0);
         assert_eq!(r.per_second, 200.0);
         assert_eq!(r.ratio, 0.5);
     }

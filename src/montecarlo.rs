@@ -25,24 +25,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub struct RunOutcome {
     pub run: u32,
     pub registered: u64,
-    /// Ballots issued = voters who turned out.
-    pub ballots: u64,
+    /// Ballots cast electronically, as the protocols publish them.
     pub electronic: u64,
-    /// Valid list votes per party.
-    pub list_votes: Vec<u64>,
-    pub list_invalid: u64,
-    pub list_seats: Vec<u32>,
-    /// District seats per party, then independents.
-    pub district_seats: Vec<u32>,
-    /// District seats won in round 1 (no runoff), per party, then independents.
-    pub round1_seats: Vec<u32>,
-    /// List + district seats per party, then independents.
-    pub total_seats: Vec<u32>,
-    pub runoffs: u32,
-    /// Seats or runoff places decided by lot.
-    pub lots: u32,
-    /// List seats left empty because no list passed the threshold.
-    pub unallocated_list_seats: u32,
+    /// The published result and its seats (its fields sit beside these in a part file).
+    #[serde(flatten)]
+    pub reported: Tally,
     /// What voters chose, and the seats that would follow from it.
     pub truth: Tally,
     /// What fraud did in this run.
@@ -54,16 +41,22 @@ pub struct RunOutcome {
 }
 
 impl RunOutcome {
+    /// Valid list votes in all, as published.
     pub fn valid_list_votes(&self) -> u64 {
-        self.list_votes.iter().sum()
+        self.reported.valid_total()
     }
+    /// Ballots issued over registered voters, as published.
     pub fn turnout(&self) -> f64 {
-        self.ballots as f64 / self.registered.max(1) as f64
+        self.reported.ballots as f64 / self.registered.max(1) as f64
     }
-    /// Share of valid list votes per party.
+    /// Share of valid list votes per party, as published.
     pub fn list_shares(&self) -> Vec<f64> {
         let v = self.valid_list_votes().max(1) as f64;
-        self.list_votes.iter().map(|&x| x as f64 / v).collect()
+        self.reported
+            .list_votes
+            .iter()
+            .map(|&x| x as f64 / v)
+            .collect()
     }
 }
 
@@ -96,8 +89,10 @@ pub struct RunStations {
     pub stations: Vec<StationTally>,
 }
 
-/// The electorates of all variants of a scenario, built once.
-pub struct Prepared<'a> {
+/// A scenario's variants ready to simulate: each variant's electorate (geography and
+/// calibration) and fraud plan, built once; runs them one at a time, split over threads, or
+/// all in parallel.
+pub struct Simulator<'a> {
     pub scenario: &'a Scenario,
     pub seed: u64,
     pub electorates: Vec<Electorate>,
@@ -105,7 +100,7 @@ pub struct Prepared<'a> {
     pub plans: Vec<FraudPlan>,
 }
 
-impl<'a> Prepared<'a> {
+impl<'a> Simulator<'a> {
     /// Builds each variant's geography and calibration (in parallel, deterministic).
     pub fn new(scenario: &'a Scenario, seed: u64) -> Self {
         let n = scenario.parties.len();
@@ -120,7 +115,7 @@ impl<'a> Prepared<'a> {
             .zip(&electorates)
             .map(|(v, e)| FraudPlan::new(&v.model, e))
             .collect();
-        Prepared {
+        Simulator {
             scenario,
             seed,
             electorates,
@@ -133,7 +128,7 @@ impl<'a> Prepared<'a> {
         self.run_one_split(variant_idx, run, ws, 1)
     }
 
-    /// [`Prepared::run_one`] with a ballot-level election day split into `parts` blocks of
+    /// [`Simulator::run_one`] with a ballot-level election day split into `parts` blocks of
     /// stations run in parallel ([`crate::sim::run_election_split`]); same result.
     pub fn run_one_split(
         &self,
@@ -165,21 +160,11 @@ impl<'a> Prepared<'a> {
             self.seed,
             run,
         );
-        let reported = t.reported;
         RunOutcome {
             run: run as u32,
             registered: electorate.n_registered(),
-            ballots: reported.ballots,
             electronic: t.electronic,
-            list_votes: reported.list_votes,
-            list_invalid: reported.list_invalid,
-            list_seats: reported.list_seats,
-            district_seats: reported.district_seats,
-            round1_seats: reported.round1_seats,
-            total_seats: reported.total_seats,
-            runoffs: reported.runoffs,
-            lots: reported.lots,
-            unallocated_list_seats: reported.unallocated_list_seats,
+            reported: t.reported,
             truth: t.truth,
             trace: ws.truth().trace.clone(),
             detectors,
@@ -212,7 +197,7 @@ impl<'a> Prepared<'a> {
         let n_variants = self.scenario.variants.len().max(1);
         let parts = (rayon::current_num_threads() / n_variants).clamp(1, 8);
         let outcome = self.run_one_split(variant_idx, run, &mut ws, parts);
-        let leader = crate::forensics::stats::stations::leader_of(&outcome.list_votes);
+        let leader = crate::forensics::stats::stations::leader_of(&outcome.reported.list_votes);
         let stations = electorate
             .stations
             .iter()
@@ -246,7 +231,7 @@ impl<'a> Prepared<'a> {
         self.run_all_observed(runs, stop, &|_| progress())
     }
 
-    /// Like [`Prepared::run_all`], but `observe` sees each outcome as its run finishes (in
+    /// Like [`Simulator::run_all`], but `observe` sees each outcome as its run finishes (in
     /// completion order, from worker threads), e.g. to count ballots for a progress display.
     pub fn run_all_observed(
         &self,

@@ -165,7 +165,7 @@ impl Summary {
             for (i, p) in parties.iter().enumerate() {
                 metrics.push(Metric::from_values(
                     format!("share.{}", p.id),
-                    &col(&|o| o.list_votes[i] as f64 / o.valid_list_votes().max(1) as f64),
+                    &col(&|o| o.reported.list_votes[i] as f64 / o.valid_list_votes().max(1) as f64),
                     rep_shares.as_ref().map(|s| s[i]),
                 ));
             }
@@ -179,7 +179,7 @@ impl Summary {
                 for (i, id) in ids.iter().take(parties.len()).enumerate() {
                     metrics.push(Metric::from_values(
                         format!("list_seats.{id}"),
-                        &col(&|o| o.list_seats[i] as f64),
+                        &col(&|o| o.reported.list_seats[i] as f64),
                         rep.and_then(|r| r.list_seats.as_ref()).map(|s| s[i] as f64),
                     ));
                 }
@@ -189,12 +189,12 @@ impl Summary {
                 let tiers: [(&str, Seats, Option<&Vec<u32>>); 2] = [
                     (
                         "district_seats",
-                        |o| &o.district_seats,
+                        |o| &o.reported.district_seats,
                         rep.and_then(|r| r.district_seats.as_ref()),
                     ),
                     (
                         "round1_seats",
-                        |o| &o.round1_seats,
+                        |o| &o.reported.round1_seats,
                         rep.and_then(|r| r.round1_seats.as_ref()),
                     ),
                 ];
@@ -211,7 +211,7 @@ impl Summary {
             for (i, id) in ids.iter().enumerate() {
                 metrics.push(Metric::from_values(
                     format!("total_seats.{id}"),
-                    &col(&|o| o.total_seats[i] as f64),
+                    &col(&|o| o.reported.total_seats[i] as f64),
                     rep.and_then(|r| r.total_seats.as_ref())
                         .map(|s| s[i] as f64),
                 ));
@@ -219,7 +219,7 @@ impl Summary {
             if model.system.districts.is_some() {
                 metrics.push(Metric::from_values(
                     "runoffs".into(),
-                    &col(&|o| o.runoffs as f64),
+                    &col(&|o| o.reported.runoffs as f64),
                     rep.and_then(|r| r.runoffs).map(f64::from),
                 ));
             }
@@ -228,34 +228,42 @@ impl Summary {
                 want.map(|w| runs.iter().filter(|o| get(o) == w.as_slice()).count() as f64 / n)
             };
             let exact_match = ExactMatch {
-                list_seats: exact(rep.and_then(|r| r.list_seats.as_ref()), &|o| &o.list_seats),
+                list_seats: exact(rep.and_then(|r| r.list_seats.as_ref()), &|o| {
+                    &o.reported.list_seats
+                }),
                 district_seats: exact(rep.and_then(|r| r.district_seats.as_ref()), &|o| {
-                    &o.district_seats
+                    &o.reported.district_seats
                 }),
                 total_seats: exact(rep.and_then(|r| r.total_seats.as_ref()), &|o| {
-                    &o.total_seats
+                    &o.reported.total_seats
                 }),
             };
             let mean = |f: &dyn Fn(&RunOutcome) -> f64| runs.iter().map(f).sum::<f64>() / n;
             let k = parties.len();
             let seat_effect = SeatEffect {
                 list_seats: (0..k)
-                    .map(|p| mean(&|o| o.list_seats[p] as f64 - o.truth.list_seats[p] as f64))
+                    .map(|p| {
+                        mean(&|o| o.reported.list_seats[p] as f64 - o.truth.list_seats[p] as f64)
+                    })
                     .collect(),
                 total_seats: (0..=k)
-                    .map(|p| mean(&|o| o.total_seats[p] as f64 - o.truth.total_seats[p] as f64))
+                    .map(|p| {
+                        mean(&|o| o.reported.total_seats[p] as f64 - o.truth.total_seats[p] as f64)
+                    })
                     .collect(),
                 list_share: (0..k)
                     .map(|p| {
                         mean(&|o| {
-                            let r = o.list_votes[p] as f64 / o.valid_list_votes().max(1) as f64;
+                            let r = o.reported.list_votes[p] as f64
+                                / o.valid_list_votes().max(1) as f64;
                             let tv: u64 = o.truth.list_votes.iter().sum();
                             r - o.truth.list_votes[p] as f64 / tv.max(1) as f64
                         })
                     })
                     .collect(),
                 turnout: mean(&|o| {
-                    (o.ballots as f64 - o.truth.ballots as f64) / o.registered.max(1) as f64
+                    (o.reported.ballots as f64 - o.truth.ballots as f64)
+                        / o.registered.max(1) as f64
                 }),
             };
             let fraud = FraudMeans {
@@ -701,20 +709,20 @@ pub fn runs_csv(scenario: &Scenario, outcomes: &[Vec<RunOutcome>]) -> Vec<u8> {
                 v.name.clone(),
                 o.run.to_string(),
                 o.registered.to_string(),
-                o.ballots.to_string(),
+                o.reported.ballots.to_string(),
                 format!("{:.6}", o.turnout()),
                 o.electronic.to_string(),
                 o.valid_list_votes().to_string(),
-                o.list_invalid.to_string(),
+                o.reported.list_invalid.to_string(),
             ];
-            row.extend(o.list_votes.iter().map(|x| x.to_string()));
-            row.extend(o.list_seats.iter().map(|x| x.to_string()));
-            row.extend(o.district_seats.iter().map(|x| x.to_string()));
-            row.extend(o.total_seats.iter().map(|x| x.to_string()));
-            row.extend(o.round1_seats.iter().map(|x| x.to_string()));
-            row.push(o.runoffs.to_string());
-            row.push(o.lots.to_string());
-            row.push(o.unallocated_list_seats.to_string());
+            row.extend(o.reported.list_votes.iter().map(|x| x.to_string()));
+            row.extend(o.reported.list_seats.iter().map(|x| x.to_string()));
+            row.extend(o.reported.district_seats.iter().map(|x| x.to_string()));
+            row.extend(o.reported.total_seats.iter().map(|x| x.to_string()));
+            row.extend(o.reported.round1_seats.iter().map(|x| x.to_string()));
+            row.push(o.reported.runoffs.to_string());
+            row.push(o.reported.lots.to_string());
+            row.push(o.reported.unallocated_list_seats.to_string());
             row.extend(o.truth.list_votes.iter().map(|x| x.to_string()));
             row.push(o.truth.ballots.to_string());
             row.extend(o.truth.total_seats.iter().map(|x| x.to_string()));

@@ -9,8 +9,8 @@ use anyhow::{Context, bail};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tamga::bench::{BenchReport, BenchSettings, Rate, run_bench};
-use tamga::montecarlo::Prepared;
+use tamga::bench::{BenchReport, BenchSettings, Throughput, run_bench};
+use tamga::montecarlo::Simulator;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -73,7 +73,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start a worker thread")?;
     let report = pool.install(|| {
-        let prepared = Prepared::new(&scenario, seed);
+        let prepared = Simulator::new(&scenario, seed);
         let n_lists = scenario.parties.len().min(254) as u8;
         let n_candidates = prepared.electorates[variant]
             .districts
@@ -124,7 +124,7 @@ fn table(r: &BenchReport, scenario: &str) -> String {
         "  {:<52} {:>20} {:>10}",
         "measurement", "rate", "× SHA-256"
     );
-    let row = |s: &mut String, label: &str, rate: &Rate| {
+    let row = |s: &mut String, label: &str, rate: &Throughput| {
         let _ = writeln!(
             s,
             "  {:<52} {:>20} {:>10.3}",

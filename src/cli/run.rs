@@ -12,7 +12,7 @@ use super::progress::{Progress, hold_exit, stop_flag};
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use tamga::montecarlo::Prepared;
+use tamga::montecarlo::Simulator;
 use tamga::output::RunOutputs;
 use tamga::scenario::ScenarioError;
 use tamga::shard::{Part, ShardError, ShardSpec};
@@ -109,9 +109,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let block = shard.map_or(0..runs, |s| s.block(runs));
     let progress = Progress::new(block.len() as u64 * scenario.variants.len() as u64);
     let outcomes = pool.install(|| {
-        let prepared = Prepared::new(&scenario, seed);
+        let prepared = Simulator::new(&scenario, seed);
         progress.begin();
-        prepared.run_all_observed(block.clone(), stop, &|o| progress.run_done(o.ballots))
+        prepared.run_all_observed(block.clone(), stop, &|o| {
+            progress.run_done(o.reported.ballots)
+        })
     });
     progress.finish();
     let Some(outcomes) = outcomes else {

@@ -6,9 +6,7 @@ use crate::forensics::stats::digits::digit_stats;
 use crate::forensics::stats::fingerprint::turnout_share_slope;
 use crate::forensics::stats::integer::integer_test;
 use crate::forensics::stats::klimek::{FitEffort, fit as klimek_fit, share_of_stations_at_least};
-use crate::forensics::stats::stations::{
-    StationCounts as ForensicStation, filter_stations, leader_of,
-};
+use crate::forensics::stats::stations::{StationFigures, filter_stations, leader_of};
 use crate::ledger::verify;
 use crate::model::DetectorSettings;
 use crate::rng::{Purpose, stream, stream_key};
@@ -193,7 +191,7 @@ pub fn readings(
         // the stations `tamga forensics` would analyse in these protocols, by the same filter
         let sets = filter_stations((0..n_st).map(|i| {
             let row = protocols.list_of(i);
-            ForensicStation {
+            StationFigures {
                 station_idx: i,
                 registered: electorate.stations[i].n_registered as u64,
                 issued: protocols.issued[i] as u64,

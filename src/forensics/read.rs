@@ -4,14 +4,14 @@
 //! Owns: the station-results CSV format of `DESIGN.md` (`region,commission,station,registered,
 //! issued,valid,invalid,<one column per option>`, UTF-8, plain or gzip detected by its magic
 //! bytes 1f 8b), its validation into [`ElectionResults`], [`select_leader`], and the reduction of
-//! the file's stations to [`StationCounts`] for the statistics. Never does: open files (the
+//! the file's stations to [`StationFigures`] for the statistics. Never does: open files (the
 //! caller passes any `io::Read`), print, or judge the data — untidy but well-formed rows (e.g.
 //! more ballots found than issued, which postal voting produces in Poland) are kept and left to
 //! the one station filter ([`filter_stations`]), which says what it excludes.
 
 use std::io::{BufRead, BufReader, Read};
 
-use super::stats::stations::{Filtered, StationCounts, StationSets, filter_stations, leader_of};
+use super::stats::stations::{Filtered, StationFigures, StationSets, filter_stations, leader_of};
 
 /// Largest count accepted in any column (10⁹: no polling station has a billion voters). The cap
 /// keeps every sum and product in the analyses far from u64 overflow.
@@ -62,11 +62,11 @@ pub struct ElectionResults {
 impl ElectionResults {
     /// Every station reduced to the numbers the statistics use, with `leader`'s votes, in file
     /// order.
-    pub fn station_counts(&self, leader: usize) -> impl Iterator<Item = StationCounts> + '_ {
+    pub fn station_counts(&self, leader: usize) -> impl Iterator<Item = StationFigures> + '_ {
         self.stations
             .iter()
             .enumerate()
-            .map(move |(station_idx, s)| StationCounts {
+            .map(move |(station_idx, s)| StationFigures {
                 station_idx,
                 registered: s.registered,
                 issued: s.issued,
@@ -90,7 +90,7 @@ impl ElectionResults {
 /// Why a station-results file could not be read. Rows are numbered as lines of the file
 /// (the header is row 1), so `row 5` is the fifth line a text editor shows.
 #[derive(Debug, thiserror::Error)]
-pub enum ReadError {
+pub enum ResultsError {
     #[error(
         "cannot read the data: {0}; check that the file is readable and, if gzip, not truncated"
     )]
@@ -150,11 +150,11 @@ pub enum ReadError {
 
 /// Reads station results from CSV bytes, gzip-compressed or not (detected by the magic bytes,
 /// not the file name).
-pub fn read_results(reader: impl Read) -> Result<ElectionResults, ReadError> {
+pub fn read_results(reader: impl Read) -> Result<ElectionResults, ResultsError> {
     let mut buf = BufReader::with_capacity(1 << 16, reader);
     let head = buf.fill_buf()?;
     if head.is_empty() {
-        return Err(ReadError::Empty);
+        return Err(ResultsError::Empty);
     }
     if head.starts_with(&[0x1f, 0x8b]) {
         read_csv(BufReader::with_capacity(
@@ -166,29 +166,29 @@ pub fn read_results(reader: impl Read) -> Result<ElectionResults, ReadError> {
     }
 }
 
-fn read_csv(reader: impl Read) -> Result<ElectionResults, ReadError> {
+fn read_csv(reader: impl Read) -> Result<ElectionResults, ResultsError> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(reader);
     let mut record = csv::ByteRecord::new();
-    let map_err = |e: csv::Error| -> ReadError {
+    let map_err = |e: csv::Error| -> ResultsError {
         let row = e.position().map(|p| p.line()).unwrap_or(0);
         match e.into_kind() {
-            csv::ErrorKind::Io(io) => ReadError::Io(io),
-            csv::ErrorKind::Utf8 { .. } => ReadError::NotUtf8 { row },
-            other => ReadError::Io(std::io::Error::other(format!("{other:?}"))),
+            csv::ErrorKind::Io(io) => ResultsError::Io(io),
+            csv::ErrorKind::Utf8 { .. } => ResultsError::NotUtf8 { row },
+            other => ResultsError::Io(std::io::Error::other(format!("{other:?}"))),
         }
     };
     if !rdr.read_byte_record(&mut record).map_err(map_err)? {
-        return Err(ReadError::Empty);
+        return Err(ResultsError::Empty);
     }
     let header = to_strings(&record, 1)?;
     for (i, expected) in FIXED_COLUMNS.iter().enumerate() {
         let found = header.get(i).map(|s| s.trim()).unwrap_or("");
         let found = found.trim_start_matches('\u{feff}');
         if !found.eq_ignore_ascii_case(expected) {
-            return Err(ReadError::BadHeader {
+            return Err(ResultsError::BadHeader {
                 position: i + 1,
                 expected,
                 found: found.to_string(),
@@ -196,7 +196,7 @@ fn read_csv(reader: impl Read) -> Result<ElectionResults, ReadError> {
         }
     }
     if header.len() <= FIXED_COLUMNS.len() {
-        return Err(ReadError::NoOptions);
+        return Err(ResultsError::NoOptions);
     }
     let options: Vec<String> = header[FIXED_COLUMNS.len()..]
         .iter()
@@ -205,10 +205,10 @@ fn read_csv(reader: impl Read) -> Result<ElectionResults, ReadError> {
     for (i, name) in options.iter().enumerate() {
         let position = FIXED_COLUMNS.len() + i + 1;
         if name.is_empty() {
-            return Err(ReadError::EmptyOptionName { position });
+            return Err(ResultsError::EmptyOptionName { position });
         }
         if options[..i].contains(name) {
-            return Err(ReadError::DuplicateOption {
+            return Err(ResultsError::DuplicateOption {
                 position,
                 name: name.clone(),
             });
@@ -222,27 +222,30 @@ fn read_csv(reader: impl Read) -> Result<ElectionResults, ReadError> {
             continue; // a blank line
         }
         if record.len() != n_cols {
-            return Err(ReadError::FieldCount {
+            return Err(ResultsError::FieldCount {
                 row,
                 expected: n_cols,
                 found: record.len(),
             });
         }
-        let text = |i: usize| -> Result<String, ReadError> {
+        let text = |i: usize| -> Result<String, ResultsError> {
             std::str::from_utf8(&record[i])
                 .map(|s| s.to_string())
-                .map_err(|_| ReadError::NotUtf8 { row })
+                .map_err(|_| ResultsError::NotUtf8 { row })
         };
-        let number = |i: usize| -> Result<u64, ReadError> {
+        let number = |i: usize| -> Result<u64, ResultsError> {
             let raw = &record[i];
-            let s = std::str::from_utf8(raw).map_err(|_| ReadError::NotUtf8 { row })?;
-            let v = s.trim().parse::<u64>().map_err(|_| ReadError::BadNumber {
-                row,
-                column: header[i].trim().to_string(),
-                value: s.to_string(),
-            })?;
+            let s = std::str::from_utf8(raw).map_err(|_| ResultsError::NotUtf8 { row })?;
+            let v = s
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| ResultsError::BadNumber {
+                    row,
+                    column: header[i].trim().to_string(),
+                    value: s.to_string(),
+                })?;
             if v > MAX_COUNT {
-                return Err(ReadError::TooLarge {
+                return Err(ResultsError::TooLarge {
                     row,
                     column: header[i].trim().to_string(),
                     value: v,
@@ -266,18 +269,18 @@ fn read_csv(reader: impl Read) -> Result<ElectionResults, ReadError> {
         });
     }
     if stations.is_empty() {
-        return Err(ReadError::NoStations);
+        return Err(ResultsError::NoStations);
     }
     Ok(ElectionResults { options, stations })
 }
 
-fn to_strings(record: &csv::ByteRecord, row: u64) -> Result<Vec<String>, ReadError> {
+fn to_strings(record: &csv::ByteRecord, row: u64) -> Result<Vec<String>, ResultsError> {
     record
         .iter()
         .map(|f| {
             std::str::from_utf8(f)
                 .map(str::to_string)
-                .map_err(|_| ReadError::NotUtf8 { row })
+                .map_err(|_| ResultsError::NotUtf8 { row })
         })
         .collect()
 }
@@ -334,7 +337,7 @@ pub fn station_sets(results: &ElectionResults, leader: usize) -> StationSets {
 pub fn base_stations(
     results: &ElectionResults,
     leader: usize,
-) -> (Vec<StationCounts>, Vec<Filtered>) {
+) -> (Vec<StationFigures>, Vec<Filtered>) {
     let s = station_sets(results, leader);
     (s.base, s.filters)
 }
@@ -362,7 +365,7 @@ mod tests {
     fn bad_number_names_row_and_column() {
         let text = format!("{HEADER}R,C,1,1000,600,590,10,300,290\nR,C,2,500,25x,250,0,100,150\n");
         let e = read_results(text.as_bytes()).unwrap_err();
-        assert!(matches!(&e, ReadError::BadNumber { row: 3, column, .. } if column == "issued"));
+        assert!(matches!(&e, ResultsError::BadNumber { row: 3, column, .. } if column == "issued"));
         assert!(e.to_string().contains("row 3, column `issued`"), "{e}");
     }
 
@@ -371,12 +374,12 @@ mod tests {
         let neg = format!("{HEADER}R,C,1,1000,600,590,10,-3,290\n");
         assert!(matches!(
             read_results(neg.as_bytes()).unwrap_err(),
-            ReadError::BadNumber { row: 2, .. }
+            ResultsError::BadNumber { row: 2, .. }
         ));
         let short = format!("{HEADER}R,C,1,1000,600,590,10,300\n");
         assert!(matches!(
             read_results(short.as_bytes()).unwrap_err(),
-            ReadError::FieldCount {
+            ResultsError::FieldCount {
                 row: 2,
                 expected: 9,
                 found: 8
@@ -389,18 +392,18 @@ mod tests {
         let e =
             read_results("region,commission,station,voters,issued,valid,invalid,A\n".as_bytes())
                 .unwrap_err();
-        assert!(matches!(e, ReadError::BadHeader { position: 4, .. }));
+        assert!(matches!(e, ResultsError::BadHeader { position: 4, .. }));
         let e =
             read_results("region,commission,station,registered,issued,valid,invalid\n".as_bytes())
                 .unwrap_err();
-        assert!(matches!(e, ReadError::NoOptions));
+        assert!(matches!(e, ResultsError::NoOptions));
         assert!(matches!(
             read_results(HEADER.as_bytes()).unwrap_err(),
-            ReadError::NoStations
+            ResultsError::NoStations
         ));
         assert!(matches!(
             read_results(&b""[..]).unwrap_err(),
-            ReadError::Empty
+            ResultsError::Empty
         ));
     }
 
@@ -442,7 +445,7 @@ mod tests {
     fn implausibly_large_counts_are_refused() {
         let text = format!("{HEADER}R,C,1,1000,600,590,10,300,99999999999\n");
         let e = read_results(text.as_bytes()).unwrap_err();
-        assert!(matches!(&e, ReadError::TooLarge { row: 2, column, .. } if column == "B b"));
+        assert!(matches!(&e, ResultsError::TooLarge { row: 2, column, .. } if column == "B b"));
     }
 
     proptest::proptest! {

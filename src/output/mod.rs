@@ -14,8 +14,8 @@
 
 use crate::io::{WriteError, write_all_or_none};
 use crate::model::Scenario;
-use crate::montecarlo::Prepared;
 use crate::montecarlo::RunOutcome;
+use crate::montecarlo::Simulator;
 use crate::report::{RunReport, representative_fingerprints};
 use crate::summary::{Summary, runs_csv};
 use std::path::{Path, PathBuf};
@@ -42,7 +42,7 @@ pub struct RunOutputs {
 
 impl RunOutputs {
     /// Builds all outputs of runs `0..` of every variant of `scenario` (`outcomes` per variant,
-    /// in run order, as returned by [`Prepared::run_all`]); `source` is the scenario file's text
+    /// in run order, as returned by [`Simulator::run_all`]); `source` is the scenario file's text
     /// (the report quotes it). The report re-simulates one representative run per variant on
     /// the caller's rayon pool. Pure: the same arguments give the same bytes.
     pub fn build(
@@ -52,7 +52,7 @@ impl RunOutputs {
         outcomes: &[Vec<RunOutcome>],
     ) -> RunOutputs {
         let summary = Summary::build(scenario, seed, 0, outcomes);
-        let prepared = Prepared::new(scenario, seed);
+        let prepared = Simulator::new(scenario, seed);
         let fingerprints = representative_fingerprints(&prepared, outcomes);
         let report = RunReport::build(&summary, outcomes, fingerprints, source);
         RunOutputs {
@@ -96,7 +96,7 @@ mod tests {
         let source = include_str!("../../scenarios/tutorial.toml");
         let scenario = crate::scenario::parse(source, "tutorial.toml").unwrap();
         let stop = std::sync::atomic::AtomicBool::new(false);
-        let outcomes = Prepared::new(&scenario, 7)
+        let outcomes = Simulator::new(&scenario, 7)
             .run_all(0..runs, &stop, &|| {})
             .unwrap();
         RunOutputs::build(&scenario, source, 7, &outcomes)

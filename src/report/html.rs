@@ -15,7 +15,7 @@
 
 use std::fmt::Write;
 
-use super::model::{Histogram, RunReport, SeatRow, Table, VariantReport};
+use super::model::{RunHistogram, RunReport, SeatRow, Table, VariantReport};
 use crate::svg::{
     Axes, BLUE, Frame, LIGHT_GREY, SKY_BLUE, VERMILLION, escape, heatmap, nice_step, step_decimals,
     ticks_in, truncate,
@@ -281,7 +281,7 @@ fn panel_widths(x_maxes: &[f64], avail: f64) -> Vec<f64> {
 /// One histogram over runs of a fraction shown in percent, with the real value marked: inside
 /// the axis when it is within 1.5 ranges of the simulated values, otherwise as an arrow at the
 /// edge with its value.
-fn histogram_svg(h: &Histogram, id: &str) -> String {
+fn histogram_svg(h: &RunHistogram, id: &str) -> String {
     let (w, ht) = (300.0, 200.0);
     let lo = h.lo;
     let hi = h.hi();
@@ -394,7 +394,7 @@ fn histogram_svg(h: &Histogram, id: &str) -> String {
     svg
 }
 
-fn histogram_caption(h: &Histogram) -> String {
+fn histogram_caption(h: &RunHistogram) -> String {
     let mut c = format!(
         "mean {}, 5–95 % of runs: {:.2}–{:.2}",
         pct(h.mean, 2),
@@ -723,8 +723,8 @@ mod tests {
         assert_eq!(integer_step(12.0, 5), 3.0);
     }
 
-    fn hist(reported: f64) -> Histogram {
-        Histogram {
+    fn hist(reported: f64) -> RunHistogram {
+        RunHistogram {
             metric: "turnout".into(),
             title: "Turnout".into(),
             axis: "Turnout (% of registered voters)".into(),

@@ -5,14 +5,14 @@
 //! result, histograms over runs of turnout and list shares, the fingerprint of one
 //! representative run, extra tables, and provenance. Never does: I/O, or formatting for a
 //! medium (the renderings live in [`super::html`]); it chooses which run to re-simulate, and
-//! [`crate::montecarlo::Prepared::run_stations`] does the simulating. Every value is computed in run order from its inputs, so the same seed gives
+//! [`crate::montecarlo::Simulator::run_stations`] does the simulating. Every value is computed in run order from its inputs, so the same seed gives
 //! the same model.
 
 use crate::detect::Rate;
 use crate::forensics::stats::fingerprint::fingerprint;
-use crate::forensics::stats::stations::{StationCounts, filter_stations, leader_of};
+use crate::forensics::stats::stations::{StationFigures, filter_stations, leader_of};
 use crate::montecarlo::RunOutcome;
-use crate::montecarlo::{Prepared, RunStations};
+use crate::montecarlo::{RunStations, Simulator};
 use crate::summary::{ExactMatch, Metric, PartyInfo, Provenance, Summary, VariantSummary};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -55,7 +55,7 @@ pub struct VariantReport {
     pub seats: Vec<SeatTier>,
     pub exact_match: ExactMatch,
     /// Turnout first, then each party's list share.
-    pub distributions: Vec<Histogram>,
+    pub distributions: Vec<RunHistogram>,
     /// The fingerprint of one representative run, if it could be re-simulated.
     pub fingerprint: Option<RunFingerprint>,
     /// Further tables about this variant (what its fraud did), each shown only when present.
@@ -93,7 +93,7 @@ pub struct SeatRow {
 
 /// The distribution over runs of one fraction (turnout or a list share), binned.
 #[derive(Clone, Debug, Serialize)]
-pub struct Histogram {
+pub struct RunHistogram {
     /// The summary metric's name: `turnout` or `share.<party>`.
     pub metric: String,
     /// For people: "Turnout" or the party's name.
@@ -184,10 +184,10 @@ impl RunReport {
                             let m = metric(&format!("{tier}.{id}"))?;
                             let get = |o: &RunOutcome| -> u32 {
                                 let col = match tier {
-                                    "list_seats" => &o.list_seats,
-                                    "district_seats" => &o.district_seats,
-                                    "round1_seats" => &o.round1_seats,
-                                    _ => &o.total_seats,
+                                    "list_seats" => &o.reported.list_seats,
+                                    "district_seats" => &o.reported.district_seats,
+                                    "round1_seats" => &o.reported.round1_seats,
+                                    _ => &o.reported.total_seats,
                                 };
                                 col.get(i).copied().unwrap_or(0)
                             };
@@ -205,7 +205,7 @@ impl RunReport {
                 let mut distributions = Vec::new();
                 if let Some(m) = metric("turnout") {
                     let values: Vec<f64> = runs.iter().map(|o| o.turnout()).collect();
-                    distributions.push(Histogram::new(
+                    distributions.push(RunHistogram::new(
                         m,
                         "Turnout",
                         "Turnout (% of registered voters)",
@@ -217,11 +217,11 @@ impl RunReport {
                         let values: Vec<f64> = runs
                             .iter()
                             .map(|o| {
-                                o.list_votes.get(i).copied().unwrap_or(0) as f64
+                                o.reported.list_votes.get(i).copied().unwrap_or(0) as f64
                                     / o.valid_list_votes().max(1) as f64
                             })
                             .collect();
-                        distributions.push(Histogram::new(
+                        distributions.push(RunHistogram::new(
                             m,
                             &p.name,
                             "List share (% of valid list votes)",
@@ -431,10 +431,10 @@ impl SeatRow {
     }
 }
 
-impl Histogram {
+impl RunHistogram {
     /// Bins `values` (fractions) into about √n equal bins spanning their range; a constant
     /// series gets one narrow bin around its value.
-    pub fn new(m: &Metric, title: &str, axis: &str, values: &[f64]) -> Histogram {
+    pub fn new(m: &Metric, title: &str, axis: &str, values: &[f64]) -> RunHistogram {
         let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
         let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
         let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -452,7 +452,7 @@ impl Histogram {
             let k = (((v - lo) / bin_width).floor().max(0.0) as usize).min(n_bins - 1);
             counts[k] += 1;
         }
-        Histogram {
+        RunHistogram {
             metric: m.name.clone(),
             title: title.into(),
             axis: axis.into(),
@@ -480,9 +480,9 @@ impl Histogram {
 /// `None` for no runs.
 pub fn representative_run(runs: &[RunOutcome]) -> Option<u32> {
     let first = runs.first()?;
-    let mut totals = vec![0u64; first.list_votes.len()];
+    let mut totals = vec![0u64; first.reported.list_votes.len()];
     for o in runs {
-        for (t, v) in totals.iter_mut().zip(&o.list_votes) {
+        for (t, v) in totals.iter_mut().zip(&o.reported.list_votes) {
             *t += v;
         }
     }
@@ -491,7 +491,7 @@ pub fn representative_run(runs: &[RunOutcome]) -> Option<u32> {
     let share: Vec<f64> = runs
         .iter()
         .map(|o| {
-            o.list_votes.get(leader).copied().unwrap_or(0) as f64
+            o.reported.list_votes.get(leader).copied().unwrap_or(0) as f64
                 / o.valid_list_votes().max(1) as f64
         })
         .collect();
@@ -512,10 +512,10 @@ pub fn representative_run(runs: &[RunOutcome]) -> Option<u32> {
 }
 
 /// The fingerprint of each variant's [`representative_run`], re-simulated through
-/// [`Prepared::run_stations`] (in parallel on the caller's rayon pool, results in variant
-/// order). `outcomes` are the runs per variant, as returned by [`Prepared::run_all`].
+/// [`Simulator::run_stations`] (in parallel on the caller's rayon pool, results in variant
+/// order). `outcomes` are the runs per variant, as returned by [`Simulator::run_all`].
 pub fn representative_fingerprints(
-    prepared: &Prepared,
+    prepared: &Simulator,
     outcomes: &[Vec<RunOutcome>],
 ) -> Vec<Option<RunFingerprint>> {
     let names: Vec<&str> = prepared
@@ -541,7 +541,7 @@ impl RunFingerprint {
     /// kept) are mapped through the forensics fingerprint, the same computation `tamga
     /// forensics` applies to real results. `party_names` are in scenario order.
     pub fn from_run(rs: &RunStations, party_names: &[&str]) -> RunFingerprint {
-        let sets = filter_stations(rs.stations.iter().enumerate().map(|(i, s)| StationCounts {
+        let sets = filter_stations(rs.stations.iter().enumerate().map(|(i, s)| StationFigures {
             station_idx: i,
             registered: s.registered,
             issued: s.issued,
@@ -576,7 +576,7 @@ mod tests {
     #[test]
     fn histogram_counts_every_value_once() {
         let values: Vec<f64> = (0..100).map(|i| 0.4 + i as f64 / 1000.0).collect();
-        let h = Histogram::new(&metric(&values), "Turnout", "Turnout (%)", &values);
+        let h = RunHistogram::new(&metric(&values), "Turnout", "Turnout (%)", &values);
         assert_eq!(h.counts.len(), 10);
         assert_eq!(h.counts.iter().sum::<u32>(), 100);
         assert!(h.counts.iter().all(|&c| c == 10), "{:?}", h.counts);
@@ -585,19 +585,16 @@ mod tests {
 
     #[test]
     fn constant_and_empty_series() {
-        let h = Histogram::new(&metric(&[0.3; 7]), "t", "a", &[0.3; 7]);
+        let h = RunHistogram::new(&metric(&[0.3; 7]), "t", "a", &[0.3; 7]);
         assert_eq!(h.counts, vec![7]);
         assert!(h.lo < 0.3 && h.hi() > 0.3);
-        let h = Histogram::new(&metric(&[]), "t", "a", &[]);
+        let h = RunHistogram::new(&metric(&[]), "t", "a", &[]);
         assert!(h.counts.is_empty());
     }
 
     fn outcome(run: u32, ballots: u64, votes: [u64; 2]) -> RunOutcome {
-        RunOutcome {
-            run,
-            registered: 1000,
+        let tally = crate::tabulation::Tally {
             ballots,
-            electronic: 0,
             list_votes: votes.to_vec(),
             list_invalid: 0,
             list_seats: vec![0, 0],
@@ -607,18 +604,13 @@ mod tests {
             runoffs: 0,
             lots: 0,
             unallocated_list_seats: 0,
-            truth: crate::tabulation::Tally {
-                ballots,
-                list_votes: votes.to_vec(),
-                list_invalid: 0,
-                list_seats: vec![0, 0],
-                district_seats: vec![0, 0, 0],
-                round1_seats: vec![0, 0, 0],
-                total_seats: vec![0, 0, 0],
-                runoffs: 0,
-                lots: 0,
-                unallocated_list_seats: 0,
-            },
+        };
+        RunOutcome {
+            run,
+            registered: 1000,
+            electronic: 0,
+            reported: tally.clone(),
+            truth: tally,
             trace: Default::default(),
             detectors: crate::detect::Readings::NONE,
             pvt: None,

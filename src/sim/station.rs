@@ -20,7 +20,7 @@
 //!   leaves `truth.electronic` (and, without a district tier, `truth.district_invalid`) at zero;
 //! - each party's valid district ballots: Binomial(·, loyalty) go to the party's nominee if it
 //!   has one, the rest join the pool that is split Multinomial(pool, appeal) over the district's
-//!   candidates (the mixture `station_round1` in `election.rs` draws voter by voter);
+//!   candidates (the mixture `station_round1` in `ballot.rs` draws voter by voter);
 //! - at a station without a district tier, the machine's ballots carry "no candidate" and the
 //!   commission counts them as invalid district ballots, as on the ballot path.
 //!

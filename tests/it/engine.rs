@@ -4,7 +4,7 @@
 
 use crate::common::{golden, load, on_threads, run};
 use tamga::model::ListTier;
-use tamga::montecarlo::Prepared;
+use tamga::montecarlo::Simulator;
 use tamga::seats::{Method, Ratio, Threshold, ThresholdBase};
 use tamga::summary::{Summary, runs_csv};
 use tamga::tabulation::list_tier_seats;
@@ -74,9 +74,9 @@ fn runs_are_paired_across_variants() {
     let s = load("tutorial.toml");
     let out = on_threads(2, || run(&s, 3, 0..10));
     for (a, b) in out[0].iter().zip(&out[1]) {
-        assert_eq!(a.ballots, b.ballots, "run {}", a.run);
+        assert_eq!(a.reported.ballots, b.reported.ballots, "run {}", a.run);
     }
-    assert_ne!(out[0][0].list_votes, out[1][0].list_votes);
+    assert_ne!(out[0][0].reported.list_votes, out[1][0].reported.list_votes);
 }
 
 #[test]
@@ -84,12 +84,15 @@ fn invariants_of_every_run() {
     let s = load("tutorial.toml");
     let out = on_threads(2, || run(&s, 11, 0..30));
     for o in out.iter().flatten() {
-        assert_eq!(o.valid_list_votes() + o.list_invalid, o.ballots);
-        assert!(o.ballots <= o.registered);
-        assert_eq!(o.list_seats.iter().sum::<u32>(), 20);
-        assert_eq!(o.district_seats.iter().sum::<u32>(), 4);
-        assert_eq!(o.total_seats.iter().sum::<u32>(), 24);
-        assert!(o.electronic <= o.ballots);
+        assert_eq!(
+            o.valid_list_votes() + o.reported.list_invalid,
+            o.reported.ballots
+        );
+        assert!(o.reported.ballots <= o.registered);
+        assert_eq!(o.reported.list_seats.iter().sum::<u32>(), 20);
+        assert_eq!(o.reported.district_seats.iter().sum::<u32>(), 4);
+        assert_eq!(o.reported.total_seats.iter().sum::<u32>(), 24);
+        assert!(o.electronic <= o.reported.ballots);
     }
 }
 
@@ -109,7 +112,7 @@ fn kazakhstan_official_variant_reproduces_official_list_result() {
     let outcomes = &out[0];
     let exact = outcomes
         .iter()
-        .filter(|o| o.list_seats == [7, 1, 1, 1, 0, 0, 0, 0, 0, 0])
+        .filter(|o| o.reported.list_seats == [7, 1, 1, 1, 0, 0, 0, 0, 0, 0])
         .count();
     // At least 99% of runs. Not all: AIST's official 7.07% is 0.07 points above the threshold,
     // and honest re-runs spread its national share by ≈ 0.03 points (binomial and
@@ -134,37 +137,48 @@ fn kazakhstan_official_variant_reproduces_official_list_result() {
         (xs[xs.len() * 5 / 100], xs[xs.len() * 95 / 100 - 1])
     };
     for (p, &real) in KZ_DISTRICT_SEATS.iter().enumerate() {
-        let (lo, hi) = range(outcomes.iter().map(|o| o.district_seats[p]).collect());
+        let (lo, hi) = range(
+            outcomes
+                .iter()
+                .map(|o| o.reported.district_seats[p])
+                .collect(),
+        );
         assert!(
             (lo..=hi).contains(&real),
             "district seats of party {p}: official {real} outside the simulated [{lo}, {hi}]"
         );
     }
-    let (lo, hi) = range(outcomes.iter().map(|o| o.runoffs).collect());
+    let (lo, hi) = range(outcomes.iter().map(|o| o.reported.runoffs).collect());
     assert!(
         (lo..=hi).contains(&22),
         "runoffs: the real 22 outside the simulated [{lo}, {hi}]"
     );
     // ... and so do the 45 districts decided in round 1, by the winner's party
     for (p, &real) in KZ_ROUND1_SEATS.iter().enumerate() {
-        let (lo, hi) = range(outcomes.iter().map(|o| o.round1_seats[p]).collect());
+        let (lo, hi) = range(
+            outcomes
+                .iter()
+                .map(|o| o.reported.round1_seats[p])
+                .collect(),
+        );
         assert!(
             (lo..=hi).contains(&real),
             "round-1 seats of party {p}: official {real} outside the simulated [{lo}, {hi}]"
         );
     }
     for o in outcomes {
-        let won: u32 = o.round1_seats.iter().sum();
-        assert_eq!(won + o.runoffs, 67, "run {}", o.run);
+        let won: u32 = o.reported.round1_seats.iter().sum();
+        assert_eq!(won + o.reported.runoffs, 67, "run {}", o.run);
         assert!(
-            o.round1_seats
+            o.reported
+                .round1_seats
                 .iter()
-                .zip(&o.district_seats)
+                .zip(&o.reported.district_seats)
                 .all(|(r, d)| r <= d)
         );
     }
     // Scale: ≈ 8.66 M registered at ≈ 9,600 stations, of which ≈ 965 e-enabled.
-    let p = Prepared::new(&s, 2004);
+    let p = Simulator::new(&s, 2004);
     let e = &p.electorates[0];
     assert_eq!(e.n_registered(), 8_660_000);
     assert_eq!(e.stations.len(), 9_620);

@@ -12,7 +12,7 @@ use tamga::forensics::stats::klimek::{
     EXTREME_SD, FitEffort, KlimekParams, estimate_fair_part, fit, fit_distance,
     share_of_stations_at_least, simulate_stations,
 };
-use tamga::forensics::stats::stations::StationCounts;
+use tamga::forensics::stats::stations::StationFigures;
 use tamga::forensics::{AnalysisOptions, analyse};
 use tamga::rng::{AnalysisPurpose, analysis_stream};
 
@@ -25,7 +25,7 @@ const TEST_EFFORT: FitEffort = FitEffort {
     max_evaluations: 100,
 };
 
-fn stations(name: &str, leader: &str) -> Vec<StationCounts> {
+fn stations(name: &str, leader: &str) -> Vec<StationFigures> {
     let r = load(name);
     let l = select_leader(&r, Some(leader)).unwrap();
     base_stations(&r, l).0
@@ -190,7 +190,7 @@ fn published_2011_parameters_fill_the_corner() {
         &mut analysis_stream(42, AnalysisPurpose::KlimekImplied, 0),
     )
     .unwrap();
-    let c: Vec<StationCounts> = sim
+    let c: Vec<StationFigures> = sim
         .iter()
         .enumerate()
         .filter(|(_, s)| s.valid > 0)

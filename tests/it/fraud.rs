@@ -172,13 +172,13 @@ fn fraud_never_changes_the_truth_and_always_helps_the_beneficiary() {
             );
             assert_eq!(f.truth.ballots, h.truth.ballots, "{} run {}", v.name, f.run);
             // and the honest variant's truth is its reported result
-            assert_eq!(h.truth.list_votes, h.list_votes);
+            assert_eq!(h.truth.list_votes, h.reported.list_votes);
             // the beneficiary never loses votes to fraud (a truncation cuts everyone's)
             assert!(
-                cuts || f.list_votes[red] >= f.truth.list_votes[red],
+                cuts || f.reported.list_votes[red] >= f.truth.list_votes[red],
                 "{}: red {} < truth {}",
                 v.name,
-                f.list_votes[red],
+                f.reported.list_votes[red],
                 f.truth.list_votes[red]
             );
         }
@@ -186,12 +186,12 @@ fn fraud_never_changes_the_truth_and_always_helps_the_beneficiary() {
         let share = |votes: &[u64]| votes[red] as f64 / votes.iter().sum::<u64>() as f64;
         let gained: f64 = out[vi]
             .iter()
-            .map(|o| share(&o.list_votes) - share(&o.truth.list_votes))
+            .map(|o| share(&o.reported.list_votes) - share(&o.truth.list_votes))
             .sum();
         if cuts {
             let lost: u64 = out[vi]
                 .iter()
-                .map(|o| o.truth.valid_total() - o.list_votes.iter().sum::<u64>())
+                .map(|o| o.truth.valid_total() - o.reported.list_votes.iter().sum::<u64>())
                 .sum();
             assert!(lost > 0, "{} removed no votes", v.name);
         } else {
@@ -448,19 +448,19 @@ fn district_commissions_altering_their_totals_move_district_seats_and_fail_recon
     let mut moved = 0;
     for (h, f) in out[0].iter().zip(&out[vi]) {
         // the list result and every station protocol are untouched: only district totals move
-        assert_eq!(f.list_votes, f.truth.list_votes, "run {}", f.run);
+        assert_eq!(f.reported.list_votes, f.truth.list_votes, "run {}", f.run);
         assert_eq!(
             f.truth.list_votes, h.truth.list_votes,
             "paired, run {}",
             f.run
         );
         assert_eq!(
-            f.truth.district_seats, h.district_seats,
+            f.truth.district_seats, h.reported.district_seats,
             "paired, run {}",
             f.run
         );
-        assert!(f.district_seats[red] >= f.truth.district_seats[red]);
-        moved += f.district_seats[red] - f.truth.district_seats[red];
+        assert!(f.reported.district_seats[red] >= f.truth.district_seats[red]);
+        moved += f.reported.district_seats[red] - f.truth.district_seats[red];
         assert_eq!(f.detectors[det("reconciliation")].value, Some(1.0));
         assert_eq!(
             f.detectors[det("pvt_protocols")].value,

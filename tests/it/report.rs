@@ -7,8 +7,8 @@
 use crate::common::{TUTORIAL, golden, load, on_threads, run_prepared, scenario};
 use tamga::detect::{Reading, Readings};
 use tamga::model::Scenario;
-use tamga::montecarlo::Prepared;
 use tamga::montecarlo::RunOutcome;
+use tamga::montecarlo::Simulator;
 use tamga::report::model::Table;
 use tamga::report::{RunFingerprint, RunReport, representative_fingerprints, representative_run};
 use tamga::summary::Summary;
@@ -21,7 +21,7 @@ fn run(
     seed: u64,
 ) -> (Vec<Vec<RunOutcome>>, Vec<Option<RunFingerprint>>) {
     on_threads(threads, || {
-        let prepared = Prepared::new(s, seed);
+        let prepared = Simulator::new(s, seed);
         let outcomes = run_prepared(&prepared, 0..runs);
         let fps = representative_fingerprints(&prepared, &outcomes);
         (outcomes, fps)
@@ -304,7 +304,7 @@ fn a_table_in_the_model_becomes_a_section() {
 #[test]
 fn representative_run_re_simulates_exactly() {
     let s = load("tutorial.toml");
-    let prepared = Prepared::new(&s, 42);
+    let prepared = Simulator::new(&s, 42);
     let outcomes = run_prepared(&prepared, 0..12);
     for (vi, runs) in outcomes.iter().enumerate() {
         let r = representative_run(runs).unwrap();
@@ -315,6 +315,7 @@ fn representative_run_re_simulates_exactly() {
         );
         let leader = rs
             .outcome
+            .reported
             .list_votes
             .iter()
             .enumerate()
@@ -327,11 +328,11 @@ fn representative_run_re_simulates_exactly() {
             rs.stations.iter().map(f).sum()
         };
         assert_eq!(sum(&|t| t.registered), rs.outcome.registered);
-        assert_eq!(sum(&|t| t.issued), rs.outcome.ballots);
-        assert_eq!(sum(&|t| t.leader), rs.outcome.list_votes[leader]);
+        assert_eq!(sum(&|t| t.issued), rs.outcome.reported.ballots);
+        assert_eq!(sum(&|t| t.leader), rs.outcome.reported.list_votes[leader]);
         assert_eq!(
             sum(&|t| t.ballots),
-            rs.outcome.valid_list_votes() + rs.outcome.list_invalid
+            rs.outcome.valid_list_votes() + rs.outcome.reported.list_invalid
         );
         let fp = RunFingerprint::from_run(&rs, &["Blue Party", "Green Party", "Red Party"]);
         assert_eq!(fp.run, r);
@@ -418,32 +419,25 @@ fn a_thousand_run_kazakhstan_report_stays_under_2_mb() {
                     let ballots = 3_897_000 + mix.below(1_732_000);
                     let list_invalid = mix.below(100_000);
                     let runoffs = mix.below(68) as u32;
-                    RunOutcome {
-                        run,
-                        registered: 8_660_000,
+                    let electronic = mix.below(200_000);
+                    let tally = Tally {
                         ballots,
-                        electronic: mix.below(200_000),
-                        list_votes: list_votes.clone(),
+                        list_votes,
                         list_invalid,
-                        list_seats: list_seats.clone(),
-                        district_seats: district_seats.clone(),
+                        list_seats,
                         round1_seats: district_seats.clone(),
-                        total_seats: total_seats.clone(),
+                        district_seats,
+                        total_seats,
                         runoffs,
                         lots: 0,
                         unallocated_list_seats: 0,
-                        truth: Tally {
-                            ballots,
-                            list_votes,
-                            list_invalid,
-                            list_seats,
-                            round1_seats: district_seats.clone(),
-                            district_seats,
-                            total_seats,
-                            runoffs,
-                            lots: 0,
-                            unallocated_list_seats: 0,
-                        },
+                    };
+                    RunOutcome {
+                        run,
+                        registered: 8_660_000,
+                        electronic,
+                        reported: tally.clone(),
+                        truth: tally,
                         trace: Default::default(),
                         detectors: Readings(std::array::from_fn(|_| Reading {
                             value: Some(mix.below(1000) as f64 / 1000.0),
@@ -456,7 +450,7 @@ fn a_thousand_run_kazakhstan_report_stays_under_2_mb() {
         })
         .collect();
     let summary = Summary::build(&s, 2004, 0, &outcomes);
-    let prepared = Prepared::new(&s, 2004);
+    let prepared = Simulator::new(&s, 2004);
     let names: Vec<&str> = s.parties.iter().map(|p| p.name.as_str()).collect();
     let fingerprints: Vec<Option<RunFingerprint>> = (0..s.variants.len())
         .map(|vi| {

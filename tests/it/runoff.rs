@@ -46,7 +46,7 @@ fn eliminated_supporters_transfer_and_decide_the_runoff() {
     for o in &out[0] {
         // round 1: a ≈ 45%, b ≈ 35%: always a runoff; c's voters go 9:1 to b, who then wins
         // with ≈ 53% (a ≈ 47%)
-        assert_eq!(o.runoffs, 1, "run {}", o.run);
-        assert_eq!(o.district_seats, vec![0, 1, 0, 0], "run {}", o.run);
+        assert_eq!(o.reported.runoffs, 1, "run {}", o.run);
+        assert_eq!(o.reported.district_seats, vec![0, 1, 0, 0], "run {}", o.run);
     }
 }

@@ -2,7 +2,7 @@
 //! and a part refuses to be written when JSON cannot carry an outcome exactly.
 
 use crate::common::{TUTORIAL, run_prepared, tutorial as tutorial_path};
-use tamga::montecarlo::Prepared;
+use tamga::montecarlo::Simulator;
 use tamga::shard::{MergeError, Part, Shard, merge};
 
 fn tutorial() -> (String, tamga::model::Scenario) {
@@ -15,7 +15,7 @@ fn tutorial() -> (String, tamga::model::Scenario) {
 fn parts_round_trip_and_merge_to_the_unsharded_outcomes() {
     let (text, s) = tutorial();
     let seed = 5;
-    let prepared = Prepared::new(&s, seed);
+    let prepared = Simulator::new(&s, seed);
     let total = 5;
     let whole = run_prepared(&prepared, 0..total);
     let mut parts = Vec::new();
@@ -58,7 +58,7 @@ fn parts_round_trip_and_merge_to_the_unsharded_outcomes() {
 #[test]
 fn a_non_finite_number_is_refused_rather_than_changed() {
     let (text, s) = tutorial();
-    let prepared = Prepared::new(&s, 1);
+    let prepared = Simulator::new(&s, 1);
     let mut out = run_prepared(&prepared, 0..1);
     let o = &mut out[0][0];
     o.detectors[tamga::detect::Detector::LedgerAudit].cost = f64::NAN;

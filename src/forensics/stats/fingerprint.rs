@@ -17,7 +17,7 @@
 //! Owns: pure computations on base-filtered stations. Never does: I/O, randomness.
 
 use super::klimek::{FIT_BINS, percent_bin};
-use super::stations::StationCounts;
+use super::stations::StationFigures;
 use crate::stats::{LinearFit, Moments, moments, ols};
 
 /// Bins of the fine histograms: 0.1 % wide, centred on 0.0 %, 0.1 %, …, 100.0 %.
@@ -74,7 +74,7 @@ pub struct Fingerprint {
 /// The turnout–share slope of Myagkov et al. (2009): OLS across stations of leader votes /
 /// registered on turnout (issued / registered). Above 1: the leader gains more votes than
 /// turnout adds voters (stuffing).
-pub fn turnout_share_slope(stations: &[StationCounts]) -> LinearFit {
+pub fn turnout_share_slope(stations: &[StationFigures]) -> LinearFit {
     let x: Vec<f64> = stations.iter().map(|c| c.turnout()).collect();
     let y: Vec<f64> = stations
         .iter()
@@ -85,7 +85,7 @@ pub fn turnout_share_slope(stations: &[StationCounts]) -> LinearFit {
 
 /// Computes the fingerprint of base-filtered `stations`; `all` (all consistent stations) serves
 /// the two comparisons with published numbers computed without the size filter.
-pub fn fingerprint(stations: &[StationCounts], all: &[StationCounts]) -> Fingerprint {
+pub fn fingerprint(stations: &[StationFigures], all: &[StationFigures]) -> Fingerprint {
     let mut heatmap = vec![vec![0u32; FIT_BINS]; FIT_BINS];
     let mut turnout_fine = vec![0u32; FINE_BINS];
     let mut share_fine = vec![0u32; FINE_BINS];
@@ -154,8 +154,8 @@ pub fn fingerprint(stations: &[StationCounts], all: &[StationCounts]) -> Fingerp
 mod tests {
     use super::*;
 
-    fn st(registered: u64, issued: u64, ballots: u64, leader: u64) -> StationCounts {
-        StationCounts {
+    fn st(registered: u64, issued: u64, ballots: u64, leader: u64) -> StationFigures {
+        StationFigures {
             station_idx: 0,
             registered,
             issued,
@@ -178,7 +178,7 @@ mod tests {
     #[test]
     fn slope_of_pure_stuffing_is_one() {
         // Every extra voter votes for the leader: W/R = 0.2 + (T − 0.4), slope 1.
-        let s: Vec<StationCounts> = (0..50)
+        let s: Vec<StationFigures> = (0..50)
             .map(|i| {
                 let issued = 400 + 10 * i;
                 st(1000, issued, issued, 200 + 10 * i)

@@ -22,7 +22,7 @@
 //! observed − expected, z = excess / sd. Kobak et al. obtained the expectation by simulation;
 //! the exact sum is its limit.
 
-use super::stations::StationCounts;
+use super::stations::StationFigures;
 
 /// Percentages strictly above this (in %) are excluded from the integer test.
 pub const MAX_PERCENT: u64 = 99;
@@ -226,7 +226,7 @@ const BLOCK: usize = 1024;
 
 /// Runs the test on base-filtered stations (see [`super::stations::filter_stations`]), in blocks
 /// of stations on the current rayon pool.
-pub fn integer_test(stations: &[StationCounts]) -> IntegerTest {
+pub fn integer_test(stations: &[StationFigures]) -> IntegerTest {
     use rayon::prelude::*;
     let largest = stations
         .iter()
@@ -268,7 +268,7 @@ struct Tally {
 }
 
 impl Tally {
-    fn of(stations: &[StationCounts], probability: &impl Fn(u64, f64) -> f64) -> Tally {
+    fn of(stations: &[StationFigures], probability: &impl Fn(u64, f64) -> f64) -> Tally {
         let mut t = Tally::default();
         for s in stations {
             if 100 * s.issued > MAX_PERCENT * s.registered {
@@ -416,11 +416,11 @@ mod tests {
     #[test]
     fn blocks_give_the_same_result_at_any_thread_count() {
         // 5,000 stations (five blocks), tallied on 1 and on 3 threads: identical bits
-        let stations: Vec<StationCounts> = (0..5000u64)
+        let stations: Vec<StationFigures> = (0..5000u64)
             .map(|i| {
                 let registered = 100 + (i * 7919) % 2900;
                 let issued = registered * (30 + i % 60) / 100;
-                StationCounts {
+                StationFigures {
                     station_idx: i as usize,
                     registered,
                     issued,
@@ -447,7 +447,7 @@ mod tests {
 
     #[test]
     fn counts_filters_and_either() {
-        let st = |registered, issued, ballots, leader| StationCounts {
+        let st = |registered, issued, ballots, leader| StationFigures {
             station_idx: 0,
             registered,
             issued,

@@ -43,7 +43,7 @@ use rand::Rng;
 use rand::RngExt;
 use rayon::prelude::*;
 
-use super::stations::StationCounts;
+use super::stations::StationFigures;
 use crate::rng::{AnalysisPurpose, analysis_stream};
 use crate::stats::{Histogram, TruncatedNormal};
 
@@ -156,7 +156,7 @@ impl KlimekParams {
 
 /// Which fraud, if any, a simulated station received.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub enum FraudKind {
+pub enum StationFraud {
     None,
     Incremental,
     Extreme,
@@ -172,13 +172,13 @@ pub struct SimulatedStation {
     pub valid: u64,
     /// Reported votes of the winner.
     pub winner: u64,
-    pub fraud: FraudKind,
+    pub fraud: StationFraud,
 }
 
 impl SimulatedStation {
-    /// As [`StationCounts`] (the same type real stations use), for the same analyses.
-    pub fn counts(&self, station_idx: usize) -> StationCounts {
-        StationCounts {
+    /// As [`StationFigures`] (the same type real stations use), for the same analyses.
+    pub fn counts(&self, station_idx: usize) -> StationFigures {
+        StationFigures {
             station_idx,
             registered: self.registered,
             issued: self.issued,
@@ -271,11 +271,11 @@ impl StationDraws {
     ) -> SimulatedStation {
         let (ballots, winner) = self.fair_counts(registered);
         let (fraud, x) = if self.kind < f_extreme {
-            (FraudKind::Extreme, self.x_extreme(samplers))
+            (StationFraud::Extreme, self.x_extreme(samplers))
         } else if self.kind < f_extreme + f_incremental {
-            (FraudKind::Incremental, self.x_incremental(samplers))
+            (StationFraud::Incremental, self.x_incremental(samplers))
         } else {
-            (FraudKind::None, 0.0)
+            (StationFraud::None, 0.0)
         };
         let (stuffed, moved) = if x > 0.0 {
             fraud_counts(
@@ -342,7 +342,7 @@ pub fn simulate_stations(
 }
 
 /// Share of stations with turnout ≥ `t` and share ≥ `s` (both fractions).
-pub fn share_of_stations_at_least(stations: &[StationCounts], t: f64, s: f64) -> f64 {
+pub fn share_of_stations_at_least(stations: &[StationFigures], t: f64, s: f64) -> f64 {
     if stations.is_empty() {
         return f64::NAN;
     }
@@ -417,7 +417,7 @@ pub struct FairEstimate {
 
 /// Estimates τ, σ_τ, ν, σ_ν and θ from the left (unfrauded) halves of the observed turnout
 /// and share distributions (see the module docs for each choice and its source).
-pub fn estimate_fair_part(stations: &[StationCounts]) -> FairEstimate {
+pub fn estimate_fair_part(stations: &[StationFigures]) -> FairEstimate {
     let ht = percent_histogram(stations.iter().map(|c| c.turnout()));
     let hs = percent_histogram(stations.iter().map(|c| c.share()));
     let tau = fair_mode(&ht);
@@ -545,13 +545,13 @@ pub fn histogram_distance(sim: &[u64], obs: &[u64]) -> f64 {
 /// [`StationDraws::realise`] exactly (`same_histogram_as_realise` pins this).
 struct DrawSet {
     /// Per station, sorted by `kind`.
-    stations: Vec<Prepared>,
+    stations: Vec<Simulator>,
     /// suffix[c] = histogram of fair shares of stations c·CHUNK.. (one extra empty entry).
     suffix: Vec<[u64; FIT_BINS]>,
 }
 
 #[derive(Clone, Copy)]
-struct Prepared {
+struct Simulator {
     kind: f64,
     ballots: u64,
     winner: u64,
@@ -568,14 +568,14 @@ const CHUNK: usize = 512;
 
 impl DrawSet {
     fn new(registered: &[u64], draws: &[StationDraws], samplers: &Samplers) -> Self {
-        let mut stations: Vec<Prepared> = draws
+        let mut stations: Vec<Simulator> = draws
             .iter()
             .zip(registered)
             .map(|(d, &n)| {
                 let (ballots, winner) = d.fair_counts(n);
                 let x_inc = d.x_incremental(samplers);
                 let x_ext = d.x_extreme(samplers);
-                Prepared {
+                Simulator {
                     kind: d.kind,
                     ballots,
                     winner,
@@ -613,7 +613,7 @@ impl DrawSet {
         let st = &self.stations;
         let k_e = st.partition_point(|p| p.kind < fe);
         let k_f = st.partition_point(|p| p.kind < fe + fi);
-        let bin = |p: &Prepared, x: f64, ln_x: f64| {
+        let bin = |p: &Simulator, x: f64, ln_x: f64| {
             let (stuffed, moved) =
                 fraud_counts(p.non_voters, p.opposition, x, (alpha * ln_x).exp());
             let valid = p.ballots + stuffed;
@@ -791,7 +791,7 @@ fn fit_replicate(
 /// `analysis_stream(seed, AnalysisPurpose::KlimekFit, 0)`. The fit minimises this; it also lets
 /// a caller compare published parameters with fitted ones on the same footing.
 pub fn fit_distance(
-    stations: &[StationCounts],
+    stations: &[StationFigures],
     est: &FairEstimate,
     point: [f64; 3],
     draw_sets: usize,
@@ -827,7 +827,7 @@ fn objective<'a>(
 /// Fits the Klimek model to base-filtered stations. Replicate r uses the stream
 /// `analysis_stream(seed, AnalysisPurpose::KlimekFit, r)`, so the result is the same whatever the thread count.
 pub fn fit(
-    stations: &[StationCounts],
+    stations: &[StationFigures],
     effort: FitEffort,
     seed: u64,
 ) -> Result<KlimekFit, KlimekError> {
@@ -837,7 +837,7 @@ pub fn fit(
 /// [`fit`] with a fair part and θ given by the caller (e.g. to study the fit's sensitivity to the
 /// fair-part estimates, or to fit a simulated election with its known fair part).
 pub fn fit_with_fair_part(
-    stations: &[StationCounts],
+    stations: &[StationFigures],
     est: FairEstimate,
     effort: FitEffort,
     seed: u64,
@@ -868,13 +868,14 @@ pub fn fit_with_fair_part(
     };
     let mut rng = analysis_stream(seed, AnalysisPurpose::KlimekImplied, 0);
     let sim = simulate_stations(&registered, &params, &mut rng)?;
-    let sim_counts: Vec<StationCounts> = sim.iter().enumerate().map(|(i, s)| s.counts(i)).collect();
-    let sim_valid: Vec<StationCounts> = sim_counts
+    let sim_counts: Vec<StationFigures> =
+        sim.iter().enumerate().map(|(i, s)| s.counts(i)).collect();
+    let sim_valid: Vec<StationFigures> = sim_counts
         .iter()
         .filter(|c| c.ballots > 0)
         .copied()
         .collect();
-    let totals = |xs: &[StationCounts]| {
+    let totals = |xs: &[StationFigures]| {
         let (mut r, mut i, mut b, mut l) = (0u64, 0u64, 0u64, 0u64);
         for c in xs {
             r += c.registered;
@@ -936,7 +937,7 @@ mod tests {
             sim.iter()
                 .all(|s| s.winner <= s.valid && s.issued <= s.registered)
         );
-        assert!(sim.iter().all(|s| s.fraud == FraudKind::None));
+        assert!(sim.iter().all(|s| s.fraud == StationFraud::None));
         let t: f64 = sim.iter().map(|s| s.issued as f64 / 1000.0).sum::<f64>() / 20_000.0;
         assert!((t - 0.55).abs() < 0.003, "{t}");
     }
@@ -946,7 +947,7 @@ mod tests {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(2);
         let n = vec![800u64; 10_000];
         let sim = simulate_stations(&n, &params(0.0, 1.0, 1.0), &mut rng).unwrap();
-        let c: Vec<StationCounts> = sim.iter().enumerate().map(|(i, s)| s.counts(i)).collect();
+        let c: Vec<StationFigures> = sim.iter().enumerate().map(|(i, s)| s.counts(i)).collect();
         // x = 1 − |N(0, 0.075)|: P(x ≥ 0.9) ≈ 0.82, and then T and S are ≥ 0.9 too.
         let f = share_of_stations_at_least(&c, 0.9, 0.9);
         assert!(f > 0.75, "{f}");
@@ -968,7 +969,7 @@ mod tests {
         )
         .unwrap();
         for (x, y) in a.iter().zip(&b) {
-            if y.fraud == FraudKind::None && x.fraud == FraudKind::None {
+            if y.fraud == StationFraud::None && x.fraud == StationFraud::None {
                 assert_eq!(x, y);
             }
             assert!(x.winner >= y.winner && x.issued >= y.issued);
@@ -1014,7 +1015,7 @@ mod tests {
         let n: Vec<u64> = (0..30_000).map(|i| 300 + (i * 37) % 2500).collect();
         let truth = params(0.4, 0.03, 2.0);
         let sim = simulate_stations(&n, &truth, &mut rng).unwrap();
-        let c: Vec<StationCounts> = sim.iter().enumerate().map(|(i, s)| s.counts(i)).collect();
+        let c: Vec<StationFigures> = sim.iter().enumerate().map(|(i, s)| s.counts(i)).collect();
         let f = fit(
             &c,
             FitEffort {

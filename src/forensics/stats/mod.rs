@@ -2,7 +2,7 @@
 //! simulate, of a caller's seed), shared by `tamga forensics`, the per-run detectors of
 //! `tamga run` (`crate::detect`) and the fingerprint in its report (`crate::report`).
 //!
-//! - [`stations`]: [`stations::StationCounts`], the one station filter and the one leader rule;
+//! - [`stations`]: [`stations::StationFigures`], the one station filter and the one leader rule;
 //! - [`integer`]: integer-percentage peaks with the exact binomial null (Kobak, Shpilkin &
 //!   Pshenichnikov, *Ann. Appl. Stat.* 10(1), 2016);
 //! - [`klimek`]: the Klimek fraud model — station simulator and fit (Klimek, Yegorov, Hanel &

@@ -2,7 +2,7 @@
 //! every user of the statistics — `tamga forensics` (through [`crate::forensics::read`]), the
 //! per-run detectors of `tamga run` and the fingerprint in its report.
 //!
-//! Owns: [`StationCounts`] (one station reduced to the five numbers the statistics read), the one
+//! Owns: [`StationFigures`] (one station reduced to the five numbers the statistics read), the one
 //! station filter [`filter_stations`] with the rules it states ([`Filtered`]), and the one leader
 //! rule [`leader_of`]. Never does: read files, simulate, or choose which of the two sets a
 //! statistic runs on (each caller says so where it calls the statistic).
@@ -28,7 +28,7 @@ pub struct Filtered {
 
 /// One station reduced to the numbers the statistics use.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StationCounts {
+pub struct StationFigures {
     /// The station's index in its caller's list (for `tamga forensics`, in
     /// [`crate::forensics::read::ElectionResults::stations`]).
     pub station_idx: usize,
@@ -39,7 +39,7 @@ pub struct StationCounts {
     pub leader: u64,
 }
 
-impl StationCounts {
+impl StationFigures {
     /// Turnout T = issued / registered.
     pub fn turnout(&self) -> f64 {
         self.issued as f64 / self.registered as f64
@@ -59,14 +59,14 @@ impl StationCounts {
 /// which it reports on both.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StationSets {
-    pub consistent: Vec<StationCounts>,
-    pub base: Vec<StationCounts>,
+    pub consistent: Vec<StationFigures>,
+    pub base: Vec<StationFigures>,
     /// Removals by rule, in the order applied.
     pub filters: Vec<Filtered>,
 }
 
 /// The one station filter: splits `stations` (in their order) into [`StationSets`].
-pub fn filter_stations(stations: impl IntoIterator<Item = StationCounts>) -> StationSets {
+pub fn filter_stations(stations: impl IntoIterator<Item = StationFigures>) -> StationSets {
     let stations = stations.into_iter();
     let mut empty = 0;
     let mut over = 0;
@@ -83,7 +83,7 @@ pub fn filter_stations(stations: impl IntoIterator<Item = StationCounts>) -> Sta
             consistent.push(c);
         }
     }
-    let base: Vec<StationCounts> = consistent
+    let base: Vec<StationFigures> = consistent
         .iter()
         .filter(|c| c.registered >= MIN_REGISTERED)
         .copied()
@@ -135,8 +135,8 @@ mod tests {
         issued: u64,
         ballots: u64,
         leader: u64,
-    ) -> StationCounts {
-        StationCounts {
+    ) -> StationFigures {
+        StationFigures {
             station_idx,
             registered,
             issued,

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use tamga::model::Scenario;
-use tamga::montecarlo::Prepared;
 use tamga::montecarlo::RunOutcome;
+use tamga::montecarlo::Simulator;
 use tamga::scenario;
 
 /// The built `tamga` binary.
@@ -94,11 +94,11 @@ pub fn load(name: &str) -> Scenario {
 
 /// Runs `runs` of every variant of `s` with `seed` (outcomes by variant, then run).
 pub fn run(s: &Scenario, seed: u64, runs: Range<u32>) -> Vec<Vec<RunOutcome>> {
-    run_prepared(&Prepared::new(s, seed), runs)
+    run_prepared(&Simulator::new(s, seed), runs)
 }
 
 /// Runs `runs` of every variant of a prepared scenario.
-pub fn run_prepared(p: &Prepared, runs: Range<u32>) -> Vec<Vec<RunOutcome>> {
+pub fn run_prepared(p: &Simulator, runs: Range<u32>) -> Vec<Vec<RunOutcome>> {
     let stop = AtomicBool::new(false);
     p.run_all(runs, &stop, &|| {}).expect("not stopped")
 }

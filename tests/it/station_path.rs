@@ -9,8 +9,8 @@
 
 use crate::common::{TUTORIAL, load, run, tamga, tutorial};
 use tamga::model::{Scenario, SimPath};
-use tamga::montecarlo::Prepared;
 use tamga::montecarlo::RunOutcome;
+use tamga::montecarlo::Simulator;
 use tamga::scenario;
 
 /// One variant of a bundled scenario, without forensic detectors.
@@ -36,11 +36,11 @@ fn metrics(o: &RunOutcome) -> Vec<(String, f64)> {
     for (p, s) in o.list_shares().iter().enumerate() {
         m.push((format!("share.{p}"), *s));
     }
-    let ballots = o.ballots.max(1) as f64;
-    m.push(("invalid".into(), o.list_invalid as f64 / ballots));
+    let ballots = o.reported.ballots.max(1) as f64;
+    m.push(("invalid".into(), o.reported.list_invalid as f64 / ballots));
     m.push(("electronic".into(), o.electronic as f64 / ballots));
-    m.push(("runoffs".into(), o.runoffs as f64));
-    for (p, s) in o.district_seats.iter().enumerate() {
+    m.push(("runoffs".into(), o.reported.runoffs as f64));
+    for (p, s) in o.reported.district_seats.iter().enumerate() {
         m.push((format!("district_seats.{p}"), *s as f64));
     }
     m
@@ -198,7 +198,7 @@ fn splitting_a_run_across_threads_changes_nothing() {
     let mut s = load("kazakhstan-2004.toml");
     s.variants
         .retain(|v| v.name == "official" || v.name == "stuffing-and-ledgers");
-    let prepared = Prepared::new(&s, 9);
+    let prepared = Simulator::new(&s, 9);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(2)
         .build()

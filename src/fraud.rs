@@ -227,28 +227,27 @@ fn alter_totals(
     moved
 }
 
+/// Votes of every list but the beneficiary's.
+fn others_total(row: &[u32], beneficiary: usize) -> u64 {
+    row.iter()
+        .enumerate()
+        .filter(|(i, _)| *i != beneficiary)
+        .map(|(_, v)| *v as u64)
+        .sum()
+}
+
 /// Moves `round(share × others)` votes from the other lists to the beneficiary, taking from each
 /// list in proportion (largest remainder, ties to the lower index). `row` holds valid votes per
 /// party. Returns the number of votes moved.
 pub fn move_share(row: &mut [u32], beneficiary: usize, share: f64) -> u32 {
-    let others: u64 = row
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != beneficiary)
-        .map(|(_, v)| *v as u64)
-        .sum();
+    let others = others_total(row, beneficiary);
     let target = ((others as f64) * share.clamp(0.0, 1.0)).round() as u64;
     move_votes(row, beneficiary, target.min(others) as u32)
 }
 
 /// Moves exactly `n` votes (at most the others' total) to the beneficiary, proportionally.
 pub fn move_votes(row: &mut [u32], beneficiary: usize, n: u32) -> u32 {
-    let others: u64 = row
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != beneficiary)
-        .map(|(_, v)| *v as u64)
-        .sum();
+    let others = others_total(row, beneficiary);
     if others == 0 || n == 0 {
         return 0;
     }

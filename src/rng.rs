@@ -1,7 +1,7 @@
 //! Deterministic random streams: one seed determines everything.
 //!
 //! Every random draw in tamga comes from a stream named by `(seed, purpose, run, index)` — the
-//! index is usually a station or a district. Streams are [`Xoshiro256PlusPlus`] generators (a
+//! index is usually a station or a district. Streams are [`rand_xoshiro::Xoshiro256PlusPlus`] generators (a
 //! portable, named generator: its output for a given state is fixed by its specification, unlike
 //! `StdRng`), seeded through a SplitMix64 chain over the four key parts. So:
 //!

@@ -22,7 +22,7 @@
 //! The truth stays out by construction: [`readings`] takes an [`Evidence`] — the run's
 //! [`crate::sim::Published`] view (protocols, observers' counts, published district results
 //! and ledgers, voters' checks) and the tabulated aggregates — and nothing that holds what
-//! voters chose or what fraud did. [`matrix`] turns readings over runs into calibrated
+//! voters chose or what fraud did. `matrix.rs` turns readings over runs into calibrated
 //! thresholds, false-alarm rates and power. To add a detector: a [`Detector`] variant, its
 //! [`DETECTORS`] entry, and its reading in [`readings`].
 

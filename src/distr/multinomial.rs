@@ -104,7 +104,7 @@ pub fn thin(rng: &mut StreamRng, counts: &[u32], p: f64, out: &mut [u32], left: 
     thin_with(rng, counts, p, |rng, n| binomial(rng, n, p), out, left)
 }
 
-/// [`thin`] with `draw(rng, n)` for Binomial(n, p) (a [`BinomialTable`]'s).
+/// [`thin`] with `draw(rng, n)` for Binomial(n, p) (a [`super::BinomialTable`]'s).
 pub fn thin_with(
     rng: &mut StreamRng,
     counts: &[u32],

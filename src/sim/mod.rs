@@ -12,9 +12,10 @@
 //!
 //! [`counts`] holds what a run produces, in four layers kept apart: the truth (what voters
 //! chose), the count (what is in the boxes and machines), the protocols (after commissions'
-//! fraud) and, from [`crate::tabulation`] on, the published aggregates. What detectors may see
-//! is [`Workspace::published`]; the truth never leaves this module except through
-//! [`Workspace::truth`] and [`Workspace::trace`], which tabulation and the summary read.
+//! fraud) and, from [`crate::tabulation`] on, the published aggregates. The workspace's fields
+//! are private to this module; it hands out two views: [`Workspace::published`] (all a detector
+//! may see) and [`Workspace::truth`] (intent, the truth's districts and what fraud did, which
+//! tabulation, the summary and packages read).
 //!
 //! Above `electorate`, `fraud`, `model`, `ledger`, `distr`, `rng`; nothing here does I/O.
 

@@ -5,10 +5,10 @@
 //! (the ballot path's `t` and `p`: [`Electorate::station_turnout`] and
 //! [`Electorate::station_preferences`] on the same streams, up to the last bits of `exp`), the
 //! ballot path's voters are independent and identically distributed, so the counts it produces
-//! have closed-form distributions, which this module samples exactly ([`binomial`]: Bernoulli
+//! have closed-form distributions, which this module samples exactly ([`crate::distr::binomial`]: Bernoulli
 //! trials, inversion or Hörmann's BTRS by size; for the two fixed probabilities, the invalid
-//! rate and loyalty, a [`BinomialTable`]'s inversion from the mode; multinomials as sequential
-//! binomials with a categorical tail; [`thin`] for spoiled ballots):
+//! rate and loyalty, a [`crate::distr::BinomialTable`]'s inversion from the mode; multinomials as sequential
+//! binomials with a categorical tail; [`crate::distr::thin`] for spoiled ballots):
 //!
 //! - ballots issued ~ Binomial(n, t); electronic ~ Binomial(issued, uptake) at e-enabled
 //!   stations (0 elsewhere); paper = issued − electronic;

@@ -28,11 +28,20 @@
 //! same-party finalist, the split by appeal and spoiled ballots are binomials of round-1 totals,
 //! the same distribution as the ballot path draws voter by voter.
 //!
-//! Truth, count and reported protocols coincide (no fraud). Variants with fraud models are not
-//! handled here: [`applies`] says no and [`crate::montecarlo`] runs them ballot by ballot. The
-//! fast path never builds a ballot, a machine or a hash chain, so it cannot feed a ledger audit;
-//! on an honest run the ledger audit, receipt and control-code detectors read what they would on
-//! the ballot path (nothing found; checks costed from the electronic count). Voter-level draws
+//! Fraud whose effect is a change of counts is drawn from the exact distribution of what it
+//! does to a station's counts ([`count_level`]), after the honest draw (which becomes the
+//! station's truth), with the ballot path's targeting (the same `Fraud` stream draws, so
+//! variants stay paired): pressure moves Binomial(valid list votes of each other party, share)
+//! to the beneficiary; stuffing adds Binomial(non-voters, rate) ballots and carousel voting
+//! Binomial(registered, rate), for the beneficiary and its nominee (through the machine at an
+//! e-enabled station when `via_machine`); then commissions' protocol fraud
+//! ([`super::tamper::protocol_fraud`]) and district and regional tabulation fraud act on the
+//! counts exactly as on the ballot path. Fraud inside voting machines (flipped or dropped
+//! votes, rewritten or truncated ledgers) needs ballots: [`applies`] says no for a variant
+//! with such a model and [`crate::montecarlo`] runs it ballot by ballot. This path never builds
+//! a ballot, a machine or a hash chain: no ledger is published other than as sealed, so the
+//! ledger audit, receipt and control-code detectors read what they would on the ballot path
+//! without machine fraud (nothing found; checks costed from the electronic count). Voter-level draws
 //! come from the station's `VoterChoice` stream (turnout included) and the district's `Runoff`
 //! stream (index stations + district), so results do not depend on station order or thread
 //! count, but they are not the ballot path's draw for draw. Station noise comes from the ballot
@@ -43,14 +52,29 @@
 use super::context::Context;
 use super::counts::Workspace;
 use super::districts::{draw_appeals, finish_districts};
+use super::tamper::protocol_fraud;
 use crate::distr::{binomial, exp, multinomial, thin_with};
 use crate::electorate::Electorate;
+use crate::fraud::FraudKind;
 use crate::model::{Model, Scenario, SimPath};
-use crate::rng::{Purpose, RunStreams};
+use crate::rng::{Purpose, RunStreams, stream};
 
-/// Whether a variant's runs take the station-level path under `path`: only honest variants do.
+/// Whether a fraud model's effect is a change of counts this path draws (everything but what
+/// happens inside voting machines and their ledgers).
+pub fn count_level(kind: &FraudKind) -> bool {
+    !matches!(
+        kind,
+        FraudKind::Flip { .. }
+            | FraudKind::Drop { .. }
+            | FraudKind::LedgerRewrite { .. }
+            | FraudKind::LedgerTruncate { .. }
+    )
+}
+
+/// Whether a variant's runs take the station-level path under `path`: those whose fraud models
+/// (if any) are all [`count_level`].
 pub fn applies(path: SimPath, model: &Model) -> bool {
-    path == SimPath::Station && model.fraud.is_empty()
+    path == SimPath::Station && model.fraud.iter().all(|f| count_level(&f.kind))
 }
 
 /// What the summary's `provenance.path` says: `"ballot"`, `"station"`, or `"station+ballot"`
@@ -99,17 +123,121 @@ pub fn run_election(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
     draw_appeals(ctx, run, ws);
     let (mut receipts, mut codes) = (0u64, 0u64);
     let streams = StationStreams::new(ctx.seed, run);
+    let fraud = !ctx.model.fraud.is_empty();
     for i in 0..e.stations.len() {
         station(ctx, &streams, i, ws);
         let electronic = ws.counts.electronic[i] as f64;
         receipts += crate::stats::round_u64(ctx.receipt_rate * electronic);
         codes += crate::stats::round_u64(ctx.control_code_rate * electronic);
+        if fraud {
+            keep_truth(e, i, ws);
+            station_fraud(ctx, run, i, ws);
+        }
     }
     ws.checks.receipts_checked = receipts;
     ws.checks.control_codes_checked = codes;
-    ws.truth.clone_from(&ws.counts);
+    if !fraud {
+        ws.truth.clone_from(&ws.counts);
+    }
     ws.reported.clone_from(&ws.counts);
+    if fraud {
+        for i in 0..e.stations.len() {
+            protocol_fraud(ctx, run, i, ws);
+        }
+    }
     finish_districts(ctx, run, ws, true, false);
+}
+
+/// Copies station `i`'s honest counts, just drawn, into the truth.
+fn keep_truth(e: &Electorate, i: usize, ws: &mut Workspace) {
+    let w = e.n_parties + 1;
+    let (c, t) = (&ws.counts, &mut ws.truth);
+    t.issued[i] = c.issued[i];
+    t.electronic[i] = c.electronic[i];
+    t.district_invalid[i] = c.district_invalid[i];
+    t.list[i * w..(i + 1) * w].copy_from_slice(&c.list[i * w..(i + 1) * w]);
+    let (from, to) = station_candidates(e, i);
+    t.district[from..to].copy_from_slice(&c.district[from..to]);
+}
+
+/// The range of station `i`'s district candidates in the flat district arrays.
+fn station_candidates(e: &Electorate, i: usize) -> (usize, usize) {
+    let n_cand = e.stations[i]
+        .district
+        .map_or(0, |d| e.districts[d as usize].candidates.len());
+    let off = e.candidate_offset[i] as usize;
+    (off, off + n_cand)
+}
+
+/// Voter- and station-level fraud on station `i`'s counts, drawn as counts (see the module
+/// doc): which models act is decided by the ballot path's draws on the station's `Fraud`
+/// stream; the rest of that stream draws what they do.
+fn station_fraud(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
+    let e = ctx.electorate;
+    let st = e.stations[i];
+    let k = e.n_parties;
+    let w = k + 1;
+    let mut frng = stream(ctx.seed, Purpose::Fraud, run, i as u64);
+    ctx.targeted(i, &mut frng, &mut ws.targeted);
+    if !ws.targeted.iter().any(|&x| x) {
+        return;
+    }
+    ws.trace.stations_hit += 1;
+    let fraud = &ctx.model.fraud;
+    let acting = |j: usize| ws.targeted[j];
+    // pressure: on the ballot path the last targeted pressure model sets the one threshold
+    let pressure =
+        (0..fraud.len())
+            .rev()
+            .filter(|&j| acting(j))
+            .find_map(|j| match fraud[j].kind {
+                FraudKind::Pressure { share } => Some((share, fraud[j].beneficiary as usize)),
+                _ => None,
+            });
+    let row = &mut ws.counts.list[i * w..(i + 1) * w];
+    if let Some((share, b)) = pressure {
+        for p in 0..k {
+            if p != b {
+                let moved = binomial(&mut frng, row[p], share);
+                row[p] -= moved;
+                row[b] += moved;
+            }
+        }
+    }
+    // stuffing and carousel voting, in scenario order, each on the issued count so far
+    let district = st.district.map(|d| &e.districts[d as usize]);
+    let (c_off, _) = station_candidates(e, i);
+    let mut issued = ws.counts.issued[i];
+    for (j, f) in fraud.iter().enumerate() {
+        if !ws.targeted[j] {
+            continue;
+        }
+        let (extra, via_machine) = match f.kind {
+            FraudKind::Stuffing { rate, via_machine } => (
+                binomial(&mut frng, st.n_registered.saturating_sub(issued), rate),
+                via_machine && st.evoting,
+            ),
+            FraudKind::Carousel { rate } => (binomial(&mut frng, st.n_registered, rate), false),
+            _ => continue,
+        };
+        let ben = f.beneficiary as usize;
+        ws.trace.stuffed += extra as u64;
+        issued += extra;
+        ws.counts.list[i * w + ben] += extra;
+        let nominee = district.and_then(|d| d.nominee[ben]);
+        match (district.is_some(), nominee) {
+            (true, Some(c)) => ws.counts.district[c_off + c as usize] += extra,
+            // no nominee: a blank district ballot; a machine records "no candidate" even where
+            // there is no district tier, which the commission counts as invalid
+            (true, None) => ws.counts.district_invalid[i] += extra,
+            (false, _) if via_machine => ws.counts.district_invalid[i] += extra,
+            (false, _) => {}
+        }
+        if via_machine {
+            ws.counts.electronic[i] += extra;
+        }
+    }
+    ws.counts.issued[i] = issued;
 }
 
 /// Draws station `i`'s counts into `ws.counts`.

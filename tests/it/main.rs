@@ -26,4 +26,5 @@ mod scenario_check;
 mod seats_props;
 mod seats_vectors;
 mod shard;
+mod station_fraud;
 mod station_path;

@@ -1,0 +1,246 @@
+//! Fraud on the station path against fraud on the ballot path, statistically, one count-level
+//! fraud model at a time (and two together): paired means of turnout, every list share, the
+//! invalid and electronic shares, runoffs, district seats, ballots stuffed, stations hit, the
+//! truth's turnout and list shares and the seats fraud moved agree within a few Monte Carlo standard errors.
+//! Pairing: the same seed gives both paths the same station turnout and preference draws and
+//! the same targeting draws. Controls plant a bias of one percentage point in one model on the
+//! station path and require the comparison to see it, so these tests can fail.
+
+use crate::common::TUTORIAL;
+use tamga::model::{Scenario, SimPath};
+use tamga::montecarlo::RunOutcome;
+use tamga::scenario;
+
+/// The tutorial's honest variant and one fraud variant `name` with `fraud` (TOML of one or more
+/// `[[variant.fraud]]` tables), forensic detectors off (they cost the same on both paths).
+fn scenario_with(name: &str, fraud: &str) -> Scenario {
+    let text = format!("{TUTORIAL}\n[[variant]]\nname = \"{name}\"\nextends = \"honest\"\n{fraud}");
+    let mut s = scenario::parse(&text, "station_fraud.toml").expect("valid scenario");
+    s.variants.retain(|v| v.name == name);
+    s.detectors.station_results_published = false;
+    s
+}
+
+fn runs(s: &Scenario, path: SimPath, n: u32) -> Vec<RunOutcome> {
+    let mut s = s.clone();
+    s.montecarlo.path = path;
+    let sim = tamga::montecarlo::Simulator::new(&s, 21);
+    let mut ws = tamga::sim::Workspace::default();
+    (0..n).map(|r| sim.run_one(0, r, &mut ws)).collect()
+}
+
+/// Named per-run metrics compared between the paths.
+fn metrics(o: &RunOutcome) -> Vec<(String, f64)> {
+    let mut m = vec![("turnout".to_string(), o.turnout())];
+    for (p, s) in o.list_shares().iter().enumerate() {
+        m.push((format!("share.{p}"), *s));
+    }
+    let r = &o.reported;
+    let ballots = r.ballots.max(1) as f64;
+    m.push(("invalid".into(), r.list_invalid as f64 / ballots));
+    m.push(("electronic".into(), o.electronic as f64 / ballots));
+    m.push(("runoffs".into(), r.runoffs as f64));
+    for (p, s) in r.district_seats.iter().enumerate() {
+        m.push((format!("district_seats.{p}"), *s as f64));
+    }
+    m.push(("stuffed".into(), o.trace.stuffed as f64));
+    m.push(("stations_hit".into(), o.trace.stations_hit as f64));
+    let t = &o.truth;
+    m.push((
+        "truth.turnout".into(),
+        t.ballots as f64 / o.registered.max(1) as f64,
+    ));
+    for (p, v) in t.list_votes.iter().enumerate() {
+        m.push((
+            format!("truth.share.{p}"),
+            *v as f64 / t.valid_total().max(1) as f64,
+        ));
+    }
+    for (p, (a, b)) in r.total_seats.iter().zip(&t.total_seats).enumerate() {
+        m.push((format!("seats_moved.{p}"), *a as f64 - *b as f64));
+    }
+    m
+}
+
+/// Paired |mean(a − b)| / se(a − b) per metric; 0 where both paths agree exactly, infinite
+/// where they differ by a constant.
+fn paired_z(a: &[RunOutcome], b: &[RunOutcome]) -> Vec<(String, f64)> {
+    let (ma, mb): (Vec<_>, Vec<_>) = (
+        a.iter().map(metrics).collect(),
+        b.iter().map(metrics).collect(),
+    );
+    (0..ma[0].len())
+        .map(|j| {
+            let d: Vec<f64> = ma.iter().zip(&mb).map(|(x, y)| x[j].1 - y[j].1).collect();
+            let n = d.len() as f64;
+            let mean = d.iter().sum::<f64>() / n;
+            let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+            let se = (var / n).sqrt();
+            let z = if se > 0.0 {
+                mean.abs() / se
+            } else if mean == 0.0 {
+                0.0
+            } else {
+                f64::INFINITY
+            };
+            (ma[0][j].0.clone(), z)
+        })
+        .collect()
+}
+
+/// Runs both paths and fails with every metric whose paired means differ by more than 4 SE.
+fn agree(name: &str, fraud: &str) {
+    let s = scenario_with(name, fraud);
+    assert_eq!(tamga::sim::station::path_name(&s), "ballot");
+    let ballot = runs(&s, SimPath::Ballot, 160);
+    let station = runs(&s, SimPath::Station, 160);
+    let zs = paired_z(&ballot, &station);
+    let worst = zs
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .expect("metrics");
+    eprintln!("{name}: largest paired |z| {:.2} ({})", worst.1, worst.0);
+    let bad: Vec<String> = zs
+        .iter()
+        .filter(|(_, z)| *z > 4.0)
+        .map(|(m, z)| format!("{m}: {z:.2} standard errors"))
+        .collect();
+    assert!(bad.is_empty(), "{name}: paths differ:\n{}", bad.join("\n"));
+    // and the fraud did something on both paths
+    let moved = |o: &[RunOutcome]| o.iter().any(|o| o.trace.stations_hit > 0);
+    assert!(
+        moved(&ballot) && moved(&station),
+        "{name}: no station was hit"
+    );
+}
+
+#[test]
+fn pressure_agrees() {
+    agree(
+        "pressure",
+        "[[variant.fraud]]\nkind = \"pressure\"\nbeneficiary = \"red\"\nshare = 0.3\nstations = 0.5\n",
+    );
+}
+
+#[test]
+fn paper_stuffing_agrees() {
+    agree(
+        "stuffing",
+        "[[variant.fraud]]\nkind = \"stuffing\"\nbeneficiary = \"red\"\nrate = 0.3\narea = \"rural\"\n",
+    );
+}
+
+#[test]
+fn machine_stuffing_agrees() {
+    agree(
+        "machine-stuffing",
+        "[[variant.fraud]]\nkind = \"stuffing\"\nbeneficiary = \"red\"\nrate = 0.3\nchannel = \"machine\"\nstation_kind = \"electronic\"\n",
+    );
+}
+
+#[test]
+fn carousel_agrees() {
+    agree(
+        "carousel",
+        "[[variant.fraud]]\nkind = \"carousel\"\nbeneficiary = \"red\"\nrate = 0.05\n",
+    );
+}
+
+#[test]
+fn protocol_falsification_agrees() {
+    agree(
+        "protocol",
+        "[[variant.fraud]]\nkind = \"protocol\"\nbeneficiary = \"red\"\nshare = 0.3\nstations = 0.4\n",
+    );
+}
+
+#[test]
+fn rounding_agrees() {
+    agree(
+        "rounding",
+        "[[variant.fraud]]\nkind = \"rounding\"\nbeneficiary = \"red\"\n[[variant.fraud]]\nkind = \"rounding\"\nof = \"turnout\"\nbeneficiary = \"red\"\nstations = 0.5\n",
+    );
+}
+
+#[test]
+fn klimek_fraud_agrees() {
+    agree(
+        "klimek",
+        "[[variant.fraud]]\nkind = \"klimek\"\nbeneficiary = \"red\"\nincremental = 0.5\nextreme = 0.05\nalpha = 2.0\ntheta = 0.2\n",
+    );
+}
+
+#[test]
+fn regional_and_district_aggregate_fraud_agree() {
+    agree(
+        "aggregates",
+        "[[variant.fraud]]\nkind = \"aggregate\"\nbeneficiary = \"red\"\nshare = 0.2\nregions = [\"Countryside\"]\n[[variant.fraud]]\nkind = \"aggregate\"\nlevel = \"district\"\nbeneficiary = \"red\"\nshare = 0.1\n",
+    );
+}
+
+#[test]
+fn stuffing_with_pressure_and_protocols_agrees() {
+    agree(
+        "combined",
+        "[[variant.fraud]]\nkind = \"pressure\"\nbeneficiary = \"red\"\nshare = 0.2\n[[variant.fraud]]\nkind = \"stuffing\"\nbeneficiary = \"red\"\nrate = 0.2\narea = \"rural\"\n[[variant.fraud]]\nkind = \"protocol\"\nbeneficiary = \"red\"\nshare = 0.1\nstations = 0.3\n",
+    );
+}
+
+/// The control: `planted` is `fraud` with one parameter one percentage point higher, run on
+/// the station path against `fraud` on the ballot path; `metric` must differ by > 4 SE.
+fn planted_bias_is_seen(fraud: &str, planted: &str, metric: &str) {
+    let ballot = runs(&scenario_with("v", fraud), SimPath::Ballot, 160);
+    let station = runs(&scenario_with("v", planted), SimPath::Station, 160);
+    let z = paired_z(&ballot, &station)
+        .into_iter()
+        .find(|(m, _)| m == metric)
+        .map(|x| x.1);
+    assert!(
+        z.is_some_and(|z| z > 4.0),
+        "a 1-point bias in `{planted}` was not seen in {metric}: z = {z:?}"
+    );
+}
+
+#[test]
+fn a_one_point_bias_in_pressure_is_seen() {
+    let f = |share: &str| {
+        format!("[[variant.fraud]]\nkind = \"pressure\"\nbeneficiary = \"red\"\nshare = {share}\n")
+    };
+    planted_bias_is_seen(&f("0.30"), &f("0.31"), "share.2");
+}
+
+#[test]
+fn a_one_point_bias_in_stuffing_is_seen() {
+    let f = |rate: &str| {
+        format!(
+            "[[variant.fraud]]\nkind = \"stuffing\"\nbeneficiary = \"red\"\nrate = {rate}\narea = \"rural\"\n"
+        )
+    };
+    planted_bias_is_seen(&f("0.30"), &f("0.31"), "stuffed");
+}
+
+#[test]
+fn a_one_point_bias_in_protocol_falsification_is_seen() {
+    let f = |share: &str| {
+        format!("[[variant.fraud]]\nkind = \"protocol\"\nbeneficiary = \"red\"\nshare = {share}\n")
+    };
+    planted_bias_is_seen(&f("0.30"), &f("0.31"), "share.2");
+}
+
+#[test]
+fn machine_fraud_still_needs_ballots() {
+    let s = scenario_with(
+        "flip",
+        "[[variant.fraud]]\nkind = \"flip\"\nbeneficiary = \"red\"\nshare = 0.3\n",
+    );
+    let mut station = s.clone();
+    station.montecarlo.path = SimPath::Station;
+    assert_eq!(tamga::sim::station::path_name(&station), "ballot");
+    let pressure = scenario_with(
+        "p",
+        "[[variant.fraud]]\nkind = \"pressure\"\nbeneficiary = \"red\"\nshare = 0.3\n",
+    );
+    let mut station = pressure.clone();
+    station.montecarlo.path = SimPath::Station;
+    assert_eq!(tamga::sim::station::path_name(&station), "station");
+}

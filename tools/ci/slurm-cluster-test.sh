@@ -67,7 +67,7 @@ cleanup() {
     # let every slurmstepd (slurmd's per-job daemon) finish before slurmd goes: each removes its
     # socket NODE_JOB.STEP from the spool directory when it exits
     for _ in $(seq 150); do
-        [[ -n $node ]] && compgen -G "$tmp/spool/${node}_*" >/dev/null || break
+        if [[ -z $node ]] || ! compgen -G "$tmp/spool/${node}_*" >/dev/null; then break; fi
         sleep 0.1
     done
     # stop in reverse order: slurmd, slurmctld, munged
@@ -212,7 +212,7 @@ t_array=$SECONDS
 submit_array "1-$shards" "$parts"
 array=$job_id
 states=$(task_states "$array")
-say "job array $array (--array=1-$shards) finished in $((SECONDS - t_array)) s: $(echo $states)"
+say "job array $array (--array=1-$shards) finished in $((SECONDS - t_array)) s: ${states//$'\n'/, }"
 [[ $(grep -c '^COMPLETED 0:0$' <<<"$states") -eq $shards ]] || fail "not every task of array $array completed with exit 0: $states"
 for k in $(seq "$shards"); do
     log=$tmp/log/job-${array}_$k.out

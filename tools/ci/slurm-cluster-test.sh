@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # A real Slurm cluster run (issue 14): installs Slurm and MUNGE from Debian's packages, starts
 # munged, slurmctld and slurmd for one node on this machine (their key, slurm.conf, state, spool
-# and logs all under a temporary directory, on ports 16817/16818), submits a job array `sbatch --array=1-3` whose tasks run
-# `tamga run scenarios/tutorial.toml --runs 30 --seed 7 --shard auto/3`, merges the parts and
-# checks that summary.json, runs.csv and report.html are byte-identical to an unsharded run. Then
-# a 2-task array given `--shard auto/3` must fail with the array-size error.
+# and logs all under a temporary directory; ports 16817/16818), submits a job array
+# `sbatch --array=1-3` whose tasks run `tamga run scenarios/tutorial.toml --runs 30 --seed 7
+# --shard auto/3`, merges the parts and checks that summary.json, runs.csv and report.html are
+# byte-identical to an unsharded run. Then a 2-task array given `--shard auto/3` must fail with
+# the array-size error.
 #
 # Usage: tools/ci/slurm-cluster-test.sh [TAMGA_BINARY]   (default: target/release/tamga)
 # Needs root (the daemons run as root) and a Debian-like system with apt-get. Never skips: if a

@@ -40,8 +40,9 @@ pub struct Args {
     /// Print the summary as one JSON document on stdout instead of the table.
     #[arg(long)]
     pub json: bool,
-    /// Simulation path: `ballot` (every ballot) or `station` (station counts drawn directly,
-    /// honest variants only); default: the scenario's montecarlo.path.
+    /// Simulation path: `ballot` (every ballot) or `station` (station counts drawn directly;
+    /// variants with fraud inside voting machines still run ballot by ballot); default: the
+    /// scenario's montecarlo.path.
     #[arg(long, value_parser = ["ballot", "station"])]
     pub path: Option<String>,
     /// Run only shard K of N (numbered from 1) — a contiguous block of run indices — and write

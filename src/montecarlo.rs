@@ -228,16 +228,17 @@ impl<'a> Simulator<'a> {
         stop: &AtomicBool,
         progress: &(dyn Fn() + Sync),
     ) -> Option<Vec<Vec<RunOutcome>>> {
-        self.run_all_observed(runs, stop, &|_| progress())
+        self.run_all_observed(runs, stop, &|_, _| progress())
     }
 
-    /// Like [`Simulator::run_all`], but `observe` sees each outcome as its run finishes (in
-    /// completion order, from worker threads), e.g. to count ballots for a progress display.
+    /// Like [`Simulator::run_all`], but `observe` sees each outcome with its variant's index as
+    /// its run finishes (in completion order, from worker threads), e.g. to count ballots and
+    /// name the variant for a progress display.
     pub fn run_all_observed(
         &self,
         runs: Range<u32>,
         stop: &AtomicBool,
-        observe: &(dyn Fn(&RunOutcome) + Sync),
+        observe: &(dyn Fn(usize, &RunOutcome) + Sync),
     ) -> Option<Vec<Vec<RunOutcome>>> {
         let n_variants = self.scenario.variants.len();
         let jobs: Vec<(usize, u32)> = (0..n_variants)
@@ -252,7 +253,7 @@ impl<'a> Simulator<'a> {
                     return None;
                 }
                 let o = self.run_one_split(v, r, ws, parts);
-                observe(&o);
+                observe(v, &o);
                 Some(o)
             })
             .collect();

@@ -70,9 +70,12 @@ impl Progress {
             ProgressDrawTarget::hidden()
         };
         let bar = ProgressBar::with_draw_target(Some(total), target);
-        let style = ProgressStyle::with_template("[{bar:24}] {pos}/{len} runs · {msg} · ETA {eta}")
-            .map(|s| s.progress_chars("=> "))
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        // the message last and `wide`: indicatif cuts it to the terminal's width, so the line
+        // never wraps
+        let style =
+            ProgressStyle::with_template("[{bar:20}] {pos}/{len} runs · ETA {eta} · {wide_msg}")
+                .map(|s| s.progress_chars("=> "))
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
         bar.set_message("preparing electorates");
         if terminal {
@@ -89,11 +92,12 @@ impl Progress {
     /// The electorates are built; the runs start now.
     pub fn begin(&self) {
         let _ = self.start.set(Instant::now());
-        self.bar.set_message("running");
+        self.bar.set_message("simulating");
     }
 
-    /// Records one finished run of `ballots` ballots (callable from worker threads).
-    pub fn run_done(&self, ballots: u64) {
+    /// Records one finished run of variant `variant` with `ballots` ballots (callable from
+    /// worker threads): the message names the variant and the ballot rate so far.
+    pub fn run_done(&self, variant: &str, ballots: u64) {
         let total = self.ballots.fetch_add(ballots, Ordering::Relaxed) + ballots;
         let secs = self
             .start
@@ -101,9 +105,20 @@ impl Progress {
             .elapsed()
             .as_secs_f64()
             .max(1e-6);
-        self.bar
-            .set_message(format!("{} ballots/s", si(total as f64 / secs)));
+        self.bar.set_message(format!(
+            "simulating `{variant}` · {} ballots/s",
+            si(total as f64 / secs)
+        ));
         self.bar.inc(1);
+    }
+
+    /// The runs are done; `what` is being done now (the bar stays, with its elapsed time
+    /// moving, so the screen is never blank).
+    pub fn stage(&self, what: &str) {
+        let style = ProgressStyle::with_template("{spinner} {elapsed} · {wide_msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner());
+        self.bar.set_style(style);
+        self.bar.set_message(what.to_string());
     }
 
     /// Removes the bar from the terminal.

@@ -112,12 +112,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let outcomes = pool.install(|| {
         let prepared = Simulator::new(&scenario, seed);
         progress.begin();
-        prepared.run_all_observed(block.clone(), stop, &|o| {
-            progress.run_done(o.reported.ballots)
+        prepared.run_all_observed(block.clone(), stop, &|v, o| {
+            progress.run_done(&scenario.variants[v].name, o.reported.ballots)
         })
     });
-    progress.finish();
     let Some(outcomes) = outcomes else {
+        progress.finish();
         bail!("interrupted before all runs finished; nothing was written");
     };
     std::fs::create_dir_all(&out)
@@ -125,6 +125,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(shard) = shard {
         let part = Part::new(&scenario, &source, seed, runs, shard, outcomes);
         let path = out.join(shard.file_name());
+        progress.stage("writing the part file");
         let json = part
             .to_json_checked()
             .map_err(|e| anyhow::anyhow!("cannot write shard {}/{}: {e}", shard.k, shard.n))?;
@@ -133,6 +134,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             tamga::io::write_atomic(&path, json.as_bytes())
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
+        progress.finish();
         if args.json {
             let doc = serde_json::json!({
                 "part": path.display().to_string(),
@@ -157,8 +159,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     // every output is built before any is written
+    progress.stage("building outputs: summary, calibration, report re-runs");
     let outputs = pool.install(|| RunOutputs::build(&scenario, &source, seed, &outcomes));
-    write_results(&outputs, &out, args.json)
+    progress.stage("writing summary.json, runs.csv and report.html");
+    let written = write_results(&outputs, &out, args.json);
+    progress.finish();
+    written
 }
 
 /// Writes `outputs` (summary.json, runs.csv and report.html, already built) into `out`, all or

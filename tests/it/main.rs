@@ -8,6 +8,7 @@
 mod common;
 
 mod cli_forensics;
+mod cli_merge_checks;
 mod cli_package;
 mod cli_run;
 mod cli_seats;

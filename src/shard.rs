@@ -660,7 +660,7 @@ pub fn check_outcome(
         .iter()
         .any(|f| matches!(f.kind, FraudKind::Carousel { .. }));
     let registered_cap = if carousel {
-        o.registered.checked_mul(2).unwrap_or(u64::MAX)
+        o.registered.saturating_mul(2)
     } else {
         o.registered
     };

@@ -64,7 +64,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         parts.push((f.display().to_string(), part));
     }
     let pool = super::run::thread_pool(args.threads)?;
-    let merged = pool.install(|| merge_verified(parts, tamga::VERSION, args.verify))?;
+    let merged = pool.install(|| {
+        merge_verified(parts, tamga::VERSION, args.verify).map_err(anyhow::Error::from)
+    })?;
     let outputs = pool.install(|| {
         RunOutputs::build(
             &merged.scenario,

@@ -23,6 +23,7 @@ mod ledger_vectors;
 mod package_audit;
 mod report;
 mod runoff;
+mod scaling;
 mod scenario_check;
 mod seats_props;
 mod seats_vectors;

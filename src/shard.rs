@@ -5,10 +5,12 @@
 //! shard index taken from a scheduler's environment ([`Shard::from_scheduler`], given a lookup
 //! function rather than reading the environment itself), the part file format ([`Part`],
 //! `"format": "tamga-part"`), and the checks of [`merge`]: same tamga version, scenario digest,
-//! seed, run count and variants in every part, and every run covered exactly once.
+//! seed, run count and variants in every part, every outcome of the scenario's shape and within
+//! its invariants ([`check_outcome`]), and every run covered exactly once; with
+//! [`merge_verified`], a sample of every part's runs simulated again and compared.
 //!
-//! **Never**: opens or names files (the command line reads and writes them), runs the engine, or
-//! builds the summary. Because every run draws only from streams keyed by its index
+//! **Never**: opens or names files (the command line reads and writes them), runs the engine
+//! except to verify a sample ([`merge_verified`]), or builds the summary. Because every run draws only from streams keyed by its index
 //! (`crate::rng`), the outcomes of a block do not depend on which machine or thread computed
 //! them, so merged outcomes equal the outcomes of one unsharded run and the summary built from
 //! them is byte-identical.

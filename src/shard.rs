@@ -5,10 +5,12 @@
 //! shard index taken from a scheduler's environment ([`Shard::from_scheduler`], given a lookup
 //! function rather than reading the environment itself), the part file format ([`Part`],
 //! `"format": "tamga-part"`), and the checks of [`merge`]: same tamga version, scenario digest,
-//! seed, run count and variants in every part, and every run covered exactly once.
+//! seed, run count and variants in every part, every outcome of the scenario's shape and within
+//! its invariants ([`check_outcome`]), and every run covered exactly once; with
+//! [`merge_verified`], a sample of every part's runs simulated again and compared.
 //!
-//! **Never**: opens or names files (the command line reads and writes them), runs the engine, or
-//! builds the summary. Because every run draws only from streams keyed by its index
+//! **Never**: opens or names files (the command line reads and writes them), runs the engine
+//! except to verify a sample ([`merge_verified`]), or builds the summary. Because every run draws only from streams keyed by its index
 //! (`crate::rng`), the outcomes of a block do not depend on which machine or thread computed
 //! them, so merged outcomes equal the outcomes of one unsharded run and the summary built from
 //! them is byte-identical.
@@ -353,6 +355,28 @@ pub enum MergeError {
         total: u32,
         after: String,
     },
+    #[error(
+        "{part}, variant `{variant}`, run {run}: {field} {problem}; the part is corrupt or was edited — run its shard again (tamga run --shard) and merge"
+    )]
+    Outcome {
+        part: String,
+        variant: String,
+        run: u32,
+        /// The outcome's field as in the part file, e.g. `list_votes` or `truth.total_seats[2]`.
+        field: String,
+        problem: String,
+    },
+    #[error(
+        "{part}, variant `{variant}`, run {run}: {field} is {found} in the part but {expected} when the run is simulated again (--verify); the part was edited, corrupted or computed by a different build — run its shard again (tamga run --shard) and merge"
+    )]
+    Differs {
+        part: String,
+        variant: String,
+        run: u32,
+        field: String,
+        found: String,
+        expected: String,
+    },
     #[error("{part}: its scenario source does not parse: {source}")]
     Scenario {
         part: String,
@@ -374,9 +398,23 @@ pub struct Merged {
 }
 
 /// Checks that `parts` (each with a label for messages, usually its path) come from the same
-/// tamga version (`this_version`), scenario, seed, run count and variants, and cover every run
-/// `0..runs_total` exactly once; returns the outcomes in run order.
+/// tamga version (`this_version`), scenario, seed, run count and variants, that every outcome
+/// has the scenario's shape and keeps its invariants ([`check_outcome`]), and that the parts
+/// cover every run `0..runs_total` exactly once; returns the outcomes in run order.
 pub fn merge(parts: Vec<(String, Part)>, this_version: &str) -> Result<Merged, MergeError> {
+    merge_verified(parts, this_version, 0)
+}
+
+/// [`merge`], and then, for `verify > 0`, `verify` runs per variant of every part (evenly
+/// spaced over its block, [`verify_sample`]; all of them if it has fewer) simulated again on the
+/// current rayon pool and compared with the part's outcomes: a part whose outcome differs is
+/// refused ([`MergeError::Differs`], naming the first field that differs). Runs are
+/// deterministic, so an honest part always passes.
+pub fn merge_verified(
+    parts: Vec<(String, Part)>,
+    this_version: &str,
+    verify: u32,
+) -> Result<Merged, MergeError> {
     let Some((first_label, first)) = parts.first() else {
         return Err(MergeError::NoParts);
     };
@@ -462,6 +500,19 @@ pub fn merge(parts: Vec<(String, Part)>, this_version: &str) -> Result<Merged, M
             problem: "its variants are not listed once each in scenario order".into(),
         });
     }
+    for (label, p) in &parts {
+        for (v, runs) in scenario.variants.iter().zip(&p.outcomes) {
+            for o in runs {
+                check_outcome(&scenario, v, o).map_err(|(field, problem)| MergeError::Outcome {
+                    part: label.clone(),
+                    variant: v.name.clone(),
+                    run: o.run,
+                    field,
+                    problem,
+                })?;
+            }
+        }
+    }
 
     // coverage: sort by range, walk from run 0, skip empty parts
     let total = first.runs_total;
@@ -502,6 +553,9 @@ pub fn merge(parts: Vec<(String, Part)>, this_version: &str) -> Result<Merged, M
         });
     }
 
+    if verify > 0 {
+        verify_parts(&scenario, seed, &covering, verify)?;
+    }
     let mut outcomes: Vec<Vec<RunOutcome>> = (0..n_variants)
         .map(|_| Vec::with_capacity(total as usize))
         .collect();
@@ -525,6 +579,13 @@ fn check_part(label: &str, p: &Part) -> Result<(), MergeError> {
         part: label.to_string(),
         problem,
     };
+    if p.runs_total == 0 || p.runs_total > crate::model::MAX_RUNS {
+        return Err(bad(format!(
+            "its runs total {} is not between 1 and {} (the most runs a scenario may have)",
+            p.runs_total,
+            crate::model::MAX_RUNS
+        )));
+    }
     if p.runs.start > p.runs.end || p.runs.end > p.runs_total {
         return Err(bad(format!(
             "its runs {}..{} are not inside 0..{}",
@@ -566,6 +627,259 @@ fn check_part(label: &str, p: &Part) -> Result<(), MergeError> {
         }
     }
     Ok(())
+}
+
+/// One outcome against its scenario and variant: every per-party array has the scenario's
+/// party count (plus one, for independents, where district seats are counted), and the counts
+/// keep the invariants every simulated run keeps:
+///
+/// * valid list votes plus invalid list ballots add up (without overflow) to at most the
+///   ballots issued, and electronic ballots are at most the ballots issued;
+/// * ballots issued are at most the registered voters — twice as many with a `carousel` model,
+///   whose voters may each be issued one extra ballot (stuffing only fills in for non-voters);
+/// * list seats add up to at most the list tier's seats (none without a list tier), district
+///   seats to at most the number of districts (none without single-member districts), runoffs
+///   at most the districts; round-1 district seats at most the district seats, and total seats
+///   are district plus list seats.
+///
+/// The same for the truth. On failure, the field (as named in the part file) and the problem.
+pub fn check_outcome(
+    scenario: &Scenario,
+    variant: &crate::model::Variant,
+    o: &RunOutcome,
+) -> Result<(), (String, String)> {
+    use crate::fraud::FraudKind;
+    let k = scenario.parties.len();
+    let model = &variant.model;
+    let list_tier = model.system.list.as_ref().map_or(0, |t| t.seats as u64);
+    let districts: u64 = if model.system.districts.is_some() {
+        model.regions.iter().map(|r| r.districts as u64).sum()
+    } else {
+        0
+    };
+    let carousel = model
+        .fraud
+        .iter()
+        .any(|f| matches!(f.kind, FraudKind::Carousel { .. }));
+    let registered_cap = if carousel {
+        o.registered.saturating_mul(2)
+    } else {
+        o.registered
+    };
+    for (prefix, t) in [("", &o.reported), ("truth.", &o.truth)] {
+        let field = |name: &str| format!("{prefix}{name}");
+        let shapes: [(&str, usize, usize); 5] = [
+            ("list_votes", t.list_votes.len(), k),
+            ("list_seats", t.list_seats.len(), k),
+            ("district_seats", t.district_seats.len(), k + 1),
+            ("round1_seats", t.round1_seats.len(), k + 1),
+            ("total_seats", t.total_seats.len(), k + 1),
+        ];
+        for (name, len, want) in shapes {
+            if len != want {
+                let what = if want == k {
+                    format!("{k}, one per party")
+                } else {
+                    format!("{want}, one per party and one for independents")
+                };
+                return Err((
+                    field(name),
+                    format!("has {len} entries, but the scenario wants {what}"),
+                ));
+            }
+        }
+        let valid = t
+            .list_votes
+            .iter()
+            .try_fold(0u64, |a, &x| a.checked_add(x))
+            .and_then(|v| v.checked_add(t.list_invalid));
+        let Some(cast) = valid else {
+            return Err((
+                field("list_votes"),
+                "with list_invalid add up to more than 2^64 − 1".into(),
+            ));
+        };
+        if cast > t.ballots {
+            return Err((
+                field("list_votes"),
+                format!(
+                    "with list_invalid add up to {cast}, more than the {} ballots issued",
+                    t.ballots
+                ),
+            ));
+        }
+        if t.ballots > registered_cap {
+            return Err((
+                field("ballots"),
+                format!(
+                    "is {}, more than {} ({} registered{})",
+                    t.ballots,
+                    registered_cap,
+                    o.registered,
+                    if carousel {
+                        ", twice with carousel voting"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+        let sum = |v: &[u32]| v.iter().map(|&x| x as u64).sum::<u64>();
+        let list = sum(&t.list_seats);
+        if list > list_tier {
+            return Err((
+                field("list_seats"),
+                format!("add up to {list}, but the list tier has {list_tier} seats"),
+            ));
+        }
+        if t.unallocated_list_seats as u64 > list_tier {
+            return Err((
+                field("unallocated_list_seats"),
+                format!(
+                    "is {}, but the list tier has {list_tier} seats",
+                    t.unallocated_list_seats
+                ),
+            ));
+        }
+        let district = sum(&t.district_seats);
+        if district > districts {
+            return Err((
+                field("district_seats"),
+                format!("add up to {district}, but there are {districts} single-member districts"),
+            ));
+        }
+        if t.runoffs as u64 > districts {
+            return Err((
+                field("runoffs"),
+                format!(
+                    "is {}, but there are {districts} single-member districts",
+                    t.runoffs
+                ),
+            ));
+        }
+        for i in 0..=k {
+            let d = t.district_seats[i] as u64;
+            if t.round1_seats[i] as u64 > d {
+                return Err((
+                    format!("{prefix}round1_seats[{i}]"),
+                    format!("is {}, more than the {d} district seats", t.round1_seats[i]),
+                ));
+            }
+            let want = d + t.list_seats.get(i).map_or(0, |&x| x as u64);
+            if t.total_seats[i] as u64 != want {
+                return Err((
+                    format!("{prefix}total_seats[{i}]"),
+                    format!(
+                        "is {}, but district plus list seats are {want}",
+                        t.total_seats[i]
+                    ),
+                ));
+            }
+        }
+    }
+    if o.electronic > o.reported.ballots {
+        return Err((
+            "electronic".into(),
+            format!(
+                "is {}, more than the {} ballots issued",
+                o.electronic, o.reported.ballots
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The runs `--verify n` re-simulates of a block: all of them if it has at most `n`, else `n`
+/// evenly spaced ones, from its first run (`start + ⌊i·len/n⌋`, `i = 0..n`).
+pub fn verify_sample(block: Range<u32>, n: u32) -> Vec<u32> {
+    let len = block.end.saturating_sub(block.start) as u64;
+    if len <= n as u64 {
+        return block.collect();
+    }
+    (0..n as u64)
+        .map(|i| block.start + (i * len / n as u64) as u32)
+        .collect()
+}
+
+/// Re-simulates [`verify_sample`] of every part, every variant, and compares.
+fn verify_parts(
+    scenario: &Scenario,
+    seed: u64,
+    parts: &[(String, Part)],
+    n: u32,
+) -> Result<(), MergeError> {
+    use rayon::prelude::*;
+    let sim = crate::montecarlo::Simulator::new(scenario, seed);
+    let mut jobs = Vec::new();
+    for (pi, (_, p)) in parts.iter().enumerate() {
+        for v in 0..scenario.variants.len() {
+            for r in verify_sample(p.runs.start..p.runs.end, n) {
+                jobs.push((pi, v, r));
+            }
+        }
+    }
+    let found: Vec<Option<MergeError>> = jobs
+        .par_iter()
+        .map_init(crate::sim::Workspace::default, |ws, &(pi, v, r)| {
+            let (label, p) = &parts[pi];
+            let stored = &p.outcomes[v][(r - p.runs.start) as usize];
+            let again = sim.run_one(v, r, ws);
+            if &again == stored {
+                return None;
+            }
+            let (field, found, expected) = first_difference(stored, &again);
+            Some(MergeError::Differs {
+                part: label.clone(),
+                variant: scenario.variants[v].name.clone(),
+                run: r,
+                field,
+                found,
+                expected,
+            })
+        })
+        .collect();
+    match found.into_iter().flatten().next() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// The first field (in the part file's JSON, depth first) where two outcomes differ, with the
+/// two values.
+fn first_difference(stored: &RunOutcome, again: &RunOutcome) -> (String, String, String) {
+    use serde_json::Value;
+    fn walk(path: String, a: &Value, b: &Value) -> Option<(String, String, String)> {
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                for (key, va) in x {
+                    let p = if path.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{path}.{key}")
+                    };
+                    match y.get(key) {
+                        Some(vb) => {
+                            if let Some(d) = walk(p, va, vb) {
+                                return Some(d);
+                            }
+                        }
+                        None => return Some((p, va.to_string(), "(absent)".into())),
+                    }
+                }
+                None
+            }
+            (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+                .iter()
+                .zip(y)
+                .enumerate()
+                .find_map(|(i, (va, vb))| walk(format!("{path}[{i}]"), va, vb)),
+            _ if a == b => None,
+            _ => Some((path, a.to_string(), b.to_string())),
+        }
+    }
+    let a = serde_json::to_value(stored).unwrap_or(Value::Null);
+    let b = serde_json::to_value(again).unwrap_or(Value::Null);
+    walk(String::new(), &a, &b).unwrap_or_else(|| ("the outcome".into(), "?".into(), "?".into()))
 }
 
 fn short(digest: &str) -> String {

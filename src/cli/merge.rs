@@ -5,14 +5,15 @@
 //! with `--json`).
 //!
 //! Reads the part files (a directory argument stands for its `part-*.json` files) and hands
-//! them to [`tamga::shard::merge`], which checks them; any problem is one line naming the
-//! offending part, exit 2, and nothing is written.
+//! them to [`tamga::shard::merge_verified`], which checks them (shapes, invariants, coverage;
+//! with `--verify N`, N re-simulated runs per variant and part); any problem is one line naming
+//! the offending part, exit 2, and nothing is written.
 
 use anyhow::{Context, bail};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tamga::output::RunOutputs;
-use tamga::shard::{Part, merge};
+use tamga::shard::{Part, merge_verified};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -25,6 +26,13 @@ pub struct Args {
     /// Print the summary as one JSON document on stdout instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Simulate N runs per variant of every part again (evenly spaced over its block; all of
+    /// them if it has fewer) and refuse a part whose outcomes differ. 0: no re-simulation.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub verify: u32,
+    /// Worker threads for --verify and the report (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -55,12 +63,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let part = Part::from_json(&bytes).map_err(|e| anyhow::anyhow!("{} {e}", f.display()))?;
         parts.push((f.display().to_string(), part));
     }
-    let merged = merge(parts, tamga::VERSION)?;
-    let outputs = RunOutputs::build(
-        &merged.scenario,
-        &merged.source,
-        merged.seed,
-        &merged.outcomes,
-    );
+    let pool = super::run::thread_pool(args.threads)?;
+    let merged = pool.install(|| {
+        merge_verified(parts, tamga::VERSION, args.verify).map_err(anyhow::Error::from)
+    })?;
+    let outputs = pool.install(|| {
+        RunOutputs::build(
+            &merged.scenario,
+            &merged.source,
+            merged.seed,
+            &merged.outcomes,
+        )
+    });
     super::run::write_results(&outputs, &args.out, args.json)
 }

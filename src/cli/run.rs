@@ -12,6 +12,7 @@ use super::progress::{Progress, hold_exit, stop_flag};
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use tamga::model::MAX_RUNS;
 use tamga::montecarlo::Simulator;
 use tamga::output::RunOutputs;
 use tamga::scenario::ScenarioError;
@@ -87,8 +88,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         scenario.montecarlo.path = p;
     }
     let runs = args.runs.unwrap_or(scenario.montecarlo.runs);
-    if runs == 0 {
-        bail!("--runs must be at least 1");
+    // before anything is sized by runs × variants
+    if runs == 0 || runs > MAX_RUNS {
+        bail!(
+            "--runs must be between 1 and {MAX_RUNS} (the scenario format's limit), not {runs}; \
+             for more runs, run shards of the same scenario with different --seed values"
+        );
     }
     let seed = args.seed.unwrap_or(scenario.montecarlo.seed);
     let out = args.out.clone().unwrap_or_else(|| {
@@ -99,14 +104,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|| "scenario".into());
         PathBuf::from("results").join(stem)
     });
-    let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(t) = args.threads {
-        if t == 0 {
-            bail!("--threads must be at least 1");
-        }
-        pool = pool.num_threads(t);
-    }
-    let pool = pool.build().context("cannot start worker threads")?;
+    let pool = thread_pool(args.threads)?;
     let block = shard.map_or(0..runs, |s| s.block(runs));
     let progress = Progress::new(block.len() as u64 * scenario.variants.len() as u64);
     let outcomes = pool.install(|| {
@@ -186,6 +184,28 @@ pub fn write_results(outputs: &RunOutputs, out: &Path, json: bool) -> anyhow::Re
         println!("\nwrote {}", and_list(&names));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The most worker threads `--threads` accepts: far more than any machine this runs on has
+/// cores (more threads than cores only add scheduling), and few enough that starting them is
+/// quick and cannot exhaust the process's threads or memory.
+pub const MAX_THREADS: usize = 1024;
+
+/// The worker pool for `--threads` (default: all cores), checked against [`MAX_THREADS`]
+/// before any thread starts.
+pub fn thread_pool(threads: Option<usize>) -> anyhow::Result<rayon::ThreadPool> {
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = threads {
+        if t == 0 || t > MAX_THREADS {
+            bail!(
+                "--threads must be between 1 and {MAX_THREADS}, not {t}; this machine has {} \
+                 cores (leave --threads out to use them all)",
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            );
+        }
+        pool = pool.num_threads(t);
+    }
+    pool.build().context("cannot start worker threads")
 }
 
 /// A shard problem in the words of the command line: the library's messages name no flag;

@@ -138,6 +138,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
         &args.seats,
         "the number of seats, e.g. --seats 120",
     )?;
+    if args.explain && house > seats::MAX_EXPLAINED_SEATS {
+        bail!(
+            "--explain shows at most {} seats, one step each, not --seats {house}; drop \
+             --explain (allocating without it has no such limit)",
+            seats::MAX_EXPLAINED_SEATS
+        );
+    }
     if args.mmp && args.parallel {
         bail!("--mmp and --parallel are two different systems; give one of them");
     }
@@ -298,13 +305,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
             // The list (or entitlement) allocation again, step by step, for --explain.
             let ex = if args.explain {
                 let pool = r.entitlement.iter().sum();
-                let (_, ex) = seats::allocate_among_explained(
+                let (again, ex) = seats::allocate_among_explained(
                     &method,
                     pool,
                     &table.votes,
                     r.qualified.clone(),
                     ties,
                 );
+                if let Err(e @ SeatError::TooManyToExplain { .. }) = again {
+                    return Err(seat_error(e, parties));
+                }
                 Some(ex)
             } else {
                 None

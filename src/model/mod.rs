@@ -40,6 +40,10 @@ pub struct Party {
     pub name: String,
 }
 
+/// The most runs per variant a scenario (`[montecarlo] runs`), `tamga run --runs` or a part
+/// file (`runs_total`) may ask for.
+pub const MAX_RUNS: u32 = 1_000_000;
+
 #[derive(Clone, Copy, Debug)]
 pub struct MonteCarlo {
     pub runs: u32,

@@ -63,10 +63,11 @@ pub(super) fn build(doc: &toml::Table, digest: String) -> Result<Scenario, Vec<P
             });
         }
     } else {
-        let base_problems: Vec<Problem> = p.0.clone();
+        // a set: a variant repeats every problem of the base, and there may be many
+        let base_problems: std::collections::BTreeSet<Problem> = p.0.iter().cloned().collect();
+        let mut seen_names: std::collections::HashSet<String> = std::collections::HashSet::new();
         let mut base_doc = doc.clone();
         base_doc.remove("variant");
-        let mut names: Vec<String> = Vec::new();
         let mut merged_docs: Vec<(String, toml::Table)> = Vec::new();
         for vnode in &variant_nodes {
             let name = vnode.req_str("name", &mut p).unwrap_or("").to_string();
@@ -89,14 +90,13 @@ pub(super) fn build(doc: &toml::Table, digest: String) -> Result<Scenario, Vec<P
                     "use letters, digits, '-' and '_' only",
                 );
             }
-            if names.contains(&name) && !name.is_empty() {
+            if !seen_names.insert(name.clone()) && !name.is_empty() {
                 p.push(
                     &vnode.path_of("name"),
                     format!("variant `{name}` is defined twice"),
                     "give each variant its own name",
                 );
             }
-            names.push(name.clone());
             // the overrides of the variant this one extends (defined earlier), then its own
             let mut merged = match vnode.opt_str("extends", &mut p) {
                 None => base_doc.clone(),
@@ -281,7 +281,7 @@ fn montecarlo(root: &Node<'_>, p: &mut Problems) -> MonteCarlo {
         path: SimPath::Ballot,
     };
     if let Some(n) = root.opt_table("montecarlo", p) {
-        if let Some(r) = n.u64_in("runs", 1, 1_000_000, false, p) {
+        if let Some(r) = n.u64_in("runs", 1, crate::model::MAX_RUNS as u64, false, p) {
             mc.runs = r as u32;
         }
         if let Some(s) = n.opt_u64("seed", p) {
@@ -310,8 +310,13 @@ fn party_values(
     p: &mut Problems,
 ) -> Vec<Option<f64>> {
     let mut out = vec![None; parties.len() + usize::from(extra.is_some())];
+    let index: std::collections::HashMap<&str, usize> = parties
+        .iter()
+        .enumerate()
+        .map(|(i, q)| (q.id.as_str(), i))
+        .collect();
     for (key, v) in number_map(n, p) {
-        if let Some(i) = parties.iter().position(|q| q.id == key) {
+        if let Some(&i) = index.get(key.as_str()) {
             out[i] = Some(v);
         } else if Some(key.as_str()) == extra {
             out[parties.len()] = Some(v);
@@ -654,17 +659,16 @@ fn regions(root: &Node<'_>, parties: &[Party], p: &mut Problems) -> Option<Vec<R
     }
     let before = p.len();
     let mut out = Vec::new();
-    let mut names: Vec<String> = Vec::new();
+    let mut names: std::collections::HashSet<String> = std::collections::HashSet::new();
     for n in nodes {
         let name = n.req_str("name", p).unwrap_or("").to_string();
-        if names.contains(&name) && !name.is_empty() {
+        if !names.insert(name.clone()) && !name.is_empty() {
             p.push(
                 &n.path_of("name"),
                 format!("region `{name}` appears twice"),
                 "give each region its own name",
             );
         }
-        names.push(name.clone());
         let registered = n.u64_in("registered", 1, 2_000_000_000, true, p);
         let stations = n.u64_in("stations", 1, 5_000_000, true, p);
         let districts = n.u64_in("districts", 0, 100_000, false, p).unwrap_or(0);

@@ -101,8 +101,9 @@ pub fn read_votes<R: Read>(reader: R, district_seats: bool) -> Result<VoteTable,
         .iter()
         .map(|h| h.trim_start_matches('\u{feff}').trim().to_ascii_lowercase())
         .collect();
-    for (i, a) in names.iter().enumerate() {
-        if !a.is_empty() && names[..i].contains(a) {
+    let mut seen = std::collections::HashSet::new();
+    for a in &names {
+        if !a.is_empty() && !seen.insert(a.as_str()) {
             return Err(CsvError::DuplicateColumn { column: a.clone() });
         }
     }

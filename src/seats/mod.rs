@@ -210,6 +210,11 @@ pub enum SeatError {
         /// Seats per party decided before the tie.
         decided: Vec<u32>,
     },
+    #[error(
+        "{house} seats are too many to explain step by step (at most {MAX_EXPLAINED_SEATS}, one \
+         step each); allocate them without an explanation, which has no such limit"
+    )]
+    TooManyToExplain { house: u32 },
     #[error("no parties given; list at least one party with its votes")]
     NoParties,
     #[error("the number of seats is 0; give at least 1 seat")]
@@ -327,7 +332,13 @@ pub fn allocate_among(
     })
 }
 
-/// Like [`allocate`], but records every step. Returns the explanation even when the allocation
+/// The most seats an explained allocation ([`allocate_explained`],
+/// [`allocate_among_explained`]) records, one step per seat; more is refused with
+/// [`SeatError::TooManyToExplain`] before anything is allocated. Allocations without an
+/// explanation take time and memory by the number of parties, not of seats.
+pub const MAX_EXPLAINED_SEATS: u32 = 100_000;
+
+/// Like [`allocate`], but records every step (at most [`MAX_EXPLAINED_SEATS`]). Returns the explanation even when the allocation
 /// fails (with the steps up to a tie, for instance), so a report can show how far it got.
 pub fn allocate_explained(
     method: &Method,
@@ -337,6 +348,9 @@ pub fn allocate_explained(
     ties: TieBreak,
 ) -> (Result<Allocation, SeatError>, Explanation) {
     let mut ex = Explanation::new(method, house, votes);
+    if house > MAX_EXPLAINED_SEATS {
+        return (Err(SeatError::TooManyToExplain { house }), ex);
+    }
     let checked = qualify(votes, None, threshold)
         .and_then(|q| threshold::check(votes, threshold).map(|c| (q, c)));
     match checked {
@@ -359,6 +373,9 @@ pub fn allocate_among_explained(
     ties: TieBreak,
 ) -> (Result<Allocation, SeatError>, Explanation) {
     let mut ex = Explanation::new(method, house, votes);
+    if house > MAX_EXPLAINED_SEATS {
+        return (Err(SeatError::TooManyToExplain { house }), ex);
+    }
     let r = explain_among(method, house, votes, qualified, ties, &mut ex);
     (r, ex)
 }

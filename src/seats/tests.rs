@@ -364,3 +364,194 @@ fn district_thresholds_national_or_local() {
         })
     );
 }
+
+mod heap_and_sort_equal_the_scans {
+    //! The divisor methods step from a heap of next quotients and largest remainder sorts the
+    //! remainders once; both replaced a scan of every party per seat (O(n·S)). On random input
+    //! — small vote counts so that ties are frequent, thresholds, lots — they give the same
+    //! seats, lots, errors and recorded steps as the scans, kept as `*_linear`.
+    use super::super::divisor::{self, Divisors};
+    use super::super::explain::{Explanation, NoSteps};
+    use super::super::largest_remainder::{self, Quota};
+    use super::super::tie::TieState;
+    use super::*;
+    use proptest::prelude::*;
+
+    type Out = (Result<Vec<u32>, SeatError>, Vec<Lot>, Option<Explanation>);
+
+    fn both(
+        method: &Method,
+        house: u32,
+        votes: &[u64],
+        qualified: &[bool],
+        ties: TieBreak,
+        explain: bool,
+    ) -> (Out, Out) {
+        let total: u64 = votes
+            .iter()
+            .zip(qualified)
+            .filter(|(_, q)| **q)
+            .map(|(v, _)| v)
+            .sum();
+        let go = |linear: bool| -> Out {
+            let mut state = TieState::new(ties);
+            let mut ex = Explanation::new(method, house, votes);
+            let r = match (Divisors::of(method), explain, linear) {
+                (Some(d), true, false) => {
+                    divisor::allocate(d, house, votes, qualified, total, &mut state, &mut ex)
+                }
+                (Some(d), true, true) => {
+                    divisor::allocate_linear(d, house, votes, qualified, total, &mut state, &mut ex)
+                }
+                (Some(d), false, false) => {
+                    divisor::allocate(d, house, votes, qualified, total, &mut state, &mut NoSteps)
+                }
+                (Some(d), false, true) => divisor::allocate_linear(
+                    d,
+                    house,
+                    votes,
+                    qualified,
+                    total,
+                    &mut state,
+                    &mut NoSteps,
+                ),
+                (None, _, _) => {
+                    let q = if matches!(method, Method::Droop) {
+                        Quota::Droop
+                    } else {
+                        Quota::Hare
+                    };
+                    match (explain, linear) {
+                        (true, false) => largest_remainder::allocate(
+                            q, house, votes, qualified, total, &mut state, &mut ex,
+                        ),
+                        (true, true) => largest_remainder::allocate_linear(
+                            q, house, votes, qualified, total, &mut state, &mut ex,
+                        ),
+                        (false, false) => largest_remainder::allocate(
+                            q,
+                            house,
+                            votes,
+                            qualified,
+                            total,
+                            &mut state,
+                            &mut NoSteps,
+                        ),
+                        (false, true) => largest_remainder::allocate_linear(
+                            q,
+                            house,
+                            votes,
+                            qualified,
+                            total,
+                            &mut state,
+                            &mut NoSteps,
+                        ),
+                    }
+                }
+            };
+            (r, state.into_lots(), explain.then_some(ex))
+        };
+        (go(false), go(true))
+    }
+
+    fn method(i: u8) -> Method {
+        match i % 6 {
+            0 => Method::DHondt,
+            1 => Method::SainteLague,
+            2 => Method::ModifiedSainteLague {
+                first_divisor: Ratio { num: 7, den: 5 },
+            },
+            3 => Method::Imperiali,
+            4 => Method::Hare,
+            _ => Method::Droop,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        #[test]
+        fn same_seats_lots_errors_and_steps(
+            m in 0u8..6,
+            house in 1u32..60,
+            votes in prop::collection::vec(0u64..12, 1..14),
+            big in prop::bool::ANY,
+            drop in prop::collection::vec(prop::bool::weighted(0.2), 14),
+            lot in prop::option::of(0u64..1000),
+            explain in prop::bool::ANY,
+        ) {
+            let votes: Vec<u64> = if big { votes.iter().map(|v| v * 1_000_003 + v * v).collect() } else { votes };
+            let qualified: Vec<bool> = (0..votes.len()).map(|i| !drop[i]).collect();
+            let total: u64 = votes.iter().zip(&qualified).filter(|(_, q)| **q).map(|(v, _)| v).sum();
+            prop_assume!(total > 0);
+            let ties = lot.map_or(TieBreak::Report, |seed| TieBreak::Lot { seed });
+            let method = method(m);
+            let (new, old) = both(&method, house, &votes, &qualified, ties, explain);
+            // largest remainder refuses a house its quotas cannot fill before either path runs
+            if matches!(old.0, Err(SeatError::QuotaLeavesTooManySeats { .. })) {
+                prop_assert_eq!(new.0, old.0);
+            } else {
+                prop_assert_eq!(new, old);
+            }
+        }
+    }
+
+    #[test]
+    fn many_parties_are_allocated_and_explained_quickly() {
+        // 100,000 parties and 100,000 seats: the scans took minutes (O(n·S))
+        let votes: Vec<u64> = (0..100_000u64)
+            .map(|i| 1_000 + (i * 7919) % 100_000)
+            .collect();
+        for m in [Method::DHondt, Method::SainteLague, Method::Hare] {
+            let started = std::time::Instant::now();
+            let (r, ex) = allocate_explained(&m, 100_000, &votes, None, TieBreak::Lot { seed: 1 });
+            let a = r.unwrap();
+            assert_eq!(a.seats.iter().map(|&s| u64::from(s)).sum::<u64>(), 100_000);
+            assert!(ex.steps.len() >= 100_000);
+            // unoptimised test build on a shared machine: generous
+            assert!(
+                started.elapsed().as_secs() < 30,
+                "{m}: {:?}",
+                started.elapsed()
+            );
+        }
+    }
+
+    #[test]
+    fn explaining_more_than_the_cap_is_refused_before_allocating() {
+        let (r, ex) = allocate_explained(
+            &Method::DHondt,
+            1_000_000_000,
+            &[3, 2, 1],
+            None,
+            TieBreak::Report,
+        );
+        assert_eq!(
+            r.unwrap_err(),
+            SeatError::TooManyToExplain {
+                house: 1_000_000_000
+            }
+        );
+        assert!(ex.steps.is_empty());
+        let (r, _) = allocate_among_explained(
+            &Method::Hare,
+            MAX_EXPLAINED_SEATS + 1,
+            &[3, 2, 1],
+            vec![true; 3],
+            TieBreak::Report,
+        );
+        assert!(matches!(r, Err(SeatError::TooManyToExplain { .. })));
+        // without an explanation a billion seats are fine
+        let a = allocate(
+            &Method::DHondt,
+            1_000_000_000,
+            &[1_000_003, 999_983, 7],
+            None,
+            TieBreak::Report,
+        )
+        .unwrap();
+        assert_eq!(
+            a.seats.iter().map(|&s| u64::from(s)).sum::<u64>(),
+            1_000_000_000
+        );
+    }
+}

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 const RUNS: &str = "7";
 
-fn run_full(out: &Path, threads: &str) {
+pub(crate) fn run_full(out: &Path, threads: &str) {
     tamga()
         .args(["run", "--runs", RUNS, "--threads", threads, "--out"])
         .arg(out)
@@ -41,7 +41,7 @@ fn run_shard(out: &Path, threads: &str, shard: &str, extra: &[&str]) {
         )));
 }
 
-fn files(dir: &Path) -> (Vec<u8>, Vec<u8>) {
+pub(crate) fn files(dir: &Path) -> (Vec<u8>, Vec<u8>) {
     (
         std::fs::read(dir.join("summary.json")).unwrap(),
         std::fs::read(dir.join("runs.csv")).unwrap(),
@@ -178,13 +178,13 @@ fn more_shards_than_runs_leave_empty_parts_that_merge() {
 }
 
 /// Writes parts 1..=k of n of the tutorial (7 runs) into `dir` with extra arguments.
-fn parts(dir: &Path, n: u32, ks: &[u32], extra: &[&str]) {
+pub(crate) fn parts(dir: &Path, n: u32, ks: &[u32], extra: &[&str]) {
     for &k in ks {
         run_shard(dir, "1", &format!("{k}/{n}"), extra);
     }
 }
 
-fn merge_fails(parts: &[PathBuf], out: &Path, needles: &[&str]) {
+pub(crate) fn merge_fails(parts: &[PathBuf], out: &Path, needles: &[&str]) {
     let assert = tamga()
         .arg("merge")
         .args(parts)
@@ -282,7 +282,7 @@ fn missing_overlapping_and_mismatched_parts_are_refused() {
     );
 }
 
-fn edit_part(from: &Path, to: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+pub(crate) fn edit_part(from: &Path, to: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
     let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(from).unwrap()).unwrap();
     edit(&mut v);
     std::fs::write(to, serde_json::to_vec(&v).unwrap()).unwrap();

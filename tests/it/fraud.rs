@@ -155,6 +155,25 @@ rate = 0.05
     parse(&text, "tutorial+fraud").expect("valid")
 }
 
+/// What `tamga merge` requires of every outcome in a part holds for every run of every fraud
+/// model (and of the district-commission scenario), so merge refuses only broken parts.
+#[test]
+fn every_fraud_model_keeps_the_invariants_merge_checks() {
+    for s in [
+        with_frauds(),
+        parse(&tutorial_with_district_commissions(), "districts").expect("valid"),
+    ] {
+        let out = run(&s, 23, 0..4);
+        for (v, runs) in s.variants.iter().zip(&out) {
+            for o in runs {
+                if let Err((field, problem)) = tamga::shard::check_outcome(&s, v, o) {
+                    panic!("{} run {}: {field} {problem}", v.name, o.run);
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn fraud_never_changes_the_truth_and_always_helps_the_beneficiary() {
     let s = with_frauds();

@@ -8,6 +8,7 @@
 mod common;
 
 mod cli_forensics;
+mod cli_merge_checks;
 mod cli_package;
 mod cli_run;
 mod cli_seats;
@@ -22,6 +23,7 @@ mod ledger_vectors;
 mod package_audit;
 mod report;
 mod runoff;
+mod scaling;
 mod scenario_check;
 mod seats_props;
 mod seats_vectors;

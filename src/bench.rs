@@ -9,7 +9,7 @@
 //! platform reports it, so that other processes competing for the cores slow the wall clock but
 //! not the figures; wall times are reported beside them.
 //! **Never**: writes files, parses arguments or prints (the command line does), or runs in the
-//! core: this is, with `io`, the one library module that reads the clock, and no simulation code
+//! core: this is, with `files`, the one library module that reads the clock, and no simulation code
 //! calls it.
 //!
 //! The workloads mirror what the engine does per electronic ballot: [`ingest`] samples a choice

@@ -5,7 +5,7 @@
 //! seat allocation) and runs many of them in parallel from a scenario file. The command-line tool
 //! in `src/main.rs` is a thin layer over this public API.
 //!
-//! The core (everything but [`io`] and the readers/writers named as such) does no I/O, reads no
+//! The core (everything but [`files`] and the readers/writers named as such) does no I/O, reads no
 //! clock or environment, and takes its randomness as an argument. See `ARCHITECTURE.md`.
 //!
 //! # Layers
@@ -17,7 +17,7 @@
 //! 2. `stats` — numerical helpers
 //! 3. `distr` — samplers
 //! 4. `svg` — plotting primitives
-//! 5. `io` — atomic file writes
+//! 5. `files` — output files written atomically, one or a set
 //! 6. `seats` — seat allocation
 //! 7. `ledger` — hash-chained ballot ledgers
 //! 8. `forensics` — statistics on station results, and the `forensics` command's reading and pages
@@ -47,9 +47,9 @@ pub mod bench;
 pub mod detect;
 pub mod distr;
 pub mod electorate;
+pub mod files;
 pub mod forensics;
 pub mod fraud;
-pub mod io;
 pub mod ledger;
 pub mod model;
 pub mod montecarlo;

@@ -158,7 +158,7 @@ fn write_outputs(dir: &Path, json: &str, page: &str) -> anyhow::Result<()> {
     })?;
     for (name, bytes) in [("report.json", json), ("report.html", page)] {
         let path = dir.join(name);
-        tamga::io::write_atomic(&path, bytes.as_bytes())
+        tamga::files::write_atomic(&path, bytes.as_bytes())
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}; check --out", path.display()))?;
     }
     Ok(())

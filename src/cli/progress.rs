@@ -6,7 +6,7 @@
 //! terminal; otherwise (pipes, files, CI, batch schedulers) nothing is printed.
 //! **Never**: writes outputs. The engine checks the stop flag before each run and then returns
 //! no result; commands write their files only after every run has finished, all or none
-//! (`tamga::io`), under [`hold_exit`], so an interrupted command leaves no output behind, whole
+//! (`tamga::files`), under [`hold_exit`], so an interrupted command leaves no output behind, whole
 //! or partial.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};

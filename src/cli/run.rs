@@ -129,7 +129,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!("cannot write shard {}/{}: {e}", shard.k, shard.n))?;
         {
             let _hold = hold_exit();
-            tamga::io::write_atomic(&path, json.as_bytes())
+            tamga::files::write_atomic(&path, json.as_bytes())
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
         progress.finish();

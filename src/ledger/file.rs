@@ -5,7 +5,7 @@
 //! length follows from the tag (and, for the close record, from its own shape fields). Never
 //! judges whether a ledger is honest — that is [`super::verify`] — and never opens files: it
 //! reads any `Read` and writes any `Write` (give it a `BufWriter`, or a `Vec<u8>` handed to
-//! [`crate::io::write_atomic`]). Memory does not grow with the ledger's length: the reader holds
+//! [`crate::files::write_atomic`]). Memory does not grow with the ledger's length: the reader holds
 //! one record at a time.
 
 use std::io::{self, BufRead, BufReader, Read, Write};

@@ -5,14 +5,14 @@
 //! an unsharded run) leaves in its output directory. [`RunOutputs::build`] makes all three
 //! files as bytes — including the report's re-simulation of one representative run per
 //! variant — before anything is written; [`RunOutputs::write`] then hands them to
-//! [`crate::io::write_all_or_none`], so afterwards the directory holds either all three new
+//! [`crate::files::write_all_or_none`], so afterwards the directory holds either all three new
 //! files or none of them.
 //!
 //! **Never**: reads a clock or the environment, or handles signals (the command line holds its
 //! Ctrl-C handler off while the set is written). A new output file is one more field here, one
 //! more entry in [`RunOutputs::files`], and one more line in the command's help.
 
-use crate::io::{WriteError, write_all_or_none};
+use crate::files::{WriteError, write_all_or_none};
 use crate::model::Scenario;
 use crate::montecarlo::RunOutcome;
 use crate::montecarlo::Simulator;
@@ -90,7 +90,7 @@ impl RunOutputs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::tests::listing;
+    use crate::files::tests::listing;
 
     fn tutorial(runs: u32) -> RunOutputs {
         let source = include_str!("../../scenarios/tutorial.toml");

@@ -10,7 +10,7 @@
 //! The summary's own renderings (JSON, CSV, terminal) stay in [`crate::summary`]. Never does:
 //! I/O, clocks, environment or simulation — every rendering is a pure function from data to a
 //! `String`, so the same seed gives byte-identical pages; writing files is the caller's business
-//! (`tamga::io::write_atomic`).
+//! (`tamga::files::write_atomic`).
 
 pub mod html;
 pub mod model;

@@ -13,28 +13,29 @@
 //! The modules in the order data flows through them; a module uses only modules above it in
 //! this list (checked by the `layers` test, which reads this list):
 //!
-//! 1. `rng` — every random stream
-//! 2. `stats` — numerical helpers
-//! 3. `distr` — samplers
-//! 4. `svg` — plotting primitives
-//! 5. `files` — output files written atomically, one or a set
-//! 6. `seats` — seat allocation
-//! 7. `ledger` — hash-chained ballot ledgers
-//! 8. `forensics` — statistics on station results, and the `forensics` command's reading and pages
-//! 9. `fraud` — fraud models and the rules that apply them
-//! 10. `model` — the validated scenario
-//! 11. `scenario` — reading and validating scenario files
-//! 12. `electorate` — geography and calibration
-//! 13. `sim` — election day
-//! 14. `tabulation` — protocols to national totals and seats
-//! 15. `detect` — detectors' readings from what is published, and the detection matrix
-//! 16. `montecarlo` — many runs in parallel
-//! 17. `shard` — runs split across machines, and merged
-//! 18. `summary` — distributions over runs
-//! 19. `report` — `report.html`
-//! 20. `package` — election packages: `simulate` and `audit`
-//! 21. `output` — the run's output files, all or none
-//! 22. `bench` — the `bench` workloads
+//! 1. `text` — echoing input in messages, bounded lines
+//! 2. `rng` — every random stream
+//! 3. `stats` — numerical helpers
+//! 4. `distr` — samplers
+//! 5. `svg` — plotting primitives
+//! 6. `files` — output files written atomically, one or a set
+//! 7. `seats` — seat allocation
+//! 8. `ledger` — hash-chained ballot ledgers
+//! 9. `forensics` — statistics on station results, and the `forensics` command's reading and pages
+//! 10. `fraud` — fraud models and the rules that apply them
+//! 11. `model` — the validated scenario
+//! 12. `scenario` — reading and validating scenario files
+//! 13. `electorate` — geography and calibration
+//! 14. `sim` — election day
+//! 15. `tabulation` — protocols to national totals and seats
+//! 16. `detect` — detectors' readings from what is published, and the detection matrix
+//! 17. `montecarlo` — many runs in parallel
+//! 18. `shard` — runs split across machines, and merged
+//! 19. `summary` — distributions over runs
+//! 20. `report` — `report.html`
+//! 21. `package` — election packages: `simulate` and `audit`
+//! 22. `output` — the run's output files, all or none
+//! 23. `bench` — the `bench` workloads
 
 // Index loops over several parallel arrays read better than zipped iterators here.
 #![allow(clippy::needless_range_loop)]
@@ -65,6 +66,7 @@ pub mod stats;
 pub mod summary;
 pub mod svg;
 pub mod tabulation;
+pub mod text;
 
 /// The version of tamga recorded in every output's provenance.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

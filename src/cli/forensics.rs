@@ -15,6 +15,7 @@ use anyhow::Context;
 use tamga::forensics::read::{self, LeaderError};
 use tamga::forensics::stats::klimek::FitEffort;
 use tamga::forensics::{AnalysisOptions, ForensicsError, Stage, analyse, html};
+use tamga::text::{echo, echo_max};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -68,8 +69,13 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
     let mut times: Vec<(&str, f64)> = Vec::new();
 
     let t = Instant::now();
-    let file = std::fs::File::open(&args.input)
-        .map_err(|e| anyhow::anyhow!("cannot open {show}: {e}; check the path"))?;
+    let file = match super::audit::open_regular(&args.input) {
+        Ok(Some(f)) => f,
+        Ok(None) => anyhow::bail!("cannot open {show}: no such file; check the path"),
+        Err(e) => anyhow::bail!(
+            "cannot open {show}: {e}; give a station-results file (plain CSV or gzip)"
+        ),
+    };
     let data = read::read_results(file).map_err(|e| anyhow::anyhow!("{show}: {e}"))?;
     times.push(("read", t.elapsed().as_secs_f64()));
     if progress {
@@ -138,12 +144,14 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
 fn explain(e: &ForensicsError) -> String {
     match e {
         ForensicsError::Leader(LeaderError::NoMatch { query, options }) => format!(
-            "--leader `{query}` matches no option; the options are: {}",
-            options.join(" | ")
+            "--leader `{}` matches no option; the options are: {}",
+            echo(query),
+            echo_max(&options.join(" | "), 1024)
         ),
         ForensicsError::Leader(LeaderError::Ambiguous { query, matches }) => format!(
-            "--leader `{query}` is ambiguous, it matches: {}; give a longer part of one name",
-            matches.join(" | ")
+            "--leader `{}` is ambiguous, it matches: {}; give a longer part of one name",
+            echo(query),
+            echo_max(&matches.join(" | "), 1024)
         ),
         other => other.to_string(),
     }

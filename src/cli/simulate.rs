@@ -1,13 +1,20 @@
 //! `tamga simulate SCENARIO --out DIR`: one ballot-level election written as an election package
 //! (`docs/package-format.md`). Owns only the file-system edge: where each part of the package
 //! goes, and that the package appears whole or not at all (everything is written into a hidden
-//! sibling directory that is renamed into place at the end). Never overwrites a non-empty DIR.
+//! sibling directory that is renamed into place at the end, and removed on any failure or
+//! interrupt). Ctrl-C and SIGTERM stop it like `tamga run` ([`super::progress`]): the first
+//! stops the work at the next machine's ledger or file, the temporary directory is removed and
+//! the command exits 2 with nothing written; the exit of a second one waits for that cleanup
+//! (the temporary directory exists only under [`hold_exit`]). Never overwrites a non-empty DIR.
 
 use anyhow::{Context, bail};
 use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::progress::{hold_exit, stop_flag};
 use tamga::package::{
     self, Package, Spec, ledger_file_name, write_aggregates, write_machines, write_protocols,
     write_receipts, write_trace, write_truth_receipts,
@@ -74,6 +81,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     fs::create_dir_all(&parent)
         .with_context(|| format!("cannot create directory {}", parent.display()))?;
+    let stop = stop_flag();
     let tmp = parent.join(format!(
         ".{}.tmp-{}",
         name.to_string_lossy(),
@@ -90,10 +98,44 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         seed,
         receipt_rate,
     };
-    let pkg = match write_package(&tmp, spec) {
-        Ok(p) => p,
+    // The election runs on a worker thread; this thread watches the stop flag, so a Ctrl-C or
+    // SIGTERM during a long election removes the temporary directory at once (a second one
+    // waits for that: `hold_exit`) instead of waiting for the election to end.
+    let result = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let tmp_ref = &tmp;
+        scope.spawn(move || {
+            let _ = tx.send(write_package(tmp_ref, spec, stop));
+        });
+        loop {
+            match rx.recv_timeout(std::time::Duration::from_millis(20)) {
+                Ok(r) => break r,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    break Err(anyhow::anyhow!("the simulation stopped unexpectedly"));
+                }
+            }
+            if stop.load(Ordering::SeqCst) {
+                let _hold = hold_exit();
+                remove_tmp(&tmp);
+                eprintln!("error: interrupted; nothing was written");
+                std::process::exit(2);
+            }
+        }
+    });
+    // from here until the temporary directory is renamed or removed, a second Ctrl-C waits
+    let _hold = hold_exit();
+    let pkg = match result {
+        Ok(p) if !stop.load(Ordering::SeqCst) => p,
+        Ok(_) => {
+            remove_tmp(&tmp);
+            bail!("interrupted; nothing was written");
+        }
         Err(e) => {
-            let _ = fs::remove_dir_all(&tmp);
+            remove_tmp(&tmp);
+            if stop.load(Ordering::SeqCst) {
+                bail!("interrupted; nothing was written");
+            }
             return Err(e);
         }
     };
@@ -126,41 +168,73 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes every part of the package into `dir` (an empty directory).
-fn write_package(dir: &Path, spec: Spec<'_>) -> anyhow::Result<Package> {
+/// Removes the temporary package directory. The worker may still be creating the ledger it had
+/// started when the stop flag was raised (it checks the flag before each one), so a removal that
+/// finds the directory not yet empty is retried.
+fn remove_tmp(tmp: &Path) {
+    for _ in 0..50 {
+        if fs::remove_dir_all(tmp).is_ok() || !tmp.exists() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Writes every part of the package into `dir` (an empty directory); stops with an error as soon
+/// as `stop` is raised (checked before each ledger and each file).
+fn write_package(dir: &Path, spec: Spec<'_>, stop: &AtomicBool) -> anyhow::Result<Package> {
+    let interrupted = || io::Error::new(io::ErrorKind::Interrupted, "interrupted");
+    let check = || -> anyhow::Result<()> {
+        if stop.load(Ordering::SeqCst) {
+            bail!("interrupted");
+        }
+        Ok(())
+    };
     let ledgers = dir.join("ledgers");
     let truth = dir.join("truth");
     for d in [&ledgers, &truth] {
         fs::create_dir(d).with_context(|| format!("cannot create {}", d.display()))?;
     }
     let pkg = package::simulate(spec, &mut |station, machine| {
+        if stop.load(Ordering::SeqCst) {
+            return Err(interrupted());
+        }
         fs::File::create(ledgers.join(ledger_file_name(station, machine))).map(BufWriter::new)
     })?;
     let parties = &pkg.manifest.parties;
+    check()?;
     write_file(&dir.join("manifest.json"), |w| {
         w.write_all(pkg.manifest.to_json().as_bytes())
     })?;
+    check()?;
     write_file(&dir.join("heads.txt"), |w| {
         w.write_all(pkg.heads.to_text().as_bytes())
     })?;
+    check()?;
     write_file(&dir.join("protocols.csv"), |w| {
         write_protocols(w, parties, &pkg.protocols)
     })?;
+    check()?;
     write_file(&dir.join("aggregates.csv"), |w| {
         write_aggregates(w, &pkg.aggregates)
     })?;
+    check()?;
     write_file(&dir.join("receipts.csv"), |w| {
         write_receipts(w, &pkg.receipts)
     })?;
+    check()?;
     write_file(&truth.join("protocols.csv"), |w| {
         write_protocols(w, parties, &pkg.truth)
     })?;
+    check()?;
     write_file(&truth.join("receipts.csv"), |w| {
         write_truth_receipts(w, &pkg.receipts)
     })?;
+    check()?;
     write_file(&truth.join("machines.csv"), |w| {
         write_machines(w, &pkg.machines)
     })?;
+    check()?;
     write_file(&truth.join("fraud.csv"), |w| write_trace(w, &pkg.trace))?;
     Ok(pkg)
 }

@@ -9,9 +9,29 @@
 //! more ballots found than issued, which postal voting produces in Poland) are kept and left to
 //! the one station filter ([`filter_stations`]), which says what it excludes.
 
-use std::io::{BufRead, BufReader, Read};
+use std::cell::Cell;
+use std::io::{self, BufRead, BufReader, Read};
+use std::rc::Rc;
 
 use super::stats::stations::{Filtered, StationFigures, StationSets, filter_stations, leader_of};
+use crate::text::{LineLimit, echo, echo_max};
+
+/// Most bytes of CSV text read (after decompression): 512 MiB, fifty times the largest real
+/// file tamga has been given (Russia 2012: 95,000 stations in 10 MB).
+pub const MAX_TEXT_BYTES: u64 = 512 << 20;
+/// A gzip file may expand at most this many times its compressed size (counted as the data is
+/// read, plus [`GZIP_SLACK_BYTES`]): station results compress 4–10-fold.
+pub const MAX_GZIP_RATIO: u64 = 100;
+/// Decompressed bytes allowed beyond [`MAX_GZIP_RATIO`] × compressed (tiny files).
+pub const GZIP_SLACK_BYTES: u64 = 1 << 20;
+/// Most station rows read.
+pub const MAX_STATIONS: usize = 2_000_000;
+/// Most option (party or candidate) columns.
+pub const MAX_OPTIONS: usize = 1_000;
+/// Most vote cells (stations × options) held.
+pub const MAX_VOTE_CELLS: u64 = 50_000_000;
+/// Longest row (one CSV record) in bytes.
+pub const MAX_ROW_BYTES: usize = 1 << 20;
 
 /// Largest count accepted in any column (10⁹: no polling station has a billion voters). The cap
 /// keeps every sum and product in the analyses far from u64 overflow.
@@ -146,12 +166,137 @@ pub enum ResultsError {
     },
     #[error("no station rows after the header; the file needs one row per polling station")]
     NoStations,
+    #[error(
+        "the gzip data expands more than {MAX_GZIP_RATIO}-fold ({decompressed} bytes from the first {compressed} compressed bytes); station results compress 4–10-fold, so this is not a results file (or it is a decompression bomb); decompress it yourself and check what it holds"
+    )]
+    GzipRatio { compressed: u64, decompressed: u64 },
+    #[error(
+        "the data is larger than {MAX_TEXT_BYTES} bytes of text (the limit for station results); split the file, e.g. by region, and analyse the parts"
+    )]
+    TextTooLarge,
+    #[error(
+        "row {row}: more than {MAX_STATIONS} station rows (the limit); split the file, e.g. by region, and analyse the parts"
+    )]
+    TooManyStations { row: u64 },
+    #[error(
+        "row 1 (header): {found} option columns, more than the limit of {MAX_OPTIONS}; keep the parties or candidates you need"
+    )]
+    TooManyOptions { found: usize },
+    #[error(
+        "row {row}: {stations} stations × {options} options is more than {MAX_VOTE_CELLS} vote counts (the limit); keep fewer option columns or split the file"
+    )]
+    TooManyCells {
+        row: u64,
+        stations: usize,
+        options: usize,
+    },
+    #[error(
+        "row {row} is longer than {MAX_ROW_BYTES} bytes (the limit for one row); this is not a station-results table (check the delimiter is a comma and quotes are closed)"
+    )]
+    RowTooLong { row: u64 },
+}
+
+/// Which read limit stopped the input (carried inside an `io::Error`).
+#[derive(Debug, Clone, Copy)]
+enum Limit {
+    Ratio { compressed: u64, decompressed: u64 },
+    Text,
+}
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+impl std::error::Error for Limit {}
+
+/// Counts the bytes read through it into a shared counter.
+struct Counting<R> {
+    inner: R,
+    count: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Counting<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.count.set(self.count.get() + amt as u64);
+        self.inner.consume(amt);
+    }
+}
+
+/// Fails once more than [`MAX_TEXT_BYTES`] have been read, or (with `compressed`) more than
+/// [`MAX_GZIP_RATIO`] × the compressed bytes read so far + [`GZIP_SLACK_BYTES`].
+struct Capped<R> {
+    inner: R,
+    read: u64,
+    compressed: Option<Rc<Cell<u64>>>,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        if self.read > MAX_TEXT_BYTES {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, Limit::Text));
+        }
+        if let Some(c) = &self.compressed {
+            let compressed = c.get();
+            if self.read > compressed.saturating_mul(MAX_GZIP_RATIO) + GZIP_SLACK_BYTES {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    Limit::Ratio {
+                        compressed,
+                        decompressed: self.read,
+                    },
+                ));
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// The limit an I/O error stands for, if it is one.
+fn limit_error(e: io::Error) -> ResultsError {
+    match e.get_ref().and_then(|i| i.downcast_ref::<Limit>()) {
+        Some(Limit::Ratio {
+            compressed,
+            decompressed,
+        }) => ResultsError::GzipRatio {
+            compressed: *compressed,
+            decompressed: *decompressed,
+        },
+        Some(Limit::Text) => ResultsError::TextTooLarge,
+        None => ResultsError::Io(e),
+    }
 }
 
 /// Reads station results from CSV bytes, gzip-compressed or not (detected by the magic bytes,
 /// not the file name).
+///
+/// Bounded: at most [`MAX_TEXT_BYTES`] of text, a gzip expanding at most [`MAX_GZIP_RATIO`]-fold,
+/// rows of at most [`MAX_ROW_BYTES`], [`MAX_STATIONS`] rows, [`MAX_OPTIONS`] options and
+/// [`MAX_VOTE_CELLS`] vote counts; each limit is a [`ResultsError`] that names it, checked as
+/// the data streams in (before it is held).
 pub fn read_results(reader: impl Read) -> Result<ElectionResults, ResultsError> {
-    let mut buf = BufReader::with_capacity(1 << 16, reader);
+    let count = Rc::new(Cell::new(0u64));
+    let mut buf = BufReader::with_capacity(
+        1 << 16,
+        Counting {
+            inner: reader,
+            count: count.clone(),
+        },
+    );
     let head = buf.fill_buf()?;
     if head.is_empty() {
         return Err(ResultsError::Empty);
@@ -159,10 +304,18 @@ pub fn read_results(reader: impl Read) -> Result<ElectionResults, ResultsError> 
     if head.starts_with(&[0x1f, 0x8b]) {
         read_csv(BufReader::with_capacity(
             1 << 16,
-            flate2::bufread::MultiGzDecoder::new(buf),
+            Capped {
+                inner: flate2::bufread::MultiGzDecoder::new(buf),
+                read: 0,
+                compressed: Some(count),
+            },
         ))
     } else {
-        read_csv(buf)
+        read_csv(Capped {
+            inner: buf,
+            read: 0,
+            compressed: None,
+        })
     }
 }
 
@@ -170,17 +323,29 @@ fn read_csv(reader: impl Read) -> Result<ElectionResults, ResultsError> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(reader);
+        .from_reader(LineLimit::csv(reader, MAX_ROW_BYTES));
     let mut record = csv::ByteRecord::new();
-    let map_err = |e: csv::Error| -> ResultsError {
+    let map_err = |e: csv::Error, long: bool| -> ResultsError {
         let row = e.position().map(|p| p.line()).unwrap_or(0);
         match e.into_kind() {
-            csv::ErrorKind::Io(io) => ResultsError::Io(io),
+            csv::ErrorKind::Io(_) if long => ResultsError::RowTooLong { row: row.max(1) },
+            csv::ErrorKind::Io(io) => limit_error(io),
             csv::ErrorKind::Utf8 { .. } => ResultsError::NotUtf8 { row },
             other => ResultsError::Io(std::io::Error::other(format!("{other:?}"))),
         }
     };
-    if !rdr.read_byte_record(&mut record).map_err(map_err)? {
+    macro_rules! next {
+        () => {
+            match rdr.read_byte_record(&mut record) {
+                Ok(more) => more,
+                Err(e) => {
+                    let long = rdr.get_ref().exceeded();
+                    return Err(map_err(e, long));
+                }
+            }
+        };
+    }
+    if !next!() {
         return Err(ResultsError::Empty);
     }
     let header = to_strings(&record, 1)?;
@@ -191,12 +356,17 @@ fn read_csv(reader: impl Read) -> Result<ElectionResults, ResultsError> {
             return Err(ResultsError::BadHeader {
                 position: i + 1,
                 expected,
-                found: found.to_string(),
+                found: echo(found),
             });
         }
     }
     if header.len() <= FIXED_COLUMNS.len() {
         return Err(ResultsError::NoOptions);
+    }
+    if header.len() - FIXED_COLUMNS.len() > MAX_OPTIONS {
+        return Err(ResultsError::TooManyOptions {
+            found: header.len() - FIXED_COLUMNS.len(),
+        });
     }
     let options: Vec<String> = header[FIXED_COLUMNS.len()..]
         .iter()
@@ -210,16 +380,26 @@ fn read_csv(reader: impl Read) -> Result<ElectionResults, ResultsError> {
         if options[..i].contains(name) {
             return Err(ResultsError::DuplicateOption {
                 position,
-                name: name.clone(),
+                name: echo(name),
             });
         }
     }
     let n_cols = header.len();
     let mut stations = Vec::new();
-    while rdr.read_byte_record(&mut record).map_err(map_err)? {
+    while next!() {
         let row = record.position().map(|p| p.line()).unwrap_or(0);
         if record.len() == 1 && record.get(0).is_some_and(|f| f.is_empty()) {
             continue; // a blank line
+        }
+        if stations.len() >= MAX_STATIONS {
+            return Err(ResultsError::TooManyStations { row });
+        }
+        if (stations.len() as u64 + 1) * options.len() as u64 > MAX_VOTE_CELLS {
+            return Err(ResultsError::TooManyCells {
+                row,
+                stations: stations.len() + 1,
+                options: options.len(),
+            });
         }
         if record.len() != n_cols {
             return Err(ResultsError::FieldCount {
@@ -241,13 +421,13 @@ fn read_csv(reader: impl Read) -> Result<ElectionResults, ResultsError> {
                 .parse::<u64>()
                 .map_err(|_| ResultsError::BadNumber {
                     row,
-                    column: header[i].trim().to_string(),
-                    value: s.to_string(),
+                    column: echo(header[i].trim()),
+                    value: echo(s),
                 })?;
             if v > MAX_COUNT {
                 return Err(ResultsError::TooLarge {
                     row,
-                    column: header[i].trim().to_string(),
+                    column: echo(header[i].trim()),
                     value: v,
                 });
             }
@@ -288,9 +468,9 @@ fn to_strings(record: &csv::ByteRecord, row: u64) -> Result<Vec<String>, Results
 /// Why the leader could not be chosen.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LeaderError {
-    #[error("leader `{query}` matches no option; the options are: {}", options.join(" | "))]
+    #[error("leader `{}` matches no option; the options are: {}", echo(query), echo_max(&options.join(" | "), 1024))]
     NoMatch { query: String, options: Vec<String> },
-    #[error("leader `{query}` is ambiguous, it matches: {}; give a longer part of one name", matches.join(" | "))]
+    #[error("leader `{}` is ambiguous, it matches: {}; give a longer part of one name", echo(query), echo_max(&matches.join(" | "), 1024))]
     Ambiguous { query: String, matches: Vec<String> },
 }
 

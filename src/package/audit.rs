@@ -7,19 +7,32 @@
 //! holds one ledger at a time (each is verified as a stream by [`crate::ledger`]); never stops at
 //! the first finding and never panics on any input.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::io::{self, BufReader, Read};
 
 use serde::Serialize;
 
 use super::formats::{
-    AggregateKey, CsvProblem, ReceiptLine, aggregate, parse_aggregates, parse_protocols,
-    parse_receipts,
+    AggregateKey, Problems, ReceiptLine, aggregate, for_each_aggregate, parse_protocols,
+    read_receipts,
 };
 use super::{Manifest, ProtocolCounts, StationProtocol};
 use crate::ledger::{
     Finding, PublishedHeads, ReceiptCode, TotalColumn, VerifyReport, verify_with_receipts,
 };
+use crate::text::{LineLimit, echo_max};
+
+/// Findings of one code listed at most; the rest are counted in [`AuditReport::omitted`].
+pub const MAX_LISTED_PER_CODE: usize = 100;
+/// Longest sentence (`what`) of a finding, in bytes: longer ones (which can only come from
+/// echoed input) are cut with an ellipsis and their length.
+pub const MAX_WHAT_BYTES: usize = 1024;
+/// Largest `heads.txt` read, in bytes (a head line is under 100 bytes).
+pub const MAX_HEADS_BYTES: u64 = 128 << 20;
+/// Most lines of `heads.txt` (one per machine, plus the first).
+pub const MAX_HEADS_LINES: usize = 1_000_001;
+/// Longest line of `heads.txt` read.
+pub const MAX_HEADS_LINE_BYTES: usize = 256;
 
 /// One thing wrong with a package.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -130,8 +143,14 @@ pub struct AuditReport {
     /// Every finding, in order: manifest, heads, protocols, aggregates, receipts, ledgers (by
     /// file name), then missing ledgers.
     pub findings: Vec<AuditFinding>,
-    /// Per-entry ledger findings beyond the ledger verifier's cap, counted but not listed.
+    /// Findings counted but not listed: per-entry ledger findings beyond the ledger verifier's
+    /// cap, and findings of a code beyond the first [`MAX_LISTED_PER_CODE`] (see [`omitted`]).
+    ///
+    /// [`omitted`]: AuditReport::omitted
     pub findings_omitted: u64,
+    /// Per code, the findings beyond the first [`MAX_LISTED_PER_CODE`] (and the lines of a
+    /// file's problems beyond its reader's cap), counted but not listed.
+    pub omitted: BTreeMap<&'static str, u64>,
     /// What was checked.
     pub checked: Checked,
 }
@@ -147,12 +166,23 @@ impl AuditReport {
 /// it does not exist.
 pub type OpenFile<'a> = dyn FnMut(&str) -> io::Result<Option<Box<dyn Read>>> + 'a;
 
+/// What the caller found at `ledgers/`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LedgerNames {
+    /// The file names in the directory.
+    Listed(Vec<String>),
+    /// There is no `ledgers/`.
+    Missing,
+    /// `ledgers/` exists but is not a directory that can be listed: why (a finding).
+    Unusable(String),
+}
+
 /// What the audit reads besides the files it opens itself.
 pub struct AuditInput<'a> {
     /// The parsed `manifest.json`.
     pub manifest: &'a Manifest,
-    /// File names in `ledgers/` (`None` when there is no such directory).
-    pub ledger_names: Option<Vec<String>>,
+    /// What is in `ledgers/`.
+    pub ledger_names: LedgerNames,
     /// Opens a package-relative file: `Ok(None)` when it does not exist.
     pub open: &'a mut OpenFile<'a>,
 }
@@ -179,6 +209,7 @@ const RECEIPTS: &str = "receipts.csv";
 const M_MISSING_FILE: &str =
     "a required part of the package is absent: whatever it should show cannot be checked";
 const M_UNREADABLE: &str = "the file could not be read, so nothing in it could be checked";
+const M_TOO_LARGE: &str = "the file is larger than any package of this format holds (or than tamga reads): nothing in it was checked";
 
 /// The finding for a package file that exists but cannot be read.
 fn unreadable(file: &str, e: &dyn std::fmt::Display) -> AuditFinding {
@@ -192,13 +223,32 @@ fn unreadable(file: &str, e: &dyn std::fmt::Display) -> AuditFinding {
 
 struct Auditor<'a, 'o> {
     rep: AuditReport,
+    /// Findings listed so far, per code.
+    listed: BTreeMap<&'static str, usize>,
     open: &'o mut OpenFile<'o>,
     manifest: &'a Manifest,
 }
 
 impl Auditor<'_, '_> {
-    fn push(&mut self, f: AuditFinding) {
+    fn push(&mut self, mut f: AuditFinding) {
+        let n = self.listed.entry(f.code).or_insert(0);
+        if *n >= MAX_LISTED_PER_CODE {
+            self.omit(f.code, 1);
+            return;
+        }
+        *n += 1;
+        if f.what.len() > MAX_WHAT_BYTES {
+            f.what = echo_max(&f.what, MAX_WHAT_BYTES);
+        }
         self.rep.findings.push(f);
+    }
+
+    /// Counts `n` findings of `code` that are not listed.
+    fn omit(&mut self, code: &'static str, n: u64) {
+        if n > 0 {
+            *self.rep.omitted.entry(code).or_insert(0) += n;
+            self.rep.findings_omitted += n;
+        }
     }
 
     /// Opens a file, reporting it missing or unreadable.
@@ -221,10 +271,39 @@ impl Auditor<'_, '_> {
         }
     }
 
-    fn read_text(&mut self, name: &str) -> Option<String> {
-        let mut r = self.open_required(name)?;
+    /// Reads a whole text file of at most `max` bytes, `max_lines` lines and lines of
+    /// `max_line` bytes; a larger one is a `package.file-too-large` finding.
+    fn read_text(
+        &mut self,
+        name: &str,
+        max: u64,
+        max_lines: usize,
+        max_line: usize,
+    ) -> Option<String> {
+        let r = self.open_required(name)?;
+        let mut limited = LineLimit::new(r, max_line);
         let mut s = String::new();
-        match r.read_to_string(&mut s) {
+        let read = (&mut limited).take(max + 1).read_to_string(&mut s);
+        let lines = s.bytes().filter(|&b| b == b'\n').count();
+        let too_large = if limited.exceeded() {
+            Some(crate::text::line_too_long(lines as u64 + 1, max_line))
+        } else if s.len() as u64 > max {
+            Some(format!("{name} is larger than {max} bytes"))
+        } else if lines > max_lines {
+            Some(format!("{name} has more than {max_lines} lines"))
+        } else {
+            None
+        };
+        if let Some(why) = too_large {
+            self.push(AuditFinding::new(
+                "package.file-too-large",
+                name,
+                format!("{why}, the limit of what tamga reads for it; it is not checked"),
+                M_TOO_LARGE,
+            ));
+            return None;
+        }
+        match read {
             Ok(_) => Some(s),
             Err(e) => {
                 self.push(unreadable(name, &e));
@@ -238,13 +317,14 @@ impl Auditor<'_, '_> {
         file: &str,
         code: &'static str,
         meaning: &'static str,
-        ps: Vec<CsvProblem>,
+        ps: Problems,
     ) {
-        for p in ps {
+        for p in ps.listed {
             let mut f = AuditFinding::new(code, file, p.message, meaning).line(p.line);
             f.station = p.station;
             self.push(f);
         }
+        self.omit(code, ps.omitted);
     }
 }
 
@@ -253,13 +333,20 @@ pub fn audit(input: AuditInput<'_>) -> AuditReport {
     let manifest = input.manifest;
     let mut a = Auditor {
         rep: AuditReport::default(),
+        listed: BTreeMap::new(),
         open: input.open,
         manifest,
     };
     let election_id = manifest.election_id().unwrap_or([0; 32]);
 
     // published heads
-    let heads: Option<PublishedHeads> = a.read_text(HEADS).and_then(|text| {
+    let heads_text = a.read_text(
+        HEADS,
+        MAX_HEADS_BYTES,
+        MAX_HEADS_LINES,
+        MAX_HEADS_LINE_BYTES,
+    );
+    let heads: Option<PublishedHeads> = heads_text.and_then(|text| {
         match PublishedHeads::parse(&text) {
             Ok(h) => Some(h),
             Err(e) => {
@@ -306,7 +393,10 @@ pub fn audit(input: AuditInput<'_>) -> AuditReport {
             PROTOCOLS,
             "protocol.malformed",
             "a station protocol cannot be read as published: its numbers cannot be checked or were tampered with",
-            parsed.problems,
+            Problems {
+                listed: parsed.problems,
+                omitted: parsed.problems_omitted,
+            },
         );
         protocols = parsed.protocols;
         protocol_lines = parsed.lines;
@@ -325,18 +415,8 @@ pub fn audit(input: AuditInput<'_>) -> AuditReport {
 
     // aggregates
     if let Some(r) = a.open_required(AGGREGATES) {
-        let (rows, problems) = parse_aggregates(BufReader::new(r));
-        a.csv_problems(
-            AGGREGATES,
-            "aggregate.malformed",
-            "a published total cannot be read: it cannot be reconciled with the station protocols",
-            problems,
-        );
-        a.rep.checked.aggregates = rows.len() as u64;
-        if have_protocols {
-            // without protocols every total would be "unexpected": the missing file says it all
-            check_aggregates(&mut a, parties, &protocols, rows);
-        }
+        // without protocols every total would be "unexpected": the missing file says it all
+        check_aggregates(&mut a, parties, have_protocols.then_some(&protocols[..]), r);
     }
 
     // receipts
@@ -344,7 +424,7 @@ pub fn audit(input: AuditInput<'_>) -> AuditReport {
     let mut have_receipts = false;
     if let Some(r) = a.open_required(RECEIPTS) {
         have_receipts = true;
-        let (rows, problems) = parse_receipts(BufReader::new(r));
+        let (rows, problems) = read_receipts(BufReader::new(r));
         a.csv_problems(
             RECEIPTS,
             "receipt.malformed",
@@ -363,13 +443,19 @@ pub fn audit(input: AuditInput<'_>) -> AuditReport {
     // ledgers, one at a time
     let mut seen: BTreeSet<(u32, u32)> = BTreeSet::new();
     match &input.ledger_names {
-        None => a.push(AuditFinding::new(
+        LedgerNames::Missing => a.push(AuditFinding::new(
             "package.missing-file",
             "ledgers/",
             "the ledgers/ directory is missing",
             M_MISSING_FILE,
         )),
-        Some(names) => {
+        LedgerNames::Unusable(why) => a.push(AuditFinding::new(
+            "package.unreadable-file",
+            "ledgers/",
+            format!("cannot list ledgers/: {why}"),
+            M_UNREADABLE,
+        )),
+        LedgerNames::Listed(names) => {
             let mut names = names.clone();
             names.sort();
             for name in names {
@@ -456,7 +542,7 @@ pub fn audit(input: AuditInput<'_>) -> AuditReport {
         ("electronic", m.electronic, total(|p| p.electronic)),
         ("receipts", m.receipts, n_receipts),
     ];
-    let have_ledgers = input.ledger_names.is_some();
+    let have_ledgers = matches!(input.ledger_names, LedgerNames::Listed(_));
     let present = |what: &str| match what {
         "machines" => have_ledgers,
         "receipts" => have_receipts,
@@ -627,47 +713,91 @@ fn check_protocol(a: &mut Auditor<'_, '_>, p: &StationProtocol, line: u64) {
     }
 }
 
+/// Streams `aggregates.csv` against the sums of the protocols (`None`: no protocols to sum;
+/// only the file's own problems are reported). Keeps the published values of expected keys
+/// only, so memory is bounded by the protocols, not by the file.
 fn check_aggregates(
     a: &mut Auditor<'_, '_>,
     parties: &[String],
-    protocols: &[StationProtocol],
-    rows: Vec<(AggregateKey, u64, u64)>,
+    protocols: Option<&[StationProtocol]>,
+    r: Box<dyn Read>,
 ) {
-    let expected: BTreeMap<AggregateKey, u64> = aggregate(parties, protocols).into_iter().collect();
-    let mut published: BTreeMap<AggregateKey, (u64, u64)> = BTreeMap::new();
-    for (k, v, line) in rows {
-        if let Some((_, first)) = published.get(&k) {
-            a.push(
+    let expected: BTreeMap<AggregateKey, u64> = protocols
+        .map(|p| aggregate(parties, p).into_iter().collect())
+        .unwrap_or_default();
+    // expected key → (published value, line)
+    let mut published: BTreeMap<&AggregateKey, (u64, u64)> = BTreeMap::new();
+    let mut duplicates: Vec<AuditFinding> = Vec::new();
+    // (line, finding) of mismatched and unexpected totals, listed in file order
+    let mut wrong: Vec<(u64, AuditFinding)> = Vec::new();
+    let mut unexpected_unlisted = 0u64;
+    let mut unexpected_listed = 0usize;
+    let mut rows = 0u64;
+    let problems = for_each_aggregate(BufReader::new(r), |k, v, line| {
+        rows += 1;
+        if protocols.is_none() {
+            return;
+        }
+        let Some((key, e)) = expected.get_key_value(&k) else {
+            if unexpected_listed < MAX_LISTED_PER_CODE {
+                unexpected_listed += 1;
+                wrong.push((
+                    line,
+                    AuditFinding::new(
+                        "aggregate.unexpected",
+                        AGGREGATES,
+                        format!(
+                            "{} = {v} is published but no station protocol contributes to it",
+                            echo_key(&k)
+                        ),
+                        "a total without protocols behind it: invented at tabulation",
+                    )
+                    .line(line),
+                ));
+            } else {
+                unexpected_unlisted += 1;
+            }
+            return;
+        };
+        if let Some((_, first)) = published.get(key) {
+            duplicates.push(
                 AuditFinding::new(
                     "aggregate.duplicate",
                     AGGREGATES,
-                    format!("{k} is published twice (first on line {first})"),
+                    format!("{key} is published twice (first on line {first})"),
                     "two different totals published for the same thing: at least one is false",
                 )
                 .line(line),
             );
-            continue;
+            return;
         }
-        published.insert(k, (v, line));
-    }
-    let mut in_file_order: Vec<(&AggregateKey, &(u64, u64))> = published.iter().collect();
-    in_file_order.sort_by_key(|(_, (_, line))| *line);
-    for (k, (v, line)) in in_file_order {
-        match expected.get(k) {
-            Some(e) if e == v => {}
-            Some(e) => a.push(AuditFinding::new(
+        published.insert(key, (v, line));
+        if v != *e {
+            wrong.push((line, AuditFinding::new(
                 "aggregate.mismatch",
                 AGGREGATES,
-                format!("{k}: published {v}, the station protocols add up to {e}"),
+                format!("{key}: published {v}, the station protocols add up to {e}"),
                 "the published total is not the sum of the station protocols: votes were added or removed during tabulation",
-            ).line(*line)),
-            None => a.push(AuditFinding::new(
-                "aggregate.unexpected",
-                AGGREGATES,
-                format!("{k} = {v} is published but no station protocol contributes to it"),
-                "a total without protocols behind it: invented at tabulation",
-            ).line(*line)),
+            ).line(line)));
         }
+    });
+    a.csv_problems(
+        AGGREGATES,
+        "aggregate.malformed",
+        "a published total cannot be read: it cannot be reconciled with the station protocols",
+        problems,
+    );
+    a.rep.checked.aggregates = rows;
+    for f in duplicates {
+        a.push(f);
+    }
+    wrong.sort_by_key(|(line, _)| *line);
+    for (_, f) in wrong {
+        a.push(f);
+    }
+    a.omit("aggregate.unexpected", unexpected_unlisted);
+    if protocols.is_none() {
+        return;
     }
     for (k, e) in &expected {
         if !published.contains_key(k) {
@@ -679,6 +809,18 @@ fn check_aggregates(
             ));
         }
     }
+}
+
+/// A published key from the file, for a message: each field echoed.
+fn echo_key(k: &AggregateKey) -> String {
+    use crate::text::echo;
+    AggregateKey {
+        level: echo(&k.level),
+        unit: echo(&k.unit),
+        item: echo(&k.item),
+        choice: echo(&k.choice),
+    }
+    .to_string()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -731,7 +873,11 @@ fn audit_ledger(
     a.rep.checked.ledgers += 1;
     a.rep.checked.ballots += rep.n_ballots;
     a.rep.findings_omitted += rep.findings_omitted;
-    let mut unmatched: Vec<&ReceiptLine> = lines.iter().collect();
+    // each code's receipt lines not yet matched to a finding, in file order
+    let mut unmatched: HashMap<ReceiptCode, VecDeque<u64>> = HashMap::new();
+    for l in lines {
+        unmatched.entry(l.code).or_default().push_back(l.line);
+    }
     let mut receipt_findings: Vec<AuditFinding> = Vec::new();
     // a run of consecutive sequence mismatches with the same shift (one deleted or inserted
     // entry shifts every later one) is one finding with a range: (index, shift, first offset)
@@ -747,6 +893,8 @@ fn audit_ledger(
             if let Some((idx, run_shift, first_offset)) = seq_run
                 && run_shift == shift
                 && let Some(prev) = a.rep.findings.get_mut(idx)
+                && prev.code == "ledger.sequence"
+                && prev.file == file
                 && prev.last_entry.or(prev.entry).map(|e| e + 1) == Some(entry.0)
             {
                 let first = prev.entry.unwrap_or(entry.0);
@@ -766,9 +914,8 @@ fn audit_ledger(
         af.entry = ledger_entry(f);
         af.offset = f.offset();
         if let Finding::ReceiptNotFound { receipt } = f {
-            if let Some(pos) = unmatched.iter().position(|l| l.code == *receipt) {
-                let l = unmatched.remove(pos);
-                af = af.line(l.line);
+            if let Some(line) = unmatched.get_mut(receipt).and_then(VecDeque::pop_front) {
+                af = af.line(line);
                 af.file = RECEIPTS.to_string();
             }
             receipt_findings.push(af);
@@ -777,7 +924,9 @@ fn audit_ledger(
         a.push(af);
     }
     receipt_findings.sort_by_key(|f| f.line);
-    a.rep.findings.extend(receipt_findings);
+    for f in receipt_findings {
+        a.push(f);
+    }
     if let Some(g) = &rep.genesis {
         if g.election_id.0 != election_id {
             a.push(AuditFinding::new(

@@ -10,6 +10,7 @@ use std::io::{self, Read, Write};
 
 use super::{HeldReceipt, MachineRecord, ProtocolCounts, StationProtocol};
 use crate::ledger::ReceiptCode;
+use crate::text::{LineLimit, echo, echo_quoted};
 
 /// One malformed line of a package CSV file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,33 +31,78 @@ fn problem(line: u64, station: Option<u32>, message: impl Into<String>) -> CsvPr
     }
 }
 
-/// Reads a CSV with a header row: checks the header against `header`, and returns every data
-/// row that has `n_fields` fields with its line number. Unreadable lines, a wrong header, rows
-/// of the wrong width and an empty file become problems.
+/// Longest line (one CSV record, quoted line breaks included) read from a package CSV file;
+/// a longer one is a problem and the rest of the file is not read. The package's own lines are
+/// a few dozen bytes.
+pub const MAX_LINE_BYTES: usize = 65_536;
+/// Problems listed per file; the rest are counted ([`Problems::omitted`]).
+pub const MAX_PROBLEMS_LISTED: usize = 100;
+/// Most distinct stations read from `protocols.csv` (the rows of further stations are problems).
+pub const MAX_STATIONS: usize = 1_000_000;
+/// Most receipts read from `receipts.csv` (further rows are one problem, not read).
+pub const MAX_RECEIPTS: usize = 10_000_000;
+/// Independent candidates a district can have at most (`[candidates.independents] max` of the
+/// scenario format): a candidate index is below the number of parties plus this.
+pub const MAX_INDEPENDENTS: usize = 50;
+
+/// The problems of one file: the first [`MAX_PROBLEMS_LISTED`] listed, the rest counted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Problems {
+    /// Problems in file order.
+    pub listed: Vec<CsvProblem>,
+    /// Problems beyond the listed ones.
+    pub omitted: u64,
+}
+
+impl Problems {
+    fn push(&mut self, p: CsvProblem) {
+        if self.listed.len() < MAX_PROBLEMS_LISTED {
+            self.listed.push(p);
+        } else {
+            self.omitted += 1;
+        }
+    }
+}
+
+/// Reads a CSV with a header row: checks the header against `header`, and hands every data row
+/// that has `n_fields` fields with its line number to `row` (which returns `false` to stop).
+/// Unreadable lines, lines over [`MAX_LINE_BYTES`], a wrong header, rows of the wrong width
+/// and an empty file become problems. Holds one row at a time.
 fn data_rows<R: Read>(
     r: R,
     header: &[&str],
     n_fields: usize,
-    problems: &mut Vec<CsvProblem>,
-) -> Vec<(u64, csv::StringRecord)> {
+    problems: &mut Problems,
+    mut row: impl FnMut(u64, &csv::StringRecord, &mut Problems) -> bool,
+) {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(r);
-    let mut rows = Vec::new();
+        .from_reader(LineLimit::csv(r, MAX_LINE_BYTES));
+    let mut rec = csv::StringRecord::new();
     let mut first = true;
-    for rec in rdr.records() {
-        let rec = match rec {
-            Ok(rec) => rec,
+    loop {
+        match rdr.read_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
-                problems.push(problem(line, None, format!("unreadable line: {e}")));
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                let io = matches!(e.kind(), csv::ErrorKind::Io(_));
+                let message = if rdr.get_ref().exceeded() {
+                    match e.into_kind() {
+                        csv::ErrorKind::Io(e) => e.to_string(),
+                        other => format!("{other:?}"),
+                    }
+                } else {
+                    format!("unreadable line: {}", echo(&e.to_string()))
+                };
+                problems.push(problem(line, None, message));
+                if io || rdr.get_ref().exceeded() {
                     break;
                 }
                 continue;
             }
-        };
+        }
         let line = rec.position().map_or(0, |p| p.line());
         if first {
             first = false;
@@ -77,12 +123,13 @@ fn data_rows<R: Read>(
             ));
             continue;
         }
-        rows.push((line, rec));
+        if !row(line, &rec, problems) {
+            break;
+        }
     }
-    if first {
+    if first && problems.listed.is_empty() {
         problems.push(problem(0, None, "the file is empty"));
     }
-    rows
 }
 
 /// Header of `protocols.csv`.
@@ -149,8 +196,10 @@ pub struct ParsedProtocols {
     pub protocols: Vec<StationProtocol>,
     /// First line of each protocol (same order).
     pub lines: Vec<u64>,
-    /// Malformed lines and missing rows.
+    /// Malformed lines and missing rows (the first [`MAX_PROBLEMS_LISTED`]).
     pub problems: Vec<CsvProblem>,
+    /// Problems beyond the listed ones, counted.
+    pub problems_omitted: u64,
 }
 
 #[derive(Default)]
@@ -170,7 +219,7 @@ impl TallyBuilder {
         station: u32,
         line: u64,
         what: &str,
-        problems: &mut Vec<CsvProblem>,
+        problems: &mut Problems,
     ) -> ProtocolCounts {
         let mut list = vec![0; n_parties];
         for p in 0..n_parties {
@@ -241,7 +290,7 @@ fn set_once(
     line: u64,
     station: u32,
     what: &str,
-    problems: &mut Vec<CsvProblem>,
+    problems: &mut Problems,
 ) {
     if slot.is_some() {
         problems.push(problem(
@@ -256,119 +305,140 @@ fn set_once(
 
 /// Reads `protocols.csv`, collecting every problem. `parties` are the manifest's party ids.
 pub fn parse_protocols<R: Read>(r: R, parties: &[String]) -> ParsedProtocols {
-    let mut problems = Vec::new();
+    let mut problems = Problems::default();
     let mut stations: BTreeMap<u32, ProtocolBuilder> = BTreeMap::new();
-    for (line, rec) in data_rows(r, &PROTOCOLS_HEADER, 6, &mut problems) {
-        let Ok(station) = rec[0].parse::<u32>() else {
-            problems.push(problem(
-                line,
-                None,
-                format!("station {:?} is not a number", &rec[0]),
-            ));
-            continue;
-        };
-        let bad = |what: &str, v: &str| {
-            problem(line, Some(station), format!("{what} {v:?} is not a number"))
-        };
-        let Ok(region) = rec[1].parse::<u32>() else {
-            problems.push(bad("region", &rec[1]));
-            continue;
-        };
-        let district = if rec[2].is_empty() {
-            None
-        } else {
-            match rec[2].parse::<u32>() {
-                Ok(d) => Some(d),
-                Err(_) => {
-                    problems.push(bad("district", &rec[2]));
-                    continue;
+    let n_candidates = parties.len() + MAX_INDEPENDENTS;
+    data_rows(
+        r,
+        &PROTOCOLS_HEADER,
+        6,
+        &mut problems,
+        |line, rec, problems| {
+            let Ok(station) = rec[0].parse::<u32>() else {
+                problems.push(problem(
+                    line,
+                    None,
+                    format!("station {} is not a number", echo_quoted(&rec[0])),
+                ));
+                return true;
+            };
+            let bad = |what: &str, v: &str| {
+                problem(
+                    line,
+                    Some(station),
+                    format!("{what} {} is not a number", echo_quoted(v)),
+                )
+            };
+            let Ok(region) = rec[1].parse::<u32>() else {
+                problems.push(bad("region", &rec[1]));
+                return true;
+            };
+            let district = if rec[2].is_empty() {
+                None
+            } else {
+                match rec[2].parse::<u32>() {
+                    Ok(d) => Some(d),
+                    Err(_) => {
+                        problems.push(bad("district", &rec[2]));
+                        return true;
+                    }
                 }
-            }
-        };
-        let Ok(votes) = rec[5].parse::<u64>() else {
-            problems.push(bad("votes", &rec[5]));
-            continue;
-        };
-        let b = stations.entry(station).or_insert_with(|| ProtocolBuilder {
-            line,
-            region,
-            district,
-            ..ProtocolBuilder::default()
-        });
-        if (b.region, b.district) != (region, district) {
-            problems.push(problem(
+            };
+            let Ok(votes) = rec[5].parse::<u64>() else {
+                problems.push(bad("votes", &rec[5]));
+                return true;
+            };
+            if stations.len() >= MAX_STATIONS && !stations.contains_key(&station) {
+                problems.push(problem(
                 line,
                 Some(station),
                 format!(
-                    "station {station}: region/district differ from its first row (line {})",
-                    b.line
+                    "station {station}: more than {MAX_STATIONS} stations (the limit of one package); its rows are not read"
                 ),
             ));
-            continue;
-        }
-        let (item, choice) = (&rec[3], &rec[4]);
-        let scalar = matches!(item, "registered" | "issued" | "machines" | "electronic");
-        if scalar {
-            if !choice.is_empty() {
-                problems.push(problem(
-                    line,
-                    Some(station),
-                    format!("`{item}` rows have an empty choice"),
-                ));
-                continue;
+                return true;
             }
-            let slot = match item {
-                "registered" => &mut b.registered,
-                "issued" => &mut b.issued,
-                "machines" => &mut b.machines,
-                _ => &mut b.electronic,
-            };
-            set_once(slot, votes, line, station, item, &mut problems);
-            continue;
-        }
-        let (t, kind) = match item {
-            "list" => (&mut b.total, "list"),
-            "candidate" => (&mut b.total, "candidate"),
-            "machine-list" => (&mut b.machine, "list"),
-            "machine-candidate" => (&mut b.machine, "candidate"),
-            _ => {
-                problems.push(problem(
-                    line,
-                    Some(station),
-                    format!("unknown item {item:?}"),
-                ));
-                continue;
-            }
-        };
-        t.seen = true;
-        let dup = |problems: &mut Vec<CsvProblem>| {
-            problems.push(problem(
+            let b = stations.entry(station).or_insert_with(|| ProtocolBuilder {
                 line,
-                Some(station),
-                format!("station {station}: a second `{item},{choice}` row"),
-            ))
-        };
-        match (kind, choice) {
+                region,
+                district,
+                ..ProtocolBuilder::default()
+            });
+            if (b.region, b.district) != (region, district) {
+                problems.push(problem(
+                    line,
+                    Some(station),
+                    format!(
+                        "station {station}: region/district differ from its first row (line {})",
+                        b.line
+                    ),
+                ));
+                return true;
+            }
+            let (item, choice) = (&rec[3], &rec[4]);
+            let scalar = matches!(item, "registered" | "issued" | "machines" | "electronic");
+            if scalar {
+                if !choice.is_empty() {
+                    problems.push(problem(
+                        line,
+                        Some(station),
+                        format!("`{item}` rows have an empty choice"),
+                    ));
+                    return true;
+                }
+                let slot = match item {
+                    "registered" => &mut b.registered,
+                    "issued" => &mut b.issued,
+                    "machines" => &mut b.machines,
+                    _ => &mut b.electronic,
+                };
+                set_once(slot, votes, line, station, item, problems);
+                return true;
+            }
+            let (t, kind) = match item {
+                "list" => (&mut b.total, "list"),
+                "candidate" => (&mut b.total, "candidate"),
+                "machine-list" => (&mut b.machine, "list"),
+                "machine-candidate" => (&mut b.machine, "candidate"),
+                _ => {
+                    problems.push(problem(
+                        line,
+                        Some(station),
+                        format!("unknown item {}", echo_quoted(item)),
+                    ));
+                    return true;
+                }
+            };
+            t.seen = true;
+            let dup = |problems: &mut Problems| {
+                problems.push(problem(
+                    line,
+                    Some(station),
+                    format!("station {station}: a second `{item},{}` row", echo(choice)),
+                ))
+            };
+            match (kind, choice) {
             ("list", INVALID) => set_once(
                 &mut t.list_invalid,
                 votes,
                 line,
                 station,
                 item,
-                &mut problems,
+                problems,
             ),
             ("list", party) => match parties.iter().position(|p| p == party) {
                 Some(i) => {
                     if t.list.insert(i, votes).is_some() {
-                        dup(&mut problems);
+                        dup(problems);
                     }
                 }
                 None => problems.push(problem(
                     line,
                     Some(station),
                     format!(
-                        "unknown party {party:?} (the manifest lists {})",
-                        parties.join(", ")
+                        "unknown party {} (the manifest lists {})",
+                        echo_quoted(party),
+                        echo(&parties.join(", "))
                     ),
                 )),
             },
@@ -378,22 +448,33 @@ pub fn parse_protocols<R: Read>(r: R, parties: &[String]) -> ParsedProtocols {
                 line,
                 station,
                 item,
-                &mut problems,
+                problems,
             ),
             (_, c) => match c.parse::<u16>() {
-                Ok(c) if c < u16::MAX => {
+                Ok(i) if usize::from(i) >= n_candidates => problems.push(problem(
+                    line,
+                    Some(station),
+                    format!(
+                        "candidate {i} is beyond the last candidate a district can have ({} parties + {MAX_INDEPENDENTS} independents: indices 0–{})",
+                        parties.len(),
+                        n_candidates - 1
+                    ),
+                )),
+                Ok(c) => {
                     if t.candidates.insert(c, votes).is_some() {
-                        dup(&mut problems);
+                        dup(problems);
                     }
                 }
                 _ => problems.push(problem(
                     line,
                     Some(station),
-                    format!("candidate {c:?} is not a candidate index"),
+                    format!("candidate {} is not a candidate index", echo_quoted(c)),
                 )),
             },
         }
-    }
+            true
+        },
+    );
     let mut out = ParsedProtocols::default();
     for (station, b) in stations {
         let mut need = |v: Option<u64>, what: &str| {
@@ -442,7 +523,8 @@ pub fn parse_protocols<R: Read>(r: R, parties: &[String]) -> ParsedProtocols {
             machine,
         });
     }
-    out.problems = problems;
+    out.problems = problems.listed;
+    out.problems_omitted = problems.omitted;
     out
 }
 
@@ -564,31 +646,46 @@ pub fn write_aggregates<W: Write>(w: W, rows: &[(AggregateKey, u64)]) -> io::Res
     out.flush()
 }
 
-/// Reads `aggregates.csv`: each key with its value and line.
+/// Reads `aggregates.csv`, handing each key with its value and line to `row` as it is read
+/// (nothing is kept): the problems of the file.
+pub fn for_each_aggregate<R: Read>(r: R, mut row: impl FnMut(AggregateKey, u64, u64)) -> Problems {
+    let mut problems = Problems::default();
+    data_rows(
+        r,
+        &AGGREGATES_HEADER,
+        5,
+        &mut problems,
+        |line, rec, problems| {
+            let Ok(v) = rec[4].parse::<u64>() else {
+                problems.push(problem(
+                    line,
+                    None,
+                    format!("votes {} is not a number", echo_quoted(&rec[4])),
+                ));
+                return true;
+            };
+            row(
+                AggregateKey {
+                    level: rec[0].into(),
+                    unit: rec[1].into(),
+                    item: rec[2].into(),
+                    choice: rec[3].into(),
+                },
+                v,
+                line,
+            );
+            true
+        },
+    );
+    problems
+}
+
+/// Reads `aggregates.csv`: each key with its value and line, and the problems (at most
+/// [`MAX_PROBLEMS_LISTED`]). The audit streams it instead ([`for_each_aggregate`]).
 pub fn parse_aggregates<R: Read>(r: R) -> (Vec<(AggregateKey, u64, u64)>, Vec<CsvProblem>) {
     let mut rows = Vec::new();
-    let mut problems = Vec::new();
-    for (line, rec) in data_rows(r, &AGGREGATES_HEADER, 5, &mut problems) {
-        let Ok(v) = rec[4].parse::<u64>() else {
-            problems.push(problem(
-                line,
-                None,
-                format!("votes {:?} is not a number", &rec[4]),
-            ));
-            continue;
-        };
-        rows.push((
-            AggregateKey {
-                level: rec[0].into(),
-                unit: rec[1].into(),
-                item: rec[2].into(),
-                choice: rec[3].into(),
-            },
-            v,
-            line,
-        ));
-    }
-    (rows, problems)
+    let problems = for_each_aggregate(r, |k, v, line| rows.push((k, v, line)));
+    (rows, problems.listed)
 }
 
 /// Writes `receipts.csv`: `station,machine,receipt` for each receipt held by a checking voter.
@@ -621,30 +718,51 @@ pub struct ReceiptLine {
     pub code: ReceiptCode,
 }
 
-/// Reads `receipts.csv`.
-pub fn parse_receipts<R: Read>(r: R) -> (Vec<ReceiptLine>, Vec<CsvProblem>) {
+/// Reads `receipts.csv`: at most [`MAX_RECEIPTS`] receipts, and the problems.
+pub fn read_receipts<R: Read>(r: R) -> (Vec<ReceiptLine>, Problems) {
     let mut rows = Vec::new();
-    let mut problems = Vec::new();
-    for (line, rec) in data_rows(r, &RECEIPTS_HEADER, 3, &mut problems) {
-        let (Ok(station), Ok(machine)) = (rec[0].parse::<u32>(), rec[1].parse::<u32>()) else {
-            problems.push(problem(line, None, "station and machine must be numbers"));
-            continue;
-        };
-        match rec[2].parse::<ReceiptCode>() {
-            Ok(code) => rows.push(ReceiptLine {
+    let mut problems = Problems::default();
+    data_rows(
+        r,
+        &RECEIPTS_HEADER,
+        3,
+        &mut problems,
+        |line, rec, problems| {
+            if rows.len() >= MAX_RECEIPTS {
+                problems.push(problem(
                 line,
-                station,
-                machine,
-                code,
-            }),
-            Err(e) => problems.push(problem(
-                line,
-                Some(station),
-                format!("bad receipt code: {e}"),
-            )),
-        }
-    }
+                None,
+                format!("more than {MAX_RECEIPTS} receipts (the limit of one package); the rest of the file is not read"),
+            ));
+                return false;
+            }
+            let (Ok(station), Ok(machine)) = (rec[0].parse::<u32>(), rec[1].parse::<u32>()) else {
+                problems.push(problem(line, None, "station and machine must be numbers"));
+                return true;
+            };
+            match rec[2].parse::<ReceiptCode>() {
+                Ok(code) => rows.push(ReceiptLine {
+                    line,
+                    station,
+                    machine,
+                    code,
+                }),
+                Err(e) => problems.push(problem(
+                    line,
+                    Some(station),
+                    format!("bad receipt code: {}", echo(&e.to_string())),
+                )),
+            }
+            true
+        },
+    );
     (rows, problems)
+}
+
+/// Reads `receipts.csv` ([`read_receipts`], the listed problems only).
+pub fn parse_receipts<R: Read>(r: R) -> (Vec<ReceiptLine>, Vec<CsvProblem>) {
+    let (rows, problems) = read_receipts(r);
+    (rows, problems.listed)
 }
 
 /// Writes `truth/receipts.csv`: `station,machine,entry,receipt`.

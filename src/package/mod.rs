@@ -14,12 +14,15 @@ mod audit;
 mod formats;
 
 pub use audit::{
-    AuditFinding, AuditInput, AuditReport, Checked, OpenFile, audit, ledger_file_name,
+    AuditFinding, AuditInput, AuditReport, Checked, LedgerNames, MAX_HEADS_BYTES,
+    MAX_HEADS_LINE_BYTES, MAX_HEADS_LINES, MAX_LISTED_PER_CODE, MAX_WHAT_BYTES, OpenFile, audit,
+    ledger_file_name,
 };
 pub use formats::{
-    AggregateKey, CsvProblem, ParsedProtocols, ReceiptLine, aggregate, parse_aggregates,
-    parse_protocols, parse_receipts, write_aggregates, write_machines, write_protocols,
-    write_receipts, write_trace, write_truth_receipts,
+    AggregateKey, CsvProblem, MAX_INDEPENDENTS, MAX_LINE_BYTES, MAX_PROBLEMS_LISTED, MAX_RECEIPTS,
+    MAX_STATIONS, ParsedProtocols, Problems, ReceiptLine, aggregate, for_each_aggregate,
+    parse_aggregates, parse_protocols, parse_receipts, read_receipts, write_aggregates,
+    write_machines, write_protocols, write_receipts, write_trace, write_truth_receipts,
 };
 
 use std::io::{self, Write};

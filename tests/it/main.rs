@@ -16,6 +16,7 @@ mod cli_shard;
 mod engine;
 mod forensics_real;
 mod fraud;
+mod hostile_inputs;
 mod layers;
 mod ledger_hostile;
 mod ledger_tamper;

@@ -95,7 +95,7 @@ fn run_audit(files: &Files) -> AuditReport {
     };
     audit(AuditInput {
         manifest: &manifest,
-        ledger_names: Some(names),
+        ledger_names: tamga::package::LedgerNames::Listed(names),
         open: &mut open,
     })
 }

@@ -1,0 +1,357 @@
+//! The binary on hostile inputs, under a memory limit (RLIMIT_AS, set in the child before it
+//! runs) and a time limit (killed after it): every input gives exit 2 or a finding (exit 1),
+//! never a panic (101), an abort (134), a kill or a hang. The inputs are made at test time in a
+//! temporary directory: FIFOs, devices, sparse files, compression bombs, huge indices, many
+//! bogus receipts, long cells. Unix only (FIFOs, setrlimit). Issue 20.
+
+#![cfg(unix)]
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{BIN, tutorial};
+
+/// Address space the child may use: 2 GiB (issue 20: no command above 2 GiB on ≤ 100 MB).
+const MEMORY: u64 = 2 << 30;
+
+struct Outcome {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    secs: f64,
+}
+
+/// Runs the binary with `args` under [`MEMORY`] and `limit` seconds; a timeout fails the test.
+fn run_limited(args: &[&str], limit: u64) -> Outcome {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: the hook only calls setrlimit, which is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            let lim = libc::rlimit {
+                rlim_cur: MEMORY as libc::rlim_t,
+                rlim_max: MEMORY as libc::rlim_t,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let start = Instant::now();
+    let mut child = cmd.spawn().expect("spawn tamga");
+    let out_pipe = child.stdout.take().unwrap();
+    let err_pipe = child.stderr.take().unwrap();
+    let read = |mut p: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = p.read_to_end(&mut v);
+            v
+        })
+    };
+    let (out_t, err_t) = (read(Box::new(out_pipe)), read(Box::new(err_pipe)));
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(limit) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("tamga {args:?} did not finish within {limit} s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let secs = start.elapsed().as_secs_f64();
+    let stdout = String::from_utf8_lossy(&out_t.join().unwrap()).into_owned();
+    let stderr = String::from_utf8_lossy(&err_t.join().unwrap()).into_owned();
+    let code = status.code().unwrap_or_else(|| {
+        panic!("tamga {args:?} was killed by a signal ({status:?}); stderr: {stderr:.2000}")
+    });
+    Outcome {
+        code,
+        stdout,
+        stderr,
+        secs,
+    }
+}
+
+/// Exit 2 with one short message, or exit 1 with a bounded report.
+#[track_caller]
+fn clean_refusal(o: &Outcome, allowed: &[i32]) {
+    assert!(
+        allowed.contains(&o.code),
+        "exit {} (allowed {allowed:?}); stderr: {:.2000}",
+        o.code,
+        o.stderr
+    );
+    assert!(o.stderr.len() < 4096, "stderr is {} bytes", o.stderr.len());
+    assert!(
+        o.stdout.len() < 1 << 20,
+        "stdout is {} bytes",
+        o.stdout.len()
+    );
+    assert!(
+        !o.stderr.contains('\0') && !o.stdout.contains('\0'),
+        "a NUL printed raw"
+    );
+}
+
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+}
+
+/// A fresh honest tutorial package in `dir/name`.
+fn package(dir: &Path, name: &str) -> PathBuf {
+    let out = dir.join(name);
+    let o = run_limited(
+        &[
+            "simulate",
+            tutorial().to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        60,
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    out
+}
+
+fn audit(pkg: &Path, json: bool) -> Outcome {
+    let mut args = vec!["audit", pkg.to_str().unwrap()];
+    if json {
+        args.push("--json");
+    }
+    run_limited(&args, 60)
+}
+
+#[test]
+fn audit_refuses_fifos_devices_and_directories_without_hanging() {
+    let tmp = tempfile::tempdir().unwrap();
+    // protocols.csv and a ledger as FIFOs: findings (exit 1)
+    let p = package(tmp.path(), "fifo");
+    fs::remove_file(p.join("protocols.csv")).unwrap();
+    mkfifo(&p.join("protocols.csv"));
+    let ledger = fs::read_dir(p.join("ledgers"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    fs::remove_file(&ledger).unwrap();
+    mkfifo(&ledger);
+    let o = audit(&p, false);
+    clean_refusal(&o, &[1]);
+    assert!(o.stdout.contains("FIFO"), "{}", o.stdout);
+    // receipts.csv a symlink to /dev/zero, aggregates.csv a directory
+    let p = package(tmp.path(), "dev");
+    fs::remove_file(p.join("receipts.csv")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", p.join("receipts.csv")).unwrap();
+    fs::remove_file(p.join("aggregates.csv")).unwrap();
+    fs::create_dir(p.join("aggregates.csv")).unwrap();
+    let o = audit(&p, false);
+    clean_refusal(&o, &[1]);
+    assert!(o.stdout.contains("character device"), "{}", o.stdout);
+    // ledgers/ a file: a finding, not unusable input
+    let p = package(tmp.path(), "ledgers-file");
+    fs::remove_dir_all(p.join("ledgers")).unwrap();
+    fs::write(p.join("ledgers"), "not a directory").unwrap();
+    let o = audit(&p, false);
+    clean_refusal(&o, &[1]);
+    assert!(o.stdout.contains("cannot list ledgers/"), "{}", o.stdout);
+    // manifest.json a FIFO: unusable input (exit 2)
+    let p = package(tmp.path(), "manifest-fifo");
+    fs::remove_file(p.join("manifest.json")).unwrap();
+    mkfifo(&p.join("manifest.json"));
+    clean_refusal(&audit(&p, false), &[2]);
+}
+
+#[test]
+fn audit_reads_huge_files_within_its_limits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = package(tmp.path(), "sparse");
+    // 1 GiB sparse files (all NUL, no line break) as protocols.csv and receipts.csv
+    for name in ["protocols.csv", "receipts.csv"] {
+        let f = fs::File::create(p.join(name)).unwrap();
+        f.set_len(1 << 30).unwrap();
+    }
+    // a 50 MB cell in aggregates.csv
+    let mut agg = b"level,unit,item,choice,votes\nnational,,".to_vec();
+    agg.extend(std::iter::repeat_n(b'x', 50 << 20));
+    agg.extend(b",,1\n");
+    fs::write(p.join("aggregates.csv"), agg).unwrap();
+    let o = audit(&p, false);
+    clean_refusal(&o, &[1]);
+    assert!(o.stdout.contains("longer than 65536 bytes"), "{}", o.stdout);
+}
+
+#[test]
+fn a_huge_candidate_index_is_one_finding_not_a_million() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = package(tmp.path(), "index");
+    let mut f = fs::OpenOptions::new()
+        .append(true)
+        .open(p.join("protocols.csv"))
+        .unwrap();
+    f.write_all(b"0,0,0,candidate,65534,1\n").unwrap();
+    // many bad rows: the findings are capped per kind and counted
+    for i in 0..5000 {
+        writeln!(f, "0,0,0,candidate,{},1", 60_000 + i % 5000).unwrap();
+    }
+    drop(f);
+    for json in [false, true] {
+        let o = audit(&p, json);
+        clean_refusal(&o, &[1]);
+        assert!(o.secs < 30.0);
+        if json {
+            let doc: serde_json::Value = serde_json::from_str(&o.stdout).unwrap();
+            let listed = doc["findings"].as_array().unwrap().len();
+            assert!(listed < 1000, "{listed} findings listed");
+            assert!(doc["omitted"]["protocol.malformed"].as_u64().unwrap() > 4000);
+        } else {
+            assert!(
+                o.stdout
+                    .contains("more protocol.malformed finding(s) not listed")
+            );
+        }
+    }
+}
+
+/// `n` receipts that match nothing, for station/machine of the package's first receipt.
+fn bogus_receipts(pkg: &Path, n: usize) {
+    let text = fs::read_to_string(pkg.join("receipts.csv")).unwrap();
+    let first = text.lines().nth(1).expect("a receipt");
+    let mut parts = first.split(',');
+    let (st, m) = (parts.next().unwrap(), parts.next().unwrap());
+    let mut out = String::from("station,machine,receipt\n");
+    for i in 0..n as u64 {
+        let mut b = [0u8; 32];
+        b[..8].copy_from_slice(&i.to_le_bytes());
+        b[31] = 0xa5;
+        let code = tamga::ledger::receipt_code(&tamga::ledger::EntryHash(b));
+        out.push_str(&format!("{st},{m},{code}\n"));
+    }
+    fs::write(pkg.join("receipts.csv"), out).unwrap();
+}
+
+#[test]
+fn bogus_receipts_take_linear_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut secs = Vec::new();
+    for n in [125_000, 250_000, 500_000] {
+        let p = package(tmp.path(), &format!("receipts-{n}"));
+        bogus_receipts(&p, n);
+        let o = audit(&p, false);
+        clean_refusal(&o, &[1]);
+        assert!(o.stdout.contains("more receipt.not-found finding(s)"));
+        secs.push(o.secs);
+    }
+    eprintln!("audit with 125k, 250k, 500k bogus receipts: {secs:?} s");
+    // quadratic matching took > 60 s at 500,000; linear doubles (generous bound: × 3 + 1 s)
+    assert!(secs[2] < secs[1] * 3.0 + 1.0, "{secs:?}");
+    assert!(secs[2] < 30.0, "{secs:?}");
+}
+
+fn gzip_file(path: &Path, chunks: impl Iterator<Item = Vec<u8>>) {
+    let f = fs::File::create(path).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+    for c in chunks {
+        gz.write_all(&c).unwrap();
+    }
+    gz.finish().unwrap();
+}
+
+fn forensics(input: &Path) -> Outcome {
+    run_limited(
+        &[
+            "forensics",
+            input.to_str().unwrap(),
+            "--replicates",
+            "1",
+            "--digit-sims",
+            "1",
+        ],
+        60,
+    )
+}
+
+#[test]
+fn forensics_refuses_bombs_devices_and_long_headers() {
+    let tmp = tempfile::tempdir().unwrap();
+    // 512 MiB of zeros, gzip
+    let zeros = tmp.path().join("zeros.csv.gz");
+    gzip_file(&zeros, (0..512).map(|_| vec![0u8; 1 << 20]));
+    let o = forensics(&zeros);
+    clean_refusal(&o, &[2]);
+    // 3 M rows of a valid table compressed far beyond any real file
+    let rows = tmp.path().join("rows.csv.gz");
+    let header = b"region,commission,station,registered,issued,valid,invalid,A,B\n".to_vec();
+    let row = b"R,C,1,1000,600,590,10,300,290\n";
+    gzip_file(
+        &rows,
+        std::iter::once(header).chain((0..300).map(|_| row.repeat(10_000))),
+    );
+    let o = forensics(&rows);
+    clean_refusal(&o, &[2]);
+    assert!(o.stderr.contains("100-fold"), "{}", o.stderr);
+    // a 20 MB NUL-filled header
+    let nul = tmp.path().join("nul.csv");
+    fs::write(&nul, vec![0u8; 20 << 20]).unwrap();
+    clean_refusal(&forensics(&nul), &[2]);
+    let mut long = b"region,commission,".to_vec();
+    long.extend(std::iter::repeat_n(b'\0', 100_000));
+    long.extend(b",registered,issued,valid,invalid,A\n");
+    fs::write(&nul, long).unwrap();
+    let o = forensics(&nul);
+    clean_refusal(&o, &[2]);
+    assert!(o.stderr.contains("(100000 bytes)"), "{}", o.stderr);
+    // a FIFO and a device
+    let fifo = tmp.path().join("fifo.csv");
+    mkfifo(&fifo);
+    let o = forensics(&fifo);
+    clean_refusal(&o, &[2]);
+    assert!(o.stderr.contains("FIFO"), "{}", o.stderr);
+    clean_refusal(&forensics(Path::new("/dev/zero")), &[2]);
+}
+
+#[test]
+fn interrupted_simulate_leaves_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("pkg");
+    let scenario = crate::common::scenario("kazakhstan-2004.toml");
+    let mut child = Command::new(BIN)
+        .args([
+            "simulate",
+            scenario.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    let left: Vec<_> = fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    if status.code() == Some(0) {
+        // finished before the signal: then the package is whole
+        assert!(out.join("manifest.json").exists());
+        assert_eq!(left.len(), 1, "{left:?}");
+    } else {
+        assert_eq!(status.code(), Some(2), "{status:?}");
+        assert!(left.is_empty(), "left behind: {left:?}");
+    }
+}

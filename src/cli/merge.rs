@@ -64,6 +64,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         parts.push((f.display().to_string(), part));
     }
     let pool = super::run::thread_pool(args.threads)?;
+    // a bad output path is found before the (possibly verifying) merge, not after it
+    super::run::ensure_writable_dir(&args.out)?;
     let merged = pool.install(|| {
         merge_verified(parts, tamga::VERSION, args.verify).map_err(anyhow::Error::from)
     })?;

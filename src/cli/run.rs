@@ -105,6 +105,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         PathBuf::from("results").join(stem)
     });
     let pool = thread_pool(args.threads)?;
+    // a bad output path is found before the work, not after it
+    ensure_writable_dir(&out)?;
     let block = shard.map_or(0..runs, |s| s.block(runs));
     let progress = Progress::new(block.len() as u64 * scenario.variants.len() as u64);
     let outcomes = pool.install(|| {
@@ -226,4 +228,42 @@ fn and_list(items: &[String]) -> String {
         Some((last, [])) => last.clone(),
         Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
     }
+}
+
+/// Checks, before any work, that `dir` can take the outputs: it is a directory one can create a
+/// file in, or it does not exist yet and its nearest existing ancestor is such a directory.
+/// Nothing is left behind (a probe file is created and removed; no directory is created), so an
+/// interrupted or failed command still writes nothing.
+pub fn ensure_writable_dir(dir: &Path) -> anyhow::Result<()> {
+    let hint = "give --out a directory you can write to";
+    let mut existing = dir;
+    while !existing.as_os_str().is_empty() && !existing.exists() {
+        existing = existing.parent().unwrap_or(Path::new(""));
+    }
+    let existing = if existing.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        existing
+    };
+    if !existing.is_dir() {
+        bail!(
+            "cannot create output directory {}: {} is not a directory; {hint}",
+            dir.display(),
+            existing.display()
+        );
+    }
+    let probe = existing.join(format!(".tamga-write-check-{}", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .with_context(|| {
+            format!(
+                "cannot create output directory {}: cannot write in {}; {hint}",
+                dir.display(),
+                existing.display()
+            )
+        })?;
+    std::fs::remove_file(&probe).with_context(|| format!("cannot remove {}", probe.display()))?;
+    Ok(())
 }

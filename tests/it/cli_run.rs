@@ -206,3 +206,29 @@ fn invalid_scenario_does_not_run() {
         .stderr(predicate::str::contains("problem(s)"));
     assert!(!out.exists(), "nothing is written for an invalid scenario");
 }
+
+#[test]
+fn an_unusable_out_path_fails_before_any_run() {
+    // a directory cannot be created under a regular file: the error comes at once, not after
+    // the 200 Kazakhstan runs of ten variants (minutes of work) that the command asks for
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, "x").expect("file");
+    let start = std::time::Instant::now();
+    let output = tamga()
+        .args(["run", "--out"])
+        .arg(file.join("results"))
+        .arg(crate::common::scenario("kazakhstan-2004.toml"))
+        .output()
+        .expect("runs");
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(output.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("cannot create output directory"), "{err}");
+    assert!(err.contains("--out"), "{err}");
+    assert!(
+        secs < 20.0,
+        "failed only after {secs:.1} s: the runs went first"
+    );
+    assert_eq!(std::fs::read(&file).expect("file"), b"x");
+}

@@ -4,7 +4,9 @@
 //! ([`second_round_counts`], the station path's) — side by side.
 
 use super::context::Context;
-use super::counts::{DistrictResult, Runoff, StationCounts, Workspace, district_protocol_sums};
+use super::counts::{
+    DistrictResult, Runoff, StationCounts, Workspace, district_protocol_sums, district_stations,
+};
 use crate::distr::binomial;
 use crate::rng::{Purpose, StreamRng, stream, threshold};
 use rand::Rng;
@@ -123,8 +125,8 @@ impl Decide<'_> {
     fn same_counts(&self, d: usize, a: &StationCounts, b: &StationCounts) -> bool {
         let e = self.ctx.electorate;
         let district = &e.districts[d];
-        let (first, n_cand) = (district.first_station as usize, district.candidates.len());
-        (first..first + district.n_stations as usize).all(|i| {
+        let n_cand = district.candidates.len();
+        district_stations(e, d).all(|i| {
             let off = e.candidate_offset[i] as usize;
             a.district[off..off + n_cand] == b.district[off..off + n_cand]
                 && a.district_invalid[i] == b.district_invalid[i]
@@ -256,8 +258,7 @@ fn second_round_ballots(
         ballots: 0,
     };
     let n_cand = district.candidates.len();
-    let first = district.first_station as usize;
-    for i in first..first + district.n_stations as usize {
+    for i in district_stations(e, d) {
         let mut rng: StreamRng = stream(ctx.seed, Purpose::Runoff, run, i as u64);
         let c_off = e.candidate_offset[i] as usize;
         // round-1 district voters by choice, then round-1 spoilers (who choose by appeal)
@@ -314,8 +315,7 @@ fn second_round_counts(
     let n_cand = district.candidates.len();
     // round-1 totals: district votes per candidate, then invalid district ballots
     let mut round1 = vec![0u32; n_cand + 1];
-    let first = district.first_station as usize;
-    for i in first..first + district.n_stations as usize {
+    for i in district_stations(e, d) {
         let off = e.candidate_offset[i] as usize;
         for (t, v) in round1.iter_mut().zip(&counts.district[off..off + n_cand]) {
             *t += v;

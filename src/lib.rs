@@ -20,22 +20,23 @@
 //! 5. `svg` — plotting primitives
 //! 6. `files` — output files written atomically, one or a set
 //! 7. `seats` — seat allocation
-//! 8. `ledger` — hash-chained ballot ledgers
-//! 9. `forensics` — statistics on station results, and the `forensics` command's reading and pages
-//! 10. `fraud` — fraud models and the rules that apply them
-//! 11. `model` — the validated scenario
-//! 12. `scenario` — reading and validating scenario files
-//! 13. `electorate` — geography and calibration
-//! 14. `sim` — election day
-//! 15. `tabulation` — protocols to national totals and seats
-//! 16. `detect` — detectors' readings from what is published, and the detection matrix
-//! 17. `montecarlo` — many runs in parallel
-//! 18. `shard` — runs split across machines, and merged
-//! 19. `summary` — distributions over runs
-//! 20. `report` — `report.html`
-//! 21. `package` — election packages: `simulate` and `audit`
-//! 22. `output` — the run's output files, all or none
-//! 23. `bench` — the `bench` workloads
+//! 8. `rla` — risk-limiting audits: sampler, methods, assertions, escalation
+//! 9. `ledger` — hash-chained ballot ledgers
+//! 10. `forensics` — statistics on station results, and the `forensics` command's reading and pages
+//! 11. `fraud` — fraud models and the rules that apply them
+//! 12. `model` — the validated scenario
+//! 13. `scenario` — reading and validating scenario files
+//! 14. `electorate` — geography and calibration
+//! 15. `sim` — election day
+//! 16. `tabulation` — protocols to national totals and seats
+//! 17. `detect` — detectors' readings from what is published, and the detection matrix
+//! 18. `montecarlo` — many runs in parallel
+//! 19. `shard` — runs split across machines, and merged
+//! 20. `summary` — distributions over runs
+//! 21. `report` — `report.html`
+//! 22. `package` — election packages: `simulate` and `audit`
+//! 23. `output` — the run's output files, all or none
+//! 24. `bench` — the `bench` workloads
 
 // Index loops over several parallel arrays read better than zipped iterators here.
 #![allow(clippy::needless_range_loop)]
@@ -57,6 +58,7 @@ pub mod montecarlo;
 pub mod output;
 pub mod package;
 pub mod report;
+pub mod rla;
 pub mod rng;
 pub mod scenario;
 pub mod seats;

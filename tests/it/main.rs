@@ -23,6 +23,7 @@ mod ledger_tamper;
 mod ledger_vectors;
 mod package_audit;
 mod report;
+mod rla;
 mod runoff;
 mod scaling;
 mod scenario_check;

@@ -1,0 +1,68 @@
+//! Unit tests of the audit building blocks; the published vectors and the risk simulations are
+//! in `tests/it/rla.rs`.
+
+use super::audit::*;
+use super::comparison::*;
+use super::*;
+
+#[test]
+fn escalation_rounds_and_full_count() {
+    let s = Schedule::doubling(10);
+    let mut seen = Vec::new();
+    let o = escalate(s, 0.05, 1000, |n| {
+        seen.push(n);
+        1.0
+    });
+    assert_eq!(seen, vec![10, 20, 40, 80]);
+    assert_eq!(o.decision, Decision::FullHandCount);
+    assert_eq!(o.examined, 80);
+    let o = escalate(s, 0.05, 30, |n| if n >= 20 { 0.01 } else { 0.5 });
+    assert_eq!(
+        (o.decision, o.rounds, o.examined),
+        (Decision::Confirmed, 2, 20)
+    );
+    // A round that would reach the whole population is a full hand count instead.
+    let o = escalate(s, 0.05, 15, |_| 0.5);
+    assert_eq!((o.decision, o.examined), (Decision::FullHandCount, 10));
+}
+
+#[test]
+fn kaplan_markov_matches_the_super_simple_formula() {
+    let a = Assertion::beats(0, 1, 2);
+    let reported = [550u64, 450, 0];
+    let v = a.margin(&reported);
+    let mut t = KaplanMarkov::new(a.upper, v, SUPER_SIMPLE_GAMMA);
+    let g = SUPER_SIMPLE_GAMMA;
+    // One one-vote overstatement (CVR winner, paper blank), then 30 clean ballots (so the
+    // running minimum is the last value).
+    t.observe(a.values[0] - a.values[2]);
+    for _ in 0..30 {
+        t.observe(0.0);
+    }
+    let want = (1.0 - v / (2.0 * g)).powi(31) / (1.0 - 1.0 / (2.0 * g));
+    assert!((t.p_value() - want).abs() < 1e-12, "{} {want}", t.p_value());
+}
+
+#[test]
+fn risk_limit_parsing() {
+    assert_eq!(RiskLimit::parse("5%").unwrap().get(), 0.05);
+    assert_eq!(RiskLimit::parse("0.1").unwrap().get(), 0.1);
+    for bad in ["0", "1", "100%", "-5%", "x", ""] {
+        assert!(RiskLimit::parse(bad).is_err(), "{bad}");
+    }
+    for m in METHODS {
+        assert_eq!(m.name().parse::<Method>().unwrap(), m);
+    }
+    assert!("nope".parse::<Method>().is_err());
+}
+
+#[test]
+fn alpha_without_replacement_proves_a_counted_majority() {
+    // Sampling all of a small population without replacement: once more than half the
+    // assorter mass is seen, the null is impossible and the P-value is 0.
+    let mut t = alpha::Alpha::new(1.0, 0.7, Some(10));
+    for _ in 0..6 {
+        t.observe(1.0);
+    }
+    assert_eq!(t.p_value(), 0.0);
+}

@@ -24,6 +24,8 @@ enum Command {
     Simulate(cli::simulate::Args),
     /// Verify an election package: chains, heads, receipts, protocols, aggregates.
     Audit(cli::audit::Args),
+    /// Risk-limiting audit of an election package's paper record.
+    Rla(cli::rla::Args),
     /// Combine the part files of a sharded run into summary.json, runs.csv and report.html.
     Merge(cli::merge::Args),
     /// Ledger ingest, verification and whole-run throughput beside the SHA-256 rate.
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         Command::Run(a) => cli::run::run(a),
         Command::Simulate(a) => cli::simulate::run(a),
         Command::Audit(a) => cli::audit::run(a),
+        Command::Rla(a) => cli::rla::run(a),
         Command::Merge(a) => cli::merge::run(a),
         Command::Bench(a) => cli::bench::run(a),
         Command::Check(a) => cli::check::run(a),

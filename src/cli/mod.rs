@@ -7,6 +7,7 @@ pub mod check;
 pub mod forensics;
 pub mod merge;
 pub mod progress;
+pub mod rla;
 pub mod run;
 pub mod seats;
 pub mod simulate;

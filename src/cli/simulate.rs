@@ -236,6 +236,19 @@ fn write_package(dir: &Path, spec: Spec<'_>, stop: &AtomicBool) -> anyhow::Resul
     })?;
     check()?;
     write_file(&truth.join("fraud.csv"), |w| write_trace(w, &pkg.trace))?;
+    check()?;
+    // the paper record, kept apart from the published record (`tamga rla` reads it)
+    let paper = dir.join("paper");
+    fs::create_dir(&paper).with_context(|| format!("cannot create {}", paper.display()))?;
+    write_file(&paper.join("manifest.csv"), |w| {
+        package::paper::write_paper_manifest(w, &pkg.paper)
+    })?;
+    write_file(&paper.join("ballots.csv"), |w| {
+        package::paper::write_paper_ballots(w, parties, &pkg.paper)
+    })?;
+    write_file(&dir.join("rules.json"), |w| {
+        w.write_all(pkg.rules.to_json().as_bytes())
+    })?;
     Ok(pkg)
 }
 

@@ -12,6 +12,8 @@
 
 mod audit;
 mod formats;
+pub mod paper;
+pub mod rla;
 
 pub use audit::{
     AuditFinding, AuditInput, AuditReport, Checked, LedgerNames, MAX_HEADS_BYTES,
@@ -244,6 +246,10 @@ pub struct Package {
     pub receipts: Vec<HeldReceipt>,
     /// Every machine, by station.
     pub machines: Vec<MachineRecord>,
+    /// The paper record (`paper/`), kept apart from what is published.
+    pub paper: paper::PaperRecord,
+    /// The rules the outcome is declared by (`rules.json`).
+    pub rules: paper::Rules,
 }
 
 /// Why a package could not be simulated.
@@ -521,6 +527,8 @@ pub fn simulate<W: Write>(
         heads,
         receipts,
         machines,
+        paper: paper::paper_record(&electorate, ws.published().observed),
+        rules: paper::Rules::of(&model.system),
     })
 }
 

@@ -193,15 +193,51 @@ pub fn majority_rule(votes: &[u64], outcome: DistrictOutcome) -> Vec<Assertion> 
     }
 }
 
-/// The list tier's assertions: the threshold crossings (`share` of `base`; every party) and, if
-/// `hare`, the largest-remainder seat order among the qualifying parties given the reported
-/// `seats`. `votes`: one entry per party and a last one for no valid list vote.
+/// How list seats are apportioned, for the seat-order assertions.
+#[derive(Clone, Copy, Debug)]
+pub enum SeatRule {
+    /// Largest remainder with the Hare quota over the qualifying lists.
+    Hare,
+    /// A divisor method: the divisor of a list's `k`-th seat (`k ≥ 1`).
+    Divisor(fn(u32) -> f64),
+    /// No seat-order assertions (a rule they are not written for: the seats are not audited).
+    None,
+}
+
+/// The seat rule of a `seats::Method`: Hare and every divisor method; Droop's quota is rounded
+/// down, which no linear assertion expresses, so it has none.
+pub fn seat_rule(method: &crate::seats::Method) -> SeatRule {
+    use crate::seats::Method as M;
+    match method {
+        M::Hare => SeatRule::Hare,
+        M::DHondt => SeatRule::Divisor(f64::from),
+        M::SainteLague => SeatRule::Divisor(|k| f64::from(2 * k - 1)),
+        M::Imperiali => SeatRule::Divisor(|k| f64::from(k + 1)),
+        M::ModifiedSainteLague { first_divisor } => {
+            if *first_divisor == (Ratio { num: 7, den: 5 }) {
+                SeatRule::Divisor(|k| if k == 1 { 1.4 } else { f64::from(2 * k - 1) })
+            } else if *first_divisor == (Ratio { num: 6, den: 5 }) {
+                SeatRule::Divisor(|k| if k == 1 { 1.2 } else { f64::from(2 * k - 1) })
+            } else {
+                SeatRule::None
+            }
+        }
+        M::Droop => SeatRule::None,
+    }
+}
+
+/// The list tier's assertions: the threshold crossings (`share` of `base`; every party) and the
+/// seat order among the qualifying parties given the reported `seats` (largest remainder as in
+/// the module docs; a divisor method `d`: for every ordered pair `i ≠ j` with `aᵢ ≥ 1`,
+/// `vᵢ/d(aᵢ) > vⱼ/d(aⱼ + 1)`, i.e. `d(aⱼ + 1)·vᵢ − d(aᵢ)·vⱼ > 0` — the last quotient that won a
+/// seat beats the first that did not). `votes`: one entry per party and a last one for no valid
+/// list vote.
 pub fn list_tier(
     votes: &[u64],
     qualifying: &[bool],
     seats: &[u32],
     threshold: Option<(Ratio, Base)>,
-    hare: bool,
+    rule: SeatRule,
 ) -> Vec<Assertion> {
     let k = votes.len().saturating_sub(1);
     let mut out = Vec::new();
@@ -210,7 +246,30 @@ pub fn list_tier(
             out.push(Assertion::share(p, share, base, k, qualifying[p]));
         }
     }
-    if hare {
+    let pairs = || {
+        (0..k)
+            .filter(|&i| qualifying[i] && seats[i] >= 1)
+            .flat_map(move |i| {
+                (0..k)
+                    .filter(move |&j| j != i && qualifying[j])
+                    .map(move |j| (i, j))
+            })
+    };
+    let order = |i: usize, j: usize| Claim::SeatOrder {
+        first: i,
+        first_seats: seats[i],
+        second: j,
+        second_seats: seats[j],
+    };
+    if let SeatRule::Divisor(d) = rule {
+        for (i, j) in pairs() {
+            let mut g = vec![0.0; k + 1];
+            g[i] = d(seats[j] + 1);
+            g[j] = -d(seats[i]);
+            out.push(Assertion::from_linear(order(i, j), &g));
+        }
+    }
+    if matches!(rule, SeatRule::Hare) {
         let total: u32 = seats.iter().sum();
         let s = f64::from(total);
         for i in (0..k).filter(|&i| qualifying[i] && seats[i] >= 1) {
@@ -222,13 +281,7 @@ pub fn list_tier(
                 }
                 g[i] += s;
                 g[j] -= s;
-                let claim = Claim::SeatOrder {
-                    first: i,
-                    first_seats: seats[i],
-                    second: j,
-                    second_seats: seats[j],
-                };
-                out.push(Assertion::from_linear(claim, &g));
+                out.push(Assertion::from_linear(order(i, j), &g));
             }
         }
     }
@@ -260,10 +313,23 @@ mod tests {
         assert!(b.holds(&[93, 6, 1, 50]) && !b.holds(&[90, 8, 2, 50]));
     }
 
-    /// The assertions hold for the true Hare allocation and at least one fails for any other
-    /// allocation of the same seats: checked against `seats::allocate` over many vote vectors.
+    /// The assertions hold for the allocation `seats::allocate` gives (Hare and every divisor
+    /// method) and at least one fails when one seat moves between two qualifying lists, over
+    /// many random vote vectors.
     #[test]
-    fn hare_assertions_characterise_the_allocation() {
+    fn seat_assertions_characterise_the_allocation() {
+        for method in [
+            Method::Hare,
+            Method::DHondt,
+            Method::SainteLague,
+            Method::modified_sainte_lague(),
+            Method::Imperiali,
+        ] {
+            check_seat_assertions(method);
+        }
+    }
+
+    fn check_seat_assertions(method: Method) {
         let mut state = 12345u64;
         let mut next = |m: u64| {
             state = crate::rng::mix64(state.wrapping_add(0x9E37_79B9_7F4A_7C15));
@@ -277,13 +343,8 @@ mod tests {
             let total_seats = 1 + next(12) as u32;
             let listed = &votes[..k];
             let t = Threshold::on_listed_votes(share);
-            let Ok(alloc) = allocate(
-                &Method::Hare,
-                total_seats,
-                listed,
-                Some(&t),
-                TieBreak::Report,
-            ) else {
+            let Ok(alloc) = allocate(&method, total_seats, listed, Some(&t), TieBreak::Report)
+            else {
                 continue;
             };
             let qualifying = alloc.qualified.clone();
@@ -292,11 +353,13 @@ mod tests {
                 &qualifying,
                 &alloc.seats,
                 Some((share, Base::Valid)),
-                true,
+                seat_rule(&method),
             );
+            let failed: Vec<_> = a.iter().filter(|x| !x.holds(&votes)).collect();
             assert!(
-                a.iter().all(|x| x.holds(&votes)),
-                "{votes:?} {:?}",
+                failed.is_empty(),
+                "{} {votes:?} {:?} {failed:?}",
+                method.name(),
                 alloc.seats
             );
             // Move one seat between two qualifying parties: some assertion must fail.
@@ -310,7 +373,7 @@ mod tests {
                     let mut wrong = alloc.seats.clone();
                     wrong[x] -= 1;
                     wrong[y] += 1;
-                    let a = list_tier(&votes, &qualifying, &wrong, None, true);
+                    let a = list_tier(&votes, &qualifying, &wrong, None, seat_rule(&method));
                     assert!(a.iter().any(|x| !x.holds(&votes)), "{votes:?} {wrong:?}");
                 }
             }

@@ -4,8 +4,8 @@
 //! A round examines units (ballots or batches) until the cumulative sample reaches the round's
 //! size; the audit stops when every assertion's P-value is at most the risk limit. Round sizes
 //! grow geometrically (`first`, `first·growth`, …); after `max_rounds` rounds, or as soon as a
-//! round would examine the whole population, the audit escalates to a full hand count, whose
-//! result replaces the reported one. The P-values are checked only at the end of rounds, which
+//! round would examine more than `max_share` of the population, the audit escalates to a full
+//! hand count, whose result replaces the reported one. The P-values are checked only at the end of rounds, which
 //! can only lower the risk (each test is valid at any stopping time).
 
 use rand::Rng;
@@ -26,15 +26,21 @@ pub struct Schedule {
     pub growth: f64,
     /// Rounds before a full hand count.
     pub max_rounds: u32,
+    /// A round that would examine more than this share of the population is replaced by a full
+    /// hand count (sampling that much costs about as much as counting everything).
+    pub max_share: f64,
 }
 
 impl Schedule {
-    /// The default escalation: the first round as planned, then doubling, at most 4 rounds.
+    /// The default escalation: the first round as planned, then doubling, at most 4 rounds,
+    /// and a full hand count instead of any round that would examine more than a quarter of
+    /// the population.
     pub fn doubling(first: u64) -> Schedule {
         Schedule {
             first: first.max(1),
             growth: 2.0,
             max_rounds: 4,
+            max_share: 0.25,
         }
     }
 }
@@ -74,7 +80,7 @@ pub fn escalate(
     let mut target = schedule.first.max(1) as f64;
     for round in 1..=schedule.max_rounds {
         let n = target.ceil() as u64;
-        if n >= population {
+        if n >= population || n as f64 > schedule.max_share * population as f64 {
             return Outcome {
                 decision: Decision::FullHandCount,
                 rounds: round - 1,

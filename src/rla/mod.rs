@@ -27,7 +27,9 @@ pub mod sampler;
 #[cfg(test)]
 mod tests;
 
-pub use assertion::{Assertion, Base, Claim, list_tier, majority_rule, plurality};
+pub use assertion::{
+    Assertion, Base, Claim, SeatRule, list_tier, majority_rule, plurality, seat_rule,
+};
 pub use audit::{Decision, Outcome, Schedule, escalate};
 pub use sampler::{SampleError, Sampler};
 

@@ -16,13 +16,13 @@ fn escalation_rounds_and_full_count() {
     assert_eq!(seen, vec![10, 20, 40, 80]);
     assert_eq!(o.decision, Decision::FullHandCount);
     assert_eq!(o.examined, 80);
-    let o = escalate(s, 0.05, 30, |n| if n >= 20 { 0.01 } else { 0.5 });
+    let o = escalate(s, 0.05, 80, |n| if n >= 20 { 0.01 } else { 0.5 });
     assert_eq!(
         (o.decision, o.rounds, o.examined),
         (Decision::Confirmed, 2, 20)
     );
-    // A round that would reach the whole population is a full hand count instead.
-    let o = escalate(s, 0.05, 15, |_| 0.5);
+    // A round that would examine more than a quarter of the population is a full hand count.
+    let o = escalate(s, 0.05, 60, |_| 0.5);
     assert_eq!((o.decision, o.examined), (Decision::FullHandCount, 10));
 }
 

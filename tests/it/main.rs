@@ -24,6 +24,7 @@ mod ledger_vectors;
 mod package_audit;
 mod report;
 mod rla;
+mod rla_cli;
 mod runoff;
 mod scaling;
 mod scenario_check;

@@ -1,0 +1,202 @@
+//! `tamga rla` on the real binary: the paper record `tamga simulate` writes, the report and its
+//! exit codes (0 confirmed, 1 not, 2 unusable input), determinism, the errors for a missing
+//! seed, a risk limit outside (0, 1), a missing or inconsistent paper record, and falsified
+//! protocols found by the batch audit with their stations.
+
+use crate::common::{scenario, tamga, tutorial};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn simulate(dir: &Path, scenario_path: &Path, variant: Option<&str>, seed: u64) -> PathBuf {
+    let out = dir.join("pkg");
+    let mut cmd = tamga();
+    cmd.arg("simulate").arg(scenario_path);
+    if let Some(v) = variant {
+        cmd.args(["--variant", v]);
+    }
+    cmd.args(["--seed", &seed.to_string(), "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    out
+}
+
+fn rla(pkg: &Path, args: &[&str]) -> (i32, String, String) {
+    let o = tamga().arg("rla").arg(pkg).args(args).output().unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn honest_package_is_audited_deterministically_and_exit_code_follows_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = simulate(dir.path(), &tutorial(), None, 7);
+    for f in ["paper/manifest.csv", "paper/ballots.csv", "rules.json"] {
+        assert!(pkg.join(f).is_file(), "{f}");
+    }
+    for method in ["bravo", "alpha-polling", "macro"] {
+        let args = ["--seed", "20240919", "--method", method, "--json"];
+        let (code, out, err) = rla(&pkg, &args);
+        assert!(code == 0 || code == 1, "{method}: {code} {err}");
+        let (code2, out2, _) = rla(&pkg, &args);
+        assert_eq!(
+            (code, &out),
+            (code2, &out2),
+            "{method}: same seed, same result"
+        );
+        let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(j["confirmed"].as_bool(), Some(code == 0));
+        assert_eq!(
+            j["findings"].as_array().unwrap().len(),
+            0,
+            "{method}: {out}"
+        );
+        for c in j["contests"].as_array().unwrap() {
+            // an honest election: every hand count gives the reported outcome
+            if let Some(h) = c["hand_count"].as_object() {
+                assert_eq!(h["same_as_reported"], true, "{method}: {c}");
+            }
+            assert!(c["discrepancies"].as_array().unwrap().is_empty());
+        }
+        // another seed draws another sample
+        let (_, other, _) = rla(&pkg, &["--seed", "1", "--method", method, "--json"]);
+        let o: serde_json::Value = serde_json::from_str(&other).unwrap();
+        let samples = |v: &serde_json::Value| {
+            v["contests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["sample"].clone())
+                .collect::<Vec<_>>()
+        };
+        let drawn = samples(&j);
+        if drawn.iter().any(|s| !s.as_array().unwrap().is_empty()) {
+            assert_ne!(samples(&o), drawn, "{method}");
+        } else {
+            // MACRO audits all contests at once: the tutorial's closest district (a 0.1 %
+            // margin) sends it straight to a full hand count, which finds the outcome right
+            assert_eq!(method, "macro");
+            assert_eq!(j["contests"][0]["decision"], "full_hand_count");
+        }
+    }
+    let (_, text, _) = rla(&pkg, &["--seed", "20240919"]);
+    assert!(
+        text.contains("risk-limiting audit: method bravo, risk limit 5%"),
+        "{text}"
+    );
+}
+
+#[test]
+fn unusable_input_is_refused_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = simulate(dir.path(), &tutorial(), None, 7);
+    let cases: &[(&[&str], &str)] = &[
+        (&[], "no --seed"),
+        (
+            &["--seed", "1", "--risk-limit", "0%"],
+            "strictly between 0 and 1",
+        ),
+        (
+            &["--seed", "1", "--risk-limit", "100%"],
+            "strictly between 0 and 1",
+        ),
+        (
+            &["--seed", "1", "--risk-limit", "1.5"],
+            "strictly between 0 and 1",
+        ),
+        (&["--seed", "1", "--risk-limit", "five"], "not a number"),
+        (
+            &["--seed", "1", "--method", "kaplan-markov"],
+            "cast-vote record",
+        ),
+        (&["--seed", "1", "--method", "coin"], "unknown audit method"),
+    ];
+    for (args, want) in cases {
+        let (code, _, err) = rla(&pkg, args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+    // a ballot manifest that disagrees with the papers
+    let m = pkg.join("paper/manifest.csv");
+    let text = fs::read_to_string(&m).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let f: Vec<String> = lines[1].split(',').map(str::to_string).collect();
+    let n: u64 = f[2].parse().unwrap();
+    lines[1] = format!("{},{},{}", f[0], f[1], n + 1);
+    fs::write(&m, lines.join("\n") + "\n").unwrap();
+    let (code, _, err) = rla(&pkg, &["--seed", "1"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!("station {}", f[0])) && err.contains("inconsistent"),
+        "{err}"
+    );
+    // no paper record at all
+    fs::remove_dir_all(pkg.join("paper")).unwrap();
+    let (code, _, err) = rla(&pkg, &["--seed", "1"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no paper record"), "{err}");
+}
+
+/// A protocol that counts more ballots than its box holds is a finding (never a silent pass).
+#[test]
+fn protocol_counting_more_ballots_than_papers_is_a_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = simulate(dir.path(), &tutorial(), None, 7);
+    let p = pkg.join("protocols.csv");
+    let text = fs::read_to_string(&p).unwrap();
+    let mut done = false;
+    let edited: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            if !done && f.len() == 6 && f[0] == "1" && f[3] == "list" && f[4] != "invalid" {
+                done = true;
+                let v: u64 = f[5].parse().unwrap();
+                return format!("{},{},{},{},{},{}", f[0], f[1], f[2], f[3], f[4], v + 50);
+            }
+            l.to_string()
+        })
+        .collect();
+    assert!(done);
+    fs::write(&p, edited.join("\n") + "\n").unwrap();
+    let (code, out, err) = rla(&pkg, &["--seed", "5", "--json"]);
+    assert_eq!(code, 1, "{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let places: Vec<&str> = j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["place"].as_str().unwrap())
+        .collect();
+    assert!(places.contains(&"station 1, list"), "{places:?}");
+    assert!(
+        places.contains(&"list"),
+        "published totals vs protocols: {places:?}"
+    );
+}
+
+/// Kazakhstan 2004 with falsified protocols (35 % of other lists' votes written down for Otan
+/// at 80 % of stations): the batch audit finds discrepancies at the sampled stations and does
+/// not confirm; the hand count shows the reported list seats are wrong or at least differs.
+#[test]
+fn macro_finds_falsified_protocols_in_kazakhstan() {
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = simulate(
+        dir.path(),
+        &scenario("kazakhstan-2004.toml"),
+        Some("protocols"),
+        2004,
+    );
+    let (code, out, err) = rla(&pkg, &["--seed", "20040919", "--method", "macro", "--json"]);
+    assert_eq!(code, 1, "{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let c = &j["contests"][0];
+    assert_eq!(c["decision"], "full_hand_count", "{c}");
+    let d = c["discrepancies"].as_array().unwrap();
+    assert!(!d.is_empty(), "no discrepancy found");
+    assert!(d.iter().any(|x| x["choice"] == "otan"), "{d:?}");
+    assert!(c["hand_count"].is_object(), "{c}");
+}

@@ -200,3 +200,61 @@ fn macro_finds_falsified_protocols_in_kazakhstan() {
     assert!(d.iter().any(|x| x["choice"] == "otan"), "{d:?}");
     assert!(c["hand_count"].is_object(), "{c}");
 }
+
+/// An observer recomputes the sample from the public seed with nothing but Rivest's sampler,
+/// the ballot manifest and the protocols' districts: ticket `i` of `SEED/district-D` picks paper
+/// `x` of the district's papers counted through its stations in order.
+#[test]
+fn the_sample_can_be_recomputed_from_the_seed_and_the_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = simulate(dir.path(), &tutorial(), None, 7);
+    let seed = "31415926535897932384";
+    let (_, out, err) = rla(&pkg, &["--seed", seed, "--json"]);
+    let j: serde_json::Value = serde_json::from_str(&out).expect(&err);
+    let contest = j["contests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["contest"].as_str().unwrap().starts_with("district-") && c["examined"] != 0)
+        .expect("a district with a sample");
+    let name = contest["contest"].as_str().unwrap();
+    let d: u32 = name["district-".len()..].parse().unwrap();
+    // the stations of district d, from protocols.csv
+    let protocols = fs::read_to_string(pkg.join("protocols.csv")).unwrap();
+    let stations: std::collections::BTreeSet<u32> = protocols
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[2] == d.to_string()).then(|| f[0].parse().unwrap())
+        })
+        .collect();
+    // their district containers, in station order
+    let manifest = fs::read_to_string(pkg.join("paper/manifest.csv")).unwrap();
+    let mut ends: Vec<(u32, u64)> = Vec::new();
+    let mut total = 0;
+    for l in manifest.lines().skip(1) {
+        let f: Vec<&str> = l.split(',').collect();
+        let st: u32 = f[0].parse().unwrap();
+        if f[1] == "district" && stations.contains(&st) {
+            total += f[2].parse::<u64>().unwrap();
+            ends.push((st, total));
+        }
+    }
+    assert_eq!(contest["population"], total);
+    let sample = contest["sample"].as_array().unwrap();
+    let draws = tamga::rla::sampler::draw(
+        &format!("{seed}/{name}"),
+        1,
+        total,
+        sample.len() as u64,
+        true,
+    )
+    .unwrap();
+    for (x, s) in draws.iter().zip(sample) {
+        let k = ends.partition_point(|&(_, e)| e < *x);
+        let start = if k == 0 { 0 } else { ends[k - 1].1 };
+        assert_eq!(s["station"], ends[k].0);
+        assert_eq!(s["paper"], x - start);
+    }
+}

@@ -29,9 +29,13 @@ td:first-child, th:first-child { text-align: left; }
 svg text { font-size: 12px; fill: #222; } svg .label { font-size: 13px; } svg .title { font-size: 13px; font-weight: bold; }
 .note { color: #555; font-size: 0.9em; }
 .grid { display: flex; flex-wrap: wrap; gap: 12px; }
-figure { margin: 0; width: 300px; } figcaption { font-size: 0.8em; color: #444; }
+figure { margin: 0; width: 300px; max-width: 100%; } figcaption { font-size: 0.8em; color: #444; }
 th { white-space: normal; vertical-align: bottom; }
 .scroll { overflow-x: auto; }
+svg { max-width: 100%; height: auto; }
+table { display: block; max-width: 100%; overflow-x: auto; }
+a:focus-visible, summary:focus-visible, [tabindex]:focus-visible { outline: 3px solid #E69F00; outline-offset: 2px; }
+@media print { body { max-width: none; margin: 0; } .scroll, table { overflow: visible; } svg, figure, tr { break-inside: avoid; } nav { display: none; } }
 table.heat td, table.heat th { padding: 0.25em 0.4em; font-size: 0.85em; }
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
 code { font-size: 0.95em; }
@@ -632,7 +636,7 @@ pub fn render(r: &RunReport) -> String {
     let mut o = String::new();
     let _ = write!(
         o,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>tamga report — {name}</title>\n<style>\n{CSS}\n</style></head><body>\n<h1>{name}</h1>\n<p>{runs} simulated elections per variant, seed {seed}, tamga {ver}. \
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>tamga report — {name}</title>\n<style>\n{CSS}\n</style></head><body>\n<h1>{name}</h1>\n<p>{runs} simulated elections per variant, seed {seed}, tamga {ver}. \
          Throughout, <span class=\"sim\">blue</span> is the simulation and \
          <span class=\"real\">vermillion</span> the real reported result given in the scenario. \
          Hover over a bar or marker for its numbers.</p>\n<nav><ul>",

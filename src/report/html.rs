@@ -563,15 +563,13 @@ fn variant_section(r: &RunReport, v: &VariantReport, vs: &str) -> String {
              rarely or never produces.</p>{}",
             seats_svg(v, &format!("seats-{vs}"))
         );
-        let e = &v.exact_match;
-        let parts: Vec<String> = [
-            ("list", e.list_seats),
-            ("district", e.district_seats),
-            ("total", e.total_seats),
-        ]
-        .iter()
-        .filter_map(|(l, x)| x.map(|x| format!("{l} seats {}", pct(x, 0))))
-        .collect();
+        let parts: Vec<String> = v
+            .exact_match
+            .tiers()
+            .into_iter()
+            .filter(|(l, _)| *l != "total" || v.seats.iter().any(|t| t.tier == "district_seats"))
+            .map(|(l, x)| format!("{l} seats {}", pct(x, 0)))
+            .collect();
         if !parts.is_empty() {
             let _ = write!(
                 o,

@@ -353,11 +353,57 @@ fn golden_tutorial_terminal_summary() {
     let s = load("tutorial.toml");
     let (outcomes, _) = run(&s, 2, 20, 42);
     let got = Summary::build(&s, 42, 0, &outcomes)
-        .to_terminal()
+        .to_terminal(true)
         .replace(tamga::VERSION, "VERSION");
     golden("golden/tutorial-summary.txt", &got);
     for line in got.lines() {
-        assert!(line.chars().count() <= 100, "too wide: {line}");
+        assert!(line.chars().count() <= 80, "too wide: {line}");
+    }
+}
+
+#[test]
+fn the_terminal_overview_comes_first_fits_80_columns_and_names_every_variant() {
+    // Kazakhstan's ten variants (synthetic outcomes, 40 runs) and the tutorial with fraud
+    let (s, _, outcomes) = synthetic_kazakhstan(40);
+    let tf = load("tutorial-fraud.toml");
+    let (tf_outcomes, _) = run(&tf, 2, 20, 42);
+    for (s, outcomes) in [(&s, &outcomes), (&tf, &tf_outcomes)] {
+        let summary = Summary::build(s, 2004, 0, outcomes);
+        let overview = summary.to_terminal(false);
+        let full = summary.to_terminal(true);
+        assert!(full.starts_with(&overview), "the overview comes first");
+        assert!(full.len() > overview.len(), "--detail adds the tables");
+        for line in full.lines() {
+            assert!(line.chars().count() <= 80, "wider than 80: `{line}`");
+        }
+        // one (tall) screen: ten variants in four tables, the detectors and the warnings
+        assert!(overview.lines().count() <= 75, "{overview}");
+        // every variant has a row of its own in the overview's first table
+        let first_table: Vec<&str> = overview
+            .split("\n\n")
+            .nth(1)
+            .expect("a table after the header")
+            .lines()
+            .collect();
+        for v in &s.variants {
+            let cut: String = v.name.chars().take(19).collect();
+            assert!(
+                first_table.iter().any(|l| l.starts_with(&cut)),
+                "no row for `{}` in:\n{overview}",
+                v.name
+            );
+        }
+        // and the fraud variants are matched with detectors, each rate with its interval
+        assert!(overview.contains("caught by:"), "{overview}");
+        for v in s.variants.iter().filter(|v| !v.is_honest()) {
+            let cut: String = v.name.chars().take(19).collect();
+            let row = overview
+                .lines()
+                .skip_while(|l| !l.starts_with("caught by:"))
+                .find(|l| l.starts_with(&cut))
+                .unwrap_or_else(|| panic!("`{}` has no caught-by line:\n{overview}", v.name));
+            assert!(row.contains('[') || row.contains("no detector"), "{row}");
+        }
     }
 }
 
@@ -376,14 +422,10 @@ impl Mix {
     }
 }
 
-#[test]
-fn a_thousand_run_kazakhstan_report_stays_under_2_mb() {
-    // Built from 1,000 *synthetic* RunOutcomes per variant of the Kazakhstan scenario (its 10
-    // parties, all its variants, every tier), not from 1,000 simulated runs (that takes many
-    // minutes); the fingerprints are real: run 0 of each variant, re-simulated. The synthetic
-    // runs are spread more widely than simulated ones (more distinct values mean more bars):
-    // list seats uniform within ±2 of the real count, district seats within ±10, list votes
-    // within ±10 % of the real ones, turnout 45–65 %; every detector gets a reading.
+/// The Kazakhstan scenario (its text) with `runs` synthetic outcomes per variant: list seats
+/// uniform within ±2 of the real count, district seats within ±10, list votes within ±10 % of
+/// the real ones, turnout 45–65 %; every detector gets a reading.
+fn synthetic_kazakhstan(runs: u32) -> (Scenario, String, Vec<Vec<RunOutcome>>) {
     let text = std::fs::read_to_string(scenario("kazakhstan-2004.toml"))
         .expect("bundled scenario is readable");
     let s = tamga::scenario::parse(&text, "kazakhstan-2004.toml").unwrap();
@@ -401,7 +443,7 @@ fn a_thousand_run_kazakhstan_report_stays_under_2_mb() {
         .variants
         .iter()
         .map(|_| {
-            (0..1000u32)
+            (0..runs)
                 .map(|run| {
                     let list_votes: Vec<u64> = real_votes
                         .iter()
@@ -449,6 +491,18 @@ fn a_thousand_run_kazakhstan_report_stays_under_2_mb() {
                 .collect()
         })
         .collect();
+    (s, text, outcomes)
+}
+
+#[test]
+fn a_thousand_run_kazakhstan_report_stays_under_2_mb() {
+    // Built from 1,000 *synthetic* RunOutcomes per variant of the Kazakhstan scenario (its 10
+    // parties, all its variants, every tier), not from 1,000 simulated runs (that takes many
+    // minutes); the fingerprints are real: run 0 of each variant, re-simulated. The synthetic
+    // runs are spread more widely than simulated ones (more distinct values mean more bars):
+    // list seats uniform within ±2 of the real count, district seats within ±10, list votes
+    // within ±10 % of the real ones, turnout 45–65 %; every detector gets a reading.
+    let (s, text, outcomes) = synthetic_kazakhstan(1000);
     let summary = Summary::build(&s, 2004, 0, &outcomes);
     let prepared = Simulator::new(&s, 2004);
     let names: Vec<&str> = s.parties.iter().map(|p| p.name.as_str()).collect();

@@ -21,7 +21,7 @@ use crate::svg::{
     ticks_in, truncate,
 };
 
-const CSS: &str = "body { font-family: system-ui, sans-serif; max-width: 960px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.4; }
+const CSS: &str = "body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.4; }
 h2 { border-top: 2px solid #ccc; padding-top: 0.6em; margin-top: 2em; }
 table { border-collapse: collapse; margin: 0.5em 0 1em; }
 td, th { border-bottom: 1px solid #ccc; padding: 0.2em 0.6em; text-align: right; white-space: nowrap; }
@@ -40,7 +40,11 @@ table.heat td, table.heat th { padding: 0.25em 0.4em; font-size: 0.85em; }
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
 code { font-size: 0.95em; }
 table.prov td { text-align: left; }
-.real { color: #D55E00; font-weight: bold; } .sim { color: #0072B2; font-weight: bold; }";
+.real { color: #D55E00; font-weight: bold; } .sim { color: #0072B2; font-weight: bold; }
+.warn { border-left: 4px solid #E69F00; background: #fdf6e8; padding: 0.3em 1em; margin: 1em 0; }
+figure.wide { width: 460px; } details summary { cursor: pointer; font-size: 0.9em; color: #444; }
+table.numbers td, table.numbers th { font-size: 0.85em; padding: 0.1em 0.5em; }
+#overview-variants td:last-child { white-space: normal; min-width: 18em; }";
 
 /// An HTML id fragment from a name: ASCII letters, digits, `-` and `_` kept, anything else `-`.
 pub fn slug(name: &str) -> String {
@@ -609,14 +613,28 @@ fn variant_section(r: &RunReport, v: &VariantReport, vs: &str) -> String {
              stations with that turnout and that share for the leader, {} (Klimek et al. 2012; the \
              same map <code>tamga forensics</code> draws for real results). {} stations, turnout \
              {}, leader share {} of list ballots, {} stations at ≥ 95 % turnout and ≥ 95 % share. \
-             Honest voting gives one compact cluster; ballot stuffing smears it towards the \
-             upper right corner (100 %, 100 %).</p>{}",
+             {}</p>{}",
             fp.run,
             escape(&fp.leader),
             fp.stations,
             pct(fp.national_turnout, 2),
             pct(fp.national_share, 2),
             fp.count_95_95,
+            if v.honest {
+                "Honest voting gives one compact cluster; ballot stuffing would smear it towards \
+                 the upper right corner (100 %, 100 %)."
+                    .to_string()
+            } else {
+                format!(
+                    "Compare it with the honest baseline{}: ballot stuffing and written-in \
+                     results smear the cluster towards the upper right corner (100 %, 100 %); \
+                     fraud that changes only aggregates leaves the stations' map unchanged.",
+                    v.baseline
+                        .as_ref()
+                        .map(|b| format!(" “{}”", escape(b)))
+                        .unwrap_or_default()
+                )
+            },
             heatmap(
                 &fp.heatmap,
                 &format!("fingerprint-{vs}"),
@@ -637,12 +655,16 @@ pub fn render(r: &RunReport) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>tamga report — {name}</title>\n<style>\n{CSS}\n</style></head><body>\n<h1>{name}</h1>\n<p>{runs} simulated elections per variant, seed {seed}, tamga {ver}. \
          Throughout, <span class=\"sim\">blue</span> is the simulation and \
          <span class=\"real\">vermillion</span> the real reported result given in the scenario. \
-         Hover over a bar or marker for its numbers.</p>\n<nav><ul>",
+         Hover over a bar or marker for its numbers. The numbers behind the page are beside it: \
+         <a href=\"summary.json\">summary.json</a> (every distribution, the detection matrix) and \
+         <a href=\"runs.csv\">runs.csv</a> (one row per run).</p>\n",
         name = escape(&pv.scenario),
         runs = pv.runs,
         seed = pv.seed,
         ver = escape(pv.tamga_version),
     );
+    o.push_str(&r.overview.html(&table_html));
+    o.push_str("<nav aria-label=\"Contents\"><h2>Contents</h2><ul><li><a href=\"#overview\">Overview</a></li>");
     let mut ids: Vec<String> = Vec::new();
     for (vi, v) in r.variants.iter().enumerate() {
         let mut s = slug(&v.name);

@@ -178,6 +178,9 @@ fn tutorial_report_is_well_formed_self_contained_and_has_every_plot() {
     for (k, _) in html.match_indices("href=\"") {
         let target = &html[k + 6..];
         let target = &target[..target.find('"').unwrap()];
+        if ["summary.json", "runs.csv"].contains(&target) {
+            continue; // the data beside the report, written with it
+        }
         let id = target
             .strip_prefix('#')
             .unwrap_or_else(|| panic!("link leaves the page: {target}"));
@@ -220,11 +223,57 @@ fn tutorial_report_is_well_formed_self_contained_and_has_every_plot() {
     }
     // the real seat counts as diamonds: one per party and tier with a reported value
     let diamonds = html.matches(": real result ").count();
+    let with_real: usize = report
+        .variants
+        .iter()
+        .flat_map(|v| &v.seats)
+        .flat_map(|t| &t.rows)
+        .filter(|r| r.reported.is_some())
+        .count();
+    assert_eq!(diamonds, with_real);
     assert_eq!(
-        diamonds,
-        2 * (3 + 4 + 4),
-        "list 3 parties, district and total 3 + independents"
+        with_real,
+        2 * (3 + 3 + 3),
+        "3 parties in 3 tiers, 2 variants"
     );
+    // no row or panel that cannot differ from another: no independents (none stand a chance
+    // in any run and none were elected), no round-1 panel under plurality
+    assert!(
+        report
+            .variants
+            .iter()
+            .all(|v| v.seats.iter().all(|t| t.tier != "round1_seats"
+                && t.rows.iter().all(|r| r.id != "independent"
+                    || r.max > 0.0
+                    || r.reported.is_some_and(|x| x > 0.0))))
+    );
+
+    // The overview comes first: before the contents and every variant, it names every variant
+    // and draws turnout, the leader's share and its seats per tier on common axes.
+    let overview = html.find("<section id=\"overview\">").expect("an overview");
+    assert!(overview < html.find("<nav").unwrap());
+    assert!(overview < html.find("<section id=\"variant-").unwrap());
+    let table = &html[html.find("<table id=\"overview-variants\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    for v in ["honest", "green-surge"] {
+        assert!(
+            table.contains(&format!(">{v}</td>")),
+            "{v} in the overview"
+        );
+    }
+    for id in [
+        "overview-turnout",
+        "overview-share",
+        "overview-list-seats",
+        "overview-district-seats",
+        "overview-total-seats",
+        "overview-outcomes",
+    ] {
+        assert!(ids.iter().any(|x| x == id), "no #{id}");
+    }
+    assert_eq!(html.matches("class=\"plot dots\"").count(), 5);
+    // each dot plot's numbers as a table
+    assert_eq!(html.matches("<table class=\"numbers\">").count(), 5);
 
     // Provenance: version, digest, seed, runs and the scenario file itself, escaped.
     let pv = &report.provenance;
@@ -240,9 +289,9 @@ fn tutorial_report_is_well_formed_self_contained_and_has_every_plot() {
     ] {
         assert!(html.contains(&s), "provenance lacks `{s}`");
     }
-    // no tables were given, so there is no table section
+    // no fraud variant, so no fraud table and no detection matrix
     assert!(report.variants.iter().all(|v| v.tables.is_empty()));
-    assert!(!html.contains("<table id="));
+    assert!(!html.contains("<table id=\"detection") && !html.contains("<table id=\"fraud"));
 }
 
 #[test]
@@ -254,8 +303,8 @@ fn the_model_serialises() {
     let honest = &v["variants"][0];
     assert_eq!(
         honest["seats"].as_array().unwrap().len(),
-        4,
-        "list, district, district won in round 1, total"
+        3,
+        "list, district, total (no runoffs under plurality: no round-1 panel)"
     );
     assert_eq!(
         honest["distributions"].as_array().unwrap().len(),
@@ -298,7 +347,7 @@ fn a_table_in_the_model_becomes_a_section() {
     check_well_formed(&html).unwrap();
     assert!(html.contains("<h3>Detection &lt;matrix&gt;</h3>"));
     assert!(html.contains("<table id=\"detection-green-surge\" class=\"heat\"><tr><th>fraud</th><th>receipt checks</th></tr><tr><td>stuffing 5%</td><td title=\"95 % of 20 runs\" style=\"background: rgba(0, 114, 178, 0.57)\">0.95</td></tr></table>"));
-    assert_eq!(html.matches("<table id=").count(), 1);
+    assert_eq!(html.matches("<table id=\"detection").count(), 1);
 }
 
 #[test]

@@ -13,7 +13,10 @@
 
 pub mod terminal;
 
-pub use terminal::{WIDTH, beyond_text, calibration_runs_needed, rate_text, short_pct};
+pub use terminal::{
+    WIDTH, beyond_text, calibration_runs_needed, rate_pct, rate_text, seat_cell, share_cell,
+    short_pct,
+};
 
 use crate::detect::Rate;
 use crate::model::Scenario;
@@ -410,6 +413,25 @@ impl Summary {
     /// The metric `name` of variant `v`.
     pub fn metric(&self, v: usize, name: &str) -> Option<&Metric> {
         self.variants[v].metrics.iter().find(|m| m.name == name)
+    }
+
+    /// The real (reported) value of metric `name`, as the first variant carries it.
+    pub fn real(&self, name: &str) -> Option<f64> {
+        self.variants
+            .first()
+            .and_then(|v| v.metrics.iter().find(|m| m.name == name))
+            .and_then(|m| m.reported)
+    }
+
+    /// The real total seats of all parties and independents, when the scenario gives them.
+    pub fn real_total_seats(&self) -> Option<f64> {
+        self.variants.first().and_then(|v| {
+            v.metrics
+                .iter()
+                .filter(|m| m.name.starts_with("total_seats."))
+                .map(|m| m.reported)
+                .sum()
+        })
     }
 }
 

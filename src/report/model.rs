@@ -362,7 +362,7 @@ fn detection_table(summary: &Summary) -> Option<Table> {
     let d = &summary.detection;
     let honest: Vec<&VariantSummary> = summary.variants.iter().filter(|v| v.honest).collect();
     let text = |r: Option<&Rate>| match r {
-        Some(r) => super::overview::rate_pct(r),
+        Some(r) => crate::summary::rate_pct(r),
         None => "—".to_string(),
     };
     let detail = |r: Option<&Rate>| match r {

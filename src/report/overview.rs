@@ -15,8 +15,7 @@
 use std::fmt::Write;
 
 use super::model::Table;
-use crate::detect::Rate;
-use crate::summary::{Metric, Summary, short_pct};
+use crate::summary::{Summary, rate_pct, seat_cell, share_cell, short_pct};
 use crate::svg::{
     Axes, BLUE, Frame, LIGHT_GREY, VERMILLION, escape, nice_step, step_decimals, ticks_in,
 };
@@ -60,33 +59,6 @@ pub struct Overview {
     pub warnings: Vec<String>,
 }
 
-/// A rate as `59 % [52–66]`, `—` when it does not apply.
-pub fn rate_pct(r: &Rate) -> String {
-    if r.runs == 0 || !r.rate.is_finite() {
-        "—".into()
-    } else {
-        format!(
-            "{} % [{}–{}]",
-            short_pct(r.rate),
-            short_pct(r.low),
-            short_pct(r.high)
-        )
-    }
-}
-
-fn interval_pct(m: &Metric) -> String {
-    format!(
-        "{:.1} [{:.1}–{:.1}]",
-        100.0 * m.mean,
-        100.0 * m.p05,
-        100.0 * m.p95
-    )
-}
-
-fn interval_seats(m: &Metric) -> String {
-    format!("{:.1} [{}–{}]", m.mean, m.p05.round(), m.p95.round())
-}
-
 fn tier_title(t: &str) -> &'static str {
     match t {
         "list" => "list",
@@ -107,13 +79,7 @@ impl Overview {
             summary.seat_tiers(0)
         };
         let any_fraud = summary.variants.iter().any(|v| !v.honest);
-        let real = |name: &str| {
-            summary
-                .variants
-                .first()
-                .and_then(|_| summary.metric(0, name))
-                .and_then(|m| m.reported)
-        };
+        let real = |name: &str| summary.real(name);
         // the table of variants
         let mut header = vec![
             "variant".to_string(),
@@ -154,15 +120,15 @@ impl Overview {
             let m = |name: &str| summary.metric(vi, name);
             let mut row = vec![
                 v.name.clone(),
-                m("turnout").map(interval_pct).unwrap_or_default(),
+                m("turnout").map(share_cell).unwrap_or_default(),
                 m(&format!("share.{lid}"))
-                    .map(interval_pct)
+                    .map(share_cell)
                     .unwrap_or_default(),
             ];
             for t in &tiers {
                 row.push(
                     m(&format!("{t}_seats.{lid}"))
-                        .map(interval_seats)
+                        .map(seat_cell)
                         .unwrap_or_default(),
                 );
             }
@@ -345,20 +311,8 @@ fn outcome_table(summary: &Summary) -> Option<Table> {
         header.push(format!("{}: wins list seats", summary.parties[p].name));
     }
     let mut rows = Vec::new();
-    let real = |name: &str| {
-        summary
-            .variants
-            .first()
-            .and_then(|_| summary.metric(0, name))
-            .and_then(|m| m.reported)
-    };
-    let total: Option<f64> = summary.variants.first().and_then(|v| {
-        v.metrics
-            .iter()
-            .filter(|m| m.name.starts_with("total_seats."))
-            .map(|m| m.reported)
-            .sum()
-    });
+    let real = |name: &str| summary.real(name);
+    let total = summary.real_total_seats();
     if let (Some(total), Some(seats)) = (total, real(&format!("total_seats.{}", leader.id))) {
         let yes = |b: bool| if b { "yes" } else { "no" }.to_string();
         let mut row = vec![

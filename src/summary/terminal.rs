@@ -66,6 +66,14 @@ pub fn rate_text(r: &Rate) -> String {
     }
 }
 
+/// A rate as `59 % [52–66]`, `—` when it does not apply.
+pub fn rate_pct(r: &Rate) -> String {
+    match rate_text(r).split_once(' ') {
+        Some((rate, interval)) => format!("{rate} % {interval}"),
+        None => "—".into(),
+    }
+}
+
 /// The share of runs at or beyond the real value: `< 0.5 %` (for 200 runs) rather than `0 %`,
 /// since none of n runs says only that it is below about 1/n.
 pub fn beyond_text(x: Option<f64>, runs: usize) -> String {
@@ -80,7 +88,7 @@ pub fn beyond_text(x: Option<f64>, runs: usize) -> String {
 type Column = (String, Box<dyn Fn(&VariantSummary) -> Option<Rate>>);
 
 /// `mean [p05–p95]` of a fraction in percent with one decimal.
-fn share_cell(m: &Metric) -> String {
+pub fn share_cell(m: &Metric) -> String {
     format!(
         "{:.1} [{:.1}–{:.1}]",
         100.0 * m.mean,
@@ -90,7 +98,7 @@ fn share_cell(m: &Metric) -> String {
 }
 
 /// `mean [p05–p95]` of a seat count.
-fn seat_cell(m: &Metric) -> String {
+pub fn seat_cell(m: &Metric) -> String {
     format!("{:.1} [{}–{}]", m.mean, m.p05.round(), m.p95.round())
 }
 
@@ -284,15 +292,13 @@ impl Summary {
             label_cut(&format!("{lname} list %"), 16),
             label_cut(&format!("{lname} seats"), 15),
         );
-        let real = |name: &str| self.variants.first().and_then(|_| self.metric(0, name));
-        if let Some(t) = real("turnout").and_then(|m| m.reported) {
+        let real = |name: &str| self.real(name);
+        if let Some(t) = real("turnout") {
             let share = real(&format!("share.{lid}"))
-                .and_then(|m| m.reported)
                 .map(|r| format!("{:.1}", 100.0 * r))
                 .unwrap_or_default();
             let seats = main_tier(0)
                 .and_then(|n| real(&n))
-                .and_then(|m| m.reported)
                 .map(|r| format!("{r}"))
                 .unwrap_or_default();
             let _ = writeln!(
@@ -355,7 +361,6 @@ impl Summary {
             let mut row = format!("{:<name_w$}", "real result");
             for t in &tiers {
                 let c = real(&format!("{t}_seats.{lid}"))
-                    .and_then(|m| m.reported)
                     .map(|r| format!("{r}"))
                     .unwrap_or_default();
                 let _ = write!(row, "  {c:<14}");
@@ -409,14 +414,8 @@ impl Summary {
                 let _ = writeln!(s, "{}", row.trim_end());
             }
             // the real outcome, from the reported total seats
-            let total_real: Option<f64> = self.variants.first().and_then(|v| {
-                v.metrics
-                    .iter()
-                    .filter(|m| m.name.starts_with("total_seats."))
-                    .map(|m| m.reported)
-                    .sum::<Option<f64>>()
-            });
-            let leader_real = real(&format!("total_seats.{lid}")).and_then(|m| m.reported);
+            let total_real = self.real_total_seats();
+            let leader_real = real(&format!("total_seats.{lid}"));
             if let (Some(total), Some(seats)) = (total_real, leader_real) {
                 let yes = |b: bool| if b { "yes" } else { "no" };
                 let mut row = format!(
@@ -427,7 +426,6 @@ impl Summary {
                 );
                 for &p in thresholds.iter().take(2) {
                     let won = real(&format!("list_seats.{}", self.parties[p].id))
-                        .and_then(|m| m.reported)
                         .map(|r| yes(r > 0.0))
                         .unwrap_or("");
                     let _ = write!(row, " {won:<14}");

@@ -256,10 +256,7 @@ fn tutorial_report_is_well_formed_self_contained_and_has_every_plot() {
     let table = &html[html.find("<table id=\"overview-variants\"").unwrap()..];
     let table = &table[..table.find("</table>").unwrap()];
     for v in ["honest", "green-surge"] {
-        assert!(
-            table.contains(&format!(">{v}</td>")),
-            "{v} in the overview"
-        );
+        assert!(table.contains(&format!(">{v}</td>")), "{v} in the overview");
     }
     for id in [
         "overview-turnout",

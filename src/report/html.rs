@@ -15,10 +15,10 @@
 
 use std::fmt::Write;
 
-use super::model::{RunHistogram, RunReport, SeatRow, Table, VariantReport};
+use super::model::{RunFingerprint, RunHistogram, RunReport, SeatRow, Table, VariantReport};
 use crate::svg::{
-    Axes, BLUE, Frame, LIGHT_GREY, SKY_BLUE, VERMILLION, escape, heatmap, nice_step, step_decimals,
-    ticks_in, truncate,
+    Axes, BLUE, Frame, LIGHT_GREY, SKY_BLUE, VERMILLION, escape, heatmap, heatmap_cell, nice_step,
+    step_decimals, ticks_in, truncate,
 };
 
 const CSS: &str = "body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.4; }
@@ -628,22 +628,44 @@ fn variant_section(r: &RunReport, v: &VariantReport, vs: &str) -> String {
                 format!(
                     "Compare it with the honest baseline{}: ballot stuffing and written-in \
                      results smear the cluster towards the upper right corner (100 %, 100 %); \
-                     fraud that changes only aggregates leaves the stations' map unchanged.",
+                     fraud that changes only aggregates leaves the stations' map unchanged. \
+                     <span class=\"real\">Outlined cells</span> hold the {} stations whose \
+                     protocol fraud changed in this run (the simulation knows them; real data \
+                     would not).",
                     v.baseline
                         .as_ref()
                         .map(|b| format!(" “{}”", escape(b)))
-                        .unwrap_or_default()
+                        .unwrap_or_default(),
+                    fp.stations_touched
                 )
             },
-            heatmap(
-                &fp.heatmap,
-                &format!("fingerprint-{vs}"),
-                "Leader's share of list ballots (%)"
-            )
+            fingerprint_svg(fp, &format!("fingerprint-{vs}"))
         );
     }
     o.push_str("</section>\n");
     o
+}
+
+/// The fingerprint heat map of a run, with the cells holding stations whose protocol fraud
+/// changed outlined in vermillion (the simulation knows which they are).
+fn fingerprint_svg(fp: &RunFingerprint, id: &str) -> String {
+    let mut svg = heatmap(&fp.heatmap, id, "Leader's share of list ballots (%)");
+    if fp.touched.is_empty() {
+        return svg;
+    }
+    let n = fp.heatmap.len();
+    let mut d = String::new();
+    for &(t, s, _) in &fp.touched {
+        let (x, y, side) = heatmap_cell(n, t as usize, s as usize);
+        let _ = write!(d, "M{x:.0} {y:.0}h{side}v{side}h-{side}z");
+    }
+    let marks = format!(
+        r#"<path d="{d}" fill="none" stroke="{VERMILLION}" stroke-width="1"><title>{} stations whose protocol fraud changed</title></path>"#,
+        fp.stations_touched
+    );
+    let end = svg.rfind("</svg>").unwrap_or(svg.len());
+    svg.insert_str(end, &marks);
+    svg
 }
 
 /// Renders the report as a self-contained HTML page (UTF-8, ends with a newline).

@@ -129,6 +129,10 @@ pub struct RunFingerprint {
     pub count_95_95: usize,
     /// `heatmap[t][s]`: stations in turnout bin t and share bin s (1 % bins, 101 × 101).
     pub heatmap: Vec<Vec<u32>>,
+    /// Stations whose protocol fraud changed (the simulation knows), and the cells they are in:
+    /// `(t, s, stations)`, in cell order.
+    pub stations_touched: usize,
+    pub touched: Vec<(u16, u16, u32)>,
 }
 
 /// A table of text cells, for sections that are tables rather than plots.
@@ -577,6 +581,22 @@ impl RunFingerprint {
         }));
         let stations = sets.consistent;
         let fp = fingerprint(&stations, &stations);
+        let hit: Vec<_> = stations
+            .iter()
+            .filter(|c| rs.stations.get(c.station_idx).is_some_and(|t| t.touched))
+            .cloned()
+            .collect();
+        let touched_map = fingerprint(&hit, &hit).heatmap;
+        let touched = touched_map
+            .iter()
+            .enumerate()
+            .flat_map(|(t, row)| {
+                row.iter()
+                    .enumerate()
+                    .filter(|(_, c)| **c > 0)
+                    .map(move |(s, &c)| (t as u16, s as u16, c))
+            })
+            .collect();
         RunFingerprint {
             run: rs.outcome.run,
             leader: party_names
@@ -588,6 +608,8 @@ impl RunFingerprint {
             national_share: fp.national_share,
             count_95_95: fp.count_95_95,
             heatmap: fp.heatmap,
+            stations_touched: hit.len(),
+            touched,
         }
     }
 }

@@ -148,8 +148,9 @@ impl Summary {
             .collect()
     }
 
-    /// Per fraud variant, the detectors that fire on it more often than on its honest baseline,
-    /// most often first: (detector, power, false-alarm rate on the baseline).
+    /// Per fraud variant, the detectors that fire on it clearly more often than on its honest
+    /// baseline (the lower end of the power's 95 % interval above the false-alarm rate), most
+    /// often first: (detector, power, false-alarm rate on the baseline).
     pub fn catches<'a>(
         &'a self,
         v: &VariantSummary,
@@ -166,7 +167,8 @@ impl Summary {
                     .find(|f| f.variant == p.baseline)
                     .map(|f| &f.false_alarm_rate);
                 let base = far.map_or(0.0, |f| f.rate);
-                (p.power.runs > 0 && p.power.rate > 0.0 && p.power.rate > base)
+                // clearly more often: the lower end of its interval above the false alarms
+                (p.power.runs > 0 && p.power.rate > 0.0 && p.power.low > base)
                     .then_some((d, &p.power, far))
             })
             .collect();

@@ -526,7 +526,14 @@ fn table_html(t: &Table, h: u8, id: &str) -> String {
     o
 }
 
-fn variant_section(r: &RunReport, v: &VariantReport, vs: &str) -> String {
+/// One variant's section; `baseline_id` is the page id (slug) of its honest baseline's section,
+/// if it has one with a fingerprint.
+fn variant_section(
+    r: &RunReport,
+    v: &VariantReport,
+    vs: &str,
+    baseline_id: Option<&str>,
+) -> String {
     let mut o = String::new();
     let _ = write!(
         o,
@@ -632,10 +639,12 @@ fn variant_section(r: &RunReport, v: &VariantReport, vs: &str) -> String {
                      <span class=\"real\">Outlined cells</span> hold the {} stations whose \
                      protocol fraud changed in this run (the simulation knows them; real data \
                      would not).",
-                    v.baseline
-                        .as_ref()
-                        .map(|b| format!(" “{}”", escape(b)))
-                        .unwrap_or_default(),
+                    match (&v.baseline, baseline_id) {
+                        (Some(b), Some(id)) =>
+                            format!(" <a href=\"#fingerprint-{id}\">“{}”</a>", escape(b)),
+                        (Some(b), None) => format!(" “{}”", escape(b)),
+                        _ => String::new(),
+                    },
                     fp.stations_touched
                 )
             },
@@ -711,7 +720,14 @@ pub fn render(r: &RunReport) -> String {
     }
     o.push_str("<li><a href=\"#provenance\">Provenance and scenario file</a></li></ul></nav>\n");
     for (v, s) in r.variants.iter().zip(&ids) {
-        o.push_str(&variant_section(r, v, s));
+        let baseline_id = v.baseline.as_ref().and_then(|b| {
+            r.variants
+                .iter()
+                .zip(&ids)
+                .find(|(x, _)| &x.name == b && x.fingerprint.is_some())
+                .map(|(_, id)| id.as_str())
+        });
+        o.push_str(&variant_section(r, v, s, baseline_id));
     }
     for t in &r.tables {
         let _ = writeln!(

@@ -583,5 +583,10 @@ fn a_thousand_run_kazakhstan_report_stays_under_2_mb() {
     assert!(html.contains("<table id=\"detection\" class=\"heat\">"));
     // and what fraud did, for fraud variants only
     assert!(html.contains("<table id=\"fraud-rural-stuffing\">"));
+    // a fraud variant's fingerprint links to its baseline's, and the stations fraud touched are
+    // marked (synthetic outcomes, real re-simulated fingerprints)
+    assert!(html.contains("<a href=\"#fingerprint-exit-poll\">“exit-poll”</a>"));
+    assert!(html.contains("id=\"fingerprint-exit-poll\""));
+    assert!(html.contains("stations whose protocol fraud changed</title>"));
     assert!(!html.contains("<table id=\"fraud-official\">"));
 }

@@ -77,6 +77,9 @@ pub struct StationTally {
     pub ballots: u64,
     /// List votes of the run's leader (see [`RunStations::leader`]).
     pub leader: u64,
+    /// The station's protocol differs from what its voters chose (ballots issued or list
+    /// votes): fraud acted here. Known only in a simulation, for marking such stations.
+    pub touched: bool,
 }
 
 /// One run re-simulated down to its stations: what the Monte Carlo loop aggregates away.
@@ -204,12 +207,14 @@ impl<'a> Simulator<'a> {
             .enumerate()
             .map(|(i, st)| {
                 let protocols = ws.published().protocols;
+                let truth = ws.truth().counts;
                 let list = protocols.list_of(i);
                 StationTally {
                     registered: st.n_registered as u64,
                     issued: protocols.issued[i] as u64,
                     ballots: list.iter().map(|&x| x as u64).sum(),
                     leader: list.get(leader).copied().unwrap_or(0) as u64,
+                    touched: truth.issued[i] != protocols.issued[i] || truth.list_of(i) != list,
                 }
             })
             .collect();

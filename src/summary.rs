@@ -1,12 +1,24 @@
-//! The summary over runs, and its renderings: JSON, CSV (one row per run) and a terminal table.
+//! The summary over runs, and its renderings: JSON, CSV (one row per run) and the terminal's
+//! text ([`terminal`]: the overview of every variant first, the per-variant tables with
+//! `--detail`).
 //!
 //! [`Summary::build`] turns run outcomes into distributions (mean, sd, 5/50/95 % quantiles by
 //! [`crate::stats::quantile_sorted`], range) per metric and variant, each beside the real
 //! reported figure from the scenario with the share of runs at or beyond it. Renderings are pure
 //! functions from the data to bytes or text; writing files is the caller's business
 //! (`crate::output`). Floating-point sums run in run order, so the output is byte-identical for
-//! the same seed whatever the thread count.
+//! the same seed whatever the thread count. Besides the distributions it keeps what the
+//! overview needs: the leader it follows ([`Summary::leader`]) and per variant the seat outcomes
+//! that decide what an election means ([`SeatOdds`]: majority, two-thirds, list seats won).
 
+pub mod terminal;
+
+pub use terminal::{
+    WIDTH, beyond_text, calibration_runs_needed, rate_pct, rate_text, seat_cell, share_cell,
+    short_pct,
+};
+
+use crate::detect::Rate;
 use crate::model::Scenario;
 use crate::montecarlo::RunOutcome;
 use crate::stats::quantile_sorted;
@@ -24,6 +36,9 @@ pub struct Summary {
     pub variants: Vec<VariantSummary>,
     /// Detectors' false-alarm rates on honest variants and power against fraud variants.
     pub detection: crate::detect::Detection,
+    /// The party the overview follows: the one with most real list votes, else the one with the
+    /// highest mean list share in the first variant.
+    pub leader: Option<PartyInfo>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -64,6 +79,55 @@ pub struct VariantSummary {
     /// Whether the real reported result lies within the central 95 % of this variant's
     /// simulated reported results (turnout and every list share).
     pub consistent_with_reported: Option<bool>,
+    /// The seat outcomes that decide what an election means, as shares of runs with 95 %
+    /// Wilson intervals.
+    pub seat_odds: SeatOdds,
+}
+
+/// Per party (in scenario order, then independents for the totals): the share of runs in which
+/// it holds a majority of all seats, at least two-thirds of them, and (list tier only) any list
+/// seat — which, under a threshold, is crossing it.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SeatOdds {
+    pub majority: Vec<Rate>,
+    pub two_thirds: Vec<Rate>,
+    /// Empty without a list tier.
+    pub wins_list_seats: Vec<Rate>,
+}
+
+impl SeatOdds {
+    /// Counts, per party, the runs with more than half of all seats, with at least two-thirds
+    /// of them, and with any list seat (`list`: the system has a list tier).
+    pub fn from_runs(runs: &[RunOutcome], parties: usize, list: bool) -> SeatOdds {
+        let n = runs.len();
+        let count =
+            |f: &dyn Fn(&RunOutcome) -> bool| Rate::wilson(runs.iter().filter(|o| f(o)).count(), n);
+        let total = |o: &RunOutcome| {
+            o.reported
+                .total_seats
+                .iter()
+                .map(|&x| u64::from(x))
+                .sum::<u64>()
+        };
+        let seats = |o: &RunOutcome, p: usize| {
+            u64::from(o.reported.total_seats.get(p).copied().unwrap_or(0))
+        };
+        SeatOdds {
+            majority: (0..=parties)
+                .map(|p| count(&|o| 2 * seats(o, p) > total(o)))
+                .collect(),
+            two_thirds: (0..=parties)
+                .map(|p| count(&|o| total(o) > 0 && 3 * seats(o, p) >= 2 * total(o)))
+                .collect(),
+            wins_list_seats: if list {
+                (0..parties)
+                    .map(|p| count(&|o| o.reported.list_seats.get(p).is_some_and(|&s| s > 0)))
+                    .collect()
+            } else {
+                Vec::new()
+            },
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -89,6 +153,20 @@ pub struct ExactMatch {
     pub list_seats: Option<f64>,
     pub district_seats: Option<f64>,
     pub total_seats: Option<f64>,
+}
+
+impl ExactMatch {
+    /// `(tier, share of runs)` for the tiers with a real seat vector: list, district, total.
+    pub fn tiers(&self) -> Vec<(&'static str, f64)> {
+        [
+            ("list", self.list_seats),
+            ("district", self.district_seats),
+            ("total", self.total_seats),
+        ]
+        .into_iter()
+        .filter_map(|(t, x)| x.map(|x| (t, x)))
+        .collect()
+    }
 }
 
 /// The distribution of one quantity over runs, beside the reported value.
@@ -297,6 +375,7 @@ impl Summary {
                 seat_effect,
                 fraud,
                 consistent_with_reported,
+                seat_odds: SeatOdds::from_runs(runs, parties.len(), model.system.list.is_some()),
             });
         }
         Summary {
@@ -318,6 +397,7 @@ impl Summary {
                     name: p.name.clone(),
                 })
                 .collect(),
+            leader: leader(scenario, &variants),
             variants,
             detection: crate::detect::detection(scenario, outcomes),
         }
@@ -330,338 +410,61 @@ impl Summary {
         s
     }
 
-    fn metric(&self, v: usize, name: &str) -> Option<&Metric> {
+    /// The metric `name` of variant `v`.
+    pub fn metric(&self, v: usize, name: &str) -> Option<&Metric> {
         self.variants[v].metrics.iter().find(|m| m.name == name)
     }
 
-    /// A readable summary per variant, at most 100 columns wide: turnout, a list-share table
-    /// and a seat table, each simulated beside real, after a three-line legend.
-    pub fn to_terminal(&self) -> String {
-        use std::fmt::Write;
-        let mut s = String::new();
-        let pv = &self.provenance;
-        let _ = writeln!(
-            s,
-            "{} — {} runs per variant, seed {}, tamga {}",
-            pv.scenario, pv.runs, pv.seed, pv.tamga_version
-        );
-        let _ = writeln!(
-            s,
-            "simulated: mean over runs [5–95 %: the middle 90 % of runs]; real: the reported result\n\
-             beyond: share of runs at least as far from the median as the real value (near 0 %: this\n\
-             variant hardly ever produces it); * marks a real seat count outside the middle 90 %"
-        );
-        for (vi, v) in self.variants.iter().enumerate() {
-            let _ = writeln!(s);
-            for line in wrap(&format!("variant {} — {}", v.name, v.description), 100) {
-                let _ = writeln!(s, "{line}");
-            }
-            self.terminal_shares(&mut s, vi);
-            self.terminal_seats(&mut s, vi);
-            let e = &v.exact_match;
-            let parts: Vec<String> = [
-                ("list", e.list_seats),
-                ("district", e.district_seats),
-                ("total", e.total_seats),
-            ]
-            .iter()
-            .filter_map(|(label, x)| x.map(|x| format!("{label} {}", pct(Some(x)))))
-            .collect();
-            if !parts.is_empty() {
-                let _ = writeln!(
-                    s,
-                    "  runs with exactly the real seats: {}",
-                    parts.join(", ")
-                );
-            }
-            if !v.honest {
-                let ids: Vec<&str> = self
-                    .parties
-                    .iter()
-                    .map(|p| p.id.as_str())
-                    .chain(["independent"])
-                    .collect();
-                let moved: Vec<String> = v
-                    .seat_effect
-                    .total_seats
-                    .iter()
-                    .zip(&ids)
-                    .filter(|(x, _)| x.abs() >= 0.05)
-                    .map(|(x, id)| format!("{id} {x:+.1}"))
-                    .collect();
-                let line = format!(
-                    "  fraud (vs truth, mean per run): seats {}; turnout {:+.2} points; {} stations \
-                     hit, {:.0} ballots stuffed, {:.0} flipped, {:.0} dropped, {:.0} entries rewritten",
-                    if moved.is_empty() {
-                        "none moved".to_string()
-                    } else {
-                        moved.join(", ")
-                    },
-                    v.seat_effect.turnout * 100.0,
-                    v.fraud.stations_hit.round(),
-                    v.fraud.stuffed,
-                    v.fraud.flipped,
-                    v.fraud.dropped,
-                    v.fraud.rewritten
-                );
-                for l in wrap(&line, 100) {
-                    let _ = writeln!(s, "{l}");
-                }
-            }
-            if let Some(c) = v.consistent_with_reported {
-                let _ = writeln!(
-                    s,
-                    "  real result within this variant's central 95% (turnout and every share): {}",
-                    if c { "yes" } else { "no" }
-                );
-            }
-            if let Some(m) = self.metric(vi, "runoffs") {
-                let real = m.reported.map(|r| format!(" {r}")).unwrap_or_default();
-                let _ = writeln!(
-                    s,
-                    "  district runoffs: {:.1} [{}–{}]{real}",
-                    m.mean,
-                    m.p05.round(),
-                    m.p95.round()
-                );
-                self.terminal_round1(&mut s, vi);
-            }
-        }
-        s.push_str(&self.detection_table());
-        s
+    /// The real (reported) value of metric `name`, as the first variant carries it.
+    pub fn real(&self, name: &str) -> Option<f64> {
+        self.variants
+            .first()
+            .and_then(|v| v.metrics.iter().find(|m| m.name == name))
+            .and_then(|m| m.reported)
     }
 
-    /// District seats won in round 1 as one wrapped line: parties that win any on average or
-    /// won any in reality, `*` marking a real count outside the middle 90 %.
-    fn terminal_round1(&self, s: &mut String, vi: usize) {
-        use std::fmt::Write;
-        let names = self
-            .parties
-            .iter()
-            .map(|p| (p.id.as_str(), p.name.as_str()))
-            .chain([("independent", "independents")]);
-        let cells: Vec<String> = names
-            .filter_map(|(id, name)| {
-                let m = self.metric(vi, &format!("round1_seats.{id}"))?;
-                if m.mean < 0.5 && m.reported.is_none_or(|r| r == 0.0) {
-                    return None;
-                }
-                let (real, mark) = match m.reported {
-                    Some(r) => (
-                        format!(" {r}"),
-                        if r < m.p05.round() || r > m.p95.round() {
-                            "*"
-                        } else {
-                            ""
-                        },
-                    ),
-                    None => (String::new(), ""),
-                };
-                Some(format!(
-                    "{name} {:.1} [{}–{}]{real}{mark}",
-                    m.mean,
-                    m.p05.round(),
-                    m.p95.round()
-                ))
-            })
-            .collect();
-        if cells.is_empty() {
-            return;
-        }
-        for line in wrap(&format!("  won in round 1: {}", cells.join(", ")), 100) {
-            let _ = writeln!(s, "{line}");
-        }
-    }
-
-    /// The detection matrix as text: one row per detector, the false-alarm rate on the honest
-    /// baseline(s), then the power against each fraud variant.
-    fn detection_table(&self) -> String {
-        use std::fmt::Write;
-        let frauds: Vec<&VariantSummary> = self.variants.iter().filter(|v| !v.honest).collect();
-        let mut s = String::new();
-        if frauds.is_empty() {
-            return s;
-        }
-        let _ = writeln!(s);
-        let title = format!(
-            "detection: share of runs in which each detector fired (false alarms on honest runs; \
-             calibrated detectors set to {:.0}%)",
-            self.detection.target_false_alarm_rate * 100.0
-        );
-        for l in wrap(&title, 100) {
-            let _ = writeln!(s, "{l}");
-        }
-        let width = 6usize;
-        let per_line = ((100 - 30) / (width + 1)).max(1);
-        let legend: Vec<String> = frauds
-            .iter()
-            .enumerate()
-            .map(|(i, v)| format!("F{} {}", i + 1, v.name))
-            .collect();
-        for l in wrap(&format!("  columns: {}", legend.join(", ")), 100) {
-            let _ = writeln!(s, "{l}");
-        }
-        for (c, chunk) in frauds.chunks(per_line).enumerate() {
-            let mut header = format!("  {:<20} {:>6}", "detector", "false");
-            for j in 0..chunk.len() {
-                let name = format!("F{}", c * per_line + j + 1);
-                let _ = write!(header, " {name:>width$}");
-            }
-            let _ = writeln!(s, "{header}");
-            for d in &self.detection.detectors {
-                let far = d
-                    .false_alarm
-                    .first()
-                    .map(|f| format!("{:.0}%", f.false_alarm_rate.rate * 100.0))
-                    .unwrap_or("—".into());
-                let mut line = format!("  {:<20} {:>6}", d.name, far);
-                for v in chunk {
-                    let cell = d
-                        .power
-                        .iter()
-                        .find(|p| p.variant == v.name)
-                        .map(|p| format!("{:.0}%", p.power.rate * 100.0))
-                        .unwrap_or("—".into());
-                    let _ = write!(line, " {cell:>width$}");
-                }
-                let _ = writeln!(s, "{line}");
-            }
-        }
-        let codes_used = self.detection.detectors.iter().any(|d| {
-            d.name == "control_codes" && !(d.power.is_empty() && d.false_alarm.is_empty())
-        });
-        if codes_used {
-            let note = "  note: the Sailau control code that lets a voter catch a flipped vote also lets a \
-                        vote buyer check that a bought vote was cast as paid for";
-            for l in wrap(note, 100) {
-                let _ = writeln!(s, "{l}");
-            }
-        }
-        let _ = writeln!(
-            s,
-            "  (intervals, thresholds and costs per detector are in summary.json under \"detection\")"
-        );
-        s
-    }
-
-    /// Turnout and the list-share table of variant `vi`.
-    fn terminal_shares(&self, s: &mut String, vi: usize) {
-        use std::fmt::Write;
-        let row = |label: &str, m: &Metric| {
-            format!(
-                "  {:<32} {:>9} {:>15} {:>8} {:>7}",
-                label_cut(label, 32),
-                format!("{:.2} %", m.mean * 100.0),
-                format!("[{:.2}–{:.2}]", m.p05 * 100.0, m.p95 * 100.0),
-                m.reported
-                    .map(|r| format!("{:.2} %", r * 100.0))
-                    .unwrap_or("—".into()),
-                pct(m.at_or_beyond)
-            )
-        };
-        let _ = writeln!(
-            s,
-            "  {:<32} {:>9} {:>15} {:>8} {:>7}",
-            "", "simulated", "5–95 %", "real", "beyond"
-        );
-        if let Some(m) = self.metric(vi, "turnout") {
-            let _ = writeln!(s, "{}", row("turnout (% of registered)", m));
-        }
-        let _ = writeln!(s, "  list share (% of valid list votes)");
-        for p in &self.parties {
-            if let Some(m) = self.metric(vi, &format!("share.{}", p.id)) {
-                let _ = writeln!(s, "{}", row(&format!("  {}", p.name), m));
-            }
-        }
-    }
-
-    /// The seat table of variant `vi`: one column per tier the system has.
-    fn terminal_seats(&self, s: &mut String, vi: usize) {
-        use std::fmt::Write;
-        let tiers: Vec<&str> = ["list", "district", "total"]
-            .into_iter()
-            .filter(|t| {
-                self.variants[vi]
-                    .metrics
-                    .iter()
-                    .any(|m| m.name.starts_with(&format!("{t}_seats.")))
-            })
-            .collect();
-        if tiers.is_empty() {
-            return;
-        }
-        let mut head = format!("  {:<32}", "seats: mean [5–95 %] real");
-        for t in &tiers {
-            let _ = write!(head, " {t:>17} ");
-        }
-        let _ = writeln!(s, "{}", head.trim_end());
-        let ids = self
-            .parties
-            .iter()
-            .map(|p| (p.id.as_str(), p.name.as_str()))
-            .chain([("independent", "independents")]);
-        for (id, name) in ids {
-            let cells: Vec<Option<&Metric>> = tiers
+    /// The real total seats of all parties and independents, when the scenario gives them.
+    pub fn real_total_seats(&self) -> Option<f64> {
+        self.variants.first().and_then(|v| {
+            v.metrics
                 .iter()
-                .map(|t| self.metric(vi, &format!("{t}_seats.{id}")))
-                .collect();
-            if cells.iter().all(Option::is_none) {
-                continue;
-            }
-            let mut line = format!("  {:<32}", label_cut(&format!("  {name}"), 32));
-            for m in cells {
-                let (cell, mark) = m
-                    .map(|m| {
-                        let (real, outside) = match m.reported {
-                            Some(r) => (format!("{r}"), r < m.p05.round() || r > m.p95.round()),
-                            None => ("—".to_string(), false),
-                        };
-                        (
-                            format!("{:.1} [{}–{}] {real}", m.mean, m.p05.round(), m.p95.round()),
-                            if outside { '*' } else { ' ' },
-                        )
-                    })
-                    .unwrap_or((String::new(), ' '));
-                let _ = write!(line, " {cell:>17}{mark}");
-            }
-            let _ = writeln!(s, "{}", line.trim_end());
-        }
+                .filter(|m| m.name.starts_with("total_seats."))
+                .map(|m| m.reported)
+                .sum()
+        })
     }
 }
 
-/// `text` cut to `width` characters with an ellipsis when cut.
-fn label_cut(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        text.to_string()
-    } else {
-        text.chars().take(width - 1).collect::<String>() + "…"
-    }
-}
-
-/// Wraps text at spaces into lines of at most `width` characters (continuations indented).
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let indent = text.len() - text.trim_start_matches(' ').len();
-    let text = &text[indent..];
-    let mut lines = Vec::new();
-    let mut line = " ".repeat(indent);
-    for word in text.split(' ') {
-        let len = line.chars().count();
-        if len > indent && len + 1 + word.chars().count() > width {
-            lines.push(std::mem::take(&mut line));
-            line = " ".repeat(indent + 3);
+/// The party with most real list votes (the first on a tie), else the one with the highest
+/// mean list share in the first variant; `None` without parties or variants.
+fn leader(scenario: &Scenario, variants: &[VariantSummary]) -> Option<PartyInfo> {
+    let parties = &scenario.parties;
+    let real = scenario
+        .reported
+        .as_ref()
+        .and_then(|r| r.list_votes.as_ref())
+        .filter(|v| v.iter().any(|&x| x > 0));
+    let best = match real {
+        Some(votes) => (0..parties.len()).max_by_key(|&i| (votes[i], usize::MAX - i))?,
+        None => {
+            let v = variants.first()?;
+            let share = |i: usize| {
+                v.metrics
+                    .iter()
+                    .find(|m| m.name == format!("share.{}", parties[i].id))
+                    .map_or(f64::NEG_INFINITY, |m| m.mean)
+            };
+            (0..parties.len()).fold(None, |b: Option<usize>, i| match b {
+                Some(j) if share(j) >= share(i) => Some(j),
+                _ => Some(i),
+            })?
         }
-        if !line.trim().is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    lines.push(line);
-    lines
-}
-
-fn pct(x: Option<f64>) -> String {
-    x.map(|x| format!("{:.0} %", x * 100.0))
-        .unwrap_or("—".into())
+    };
+    let p = &parties[best];
+    Some(PartyInfo {
+        id: p.id.clone(),
+        name: p.name.clone(),
+    })
 }
 
 /// One CSV row per variant × run, with a header.

@@ -227,6 +227,17 @@ pub fn fmt_count(v: f64) -> String {
 /// map near 120 kB and a typical one (a few thousand cells) near 20 kB.
 const HEAT_LEVELS: usize = 20;
 
+/// The box `(x, y, side)` of cell `(t, s)` as [`heatmap`] draws an `n` × `n` map (4-pixel
+/// cells, the frame at (70, 20), share rising upwards), for marking cells on top of it.
+pub fn heatmap_cell(n: usize, t: usize, s: usize) -> (f64, f64, f64) {
+    let cell = 4.0;
+    (
+        70.0 + t as f64 * cell,
+        20.0 + n.saturating_sub(s + 1) as f64 * cell,
+        cell,
+    )
+}
+
 /// The election fingerprint as a heat map: `heatmap[t][s]` stations with turnout in 1 % bin t and
 /// the leader's share in 1 % bin s (bins centred on whole percentages), coloured on a log scale
 /// with a colour bar. `id` becomes the `<svg>` element's id (empty: none).

@@ -12,11 +12,23 @@ use std::process::ExitCode;
 use tamga::bench::{BenchReport, BenchSettings, Throughput, run_bench};
 use tamga::montecarlo::Simulator;
 
+/// The bundled scenario `bench` times by default: `scenarios/kazakhstan-2004.toml` under the
+/// current directory if it is there, else in the source tree tamga was built from (so that
+/// the command works outside the repository too); loading names the path if neither exists.
+fn default_scenario() -> PathBuf {
+    let rel = PathBuf::from("scenarios/kazakhstan-2004.toml");
+    if rel.is_file() {
+        rel
+    } else {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
+    }
+}
+
 #[derive(clap::Args)]
 pub struct Args {
-    /// The scenario whose run is timed.
-    #[arg(default_value = "scenarios/kazakhstan-2004.toml")]
-    pub scenario: PathBuf,
+    /// The scenario whose run is timed (default: the bundled Kazakhstan 2004 scenario, from the
+    /// current directory or else from the source tree tamga was built in).
+    pub scenario: Option<PathBuf>,
     /// The variant to run (default: `official` if the scenario has it, else its first variant).
     #[arg(long)]
     pub variant: Option<String>,
@@ -43,7 +55,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.repeat == 0 || args.repeat > 1000 {
         bail!("--repeat must be between 1 and 1000");
     }
-    let scenario = tamga::scenario::load(&args.scenario)?;
+    let path = args.scenario.clone().unwrap_or_else(default_scenario);
+    let scenario = tamga::scenario::load(&path)?;
     let variant = match &args.variant {
         Some(name) => scenario.variants.iter().position(|v| &v.name == name),
         None => Some(
@@ -58,14 +71,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         bail!(
             "there is no variant `{}` in {}; it has: {}",
             args.variant.as_deref().unwrap_or(""),
-            args.scenario.display(),
+            path.display(),
             scenario.variant_names()
         );
     };
     let seed = args.seed.unwrap_or(scenario.montecarlo.seed);
     let chatty = !args.json && std::io::stderr().is_terminal();
     if chatty {
-        eprintln!("preparing {} …", args.scenario.display());
+        eprintln!("preparing {} …", path.display());
     }
     // one thread: the run's calibration too, so that nothing else competes with the timings
     let pool = rayon::ThreadPoolBuilder::new()
@@ -100,7 +113,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             serde_json::to_string_pretty(&report).context("cannot render the report")?
         );
     } else {
-        print!("{}", table(&report, &args.scenario.display().to_string()));
+        print!("{}", table(&report, &path.display().to_string()));
     }
     Ok(ExitCode::SUCCESS)
 }

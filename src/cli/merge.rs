@@ -26,6 +26,9 @@ pub struct Args {
     /// Print the summary as one JSON document on stdout instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// After the overview, print the per-variant tables and the whole detection matrix.
+    #[arg(long)]
+    pub detail: bool,
     /// Simulate N runs per variant of every part again (evenly spaced over its block; all of
     /// them if it has fewer) and refuse a part whose outcomes differ. 0: no re-simulation.
     #[arg(long, value_name = "N", default_value_t = 0)]
@@ -77,5 +80,5 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             &merged.outcomes,
         )
     });
-    super::run::write_results(&outputs, &args.out, args.json)
+    super::run::write_results(&outputs, &args.out, args.json, args.detail)
 }

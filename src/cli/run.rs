@@ -41,6 +41,10 @@ pub struct Args {
     /// Print the summary as one JSON document on stdout instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// After the overview (every variant on one screen), print the per-variant tables and the
+    /// whole detection matrix.
+    #[arg(long)]
+    pub detail: bool,
     /// Simulation path: `ballot` (every ballot) or `station` (station counts drawn directly;
     /// variants with fraud inside voting machines still run ballot by ballot); default: the
     /// scenario's montecarlo.path.
@@ -162,16 +166,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     progress.stage("building outputs: summary, calibration, report re-runs");
     let outputs = pool.install(|| RunOutputs::build(&scenario, &source, seed, &outcomes));
     progress.stage("writing summary.json, runs.csv and report.html");
-    let written = write_results(&outputs, &out, args.json);
+    let written = write_results(&outputs, &out, args.json, args.detail);
     progress.finish();
     written
 }
 
 /// Writes `outputs` (summary.json, runs.csv and report.html, already built) into `out`, all or
-/// none, with the quit-now exit of a second Ctrl-C held off meanwhile, and prints the table (or
-/// the summary as JSON). Shared by `run` and `merge`, so that a merged result is byte-identical
+/// none, with the quit-now exit of a second Ctrl-C held off meanwhile, and prints the overview
+/// (with `detail`, the per-variant tables after it; with `json`, the summary as JSON instead). Shared by `run` and `merge`, so that a merged result is byte-identical
 /// to an unsharded one.
-pub fn write_results(outputs: &RunOutputs, out: &Path, json: bool) -> anyhow::Result<ExitCode> {
+pub fn write_results(
+    outputs: &RunOutputs,
+    out: &Path,
+    json: bool,
+    detail: bool,
+) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(out)
         .with_context(|| format!("cannot create output directory {}", out.display()))?;
     let paths = {
@@ -181,7 +190,7 @@ pub fn write_results(outputs: &RunOutputs, out: &Path, json: bool) -> anyhow::Re
     if json {
         print!("{}", outputs.summary_json);
     } else {
-        print!("{}", outputs.summary.to_terminal());
+        print!("{}", outputs.summary.to_terminal(detail));
         let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         println!("\nwrote {}", and_list(&names));
     }

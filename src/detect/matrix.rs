@@ -47,10 +47,19 @@ impl Rate {
         let denom = 1.0 + z2 / nf;
         let centre = (p + z2 / (2.0 * nf)) / denom;
         let half = Z95 * (p * (1.0 - p) / nf + z2 / (4.0 * nf * nf)).sqrt() / denom;
+        // exact at the ends: no rounding residue like 1.7e-18 for none of n
         Rate {
             rate: p,
-            low: (centre - half).max(0.0),
-            high: (centre + half).min(1.0),
+            low: if k == 0 {
+                0.0
+            } else {
+                (centre - half).max(0.0)
+            },
+            high: if k >= n {
+                1.0
+            } else {
+                (centre + half).min(1.0)
+            },
             runs: n,
         }
     }

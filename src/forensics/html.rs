@@ -282,7 +282,7 @@ pub fn render(r: &Report, source: &str) -> String {
     let _ = write!(
         o,
         r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>tamga forensics — {src}</title>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>tamga forensics — {src}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 960px; margin: 2em auto; padding: 0 1em; color: #222; }}
 table {{ border-collapse: collapse; margin: 0.5em 0 1em; }}
@@ -290,6 +290,8 @@ td, th {{ border-bottom: 1px solid #ccc; padding: 0.2em 0.7em; text-align: right
 td:first-child, th:first-child {{ text-align: left; }}
 svg text {{ font-size: 12px; fill: #222; }} svg .label {{ font-size: 13px; }}
 .note {{ color: #555; font-size: 0.9em; }}
+svg {{ max-width: 100%; height: auto; }} table {{ display: block; max-width: 100%; overflow-x: auto; }}
+@media print {{ body {{ max-width: none; }} table {{ overflow: visible; }} svg {{ break-inside: avoid; }} }}
 </style></head><body>
 <h1>Election forensics: {src}</h1>
 <p>Leader: <strong>{leader}</strong> ({how}). {read} stations read, {an} analysed. National turnout {nt}, leader {ns} (analysed stations). Seed {seed}.</p>

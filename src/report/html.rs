@@ -15,13 +15,13 @@
 
 use std::fmt::Write;
 
-use super::model::{RunHistogram, RunReport, SeatRow, Table, VariantReport};
+use super::model::{RunFingerprint, RunHistogram, RunReport, SeatRow, Table, VariantReport};
 use crate::svg::{
-    Axes, BLUE, Frame, LIGHT_GREY, SKY_BLUE, VERMILLION, escape, heatmap, nice_step, step_decimals,
-    ticks_in, truncate,
+    Axes, BLUE, Frame, LIGHT_GREY, SKY_BLUE, VERMILLION, escape, heatmap, heatmap_cell, nice_step,
+    step_decimals, ticks_in, truncate,
 };
 
-const CSS: &str = "body { font-family: system-ui, sans-serif; max-width: 960px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.4; }
+const CSS: &str = "body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.4; }
 h2 { border-top: 2px solid #ccc; padding-top: 0.6em; margin-top: 2em; }
 table { border-collapse: collapse; margin: 0.5em 0 1em; }
 td, th { border-bottom: 1px solid #ccc; padding: 0.2em 0.6em; text-align: right; white-space: nowrap; }
@@ -29,14 +29,22 @@ td:first-child, th:first-child { text-align: left; }
 svg text { font-size: 12px; fill: #222; } svg .label { font-size: 13px; } svg .title { font-size: 13px; font-weight: bold; }
 .note { color: #555; font-size: 0.9em; }
 .grid { display: flex; flex-wrap: wrap; gap: 12px; }
-figure { margin: 0; width: 300px; } figcaption { font-size: 0.8em; color: #444; }
+figure { margin: 0; width: 300px; max-width: 100%; } figcaption { font-size: 0.8em; color: #444; }
 th { white-space: normal; vertical-align: bottom; }
 .scroll { overflow-x: auto; }
+svg { max-width: 100%; height: auto; }
+table { display: block; max-width: 100%; overflow-x: auto; }
+a:focus-visible, summary:focus-visible, [tabindex]:focus-visible { outline: 3px solid #E69F00; outline-offset: 2px; }
+@media print { body { max-width: none; margin: 0; } .scroll, table { overflow: visible; } svg, figure, tr { break-inside: avoid; } nav { display: none; } }
 table.heat td, table.heat th { padding: 0.25em 0.4em; font-size: 0.85em; }
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
 code { font-size: 0.95em; }
 table.prov td { text-align: left; }
-.real { color: #D55E00; font-weight: bold; } .sim { color: #0072B2; font-weight: bold; }";
+.real { color: #D55E00; font-weight: bold; } .sim { color: #0072B2; font-weight: bold; }
+.warn { border-left: 4px solid #E69F00; background: #fdf6e8; padding: 0.3em 1em; margin: 1em 0; }
+figure.wide { width: 460px; } details summary { cursor: pointer; font-size: 0.9em; color: #444; }
+table.numbers td, table.numbers th { font-size: 0.85em; padding: 0.1em 0.5em; }
+#overview-variants td:last-child { white-space: normal; min-width: 18em; }";
 
 /// An HTML id fragment from a name: ASCII letters, digits, `-` and `_` kept, anything else `-`.
 pub fn slug(name: &str) -> String {
@@ -518,7 +526,14 @@ fn table_html(t: &Table, h: u8, id: &str) -> String {
     o
 }
 
-fn variant_section(r: &RunReport, v: &VariantReport, vs: &str) -> String {
+/// One variant's section; `baseline_id` is the page id (slug) of its honest baseline's section,
+/// if it has one with a fingerprint.
+fn variant_section(
+    r: &RunReport,
+    v: &VariantReport,
+    vs: &str,
+    baseline_id: Option<&str>,
+) -> String {
     let mut o = String::new();
     let _ = write!(
         o,
@@ -559,15 +574,13 @@ fn variant_section(r: &RunReport, v: &VariantReport, vs: &str) -> String {
              rarely or never produces.</p>{}",
             seats_svg(v, &format!("seats-{vs}"))
         );
-        let e = &v.exact_match;
-        let parts: Vec<String> = [
-            ("list", e.list_seats),
-            ("district", e.district_seats),
-            ("total", e.total_seats),
-        ]
-        .iter()
-        .filter_map(|(l, x)| x.map(|x| format!("{l} seats {}", pct(x, 0))))
-        .collect();
+        let parts: Vec<String> = v
+            .exact_match
+            .tiers()
+            .into_iter()
+            .filter(|(l, _)| *l != "total" || v.seats.iter().any(|t| t.tier == "district_seats"))
+            .map(|(l, x)| format!("{l} seats {}", pct(x, 0)))
+            .collect();
         if !parts.is_empty() {
             let _ = write!(
                 o,
@@ -607,23 +620,61 @@ fn variant_section(r: &RunReport, v: &VariantReport, vs: &str) -> String {
              stations with that turnout and that share for the leader, {} (Klimek et al. 2012; the \
              same map <code>tamga forensics</code> draws for real results). {} stations, turnout \
              {}, leader share {} of list ballots, {} stations at ≥ 95 % turnout and ≥ 95 % share. \
-             Honest voting gives one compact cluster; ballot stuffing smears it towards the \
-             upper right corner (100 %, 100 %).</p>{}",
+             {}</p>{}",
             fp.run,
             escape(&fp.leader),
             fp.stations,
             pct(fp.national_turnout, 2),
             pct(fp.national_share, 2),
             fp.count_95_95,
-            heatmap(
-                &fp.heatmap,
-                &format!("fingerprint-{vs}"),
-                "Leader's share of list ballots (%)"
-            )
+            if v.honest {
+                "Honest voting gives one compact cluster; ballot stuffing would smear it towards \
+                 the upper right corner (100 %, 100 %)."
+                    .to_string()
+            } else {
+                format!(
+                    "Compare it with the honest baseline{}: ballot stuffing and written-in \
+                     results smear the cluster towards the upper right corner (100 %, 100 %); \
+                     fraud that changes only aggregates leaves the stations' map unchanged. \
+                     <span class=\"real\">Outlined cells</span> hold the {} stations whose \
+                     protocol fraud changed in this run (the simulation knows them; real data \
+                     would not).",
+                    match (&v.baseline, baseline_id) {
+                        (Some(b), Some(id)) =>
+                            format!(" <a href=\"#fingerprint-{id}\">“{}”</a>", escape(b)),
+                        (Some(b), None) => format!(" “{}”", escape(b)),
+                        _ => String::new(),
+                    },
+                    fp.stations_touched
+                )
+            },
+            fingerprint_svg(fp, &format!("fingerprint-{vs}"))
         );
     }
     o.push_str("</section>\n");
     o
+}
+
+/// The fingerprint heat map of a run, with the cells holding stations whose protocol fraud
+/// changed outlined in vermillion (the simulation knows which they are).
+fn fingerprint_svg(fp: &RunFingerprint, id: &str) -> String {
+    let mut svg = heatmap(&fp.heatmap, id, "Leader's share of list ballots (%)");
+    if fp.touched.is_empty() {
+        return svg;
+    }
+    let n = fp.heatmap.len();
+    let mut d = String::new();
+    for &(t, s, _) in &fp.touched {
+        let (x, y, side) = heatmap_cell(n, t as usize, s as usize);
+        let _ = write!(d, "M{x:.0} {y:.0}h{side}v{side}h-{side}z");
+    }
+    let marks = format!(
+        r#"<path d="{d}" fill="none" stroke="{VERMILLION}" stroke-width="1"><title>{} stations whose protocol fraud changed</title></path>"#,
+        fp.stations_touched
+    );
+    let end = svg.rfind("</svg>").unwrap_or(svg.len());
+    svg.insert_str(end, &marks);
+    svg
 }
 
 /// Renders the report as a self-contained HTML page (UTF-8, ends with a newline).
@@ -632,15 +683,19 @@ pub fn render(r: &RunReport) -> String {
     let mut o = String::new();
     let _ = write!(
         o,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>tamga report — {name}</title>\n<style>\n{CSS}\n</style></head><body>\n<h1>{name}</h1>\n<p>{runs} simulated elections per variant, seed {seed}, tamga {ver}. \
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>tamga report — {name}</title>\n<style>\n{CSS}\n</style></head><body>\n<h1>{name}</h1>\n<p>{runs} simulated elections per variant, seed {seed}, tamga {ver}. \
          Throughout, <span class=\"sim\">blue</span> is the simulation and \
          <span class=\"real\">vermillion</span> the real reported result given in the scenario. \
-         Hover over a bar or marker for its numbers.</p>\n<nav><ul>",
+         Hover over a bar or marker for its numbers. The numbers behind the page are beside it: \
+         <a href=\"summary.json\">summary.json</a> (every distribution, the detection matrix) and \
+         <a href=\"runs.csv\">runs.csv</a> (one row per run).</p>\n",
         name = escape(&pv.scenario),
         runs = pv.runs,
         seed = pv.seed,
         ver = escape(pv.tamga_version),
     );
+    o.push_str(&r.overview.html(&table_html));
+    o.push_str("<nav aria-label=\"Contents\"><h2>Contents</h2><ul><li><a href=\"#overview\">Overview</a></li>");
     let mut ids: Vec<String> = Vec::new();
     for (vi, v) in r.variants.iter().enumerate() {
         let mut s = slug(&v.name);
@@ -665,7 +720,14 @@ pub fn render(r: &RunReport) -> String {
     }
     o.push_str("<li><a href=\"#provenance\">Provenance and scenario file</a></li></ul></nav>\n");
     for (v, s) in r.variants.iter().zip(&ids) {
-        o.push_str(&variant_section(r, v, s));
+        let baseline_id = v.baseline.as_ref().and_then(|b| {
+            r.variants
+                .iter()
+                .zip(&ids)
+                .find(|(x, _)| &x.name == b && x.fingerprint.is_some())
+                .map(|(_, id)| id.as_str())
+        });
+        o.push_str(&variant_section(r, v, s, baseline_id));
     }
     for t in &r.tables {
         let _ = writeln!(

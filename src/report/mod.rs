@@ -3,6 +3,7 @@
 //! - [`model`]: [`RunReport`], built from the [`crate::summary::Summary`], the run outcomes and
 //!   one re-simulated representative run per variant; plain serialisable data.
 //! - [`html`]: `report.html`, one self-contained page with inline SVG charts.
+//! - [`overview`]: the page's first section, every variant at a glance.
 //!
 //! Its charts are drawn with [`crate::svg`], the plotting primitives it shares with the
 //! forensics page ([`crate::forensics::html`]).
@@ -14,6 +15,7 @@
 
 pub mod html;
 pub mod model;
+pub mod overview;
 
 pub use html::render;
 pub use model::{RunFingerprint, RunReport, representative_fingerprints, representative_run};

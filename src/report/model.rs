@@ -33,6 +33,8 @@ pub struct RunReport {
     /// The scenario file's text, shown verbatim (escaped) in the page.
     pub scenario_text: String,
     pub parties: Vec<PartyInfo>,
+    /// Every variant at a glance: the page's first section.
+    pub overview: super::overview::Overview,
     pub variants: Vec<VariantReport>,
     /// Tables about the scenario as a whole (the fraud × detector matrix), after the variants.
     pub tables: Vec<Table>,
@@ -127,6 +129,10 @@ pub struct RunFingerprint {
     pub count_95_95: usize,
     /// `heatmap[t][s]`: stations in turnout bin t and share bin s (1 % bins, 101 × 101).
     pub heatmap: Vec<Vec<u32>>,
+    /// Stations whose protocol fraud changed (the simulation knows), and the cells they are in:
+    /// `(t, s, stations)`, in cell order.
+    pub stations_touched: usize,
+    pub touched: Vec<(u16, u16, u32)>,
 }
 
 /// A table of text cells, for sections that are tables rather than plots.
@@ -167,6 +173,14 @@ impl RunReport {
             .zip(outcomes)
             .map(|(v, runs)| {
                 let metric = |name: &str| v.metrics.iter().find(|m| m.name == name);
+                // total seats only beside district seats (else they equal list seats), seats won
+                // in round 1 only where there are runoffs (else they equal district seats)
+                let has_districts = v
+                    .metrics
+                    .iter()
+                    .any(|m| m.name.starts_with("district_seats."));
+                let has_runoffs = metric("runoffs")
+                    .is_some_and(|m| m.max > 0.0 || m.reported.is_some_and(|r| r > 0.0));
                 let mut seats = Vec::new();
                 for (tier, title) in [
                     ("list_seats", "List seats"),
@@ -174,6 +188,11 @@ impl RunReport {
                     ("round1_seats", "District seats won in round 1"),
                     ("total_seats", "Total seats"),
                 ] {
+                    if (tier == "total_seats" && !has_districts)
+                        || (tier == "round1_seats" && !has_runoffs)
+                    {
+                        continue;
+                    }
                     let rows: Vec<SeatRow> = summary
                         .parties
                         .iter()
@@ -182,6 +201,13 @@ impl RunReport {
                         .enumerate()
                         .filter_map(|(i, (id, name))| {
                             let m = metric(&format!("{tier}.{id}"))?;
+                            // independents only where the runs or the real result elect any
+                            if id == "independent"
+                                && m.max <= 0.0
+                                && m.reported.is_none_or(|r| r <= 0.0)
+                            {
+                                return None;
+                            }
                             let get = |o: &RunOutcome| -> u32 {
                                 let col = match tier {
                                     "list_seats" => &o.reported.list_seats,
@@ -250,6 +276,7 @@ impl RunReport {
             provenance: summary.provenance.clone(),
             scenario_text: scenario_text.to_string(),
             parties: summary.parties.clone(),
+            overview: super::overview::Overview::build(summary),
             variants,
             tables: detection_table(summary).into_iter().collect(),
         }
@@ -339,8 +366,8 @@ fn detection_table(summary: &Summary) -> Option<Table> {
     let d = &summary.detection;
     let honest: Vec<&VariantSummary> = summary.variants.iter().filter(|v| v.honest).collect();
     let text = |r: Option<&Rate>| match r {
-        Some(r) if r.runs > 0 && r.rate.is_finite() => pct(r.rate),
-        _ => "—".to_string(),
+        Some(r) => crate::summary::rate_pct(r),
+        None => "—".to_string(),
     };
     let detail = |r: Option<&Rate>| match r {
         Some(r) if r.runs > 0 && r.rate.is_finite() => format!(
@@ -357,8 +384,11 @@ fn detection_table(summary: &Summary) -> Option<Table> {
             .map(|r| r.rate)
     };
     let mut header = vec!["detector".to_string()];
-    header.extend(honest.iter().map(|v| format!("{} (honest)", v.name)));
-    header.extend(frauds.iter().map(|v| v.name.clone()));
+    header.extend(honest.iter().map(|v| format!("false alarms: {}", v.name)));
+    header.extend(frauds.iter().map(|v| match &v.baseline {
+        Some(b) => format!("{} (vs {b})", v.name),
+        None => v.name.clone(),
+    }));
     let (mut rows, mut details, mut shades) = (Vec::new(), Vec::new(), Vec::new());
     for det in &d.detectors {
         let rates: Vec<Option<&Rate>> = honest
@@ -390,11 +420,12 @@ fn detection_table(summary: &Summary) -> Option<Table> {
         id: "detection".into(),
         title: "Detection: which detector catches which fraud".into(),
         note: format!(
-            "Share of runs in which each detector fired (darker: more often). On the honest \
-             variants these are false alarms, on each fraud variant the detector's power. \
-             Calibrated detectors take their threshold from the honest baseline's runs, set for \
-             {} false alarms. Hover over a cell for its 95 % Wilson interval and over a detector \
-             for what it checks; thresholds and costs are in summary.json under \"detection\".",
+            "Share of runs in which each detector fired, with its 95 % Wilson interval \
+             (darker: more often). On the honest variants these are false alarms, on each fraud \
+             variant the detector's power. Calibrated detectors take their threshold from the \
+             fraud variant's honest baseline (named in its column), set for {} false alarms. \
+             Hover over a detector for what it checks; thresholds and costs are in summary.json \
+             under \"detection\".",
             pct(d.target_false_alarm_rate)
         ),
         header,
@@ -550,6 +581,22 @@ impl RunFingerprint {
         }));
         let stations = sets.consistent;
         let fp = fingerprint(&stations, &stations);
+        let hit: Vec<_> = stations
+            .iter()
+            .filter(|c| rs.stations.get(c.station_idx).is_some_and(|t| t.touched))
+            .cloned()
+            .collect();
+        let touched_map = fingerprint(&hit, &hit).heatmap;
+        let touched = touched_map
+            .iter()
+            .enumerate()
+            .flat_map(|(t, row)| {
+                row.iter()
+                    .enumerate()
+                    .filter(|(_, c)| **c > 0)
+                    .map(move |(s, &c)| (t as u16, s as u16, c))
+            })
+            .collect();
         RunFingerprint {
             run: rs.outcome.run,
             leader: party_names
@@ -561,6 +608,8 @@ impl RunFingerprint {
             national_share: fp.national_share,
             count_95_95: fp.count_95_95,
             heatmap: fp.heatmap,
+            stations_touched: hit.len(),
+            touched,
         }
     }
 }

@@ -82,6 +82,7 @@ fn merged_shards_are_byte_identical_to_an_unsharded_run() {
                 .arg(&parts)
                 .arg("--out")
                 .arg(&merged)
+                .arg("--detail")
                 .assert()
                 .success()
                 .stdout(predicate::str::contains("variant honest"));

@@ -7,6 +7,7 @@
 
 mod common;
 
+mod browser;
 mod cli_forensics;
 mod cli_merge_checks;
 mod cli_package;

@@ -178,6 +178,9 @@ fn tutorial_report_is_well_formed_self_contained_and_has_every_plot() {
     for (k, _) in html.match_indices("href=\"") {
         let target = &html[k + 6..];
         let target = &target[..target.find('"').unwrap()];
+        if ["summary.json", "runs.csv"].contains(&target) {
+            continue; // the data beside the report, written with it
+        }
         let id = target
             .strip_prefix('#')
             .unwrap_or_else(|| panic!("link leaves the page: {target}"));
@@ -220,11 +223,54 @@ fn tutorial_report_is_well_formed_self_contained_and_has_every_plot() {
     }
     // the real seat counts as diamonds: one per party and tier with a reported value
     let diamonds = html.matches(": real result ").count();
+    let with_real: usize = report
+        .variants
+        .iter()
+        .flat_map(|v| &v.seats)
+        .flat_map(|t| &t.rows)
+        .filter(|r| r.reported.is_some())
+        .count();
+    assert_eq!(diamonds, with_real);
     assert_eq!(
-        diamonds,
-        2 * (3 + 4 + 4),
-        "list 3 parties, district and total 3 + independents"
+        with_real,
+        2 * (3 + 3 + 3),
+        "3 parties in 3 tiers, 2 variants"
     );
+    // no row or panel that cannot differ from another: no independents (none stand a chance
+    // in any run and none were elected), no round-1 panel under plurality
+    assert!(
+        report
+            .variants
+            .iter()
+            .all(|v| v.seats.iter().all(|t| t.tier != "round1_seats"
+                && t.rows.iter().all(|r| r.id != "independent"
+                    || r.max > 0.0
+                    || r.reported.is_some_and(|x| x > 0.0))))
+    );
+
+    // The overview comes first: before the contents and every variant, it names every variant
+    // and draws turnout, the leader's share and its seats per tier on common axes.
+    let overview = html.find("<section id=\"overview\">").expect("an overview");
+    assert!(overview < html.find("<nav").unwrap());
+    assert!(overview < html.find("<section id=\"variant-").unwrap());
+    let table = &html[html.find("<table id=\"overview-variants\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    for v in ["honest", "green-surge"] {
+        assert!(table.contains(&format!(">{v}</td>")), "{v} in the overview");
+    }
+    for id in [
+        "overview-turnout",
+        "overview-share",
+        "overview-list-seats",
+        "overview-district-seats",
+        "overview-total-seats",
+        "overview-outcomes",
+    ] {
+        assert!(ids.iter().any(|x| x == id), "no #{id}");
+    }
+    assert_eq!(html.matches("class=\"plot dots\"").count(), 5);
+    // each dot plot's numbers as a table
+    assert_eq!(html.matches("<table class=\"numbers\">").count(), 5);
 
     // Provenance: version, digest, seed, runs and the scenario file itself, escaped.
     let pv = &report.provenance;
@@ -240,9 +286,9 @@ fn tutorial_report_is_well_formed_self_contained_and_has_every_plot() {
     ] {
         assert!(html.contains(&s), "provenance lacks `{s}`");
     }
-    // no tables were given, so there is no table section
+    // no fraud variant, so no fraud table and no detection matrix
     assert!(report.variants.iter().all(|v| v.tables.is_empty()));
-    assert!(!html.contains("<table id="));
+    assert!(!html.contains("<table id=\"detection") && !html.contains("<table id=\"fraud"));
 }
 
 #[test]
@@ -254,8 +300,8 @@ fn the_model_serialises() {
     let honest = &v["variants"][0];
     assert_eq!(
         honest["seats"].as_array().unwrap().len(),
-        4,
-        "list, district, district won in round 1, total"
+        3,
+        "list, district, total (no runoffs under plurality: no round-1 panel)"
     );
     assert_eq!(
         honest["distributions"].as_array().unwrap().len(),
@@ -298,7 +344,7 @@ fn a_table_in_the_model_becomes_a_section() {
     check_well_formed(&html).unwrap();
     assert!(html.contains("<h3>Detection &lt;matrix&gt;</h3>"));
     assert!(html.contains("<table id=\"detection-green-surge\" class=\"heat\"><tr><th>fraud</th><th>receipt checks</th></tr><tr><td>stuffing 5%</td><td title=\"95 % of 20 runs\" style=\"background: rgba(0, 114, 178, 0.57)\">0.95</td></tr></table>"));
-    assert_eq!(html.matches("<table id=").count(), 1);
+    assert_eq!(html.matches("<table id=\"detection").count(), 1);
 }
 
 #[test]
@@ -353,11 +399,57 @@ fn golden_tutorial_terminal_summary() {
     let s = load("tutorial.toml");
     let (outcomes, _) = run(&s, 2, 20, 42);
     let got = Summary::build(&s, 42, 0, &outcomes)
-        .to_terminal()
+        .to_terminal(true)
         .replace(tamga::VERSION, "VERSION");
     golden("golden/tutorial-summary.txt", &got);
     for line in got.lines() {
-        assert!(line.chars().count() <= 100, "too wide: {line}");
+        assert!(line.chars().count() <= 80, "too wide: {line}");
+    }
+}
+
+#[test]
+fn the_terminal_overview_comes_first_fits_80_columns_and_names_every_variant() {
+    // Kazakhstan's ten variants (synthetic outcomes, 40 runs) and the tutorial with fraud
+    let (s, _, outcomes) = synthetic_kazakhstan(40);
+    let tf = load("tutorial-fraud.toml");
+    let (tf_outcomes, _) = run(&tf, 2, 20, 42);
+    for (s, outcomes) in [(&s, &outcomes), (&tf, &tf_outcomes)] {
+        let summary = Summary::build(s, 2004, 0, outcomes);
+        let overview = summary.to_terminal(false);
+        let full = summary.to_terminal(true);
+        assert!(full.starts_with(&overview), "the overview comes first");
+        assert!(full.len() > overview.len(), "--detail adds the tables");
+        for line in full.lines() {
+            assert!(line.chars().count() <= 80, "wider than 80: `{line}`");
+        }
+        // one (tall) screen: ten variants in four tables, the detectors and the warnings
+        assert!(overview.lines().count() <= 75, "{overview}");
+        // every variant has a row of its own in the overview's first table
+        let first_table: Vec<&str> = overview
+            .split("\n\n")
+            .nth(1)
+            .expect("a table after the header")
+            .lines()
+            .collect();
+        for v in &s.variants {
+            let cut: String = v.name.chars().take(19).collect();
+            assert!(
+                first_table.iter().any(|l| l.starts_with(&cut)),
+                "no row for `{}` in:\n{overview}",
+                v.name
+            );
+        }
+        // and the fraud variants are matched with detectors, each rate with its interval
+        assert!(overview.contains("caught by:"), "{overview}");
+        for v in s.variants.iter().filter(|v| !v.is_honest()) {
+            let cut: String = v.name.chars().take(19).collect();
+            let row = overview
+                .lines()
+                .skip_while(|l| !l.starts_with("caught by:"))
+                .find(|l| l.starts_with(&cut))
+                .unwrap_or_else(|| panic!("`{}` has no caught-by line:\n{overview}", v.name));
+            assert!(row.contains('[') || row.contains("no detector"), "{row}");
+        }
     }
 }
 
@@ -376,14 +468,10 @@ impl Mix {
     }
 }
 
-#[test]
-fn a_thousand_run_kazakhstan_report_stays_under_2_mb() {
-    // Built from 1,000 *synthetic* RunOutcomes per variant of the Kazakhstan scenario (its 10
-    // parties, all its variants, every tier), not from 1,000 simulated runs (that takes many
-    // minutes); the fingerprints are real: run 0 of each variant, re-simulated. The synthetic
-    // runs are spread more widely than simulated ones (more distinct values mean more bars):
-    // list seats uniform within ±2 of the real count, district seats within ±10, list votes
-    // within ±10 % of the real ones, turnout 45–65 %; every detector gets a reading.
+/// The Kazakhstan scenario (its text) with `runs` synthetic outcomes per variant: list seats
+/// uniform within ±2 of the real count, district seats within ±10, list votes within ±10 % of
+/// the real ones, turnout 45–65 %; every detector gets a reading.
+fn synthetic_kazakhstan(runs: u32) -> (Scenario, String, Vec<Vec<RunOutcome>>) {
     let text = std::fs::read_to_string(scenario("kazakhstan-2004.toml"))
         .expect("bundled scenario is readable");
     let s = tamga::scenario::parse(&text, "kazakhstan-2004.toml").unwrap();
@@ -401,7 +489,7 @@ fn a_thousand_run_kazakhstan_report_stays_under_2_mb() {
         .variants
         .iter()
         .map(|_| {
-            (0..1000u32)
+            (0..runs)
                 .map(|run| {
                     let list_votes: Vec<u64> = real_votes
                         .iter()
@@ -449,6 +537,18 @@ fn a_thousand_run_kazakhstan_report_stays_under_2_mb() {
                 .collect()
         })
         .collect();
+    (s, text, outcomes)
+}
+
+#[test]
+fn a_thousand_run_kazakhstan_report_stays_under_2_mb() {
+    // Built from 1,000 *synthetic* RunOutcomes per variant of the Kazakhstan scenario (its 10
+    // parties, all its variants, every tier), not from 1,000 simulated runs (that takes many
+    // minutes); the fingerprints are real: run 0 of each variant, re-simulated. The synthetic
+    // runs are spread more widely than simulated ones (more distinct values mean more bars):
+    // list seats uniform within ±2 of the real count, district seats within ±10, list votes
+    // within ±10 % of the real ones, turnout 45–65 %; every detector gets a reading.
+    let (s, text, outcomes) = synthetic_kazakhstan(1000);
     let summary = Summary::build(&s, 2004, 0, &outcomes);
     let prepared = Simulator::new(&s, 2004);
     let names: Vec<&str> = s.parties.iter().map(|p| p.name.as_str()).collect();
@@ -483,5 +583,10 @@ fn a_thousand_run_kazakhstan_report_stays_under_2_mb() {
     assert!(html.contains("<table id=\"detection\" class=\"heat\">"));
     // and what fraud did, for fraud variants only
     assert!(html.contains("<table id=\"fraud-rural-stuffing\">"));
+    // a fraud variant's fingerprint links to its baseline's, and the stations fraud touched are
+    // marked (synthetic outcomes, real re-simulated fingerprints)
+    assert!(html.contains("<a href=\"#fingerprint-exit-poll\">“exit-poll”</a>"));
+    assert!(html.contains("id=\"fingerprint-exit-poll\""));
+    assert!(html.contains("stations whose protocol fraud changed</title>"));
     assert!(!html.contains("<table id=\"fraud-official\">"));
 }

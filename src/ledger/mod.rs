@@ -32,6 +32,7 @@ mod file;
 mod hash;
 mod heads;
 mod lanes;
+pub mod merkle;
 mod receipt;
 mod verify;
 

@@ -54,12 +54,31 @@ pub enum TotalColumn {
     CandidateNone,
 }
 
+impl std::fmt::Display for TotalColumn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TotalColumn::List(i) => write!(f, "list {i}"),
+            TotalColumn::ListNone => f.write_str("ballots without a valid list vote"),
+            TotalColumn::Candidate(c) => write!(f, "candidate {c}"),
+            TotalColumn::CandidateNone => f.write_str("ballots without a valid candidate vote"),
+        }
+    }
+}
+
+/// `last complete entry: #2`, or that there is none.
+fn last_complete(after: Option<Seq>) -> String {
+    match after {
+        Some(s) => format!("last complete entry: #{}", s.0),
+        None => "no complete entry".to_string(),
+    }
+}
+
 /// One thing wrong with a ledger. `entry` is the record's position in the file (0 = the first
 /// record after the header), `offset` the byte offset where the record starts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
 pub enum Finding {
     /// The file does not start with the ledger magic; nothing else was read.
-    #[error("not a tamga ledger: the file starts with {found:02x?}")]
+    #[error("not a tamga ledger: the file starts with bytes {} (hex), not TAMGALDG", to_hex(.found))]
     BadMagic {
         /// The first bytes (zero-padded).
         found: [u8; 8],
@@ -72,7 +91,7 @@ pub enum Finding {
     },
     /// The file ends inside the header or a record.
     #[error(
-        "truncated: the {what} at byte {offset} needs {expected} bytes, only {found} remain (last complete entry: {after:?})"
+        "truncated: the {what} at byte {offset} needs {expected} bytes, only {found} remain ({})", last_complete(*.after)
     )]
     Truncated {
         /// Where the incomplete header or record starts.
@@ -88,7 +107,7 @@ pub enum Finding {
     },
     /// The file ends at a record boundary without a close record.
     #[error(
-        "the ledger ends at byte {offset} without a close record (last complete entry: {after:?})"
+        "the ledger ends at byte {offset} without a close record ({})", last_complete(*.after)
     )]
     MissingClose {
         /// End of the file.
@@ -164,7 +183,7 @@ pub enum Finding {
         offset: u64,
     },
     /// A ballot names a list or candidate that does not exist on this ballot.
-    #[error("entry {entry} at byte {offset}: choice {choice:?} is out of range for the ballot")]
+    #[error("entry {entry} at byte {offset}: the choice ({choice}) is not on the ballot")]
     ChoiceOutOfRange {
         /// Its position.
         entry: Seq,
@@ -203,7 +222,7 @@ pub enum Finding {
     },
     /// A total in the close record differs from the recount of the ballot records.
     #[error(
-        "the close record at byte {offset} commits {recorded} for {column:?}, the ballots recount to {recounted}"
+        "the close record at byte {offset} commits {recorded} for {column}, the ballots recount to {recounted}"
     )]
     CloseTotalsMismatch {
         /// Where the close record starts.

@@ -13,7 +13,7 @@ use std::io::{self, BufReader, Read};
 use serde::Serialize;
 
 use super::formats::{
-    AggregateKey, Problems, ReceiptLine, aggregate, for_each_aggregate, parse_protocols,
+    AggregateKey, Problems, ReceiptLine, aggregate, for_each_aggregate, parse_protocols_within,
     read_receipts,
 };
 use super::{Manifest, ProtocolCounts, StationProtocol};
@@ -386,9 +386,12 @@ pub fn audit(input: AuditInput<'_>) -> AuditReport {
     let mut protocols: Vec<StationProtocol> = Vec::new();
     let mut protocol_lines: Vec<u64> = Vec::new();
     let have_protocols;
+    let mut more_stations = false;
     if let Some(r) = a.open_required(PROTOCOLS) {
         have_protocols = true;
-        let parsed = parse_protocols(BufReader::new(r), parties);
+        let declared = usize::try_from(manifest.counts.stations).unwrap_or(usize::MAX);
+        let parsed = parse_protocols_within(BufReader::new(r), parties, declared);
+        more_stations = parsed.more_stations;
         a.csv_problems(
             PROTOCOLS,
             "protocol.malformed",
@@ -535,7 +538,20 @@ pub fn audit(input: AuditInput<'_>) -> AuditReport {
     let n_receipts = a.rep.checked.receipts;
     let total = |count: fn(&_) -> u64| protocols.iter().map(count).fold(0u64, u64::saturating_add);
     let found = [
-        ("stations", m.stations, protocols.len() as u64),
+        (
+            "stations",
+            m.stations,
+            protocols.len() as u64 + u64::from(more_stations),
+        ),
+        (
+            "districts",
+            m.districts,
+            protocols
+                .iter()
+                .filter_map(|p| p.district)
+                .collect::<BTreeSet<u32>>()
+                .len() as u64,
+        ),
         ("machines", m.machines, seen.len() as u64),
         ("registered", m.registered, total(|p| p.registered)),
         ("issued", m.issued, total(|p| p.issued)),
@@ -554,7 +570,11 @@ pub fn audit(input: AuditInput<'_>) -> AuditReport {
             a.push(AuditFinding::new(
                 "manifest.count-mismatch",
                 "manifest.json",
-                format!("the manifest declares {declared} {what}, the package holds {counted}"),
+                if what == "stations" && more_stations {
+                    format!("the manifest declares {declared} stations, protocols.csv holds more")
+                } else {
+                    format!("the manifest declares {declared} {what}, the package holds {counted}")
+                },
                 "parts of the package were added or removed after it was written (or the manifest was edited)",
             ));
         }
@@ -993,7 +1013,18 @@ fn audit_ledger(
         ));
     }
     cols.push((TotalColumn::ListNone, t.list_none, m.list_invalid));
-    if p.district.is_some() {
+    let n_candidates = rep.genesis.map_or(0, |g| g.n_candidates);
+    if p.district.is_none() && n_candidates > 0 {
+        a.push(AuditFinding::new(
+            "ledger.protocol-district",
+            file,
+            format!("the ledger's ballot has {n_candidates} district candidate(s), the station protocol reports no district for station {station}"),
+            "the station's district votes were taken out of the published count: the ledger records them, the protocol does not",
+        ).machine(station, machine));
+    }
+    // the ledger's candidate votes are compared whenever its ballot has candidates: a protocol
+    // that drops its district cannot drop them from the comparison
+    if p.district.is_some() || n_candidates > 0 {
         for c in 0..t.candidates.len().max(m.candidates.len()) {
             cols.push((
                 TotalColumn::Candidate(c.min(65534) as u16),

@@ -21,8 +21,9 @@ pub use audit::{
 pub use formats::{
     AggregateKey, CsvProblem, MAX_INDEPENDENTS, MAX_LINE_BYTES, MAX_PROBLEMS_LISTED, MAX_RECEIPTS,
     MAX_STATIONS, ParsedProtocols, Problems, ReceiptLine, aggregate, for_each_aggregate,
-    parse_aggregates, parse_protocols, parse_receipts, read_receipts, write_aggregates,
-    write_machines, write_protocols, write_receipts, write_trace, write_truth_receipts,
+    parse_aggregates, parse_protocols, parse_protocols_within, parse_receipts, read_receipts,
+    write_aggregates, write_machines, write_protocols, write_receipts, write_trace,
+    write_truth_receipts,
 };
 
 use std::io::{self, Write};
@@ -84,7 +85,7 @@ pub enum ManifestError {
     /// Not JSON, or not the manifest's fields.
     #[error("{0}")]
     Json(serde_json::Error),
-    #[error("format is {found:?}, expected {PACKAGE_FORMAT:?}")]
+    #[error("format is {}, expected \"{PACKAGE_FORMAT}\"", crate::text::echo_quoted(.found))]
     Format { found: String },
     #[error("format_version {found} is not supported (this tamga reads {PACKAGE_VERSION})")]
     Version { found: u32 },

@@ -361,3 +361,174 @@ fn district_commission_fraud_is_an_aggregate_mismatch_on_district_candidate_tota
     let honest = package_of_variant(&text, Some("honest"), 4);
     assert!(run_audit(&honest).is_clean());
 }
+
+/// Rewrites `protocols.csv` through `edit` (station, region, district, item, choice, votes →
+/// the row to keep, or none) and republishes `aggregates.csv` as the sums of the edited
+/// protocols: a commission that keeps its tabulation consistent with what it altered.
+fn edit_protocols(files: &mut Files, edit: impl Fn(Vec<String>) -> Option<Vec<String>>) {
+    let text = String::from_utf8(files["protocols.csv"].clone()).unwrap();
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        if i == 0 {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let row: Vec<String> = line.split(',').map(str::to_string).collect();
+        if let Some(row) = edit(row) {
+            out.push_str(&row.join(","));
+            out.push('\n');
+        }
+    }
+    let manifest = Manifest::parse(std::str::from_utf8(&files["manifest.json"]).unwrap()).unwrap();
+    let parsed = parse_protocols(Cursor::new(out.as_bytes()), &manifest.parties);
+    assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+    let mut b = Vec::new();
+    write_aggregates(
+        &mut b,
+        &tamga::package::aggregate(&manifest.parties, &parsed.protocols),
+    )
+    .unwrap();
+    files.insert("aggregates.csv".into(), b);
+    files.insert("protocols.csv".into(), out.into_bytes());
+}
+
+/// No finding's sentence carries Rust debug text (`Some(…)`, `Seq(…)`, `{ … }`).
+fn assert_human(r: &AuditReport) {
+    for f in &r.findings {
+        for debug in [
+            "Some(",
+            "None",
+            "Seq(",
+            " { ",
+            "BallotChoice",
+            "ListNone",
+            "List(",
+        ] {
+            assert!(!f.what.contains(debug), "{}: {}", f.code, f.what);
+        }
+    }
+}
+
+#[test]
+fn station_whose_district_is_dropped_from_its_protocol_is_caught_by_its_ledger() {
+    let mut files = package(3);
+    let (_, station) = busy_ledger(&files, 20);
+    let s = station.to_string();
+    // the station's district emptied, its candidate rows deleted, the aggregates reduced to match
+    edit_protocols(&mut files, |mut row| {
+        if row[0] != s {
+            return Some(row);
+        }
+        if row[3].contains("candidate") {
+            return None;
+        }
+        row[2] = String::new();
+        Some(row)
+    });
+    let r = run_audit(&files);
+    assert_human(&r);
+    let c = codes(&r);
+    assert!(c.contains(&"ledger.protocol-district"), "{:#?}", r.findings);
+    assert!(c.contains(&"ledger.protocol-totals"), "{:#?}", r.findings);
+    // everything found is about that station's ledger (the aggregates were made consistent)
+    assert!(
+        r.findings.iter().all(|f| f.station == Some(station)),
+        "{:#?}",
+        r.findings
+    );
+    let candidate_votes = r
+        .findings
+        .iter()
+        .filter(|f| f.code == "ledger.protocol-totals" && f.what.starts_with("candidate "))
+        .count();
+    assert!(candidate_votes > 0, "{:#?}", r.findings);
+}
+
+#[test]
+fn manifest_district_count_is_checked() {
+    let mut files = package(3);
+    let text = String::from_utf8(files["manifest.json"].clone()).unwrap();
+    let m = Manifest::parse(&text).unwrap();
+    let d = m.counts.districts;
+    let edited = text.replace(
+        &format!("\"districts\": {d}"),
+        &format!("\"districts\": {}", d + 1),
+    );
+    assert_ne!(edited, text);
+    files.insert("manifest.json".into(), edited.into_bytes());
+    let r = run_audit(&files);
+    assert_eq!(codes(&r), vec!["manifest.count-mismatch"]);
+    assert!(
+        r.findings[0].what.contains("districts"),
+        "{}",
+        r.findings[0].what
+    );
+}
+
+#[test]
+fn a_station_missing_many_rows_is_one_problem_and_extra_stations_are_bounded_by_the_manifest() {
+    let mut files = package(3);
+    let (_, station) = busy_ledger(&files, 20);
+    let s = station.to_string();
+    let text = String::from_utf8(files["protocols.csv"].clone()).unwrap();
+    let kept: String = text
+        .lines()
+        .filter(|l| !(l.starts_with(&format!("{s},")) && l.contains(",list,")))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    // a station the manifest does not declare, with one row
+    let kept = format!("{kept}999999,0,0,registered,,5\n");
+    files.insert("protocols.csv".into(), kept.into_bytes());
+    let r = run_audit(&files);
+    assert_human(&r);
+    let malformed: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.code == "protocol.malformed")
+        .collect();
+    let about_station = malformed
+        .iter()
+        .filter(|f| f.station == Some(station))
+        .count();
+    assert_eq!(about_station, 1, "{malformed:#?}");
+    assert!(
+        malformed
+            .iter()
+            .any(|f| f.station == Some(999_999) && f.what.contains("manifest")),
+        "{malformed:#?}"
+    );
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.code == "manifest.count-mismatch" && f.what.contains("holds more")),
+        "{:#?}",
+        r.findings
+    );
+}
+
+#[test]
+fn ledger_findings_read_as_sentences() {
+    let mut files = package(3);
+    let (name, _) = busy_ledger(&files, 20);
+    let mut bytes = files[&name].clone();
+    // ballot entry 2's list byte set out of range (no rehash), then the file cut mid-record
+    let off = tamga::ledger::HEADER_LEN
+        + tamga::ledger::GENESIS_RECORD_LEN
+        + tamga::ledger::BALLOT_RECORD_LEN
+        + 9;
+    bytes[off] = 200;
+    bytes.truncate(off + 200);
+    files.insert(name, bytes);
+    let r = run_audit(&files);
+    assert_human(&r);
+    let what: Vec<&str> = r.findings.iter().map(|f| f.what.as_str()).collect();
+    assert!(
+        what.iter().any(|w| w.contains("list 200, candidate")),
+        "{what:#?}"
+    );
+    assert!(
+        what.iter().any(|w| w.contains("last complete entry: #")),
+        "{what:#?}"
+    );
+}

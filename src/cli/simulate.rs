@@ -236,6 +236,11 @@ fn write_package(dir: &Path, spec: Spec<'_>, stop: &AtomicBool) -> anyhow::Resul
     })?;
     check()?;
     write_file(&truth.join("fraud.csv"), |w| write_trace(w, &pkg.trace))?;
+    fs::create_dir(dir.join("checkpoints")).context("cannot create checkpoints/")?;
+    for (name, bytes) in pkg.log_files() {
+        check()?;
+        write_file(&dir.join(name), |w| w.write_all(&bytes))?;
+    }
     Ok(pkg)
 }
 

@@ -33,6 +33,7 @@ use super::hash::{
 };
 use super::heads::PublishedHead;
 use super::lanes::{Backend, LANES};
+use super::merkle::Frontier;
 use super::receipt::{ReceiptCode, receipt_code};
 use super::{BallotChoice, CANDIDATE_NONE, FORMAT_VERSION, LIST_NONE, TAG_BALLOT, TAG_GENESIS};
 
@@ -356,6 +357,30 @@ pub struct VerifyReport {
     pub receipts_found: usize,
     /// Bytes read.
     pub bytes: u64,
+    /// With [`verify_log`]: the Merkle tree over the recomputed entry hashes at each requested
+    /// size the ledger reaches, in size order.
+    pub tree_roots: Vec<TreeRoot>,
+    /// With [`verify_log`]: the size and root of the tree over every complete record.
+    pub tree: Option<(u64, EntryHash)>,
+}
+
+/// The ledger's Merkle tree (leaves: the recomputed entry hashes, `docs/ledger-format.md` §9) at
+/// one size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct TreeRoot {
+    /// Leaves (entries).
+    pub size: u64,
+    /// Root.
+    pub root: EntryHash,
+    /// The recomputed hash of the last entry in the tree (the chain head at that size).
+    pub last: EntryHash,
+}
+
+/// The tree built alongside verification and the sizes at which its root is wanted.
+struct TreeWatch {
+    frontier: Frontier,
+    sizes: Vec<u64>,
+    next: usize,
 }
 
 impl VerifyReport {
@@ -404,6 +429,33 @@ pub fn verify_with_receipts<R: Read>(
     Ok(v.finish())
 }
 
+/// Like [`verify_with_receipts`], and also builds the ledger's Merkle tree over the recomputed
+/// entry hashes (`docs/ledger-format.md` §9): its root at each of `sizes` the ledger reaches
+/// ([`VerifyReport::tree_roots`], to compare with signed checkpoints) and over every complete
+/// record ([`VerifyReport::tree`]). Memory: one hash per bit of the size, plus `sizes`.
+pub fn verify_log<R: Read>(
+    r: R,
+    expected: Option<&PublishedHead>,
+    receipts: &[ReceiptCode],
+    sizes: &[u64],
+) -> io::Result<VerifyReport> {
+    let mut v = Verifier::new(receipts);
+    let mut sizes = sizes.to_vec();
+    sizes.sort_unstable();
+    sizes.dedup();
+    v.tree = Some(TreeWatch {
+        frontier: Frontier::new(),
+        sizes,
+        next: 0,
+    });
+    v.run(r)?;
+    v.compare_published(expected);
+    if let Some(t) = &v.tree {
+        v.rep.tree = Some((t.frontier.size(), t.frontier.root()));
+    }
+    Ok(v.finish())
+}
+
 /// Running state of one verification.
 struct Verifier {
     rep: VerifyReport,
@@ -421,6 +473,8 @@ struct Verifier {
     /// Compression kernel of the lockstep path; `None` checks one record at a time (tests
     /// compare the two).
     lockstep: Option<Backend>,
+    /// The Merkle tree over the recomputed entries, with [`verify_log`].
+    tree: Option<TreeWatch>,
 }
 
 impl Verifier {
@@ -440,6 +494,27 @@ impl Verifier {
             candidate_counts: vec![],
             receipts: r,
             lockstep: Some(Backend::detect()),
+            tree: None,
+        }
+    }
+
+    /// Adds a recomputed entry hash to the tree, recording the root at a wanted size.
+    #[inline]
+    fn tree_push(&mut self, computed: &EntryHash) {
+        let Some(t) = &mut self.tree else {
+            return;
+        };
+        t.frontier.push_entry(computed);
+        let size = t.frontier.size();
+        while t.next < t.sizes.len() && t.sizes[t.next] <= size {
+            if t.sizes[t.next] == size {
+                self.rep.tree_roots.push(TreeRoot {
+                    size,
+                    root: t.frontier.root(),
+                    last: *computed,
+                });
+            }
+            t.next += 1;
         }
     }
 
@@ -594,6 +669,7 @@ impl Verifier {
             let choice = BallotChoice::new(body[0], u16::from_be_bytes([body[1], body[2]]));
             self.count(Seq(self.pos + k as u64), record_offset(k), choice);
             self.receipt(stored);
+            self.tree_push(stored);
         }
         self.rep.n_records += N as u64;
         self.rep.n_ballots += N as u64;
@@ -674,6 +750,7 @@ impl Verifier {
         }
         self.stored_prev = stored;
         self.computed_prev = computed;
+        self.tree_push(&computed);
     }
 
     /// At position 0, anything but a genesis is reported; counting then covers every choice.

@@ -763,6 +763,19 @@ pub struct ReceiptLine {
     pub code: ReceiptCode,
 }
 
+/// True (and a problem) once `rows` reached [`MAX_RECEIPTS`]: the rest is not read.
+fn over_receipt_cap(rows: usize, line: u64, what: &str, problems: &mut Problems) -> bool {
+    if rows < MAX_RECEIPTS {
+        return false;
+    }
+    problems.push(problem(
+        line,
+        None,
+        format!("more than {MAX_RECEIPTS} {what} (the limit of one package); the rest of the file is not read"),
+    ));
+    true
+}
+
 /// Reads `receipts.csv`: at most [`MAX_RECEIPTS`] receipts, and the problems.
 pub fn read_receipts<R: Read>(r: R) -> (Vec<ReceiptLine>, Problems) {
     let mut rows = Vec::new();
@@ -773,12 +786,7 @@ pub fn read_receipts<R: Read>(r: R) -> (Vec<ReceiptLine>, Problems) {
         3,
         &mut problems,
         |line, rec, problems| {
-            if rows.len() >= MAX_RECEIPTS {
-                problems.push(problem(
-                line,
-                None,
-                format!("more than {MAX_RECEIPTS} receipts (the limit of one package); the rest of the file is not read"),
-            ));
+            if over_receipt_cap(rows.len(), line, "receipts", problems) {
                 return false;
             }
             let (Ok(station), Ok(machine)) = (rec[0].parse::<u32>(), rec[1].parse::<u32>()) else {
@@ -886,4 +894,105 @@ pub fn write_trace<W: Write>(w: W, t: &super::RunTrace) -> io::Result<()> {
         out.write_record([k, v.as_str()]).map_err(csv_err)?;
     }
     out.flush()
+}
+
+/// Header of `proofs.csv`.
+pub const PROOFS_HEADER: [&str; 7] = [
+    "station",
+    "machine",
+    "receipt",
+    "entry",
+    "entry_hash",
+    "size",
+    "path",
+];
+
+/// Writes `proofs.csv`: one row per checking voter's receipt with its inclusion proof (the path's
+/// hashes in lowercase hex joined by `.`, deepest first).
+pub fn write_proofs(proofs: &[super::ReceiptProof]) -> String {
+    let mut s = PROOFS_HEADER.join(",");
+    s.push('\n');
+    for p in proofs {
+        let path: Vec<String> = p.path.iter().map(|h| h.to_hex()).collect();
+        s.push_str(&format!(
+            "{},{},{},{},{},{},{}\n",
+            p.station,
+            p.machine,
+            p.code,
+            p.entry,
+            p.entry_hash.to_hex(),
+            p.size,
+            path.join(".")
+        ));
+    }
+    s
+}
+
+/// A proof read from `proofs.csv`, with its line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProofLine {
+    pub line: u64,
+    pub proof: super::ReceiptProof,
+}
+
+/// Reads `proofs.csv`: at most [`MAX_RECEIPTS`] rows, paths of at most
+/// `ledger::merkle::MAX_PROOF_HASHES` hashes, and the problems.
+pub fn read_proofs<R: Read>(r: R) -> (Vec<ProofLine>, Problems) {
+    use crate::ledger::EntryHash;
+    use crate::ledger::merkle::MAX_PROOF_HASHES;
+    let mut rows = Vec::new();
+    let mut problems = Problems::default();
+    data_rows(
+        r,
+        &PROOFS_HEADER,
+        7,
+        &mut problems,
+        |line, rec, problems| {
+            if over_receipt_cap(rows.len(), line, "proofs", problems) {
+                return false;
+            }
+            let hex = |s: &str| {
+                EntryHash::from_hex(s).filter(|_| !s.bytes().any(|b| b.is_ascii_uppercase()))
+            };
+            let parsed = (|| {
+                let station = rec[0].parse::<u32>().ok()?;
+                let machine = rec[1].parse::<u32>().ok()?;
+                let code = rec[2].parse::<ReceiptCode>().ok()?;
+                let entry = rec[3].parse::<u64>().ok()?;
+                let entry_hash = hex(&rec[4])?;
+                let size = rec[5].parse::<u64>().ok()?;
+                let path: Vec<EntryHash> = if rec[6].is_empty() {
+                    Vec::new()
+                } else {
+                    let parts: Vec<&str> = rec[6].split('.').collect();
+                    if parts.len() > MAX_PROOF_HASHES {
+                        return None;
+                    }
+                    parts.into_iter().map(hex).collect::<Option<_>>()?
+                };
+                Some(super::ReceiptProof {
+                    station,
+                    machine,
+                    code,
+                    entry,
+                    entry_hash,
+                    size,
+                    path,
+                })
+            })();
+            match parsed {
+            Some(proof) => rows.push(ProofLine { line, proof }),
+            None => problems.push(problem(
+                line,
+                None,
+                format!(
+                    "expected {} (numbers, a receipt code, 64-hex hashes, at most {MAX_PROOF_HASHES} in the path)",
+                    PROOFS_HEADER.join(",")
+                ),
+            )),
+        }
+            true
+        },
+    );
+    (rows, problems)
 }

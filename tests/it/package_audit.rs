@@ -79,25 +79,21 @@ fn package_of_variant(text: &str, variant: Option<&str>, seed: u64) -> Files {
     let mut b = Vec::new();
     write_receipts(&mut b, &pkg.receipts).unwrap();
     files.insert("receipts.csv".into(), b);
+    for (name, bytes) in pkg.log_files() {
+        files.insert(name, bytes);
+    }
     files
 }
 
 fn run_audit(files: &Files) -> AuditReport {
-    let manifest = Manifest::parse(std::str::from_utf8(&files["manifest.json"]).unwrap()).unwrap();
-    let names: Vec<String> = files
-        .keys()
-        .filter_map(|k| k.strip_prefix("ledgers/").map(str::to_string))
-        .collect();
-    let mut open = |rel: &str| -> io::Result<Option<Box<dyn Read>>> {
-        Ok(files
-            .get(rel)
-            .map(|b| Box::new(Cursor::new(b.clone())) as Box<dyn Read>))
-    };
-    audit(AuditInput {
-        manifest: &manifest,
-        ledger_names: tamga::package::LedgerNames::Listed(names),
-        open: &mut open,
-    })
+    run_audit_with(files, Vec::new())
+}
+
+/// None of `quiet` is among the codes `c`.
+fn assert_lacks(c: &[&str], quiet: &[&str]) {
+    for q in quiet {
+        assert!(!c.contains(q), "{q}: {c:?}");
+    }
 }
 
 fn codes(r: &AuditReport) -> Vec<&'static str> {
@@ -169,13 +165,14 @@ fn rewritten_ledger_is_caught_by_head_receipts_and_protocol_not_by_the_chain() {
     let r = run_audit(&files);
     let c = codes(&r);
     // the chain itself is consistent: no link, sequence or close finding
-    for quiet in [
-        "ledger.broken-link",
-        "ledger.sequence",
-        "ledger.close-totals",
-    ] {
-        assert!(!c.contains(&quiet), "{c:?}");
-    }
+    assert_lacks(
+        &c,
+        &[
+            "ledger.broken-link",
+            "ledger.sequence",
+            "ledger.close-totals",
+        ],
+    );
     assert!(c.contains(&"ledger.head-mismatch"), "{c:?}");
     assert!(c.contains(&"ledger.protocol-totals"), "{c:?}");
     // receipts of this machine (all entries ≥ 1) no longer match
@@ -531,4 +528,279 @@ fn ledger_findings_read_as_sentences() {
         what.iter().any(|w| w.contains("last complete entry: #")),
         "{what:#?}"
     );
+}
+
+/// Runs the audit with witness files (name, text).
+fn run_audit_with(files: &Files, witnesses: Vec<(String, String)>) -> AuditReport {
+    let manifest = Manifest::parse(std::str::from_utf8(&files["manifest.json"]).unwrap()).unwrap();
+    let names: Vec<String> = files
+        .keys()
+        .filter_map(|k| k.strip_prefix("ledgers/").map(str::to_string))
+        .collect();
+    let mut open = |rel: &str| -> io::Result<Option<Box<dyn Read>>> {
+        Ok(files
+            .get(rel)
+            .map(|b| Box::new(Cursor::new(b.clone())) as Box<dyn Read>))
+    };
+    audit(AuditInput {
+        manifest: &manifest,
+        ledger_names: tamga::package::LedgerNames::Listed(names),
+        open: &mut open,
+        witnesses,
+    })
+}
+
+/// Replaces one machine's head in `heads.txt` (and re-signs `heads.note` with the commission's
+/// key when `resign`).
+fn replace_head(files: &mut Files, head: tamga::ledger::PublishedHead, resign: Option<u64>) {
+    let heads = PublishedHeads::parse(std::str::from_utf8(&files["heads.txt"]).unwrap()).unwrap();
+    let replaced = PublishedHeads::new(
+        heads.election_id,
+        heads.heads().iter().map(|h| {
+            if (h.station, h.machine) == (head.station, head.machine) {
+                head
+            } else {
+                *h
+            }
+        }),
+    )
+    .unwrap();
+    files.insert("heads.txt".into(), replaced.to_text().into_bytes());
+    if let Some(seed) = resign {
+        let note = tamga::package::sign_heads(&replaced, &tamga::package::commission_key(seed));
+        files.insert("heads.note".into(), note.into_bytes());
+    }
+}
+
+/// The machine's checkpoints of a ledger as a holder of its key would sign them.
+fn resigned_checkpoints(ledger: &[u8], seed: u64) -> String {
+    let mut rd = LedgerReader::new(Cursor::new(ledger)).unwrap();
+    let mut log = None;
+    while let Some(rec) = rd.next_record().unwrap() {
+        match rec {
+            Record::Genesis {
+                genesis: g,
+                n_lists,
+                n_candidates,
+                ..
+            } => {
+                log = Some(tamga::ledger::MachineLog::open(
+                    &g,
+                    n_lists,
+                    n_candidates,
+                    tamga::package::CHECKPOINT_INTERVAL,
+                    tamga::package::machine_key(seed, g.station, g.machine),
+                ))
+            }
+            Record::Ballot { choice, .. } => {
+                log.as_mut().unwrap().append(choice).unwrap();
+            }
+            Record::Close { .. } => {}
+        }
+    }
+    log.unwrap().close().1
+}
+
+#[test]
+fn rewritten_ledger_with_forged_head_is_caught_by_the_machines_signed_checkpoints() {
+    // what used to escape all but receipts and the protocol: ledger and head both replaced
+    let mut files = package(3);
+    let (name, station) = busy_ledger(&files, 20);
+    let (forged, head) = rewrite(&files[&name], 1);
+    files.insert(name, forged);
+    replace_head(&mut files, head, Some(3));
+    let r = run_audit(&files);
+    let c = codes(&r);
+    assert!(!c.contains(&"ledger.head-mismatch"), "{c:?}");
+    assert!(!c.contains(&"heads.root-mismatch"), "{c:?}");
+    for want in ["checkpoint.root-mismatch", "checkpoint.published-head"] {
+        assert!(c.contains(&want), "{want}: {c:?}");
+    }
+    // the voters' proofs still lead to the roots the machine signed: their ballots are in the
+    // signed log, which the published ledger no longer is
+    assert!(!c.contains(&"proof.invalid"), "{c:?}");
+    assert!(r.findings.iter().all(|f| f.station == Some(station)));
+    // without re-signing heads.note, the commission's signature no longer covers heads.txt
+    let mut unsigned = package(3);
+    let (name, _) = busy_ledger(&unsigned, 20);
+    let (forged, head) = rewrite(&unsigned[&name], 1);
+    unsigned.insert(name, forged);
+    replace_head(&mut unsigned, head, None);
+    assert!(codes(&run_audit(&unsigned)).contains(&"heads.root-mismatch"));
+}
+
+#[test]
+fn truncated_and_resealed_ledger_is_beyond_its_checkpoints() {
+    let mut files = package(3);
+    let (name, _) = busy_ledger(&files, 140);
+    let bytes = files[&name].clone();
+    // keep the first 130 ballots (past the checkpoint at 128 entries), reseal
+    let mut rd = LedgerReader::new(Cursor::new(&bytes)).unwrap();
+    let mut out = Vec::new();
+    let mut w = None;
+    while let Some(rec) = rd.next_record().unwrap() {
+        match rec {
+            Record::Genesis {
+                genesis,
+                n_lists,
+                n_candidates,
+                ..
+            } => w = Some(LedgerWriter::create(&mut out, &genesis, n_lists, n_candidates).unwrap()),
+            Record::Ballot { choice, seq, .. } if seq.0 <= 130 => {
+                w.as_mut().unwrap().append(choice).unwrap();
+            }
+            _ => {}
+        }
+    }
+    let (closed, _) = w.unwrap().finish().unwrap();
+    files.insert(name, out);
+    replace_head(&mut files, closed.published_head(), Some(3));
+    let c = codes(&run_audit(&files));
+    assert!(c.contains(&"checkpoint.beyond-ledger"), "{c:?}");
+    assert!(c.contains(&"checkpoint.published-head"), "{c:?}");
+    // the checkpoint at 128 entries still matches: the first 127 ballots are as signed
+    assert!(!c.contains(&"checkpoint.root-mismatch"), "{c:?}");
+}
+
+#[test]
+fn a_publisher_holding_every_key_is_caught_only_by_a_witness() {
+    // the whole story rewritten by someone with the machine's and the commission's keys (here
+    // derived from the seed): ledger, checkpoints, heads and the commission's note all agree
+    let honest = package(3);
+    let mut files = honest.clone();
+    let (name, station) = busy_ledger(&files, 20);
+    let (forged, head) = rewrite(&files[&name], 1);
+    let notes = resigned_checkpoints(&forged, 3);
+    files.insert(name.clone(), forged);
+    let cp_name = tamga::package::checkpoints_file_name(station, 0);
+    files.insert(cp_name.clone(), notes.into_bytes());
+    replace_head(&mut files, head, Some(3));
+    files.insert(
+        "proofs.csv".into(),
+        b"station,machine,receipt,entry,entry_hash,size,path\n".to_vec(),
+    );
+    let r = run_audit(&files);
+    let c = codes(&r);
+    assert_lacks(
+        &c,
+        &[
+            "checkpoint.root-mismatch",
+            "checkpoint.published-head",
+            "heads.root-mismatch",
+        ],
+    );
+    // the package's own data only betrays it through receipts and the protocol
+    assert!(c.contains(&"receipt.not-found"), "{c:?}");
+    assert!(
+        r.basis
+            .iter()
+            .any(|b| b.contains("no independent evidence"))
+    );
+    // an observer who recorded the machine's checkpoints during the day catches the rewrite
+    let witness = String::from_utf8(honest[&cp_name].clone()).unwrap();
+    let r = run_audit_with(&files, vec![("observer.notes".into(), witness)]);
+    let c = codes(&r);
+    assert!(c.contains(&"witness.root-mismatch"), "{c:?}");
+    assert!(r.basis.iter().any(|b| b.contains("independent: 1 witness")));
+    // and so does one who photographed the heads on the poll tapes
+    let tape = String::from_utf8(honest["heads.txt"].clone()).unwrap();
+    let c = codes(&run_audit_with(&files, vec![("tape.txt".into(), tape)]));
+    assert!(c.contains(&"witness.head-mismatch"), "{c:?}");
+    // the honest package agrees with both witnesses
+    let witness = String::from_utf8(honest[&cp_name].clone()).unwrap();
+    let tape = String::from_utf8(honest["heads.txt"].clone()).unwrap();
+    let r = run_audit_with(
+        &honest,
+        vec![
+            ("observer.notes".into(), witness),
+            ("tape.txt".into(), tape),
+        ],
+    );
+    assert!(r.is_clean(), "{:#?}", r.findings);
+}
+
+#[test]
+fn relabelled_parties_and_a_moved_station_are_caught_by_the_election_manifest() {
+    // swap two parties' labels in manifest.json
+    let mut files = package(3);
+    let text = String::from_utf8(files["manifest.json"].clone()).unwrap();
+    let m = Manifest::parse(&text).unwrap();
+    let (p0, p1) = (m.parties[0].clone(), m.parties[1].clone());
+    let swapped = text
+        .replace(&format!("\"{p0}\""), "\"@tmp@\"")
+        .replace(&format!("\"{p1}\""), &format!("\"{p0}\""))
+        .replace("\"@tmp@\"", &format!("\"{p1}\""));
+    files.insert("manifest.json".into(), swapped.into_bytes());
+    assert!(codes(&run_audit(&files)).contains(&"election.manifest-mismatch"));
+    // and in election.txt too: its hash is no longer the election id
+    let el = String::from_utf8(files["election.txt"].clone()).unwrap();
+    let el = el
+        .replace(&format!("party 0 {p0}\n"), &format!("party 0 {p1}\n"))
+        .replace(&format!("party 1 {p1}\n"), &format!("party 1 {p0}\n"));
+    files.insert("election.txt".into(), el.into_bytes());
+    assert!(codes(&run_audit(&files)).contains(&"election.id-mismatch"));
+
+    // move a station to another district in protocols.csv (aggregates made consistent)
+    let mut files = package(3);
+    let (_, station) = busy_ledger(&files, 20);
+    let s = station.to_string();
+    edit_protocols(&mut files, |mut row| {
+        if row[0] == s {
+            let d: u32 = row[2].parse().unwrap();
+            row[2] = (d ^ 1).to_string();
+        }
+        Some(row)
+    });
+    let r = run_audit(&files);
+    let moved: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.code == "election.station-mismatch")
+        .collect();
+    assert_eq!(moved.len(), 1, "{:#?}", r.findings);
+    assert_eq!(moved[0].station, Some(station));
+}
+
+#[test]
+fn a_receipt_proof_checks_offline_in_well_under_a_millisecond() {
+    let files = package(3);
+    let text = String::from_utf8(files["proofs.csv"].clone()).unwrap();
+    let (rows, problems) = tamga::package::read_proofs(Cursor::new(text.as_bytes()));
+    assert!(problems.listed.is_empty() && !rows.is_empty());
+    let p = &rows[0].proof;
+    // the root the voter holds: the machine's signed closing checkpoint
+    let notes = String::from_utf8(
+        files[&tamga::package::checkpoints_file_name(p.station, p.machine)].clone(),
+    )
+    .unwrap();
+    let election: tamga::package::ElectionManifest = tamga::package::ElectionManifest::parse(
+        std::str::from_utf8(&files["election.txt"]).unwrap(),
+    )
+    .unwrap();
+    let key = election.machine_key(p.station, p.machine).unwrap();
+    let id = tamga::package::ElectionManifest::election_id(&files["election.txt"]);
+    let origin = tamga::ledger::note::machine_origin(&id, p.station, p.machine);
+    let close = tamga::ledger::note::split_notes(&notes, 1000)
+        .unwrap()
+        .into_iter()
+        .map(|n| tamga::ledger::note::open_checkpoint(n, &origin, &key).unwrap())
+        .max_by_key(|c| c.size)
+        .unwrap();
+    assert_eq!(close.size, p.size);
+    let t = std::time::Instant::now();
+    let n = 1000;
+    for _ in 0..n {
+        assert!(std::hint::black_box(p).check(&close.root));
+    }
+    let per = t.elapsed().as_secs_f64() / n as f64;
+    assert!(per < 1e-3, "{per} s per proof check");
+    // altered: another entry, another hash, another root
+    let mut q = p.clone();
+    q.entry += 1;
+    assert!(!q.check(&close.root));
+    let mut q = p.clone();
+    if let Some(h) = q.path.first_mut() {
+        h.0[0] ^= 1;
+    }
+    assert!(!q.check(&close.root));
 }

@@ -118,3 +118,84 @@ fn checkpoint_vector_is_reproduced_byte_for_byte() {
 fn to_hex(b: &[u8]) -> String {
     tamga::ledger::to_hex(b)
 }
+
+/// `tools/verify_ledger.py` on a ledger with the given extra arguments: (exit code, stdout).
+fn python(args: &[&std::ffi::OsStr]) -> (i32, String) {
+    let out = std::process::Command::new("python3")
+        .arg(crate::common::root().join("tools/verify_ledger.py"))
+        .args(args)
+        .output()
+        .expect("python3 must be installed: tools/verify_ledger.py is part of the test suite");
+    (
+        out.status.code().expect("python3 exited by signal"),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn python_verifier_checks_a_simulated_machines_checkpoints_and_proofs() {
+    use crate::common::{tamga, tutorial};
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = dir.path().join("p");
+    tamga()
+        .arg("simulate")
+        .arg(tutorial())
+        .args(["--seed", "3", "--out"])
+        .arg(&pkg)
+        .assert()
+        .success();
+    let proofs = std::fs::read_to_string(pkg.join("proofs.csv")).unwrap();
+    let row: Vec<&str> = proofs.lines().nth(1).unwrap().split(',').collect();
+    let (station, machine): (u32, u32) = (row[0].parse().unwrap(), row[1].parse().unwrap());
+    let election = std::fs::read_to_string(pkg.join("election.txt")).unwrap();
+    let key = tamga::package::ElectionManifest::parse(&election)
+        .unwrap()
+        .machine_key(station, machine)
+        .unwrap();
+    let ledger = pkg
+        .join("ledgers")
+        .join(tamga::package::ledger_file_name(station, machine));
+    let notes = pkg.join(tamga::package::checkpoints_file_name(station, machine));
+    let key = to_hex(&key);
+    let run = |notes: &std::path::Path, proofs: &std::path::Path| {
+        python(&[
+            ledger.as_os_str(),
+            "--heads".as_ref(),
+            pkg.join("heads.txt").as_os_str(),
+            "--checkpoints".as_ref(),
+            notes.as_os_str(),
+            "--key".as_ref(),
+            key.as_ref(),
+            "--proofs".as_ref(),
+            proofs.as_os_str(),
+        ])
+    };
+    let (code, out) = run(&notes, &pkg.join("proofs.csv"));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("clean: "), "{out}");
+    // a checkpoint's size changed: its signature no longer verifies
+    let text = std::fs::read_to_string(&notes).unwrap();
+    let first_size = text.lines().nth(1).unwrap();
+    let bad = text.replacen(
+        &format!("\n{first_size}\n"),
+        &format!("\n{}\n", first_size.parse::<u64>().unwrap() + 1),
+        1,
+    );
+    let bad_notes = dir.path().join("bad.notes");
+    std::fs::write(&bad_notes, bad).unwrap();
+    let (code, out) = run(&bad_notes, &pkg.join("proofs.csv"));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("CheckpointInvalid"), "{out}");
+    // a proof pointing at another entry
+    let mut f: Vec<String> = row.iter().map(|s| s.to_string()).collect();
+    f[3] = (f[3].parse::<u64>().unwrap() + 1).to_string();
+    let bad_proofs = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad_proofs,
+        format!("{}\n{}\n", proofs.lines().next().unwrap(), f.join(",")),
+    )
+    .unwrap();
+    let (code, out) = run(&notes, &bad_proofs);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("ProofInvalid"), "{out}");
+}

@@ -203,7 +203,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         for f in &report.findings {
             println!(
-                "{}: {}\n  {}\n  means: {}",
+                "{} {}: {}\n  {}\n  means: {}",
+                f.check,
                 f.code,
                 f.location(),
                 f.what,

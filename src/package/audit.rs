@@ -45,6 +45,9 @@ pub const MAX_HEADS_LINE_BYTES: usize = 256;
 /// One thing wrong with a package.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AuditFinding {
+    /// The numbered check that found it, `C1` … `C9` ([`check_of`]; `docs/package-format.md`
+    /// §"What audit checks").
+    pub check: &'static str,
     /// Stable identifier of the kind of finding, e.g. `ledger.broken-link` (the table in
     /// `docs/package-format.md`).
     pub code: &'static str,
@@ -78,6 +81,7 @@ pub struct AuditFinding {
 impl AuditFinding {
     fn new(code: &'static str, file: &str, what: impl Into<String>, meaning: &'static str) -> Self {
         AuditFinding {
+            check: check_of(code),
             code,
             file: file.to_string(),
             line: None,
@@ -125,6 +129,66 @@ impl AuditFinding {
             None => parts.push(self.file.clone()),
         }
         parts.join(", ")
+    }
+}
+
+/// The numbered checks of the audit: (id, one-line statement). Stable: a new check gets a new
+/// number, a number is never reused.
+pub const CHECKS: [(&str, &str); 9] = [
+    (
+        "C1",
+        "heads.txt parses and is published for the manifest's election id",
+    ),
+    (
+        "C2",
+        "every station protocol parses and its arithmetic holds",
+    ),
+    (
+        "C3",
+        "every published aggregate is the sum of the station protocols, none missing or extra",
+    ),
+    (
+        "C4",
+        "every ledger verifies (framing, sequence, links, genesis, close, published head, receipts) and belongs to its file's election, station and machine",
+    ),
+    (
+        "C5",
+        "every part is present, readable and within limits, and the manifest's counts are what the package holds",
+    ),
+    (
+        "C6",
+        "every ledger's count and recount equal its station protocol's machine part, district votes included",
+    ),
+    (
+        "C7",
+        "election.txt hashes to the election id, and parties, stations, districts, machines and ballot shapes are as it says",
+    ),
+    (
+        "C8",
+        "heads, checkpoints and receipts' proofs are signed by the keys in election.txt and match the ledgers' Merkle trees",
+    ),
+    (
+        "C9",
+        "the package agrees with every independently obtained checkpoint and heads file (--heads)",
+    ),
+];
+
+/// The numbered check a finding code belongs to.
+pub fn check_of(code: &str) -> &'static str {
+    match code {
+        "heads.malformed" | "heads.election-mismatch" => "C1",
+        "heads.signature" | "heads.root-mismatch" => "C8",
+        "ledger.protocol-count" | "ledger.protocol-totals" | "ledger.protocol-district" => "C6",
+        "ledger.missing" | "ledger.unexpected" | "ledger.no-published-head" => "C5",
+        "receipt.not-found" => "C4",
+        "receipt.malformed" | "receipt.unknown-machine" => "C5",
+        c if c.starts_with("protocol.") => "C2",
+        c if c.starts_with("aggregate.") => "C3",
+        c if c.starts_with("ledger.") || c.starts_with("genesis.") => "C4",
+        c if c.starts_with("election.") => "C7",
+        c if c.starts_with("checkpoint.") || c.starts_with("proof.") => "C8",
+        c if c.starts_with("witness.") => "C9",
+        _ => "C5",
     }
 }
 

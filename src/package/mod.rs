@@ -15,9 +15,9 @@ mod election;
 mod formats;
 
 pub use audit::{
-    AuditFinding, AuditInput, AuditReport, Checked, LedgerNames, MAX_HEADS_BYTES,
+    AuditFinding, AuditInput, AuditReport, CHECKS, Checked, LedgerNames, MAX_HEADS_BYTES,
     MAX_HEADS_LINE_BYTES, MAX_HEADS_LINES, MAX_LISTED_PER_CODE, MAX_WHAT_BYTES, OpenFile, audit,
-    ledger_file_name,
+    check_of, ledger_file_name,
 };
 pub use election::{
     ELECTION_FIRST_LINE, ElectionDistrict, ElectionManifest, ElectionStation, MAX_ELECTION_BYTES,

@@ -804,3 +804,43 @@ fn a_receipt_proof_checks_offline_in_well_under_a_millisecond() {
     }
     assert!(!q.check(&close.root));
 }
+
+#[test]
+fn every_documented_finding_code_names_a_documented_numbered_check() {
+    let doc =
+        std::fs::read_to_string(crate::common::root().join("docs/package-format.md")).unwrap();
+    for (id, statement) in tamga::package::CHECKS {
+        assert!(
+            doc.contains(&format!("**{id} — ")),
+            "{id} is not in the docs"
+        );
+        assert!(!statement.is_empty());
+    }
+    let table = &doc[doc.find("### Findings").unwrap()..];
+    let mut n = 0;
+    for line in table.lines().filter(|l| l.starts_with("| `")) {
+        let first = line.split('|').nth(1).unwrap();
+        for code in first.split('`').skip(1).step_by(2) {
+            if code.ends_with('*') {
+                continue; // a family such as `witness.*`
+            }
+            let check = tamga::package::check_of(code);
+            assert!(
+                tamga::package::CHECKS.iter().any(|(id, _)| *id == check),
+                "{code}"
+            );
+            n += 1;
+        }
+    }
+    assert!(n > 40, "{n} codes found in the table");
+    // and every finding of an audit carries its check
+    let mut files = package(3);
+    files.remove("heads.note");
+    let r = run_audit(&files);
+    assert!(!r.findings.is_empty());
+    assert!(
+        r.findings
+            .iter()
+            .all(|f| f.check == tamga::package::check_of(f.code))
+    );
+}

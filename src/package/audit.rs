@@ -12,7 +12,7 @@ use std::io::{self, BufReader, Read};
 
 use serde::Serialize;
 
-use super::election::{ElectionManifest, MAX_ELECTION_BYTES};
+use super::election::{ElectionManifest, MAX_ELECTION_BYTES, region_name};
 use super::formats::{
     AggregateKey, Problems, ReceiptLine, aggregate, for_each_aggregate, parse_protocols_within,
     read_receipts,
@@ -1376,7 +1376,8 @@ fn check_election(a: &mut Auditor<'_, '_>, election_id: [u8; 32]) {
     }
     match ElectionManifest::parse(&text) {
         Ok(e) => {
-            if e.parties != a.manifest.parties || e.regions != a.manifest.regions {
+            let regions: Vec<String> = a.manifest.regions.iter().map(|r| region_name(r)).collect();
+            if e.parties != a.manifest.parties || e.regions != regions {
                 a.push(AuditFinding::new(
                     "election.manifest-mismatch",
                     ELECTION,

@@ -65,6 +65,16 @@ pub struct ElectionManifest {
     pub checkpoint_interval: u64,
 }
 
+/// A region name as `election.txt` writes it: characters outside printable ASCII (spaces
+/// included) as `_`, an empty name as `_`.
+pub fn region_name(r: &str) -> String {
+    let name: String = r
+        .chars()
+        .map(|c| if c.is_ascii_graphic() { c } else { '_' })
+        .collect();
+    if name.is_empty() { "_".into() } else { name }
+}
+
 fn token_ok(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic())
 }
@@ -85,12 +95,7 @@ impl ElectionManifest {
         }
         let _ = writeln!(s, "regions {}", self.regions.len());
         for (i, r) in self.regions.iter().enumerate() {
-            let name: String = r
-                .chars()
-                .map(|c| if c.is_ascii_graphic() { c } else { '_' })
-                .collect();
-            let name = if name.is_empty() { "_".into() } else { name };
-            let _ = writeln!(s, "region {i} {name}");
+            let _ = writeln!(s, "region {i} {}", region_name(r));
         }
         let _ = writeln!(s, "districts {}", self.districts.len());
         for (i, d) in self.districts.iter().enumerate() {
@@ -370,7 +375,7 @@ mod tests {
     fn sample() -> ElectionManifest {
         ElectionManifest {
             parties: vec!["blue".into(), "red".into()],
-            regions: vec!["North".into()],
+            regions: vec!["North Kazakhstan".into()],
             districts: vec![ElectionDistrict {
                 region: 0,
                 candidates: vec!["blue".into(), "independent".into()],
@@ -397,7 +402,10 @@ mod tests {
     fn round_trip_and_every_field_changes_the_id() {
         let m = sample();
         let text = m.to_text().unwrap();
-        assert_eq!(ElectionManifest::parse(&text).unwrap(), m);
+        let mut read = m.clone();
+        read.regions = m.regions.iter().map(|r| region_name(r)).collect();
+        assert_eq!(ElectionManifest::parse(&text).unwrap(), read);
+        assert!(text.contains("region 0 North_Kazakhstan\n"));
         let id = ElectionManifest::election_id(text.as_bytes());
         let mut moved = m.clone();
         moved.stations[1].district = Some(0);

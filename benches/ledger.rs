@@ -54,6 +54,26 @@ fn bench(c: &mut Criterion) {
         })
     });
 
+    // The transparency log: chain + Merkle tree (one leaf compression and, amortised, one
+    // two-block node per entry) + an Ed25519 checkpoint every CHECKPOINT_INTERVAL entries and at
+    // close (docs/ledger-format.md §9–10). Compare with append_chain (docs/BENCHMARKS.md).
+    group.bench_function("append_log", |b| {
+        let key = tamga::ledger::note::derive_signing_key(1, "machine", 1, 1);
+        b.iter(|| {
+            let mut log = tamga::ledger::MachineLog::open(
+                &g,
+                10,
+                7,
+                tamga::package::CHECKPOINT_INTERVAL,
+                key.clone(),
+            );
+            for i in 0..BATCH {
+                black_box(log.append(choice(i)).unwrap());
+            }
+            log.close()
+        })
+    });
+
     // BATCH ballots in all: BATCH / LANES on each of LANES machines, one lockstep compression
     // per step.
     group.bench_function("append_lanes", |b| {

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Independent verifier of a tamga ballot ledger (format version 1).
+"""Independent verifier of a tamga ballot ledger (format version 1), its Merkle tree, its signed
+checkpoints and receipts' inclusion proofs.
 
 Written only from docs/ledger-format.md, with nothing but the Python standard library (hashlib's
-SHA-256), to show that the document suffices to verify a tamga ledger.
+SHA-256 and SHA-512, base64), to show that the document suffices to verify a tamga ledger.
+Ed25519 verification is written here from RFC 8032's description (section 5.1.7).
 
-usage: verify_ledger.py LEDGER [--heads HEADS_FILE] [--receipt CODE ...]
+usage: verify_ledger.py LEDGER [--heads HEADS_FILE] [--receipt CODE ...] [--checkpoints NOTES --key HEX] [--proofs PROOFS_CSV]
 
 Prints one line per finding, then a summary line:
     clean: <n> ballots, head <hex>
@@ -12,6 +14,7 @@ or  findings: <k>
 Exit status: 0 clean, 1 findings, 2 usage or I/O error.
 """
 
+import base64
 import hashlib
 import struct
 import sys
@@ -68,10 +71,172 @@ def parse_heads(text):
     return election, heads
 
 
+# --- RFC 8032 Ed25519 verification (section 5.1), twisted Edwards curve in extended coordinates ---
+P = 2**255 - 19
+L = 2**252 + 27742317777372353535851937790883648493
+D = -121665 * pow(121666, P - 2, P) % P
+SQRT_M1 = pow(2, (P - 1) // 4, P)
+
+
+def _add(a, b):
+    x1, y1, z1, t1 = a
+    x2, y2, z2, t2 = b
+    aa = (y1 - x1) * (y2 - x2) % P
+    bb = (y1 + x1) * (y2 + x2) % P
+    cc = 2 * t1 * t2 * D % P
+    dd = 2 * z1 * z2 % P
+    e, f, g, hh = bb - aa, dd - cc, dd + cc, bb + aa
+    return (e * f % P, g * hh % P, f * g % P, e * hh % P)
+
+
+def _mul(k, pt):
+    q = (0, 1, 1, 0)
+    while k:
+        if k & 1:
+            q = _add(q, pt)
+        pt = _add(pt, pt)
+        k >>= 1
+    return q
+
+
+def _decode(b):
+    """A point from its 32-byte encoding (RFC 8032 5.1.3), or None."""
+    if len(b) != 32:
+        return None
+    y = int.from_bytes(b, "little")
+    sign = y >> 255
+    y &= (1 << 255) - 1
+    if y >= P:
+        return None
+    u, v = (y * y - 1) % P, (D * y * y + 1) % P
+    x = u * pow(v, 3, P) * pow(u * pow(v, 7, P), (P - 5) // 8, P) % P
+    if v * x * x % P == u:
+        pass
+    elif v * x * x % P == (-u) % P:
+        x = x * SQRT_M1 % P
+    else:
+        return None
+    if x == 0 and sign:
+        return None
+    if x & 1 != sign:
+        x = P - x
+    return (x, y, 1, x * y % P)
+
+
+def _encode(pt):
+    x, y, z, _ = pt
+    zi = pow(z, P - 2, P)
+    x, y = x * zi % P, y * zi % P
+    return int.to_bytes(y | ((x & 1) << 255), 32, "little")
+
+
+_BY = 4 * pow(5, P - 2, P) % P
+BASE = _decode(int.to_bytes(_BY, 32, "little"))
+
+
+def ed25519_verify(public, message, signature):
+    """RFC 8032 5.1.7: [S]B = R + [k]A, with S < L and A, R valid encodings."""
+    if len(signature) != 64:
+        return False
+    a, r = _decode(public), _decode(signature[:32])
+    s = int.from_bytes(signature[32:], "little")
+    if a is None or r is None or s >= L:
+        return False
+    k = int.from_bytes(hashlib.sha512(signature[:32] + public + message).digest(), "little") % L
+    return _encode(_mul(s, BASE)) == _encode(_add(r, _mul(k, a)))
+
+
+# --- section 9: the Merkle tree over the entries, RFC 6962 hashing ---
+def leaf_hash(data):
+    return hashlib.sha256(b"\x00" + data).digest()
+
+
+def node_hash(left, right):
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def roots_at(entries, sizes):
+    """{size: root} of the tree over leaf_hash(entries[0:size]) for each wanted size."""
+    want, out, peaks = set(sizes), {}, []  # peaks: (height, hash), largest first
+    for n, e in enumerate(entries, start=1):
+        hh, height = leaf_hash(e), 0
+        while peaks and peaks[-1][0] == height:
+            hh = node_hash(peaks.pop()[1], hh)
+            height += 1
+        peaks.append((height, hh))
+        if n in want:
+            acc = peaks[-1][1]
+            for _, p in reversed(peaks[:-1]):
+                acc = node_hash(p, acc)
+            out[n] = acc
+    return out
+
+
+def verify_inclusion(leaf, index, size, path, root):
+    """RFC 9162 2.1.3.2."""
+    if index >= size:
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in path:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            while fn & 1 == 0 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
+
+
+# --- section 10: signed checkpoints ---
+def split_notes(text):
+    notes, cur, in_sigs = [], [], False
+    for line in text.splitlines(keepends=True):
+        if in_sigs and not line.startswith("\u2014 "):
+            notes.append("".join(cur))
+            cur, in_sigs = [], False
+        if line == "\n":
+            in_sigs = True
+        cur.append(line)
+    if cur:
+        notes.append("".join(cur))
+    return notes
+
+
+def open_checkpoint(note, origin, public):
+    """The checkpoint (size, root, head) if a signature by `origin` with `public` verifies."""
+    body, sep, sigs = note.partition("\n\n")
+    if not sep or not sigs.endswith("\n"):
+        raise ValueError("malformed note")
+    body += "\n"
+    key_id = hashlib.sha256(origin.encode() + b"\n\x01" + public).digest()[:4]
+    ok = False
+    for line in sigs[:-1].split("\n"):
+        if not line.startswith("\u2014 "):
+            raise ValueError("malformed signature line")
+        name, _, b64 = line[2:].partition(" ")
+        raw = base64.b64decode(b64, validate=True)
+        if name == origin and raw[:4] == key_id and ed25519_verify(public, body.encode(), raw[4:]):
+            ok = True
+    if not ok:
+        raise ValueError("no valid signature by " + origin)
+    lines = body[:-1].split("\n")
+    if lines[0] != origin or len(lines) not in (3, 4):
+        raise ValueError("not a checkpoint of " + origin)
+    size = int(lines[1])
+    root = base64.b64decode(lines[2], validate=True)
+    head = bytes.fromhex(lines[3][5:]) if len(lines) == 4 and lines[3].startswith("head ") else None
+    return size, root, head
+
+
 def verify(data, heads=None, receipts=()):
     """Returns (findings, info). Mirrors docs/ledger-format.md, section Verification."""
     findings = []
-    info = {"ballots": 0, "head": None}
+    info = {"ballots": 0, "head": None, "entries": [], "genesis": None}
     if len(data) >= 8 and data[:8] != MAGIC or len(data) < 8 and data != MAGIC[: len(data)]:
         return [f"BadMagic: file starts with {data[:8].hex()}"], info
     if len(data) < 10:
@@ -118,6 +283,7 @@ def verify(data, heads=None, receipts=()):
             findings.append(f"BrokenLink at entry {pos} (byte {off})")
         computed = h(tag, computed_prev, pos, body)
         stored_prev, computed_prev = stored, computed
+        info["entries"].append(computed)
         if pos == 0:
             if tag != TAG_GENESIS:
                 findings.append(f"MissingGenesis: first record has tag 0x{tag:02x}")
@@ -172,6 +338,7 @@ def verify(data, heads=None, receipts=()):
         off = end
         pos += 1
     info["ballots"] = ballots
+    info["genesis"] = genesis
     if heads is not None:
         election, table = heads
         if genesis is None:
@@ -196,17 +363,72 @@ def verify(data, heads=None, receipts=()):
     return findings, info
 
 
+def check_log(info, notes_text, public, proofs_text):
+    """Section 10: every checkpoint verifies and the ledger's tree has its root and head at its
+    size; each proof (rows of this machine) leads to a signed root."""
+    findings, g = [], info["genesis"]
+    if g is None:
+        return ["no genesis: cannot name the log"]
+    origin = f"tamga/{g['election'].hex()}/station/{g['station']}/machine/{g['machine']}"
+    signed = {}
+    if notes_text is not None:
+        for note in split_notes(notes_text):
+            try:
+                size, root, head = open_checkpoint(note, origin, public)
+            except ValueError as e:
+                findings.append(f"CheckpointInvalid: {e}")
+                continue
+            signed[size] = root
+            roots = roots_at(info["entries"], [size])
+            if size not in roots:
+                findings.append(f"CheckpointBeyondLedger: signed size {size}, ledger has {len(info['entries'])} entries")
+            elif roots[size] != root:
+                findings.append(f"CheckpointRootMismatch at size {size}")
+            elif head is not None and info["entries"][size - 1] != head:
+                findings.append(f"CheckpointHeadMismatch at size {size}")
+        if signed and max(signed) < len(info["entries"]):
+            findings.append(f"UnsignedEntries: {len(info['entries']) - max(signed)} after the last checkpoint")
+    if proofs_text is not None:
+        for n, line in enumerate(proofs_text.splitlines()[1:], start=2):
+            f = line.split(",")
+            if len(f) != 7:
+                findings.append(f"ProofMalformed line {n}")
+                continue
+            if (int(f[0]), int(f[1])) != (g["station"], g["machine"]):
+                continue
+            entry, eh, size = int(f[3]), bytes.fromhex(f[4]), int(f[5])
+            path = [bytes.fromhex(x) for x in f[6].split(".")] if f[6] else []
+            ok = (
+                receipt(eh) == normalise_receipt(f[2])
+                and size in signed
+                and verify_inclusion(leaf_hash(eh), entry, size, path, signed[size])
+            )
+            if not ok:
+                findings.append(f"ProofInvalid line {n}: receipt {f[2]}")
+    return findings
+
+
 def main(argv):
     args = argv[1:]
     if not args or args[0].startswith("-"):
         print(__doc__.strip().splitlines()[3], file=sys.stderr)
         return 2
     path, heads_path, receipts = args[0], None, []
+    notes_path = key_hex = proofs_path = None
     i = 1
     try:
         while i < len(args):
             if args[i] == "--heads" and i + 1 < len(args):
                 heads_path = args[i + 1]
+                i += 2
+            elif args[i] == "--checkpoints" and i + 1 < len(args):
+                notes_path = args[i + 1]
+                i += 2
+            elif args[i] == "--key" and i + 1 < len(args):
+                key_hex = args[i + 1]
+                i += 2
+            elif args[i] == "--proofs" and i + 1 < len(args):
+                proofs_path = args[i + 1]
                 i += 2
             elif args[i] == "--receipt" and i + 1 < len(args):
                 receipts.append(normalise_receipt(args[i + 1]))
@@ -219,10 +441,23 @@ def main(argv):
         if heads_path is not None:
             with open(heads_path, "r", encoding="ascii", newline="") as f:
                 heads = parse_heads(f.read())
+        notes = proofs = public = None
+        if notes_path is not None or proofs_path is not None:
+            if key_hex is None or len(bytes.fromhex(key_hex)) != 32:
+                raise ValueError("--checkpoints and --proofs need --key <the machine's 64-hex public key>")
+            public = bytes.fromhex(key_hex)
+        if notes_path is not None:
+            with open(notes_path, "r", encoding="utf-8", newline="") as f:
+                notes = f.read()
+        if proofs_path is not None:
+            with open(proofs_path, "r", encoding="ascii", newline="") as f:
+                proofs = f.read()
     except (OSError, ValueError) as e:
         print(f"verify_ledger.py: {e}", file=sys.stderr)
         return 2
     findings, info = verify(data, heads, receipts)
+    if public is not None:
+        findings += check_log(info, notes, public, proofs)
     for f in findings:
         print(f)
     if findings:

@@ -74,7 +74,15 @@ pub struct Args {
     /// Print the report as one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Independently obtained evidence to check the package against: files of signed checkpoints
+    /// (a machine's or the commission's, as witnesses recorded them) or heads files (as on the
+    /// poll tapes). Each at most 64 MiB.
+    #[arg(long = "heads", value_name = "FILE", num_args = 1..)]
+    pub heads: Vec<PathBuf>,
 }
+
+/// Largest witness file read by `--heads`.
+const MAX_WITNESS_BYTES: u64 = 64 << 20;
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let dir = &args.dir;
@@ -146,10 +154,30 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut open = move |rel: &str| -> io::Result<Option<Box<dyn Read>>> {
         Ok(open_regular(&base.join(rel))?.map(|f| Box::new(f) as Box<dyn Read>))
     };
+    let mut witnesses = Vec::new();
+    for path in &args.heads {
+        let file = open_regular(path)
+            .with_context(|| format!("cannot read --heads {}", path.display()))?
+            .with_context(|| format!("--heads {} does not exist", path.display()))?;
+        let mut bytes = Vec::new();
+        file.take(MAX_WITNESS_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .with_context(|| format!("cannot read --heads {}", path.display()))?;
+        if bytes.len() as u64 > MAX_WITNESS_BYTES {
+            bail!(
+                "--heads {} is larger than {MAX_WITNESS_BYTES} bytes; give the checkpoints or heads of one election",
+                path.display()
+            );
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|_| anyhow::anyhow!("--heads {} is not UTF-8 text", path.display()))?;
+        witnesses.push((path.display().to_string(), text));
+    }
     let report = audit(AuditInput {
         manifest: &manifest,
         ledger_names,
         open: &mut open,
+        witnesses,
     });
     let c = &report.checked;
     let checked = format!(
@@ -161,6 +189,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "format": "tamga-audit",
             "package": dir.display().to_string(),
             "scenario_digest": manifest.scenario_digest,
+            "election_id": manifest.election_id,
+            "basis": report.basis,
             "clean": report.is_clean(),
             "findings": report.findings,
             "findings_omitted": report.findings_omitted,
@@ -173,7 +203,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         for f in &report.findings {
             println!(
-                "{}: {}\n  {}\n  means: {}",
+                "{} {}: {}\n  {}\n  means: {}",
+                f.check,
                 f.code,
                 f.location(),
                 f.what,
@@ -203,6 +234,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             dir.display(),
             report.findings.len()
         );
+    }
+    if !args.json {
+        for b in &report.basis {
+            println!("  basis — {b}");
+        }
     }
     Ok(if report.is_clean() {
         ExitCode::SUCCESS

@@ -249,6 +249,11 @@ fn write_package(dir: &Path, spec: Spec<'_>, stop: &AtomicBool) -> anyhow::Resul
     write_file(&dir.join("rules.json"), |w| {
         w.write_all(pkg.rules.to_json().as_bytes())
     })?;
+    fs::create_dir(dir.join("checkpoints")).context("cannot create checkpoints/")?;
+    for (name, bytes) in pkg.log_files() {
+        check()?;
+        write_file(&dir.join(name), |w| w.write_all(&bytes))?;
+    }
     Ok(pkg)
 }
 

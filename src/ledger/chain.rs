@@ -62,6 +62,20 @@ impl BallotChoice {
     }
 }
 
+impl std::fmt::Display for BallotChoice {
+    /// `list 1, candidate 9`; `no list vote` / `no candidate vote` for the reserved values.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.list {
+            LIST_NONE => f.write_str("no list vote")?,
+            l => write!(f, "list {l}")?,
+        }
+        match self.district {
+            CANDIDATE_NONE => f.write_str(", no candidate vote"),
+            c => write!(f, ", candidate {c}"),
+        }
+    }
+}
+
 /// A machine's totals: votes per list and per district candidate, plus the ballots with no
 /// valid choice on each part.
 #[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize)]

@@ -189,10 +189,12 @@ fn parse_decimal<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, String>
         !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
     if !canonical {
         return Err(format!(
-            "{what} {s:?} is not a decimal number without leading zeros"
+            "{what} {} is not a decimal number without leading zeros",
+            crate::text::echo_quoted(s)
         ));
     }
-    s.parse().map_err(|_| format!("{what} {s} is out of range"))
+    s.parse()
+        .map_err(|_| format!("{what} {} is out of range", crate::text::echo(s)))
 }
 
 fn parse_head_line(line: &str) -> Result<(u32, u32, u64, EntryHash), String> {

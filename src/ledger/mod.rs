@@ -32,6 +32,9 @@ mod file;
 mod hash;
 mod heads;
 mod lanes;
+mod log;
+pub mod merkle;
+pub mod note;
 mod receipt;
 mod verify;
 
@@ -43,10 +46,11 @@ pub use file::{
 pub use hash::{BALLOT_HASH_INPUT_LEN, EntryHash, Seq, to_hex};
 pub use heads::{HEADS_FIRST_LINE, HeadsError, PublishedHead, PublishedHeads};
 pub use lanes::{Backend, LANES, SHA256_IV, compress_lanes};
+pub use log::MachineLog;
 pub use receipt::{RECEIPT_BITS, RECEIPT_LEN, ReceiptCode, ReceiptParseError, receipt_code};
 pub use verify::{
-    Finding, GenesisInfo, MAX_FINDINGS, TotalColumn, VerifyReport, fuzz_check, verify,
-    verify_with_receipts,
+    Finding, GenesisInfo, MAX_FINDINGS, TotalColumn, TreeRoot, VerifyReport, fuzz_check, verify,
+    verify_log, verify_with_receipts,
 };
 
 /// Version of the ledger format described in `docs/ledger-format.md`. Written in the file header

@@ -98,7 +98,8 @@ pub enum ReceiptParseError {
     },
     /// A character outside Crockford's base32.
     #[error(
-        "receipt code character {ch:?} at position {position} is not Crockford base32 (0-9, A-Z without U)"
+        "receipt code character {} at position {position} is not Crockford base32 (0-9, A-Z without U)",
+        crate::text::echo_quoted(&.ch.to_string())
     )]
     Character {
         /// The character.

@@ -33,6 +33,7 @@ use super::hash::{
 };
 use super::heads::PublishedHead;
 use super::lanes::{Backend, LANES};
+use super::merkle::Frontier;
 use super::receipt::{ReceiptCode, receipt_code};
 use super::{BallotChoice, CANDIDATE_NONE, FORMAT_VERSION, LIST_NONE, TAG_BALLOT, TAG_GENESIS};
 
@@ -54,12 +55,31 @@ pub enum TotalColumn {
     CandidateNone,
 }
 
+impl std::fmt::Display for TotalColumn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TotalColumn::List(i) => write!(f, "list {i}"),
+            TotalColumn::ListNone => f.write_str("ballots without a valid list vote"),
+            TotalColumn::Candidate(c) => write!(f, "candidate {c}"),
+            TotalColumn::CandidateNone => f.write_str("ballots without a valid candidate vote"),
+        }
+    }
+}
+
+/// `last complete entry: #2`, or that there is none.
+fn last_complete(after: Option<Seq>) -> String {
+    match after {
+        Some(s) => format!("last complete entry: #{}", s.0),
+        None => "no complete entry".to_string(),
+    }
+}
+
 /// One thing wrong with a ledger. `entry` is the record's position in the file (0 = the first
 /// record after the header), `offset` the byte offset where the record starts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
 pub enum Finding {
     /// The file does not start with the ledger magic; nothing else was read.
-    #[error("not a tamga ledger: the file starts with {found:02x?}")]
+    #[error("not a tamga ledger: the file starts with bytes {} (hex), not TAMGALDG", to_hex(.found))]
     BadMagic {
         /// The first bytes (zero-padded).
         found: [u8; 8],
@@ -72,7 +92,7 @@ pub enum Finding {
     },
     /// The file ends inside the header or a record.
     #[error(
-        "truncated: the {what} at byte {offset} needs {expected} bytes, only {found} remain (last complete entry: {after:?})"
+        "truncated: the {what} at byte {offset} needs {expected} bytes, only {found} remain ({})", last_complete(*.after)
     )]
     Truncated {
         /// Where the incomplete header or record starts.
@@ -88,7 +108,7 @@ pub enum Finding {
     },
     /// The file ends at a record boundary without a close record.
     #[error(
-        "the ledger ends at byte {offset} without a close record (last complete entry: {after:?})"
+        "the ledger ends at byte {offset} without a close record ({})", last_complete(*.after)
     )]
     MissingClose {
         /// End of the file.
@@ -164,7 +184,7 @@ pub enum Finding {
         offset: u64,
     },
     /// A ballot names a list or candidate that does not exist on this ballot.
-    #[error("entry {entry} at byte {offset}: choice {choice:?} is out of range for the ballot")]
+    #[error("entry {entry} at byte {offset}: the choice ({choice}) is not on the ballot")]
     ChoiceOutOfRange {
         /// Its position.
         entry: Seq,
@@ -203,7 +223,7 @@ pub enum Finding {
     },
     /// A total in the close record differs from the recount of the ballot records.
     #[error(
-        "the close record at byte {offset} commits {recorded} for {column:?}, the ballots recount to {recounted}"
+        "the close record at byte {offset} commits {recorded} for {column}, the ballots recount to {recounted}"
     )]
     CloseTotalsMismatch {
         /// Where the close record starts.
@@ -337,6 +357,30 @@ pub struct VerifyReport {
     pub receipts_found: usize,
     /// Bytes read.
     pub bytes: u64,
+    /// With [`verify_log`]: the Merkle tree over the recomputed entry hashes at each requested
+    /// size the ledger reaches, in size order.
+    pub tree_roots: Vec<TreeRoot>,
+    /// With [`verify_log`]: the size and root of the tree over every complete record.
+    pub tree: Option<(u64, EntryHash)>,
+}
+
+/// The ledger's Merkle tree (leaves: the recomputed entry hashes, `docs/ledger-format.md` §9) at
+/// one size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct TreeRoot {
+    /// Leaves (entries).
+    pub size: u64,
+    /// Root.
+    pub root: EntryHash,
+    /// The recomputed hash of the last entry in the tree (the chain head at that size).
+    pub last: EntryHash,
+}
+
+/// The tree built alongside verification and the sizes at which its root is wanted.
+struct TreeWatch {
+    frontier: Frontier,
+    sizes: Vec<u64>,
+    next: usize,
 }
 
 impl VerifyReport {
@@ -385,6 +429,33 @@ pub fn verify_with_receipts<R: Read>(
     Ok(v.finish())
 }
 
+/// Like [`verify_with_receipts`], and also builds the ledger's Merkle tree over the recomputed
+/// entry hashes (`docs/ledger-format.md` §9): its root at each of `sizes` the ledger reaches
+/// ([`VerifyReport::tree_roots`], to compare with signed checkpoints) and over every complete
+/// record ([`VerifyReport::tree`]). Memory: one hash per bit of the size, plus `sizes`.
+pub fn verify_log<R: Read>(
+    r: R,
+    expected: Option<&PublishedHead>,
+    receipts: &[ReceiptCode],
+    sizes: &[u64],
+) -> io::Result<VerifyReport> {
+    let mut v = Verifier::new(receipts);
+    let mut sizes = sizes.to_vec();
+    sizes.sort_unstable();
+    sizes.dedup();
+    v.tree = Some(TreeWatch {
+        frontier: Frontier::new(),
+        sizes,
+        next: 0,
+    });
+    v.run(r)?;
+    v.compare_published(expected);
+    if let Some(t) = &v.tree {
+        v.rep.tree = Some((t.frontier.size(), t.frontier.root()));
+    }
+    Ok(v.finish())
+}
+
 /// Running state of one verification.
 struct Verifier {
     rep: VerifyReport,
@@ -402,6 +473,8 @@ struct Verifier {
     /// Compression kernel of the lockstep path; `None` checks one record at a time (tests
     /// compare the two).
     lockstep: Option<Backend>,
+    /// The Merkle tree over the recomputed entries, with [`verify_log`].
+    tree: Option<TreeWatch>,
 }
 
 impl Verifier {
@@ -421,6 +494,27 @@ impl Verifier {
             candidate_counts: vec![],
             receipts: r,
             lockstep: Some(Backend::detect()),
+            tree: None,
+        }
+    }
+
+    /// Adds a recomputed entry hash to the tree, recording the root at a wanted size.
+    #[inline]
+    fn tree_push(&mut self, computed: &EntryHash) {
+        let Some(t) = &mut self.tree else {
+            return;
+        };
+        t.frontier.push_entry(computed);
+        let size = t.frontier.size();
+        while t.next < t.sizes.len() && t.sizes[t.next] <= size {
+            if t.sizes[t.next] == size {
+                self.rep.tree_roots.push(TreeRoot {
+                    size,
+                    root: t.frontier.root(),
+                    last: *computed,
+                });
+            }
+            t.next += 1;
         }
     }
 
@@ -575,6 +669,7 @@ impl Verifier {
             let choice = BallotChoice::new(body[0], u16::from_be_bytes([body[1], body[2]]));
             self.count(Seq(self.pos + k as u64), record_offset(k), choice);
             self.receipt(stored);
+            self.tree_push(stored);
         }
         self.rep.n_records += N as u64;
         self.rep.n_ballots += N as u64;
@@ -655,6 +750,7 @@ impl Verifier {
         }
         self.stored_prev = stored;
         self.computed_prev = computed;
+        self.tree_push(&computed);
     }
 
     /// At position 0, anything but a genesis is reported; counting then covers every choice.

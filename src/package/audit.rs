@@ -12,13 +12,21 @@ use std::io::{self, BufReader, Read};
 
 use serde::Serialize;
 
+use super::election::{ElectionManifest, MAX_ELECTION_BYTES, region_name};
 use super::formats::{
-    AggregateKey, Problems, ReceiptLine, aggregate, for_each_aggregate, parse_protocols,
+    AggregateKey, Problems, ReceiptLine, aggregate, for_each_aggregate, parse_protocols_within,
     read_receipts,
 };
+use super::formats::{ProofLine, read_proofs};
 use super::{Manifest, ProtocolCounts, StationProtocol};
+use super::{checkpoints_file_name, heads_checkpoint};
+use crate::ledger::note::{
+    Checkpoint, MAX_NOTE_BYTES, NoteError, heads_origin, machine_origin, open_checkpoint,
+    split_notes,
+};
 use crate::ledger::{
-    Finding, PublishedHeads, ReceiptCode, TotalColumn, VerifyReport, verify_with_receipts,
+    EntryHash, Finding, PublishedHead, PublishedHeads, ReceiptCode, TotalColumn, VerifyReport,
+    verify_log,
 };
 use crate::text::{LineLimit, echo_max};
 
@@ -37,6 +45,9 @@ pub const MAX_HEADS_LINE_BYTES: usize = 256;
 /// One thing wrong with a package.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AuditFinding {
+    /// The numbered check that found it, `C1` … `C9` ([`check_of`]; `docs/package-format.md`
+    /// §"What audit checks").
+    pub check: &'static str,
     /// Stable identifier of the kind of finding, e.g. `ledger.broken-link` (the table in
     /// `docs/package-format.md`).
     pub code: &'static str,
@@ -70,6 +81,7 @@ pub struct AuditFinding {
 impl AuditFinding {
     fn new(code: &'static str, file: &str, what: impl Into<String>, meaning: &'static str) -> Self {
         AuditFinding {
+            check: check_of(code),
             code,
             file: file.to_string(),
             line: None,
@@ -120,6 +132,66 @@ impl AuditFinding {
     }
 }
 
+/// The numbered checks of the audit: (id, one-line statement). Stable: a new check gets a new
+/// number, a number is never reused.
+pub const CHECKS: [(&str, &str); 9] = [
+    (
+        "C1",
+        "heads.txt parses and is published for the manifest's election id",
+    ),
+    (
+        "C2",
+        "every station protocol parses and its arithmetic holds",
+    ),
+    (
+        "C3",
+        "every published aggregate is the sum of the station protocols, none missing or extra",
+    ),
+    (
+        "C4",
+        "every ledger verifies (framing, sequence, links, genesis, close, published head, receipts) and belongs to its file's election, station and machine",
+    ),
+    (
+        "C5",
+        "every part is present, readable and within limits, and the manifest's counts are what the package holds",
+    ),
+    (
+        "C6",
+        "every ledger's count and recount equal its station protocol's machine part, district votes included",
+    ),
+    (
+        "C7",
+        "election.txt hashes to the election id, and parties, stations, districts, machines and ballot shapes are as it says",
+    ),
+    (
+        "C8",
+        "heads, checkpoints and receipts' proofs are signed by the keys in election.txt and match the ledgers' Merkle trees",
+    ),
+    (
+        "C9",
+        "the package agrees with every independently obtained checkpoint and heads file (--heads)",
+    ),
+];
+
+/// The numbered check a finding code belongs to.
+pub fn check_of(code: &str) -> &'static str {
+    match code {
+        "heads.malformed" | "heads.election-mismatch" => "C1",
+        "heads.signature" | "heads.root-mismatch" => "C8",
+        "ledger.protocol-count" | "ledger.protocol-totals" | "ledger.protocol-district" => "C6",
+        "ledger.missing" | "ledger.unexpected" | "ledger.no-published-head" => "C5",
+        "receipt.not-found" => "C4",
+        "receipt.malformed" | "receipt.unknown-machine" => "C5",
+        c if c.starts_with("protocol.") => "C2",
+        c if c.starts_with("aggregate.") => "C3",
+        c if c.starts_with("ledger.") || c.starts_with("genesis.") => "C4",
+        c if c.starts_with("election.") => "C7",
+        c if c.starts_with("checkpoint.") || c.starts_with("proof.") => "C8",
+        c if c.starts_with("witness.") => "C9",
+        _ => "C5",
+    }
+}
+
 /// What the audit looked at.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Checked {
@@ -153,6 +225,9 @@ pub struct AuditReport {
     pub omitted: BTreeMap<&'static str, u64>,
     /// What was checked.
     pub checked: Checked,
+    /// Which conclusions rest on data the package itself carries, and which on independent
+    /// evidence (`--heads`).
+    pub basis: Vec<String>,
 }
 
 impl AuditReport {
@@ -185,6 +260,21 @@ pub struct AuditInput<'a> {
     pub ledger_names: LedgerNames,
     /// Opens a package-relative file: `Ok(None)` when it does not exist.
     pub open: &'a mut OpenFile<'a>,
+    /// Independently obtained evidence (`tamga audit --heads FILE…`): (name, text) of signed
+    /// checkpoints (machine logs' or the commission's log of heads) or heads files.
+    pub witnesses: Vec<(String, String)>,
+}
+
+/// Largest checkpoints file of one machine read (a checkpoint note is under 400 bytes).
+pub const MAX_CHECKPOINTS_BYTES: u64 = 64 << 20;
+/// Most checkpoints of one machine read.
+pub const MAX_CHECKPOINTS: usize = 200_000;
+
+/// A checkpoint whose signature verified, and where it came from.
+struct Signed {
+    cp: Checkpoint,
+    /// `None`: the package's own; `Some(name)`: a witness file.
+    witness: Option<String>,
 }
 
 /// The file name of a machine's ledger inside `ledgers/`.
@@ -205,6 +295,9 @@ const HEADS: &str = "heads.txt";
 const PROTOCOLS: &str = "protocols.csv";
 const AGGREGATES: &str = "aggregates.csv";
 const RECEIPTS: &str = "receipts.csv";
+const ELECTION: &str = "election.txt";
+const HEADS_NOTE: &str = "heads.note";
+const PROOFS: &str = "proofs.csv";
 
 const M_MISSING_FILE: &str =
     "a required part of the package is absent: whatever it should show cannot be checked";
@@ -227,6 +320,11 @@ struct Auditor<'a, 'o> {
     listed: BTreeMap<&'static str, usize>,
     open: &'o mut OpenFile<'o>,
     manifest: &'a Manifest,
+    election: Option<ElectionManifest>,
+    /// Witnesses' verified machine checkpoints, by (station, machine).
+    witness_checkpoints: BTreeMap<(u32, u32), Vec<Signed>>,
+    /// Receipts' proofs by (station, machine).
+    proofs: BTreeMap<(u32, u32), Vec<ProofLine>>,
 }
 
 impl Auditor<'_, '_> {
@@ -336,8 +434,12 @@ pub fn audit(input: AuditInput<'_>) -> AuditReport {
         listed: BTreeMap::new(),
         open: input.open,
         manifest,
+        election: None,
+        witness_checkpoints: BTreeMap::new(),
+        proofs: BTreeMap::new(),
     };
     let election_id = manifest.election_id().unwrap_or([0; 32]);
+    check_election(&mut a, election_id);
 
     // published heads
     let heads_text = a.read_text(
@@ -368,27 +470,36 @@ pub fn audit(input: AuditInput<'_>) -> AuditReport {
     if let Some(h) = &heads {
         a.rep.checked.heads = h.heads().len() as u64;
         if h.election_id != election_id {
-            a.push(AuditFinding::new(
-                "heads.election-mismatch",
-                HEADS,
-                format!(
-                    "the heads are published for election {}, the manifest's scenario digest is {}",
-                    crate::ledger::to_hex(&h.election_id),
-                    a.manifest.scenario_digest
-                ),
-                "the published heads belong to another election (or the manifest was altered)",
-            ).line(1));
+            a.push(
+                AuditFinding::new(
+                    "heads.election-mismatch",
+                    HEADS,
+                    format!(
+                        "the heads are published for election {}, the manifest's election id is {}",
+                        crate::ledger::to_hex(&h.election_id),
+                        a.manifest.election_id
+                    ),
+                    "the published heads belong to another election (or the manifest was altered)",
+                )
+                .line(1),
+            );
         }
     }
+
+    check_heads_note(&mut a, heads.as_ref(), election_id);
+    read_witnesses(&mut a, &input.witnesses, heads.as_ref(), election_id);
 
     // protocols
     let parties = &manifest.parties;
     let mut protocols: Vec<StationProtocol> = Vec::new();
     let mut protocol_lines: Vec<u64> = Vec::new();
     let have_protocols;
+    let mut more_stations = false;
     if let Some(r) = a.open_required(PROTOCOLS) {
         have_protocols = true;
-        let parsed = parse_protocols(BufReader::new(r), parties);
+        let declared = usize::try_from(manifest.counts.stations).unwrap_or(usize::MAX);
+        let parsed = parse_protocols_within(BufReader::new(r), parties, declared);
+        more_stations = parsed.more_stations;
         a.csv_problems(
             PROTOCOLS,
             "protocol.malformed",
@@ -406,6 +517,9 @@ pub fn audit(input: AuditInput<'_>) -> AuditReport {
     a.rep.checked.protocols = protocols.len() as u64;
     for (p, &line) in protocols.iter().zip(&protocol_lines) {
         check_protocol(&mut a, p, line);
+    }
+    if have_protocols {
+        check_stations_bound(&mut a, &protocols, &protocol_lines);
     }
     let by_station: BTreeMap<u32, usize> = protocols
         .iter()
@@ -435,6 +549,23 @@ pub fn audit(input: AuditInput<'_>) -> AuditReport {
         for row in rows {
             receipts
                 .entry((row.station, row.machine))
+                .or_default()
+                .push(row);
+        }
+    }
+
+    // receipts' inclusion proofs
+    if let Some(r) = a.open_required(PROOFS) {
+        let (rows, problems) = read_proofs(BufReader::new(r));
+        a.csv_problems(
+            PROOFS,
+            "proof.malformed",
+            "a receipt's inclusion proof cannot be read, so it cannot vouch for the ledger",
+            problems,
+        );
+        for row in rows {
+            a.proofs
+                .entry((row.proof.station, row.proof.machine))
                 .or_default()
                 .push(row);
         }
@@ -515,6 +646,22 @@ pub fn audit(input: AuditInput<'_>) -> AuditReport {
             );
         }
     }
+    let left: Vec<ProofLine> = std::mem::take(&mut a.proofs)
+        .into_values()
+        .flatten()
+        .collect();
+    for l in left {
+        a.push(
+            AuditFinding::new(
+                "proof.unknown-machine",
+                PROOFS,
+                format!("a proof names station {} machine {}, which has no ledger", l.proof.station, l.proof.machine),
+                "a voter's proof from a machine whose ledger is not in the package: their ballot cannot be found",
+            )
+            .line(l.line)
+            .machine(l.proof.station, l.proof.machine),
+        );
+    }
     for ((station, machine), lines) in receipts {
         for l in lines {
             a.push(
@@ -535,7 +682,20 @@ pub fn audit(input: AuditInput<'_>) -> AuditReport {
     let n_receipts = a.rep.checked.receipts;
     let total = |count: fn(&_) -> u64| protocols.iter().map(count).fold(0u64, u64::saturating_add);
     let found = [
-        ("stations", m.stations, protocols.len() as u64),
+        (
+            "stations",
+            m.stations,
+            protocols.len() as u64 + u64::from(more_stations),
+        ),
+        (
+            "districts",
+            m.districts,
+            protocols
+                .iter()
+                .filter_map(|p| p.district)
+                .collect::<BTreeSet<u32>>()
+                .len() as u64,
+        ),
         ("machines", m.machines, seen.len() as u64),
         ("registered", m.registered, total(|p| p.registered)),
         ("issued", m.issued, total(|p| p.issued)),
@@ -554,12 +714,35 @@ pub fn audit(input: AuditInput<'_>) -> AuditReport {
             a.push(AuditFinding::new(
                 "manifest.count-mismatch",
                 "manifest.json",
-                format!("the manifest declares {declared} {what}, the package holds {counted}"),
+                if what == "stations" && more_stations {
+                    format!("the manifest declares {declared} stations, protocols.csv holds more")
+                } else {
+                    format!("the manifest declares {declared} {what}, the package holds {counted}")
+                },
                 "parts of the package were added or removed after it was written (or the manifest was edited)",
             ));
         }
     }
+    a.rep.basis = basis(&a, &input.witnesses);
     a.rep
+}
+
+/// What the audit's conclusions rest on.
+fn basis(a: &Auditor<'_, '_>, witnesses: &[(String, String)]) -> Vec<String> {
+    let mut b = vec![
+        "package-internal: election.txt (the keys), heads.txt, heads.note, checkpoints/ and proofs.csv come from the package; they are checked against each other, against the election id in manifest.json (also from the package) and against the ledgers. A publisher who replaced election.txt and re-signed everything with keys of its own is caught only against an election id or checkpoints obtained independently (--heads).".to_string(),
+        "independent of the signatures: protocols against ledgers, aggregates against protocols, chains against their own links hold whoever published them.".to_string(),
+    ];
+    if witnesses.is_empty() {
+        b.push("no independent evidence given: to rule out a rewritten package, pass checkpoints or heads recorded by observers with --heads FILE…".to_string());
+    } else {
+        let machines = a.witness_checkpoints.len();
+        b.push(format!(
+            "independent: {} witness file(s) given; the ledgers of {machines} machine(s) were checked against checkpoints recorded outside the package",
+            witnesses.len()
+        ));
+    }
+    b
 }
 
 fn sum(v: &[u64]) -> u64 {
@@ -863,7 +1046,12 @@ fn audit_ledger(
         ).machine(station, machine));
     }
     let codes: Vec<ReceiptCode> = lines.iter().map(|l| l.code).collect();
-    let rep: VerifyReport = match verify_with_receipts(BufReader::new(reader), head, &codes) {
+    let mut signed = read_checkpoints(a, station, machine);
+    if let Some(w) = a.witness_checkpoints.get_mut(&(station, machine)) {
+        signed.append(w);
+    }
+    let sizes: Vec<u64> = signed.iter().map(|s| s.cp.size).collect();
+    let rep: VerifyReport = match verify_log(BufReader::new(reader), head, &codes, &sizes) {
         Ok(r) => r,
         Err(e) => {
             a.push(unreadable(file, &e).machine(station, machine));
@@ -927,12 +1115,27 @@ fn audit_ledger(
     for f in receipt_findings {
         a.push(f);
     }
+    check_log(a, file, station, machine, &rep, &signed, head);
     if let Some(g) = &rep.genesis {
+        if let Some(e) = &a.election
+            && let Some(shape) = e.ballot_shape(station)
+            && shape != (g.n_lists, g.n_candidates)
+        {
+            a.push(AuditFinding::new(
+                "election.ballot-shape",
+                file,
+                format!(
+                    "the ledger's ballot has {} list(s) and {} candidate(s), election.txt gives station {station} {} and {}",
+                    g.n_lists, g.n_candidates, shape.0, shape.1
+                ),
+                "the machine recorded another ballot than the election's: parties or the station's district were changed",
+            ).machine(station, machine));
+        }
         if g.election_id.0 != election_id {
             a.push(AuditFinding::new(
                 "genesis.election-mismatch",
                 file,
-                format!("the genesis is bound to election {}, the manifest's scenario digest is {}", g.election_id.to_hex(), a.manifest.scenario_digest),
+                format!("the genesis is bound to election {}, the manifest's election id is {}", g.election_id.to_hex(), a.manifest.election_id),
                 "the ledger was made for another election (or a precomputed history was substituted)",
             ).machine(station, machine));
         }
@@ -993,7 +1196,18 @@ fn audit_ledger(
         ));
     }
     cols.push((TotalColumn::ListNone, t.list_none, m.list_invalid));
-    if p.district.is_some() {
+    let n_candidates = rep.genesis.map_or(0, |g| g.n_candidates);
+    if p.district.is_none() && n_candidates > 0 {
+        a.push(AuditFinding::new(
+            "ledger.protocol-district",
+            file,
+            format!("the ledger's ballot has {n_candidates} district candidate(s), the station protocol reports no district for station {station}"),
+            "the station's district votes were taken out of the published count: the ledger records them, the protocol does not",
+        ).machine(station, machine));
+    }
+    // the ledger's candidate votes are compared whenever its ballot has candidates: a protocol
+    // that drops its district cannot drop them from the comparison
+    if p.district.is_some() || n_candidates > 0 {
         for c in 0..t.candidates.len().max(m.candidates.len()) {
             cols.push((
                 TotalColumn::Candidate(c.min(65534) as u16),
@@ -1139,6 +1353,451 @@ fn ledger_meaning(f: &Finding) -> (&'static str, &'static str) {
             "receipt.not-found",
             "a voter's receipt is not in the ledger: their ballot, or one before it, was altered or removed — or the receipt is forged",
         ),
+    }
+}
+
+/// `election.txt`: its SHA-256 must be the manifest's election id; it must parse; its parties and
+/// regions must be the manifest's.
+fn check_election(a: &mut Auditor<'_, '_>, election_id: [u8; 32]) {
+    let Some(text) = a.read_text(ELECTION, MAX_ELECTION_BYTES, usize::MAX, 1 << 20) else {
+        return;
+    };
+    if ElectionManifest::election_id(text.as_bytes()) != election_id {
+        a.push(AuditFinding::new(
+            "election.id-mismatch",
+            ELECTION,
+            format!(
+                "SHA-256 of election.txt is {}, the manifest's election id is {}",
+                crate::ledger::to_hex(&ElectionManifest::election_id(text.as_bytes())),
+                a.manifest.election_id
+            ),
+            "the election manifest was altered (parties, districts, stations or keys relabelled or moved): nothing bound to the election id vouches for it",
+        ));
+    }
+    match ElectionManifest::parse(&text) {
+        Ok(e) => {
+            let regions: Vec<String> = a.manifest.regions.iter().map(|r| region_name(r)).collect();
+            if e.parties != a.manifest.parties || e.regions != regions {
+                a.push(AuditFinding::new(
+                    "election.manifest-mismatch",
+                    ELECTION,
+                    "the parties or regions of election.txt differ from manifest.json's",
+                    "the package's labels are not the election's: parties or regions were relabelled",
+                ));
+            }
+            a.election = Some(e);
+        }
+        Err(problems) => {
+            for (line, msg) in problems {
+                a.push(
+                    AuditFinding::new(
+                        "election.malformed",
+                        ELECTION,
+                        msg,
+                        "the election manifest cannot be read: stations, keys and ballots cannot be checked against it",
+                    )
+                    .line(line),
+                );
+            }
+        }
+    }
+}
+
+/// `heads.note`: the commission's signature over the log of machine heads, and its root over
+/// `heads.txt`.
+fn check_heads_note(
+    a: &mut Auditor<'_, '_>,
+    heads: Option<&PublishedHeads>,
+    election_id: [u8; 32],
+) {
+    let Some(key) = a.election.as_ref().map(|e| e.commission) else {
+        return;
+    };
+    let Some(text) = a.read_text(HEADS_NOTE, MAX_NOTE_BYTES as u64, 64, 1024) else {
+        return;
+    };
+    let origin = heads_origin(&election_id);
+    let cp = match open_checkpoint(&text, &origin, &key) {
+        Ok(cp) => cp,
+        Err(e) => {
+            a.push(AuditFinding::new(
+                "heads.signature",
+                HEADS_NOTE,
+                format!("the commission's checkpoint of the heads: {e}"),
+                "the published heads are not signed by the commission named in election.txt: they may have been replaced",
+            ));
+            return;
+        }
+    };
+    if let Some(h) = heads {
+        let want = heads_checkpoint(h);
+        if (want.size, want.root) != (cp.size, cp.root) {
+            a.push(AuditFinding::new(
+                "heads.root-mismatch",
+                HEADS_NOTE,
+                format!(
+                    "the commission signed {} heads with root {}, heads.txt holds {} with root {}",
+                    cp.size, cp.root, want.size, want.root
+                ),
+                "heads.txt is not the log of heads the commission signed: heads were added, removed or changed",
+            ));
+        }
+    }
+}
+
+/// Reads the witnesses' files: heads files are compared with `heads.txt` at once; signed
+/// checkpoints of the commission's log with `heads.note`; machines' checkpoints are verified and
+/// kept for their ledger.
+fn read_witnesses(
+    a: &mut Auditor<'_, '_>,
+    witnesses: &[(String, String)],
+    heads: Option<&PublishedHeads>,
+    election_id: [u8; 32],
+) {
+    const M_SIG: &str = "the witness's checkpoint is not signed by a key in election.txt: it cannot vouch for anything (or election.txt was replaced)";
+    for (name, text) in witnesses {
+        let file = format!("--heads {}", crate::text::echo(name));
+        if text.starts_with(crate::ledger::HEADS_FIRST_LINE) {
+            let theirs = match PublishedHeads::parse(text) {
+                Ok(h) => h,
+                Err(e) => {
+                    a.push(AuditFinding::new(
+                        "witness.malformed",
+                        &file,
+                        crate::text::echo_max(&e.to_string(), 512),
+                        "the witness's heads cannot be read: they vouch for nothing",
+                    ));
+                    continue;
+                }
+            };
+            for w in theirs.heads() {
+                let ours = heads.and_then(|h| h.get(w.station, w.machine));
+                if theirs.election_id != election_id
+                    || ours.map(|o| (o.n_ballots, o.head)) != Some((w.n_ballots, w.head))
+                {
+                    a.push(AuditFinding::new(
+                        "witness.head-mismatch",
+                        &file,
+                        format!(
+                            "the witness recorded {} ballots and head {} for station {} machine {}; heads.txt has {}",
+                            w.n_ballots,
+                            w.head,
+                            w.station,
+                            w.machine,
+                            ours.map_or("nothing".to_string(), |o| format!("{} ballots and head {}", o.n_ballots, o.head))
+                        ),
+                        "the heads announced at close (as an observer recorded them) are not the package's: the package was rewritten after close, or different heads were shown to different observers",
+                    ).machine(w.station, w.machine));
+                }
+            }
+            continue;
+        }
+        let Some(notes) = split_notes(text, MAX_CHECKPOINTS) else {
+            a.push(AuditFinding::new(
+                "witness.malformed",
+                &file,
+                "too many notes",
+                "the witness file vouches for nothing",
+            ));
+            continue;
+        };
+        for note in notes {
+            let origin_line = note.split('\n').next().unwrap_or("");
+            let Some(e) = &a.election else {
+                continue;
+            };
+            // which log: the commission's heads, or a machine's
+            if origin_line == heads_origin(&election_id) {
+                let key = e.commission;
+                match open_checkpoint(note, origin_line, &key) {
+                    Ok(cp) => {
+                        if let Some(h) = heads {
+                            let ours = heads_checkpoint(h);
+                            if (ours.size, ours.root) != (cp.size, cp.root) {
+                                a.push(AuditFinding::new(
+                                    "witness.heads-mismatch",
+                                    &file,
+                                    format!("the witness holds the commission's signed log of {} heads with root {}; heads.txt gives {} with root {}", cp.size, cp.root, ours.size, ours.root),
+                                    "the commission signed two different logs of heads: a split view, or heads changed after the witness recorded them",
+                                ));
+                            }
+                        }
+                    }
+                    Err(err) => a.push(AuditFinding::new(
+                        "witness.signature",
+                        &file,
+                        err.to_string(),
+                        M_SIG,
+                    )),
+                }
+                continue;
+            }
+            let found = e
+                .machines
+                .iter()
+                .find(|(s, m, _)| machine_origin(&election_id, *s, *m) == origin_line)
+                .copied();
+            let Some((station, machine, key)) = found else {
+                a.push(AuditFinding::new(
+                    "witness.unknown-log",
+                    &file,
+                    format!("a checkpoint of log {}, which is no machine of this election", crate::text::echo(origin_line)),
+                    "the witness's checkpoint belongs to another election or machine (or election.txt was replaced)",
+                ));
+                continue;
+            };
+            match open_checkpoint(note, origin_line, &key) {
+                Ok(cp) => a
+                    .witness_checkpoints
+                    .entry((station, machine))
+                    .or_default()
+                    .push(Signed {
+                        cp,
+                        witness: Some(name.clone()),
+                    }),
+                Err(err) => a.push(
+                    AuditFinding::new("witness.signature", &file, err.to_string(), M_SIG)
+                        .machine(station, machine),
+                ),
+            }
+        }
+    }
+}
+
+/// Every protocol's station as `election.txt` places it, and every station there reported.
+fn check_stations_bound(a: &mut Auditor<'_, '_>, protocols: &[StationProtocol], lines: &[u64]) {
+    let Some(e) = a.election.take() else {
+        return;
+    };
+    const M: &str = "the station is reported elsewhere than the election manifest places it: it was moved to another region or district, or its machines changed";
+    for (p, &line) in protocols.iter().zip(lines) {
+        match e.stations.get(p.station as usize) {
+            None => a.push(
+                AuditFinding::new(
+                    "election.station-mismatch",
+                    PROTOCOLS,
+                    format!("station {} is not in election.txt", p.station),
+                    M,
+                )
+                .line(line)
+                .station(p.station),
+            ),
+            Some(s) if (s.region, s.district, s.machines) != (p.region, p.district, p.machines) => {
+                let d = |d: Option<u32>| d.map_or("none".to_string(), |d| d.to_string());
+                a.push(
+                    AuditFinding::new(
+                        "election.station-mismatch",
+                        PROTOCOLS,
+                        format!(
+                            "station {}: the protocol gives region {}, district {}, {} machine(s); election.txt region {}, district {}, {} machine(s)",
+                            p.station, p.region, d(p.district), p.machines, s.region, d(s.district), s.machines
+                        ),
+                        M,
+                    )
+                    .line(line)
+                    .station(p.station),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    let reported: BTreeSet<u32> = protocols.iter().map(|p| p.station).collect();
+    for i in 0..e.stations.len() as u32 {
+        if !reported.contains(&i) {
+            a.push(
+                AuditFinding::new(
+                    "election.station-unreported",
+                    PROTOCOLS,
+                    format!("station {i} is in election.txt but has no protocol"),
+                    "a station of the election reported nothing: its votes are missing from the count",
+                )
+                .station(i),
+            );
+        }
+    }
+    a.election = Some(e);
+}
+
+/// Reads a machine's signed checkpoints from the package (`checkpoints/…`), verifying each.
+fn read_checkpoints(a: &mut Auditor<'_, '_>, station: u32, machine: u32) -> Vec<Signed> {
+    let Some(key) = a.election.as_ref().map(|e| e.machine_key(station, machine)) else {
+        return Vec::new(); // no election.txt: already a finding
+    };
+    let file = checkpoints_file_name(station, machine);
+    let Some(key) = key else {
+        a.push(AuditFinding::new(
+            "election.unknown-machine",
+            &file,
+            format!("election.txt names no key for station {station} machine {machine}"),
+            "a ledger from a machine the election does not know: its ballots are vouched for by no key",
+        ).machine(station, machine));
+        return Vec::new();
+    };
+    let Some(text) = a.read_text(&file, MAX_CHECKPOINTS_BYTES, usize::MAX, 1024) else {
+        return Vec::new();
+    };
+    let origin = machine_origin(
+        &a.manifest.election_id().unwrap_or([0; 32]),
+        station,
+        machine,
+    );
+    let Some(notes) = split_notes(&text, MAX_CHECKPOINTS) else {
+        a.push(
+            AuditFinding::new(
+                "checkpoint.malformed",
+                &file,
+                format!("more than {MAX_CHECKPOINTS} checkpoints"),
+                "the machine's checkpoints cannot be read",
+            )
+            .machine(station, machine),
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for note in notes {
+        match open_checkpoint(note, &origin, &key) {
+            Ok(cp) => out.push(Signed { cp, witness: None }),
+            Err(e) => {
+                let code = match e {
+                    NoteError::Malformed(_) => "checkpoint.malformed",
+                    _ => "checkpoint.signature",
+                };
+                a.push(AuditFinding::new(
+                    code,
+                    &file,
+                    e.to_string(),
+                    "a checkpoint is not the machine's (altered, forged or unreadable): it vouches for nothing",
+                ).machine(station, machine));
+            }
+        }
+    }
+    if out.is_empty() {
+        a.push(AuditFinding::new(
+            "checkpoint.missing",
+            &file,
+            "no checkpoint signed by the machine",
+            "nothing the machine signed vouches for this ledger: a rewritten ledger could not be told from the original",
+        ).machine(station, machine));
+    }
+    out
+}
+
+/// The ledger's tree against every signed checkpoint (the package's and the witnesses'), the
+/// closing checkpoint against the ledger and the published head, and the receipts' proofs.
+fn check_log(
+    a: &mut Auditor<'_, '_>,
+    file: &str,
+    station: u32,
+    machine: u32,
+    rep: &VerifyReport,
+    signed: &[Signed],
+    head: Option<&PublishedHead>,
+) {
+    let (tree_size, tree_root) = rep.tree.unwrap_or((0, EntryHash::ZERO));
+    for s in signed {
+        let (prefix, by) = match &s.witness {
+            None => ("checkpoint", "the machine".to_string()),
+            Some(w) => (
+                "witness",
+                format!("the machine (witness file {})", crate::text::echo(w)),
+            ),
+        };
+        let code = |what: &'static str| -> &'static str {
+            match (prefix, what) {
+                ("checkpoint", "beyond") => "checkpoint.beyond-ledger",
+                ("checkpoint", "root") => "checkpoint.root-mismatch",
+                ("checkpoint", _) => "checkpoint.head-mismatch",
+                (_, "beyond") => "witness.beyond-ledger",
+                (_, "root") => "witness.root-mismatch",
+                _ => "witness.head-mismatch",
+            }
+        };
+        let at = rep.tree_roots.iter().find(|r| r.size == s.cp.size);
+        match at {
+            None => a.push(AuditFinding::new(
+                code("beyond"),
+                file,
+                format!("{by} signed a checkpoint of {} entries; the ledger holds {tree_size} complete entries", s.cp.size),
+                "entries the machine recorded and signed are missing from the ledger: it was truncated or rewritten shorter",
+            ).machine(station, machine)),
+            Some(r) if r.root != s.cp.root => a.push(AuditFinding::new(
+                code("root"),
+                file,
+                format!("{by} signed root {} for its first {} entries; the ledger's first {} entries give {}", s.cp.root, s.cp.size, s.cp.size, r.root),
+                "the ledger's entries up to this checkpoint are not those the machine signed: they were rewritten after it",
+            ).machine(station, machine)),
+            Some(r) if s.cp.head.is_some_and(|h| h != r.last) => a.push(AuditFinding::new(
+                code("head"),
+                file,
+                format!("{by} signed chain head {} at {} entries; the ledger's recomputed chain has {}", s.cp.head.unwrap_or(EntryHash::ZERO), s.cp.size, r.last),
+                "the chain at this checkpoint is not the one the machine signed",
+            ).machine(station, machine)),
+            Some(_) => {}
+        }
+    }
+    // the package's last checkpoint is the machine's close: nothing after it, and it is the head
+    // announced at close
+    let last = signed
+        .iter()
+        .filter(|s| s.witness.is_none())
+        .max_by_key(|s| s.cp.size);
+    if let Some(last) = last {
+        if tree_size > last.cp.size {
+            a.push(AuditFinding::new(
+                "checkpoint.unsigned-entries",
+                file,
+                format!("the ledger holds {tree_size} entries, the machine's last checkpoint (at close) {}", last.cp.size),
+                "entries were added after the machine closed: nothing it signed vouches for them",
+            ).machine(station, machine));
+        }
+        if let Some(h) = head
+            && last.cp.head.is_some_and(|c| c != h.head)
+        {
+            a.push(AuditFinding::new(
+                "checkpoint.published-head",
+                file,
+                format!("heads.txt announces head {}, the machine signed {} at close", h.head, last.cp.head.unwrap_or(EntryHash::ZERO)),
+                "the head published for this machine is not the one it signed at close: the published head (and probably the ledger) was replaced",
+            ).machine(station, machine));
+        }
+        let _ = tree_root;
+    }
+    // receipts' inclusion proofs, against the machine's signed checkpoints only
+    let Some(proofs) = a.proofs.remove(&(station, machine)) else {
+        return;
+    };
+    for l in proofs {
+        let p = &l.proof;
+        let root = signed
+            .iter()
+            .find(|s| s.cp.size == p.size)
+            .map(|s| s.cp.root);
+        let finding = match root {
+            None => Some((
+                "proof.no-checkpoint",
+                format!(
+                    "receipt {}: the proof is for a tree of {} entries, which no checkpoint of the machine has",
+                    p.code, p.size
+                ),
+                "the proof cannot be checked against anything the machine signed",
+            )),
+            Some(root) if !p.check(&root) => Some((
+                "proof.invalid",
+                format!(
+                    "receipt {}: the inclusion proof for entry {} does not lead to the machine's signed root",
+                    p.code, p.entry
+                ),
+                "the voter's ballot is not in the log the machine signed (or the proof was altered)",
+            )),
+            Some(_) => None,
+        };
+        if let Some((code, what, meaning)) = finding {
+            let mut f = AuditFinding::new(code, PROOFS, what, meaning)
+                .line(l.line)
+                .machine(station, machine);
+            f.entry = Some(p.entry);
+            a.push(f);
+        }
     }
 }
 

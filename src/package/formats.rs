@@ -89,9 +89,9 @@ fn data_rows<R: Read>(
                 let line = e.position().map_or(0, |p| p.line());
                 let io = matches!(e.kind(), csv::ErrorKind::Io(_));
                 let message = if rdr.get_ref().exceeded() {
-                    match e.into_kind() {
-                        csv::ErrorKind::Io(e) => e.to_string(),
-                        other => format!("{other:?}"),
+                    match e.kind() {
+                        csv::ErrorKind::Io(io) => io.to_string(),
+                        _ => format!("unreadable line: {}", echo(&e.to_string())),
                     }
                 } else {
                     format!("unreadable line: {}", echo(&e.to_string()))
@@ -200,6 +200,27 @@ pub struct ParsedProtocols {
     pub problems: Vec<CsvProblem>,
     /// Problems beyond the listed ones, counted.
     pub problems_omitted: u64,
+    /// Rows of stations beyond the limit were found (and not read).
+    pub more_stations: bool,
+}
+
+/// `0, 3–7, 9`: sorted indices as ranges.
+fn ranges(v: &[usize]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < v.len() {
+        let mut j = i;
+        while j + 1 < v.len() && v[j + 1] == v[j] + 1 {
+            j += 1;
+        }
+        out.push(if i == j {
+            v[i].to_string()
+        } else {
+            format!("{}–{}", v[i], v[j])
+        });
+        i = j + 1;
+    }
+    out.join(", ")
 }
 
 #[derive(Default)]
@@ -221,23 +242,25 @@ impl TallyBuilder {
         what: &str,
         problems: &mut Problems,
     ) -> ProtocolCounts {
+        // one problem per part of a station, naming every missing row (the indices are
+        // bounded by the manifest's parties and the independents' cap)
+        let mut missing: Vec<String> = Vec::new();
         let mut list = vec![0; n_parties];
-        for p in 0..n_parties {
+        let mut absent: Vec<usize> = Vec::new();
+        for (p, slot) in list.iter_mut().enumerate() {
             match self.list.get(&p) {
-                Some(v) => list[p] = *v,
-                None => problems.push(problem(
-                    line,
-                    Some(station),
-                    format!("station {station}: no `{what}list` row for party {}", p),
-                )),
+                Some(v) => *slot = *v,
+                None => absent.push(p),
             }
         }
-        if self.list_invalid.is_none() {
-            problems.push(problem(
-                line,
-                Some(station),
-                format!("station {station}: no `{what}list,invalid` row"),
+        if !absent.is_empty() {
+            missing.push(format!(
+                "`{what}list` for party index(es) {}",
+                ranges(&absent)
             ));
+        }
+        if self.list_invalid.is_none() {
+            missing.push(format!("`{what}list,invalid`"));
         }
         let n_cand = self
             .candidates
@@ -245,21 +268,27 @@ impl TallyBuilder {
             .next_back()
             .map_or(0, |&c| c as usize + 1);
         let mut candidates = vec![0; n_cand];
-        for c in 0..n_cand {
+        absent.clear();
+        for (c, slot) in candidates.iter_mut().enumerate() {
             match self.candidates.get(&(c as u16)) {
-                Some(v) => candidates[c] = *v,
-                None => problems.push(problem(
-                    line,
-                    Some(station),
-                    format!("station {station}: no `{what}candidate` row for candidate {c}"),
-                )),
+                Some(v) => *slot = *v,
+                None => absent.push(c),
             }
         }
+        if !absent.is_empty() {
+            missing.push(format!(
+                "`{what}candidate` for candidate(s) {}",
+                ranges(&absent)
+            ));
+        }
         if district && self.district_invalid.is_none() {
+            missing.push(format!("`{what}candidate,invalid`"));
+        }
+        if !missing.is_empty() {
             problems.push(problem(
                 line,
                 Some(station),
-                format!("station {station}: no `{what}candidate,invalid` row"),
+                format!("station {station}: missing rows: {}", missing.join("; ")),
             ));
         }
         ProtocolCounts {
@@ -305,6 +334,20 @@ fn set_once(
 
 /// Reads `protocols.csv`, collecting every problem. `parties` are the manifest's party ids.
 pub fn parse_protocols<R: Read>(r: R, parties: &[String]) -> ParsedProtocols {
+    parse_protocols_within(r, parties, MAX_STATIONS)
+}
+
+/// [`parse_protocols`] holding at most `max_stations` stations (at most [`MAX_STATIONS`]): the
+/// audit passes the manifest's declared count, so memory is bounded by the package's declared
+/// shape (stations × (parties + independents)), not by the file. Rows of further stations are
+/// problems and set [`ParsedProtocols::more_stations`].
+pub fn parse_protocols_within<R: Read>(
+    r: R,
+    parties: &[String],
+    max_stations: usize,
+) -> ParsedProtocols {
+    let max_stations = max_stations.min(MAX_STATIONS);
+    let mut more_stations = false;
     let mut problems = Problems::default();
     let mut stations: BTreeMap<u32, ProtocolBuilder> = BTreeMap::new();
     let n_candidates = parties.len() + MAX_INDEPENDENTS;
@@ -348,14 +391,15 @@ pub fn parse_protocols<R: Read>(r: R, parties: &[String]) -> ParsedProtocols {
                 problems.push(bad("votes", &rec[5]));
                 return true;
             };
-            if stations.len() >= MAX_STATIONS && !stations.contains_key(&station) {
+            if stations.len() >= max_stations && !stations.contains_key(&station) {
+                more_stations = true;
                 problems.push(problem(
-                line,
-                Some(station),
-                format!(
-                    "station {station}: more than {MAX_STATIONS} stations (the limit of one package); its rows are not read"
-                ),
-            ));
+                    line,
+                    Some(station),
+                    format!(
+                        "station {station}: more than {max_stations} stations (the manifest's count, at most {MAX_STATIONS}); its rows are not read"
+                    ),
+                ));
                 return true;
             }
             let b = stations.entry(station).or_insert_with(|| ProtocolBuilder {
@@ -525,6 +569,7 @@ pub fn parse_protocols<R: Read>(r: R, parties: &[String]) -> ParsedProtocols {
     }
     out.problems = problems.listed;
     out.problems_omitted = problems.omitted;
+    out.more_stations = more_stations;
     out
 }
 
@@ -718,6 +763,19 @@ pub struct ReceiptLine {
     pub code: ReceiptCode,
 }
 
+/// True (and a problem) once `rows` reached [`MAX_RECEIPTS`]: the rest is not read.
+fn over_receipt_cap(rows: usize, line: u64, what: &str, problems: &mut Problems) -> bool {
+    if rows < MAX_RECEIPTS {
+        return false;
+    }
+    problems.push(problem(
+        line,
+        None,
+        format!("more than {MAX_RECEIPTS} {what} (the limit of one package); the rest of the file is not read"),
+    ));
+    true
+}
+
 /// Reads `receipts.csv`: at most [`MAX_RECEIPTS`] receipts, and the problems.
 pub fn read_receipts<R: Read>(r: R) -> (Vec<ReceiptLine>, Problems) {
     let mut rows = Vec::new();
@@ -728,12 +786,7 @@ pub fn read_receipts<R: Read>(r: R) -> (Vec<ReceiptLine>, Problems) {
         3,
         &mut problems,
         |line, rec, problems| {
-            if rows.len() >= MAX_RECEIPTS {
-                problems.push(problem(
-                line,
-                None,
-                format!("more than {MAX_RECEIPTS} receipts (the limit of one package); the rest of the file is not read"),
-            ));
+            if over_receipt_cap(rows.len(), line, "receipts", problems) {
                 return false;
             }
             let (Ok(station), Ok(machine)) = (rec[0].parse::<u32>(), rec[1].parse::<u32>()) else {
@@ -841,4 +894,105 @@ pub fn write_trace<W: Write>(w: W, t: &super::RunTrace) -> io::Result<()> {
         out.write_record([k, v.as_str()]).map_err(csv_err)?;
     }
     out.flush()
+}
+
+/// Header of `proofs.csv`.
+pub const PROOFS_HEADER: [&str; 7] = [
+    "station",
+    "machine",
+    "receipt",
+    "entry",
+    "entry_hash",
+    "size",
+    "path",
+];
+
+/// Writes `proofs.csv`: one row per checking voter's receipt with its inclusion proof (the path's
+/// hashes in lowercase hex joined by `.`, deepest first).
+pub fn write_proofs(proofs: &[super::ReceiptProof]) -> String {
+    let mut s = PROOFS_HEADER.join(",");
+    s.push('\n');
+    for p in proofs {
+        let path: Vec<String> = p.path.iter().map(|h| h.to_hex()).collect();
+        s.push_str(&format!(
+            "{},{},{},{},{},{},{}\n",
+            p.station,
+            p.machine,
+            p.code,
+            p.entry,
+            p.entry_hash.to_hex(),
+            p.size,
+            path.join(".")
+        ));
+    }
+    s
+}
+
+/// A proof read from `proofs.csv`, with its line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProofLine {
+    pub line: u64,
+    pub proof: super::ReceiptProof,
+}
+
+/// Reads `proofs.csv`: at most [`MAX_RECEIPTS`] rows, paths of at most
+/// `ledger::merkle::MAX_PROOF_HASHES` hashes, and the problems.
+pub fn read_proofs<R: Read>(r: R) -> (Vec<ProofLine>, Problems) {
+    use crate::ledger::EntryHash;
+    use crate::ledger::merkle::MAX_PROOF_HASHES;
+    let mut rows = Vec::new();
+    let mut problems = Problems::default();
+    data_rows(
+        r,
+        &PROOFS_HEADER,
+        7,
+        &mut problems,
+        |line, rec, problems| {
+            if over_receipt_cap(rows.len(), line, "proofs", problems) {
+                return false;
+            }
+            let hex = |s: &str| {
+                EntryHash::from_hex(s).filter(|_| !s.bytes().any(|b| b.is_ascii_uppercase()))
+            };
+            let parsed = (|| {
+                let station = rec[0].parse::<u32>().ok()?;
+                let machine = rec[1].parse::<u32>().ok()?;
+                let code = rec[2].parse::<ReceiptCode>().ok()?;
+                let entry = rec[3].parse::<u64>().ok()?;
+                let entry_hash = hex(&rec[4])?;
+                let size = rec[5].parse::<u64>().ok()?;
+                let path: Vec<EntryHash> = if rec[6].is_empty() {
+                    Vec::new()
+                } else {
+                    let parts: Vec<&str> = rec[6].split('.').collect();
+                    if parts.len() > MAX_PROOF_HASHES {
+                        return None;
+                    }
+                    parts.into_iter().map(hex).collect::<Option<_>>()?
+                };
+                Some(super::ReceiptProof {
+                    station,
+                    machine,
+                    code,
+                    entry,
+                    entry_hash,
+                    size,
+                    path,
+                })
+            })();
+            match parsed {
+            Some(proof) => rows.push(ProofLine { line, proof }),
+            None => problems.push(problem(
+                line,
+                None,
+                format!(
+                    "expected {} (numbers, a receipt code, 64-hex hashes, at most {MAX_PROOF_HASHES} in the path)",
+                    PROOFS_HEADER.join(",")
+                ),
+            )),
+        }
+            true
+        },
+    );
+    (rows, problems)
 }

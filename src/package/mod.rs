@@ -11,20 +11,25 @@
 //! on bad input (a malformed package yields findings, not errors).
 
 mod audit;
+mod election;
 mod formats;
 pub mod paper;
 pub mod rla;
 
 pub use audit::{
-    AuditFinding, AuditInput, AuditReport, Checked, LedgerNames, MAX_HEADS_BYTES,
+    AuditFinding, AuditInput, AuditReport, CHECKS, Checked, LedgerNames, MAX_HEADS_BYTES,
     MAX_HEADS_LINE_BYTES, MAX_HEADS_LINES, MAX_LISTED_PER_CODE, MAX_WHAT_BYTES, OpenFile, audit,
-    ledger_file_name,
+    check_of, ledger_file_name,
+};
+pub use election::{
+    ELECTION_FIRST_LINE, ElectionDistrict, ElectionManifest, ElectionStation, MAX_ELECTION_BYTES,
 };
 pub use formats::{
     AggregateKey, CsvProblem, MAX_INDEPENDENTS, MAX_LINE_BYTES, MAX_PROBLEMS_LISTED, MAX_RECEIPTS,
-    MAX_STATIONS, ParsedProtocols, Problems, ReceiptLine, aggregate, for_each_aggregate,
-    parse_aggregates, parse_protocols, parse_receipts, read_receipts, write_aggregates,
-    write_machines, write_protocols, write_receipts, write_trace, write_truth_receipts,
+    MAX_STATIONS, ParsedProtocols, Problems, ProofLine, ReceiptLine, aggregate, for_each_aggregate,
+    parse_aggregates, parse_protocols, parse_protocols_within, parse_receipts, read_proofs,
+    read_receipts, write_aggregates, write_machines, write_proofs, write_protocols, write_receipts,
+    write_trace, write_truth_receipts,
 };
 
 use std::io::{self, Write};
@@ -34,9 +39,13 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::electorate::Electorate;
+use ed25519_dalek::SigningKey;
+
+use crate::ledger::merkle::{Frontier, Tree, leaf_hash, leaf_hash32, verify_inclusion};
+use crate::ledger::note::{Checkpoint, derive_signing_key, heads_origin, sign_note};
 use crate::ledger::{
-    BallotChoice, Chain, EntryHash, LedgerError, PublishedHead, PublishedHeads, ReceiptCode,
-    receipt_code, verify, write_ledger,
+    BallotChoice, EntryHash, LedgerError, MachineLog, PublishedHead, PublishedHeads, ReceiptCode,
+    receipt_code, to_hex, verify, write_ledger,
 };
 use crate::model::Scenario;
 use crate::rng::{Purpose, stream, threshold};
@@ -46,7 +55,9 @@ use crate::sim::{Checks, Context, FraudPlan, FraudTrace, Workspace, run_election
 /// The `format` field of every package manifest.
 pub const PACKAGE_FORMAT: &str = "tamga-package";
 /// Version of the package layout described in `docs/package-format.md`.
-pub const PACKAGE_VERSION: u32 = 1;
+pub const PACKAGE_VERSION: u32 = 2;
+/// Entries between two checkpoints a machine signs (and one at close).
+pub const CHECKPOINT_INTERVAL: u64 = 128;
 /// The run index a package simulates (its random streams are those of Monte Carlo run 0).
 pub const PACKAGE_RUN: u64 = 0;
 
@@ -62,8 +73,11 @@ pub struct Manifest {
     pub tamga_version: String,
     /// Scenario name.
     pub scenario: String,
-    /// SHA-256 of the scenario file (hex): the election id every ledger's genesis is bound to.
+    /// SHA-256 of the scenario file (hex): what the package was simulated from.
     pub scenario_digest: String,
+    /// SHA-256 of `election.txt` (hex): the election id every ledger's genesis, published head
+    /// and checkpoint is bound to.
+    pub election_id: String,
     /// Master seed.
     pub seed: u64,
     /// Variant simulated.
@@ -86,11 +100,11 @@ pub enum ManifestError {
     /// Not JSON, or not the manifest's fields.
     #[error("{0}")]
     Json(serde_json::Error),
-    #[error("format is {found:?}, expected {PACKAGE_FORMAT:?}")]
+    #[error("format is {}, expected \"{PACKAGE_FORMAT}\"", crate::text::echo_quoted(.found))]
     Format { found: String },
     #[error("format_version {found} is not supported (this tamga reads {PACKAGE_VERSION})")]
     Version { found: u32 },
-    #[error("scenario_digest is not 64 lowercase hex digits")]
+    #[error("scenario_digest or election_id is not 64 lowercase hex digits")]
     Digest,
 }
 
@@ -125,7 +139,7 @@ impl Manifest {
                 found: m.format_version,
             });
         }
-        if m.election_id().is_none() {
+        if m.election_id().is_none() || hex32(&m.scenario_digest).is_none() {
             return Err(ManifestError::Digest);
         }
         Ok(m)
@@ -138,18 +152,22 @@ impl Manifest {
         s
     }
 
-    /// The election id (scenario digest as 32 bytes), if the digest is well-formed.
+    /// The election id (SHA-256 of `election.txt`), if well-formed.
     pub fn election_id(&self) -> Option<[u8; 32]> {
-        let d = &self.scenario_digest;
-        if d.len() != 64
-            || !d
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        {
-            return None;
-        }
-        EntryHash::from_hex(d).map(|h| h.0)
+        hex32(&self.election_id)
     }
+}
+
+/// 64 lowercase hex digits as 32 bytes.
+fn hex32(d: &str) -> Option<[u8; 32]> {
+    if d.len() != 64
+        || !d
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return None;
+    }
+    EntryHash::from_hex(d).map(|h| h.0)
 }
 
 /// Counts of one part of a protocol: list votes per party and invalid list ballots, district
@@ -250,6 +268,44 @@ pub struct Package {
     pub paper: paper::PaperRecord,
     /// The rules the outcome is declared by (`rules.json`).
     pub rules: paper::Rules,
+    /// `election.txt`: the canonical election manifest (its SHA-256 is the election id).
+    pub election_text: String,
+    /// `heads.note`: the commission's signed checkpoint of the log of machine heads.
+    pub heads_note: String,
+    /// (station, machine, signed checkpoints): `checkpoints/station-NNNNN-mM.notes`.
+    pub checkpoints: Vec<(u32, u32, String)>,
+    /// `proofs.csv`: the checking voters' receipts with inclusion proofs.
+    pub proofs: Vec<ReceiptProof>,
+}
+
+impl Package {
+    /// The files of the transparency log besides ledgers and `heads.txt`: `election.txt`,
+    /// `heads.note`, `checkpoints/…` and `proofs.csv` (name relative to the package, bytes).
+    pub fn log_files(&self) -> Vec<(String, Vec<u8>)> {
+        let mut out = vec![
+            (
+                "election.txt".to_string(),
+                self.election_text.clone().into_bytes(),
+            ),
+            (
+                "heads.note".to_string(),
+                self.heads_note.clone().into_bytes(),
+            ),
+        ];
+        for (s, m, notes) in &self.checkpoints {
+            out.push((checkpoints_file_name(*s, *m), notes.clone().into_bytes()));
+        }
+        out.push((
+            "proofs.csv".to_string(),
+            write_proofs(&self.proofs).into_bytes(),
+        ));
+        out
+    }
+}
+
+/// The package-relative name of a machine's checkpoints: `checkpoints/station-NNNNN-mM.notes`.
+pub fn checkpoints_file_name(station: u32, machine: u32) -> String {
+    format!("checkpoints/station-{station:05}-m{machine}.notes")
 }
 
 /// Why a package could not be simulated.
@@ -331,7 +387,11 @@ pub fn simulate<W: Write>(
     let parties: Vec<String> = sc.parties.iter().map(|p| p.id.clone()).collect();
     let n_parties = sc.parties.len();
     let electorate = Electorate::build(model, n_parties, spec.seed);
-    let election_id = sc.digest_bytes();
+    let election = election_manifest(model, &electorate, &parties, spec.seed);
+    let election_text = election.to_text().map_err(|e| {
+        SimulateError::Heads(format!("the election manifest cannot be written: {e}"))
+    })?;
+    let election_id = ElectionManifest::election_id(election_text.as_bytes());
     let plan = FraudPlan::new(model, &electorate);
     let detectors = &sc.detectors;
     let ctx = Context {
@@ -353,6 +413,8 @@ pub fn simulate<W: Write>(
     let mut machine_parts: Vec<Option<ProtocolCounts>> = vec![None; electorate.stations.len()];
     let mut machines: Vec<MachineRecord> = Vec::new();
     let mut receipts: Vec<HeldReceipt> = Vec::new();
+    let mut checkpoints: Vec<(u32, u32, String)> = Vec::new();
+    let mut proofs: Vec<ReceiptProof> = Vec::new();
     run_election(ctx, run, &mut ws, &mut |i, m| {
         if failure.is_some() {
             return;
@@ -364,13 +426,26 @@ pub fn simulate<W: Write>(
         let machine = sealed.genesis.machine;
         let wrap = |source| SimulateError::Ledger { station, source };
         let result = (|| -> Result<(), SimulateError> {
-            // the voters' receipts: replay the ballot log through a fresh chain
-            let mut chain = Chain::open(&sealed.genesis, sealed.n_lists, sealed.n_candidates);
+            // the voters' receipts and the machine's signed checkpoints: replay the ballot log
+            // through a fresh log (chain, tree, checkpoints), keeping every entry hash for the
+            // receipts' inclusion proofs
+            let key = machine_key(spec.seed, station, machine);
+            let mut log = MachineLog::open(
+                &sealed.genesis,
+                sealed.n_lists,
+                sealed.n_candidates,
+                CHECKPOINT_INTERVAL,
+                key,
+            );
+            let mut entries: Vec<EntryHash> = Vec::with_capacity(m.log.len() + 2);
+            entries.push(log.chain().genesis_hash());
+            let first_receipt = receipts.len();
             let mut rng = stream(spec.seed, Purpose::Receipt, run, i as u64);
             for (j, b) in m.log.iter().enumerate() {
-                let h = chain
+                let h = log
                     .append(BallotChoice::new(b.list, b.district))
                     .map_err(wrap)?;
+                entries.push(h);
                 if rng.next_u64() < receipt_thr {
                     receipts.push(HeldReceipt {
                         station,
@@ -380,10 +455,25 @@ pub fn simulate<W: Write>(
                     });
                 }
             }
-            let closed = chain.close();
+            let (closed, notes) = log.close();
             if closed.head != sealed.head {
                 return Err(SimulateError::HeadDiffers(station));
             }
+            entries.push(closed.head);
+            let tree = Tree::from_entries(&entries);
+            let size = tree.size();
+            for r in &receipts[first_receipt..] {
+                proofs.push(ReceiptProof {
+                    station,
+                    machine,
+                    code: r.code,
+                    entry: r.entry,
+                    entry_hash: entries[r.entry as usize],
+                    size,
+                    path: tree.inclusion_proof(r.entry, size).unwrap_or_default(),
+                });
+            }
+            checkpoints.push((station, machine, notes));
             let mut w = open_ledger(station, machine)
                 .map_err(|source| SimulateError::Open { station, source })?;
             let (totals, head) = match &m.rewritten {
@@ -492,12 +582,14 @@ pub fn simulate<W: Write>(
     tabulation_fraud(model, &electorate, &parties, &mut aggregates);
     let heads = PublishedHeads::new(election_id, machines.iter().map(|m| m.head))
         .map_err(|e| SimulateError::Heads(e.to_string()))?;
+    let heads_note = sign_heads(&heads, &commission_key(spec.seed));
     let manifest = Manifest {
         format: PACKAGE_FORMAT.into(),
         format_version: PACKAGE_VERSION,
         tamga_version: crate::VERSION.into(),
         scenario: sc.meta.name.clone(),
         scenario_digest: sc.digest.clone(),
+        election_id: to_hex(&election_id),
         seed: spec.seed,
         variant: variant.name.clone(),
         run,
@@ -529,7 +621,126 @@ pub fn simulate<W: Write>(
         machines,
         paper: paper::paper_record(&electorate, ws.published().observed),
         rules: paper::Rules::of(&model.system),
+        election_text,
+        heads_note,
+        checkpoints,
+        proofs,
     })
+}
+
+/// A machine's simulated signing key, from the simulation seed (`ledger::note`).
+pub fn machine_key(seed: u64, station: u32, machine: u32) -> SigningKey {
+    derive_signing_key(seed, "machine", station, machine)
+}
+
+/// The commission's simulated signing key, from the simulation seed.
+pub fn commission_key(seed: u64) -> SigningKey {
+    derive_signing_key(seed, "commission", 0, 0)
+}
+
+/// The commission's signed checkpoint of the log of machine heads: the Merkle tree whose leaf
+/// inputs are `heads.txt`'s machine lines (without their `\n`), in file order.
+pub fn sign_heads(heads: &PublishedHeads, key: &SigningKey) -> String {
+    let c = heads_checkpoint(heads);
+    sign_note(&c.body(), &c.origin, key)
+}
+
+/// The checkpoint of the log of machine heads (unsigned).
+pub fn heads_checkpoint(heads: &PublishedHeads) -> Checkpoint {
+    let text = heads.to_text();
+    let mut f = Frontier::new();
+    for line in text.lines().skip(1) {
+        f.push(leaf_hash(line.as_bytes()));
+    }
+    Checkpoint {
+        origin: heads_origin(&heads.election_id),
+        size: f.size(),
+        root: f.root(),
+        head: None,
+    }
+}
+
+/// The canonical election manifest of one electorate: parties, regions, districts with their
+/// candidates, stations, each e-enabled station's machine 0 with its public key, the
+/// commission's key, the checkpoint interval.
+fn election_manifest(
+    model: &crate::model::Model,
+    electorate: &Electorate,
+    parties: &[String],
+    seed: u64,
+) -> ElectionManifest {
+    let label = |c: &crate::electorate::Candidate| {
+        c.party
+            .and_then(|p| parties.get(p as usize).cloned())
+            .unwrap_or_else(|| "independent".to_string())
+    };
+    ElectionManifest {
+        parties: parties.to_vec(),
+        regions: model.regions.iter().map(|r| r.name.clone()).collect(),
+        districts: electorate
+            .districts
+            .iter()
+            .map(|d| ElectionDistrict {
+                region: d.region,
+                candidates: d.candidates.iter().map(label).collect(),
+            })
+            .collect(),
+        stations: electorate
+            .stations
+            .iter()
+            .map(|s| ElectionStation {
+                region: s.region,
+                district: s.district,
+                machines: u32::from(s.evoting),
+            })
+            .collect(),
+        machines: electorate
+            .stations
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.evoting)
+            .map(|(i, _)| {
+                let k = machine_key(seed, i as u32, 0);
+                (i as u32, 0, k.verifying_key().to_bytes())
+            })
+            .collect(),
+        commission: commission_key(seed).verifying_key().to_bytes(),
+        checkpoint_interval: CHECKPOINT_INTERVAL,
+    }
+}
+
+/// A voter's receipt with its inclusion proof in the machine's tree at close: checkable offline
+/// against the machine's signed closing checkpoint (`proofs.csv`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceiptProof {
+    pub station: u32,
+    pub machine: u32,
+    /// The receipt code (the first 40 bits of `entry_hash`).
+    pub code: ReceiptCode,
+    /// The ballot's entry (leaf index).
+    pub entry: u64,
+    /// The entry hash `h_entry` (the leaf input).
+    pub entry_hash: EntryHash,
+    /// Tree size of the checkpoint the proof leads to (the closing checkpoint's).
+    pub size: u64,
+    /// The audit path, deepest first.
+    pub path: Vec<EntryHash>,
+}
+
+impl ReceiptProof {
+    /// Checks the proof against a checkpoint root of its size: the code is the entry hash's and
+    /// the path leads from the entry's leaf to `root`.
+    pub fn check(&self, root: &EntryHash) -> bool {
+        self.code.matches(&self.entry_hash)
+            && verify_inclusion(
+                &leaf_hash32(&self.entry_hash),
+                self.entry,
+                self.size,
+                &self.path,
+                root,
+            )
+            .is_ok()
+    }
 }
 
 /// Tabulation-level fraud (`kind = "aggregate"`) on the published totals, by the rules

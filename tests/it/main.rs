@@ -20,6 +20,8 @@ mod fraud;
 mod hostile_inputs;
 mod layers;
 mod ledger_hostile;
+mod ledger_merkle;
+mod ledger_note;
 mod ledger_tamper;
 mod ledger_vectors;
 mod package_audit;

@@ -79,25 +79,21 @@ fn package_of_variant(text: &str, variant: Option<&str>, seed: u64) -> Files {
     let mut b = Vec::new();
     write_receipts(&mut b, &pkg.receipts).unwrap();
     files.insert("receipts.csv".into(), b);
+    for (name, bytes) in pkg.log_files() {
+        files.insert(name, bytes);
+    }
     files
 }
 
 fn run_audit(files: &Files) -> AuditReport {
-    let manifest = Manifest::parse(std::str::from_utf8(&files["manifest.json"]).unwrap()).unwrap();
-    let names: Vec<String> = files
-        .keys()
-        .filter_map(|k| k.strip_prefix("ledgers/").map(str::to_string))
-        .collect();
-    let mut open = |rel: &str| -> io::Result<Option<Box<dyn Read>>> {
-        Ok(files
-            .get(rel)
-            .map(|b| Box::new(Cursor::new(b.clone())) as Box<dyn Read>))
-    };
-    audit(AuditInput {
-        manifest: &manifest,
-        ledger_names: tamga::package::LedgerNames::Listed(names),
-        open: &mut open,
-    })
+    run_audit_with(files, Vec::new())
+}
+
+/// None of `quiet` is among the codes `c`.
+fn assert_lacks(c: &[&str], quiet: &[&str]) {
+    for q in quiet {
+        assert!(!c.contains(q), "{q}: {c:?}");
+    }
 }
 
 fn codes(r: &AuditReport) -> Vec<&'static str> {
@@ -169,13 +165,14 @@ fn rewritten_ledger_is_caught_by_head_receipts_and_protocol_not_by_the_chain() {
     let r = run_audit(&files);
     let c = codes(&r);
     // the chain itself is consistent: no link, sequence or close finding
-    for quiet in [
-        "ledger.broken-link",
-        "ledger.sequence",
-        "ledger.close-totals",
-    ] {
-        assert!(!c.contains(&quiet), "{c:?}");
-    }
+    assert_lacks(
+        &c,
+        &[
+            "ledger.broken-link",
+            "ledger.sequence",
+            "ledger.close-totals",
+        ],
+    );
     assert!(c.contains(&"ledger.head-mismatch"), "{c:?}");
     assert!(c.contains(&"ledger.protocol-totals"), "{c:?}");
     // receipts of this machine (all entries ≥ 1) no longer match
@@ -360,4 +357,490 @@ fn district_commission_fraud_is_an_aggregate_mismatch_on_district_candidate_tota
     // and the same package of the honest variant audits clean
     let honest = package_of_variant(&text, Some("honest"), 4);
     assert!(run_audit(&honest).is_clean());
+}
+
+/// Rewrites `protocols.csv` through `edit` (station, region, district, item, choice, votes →
+/// the row to keep, or none) and republishes `aggregates.csv` as the sums of the edited
+/// protocols: a commission that keeps its tabulation consistent with what it altered.
+fn edit_protocols(files: &mut Files, edit: impl Fn(Vec<String>) -> Option<Vec<String>>) {
+    let text = String::from_utf8(files["protocols.csv"].clone()).unwrap();
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        if i == 0 {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let row: Vec<String> = line.split(',').map(str::to_string).collect();
+        if let Some(row) = edit(row) {
+            out.push_str(&row.join(","));
+            out.push('\n');
+        }
+    }
+    let manifest = Manifest::parse(std::str::from_utf8(&files["manifest.json"]).unwrap()).unwrap();
+    let parsed = parse_protocols(Cursor::new(out.as_bytes()), &manifest.parties);
+    assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+    let mut b = Vec::new();
+    write_aggregates(
+        &mut b,
+        &tamga::package::aggregate(&manifest.parties, &parsed.protocols),
+    )
+    .unwrap();
+    files.insert("aggregates.csv".into(), b);
+    files.insert("protocols.csv".into(), out.into_bytes());
+}
+
+/// No finding's sentence carries Rust debug text (`Some(…)`, `Seq(…)`, `{ … }`).
+fn assert_human(r: &AuditReport) {
+    for f in &r.findings {
+        for debug in [
+            "Some(",
+            "None",
+            "Seq(",
+            " { ",
+            "BallotChoice",
+            "ListNone",
+            "List(",
+        ] {
+            assert!(!f.what.contains(debug), "{}: {}", f.code, f.what);
+        }
+    }
+}
+
+#[test]
+fn station_whose_district_is_dropped_from_its_protocol_is_caught_by_its_ledger() {
+    let mut files = package(3);
+    let (_, station) = busy_ledger(&files, 20);
+    let s = station.to_string();
+    // the station's district emptied, its candidate rows deleted, the aggregates reduced to match
+    edit_protocols(&mut files, |mut row| {
+        if row[0] != s {
+            return Some(row);
+        }
+        if row[3].contains("candidate") {
+            return None;
+        }
+        row[2] = String::new();
+        Some(row)
+    });
+    let r = run_audit(&files);
+    assert_human(&r);
+    let c = codes(&r);
+    assert!(c.contains(&"ledger.protocol-district"), "{:#?}", r.findings);
+    assert!(c.contains(&"ledger.protocol-totals"), "{:#?}", r.findings);
+    // everything found is about that station's ledger (the aggregates were made consistent)
+    assert!(
+        r.findings.iter().all(|f| f.station == Some(station)),
+        "{:#?}",
+        r.findings
+    );
+    let candidate_votes = r
+        .findings
+        .iter()
+        .filter(|f| f.code == "ledger.protocol-totals" && f.what.starts_with("candidate "))
+        .count();
+    assert!(candidate_votes > 0, "{:#?}", r.findings);
+}
+
+#[test]
+fn manifest_district_count_is_checked() {
+    let mut files = package(3);
+    let text = String::from_utf8(files["manifest.json"].clone()).unwrap();
+    let m = Manifest::parse(&text).unwrap();
+    let d = m.counts.districts;
+    let edited = text.replace(
+        &format!("\"districts\": {d}"),
+        &format!("\"districts\": {}", d + 1),
+    );
+    assert_ne!(edited, text);
+    files.insert("manifest.json".into(), edited.into_bytes());
+    let r = run_audit(&files);
+    assert_eq!(codes(&r), vec!["manifest.count-mismatch"]);
+    assert!(
+        r.findings[0].what.contains("districts"),
+        "{}",
+        r.findings[0].what
+    );
+}
+
+#[test]
+fn a_station_missing_many_rows_is_one_problem_and_extra_stations_are_bounded_by_the_manifest() {
+    let mut files = package(3);
+    let (_, station) = busy_ledger(&files, 20);
+    let s = station.to_string();
+    let text = String::from_utf8(files["protocols.csv"].clone()).unwrap();
+    let kept: String = text
+        .lines()
+        .filter(|l| !(l.starts_with(&format!("{s},")) && l.contains(",list,")))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    // a station the manifest does not declare, with one row
+    let kept = format!("{kept}999999,0,0,registered,,5\n");
+    files.insert("protocols.csv".into(), kept.into_bytes());
+    let r = run_audit(&files);
+    assert_human(&r);
+    let malformed: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.code == "protocol.malformed")
+        .collect();
+    let about_station = malformed
+        .iter()
+        .filter(|f| f.station == Some(station))
+        .count();
+    assert_eq!(about_station, 1, "{malformed:#?}");
+    assert!(
+        malformed
+            .iter()
+            .any(|f| f.station == Some(999_999) && f.what.contains("manifest")),
+        "{malformed:#?}"
+    );
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.code == "manifest.count-mismatch" && f.what.contains("holds more")),
+        "{:#?}",
+        r.findings
+    );
+}
+
+#[test]
+fn ledger_findings_read_as_sentences() {
+    let mut files = package(3);
+    let (name, _) = busy_ledger(&files, 20);
+    let mut bytes = files[&name].clone();
+    // ballot entry 2's list byte set out of range (no rehash), then the file cut mid-record
+    let off = tamga::ledger::HEADER_LEN
+        + tamga::ledger::GENESIS_RECORD_LEN
+        + tamga::ledger::BALLOT_RECORD_LEN
+        + 9;
+    bytes[off] = 200;
+    bytes.truncate(off + 200);
+    files.insert(name, bytes);
+    let r = run_audit(&files);
+    assert_human(&r);
+    let what: Vec<&str> = r.findings.iter().map(|f| f.what.as_str()).collect();
+    assert!(
+        what.iter().any(|w| w.contains("list 200, candidate")),
+        "{what:#?}"
+    );
+    assert!(
+        what.iter().any(|w| w.contains("last complete entry: #")),
+        "{what:#?}"
+    );
+}
+
+/// Runs the audit with witness files (name, text).
+fn run_audit_with(files: &Files, witnesses: Vec<(String, String)>) -> AuditReport {
+    let manifest = Manifest::parse(std::str::from_utf8(&files["manifest.json"]).unwrap()).unwrap();
+    let names: Vec<String> = files
+        .keys()
+        .filter_map(|k| k.strip_prefix("ledgers/").map(str::to_string))
+        .collect();
+    let mut open = |rel: &str| -> io::Result<Option<Box<dyn Read>>> {
+        Ok(files
+            .get(rel)
+            .map(|b| Box::new(Cursor::new(b.clone())) as Box<dyn Read>))
+    };
+    audit(AuditInput {
+        manifest: &manifest,
+        ledger_names: tamga::package::LedgerNames::Listed(names),
+        open: &mut open,
+        witnesses,
+    })
+}
+
+/// Replaces one machine's head in `heads.txt` (and re-signs `heads.note` with the commission's
+/// key when `resign`).
+fn replace_head(files: &mut Files, head: tamga::ledger::PublishedHead, resign: Option<u64>) {
+    let heads = PublishedHeads::parse(std::str::from_utf8(&files["heads.txt"]).unwrap()).unwrap();
+    let replaced = PublishedHeads::new(
+        heads.election_id,
+        heads.heads().iter().map(|h| {
+            if (h.station, h.machine) == (head.station, head.machine) {
+                head
+            } else {
+                *h
+            }
+        }),
+    )
+    .unwrap();
+    files.insert("heads.txt".into(), replaced.to_text().into_bytes());
+    if let Some(seed) = resign {
+        let note = tamga::package::sign_heads(&replaced, &tamga::package::commission_key(seed));
+        files.insert("heads.note".into(), note.into_bytes());
+    }
+}
+
+/// The machine's checkpoints of a ledger as a holder of its key would sign them.
+fn resigned_checkpoints(ledger: &[u8], seed: u64) -> String {
+    let mut rd = LedgerReader::new(Cursor::new(ledger)).unwrap();
+    let mut log = None;
+    while let Some(rec) = rd.next_record().unwrap() {
+        match rec {
+            Record::Genesis {
+                genesis: g,
+                n_lists,
+                n_candidates,
+                ..
+            } => {
+                log = Some(tamga::ledger::MachineLog::open(
+                    &g,
+                    n_lists,
+                    n_candidates,
+                    tamga::package::CHECKPOINT_INTERVAL,
+                    tamga::package::machine_key(seed, g.station, g.machine),
+                ))
+            }
+            Record::Ballot { choice, .. } => {
+                log.as_mut().unwrap().append(choice).unwrap();
+            }
+            Record::Close { .. } => {}
+        }
+    }
+    log.unwrap().close().1
+}
+
+#[test]
+fn rewritten_ledger_with_forged_head_is_caught_by_the_machines_signed_checkpoints() {
+    // what used to escape all but receipts and the protocol: ledger and head both replaced
+    let mut files = package(3);
+    let (name, station) = busy_ledger(&files, 20);
+    let (forged, head) = rewrite(&files[&name], 1);
+    files.insert(name, forged);
+    replace_head(&mut files, head, Some(3));
+    let r = run_audit(&files);
+    let c = codes(&r);
+    assert!(!c.contains(&"ledger.head-mismatch"), "{c:?}");
+    assert!(!c.contains(&"heads.root-mismatch"), "{c:?}");
+    for want in ["checkpoint.root-mismatch", "checkpoint.published-head"] {
+        assert!(c.contains(&want), "{want}: {c:?}");
+    }
+    // the voters' proofs still lead to the roots the machine signed: their ballots are in the
+    // signed log, which the published ledger no longer is
+    assert!(!c.contains(&"proof.invalid"), "{c:?}");
+    assert!(r.findings.iter().all(|f| f.station == Some(station)));
+    // without re-signing heads.note, the commission's signature no longer covers heads.txt
+    let mut unsigned = package(3);
+    let (name, _) = busy_ledger(&unsigned, 20);
+    let (forged, head) = rewrite(&unsigned[&name], 1);
+    unsigned.insert(name, forged);
+    replace_head(&mut unsigned, head, None);
+    assert!(codes(&run_audit(&unsigned)).contains(&"heads.root-mismatch"));
+}
+
+#[test]
+fn truncated_and_resealed_ledger_is_beyond_its_checkpoints() {
+    let mut files = package(3);
+    let (name, _) = busy_ledger(&files, 140);
+    let bytes = files[&name].clone();
+    // keep the first 130 ballots (past the checkpoint at 128 entries), reseal
+    let mut rd = LedgerReader::new(Cursor::new(&bytes)).unwrap();
+    let mut out = Vec::new();
+    let mut w = None;
+    while let Some(rec) = rd.next_record().unwrap() {
+        match rec {
+            Record::Genesis {
+                genesis,
+                n_lists,
+                n_candidates,
+                ..
+            } => w = Some(LedgerWriter::create(&mut out, &genesis, n_lists, n_candidates).unwrap()),
+            Record::Ballot { choice, seq, .. } if seq.0 <= 130 => {
+                w.as_mut().unwrap().append(choice).unwrap();
+            }
+            _ => {}
+        }
+    }
+    let (closed, _) = w.unwrap().finish().unwrap();
+    files.insert(name, out);
+    replace_head(&mut files, closed.published_head(), Some(3));
+    let c = codes(&run_audit(&files));
+    assert!(c.contains(&"checkpoint.beyond-ledger"), "{c:?}");
+    assert!(c.contains(&"checkpoint.published-head"), "{c:?}");
+    // the checkpoint at 128 entries still matches: the first 127 ballots are as signed
+    assert!(!c.contains(&"checkpoint.root-mismatch"), "{c:?}");
+}
+
+#[test]
+fn a_publisher_holding_every_key_is_caught_only_by_a_witness() {
+    // the whole story rewritten by someone with the machine's and the commission's keys (here
+    // derived from the seed): ledger, checkpoints, heads and the commission's note all agree
+    let honest = package(3);
+    let mut files = honest.clone();
+    let (name, station) = busy_ledger(&files, 20);
+    let (forged, head) = rewrite(&files[&name], 1);
+    let notes = resigned_checkpoints(&forged, 3);
+    files.insert(name.clone(), forged);
+    let cp_name = tamga::package::checkpoints_file_name(station, 0);
+    files.insert(cp_name.clone(), notes.into_bytes());
+    replace_head(&mut files, head, Some(3));
+    files.insert(
+        "proofs.csv".into(),
+        b"station,machine,receipt,entry,entry_hash,size,path\n".to_vec(),
+    );
+    let r = run_audit(&files);
+    let c = codes(&r);
+    assert_lacks(
+        &c,
+        &[
+            "checkpoint.root-mismatch",
+            "checkpoint.published-head",
+            "heads.root-mismatch",
+        ],
+    );
+    // the package's own data only betrays it through receipts and the protocol
+    assert!(c.contains(&"receipt.not-found"), "{c:?}");
+    assert!(
+        r.basis
+            .iter()
+            .any(|b| b.contains("no independent evidence"))
+    );
+    // an observer who recorded the machine's checkpoints during the day catches the rewrite
+    let witness = String::from_utf8(honest[&cp_name].clone()).unwrap();
+    let r = run_audit_with(&files, vec![("observer.notes".into(), witness)]);
+    let c = codes(&r);
+    assert!(c.contains(&"witness.root-mismatch"), "{c:?}");
+    assert!(r.basis.iter().any(|b| b.contains("independent: 1 witness")));
+    // and so does one who photographed the heads on the poll tapes
+    let tape = String::from_utf8(honest["heads.txt"].clone()).unwrap();
+    let c = codes(&run_audit_with(&files, vec![("tape.txt".into(), tape)]));
+    assert!(c.contains(&"witness.head-mismatch"), "{c:?}");
+    // the honest package agrees with both witnesses
+    let witness = String::from_utf8(honest[&cp_name].clone()).unwrap();
+    let tape = String::from_utf8(honest["heads.txt"].clone()).unwrap();
+    let r = run_audit_with(
+        &honest,
+        vec![
+            ("observer.notes".into(), witness),
+            ("tape.txt".into(), tape),
+        ],
+    );
+    assert!(r.is_clean(), "{:#?}", r.findings);
+}
+
+#[test]
+fn relabelled_parties_and_a_moved_station_are_caught_by_the_election_manifest() {
+    // swap two parties' labels in manifest.json
+    let mut files = package(3);
+    let text = String::from_utf8(files["manifest.json"].clone()).unwrap();
+    let m = Manifest::parse(&text).unwrap();
+    let (p0, p1) = (m.parties[0].clone(), m.parties[1].clone());
+    let swapped = text
+        .replace(&format!("\"{p0}\""), "\"@tmp@\"")
+        .replace(&format!("\"{p1}\""), &format!("\"{p0}\""))
+        .replace("\"@tmp@\"", &format!("\"{p1}\""));
+    files.insert("manifest.json".into(), swapped.into_bytes());
+    assert!(codes(&run_audit(&files)).contains(&"election.manifest-mismatch"));
+    // and in election.txt too: its hash is no longer the election id
+    let el = String::from_utf8(files["election.txt"].clone()).unwrap();
+    let el = el
+        .replace(&format!("party 0 {p0}\n"), &format!("party 0 {p1}\n"))
+        .replace(&format!("party 1 {p1}\n"), &format!("party 1 {p0}\n"));
+    files.insert("election.txt".into(), el.into_bytes());
+    assert!(codes(&run_audit(&files)).contains(&"election.id-mismatch"));
+
+    // move a station to another district in protocols.csv (aggregates made consistent)
+    let mut files = package(3);
+    let (_, station) = busy_ledger(&files, 20);
+    let s = station.to_string();
+    edit_protocols(&mut files, |mut row| {
+        if row[0] == s {
+            let d: u32 = row[2].parse().unwrap();
+            row[2] = (d ^ 1).to_string();
+        }
+        Some(row)
+    });
+    let r = run_audit(&files);
+    let moved: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.code == "election.station-mismatch")
+        .collect();
+    assert_eq!(moved.len(), 1, "{:#?}", r.findings);
+    assert_eq!(moved[0].station, Some(station));
+}
+
+#[test]
+fn a_receipt_proof_checks_offline_in_well_under_a_millisecond() {
+    let files = package(3);
+    let text = String::from_utf8(files["proofs.csv"].clone()).unwrap();
+    let (rows, problems) = tamga::package::read_proofs(Cursor::new(text.as_bytes()));
+    assert!(problems.listed.is_empty() && !rows.is_empty());
+    let p = &rows[0].proof;
+    // the root the voter holds: the machine's signed closing checkpoint
+    let notes = String::from_utf8(
+        files[&tamga::package::checkpoints_file_name(p.station, p.machine)].clone(),
+    )
+    .unwrap();
+    let election: tamga::package::ElectionManifest = tamga::package::ElectionManifest::parse(
+        std::str::from_utf8(&files["election.txt"]).unwrap(),
+    )
+    .unwrap();
+    let key = election.machine_key(p.station, p.machine).unwrap();
+    let id = tamga::package::ElectionManifest::election_id(&files["election.txt"]);
+    let origin = tamga::ledger::note::machine_origin(&id, p.station, p.machine);
+    let close = tamga::ledger::note::split_notes(&notes, 1000)
+        .unwrap()
+        .into_iter()
+        .map(|n| tamga::ledger::note::open_checkpoint(n, &origin, &key).unwrap())
+        .max_by_key(|c| c.size)
+        .unwrap();
+    assert_eq!(close.size, p.size);
+    let t = std::time::Instant::now();
+    let n = 1000;
+    for _ in 0..n {
+        assert!(std::hint::black_box(p).check(&close.root));
+    }
+    let per = t.elapsed().as_secs_f64() / n as f64;
+    assert!(per < 1e-3, "{per} s per proof check");
+    // altered: another entry, another hash, another root
+    let mut q = p.clone();
+    q.entry += 1;
+    assert!(!q.check(&close.root));
+    let mut q = p.clone();
+    if let Some(h) = q.path.first_mut() {
+        h.0[0] ^= 1;
+    }
+    assert!(!q.check(&close.root));
+}
+
+#[test]
+fn every_documented_finding_code_names_a_documented_numbered_check() {
+    let doc =
+        std::fs::read_to_string(crate::common::root().join("docs/package-format.md")).unwrap();
+    for (id, statement) in tamga::package::CHECKS {
+        assert!(
+            doc.contains(&format!("**{id} — ")),
+            "{id} is not in the docs"
+        );
+        assert!(!statement.is_empty());
+    }
+    let table = &doc[doc.find("### Findings").unwrap()..];
+    let mut n = 0;
+    for line in table.lines().filter(|l| l.starts_with("| `")) {
+        let first = line.split('|').nth(1).unwrap();
+        for code in first.split('`').skip(1).step_by(2) {
+            if code.ends_with('*') {
+                continue; // a family such as `witness.*`
+            }
+            let check = tamga::package::check_of(code);
+            assert!(
+                tamga::package::CHECKS.iter().any(|(id, _)| *id == check),
+                "{code}"
+            );
+            n += 1;
+        }
+    }
+    assert!(n > 40, "{n} codes found in the table");
+    // and every finding of an audit carries its check
+    let mut files = package(3);
+    files.remove("heads.note");
+    let r = run_audit(&files);
+    assert!(!r.findings.is_empty());
+    assert!(
+        r.findings
+            .iter()
+            .all(|f| f.check == tamga::package::check_of(f.code))
+    );
 }

@@ -36,6 +36,7 @@
 //! 21. `package` — election packages: `simulate` and `audit`
 //! 22. `output` — the run's output files, all or none
 //! 23. `bench` — the `bench` workloads
+//! 24. `infer` — simulation-based inference: which fraud, and how much, explains a result
 
 // Index loops over several parallel arrays read better than zipped iterators here.
 #![allow(clippy::needless_range_loop)]
@@ -51,6 +52,7 @@ pub mod electorate;
 pub mod files;
 pub mod forensics;
 pub mod fraud;
+pub mod infer;
 pub mod ledger;
 pub mod model;
 pub mod montecarlo;

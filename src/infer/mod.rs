@@ -245,6 +245,9 @@ pub enum Verdict {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ModelResult {
     pub name: String,
+    /// Whether the posterior is regression-adjusted (see [`Adjusted::adjusted`]); if not, it
+    /// is the accepted particles as they are (wider, conservative).
+    pub adjusted: bool,
     pub probability: f64,
     pub verdict: Verdict,
     pub particles: usize,
@@ -323,7 +326,15 @@ pub struct Adjusted {
     pub theta: Vec<Vec<f64>>,
     pub derived: Vec<Vec<f64>>,
     pub weights: Vec<f64>,
+    /// False when the adjustment was not used: it would have put more than
+    /// [`ADJUSTMENT_LIMIT`] of some parameter's values outside its prior range (a sign that the
+    /// accepted summaries are too far from the observed ones for a linear correction).
+    pub adjusted: bool,
 }
+
+/// The largest share of a parameter's adjusted values outside its prior range at which the
+/// regression adjustment is kept (see [`Adjusted::adjusted`]).
+pub const ADJUSTMENT_LIMIT: f64 = 0.1;
 
 /// The adjusted posterior of model `m` (empty weights when it has no particle).
 pub fn adjusted(em: &ElectionModel<'_>, r: &AbcResult, m: usize) -> Adjusted {
@@ -349,27 +360,47 @@ pub fn adjusted(em: &ElectionModel<'_>, r: &AbcResult, m: usize) -> Adjusted {
         .map(|x| em.scaled(&x.draw.summaries))
         .collect();
     let space = &em.candidates[m].space;
-    let theta = (0..space.len())
-        .map(|d| {
-            let y: Vec<f64> = members.iter().map(|x| x.theta[d]).collect();
-            let (lo, hi) = space[d];
-            adjust(&y, &xs, &weights)
-                .into_iter()
-                .map(|v| v.clamp(lo, hi))
-                .collect()
-        })
+    let raw_theta: Vec<Vec<f64>> = (0..space.len())
+        .map(|d| members.iter().map(|x| x.theta[d]).collect())
         .collect();
     let n_derived = members.first().map_or(0, |x| x.draw.derived.len());
-    let derived = (0..n_derived)
-        .map(|j| {
-            let y: Vec<f64> = members.iter().map(|x| x.draw.derived[j]).collect();
-            adjust(&y, &xs, &weights)
-        })
+    let raw_derived: Vec<Vec<f64>> = (0..n_derived)
+        .map(|j| members.iter().map(|x| x.draw.derived[j]).collect())
+        .collect();
+    let total: f64 = weights.iter().sum();
+    let mut theta = Vec::new();
+    let mut usable = true;
+    for (d, y) in raw_theta.iter().enumerate() {
+        let (lo, hi) = space[d];
+        let adj = adjust(y, &xs, &weights);
+        let outside: f64 = adj
+            .iter()
+            .zip(&weights)
+            .filter(|(v, _)| **v < lo || **v > hi)
+            .map(|(_, w)| w)
+            .sum();
+        if total > 0.0 && outside / total > ADJUSTMENT_LIMIT {
+            usable = false;
+        }
+        theta.push(adj.into_iter().map(|v| v.clamp(lo, hi)).collect());
+    }
+    if !usable {
+        return Adjusted {
+            theta: raw_theta,
+            derived: raw_derived,
+            weights,
+            adjusted: false,
+        };
+    }
+    let derived = raw_derived
+        .iter()
+        .map(|y| adjust(y, &xs, &weights))
         .collect();
     Adjusted {
         theta,
         derived,
         weights,
+        adjusted: true,
     }
 }
 
@@ -470,6 +501,7 @@ fn report(
             let p = probs[m];
             ModelResult {
                 name: c.name.clone(),
+                adjusted: adj[m].adjusted,
                 probability: p,
                 verdict: if p >= SUPPORTED {
                     Verdict::Supported

@@ -95,6 +95,7 @@ pub fn rank(values: &[f64], weights: &[f64], x: f64) -> f64 {
 /// fitted (without it a regression on many summaries shrinks the posterior and its intervals
 /// cover too little). Returns `y` unchanged when there are too few weighted points.
 pub fn adjust(y: &[f64], x: &[Vec<f64>], k: &[f64]) -> Vec<f64> {
+    let x = &reduce(x, k);
     let n = y.len();
     let p = x.first().map_or(0, Vec::len);
     let used = k.iter().filter(|&&w| w > 0.0).count();
@@ -145,6 +146,104 @@ pub fn adjust(y: &[f64], x: &[Vec<f64>], k: &[f64]) -> Vec<f64> {
             at_obs + inflate * (y[i] - fitted)
         })
         .collect()
+}
+
+/// The summaries projected on their leading principal components (weighted by `k`), as many
+/// as a third of the weights' effective size minus one allows (at least one): a regression
+/// on more summaries than the accepted points support would fit noise. Projections keep the
+/// observed point at the origin.
+pub fn reduce(x: &[Vec<f64>], k: &[f64]) -> Vec<Vec<f64>> {
+    let p = x.first().map_or(0, Vec::len);
+    let ksum: f64 = k.iter().sum();
+    let k2: f64 = k.iter().map(|w| w * w).sum();
+    if p == 0 || ksum <= 0.0 {
+        return x.to_vec();
+    }
+    let n_eff = ksum * ksum / k2;
+    let q_max = ((n_eff / 3.0).floor() as usize).saturating_sub(1).max(1);
+    let n = x.len();
+    let xm: Vec<f64> = (0..p)
+        .map(|j| (0..n).map(|i| k[i] * x[i][j]).sum::<f64>() / ksum)
+        .collect();
+    let mut c = vec![vec![0.0; p]; p];
+    for i in 0..n {
+        for r in 0..p {
+            for col in 0..=r {
+                c[r][col] += k[i] * (x[i][r] - xm[r]) * (x[i][col] - xm[col]) / ksum;
+            }
+        }
+    }
+    for r in 0..p {
+        for col in 0..r {
+            c[col][r] = c[r][col];
+        }
+    }
+    let (values, vectors) = jacobi_eigen(c);
+    let mut order: Vec<usize> = (0..p).collect();
+    order.sort_by(|&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
+    let top = values[order[0]].max(0.0);
+    let keep: Vec<usize> = order
+        .into_iter()
+        .filter(|&j| values[j] > 1e-9 * top && top > 0.0)
+        .take(q_max)
+        .collect();
+    if keep.len() == p && p <= q_max {
+        return x.to_vec();
+    }
+    x.iter()
+        .map(|row| {
+            keep.iter()
+                .map(|&j| (0..p).map(|r| row[r] * vectors[r][j]).sum())
+                .collect()
+        })
+        .collect()
+}
+
+/// Eigenvalues and eigenvectors (as columns) of a symmetric matrix by cyclic Jacobi rotations.
+fn jacobi_eigen(mut a: Vec<Vec<f64>>) -> (Vec<f64>, Vec<Vec<f64>>) {
+    let p = a.len();
+    let mut v = vec![vec![0.0; p]; p];
+    for (i, row) in v.iter_mut().enumerate() {
+        row[i] = 1.0;
+    }
+    for _sweep in 0..60 {
+        let off: f64 = (0..p)
+            .flat_map(|r| (0..p).filter(move |&c| c != r).map(move |c| (r, c)))
+            .map(|(r, c)| a[r][c] * a[r][c])
+            .sum();
+        let diag: f64 = (0..p).map(|r| a[r][r] * a[r][r]).sum();
+        if off <= 1e-22 * diag.max(1e-300) {
+            break;
+        }
+        for r in 0..p {
+            for c in r + 1..p {
+                if a[r][c].abs() < 1e-300 {
+                    continue;
+                }
+                let theta = (a[c][c] - a[r][r]) / (2.0 * a[r][c]);
+                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let t = if theta == 0.0 { 1.0 } else { t };
+                let cos = 1.0 / (t * t + 1.0).sqrt();
+                let sin = t * cos;
+                for k in 0..p {
+                    let (akr, akc) = (a[k][r], a[k][c]);
+                    a[k][r] = cos * akr - sin * akc;
+                    a[k][c] = sin * akr + cos * akc;
+                }
+                for k in 0..p {
+                    let (ark, ack) = (a[r][k], a[c][k]);
+                    a[r][k] = cos * ark - sin * ack;
+                    a[c][k] = sin * ark + cos * ack;
+                }
+                for row in v.iter_mut() {
+                    let (vr, vc) = (row[r], row[c]);
+                    row[r] = cos * vr - sin * vc;
+                    row[c] = sin * vr + cos * vc;
+                }
+            }
+        }
+    }
+    ((0..p).map(|i| a[i][i]).collect(), v)
 }
 
 /// Solves `a x = b` for symmetric positive definite `a` (Cholesky); `None` if not positive
@@ -210,6 +309,16 @@ mod tests {
         for a in adj {
             assert!((a - 2.0).abs() < 0.01, "{a}");
         }
+    }
+
+    #[test]
+    fn jacobi_finds_the_eigenvalues_of_a_known_matrix() {
+        // [[2, 1], [1, 2]]: eigenvalues 1 and 3, eigenvectors (1, -1) and (1, 1) / √2
+        let (mut vals, vecs) = jacobi_eigen(vec![vec![2.0, 1.0], vec![1.0, 2.0]]);
+        let col_of_3 = if vals[0] > vals[1] { 0 } else { 1 };
+        assert!((vecs[0][col_of_3] - vecs[1][col_of_3]).abs() < 1e-12);
+        vals.sort_by(f64::total_cmp);
+        assert!((vals[0] - 1.0).abs() < 1e-12 && (vals[1] - 3.0).abs() < 1e-12);
     }
 
     #[test]

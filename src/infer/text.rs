@@ -45,6 +45,9 @@ impl Report {
                 "{:<28} {:>11.3} {:>9} {:>9} ",
                 m.name, m.probability, verdict, m.particles
             );
+            if !m.adjusted && m.particles > 0 {
+                s.push_str(" (not regression-adjusted)");
+            }
             for p in &m.parameters {
                 match &p.posterior {
                     Some(i) => {

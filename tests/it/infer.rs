@@ -323,3 +323,55 @@ fn cli_errors_are_clear() {
     assert_eq!(doc["version"], 1);
     assert_eq!(doc["provenance"]["hypothesis"], "honest");
 }
+
+#[test]
+fn a_synthetic_election_with_known_fraud_is_recovered() {
+    let s = tutorial_inference();
+    let syn = tamga::infer::Synthetic::parse(&s, "stuffing.rate=0.15, pressure.share=0.1")
+        .expect("parses");
+    let stop = AtomicBool::new(false);
+    let mut req = request(&["none", "stuffing", "stuffing+pressure"], 11);
+    req.particles = 100;
+    req.budget = 2000;
+    let r = infer(
+        &s,
+        &req,
+        observed(&s),
+        "synthetic",
+        Some(&syn),
+        &stop,
+        &mut |_, _| {},
+    )
+    .expect("runs");
+    assert_eq!(r.status, Status::Posterior);
+    let truth = r.truth.as_ref().expect("truth reported");
+    assert_eq!(truth.model, "stuffing+pressure");
+    // fraud that adds thousands of ballots is not mistaken for none
+    let none = r.models.iter().find(|m| m.name == "none").unwrap();
+    assert!(none.probability < 0.01, "{:?}", r.models);
+    let added = truth
+        .derived
+        .iter()
+        .find(|v| v.name == "votes_added")
+        .unwrap();
+    assert!(added.value > 1000.0, "{added:?}");
+    for name in ["votes_added", "votes_moved", "seats_moved"] {
+        let v = truth.derived.iter().find(|v| v.name == name).unwrap();
+        assert_eq!(v.covered90, Some(true), "{name}: {:?}\n{}", v, r.to_text());
+    }
+    // spec errors name what is wrong
+    for (spec, want) in [
+        (
+            "stuffing.rate=0.1,pressure.shar=0.1",
+            "has no prior on `shar`",
+        ),
+        ("stuffing.rate=2", "outside 0–1"),
+        ("ghost.rate=0.1", "no mechanism `ghost`"),
+        ("stuffing.rate", "is not mechanism.parameter=value"),
+    ] {
+        let e = tamga::infer::Synthetic::parse(&s, spec)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(want), "{spec}: {e}");
+    }
+}

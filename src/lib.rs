@@ -37,6 +37,7 @@
 //! 22. `package` — election packages: `simulate` and `audit`
 //! 23. `output` — the run's output files, all or none
 //! 24. `bench` — the `bench` workloads
+//! 25. `infer` — simulation-based inference: which fraud, and how much, explains a result
 
 // Index loops over several parallel arrays read better than zipped iterators here.
 #![allow(clippy::needless_range_loop)]
@@ -52,6 +53,7 @@ pub mod electorate;
 pub mod files;
 pub mod forensics;
 pub mod fraud;
+pub mod infer;
 pub mod ledger;
 pub mod model;
 pub mod montecarlo;

@@ -36,6 +36,8 @@ enum Command {
     Seats(cli::seats::Args),
     /// Fraud fingerprints and statistical tests on real polling-station results.
     Forensics(cli::forensics::Args),
+    /// Which fraud, and how much, explains the reported result (ABC over the simulator).
+    Infer(cli::infer::Args),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
         Command::Check(a) => cli::check::run(a),
         Command::Seats(a) => cli::seats::run(a),
         Command::Forensics(a) => cli::forensics::run(a),
+        Command::Infer(a) => cli::infer::run(a),
     };
     match result {
         Ok(code) => code,

@@ -130,6 +130,11 @@ pub enum AnalysisPurpose {
     KlimekImplied = 2,
     /// Clean simulations that calibrate the digit tests (index = simulation).
     DigitNull = 3,
+    /// `tamga infer`: the ABC proposals (index = generation and proposal, `infer::abc::key`).
+    InferProposal = 4,
+    /// `tamga infer`'s calibration: the true parameters of each synthetic election (index =
+    /// replicate).
+    InferTruth = 5,
 }
 
 /// The generator of an analysis for `(seed, purpose, index)`: Xoshiro256++ seeded by SplitMix64

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod bench;
 pub mod check;
 pub mod forensics;
+pub mod infer;
 pub mod merge;
 pub mod progress;
 pub mod rla;

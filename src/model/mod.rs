@@ -5,6 +5,11 @@
 use crate::fraud::FraudModel;
 use crate::seats::{DistrictRule, Method, Threshold};
 
+mod inference;
+pub use inference::{
+    Inference, Mechanism, Parameter, Prior, SEAT_TOLERANCE, SHARE_TOLERANCE, StatisticGroup,
+};
+
 /// The scenario format version this build reads.
 pub const FORMAT_VERSION: u64 = 1;
 
@@ -22,6 +27,8 @@ pub struct Scenario {
     pub variants: Vec<Variant>,
     /// The safeguards every run is audited with.
     pub detectors: DetectorSettings,
+    /// Candidate fraud mechanisms for `tamga infer` (`[inference]`), if the file has them.
+    pub inference: Option<Inference>,
 }
 
 #[derive(Clone, Debug)]

@@ -48,6 +48,10 @@ pub(super) fn build(doc: &toml::Table, digest: String) -> Result<Scenario, Vec<P
         .map(|n| reported(&n, &parties, &mut p));
     let base = model(&root, &parties, reported.as_ref(), &mut p);
     let detectors = super::detectors::detectors(&root, &mut p);
+    let inference = root.opt_table("inference", &mut p).map(|n| {
+        let regions = base.as_ref().map(|m| m.regions.as_slice());
+        super::inference::inference(&n, &parties, regions, &mut p)
+    });
     let variant_nodes = root.tables("variant", &mut p);
     root.finish(&mut p);
 
@@ -171,6 +175,9 @@ pub(super) fn build(doc: &toml::Table, digest: String) -> Result<Scenario, Vec<P
             }
         }
     }
+    if let Some(inf) = &inference {
+        super::inference::check_hypothesis(inf, &variants, &mut p);
+    }
     if !p.is_empty() {
         return Err(p.0);
     }
@@ -182,6 +189,7 @@ pub(super) fn build(doc: &toml::Table, digest: String) -> Result<Scenario, Vec<P
         reported,
         variants,
         detectors,
+        inference,
     })
 }
 
@@ -199,7 +207,7 @@ fn merge_into(doc: &mut toml::Table, key: &str, value: &toml::Value) {
     }
 }
 
-fn is_identifier(s: &str) -> bool {
+pub(super) fn is_identifier(s: &str) -> bool {
     !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')

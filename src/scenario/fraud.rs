@@ -32,7 +32,7 @@ fn share(n: &Node<'_>, key: &str, default: Option<f64>, p: &mut Problems) -> Opt
     }
 }
 
-fn one(
+pub(super) fn one(
     n: &Node<'_>,
     parties: &[Party],
     regions: Option<&[Region]>,

@@ -12,6 +12,8 @@
 mod build;
 mod detectors;
 mod fraud;
+mod inference;
+pub use inference::NO_FRAUD;
 pub mod reader;
 
 use crate::model::Scenario;

@@ -18,6 +18,7 @@ mod engine;
 mod forensics_real;
 mod fraud;
 mod hostile_inputs;
+mod infer;
 mod layers;
 mod ledger_hostile;
 mod ledger_merkle;

@@ -1,0 +1,403 @@
+//! Sequential Monte Carlo approximate Bayesian computation with model choice, over any simulator.
+//!
+//! The algorithm is population Monte Carlo ABC (Beaumont, Cornuet, Marin & Robert 2009,
+//! *Biometrika* 96:983) with the model-choice extension of Toni, Welch, Strelkowa, Ipsen &
+//! Stumpf (2009, *J. R. Soc. Interface* 6:187) and the adaptive tolerance of Del Moral, Doucet &
+//! Jasra (2012, *Stat. Comput.* 22:1009) in its common quantile form:
+//!
+//! 1. generation 0: `particles` draws from the prior (model uniform, parameters uniform in their
+//!    ranges), each simulated; all kept with equal weight;
+//! 2. generation t: the tolerance ε_t is the `quantile` of the previous generation's distances;
+//!    proposals pick a model by its current posterior probability, a particle of that model by
+//!    weight, and move each parameter by a normal kernel truncated to the prior's range with
+//!    variance twice the model's weighted variance (Beaumont et al.); a proposal is kept when its
+//!    distance is ≤ ε_t, until `particles` are kept; weights are prior ÷ the proposal's mixture
+//!    density (Toni et al., eq. 3 with the model kernel the identity), normalised;
+//! 3. stop when the budget of simulations would be exceeded (the unfinished generation is
+//!    dropped), when a generation's acceptance rate falls below `min_acceptance` (further
+//!    generations cost more than they gain), when the tolerance no longer falls, or after
+//!    `max_generations`.
+//!
+//! Determinism: proposal k of generation t draws from its own stream `(seed, t, k)`, and the
+//! simulation of it is keyed by the same pair; proposals are simulated in parallel in batches and
+//! kept in index order, so the result does not depend on the thread count. No I/O, no clock.
+
+use crate::rng::{AnalysisPurpose, analysis_stream, unit};
+use crate::stats::{TruncatedNormal, normal_pdf, quantile};
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// A model the ABC can fit: named parameter ranges (uniform priors) and a simulator.
+pub trait AbcModel: Sync {
+    /// Per-thread scratch space reused between simulations.
+    type Scratch: Send + Default;
+    /// The candidate models: each a list of parameter ranges `(lo, hi)` with `lo < hi`.
+    fn spaces(&self) -> &[Vec<(f64, f64)>];
+    /// Whether `theta` is in the support of model `m`'s prior (beyond the box: e.g. Klimek's
+    /// incremental + extreme ≤ 1).
+    fn admissible(&self, _m: usize, _theta: &[f64]) -> bool {
+        true
+    }
+    /// Simulates model `m` at `theta`; `key` identifies the simulation (its random streams).
+    fn simulate(&self, m: usize, theta: &[f64], key: u64, scratch: &mut Self::Scratch) -> Draw;
+    /// The distance of simulated summaries from the observed ones.
+    fn distance(&self, summaries: &[f64]) -> f64;
+}
+
+/// What one simulation gives: summary statistics (compared with the observed ones) and derived
+/// quantities (what the fraud did, e.g. votes added; reported, never compared).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Draw {
+    pub summaries: Vec<f64>,
+    pub derived: Vec<f64>,
+}
+
+/// One particle of a population.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Particle {
+    pub model: usize,
+    pub theta: Vec<f64>,
+    pub draw: Draw,
+    pub distance: f64,
+    /// Normalised over the whole population.
+    pub weight: f64,
+}
+
+/// How hard to try.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    /// Particles per generation.
+    pub particles: usize,
+    /// The most simulations in all.
+    pub budget: u64,
+    /// The quantile of the previous distances that sets the next tolerance.
+    pub quantile: f64,
+    /// Stop after a generation that kept fewer than this share of its proposals.
+    pub min_acceptance: f64,
+    pub max_generations: usize,
+    pub seed: u64,
+}
+
+impl Settings {
+    /// Defaults for `particles` and `budget`: the median as next tolerance, stop below 3 %
+    /// acceptance or after 30 generations.
+    pub fn new(particles: usize, budget: u64, seed: u64) -> Settings {
+        Settings {
+            particles,
+            budget,
+            quantile: 0.5,
+            min_acceptance: 0.03,
+            max_generations: 30,
+            seed,
+        }
+    }
+}
+
+/// One finished generation.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Generation {
+    /// The tolerance (infinite for generation 0, written as null in JSON).
+    pub epsilon: f64,
+    /// Proposals looked at until the population was full (simulated ones beyond it are in
+    /// `simulated`).
+    pub proposed: u64,
+    pub simulated: u64,
+    pub acceptance: f64,
+    /// Posterior probability of each model after this generation.
+    pub model_probabilities: Vec<f64>,
+    /// Effective sample size of the population, (Σw)² / Σw².
+    pub ess: f64,
+}
+
+/// Why the sequence stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stop {
+    /// The next generation would have exceeded the budget of simulations.
+    Budget,
+    /// The last generation kept fewer proposals than `min_acceptance`.
+    Acceptance,
+    /// The tolerance stopped falling (distances tied at their minimum).
+    Tolerance,
+    Generations,
+    /// The stop flag was raised.
+    Interrupted,
+}
+
+/// The outcome: the last full population and the history.
+#[derive(Clone, Debug)]
+pub struct AbcResult {
+    pub population: Vec<Particle>,
+    pub generations: Vec<Generation>,
+    pub simulations: u64,
+    pub stop: Stop,
+}
+
+impl AbcResult {
+    /// The tolerance of the last population.
+    pub fn epsilon(&self) -> f64 {
+        self.generations.last().map_or(f64::INFINITY, |g| g.epsilon)
+    }
+}
+
+/// Posterior model probabilities of a population (sums of its weights by model).
+pub fn model_probabilities(pop: &[Particle], n_models: usize) -> Vec<f64> {
+    let mut p = vec![0.0; n_models];
+    for x in pop {
+        p[x.model] += x.weight;
+    }
+    p
+}
+
+/// Effective sample size of weights.
+pub fn ess(weights: impl Iterator<Item = f64>) -> f64 {
+    let (s, s2) = weights.fold((0.0, 0.0), |(s, s2), w| (s + w, s2 + w * w));
+    if s2 > 0.0 { s * s / s2 } else { 0.0 }
+}
+
+/// The stream index of proposal `k` of generation `t` (also its simulation key).
+pub fn key(t: usize, k: u64) -> u64 {
+    ((t as u64 + 1) << 32) | (k & 0xFFFF_FFFF)
+}
+
+/// Per model: the perturbation kernel's standard deviations (twice the weighted variance,
+/// floored at 1 % of the range so a collapsed model can still move).
+fn kernel_sds<M: AbcModel>(abc: &M, pop: &[Particle]) -> Vec<Vec<f64>> {
+    abc.spaces()
+        .iter()
+        .enumerate()
+        .map(|(m, space)| {
+            let members: Vec<&Particle> = pop.iter().filter(|x| x.model == m).collect();
+            let wsum: f64 = members.iter().map(|x| x.weight).sum();
+            space
+                .iter()
+                .enumerate()
+                .map(|(d, &(lo, hi))| {
+                    let floor = 0.01 * (hi - lo);
+                    if wsum <= 0.0 {
+                        return floor;
+                    }
+                    let mean = members.iter().map(|x| x.weight * x.theta[d]).sum::<f64>() / wsum;
+                    let var = members
+                        .iter()
+                        .map(|x| x.weight * (x.theta[d] - mean).powi(2))
+                        .sum::<f64>()
+                        / wsum;
+                    (2.0 * var).sqrt().max(floor)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Density of the truncated-normal kernel centred at `centre` at `theta`.
+fn kernel_density(theta: &[f64], centre: &[f64], sds: &[f64], space: &[(f64, f64)]) -> f64 {
+    let mut d = 1.0;
+    for i in 0..theta.len() {
+        let (lo, hi) = space[i];
+        let s = sds[i];
+        let mass = crate::stats::normal_cdf((hi - centre[i]) / s)
+            - crate::stats::normal_cdf((lo - centre[i]) / s);
+        d *= normal_pdf((theta[i] - centre[i]) / s) / (s * mass.max(1e-300));
+    }
+    d
+}
+
+fn prior_density(space: &[(f64, f64)]) -> f64 {
+    space.iter().map(|&(lo, hi)| 1.0 / (hi - lo)).product()
+}
+
+/// The previous generation, as proposals see it.
+#[derive(Clone, Copy)]
+struct Previous<'p> {
+    pop: &'p [Particle],
+    /// Model probabilities.
+    probs: &'p [f64],
+    /// Kernel standard deviations per model and parameter.
+    sds: &'p [Vec<f64>],
+}
+
+/// A proposal of generation `t` (`None` when no admissible move was found).
+fn propose<M: AbcModel>(
+    abc: &M,
+    t: usize,
+    k: u64,
+    seed: u64,
+    prev: Option<Previous<'_>>,
+) -> Option<(usize, Vec<f64>)> {
+    let mut rng = analysis_stream(seed, AnalysisPurpose::InferProposal, key(t, k));
+    let spaces = abc.spaces();
+    for _ in 0..100 {
+        let (m, theta): (usize, Vec<f64>) = match prev {
+            None => {
+                let m = ((unit(&mut rng) * spaces.len() as f64) as usize).min(spaces.len() - 1);
+                let theta = spaces[m]
+                    .iter()
+                    .map(|&(lo, hi)| lo + unit(&mut rng) * (hi - lo))
+                    .collect();
+                (m, theta)
+            }
+            Some(Previous { pop, probs, sds }) => {
+                let m = pick(probs, unit(&mut rng));
+                let members: Vec<&Particle> = pop.iter().filter(|x| x.model == m).collect();
+                let ws: Vec<f64> = members.iter().map(|x| x.weight).collect();
+                let j = pick(&ws, unit(&mut rng));
+                let theta = spaces[m]
+                    .iter()
+                    .enumerate()
+                    .map(|(d, &(lo, hi))| {
+                        TruncatedNormal::new(members[j].theta[d], sds[m][d], lo, hi)
+                            .at(unit(&mut rng))
+                    })
+                    .collect();
+                (m, theta)
+            }
+        };
+        if abc.admissible(m, &theta) {
+            return Some((m, theta));
+        }
+    }
+    None
+}
+
+/// Index drawn from non-negative weights with uniform `u` (the last positive one on rounding).
+fn pick(weights: &[f64], u: f64) -> usize {
+    let total: f64 = weights.iter().sum();
+    let mut acc = 0.0;
+    let mut last = 0;
+    for (i, &w) in weights.iter().enumerate() {
+        if w > 0.0 {
+            last = i;
+            acc += w / total;
+            if u < acc {
+                return i;
+            }
+        }
+    }
+    last
+}
+
+/// Runs ABC-SMC. `progress(simulations)` is called after every batch (from this thread);
+/// `stop` ends the run after the batch in progress.
+pub fn run<M: AbcModel>(
+    abc: &M,
+    s: &Settings,
+    stop: &AtomicBool,
+    progress: &mut dyn FnMut(u64, &[Generation]),
+) -> AbcResult {
+    let n_models = abc.spaces().len();
+    let n = s.particles.max(2);
+    let mut simulations = 0u64;
+    let mut generations: Vec<Generation> = Vec::new();
+    let mut population: Vec<Particle> = Vec::new();
+    let mut epsilon = f64::INFINITY;
+    let outcome = loop {
+        let t = generations.len();
+        if t >= s.max_generations {
+            break Stop::Generations;
+        }
+        if t > 0 {
+            let d: Vec<f64> = population.iter().map(|x| x.distance).collect();
+            let next = quantile(&d, s.quantile);
+            if next >= epsilon || !next.is_finite() {
+                break Stop::Tolerance;
+            }
+            epsilon = next;
+        }
+        let probs = model_probabilities(&population, n_models);
+        let sds = kernel_sds(abc, &population);
+        let prev = (t > 0).then_some(Previous {
+            pop: &population,
+            probs: &probs,
+            sds: &sds,
+        });
+        let mut kept: Vec<Particle> = Vec::with_capacity(n);
+        let mut proposed = 0u64;
+        let mut simulated = 0u64;
+        let mut next_k = 0u64;
+        let mut out_of_budget = false;
+        while kept.len() < n {
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+            let remaining = s.budget.saturating_sub(simulations);
+            if remaining == 0 {
+                out_of_budget = true;
+                break;
+            }
+            let batch = (n as u64).min(remaining);
+            let ks: Vec<u64> = (next_k..next_k + batch).collect();
+            next_k += batch;
+            let results: Vec<Option<Particle>> = ks
+                .par_iter()
+                .map_init(M::Scratch::default, |scratch, &k| {
+                    let (m, theta) = propose(abc, t, k, s.seed, prev)?;
+                    let draw = abc.simulate(m, &theta, key(t, k), scratch);
+                    let distance = abc.distance(&draw.summaries);
+                    Some(Particle {
+                        model: m,
+                        theta,
+                        draw,
+                        distance,
+                        weight: 1.0,
+                    })
+                })
+                .collect();
+            simulations += batch;
+            simulated += batch;
+            for r in results {
+                if kept.len() >= n {
+                    break;
+                }
+                proposed += 1;
+                if let Some(x) = r.filter(|x| x.distance <= epsilon) {
+                    kept.push(x);
+                }
+            }
+            progress(simulations, &generations);
+        }
+        if kept.len() < n {
+            break if out_of_budget {
+                Stop::Budget
+            } else {
+                Stop::Interrupted
+            };
+        }
+        // importance weights: prior ÷ proposal density (Toni et al. 2009)
+        if t > 0 {
+            let spaces = abc.spaces();
+            for x in kept.iter_mut() {
+                let space = &spaces[x.model];
+                let q: f64 = population
+                    .iter()
+                    .filter(|y| y.model == x.model)
+                    .map(|y| y.weight * kernel_density(&x.theta, &y.theta, &sds[x.model], space))
+                    .sum();
+                x.weight = prior_density(space) / n_models as f64 / q.max(1e-300);
+            }
+        }
+        let total: f64 = kept.iter().map(|x| x.weight).sum();
+        for x in kept.iter_mut() {
+            x.weight /= total;
+        }
+        population = kept;
+        let acceptance = n as f64 / proposed.max(1) as f64;
+        generations.push(Generation {
+            epsilon,
+            proposed,
+            simulated,
+            acceptance,
+            model_probabilities: model_probabilities(&population, n_models),
+            ess: ess(population.iter().map(|x| x.weight)),
+        });
+        if t > 0 && acceptance < s.min_acceptance {
+            break Stop::Acceptance;
+        }
+    };
+    AbcResult {
+        population,
+        generations,
+        simulations,
+        stop: outcome,
+    }
+}

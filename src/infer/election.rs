@@ -1,0 +1,437 @@
+//! tamga's own simulator as the model ABC fits: the honest hypothesis's electorate, built once,
+//! plus candidate fraud mechanisms whose intensities are the parameters; each simulation is one
+//! election on the station path ([`crate::sim::station`]: counts drawn from their exact
+//! distributions, count-level fraud drawn as counts) and its tabulation. Detectors are not run:
+//! inference reads only the published totals and seats, and the truth for what fraud did.
+//!
+//! Summary statistics are the observed ones: national turnout, list shares, list seats and
+//! district seats per party. The distance is a root mean square over groups (turnout, shares,
+//! list seats, district seats; each group counts once whatever its size) of each statistic's
+//! difference from the observed value in units of its scale: the run-to-run standard deviation
+//! under the honest hypothesis (a pilot of [`PILOT_RUNS`] elections) combined with a floor
+//! ([`SHARE_FLOOR`], [`SEAT_FLOOR`]) for what the honest model cannot be expected to match
+//! exactly. A distance of 1 is a typical honest-noise miss.
+
+use super::abc::{AbcModel, Draw};
+use crate::electorate::Electorate;
+use crate::fraud::FraudModel;
+use crate::model::{Model, Parameter, Reported, Scenario, StatisticGroup};
+use crate::sim::{Context, FraudPlan, LedgerMode, Workspace};
+use crate::tabulation::{Tally, tabulate};
+use rayon::prelude::*;
+
+/// Honest elections simulated to measure each statistic's run-to-run spread.
+pub const PILOT_RUNS: u64 = 24;
+
+/// Run index of the pilot's honest elections (far from the ABC's keys, which start at 2³²).
+const PILOT_BASE: u64 = 0xFFFF_0000_0000_0000;
+
+/// A summary statistic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Statistic {
+    Turnout,
+    Share(usize),
+    ListSeats(usize),
+    /// Party index; the party count means independents.
+    DistrictSeats(usize),
+}
+
+impl Statistic {
+    /// Its group in the distance.
+    fn group(self) -> usize {
+        match self {
+            Statistic::Turnout => 0,
+            Statistic::Share(_) => 1,
+            Statistic::ListSeats(_) => 2,
+            Statistic::DistrictSeats(_) => 3,
+        }
+    }
+
+    /// Its value in a tally.
+    pub fn of(self, t: &Tally, registered: u64) -> f64 {
+        match self {
+            Statistic::Turnout => t.ballots as f64 / registered.max(1) as f64,
+            Statistic::Share(p) => {
+                t.list_votes.get(p).copied().unwrap_or(0) as f64 / t.valid_total().max(1) as f64
+            }
+            Statistic::ListSeats(p) => t.list_seats.get(p).copied().unwrap_or(0) as f64,
+            Statistic::DistrictSeats(p) => t.district_seats.get(p).copied().unwrap_or(0) as f64,
+        }
+    }
+
+    /// A name for outputs (`turnout`, `share.otan`, `list_seats.otan`,
+    /// `district_seats.independent`).
+    pub fn name(self, scenario: &Scenario) -> String {
+        let party = |p: usize| {
+            scenario
+                .parties
+                .get(p)
+                .map_or("independent".to_string(), |x| x.id.clone())
+        };
+        match self {
+            Statistic::Turnout => "turnout".into(),
+            Statistic::Share(p) => format!("share.{}", party(p)),
+            Statistic::ListSeats(p) => format!("list_seats.{}", party(p)),
+            Statistic::DistrictSeats(p) => format!("district_seats.{}", party(p)),
+        }
+    }
+
+    /// Whether it is a seat count.
+    fn is_seats(self) -> bool {
+        matches!(self, Statistic::ListSeats(_) | Statistic::DistrictSeats(_))
+    }
+}
+
+/// The observed data as summary statistics.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Observed {
+    pub statistics: Vec<Statistic>,
+    pub values: Vec<f64>,
+}
+
+impl Observed {
+    /// The scenario's `[reported]` result: turnout (given, or ballots ÷ registered), list shares,
+    /// list seats and district seats, each when present and in `groups`. `None` when none is.
+    pub fn reported(
+        scenario: &Scenario,
+        r: &Reported,
+        groups: &[StatisticGroup],
+    ) -> Option<Observed> {
+        let k = scenario.parties.len();
+        let mut statistics = Vec::new();
+        let mut values = Vec::new();
+        let turnout = r.turnout.or_else(|| {
+            r.ballots
+                .zip(r.registered)
+                .map(|(b, n)| b as f64 / n.max(1) as f64)
+        });
+        let turnout = turnout.filter(|_| groups.contains(&StatisticGroup::Turnout));
+        if let Some(t) = turnout {
+            statistics.push(Statistic::Turnout);
+            values.push(t);
+        }
+        if let Some(shares) = r
+            .list_shares()
+            .filter(|_| groups.contains(&StatisticGroup::Shares))
+        {
+            for (p, s) in shares.into_iter().enumerate() {
+                statistics.push(Statistic::Share(p));
+                values.push(s);
+            }
+        }
+        let has_list = scenario.variants[0].model.system.list.is_some()
+            && groups.contains(&StatisticGroup::ListSeats);
+        if let (Some(seats), true) = (&r.list_seats, has_list) {
+            for p in 0..k {
+                statistics.push(Statistic::ListSeats(p));
+                values.push(seats.get(p).copied().unwrap_or(0) as f64);
+            }
+        }
+        let has_districts = scenario.variants[0].model.system.districts.is_some()
+            && groups.contains(&StatisticGroup::DistrictSeats);
+        if let (Some(seats), true) = (&r.district_seats, has_districts) {
+            for p in 0..=k {
+                statistics.push(Statistic::DistrictSeats(p));
+                values.push(seats.get(p).copied().unwrap_or(0) as f64);
+            }
+        }
+        (!statistics.is_empty()).then_some(Observed { statistics, values })
+    }
+
+    /// The statistics of a simulated tally, in this order.
+    pub fn of(&self, t: &Tally, registered: u64) -> Vec<f64> {
+        self.statistics
+            .iter()
+            .map(|s| s.of(t, registered))
+            .collect()
+    }
+}
+
+/// One candidate model: a set of mechanisms (none: the honest hypothesis itself).
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    pub name: String,
+    /// The fraud models, parameters with a prior at their lower ends.
+    pub frauds: Vec<FraudModel>,
+    /// Per parameter: which fraud model, which parameter, and a label
+    /// (`mechanism.parameter`).
+    pub parameters: Vec<(usize, Parameter, String)>,
+    pub space: Vec<(f64, f64)>,
+    plan: FraudPlan,
+}
+
+/// The derived quantities' names, in [`ElectionModel::derived`] order.
+pub fn derived_names(scenario: &Scenario) -> Vec<String> {
+    let mut out: Vec<String> = ["votes_added", "turnout_added", "votes_moved", "seats_moved"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let ids: Vec<&str> = scenario.parties.iter().map(|p| p.id.as_str()).collect();
+    for tier in ["list", "district", "total"] {
+        for id in &ids {
+            out.push(format!("{tier}_seats_moved.{id}"));
+        }
+        if tier != "list" {
+            out.push(format!("{tier}_seats_moved.independent"));
+        }
+    }
+    out
+}
+
+/// What fraud did in one election: reported minus truth.
+fn derived(reported: &Tally, truth: &Tally, registered: u64, k: usize) -> Vec<f64> {
+    let added = reported.ballots as f64 - truth.ballots as f64;
+    let moved: u64 = truth
+        .list_votes
+        .iter()
+        .zip(&reported.list_votes)
+        .map(|(&t, &r)| t.saturating_sub(r))
+        .sum();
+    let diff = |r: &[u32], t: &[u32], p: usize| {
+        r.get(p).copied().unwrap_or(0) as f64 - t.get(p).copied().unwrap_or(0) as f64
+    };
+    let seats_moved: f64 = (0..=k)
+        .map(|p| diff(&reported.total_seats, &truth.total_seats, p).max(0.0))
+        .sum();
+    let mut out = vec![
+        added,
+        added / registered.max(1) as f64,
+        moved as f64,
+        seats_moved,
+    ];
+    for p in 0..k {
+        out.push(diff(&reported.list_seats, &truth.list_seats, p));
+    }
+    for p in 0..=k {
+        out.push(diff(&reported.district_seats, &truth.district_seats, p));
+    }
+    for p in 0..=k {
+        out.push(diff(&reported.total_seats, &truth.total_seats, p));
+    }
+    out
+}
+
+/// The candidate made of mechanisms `set` (indices into `scenario.inference`; empty: honest)
+/// acting on the hypothesis's electorate.
+pub fn candidate(
+    scenario: &Scenario,
+    hypothesis: usize,
+    electorate: &Electorate,
+    set: &[usize],
+) -> Candidate {
+    let mechanisms = scenario
+        .inference
+        .as_ref()
+        .map_or(&[][..], |i| i.mechanisms.as_slice());
+    let mut frauds = Vec::new();
+    let mut parameters = Vec::new();
+    let mut space = Vec::new();
+    for &mi in set {
+        let m = &mechanisms[mi];
+        for pr in &m.priors {
+            parameters.push((
+                frauds.len(),
+                pr.parameter,
+                format!("{}.{}", m.name, pr.parameter.key()),
+            ));
+            space.push((pr.lo, pr.hi));
+        }
+        frauds.push(m.fraud.clone());
+    }
+    let mut model = scenario.variants[hypothesis].model.clone();
+    model.fraud = frauds.clone();
+    let plan = FraudPlan::new(&model, electorate);
+    let name = if set.is_empty() {
+        crate::scenario::NO_FRAUD.to_string()
+    } else {
+        set.iter()
+            .map(|&mi| mechanisms[mi].name.as_str())
+            .collect::<Vec<_>>()
+            .join("+")
+    };
+    Candidate {
+        name,
+        frauds,
+        parameters,
+        space,
+        plan,
+    }
+}
+
+/// The honest hypothesis with candidate mechanisms, ready to simulate.
+pub struct ElectionModel<'a> {
+    pub scenario: &'a Scenario,
+    pub hypothesis: usize,
+    pub electorate: Electorate,
+    pub seed: u64,
+    pub candidates: Vec<Candidate>,
+    spaces: Vec<Vec<(f64, f64)>>,
+    pub observed: Observed,
+    /// Scale of each statistic (see the module's documentation).
+    pub scales: Vec<f64>,
+    /// Weight of each statistic's squared scaled difference: 1 / (groups × its group's size).
+    weights: Vec<f64>,
+}
+
+impl<'a> ElectionModel<'a> {
+    /// Builds the hypothesis's electorate and the candidates' fraud plans, then measures the
+    /// statistics' spread with a pilot of honest elections. `models` lists each candidate as
+    /// mechanism indices into `scenario.inference` (empty: honest).
+    pub fn new(
+        scenario: &'a Scenario,
+        hypothesis: usize,
+        models: &[Vec<usize>],
+        observed: Observed,
+        seed: u64,
+    ) -> ElectionModel<'a> {
+        let base = &scenario.variants[hypothesis].model;
+        let electorate = Electorate::build(base, scenario.parties.len(), seed);
+        let candidates: Vec<Candidate> = models
+            .iter()
+            .map(|set| candidate(scenario, hypothesis, &electorate, set))
+            .collect();
+        let spaces = candidates.iter().map(|c| c.space.clone()).collect();
+        let n_stats = observed.statistics.len();
+        let mut groups = [0usize; 4];
+        for s in &observed.statistics {
+            groups[s.group()] += 1;
+        }
+        let n_groups = groups.iter().filter(|&&g| g > 0).count().max(1);
+        let weights = observed
+            .statistics
+            .iter()
+            .map(|s| 1.0 / (n_groups * groups[s.group()]) as f64)
+            .collect();
+        let mut me = ElectionModel {
+            scenario,
+            hypothesis,
+            electorate,
+            seed,
+            candidates,
+            spaces,
+            observed,
+            scales: vec![1.0; n_stats],
+            weights,
+        };
+        // the honest hypothesis's run-to-run spread
+        let honest = Candidate {
+            name: String::new(),
+            frauds: Vec::new(),
+            parameters: Vec::new(),
+            space: Vec::new(),
+            plan: FraudPlan::default(),
+        };
+        let pilot: Vec<Vec<f64>> = (0..PILOT_RUNS)
+            .into_par_iter()
+            .map_init(Workspace::default, |ws, r| {
+                me.simulate_candidate(&honest, &[], PILOT_BASE + r, ws)
+                    .summaries
+            })
+            .collect();
+        me.scales = (0..n_stats)
+            .map(|j| {
+                let xs: Vec<f64> = pilot.iter().map(|s| s[j]).collect();
+                let (_, sd) = crate::stats::mean_sd(&xs);
+                let floor = match &scenario.inference {
+                    Some(inf) if me.observed.statistics[j].is_seats() => inf.seat_tolerance,
+                    Some(inf) => inf.share_tolerance,
+                    None if me.observed.statistics[j].is_seats() => crate::model::SEAT_TOLERANCE,
+                    None => crate::model::SHARE_TOLERANCE,
+                };
+                (sd * sd + floor * floor).sqrt()
+            })
+            .collect();
+        me
+    }
+
+    /// One election of `c` at `theta` with run index `run`.
+    pub fn simulate_candidate(
+        &self,
+        c: &Candidate,
+        theta: &[f64],
+        run: u64,
+        ws: &mut Workspace,
+    ) -> Draw {
+        let (reported, truth) = self.election(c, theta, run, ws);
+        let registered = self.electorate.n_registered();
+        Draw {
+            summaries: self.observed.of(&reported, registered),
+            derived: derived(&reported, &truth, registered, self.scenario.parties.len()),
+        }
+    }
+
+    /// The reported and true tallies of one election of `c` at `theta`.
+    pub fn election(
+        &self,
+        c: &Candidate,
+        theta: &[f64],
+        run: u64,
+        ws: &mut Workspace,
+    ) -> (Tally, Tally) {
+        let mut model: Model = self.scenario.variants[self.hypothesis].model.clone();
+        model.fraud = c.frauds.clone();
+        for (&(f, parameter, _), &v) in c.parameters.iter().zip(theta) {
+            parameter.set(&mut model.fraud[f], v);
+        }
+        let mut ctx = Context::new(
+            self.scenario,
+            self.hypothesis,
+            &self.electorate,
+            &c.plan,
+            self.seed,
+            LedgerMode::Off,
+        );
+        ctx.model = &model;
+        crate::sim::station::run_election(ctx, run, ws);
+        let t = tabulate(&model, &self.electorate, self.seed, run, ws);
+        (t.reported, t.truth)
+    }
+
+    /// The scaled differences of simulated summaries from the observed ones.
+    pub fn scaled(&self, summaries: &[f64]) -> Vec<f64> {
+        summaries
+            .iter()
+            .zip(&self.observed.values)
+            .zip(&self.scales)
+            .map(|((s, o), sc)| (s - o) / sc)
+            .collect()
+    }
+}
+
+impl AbcModel for ElectionModel<'_> {
+    type Scratch = Workspace;
+
+    fn spaces(&self) -> &[Vec<(f64, f64)>] {
+        &self.spaces
+    }
+
+    fn admissible(&self, m: usize, theta: &[f64]) -> bool {
+        // Klimek: incremental + extreme are shares of stations
+        let c = &self.candidates[m];
+        let mut model_frauds = c.frauds.clone();
+        for (&(f, parameter, _), &v) in c.parameters.iter().zip(theta) {
+            parameter.set(&mut model_frauds[f], v);
+        }
+        model_frauds.iter().all(|f| match f.kind {
+            crate::fraud::FraudKind::Klimek {
+                incremental,
+                extreme,
+                ..
+            } => incremental + extreme <= 1.0,
+            _ => true,
+        })
+    }
+
+    fn simulate(&self, m: usize, theta: &[f64], key: u64, ws: &mut Workspace) -> Draw {
+        self.simulate_candidate(&self.candidates[m], theta, key, ws)
+    }
+
+    fn distance(&self, summaries: &[f64]) -> f64 {
+        self.scaled(summaries)
+            .iter()
+            .zip(&self.weights)
+            .map(|(z, w)| w * z * z)
+            .sum::<f64>()
+            .sqrt()
+    }
+}

@@ -1,0 +1,137 @@
+//! The terminal rendering of a [`Report`]: a pure function from the report to text.
+
+use super::{Report, Status};
+use std::fmt::Write;
+
+fn num(x: f64) -> String {
+    if x.abs() >= 1000.0 {
+        format!("{x:.0}")
+    } else if x.abs() >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+impl Report {
+    /// The report as text: the reading, the models and parameters, what fraud did, the
+    /// predictive checks and the run's diagnostics.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        let pv = &self.provenance;
+        let _ = writeln!(
+            s,
+            "tamga infer · {} · hypothesis `{}` · observed: {} · seed {}",
+            pv.scenario, pv.hypothesis, pv.observed, pv.seed
+        );
+        let _ = writeln!(s);
+        for line in &self.reading {
+            let _ = writeln!(s, "{line}");
+        }
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "{:<28} {:>11} {:>9} {:>9}  parameters: median [50 %] [90 %] (prior)",
+            "model", "probability", "verdict", "particles"
+        );
+        for m in &self.models {
+            let verdict = match m.verdict {
+                super::Verdict::Supported => "supported",
+                super::Verdict::Weak => "weak",
+                super::Verdict::Excluded => "excluded",
+            };
+            let _ = write!(
+                s,
+                "{:<28} {:>11.3} {:>9} {:>9} ",
+                m.name, m.probability, verdict, m.particles
+            );
+            if !m.adjusted && m.particles > 0 {
+                s.push_str(" (not regression-adjusted)");
+            }
+            for p in &m.parameters {
+                match &p.posterior {
+                    Some(i) => {
+                        let _ = write!(
+                            s,
+                            " {} {} [{}, {}] [{}, {}] ({}–{})",
+                            p.name,
+                            num(i.median),
+                            num(i.lo50),
+                            num(i.hi50),
+                            num(i.lo90),
+                            num(i.hi90),
+                            p.prior.0,
+                            p.prior.1
+                        );
+                    }
+                    None => {
+                        let _ = write!(s, " {} — ({}–{})", p.name, p.prior.0, p.prior.1);
+                    }
+                }
+            }
+            let _ = writeln!(s);
+        }
+        if self.status == Status::Posterior {
+            let _ = writeln!(s);
+            let _ = writeln!(
+                s,
+                "{:<36} {:>12} {:>25} {:>25}",
+                "what fraud did (model-averaged)", "median", "50 %", "90 %"
+            );
+            for q in &self.derived {
+                let i = &q.interval;
+                let zero = [i.median, i.lo90, i.hi90].iter().all(|v| v.abs() < 0.5);
+                if zero && q.name.contains("seats_moved.") {
+                    continue;
+                }
+                let _ = writeln!(
+                    s,
+                    "{:<36} {:>12} {:>25} {:>25}",
+                    q.name,
+                    num(i.median),
+                    format!("[{}, {}]", num(i.lo50), num(i.hi50)),
+                    format!("[{}, {}]", num(i.lo90), num(i.hi90))
+                );
+            }
+        }
+        if !self.predictive.is_empty() {
+            let _ = writeln!(s);
+            let _ = writeln!(
+                s,
+                "{:<36} {:>12} {:>12} {:>25}",
+                "posterior predictive check", "observed", "median", "90 %"
+            );
+            for p in &self.predictive {
+                let _ = writeln!(
+                    s,
+                    "{:<36} {:>12} {:>12} {:>25}{}",
+                    p.statistic,
+                    num(p.observed),
+                    num(p.simulated.median),
+                    format!("[{}, {}]", num(p.simulated.lo90), num(p.simulated.hi90)),
+                    if p.inside90 { "" } else { "  ← outside" }
+                );
+            }
+        }
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "{} simulated elections in {} generations (stopped: {:?}); final tolerance {:.3}; last acceptance rate {:.3}; ESS {:.0}",
+            self.simulations,
+            self.generations.len(),
+            self.stop,
+            self.epsilon,
+            self.acceptance,
+            self.ess
+        );
+        s
+    }
+
+    /// The report as pretty JSON.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self)
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        s.push('\n');
+        s
+    }
+}

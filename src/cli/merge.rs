@@ -28,10 +28,10 @@ pub struct Args {
     pub json: bool,
     /// Simulate N runs per variant of every part again (evenly spaced over its block; all of
     /// them if it has fewer) and refuse a part whose outcomes differ. 0: no re-simulation.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, allow_negative_numbers = true, value_parser = super::args::whole::<u32>)]
     pub verify: u32,
     /// Worker threads for --verify and the report (default: all cores).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::args::whole::<usize>)]
     pub threads: Option<usize>,
 }
 

@@ -23,13 +23,13 @@ pub struct Args {
     /// The scenario file (TOML).
     pub scenario: PathBuf,
     /// Runs per variant (default: the scenario's montecarlo.runs).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::args::whole::<u32>)]
     pub runs: Option<u32>,
     /// Master seed (default: the scenario's montecarlo.seed).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::args::whole::<u64>)]
     pub seed: Option<u64>,
     /// Worker threads (default: all cores).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::args::whole::<usize>)]
     pub threads: Option<usize>,
     /// Output directory for summary.json, runs.csv and report.html, written all or none (default:
     /// results/<scenario file stem>).

@@ -7,6 +7,8 @@
 
 mod common;
 
+mod cli_args;
+mod cli_check;
 mod cli_forensics;
 mod cli_merge_checks;
 mod cli_package;

@@ -15,7 +15,6 @@ use std::process::ExitCode;
 use tamga::model::MAX_RUNS;
 use tamga::montecarlo::Simulator;
 use tamga::output::RunOutputs;
-use tamga::scenario::ScenarioError;
 use tamga::shard::{Part, ShardError, ShardSpec};
 
 #[derive(clap::Args)]
@@ -63,10 +62,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ),
         None => None,
     };
-    let source = std::fs::read_to_string(&args.scenario).map_err(|source| ScenarioError::Io {
-        path: args.scenario.display().to_string(),
-        source,
-    })?;
+    let source = tamga::scenario::read_source(&args.scenario)?;
     let mut scenario = tamga::scenario::parse(&source, &args.scenario.display().to_string())?;
     if !args.variant.is_empty() {
         for name in &args.variant {
@@ -108,6 +104,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // a bad output path is found before the work, not after it
     ensure_writable_dir(&out)?;
     let block = shard.map_or(0..runs, |s| s.block(runs));
+    // the outcomes this command holds, before anything is sized by them
+    tamga::shard::check_outcomes_fit(
+        block.len() as u32,
+        scenario.variants.len(),
+        scenario.parties.len(),
+    )?;
     let progress = Progress::new(block.len() as u64 * scenario.variants.len() as u64);
     let outcomes = pool.install(|| {
         let prepared = Simulator::new(&scenario, seed);

@@ -90,6 +90,11 @@ pub enum ManifestError {
     Version { found: u32 },
     #[error("scenario_digest is not 64 lowercase hex digits")]
     Digest,
+    #[error(
+        "it lists {found} parties; a scenario has at most {}",
+        crate::scenario::MAX_PARTIES
+    )]
+    Parties { found: usize },
 }
 
 /// Counts recorded in the manifest.
@@ -125,6 +130,11 @@ impl Manifest {
         }
         if m.election_id().is_none() {
             return Err(ManifestError::Digest);
+        }
+        if m.parties.len() > crate::scenario::MAX_PARTIES {
+            return Err(ManifestError::Parties {
+                found: m.parties.len(),
+            });
         }
         Ok(m)
     }

@@ -15,6 +15,7 @@ mod fraud;
 pub mod reader;
 
 use crate::model::Scenario;
+pub use build::MAX_PARTIES;
 pub use reader::{Problem, Problems};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -141,6 +142,11 @@ fn syntax_error(text: &str, origin: &str, e: &toml::de::Error) -> ScenarioError 
 
 /// Reads and validates a scenario file: a regular file of at most [`MAX_SCENARIO_BYTES`].
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    parse(&read_source(path)?, &path.display().to_string())
+}
+
+/// A scenario file's text: a regular file of at most [`MAX_SCENARIO_BYTES`] of UTF-8.
+pub fn read_source(path: &Path) -> Result<String, ScenarioError> {
     use std::io::Read;
     let shown = path.display().to_string();
     let io = |source| ScenarioError::Io {
@@ -166,7 +172,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     if bytes.len() as u64 > MAX_SCENARIO_BYTES {
         return Err(ScenarioError::TooLarge { path: shown });
     }
-    let text = String::from_utf8(bytes).map_err(|e| {
+    String::from_utf8(bytes).map_err(|e| {
         io(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             format!(
@@ -174,6 +180,5 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
                 e.utf8_error().valid_up_to()
             ),
         ))
-    })?;
-    parse(&text, &shown)
+    })
 }

@@ -3,15 +3,10 @@
 //! command does before its statistics: never a panic, never unbounded memory.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use tamga::forensics::read::{read_results, select_leader, station_sets};
+mod checks;
+#[allow(unused)]
+mod pack;
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(results) = read_results(data) else {
-        return;
-    };
-    let _ = results.option_totals();
-    if let Ok(leader) = select_leader(&results, None) {
-        let _ = station_sets(&results, leader);
-    }
-});
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| checks::forensics_csv(data));

@@ -2,13 +2,10 @@
 //! lists problems, never panics, and keeps at most the documented number of them.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use tamga::package::{MAX_PROBLEMS_LISTED, aggregate, parse_protocols};
+mod checks;
+#[allow(unused)]
+mod pack;
 
-fuzz_target!(|data: &[u8]| {
-    let parties = ["A".to_string(), "B".to_string(), "C".to_string()];
-    let parsed = parse_protocols(data, &parties);
-    assert!(parsed.problems.len() <= MAX_PROBLEMS_LISTED);
-    assert_eq!(parsed.protocols.len(), parsed.lines.len());
-    let _ = aggregate(&parties, &parsed.protocols);
-});
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| checks::protocols_csv(data));

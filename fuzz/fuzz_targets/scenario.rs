@@ -3,14 +3,10 @@
 //! byte (echoes are cut, see `crate::text`).
 #![no_main]
 
+mod checks;
+#[allow(unused)]
+mod pack;
+
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    if let Err(e) = tamga::scenario::parse(text, "fuzz.toml") {
-        let shown = e.to_string();
-        assert!(!shown.is_empty());
-    }
-});
+fuzz_target!(|data: &[u8]| checks::scenario(data));

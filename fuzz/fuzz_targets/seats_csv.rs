@@ -3,19 +3,10 @@
 //! Hare with a seat count from the input, as `tamga seats` would: never a panic.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use tamga::seats::{Method, TieBreak, csv::read_votes};
+mod checks;
+#[allow(unused)]
+mod pack;
 
-fuzz_target!(|data: &[u8]| {
-    let Some((&flags, body)) = data.split_first() else {
-        return;
-    };
-    let Ok(table) = read_votes(body, flags & 1 == 1) else {
-        return;
-    };
-    let seats = u32::from(flags >> 1) + 1;
-    for name in ["dhondt", "hare"] {
-        let method: Method = name.parse().expect("a known method");
-        let _ = tamga::seats::allocate(&method, seats, &table.votes, None, TieBreak::Report);
-    }
-});
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| checks::seats_csv(data));

@@ -530,7 +530,14 @@ fn model(
             _ => {}
         }
         if let Some(r) = reported {
-            tier_figures(r, sys.list.is_some(), sys.districts.is_some(), p);
+            // whether the file has the tier (a tier with problems of its own is still there)
+            let has = |tier: &str| {
+                root.raw_table()
+                    .get("system")
+                    .and_then(|s| s.as_table())
+                    .is_some_and(|t| t.contains_key(tier))
+            };
+            tier_figures(r, has("list"), has("districts"), p);
         }
         if let (Some(r), Some(_)) = (reported, &sys.districts)
             && let (Some(r1), Some(runoffs)) = (&r.round1_seats, r.runoffs)

@@ -25,13 +25,8 @@ struct Outcome {
     secs: f64,
 }
 
-/// Runs the binary with `args` under [`MEMORY`] and `limit` seconds; a timeout fails the test.
-fn run_limited(args: &[&str], limit: u64) -> Outcome {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+/// Makes the child start under [`MEMORY`] of address space.
+fn limit_memory(cmd: &mut Command) {
     // SAFETY: the hook only calls setrlimit, which is async-signal-safe.
     unsafe {
         cmd.pre_exec(|| {
@@ -45,6 +40,16 @@ fn run_limited(args: &[&str], limit: u64) -> Outcome {
             Ok(())
         });
     }
+}
+
+/// Runs the binary with `args` under [`MEMORY`] and `limit` seconds; a timeout fails the test.
+fn run_limited(args: &[&str], limit: u64) -> Outcome {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    limit_memory(&mut cmd);
     let start = Instant::now();
     let mut child = cmd.spawn().expect("spawn tamga");
     let out_pipe = child.stdout.take().unwrap();
@@ -361,28 +366,17 @@ fn mini() -> PathBuf {
     crate::common::root().join("fuzz/seeds/scenario/mini.toml")
 }
 
-/// Runs the binary with `args` to the end (under [`MEMORY`]) and returns its exit code, the CPU
-/// time it used (user + system, its own: `wait4`, not the other tests' children) and its
-/// maximum resident memory in bytes.
+/// Runs the binary with `args` to the end and returns its exit code, the CPU time it used
+/// (user + system, its own: `wait4`, not the other tests' children) and its maximum resident
+/// memory in bytes. No memory limit: a `pre_exec` hook makes the standard library fork, and the
+/// forked copy of this test process (with the memory of every test running beside it) would
+/// count in the child's maximum; without one it spawns the child directly.
 fn measured(args: &[&str]) -> (i32, f64, u64) {
     let mut cmd = Command::new(BIN);
     cmd.args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    // SAFETY: the hook only calls setrlimit, which is async-signal-safe.
-    unsafe {
-        cmd.pre_exec(|| {
-            let lim = libc::rlimit {
-                rlim_cur: MEMORY as libc::rlim_t,
-                rlim_max: MEMORY as libc::rlim_t,
-            };
-            if libc::setrlimit(libc::RLIMIT_AS, &lim) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
     // reaped by wait4 below, which also gives its own resource usage
     #[allow(clippy::zombie_processes)]
     let child = cmd.spawn().expect("spawn tamga");
@@ -639,4 +633,46 @@ fn check_audit_and_seats_take_linear_time() {
         cpu.push(least_cpu(&["audit", p.to_str().unwrap()], 3));
     }
     linear("audit, 125k → 250k bogus receipts", cpu[0], cpu[1]);
+}
+
+// The fuzz targets' checks, shared with `fuzz/` (see `docs/fuzzing.md`).
+#[path = "../../fuzz/fuzz_targets/checks.rs"]
+mod checks;
+#[allow(dead_code)]
+#[path = "../../fuzz/fuzz_targets/pack.rs"]
+mod pack;
+
+/// Every input the fuzzers started from or kept (`fuzz/seeds/`, `fuzz/corpora/`) through its
+/// target's checks: no panic, no broken invariant — so what fuzzing found stays tested without
+/// a nightly toolchain.
+#[test]
+fn fuzz_corpora_replay_cleanly() {
+    type Check = fn(&[u8]);
+    let targets: [(&str, Check); 9] = [
+        ("scenario", checks::scenario),
+        ("seats_csv", checks::seats_csv),
+        ("forensics_csv", checks::forensics_csv),
+        ("protocols_csv", checks::protocols_csv),
+        ("aggregates_csv", checks::aggregates_csv),
+        ("receipts_csv", checks::receipts_csv),
+        ("heads", checks::heads),
+        ("merge_part", checks::merge_part),
+        ("audit_package", checks::audit_package),
+    ];
+    for (name, check) in targets {
+        let mut inputs = 0;
+        for dir in ["fuzz/seeds", "fuzz/corpora"] {
+            let Ok(entries) = fs::read_dir(crate::common::root().join(dir).join(name)) else {
+                continue;
+            };
+            for e in entries {
+                let path = e.unwrap().path();
+                let bytes = fs::read(&path).unwrap();
+                let result = std::panic::catch_unwind(|| check(&bytes));
+                assert!(result.is_ok(), "{name}: {} fails", path.display());
+                inputs += 1;
+            }
+        }
+        assert!(inputs > 0, "no inputs for {name}");
+    }
 }

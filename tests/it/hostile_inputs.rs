@@ -367,10 +367,10 @@ fn mini() -> PathBuf {
 }
 
 /// Runs the binary with `args` to the end and returns its exit code, the CPU time it used
-/// (user + system, its own: `wait4`, not the other tests' children) and its maximum resident
-/// memory in bytes. No memory limit: a `pre_exec` hook makes the standard library fork, and the
-/// forked copy of this test process (with the memory of every test running beside it) would
-/// count in the child's maximum; without one it spawns the child directly.
+/// (user + system, its own: `wait4`, not the other tests' children) and its peak resident
+/// memory in bytes, as the kernel keeps it for its own program (`VmHWM` in /proc, read until
+/// it exits; not `ru_maxrss`, which counts the moment between spawn and exec, when the child
+/// still shares this test process's memory and that of every test running beside it).
 fn measured(args: &[&str]) -> (i32, f64, u64) {
     let mut cmd = Command::new(BIN);
     cmd.args(args)
@@ -380,6 +380,25 @@ fn measured(args: &[&str]) -> (i32, f64, u64) {
     // reaped by wait4 below, which also gives its own resource usage
     #[allow(clippy::zombie_processes)]
     let child = cmd.spawn().expect("spawn tamga");
+    // the peak only grows: the last reading before the child exits is its peak (to 5 ms)
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0u64;
+    while let Ok(text) = fs::read_to_string(&status_file) {
+        if text
+            .lines()
+            .any(|l| l.starts_with("State:") && l.contains('Z'))
+        {
+            break;
+        }
+        if let Some(kb) = text
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        {
+            peak_kb = peak_kb.max(kb);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
     let mut status = 0;
     // SAFETY: an all-zero rusage is valid; wait4 fills it for this child only.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -394,7 +413,7 @@ fn measured(args: &[&str]) -> (i32, f64, u64) {
     (
         libc::WEXITSTATUS(status),
         secs(usage.ru_utime) + secs(usage.ru_stime),
-        usage.ru_maxrss as u64 * 1024,
+        peak_kb * 1024,
     )
 }
 

@@ -33,13 +33,13 @@ pub struct Args {
     #[arg(long)]
     pub variant: Option<String>,
     /// Ballots per repetition of the SHA-256, ingest and verify measurements.
-    #[arg(long, default_value_t = 2_000_000)]
+    #[arg(long, default_value_t = 2_000_000, allow_negative_numbers = true, value_parser = super::args::whole::<u64>)]
     pub ballots: u64,
     /// Repetitions of each measurement; the median is reported.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, allow_negative_numbers = true, value_parser = super::args::whole::<u32>)]
     pub repeat: u32,
     /// Master seed of the timed run (default: the scenario's montecarlo.seed).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::args::whole::<u64>)]
     pub seed: Option<u64>,
     /// Print one JSON document on stdout instead of the table.
     #[arg(long)]

@@ -55,6 +55,27 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::from(2))
         }
+        Err(e) if args.json => {
+            // not TOML, unreadable or too large: still one JSON document, with one problem
+            let mut problem = serde_json::json!({
+                "path": "", "message": e.to_string(), "hint": "",
+            });
+            if let ScenarioError::Syntax {
+                line,
+                column,
+                message,
+                ..
+            } = &e
+            {
+                problem["message"] = format!("not valid TOML: {message}").into();
+                problem["line"] = (*line).into();
+                problem["column"] = (*column).into();
+            }
+            let doc = serde_json::json!({ "valid": false, "problems": [problem] });
+            println!("{doc}");
+            eprintln!("tamga: the scenario cannot be checked: {e}");
+            Ok(ExitCode::from(2))
+        }
         Err(e) => Err(e).context("the scenario cannot be checked"),
     }
 }

@@ -25,7 +25,7 @@ pub struct Args {
     #[arg(long)]
     pub leader: Option<String>,
     /// Seed of every simulation in the report; the same seed gives the same report.
-    #[arg(long, default_value_t = tamga::forensics::DEFAULT_SEED)]
+    #[arg(long, default_value_t = tamga::forensics::DEFAULT_SEED, allow_negative_numbers = true, value_parser = super::args::whole::<u64>)]
     pub seed: u64,
     /// Print the report as one JSON document on stdout instead of text.
     #[arg(long)]

@@ -10,10 +10,11 @@
 //! the offending part, exit 2, and nothing is written.
 
 use anyhow::{Context, bail};
+use std::io;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tamga::output::RunOutputs;
-use tamga::shard::{Part, merge_verified};
+use tamga::shard::{Part, check_outcomes_fit, merge_verified};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -31,10 +32,10 @@ pub struct Args {
     pub detail: bool,
     /// Simulate N runs per variant of every part again (evenly spaced over its block; all of
     /// them if it has fewer) and refuse a part whose outcomes differ. 0: no re-simulation.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, allow_negative_numbers = true, value_parser = super::args::whole::<u32>)]
     pub verify: u32,
     /// Worker threads for --verify and the report (default: all cores).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::args::whole::<usize>)]
     pub threads: Option<usize>,
 }
 
@@ -60,10 +61,28 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             files.push(p.clone());
         }
     }
-    let mut parts = Vec::with_capacity(files.len());
+    let mut parts: Vec<(String, Part)> = Vec::with_capacity(files.len());
+    let mut held: u64 = 0;
     for f in &files {
-        let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
-        let part = Part::from_json(&bytes).map_err(|e| anyhow::anyhow!("{} {e}", f.display()))?;
+        // a regular file, parsed as it is read (never held as bytes or a JSON tree)
+        let open = || -> anyhow::Result<io::BufReader<std::fs::File>> {
+            match super::audit::open_regular(f) {
+                Ok(Some(file)) => Ok(io::BufReader::new(file)),
+                Ok(None) => bail!("cannot read {}: it does not exist", f.display()),
+                Err(e) => Err(e).with_context(|| format!("cannot read {}", f.display())),
+            }
+        };
+        let part = Part::from_readers(open()?, open()?)
+            .map_err(|e| anyhow::anyhow!("{} {e}", f.display()))?;
+        // what the parts read so far hold, against the memory a merge may take
+        held += part.outcomes.iter().map(|v| v.len() as u64).sum::<u64>();
+        let per_part = part.variants.len().max(1);
+        check_outcomes_fit(
+            u32::try_from(held.div_ceil(per_part as u64)).unwrap_or(u32::MAX),
+            per_part,
+            part.parties(),
+        )
+        .map_err(|e| anyhow::anyhow!("the parts cannot be merged in memory: {e}"))?;
         parts.push((f.display().to_string(), part));
     }
     let pool = super::run::thread_pool(args.threads)?;

@@ -1,6 +1,7 @@
 //! Subcommands of the `tamga` binary, one module each. Every module exposes `Args` (clap) and
 //! `run(Args) -> anyhow::Result<ExitCode>`; errors are printed by `main` as one line, exit 2.
 
+pub mod args;
 pub mod audit;
 pub mod bench;
 pub mod check;

@@ -15,7 +15,6 @@ use std::process::ExitCode;
 use tamga::model::MAX_RUNS;
 use tamga::montecarlo::Simulator;
 use tamga::output::RunOutputs;
-use tamga::scenario::ScenarioError;
 use tamga::shard::{Part, ShardError, ShardSpec};
 
 #[derive(clap::Args)]
@@ -23,13 +22,13 @@ pub struct Args {
     /// The scenario file (TOML).
     pub scenario: PathBuf,
     /// Runs per variant (default: the scenario's montecarlo.runs).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::args::whole::<u32>)]
     pub runs: Option<u32>,
     /// Master seed (default: the scenario's montecarlo.seed).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::args::whole::<u64>)]
     pub seed: Option<u64>,
     /// Worker threads (default: all cores).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::args::whole::<usize>)]
     pub threads: Option<usize>,
     /// Output directory for summary.json, runs.csv and report.html, written all or none (default:
     /// results/<scenario file stem>).
@@ -67,10 +66,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ),
         None => None,
     };
-    let source = std::fs::read_to_string(&args.scenario).map_err(|source| ScenarioError::Io {
-        path: args.scenario.display().to_string(),
-        source,
-    })?;
+    let source = tamga::scenario::read_source(&args.scenario)?;
     let mut scenario = tamga::scenario::parse(&source, &args.scenario.display().to_string())?;
     if !args.variant.is_empty() {
         for name in &args.variant {
@@ -112,6 +108,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // a bad output path is found before the work, not after it
     ensure_writable_dir(&out)?;
     let block = shard.map_or(0..runs, |s| s.block(runs));
+    // the outcomes this command holds, before anything is sized by them
+    tamga::shard::check_outcomes_fit(
+        block.len() as u32,
+        scenario.variants.len(),
+        scenario.parties.len(),
+    )?;
     let progress = Progress::new(block.len() as u64 * scenario.variants.len() as u64);
     let outcomes = pool.install(|| {
         let prepared = Simulator::new(&scenario, seed);

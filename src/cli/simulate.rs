@@ -28,14 +28,14 @@ pub struct Args {
     #[arg(long)]
     pub variant: Option<String>,
     /// Master seed (default: the scenario's montecarlo.seed).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::args::whole::<u64>)]
     pub seed: Option<u64>,
     /// Directory to create for the package (must not exist or be empty).
     #[arg(long)]
     pub out: PathBuf,
     /// Share of electronic voters who keep and check their receipt (0 to 1; default: the
     /// scenario's `[detectors] receipt_check_rate`).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub receipt_rate: Option<f64>,
     /// Print the manifest as one JSON document on stdout.
     #[arg(long)]

@@ -41,6 +41,13 @@ pub const MAX_PROBLEMS_LISTED: usize = 100;
 pub const MAX_STATIONS: usize = 1_000_000;
 /// Most receipts read from `receipts.csv` (further rows are one problem, not read).
 pub const MAX_RECEIPTS: usize = 10_000_000;
+/// Most vote counts (a party's or candidate's count at one station, total or machine) kept from
+/// `protocols.csv`: 64 Mi counts, 512 MiB. Every station's protocol holds a count per manifest
+/// party and per candidate index up to its highest, whatever its rows say, so a file of one row
+/// per station could otherwise make `16 bytes × parties × stations` out of a few bytes a
+/// station. A national package (a million stations, a dozen parties and candidates) needs about
+/// a third of it; the stations beyond it are a problem and are not checked.
+pub const MAX_PROTOCOL_COUNTS: usize = 64 << 20;
 /// Independent candidates a district can have at most (`[candidates.independents] max` of the
 /// scenario format): a candidate index is below the number of parties plus this.
 pub const MAX_INDEPENDENTS: usize = 50;
@@ -56,8 +63,24 @@ pub struct Problems {
 
 impl Problems {
     fn push(&mut self, p: CsvProblem) {
+        self.push_with(|| p);
+    }
+
+    /// As `push`, but listed first whatever was listed before (a problem that explains the
+    /// others, such as the part of a file that was not read).
+    fn push_first(&mut self, p: CsvProblem) {
+        self.listed.insert(0, p);
+        if self.listed.len() > MAX_PROBLEMS_LISTED {
+            self.listed.pop();
+            self.omitted += 1;
+        }
+    }
+
+    /// As `push`, building the problem only if it is listed (a problem per party per station
+    /// can be hundreds of millions of them).
+    fn push_with(&mut self, p: impl FnOnce() -> CsvProblem) {
         if self.listed.len() < MAX_PROBLEMS_LISTED {
-            self.listed.push(p);
+            self.listed.push(p());
         } else {
             self.omitted += 1;
         }
@@ -233,6 +256,16 @@ struct TallyBuilder {
 }
 
 impl TallyBuilder {
+    /// The counts `finish` makes: one per party, one per candidate index up to the highest.
+    fn counts(&self, n_parties: usize) -> usize {
+        n_parties
+            + self
+                .candidates
+                .keys()
+                .next_back()
+                .map_or(0, |&c| c as usize + 1)
+    }
+
     fn finish(
         self,
         n_parties: usize,
@@ -351,6 +384,14 @@ pub fn parse_protocols_within<R: Read>(
     let mut problems = Problems::default();
     let mut stations: BTreeMap<u32, ProtocolBuilder> = BTreeMap::new();
     let n_candidates = parties.len() + MAX_INDEPENDENTS;
+    // one lookup per row, not a walk over the parties (a manifest may list many)
+    let party_index: std::collections::HashMap<&str, usize> = parties
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, p)| (p.as_str(), i))
+        .collect();
+    let known_parties = echo(&parties.join(", "));
     data_rows(
         r,
         &PROTOCOLS_HEADER,
@@ -470,7 +511,7 @@ pub fn parse_protocols_within<R: Read>(
                 item,
                 problems,
             ),
-            ("list", party) => match parties.iter().position(|p| p == party) {
+            ("list", party) => match party_index.get(party).copied() {
                 Some(i) => {
                     if t.list.insert(i, votes).is_some() {
                         dup(problems);
@@ -480,9 +521,8 @@ pub fn parse_protocols_within<R: Read>(
                     line,
                     Some(station),
                     format!(
-                        "unknown party {} (the manifest lists {})",
+                        "unknown party {} (the manifest lists {known_parties})",
                         echo_quoted(party),
-                        echo(&parties.join(", "))
                     ),
                 )),
             },
@@ -520,7 +560,31 @@ pub fn parse_protocols_within<R: Read>(
         },
     );
     let mut out = ParsedProtocols::default();
-    for (station, b) in stations {
+    let mut counts = 0usize;
+    let mut stations = stations.into_iter();
+    while let Some((station, b)) = stations.next() {
+        let with_machine = b.machine.seen || b.machines.is_some_and(|m| m > 0);
+        counts += b.total.counts(parties.len())
+            + if with_machine {
+                b.machine.counts(parties.len())
+            } else {
+                0
+            };
+        if counts > MAX_PROTOCOL_COUNTS {
+            let rest = 1 + stations.len();
+            problems.push_first(problem(
+                b.line,
+                Some(station),
+                format!(
+                    "station {station} and the {} after it are not read: their protocols would \
+                     hold more than {MAX_PROTOCOL_COUNTS} vote counts ({} parties, and \
+                     candidates, per station), the limit of what tamga reads from one package",
+                    rest - 1,
+                    parties.len()
+                ),
+            ));
+            break;
+        }
         let mut need = |v: Option<u64>, what: &str| {
             v.unwrap_or_else(|| {
                 problems.push(problem(

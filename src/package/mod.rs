@@ -106,6 +106,11 @@ pub enum ManifestError {
     Version { found: u32 },
     #[error("scenario_digest or election_id is not 64 lowercase hex digits")]
     Digest,
+    #[error(
+        "it lists {found} parties; a scenario has at most {}",
+        crate::scenario::MAX_PARTIES
+    )]
+    Parties { found: usize },
 }
 
 /// Counts recorded in the manifest.
@@ -141,6 +146,11 @@ impl Manifest {
         }
         if m.election_id().is_none() || hex32(&m.scenario_digest).is_none() {
             return Err(ManifestError::Digest);
+        }
+        if m.parties.len() > crate::scenario::MAX_PARTIES {
+            return Err(ManifestError::Parties {
+                found: m.parties.len(),
+            });
         }
         Ok(m)
     }

@@ -5,10 +5,11 @@
 //! the base document and validated with the same functions; their problems carry a
 //! `variant[i]` prefix.
 
-use super::reader::{Node, Problem, Problems, number_map};
+use super::reader::{Node, Problem, Problems, choice_hint, number_map};
 use crate::model::*;
 use crate::seats::{DistrictRule, Method, Threshold};
 use crate::seats::{Ratio, ThresholdBase};
+use crate::text::echo;
 
 /// Top-level tables a variant may override.
 const MODEL_KEYS: &[&str] = &[
@@ -310,41 +311,51 @@ fn montecarlo(root: &Node<'_>, p: &mut Problems) -> MonteCarlo {
     mc
 }
 
+/// A party's entry in a `{ party_id = value }` table.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Given {
+    /// The party has no entry.
+    Absent,
+    /// The entry is not a finite number (a problem already recorded).
+    Invalid,
+    Value(f64),
+}
+
 /// Reads a `{ party_id = value }` table into party order; unknown ids are problems.
 fn party_values(
     n: &Node<'_>,
     parties: &[Party],
     extra: Option<&str>,
     p: &mut Problems,
-) -> Vec<Option<f64>> {
-    let mut out = vec![None; parties.len() + usize::from(extra.is_some())];
+) -> Vec<Given> {
+    let mut out = vec![Given::Absent; parties.len() + usize::from(extra.is_some())];
     let index: std::collections::HashMap<&str, usize> = parties
         .iter()
         .enumerate()
         .map(|(i, q)| (q.id.as_str(), i))
         .collect();
     for (key, v) in number_map(n, p) {
+        let given = v.map_or(Given::Invalid, Given::Value);
         if let Some(&i) = index.get(key.as_str()) {
-            out[i] = Some(v);
+            out[i] = given;
         } else if Some(key.as_str()) == extra {
-            out[parties.len()] = Some(v);
-        } else {
+            out[parties.len()] = given;
+        } else if !parties.is_empty() {
+            // (with no parties at all, the one problem `party: no parties` says it)
             p.push(
                 &n.path_of(&key),
-                format!("`{key}` is not a party id"),
-                format!(
-                    "use one of: {}{}",
-                    parties
-                        .iter()
-                        .map(|q| q.id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    extra.map(|e| format!(", {e}")).unwrap_or_default()
-                ),
+                format!("`{}` is not a party id", echo(&key)),
+                party_hint(&key, parties, extra),
             );
         }
     }
     out
+}
+
+/// The hint for a party id that is not one: the nearest id, then every id (and `extra`).
+fn party_hint(id: &str, parties: &[Party], extra: Option<&str>) -> String {
+    let ids: Vec<&str> = parties.iter().map(|q| q.id.as_str()).chain(extra).collect();
+    choice_hint(id, &ids, "the party ids")
 }
 
 fn counts(
@@ -357,7 +368,14 @@ fn counts(
     let mut out = Vec::with_capacity(vals.len());
     let mut ok = true;
     for (i, v) in vals.iter().enumerate() {
-        let v = v.unwrap_or(0.0);
+        let v = match *v {
+            Given::Value(v) => v,
+            Given::Absent => 0.0,
+            Given::Invalid => {
+                ok = false;
+                continue;
+            }
+        };
         if v < 0.0 || v.fract() != 0.0 {
             let id = parties
                 .get(i)
@@ -459,6 +477,33 @@ fn reported(n: &Node<'_>, parties: &[Party], p: &mut Problems) -> Reported {
     r
 }
 
+/// Reported figures of a tier the system does not have (`reported.district_seats` under a
+/// list-only system) are problems: they could be compared with nothing.
+fn tier_figures(r: &Reported, has_list: bool, has_districts: bool, p: &mut Problems) {
+    let mut given = Vec::new();
+    if !has_districts {
+        for (key, present) in [
+            ("district_seats", r.district_seats.is_some()),
+            ("round1_seats", r.round1_seats.is_some()),
+            ("runoffs", r.runoffs.is_some()),
+        ] {
+            if present {
+                given.push((key, "district", "[system.districts]"));
+            }
+        }
+    }
+    if !has_list && r.list_seats.is_some() {
+        given.push(("list_seats", "list", "[system.list]"));
+    }
+    for (key, tier, section) in given {
+        p.push(
+            &format!("reported.{key}"),
+            format!("the system has no {tier} tier, so there is nothing to compare these with"),
+            format!("remove reported.{key}, or add {section} if the election had that tier"),
+        );
+    }
+}
+
 /// Reads every model section from `root` (the base document or a variant merged into it).
 fn model(
     root: &Node<'_>,
@@ -491,6 +536,16 @@ fn model(
                 "add [system.districts] or set districts = 0",
             ),
             _ => {}
+        }
+        if let Some(r) = reported {
+            // whether the file has the tier (a tier with problems of its own is still there)
+            let has = |tier: &str| {
+                root.raw_table()
+                    .get("system")
+                    .and_then(|s| s.as_table())
+                    .is_some_and(|t| t.contains_key(tier))
+            };
+            tier_figures(r, has("list"), has("districts"), p);
         }
         if let (Some(r), Some(_)) = (reported, &sys.districts)
             && let (Some(r1), Some(runoffs)) = (&r.round1_seats, r.runoffs)
@@ -706,7 +761,7 @@ fn regions(root: &Node<'_>, parties: &[Party], p: &mut Problems) -> Option<Vec<R
         let mut preference_shift = vec![0.0; parties.len()];
         if let Some(t) = n.opt_table("preference_shift", p) {
             for (i, v) in party_values(&t, parties, None, p).into_iter().enumerate() {
-                if let Some(v) = v {
+                if let Given::Value(v) = v {
                     if v.abs() > 10.0 {
                         p.push(
                             &t.path_of(&parties[i].id),
@@ -809,20 +864,25 @@ fn share_vector(
     let n = parent.req_table(key, p)?;
     let before = p.len();
     let vals = party_values(&n, parties, None, p);
+    if parties.is_empty() {
+        // `party: no parties` says it; there is no sum to check
+        return None;
+    }
     let mut out = Vec::with_capacity(parties.len());
     for (i, v) in vals.into_iter().enumerate() {
         match v {
-            None => p.push(
+            Given::Absent => p.push(
                 &n.path_of(&parties[i].id),
                 "missing share",
                 format!("give every party a share in [{}] (0 is allowed)", n.path),
             ),
-            Some(v) if !(0.0..=1.0).contains(&v) => p.push(
+            Given::Invalid => {}
+            Given::Value(v) if !(0.0..=1.0).contains(&v) => p.push(
                 &n.path_of(&parties[i].id),
                 format!("{v} is not a share"),
                 "use a value between 0 and 1",
             ),
-            Some(v) => out.push(v),
+            Given::Value(v) => out.push(v),
         }
     }
     n.finish(p);
@@ -953,8 +1013,8 @@ fn candidates(root: &Node<'_>, parties: &[Party], p: &mut Problems) -> Option<Ca
             match parties.iter().position(|q| q.id == key) {
                 None => p.push(
                     &sub.path,
-                    format!("`{key}` is not a party id"),
-                    "use the id of a [[party]]",
+                    format!("`{}` is not a party id", echo(key)),
+                    party_hint(key, parties, None),
                 ),
                 Some(i) => {
                     c.nominations[i] = Nomination {

@@ -1,7 +1,7 @@
 //! Reading `[[fraud]]` from a scenario: the fraud models a variant applies. Validation only;
 //! what the models do is in `crate::fraud` and `crate::sim`.
 
-use super::reader::{Node, Problems};
+use super::reader::{Node, Problems, choice_hint};
 use crate::fraud::{AggregateLevel, Area, FraudKind, FraudModel, StationKind, Target};
 use crate::model::{Party, Region};
 
@@ -43,10 +43,14 @@ pub(super) fn one(
         Some(id) => match parties.iter().position(|q| q.id == id) {
             Some(i) => Some(i as u8),
             None => {
+                let ids: Vec<&str> = parties.iter().map(|q| q.id.as_str()).collect();
                 p.push(
                     &n.path_of("beneficiary"),
-                    format!("`{id}` is not a party id"),
-                    "name the party the fraud favours",
+                    format!(
+                        "`{}` is not a party id: name the party the fraud favours",
+                        crate::text::echo(id)
+                    ),
+                    choice_hint(id, &ids, "the party ids"),
                 );
                 None
             }
@@ -158,11 +162,15 @@ pub(super) fn one(
                 .map(|(share, level)| FraudKind::Aggregate { share, level })
         }
         other => {
+            let kinds: Vec<&str> = KINDS.split(", ").collect();
             p.push(
                 &n.path_of("kind"),
-                format!("`{other}` is not a fraud model"),
-                format!("use one of: {KINDS}"),
+                format!("`{}` is not a fraud model", crate::text::echo(other)),
+                choice_hint(other, &kinds, "the fraud models"),
             );
+            // which keys belong here depends on the kind: none is "unknown" under a kind
+            // that is not one
+            n.allow(&n.keys());
             None
         }
     };

@@ -35,12 +35,29 @@ impl fmt::Display for Problem {
 #[derive(Default, Debug)]
 pub struct Problems(pub Vec<Problem>);
 
+/// Longest path, message and hint of a problem, in bytes: longer ones (which can only come from
+/// echoed input, such as a 10 KB key or value) are cut with an ellipsis and their length.
+pub const MAX_PATH_BYTES: usize = 200;
+/// See [`MAX_PATH_BYTES`].
+pub const MAX_MESSAGE_BYTES: usize = 400;
+/// See [`MAX_PATH_BYTES`] (a hint may list every allowed value).
+pub const MAX_HINT_BYTES: usize = 2000;
+
 impl Problems {
+    /// Records a problem; input echoed in it is cut and its control characters escaped
+    /// ([`crate::text::echo_max`]).
     pub fn push(&mut self, path: &str, message: impl Into<String>, hint: impl Into<String>) {
+        let cut = |s: &str, max: usize| {
+            if s.len() > max || s.chars().any(char::is_control) {
+                crate::text::echo_max(s, max)
+            } else {
+                s.to_string()
+            }
+        };
         self.0.push(Problem {
-            path: path.to_string(),
-            message: message.into(),
-            hint: hint.into(),
+            path: cut(path, MAX_PATH_BYTES),
+            message: cut(&message.into(), MAX_MESSAGE_BYTES),
+            hint: cut(&hint.into(), MAX_HINT_BYTES),
         });
     }
     pub fn is_empty(&self) -> bool {
@@ -127,10 +144,19 @@ impl<'a> Node<'a> {
     }
 
     fn wrong(&self, key: &str, v: &toml::Value, want: &str, p: &mut Problems) {
+        // TOML reads an unquoted 2004-09-19 as a date, which no scenario key takes
+        let hint = match v {
+            toml::Value::Datetime(d) => {
+                format!(
+                    "TOML reads an unquoted date as a date: write it in quotes, `{key} = \"{d}\"`"
+                )
+            }
+            _ => String::new(),
+        };
         p.push(
             &self.path_of(key),
             format!("expected {want}, found {}", type_name(v)),
-            "",
+            hint,
         );
     }
 
@@ -350,24 +376,48 @@ impl<'a> Node<'a> {
     }
 }
 
-/// Reads a table of `name = number` pairs.
-pub fn number_map(node: &Node<'_>, p: &mut Problems) -> Vec<(String, f64)> {
-    let mut out = Vec::new();
-    for key in node.keys() {
-        if let Some(v) = node.opt_f64(key, p) {
-            out.push((key.to_string(), v));
-        }
-    }
-    out
+/// Reads a table of `name = number` pairs, in file order: `None` for a key whose value is not
+/// a finite number (the problem is recorded), so that a caller can tell it from a missing key.
+pub fn number_map(node: &Node<'_>, p: &mut Problems) -> Vec<(String, Option<f64>)> {
+    node.keys()
+        .into_iter()
+        .map(|key| (key.to_string(), node.opt_f64(key, p)))
+        .collect()
 }
 
-fn closest<'k>(key: &str, known: &[&'k String]) -> Option<&'k String> {
+/// The hint for a value that is not one of `choices` (what the choices are is `what`, e.g.
+/// "party ids"): the nearest choice first when one is near (`did you mean \`ndp\`?`; a
+/// difference of case alone always is), then the list; with no choices at all, says so rather
+/// than offering an empty list.
+pub fn choice_hint(value: &str, choices: &[&str], what: &str) -> String {
+    if choices.is_empty() {
+        return format!("there are no {what} to choose from yet: define them first");
+    }
+    let list = choices.join(", ");
+    let near = choices
+        .iter()
+        .find(|c| c.eq_ignore_ascii_case(value))
+        .or_else(|| closest(value, choices));
+    match near {
+        Some(c) => format!("did you mean `{c}`? ({what}: {list})"),
+        None => format!("use one of: {list}"),
+    }
+}
+
+/// Input longer than this gets no "did you mean" (the edit distance costs its length times
+/// each candidate's).
+const MAX_SUGGEST_BYTES: usize = 256;
+
+fn closest<'k, K: AsRef<str>>(key: &str, known: &'k [K]) -> Option<&'k K> {
+    if key.len() > MAX_SUGGEST_BYTES {
+        return None;
+    }
     known
         .iter()
-        .map(|k| (edit_distance(key, k), *k))
-        .filter(|(d, k)| *d <= 2.max(k.len() / 4))
-        .min()
-        .map(|(_, k)| k)
+        .map(|k| (edit_distance(key, k.as_ref()), k.as_ref(), k))
+        .filter(|(d, k, _)| *d <= 2.max(k.len() / 4) && *d < key.len().max(1))
+        .min_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)))
+        .map(|(_, _, k)| k)
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {

@@ -25,13 +25,8 @@ struct Outcome {
     secs: f64,
 }
 
-/// Runs the binary with `args` under [`MEMORY`] and `limit` seconds; a timeout fails the test.
-fn run_limited(args: &[&str], limit: u64) -> Outcome {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+/// Makes the child start under [`MEMORY`] of address space.
+fn limit_memory(cmd: &mut Command) {
     // SAFETY: the hook only calls setrlimit, which is async-signal-safe.
     unsafe {
         cmd.pre_exec(|| {
@@ -45,6 +40,16 @@ fn run_limited(args: &[&str], limit: u64) -> Outcome {
             Ok(())
         });
     }
+}
+
+/// Runs the binary with `args` under [`MEMORY`] and `limit` seconds; a timeout fails the test.
+fn run_limited(args: &[&str], limit: u64) -> Outcome {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    limit_memory(&mut cmd);
     let start = Instant::now();
     let mut child = cmd.spawn().expect("spawn tamga");
     let out_pipe = child.stdout.take().unwrap();
@@ -353,5 +358,340 @@ fn interrupted_simulate_leaves_nothing() {
     } else {
         assert_eq!(status.code(), Some(2), "{status:?}");
         assert!(left.is_empty(), "left behind: {left:?}");
+    }
+}
+
+/// The small scenario of the fuzz seeds (3 parties, 8 stations, 1,000 voters, one variant).
+fn mini() -> PathBuf {
+    crate::common::root().join("fuzz/seeds/scenario/mini.toml")
+}
+
+/// Runs the binary with `args` to the end and returns its exit code, the CPU time it used
+/// (user + system, its own: `wait4`, not the other tests' children) and its peak resident
+/// memory in bytes, as the kernel keeps it for its own program (`VmHWM` in /proc, read until
+/// it exits; not `ru_maxrss`, which counts the moment between spawn and exec, when the child
+/// still shares this test process's memory and that of every test running beside it).
+fn measured(args: &[&str]) -> (i32, f64, u64) {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // reaped by wait4 below, which also gives its own resource usage
+    #[allow(clippy::zombie_processes)]
+    let child = cmd.spawn().expect("spawn tamga");
+    // the peak only grows: the last reading before the child exits is its peak (to 5 ms)
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0u64;
+    while let Ok(text) = fs::read_to_string(&status_file) {
+        if text
+            .lines()
+            .any(|l| l.starts_with("State:") && l.contains('Z'))
+        {
+            break;
+        }
+        if let Some(kb) = text
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        {
+            peak_kb = peak_kb.max(kb);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid; wait4 fills it for this child only.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child, with valid pointers.
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as libc::pid_t, "wait4");
+    assert!(
+        libc::WIFEXITED(status),
+        "tamga {args:?} died: status {status}"
+    );
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    (
+        libc::WEXITSTATUS(status),
+        secs(usage.ru_utime) + secs(usage.ru_stime),
+        peak_kb * 1024,
+    )
+}
+
+#[test]
+fn run_refuses_runs_times_variants_beyond_memory_before_any_work() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let kz = crate::common::scenario("kazakhstan-2004.toml");
+    // 1,000,000 runs is the scenario format's limit, but 10 variants of it need ≈ 40 GiB
+    let o = run_limited(
+        &[
+            "run",
+            kz.to_str().unwrap(),
+            "--runs",
+            "1000000",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        20,
+    );
+    clean_refusal(&o, &[2]);
+    for words in ["1000000 runs × 10 variant(s)", "MiB", "--runs", "--variant"] {
+        assert!(o.stderr.contains(words), "{words}: {}", o.stderr);
+    }
+    assert!(o.secs < 10.0, "{} s: refused after work", o.secs);
+    assert!(!out.exists());
+    // the way out it names works: at most that many runs is accepted (checked, not run: a
+    // bad --out stops it right after the check)
+    let max: u64 = o
+        .stderr
+        .split("give at most ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|s| s.parse().ok())
+        .expect("the message names the largest run count");
+    let blocker = tmp.path().join("file");
+    fs::write(&blocker, "").unwrap();
+    let o = run_limited(
+        &[
+            "run",
+            kz.to_str().unwrap(),
+            "--runs",
+            &max.to_string(),
+            "--out",
+            blocker.join("sub").to_str().unwrap(),
+        ],
+        20,
+    );
+    clean_refusal(&o, &[2]);
+    assert!(!o.stderr.contains("variant(s)"), "{}", o.stderr);
+}
+
+#[test]
+fn outcome_memory_estimate_bounds_what_a_run_takes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = mini();
+    let rss = |runs: u32| {
+        let out = tmp.path().join(format!("r{runs}"));
+        let (code, _, rss) = measured(&[
+            "run",
+            scenario.to_str().unwrap(),
+            "--path",
+            "station",
+            "--threads",
+            "1",
+            "--runs",
+            &runs.to_string(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0);
+        rss
+    };
+    let (a, b) = (rss(20_000), rss(80_000));
+    eprintln!("max RSS at 20,000 runs: {a} B, at 80,000: {b} B");
+    let per_run = b.saturating_sub(a) as f64 / 60_000.0;
+    let estimate = tamga::shard::outcome_bytes(3) as f64;
+    eprintln!("memory per run of 3 parties: measured {per_run:.0} B, estimated {estimate} B");
+    assert!(per_run <= estimate, "{per_run} > {estimate}");
+    // and not so far above that it refuses what fits
+    assert!(per_run >= estimate / 8.0, "{per_run} < {estimate} / 8");
+}
+
+#[test]
+fn merge_streams_parts_and_refuses_what_is_not_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("merged");
+    // a FIFO, a device, a 1 GiB sparse file of zeros, a directory of nothing
+    let fifo = tmp.path().join("part-1-of-2.json");
+    mkfifo(&fifo);
+    let sparse = tmp.path().join("sparse.json");
+    fs::File::create(&sparse).unwrap().set_len(1 << 30).unwrap();
+    for (part, words) in [
+        (fifo.as_path(), "FIFO"),
+        (Path::new("/dev/zero"), "character device"),
+        (sparse.as_path(), "not JSON"),
+    ] {
+        let o = run_limited(
+            &[
+                "merge",
+                part.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            30,
+        );
+        clean_refusal(&o, &[2]);
+        assert!(o.stderr.contains(words), "{words}: {}", o.stderr);
+        assert!(!out.exists());
+    }
+}
+
+/// A tutorial package whose manifest lists 250 parties and whose protocols.csv has one
+/// `registered` row for each of `stations` stations: every protocol would hold 250 list counts
+/// and the district candidates' (16 bytes × 250 × stations).
+fn wide_package(dir: &Path, stations: u32) -> PathBuf {
+    let p = package(dir, "wide");
+    let manifest = fs::read_to_string(p.join("manifest.json")).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    doc["parties"] = (0..250).map(|i| format!("p{i}")).collect::<Vec<_>>().into();
+    fs::write(p.join("manifest.json"), doc.to_string()).unwrap();
+    let mut f = std::io::BufWriter::new(fs::File::create(p.join("protocols.csv")).unwrap());
+    writeln!(f, "station,region,district,item,choice,votes").unwrap();
+    for s in 0..stations {
+        writeln!(f, "{s},0,0,registered,,100").unwrap();
+        writeln!(f, "{s},0,0,candidate,299,1").unwrap();
+    }
+    f.flush().unwrap();
+    p
+}
+
+#[test]
+fn protocols_of_many_parties_and_stations_stay_within_the_count_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    // 1,000,000 stations × (250 parties + 300 candidates) × 8 bytes ≈ 4.4 GB unchecked
+    let p = wide_package(tmp.path(), 1_000_000);
+    let o = audit(&p, false);
+    clean_refusal(&o, &[1]);
+    assert!(o.stdout.contains("vote counts"), "{:.3000}", o.stdout);
+    eprintln!("audit of 1,000,000 stations × 250 parties: {:.1} s", o.secs);
+}
+
+#[test]
+fn a_manifest_of_more_parties_than_a_scenario_can_have_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = package(tmp.path(), "many");
+    let manifest = fs::read_to_string(p.join("manifest.json")).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    doc["parties"] = (0..100_000)
+        .map(|i| format!("p{i}"))
+        .collect::<Vec<_>>()
+        .into();
+    fs::write(p.join("manifest.json"), doc.to_string()).unwrap();
+    let o = audit(&p, false);
+    clean_refusal(&o, &[2]);
+    assert!(o.stderr.contains("100000 parties"), "{}", o.stderr);
+}
+
+/// The least CPU time of `reps` runs of `args` (the least is the run least disturbed by other
+/// work on the machine).
+fn least_cpu(args: &[&str], reps: usize) -> f64 {
+    (0..reps)
+        .map(|_| {
+            let (code, secs, _) = measured(args);
+            assert!(code <= 2, "tamga {args:?}: exit {code}");
+            secs
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// Doubling the input at most about doubles the CPU time: a quadratic path would give × 4. The
+/// bound (× 3, plus 0.1 s for the start-up) is generous for a loaded machine; the least of three
+/// runs is taken.
+#[track_caller]
+fn linear(what: &str, small: f64, large: f64) {
+    eprintln!(
+        "{what}: {small:.3} s, doubled {large:.3} s (× {:.2})",
+        large / small
+    );
+    assert!(large < small * 3.0 + 0.1, "{what}: {small} s → {large} s");
+}
+
+#[test]
+fn check_audit_and_seats_take_linear_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    // check: a scenario with 25,000 / 50,000 unknown keys (the base-problem lookup was quadratic)
+    let base = fs::read_to_string(mini()).unwrap();
+    let mut cpu = Vec::new();
+    for n in [25_000, 50_000] {
+        let keys: String = (0..n).map(|i| format!("k{i} = 1\n")).collect();
+        let path = tmp.path().join(format!("keys{n}.toml"));
+        fs::write(
+            &path,
+            base.replace("[election]", &format!("[election]\n{keys}")),
+        )
+        .unwrap();
+        // a variant, so that the base's problems are looked up for it
+        let mut text = fs::read_to_string(&path).unwrap();
+        text.push_str("\n[[variant]]\nname = \"other\"\n");
+        fs::write(&path, text).unwrap();
+        let (code, _, _) = measured(&["check", path.to_str().unwrap()]);
+        assert_eq!(code, 2);
+        cpu.push(least_cpu(&["check", path.to_str().unwrap()], 3));
+    }
+    linear("check, 25k → 50k unknown keys", cpu[0], cpu[1]);
+
+    // seats: 50,000 / 100,000 parties, D'Hondt with --explain (was × 5.7 per doubling)
+    let mut cpu = Vec::new();
+    for n in [50_000u64, 100_000] {
+        let path = tmp.path().join(format!("votes{n}.csv"));
+        let mut f = std::io::BufWriter::new(fs::File::create(&path).unwrap());
+        writeln!(f, "party,votes").unwrap();
+        for i in 0..n {
+            writeln!(f, "p{i},{}", 1000 + (i * 7_919) % 9_000_000).unwrap();
+        }
+        f.flush().unwrap();
+        drop(f);
+        let args = [
+            "seats",
+            "--method",
+            "dhondt",
+            "--seats",
+            "100000",
+            "--explain",
+            path.to_str().unwrap(),
+        ];
+        cpu.push(least_cpu(&args, 3));
+    }
+    linear("seats --explain, 50k → 100k parties", cpu[0], cpu[1]);
+
+    // audit: 125,000 / 250,000 bogus receipts (matching was quadratic)
+    let mut cpu = Vec::new();
+    for n in [125_000, 250_000] {
+        let p = package(tmp.path(), &format!("linear-{n}"));
+        bogus_receipts(&p, n);
+        cpu.push(least_cpu(&["audit", p.to_str().unwrap()], 3));
+    }
+    linear("audit, 125k → 250k bogus receipts", cpu[0], cpu[1]);
+}
+
+// The fuzz targets' checks, shared with `fuzz/` (see `docs/fuzzing.md`).
+#[path = "../../fuzz/fuzz_targets/checks.rs"]
+mod checks;
+#[allow(dead_code)]
+#[path = "../../fuzz/fuzz_targets/pack.rs"]
+mod pack;
+
+/// Every input the fuzzers started from or kept (`fuzz/seeds/`, `fuzz/corpora/`) through its
+/// target's checks: no panic, no broken invariant — so what fuzzing found stays tested without
+/// a nightly toolchain.
+#[test]
+fn fuzz_corpora_replay_cleanly() {
+    type Check = fn(&[u8]);
+    let targets: [(&str, Check); 9] = [
+        ("scenario", checks::scenario),
+        ("seats_csv", checks::seats_csv),
+        ("forensics_csv", checks::forensics_csv),
+        ("protocols_csv", checks::protocols_csv),
+        ("aggregates_csv", checks::aggregates_csv),
+        ("receipts_csv", checks::receipts_csv),
+        ("heads", checks::heads),
+        ("merge_part", checks::merge_part),
+        ("audit_package", checks::audit_package),
+    ];
+    for (name, check) in targets {
+        let mut inputs = 0;
+        for dir in ["fuzz/seeds", "fuzz/corpora"] {
+            let Ok(entries) = fs::read_dir(crate::common::root().join(dir).join(name)) else {
+                continue;
+            };
+            for e in entries {
+                let path = e.unwrap().path();
+                let bytes = fs::read(&path).unwrap();
+                let result = std::panic::catch_unwind(|| check(&bytes));
+                assert!(result.is_ok(), "{name}: {} fails", path.display());
+                inputs += 1;
+            }
+        }
+        assert!(inputs > 0, "no inputs for {name}");
     }
 }

@@ -8,6 +8,8 @@
 mod common;
 
 mod browser;
+mod cli_args;
+mod cli_check;
 mod cli_forensics;
 mod cli_merge_checks;
 mod cli_package;

@@ -5,7 +5,7 @@ use crate::common::TUTORIAL;
 use tamga::scenario::{ScenarioError, parse};
 
 /// Applies `(find, replace)` edits to the tutorial scenario; each `find` must occur.
-fn mutate(edits: &[(&str, &str)]) -> String {
+pub(crate) fn mutate(edits: &[(&str, &str)]) -> String {
     let mut s = TUTORIAL.to_string();
     for (find, replace) in edits {
         assert!(s.contains(find), "fixture edit not applicable: {find}");

@@ -33,7 +33,7 @@ pub struct Args {
     /// Also write DIR/report.json and DIR/report.html (the directory is created if needed).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Replicate fits of the Klimek model (their spread is the reported uncertainty).
+    /// Bootstrap replicates of the Klimek fit (behind its 90 % intervals).
     #[arg(long, default_value_t = FitEffort::FULL.replicates as u64, value_parser = clap::value_parser!(u64).range(1..=1000))]
     pub replicates: u64,
     /// Clean simulations behind the digit tests' calibrated null.

@@ -15,16 +15,9 @@ use crate::sim::counts::{PublishedLedger, StationCounts, district_protocol_sums}
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-/// The effort of the per-run Klimek fit: one replicate, one draw set, a short Nelder–Mead. The
-/// detector needs a statistic that moves with fraud, not the parameters to two decimals. By
-/// count of simulated station histograms (a 130-point grid, then up to 2 × 40 evaluations),
-/// the full fit of `tamga forensics` (`FitEffort::FULL`: 8 replicates × 2 draw sets × up to
-/// 2 × 120) does ≈ 28× the work.
-pub const DETECTOR_FIT: FitEffort = FitEffort {
-    replicates: 1,
-    draw_sets: 1,
-    max_evaluations: 40,
-};
+/// The effort of the per-run Klimek fit: the same 2-D likelihood fit as `tamga forensics`,
+/// with one start, no bootstrap and fewer pseudo-stations ([`FitEffort::DETECTOR`]).
+pub const DETECTOR_FIT: FitEffort = FitEffort::DETECTOR;
 
 /// A quick count's estimate of the leader's national share.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -213,7 +206,7 @@ pub fn readings(
                         klimek_fit(&base, DETECTOR_FIT, key).ok()
                     })
                     .flatten()
-                    .map(|f| f.f_incremental.mean + f.f_extreme.mean)
+                    .map(|f| f.f_incremental.estimate + f.f_extreme.estimate)
                     .filter(|v| v.is_finite())
             },
         );

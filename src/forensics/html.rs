@@ -18,7 +18,8 @@
 use std::fmt::Write;
 
 use super::Report;
-use super::report::{p_value, pct, thousands};
+use super::report::{calibrated_p, num, p_value, pct, thousands, with_interval};
+use super::stats::klimek::KlimekFit;
 use crate::svg::{
     self, Axes, BLUE, Frame, ORANGE, VERMILLION, escape, fmt_count, percent_ticks, ticks_up_to,
 };
@@ -154,8 +155,7 @@ fn cumulative_svg(r: &Report) -> String {
     svg
 }
 
-fn klimek_svg(r: &Report) -> String {
-    let k = &r.klimek;
+fn klimek_svg(k: &KlimekFit) -> String {
     let max = k
         .observed_histogram
         .iter()
@@ -266,7 +266,7 @@ fn digit_tables(r: &Report) -> String {
                 t.null_mean,
                 t.null_q025,
                 t.null_q975,
-                p_value(t.calibrated_p)
+                calibrated_p(t)
             );
         }
         o.push_str("</table>");
@@ -274,10 +274,159 @@ fn digit_tables(r: &Report) -> String {
     o
 }
 
+/// The cells where the data and the fitted model disagree most, both ways.
+fn residual_table(k: &KlimekFit) -> String {
+    let g = &k.fit;
+    let mut cells: Vec<(f64, usize, usize, u32, f64)> = Vec::new();
+    for (t, row) in g.observed_cells.iter().enumerate() {
+        for (s, &obs) in row.iter().enumerate() {
+            let m = g.model_cells[t][s];
+            let z = (f64::from(obs) - m) / m.max(1.0).sqrt();
+            cells.push((z, t, s, obs, m));
+        }
+    }
+    cells.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let mut o = String::from(
+        "<table><tr><th>turnout × share cell</th><th>observed</th><th>model</th><th>(obs − model)/√model</th></tr>",
+    );
+    let n = cells.len();
+    for &(z, t, s, obs, m) in cells
+        .iter()
+        .take(4)
+        .chain(cells[n.saturating_sub(4)..].iter().rev())
+    {
+        let _ = write!(
+            o,
+            "<tr><td>{}–{} % × {}–{} %</td><td>{}</td><td>{:.1}</td><td>{:+.1}</td></tr>",
+            2 * t,
+            2 * t + 2,
+            2 * s,
+            2 * s + 2,
+            thousands(u64::from(obs)),
+            m,
+            z
+        );
+    }
+    o.push_str("</table>");
+    o
+}
+
+fn reading_section(r: &Report) -> String {
+    let mut o = String::from("<h2>Reading</h2>");
+    for line in &r.reading.summary {
+        let _ = write!(o, "<p>{}</p>", escape(line));
+    }
+    o.push_str("<table><tr><th>test</th><th>result</th><th>p</th><th>Holm-adjusted p</th><th>flags at 5 %</th></tr>");
+    for t in &r.reading.tests {
+        let _ = write!(
+            o,
+            "<tr><td>{}</td><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&t.test),
+            escape(&t.says),
+            if t.p_is_bound && t.p >= 1e-16 {
+                "≤ "
+            } else {
+                ""
+            },
+            p_value(t.p),
+            p_value(t.p_holm),
+            if t.flags {
+                "<strong>yes</strong>"
+            } else {
+                "no"
+            }
+        );
+    }
+    o.push_str("</table><p class=\"note\">Caveats:</p><ul class=\"note\">");
+    for c in &r.reading.caveats {
+        let _ = write!(o, "<li>{}</li>", escape(c));
+    }
+    o.push_str("</ul>");
+    o
+}
+
+fn klimek_section(k: &KlimekFit) -> String {
+    let p = |x: f64| pct(x);
+    let f3 = |x: f64| format!("{x:.3}");
+    let mut o = format!(
+        "<h2>Klimek fraud model</h2><p class=\"note\">Fitted by likelihood to the 2-D turnout × share distribution (2 % × 2 % cells), all eight parameters jointly; intervals are 90 % station-bootstrap percentiles over {} replicates.</p>\
+         <table><tr><th>parameter</th><th>estimate [90 % interval]</th></tr>\
+         <tr><td>f<sub>i</sub> (incremental fraud)</td><td><strong>{}</strong></td></tr>\
+         <tr><td>f<sub>e</sub> (extreme fraud)</td><td><strong>{}</strong></td></tr>\
+         <tr><td>α</td><td>{}{}</td></tr>\
+         <tr><td>fair turnout τ ± σ<sub>τ</sub></td><td>{} ± {}</td></tr>\
+         <tr><td>fair leader share ν ± σ<sub>ν</sub></td><td>{} ± {}</td></tr>\
+         <tr><td>incremental width θ</td><td>{}</td></tr>\
+         <tr><td>stations the model cannot place</td><td>{}</td></tr></table>",
+        k.bootstrap,
+        with_interval(&k.f_incremental, &f3),
+        with_interval(&k.f_extreme, &|x| format!("{x:.4}")),
+        with_interval(&k.alpha, &|x| format!("{x:.2}")),
+        if k.alpha_identified {
+            ""
+        } else {
+            " (not identified: almost no station is frauded in the fit)"
+        },
+        with_interval(&k.turnout_mean, &p),
+        with_interval(&k.turnout_sd, &p),
+        with_interval(&k.share_mean, &p),
+        with_interval(&k.share_sd, &p),
+        with_interval(&k.incremental_sd, &f3),
+        with_interval(&k.unplaced, &p),
+    );
+    if k.solutions.len() > 1 {
+        o.push_str("<p>Distinct optima (never averaged):</p><table><tr><th>f<sub>i</sub></th><th>f<sub>e</sub></th><th>α</th><th>ν</th><th>τ</th><th>deviance gap</th><th>bootstrap refits</th></tr>");
+        for s in &k.solutions {
+            let q = &s.params;
+            let _ = write!(
+                o,
+                "<tr><td>{:.3}</td><td>{:.4}</td><td>{:.2}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{}</td></tr>",
+                q.f_incremental,
+                q.f_extreme,
+                q.alpha,
+                pct(q.fair.share_mean),
+                pct(q.fair.turnout_mean),
+                s.deviance_gap,
+                pct(s.bootstrap_share)
+            );
+        }
+        o.push_str("</table>");
+    }
+    let v = &k.votes;
+    let votes = |x: f64| thousands(x.max(0.0).round() as u64);
+    let _ = write!(
+        o,
+        "<h3>Votes in question (model-based)</h3><p>If the fitted model is right, it stuffed {} ballots for the leader and moved {} votes to it: {} in all, {} of the leader's votes. These are expectations of the model on these stations' electorates, not counts of anything observed.</p>",
+        with_interval(&v.stuffed, &votes),
+        with_interval(&v.moved, &votes),
+        with_interval(&v.total, &votes),
+        with_interval(&v.share_of_leader_votes, &p)
+    );
+    let g = &k.fit;
+    let _ = write!(
+        o,
+        "<h3>Goodness of fit</h3><p>Stations at turnout ≥ 95 % and share ≥ 95 %: model {}, observed {}. Misfit: {} of stations are off their model cell, against {} (99 %: {}) for samples from the model itself. The model implies national turnout {} (observed {}) and leader share {} (observed {}).</p>",
+        with_interval(&g.corner_model, &p),
+        pct(g.corner_observed),
+        pct(g.misfit),
+        pct(g.misfit_null_mean),
+        pct(g.misfit_null_q99),
+        pct(k.implied_turnout),
+        pct(k.observed_turnout),
+        pct(k.implied_share),
+        pct(k.observed_share)
+    );
+    for w in &g.warnings {
+        let _ = write!(o, "<p><strong>Warning:</strong> {}</p>", escape(w));
+    }
+    o.push_str(&residual_table(k));
+    o.push_str(&klimek_svg(k));
+    o
+}
+
 /// Renders the report as a self-contained HTML page; `source` names the input.
 pub fn render(r: &Report, source: &str) -> String {
     let fp = &r.fingerprint;
-    let k = &r.klimek;
     let mut o = String::new();
     let _ = write!(
         o,
@@ -317,6 +466,7 @@ svg {{ max-width: 100%; height: auto; }} table {{ display: block; max-width: 100
         );
     }
     o.push_str("</table>");
+    o.push_str(&reading_section(r));
     let _ = write!(
         o,
         "<h2>Fingerprint</h2><p class=\"note\">Stations by turnout and the leader's share (Klimek et al. 2012). A fair election forms one compact cluster; incremental fraud smears it towards (100 %, 100 %), extreme fraud adds a cluster there.</p>{}",
@@ -341,65 +491,59 @@ svg {{ max-width: 100%; height: auto; }} table {{ display: block; max-width: 100
         "<h2>Cumulative votes against turnout</h2><p class=\"note\">Votes from stations up to each turnout (Klimek et al. 2012, Fig. 6). In fair elections the curves level off; a late rise near 100 % turnout is the extreme-fraud boost.</p>{}",
         cumulative_svg(r)
     );
-    let f = &k.fair.fair;
+    match &r.klimek {
+        Some(k) => o.push_str(&klimek_section(k)),
+        None => {
+            let _ = write!(
+                o,
+                "<h2>Klimek fraud model</h2><p>Undefined: {}.</p>",
+                escape(r.klimek_undefined.as_deref().unwrap_or("no fit"))
+            );
+        }
+    }
+    match &r.clean_peak {
+        Some(c) => {
+            let _ = write!(
+                o,
+                "<h2>Shpilkin's clean-peak estimate (model-based)</h2><p>Turnout peak {}; at or below it the leader has {:.3} votes per vote for anyone else. Above it, keeping the others' votes and that ratio, the leader has <strong>{:.0}</strong> votes more than expected ({} of the leader's votes; 90 % station-bootstrap interval {:.0} to {:.0}).</p><p class=\"note\">Assumes the others' votes are genuine, stations at or below the turnout peak are clean, and without fraud the leader's ratio to the others would not rise with turnout. Where the leader's voters simply turn out more, it reports votes without any fraud.</p>",
+                pct(c.peak_turnout),
+                c.baseline_ratio,
+                c.votes,
+                pct(c.share_of_leader_votes),
+                c.lo,
+                c.hi
+            );
+        }
+        None => o.push_str("<h2>Shpilkin's clean-peak estimate</h2><p>Undefined: no votes for anyone but the leader at or below the turnout peak.</p>"),
+    }
     let _ = write!(
         o,
-        "<h2>Klimek fraud model</h2><p>Fair part: turnout {} ± {}, leader share {} ± {}; incremental width θ = {:.3}.<br>\
-         <strong>f<sub>i</sub> = {:.3} ± {:.3}, f<sub>e</sub> = {:.4} ± {:.4}, α = {:.2} ± {:.2}</strong> (mean ± sd of {} replicate fits){}.<br>\
-         The fitted model implies turnout {} (observed {}) and leader share {} (observed {}); stations at turnout and share ≥ 95 %: model {}, observed {}.</p>{}",
-        pct(f.turnout_mean),
-        pct(f.turnout_sd),
-        pct(f.share_mean),
-        pct(f.share_sd),
-        k.fair.incremental_sd,
-        k.f_incremental.mean,
-        k.f_incremental.sd,
-        k.f_extreme.mean,
-        k.f_extreme.sd,
-        k.alpha.mean,
-        k.alpha.sd,
-        k.replicates.len(),
-        if k.f_incremental.mean + k.f_extreme.mean < super::report::ALPHA_UNIDENTIFIED_BELOW {
-            "; almost no station is frauded in the fit, so α is not identified"
-        } else {
-            ""
-        },
-        pct(k.implied_turnout),
-        pct(k.observed_turnout),
-        pct(k.implied_share),
-        pct(k.observed_share),
-        pct(k.implied_share_95_95),
-        pct(k.observed_share_95_95),
-        klimek_svg(r)
-    );
-    let _ = write!(
-        o,
-        "<h2>Digit tests</h2><p class=\"note\">Textbook references (2BL, uniform last digit, 0/5 share 0.2) reject almost any large election; the calibrated p-value compares with {} clean simulations of the fitted fair part on the same station sizes.</p>{}",
+        "<h2>Digit tests</h2><p class=\"note\">Textbook references (2BL, uniform last digit, 0/5 share 0.2) reject almost any large election; the calibrated p-value (two-sided) compares with {} simulations of this election's own stations, each count redrawn binomially around the station's result; “≤” marks an observation beyond every simulation.</p>{}",
         r.digits.null_simulations,
         digit_tables(r)
     );
     let _ = writeln!(
         o,
         "<h2>Other fingerprints</h2><table>\
-         <tr><td>turnout–share slope (Myagkov et al. 2009; &gt; 1 signals stuffing)</td><td>{:.3} ± {:.3}</td></tr>\
-         <tr><td>the same over all {} stations (as published)</td><td>{:.3}</td></tr>\
-         <tr><td>log vote rate ν = ln((N−W)/W): skewness (fair ≈ 0)</td><td>{:.2}</td></tr>\
-         <tr><td>log vote rate: kurtosis (fair ≈ 3)</td><td>{:.2}</td></tr>\
+         <tr><td>turnout–share slope: leader votes per registered voter regressed on turnout (Myagkov et al. 2009; &gt; 1 signals stuffing)</td><td>{} ± {}</td></tr>\
+         <tr><td>the same over all {} stations (as published)</td><td>{}</td></tr>\
+         <tr><td>log vote rate ν = ln((N−W)/W): skewness (fair ≈ 0)</td><td>{}</td></tr>\
+         <tr><td>log vote rate: kurtosis (fair ≈ 3)</td><td>{}</td></tr>\
          <tr><td>stations at turnout ≥ 95 % and share ≥ 95 %</td><td>{} ({})</td></tr>\
          <tr><td>the same over all stations</td><td>{}</td></tr></table>\
-         <p class=\"note\">{} — {} replicate fits, {} draw sets, seed {}: the same seed gives the same report. Colours: viridis and Okabe–Ito (colour-blind safe).</p></body></html>",
-        fp.slope.slope,
-        fp.slope.slope_se,
+         <p class=\"note\">{} — {} bootstrap replicates, {} pseudo-stations per fraud component, seed {}: the same seed gives the same report; “undefined” marks a statistic the data cannot give. Colours: viridis and Okabe–Ito (colour-blind safe).</p></body></html>",
+        num(fp.slope.slope, 3),
+        num(fp.slope.slope_se, 3),
         thousands(fp.all_stations as u64),
-        fp.slope_all_stations.slope,
-        fp.log_vote_rate.skewness,
-        fp.log_vote_rate.kurtosis,
+        num(fp.slope_all_stations.slope, 3),
+        num(fp.log_vote_rate.skewness, 2),
+        num(fp.log_vote_rate.kurtosis, 2),
         thousands(fp.count_95_95 as u64),
         pct(fp.share_95_95),
         pct(fp.share_95_95_all_stations),
         escape(&r.tool),
         r.fit_effort.replicates,
-        r.fit_effort.draw_sets,
+        r.fit_effort.pseudo_stations,
         r.seed
     );
     o

@@ -21,19 +21,20 @@
 
 pub mod html;
 pub mod read;
+pub mod reading;
 pub mod report;
 pub mod stats;
 
 pub use report::Report;
 use stats::stations::Filtered;
-use stats::{digits, fingerprint, integer, klimek};
+use stats::{digits, fingerprint, integer, klimek, shpilkin};
 
 /// The seed used when the caller gives none (any fixed value works; this one is the date of the
 /// 2012 Russian presidential election).
 pub const DEFAULT_SEED: u64 = 20_120_304;
 
-/// Clean simulations behind the digit tests' null by default: the calibrated p-value's
-/// resolution is 1/(n+1) ≈ 0.005, enough to place a result against the 1 % and 5 % levels.
+/// Simulations behind the digit tests' null by default: the two-sided calibrated p-value's
+/// resolution is 2/(n+1) ≈ 0.01; beyond every simulation a moment-matched tail takes over.
 pub const DEFAULT_DIGIT_NULL_SIMULATIONS: usize = 200;
 
 /// What to analyse and how hard to work.
@@ -110,19 +111,21 @@ pub fn analyse(
     on_stage(Stage::Fingerprint);
     let integer = integer::integer_test(&sets.base);
     on_stage(Stage::IntegerTest);
-    let klimek = klimek::fit(&sets.base, options.fit, options.seed)?;
-    on_stage(Stage::KlimekFit);
-    let electorates: Vec<u64> = sets.base.iter().map(|c| c.registered).collect();
-    let pairs: Vec<(u64, u64)> = sets.base.iter().map(|c| (c.issued, c.leader)).collect();
-    let digits = digits::digit_tests(
-        &pairs,
-        &electorates,
-        &klimek.params,
-        options.digit_null_simulations,
+    let (klimek, klimek_undefined) = match klimek::fit(&sets.base, options.fit, options.seed) {
+        Ok(f) => (Some(f), None),
+        Err(klimek::KlimekError::Undefined(why)) => (None, Some(why)),
+        Err(e) => return Err(e.into()),
+    };
+    let clean_peak = shpilkin::clean_peak(
+        &sets.base,
+        SHPILKIN_REPLICATES.min(2 * options.fit.replicates),
         options.seed,
-    )?;
+    );
+    on_stage(Stage::KlimekFit);
+    let digits = digits::digit_tests(&sets.base, options.digit_null_simulations, options.seed);
     on_stage(Stage::DigitNull);
-    Ok(Report {
+    let mut report = Report {
+        reading: reading::Reading::default(),
         tool: format!("tamga {} forensics", crate::VERSION),
         seed: options.seed,
         options: results.options.clone(),
@@ -136,6 +139,14 @@ pub fn analyse(
         fingerprint,
         integer,
         klimek,
+        klimek_undefined,
+        clean_peak,
         digits,
-    })
+    };
+    report.reading = reading::read(&report);
+    Ok(report)
 }
+
+/// Station-bootstrap replicates behind the interval of Shpilkin's estimate (at most; twice the
+/// Klimek replicates when fewer).
+pub const SHPILKIN_REPLICATES: usize = 200;

@@ -6,19 +6,22 @@
 
 use std::fmt::Write;
 
+use super::reading::Reading;
 use super::stats::digits::{DigitTest, DigitTests};
 use super::stats::fingerprint::Fingerprint;
 use super::stats::integer::{IntegerCount, IntegerTest};
 use super::stats::klimek::{FitEffort, KlimekFit};
+use super::stats::klimek_fit::ParamEstimate;
+use super::stats::shpilkin::CleanPeak;
 use super::stats::stations::Filtered;
 
-/// Below this fitted f_i + f_e the fraud intensity α acts on too few stations to be estimated
-/// (1 % of stations); the renderings say so instead of presenting α as a finding.
-pub const ALPHA_UNIDENTIFIED_BELOW: f64 = 0.01;
+pub use super::stats::klimek_fit::ALPHA_UNIDENTIFIED_BELOW;
 
 /// Everything `tamga forensics` reports about one election.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Report {
+    /// The plain-words reading: first, so that `--json` leads with it.
+    pub reading: Reading,
     pub tool: String,
     pub seed: u64,
     /// Option names in file order, with their totals.
@@ -34,7 +37,12 @@ pub struct Report {
     pub fit_effort: FitEffort,
     pub fingerprint: Fingerprint,
     pub integer: IntegerTest,
-    pub klimek: KlimekFit,
+    /// The Klimek fit, or why it is undefined for these stations (`klimek_undefined`).
+    pub klimek: Option<KlimekFit>,
+    pub klimek_undefined: Option<String>,
+    /// Shpilkin's clean-peak estimate (None when undefined: no votes for others at or below the
+    /// turnout peak).
+    pub clean_peak: Option<CleanPeak>,
     pub digits: DigitTests,
 }
 
@@ -51,6 +59,15 @@ impl Report {
         let mut o = String::new();
         let fp = &self.fingerprint;
         let _ = writeln!(o, "tamga forensics — {source}");
+        let _ = writeln!(o, "\nReading");
+        for line in &self.reading.summary {
+            let _ = writeln!(o, "  {line}");
+        }
+        let _ = writeln!(o, "  Caveats:");
+        for line in &self.reading.caveats {
+            let _ = writeln!(o, "  - {line}");
+        }
+        let _ = writeln!(o);
         let how = match &self.leader_query {
             Some(q) => format!("matched --leader \"{q}\""),
             None => "largest total".to_string(),
@@ -102,70 +119,71 @@ impl Report {
             let _ = writeln!(o, "  {}", integer_row(name, c));
         }
 
-        let k = &self.klimek;
-        let f = &k.fair.fair;
-        let _ = writeln!(
-            o,
-            "\nKlimek fraud model fit (Klimek, Yegorov, Hanel & Thurner 2012), {} stations",
-            thousands(k.stations as u64)
-        );
-        let _ = writeln!(
-            o,
-            "  fair part: turnout {} ± {}, leader share {} ± {}; incremental width θ = {:.3}",
-            pct(f.turnout_mean),
-            pct(f.turnout_sd),
-            pct(f.share_mean),
-            pct(f.share_sd),
-            k.fair.incremental_sd
-        );
-        let _ = writeln!(
-            o,
-            "  f_i = {:.3} ± {:.3}   f_e = {:.4} ± {:.4}   α = {:.2} ± {:.2}   (mean ± sd of {} replicate fits)",
-            k.f_incremental.mean,
-            k.f_incremental.sd,
-            k.f_extreme.mean,
-            k.f_extreme.sd,
-            k.alpha.mean,
-            k.alpha.sd,
-            k.replicates.len()
-        );
-        if k.f_incremental.mean + k.f_extreme.mean < ALPHA_UNIDENTIFIED_BELOW {
-            let _ = writeln!(
-                o,
-                "  (almost no station is frauded in the fit, so α is not identified and means nothing here)"
-            );
+        match &self.klimek {
+            Some(k) => write_klimek(&mut o, k),
+            None => {
+                let _ = writeln!(
+                    o,
+                    "\nKlimek fraud model: undefined — {}",
+                    self.klimek_undefined.as_deref().unwrap_or("no fit")
+                );
+            }
         }
         let _ = writeln!(
             o,
-            "  the fitted model implies turnout {} (observed {}), leader {} (observed {})",
-            pct(k.implied_turnout),
-            pct(k.observed_turnout),
-            pct(k.implied_share),
-            pct(k.observed_share)
+            "\nShpilkin's clean-peak estimate (model-based: the others' votes genuine, the leader's ratio to them flat in turnout above the turnout peak)"
         );
-        let _ = writeln!(
-            o,
-            "  stations at turnout ≥ 95 % and share ≥ 95 %: model {}, observed {}",
-            pct(k.implied_share_95_95),
-            pct(k.observed_share_95_95)
-        );
+        match &self.clean_peak {
+            Some(c) => {
+                let _ = writeln!(
+                    o,
+                    "  turnout peak {}, baseline {:.3} leader votes per other vote; anomalous leader votes {:.0} ({} of the leader's), 90 % interval [{:.0}, {:.0}] over {} station-bootstrap replicates",
+                    pct(c.peak_turnout),
+                    c.baseline_ratio,
+                    c.votes,
+                    pct(c.share_of_leader_votes),
+                    c.lo,
+                    c.hi,
+                    c.replicates
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    o,
+                    "  undefined: no votes for anyone but the leader at or below the turnout peak"
+                );
+            }
+        }
 
         write_digits(&mut o, &self.digits);
 
         let _ = writeln!(o, "\nOther fingerprints");
         let _ = writeln!(
             o,
-            "  turnout–share slope (Myagkov et al. 2009; > 1 signals stuffing): {:.3} ± {:.3}; all {} stations, as published: {:.3}",
-            fp.slope.slope,
-            fp.slope.slope_se,
+            "  turnout–share slope — leader votes per registered voter regressed on turnout (Myagkov et al. 2009; > 1 signals stuffing): {} ± {}; all {} stations, as published: {}",
+            num(fp.slope.slope, 3),
+            num(fp.slope.slope_se, 3),
             thousands(fp.all_stations as u64),
-            fp.slope_all_stations.slope
+            num(fp.slope_all_stations.slope, 3)
         );
+        if fp.slope.slope.is_nan() {
+            let _ = writeln!(
+                o,
+                "    (undefined: turnout does not vary between stations, or too few stations)"
+            );
+        }
         let _ = writeln!(
             o,
-            "  log vote rate ν = ln((N−W)/W): skewness {:.2}, kurtosis {:.2} (fair elections ≈ 0 and 3)",
-            fp.log_vote_rate.skewness, fp.log_vote_rate.kurtosis
+            "  log vote rate ν = ln((N−W)/W): skewness {}, kurtosis {} (fair elections ≈ 0 and 3)",
+            num(fp.log_vote_rate.skewness, 2),
+            num(fp.log_vote_rate.kurtosis, 2)
         );
+        if fp.log_vote_rate.skewness.is_nan() {
+            let _ = writeln!(
+                o,
+                "    (undefined: ν does not vary between stations, or too few stations)"
+            );
+        }
         let _ = writeln!(
             o,
             "  stations at turnout ≥ 95 % and share ≥ 95 %: {} ({}); over all {} stations: {}",
@@ -177,6 +195,112 @@ impl Report {
         let _ = writeln!(o, "\nseed {} — same seed, same report", self.seed);
         o
     }
+}
+
+/// A number with `d` decimals, or "undefined" when it is not a number.
+pub fn num(x: f64, d: usize) -> String {
+    if x.is_finite() {
+        format!("{x:.d$}")
+    } else {
+        "undefined".into()
+    }
+}
+
+/// An estimate with its 90 % interval, each formatted by `f`.
+pub fn with_interval(e: &ParamEstimate, f: &dyn Fn(f64) -> String) -> String {
+    let mut s = f(e.estimate);
+    if e.lo.is_finite() {
+        s.push_str(&format!(" [{}, {}]", f(e.lo), f(e.hi)));
+    }
+    if let Some(b) = e.at_bound {
+        s.push_str(&format!(" (at {b} bound)"));
+    }
+    s
+}
+
+fn write_klimek(o: &mut String, k: &KlimekFit) {
+    let _ = writeln!(
+        o,
+        "\nKlimek fraud model (Klimek, Yegorov, Hanel & Thurner 2012), fitted by likelihood to the 2-D turnout × share distribution of {} stations; [90 % station-bootstrap intervals, {} replicates]",
+        thousands(k.stations as u64),
+        k.bootstrap
+    );
+    let p = |x: f64| pct(x);
+    let f3 = |x: f64| format!("{x:.3}");
+    let _ = writeln!(
+        o,
+        "  fair part: turnout {} ± {}, leader share {} ± {}; incremental width θ = {}",
+        with_interval(&k.turnout_mean, &p),
+        with_interval(&k.turnout_sd, &p),
+        with_interval(&k.share_mean, &p),
+        with_interval(&k.share_sd, &p),
+        with_interval(&k.incremental_sd, &f3)
+    );
+    let _ = writeln!(
+        o,
+        "  f_i = {}   f_e = {}   α = {}",
+        with_interval(&k.f_incremental, &f3),
+        with_interval(&k.f_extreme, &|x| format!("{x:.4}")),
+        with_interval(&k.alpha, &|x| format!("{x:.2}"))
+    );
+    if !k.alpha_identified {
+        let _ = writeln!(
+            o,
+            "  (almost no station is frauded in the fit, so α is not identified and means nothing here)"
+        );
+    }
+    if k.solutions.len() > 1 {
+        let _ = writeln!(
+            o,
+            "  distinct optima (never averaged; deviance gap to the best, share of bootstrap refits landing there):"
+        );
+        for s in &k.solutions {
+            let q = &s.params;
+            let _ = writeln!(
+                o,
+                "    f_i {:.3}  f_e {:.4}  α {:.2}  ν {}  τ {}   gap {:.1}   {}",
+                q.f_incremental,
+                q.f_extreme,
+                q.alpha,
+                pct(q.fair.share_mean),
+                pct(q.fair.turnout_mean),
+                s.deviance_gap,
+                pct(s.bootstrap_share)
+            );
+        }
+    }
+    let v = &k.votes;
+    let votes = |x: f64| thousands(x.max(0.0).round() as u64);
+    let _ = writeln!(
+        o,
+        "  votes in question (model-based, if the model is right): stuffed {}, moved {}, total {} = {} of the leader's votes",
+        with_interval(&v.stuffed, &votes),
+        with_interval(&v.moved, &votes),
+        with_interval(&v.total, &votes),
+        with_interval(&v.share_of_leader_votes, &p)
+    );
+    let g = &k.fit;
+    let _ = writeln!(
+        o,
+        "  goodness of fit: stations at turnout ≥ 95 % and share ≥ 95 %: model {}, observed {}; misfit {} of stations off their model cell (sampling alone: {}, 99 % {}); unplaced {}",
+        with_interval(&g.corner_model, &p),
+        pct(g.corner_observed),
+        pct(g.misfit),
+        pct(g.misfit_null_mean),
+        pct(g.misfit_null_q99),
+        pct(k.unplaced.estimate)
+    );
+    for w in &g.warnings {
+        let _ = writeln!(o, "  WARNING: {w}");
+    }
+    let _ = writeln!(
+        o,
+        "  the fitted model implies turnout {} (observed {}), leader {} (observed {})",
+        pct(k.implied_turnout),
+        pct(k.observed_turnout),
+        pct(k.implied_share),
+        pct(k.observed_share)
+    );
 }
 
 fn integer_row(name: &str, c: &IntegerCount) -> String {
@@ -194,15 +318,20 @@ fn integer_row(name: &str, c: &IntegerCount) -> String {
 fn write_digits(o: &mut String, d: &DigitTests) {
     let _ = writeln!(
         o,
-        "\nDigit tests (null: {} clean simulations of the fitted fair part on the same station sizes)",
+        "\nDigit tests (null: {} simulations of this election's own stations, counts redrawn binomially around each station's result; p two-sided)",
         d.null_simulations
     );
     for s in &d.series {
         let _ = writeln!(
             o,
-            "  {} (n = {}, counts ≥ 10)",
+            "  {} (n = {}, counts ≥ 10){}",
             s.series,
-            thousands(s.n as u64)
+            thousands(s.n as u64),
+            if s.has_power {
+                ""
+            } else {
+                " — no power: too few counts"
+            }
         );
         let _ = writeln!(
             o,
@@ -236,8 +365,17 @@ fn digit_row(name: &str, t: &DigitTest) -> String {
         p_value(t.textbook_p),
         t.null_mean,
         format!("[{:.3}, {:.3}]", t.null_q025, t.null_q975),
-        p_value(t.calibrated_p)
+        calibrated_p(t)
     )
+}
+
+/// A calibrated p-value for people: "≤ p" when the observation is beyond every simulation.
+pub fn calibrated_p(t: &DigitTest) -> String {
+    if t.at_floor && t.calibrated_p >= 1e-16 {
+        format!("≤ {}", p_value(t.calibrated_p))
+    } else {
+        p_value(t.calibrated_p)
+    }
 }
 
 /// A p-value for people: 3 significant digits, "< 1e-16" below double precision.

@@ -17,6 +17,7 @@ mod cli_run;
 mod cli_seats;
 mod cli_shard;
 mod engine;
+mod forensics_fit;
 mod forensics_real;
 mod fraud;
 mod hostile_inputs;

@@ -15,17 +15,30 @@
 //! Why a calibrated null: the textbook distributions assume counts spread over many orders of
 //! magnitude; polling-station counts of ~10²–10³ votes do not follow 2BL exactly, and with ~10⁵
 //! stations the X² test rejects clean elections (Poland 2020 runoff: X² ≈ 188). So each
-//! statistic is also compared with its distribution over `n_sims` clean elections simulated by
-//! the Klimek model's fair part (f_i = f_e = 0) on the same station sizes: the report gives the
-//! null's mean, standard deviation, 2.5 % and 97.5 % quantiles and an empirical p-value, next to
-//! the textbook value and χ² p-value. Counts below [`MIN_COUNT`] have no second digit and are
-//! skipped (in the data and in the simulations alike).
+//! statistic is compared with its distribution over `n_sims` clean elections matched to the
+//! election itself — a parametric bootstrap of the observed stations: station i's ballots issued
+//! ~ Binomial(registered_i, issued_i/registered_i) and the leader's votes ~ Binomial(ballots_i,
+//! leader_i/ballots_i), independently. That keeps every station's size and vote share (so the
+//! digits' dependence on magnitudes is in the null) and removes only what a forger adds on top
+//! (heaped, rounded or invented figures). The report gives the null's mean, standard deviation,
+//! 2.5 % and 97.5 % quantiles and a two-sided calibrated p-value (too regular is evidence as
+//! much as too irregular), next to the textbook value and p. When the observation is beyond
+//! every simulation the empirical p-value is only bounded (≤ 2/(n_sims + 1)); the tail is then
+//! taken from a moment-matched normal (means, 0/5 share) or scaled χ² (X²) fitted to the null.
+//! A test reports no power when fewer than [`MIN_COUNTS_FOR_POWER`] counts are usable. Counts
+//! below [`MIN_COUNT`] have no second digit and are skipped (in the data and in the simulations
+//! alike).
 
 use rayon::prelude::*;
 
-use super::klimek::{KlimekError, KlimekParams, simulate_stations};
+use rand_distr::{Binomial, Distribution};
+
+use super::stations::StationFigures;
 use crate::rng::{AnalysisPurpose, analysis_stream};
 use crate::stats::{chi_square_sf, mean_sd, normal_sf, pearson_chi_square, quantile_sorted};
+
+/// Below this many usable counts a digit test has no power worth reporting.
+pub const MIN_COUNTS_FOR_POWER: usize = 200;
 
 /// Counts below this are skipped by every digit test (a second digit needs two digits).
 pub const MIN_COUNT: u64 = 10;
@@ -103,9 +116,15 @@ pub struct DigitTest {
     pub null_sd: f64,
     pub null_q025: f64,
     pub null_q975: f64,
-    /// Calibrated p-value (1 + #{sims at least as extreme}) / (1 + sims): upper tail for X²,
-    /// two-sided around the null mean for means and shares.
+    /// Two-sided calibrated p-value, 2·min(1 + #{sims ≥ observed}, 1 + #{sims ≤ observed}) /
+    /// (1 + sims), at most 1; when the observation is beyond every simulation, the tail of a
+    /// distribution moment-matched to the null (capped at that floor).
     pub calibrated_p: f64,
+    /// True when `calibrated_p` is the smallest value the simulations can resolve: read it as
+    /// "≤ calibrated_p" (or the moment-matched tail below it).
+    pub at_floor: bool,
+    /// Which side the observation lies on: "high" (above the null mean) or "low".
+    pub side: &'static str,
 }
 
 /// The digit tests of one count series.
@@ -114,6 +133,9 @@ pub struct DigitSeries {
     /// Which counts: "leader votes" or "ballots issued".
     pub series: String,
     pub n: usize,
+    /// False when too few counts are usable for the tests to detect anything
+    /// (n < [`MIN_COUNTS_FOR_POWER`]).
+    pub has_power: bool,
     pub second_digit_chi2: DigitTest,
     pub second_digit_mean: DigitTest,
     pub last_digit_chi2: DigitTest,
@@ -143,16 +165,36 @@ fn test(
     sims: &[f64],
     textbook_expected: f64,
     textbook_p: f64,
-    upper_tail: bool,
+    chi_square: bool,
 ) -> DigitTest {
     let (null_mean, null_sd) = mean_sd(sims);
     let mut sorted = sims.to_vec();
     sorted.sort_by(f64::total_cmp);
-    let extreme = if upper_tail {
-        sims.iter().filter(|s| **s >= observed).count()
+    let n = sims.len() as f64;
+    let above = sims.iter().filter(|s| **s >= observed).count() as f64;
+    let below = sims.iter().filter(|s| **s <= observed).count() as f64;
+    let floor = (2.0 / (n + 1.0)).min(1.0);
+    let empirical = (2.0 * (1.0 + above.min(below)) / (n + 1.0)).min(1.0);
+    let at_floor = above.min(below) == 0.0;
+    let calibrated_p = if at_floor && null_sd > 0.0 {
+        let tail = if chi_square && null_mean > 0.0 {
+            // a·χ²(k) with the null's mean and variance: k = 2 mean²/var, a = var/(2 mean)
+            let var = null_sd * null_sd;
+            let k = 2.0 * null_mean * null_mean / var;
+            let a = var / (2.0 * null_mean);
+            let x = observed / a;
+            let upper = chi_square_sf(x, k);
+            if observed >= null_mean {
+                upper
+            } else {
+                1.0 - upper
+            }
+        } else {
+            normal_sf(((observed - null_mean) / null_sd).abs())
+        };
+        (2.0 * tail).min(floor)
     } else {
-        let d = (observed - null_mean).abs();
-        sims.iter().filter(|s| (*s - null_mean).abs() >= d).count()
+        empirical
     };
     DigitTest {
         observed,
@@ -162,7 +204,9 @@ fn test(
         null_sd,
         null_q025: quantile_sorted(&sorted, 0.025),
         null_q975: quantile_sorted(&sorted, 0.975),
-        calibrated_p: (1 + extreme) as f64 / (1 + sims.len()) as f64,
+        calibrated_p,
+        at_floor,
+        side: if observed >= null_mean { "high" } else { "low" },
     }
 }
 
@@ -172,36 +216,28 @@ fn mean_p(observed: f64, mu: f64, var: f64, n: usize) -> f64 {
     (2.0 * normal_sf(z.abs())).min(1.0)
 }
 
-/// Runs the digit tests on the leader's votes and the ballots issued of `stations`
-/// (`(issued, leader)` per station), calibrated by `n_sims` clean simulations of the Klimek fair
-/// part in `clean` (its f_i and f_e are ignored and set to 0) on `electorates` (the same
-/// stations' sizes, in the same order). Simulation k uses
-/// `analysis_stream(seed, AnalysisPurpose::DigitNull, k)`.
-pub fn digit_tests(
-    stations: &[(u64, u64)],
-    electorates: &[u64],
-    clean: &KlimekParams,
-    n_sims: usize,
-    seed: u64,
-) -> Result<DigitTests, KlimekError> {
-    let clean = KlimekParams {
-        f_incremental: 0.0,
-        f_extreme: 0.0,
-        ..*clean
-    };
-    clean.validate()?;
+/// Runs the digit tests on the leader's votes and the ballots issued of `stations`, calibrated
+/// by `n_sims` parametric-bootstrap simulations of the same stations (see the module docs).
+/// Simulation k uses `analysis_stream(seed, AnalysisPurpose::DigitNull, k)`.
+pub fn digit_tests(stations: &[StationFigures], n_sims: usize, seed: u64) -> DigitTests {
     let sims: Vec<[DigitStats; 2]> = (0..n_sims)
         .into_par_iter()
         .map(|k| {
             let mut rng = analysis_stream(seed, AnalysisPurpose::DigitNull, k as u64);
-            let sim = simulate_stations(electorates, &clean, &mut rng)
-                .expect("parameters validated above");
+            let mut leader = Vec::with_capacity(stations.len());
+            let mut issued = Vec::with_capacity(stations.len());
+            for c in stations {
+                issued.push(binomial(c.registered, c.issued, &mut rng));
+                leader.push(binomial(c.ballots, c.leader, &mut rng));
+            }
             [
-                digit_stats(sim.iter().map(|s| s.winner)),
-                digit_stats(sim.iter().map(|s| s.issued)),
+                digit_stats(leader.into_iter()),
+                digit_stats(issued.into_iter()),
             ]
         })
         .collect();
+    let pairs: Vec<(u64, u64)> = stations.iter().map(|c| (c.issued, c.leader)).collect();
+    let stations = &pairs;
     let observed = [
         digit_stats(stations.iter().map(|s| s.1)),
         digit_stats(stations.iter().map(|s| s.0)),
@@ -221,6 +257,7 @@ pub fn digit_tests(
             DigitSeries {
                 series: name.to_string(),
                 n: o.n,
+                has_power: o.n >= MIN_COUNTS_FOR_POWER,
                 second_digit_chi2: test(
                     o.second_digit_chi2,
                     &col(|s| s.second_digit_chi2),
@@ -259,10 +296,23 @@ pub fn digit_tests(
             }
         })
         .collect();
-    Ok(DigitTests {
+    DigitTests {
         null_simulations: n_sims,
         series,
-    })
+    }
+}
+
+/// A draw from Binomial(n, k/n): a count like `k` out of `n` under pure sampling noise.
+fn binomial(n: u64, k: u64, rng: &mut crate::rng::StreamRng) -> u64 {
+    if n == 0 || k == 0 {
+        return 0;
+    }
+    if k >= n {
+        return n;
+    }
+    Binomial::new(n, k as f64 / n as f64)
+        .map(|b| b.sample(rng))
+        .unwrap_or(k)
 }
 
 #[cfg(test)]
@@ -290,7 +340,7 @@ mod tests {
 
     #[test]
     fn heaped_counts_are_caught_by_the_calibrated_null() {
-        use super::super::klimek::{EXTREME_SD, FairPart};
+        use super::super::klimek::{EXTREME_SD, FairPart, KlimekParams, simulate_stations};
         let fair = KlimekParams {
             fair: FairPart {
                 turnout_mean: 0.6,
@@ -307,26 +357,64 @@ mod tests {
         let n: Vec<u64> = (0..3000).map(|i| 400 + (i * 131) % 1600).collect();
         let mut rng = analysis_stream(9, AnalysisPurpose::KlimekImplied, 0);
         let sim = simulate_stations(&n, &fair, &mut rng).unwrap();
+        let clean: Vec<StationFigures> = sim.iter().enumerate().map(|(i, s)| s.counts(i)).collect();
         // Clean data against its own null: not extreme.
-        let clean: Vec<(u64, u64)> = sim.iter().map(|s| (s.issued, s.winner)).collect();
-        let t = digit_tests(&clean, &n, &fair, 99, 1).unwrap();
-        assert!(
-            t.series[0].share_0_or_5.calibrated_p > 0.01,
-            "{:?}",
-            t.series[0]
-        );
+        let t = digit_tests(&clean, 99, 1);
+        assert!(t.series[0].has_power);
+        for s in &t.series {
+            for x in [&s.share_0_or_5, &s.last_digit_chi2, &s.last_digit_mean] {
+                assert!(x.calibrated_p > 0.01, "{s:?}");
+            }
+        }
         // Rounding every fifth leader count to a multiple of 10: the 0/5 share jumps.
-        let heaped: Vec<(u64, u64)> = clean
+        let heaped: Vec<StationFigures> = clean
             .iter()
             .enumerate()
-            .map(|(i, &(a, w))| (a, if i % 5 == 0 { w / 10 * 10 } else { w }))
+            .map(|(i, c)| StationFigures {
+                leader: if i % 5 == 0 {
+                    c.leader / 10 * 10
+                } else {
+                    c.leader
+                },
+                ..*c
+            })
             .collect();
-        let t = digit_tests(&heaped, &n, &fair, 99, 1).unwrap();
+        let t = digit_tests(&heaped, 99, 1);
+        let s = &t.series[0];
         assert!(
-            t.series[0].share_0_or_5.calibrated_p <= 0.01,
-            "{:?}",
-            t.series[0]
+            s.share_0_or_5.calibrated_p <= 0.02 && s.share_0_or_5.at_floor,
+            "{s:?}"
         );
-        assert!(t.series[0].last_digit_chi2.calibrated_p <= 0.01);
+        assert_eq!(s.share_0_or_5.side, "high");
+        assert!(s.last_digit_chi2.calibrated_p <= 0.02);
+        // too regular is evidence too: perfectly uniform last digits are far below the null X²
+        let regular: Vec<StationFigures> = clean
+            .iter()
+            .enumerate()
+            .map(|(i, c)| StationFigures {
+                leader: c.leader / 10 * 10 + (i % 10) as u64,
+                ..*c
+            })
+            .filter(|c| c.leader <= c.ballots)
+            .collect();
+        let t = digit_tests(&regular, 99, 1);
+        let x = &t.series[0].last_digit_chi2;
+        assert_eq!(x.side, "low", "{x:?}");
+        assert!(x.calibrated_p <= 0.02, "{x:?}");
+    }
+
+    #[test]
+    fn few_counts_have_no_power() {
+        let st: Vec<StationFigures> = (0..50)
+            .map(|i| StationFigures {
+                station_idx: i,
+                registered: 500,
+                issued: 300,
+                ballots: 300,
+                leader: 150 + i as u64,
+            })
+            .collect();
+        let t = digit_tests(&st, 19, 1);
+        assert!(!t.series[0].has_power);
     }
 }

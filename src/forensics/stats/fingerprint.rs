@@ -80,7 +80,39 @@ pub fn turnout_share_slope(stations: &[StationFigures]) -> LinearFit {
         .iter()
         .map(|c| c.leader as f64 / c.registered as f64)
         .collect();
-    ols(&x, &y)
+    ols_unless_constant(&x, &y)
+}
+
+/// OLS of y on x, undefined (NaN fields) when x does not vary at all: identical values would
+/// otherwise leave a rounding-noise variance and a meaningless slope.
+fn ols_unless_constant(x: &[f64], y: &[f64]) -> LinearFit {
+    let fit = ols(x, y);
+    if x.iter().all(|v| *v == x[0]) {
+        LinearFit {
+            slope: f64::NAN,
+            intercept: f64::NAN,
+            slope_se: f64::NAN,
+            r_squared: f64::NAN,
+            ..fit
+        }
+    } else {
+        fit
+    }
+}
+
+/// Moments of ν, undefined (NaN) when ν does not vary at all (see [`ols_unless_constant`]).
+fn moments_unless_constant(xs: &[f64]) -> Moments {
+    let m = moments(xs);
+    if xs.iter().all(|v| *v == xs[0]) {
+        Moments {
+            sd: if xs.is_empty() { f64::NAN } else { 0.0 },
+            skewness: f64::NAN,
+            kurtosis: f64::NAN,
+            ..m
+        }
+    } else {
+        m
+    }
 }
 
 /// Computes the fingerprint of base-filtered `stations`; `all` (all consistent stations) serves
@@ -134,11 +166,11 @@ pub fn fingerprint(stations: &[StationFigures], all: &[StationFigures]) -> Finge
         share_fine,
         cumulative_leader: cumsum(&leader_by_t),
         cumulative_others: cumsum(&others_by_t),
-        slope: ols(&x, &y),
+        slope: ols_unless_constant(&x, &y),
         slope_all_stations: turnout_share_slope(all),
         share_95_95_all_stations: super::klimek::share_of_stations_at_least(all, 0.95, 0.95),
         all_stations: all.len(),
-        log_vote_rate: moments(&nu),
+        log_vote_rate: moments_unless_constant(&nu),
         count_95_95: count_95,
         share_95_95: if stations.is_empty() {
             f64::NAN

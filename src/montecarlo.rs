@@ -13,7 +13,7 @@
 
 use crate::detect::{Evidence, HasReadings, PvtEstimate, Readings, readings};
 use crate::electorate::Electorate;
-use crate::model::Scenario;
+use crate::model::{Scenario, SimPath};
 use crate::sim::{Context, FraudPlan, FraudTrace, LedgerMode, Workspace};
 use crate::tabulation::{Tally, tabulate};
 use rayon::prelude::*;
@@ -141,7 +141,10 @@ impl<'a> Simulator<'a> {
         let electorate = &self.electorates[variant_idx];
         let ctx = self.context(variant_idx, LedgerMode::Chain);
         let run = run as u64;
-        if crate::sim::station::applies(self.scenario.montecarlo.path, model) {
+        let path = self.scenario.montecarlo.path;
+        if path == SimPath::Hybrid {
+            crate::sim::station::run_hybrid(ctx, run, ws);
+        } else if crate::sim::station::applies(path, model) {
             crate::sim::station::run_election(ctx, run, ws);
         } else {
             crate::sim::run_election_split(ctx, run, ws, parts);

@@ -4,8 +4,10 @@
 //!
 //! - [`ballot`] — every voter turns out or not and casts a list and a district ballot, on paper
 //!   or on a [`machine`] that hash-chains it; fraud acts ballot by ballot;
-//! - [`station`] — each station's counts drawn from their exact distributions (honest variants
-//!   under `path = "station"`), never building a ballot or a chain.
+//! - [`station`] — each station's counts drawn from their exact distributions (`path =
+//!   "station"`), never building a ballot or a chain; and the hybrid path (`path = "hybrid"`,
+//!   the default): the same for paper ballots, with the electronic voters of e-enabled stations
+//!   voting ballot by ballot on hash-chained machines.
 //!
 //! Then [`tamper`] (ledgers rewritten after close, commissions' changes to protocols) and
 //! [`districts`] (round-1 totals, district-level tabulation fraud, runoffs).

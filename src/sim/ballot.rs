@@ -34,10 +34,31 @@ pub fn run_election(
     ws: &mut Workspace,
     on_machine: &mut dyn FnMut(usize, &VotingMachine),
 ) {
+    run_election_until(ctx, run, ws, on_machine, &|| false);
+}
+
+/// Stations simulated between two looks at a stop flag ([`Stop`]).
+pub const STOP_EVERY: usize = 256;
+
+/// Whether to stop a run early (e.g. Ctrl-C was pressed), asked every [`STOP_EVERY`] stations.
+pub type Stop<'a> = &'a (dyn Fn() -> bool + Sync);
+
+/// [`run_election`] asking `stop` every [`STOP_EVERY`] stations; `false` when it said to stop
+/// (what is in `ws` is then partial and must not be used).
+pub fn run_election_until(
+    ctx: Context<'_>,
+    run: u64,
+    ws: &mut Workspace,
+    on_machine: &mut dyn FnMut(usize, &VotingMachine),
+    stop: Stop<'_>,
+) -> bool {
     let e = ctx.electorate;
     ws.reset(e);
     draw_appeals(ctx, run, ws);
     for i in 0..e.stations.len() {
+        if i.is_multiple_of(STOP_EVERY) && stop() {
+            return false;
+        }
         station_round1(ctx, run, i, ws);
         if e.stations[i].evoting {
             on_machine(i, &ws.machine);
@@ -49,6 +70,7 @@ pub fn run_election(
         protocol_fraud(ctx, run, i, ws);
     }
     finish_districts(ctx, run, ws, false, false);
+    true
 }
 
 /// [`run_election`] without a machine callback, with the stations split into `parts`
@@ -57,12 +79,24 @@ pub fn run_election(
 /// whatever `parts` (for one huge election on a many-core machine; each block keeps full-size
 /// count arrays, so memory grows with `parts`).
 pub fn run_election_split(ctx: Context<'_>, run: u64, ws: &mut Workspace, parts: usize) {
+    run_election_split_until(ctx, run, ws, parts, &|| false);
+}
+
+/// [`run_election_split`] asking `stop` every [`STOP_EVERY`] stations of each block; `false`
+/// when it said to stop (`ws` is then partial).
+pub fn run_election_split_until(
+    ctx: Context<'_>,
+    run: u64,
+    ws: &mut Workspace,
+    parts: usize,
+    stop: Stop<'_>,
+) -> bool {
     use rayon::prelude::*;
     let e = ctx.electorate;
     let n = e.stations.len();
     let parts = parts.clamp(1, n.max(1));
     if parts == 1 {
-        return run_election(ctx, run, ws, &mut |_, _| {});
+        return run_election_until(ctx, run, ws, &mut |_, _| {}, stop);
     }
     ws.reset(e);
     draw_appeals(ctx, run, ws);
@@ -70,13 +104,21 @@ pub fn run_election_split(ctx: Context<'_>, run: u64, ws: &mut Workspace, parts:
     blocks.truncate(parts);
     blocks.resize_with(parts, Workspace::default);
     let size = n.div_ceil(parts);
-    blocks.par_iter_mut().enumerate().for_each(|(j, b)| {
+    let finished = blocks.par_iter_mut().enumerate().all(|(j, b)| {
         b.reset(e);
         draw_appeals(ctx, run, b);
         for i in j * size..((j + 1) * size).min(n) {
+            if (i - j * size).is_multiple_of(STOP_EVERY) && stop() {
+                return false;
+            }
             station_round1(ctx, run, i, b);
         }
+        true
     });
+    if !finished {
+        ws.parts = blocks;
+        return false;
+    }
     for b in &blocks {
         ws.add_block(b);
     }
@@ -86,6 +128,7 @@ pub fn run_election_split(ctx: Context<'_>, run: u64, ws: &mut Workspace, parts:
         protocol_fraud(ctx, run, i, ws);
     }
     finish_districts(ctx, run, ws, false, true);
+    true
 }
 
 /// Per-ballot fraud thresholds active at a station: (threshold, beneficiary), 0 when inactive.

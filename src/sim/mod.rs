@@ -29,7 +29,10 @@ pub mod machine;
 pub mod station;
 pub mod tamper;
 
-pub use ballot::{run_election, run_election_split};
+pub use ballot::{
+    STOP_EVERY, Stop, run_election, run_election_split, run_election_split_until,
+    run_election_until,
+};
 pub use context::{Context, FraudPlan};
 pub use counts::{
     Checks, DistrictResult, FraudTrace, Published, PublishedLedger, Runoff, StationCounts, Truth,

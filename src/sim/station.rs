@@ -61,7 +61,7 @@
 //! path's distribution. Paper stations are drawn exactly as on the station path, draw for draw.
 //! No I/O, no panics.
 
-use super::ballot::{CheckRates, cast_electronic, machine_fraud, open_machine};
+use super::ballot::{CheckRates, STOP_EVERY, Stop, cast_electronic, machine_fraud, open_machine};
 use super::context::Context;
 use super::counts::Workspace;
 use super::districts::{draw_appeals, finish_districts};
@@ -135,7 +135,7 @@ impl StationStreams {
 /// Simulates a run at station level; results land in `ws` exactly where
 /// [`super::ballot::run_election`] puts them, so tabulation and detectors work unchanged.
 pub fn run_election(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
-    run_counts(ctx, run, ws, false);
+    run_counts(ctx, run, ws, false, &|| false);
 }
 
 /// Simulates a run on the hybrid path: the station path, except that at each e-enabled
@@ -143,10 +143,28 @@ pub fn run_election(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
 /// [`machine_part`]), so that every electronic ballot is hash-chained and fraud inside
 /// machines acts as on the ballot path.
 pub fn run_hybrid(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
-    run_counts(ctx, run, ws, true);
+    run_counts(ctx, run, ws, true, &|| false);
 }
 
-fn run_counts(ctx: Context<'_>, run: u64, ws: &mut Workspace, machines: bool) {
+/// [`run_election`] (`hybrid` false) or [`run_hybrid`] (true) asking `stop` every
+/// [`STOP_EVERY`] stations; `false` when it said to stop (`ws` is then partial).
+pub fn run_until(
+    ctx: Context<'_>,
+    run: u64,
+    ws: &mut Workspace,
+    hybrid: bool,
+    stop: Stop<'_>,
+) -> bool {
+    run_counts(ctx, run, ws, hybrid, stop)
+}
+
+fn run_counts(
+    ctx: Context<'_>,
+    run: u64,
+    ws: &mut Workspace,
+    machines: bool,
+    stop: Stop<'_>,
+) -> bool {
     let e = ctx.electorate;
     ws.reset(e);
     ws.station.invalid.prepare(ctx.model.ballots.invalid_rate);
@@ -156,6 +174,9 @@ fn run_counts(ctx: Context<'_>, run: u64, ws: &mut Workspace, machines: bool) {
     let streams = StationStreams::new(ctx.seed, run);
     let fraud = !ctx.model.fraud.is_empty();
     for i in 0..e.stations.len() {
+        if i.is_multiple_of(STOP_EVERY) && stop() {
+            return false;
+        }
         let on_machine = machines && e.stations[i].evoting;
         let mut rng = station(ctx, &streams, i, ws, on_machine);
         let electronic = ws.counts.electronic[i] as f64;
@@ -194,6 +215,7 @@ fn run_counts(ctx: Context<'_>, run: u64, ws: &mut Workspace, machines: bool) {
         }
     }
     finish_districts(ctx, run, ws, true, false);
+    true
 }
 
 /// The machine part of e-enabled station `i` on the hybrid path, ballot by ballot as on the

@@ -8,13 +8,14 @@
 //! comparison is paired.
 //!
 //! The thread pool is the caller's (`rayon::ThreadPool::install`); this module reads no clock or
-//! environment. Progress is reported through a callback; a stop flag ends work early, in which
-//! case the result says so and must not be written as complete.
+//! environment. Progress is reported through a callback; a stop flag ends work early — between
+//! runs, and inside a run every [`crate::sim::STOP_EVERY`] stations — in which case the result
+//! says so and must not be written as complete.
 
 use crate::detect::{Evidence, HasReadings, PvtEstimate, Readings, readings};
 use crate::electorate::Electorate;
-use crate::model::Scenario;
-use crate::sim::{Context, FraudPlan, FraudTrace, LedgerMode, Workspace};
+use crate::model::{Scenario, SimPath};
+use crate::sim::{Context, FraudPlan, FraudTrace, LedgerMode, Stop, Workspace};
 use crate::tabulation::{Tally, tabulate};
 use rayon::prelude::*;
 use std::ops::Range;
@@ -140,15 +141,54 @@ impl<'a> Simulator<'a> {
         ws: &mut Workspace,
         parts: usize,
     ) -> RunOutcome {
+        self.election_day(variant_idx, run, ws, parts, &|| false);
+        self.outcome(variant_idx, run, ws)
+    }
+
+    /// [`Simulator::run_one_split`] asking `stop` every [`crate::sim::STOP_EVERY`] stations
+    /// of election day (so one long run stops promptly); `None` when it said to stop.
+    pub fn run_one_until(
+        &self,
+        variant_idx: usize,
+        run: u32,
+        ws: &mut Workspace,
+        parts: usize,
+        stop: Stop<'_>,
+    ) -> Option<RunOutcome> {
+        if !self.election_day(variant_idx, run, ws, parts, stop) {
+            return None;
+        }
+        Some(self.outcome(variant_idx, run, ws))
+    }
+
+    /// Simulates election day of a run into `ws` on the scenario's path; `false` if `stop` said
+    /// to stop (`ws` is then partial).
+    fn election_day(
+        &self,
+        variant_idx: usize,
+        run: u32,
+        ws: &mut Workspace,
+        parts: usize,
+        stop: Stop<'_>,
+    ) -> bool {
         let model = &self.scenario.variants[variant_idx].model;
-        let electorate = &self.electorates[variant_idx];
         let ctx = self.context(variant_idx, LedgerMode::Chain);
         let run = run as u64;
-        if crate::sim::station::applies(self.scenario.montecarlo.path, model) {
-            crate::sim::station::run_election(ctx, run, ws);
+        let path = self.scenario.montecarlo.path;
+        if path == SimPath::Hybrid {
+            crate::sim::station::run_until(ctx, run, ws, true, stop)
+        } else if crate::sim::station::applies(path, model) {
+            crate::sim::station::run_until(ctx, run, ws, false, stop)
         } else {
-            crate::sim::run_election_split(ctx, run, ws, parts);
+            crate::sim::run_election_split_until(ctx, run, ws, parts, stop)
         }
+    }
+
+    /// Tabulates and reads the election day in `ws` (run `run` of variant `variant_idx`).
+    fn outcome(&self, variant_idx: usize, run: u32, ws: &mut Workspace) -> RunOutcome {
+        let model = &self.scenario.variants[variant_idx].model;
+        let electorate = &self.electorates[variant_idx];
+        let run = run as u64;
         let t = tabulate(model, electorate, self.seed, run, ws);
         let evidence = Evidence {
             published: ws.published(),
@@ -254,10 +294,11 @@ impl<'a> Simulator<'a> {
         let outcomes: Vec<Option<RunOutcome>> = jobs
             .par_iter()
             .map_init(Workspace::default, |ws, &(v, r)| {
-                if stop.load(Ordering::Relaxed) {
+                let stopped = || stop.load(Ordering::Relaxed);
+                if stopped() {
                     return None;
                 }
-                let o = self.run_one_split(v, r, ws, parts);
+                let o = self.run_one_until(v, r, ws, parts, &stopped)?;
                 observe(v, &o);
                 Some(o)
             })

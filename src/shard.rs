@@ -604,7 +604,7 @@ pub fn merge_verified(
     scenario.montecarlo.path =
         crate::model::SimPath::from_name(&first.path).ok_or_else(|| MergeError::Inconsistent {
             part: first_label.clone(),
-            problem: format!("its path `{}` is neither ballot nor station", first.path),
+            problem: format!("its path `{}` is not ballot, station or hybrid", first.path),
         })?;
     check_outcomes_fit(
         first.runs_total,

@@ -44,10 +44,11 @@ pub struct Args {
     /// whole detection matrix.
     #[arg(long)]
     pub detail: bool,
-    /// Simulation path: `ballot` (every ballot) or `station` (station counts drawn directly;
-    /// variants with fraud inside voting machines still run ballot by ballot); default: the
-    /// scenario's montecarlo.path.
-    #[arg(long, value_parser = ["ballot", "station"])]
+    /// Simulation path: `hybrid` (station counts drawn directly, electronic ballots one by one
+    /// on hash-chained machines; the default), `ballot` (every ballot: the reference) or
+    /// `station` (no machines; variants with fraud inside voting machines run ballot by
+    /// ballot); default: the scenario's montecarlo.path, else hybrid.
+    #[arg(long, value_parser = ["hybrid", "ballot", "station"])]
     pub path: Option<String>,
     /// Run only shard K of N (numbered from 1) — a contiguous block of run indices — and write
     /// OUT/part-K-of-N.json for `tamga merge` instead of the three outputs. `auto/N` takes K from SLURM_ARRAY_TASK_ID (relative

@@ -59,16 +59,19 @@ pub struct MonteCarlo {
     pub path: SimPath,
 }
 
-/// How a run is simulated: every ballot, or station counts drawn directly
+/// How a run is simulated: every ballot, station counts drawn directly, or both
 /// (see [`crate::sim::station`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SimPath {
-    /// Ballot by ballot, every electronic ballot hash-chained (the default).
-    #[default]
+    /// Ballot by ballot, every electronic ballot hash-chained (the reference).
     Ballot,
-    /// Station counts drawn from their exact distributions; variants with fraud models
-    /// still run ballot by ballot.
+    /// Station counts drawn from their exact distributions; variants with fraud inside
+    /// machines still run ballot by ballot.
     Station,
+    /// The station path for paper ballots, ballot by ballot on the machines: every electronic
+    /// ballot hash-chained, every fraud model as on the ballot path (the default).
+    #[default]
+    Hybrid,
 }
 
 impl SimPath {
@@ -77,14 +80,16 @@ impl SimPath {
         match self {
             SimPath::Ballot => "ballot",
             SimPath::Station => "station",
+            SimPath::Hybrid => "hybrid",
         }
     }
 
-    /// Parses `"ballot"` or `"station"`.
+    /// Parses `"ballot"`, `"station"` or `"hybrid"`.
     pub fn from_name(s: &str) -> Option<SimPath> {
         match s {
             "ballot" => Some(SimPath::Ballot),
             "station" => Some(SimPath::Station),
+            "hybrid" => Some(SimPath::Hybrid),
             _ => None,
         }
     }

@@ -287,7 +287,7 @@ fn montecarlo(root: &Node<'_>, p: &mut Problems) -> MonteCarlo {
     let mut mc = MonteCarlo {
         runs: 100,
         seed: 1,
-        path: SimPath::Ballot,
+        path: SimPath::default(),
     };
     if let Some(n) = root.opt_table("montecarlo", p) {
         if let Some(r) = n.u64_in("runs", 1, crate::model::MAX_RUNS as u64, false, p) {
@@ -302,7 +302,7 @@ fn montecarlo(root: &Node<'_>, p: &mut Problems) -> MonteCarlo {
                 None => p.push(
                     &n.path_of("path"),
                     format!("unknown path `{s}`"),
-                    "use \"ballot\" (every ballot) or \"station\" (station counts drawn directly)",
+                    "use \"hybrid\" (the default), \"ballot\" (every ballot) or \"station\" (station counts drawn directly)",
                 ),
             }
         }

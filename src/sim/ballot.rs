@@ -16,7 +16,7 @@
 //! No allocation happens per ballot: buffers live in [`Workspace`] and are reused.
 
 use super::context::Context;
-use super::counts::Workspace;
+use super::counts::{Checks, FraudTrace, Workspace};
 use super::districts::{draw_appeals, finish_districts};
 use super::machine::{Ballot, INVALID_DISTRICT, LedgerMode, VotingMachine};
 use super::tamper::{LedgerTamper, protocol_fraud, rewrite_ledger};
@@ -34,10 +34,31 @@ pub fn run_election(
     ws: &mut Workspace,
     on_machine: &mut dyn FnMut(usize, &VotingMachine),
 ) {
+    run_election_until(ctx, run, ws, on_machine, &|| false);
+}
+
+/// Stations simulated between two looks at a stop flag ([`Stop`]).
+pub const STOP_EVERY: usize = 256;
+
+/// Whether to stop a run early (e.g. Ctrl-C was pressed), asked every [`STOP_EVERY`] stations.
+pub type Stop<'a> = &'a (dyn Fn() -> bool + Sync);
+
+/// [`run_election`] asking `stop` every [`STOP_EVERY`] stations; `false` when it said to stop
+/// (what is in `ws` is then partial and must not be used).
+pub fn run_election_until(
+    ctx: Context<'_>,
+    run: u64,
+    ws: &mut Workspace,
+    on_machine: &mut dyn FnMut(usize, &VotingMachine),
+    stop: Stop<'_>,
+) -> bool {
     let e = ctx.electorate;
     ws.reset(e);
     draw_appeals(ctx, run, ws);
     for i in 0..e.stations.len() {
+        if i.is_multiple_of(STOP_EVERY) && stop() {
+            return false;
+        }
         station_round1(ctx, run, i, ws);
         if e.stations[i].evoting {
             on_machine(i, &ws.machine);
@@ -49,6 +70,7 @@ pub fn run_election(
         protocol_fraud(ctx, run, i, ws);
     }
     finish_districts(ctx, run, ws, false, false);
+    true
 }
 
 /// [`run_election`] without a machine callback, with the stations split into `parts`
@@ -57,12 +79,24 @@ pub fn run_election(
 /// whatever `parts` (for one huge election on a many-core machine; each block keeps full-size
 /// count arrays, so memory grows with `parts`).
 pub fn run_election_split(ctx: Context<'_>, run: u64, ws: &mut Workspace, parts: usize) {
+    run_election_split_until(ctx, run, ws, parts, &|| false);
+}
+
+/// [`run_election_split`] asking `stop` every [`STOP_EVERY`] stations of each block; `false`
+/// when it said to stop (`ws` is then partial).
+pub fn run_election_split_until(
+    ctx: Context<'_>,
+    run: u64,
+    ws: &mut Workspace,
+    parts: usize,
+    stop: Stop<'_>,
+) -> bool {
     use rayon::prelude::*;
     let e = ctx.electorate;
     let n = e.stations.len();
     let parts = parts.clamp(1, n.max(1));
     if parts == 1 {
-        return run_election(ctx, run, ws, &mut |_, _| {});
+        return run_election_until(ctx, run, ws, &mut |_, _| {}, stop);
     }
     ws.reset(e);
     draw_appeals(ctx, run, ws);
@@ -70,13 +104,21 @@ pub fn run_election_split(ctx: Context<'_>, run: u64, ws: &mut Workspace, parts:
     blocks.truncate(parts);
     blocks.resize_with(parts, Workspace::default);
     let size = n.div_ceil(parts);
-    blocks.par_iter_mut().enumerate().for_each(|(j, b)| {
+    let finished = blocks.par_iter_mut().enumerate().all(|(j, b)| {
         b.reset(e);
         draw_appeals(ctx, run, b);
         for i in j * size..((j + 1) * size).min(n) {
+            if (i - j * size).is_multiple_of(STOP_EVERY) && stop() {
+                return false;
+            }
             station_round1(ctx, run, i, b);
         }
+        true
     });
+    if !finished {
+        ws.parts = blocks;
+        return false;
+    }
     for b in &blocks {
         ws.add_block(b);
     }
@@ -86,14 +128,124 @@ pub fn run_election_split(ctx: Context<'_>, run: u64, ws: &mut Workspace, parts:
         protocol_fraud(ctx, run, i, ws);
     }
     finish_districts(ctx, run, ws, false, true);
+    true
 }
 
-/// Per-ballot fraud thresholds active at a station.
+/// Per-ballot fraud thresholds active at a station: (threshold, beneficiary), 0 when inactive.
 #[derive(Default)]
-struct BallotFraud {
-    pressure: (u64, usize),
+pub(super) struct BallotFraud {
+    pub(super) pressure: (u64, usize),
     flip: (u64, usize),
     drop: (u64, usize),
+}
+
+/// The per-ballot fraud of the models targeted at station `i` (the last of a kind wins), and
+/// the ledger tampering after close, if any (machine models act only at e-enabled stations).
+pub(super) fn machine_fraud(
+    ctx: Context<'_>,
+    i: usize,
+    targeted: &[bool],
+) -> (BallotFraud, Option<LedgerTamper>) {
+    let evoting = ctx.electorate.stations[i].evoting;
+    let mut bf = BallotFraud::default();
+    let mut ledger_rewrite = None;
+    for (j, f) in ctx.model.fraud.iter().enumerate() {
+        if !targeted[j] {
+            continue;
+        }
+        let b = f.beneficiary as usize;
+        match f.kind {
+            FraudKind::Pressure { share } => bf.pressure = (threshold(share), b),
+            FraudKind::Flip { share } if evoting => bf.flip = (threshold(share), b),
+            FraudKind::Drop { share } if evoting => bf.drop = (threshold(share), b),
+            FraudKind::LedgerRewrite {
+                entries,
+                recompute,
+                forge_head,
+            } if evoting => {
+                ledger_rewrite = Some(LedgerTamper::Rewrite {
+                    entries,
+                    recompute,
+                    forge_head,
+                    ben: b,
+                });
+            }
+            FraudKind::LedgerTruncate { entries, reseal } if evoting => {
+                ledger_rewrite = Some(LedgerTamper::Truncate { entries, reseal });
+            }
+            _ => {}
+        }
+    }
+    (bf, ledger_rewrite)
+}
+
+/// Opens station `i`'s machine (off at a paper station) for its `n_cand` district candidates,
+/// its chain bound to the station's launch code; the ballot log is kept when the ledger will
+/// be tampered with after close.
+pub(super) fn open_machine(
+    ctx: Context<'_>,
+    run: u64,
+    i: usize,
+    n_cand: usize,
+    tamper: bool,
+    ws: &mut Workspace,
+) {
+    let mut launch = stream(ctx.seed, Purpose::LaunchCode, run, i as u64);
+    let genesis = Genesis {
+        election_id: ctx.election_id,
+        station: i as u32,
+        machine: 0,
+        launch_code: Genesis::draw_launch_code(&mut launch),
+    };
+    let mode = match (ctx.electorate.stations[i].evoting, tamper) {
+        (false, _) => LedgerMode::Off,
+        (true, true) => LedgerMode::ChainAndLog,
+        (true, false) => ctx.ledger,
+    };
+    ws.machine
+        .open(ctx.electorate.n_parties, n_cand, mode, &genesis);
+}
+
+/// Thresholds of a voter checking a receipt and a control code.
+#[derive(Clone, Copy)]
+pub(super) struct CheckRates {
+    pub(super) receipt: u64,
+    pub(super) code: u64,
+}
+
+/// An electronic voter's ballot `b` (its list vote after any pressure) on the machine: dropped
+/// or flipped by machine fraud, else recorded as cast; a voter checking the receipt or control
+/// code of a dropped ballot, or the code of a flipped one, complains.
+#[inline]
+pub(super) fn cast_electronic(
+    (machine, trace, found): (&mut VotingMachine, &mut FraudTrace, &mut Checks),
+    bf: &BallotFraud,
+    b: Ballot,
+    frng: &mut crate::rng::StreamRng,
+    crng: &mut crate::rng::StreamRng,
+    checks: CheckRates,
+) {
+    let cast = b.list as usize;
+    if bf.drop.0 > 0 && cast != bf.drop.1 && frng.next_u64() < bf.drop.0 {
+        // dropped: the voter still gets a (fake) receipt and code
+        trace.dropped += 1;
+        if crng.next_u64() < checks.receipt || crng.next_u64() < checks.code {
+            found.receipt_complaint = true;
+        }
+        return;
+    }
+    let mut recorded = cast;
+    if bf.flip.0 > 0 && cast != bf.flip.1 && frng.next_u64() < bf.flip.0 {
+        recorded = bf.flip.1;
+        trace.flipped += 1;
+        if crng.next_u64() < checks.code {
+            found.control_code_complaint = true;
+        }
+    }
+    machine.record(Ballot {
+        list: recorded as u8,
+        district: b.district,
+    });
 }
 
 fn station_round1(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
@@ -121,52 +273,11 @@ fn station_round1(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
     // fraud at this station
     let mut frng = stream(seed, Purpose::Fraud, run, i as u64);
     ctx.targeted(i, &mut frng, &mut ws.targeted);
-    let mut bf = BallotFraud::default();
-    let mut ledger_rewrite = None;
-    for (j, f) in ctx.model.fraud.iter().enumerate() {
-        if !ws.targeted[j] {
-            continue;
-        }
-        let b = f.beneficiary as usize;
-        match f.kind {
-            FraudKind::Pressure { share } => bf.pressure = (threshold(share), b),
-            FraudKind::Flip { share } if st.evoting => bf.flip = (threshold(share), b),
-            FraudKind::Drop { share } if st.evoting => bf.drop = (threshold(share), b),
-            FraudKind::LedgerRewrite {
-                entries,
-                recompute,
-                forge_head,
-            } if st.evoting => {
-                ledger_rewrite = Some(LedgerTamper::Rewrite {
-                    entries,
-                    recompute,
-                    forge_head,
-                    ben: b,
-                });
-            }
-            FraudKind::LedgerTruncate { entries, reseal } if st.evoting => {
-                ledger_rewrite = Some(LedgerTamper::Truncate { entries, reseal });
-            }
-            _ => {}
-        }
-    }
+    let (bf, ledger_rewrite) = machine_fraud(ctx, i, &ws.targeted);
     if ws.targeted.iter().any(|&x| x) {
         ws.trace.stations_hit += 1;
     }
-
-    let mut launch = stream(seed, Purpose::LaunchCode, run, i as u64);
-    let genesis = Genesis {
-        election_id: ctx.election_id,
-        station: i as u32,
-        machine: 0,
-        launch_code: Genesis::draw_launch_code(&mut launch),
-    };
-    let mode = match (st.evoting, ledger_rewrite.is_some()) {
-        (false, _) => LedgerMode::Off,
-        (true, true) => LedgerMode::ChainAndLog,
-        (true, false) => ctx.ledger,
-    };
-    ws.machine.open(k, n_cand, mode, &genesis);
+    open_machine(ctx, run, i, n_cand, ledger_rewrite.is_some(), ws);
 
     let b = &ctx.model.ballots;
     let turnout_thr = threshold(t);
@@ -180,6 +291,10 @@ fn station_round1(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
     let mut crng = stream(seed, Purpose::Checks, run, i as u64);
     let receipt_thr = threshold(ctx.receipt_rate);
     let code_thr = threshold(ctx.control_code_rate);
+    let rates = CheckRates {
+        receipt: receipt_thr,
+        code: code_thr,
+    };
 
     let mut trng = stream(seed, Purpose::VoterTurnout, run, i as u64);
     let mut vrng = stream(seed, Purpose::VoterChoice, run, i as u64);
@@ -229,26 +344,12 @@ fn station_round1(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
             }
             if is_electronic {
                 electronic += 1;
-                if bf.drop.0 > 0 && cast != bf.drop.1 && frng.next_u64() < bf.drop.0 {
-                    // dropped: the voter still gets a (fake) receipt and code
-                    ws.trace.dropped += 1;
-                    if crng.next_u64() < receipt_thr || crng.next_u64() < code_thr {
-                        ws.checks.receipt_complaint = true;
-                    }
-                    continue;
-                }
-                let mut recorded = cast;
-                if bf.flip.0 > 0 && cast != bf.flip.1 && frng.next_u64() < bf.flip.0 {
-                    recorded = bf.flip.1;
-                    ws.trace.flipped += 1;
-                    if crng.next_u64() < code_thr {
-                        ws.checks.control_code_complaint = true;
-                    }
-                }
-                ws.machine.record(Ballot {
-                    list: recorded as u8,
+                let ballot = Ballot {
+                    list: cast as u8,
                     district: cand,
-                });
+                };
+                let out = (&mut ws.machine, &mut ws.trace, &mut ws.checks);
+                cast_electronic(out, &bf, ballot, &mut frng, &mut crng, rates);
                 continue;
             }
             if spoil_list {

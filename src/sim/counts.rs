@@ -281,6 +281,10 @@ pub struct StationScratch {
     pub(super) spoiled_list: Vec<u32>,
     pub(super) spoiled_district: Vec<u32>,
     pub(super) left: Vec<u32>,
+    /// The hybrid path's electronic voters' choices at the current station: per list party and
+    /// per district candidate.
+    pub(super) truth_list: Vec<u32>,
+    pub(super) truth_cand: Vec<u32>,
     /// Binomials of the invalid rate and of loyalty, the station path's fixed probabilities.
     pub(super) invalid: BinomialTable,
     pub(super) loyalty: BinomialTable,

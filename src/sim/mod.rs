@@ -4,8 +4,10 @@
 //!
 //! - [`ballot`] — every voter turns out or not and casts a list and a district ballot, on paper
 //!   or on a [`machine`] that hash-chains it; fraud acts ballot by ballot;
-//! - [`station`] — each station's counts drawn from their exact distributions (honest variants
-//!   under `path = "station"`), never building a ballot or a chain.
+//! - [`station`] — each station's counts drawn from their exact distributions (`path =
+//!   "station"`), never building a ballot or a chain; and the hybrid path (`path = "hybrid"`,
+//!   the default): the same for paper ballots, with the electronic voters of e-enabled stations
+//!   voting ballot by ballot on hash-chained machines.
 //!
 //! Then [`tamper`] (ledgers rewritten after close, commissions' changes to protocols) and
 //! [`districts`] (round-1 totals, district-level tabulation fraud, runoffs).
@@ -27,7 +29,10 @@ pub mod machine;
 pub mod station;
 pub mod tamper;
 
-pub use ballot::{run_election, run_election_split};
+pub use ballot::{
+    STOP_EVERY, Stop, run_election, run_election_split, run_election_split_until,
+    run_election_until,
+};
 pub use context::{Context, FraudPlan};
 pub use counts::{
     Checks, DistrictResult, FraudTrace, Published, PublishedLedger, Runoff, StationCounts, Truth,

@@ -47,17 +47,32 @@
 //! count, but they are not the ballot path's draw for draw. Station noise comes from the ballot
 //! path's `StationTurnout` and `StationPreference` streams, through this module's [`exp`]
 //! instead of `f64::exp`: the same normals, equal to the ballot path's `t` and `p` up to an ulp
-//! or so. No I/O, no panics.
+//! or so.
+//!
+//! The hybrid path ([`run_hybrid`], the default) is this path with the machines put back: at an
+//! e-enabled station the electronic voters are counted as above (Binomial(issued, uptake)) but
+//! not split by party; instead each of them chooses a list (by the station's preferences) and
+//! a district candidate (loyalty, else appeal) on the station's voter stream and votes on the
+//! station's [`super::VotingMachine`], which hash-chains the ballot — with pressure, dropped
+//! and flipped votes, voters' checks, ballots stuffed through the machine and ledgers tampered
+//! with after close exactly as `ballot.rs` does them (its `machine_fraud`, `open_machine` and
+//! `cast_electronic`). The voters being independent, the electronic and paper parts are
+//! independent given the station's turnout and preferences, so the counts have the ballot
+//! path's distribution. Paper stations are drawn exactly as on the station path, draw for draw.
+//! No I/O, no panics.
 
+use super::ballot::{CheckRates, STOP_EVERY, Stop, cast_electronic, machine_fraud, open_machine};
 use super::context::Context;
 use super::counts::Workspace;
 use super::districts::{draw_appeals, finish_districts};
-use super::tamper::protocol_fraud;
-use crate::distr::{binomial, exp, multinomial, thin_with};
+use super::machine::{Ballot, INVALID_DISTRICT};
+use super::tamper::{LedgerTamper, protocol_fraud, rewrite_ledger};
+use crate::distr::{binomial, cumulative, exp, multinomial, pick, thin_with};
 use crate::electorate::Electorate;
 use crate::fraud::FraudKind;
 use crate::model::{Model, Scenario, SimPath};
-use crate::rng::{Purpose, RunStreams, stream};
+use crate::rng::{Purpose, RunStreams, StreamRng, stream, threshold};
+use rand::Rng;
 
 /// Whether a fraud model's effect is a change of counts this path draws (everything but what
 /// happens inside voting machines and their ledgers).
@@ -77,10 +92,14 @@ pub fn applies(path: SimPath, model: &Model) -> bool {
     path == SimPath::Station && model.fraud.iter().all(|f| count_level(&f.kind))
 }
 
-/// What the summary's `provenance.path` says: `"ballot"`, `"station"`, or `"station+ballot"`
-/// when the station path was asked for but some variants (those with fraud) ran ballot by ballot.
+/// What the summary's `provenance.path` says: `"ballot"`, `"hybrid"`, `"station"`, or
+/// `"station+ballot"` when the station path was asked for but some variants (those with fraud
+/// inside machines) ran ballot by ballot.
 pub fn path_name(scenario: &Scenario) -> &'static str {
     let path = scenario.montecarlo.path;
+    if path != SimPath::Station {
+        return path.name();
+    }
     let n_station = scenario
         .variants
         .iter()
@@ -113,9 +132,39 @@ impl StationStreams {
     }
 }
 
-/// Simulates an honest run at station level; results land in `ws` exactly where
+/// Simulates a run at station level; results land in `ws` exactly where
 /// [`super::ballot::run_election`] puts them, so tabulation and detectors work unchanged.
 pub fn run_election(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
+    run_counts(ctx, run, ws, false, &|| false);
+}
+
+/// Simulates a run on the hybrid path: the station path, except that at each e-enabled
+/// station the electronic voters vote ballot by ballot on the station's machine (see
+/// [`machine_part`]), so that every electronic ballot is hash-chained and fraud inside
+/// machines acts as on the ballot path.
+pub fn run_hybrid(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
+    run_counts(ctx, run, ws, true, &|| false);
+}
+
+/// [`run_election`] (`hybrid` false) or [`run_hybrid`] (true) asking `stop` every
+/// [`STOP_EVERY`] stations; `false` when it said to stop (`ws` is then partial).
+pub fn run_until(
+    ctx: Context<'_>,
+    run: u64,
+    ws: &mut Workspace,
+    hybrid: bool,
+    stop: Stop<'_>,
+) -> bool {
+    run_counts(ctx, run, ws, hybrid, stop)
+}
+
+fn run_counts(
+    ctx: Context<'_>,
+    run: u64,
+    ws: &mut Workspace,
+    machines: bool,
+    stop: Stop<'_>,
+) -> bool {
     let e = ctx.electorate;
     ws.reset(e);
     ws.station.invalid.prepare(ctx.model.ballots.invalid_rate);
@@ -125,13 +174,33 @@ pub fn run_election(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
     let streams = StationStreams::new(ctx.seed, run);
     let fraud = !ctx.model.fraud.is_empty();
     for i in 0..e.stations.len() {
-        station(ctx, &streams, i, ws);
+        if i.is_multiple_of(STOP_EVERY) && stop() {
+            return false;
+        }
+        let on_machine = machines && e.stations[i].evoting;
+        let mut rng = station(ctx, &streams, i, ws, on_machine);
         let electronic = ws.counts.electronic[i] as f64;
         receipts += crate::stats::round_u64(ctx.receipt_rate * electronic);
         codes += crate::stats::round_u64(ctx.control_code_rate * electronic);
+        if !fraud && !on_machine {
+            continue;
+        }
+        let mut frng = stream(ctx.seed, Purpose::Fraud, run, i as u64);
+        ctx.targeted(i, &mut frng, &mut ws.targeted);
+        let machine = on_machine.then(|| {
+            let mut crng = stream(ctx.seed, Purpose::Checks, run, i as u64);
+            let tamper = machine_part(ctx, run, i, (&mut rng, &mut frng, &mut crng), ws);
+            (tamper, crng)
+        });
         if fraud {
             keep_truth(e, i, ws);
-            station_fraud(ctx, run, i, ws);
+            if on_machine {
+                add_machine_truth(e, i, ws);
+            }
+            station_fraud(ctx, i, &mut frng, ws, on_machine);
+        }
+        if let Some((tamper, mut crng)) = machine {
+            close_machine(ctx, i, tamper, &mut crng, ws);
         }
     }
     ws.checks.receipts_checked = receipts;
@@ -146,6 +215,116 @@ pub fn run_election(ctx: Context<'_>, run: u64, ws: &mut Workspace) {
         }
     }
     finish_districts(ctx, run, ws, true, false);
+    true
+}
+
+/// The machine part of e-enabled station `i` on the hybrid path, ballot by ballot as on the
+/// ballot path: the station's `electronic` voters (drawn by [`station`]) each choose a list by
+/// the station's preferences and a district candidate (the nominee of their party with
+/// probability `loyalty`, else by appeal), on `rng`; pressure, dropped and flipped votes act
+/// on the `Fraud` stream `frng` and voters' checks on the `Checks` stream, as in
+/// `station_round1`; each ballot is recorded on the opened machine (hash-chained). What the
+/// voters chose is kept in the scratch space for the truth. Returns the ledger tampering to
+/// apply after close, if any.
+fn machine_part(
+    ctx: Context<'_>,
+    run: u64,
+    i: usize,
+    (rng, frng, crng): (&mut StreamRng, &mut StreamRng, &mut StreamRng),
+    ws: &mut Workspace,
+) -> Option<LedgerTamper> {
+    let e = ctx.electorate;
+    let st = e.stations[i];
+    let k = e.n_parties;
+    let district = st.district.map(|d| &e.districts[d as usize]);
+    let n_cand = district.map_or(0, |d| d.candidates.len());
+    let (bf, tamper) = machine_fraud(ctx, i, &ws.targeted);
+    open_machine(ctx, run, i, n_cand, tamper.is_some(), ws);
+    cumulative(ws.pref.iter().copied(), &mut ws.list_cum);
+    if let Some(d) = st.district {
+        let off = ws.appeal_offset[d as usize];
+        let appeal = ws.appeal[off..off + n_cand].iter().copied();
+        cumulative(appeal, &mut ws.free_cum);
+    }
+    let loyal_thr = threshold(ctx.model.candidates.loyalty);
+    let rates = CheckRates {
+        receipt: threshold(ctx.receipt_rate),
+        code: threshold(ctx.control_code_rate),
+    };
+    let s = &mut ws.station;
+    s.truth_list.clear();
+    s.truth_list.resize(k, 0);
+    s.truth_cand.clear();
+    s.truth_cand.resize(n_cand, 0);
+    for _ in 0..ws.counts.electronic[i] {
+        let party = pick(&ws.list_cum, rng.next_u64());
+        let mut cand = INVALID_DISTRICT;
+        if let Some(d) = district {
+            let loyal = rng.next_u64() < loyal_thr;
+            let free = pick(&ws.free_cum, rng.next_u64());
+            cand = match (loyal, d.nominee[party]) {
+                (true, Some(c)) => c,
+                _ => free as u16,
+            };
+            s.truth_cand[cand as usize] += 1;
+        }
+        s.truth_list[party] += 1;
+        let mut cast = party;
+        if bf.pressure.0 > 0 && party != bf.pressure.1 && frng.next_u64() < bf.pressure.0 {
+            cast = bf.pressure.1;
+        }
+        let ballot = Ballot {
+            list: cast as u8,
+            district: cand,
+        };
+        let out = (&mut ws.machine, &mut ws.trace, &mut ws.checks);
+        cast_electronic(out, &bf, ballot, frng, crng, rates);
+    }
+    tamper
+}
+
+/// Adds the choices of station `i`'s electronic voters (kept by [`machine_part`]) to its
+/// truth, which [`keep_truth`] filled with the paper part.
+fn add_machine_truth(e: &Electorate, i: usize, ws: &mut Workspace) {
+    let w = e.n_parties + 1;
+    let s = &ws.station;
+    for (t, v) in ws.truth.list[i * w..].iter_mut().zip(&s.truth_list) {
+        *t += v;
+    }
+    let (from, to) = station_candidates(e, i);
+    for (t, v) in ws.truth.district[from..to].iter_mut().zip(&s.truth_cand) {
+        *t += v;
+    }
+}
+
+/// Closes station `i`'s machine and adds its totals to the count (as the commission does on
+/// the ballot path), then tampers with its ledger if a model says so.
+fn close_machine(
+    ctx: Context<'_>,
+    i: usize,
+    tamper: Option<LedgerTamper>,
+    crng: &mut StreamRng,
+    ws: &mut Workspace,
+) {
+    let e = ctx.electorate;
+    let k = e.n_parties;
+    let w = k + 1;
+    ws.machine.close();
+    let (from, to) = station_candidates(e, i);
+    let n_cand = to - from;
+    for (p, v) in ws.machine.list.iter().enumerate() {
+        ws.counts.list[i * w + p.min(k)] += v;
+    }
+    for (c, v) in ws.machine.district.iter().enumerate() {
+        if c < n_cand {
+            ws.counts.district[from + c] += v;
+        } else {
+            ws.counts.district_invalid[i] += v;
+        }
+    }
+    if let Some(tamper) = tamper {
+        rewrite_ledger(ctx, ws, i, tamper, threshold(ctx.receipt_rate), crng);
+    }
 }
 
 /// Copies station `i`'s honest counts, just drawn, into the truth.
@@ -170,15 +349,22 @@ fn station_candidates(e: &Electorate, i: usize) -> (usize, usize) {
 }
 
 /// Voter- and station-level fraud on station `i`'s counts, drawn as counts (see the module
-/// doc): which models act is decided by the ballot path's draws on the station's `Fraud`
-/// stream; the rest of that stream draws what they do.
-fn station_fraud(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
+/// doc): which models act was decided by the ballot path's draws on the station's `Fraud`
+/// stream `frng` (in `ws.targeted`); the rest of that stream draws what they do. With
+/// `on_machine` (the hybrid path at an e-enabled station) the counts are the paper part only,
+/// pressure on electronic voters has acted ballot by ballot, and ballots stuffed through the
+/// machine are recorded on it.
+fn station_fraud(
+    ctx: Context<'_>,
+    i: usize,
+    frng: &mut StreamRng,
+    ws: &mut Workspace,
+    on_machine: bool,
+) {
     let e = ctx.electorate;
     let st = e.stations[i];
     let k = e.n_parties;
     let w = k + 1;
-    let mut frng = stream(ctx.seed, Purpose::Fraud, run, i as u64);
-    ctx.targeted(i, &mut frng, &mut ws.targeted);
     if !ws.targeted.iter().any(|&x| x) {
         return;
     }
@@ -198,7 +384,7 @@ fn station_fraud(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
     if let Some((share, b)) = pressure {
         for p in 0..k {
             if p != b {
-                let moved = binomial(&mut frng, row[p], share);
+                let moved = binomial(frng, row[p], share);
                 row[p] -= moved;
                 row[b] += moved;
             }
@@ -214,17 +400,30 @@ fn station_fraud(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
         }
         let (extra, via_machine) = match f.kind {
             FraudKind::Stuffing { rate, via_machine } => (
-                binomial(&mut frng, st.n_registered.saturating_sub(issued), rate),
+                binomial(frng, st.n_registered.saturating_sub(issued), rate),
                 via_machine && st.evoting,
             ),
-            FraudKind::Carousel { rate } => (binomial(&mut frng, st.n_registered, rate), false),
+            FraudKind::Carousel { rate } => (binomial(frng, st.n_registered, rate), false),
             _ => continue,
         };
         let ben = f.beneficiary as usize;
         ws.trace.stuffed += extra as u64;
         issued += extra;
-        ws.counts.list[i * w + ben] += extra;
         let nominee = district.and_then(|d| d.nominee[ben]);
+        if via_machine {
+            ws.counts.electronic[i] += extra;
+        }
+        if via_machine && on_machine {
+            let district = nominee.unwrap_or(INVALID_DISTRICT);
+            for _ in 0..extra {
+                ws.machine.record(Ballot {
+                    list: ben as u8,
+                    district,
+                });
+            }
+            continue;
+        }
+        ws.counts.list[i * w + ben] += extra;
         match (district.is_some(), nominee) {
             (true, Some(c)) => ws.counts.district[c_off + c as usize] += extra,
             // no nominee: a blank district ballot; a machine records "no candidate" even where
@@ -233,15 +432,20 @@ fn station_fraud(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
             (false, _) if via_machine => ws.counts.district_invalid[i] += extra,
             (false, _) => {}
         }
-        if via_machine {
-            ws.counts.electronic[i] += extra;
-        }
     }
     ws.counts.issued[i] = issued;
 }
 
-/// Draws station `i`'s counts into `ws.counts`.
-fn station(ctx: Context<'_>, streams: &StationStreams, i: usize, ws: &mut Workspace) {
+/// Draws station `i`'s counts into `ws.counts` and returns the station's voter stream. With
+/// `on_machine` only the number of electronic voters is drawn, not their votes (the hybrid
+/// path's [`machine_part`] casts them on the machine next, from the returned stream).
+fn station(
+    ctx: Context<'_>,
+    streams: &StationStreams,
+    i: usize,
+    ws: &mut Workspace,
+    on_machine: bool,
+) -> StreamRng {
     let e: &Electorate = ctx.electorate;
     let st = e.stations[i];
     let k = e.n_parties;
@@ -265,7 +469,8 @@ fn station(ctx: Context<'_>, streams: &StationStreams, i: usize, ws: &mut Worksp
     let s = &mut ws.station;
     s.by_party_e.resize(k, 0);
     s.by_party_p.resize(k, 0);
-    multinomial(&mut rng, electronic, &ws.pref, &mut s.by_party_e);
+    let drawn_electronic = if on_machine { 0 } else { electronic };
+    multinomial(&mut rng, drawn_electronic, &ws.pref, &mut s.by_party_e);
     multinomial(&mut rng, paper, &ws.pref, &mut s.by_party_p);
 
     let w = k + 1;
@@ -291,7 +496,7 @@ fn station(ctx: Context<'_>, streams: &StationStreams, i: usize, ws: &mut Worksp
         None => {
             // the machine records "no candidate" on every ballot; the commission counts those
             // as invalid district ballots (as `station_round1` does)
-            district_invalid = electronic;
+            district_invalid = drawn_electronic;
         }
         Some(d) => {
             let district = &e.districts[d as usize];
@@ -334,4 +539,5 @@ fn station(ctx: Context<'_>, streams: &StationStreams, i: usize, ws: &mut Worksp
     ws.counts.issued[i] = issued;
     ws.counts.electronic[i] = electronic;
     ws.counts.district_invalid[i] = district_invalid;
+    rng
 }

@@ -186,3 +186,32 @@ fn kazakhstan_official_variant_reproduces_official_list_result() {
     assert!((900..1000).contains(&n_e), "{n_e} e-enabled stations");
     assert_eq!(e.districts.len(), 67);
 }
+
+#[test]
+fn a_stop_is_seen_inside_a_run_every_block_of_stations() {
+    // Ctrl-C's flag is looked at every STOP_EVERY stations inside a run, not only between
+    // runs: a stop that says yes at its third look ends the run there, on every path; one that
+    // never does is looked at once per block and changes nothing
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+    use tamga::model::SimPath;
+    let mut s = load("kazakhstan-2004.toml");
+    s.variants.retain(|v| v.name == "stuffing-and-machines");
+    for path in [SimPath::Hybrid, SimPath::Ballot, SimPath::Station] {
+        s.montecarlo.path = path;
+        let sim = Simulator::new(&s, 1);
+        let mut ws = tamga::sim::Workspace::default();
+        let looks = AtomicUsize::new(0);
+        let third = || looks.fetch_add(1, Relaxed) + 1 >= 3;
+        assert!(sim.run_one_until(0, 0, &mut ws, 1, &third).is_none());
+        assert_eq!(looks.load(Relaxed), 3, "{path:?}");
+        let looks = AtomicUsize::new(0);
+        let never = || looks.fetch_add(1, Relaxed) == usize::MAX;
+        let finished = sim.run_one_until(0, 0, &mut ws, 1, &never);
+        let stations = sim.electorates[0].stations.len();
+        assert_eq!(
+            looks.load(Relaxed),
+            stations.div_ceil(tamga::sim::STOP_EVERY)
+        );
+        assert_eq!(finished, Some(sim.run_one(0, 0, &mut ws)), "{path:?}");
+    }
+}

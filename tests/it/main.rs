@@ -39,4 +39,5 @@ mod seats_props;
 mod seats_vectors;
 mod shard;
 mod station_fraud;
+mod station_hybrid;
 mod station_path;

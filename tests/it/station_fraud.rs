@@ -13,7 +13,7 @@ use tamga::scenario;
 
 /// The tutorial's honest variant and one fraud variant `name` with `fraud` (TOML of one or more
 /// `[[variant.fraud]]` tables), forensic detectors off (they cost the same on both paths).
-fn scenario_with(name: &str, fraud: &str) -> Scenario {
+pub(crate) fn scenario_with(name: &str, fraud: &str) -> Scenario {
     let text = format!("{TUTORIAL}\n[[variant]]\nname = \"{name}\"\nextends = \"honest\"\n{fraud}");
     let mut s = scenario::parse(&text, "station_fraud.toml").expect("valid scenario");
     s.variants.retain(|v| v.name == name);
@@ -21,7 +21,7 @@ fn scenario_with(name: &str, fraud: &str) -> Scenario {
     s
 }
 
-fn runs(s: &Scenario, path: SimPath, n: u32) -> Vec<RunOutcome> {
+pub(crate) fn runs(s: &Scenario, path: SimPath, n: u32) -> Vec<RunOutcome> {
     let mut s = s.clone();
     s.montecarlo.path = path;
     let sim = tamga::montecarlo::Simulator::new(&s, 21);
@@ -43,8 +43,19 @@ fn metrics(o: &RunOutcome) -> Vec<(String, f64)> {
     for (p, s) in r.district_seats.iter().enumerate() {
         m.push((format!("district_seats.{p}"), *s as f64));
     }
-    m.push(("stuffed".into(), o.trace.stuffed as f64));
-    m.push(("stations_hit".into(), o.trace.stations_hit as f64));
+    let tr = &o.trace;
+    m.push(("stuffed".into(), tr.stuffed as f64));
+    m.push(("stations_hit".into(), tr.stations_hit as f64));
+    m.push(("flipped".into(), tr.flipped as f64));
+    m.push(("dropped".into(), tr.dropped as f64));
+    m.push(("rewritten".into(), tr.rewritten as f64));
+    m.push(("ledgers_tampered".into(), tr.ledgers_tampered as f64));
+    for (d, reading) in o.detectors.iter() {
+        if let Some(v) = reading.value {
+            m.push((format!("detector.{}", d.info().name), v));
+        }
+        m.push((format!("cost.{}", d.info().name), reading.cost));
+    }
     let t = &o.truth;
     m.push((
         "truth.turnout".into(),
@@ -64,7 +75,7 @@ fn metrics(o: &RunOutcome) -> Vec<(String, f64)> {
 
 /// Paired |mean(a − b)| / se(a − b) per metric; 0 where both paths agree exactly, infinite
 /// where they differ by a constant.
-fn paired_z(a: &[RunOutcome], b: &[RunOutcome]) -> Vec<(String, f64)> {
+pub(crate) fn paired_z(a: &[RunOutcome], b: &[RunOutcome]) -> Vec<(String, f64)> {
     let (ma, mb): (Vec<_>, Vec<_>) = (
         a.iter().map(metrics).collect(),
         b.iter().map(metrics).collect(),
@@ -90,16 +101,25 @@ fn paired_z(a: &[RunOutcome], b: &[RunOutcome]) -> Vec<(String, f64)> {
 
 /// Runs both paths and fails with every metric whose paired means differ by more than 4 SE.
 fn agree(name: &str, fraud: &str) {
+    agree_on(SimPath::Station, name, fraud);
+}
+
+/// [`agree`] for `path` against the ballot path.
+pub(crate) fn agree_on(path: SimPath, name: &str, fraud: &str) {
     let s = scenario_with(name, fraud);
-    assert_eq!(tamga::sim::station::path_name(&s), "ballot");
     let ballot = runs(&s, SimPath::Ballot, 160);
-    let station = runs(&s, SimPath::Station, 160);
-    let zs = paired_z(&ballot, &station);
+    let other = runs(&s, path, 160);
+    let zs = paired_z(&ballot, &other);
     let worst = zs
         .iter()
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .expect("metrics");
-    eprintln!("{name}: largest paired |z| {:.2} ({})", worst.1, worst.0);
+    eprintln!(
+        "{name} ({}): largest paired |z| {:.2} ({})",
+        path.name(),
+        worst.1,
+        worst.0
+    );
     let bad: Vec<String> = zs
         .iter()
         .filter(|(_, z)| *z > 4.0)
@@ -109,7 +129,7 @@ fn agree(name: &str, fraud: &str) {
     // and the fraud did something on both paths
     let moved = |o: &[RunOutcome]| o.iter().any(|o| o.trace.stations_hit > 0);
     assert!(
-        moved(&ballot) && moved(&station),
+        moved(&ballot) && moved(&other),
         "{name}: no station was hit"
     );
 }
@@ -189,15 +209,21 @@ fn stuffing_with_pressure_and_protocols_agrees() {
 /// The control: `planted` is `fraud` with one parameter one percentage point higher, run on
 /// the station path against `fraud` on the ballot path; `metric` must differ by > 4 SE.
 fn planted_bias_is_seen(fraud: &str, planted: &str, metric: &str) {
+    planted_bias_is_seen_on(SimPath::Station, fraud, planted, metric);
+}
+
+/// [`planted_bias_is_seen`] with `planted` run on `path`.
+pub(crate) fn planted_bias_is_seen_on(path: SimPath, fraud: &str, planted: &str, metric: &str) {
     let ballot = runs(&scenario_with("v", fraud), SimPath::Ballot, 160);
-    let station = runs(&scenario_with("v", planted), SimPath::Station, 160);
-    let z = paired_z(&ballot, &station)
+    let other = runs(&scenario_with("v", planted), path, 160);
+    let z = paired_z(&ballot, &other)
         .into_iter()
         .find(|(m, _)| m == metric)
         .map(|x| x.1);
     assert!(
         z.is_some_and(|z| z > 4.0),
-        "a 1-point bias in `{planted}` was not seen in {metric}: z = {z:?}"
+        "a 1-point bias in `{planted}` on the {} path was not seen in {metric}: z = {z:?}",
+        path.name()
     );
 }
 
@@ -270,23 +296,32 @@ fn kazakhstan_count_level_fraud_variants_agree() {
             "combined"
         ]
     );
+    kazakhstan_paths_agree(&s, SimPath::Station);
+}
+
+/// Kazakhstan's variants of `s` on `path` and on the ballot path: paired means over 24 runs
+/// (a Kazakhstan run by ballot costs ≈ 0.3 s) agree within 4.5 SE. Returns `path`'s outcomes.
+pub(crate) fn kazakhstan_paths_agree(s: &Scenario, path: SimPath) -> Vec<Vec<RunOutcome>> {
+    let names: Vec<String> = s.variants.iter().map(|v| v.name.clone()).collect();
     let n = 24;
     let both = |path: SimPath| {
         let mut s = s.clone();
         s.montecarlo.path = path;
         crate::common::run(&s, 13, 0..n)
     };
-    let (ballot, station) = (both(SimPath::Ballot), both(SimPath::Station));
+    let (ballot, other) = (both(SimPath::Ballot), both(path));
     let mut bad = Vec::new();
     for (v, name) in names.iter().enumerate() {
-        let zs = paired_z(&ballot[v], &station[v]);
+        let zs = paired_z(&ballot[v], &other[v]);
         let worst = zs
             .iter()
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .expect("metrics");
         eprintln!(
-            "kazakhstan {name}: largest paired |z| {:.2} ({})",
-            worst.1, worst.0
+            "kazakhstan {name} ({}): largest paired |z| {:.2} ({})",
+            path.name(),
+            worst.1,
+            worst.0
         );
         // district seats of small parties are rare 0/1 events: with 24 runs one seat can give
         // a constant difference (an infinite z); such metrics are compared only when finite
@@ -298,4 +333,5 @@ fn kazakhstan_count_level_fraud_variants_agree() {
         );
     }
     assert!(bad.is_empty(), "paths differ:\n{}", bad.join("\n"));
+    other
 }

@@ -176,6 +176,8 @@ fn station_path_is_deterministic_and_reported_in_provenance() {
     assert_eq!(tamga::sim::station::path_name(&s), "station");
     s.montecarlo.path = SimPath::Ballot;
     assert_eq!(tamga::sim::station::path_name(&s), "ballot");
+    s.montecarlo.path = SimPath::Hybrid;
+    assert_eq!(tamga::sim::station::path_name(&s), "hybrid");
 }
 
 #[test]
@@ -220,8 +222,10 @@ fn montecarlo_path_key_is_read_and_checked() {
     let with = |path: &str| text.replace("seed = 42", &format!("seed = 42\npath = \"{path}\""));
     let s = scenario::parse(&with("station"), "t.toml").expect("valid");
     assert_eq!(s.montecarlo.path, SimPath::Station);
-    let s = scenario::parse(text, "t.toml").expect("valid");
+    let s = scenario::parse(&with("ballot"), "t.toml").expect("valid");
     assert_eq!(s.montecarlo.path, SimPath::Ballot);
+    let s = scenario::parse(text, "t.toml").expect("valid");
+    assert_eq!(s.montecarlo.path, SimPath::Hybrid, "the default");
     let err = scenario::parse(&with("voxel"), "t.toml")
         .expect_err("unknown path rejected")
         .to_string();
@@ -289,7 +293,9 @@ fn sharded_station_runs_merge_into_the_unsharded_station_summary() {
     assert_eq!(s["provenance"]["path"], "station");
     // a ballot-path shard does not merge with station-path shards
     ok(tamga()
-        .args(["run", "--runs", "6", "--shard", "1/2", "--out"])
+        .args([
+            "run", "--runs", "6", "--path", "ballot", "--shard", "1/2", "--out",
+        ])
         .arg(dir.path().join("ballot"))
         .arg(&full)
         .output()

@@ -534,6 +534,8 @@ fn wide_package(dir: &Path, stations: u32) -> PathBuf {
     let manifest = fs::read_to_string(p.join("manifest.json")).unwrap();
     let mut doc: serde_json::Value = serde_json::from_str(&manifest).unwrap();
     doc["parties"] = (0..250).map(|i| format!("p{i}")).collect::<Vec<_>>().into();
+    // the declared shape says so too: stations held are capped by the manifest's count
+    doc["counts"]["stations"] = stations.into();
     fs::write(p.join("manifest.json"), doc.to_string()).unwrap();
     let mut f = std::io::BufWriter::new(fs::File::create(p.join("protocols.csv")).unwrap());
     writeln!(f, "station,region,district,item,choice,votes").unwrap();

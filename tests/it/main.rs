@@ -22,6 +22,7 @@ mod forensics_real;
 mod fraud;
 mod hostile_inputs;
 mod infer;
+mod klimek_support;
 mod layers;
 mod ledger_hostile;
 mod ledger_merkle;

@@ -127,7 +127,7 @@ pub const DETECTORS: [DetectorInfo; 12] = [
         name: "klimek_fit",
         kind: DetectorKind::Calibrated,
         cost_unit: "protocols analysed",
-        description: "f_i + f_e of a coarse Klimek model fit to the leader-share histogram",
+        description: "f_i + f_e of the Klimek model fitted to the turnout × leader-share distribution (the likelihood of `tamga forensics`, one start, short search)",
     },
 ];
 

@@ -5,7 +5,8 @@ use crate::electorate::Electorate;
 use crate::forensics::stats::digits::digit_stats;
 use crate::forensics::stats::fingerprint::turnout_share_slope;
 use crate::forensics::stats::integer::integer_test;
-use crate::forensics::stats::klimek::{FitEffort, fit as klimek_fit, share_of_stations_at_least};
+use crate::forensics::stats::klimek::{FitEffort, share_of_stations_at_least};
+use crate::forensics::stats::klimek_fit::detector_value as klimek_detector;
 use crate::forensics::stats::stations::{StationFigures, filter_stations, leader_of};
 use crate::ledger::verify;
 use crate::model::DetectorSettings;
@@ -203,11 +204,9 @@ pub fn readings(
                     .klimek_fit
                     .then(|| {
                         let key = stream_key(seed, Purpose::KlimekFit, run, 0);
-                        klimek_fit(&base, DETECTOR_FIT, key).ok()
+                        klimek_detector(&base, DETECTOR_FIT, key)
                     })
                     .flatten()
-                    .map(|f| f.f_incremental.estimate + f.f_extreme.estimate)
-                    .filter(|v| v.is_finite())
             },
         );
         let slope = turnout_share_slope(&stations);

@@ -106,13 +106,14 @@ impl FitEffort {
         pseudo_stations: 20_000,
         max_evaluations: 600,
     };
-    /// The per-run detector of `tamga run`: the same likelihood, one start, no bootstrap and a
-    /// quarter of the pseudo-stations — a statistic that moves with fraud, cheaply.
+    /// The per-run detector of `tamga run` ([`detector_value`]): the same likelihood, one start,
+    /// no bootstrap, the fewest pseudo-stations [`fit`] allows and a short search — a statistic
+    /// that moves with fraud, at ≈ 8 ms a Kazakhstan-size run (docs/BENCHMARKS.md).
     pub const DETECTOR: FitEffort = FitEffort {
         replicates: 0,
         starts: 1,
-        pseudo_stations: 5_000,
-        max_evaluations: 250,
+        pseudo_stations: 1_000,
+        max_evaluations: 60,
     };
 }
 
@@ -531,7 +532,8 @@ fn loglik(obs: &Observed, d: &[[f64; 4]], w: &Weights) -> f64 {
 
 /// Maximises the log-likelihood over the mixture weights (concave): projected Newton with
 /// backtracking, from `start`.
-fn best_weights(obs: &Observed, d: &[[f64; 4]], start: Weights) -> (Weights, f64) {
+/// Stops when a step gains at most `tol` in log-likelihood.
+fn best_weights(obs: &Observed, d: &[[f64; 4]], start: Weights, tol: f64) -> (Weights, f64) {
     // an interior start: a weight left at exactly 0 by the previous point is nudged back in, so
     // that neither method is stuck on a face of the simplex
     let mut w = start.map(|x| x.max(1e-4));
@@ -554,34 +556,9 @@ fn best_weights(obs: &Observed, d: &[[f64; 4]], start: Weights) -> (Weights, f64
                 }
             }
         }
-        let free: Vec<usize> = (0..3).filter(|&a| w[a] > 0.0 || g[a] > 0.0).collect();
-        if free.is_empty() {
+        let Some((dir, t_max)) = newton_step(&w, &g, &h, obs.n) else {
             break;
-        }
-        let mut dir = [0.0; 3];
-        let sol = solve(&free, &h, &g);
-        for (i, &a) in free.iter().enumerate() {
-            dir[a] = sol[i];
-        }
-        // ascent direction check: fall back to the gradient when the system is singular
-        if !dir.iter().all(|x| x.is_finite())
-            || dir.iter().zip(&g).map(|(a, b)| a * b).sum::<f64>() <= 0.0
-        {
-            let scale = 1.0 / (obs.n * 10.0);
-            for &a in &free {
-                dir[a] = g[a] * scale;
-            }
-        }
-        let mut t_max: f64 = 1.0;
-        for a in 0..3 {
-            if dir[a] < 0.0 {
-                t_max = t_max.min(w[a] / -dir[a]);
-            }
-        }
-        let sd: f64 = dir.iter().sum();
-        if sd > 0.0 {
-            t_max = t_max.min((1.0 - w.iter().sum::<f64>()) / sd);
-        }
+        };
         let mut t = t_max;
         let mut improved = false;
         for _ in 0..40 {
@@ -591,7 +568,7 @@ fn best_weights(obs: &Observed, d: &[[f64; 4]], start: Weights) -> (Weights, f64
                 let gain = lc - l;
                 w = cand;
                 l = lc;
-                improved = gain > 1e-6;
+                improved = gain > tol;
                 break;
             }
             t *= 0.5;
@@ -614,9 +591,107 @@ fn best_weights(obs: &Observed, d: &[[f64; 4]], start: Weights) -> (Weights, f64
                 w = em;
                 l = le;
             }
-            if gain <= 1e-6 {
+            if gain <= tol {
                 break;
             }
+        }
+    }
+    (w, l)
+}
+
+/// The projected Newton step from weights `w` with gradient `g` and negated Hessian `h` (of a
+/// log-likelihood over `n` stations): the direction over the weights free to move (the scaled
+/// gradient where the system is singular or gives no ascent) and the longest step along it
+/// that stays in the simplex; `None` when no weight can move.
+fn newton_step(w: &Weights, g: &[f64; 3], h: &[[f64; 3]; 3], n: f64) -> Option<([f64; 3], f64)> {
+    let free: Vec<usize> = (0..3).filter(|&a| w[a] > 0.0 || g[a] > 0.0).collect();
+    if free.is_empty() {
+        return None;
+    }
+    let mut dir = [0.0; 3];
+    let sol = solve(&free, h, g);
+    for (i, &a) in free.iter().enumerate() {
+        dir[a] = sol[i];
+    }
+    // ascent direction check: fall back to the gradient when the system is singular
+    if !dir.iter().all(|x| x.is_finite())
+        || dir.iter().zip(g).map(|(a, b)| a * b).sum::<f64>() <= 0.0
+    {
+        let scale = 1.0 / (n * 10.0);
+        for &a in &free {
+            dir[a] = g[a] * scale;
+        }
+    }
+    let mut t_max: f64 = 1.0;
+    for a in 0..3 {
+        if dir[a] < 0.0 {
+            t_max = t_max.min(w[a] / -dir[a]);
+        }
+    }
+    let sd: f64 = dir.iter().sum();
+    if sd > 0.0 {
+        t_max = t_max.min((1.0 - w.iter().sum::<f64>()) / sd);
+    }
+    Some((dir, t_max))
+}
+
+/// One pass over the occupied cells at `w`: the log-likelihood, its gradient in (w_i, w_e, w_u)
+/// (w_0 = 1 − their sum) and the negated Hessian.
+fn pass(obs: &Observed, d: &[[f64; 4]], w: &Weights) -> (f64, [f64; 3], [[f64; 3]; 3]) {
+    let w0 = 1.0 - w[0] - w[1] - w[2];
+    let (mut l, mut g, mut h) = (0.0, [0.0; 3], [[0.0; 3]; 3]);
+    for (k, v) in d.iter().enumerate() {
+        let p = (w0 * v[0] + w[0] * v[1] + w[1] * v[2] + w[2] * v[3]).max(1e-300);
+        let n = obs.counts[k];
+        l += n * p.ln();
+        let r = 1.0 / p;
+        let dv = [(v[1] - v[0]) * r, (v[2] - v[0]) * r, (v[3] - v[0]) * r];
+        for a in 0..3 {
+            g[a] += n * dv[a];
+            for b in a..3 {
+                h[a][b] += n * dv[a] * dv[b];
+            }
+        }
+    }
+    for a in 0..3 {
+        for b in 0..a {
+            h[a][b] = h[b][a];
+        }
+    }
+    (l, g, h)
+}
+
+/// [`best_weights`] for the per-run detector: the same maximum, reached with one pass over the
+/// cells per Newton step (value, gradient and Hessian together) and stopped once a step
+/// predicts or gains at most `tol`.
+fn best_weights_quick(obs: &Observed, d: &[[f64; 4]], start: Weights, tol: f64) -> (Weights, f64) {
+    let mut w = start.map(|x| x.max(1e-4));
+    if w.iter().sum::<f64>() > 0.9 {
+        w = [0.2, 0.02, 1e-3];
+    }
+    let (mut l, mut g, mut h) = pass(obs, d, &w);
+    for _ in 0..60 {
+        let Some((dir, t_max)) = newton_step(&w, &g, &h, obs.n) else {
+            break;
+        };
+        // the step's predicted gain (g·H⁻¹g / 2 for a Newton step)
+        if 0.5 * dir.iter().zip(&g).map(|(a, b)| a * b).sum::<f64>() <= tol {
+            break;
+        }
+        let mut t = t_max;
+        let mut gain = f64::NAN;
+        for _ in 0..40 {
+            let cand: Weights = std::array::from_fn(|a| (w[a] + t * dir[a]).max(0.0));
+            let (lc, gc, hc) = pass(obs, d, &cand);
+            if lc >= l {
+                gain = lc - l;
+                (w, l, g, h) = (cand, lc, gc, hc);
+                break;
+            }
+            t *= 0.5;
+        }
+        if gain.is_nan() || gain <= tol {
+            break;
         }
     }
     (w, l)
@@ -659,7 +734,16 @@ struct Problem<'a> {
     obs: Observed,
     pseudo: &'a Pseudo,
     weights: std::cell::Cell<Weights>,
+    /// The weights' convergence tolerance in log-likelihood ([`EXACT_GAIN`] but for the
+    /// per-run detector).
+    gain_tol: f64,
 }
+
+/// The weights' convergence tolerance of every fit but the per-run detector's.
+const EXACT_GAIN: f64 = 1e-6;
+/// The per-run detector's: a thousandth of a unit of log-likelihood, far below the differences
+/// its search acts on.
+const DETECTOR_GAIN: f64 = 1e-3;
 
 /// A point of the search: φ, the best weights there and the log-likelihood.
 #[derive(Debug, Clone, Copy)]
@@ -683,7 +767,11 @@ impl Problem<'_> {
         let phi = project(phi);
         let c = components(&phi, self.pseudo, false);
         let d = self.occupied(&c);
-        let (w, l) = best_weights(&self.obs, &d, self.weights.get());
+        let (w, l) = if self.gain_tol > EXACT_GAIN {
+            best_weights_quick(&self.obs, &d, self.weights.get(), self.gain_tol)
+        } else {
+            best_weights(&self.obs, &d, self.weights.get(), self.gain_tol)
+        };
         self.weights.set(w);
         Point { phi, w, loglik: l }
     }
@@ -762,6 +850,24 @@ fn nelder_mead(pb: &Problem, start: Phi, step: Phi, max_eval: usize) -> Point {
     simplex[0]
 }
 
+/// Nelder–Mead from `start`, restarted from its own result (at most `restarts` times, with
+/// half the step and evaluations) until a restart gains < 0.5 in ℓ.
+fn polished(pb: &Problem, start: Phi, max_eval: usize, restarts: usize) -> Point {
+    let mut p = nelder_mead(pb, start, STEP, max_eval);
+    for _ in 0..restarts {
+        pb.weights.set(p.w);
+        let q = nelder_mead(pb, p.phi, STEP.map(|x| x * 0.5), max_eval / 2);
+        let gain = q.loglik - p.loglik;
+        if gain > 0.0 {
+            p = q;
+        }
+        if gain < 0.5 {
+            break;
+        }
+    }
+    p
+}
+
 /// The reported fraud fractions of a point: (f_i, f_e) relative to the placed stations.
 fn fractions(w: &Weights) -> (f64, f64) {
     let placed = (1.0 - w[2]).max(1e-12);
@@ -784,15 +890,18 @@ fn distinct(a: &Point, b: &Point) -> bool {
 /// fair part lies left of the fraud), widths from the spread below the median, and a spread of
 /// fraud shapes.
 fn starts(stations: &[StationFigures], k: usize) -> Vec<Phi> {
-    let q = |f: fn(&StationFigures) -> f64, p: f64| {
-        let mut v: Vec<f64> = stations.iter().map(f).collect();
-        v.sort_by(f64::total_cmp);
-        quantile_sorted(&v, p)
-    };
     let t = |c: &StationFigures| c.turnout();
     let s = |c: &StationFigures| c.share();
-    let sd = |f: fn(&StationFigures) -> f64| (q(f, 0.5) - q(f, 0.16)).clamp(0.01, 0.3);
-    let (st, ss) = (sd(t), sd(s));
+    // each axis sorted once (the per-run detector calls this for every run)
+    let sorted = |f: fn(&StationFigures) -> f64| {
+        let mut v: Vec<f64> = stations.iter().map(f).collect();
+        v.sort_by(f64::total_cmp);
+        v
+    };
+    let (vt, vs) = (sorted(t), sorted(s));
+    let q = quantile_sorted;
+    let sd = |v: &[f64]| (q(v, 0.5) - q(v, 0.16)).clamp(0.01, 0.3);
+    let (st, ss) = (sd(&vt), sd(&vs));
     let (mt, ms) = (
         leftmost_peak(stations.iter().map(t)),
         leftmost_peak(stations.iter().map(s)),
@@ -818,10 +927,10 @@ fn starts(stations: &[StationFigures], k: usize) -> Vec<Phi> {
         [mt, lt, ms, ls, 0.6, 2.0],
         [mt, lt, ms, ls, 0.3, 1.0],
         [mt, lt, ms, ls, 0.9, 3.5],
-        [q(t, 0.3), st, q(s, 0.3), ss, 0.6, 2.0],
-        [q(t, 0.4), st, q(s, 0.4), ss, 0.25, 1.0],
-        [q(t, 0.5), st, q(s, 0.5), ss, 0.15, 3.0],
-        [q(t, 0.1), st, q(s, 0.25), ss, 0.3, 5.0],
+        [q(&vt, 0.3), st, q(&vs, 0.3), ss, 0.6, 2.0],
+        [q(&vt, 0.4), st, q(&vs, 0.4), ss, 0.25, 1.0],
+        [q(&vt, 0.5), st, q(&vs, 0.5), ss, 0.15, 3.0],
+        [q(&vt, 0.1), st, q(&vs, 0.25), ss, 0.3, 5.0],
     ];
     all.iter()
         .take(k.clamp(1, all.len()))
@@ -930,31 +1039,14 @@ pub fn fit(
         obs: Observed::of(&counts),
         pseudo: &pseudo,
         weights: std::cell::Cell::new([0.1, 0.01, 1e-3]),
+        gain_tol: EXACT_GAIN,
     };
     // every start polished; distinct optima kept, best first
     let mut found: Vec<Point> = starts(stations, effort.starts)
         .into_iter()
         .map(|s| {
             pb.weights.set([0.1, 0.01, 1e-3]);
-            // Nelder–Mead restarted from its own result until a restart gains < 0.5 in ℓ
-            let mut p = nelder_mead(&pb, s, STEP, effort.max_evaluations);
-            for _ in 0..3 {
-                pb.weights.set(p.w);
-                let q = nelder_mead(
-                    &pb,
-                    p.phi,
-                    STEP.map(|x| x * 0.5),
-                    effort.max_evaluations / 2,
-                );
-                let gain = q.loglik - p.loglik;
-                if gain > 0.0 {
-                    p = q;
-                }
-                if gain < 0.5 {
-                    break;
-                }
-            }
-            p
+            polished(&pb, s, effort.max_evaluations, 3)
         })
         .collect();
     found.sort_by(|a, b| b.loglik.total_cmp(&a.loglik));
@@ -990,6 +1082,7 @@ pub fn fit(
                 obs: Observed::of(&resampled),
                 pseudo: &ps,
                 weights: std::cell::Cell::new(best.w),
+                gain_tol: EXACT_GAIN,
             };
             let mut out: Option<(Point, usize)> = None;
             for (k, o) in competing.iter().enumerate() {
@@ -1123,6 +1216,7 @@ pub fn profile_log_likelihood(
         obs: Observed::of(&counts),
         pseudo: &pseudo,
         weights: std::cell::Cell::new([0.1, 0.01, 1e-3]),
+        gain_tol: EXACT_GAIN,
     };
     let f = &params.fair;
     let p = pb.eval([
@@ -1234,6 +1328,36 @@ fn goodness_of_fit(
     }
 }
 
+/// The per-run Klimek detector of `tamga run`: f_i + f_e at the best point of the same
+/// likelihood and search as [`fit`] (the same pseudo-stations' stream, starts and Nelder–Mead,
+/// one polish), without what only a report needs — bootstrap, distinct optima, goodness of fit
+/// and the implied simulation. `None` where the fit is undefined for the stations.
+pub fn detector_value(stations: &[StationFigures], effort: FitEffort, seed: u64) -> Option<f64> {
+    if undefined_reason(stations).is_some() {
+        return None;
+    }
+    let pseudo = Pseudo::draw(
+        effort.pseudo_stations.max(1000),
+        &mut analysis_stream(seed, AnalysisPurpose::KlimekFit, 0),
+    );
+    let start_weights = [0.1, 0.01, 1e-3];
+    let pb = Problem {
+        obs: Observed::of(&cell_counts(stations)),
+        pseudo: &pseudo,
+        weights: std::cell::Cell::new(start_weights),
+        gain_tol: DETECTOR_GAIN,
+    };
+    let best = starts(stations, effort.starts)
+        .into_iter()
+        .map(|s| {
+            pb.weights.set(start_weights);
+            polished(&pb, s, effort.max_evaluations, 1)
+        })
+        .max_by(|a, b| a.loglik.total_cmp(&b.loglik))?;
+    let (fi, fe) = fractions(&best.w);
+    Some(fi + fe).filter(|v| v.is_finite())
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::klimek::simulate_figures;
@@ -1255,7 +1379,7 @@ mod tests {
         let obs = Observed::of(&counts);
         let u = 1.0 / CELLS as f64;
         let d = vec![[1.0, 0.0, 0.0, u], [0.0, 1.0, 0.0, u]];
-        let (w, _) = best_weights(&obs, &d, [0.1, 0.1, 0.01]);
+        let (w, _) = best_weights(&obs, &d, [0.1, 0.1, 0.01], EXACT_GAIN);
         assert!((w[0] - 0.7).abs() < 1e-3, "{w:?}");
         assert!(w[1] < 1e-6 && w[2] < 1e-3, "{w:?}");
     }
@@ -1295,6 +1419,46 @@ mod tests {
             f.f_incremental
         );
         assert!(f.f_incremental.se.is_nan());
+    }
+
+    #[test]
+    fn detector_finds_what_a_longer_search_finds() {
+        // the per-run detector's short search lands where a longer one does on data from the
+        // model, and reads clean data as clean
+        let truth = params(0.4, 0.03, 2.0);
+        let st = simulated(&truth, 9_000, 5);
+        // the short search ends where a search with five times the pseudo-stations and four
+        // times the evaluations ends (one start each: both land below the truth, 0.43)
+        let v = detector_value(&st, FitEffort::DETECTOR, 11).unwrap();
+        let long = FitEffort {
+            pseudo_stations: 5_000,
+            max_evaluations: 250,
+            ..FitEffort::DETECTOR
+        };
+        let w = detector_value(&st, long, 11).unwrap();
+        assert!((v - w).abs() < 0.03 && (v - 0.43).abs() < 0.15, "{v} {w}");
+        let clean = simulated(&params(0.0, 0.0, 2.0), 9_000, 6);
+        let c = detector_value(&clean, FitEffort::DETECTOR, 11).unwrap();
+        assert!(c < 0.05, "{c}");
+        // and the quick weights agree with the exact ones at the same point
+        let pseudo = Pseudo::draw(1000, &mut analysis_stream(3, AnalysisPurpose::KlimekFit, 0));
+        let obs = Observed::of(&cell_counts(&st));
+        let pb = |gain_tol| Problem {
+            obs: Observed::of(&cell_counts(&st)),
+            pseudo: &pseudo,
+            weights: std::cell::Cell::new([0.1, 0.01, 1e-3]),
+            gain_tol,
+        };
+        let phi = [0.55, 0.05, 0.4, 0.05, 0.3, 2.0];
+        let (exact, quick) = (pb(EXACT_GAIN).eval(phi), pb(DETECTOR_GAIN).eval(phi));
+        assert!(obs.n > 0.0 && (exact.loglik - quick.loglik).abs() < 0.01);
+        for k in 0..3 {
+            assert!(
+                (exact.w[k] - quick.w[k]).abs() < 2e-3,
+                "{exact:?} {quick:?}"
+            );
+        }
+        assert_eq!(detector_value(&st[..50], FitEffort::DETECTOR, 11), None);
     }
 
     #[test]

@@ -20,11 +20,13 @@ use super::lanes::{Backend, SHA256_IV};
 use super::merkle::{Frontier, node_blocks};
 use super::note::{Checkpoint, machine_origin, sign_note};
 
-/// Node blocks compressed beside each ballot's chain block (four lanes in all).
-const TREE_LANES: usize = 3;
+/// Node blocks compressed beside each ballot's chain block: always this many lanes (idle ones
+/// compress a dummy block), so the step's kernel call never varies. A ballot needs two node
+/// blocks on average, so two lanes keep up (checkpoints drain what is left).
+const TREE_LANES: usize = 2;
 /// Node jobs the pipelined tree holds (ring). Jobs arrive at one per entry on average and at most
-/// four per step, and each step advances three, so a handful are pending; a fuller ring is
-/// drained before the next entry.
+/// three per step, and each step advances two, so few are pending; a fuller ring is drained
+/// before the next entry.
 const QUEUE: usize = 64;
 
 /// One interior node being hashed: its two padded blocks, the state after the blocks done so far,
@@ -116,7 +118,8 @@ impl LaneTree {
             blocks[off + i] = j.blocks[j.stage as usize];
             states[off + i] = j.state;
         }
-        compress_first(self.backend, off + t, &mut states, &blocks);
+        let n = if chain.is_some() { 1 + TREE_LANES } else { t };
+        compress_first(self.backend, n, &mut states, &blocks);
         // Jobs nearer the front are as far along as later ones, so the finished ones are a
         // prefix of the window.
         let mut done = [(0u8, EntryHash::ZERO); TREE_LANES];
@@ -183,8 +186,7 @@ fn compress_first(
         0 => {}
         1 => sha2::block_api::compress256(&mut states[0], core::slice::from_ref(&blocks[0])),
         2 => lanes!(2),
-        3 => lanes!(3),
-        _ => lanes!(4),
+        _ => lanes!(3),
     }
 }
 

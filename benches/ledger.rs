@@ -74,6 +74,36 @@ fn bench(c: &mut Criterion) {
         })
     });
 
+    // The same with only the closing checkpoint: the chain and the tree alone.
+    group.bench_function("append_log_close_only", |b| {
+        let key = tamga::ledger::note::derive_signing_key(1, "machine", 1, 1);
+        b.iter(|| {
+            let mut log = tamga::ledger::MachineLog::open(&g, 10, 7, u64::MAX, key.clone());
+            for i in 0..BATCH {
+                black_box(log.append(choice(i)).unwrap());
+            }
+            log.close()
+        })
+    });
+
+    // One checkpoint note: body, Ed25519 signature, base64 (the per-checkpoint cost append_log
+    // pays every CHECKPOINT_INTERVAL entries).
+    group.bench_function("sign_checkpoint", |b| {
+        let key = tamga::ledger::note::derive_signing_key(1, "machine", 1, 1);
+        let origin = tamga::ledger::note::machine_origin(&g.election_id, 1, 1);
+        let c = tamga::ledger::note::Checkpoint {
+            origin: origin.clone(),
+            size: 1000,
+            root: tamga::ledger::EntryHash([3; 32]),
+            head: Some(tamga::ledger::EntryHash([4; 32])),
+        };
+        b.iter(|| {
+            (0..BATCH / tamga::package::CHECKPOINT_INTERVAL)
+                .map(|_| tamga::ledger::note::sign_note(&c.body(), &origin, &key).len())
+                .sum::<usize>()
+        })
+    });
+
     // BATCH ballots in all: BATCH / LANES on each of LANES machines, one lockstep compression
     // per step.
     group.bench_function("append_lanes", |b| {

@@ -147,8 +147,8 @@ def ed25519_verify(public, message, signature):
 
 
 # --- section 9: the Merkle tree over the entries, RFC 6962 hashing ---
-def leaf_hash(data):
-    return hashlib.sha256(b"\x00" + data).digest()
+# A leaf's hash is the entry hash itself: its hashed input starts with the entry's tag byte
+# (G, B or C), never 0x01, which separates leaves from nodes as RFC 6962's 0x00 prefix does.
 
 
 def node_hash(left, right):
@@ -156,10 +156,10 @@ def node_hash(left, right):
 
 
 def roots_at(entries, sizes):
-    """{size: root} of the tree over leaf_hash(entries[0:size]) for each wanted size."""
+    """{size: root} of the tree over the entry hashes entries[0:size] for each wanted size."""
     want, out, peaks = set(sizes), {}, []  # peaks: (height, hash), largest first
     for n, e in enumerate(entries, start=1):
-        hh, height = leaf_hash(e), 0
+        hh, height = e, 0
         while peaks and peaks[-1][0] == height:
             hh = node_hash(peaks.pop()[1], hh)
             height += 1
@@ -401,7 +401,7 @@ def check_log(info, notes_text, public, proofs_text):
             ok = (
                 receipt(eh) == normalise_receipt(f[2])
                 and size in signed
-                and verify_inclusion(leaf_hash(eh), entry, size, path, signed[size])
+                and verify_inclusion(eh, entry, size, path, signed[size])
             )
             if not ok:
                 findings.append(f"ProofInvalid line {n}: receipt {f[2]}")

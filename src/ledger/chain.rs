@@ -202,10 +202,26 @@ impl Chain {
         Ok(digest(self.head))
     }
 
+    /// The next ballot's counter indices and entry block (to compress from the IV), without
+    /// appending: the caller compresses the block, possibly beside other work, and calls
+    /// [`Chain::commit`] with the result. Errors if the choice is out of range.
+    #[inline]
+    pub(crate) fn next_block(
+        &self,
+        c: BallotChoice,
+    ) -> Result<((usize, usize), [u8; 64]), LedgerError> {
+        let seq = Seq(self.n_ballots + 1);
+        let idx = self.indices(seq, c)?;
+        Ok((
+            idx,
+            ballot_block_words(&self.head, seq, ballot_body(c.list, c.district)),
+        ))
+    }
+
     /// Adds a ballot whose choice was validated to counter indices `(li, ci)` and whose entry
     /// hash (as words) is `h`.
     #[inline]
-    fn commit(&mut self, (li, ci): (usize, usize), h: [u32; 8]) {
+    pub(crate) fn commit(&mut self, (li, ci): (usize, usize), h: [u32; 8]) {
         self.head = h;
         self.n_ballots += 1;
         self.list_counts[li] += 1;
@@ -347,13 +363,7 @@ pub(crate) fn append_lanes_with<const N: usize>(
     let mut indices = [(0, 0); N];
     let mut blocks = [[0u8; 64]; N];
     for i in 0..N {
-        let (chain, c) = (&*chains[i], choices[i]);
-        let seq = Seq(chain.n_ballots + 1);
-        match chain.indices(seq, c) {
-            Ok(idx) => indices[i] = idx,
-            Err(e) => return Err(e),
-        }
-        blocks[i] = ballot_block_words(&chain.head, seq, ballot_body(c.list, c.district));
+        (indices[i], blocks[i]) = chains[i].next_block(choices[i])?;
     }
     let states = ballot_state_lanes(backend, &blocks);
     for i in 0..N {

@@ -8,8 +8,10 @@
 //! consistency proofs (§2.1.4) with their verification. **Never**: allocates per appended leaf in
 //! [`Frontier`], panics on a proof of any shape, or reads anything but its arguments.
 //!
-//! In a ledger the leaf input of entry `j` is its 32-byte entry hash `h_j`
-//! (`docs/ledger-format.md` §9): a leaf is one SHA-256 block, a node two.
+//! In a ledger the leaf hash of entry `j` is its entry hash `h_j` itself
+//! (`docs/ledger-format.md` §9): the entry's hashed input starts with its tag byte (0x47, 0x42 or
+//! 0x43), never [`NODE_PREFIX`], so leaves and nodes are domain-separated as RFC 6962's 0x00 and
+//! 0x01 separate them, without a second hash per entry. A node is two SHA-256 blocks.
 
 use sha2::{Digest, Sha256};
 
@@ -38,22 +40,18 @@ pub fn leaf_hash(input: &[u8]) -> EntryHash {
     EntryHash(h.finalize().into())
 }
 
-/// [`leaf_hash`] of a 32-byte input (an entry hash): one compression of a stack block.
-#[inline]
-pub fn leaf_hash32(input: &EntryHash) -> EntryHash {
-    let mut block = [0u8; 64];
-    block[0] = LEAF_PREFIX;
-    block[1..33].copy_from_slice(&input.0);
-    block[33] = 0x80;
-    block[56..64].copy_from_slice(&(33u64 * 8).to_be_bytes());
-    let mut state = SHA256_IV;
-    sha2::block_api::compress256(&mut state, core::slice::from_ref(&block));
-    digest(state)
-}
-
 /// `SHA-256(0x01 ‖ left ‖ right)`: two compressions of stack blocks.
 #[inline]
 pub fn node_hash(left: &EntryHash, right: &EntryHash) -> EntryHash {
+    let blocks = node_blocks(left, right);
+    let mut state = SHA256_IV;
+    sha2::block_api::compress256(&mut state, &blocks);
+    digest(state)
+}
+
+/// The two padded SHA-256 blocks of `0x01 ‖ left ‖ right` (65 bytes).
+#[inline]
+pub(crate) fn node_blocks(left: &EntryHash, right: &EntryHash) -> [[u8; 64]; 2] {
     let mut blocks = [[0u8; 64]; 2];
     blocks[0][0] = NODE_PREFIX;
     blocks[0][1..33].copy_from_slice(&left.0);
@@ -61,9 +59,7 @@ pub fn node_hash(left: &EntryHash, right: &EntryHash) -> EntryHash {
     blocks[1][0] = right.0[31];
     blocks[1][1] = 0x80;
     blocks[1][56..64].copy_from_slice(&(65u64 * 8).to_be_bytes());
-    let mut state = SHA256_IV;
-    sha2::block_api::compress256(&mut state, &blocks);
-    digest(state)
+    blocks
 }
 
 /// The largest power of two strictly below `n` (`n ≥ 2`).
@@ -124,10 +120,16 @@ impl Frontier {
         self.size += 1;
     }
 
-    /// Appends an entry hash as a leaf ([`leaf_hash32`]).
+    /// Appends a ledger entry: its entry hash is its leaf hash (module docs).
     #[inline]
     pub fn push_entry(&mut self, entry: &EntryHash) {
-        self.push(leaf_hash32(entry));
+        self.push(*entry);
+    }
+
+    /// A frontier from its size and the roots of its perfect subtrees (`peaks[k]` read where bit
+    /// `k` of `size` is set).
+    pub(crate) fn from_peaks(size: u64, peaks: [EntryHash; 64]) -> Frontier {
+        Frontier { size, peaks }
     }
 
     /// The root of the tree so far.
@@ -171,9 +173,9 @@ impl Tree {
         Tree { levels }
     }
 
-    /// The tree over entry hashes (each a leaf input, [`leaf_hash32`]).
+    /// The tree over a ledger's entry hashes (each its own leaf hash, module docs).
     pub fn from_entries(entries: &[EntryHash]) -> Tree {
-        Tree::from_leaf_hashes(entries.iter().map(leaf_hash32).collect())
+        Tree::from_leaf_hashes(entries.to_vec())
     }
 
     /// Leaves.
@@ -391,10 +393,9 @@ mod tests {
     }
 
     #[test]
-    fn fast_leaf_and_node_equal_streaming_sha256() {
+    fn fast_node_equals_streaming_sha256() {
         for i in 0..50 {
             let (a, b) = (h(i), h(i + 1000));
-            assert_eq!(leaf_hash32(&a), leaf_hash(&a.0));
             let mut s = Sha256::new();
             s.update([NODE_PREFIX]);
             s.update(a.0);

@@ -41,7 +41,7 @@ use serde::{Deserialize, Serialize};
 use crate::electorate::Electorate;
 use ed25519_dalek::SigningKey;
 
-use crate::ledger::merkle::{Frontier, Tree, leaf_hash, leaf_hash32, verify_inclusion};
+use crate::ledger::merkle::{Frontier, Tree, leaf_hash, verify_inclusion};
 use crate::ledger::note::{Checkpoint, derive_signing_key, heads_origin, sign_note};
 use crate::ledger::{
     BallotChoice, EntryHash, LedgerError, MachineLog, PublishedHead, PublishedHeads, ReceiptCode,
@@ -739,17 +739,10 @@ pub struct ReceiptProof {
 
 impl ReceiptProof {
     /// Checks the proof against a checkpoint root of its size: the code is the entry hash's and
-    /// the path leads from the entry's leaf to `root`.
+    /// the path leads from the entry's leaf (its entry hash) to `root`.
     pub fn check(&self, root: &EntryHash) -> bool {
         self.code.matches(&self.entry_hash)
-            && verify_inclusion(
-                &leaf_hash32(&self.entry_hash),
-                self.entry,
-                self.size,
-                &self.path,
-                root,
-            )
-            .is_ok()
+            && verify_inclusion(&self.entry_hash, self.entry, self.size, &self.path, root).is_ok()
     }
 }
 

@@ -697,3 +697,149 @@ fn fuzz_corpora_replay_cleanly() {
         assert!(inputs > 0, "no inputs for {name}");
     }
 }
+
+/// Peak memory of `tamga audit PKG` (exit 1 or 2, never a crash) and its stdout's findings,
+/// run once under the limits for the report and once measured.
+fn audit_peak(pkg: &Path) -> (u64, String) {
+    let o = audit(pkg, false);
+    clean_refusal(&o, &[1, 2]);
+    let (code, _, peak) = measured(&["audit", pkg.to_str().unwrap()]);
+    assert!(code == 1 || code == 2, "exit {code}");
+    (peak, o.stdout)
+}
+
+/// The first machine's checkpoints file of a package, and its station and machine.
+fn first_checkpoints(pkg: &Path) -> (PathBuf, u32, u32) {
+    let mut names: Vec<PathBuf> = fs::read_dir(pkg.join("checkpoints"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    let path = names.remove(0);
+    let stem = path.file_stem().unwrap().to_str().unwrap().to_string();
+    let (s, m) = stem
+        .strip_prefix("station-")
+        .unwrap()
+        .split_once("-m")
+        .unwrap();
+    (path, s.parse().unwrap(), m.parse().unwrap())
+}
+
+/// The transparency log's files (issue 16) — proofs.csv, election.txt, heads.note and
+/// checkpoints/*.notes — huge, repeated, garbage or declaring huge sizes: never a crash, and
+/// memory a small multiple of what the file holds (sparse giants, refused by their size limit,
+/// hardly any).
+#[test]
+fn transparency_log_files_stay_within_memory_of_their_size() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = package(tmp.path(), "base");
+    let (code, _, base_peak) = measured(&["audit", base.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    const MIB: u64 = 1 << 20;
+    let within = |what: &str, peak: u64, held: u64| {
+        eprintln!(
+            "{what}: peak {} MiB (honest package {} MiB, hostile file {} MiB)",
+            peak / MIB,
+            base_peak / MIB,
+            held / MIB
+        );
+        assert!(
+            peak <= base_peak + 3 * held + 32 * MIB,
+            "{what}: peak {peak} B, honest {base_peak} B, file {held} B"
+        );
+    };
+    let sparse = |p: &Path| {
+        let f = fs::File::create(p).unwrap();
+        f.set_len(1 << 30).unwrap();
+    };
+
+    // 1 GiB sparse files: each refused by its size or line limit after reading a little
+    for name in ["proofs.csv", "election.txt", "heads.note"] {
+        let p = package(tmp.path(), &format!("sparse-{name}"));
+        sparse(&p.join(name));
+        let (peak, _) = audit_peak(&p);
+        within(&format!("sparse {name}"), peak, 0);
+    }
+    let p = package(tmp.path(), "sparse-notes");
+    sparse(&first_checkpoints(&p).0);
+    let (peak, _) = audit_peak(&p);
+    within("sparse checkpoints", peak, 0);
+
+    // proofs.csv: 4,000 rows of the longest path accepted (130 hashes), huge positions
+    let p = package(tmp.path(), "long-proofs");
+    let mut f = std::io::BufWriter::new(fs::File::create(p.join("proofs.csv")).unwrap());
+    writeln!(f, "station,machine,receipt,entry,entry_hash,size,path").unwrap();
+    let hash = "ab".repeat(32);
+    let path = vec![hash.as_str(); 130].join(".");
+    for i in 0..4000u64 {
+        writeln!(
+            f,
+            "0,0,0000-0000,{},{hash},{},{path}",
+            u64::MAX - i,
+            u64::MAX
+        )
+        .unwrap();
+    }
+    f.flush().unwrap();
+    drop(f);
+    let held = fs::metadata(p.join("proofs.csv")).unwrap().len();
+    let (peak, _) = audit_peak(&p);
+    within("long proofs", peak, held);
+
+    // election.txt: 16 MiB of repeated station lines after the real ones
+    let p = package(tmp.path(), "long-election");
+    let mut text = fs::read_to_string(p.join("election.txt")).unwrap();
+    while text.len() < 16 << 20 {
+        text.push_str("station 0 0 0 0\n");
+    }
+    fs::write(p.join("election.txt"), &text).unwrap();
+    let (peak, out) = audit_peak(&p);
+    within("long election.txt", peak, text.len() as u64);
+    assert!(out.contains("election."), "{out:.2000}");
+
+    // checkpoints: 2 MiB of one validly signed note repeated, then a validly signed checkpoint
+    // declaring 2^64 − 1 entries (simulated keys derive from the scenario's seed, 42)
+    let p = package(tmp.path(), "many-notes");
+    let (file, station, machine) = first_checkpoints(&p);
+    let notes = fs::read_to_string(&file).unwrap();
+    let first = &notes[..notes.find("\n\n").unwrap()];
+    let first_note_end = notes[first.len() + 2..]
+        .find('\n')
+        .map(|i| first.len() + 2 + i + 1)
+        .unwrap();
+    let one = &notes[..first_note_end];
+    let origin = one.lines().next().unwrap().to_string();
+    let key = tamga::ledger::note::derive_signing_key(42, "machine", station, machine);
+    let huge = tamga::ledger::note::Checkpoint {
+        origin: origin.clone(),
+        size: u64::MAX,
+        root: tamga::ledger::EntryHash([7; 32]),
+        head: Some(tamga::ledger::EntryHash([8; 32])),
+    };
+    let mut text = notes.clone();
+    while text.len() < 2 << 20 {
+        text.push_str(one);
+    }
+    text.push_str(&tamga::ledger::note::sign_note(&huge.body(), &origin, &key));
+    fs::write(&file, &text).unwrap();
+    let (peak, out) = audit_peak(&p);
+    within("many checkpoints", peak, text.len() as u64);
+    assert!(out.contains("checkpoint.beyond-ledger"), "{out:.3000}");
+
+    // heads.note and checkpoints of garbage bytes
+    let p = package(tmp.path(), "garbage");
+    let garbage: Vec<u8> = (0..4000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    fs::write(p.join("heads.note"), &garbage).unwrap();
+    let (file, _, _) = first_checkpoints(&p);
+    fs::write(&file, garbage.repeat(256)).unwrap();
+    let (peak, out) = audit_peak(&p);
+    within("garbage notes", peak, 1 << 20);
+    // not UTF-8: each file is one unreadable-file finding
+    assert!(
+        out.contains("package.unreadable-file: heads.note")
+            && out.contains("package.unreadable-file: checkpoints/station-"),
+        "{out:.3000}"
+    );
+}

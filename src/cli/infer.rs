@@ -26,8 +26,10 @@ pub struct Args {
     /// (acting together), or `none` (no fraud). Default: each mechanism alone.
     #[arg(long, value_delimiter = ',')]
     pub fraud: Vec<String>,
-    /// What to fit: `reported` (the scenario's [reported] turnout, list shares and seats).
-    #[arg(long, default_value = "reported")]
+    /// What to fit: `reported` (the scenario's [reported] turnout, list shares and seats), or a
+    /// station-results CSV (plain or gzip, the format of `tamga forensics`) whose national
+    /// turnout, shares and station summaries are fitted.
+    #[arg(long, default_value = "reported", value_name = "reported|STATIONS.csv")]
     pub observed: String,
     /// The most simulated elections.
     #[arg(long, default_value_t = 4000, value_parser = clap::value_parser!(u64).range(2..=10_000_000))]
@@ -87,19 +89,18 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         args.fraud.clone()
     };
-    if args.observed != "reported" {
-        bail!(
-            "--observed `{}`: only `reported` (the scenario's [reported] result) can be fitted by this build",
-            tamga::text::echo(&args.observed)
-        );
-    }
-    let Some(reported) = &scenario.reported else {
-        bail!("{show} has no [reported] section: there is no observed result to fit");
-    };
-    let Some(observed) = Observed::reported(&scenario, reported, &inf.statistics) else {
-        bail!(
-            "{show}: [reported] has none of the statistics [inference] compares (turnout, list votes, seats)"
-        );
+    let (observed, observed_name) = if args.observed == "reported" {
+        let Some(reported) = &scenario.reported else {
+            bail!("{show} has no [reported] section: there is no observed result to fit");
+        };
+        let Some(observed) = Observed::reported(&scenario, reported, &inf.statistics) else {
+            bail!(
+                "{show}: [reported] has none of the statistics [inference] compares (turnout, list votes, seats)"
+            );
+        };
+        (observed, "reported".to_string())
+    } else {
+        observed_stations(&scenario, &hypothesis, &args.observed, &inf.statistics)?
     };
     if let Some(path) = &args.out {
         let dir = match path.parent() {
@@ -152,15 +153,15 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
         return calibrate(&scenario, &request, observed, n);
     }
     let observed_name = if synthetic.is_some() {
-        "synthetic"
+        format!("synthetic ({observed_name})")
     } else {
-        "reported"
+        observed_name
     };
     let report = infer(
         &scenario,
         &request,
         observed,
-        observed_name,
+        &observed_name,
         synthetic.as_ref(),
         stop,
         &mut |sims: u64, gens: &[tamga::infer::abc::Generation]| {
@@ -196,6 +197,42 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
         Status::Posterior => ExitCode::SUCCESS,
         _ => ExitCode::from(1),
     })
+}
+
+/// `--observed STATIONS.csv`: the file read and matched to the scenario under `hypothesis`;
+/// its name for the provenance.
+fn observed_stations(
+    scenario: &tamga::model::Scenario,
+    hypothesis: &str,
+    path: &str,
+    groups: &[tamga::model::StatisticGroup],
+) -> anyhow::Result<(Observed, String)> {
+    let show = tamga::text::echo(path);
+    let file = match super::audit::open_regular(std::path::Path::new(path)) {
+        Ok(Some(f)) => f,
+        Ok(None) => bail!(
+            "--observed {show}: no such file; give `reported` or a station-results CSV (plain or gzip)"
+        ),
+        Err(e) => bail!("--observed {show}: {e}; give a station-results file (plain CSV or gzip)"),
+    };
+    let data = tamga::forensics::read::read_results(file)
+        .map_err(|e| anyhow::anyhow!("--observed {show}: {e}"))?;
+    let h = scenario
+        .variants
+        .iter()
+        .position(|v| v.name == hypothesis)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "there is no variant `{hypothesis}` (the scenario has: {})",
+                scenario.variant_names()
+            )
+        })?;
+    let observed = Observed::stations(scenario, h, &data, groups)
+        .map_err(|e| anyhow::anyhow!("--observed {show}: {e}"))?;
+    let name = std::path::Path::new(path)
+        .file_name()
+        .map_or(path.to_string(), |n| n.to_string_lossy().into_owned());
+    Ok((observed, name))
 }
 
 /// `--calibrate N`: simulation-based calibration of the first model.

@@ -17,6 +17,7 @@ pub mod abc;
 pub mod calibration;
 pub mod election;
 pub mod posterior;
+pub mod stations;
 mod text;
 
 use crate::model::Scenario;
@@ -787,7 +788,7 @@ pub fn reading(r: &Report) -> Vec<String> {
         ));
     }
     if r.models.len() > 1 {
-        out.push("Model probabilities from ABC depend on the summary statistics compared (Robert et al. 2011): read them as which mechanisms can produce these national figures, not as proof of one.".into());
+        out.push("Model probabilities from ABC depend on the summary statistics compared (Robert et al. 2011): read them as which mechanisms can produce the figures compared, not as proof of one.".into());
     }
     out
 }

@@ -1,8 +1,8 @@
 //! `tamga infer SCENARIO --hypothesis VARIANT --fraud MODEL[,MODEL…]`: which fraud mechanisms,
 //! and how much of each, reproduce the scenario's reported result under an honest hypothesis
 //! ([`tamga::infer`]). Prints the reading, posterior intervals, what fraud did and the
-//! predictive checks (or the JSON document with `--json`); `--out FILE` also writes the JSON,
-//! atomically. Owns the progress bar (simulations against the budget, with an ETA) and the
+//! predictive checks (or the JSON document with `--json`); `--out FILE.json` also writes the
+//! JSON and the page beside it (`FILE.html`), both or neither. Owns the progress bar (simulations against the budget, with an ETA) and the
 //! clock; Ctrl-C stops after the batch in progress and writes nothing.
 
 use super::progress::{hold_exit, stop_flag};
@@ -47,8 +47,9 @@ pub struct Args {
     /// Print the result as one JSON document on stdout instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Also write the JSON document to FILE (atomically).
-    #[arg(long, value_name = "FILE")]
+    /// Also write the JSON document to FILE and the page (self-contained HTML) beside it with
+    /// the extension `.html`, both or neither.
+    #[arg(long, value_name = "FILE.json")]
     pub out: Option<PathBuf>,
     /// Fit a synthetic election with known fraud instead of the reported result, e.g.
     /// `stuffing.rate=0.3,protocols.share=0.1`: the report sets the truth beside the posterior.
@@ -103,6 +104,12 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
         observed_stations(&scenario, &hypothesis, &args.observed, &inf.statistics)?
     };
     if let Some(path) = &args.out {
+        if page_path(path) == *path {
+            bail!(
+                "--out {}: the page is written beside the JSON as FILE.html; give the JSON a name such as infer.json",
+                path.display()
+            );
+        }
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => std::path::Path::new("."),
@@ -178,8 +185,10 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
     let json = report.to_json();
     if let Some(path) = &args.out {
         let _hold = hold_exit();
-        tamga::files::write_atomic(path, json.as_bytes())
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}; check --out", path.display()))?;
+        let page = tamga::infer::page::render(&report);
+        let html = page_path(path);
+        tamga::files::write_all_or_none(&[(path, json.as_bytes()), (&html, page.as_bytes())])
+            .map_err(|e| anyhow::anyhow!("{e}: {}; nothing written; check --out", e.source))?;
     }
     if args.json {
         print!("{json}");
@@ -197,6 +206,11 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
         Status::Posterior => ExitCode::SUCCESS,
         _ => ExitCode::from(1),
     })
+}
+
+/// The page's path beside the JSON of `--out`: the same name with the extension `.html`.
+fn page_path(json: &std::path::Path) -> PathBuf {
+    json.with_extension("html")
 }
 
 /// `--observed STATIONS.csv`: the file read and matched to the scenario under `hypothesis`;

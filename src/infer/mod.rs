@@ -16,6 +16,7 @@
 pub mod abc;
 pub mod calibration;
 pub mod election;
+pub mod page;
 pub mod posterior;
 pub mod stations;
 mod text;
@@ -222,6 +223,15 @@ pub struct Quantity {
     pub name: String,
     #[serde(flatten)]
     pub interval: Interval,
+}
+
+impl Quantity {
+    /// Whether a table shows it: a per-party seat change that stays at zero is left out.
+    pub fn shown(&self) -> bool {
+        let i = &self.interval;
+        let zero = [i.median, i.lo90, i.hi90].iter().all(|v| v.abs() < 0.5);
+        !(zero && self.name.contains("seats_moved."))
+    }
 }
 
 /// One parameter's prior and posterior.

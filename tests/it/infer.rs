@@ -12,7 +12,7 @@ use tamga::infer::{Request, Status, infer, resolve};
 use tamga::model::Scenario;
 
 /// Candidate mechanisms for the tutorial: stuffing and pressure for `blue`.
-const INFERENCE: &str = r#"
+pub const INFERENCE: &str = r#"
 [inference]
 hypothesis = "honest"
 [[inference.mechanism]]
@@ -322,6 +322,42 @@ fn cli_errors_are_clear() {
         serde_json::from_slice(&std::fs::read(&json).unwrap()).expect("JSON");
     assert_eq!(doc["version"], 1);
     assert_eq!(doc["provenance"]["hypothesis"], "honest");
+    // and the page beside it: self-contained, the reading first, every section
+    let page = std::fs::read_to_string(dir.path().join("infer.html")).expect("page written");
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    for lower in ["<script", "src=", "href=", "@import", "url("] {
+        assert!(!page.to_lowercase().contains(lower), "{lower} in the page");
+    }
+    let reading = doc["reading"][0].as_str().unwrap();
+    let at = |needle: &str| {
+        page.find(needle)
+            .unwrap_or_else(|| panic!("{needle} missing"))
+    };
+    assert!(
+        reading.starts_with("Under the hypothesis `honest`"),
+        "{reading}"
+    );
+    assert!(at("<p>Under the hypothesis <code>honest</code>") < at("id=\"models\""));
+    for id in [
+        "parameters",
+        "derived",
+        "predictive",
+        "generations",
+        "provenance",
+    ] {
+        at(&format!("id=\"{id}\""));
+    }
+    at("id=\"posterior-stuffing\"");
+    // --out naming the page itself is refused before anything runs
+    let out = tamga()
+        .arg("infer")
+        .arg(&path)
+        .args(["--fraud", "stuffing", "--out"])
+        .arg(dir.path().join("x.html"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the page is written beside the JSON"));
 }
 
 #[test]

@@ -326,6 +326,8 @@ pub struct Report {
     pub derived: Vec<Quantity>,
     pub predictive: Vec<Predictive>,
     pub statistic_scales: Vec<(String, f64)>,
+    /// With station results: the leader and the histogram's edges the station summaries use.
+    pub station_summaries: Option<stations::StationSpec>,
     /// With `--synthetic`: the planted fraud beside its posterior.
     pub truth: Option<TruthReport>,
     pub reading: Vec<String>,
@@ -590,6 +592,7 @@ fn report(
         derived,
         predictive,
         truth: None,
+        station_summaries: em.observed.stations.clone(),
         statistic_scales: em
             .observed
             .statistics

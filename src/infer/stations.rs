@@ -96,11 +96,13 @@ pub enum StationsError {
 }
 
 /// How simulated stations are summarised: the leader and the histogram's edges, fixed by the
-/// observed file.
-#[derive(Clone, Debug, PartialEq)]
+/// observed file (in the JSON report as `station_summaries`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct StationSpec {
     /// Party index of the leader (the file's largest party).
     pub leader: usize,
+    /// Its id.
+    pub leader_id: String,
     /// Inner edges of the turnout bins ([`BINS`] − 1 of them).
     pub turnout_edges: Vec<f64>,
     /// Inner edges of the leader-share bins.
@@ -318,6 +320,7 @@ impl Observed {
         };
         let spec = StationSpec {
             leader,
+            leader_id: scenario.parties[leader].id.clone(),
             turnout_edges: edges(base.iter().map(StationFigures::turnout).collect()),
             share_edges: edges(base.iter().map(StationFigures::share).collect()),
             stations: results.stations.len(),

@@ -481,6 +481,13 @@ fn station_results_from_a_known_fraud_are_recovered() {
         .interval;
     assert!(a.contains90(added), "true {added}: {}", r.to_text());
     assert!(r.provenance.observed == "stations.csv");
+    let spec = r
+        .station_summaries
+        .as_ref()
+        .expect("station summaries described");
+    assert_eq!(spec.leader_id, "blue");
+    assert_eq!(spec.turnout_edges.len(), 3);
+    assert!(spec.turnout_edges.windows(2).all(|w| w[0] <= w[1]));
 }
 
 #[test]

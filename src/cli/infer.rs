@@ -1,8 +1,8 @@
 //! `tamga infer SCENARIO --hypothesis VARIANT --fraud MODEL[,MODEL…]`: which fraud mechanisms,
 //! and how much of each, reproduce the scenario's reported result under an honest hypothesis
 //! ([`tamga::infer`]). Prints the reading, posterior intervals, what fraud did and the
-//! predictive checks (or the JSON document with `--json`); `--out FILE` also writes the JSON,
-//! atomically. Owns the progress bar (simulations against the budget, with an ETA) and the
+//! predictive checks (or the JSON document with `--json`); `--out FILE.json` also writes the
+//! JSON and the page beside it (`FILE.html`), both or neither. Owns the progress bar (simulations against the budget, with an ETA) and the
 //! clock; Ctrl-C stops after the batch in progress and writes nothing.
 
 use super::progress::{hold_exit, stop_flag};
@@ -26,8 +26,10 @@ pub struct Args {
     /// (acting together), or `none` (no fraud). Default: each mechanism alone.
     #[arg(long, value_delimiter = ',')]
     pub fraud: Vec<String>,
-    /// What to fit: `reported` (the scenario's [reported] turnout, list shares and seats).
-    #[arg(long, default_value = "reported")]
+    /// What to fit: `reported` (the scenario's [reported] turnout, list shares and seats), or a
+    /// station-results CSV (plain or gzip, the format of `tamga forensics`) whose national
+    /// turnout, shares and station summaries are fitted.
+    #[arg(long, default_value = "reported", value_name = "reported|STATIONS.csv")]
     pub observed: String,
     /// The most simulated elections.
     #[arg(long, default_value_t = 4000, value_parser = clap::value_parser!(u64).range(2..=10_000_000))]
@@ -45,8 +47,9 @@ pub struct Args {
     /// Print the result as one JSON document on stdout instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Also write the JSON document to FILE (atomically).
-    #[arg(long, value_name = "FILE")]
+    /// Also write the JSON document to FILE and the page (self-contained HTML) beside it with
+    /// the extension `.html`, both or neither.
+    #[arg(long, value_name = "FILE.json")]
     pub out: Option<PathBuf>,
     /// Fit a synthetic election with known fraud instead of the reported result, e.g.
     /// `stuffing.rate=0.3,protocols.share=0.1`: the report sets the truth beside the posterior.
@@ -87,21 +90,26 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         args.fraud.clone()
     };
-    if args.observed != "reported" {
-        bail!(
-            "--observed `{}`: only `reported` (the scenario's [reported] result) can be fitted by this build",
-            tamga::text::echo(&args.observed)
-        );
-    }
-    let Some(reported) = &scenario.reported else {
-        bail!("{show} has no [reported] section: there is no observed result to fit");
-    };
-    let Some(observed) = Observed::reported(&scenario, reported, &inf.statistics) else {
-        bail!(
-            "{show}: [reported] has none of the statistics [inference] compares (turnout, list votes, seats)"
-        );
+    let (observed, observed_name) = if args.observed == "reported" {
+        let Some(reported) = &scenario.reported else {
+            bail!("{show} has no [reported] section: there is no observed result to fit");
+        };
+        let Some(observed) = Observed::reported(&scenario, reported, &inf.statistics) else {
+            bail!(
+                "{show}: [reported] has none of the statistics [inference] compares (turnout, list votes, seats)"
+            );
+        };
+        (observed, "reported".to_string())
+    } else {
+        observed_stations(&scenario, &hypothesis, &args.observed, &inf.statistics)?
     };
     if let Some(path) = &args.out {
+        if page_path(path) == *path {
+            bail!(
+                "--out {}: the page is written beside the JSON as FILE.html; give the JSON a name such as infer.json",
+                path.display()
+            );
+        }
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => std::path::Path::new("."),
@@ -152,15 +160,15 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
         return calibrate(&scenario, &request, observed, n);
     }
     let observed_name = if synthetic.is_some() {
-        "synthetic"
+        format!("synthetic ({observed_name})")
     } else {
-        "reported"
+        observed_name
     };
     let report = infer(
         &scenario,
         &request,
         observed,
-        observed_name,
+        &observed_name,
         synthetic.as_ref(),
         stop,
         &mut |sims: u64, gens: &[tamga::infer::abc::Generation]| {
@@ -177,8 +185,10 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
     let json = report.to_json();
     if let Some(path) = &args.out {
         let _hold = hold_exit();
-        tamga::files::write_atomic(path, json.as_bytes())
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}; check --out", path.display()))?;
+        let page = tamga::infer::page::render(&report);
+        let html = page_path(path);
+        tamga::files::write_all_or_none(&[(path, json.as_bytes()), (&html, page.as_bytes())])
+            .map_err(|e| anyhow::anyhow!("{e}: {}; nothing written; check --out", e.source))?;
     }
     if args.json {
         print!("{json}");
@@ -196,6 +206,47 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
         Status::Posterior => ExitCode::SUCCESS,
         _ => ExitCode::from(1),
     })
+}
+
+/// The page's path beside the JSON of `--out`: the same name with the extension `.html`.
+fn page_path(json: &std::path::Path) -> PathBuf {
+    json.with_extension("html")
+}
+
+/// `--observed STATIONS.csv`: the file read and matched to the scenario under `hypothesis`;
+/// its name for the provenance.
+fn observed_stations(
+    scenario: &tamga::model::Scenario,
+    hypothesis: &str,
+    path: &str,
+    groups: &[tamga::model::StatisticGroup],
+) -> anyhow::Result<(Observed, String)> {
+    let show = tamga::text::echo(path);
+    let file = match super::audit::open_regular(std::path::Path::new(path)) {
+        Ok(Some(f)) => f,
+        Ok(None) => bail!(
+            "--observed {show}: no such file; give `reported` or a station-results CSV (plain or gzip)"
+        ),
+        Err(e) => bail!("--observed {show}: {e}; give a station-results file (plain CSV or gzip)"),
+    };
+    let data = tamga::forensics::read::read_results(file)
+        .map_err(|e| anyhow::anyhow!("--observed {show}: {e}"))?;
+    let h = scenario
+        .variants
+        .iter()
+        .position(|v| v.name == hypothesis)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "there is no variant `{hypothesis}` (the scenario has: {})",
+                scenario.variant_names()
+            )
+        })?;
+    let observed = Observed::stations(scenario, h, &data, groups)
+        .map_err(|e| anyhow::anyhow!("--observed {show}: {e}"))?;
+    let name = std::path::Path::new(path)
+        .file_name()
+        .map_or(path.to_string(), |n| n.to_string_lossy().into_owned());
+    Ok((observed, name))
 }
 
 /// `--calibrate N`: simulation-based calibration of the first model.

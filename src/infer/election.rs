@@ -5,11 +5,14 @@
 //! inference reads only the published totals and seats, and the truth for what fraud did.
 //!
 //! Summary statistics are the observed ones: national turnout, list shares, list seats and
-//! district seats per party. The distance is a root mean square over groups (turnout, shares,
-//! list seats, district seats; each group counts once whatever its size) of each statistic's
-//! difference from the observed value in units of its scale: the run-to-run standard deviation
-//! under the honest hypothesis (a pilot of [`PILOT_RUNS`] elections) combined with a floor
-//! ([`SHARE_FLOOR`], [`SEAT_FLOOR`]) for what the honest model cannot be expected to match
+//! district seats per party; with station results ([`super::stations`]) national turnout and
+//! shares and the station summaries (histogram cells, integer-percentage excess, corners; the
+//! floor of their scale is one station's share). The distance is a root mean square over
+//! groups (turnout, shares, list seats, district seats, and the three station groups; each
+//! group counts once whatever its size) of each statistic's difference from the observed value
+//! in units of its scale: the run-to-run standard deviation under the honest hypothesis (a
+//! pilot of [`PILOT_RUNS`] elections) combined with a floor (`share_tolerance`,
+//! `seat_tolerance` of `[inference]`) for what the honest model cannot be expected to match
 //! exactly. A distance of 1 is a typical honest-noise miss.
 
 use super::abc::{AbcModel, Draw};
@@ -34,6 +37,13 @@ pub enum Statistic {
     ListSeats(usize),
     /// Party index; the party count means independents.
     DistrictSeats(usize),
+    /// Share of stations in one cell of the turnout × share histogram (row-major, turnout
+    /// rows), see [`super::stations`].
+    Cell(usize),
+    /// Integer-percentage excess as a share of the stations tested.
+    IntegerExcess,
+    /// Share of stations in one of [`super::stations::CORNERS`].
+    Corner(usize),
 }
 
 impl Statistic {
@@ -44,11 +54,22 @@ impl Statistic {
             Statistic::Share(_) => 1,
             Statistic::ListSeats(_) => 2,
             Statistic::DistrictSeats(_) => 3,
+            Statistic::Cell(_) => 4,
+            Statistic::IntegerExcess => 5,
+            Statistic::Corner(_) => 6,
         }
     }
 
-    /// Its value in a tally.
-    pub fn of(self, t: &Tally, registered: u64) -> f64 {
+    /// Whether it is read from station results (see [`super::stations`]).
+    pub fn is_station(self) -> bool {
+        self.group() >= 4
+    }
+
+    /// Its value in a tally, or for a station statistic in the election's station summaries
+    /// (in [`super::stations::station_statistics`] order; empty without station data).
+    pub fn of(self, t: &Tally, registered: u64, stations: &[f64]) -> f64 {
+        let station = |i: usize| stations.get(i).copied().unwrap_or(0.0);
+        let bins = super::stations::BINS * super::stations::BINS;
         match self {
             Statistic::Turnout => t.ballots as f64 / registered.max(1) as f64,
             Statistic::Share(p) => {
@@ -56,6 +77,9 @@ impl Statistic {
             }
             Statistic::ListSeats(p) => t.list_seats.get(p).copied().unwrap_or(0) as f64,
             Statistic::DistrictSeats(p) => t.district_seats.get(p).copied().unwrap_or(0) as f64,
+            Statistic::Cell(c) => station(c),
+            Statistic::IntegerExcess => station(bins),
+            Statistic::Corner(c) => station(bins + 1 + c),
         }
     }
 
@@ -73,6 +97,15 @@ impl Statistic {
             Statistic::Share(p) => format!("share.{}", party(p)),
             Statistic::ListSeats(p) => format!("list_seats.{}", party(p)),
             Statistic::DistrictSeats(p) => format!("district_seats.{}", party(p)),
+            Statistic::Cell(c) => {
+                let b = super::stations::BINS;
+                format!("stations.turnout_q{}.share_q{}", c / b + 1, c % b + 1)
+            }
+            Statistic::IntegerExcess => "stations.integer_excess".into(),
+            Statistic::Corner(c) => {
+                let (t, s) = super::stations::CORNERS[c];
+                format!("stations.corner_{:.0}_{:.0}", 100.0 * t, 100.0 * s)
+            }
         }
     }
 
@@ -87,6 +120,8 @@ impl Statistic {
 pub struct Observed {
     pub statistics: Vec<Statistic>,
     pub values: Vec<f64>,
+    /// With station data: how simulated stations are summarised.
+    pub stations: Option<super::stations::StationSpec>,
 }
 
 impl Observed {
@@ -135,14 +170,18 @@ impl Observed {
                 values.push(seats.get(p).copied().unwrap_or(0) as f64);
             }
         }
-        (!statistics.is_empty()).then_some(Observed { statistics, values })
+        (!statistics.is_empty()).then_some(Observed {
+            statistics,
+            values,
+            stations: None,
+        })
     }
 
-    /// The statistics of a simulated tally, in this order.
-    pub fn of(&self, t: &Tally, registered: u64) -> Vec<f64> {
+    /// The statistics of a simulated tally and its station summaries, in this order.
+    pub fn of(&self, t: &Tally, registered: u64, stations: &[f64]) -> Vec<f64> {
         self.statistics
             .iter()
-            .map(|s| s.of(t, registered))
+            .map(|s| s.of(t, registered, stations))
             .collect()
     }
 }
@@ -269,7 +308,8 @@ pub struct ElectionModel<'a> {
     pub observed: Observed,
     /// Scale of each statistic (see the module's documentation).
     pub scales: Vec<f64>,
-    /// Weight of each statistic's squared scaled difference: 1 / (groups × its group's size).
+    /// Weight of each statistic's squared scaled difference: 1 / (groups × its group's size)
+    /// (the station histogram's cells are one group, the integer excess one, the corners one).
     weights: Vec<f64>,
 }
 
@@ -292,7 +332,7 @@ impl<'a> ElectionModel<'a> {
             .collect();
         let spaces = candidates.iter().map(|c| c.space.clone()).collect();
         let n_stats = observed.statistics.len();
-        let mut groups = [0usize; 4];
+        let mut groups = [0usize; 7];
         for s in &observed.statistics {
             groups[s.group()] += 1;
         }
@@ -332,7 +372,13 @@ impl<'a> ElectionModel<'a> {
             .map(|j| {
                 let xs: Vec<f64> = pilot.iter().map(|s| s[j]).collect();
                 let (_, sd) = crate::stats::mean_sd(&xs);
+                let station_floor = me
+                    .observed
+                    .stations
+                    .as_ref()
+                    .map_or(0.0, |s| 1.0 / s.stations.max(1) as f64);
                 let floor = match &scenario.inference {
+                    _ if me.observed.statistics[j].is_station() => station_floor,
                     Some(inf) if me.observed.statistics[j].is_seats() => inf.seat_tolerance,
                     Some(inf) => inf.share_tolerance,
                     None if me.observed.statistics[j].is_seats() => crate::model::SEAT_TOLERANCE,
@@ -354,8 +400,11 @@ impl<'a> ElectionModel<'a> {
     ) -> Draw {
         let (reported, truth) = self.election(c, theta, run, ws);
         let registered = self.electorate.n_registered();
+        let stations = self.observed.stations.as_ref().map_or(Vec::new(), |spec| {
+            spec.simulated(&self.electorate, ws.published().protocols)
+        });
         Draw {
-            summaries: self.observed.of(&reported, registered),
+            summaries: self.observed.of(&reported, registered, &stations),
             derived: derived(&reported, &truth, registered, self.scenario.parties.len()),
         }
     }

@@ -16,7 +16,9 @@
 pub mod abc;
 pub mod calibration;
 pub mod election;
+pub mod page;
 pub mod posterior;
+pub mod stations;
 mod text;
 
 use crate::model::Scenario;
@@ -223,6 +225,15 @@ pub struct Quantity {
     pub interval: Interval,
 }
 
+impl Quantity {
+    /// Whether a table shows it: a per-party seat change that stays at zero is left out.
+    pub fn shown(&self) -> bool {
+        let i = &self.interval;
+        let zero = [i.median, i.lo90, i.hi90].iter().all(|v| v.abs() < 0.5);
+        !(zero && self.name.contains("seats_moved."))
+    }
+}
+
 /// One parameter's prior and posterior.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ParameterPosterior {
@@ -315,6 +326,8 @@ pub struct Report {
     pub derived: Vec<Quantity>,
     pub predictive: Vec<Predictive>,
     pub statistic_scales: Vec<(String, f64)>,
+    /// With station results: the leader and the histogram's edges the station summaries use.
+    pub station_summaries: Option<stations::StationSpec>,
     /// With `--synthetic`: the planted fraud beside its posterior.
     pub truth: Option<TruthReport>,
     pub reading: Vec<String>,
@@ -579,6 +592,7 @@ fn report(
         derived,
         predictive,
         truth: None,
+        station_summaries: em.observed.stations.clone(),
         statistic_scales: em
             .observed
             .statistics
@@ -787,7 +801,7 @@ pub fn reading(r: &Report) -> Vec<String> {
         ));
     }
     if r.models.len() > 1 {
-        out.push("Model probabilities from ABC depend on the summary statistics compared (Robert et al. 2011): read them as which mechanisms can produce these national figures, not as proof of one.".into());
+        out.push("Model probabilities from ABC depend on the summary statistics compared (Robert et al. 2011): read them as which mechanisms can produce the figures compared, not as proof of one.".into());
     }
     out
 }

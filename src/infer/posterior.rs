@@ -52,8 +52,22 @@ pub struct Interval {
 }
 
 impl Interval {
+    /// The median and central intervals of a weighted sample, read at the plotting positions
+    /// `i / (n + 1)` of Weibull with `n` the weights' effective size (Kish) rather than at the
+    /// sample's own quantiles: the interval between the sample's `j`-th and `k`-th values holds
+    /// a fresh draw from the same distribution with probability `(k − j) / (n + 1)`, so the
+    /// sample's 5 % and 95 % quantiles would cover only `0.9 n / (n + 1)` (86–88 % at the
+    /// 25–40 effective particles of a small inference; the SBC test measures it).
     pub fn of(values: &[f64], weights: &[f64]) -> Interval {
-        let q = |p| weighted_quantile(values, weights, p);
+        let n = weights.iter().sum::<f64>().powi(2) / weights.iter().map(|w| w * w).sum::<f64>();
+        let q = |p: f64| {
+            let at = if n.is_finite() && n > 0.0 {
+                (p * (n + 1.0) - 0.5) / n
+            } else {
+                p
+            };
+            weighted_quantile(values, weights, at)
+        };
         Interval {
             median: q(0.5),
             lo50: q(0.25),

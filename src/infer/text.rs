@@ -3,7 +3,7 @@
 use super::{Report, Status};
 use std::fmt::Write;
 
-fn num(x: f64) -> String {
+pub(super) fn num(x: f64) -> String {
     if x.abs() >= 1000.0 {
         format!("{x:.0}")
     } else if x.abs() >= 10.0 {
@@ -78,12 +78,8 @@ impl Report {
                 "{:<36} {:>12} {:>25} {:>25}",
                 "what fraud did (model-averaged)", "median", "50 %", "90 %"
             );
-            for q in &self.derived {
+            for q in self.derived.iter().filter(|q| q.shown()) {
                 let i = &q.interval;
-                let zero = [i.median, i.lo90, i.hi90].iter().all(|v| v.abs() < 0.5);
-                if zero && q.name.contains("seats_moved.") {
-                    continue;
-                }
                 let _ = writeln!(
                     s,
                     "{:<36} {:>12} {:>25} {:>25}",

@@ -1,7 +1,8 @@
 //! The pages in a real browser: `report.html` of Kazakhstan (few runs) and of the two tutorial
-//! scenarios, and the forensics page of Poland 2020, laid out by headless Chromium (Debian's
-//! package) at 1400 px and at 390 px (a phone). Fails if the document is wider than the viewport
-//! or any SVG or table sticks out of it (a table inside a scrolling box counts as the box).
+//! scenarios, the forensics page of Poland 2020 and the page of `tamga infer` on the tutorial,
+//! laid out by headless Chromium (Debian's package) at 1400 px and at 390 px (a phone). Fails if
+//! the document is wider than the viewport or any SVG or table sticks out of it (a table inside
+//! a scrolling box counts as the box).
 //!
 //! How it measures: each page is embedded in the `srcdoc` of an iframe exactly W px wide (the
 //! headless window cannot be narrower than 500 px, an iframe can), with a script appended to it
@@ -253,4 +254,34 @@ fn forensics_page_fits_a_desktop_and_a_phone() {
         .success();
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert_fits(&html, dir.path(), "forensics", 5, 1);
+}
+
+#[test]
+fn infer_page_fits_a_desktop_and_a_phone() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("t.toml");
+    let text = std::fs::read_to_string(tutorial()).unwrap();
+    std::fs::write(&toml, format!("{text}{}", crate::infer::INFERENCE)).unwrap();
+    let json = dir.path().join("infer.json");
+    tamga()
+        .arg("infer")
+        .arg(&toml)
+        .args([
+            "--fraud",
+            "none,stuffing,stuffing+pressure",
+            "--budget",
+            "400",
+        ])
+        .args([
+            "--particles",
+            "40",
+            "--synthetic",
+            "stuffing.rate=0.2,pressure.share=0.1",
+        ])
+        .arg("--out")
+        .arg(&json)
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(dir.path().join("infer.html")).unwrap();
+    assert_fits(&html, dir.path(), "infer", 1, 6);
 }

@@ -46,7 +46,7 @@ figure.wide { width: 460px; } details summary { cursor: pointer; font-size: 0.9e
 table.numbers td, table.numbers th { font-size: 0.85em; padding: 0.1em 0.5em; }
 #overview-variants td:last-child { white-space: normal; min-width: 18em; }
 .pair { display: flex; flex-wrap: wrap; gap: 12px; } .pair figure { width: auto; flex: 1 1 280px; max-width: 620px; }
-svg.region { flex: 0 1 264px; } .dh { fill: #0072B2; stroke: #0072B2; stroke-width: 1.5; } .df { fill: white; stroke: #0072B2; stroke-width: 1.5; }";
+svg.region { flex: 0 1 264px; } svg.region text { font-size: 10px; } svg.region .title { font-size: 12px; } .dh { fill: #0072B2; stroke: #0072B2; stroke-width: 1.5; } .df { fill: white; stroke: #0072B2; stroke-width: 1.5; }";
 
 /// An HTML id fragment from a name: ASCII letters, digits, `-` and `_` kept, anything else `-`.
 pub fn slug(name: &str) -> String {

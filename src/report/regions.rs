@@ -154,7 +154,7 @@ impl RegionalView {
         let (label_w, plot_w, row_h, top) = (80.0, 170.0, 13.0, 24.0);
         let w = label_w + plot_w + 14.0;
         let bottom = top + row_h * self.columns.len() as f64;
-        let h = bottom + 24.0;
+        let h = bottom + 20.0;
         let x = |v: f64| label_w + v.clamp(0.0, 1.0) * plot_w;
         let mut s = format!(
             r#"<svg id="region-{ri}" class="plot region" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{}: turnout, leader share and stations touched by fraud per variant"><text x="4" y="15" class="title">{}</text>"#,
@@ -165,8 +165,9 @@ impl RegionalView {
             let xv = x(k as f64 / 4.0);
             let _ = write!(
                 s,
-                r#"<line x1="{xv}" y1="{top}" x2="{xv}" y2="{bottom}" stroke="{LIGHT_GREY}"/><text x="{xv}" y="{ty}" text-anchor="middle">{}</text>"#,
+                r#"<line x1="{xv}" y1="{top}" x2="{xv}" y2="{bottom}" stroke="{LIGHT_GREY}"/><text x="{xv}" y="{ty}" text-anchor="middle">{}{}</text>"#,
                 25 * k,
+                if k == 4 { " %" } else { "" },
                 ty = bottom + 14.0
             );
         }
@@ -205,9 +206,7 @@ impl RegionalView {
         }
         let _ = write!(
             s,
-            r#"<path d="{turnout}" fill="{GREY}" opacity="0.45"/><path d="{touched}" fill="{VERMILLION}"/>{dots}<text x="{}" y="{}" text-anchor="middle" class="label">%</text></svg>"#,
-            label_w + plot_w / 2.0,
-            h - 1.0
+            r#"<path d="{turnout}" fill="{GREY}" opacity="0.45"/><path d="{touched}" fill="{VERMILLION}"/>{dots}</svg>"#
         );
         s
     }

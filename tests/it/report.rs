@@ -5,7 +5,7 @@
 //! golden file.
 
 use crate::common::{TUTORIAL, golden, load, on_threads, run_prepared, scenario};
-use tamga::detect::{Reading, Readings};
+use tamga::detect::{DetectorKind, DetectorSummary, FalseAlarm, Power, Rate, Reading, Readings};
 use tamga::model::Scenario;
 use tamga::montecarlo::RunOutcome;
 use tamga::montecarlo::Simulator;
@@ -14,7 +14,7 @@ use tamga::report::{
     ReportOptions, RunFingerprint, RunReport, representative_fingerprints,
     representative_fingerprints_with, representative_run,
 };
-use tamga::summary::Summary;
+use tamga::summary::{Summary, rate_text};
 use tamga::tabulation::Tally;
 
 fn run(
@@ -369,6 +369,46 @@ fn a_fraud_report_follows_the_beneficiary_sets_maps_side_by_side_and_maps_region
     let honest_country = rv.columns[0].regions[1].as_ref().unwrap();
     assert!(country.turnout() > honest_country.turnout() + 0.05);
     assert!(html.contains(&format!(" · {} hit", country.touched)));
+
+    // A detector added to the detection matrix (as the risk-limiting audits will be) is a row
+    // like any other: the overview's caught-by, in the terminal and on the page, and the
+    // matrix show it with no change to either.
+    let mut with_rla = summary.clone();
+    with_rla.detection.detectors.push(DetectorSummary {
+        name: "rla_test_audit",
+        kind: DetectorKind::Deterministic,
+        cost_unit: "ballots audited",
+        description: "a stand-in for a risk-limiting audit",
+        false_alarm: vec![FalseAlarm {
+            variant: "honest".into(),
+            false_alarm_rate: Rate::wilson(0, 20),
+        }],
+        power: vec![Power {
+            variant: "stuffing".into(),
+            baseline: "honest".into(),
+            power: Rate::wilson(19, 20),
+            threshold: None,
+            mean_cost: 100.0,
+        }],
+    });
+    let text = with_rla.to_terminal(false);
+    let caught = text
+        .lines()
+        .skip_while(|l| !l.starts_with("caught by:"))
+        .find(|l| l.starts_with("stuffing"))
+        .unwrap();
+    let want = format!("rla_test_audit {} (0)", rate_text(&Rate::wilson(19, 20)));
+    assert!(caught.replace('\u{a0}', " ").contains(&want), "{text}");
+    let page = tamga::report::render(&RunReport::build(
+        &with_rla,
+        &outcomes,
+        vec![None, None],
+        "",
+    ));
+    let table = &page[page.find("<table id=\"overview-variants\"").unwrap()..];
+    assert!(table[..table.find("</table>").unwrap()].contains("rla_test_audit 95 % ["));
+    let matrix = &page[page.find("<table id=\"detection\"").unwrap()..];
+    assert!(matrix.contains("\">rla_test_audit</td>"), "{matrix}");
 }
 
 #[test]

@@ -31,7 +31,7 @@ pub struct Args {
     #[arg(long)]
     pub detail: bool,
     /// Draw the report's fingerprints in 0.1 % cells instead of 1 % (stripes at whole
-    /// percentages show; the page grows by about 20 bytes per station and variant).
+    /// percentages show; the page grows by about 12 bytes per station and variant).
     #[arg(long)]
     pub fine_fingerprint: bool,
     /// Simulate N runs per variant of every part again (evenly spaced over its block; all of

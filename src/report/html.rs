@@ -21,7 +21,7 @@ use crate::svg::{
     heatmap_size, nice_step, step_decimals, ticks_in, truncate,
 };
 
-const CSS: &str = "body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.4; }
+const CSS: &str = "body { font-family: system-ui, sans-serif; max-width: 1280px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.4; }
 h2 { border-top: 2px solid #ccc; padding-top: 0.6em; margin-top: 2em; }
 table { border-collapse: collapse; margin: 0.5em 0 1em; }
 td, th { border-bottom: 1px solid #ccc; padding: 0.2em 0.6em; text-align: right; white-space: nowrap; }
@@ -44,8 +44,8 @@ table.prov td { text-align: left; }
 .warn { border-left: 4px solid #E69F00; background: #fdf6e8; padding: 0.3em 1em; margin: 1em 0; }
 figure.wide { width: 460px; } details summary { cursor: pointer; font-size: 0.9em; color: #444; }
 table.numbers td, table.numbers th { font-size: 0.85em; padding: 0.1em 0.5em; }
-#overview-variants td:last-child { white-space: normal; min-width: 18em; }
-.pair { display: flex; flex-wrap: wrap; gap: 12px; } .pair figure { width: auto; flex: 1 1 280px; max-width: 620px; }
+#overview-variants td:last-child { white-space: normal; min-width: 14em; text-align: left; }
+.pair { display: flex; flex-wrap: wrap; gap: 12px; } .pair figure { width: auto; flex: 1 1 280px; max-width: 620px; } .pair.fine figure { flex-basis: 100%; max-width: none; }
 svg.region { flex: 0 1 264px; } svg.region text { font-size: 10px; } svg.region .title { font-size: 12px; } .dh { fill: #0072B2; stroke: #0072B2; stroke-width: 1.5; } .df { fill: white; stroke: #0072B2; stroke-width: 1.5; }";
 
 /// An HTML id fragment from a name: ASCII letters, digits, `-` and `_` kept, anything else `-`.
@@ -661,7 +661,8 @@ fn variant_section(
                 let (w, h) = heatmap_size(fp.map_side());
                 let _ = write!(
                     o,
-                    "<div class=\"pair\"><figure><svg class=\"plot heatmap-ref\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"The fingerprint of the honest baseline {b}\"><use href=\"#fingerprint-{id}\"/></svg><figcaption>honest baseline “{b}”</figcaption></figure><figure>{own}<figcaption>“{}”, with fraud</figcaption></figure></div>",
+                    "<div class=\"pair{}\"><figure><svg class=\"plot heatmap-ref\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"The fingerprint of the honest baseline {b}\"><use href=\"#fingerprint-{id}\"/></svg><figcaption>honest baseline “{b}”</figcaption></figure><figure>{own}<figcaption>“{}”, with fraud</figcaption></figure></div>",
+                    if fp.fine.is_empty() { "" } else { " fine" },
                     escape(&v.name),
                     b = escape(b),
                 );

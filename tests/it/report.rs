@@ -342,7 +342,7 @@ fn a_fraud_report_follows_the_beneficiary_sets_maps_side_by_side_and_maps_region
     // 0.1 % cells: 1001 one-pixel cells a side
     assert!(html.contains("<use href=\"#fingerprint-honest\"/>"));
     assert!(ids.iter().any(|x| x == "fingerprint-honest"));
-    assert_eq!(html.matches("<div class=\"pair\">").count(), 1);
+    assert_eq!(html.matches("<div class=\"pair fine\">").count(), 1);
     assert_eq!(html.matches("viewBox=\"0 0 1217 1097\"").count(), 3);
     assert!(html.contains("Stations per 0.1 % × 0.1 % cell"));
     let fp = report.variants[1].fingerprint.as_ref().unwrap();

@@ -1,9 +1,11 @@
 //! The report's overview: every variant at a glance, the first thing on the page.
 //!
 //! **Owns**: the overview's data ([`Overview::build`], from the [`Summary`]) and its HTML
-//! ([`Overview::html`]): a table of variants (turnout, the leader's list share and seats per
-//! tier against the real result, whether the real result fits, the seats fraud gave the leader,
-//! the detectors that catch the fraud), dot-and-interval plots of the same quantities on common
+//! ([`Overview::html`]): a table of variants (turnout, the followed party's list share and seats
+//! per tier against the real result — the party the fraud variants favour, else the one with
+//! most real votes, [`Summary::leader`] — whether the real result fits, the party each fraud
+//! favours with the seats it gained, the detectors that catch the fraud — RLA rows included once
+//! they are in the matrix), dot-and-interval plots of the same quantities on common
 //! axes with the real value marked (each with its numbers as a table), the seat outcomes that
 //! matter (majority, two-thirds, threshold crossings) and warnings where runs are too few.
 //! **Never**: computes a statistic of its own — every number is the summary's, and the

@@ -36,9 +36,13 @@ pub struct Summary {
     pub variants: Vec<VariantSummary>,
     /// Detectors' false-alarm rates on honest variants and power against fraud variants.
     pub detection: crate::detect::Detection,
-    /// The party the overview follows: the one with most real list votes, else the one with the
-    /// highest mean list share in the first variant.
+    /// The party the overview follows: the beneficiary of the fraud variants (the one most of
+    /// them favour, the first on a tie), else — without fraud variants — the one with most real
+    /// list votes, else the one with the highest mean list share in the first variant.
     pub leader: Option<PartyInfo>,
+    /// Why [`Summary::leader`] is followed: `fraud beneficiary`, `most real list votes` or
+    /// `highest list share in the first variant`.
+    pub leader_reason: &'static str,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -72,6 +76,8 @@ pub struct VariantSummary {
     pub honest: bool,
     /// For a fraud variant, the honest variant it is compared with.
     pub baseline: Option<String>,
+    /// For a fraud variant, the id of the party its (first) fraud model favours.
+    pub beneficiary: Option<String>,
     /// Mean seats fraud moved (reported − truth) per party then independents: list, total.
     pub seat_effect: SeatEffect,
     /// Mean per run of what fraud did.
@@ -372,12 +378,19 @@ impl Summary {
                             .map(|b| scenario.variants[b].name.clone())
                     })
                     .flatten(),
+                beneficiary: v
+                    .model
+                    .fraud
+                    .first()
+                    .and_then(|f| parties.get(f.beneficiary as usize))
+                    .map(|p| p.id.clone()),
                 seat_effect,
                 fraud,
                 consistent_with_reported,
                 seat_odds: SeatOdds::from_runs(runs, parties.len(), model.system.list.is_some()),
             });
         }
+        let followed = leader(scenario, &variants);
         Summary {
             format: "tamga-summary",
             format_version: SUMMARY_FORMAT_VERSION,
@@ -397,7 +410,8 @@ impl Summary {
                     name: p.name.clone(),
                 })
                 .collect(),
-            leader: leader(scenario, &variants),
+            leader_reason: followed.as_ref().map_or("", |(_, why)| why),
+            leader: followed.map(|(p, _)| p),
             variants,
             detection: crate::detect::detection(scenario, outcomes),
         }
@@ -423,6 +437,15 @@ impl Summary {
             .and_then(|m| m.reported)
     }
 
+    /// Why the overview follows [`Summary::leader`], for people.
+    pub fn followed_because(&self) -> &'static str {
+        match self.leader_reason {
+            "fraud beneficiary" => "the party the fraud variants favour",
+            "most real list votes" => "the party with most real list votes",
+            _ => "the party with most list votes in the first variant",
+        }
+    }
+
     /// The real total seats of all parties and independents, when the scenario gives them.
     pub fn real_total_seats(&self) -> Option<f64> {
         self.variants.first().and_then(|v| {
@@ -435,36 +458,59 @@ impl Summary {
     }
 }
 
-/// The party with most real list votes (the first on a tie), else the one with the highest
+/// The party the overview follows, and why: the beneficiary most fraud variants favour (the
+/// first in party order on a tie) — who gained is what a reader of a fraud hypothesis asks —
+/// else the party with most real list votes (the first on a tie), else the one with the highest
 /// mean list share in the first variant; `None` without parties or variants.
-fn leader(scenario: &Scenario, variants: &[VariantSummary]) -> Option<PartyInfo> {
+fn leader(scenario: &Scenario, variants: &[VariantSummary]) -> Option<(PartyInfo, &'static str)> {
     let parties = &scenario.parties;
+    let mut favoured = vec![0usize; parties.len()];
+    for v in variants {
+        if let Some(i) = v
+            .beneficiary
+            .as_ref()
+            .and_then(|b| parties.iter().position(|p| &p.id == b))
+        {
+            favoured[i] += 1;
+        }
+    }
     let real = scenario
         .reported
         .as_ref()
         .and_then(|r| r.list_votes.as_ref())
         .filter(|v| v.iter().any(|&x| x > 0));
-    let best = match real {
-        Some(votes) => (0..parties.len()).max_by_key(|&i| (votes[i], usize::MAX - i))?,
-        None => {
-            let v = variants.first()?;
-            let share = |i: usize| {
-                v.metrics
-                    .iter()
-                    .find(|m| m.name == format!("share.{}", parties[i].id))
-                    .map_or(f64::NEG_INFINITY, |m| m.mean)
-            };
-            (0..parties.len()).fold(None, |b: Option<usize>, i| match b {
-                Some(j) if share(j) >= share(i) => Some(j),
-                _ => Some(i),
-            })?
-        }
+    let (best, why) = if favoured.iter().any(|&n| n > 0) {
+        (
+            (0..parties.len()).max_by_key(|&i| (favoured[i], usize::MAX - i))?,
+            "fraud beneficiary",
+        )
+    } else if let Some(votes) = real {
+        (
+            (0..parties.len()).max_by_key(|&i| (votes[i], usize::MAX - i))?,
+            "most real list votes",
+        )
+    } else {
+        let v = variants.first()?;
+        let share = |i: usize| {
+            v.metrics
+                .iter()
+                .find(|m| m.name == format!("share.{}", parties[i].id))
+                .map_or(f64::NEG_INFINITY, |m| m.mean)
+        };
+        let best = (0..parties.len()).fold(None, |b: Option<usize>, i| match b {
+            Some(j) if share(j) >= share(i) => Some(j),
+            _ => Some(i),
+        })?;
+        (best, "highest list share in the first variant")
     };
     let p = &parties[best];
-    Some(PartyInfo {
-        id: p.id.clone(),
-        name: p.name.clone(),
-    })
+    Some((
+        PartyInfo {
+            id: p.id.clone(),
+            name: p.name.clone(),
+        },
+        why,
+    ))
 }
 
 /// One CSV row per variant × run, with a header.

@@ -227,10 +227,17 @@ pub fn fmt_count(v: f64) -> String {
 /// map near 120 kB and a typical one (a few thousand cells) near 20 kB.
 const HEAT_LEVELS: usize = 20;
 
-/// The box `(x, y, side)` of cell `(t, s)` as [`heatmap`] draws an `n` × `n` map (4-pixel
-/// cells, the frame at (70, 20), share rising upwards), for marking cells on top of it.
+/// The side of a heat-map cell: 4 pixels for a map of 1 % cells (101 × 101), 1 pixel for a
+/// finer one (0.1 % cells, 1001 × 1001), so that stripes at whole percentages stay visible.
+pub fn heatmap_cell_side(n: usize) -> f64 {
+    if n > 101 { 1.0 } else { 4.0 }
+}
+
+/// The box `(x, y, side)` of cell `(t, s)` as [`heatmap`] draws an `n` × `n` map (cells of
+/// [`heatmap_cell_side`], the frame at (70, 20), share rising upwards), for marking cells on
+/// top of it.
 pub fn heatmap_cell(n: usize, t: usize, s: usize) -> (f64, f64, f64) {
-    let cell = 4.0;
+    let cell = heatmap_cell_side(n);
     (
         70.0 + t as f64 * cell,
         20.0 + n.saturating_sub(s + 1) as f64 * cell,
@@ -238,12 +245,30 @@ pub fn heatmap_cell(n: usize, t: usize, s: usize) -> (f64, f64, f64) {
     )
 }
 
-/// The election fingerprint as a heat map: `heatmap[t][s]` stations with turnout in 1 % bin t and
-/// the leader's share in 1 % bin s (bins centred on whole percentages), coloured on a log scale
-/// with a colour bar. `id` becomes the `<svg>` element's id (empty: none).
+/// The `(width, height)` of the `<svg>` [`heatmap`] draws for an `n` × `n` map.
+pub fn heatmap_size(n: usize) -> (f64, f64) {
+    let side = heatmap_cell_side(n) * n as f64;
+    (side + 216.0, side + 96.0)
+}
+
+/// A coordinate with at most one decimal, without a trailing `.0`.
+pub fn coord(v: f64) -> String {
+    let s = format!("{v:.1}");
+    match s.strip_suffix(".0") {
+        Some(i) => i.to_string(),
+        None => s,
+    }
+}
+
+/// The election fingerprint as a heat map: `heatmap[t][s]` stations with turnout in bin t and
+/// the leader's share in bin s, coloured on a log scale with a colour bar. A map of 101 × 101
+/// has 1 % bins centred on whole percentages; one of 1001 × 1001 has 0.1 % bins (drawn larger,
+/// one pixel a cell). `id` becomes the `<svg>` element's id (empty: none).
 pub fn heatmap(heatmap: &[Vec<u32>], id: &str, y_label: &str) -> String {
     let n = heatmap.len();
-    let cell = 4.0;
+    let cell = heatmap_cell_side(n);
+    // bins per percentage point
+    let per = (n.saturating_sub(1) / 100).max(1) as f64;
     let f = Frame {
         left: 70.0,
         top: 20.0,
@@ -263,8 +288,9 @@ pub fn heatmap(heatmap: &[Vec<u32>], id: &str, y_label: &str) -> String {
     } else {
         format!(r#" id="{}""#, escape(id))
     };
+    let (w, h) = heatmap_size(n);
     let mut svg = format!(
-        r#"<svg{id_attr} class="plot heatmap" viewBox="0 0 620 500" width="620" height="500" role="img" aria-label="Election fingerprint: stations by turnout and {}">"#,
+        r#"<svg{id_attr} class="plot heatmap" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="Election fingerprint: stations by turnout and {}">"#,
         escape(&y_label.to_lowercase())
     );
     let mut paths = vec![String::new(); HEAT_LEVELS];
@@ -285,9 +311,10 @@ pub fn heatmap(heatmap: &[Vec<u32>], id: &str, y_label: &str) -> String {
             }
             let _ = write!(
                 paths[l],
-                "M{x:.0} {:.0}v{}",
-                f.py(top as f64 + 0.5),
-                4 * (top - k + 1)
+                "M{} {}v{}",
+                coord(x),
+                coord(f.py(top as f64 + 0.5)),
+                coord(cell * (top - k + 1) as f64)
             );
         }
     }
@@ -300,15 +327,16 @@ pub fn heatmap(heatmap: &[Vec<u32>], id: &str, y_label: &str) -> String {
             );
         }
     }
+    let ticks: Vec<f64> = percent_ticks().iter().map(|t| t * per).collect();
     f.axes(
         &mut svg,
         &Axes {
-            x_ticks: &percent_ticks(),
-            y_ticks: &percent_ticks(),
+            x_ticks: &ticks,
+            y_ticks: &ticks,
             x_label: "Turnout (%)",
             y_label,
-            fmt_x: &|v| format!("{v}"),
-            fmt_y: &|v| format!("{v}"),
+            fmt_x: &|v| format!("{}", v / per),
+            fmt_y: &|v| format!("{}", v / per),
         },
     );
     // Colour bar.
@@ -336,9 +364,10 @@ pub fn heatmap(heatmap: &[Vec<u32>], id: &str, y_label: &str) -> String {
     }
     let _ = write!(
         svg,
-        r#"<text transform="translate({:.0},{:.0}) rotate(-90)" text-anchor="middle" class="label">Stations per 1 % × 1 % cell (log scale)</text></svg>"#,
+        r#"<text transform="translate({:.0},{:.0}) rotate(-90)" text-anchor="middle" class="label">Stations per {cell_pct} % × {cell_pct} % cell (log scale)</text></svg>"#,
         bx + 62.0,
-        by + bh / 2.0
+        by + bh / 2.0,
+        cell_pct = 1.0 / per
     );
     svg
 }
@@ -387,6 +416,22 @@ mod tests {
         // the two stacked cells of count 1 are one stroke, 8 px long, from share bin 11 down
         assert!(svg.contains("M112 376v8"), "{svg}");
         assert!(svg.ends_with("</svg>"));
+    }
+
+    #[test]
+    fn a_fine_heatmap_has_one_pixel_cells_and_labels_in_percent() {
+        let mut hm = vec![vec![0u32; 1001]; 1001];
+        hm[600][700] = 5; // turnout 60.0 %, share 70.0 %
+        let svg = heatmap(&hm, "fp", "share");
+        assert_eq!(heatmap_size(1001), (1217.0, 1097.0));
+        assert!(svg.contains(r#"viewBox="0 0 1217 1097""#), "{svg}");
+        // the column centred at x = 70 + 600.5, the cell's top at y = 20 + (1001 − 701)
+        assert!(svg.contains("M670.5 320v1"), "{svg}");
+        // ticks at every 10 % (bin 100, 200, …) labelled in percent
+        assert!(svg.contains(">50</text>") && !svg.contains(">500</text>"));
+        assert!(svg.contains("Stations per 0.1 % × 0.1 % cell"));
+        assert_eq!(coord(2.0), "2");
+        assert_eq!(coord(670.5), "670.5");
     }
 
     #[test]

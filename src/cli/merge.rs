@@ -30,6 +30,10 @@ pub struct Args {
     /// After the overview, print the per-variant tables and the whole detection matrix.
     #[arg(long)]
     pub detail: bool,
+    /// Draw the report's fingerprints in 0.1 % cells instead of 1 % (stripes at whole
+    /// percentages show; the page grows by about 12 bytes per station and variant).
+    #[arg(long)]
+    pub fine_fingerprint: bool,
     /// Simulate N runs per variant of every part again (evenly spaced over its block; all of
     /// them if it has fewer) and refuse a part whose outcomes differ. 0: no re-simulation.
     #[arg(long, value_name = "N", default_value_t = 0, allow_negative_numbers = true, value_parser = super::args::whole::<u32>)]
@@ -92,11 +96,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         merge_verified(parts, tamga::VERSION, args.verify).map_err(anyhow::Error::from)
     })?;
     let outputs = pool.install(|| {
-        RunOutputs::build(
+        RunOutputs::build_with(
             &merged.scenario,
             &merged.source,
             merged.seed,
             &merged.outcomes,
+            tamga::report::ReportOptions {
+                fine_fingerprint: args.fine_fingerprint,
+            },
         )
     });
     super::run::write_results(&outputs, &args.out, args.json, args.detail)

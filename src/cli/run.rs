@@ -15,6 +15,7 @@ use std::process::ExitCode;
 use tamga::model::MAX_RUNS;
 use tamga::montecarlo::Simulator;
 use tamga::output::RunOutputs;
+use tamga::report::ReportOptions;
 use tamga::shard::{Part, ShardError, ShardSpec};
 
 #[derive(clap::Args)]
@@ -44,6 +45,10 @@ pub struct Args {
     /// whole detection matrix.
     #[arg(long)]
     pub detail: bool,
+    /// Draw the report's fingerprints in 0.1 % cells instead of 1 % (stripes at whole
+    /// percentages show; the page grows by about 12 bytes per station and variant).
+    #[arg(long)]
+    pub fine_fingerprint: bool,
     /// Simulation path: `hybrid` (station counts drawn directly, electronic ballots one by one
     /// on hash-chained machines; the default), `ballot` (every ballot: the reference) or
     /// `station` (no machines; variants with fraud inside voting machines run ballot by
@@ -167,7 +172,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     // every output is built before any is written
     progress.stage("building outputs: summary, calibration, report re-runs");
-    let outputs = pool.install(|| RunOutputs::build(&scenario, &source, seed, &outcomes));
+    let outputs = pool.install(|| {
+        RunOutputs::build_with(
+            &scenario,
+            &source,
+            seed,
+            &outcomes,
+            ReportOptions {
+                fine_fingerprint: args.fine_fingerprint,
+            },
+        )
+    });
     progress.stage("writing summary.json, runs.csv and report.html");
     let written = write_results(&outputs, &out, args.json, args.detail);
     progress.finish();

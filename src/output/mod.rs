@@ -16,7 +16,7 @@ use crate::files::{WriteError, write_all_or_none};
 use crate::model::Scenario;
 use crate::montecarlo::RunOutcome;
 use crate::montecarlo::Simulator;
-use crate::report::{RunReport, representative_fingerprints};
+use crate::report::{ReportOptions, RunReport, representative_fingerprints_with};
 use crate::summary::{Summary, runs_csv};
 use std::path::{Path, PathBuf};
 
@@ -51,9 +51,20 @@ impl RunOutputs {
         seed: u64,
         outcomes: &[Vec<RunOutcome>],
     ) -> RunOutputs {
+        Self::build_with(scenario, source, seed, outcomes, ReportOptions::default())
+    }
+
+    /// [`RunOutputs::build`] with the report's options.
+    pub fn build_with(
+        scenario: &Scenario,
+        source: &str,
+        seed: u64,
+        outcomes: &[Vec<RunOutcome>],
+        options: ReportOptions,
+    ) -> RunOutputs {
         let summary = Summary::build(scenario, seed, 0, outcomes);
         let prepared = Simulator::new(scenario, seed);
-        let fingerprints = representative_fingerprints(&prepared, outcomes);
+        let fingerprints = representative_fingerprints_with(&prepared, outcomes, options);
         let report = RunReport::build(&summary, outcomes, fingerprints, source);
         RunOutputs {
             summary_json: summary.to_json(),

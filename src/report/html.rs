@@ -17,11 +17,11 @@ use std::fmt::Write;
 
 use super::model::{RunFingerprint, RunHistogram, RunReport, SeatRow, Table, VariantReport};
 use crate::svg::{
-    Axes, BLUE, Frame, LIGHT_GREY, SKY_BLUE, VERMILLION, escape, heatmap, heatmap_cell, nice_step,
-    step_decimals, ticks_in, truncate,
+    Axes, BLUE, Frame, LIGHT_GREY, SKY_BLUE, VERMILLION, coord, escape, heatmap, heatmap_cell,
+    heatmap_size, nice_step, step_decimals, ticks_in, truncate,
 };
 
-const CSS: &str = "body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.4; }
+const CSS: &str = "body { font-family: system-ui, sans-serif; max-width: 1280px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.4; }
 h2 { border-top: 2px solid #ccc; padding-top: 0.6em; margin-top: 2em; }
 table { border-collapse: collapse; margin: 0.5em 0 1em; }
 td, th { border-bottom: 1px solid #ccc; padding: 0.2em 0.6em; text-align: right; white-space: nowrap; }
@@ -44,7 +44,9 @@ table.prov td { text-align: left; }
 .warn { border-left: 4px solid #E69F00; background: #fdf6e8; padding: 0.3em 1em; margin: 1em 0; }
 figure.wide { width: 460px; } details summary { cursor: pointer; font-size: 0.9em; color: #444; }
 table.numbers td, table.numbers th { font-size: 0.85em; padding: 0.1em 0.5em; }
-#overview-variants td:last-child { white-space: normal; min-width: 18em; }";
+#overview-variants td:last-child { white-space: normal; min-width: 14em; text-align: left; }
+.pair { display: flex; flex-wrap: wrap; gap: 12px; } .pair figure { width: auto; flex: 1 1 280px; max-width: 620px; } .pair.fine figure { flex-basis: 100%; max-width: none; }
+svg.region { flex: 0 1 264px; } svg.region text { font-size: 10px; } svg.region .title { font-size: 12px; } .dh { fill: #0072B2; stroke: #0072B2; stroke-width: 1.5; } .df { fill: white; stroke: #0072B2; stroke-width: 1.5; }";
 
 /// An HTML id fragment from a name: ASCII letters, digits, `-` and `_` kept, anything else `-`.
 pub fn slug(name: &str) -> String {
@@ -613,14 +615,15 @@ fn variant_section(
         o.push_str("</div>");
     }
     if let Some(fp) = &v.fingerprint {
+        let cells = if fp.fine.is_empty() { "1 %" } else { "0.1 %" };
         let _ = write!(
             o,
             "<h3>Fingerprint of one run</h3><p class=\"note\">Run {} — the run closest to the \
-             median turnout and leader share — station by station: each cell counts the polling \
-             stations with that turnout and that share for the leader, {} (Klimek et al. 2012; the \
-             same map <code>tamga forensics</code> draws for real results). {} stations, turnout \
-             {}, leader share {} of list ballots, {} stations at ≥ 95 % turnout and ≥ 95 % share. \
-             {}</p>{}",
+             median turnout and leader share — station by station: each cell ({cells} × {cells}) \
+             counts the polling stations with that turnout and that share for the leader, {} \
+             (Klimek et al. 2012; the same map <code>tamga forensics</code> draws for real \
+             results). {} stations, turnout {}, leader share {} of list ballots, {} stations at \
+             ≥ 95 % turnout and ≥ 95 % share. {}</p>",
             fp.run,
             escape(&fp.leader),
             fp.stations,
@@ -633,43 +636,77 @@ fn variant_section(
                     .to_string()
             } else {
                 format!(
-                    "Compare it with the honest baseline{}: ballot stuffing and written-in \
-                     results smear the cluster towards the upper right corner (100 %, 100 %); \
-                     fraud that changes only aggregates leaves the stations' map unchanged. \
-                     <span class=\"real\">Outlined cells</span> hold the {} stations whose \
-                     protocol fraud changed in this run (the simulation knows them; real data \
-                     would not).",
+                    "{}Ballot stuffing and written-in results smear the cluster towards the upper \
+                     right corner (100 %, 100 %); fraud that changes only aggregates leaves the \
+                     stations' map unchanged. <span class=\"real\">Outlined cells</span> hold \
+                     the {} stations whose protocol fraud changed in this run (the simulation \
+                     knows them; real data would not).",
                     match (&v.baseline, baseline_id) {
-                        (Some(b), Some(id)) =>
-                            format!(" <a href=\"#fingerprint-{id}\">“{}”</a>", escape(b)),
-                        (Some(b), None) => format!(" “{}”", escape(b)),
+                        (Some(b), Some(id)) => format!(
+                            "Left: the honest baseline <a href=\"#fingerprint-{id}\">“{}”</a> \
+                             (the same map as in its section); right: this variant. ",
+                            escape(b)
+                        ),
+                        (Some(b), None) => format!("Its honest baseline is “{}”. ", escape(b)),
                         _ => String::new(),
                     },
                     fp.stations_touched
                 )
             },
-            fingerprint_svg(fp, &format!("fingerprint-{vs}"))
         );
+        let own = fingerprint_svg(fp, &format!("fingerprint-{vs}"));
+        match (&v.baseline, baseline_id) {
+            (Some(b), Some(id)) if !v.honest => {
+                // the baseline's map drawn again by reference (a few bytes, no copy)
+                let (w, h) = heatmap_size(fp.map_side());
+                let _ = write!(
+                    o,
+                    "<div class=\"pair{}\"><figure><svg class=\"plot heatmap-ref\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"The fingerprint of the honest baseline {b}\"><use href=\"#fingerprint-{id}\"/></svg><figcaption>honest baseline “{b}”</figcaption></figure><figure>{own}<figcaption>“{}”, with fraud</figcaption></figure></div>",
+                    if fp.fine.is_empty() { "" } else { " fine" },
+                    escape(&v.name),
+                    b = escape(b),
+                );
+            }
+            _ => o.push_str(&own),
+        }
     }
     o.push_str("</section>\n");
     o
 }
 
-/// The fingerprint heat map of a run, with the cells holding stations whose protocol fraud
-/// changed outlined in vermillion (the simulation knows which they are).
+/// The fingerprint heat map of a run (in 0.1 % cells when it has them), with the cells holding
+/// stations whose protocol fraud changed outlined in vermillion (the simulation knows which they
+/// are).
 fn fingerprint_svg(fp: &RunFingerprint, id: &str) -> String {
-    let mut svg = heatmap(&fp.heatmap, id, "Leader's share of list ballots (%)");
-    if fp.touched.is_empty() {
+    let (mut svg, n, touched) = if fp.fine.is_empty() {
+        (
+            heatmap(&fp.heatmap, id, "Leader's share of list ballots (%)"),
+            fp.heatmap.len(),
+            &fp.touched,
+        )
+    } else {
+        let n = fp.map_side();
+        let mut dense = vec![vec![0u32; n]; n];
+        for &(t, s, c) in &fp.fine {
+            dense[t as usize][s as usize] = c;
+        }
+        (
+            heatmap(&dense, id, "Leader's share of list ballots (%)"),
+            n,
+            &fp.fine_touched,
+        )
+    };
+    if touched.is_empty() {
         return svg;
     }
-    let n = fp.heatmap.len();
     let mut d = String::new();
-    for &(t, s, _) in &fp.touched {
+    for &(t, s, _) in touched {
         let (x, y, side) = heatmap_cell(n, t as usize, s as usize);
-        let _ = write!(d, "M{x:.0} {y:.0}h{side}v{side}h-{side}z");
+        let _ = write!(d, "M{} {}h{side}v{side}h-{side}z", coord(x), coord(y));
     }
     let marks = format!(
-        r#"<path d="{d}" fill="none" stroke="{VERMILLION}" stroke-width="1"><title>{} stations whose protocol fraud changed</title></path>"#,
+        r#"<path d="{d}" fill="none" stroke="{VERMILLION}" stroke-width="{}"><title>{} stations whose protocol fraud changed</title></path>"#,
+        if n > 101 { "0.4" } else { "1" },
         fp.stations_touched
     );
     let end = svg.rfind("</svg>").unwrap_or(svg.len());
@@ -710,6 +747,9 @@ pub fn render(r: &RunReport) -> String {
         );
         ids.push(s);
     }
+    if r.regions.is_some() {
+        o.push_str("<li><a href=\"#regions\">Regions</a></li>");
+    }
     for t in &r.tables {
         let _ = write!(
             o,
@@ -719,6 +759,9 @@ pub fn render(r: &RunReport) -> String {
         );
     }
     o.push_str("<li><a href=\"#provenance\">Provenance and scenario file</a></li></ul></nav>\n");
+    if let Some(rv) = &r.regions {
+        o.push_str(&rv.html(&table_html));
+    }
     for (v, s) in r.variants.iter().zip(&ids) {
         let baseline_id = v.baseline.as_ref().and_then(|b| {
             r.variants

@@ -4,6 +4,7 @@
 //!   one re-simulated representative run per variant; plain serialisable data.
 //! - [`html`]: `report.html`, one self-contained page with inline SVG charts.
 //! - [`overview`]: the page's first section, every variant at a glance.
+//! - [`regions`]: every variant's representative run region by region.
 //!
 //! Its charts are drawn with [`crate::svg`], the plotting primitives it shares with the
 //! forensics page ([`crate::forensics::html`]).
@@ -16,6 +17,10 @@
 pub mod html;
 pub mod model;
 pub mod overview;
+pub mod regions;
 
 pub use html::render;
-pub use model::{RunFingerprint, RunReport, representative_fingerprints, representative_run};
+pub use model::{
+    ReportOptions, RunFingerprint, RunReport, representative_fingerprints,
+    representative_fingerprints_with, representative_run,
+};

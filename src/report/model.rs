@@ -9,8 +9,10 @@
 //! the same model.
 
 use crate::detect::Rate;
-use crate::forensics::stats::fingerprint::fingerprint;
+use crate::electorate::PollingStation;
+use crate::forensics::stats::fingerprint::{fine_bin, fingerprint};
 use crate::forensics::stats::stations::{StationFigures, filter_stations, leader_of};
+use crate::model::Region;
 use crate::montecarlo::RunOutcome;
 use crate::montecarlo::{RunStations, Simulator};
 use crate::summary::{ExactMatch, Metric, PartyInfo, Provenance, Summary, VariantSummary};
@@ -38,6 +40,9 @@ pub struct RunReport {
     pub variants: Vec<VariantReport>,
     /// Tables about the scenario as a whole (the fraud × detector matrix), after the variants.
     pub tables: Vec<Table>,
+    /// Every variant's representative run region by region (when the runs were mapped to
+    /// regions and there are at least two).
+    pub regions: Option<super::regions::RegionalView>,
 }
 
 /// One variant's part of the report.
@@ -133,6 +138,57 @@ pub struct RunFingerprint {
     /// `(t, s, stations)`, in cell order.
     pub stations_touched: usize,
     pub touched: Vec<(u16, u16, u32)>,
+    /// The same map in 0.1 % cells (1001 × 1001, see
+    /// [`crate::forensics::stats::fingerprint::fine_bin`]) as `(t, s, stations)` in cell order,
+    /// and its cells holding touched stations; empty unless asked for
+    /// ([`ReportOptions::fine_fingerprint`]).
+    pub fine: Vec<(u16, u16, u32)>,
+    pub fine_touched: Vec<(u16, u16, u32)>,
+    /// Per region of the scenario, in its order: what this run gave there (empty when the run
+    /// was not mapped to regions).
+    pub regions: Vec<RegionFigures>,
+}
+
+/// One region's figures in a run: results, what fraud touched and what a reader of the station
+/// results would flag.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RegionFigures {
+    pub name: String,
+    /// Stations in the region (all of them) and their registered voters, ballots issued, list
+    /// ballots found and the run leader's list votes.
+    pub stations: usize,
+    pub registered: u64,
+    pub issued: u64,
+    pub ballots: u64,
+    pub leader: u64,
+    /// Stations whose protocol fraud changed (the simulation knows them).
+    pub touched: usize,
+    /// Stations at ≥ 95 % turnout and ≥ 95 % leader share (of those the fingerprint maps): the
+    /// corner a reader of published station results looks at (Klimek et al. 2012).
+    pub corner_95: usize,
+}
+
+impl RegionFigures {
+    /// Turnout: ballots issued over registered voters.
+    pub fn turnout(&self) -> f64 {
+        self.issued as f64 / self.registered.max(1) as f64
+    }
+    /// The run leader's share of list ballots found.
+    pub fn share(&self) -> f64 {
+        self.leader as f64 / self.ballots.max(1) as f64
+    }
+    /// Share of the region's stations fraud touched.
+    pub fn touched_share(&self) -> f64 {
+        self.touched as f64 / self.stations.max(1) as f64
+    }
+}
+
+/// What the report shows beyond its defaults.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReportOptions {
+    /// Draw the fingerprints in 0.1 % cells (stripes at whole percentages show); the page grows
+    /// by about 12 bytes per station and variant, and 15 more per station fraud touched.
+    pub fine_fingerprint: bool,
 }
 
 /// A table of text cells, for sections that are tables rather than plots.
@@ -269,8 +325,9 @@ impl RunReport {
                     tables: fraud_table(summary, v).into_iter().collect(),
                 }
             })
-            .collect();
+            .collect::<Vec<VariantReport>>();
         RunReport {
+            regions: super::regions::RegionalView::build(&variants),
             format: "tamga-report",
             format_version: REPORT_FORMAT_VERSION,
             provenance: summary.provenance.clone(),
@@ -549,6 +606,16 @@ pub fn representative_fingerprints(
     prepared: &Simulator,
     outcomes: &[Vec<RunOutcome>],
 ) -> Vec<Option<RunFingerprint>> {
+    representative_fingerprints_with(prepared, outcomes, ReportOptions::default())
+}
+
+/// [`representative_fingerprints`] with options; each fingerprint also carries the run's
+/// figures per region ([`RunFingerprint::with_regions`]).
+pub fn representative_fingerprints_with(
+    prepared: &Simulator,
+    outcomes: &[Vec<RunOutcome>],
+    options: ReportOptions,
+) -> Vec<Option<RunFingerprint>> {
     let names: Vec<&str> = prepared
         .scenario
         .parties
@@ -561,7 +628,16 @@ pub fn representative_fingerprints(
         .map(|(vi, runs)| {
             let run = representative_run(runs)?;
             let rs = prepared.run_stations(vi, run)?;
-            Some(RunFingerprint::from_run(&rs, &names))
+            let fp = RunFingerprint::from_run(&rs, &names).with_regions(
+                &rs,
+                &prepared.electorates[vi].stations,
+                &prepared.scenario.variants[vi].model.regions,
+            );
+            Some(if options.fine_fingerprint {
+                fp.with_fine(&rs)
+            } else {
+                fp
+            })
         })
         .collect()
 }
@@ -572,14 +648,7 @@ impl RunFingerprint {
     /// kept) are mapped through the forensics fingerprint, the same computation `tamga
     /// forensics` applies to real results. `party_names` are in scenario order.
     pub fn from_run(rs: &RunStations, party_names: &[&str]) -> RunFingerprint {
-        let sets = filter_stations(rs.stations.iter().enumerate().map(|(i, s)| StationFigures {
-            station_idx: i,
-            registered: s.registered,
-            issued: s.issued,
-            ballots: s.ballots,
-            leader: s.leader,
-        }));
-        let stations = sets.consistent;
+        let stations = mapped_stations(rs);
         let fp = fingerprint(&stations, &stations);
         let hit: Vec<_> = stations
             .iter()
@@ -610,8 +679,90 @@ impl RunFingerprint {
             heatmap: fp.heatmap,
             stations_touched: hit.len(),
             touched,
+            fine: Vec::new(),
+            fine_touched: Vec::new(),
+            regions: Vec::new(),
         }
     }
+
+    /// Cells along each side of the map as drawn: 1001 in 0.1 % cells, else 101.
+    pub fn map_side(&self) -> usize {
+        if self.fine.is_empty() {
+            self.heatmap.len()
+        } else {
+            crate::forensics::stats::fingerprint::FINE_BINS
+        }
+    }
+
+    /// Adds the map in 0.1 % cells, and its cells holding touched stations.
+    pub fn with_fine(mut self, rs: &RunStations) -> RunFingerprint {
+        let mut all = std::collections::BTreeMap::new();
+        let mut hit = std::collections::BTreeMap::new();
+        for c in mapped_stations(rs) {
+            let cell = (
+                fine_bin(c.issued, c.registered) as u16,
+                fine_bin(c.leader, c.ballots) as u16,
+            );
+            *all.entry(cell).or_insert(0u32) += 1;
+            if rs.stations[c.station_idx].touched {
+                *hit.entry(cell).or_insert(0u32) += 1;
+            }
+        }
+        self.fine = all.into_iter().map(|((t, s), n)| (t, s, n)).collect();
+        self.fine_touched = hit.into_iter().map(|((t, s), n)| (t, s, n)).collect();
+        self
+    }
+
+    /// Adds the run's figures per region: `stations` are the electorate's (in the order of
+    /// `rs.stations`), `regions` the variant's model regions they index.
+    pub fn with_regions(
+        mut self,
+        rs: &RunStations,
+        stations: &[PollingStation],
+        regions: &[Region],
+    ) -> RunFingerprint {
+        let mut out: Vec<RegionFigures> = regions
+            .iter()
+            .map(|r| RegionFigures {
+                name: r.name.clone(),
+                ..RegionFigures::default()
+            })
+            .collect();
+        for (st, t) in stations.iter().zip(&rs.stations) {
+            if let Some(r) = out.get_mut(st.region as usize) {
+                r.stations += 1;
+                r.registered += t.registered;
+                r.issued += t.issued;
+                r.ballots += t.ballots;
+                r.leader += t.leader;
+                r.touched += usize::from(t.touched);
+            }
+        }
+        for c in mapped_stations(rs) {
+            if c.turnout() >= 0.95
+                && c.share() >= 0.95
+                && let Some(r) = stations
+                    .get(c.station_idx)
+                    .and_then(|st| out.get_mut(st.region as usize))
+            {
+                r.corner_95 += 1;
+            }
+        }
+        self.regions = out;
+        self
+    }
+}
+
+/// The stations a fingerprint maps: the consistent ones of the one station filter.
+fn mapped_stations(rs: &RunStations) -> Vec<StationFigures> {
+    filter_stations(rs.stations.iter().enumerate().map(|(i, s)| StationFigures {
+        station_idx: i,
+        registered: s.registered,
+        issued: s.issued,
+        ballots: s.ballots,
+        leader: s.leader,
+    }))
+    .consistent
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! The report's overview: every variant at a glance, the first thing on the page.
 //!
 //! **Owns**: the overview's data ([`Overview::build`], from the [`Summary`]) and its HTML
-//! ([`Overview::html`]): a table of variants (turnout, the leader's list share and seats per
-//! tier against the real result, whether the real result fits, the seats fraud gave the leader,
-//! the detectors that catch the fraud), dot-and-interval plots of the same quantities on common
+//! ([`Overview::html`]): a table of variants (turnout, the followed party's list share and seats
+//! per tier against the real result — the party the fraud variants favour, else the one with
+//! most real votes, [`Summary::leader`] — whether the real result fits, the party each fraud
+//! favours with the seats it gained, the detectors that catch the fraud — RLA rows included once
+//! they are in the matrix), dot-and-interval plots of the same quantities on common
 //! axes with the real value marked (each with its numbers as a table), the seat outcomes that
 //! matter (majority, two-thirds, threshold crossings) and warnings where runs are too few.
 //! **Never**: computes a statistic of its own — every number is the summary's, and the
@@ -91,7 +93,7 @@ impl Overview {
         }
         header.push("real result fits".into());
         if any_fraud {
-            header.push(format!("seats fraud gave {lname}"));
+            header.push("fraud gave (total seats)".into());
             header.push("caught by (% of runs [95 %])".into());
         }
         let mut rows = Vec::new();
@@ -143,12 +145,20 @@ impl Overview {
             let mut detail = vec![String::new(); row.len()];
             detail[0] = format!("{} — {} runs", v.description, v.runs);
             if any_fraud {
+                // who gained: the variant's beneficiary (the party followed if it names none)
+                let bidx = v
+                    .beneficiary
+                    .as_ref()
+                    .and_then(|b| summary.parties.iter().position(|p| &p.id == b))
+                    .or(lidx);
                 row.push(if v.honest {
                     String::new()
                 } else {
-                    lidx.and_then(|i| v.seat_effect.total_seats.get(i))
-                        .map(|x| format!("{x:+.1}"))
-                        .unwrap_or_default()
+                    bidx.and_then(|i| {
+                        let x = v.seat_effect.total_seats.get(i)?;
+                        Some(format!("{} {x:+.1}", summary.parties[i].name))
+                    })
+                    .unwrap_or_default()
                 });
                 let found = summary.catches(v);
                 let text = if v.honest {
@@ -191,12 +201,14 @@ impl Overview {
             title: "Every variant at a glance".into(),
             note: format!(
                 "Mean over runs [the middle 90 % of runs] beside the real result. “Fits”: the real \
-                 turnout and every list share lie within the variant's central 95 %. Seats fraud \
-                 gave {lname}: reported minus truth, mean per run. Caught by: the detectors that \
+                 turnout and every list share lie within the variant's central 95 %. Fraud gave: \
+                 the party the fraud favours and the total seats it gained (reported minus truth, \
+                 mean per run); the overview follows {lname}, {why}. Caught by: the detectors that \
                  fire on the fraud more often than on its honest baseline, with the share of runs \
                  and its 95 % interval (calibrated detectors are set to {} % false alarms; see \
                  the detection matrix below).",
-                short_pct(summary.detection.target_false_alarm_rate)
+                short_pct(summary.detection.target_false_alarm_rate),
+                why = summary.followed_because()
             ),
             header,
             rows,

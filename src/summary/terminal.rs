@@ -1,9 +1,11 @@
 //! The summary as text for a terminal of [`WIDTH`] columns.
 //!
 //! **Owns**: what `tamga run` and `tamga merge` print. First the overview, one screen for every
-//! variant ([`Summary::overview_text`]): turnout, the leader's list share and seats against the
-//! real result, whether the real result fits, the seats fraud gave the leader, the seat outcomes
-//! that matter (majority, two-thirds, thresholds) and which detectors catch each fraud variant,
+//! variant ([`Summary::overview_text`]): turnout, the followed party's list share and seats
+//! against the real result (the party the fraud variants favour, else the one with most real
+//! votes: [`Summary::leader`]), whether the real result fits, the seats fraud gave its
+//! beneficiary, the seat outcomes that matter (majority, two-thirds, thresholds) and which
+//! detectors catch each fraud variant (every row of the detection matrix, whatever its kind),
 //! every share of runs with its 95 % interval; then warnings where runs are too few. With
 //! `--detail` ([`Summary::detail_text`]): per variant the share and seat tables, and the whole
 //! detection matrix with a false-alarm column per honest variant. **Never**: wraps a line past
@@ -261,19 +263,10 @@ impl Summary {
             line(
                 &mut s,
                 &format!(
-                    "leader: {} ({}), the party with most {}",
+                    "followed: {} ({}), {}",
                     l.name,
                     l.id,
-                    if self
-                        .variants
-                        .first()
-                        .and_then(|_| self.metric(0, &format!("share.{}", l.id)))
-                        .is_some_and(|m| m.reported.is_some())
-                    {
-                        "real list votes"
-                    } else {
-                        "list votes in the first variant"
-                    }
+                    self.followed_because()
                 ),
                 3,
             );
@@ -353,10 +346,25 @@ impl Summary {
                         .unwrap_or_default();
                     let _ = write!(row, "  {c:<14}");
                 }
+                // seats fraud gave its beneficiary, named when it is not the party followed
+                let bidx = v
+                    .beneficiary
+                    .as_ref()
+                    .and_then(|b| self.parties.iter().position(|p| &p.id == b))
+                    .or(lidx);
                 if !v.honest
-                    && let Some(x) = lidx.and_then(|i| v.seat_effect.total_seats.get(i))
+                    && let Some(x) = bidx.and_then(|i| v.seat_effect.total_seats.get(i))
                 {
-                    let _ = write!(row, "  {x:+.1}");
+                    let who = match bidx {
+                        Some(b) if Some(b) != lidx => format!(" {}", self.parties[b].id),
+                        _ => String::new(),
+                    };
+                    let room = WIDTH.saturating_sub(row.chars().count());
+                    let mut cell = format!("  {x:+.1}{who}");
+                    if cell.chars().count() > room {
+                        cell = format!("  {x:+.1}");
+                    }
+                    row.push_str(&cell);
                 }
                 let _ = writeln!(s, "{}", row.trim_end());
             }
@@ -372,7 +380,8 @@ impl Summary {
                 line(
                     &mut s,
                     &format!(
-                        "fraud: seats fraud gave {} (reported minus truth, mean per run)",
+                        "fraud: total seats fraud gave its beneficiary ({} unless named; reported \
+                         minus truth, mean per run)",
                         leader.map(|l| l.name.as_str()).unwrap_or("")
                     ),
                     3,

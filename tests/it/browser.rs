@@ -228,6 +228,14 @@ fn tutorial_reports_fit_a_desktop_and_a_phone() {
         &["--runs", "12"],
     );
     assert_fits(&html, dir.path(), "tutorial-fraud", 10, 4);
+    // the fingerprints in 0.1 % cells: 1,217-pixel maps, side by side, scaled to the window
+    let html = run_report(
+        &scenario("tutorial-fraud.toml"),
+        &dir.path().join("tff"),
+        &["--runs", "12", "--fine-fingerprint"],
+    );
+    assert!(html.contains("<div class=\"pair fine\">"));
+    assert_fits(&html, dir.path(), "tutorial-fraud-fine", 10, 4);
 }
 
 #[test]

@@ -5,13 +5,16 @@
 //! golden file.
 
 use crate::common::{TUTORIAL, golden, load, on_threads, run_prepared, scenario};
-use tamga::detect::{Reading, Readings};
+use tamga::detect::{DetectorKind, DetectorSummary, FalseAlarm, Power, Rate, Reading, Readings};
 use tamga::model::Scenario;
 use tamga::montecarlo::RunOutcome;
 use tamga::montecarlo::Simulator;
 use tamga::report::model::Table;
-use tamga::report::{RunFingerprint, RunReport, representative_fingerprints, representative_run};
-use tamga::summary::Summary;
+use tamga::report::{
+    ReportOptions, RunFingerprint, RunReport, representative_fingerprints,
+    representative_fingerprints_with, representative_run,
+};
+use tamga::summary::{Summary, rate_text};
 use tamga::tabulation::Tally;
 
 fn run(
@@ -269,8 +272,15 @@ fn tutorial_report_is_well_formed_self_contained_and_has_every_plot() {
         assert!(ids.iter().any(|x| x == id), "no #{id}");
     }
     assert_eq!(html.matches("class=\"plot dots\"").count(), 5);
-    // each dot plot's numbers as a table
+    // each dot plot's numbers as a table (the regional panels' are the regions table)
     assert_eq!(html.matches("<table class=\"numbers\">").count(), 5);
+    // the regional view: a table and one panel per region, after the contents
+    assert!(html.find("<section id=\"regions\">").unwrap() > html.find("<nav").unwrap());
+    assert!(ids.iter().any(|x| x == "regions"));
+    assert_eq!(html.matches("class=\"plot region\"").count(), 2);
+    for region in ["Capital", "Countryside"] {
+        assert!(html.contains(&format!("<tr><td>{region}</td>")), "{region}");
+    }
 
     // Provenance: version, digest, seed, runs and the scenario file itself, escaped.
     let pv = &report.provenance;
@@ -289,6 +299,116 @@ fn tutorial_report_is_well_formed_self_contained_and_has_every_plot() {
     // no fraud variant, so no fraud table and no detection matrix
     assert!(report.variants.iter().all(|v| v.tables.is_empty()));
     assert!(!html.contains("<table id=\"detection") && !html.contains("<table id=\"fraud"));
+}
+
+#[test]
+fn a_fraud_report_follows_the_beneficiary_sets_maps_side_by_side_and_maps_regions() {
+    // The tutorial with fraud: stuffing for Red, the third party by real votes.
+    let s = load("tutorial-fraud.toml");
+    let text = std::fs::read_to_string(scenario("tutorial-fraud.toml")).unwrap();
+    let (outcomes, fps) = on_threads(2, || {
+        let prepared = Simulator::new(&s, 42);
+        let outcomes = run_prepared(&prepared, 0..20);
+        let options = ReportOptions {
+            fine_fingerprint: true,
+        };
+        let fps = representative_fingerprints_with(&prepared, &outcomes, options);
+        (outcomes, fps)
+    });
+    let summary = Summary::build(&s, 42, 0, &outcomes);
+    // the overview follows the party the fraud favours, not the one with most real votes
+    assert_eq!(summary.leader.as_ref().unwrap().id, "red");
+    assert_eq!(summary.leader_reason, "fraud beneficiary");
+    let text_overview = summary.to_terminal(false);
+    assert!(
+        text_overview.contains("followed: Red Party (red), the party the fraud variants favour"),
+        "{text_overview}"
+    );
+    let stuffing = &summary.variants[1];
+    assert_eq!(stuffing.beneficiary.as_deref(), Some("red"));
+    let gained = stuffing.seat_effect.total_seats[2];
+    let report = RunReport::build(&summary, &outcomes, fps, &text);
+    let html = tamga::report::render(&report);
+    let ids = check_well_formed(&html).unwrap_or_else(|e| panic!("malformed report.html: {e}"));
+    // who gained and how many seats moved, in the overview's table
+    let table = &html[html.find("<table id=\"overview-variants\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert!(
+        table.contains(&format!(">Red Party {gained:+.1}</td>")),
+        "{table}"
+    );
+    assert!(table.contains("Red Party: list %"), "{table}");
+    // the fraud variant's fingerprint beside its baseline's (drawn by reference), both in
+    // 0.1 % cells: 1001 one-pixel cells a side
+    assert!(html.contains("<use href=\"#fingerprint-honest\"/>"));
+    assert!(ids.iter().any(|x| x == "fingerprint-honest"));
+    assert_eq!(html.matches("<div class=\"pair fine\">").count(), 1);
+    assert_eq!(html.matches("viewBox=\"0 0 1217 1097\"").count(), 3);
+    assert!(html.contains("Stations per 0.1 % × 0.1 % cell"));
+    let fp = report.variants[1].fingerprint.as_ref().unwrap();
+    assert_eq!(
+        fp.fine.iter().map(|c| c.2 as usize).sum::<usize>(),
+        fp.stations
+    );
+    assert_eq!(
+        fp.fine_touched.iter().map(|c| c.2 as usize).sum::<usize>(),
+        fp.stations_touched
+    );
+    assert!(fp.stations_touched > 0);
+    // the regions: stuffing touched only the countryside, and every station is in a region
+    let rv = report.regions.as_ref().expect("a regional view");
+    assert_eq!(rv.regions, ["Capital", "Countryside"]);
+    let col = &rv.columns[1];
+    let (capital, country) = (
+        col.regions[0].as_ref().unwrap(),
+        col.regions[1].as_ref().unwrap(),
+    );
+    assert_eq!(capital.touched, 0);
+    assert_eq!(country.touched, fp.stations_touched);
+    assert_eq!(capital.stations + country.stations, 60);
+    let honest_country = rv.columns[0].regions[1].as_ref().unwrap();
+    assert!(country.turnout() > honest_country.turnout() + 0.05);
+    assert!(html.contains(&format!(" · {} hit", country.touched)));
+
+    // A detector added to the detection matrix (as the risk-limiting audits will be) is a row
+    // like any other: the overview's caught-by, in the terminal and on the page, and the
+    // matrix show it with no change to either.
+    let mut with_rla = summary.clone();
+    with_rla.detection.detectors.push(DetectorSummary {
+        name: "rla_test_audit",
+        kind: DetectorKind::Deterministic,
+        cost_unit: "ballots audited",
+        description: "a stand-in for a risk-limiting audit",
+        false_alarm: vec![FalseAlarm {
+            variant: "honest".into(),
+            false_alarm_rate: Rate::wilson(0, 20),
+        }],
+        power: vec![Power {
+            variant: "stuffing".into(),
+            baseline: "honest".into(),
+            power: Rate::wilson(19, 20),
+            threshold: None,
+            mean_cost: 100.0,
+        }],
+    });
+    let text = with_rla.to_terminal(false);
+    let caught = text
+        .lines()
+        .skip_while(|l| !l.starts_with("caught by:"))
+        .find(|l| l.starts_with("stuffing"))
+        .unwrap();
+    let want = format!("rla_test_audit {} (0)", rate_text(&Rate::wilson(19, 20)));
+    assert!(caught.replace('\u{a0}', " ").contains(&want), "{text}");
+    let page = tamga::report::render(&RunReport::build(
+        &with_rla,
+        &outcomes,
+        vec![None, None],
+        "",
+    ));
+    let table = &page[page.find("<table id=\"overview-variants\"").unwrap()..];
+    assert!(table[..table.find("</table>").unwrap()].contains("rla_test_audit 95 % ["));
+    let matrix = &page[page.find("<table id=\"detection\"").unwrap()..];
+    assert!(matrix.contains("\">rla_test_audit</td>"), "{matrix}");
 }
 
 #[test]
@@ -554,9 +674,13 @@ fn a_thousand_run_kazakhstan_report_stays_under_2_mb() {
     let names: Vec<&str> = s.parties.iter().map(|p| p.name.as_str()).collect();
     let fingerprints: Vec<Option<RunFingerprint>> = (0..s.variants.len())
         .map(|vi| {
-            prepared
-                .run_stations(vi, 0)
-                .map(|rs| RunFingerprint::from_run(&rs, &names))
+            prepared.run_stations(vi, 0).map(|rs| {
+                RunFingerprint::from_run(&rs, &names).with_regions(
+                    &rs,
+                    &prepared.electorates[vi].stations,
+                    &s.variants[vi].model.regions,
+                )
+            })
         })
         .collect();
     let report = RunReport::build(&summary, &outcomes, fingerprints, &text);
@@ -566,6 +690,15 @@ fn a_thousand_run_kazakhstan_report_stays_under_2_mb() {
     eprintln!(
         "1,000 synthetic runs × {} variants with real fingerprints: report.html is {size} bytes",
         s.variants.len()
+    );
+    let part = |from: &str, to: &str| {
+        let a = html.find(from).unwrap();
+        html[a..].find(to).unwrap()
+    };
+    eprintln!(
+        "overview {} B, regions {} B",
+        part("<section id=\"overview\">", "</section>"),
+        part("<section id=\"regions\">", "</section>")
     );
     assert!(size < 2_000_000, "report.html is {size} bytes");
     // the size bound covers full histograms (√1000 ≈ 32 bins) and every variant's heat map
@@ -588,5 +721,8 @@ fn a_thousand_run_kazakhstan_report_stays_under_2_mb() {
     assert!(html.contains("<a href=\"#fingerprint-exit-poll\">“exit-poll”</a>"));
     assert!(html.contains("id=\"fingerprint-exit-poll\""));
     assert!(html.contains("stations whose protocol fraud changed</title>"));
+    // beside the baseline's map, and region by region
+    assert!(html.contains("<use href=\"#fingerprint-exit-poll\"/>"));
+    assert_eq!(html.matches("class=\"plot region\"").count(), 16);
     assert!(!html.contains("<table id=\"fraud-official\">"));
 }

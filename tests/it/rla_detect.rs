@@ -231,3 +231,40 @@ fn audit_readings_are_the_same_at_one_and_two_threads() {
         .any(|o| o.detectors[Detector::RlaBravo].value.is_some());
     assert!(any);
 }
+
+#[test]
+fn the_vvpat_scenario_is_kazakhstan_up_to_its_fraud_variants() {
+    let kz = std::fs::read_to_string(scenario("kazakhstan-2004.toml")).expect("bundled");
+    let vv = std::fs::read_to_string(scenario("kazakhstan-2004-vvpat.toml")).expect("bundled");
+    let cut = "# Fraud variants for the 2004 allegations";
+    let kz_head = &kz[..kz.find(cut).expect("marker")];
+    let audits = "rla_risk_limit = 0.05";
+    let vv_body: String = vv
+        .lines()
+        .skip_while(|l| !l.starts_with("# Kazakhstan, Majilis"))
+        .filter(|l| !l.starts_with(audits))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(vv_body.starts_with(kz_head), "the shared part drifted");
+    let s = tamga::scenario::parse(&vv, "kazakhstan-2004-vvpat.toml").expect("valid");
+    assert_eq!(s.detectors.rla_risk_limit, Some(0.05));
+    let names: Vec<&str> = s.variants.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "official",
+            "exit-poll",
+            "vvpat",
+            "vvpat-stuffing-and-machines",
+            "vvpat-hidden-flips",
+            "vvpat-protocols"
+        ]
+    );
+    assert!(s.variants[2].model.vvpat.is_some() && s.variants[1].model.vvpat.is_none());
+    let hidden = s.variants[4].model.vvpat.expect("inherited");
+    assert_eq!(hidden.rigged_prints, tamga::model::RiggedPrint::Chosen);
+    assert_eq!(
+        hidden.look_rate, 0.5,
+        "merged key by key with `vvpat`'s table"
+    );
+}

@@ -195,6 +195,7 @@ impl<'a> Simulator<'a> {
             region_protocol_sums: &t.region_protocol_sums,
             region_aggregates: &t.region_aggregates,
             national: &t.reported.list_votes,
+            system: &model.system,
         };
         let (detectors, pvt) = readings(
             &self.scenario.detectors,

@@ -57,6 +57,8 @@ pub enum Purpose {
     Receipt = 14,
     /// The random draws of a run's Klimek model fit (the `klimek_fit` detector).
     KlimekFit = 15,
+    /// The samples of a run's risk-limiting audits (the `rla_*` detectors).
+    Audit = 16,
 }
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;

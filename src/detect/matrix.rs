@@ -69,6 +69,48 @@ impl Rate {
 pub struct FalseAlarm {
     pub variant: String,
     pub false_alarm_rate: Rate,
+    /// A risk-limiting audit's risk and workload on this variant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit: Option<AuditFigures>,
+}
+
+/// A risk-limiting audit's figures over a variant's runs: its measured risk (of the runs whose
+/// reported outcome is wrong on the paper, the share it confirmed; `runs` is how many were
+/// wrong), the share of runs with some contest counted in full by hand, and its workload in
+/// ballots examined by hand, full hand counts included.
+#[derive(Clone, Debug, Serialize)]
+pub struct AuditFigures {
+    pub risk: Rate,
+    pub full_hand_count: Rate,
+    pub mean_ballots: f64,
+    pub p95_ballots: f64,
+}
+
+fn audit_figures<O: HasReadings>(runs: &[O], d: Detector) -> Option<AuditFigures> {
+    if !d.is_audit() {
+        return None;
+    }
+    let (mut wrong, mut confirmed, mut full, mut costs) = (0, 0, 0, Vec::new());
+    for o in runs {
+        let r = &o.readings()[d];
+        let Some(v) = r.value else { continue };
+        let a = super::AuditReading::of(v);
+        wrong += usize::from(a.wrong);
+        confirmed += usize::from(a.confirmed_wrong);
+        full += usize::from(a.escalated);
+        costs.push(r.cost);
+    }
+    if costs.is_empty() {
+        return None;
+    }
+    let mean_ballots = costs.iter().sum::<f64>() / costs.len() as f64;
+    costs.sort_by(f64::total_cmp);
+    Some(AuditFigures {
+        risk: Rate::wilson(confirmed, wrong),
+        full_hand_count: Rate::wilson(full, costs.len()),
+        mean_ballots,
+        p95_ballots: crate::stats::quantile_sorted(&costs, 0.95),
+    })
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -80,6 +122,9 @@ pub struct Power {
     pub threshold: Option<f64>,
     /// Mean cost per run (in the detector's cost unit).
     pub mean_cost: f64,
+    /// A risk-limiting audit's risk and workload on this variant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit: Option<AuditFigures>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -166,6 +211,7 @@ pub fn detection<O: HasReadings>(scenario: &Scenario, outcomes: &[Vec<O>]) -> De
                 false_alarm.push(FalseAlarm {
                     variant: v.name.clone(),
                     false_alarm_rate: rate,
+                    audit: audit_figures(&outcomes[vi], d),
                 });
             } else if let Some(b) = scenario.baseline_of(vi) {
                 let base_vals: Vec<f64> = values(&outcomes[b], d).into_iter().flatten().collect();
@@ -183,6 +229,7 @@ pub fn detection<O: HasReadings>(scenario: &Scenario, outcomes: &[Vec<O>]) -> De
                     power: Rate::wilson(k, n),
                     threshold: thr,
                     mean_cost,
+                    audit: audit_figures(runs, d),
                 });
             }
         }

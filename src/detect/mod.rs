@@ -28,13 +28,16 @@
 
 mod matrix;
 mod readings;
+mod rla;
 
 pub use matrix::{
-    Detection, DetectorSummary, FalseAlarm, HasReadings, Power, Rate, detection, threshold,
+    AuditFigures, Detection, DetectorSummary, FalseAlarm, HasReadings, Power, Rate, detection,
+    threshold,
 };
 pub use readings::{
     DETECTOR_FIT, Evidence, PvtEstimate, ledger_findings, pvt_sample, quick_count, readings,
 };
+pub use rla::AuditReading;
 
 use serde::{Deserialize, Serialize};
 
@@ -56,7 +59,7 @@ pub struct DetectorInfo {
 }
 
 /// Every detector, in [`Detector`] order.
-pub const DETECTORS: [DetectorInfo; 12] = [
+pub const DETECTORS: [DetectorInfo; 16] = [
     DetectorInfo {
         name: "ledger_audit",
         kind: DetectorKind::Deterministic,
@@ -129,6 +132,30 @@ pub const DETECTORS: [DetectorInfo; 12] = [
         cost_unit: "protocols analysed",
         description: "f_i + f_e of the Klimek model fitted to the turnout × leader-share distribution (the likelihood of `tamga forensics`, one start, short search)",
     },
+    DetectorInfo {
+        name: "vvpat_complaints",
+        kind: DetectorKind::Deterministic,
+        cost_unit: "printed records looked at",
+        description: "a voter who looked at the machine's printed record (VVPAT) found it wrong or missing and complained",
+    },
+    DetectorInfo {
+        name: "rla_bravo",
+        kind: DetectorKind::Deterministic,
+        cost_unit: "ballots examined",
+        description: "ballot-polling risk-limiting audit (BRAVO) of the paper: fires when a full hand count finds the outcome wrong",
+    },
+    DetectorInfo {
+        name: "rla_macro",
+        kind: DetectorKind::Deterministic,
+        cost_unit: "ballots examined",
+        description: "batch-comparison risk-limiting audit (MACRO) of station protocols against their papers: fires when a full hand count finds the outcome wrong",
+    },
+    DetectorInfo {
+        name: "rla_comparison",
+        kind: DetectorKind::Deterministic,
+        cost_unit: "ballots examined",
+        description: "ballot-level comparison audit (Kaplan–Markov) of machines' records against their printed records: fires when a full hand count finds the outcome wrong",
+    },
 ];
 
 /// The detectors, in the order of [`DETECTORS`] and of every reading array.
@@ -146,11 +173,15 @@ pub enum Detector {
     SecondDigit,
     ExtremeCorner,
     KlimekFit,
+    VvpatComplaints,
+    RlaBravo,
+    RlaMacro,
+    RlaComparison,
 }
 
 impl Detector {
     /// Every detector, in order.
-    pub const ALL: [Detector; 12] = [
+    pub const ALL: [Detector; 16] = [
         Detector::LedgerAudit,
         Detector::Receipts,
         Detector::ControlCodes,
@@ -163,11 +194,24 @@ impl Detector {
         Detector::SecondDigit,
         Detector::ExtremeCorner,
         Detector::KlimekFit,
+        Detector::VvpatComplaints,
+        Detector::RlaBravo,
+        Detector::RlaMacro,
+        Detector::RlaComparison,
     ];
 
     /// Its name, kind, cost unit and description.
     pub fn info(self) -> &'static DetectorInfo {
         &DETECTORS[self as usize]
+    }
+
+    /// Whether the detector is a risk-limiting audit (its readings also say whether the reported
+    /// outcome was wrong on the paper and was confirmed anyway: [`AuditReading`]).
+    pub fn is_audit(self) -> bool {
+        matches!(
+            self,
+            Detector::RlaBravo | Detector::RlaMacro | Detector::RlaComparison
+        )
     }
 
     /// The detector called `name` (as in [`DETECTORS`] and the outputs).
@@ -189,11 +233,11 @@ pub struct Reading {
 /// [`DETECTORS`] order; an array of another length does not deserialise.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Readings(pub [Reading; 12]);
+pub struct Readings(pub [Reading; 16]);
 
 impl Readings {
     /// A reading of nothing for every detector (`None`, no cost).
-    pub const NONE: Readings = Readings([Reading::NONE; 12]);
+    pub const NONE: Readings = Readings([Reading::NONE; 16]);
 
     /// The readings with their detectors, in order.
     pub fn iter(&self) -> impl Iterator<Item = (Detector, &Reading)> {

@@ -39,6 +39,8 @@ pub struct Evidence<'a> {
     pub region_aggregates: &'a [Vec<u64>],
     /// The published national valid list votes.
     pub national: &'a [u64],
+    /// The electoral system the outcome was declared by (what an audit checks).
+    pub system: &'a crate::model::ElectoralSystem,
 }
 
 /// Simple random sample of `k` station indices without replacement (partial Fisher–Yates).
@@ -233,5 +235,14 @@ pub fn readings(
             },
         };
     }
+    super::rla::audit_readings(
+        settings,
+        evidence.system,
+        electorate,
+        evidence,
+        seed,
+        run,
+        &mut out,
+    );
     (out, pvt)
 }

@@ -157,6 +157,56 @@ pub struct Model {
     pub runoff: RunoffModel,
     /// Fraud models applied in this variant (empty: honest).
     pub fraud: Vec<FraudModel>,
+    /// The voter-verified paper record machines print, if they print one (`[vvpat]`).
+    pub vvpat: Option<Vvpat>,
+}
+
+/// Voting machines that print a voter-verified paper record (VVPAT): each electronic ballot
+/// leaves a paper the voter may look at before it drops into a sealed box
+/// (`docs/scenario-format.md`, `[vvpat]`; `docs/fraud-models.md`, "The paper record").
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Vvpat {
+    /// Share of e-enabled stations whose machine prints (the others leave no paper).
+    pub print_share: f64,
+    /// Share of electronic voters who look at their printed record.
+    pub look_rate: f64,
+    /// Probability that a voter who sees a wrong record (or none) complains.
+    pub complain_rate: f64,
+    /// What a complaint does.
+    pub on_complaint: OnComplaint,
+    /// What a machine that flips or drops a vote prints.
+    pub rigged_prints: RiggedPrint,
+}
+
+/// What a voter's complaint about their printed record triggers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnComplaint {
+    /// The complaint is noted (a detector reads it); the vote stands as recorded.
+    Note,
+    /// The record is voided and the voter votes again, and this time the vote is recorded and
+    /// printed as cast (the complaint is noted too).
+    Recast,
+}
+
+/// What a rigged machine prints when it flips or drops a vote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RiggedPrint {
+    /// What it recorded (a flipped choice; nothing for a dropped vote): paper and ledger agree,
+    /// and a voter who looks sees the change.
+    Recorded,
+    /// What the voter chose: the voter sees nothing wrong, and the paper disagrees with the
+    /// ledger.
+    Chosen,
+}
+
+impl Vvpat {
+    /// Whether e-enabled station `i`'s machine prints: a fixed, evenly spread `print_share`
+    /// of stations (station `i` prints when the fractional part of `i·φ⁻¹` is below the share;
+    /// no random stream, so printing is the same in every run and variant).
+    pub fn prints(&self, i: usize) -> bool {
+        const PHI_INV: f64 = 0.618_033_988_749_894_9;
+        self.print_share >= 1.0 || (i as f64 * PHI_INV).fract() < self.print_share
+    }
 }
 
 /// The electoral system: a national list tier, a single-member district tier, or both
@@ -342,6 +392,9 @@ pub struct DetectorSettings {
     /// Whether every run fits the Klimek model to its published protocols (the costliest
     /// detector: one coarse fit per run).
     pub klimek_fit: bool,
+    /// The risk limit of the risk-limiting audits run on every run's paper record (`None`: no
+    /// audits; the `rla_*` detectors do not apply).
+    pub rla_risk_limit: Option<f64>,
 }
 
 impl Default for DetectorSettings {
@@ -354,6 +407,7 @@ impl Default for DetectorSettings {
             control_code_rate: 0.0,
             pvt_stations: 0,
             klimek_fit: true,
+            rla_risk_limit: None,
         }
     }
 }

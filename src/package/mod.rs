@@ -414,6 +414,7 @@ pub fn simulate<W: Write>(
         heads_published: detectors.heads_published,
         receipt_rate: detectors.receipt_check_rate,
         control_code_rate: detectors.control_code_rate,
+        paper_record: false,
     };
     let run = PACKAGE_RUN;
     let receipt_thr = threshold(spec.receipt_rate);

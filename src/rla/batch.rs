@@ -44,6 +44,18 @@ pub struct MacroPlan {
     /// Running sums of `u_p` (for drawing).
     cumulative: Vec<f64>,
     total: f64,
+    /// The assertions of each contest (indices into the plan's assertions).
+    by_contest: Vec<Vec<usize>>,
+}
+
+/// Indices of the assertions of each contest, by contest number.
+fn by_contest(assertions: &[ContestAssertion<'_>]) -> Vec<Vec<usize>> {
+    let n = assertions.iter().map(|a| a.contest + 1).max().unwrap_or(0);
+    let mut out = vec![Vec::new(); n];
+    for (j, a) in assertions.iter().enumerate() {
+        out[a.contest].push(j);
+    }
+    out
 }
 
 fn margin_of(a: &Assertion, counts: &[u64]) -> f64 {
@@ -58,13 +70,13 @@ impl MacroPlan {
     /// Plans the audit of `assertions` over `batches`. Assertions whose reported margin is not
     /// positive make every batch's bound infinite (nothing can confirm them).
     pub fn new(assertions: &[ContestAssertion<'_>], batches: &[Batch]) -> MacroPlan {
+        let by_contest = by_contest(assertions);
+        let of = |contest: usize| by_contest.get(contest).map_or(&[][..], Vec::as_slice);
         let mut margins = vec![0.0; assertions.len()];
         for b in batches {
             for (contest, counts) in &b.reported {
-                for (m, ca) in margins.iter_mut().zip(assertions) {
-                    if ca.contest == *contest {
-                        *m += margin_of(ca.assertion, counts);
-                    }
+                for &j in of(*contest) {
+                    margins[j] += margin_of(assertions[j].assertion, counts);
                 }
             }
         }
@@ -74,11 +86,10 @@ impl MacroPlan {
         for b in batches {
             let mut u: f64 = 0.0;
             for (contest, counts) in &b.reported {
-                for (&v, ca) in margins.iter().zip(assertions) {
-                    if ca.contest == *contest {
-                        let bound = margin_of(ca.assertion, counts) + b.papers as f64;
-                        u = u.max(if v > 0.0 { bound / v } else { f64::INFINITY });
-                    }
+                for &j in of(*contest) {
+                    let v = margins[j];
+                    let bound = margin_of(assertions[j].assertion, counts) + b.papers as f64;
+                    u = u.max(if v > 0.0 { bound / v } else { f64::INFINITY });
                 }
             }
             bounds.push(u);
@@ -90,6 +101,7 @@ impl MacroPlan {
             bounds,
             cumulative,
             total,
+            by_contest,
         }
     }
 
@@ -117,11 +129,10 @@ impl MacroPlan {
     ) -> f64 {
         let mut e = f64::NEG_INFINITY;
         for ((contest, reported), counted) in batch.reported.iter().zip(hand) {
-            for (&v, ca) in self.margins.iter().zip(assertions) {
-                if ca.contest == *contest {
-                    let over = margin_of(ca.assertion, reported) - margin_of(ca.assertion, counted);
-                    e = e.max(over / v);
-                }
+            for &j in self.by_contest.get(*contest).map_or(&[][..], Vec::as_slice) {
+                let a = assertions[j].assertion;
+                let over = margin_of(a, reported) - margin_of(a, counted);
+                e = e.max(over / self.margins[j]);
             }
         }
         let u = self.bounds[p];

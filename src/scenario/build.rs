@@ -22,6 +22,7 @@ const MODEL_KEYS: &[&str] = &[
     "candidates",
     "runoff",
     "fraud",
+    "vvpat",
 ];
 
 /// Party indices are stored in one byte in ballots and ledgers, with room for markers.
@@ -521,6 +522,7 @@ fn model(
     let candidates = candidates(root, parties, p);
     let runoff = runoff(root, p);
     let fraud = super::fraud::frauds(root, parties, regions.as_deref(), p);
+    let vvpat = vvpat(root, p);
 
     if let (Some(sys), Some(regs)) = (&system, &regions) {
         let n_districts: u64 = regs.iter().map(|r| r.districts as u64).sum();
@@ -620,6 +622,7 @@ fn model(
         candidates: candidates?,
         runoff: runoff?,
         fraud,
+        vvpat,
     })
 }
 
@@ -1048,6 +1051,51 @@ fn candidates(root: &Node<'_>, parties: &[Party], p: &mut Problems) -> Option<Ca
     }
     n.finish(p);
     Some(c)
+}
+
+/// Reads `[vvpat]`: absent, machines print no paper record.
+fn vvpat(root: &Node<'_>, p: &mut Problems) -> Option<Vvpat> {
+    let n = root.opt_table("vvpat", p)?;
+    let mut v = Vvpat {
+        print_share: 1.0,
+        look_rate: 0.0,
+        complain_rate: 0.0,
+        on_complaint: OnComplaint::Note,
+        rigged_prints: RiggedPrint::Recorded,
+    };
+    if let Some(x) = n.f64_in("print_share", 0.0, 1.0, false, p) {
+        v.print_share = x;
+    }
+    if let Some(x) = n.f64_in("look_rate", 0.0, 1.0, false, p) {
+        v.look_rate = x;
+    }
+    if let Some(x) = n.f64_in("complain_rate", 0.0, 1.0, false, p) {
+        v.complain_rate = x;
+    }
+    if let Some(s) = n.opt_str("on_complaint", p) {
+        match s {
+            "note" => v.on_complaint = OnComplaint::Note,
+            "recast" => v.on_complaint = OnComplaint::Recast,
+            other => p.push(
+                &n.path_of("on_complaint"),
+                format!("`{}` is not a response to a complaint", echo(other)),
+                choice_hint(other, &["note", "recast"], "responses"),
+            ),
+        }
+    }
+    if let Some(s) = n.opt_str("rigged_prints", p) {
+        match s {
+            "recorded" => v.rigged_prints = RiggedPrint::Recorded,
+            "chosen" => v.rigged_prints = RiggedPrint::Chosen,
+            other => p.push(
+                &n.path_of("rigged_prints"),
+                format!("`{}` is not what a rigged machine can print", echo(other)),
+                choice_hint(other, &["recorded", "chosen"], "choices"),
+            ),
+        }
+    }
+    n.finish(p);
+    Some(v)
 }
 
 fn runoff(root: &Node<'_>, p: &mut Problems) -> Option<RunoffModel> {

@@ -31,6 +31,7 @@ pub(super) fn detectors(root: &Node<'_>, p: &mut Problems) -> DetectorSettings {
     if let Some(v) = n.opt_bool("klimek_fit", p) {
         d.klimek_fit = v;
     }
+    d.rla_risk_limit = n.f64_in("rla_risk_limit", 0.0001, 0.5, false, p);
     n.finish(p);
     d
 }

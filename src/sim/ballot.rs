@@ -16,13 +16,14 @@
 //! No allocation happens per ballot: buffers live in [`Workspace`] and are reused.
 
 use super::context::Context;
-use super::counts::{Checks, FraudTrace, Workspace};
+use super::counts::{Checks, FraudTrace, PaperTrail, Workspace, record_paper};
 use super::districts::{draw_appeals, finish_districts};
 use super::machine::{Ballot, INVALID_DISTRICT, LedgerMode, VotingMachine};
 use super::tamper::{LedgerTamper, protocol_fraud, rewrite_ledger};
 use crate::distr::{binomial_rand_distr, cumulative, pick};
 use crate::fraud::FraudKind;
 use crate::ledger::Genesis;
+use crate::model::{OnComplaint, RiggedPrint};
 use crate::rng::{Purpose, stream, threshold};
 use rand::Rng;
 
@@ -54,6 +55,7 @@ pub fn run_election_until(
 ) -> bool {
     let e = ctx.electorate;
     ws.reset(e);
+    ws.reset_paper(e, ctx.paper_record);
     draw_appeals(ctx, run, ws);
     for i in 0..e.stations.len() {
         if i.is_multiple_of(STOP_EVERY) && stop() {
@@ -99,6 +101,7 @@ pub fn run_election_split_until(
         return run_election_until(ctx, run, ws, &mut |_, _| {}, stop);
     }
     ws.reset(e);
+    ws.reset_paper(e, ctx.paper_record);
     draw_appeals(ctx, run, ws);
     let mut blocks = std::mem::take(&mut ws.parts);
     blocks.truncate(parts);
@@ -106,6 +109,7 @@ pub fn run_election_split_until(
     let size = n.div_ceil(parts);
     let finished = blocks.par_iter_mut().enumerate().all(|(j, b)| {
         b.reset(e);
+        b.reset_paper(e, ctx.paper_record);
         draw_appeals(ctx, run, b);
         for i in j * size..((j + 1) * size).min(n) {
             if (i - j * size).is_multiple_of(STOP_EVERY) && stop() {
@@ -204,6 +208,21 @@ pub(super) fn open_machine(
     };
     ws.machine
         .open(ctx.electorate.n_parties, n_cand, mode, &genesis);
+    let t = &mut ws.trail;
+    let evoting = ctx.electorate.stations[i].evoting;
+    let vvpat = ctx.model.vvpat.filter(|v| evoting && v.prints(i));
+    t.prints = vvpat.is_some();
+    t.list.clear();
+    t.district.clear();
+    if let Some(v) = vvpat {
+        t.look_rate = v.look_rate;
+        t.look = threshold(v.look_rate);
+        t.complain = threshold(v.complain_rate);
+        t.recast = v.on_complaint == OnComplaint::Recast;
+        t.chosen = v.rigged_prints == RiggedPrint::Chosen;
+        t.list.resize(ctx.electorate.n_parties + 1, 0);
+        t.district.resize(n_cand + 1, 0);
+    }
 }
 
 /// Thresholds of a voter checking a receipt and a control code.
@@ -218,7 +237,12 @@ pub(super) struct CheckRates {
 /// code of a dropped ballot, or the code of a flipped one, complains.
 #[inline]
 pub(super) fn cast_electronic(
-    (machine, trace, found): (&mut VotingMachine, &mut FraudTrace, &mut Checks),
+    (machine, trace, found, trail): (
+        &mut VotingMachine,
+        &mut FraudTrace,
+        &mut Checks,
+        &mut PaperTrail,
+    ),
     bf: &BallotFraud,
     b: Ballot,
     frng: &mut crate::rng::StreamRng,
@@ -227,25 +251,55 @@ pub(super) fn cast_electronic(
 ) {
     let cast = b.list as usize;
     if bf.drop.0 > 0 && cast != bf.drop.1 && frng.next_u64() < bf.drop.0 {
-        // dropped: the voter still gets a (fake) receipt and code
-        trace.dropped += 1;
-        if crng.next_u64() < checks.receipt || crng.next_u64() < checks.code {
-            found.receipt_complaint = true;
+        // a printing machine prints the voter's choice, or nothing (which a voter who looks
+        // notices, and may have voided and cast again)
+        let recast = trail.prints && !trail.chosen && noticed(trail, found, crng);
+        if !recast {
+            // the vote is not recorded: a voter who checks the receipt or the code finds nothing
+            trace.dropped += 1;
+            if crng.next_u64() < checks.receipt || crng.next_u64() < checks.code {
+                found.receipt_complaint = true;
+            }
+            if trail.prints && trail.chosen {
+                let l = cast.min(trail.list.len() - 1);
+                trail.list[l] += 1;
+                let d = (b.district as usize).min(trail.district.len() - 1);
+                trail.district[d] += 1;
+            }
+            return;
         }
-        return;
-    }
-    let mut recorded = cast;
-    if bf.flip.0 > 0 && cast != bf.flip.1 && frng.next_u64() < bf.flip.0 {
-        recorded = bf.flip.1;
-        trace.flipped += 1;
-        if crng.next_u64() < checks.code {
-            found.control_code_complaint = true;
+    } else if bf.flip.0 > 0 && cast != bf.flip.1 && frng.next_u64() < bf.flip.0 {
+        let recast = trail.prints && !trail.chosen && noticed(trail, found, crng);
+        if !recast {
+            let recorded = bf.flip.1;
+            trace.flipped += 1;
+            if crng.next_u64() < checks.code {
+                found.control_code_complaint = true;
+            }
+            if trail.prints && trail.chosen {
+                trail.list[cast] += 1;
+                trail.list[recorded] -= 1;
+            }
+            machine.record(Ballot {
+                list: recorded as u8,
+                district: b.district,
+            });
+            return;
         }
     }
-    machine.record(Ballot {
-        list: recorded as u8,
-        district: b.district,
-    });
+    machine.record(b);
+}
+
+/// Whether a voter who was shown a wrong printed record (or none) looks, notices and
+/// complains, and the complaint voids the record for a new vote (noting the complaint).
+#[inline]
+fn noticed(trail: &PaperTrail, found: &mut Checks, crng: &mut crate::rng::StreamRng) -> bool {
+    if crng.next_u64() < trail.look && crng.next_u64() < trail.complain {
+        found.vvpat_complaint = true;
+        trail.recast
+    } else {
+        false
+    }
 }
 
 fn station_round1(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
@@ -348,7 +402,12 @@ fn station_round1(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
                     list: cast as u8,
                     district: cand,
                 };
-                let out = (&mut ws.machine, &mut ws.trace, &mut ws.checks);
+                let out = (
+                    &mut ws.machine,
+                    &mut ws.trace,
+                    &mut ws.checks,
+                    &mut ws.trail,
+                );
                 cast_electronic(out, &bf, ballot, &mut frng, &mut crng, rates);
                 continue;
             }
@@ -431,10 +490,11 @@ fn station_round1(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
             }
         }
     }
-    if let Some(tamper) = ledger_rewrite {
-        rewrite_ledger(ctx, ws, i, tamper, receipt_thr, &mut crng);
-    }
     ws.counts.issued[i] = issued;
     ws.counts.electronic[i] = electronic;
     ws.counts.district_invalid[i] = district_invalid;
+    record_paper(e, i, ws);
+    if let Some(tamper) = ledger_rewrite {
+        rewrite_ledger(ctx, ws, i, tamper, receipt_thr, &mut crng);
+    }
 }

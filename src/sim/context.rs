@@ -23,6 +23,8 @@ pub struct Context<'a> {
     /// Probability that an electronic voter checks their receipt / control code.
     pub receipt_rate: f64,
     pub control_code_rate: f64,
+    /// Whether the run keeps its paper record (`Workspace::published().paper`) for audits.
+    pub paper_record: bool,
 }
 
 /// Static eligibility of stations for each fraud model of a variant (area, kind, region,
@@ -85,6 +87,7 @@ impl<'a> Context<'a> {
             heads_published: d.heads_published,
             receipt_rate: d.receipt_check_rate,
             control_code_rate: d.control_code_rate,
+            paper_record: d.rla_risk_limit.is_some(),
         }
     }
 

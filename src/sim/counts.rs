@@ -45,6 +45,13 @@ pub struct Checks {
     /// Receipts and control codes checked (expected count, the cost).
     pub receipts_checked: u64,
     pub control_codes_checked: u64,
+    /// Whether some voter who looked at their printed paper record (VVPAT) found it wrong or
+    /// missing and complained.
+    #[serde(default)]
+    pub vvpat_complaint: bool,
+    /// Printed records looked at (expected count, the cost).
+    #[serde(default)]
+    pub vvpat_looked: u64,
 }
 
 impl Checks {
@@ -53,6 +60,8 @@ impl Checks {
         self.control_code_complaint |= o.control_code_complaint;
         self.receipts_checked += o.receipts_checked;
         self.control_codes_checked += o.control_codes_checked;
+        self.vvpat_complaint |= o.vvpat_complaint;
+        self.vvpat_looked += o.vvpat_looked;
     }
 }
 
@@ -163,6 +172,12 @@ pub struct Workspace {
     pub(super) checks: Checks,
     /// Ledgers published other than as sealed, in station order.
     pub(super) ledgers: Vec<PublishedLedger>,
+    /// The paper record: what an auditor would find in each station's sealed boxes (paper
+    /// ballots, stuffed ones included, and the records printing machines printed); empty unless
+    /// the run keeps it (`Context::paper_record`) on the ballot or hybrid path.
+    pub(super) paper: StationCounts,
+    /// The current station's printed records as they differ from its machine's.
+    pub(super) trail: PaperTrail,
     /// Appeal of every district candidate in this run, flat by district.
     pub(super) appeal: Vec<f64>,
     pub(super) appeal_offset: Vec<usize>,
@@ -192,8 +207,12 @@ pub struct Published<'a> {
     pub districts: &'a [DistrictResult],
     /// Ledgers published other than as sealed at close.
     pub ledgers: &'a [PublishedLedger],
-    /// What voters' checks of receipts and control codes found.
+    /// What voters' checks of receipts, control codes and printed records found.
     pub checks: &'a Checks,
+    /// The paper record an audit reads (ballot boxes and printed records), when the run kept
+    /// one; stations whose voters left no paper (machines that do not print) have fewer papers
+    /// than ballots.
+    pub paper: Option<&'a StationCounts>,
 }
 
 /// The truth of a run: what voters chose, the districts it decides, and what fraud did.
@@ -213,6 +232,7 @@ impl Workspace {
             districts: &self.districts,
             ledgers: &self.ledgers,
             checks: &self.checks,
+            paper: (!self.paper.issued.is_empty()).then_some(&self.paper),
         }
     }
 
@@ -232,6 +252,14 @@ impl Workspace {
         self.trace = FraudTrace::default();
         self.checks = Checks::default();
         self.ledgers.clear();
+        self.paper.issued.clear();
+    }
+
+    /// Sizes the paper record for `e` when the run keeps one (after [`Workspace::reset`]).
+    pub(super) fn reset_paper(&mut self, e: &Electorate, keep: bool) {
+        if keep {
+            self.paper.reset(e);
+        }
     }
 
     /// Adds what another block of stations of the same run produced (blocks fill disjoint
@@ -241,7 +269,112 @@ impl Workspace {
         self.truth.add(&b.truth);
         self.trace.add(&b.trace);
         self.checks.add(&b.checks);
+        self.paper.add(&b.paper);
         self.ledgers.extend(b.ledgers.iter().cloned());
+    }
+}
+
+/// A station's printed records as they differ from its machine's record (paper minus record),
+/// and the thresholds of voters' looks at them; see `ballot::cast_electronic`.
+#[derive(Clone, Debug, Default)]
+pub struct PaperTrail {
+    /// Whether the station's machine prints.
+    pub(super) prints: bool,
+    pub(super) look_rate: f64,
+    pub(super) look: u64,
+    pub(super) complain: u64,
+    pub(super) recast: bool,
+    /// A rigged machine prints what the voter chose (else what it recorded).
+    pub(super) chosen: bool,
+    /// Per list choice (parties, then invalid) and per district candidate (then invalid).
+    pub(super) list: Vec<i64>,
+    pub(super) district: Vec<i64>,
+}
+
+/// Counts the printed records voters looked at, and writes station `i`'s paper record (when the run keeps one) from its count: the count's rows
+/// (paper ballots, stuffed ones included, and the machine's totals if any) with the machine's
+/// part replaced by what it printed — its record corrected by `ws.trail` if it prints, nothing
+/// if it does not. Called when the machine's totals have just been added, before anyone
+/// tampers with its ledger (which changes the count, never the paper).
+pub(super) fn record_paper(e: &Electorate, i: usize, ws: &mut Workspace) {
+    if ws.trail.prints {
+        let looked = ws.trail.look_rate * f64::from(ws.machine.n_ballots);
+        ws.checks.vvpat_looked += crate::stats::round_u64(looked);
+    }
+    if ws.paper.issued.is_empty() {
+        return;
+    }
+    let w = e.n_parties + 1;
+    let off = e.candidate_offset[i] as usize;
+    let n_cand = e.stations[i]
+        .district
+        .map_or(0, |d| e.districts[d as usize].candidates.len());
+    let (c, p) = (&ws.counts, &mut ws.paper);
+    p.list[i * w..(i + 1) * w].copy_from_slice(&c.list[i * w..(i + 1) * w]);
+    p.district[off..off + n_cand].copy_from_slice(&c.district[off..off + n_cand]);
+    p.district_invalid[i] = c.district_invalid[i];
+    p.issued[i] = c.issued[i];
+    p.electronic[i] = c.electronic[i];
+    if !e.stations[i].evoting {
+        return;
+    }
+    let m = &ws.machine;
+    let t = &ws.trail;
+    let adjust = |x: &mut u32, record: u32, delta: i64| {
+        let printed = if t.prints {
+            i64::from(record) + delta
+        } else {
+            0
+        };
+        *x = (i64::from(*x) - i64::from(record) + printed).max(0) as u32;
+    };
+    let k = e.n_parties;
+    for p_idx in 0..w {
+        let record = if p_idx < k {
+            m.list.get(p_idx).copied().unwrap_or(0)
+        } else {
+            m.list.iter().skip(k).sum()
+        };
+        let delta = t.list.get(p_idx).copied().unwrap_or(0);
+        adjust(&mut p.list[i * w + p_idx], record, delta);
+    }
+    for cand in 0..=n_cand {
+        let record = if cand < n_cand {
+            m.district.get(cand).copied().unwrap_or(0)
+        } else {
+            m.district.iter().skip(n_cand).sum()
+        };
+        let delta = t.district.get(cand).copied().unwrap_or(0);
+        if cand < n_cand {
+            adjust(&mut p.district[off + cand], record, delta);
+        } else {
+            adjust(&mut p.district_invalid[i], record, delta);
+        }
+    }
+    let printed: i64 = t.list.iter().sum::<i64>() + i64::from(m.n_ballots);
+    p.electronic[i] = if t.prints { printed.max(0) as u32 } else { 0 };
+}
+
+/// Copies station `i`'s count into the paper record unchanged (a station without a machine,
+/// on the hybrid path, whose rows [`record_paper`] did not write).
+pub(super) fn paper_as_counted(e: &Electorate, ws: &mut Workspace) {
+    if ws.paper.issued.is_empty() {
+        return;
+    }
+    let w = e.n_parties + 1;
+    for (i, st) in e.stations.iter().enumerate() {
+        if st.evoting {
+            continue;
+        }
+        let off = e.candidate_offset[i] as usize;
+        let n_cand = st
+            .district
+            .map_or(0, |d| e.districts[d as usize].candidates.len());
+        let (c, p) = (&ws.counts, &mut ws.paper);
+        p.list[i * w..(i + 1) * w].copy_from_slice(&c.list[i * w..(i + 1) * w]);
+        p.district[off..off + n_cand].copy_from_slice(&c.district[off..off + n_cand]);
+        p.district_invalid[i] = c.district_invalid[i];
+        p.issued[i] = c.issued[i];
     }
 }
 

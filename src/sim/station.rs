@@ -63,7 +63,7 @@
 
 use super::ballot::{CheckRates, STOP_EVERY, Stop, cast_electronic, machine_fraud, open_machine};
 use super::context::Context;
-use super::counts::Workspace;
+use super::counts::{Workspace, paper_as_counted, record_paper};
 use super::districts::{draw_appeals, finish_districts};
 use super::machine::{Ballot, INVALID_DISTRICT};
 use super::tamper::{LedgerTamper, protocol_fraud, rewrite_ledger};
@@ -167,6 +167,8 @@ fn run_counts(
 ) -> bool {
     let e = ctx.electorate;
     ws.reset(e);
+    // the paper record is kept on the hybrid path only (the station path draws no machine)
+    ws.reset_paper(e, ctx.paper_record && machines);
     ws.station.invalid.prepare(ctx.model.ballots.invalid_rate);
     ws.station.loyalty.prepare(ctx.model.candidates.loyalty);
     draw_appeals(ctx, run, ws);
@@ -205,6 +207,7 @@ fn run_counts(
     }
     ws.checks.receipts_checked = receipts;
     ws.checks.control_codes_checked = codes;
+    paper_as_counted(e, ws);
     if !fraud {
         ws.truth.clone_from(&ws.counts);
     }
@@ -277,7 +280,12 @@ fn machine_part(
             list: cast as u8,
             district: cand,
         };
-        let out = (&mut ws.machine, &mut ws.trace, &mut ws.checks);
+        let out = (
+            &mut ws.machine,
+            &mut ws.trace,
+            &mut ws.checks,
+            &mut ws.trail,
+        );
         cast_electronic(out, &bf, ballot, frng, crng, rates);
     }
     tamper
@@ -322,6 +330,7 @@ fn close_machine(
             ws.counts.district_invalid[i] += v;
         }
     }
+    record_paper(e, i, ws);
     if let Some(tamper) = tamper {
         rewrite_ledger(ctx, ws, i, tamper, threshold(ctx.receipt_rate), crng);
     }

@@ -33,6 +33,7 @@ mod package_audit;
 mod report;
 mod rla;
 mod rla_cli;
+mod rla_detect;
 mod runoff;
 mod scaling;
 mod scenario_check;

@@ -3,8 +3,9 @@
 //! FAILS), fitted back. Also the degenerate inputs of issue 20: statistics the data cannot give
 //! say "undefined" instead of printing numbers.
 //!
-//! The coverage of the fit's intervals (issue 17: not yet met) is measured by
-//! `cargo run --release --example klimek_coverage` (docs/forensics.md records its result).
+//! The coverage of the fit's intervals is measured by
+//! `cargo run --release --example klimek_coverage` (too long for CI; docs/forensics.md records
+//! its results per parameter and case).
 
 use crate::common::election;
 use crate::klimek_support::{CI_EFFORT, checked, model, simulate};

@@ -35,7 +35,8 @@ pub use matrix::{
     threshold,
 };
 pub use readings::{
-    DETECTOR_FIT, Evidence, PvtEstimate, ledger_findings, pvt_sample, quick_count, readings,
+    DETECTOR_FIT, Evidence, PvtEstimate, ledger_findings, published_figures, pvt_sample,
+    quick_count, readings,
 };
 pub use rla::AuditReading;
 

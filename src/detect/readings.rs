@@ -20,6 +20,26 @@ use serde::{Deserialize, Serialize};
 /// with one start, no bootstrap and fewer pseudo-stations ([`FitEffort::DETECTOR`]).
 pub const DETECTOR_FIT: FitEffort = FitEffort::DETECTOR;
 
+/// Each station's figures in published `protocols` (registered from the electorate, issued,
+/// ballots found and the votes of party `leader`), in station order: what `tamga forensics`
+/// reads from a results file.
+pub fn published_figures<'a>(
+    electorate: &'a Electorate,
+    protocols: &'a StationCounts,
+    leader: usize,
+) -> impl Iterator<Item = StationFigures> + 'a {
+    (0..electorate.stations.len()).map(move |i| {
+        let row = protocols.list_of(i);
+        StationFigures {
+            station_idx: i,
+            registered: electorate.stations[i].n_registered as u64,
+            issued: protocols.issued[i] as u64,
+            ballots: row.iter().map(|&v| v as u64).sum(),
+            leader: row[leader] as u64,
+        }
+    })
+}
+
 /// A quick count's estimate of the leader's national share.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PvtEstimate {
@@ -185,16 +205,7 @@ pub fn readings(
     if pub_ok {
         let protocols = station.protocols;
         // the stations `tamga forensics` would analyse in these protocols, by the same filter
-        let sets = filter_stations((0..n_st).map(|i| {
-            let row = protocols.list_of(i);
-            StationFigures {
-                station_idx: i,
-                registered: electorate.stations[i].n_registered as u64,
-                issued: protocols.issued[i] as u64,
-                ballots: row.iter().map(|&v| v as u64).sum(),
-                leader: row[leader] as u64,
-            }
-        }));
+        let sets = filter_stations(published_figures(electorate, protocols, leader));
         let (stations, base) = (sets.consistent, sets.base);
         let cost = stations.len() as f64;
         // the two costliest statistics of a run, independent of each other: side by side when a

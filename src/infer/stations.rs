@@ -154,16 +154,11 @@ impl StationSpec {
 
     /// The summaries of a simulated election's published protocols.
     pub fn simulated(&self, electorate: &Electorate, protocols: &StationCounts) -> Vec<f64> {
-        self.summaries((0..electorate.stations.len()).map(|i| {
-            let row = protocols.list_of(i);
-            StationFigures {
-                station_idx: i,
-                registered: electorate.stations[i].n_registered as u64,
-                issued: protocols.issued[i] as u64,
-                ballots: row.iter().map(|&v| v as u64).sum(),
-                leader: row[self.leader] as u64,
-            }
-        }))
+        self.summaries(crate::detect::published_figures(
+            electorate,
+            protocols,
+            self.leader,
+        ))
     }
 }
 

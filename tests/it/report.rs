@@ -382,6 +382,7 @@ fn a_fraud_report_follows_the_beneficiary_sets_maps_side_by_side_and_maps_region
         false_alarm: vec![FalseAlarm {
             variant: "honest".into(),
             false_alarm_rate: Rate::wilson(0, 20),
+            audit: None,
         }],
         power: vec![Power {
             variant: "stuffing".into(),
@@ -389,6 +390,7 @@ fn a_fraud_report_follows_the_beneficiary_sets_maps_side_by_side_and_maps_region
             power: Rate::wilson(19, 20),
             threshold: None,
             mean_cost: 100.0,
+            audit: None,
         }],
     });
     let text = with_rla.to_terminal(false);

@@ -26,6 +26,20 @@ pub fn national_list(counts: &StationCounts) -> (Vec<u64>, u64) {
     (votes, invalid)
 }
 
+/// A list tier's threshold, if it has one, with `ballots` the ballots cast where the threshold
+/// counts them.
+pub fn list_threshold(tier: &ListTier, ballots: u64) -> Option<Threshold> {
+    tier.threshold.as_ref().map(|t| Threshold {
+        share: t.share,
+        base: if tier.threshold_on_ballots {
+            ThresholdBase::Ballots(ballots)
+        } else {
+            ThresholdBase::ListedVotes
+        },
+        or_district_seats: None,
+    })
+}
+
 /// Allocates a list tier's seats from national valid list votes. `ballots` is the number of
 /// ballots cast, the threshold base when the tier measures its threshold on all ballots. A tie
 /// that decides a seat is resolved by a lot seeded with `lot_seed`. Returns the seats and the
@@ -36,15 +50,7 @@ pub fn list_tier_seats(
     ballots: u64,
     lot_seed: u64,
 ) -> Result<(Vec<u32>, u32), SeatError> {
-    let threshold = tier.threshold.as_ref().map(|t| Threshold {
-        share: t.share,
-        base: if tier.threshold_on_ballots {
-            ThresholdBase::Ballots(ballots)
-        } else {
-            ThresholdBase::ListedVotes
-        },
-        or_district_seats: None,
-    });
+    let threshold = list_threshold(tier, ballots);
     let a = allocate(
         &tier.method,
         tier.seats,

@@ -39,7 +39,7 @@ use crate::rla::bravo::FixedBet;
 use crate::rla::comparison::SUPER_SIMPLE_GAMMA;
 use crate::rla::{Assertion, Base, Decision, Schedule, escalate, list_tier, seat_rule};
 use crate::rng::{Purpose, StreamRng, stream};
-use crate::seats::{DistrictOutcome, DistrictRule, Threshold, ThresholdBase, TieBreak, allocate};
+use crate::seats::{DistrictOutcome, DistrictRule, TieBreak, allocate};
 use crate::sim::StationCounts;
 use crate::sim::counts::district_stations;
 
@@ -144,15 +144,7 @@ fn contests(system: &ElectoralSystem, e: &Electorate, ev: &Evidence<'_>) -> Vec<
             .sum();
         reported.push(invalid);
         let ballots: u64 = reported.iter().sum();
-        let threshold = tier.threshold.as_ref().map(|t| Threshold {
-            share: t.share,
-            base: if tier.threshold_on_ballots {
-                ThresholdBase::Ballots(ballots)
-            } else {
-                ThresholdBase::ListedVotes
-            },
-            or_district_seats: None,
-        });
+        let threshold = crate::tabulation::list_threshold(tier, ballots);
         let lot = TieBreak::Lot { seed: 0 };
         if let Ok(a) = allocate(
             &tier.method,
@@ -464,16 +456,8 @@ fn batch_comparison(
     alpha: f64,
     rng: &mut StreamRng,
 ) -> Reading {
-    let assertions: Vec<ContestAssertion<'_>> = cs
-        .iter()
-        .enumerate()
-        .flat_map(|(ci, c)| {
-            c.assertions.iter().map(move |a| ContestAssertion {
-                contest: ci,
-                assertion: a,
-            })
-        })
-        .collect();
+    let assertions: Vec<ContestAssertion<'_>> =
+        ContestAssertion::all(cs.iter().map(|c| c.assertions.as_slice()));
     // the contests on each station's papers
     let mut on_station: Vec<Vec<usize>> = vec![Vec::new(); e.stations.len()];
     for (ci, c) in cs.iter().enumerate() {

@@ -657,16 +657,8 @@ fn macro_audit(contests: &[Contest], input: &RlaInput<'_>, alpha: f64) -> Contes
             hand[*i].push(paper.clone());
         }
     }
-    let ca: Vec<ContestAssertion<'_>> = contests
-        .iter()
-        .enumerate()
-        .flat_map(|(ci, c)| {
-            c.assertions.iter().map(move |a| ContestAssertion {
-                contest: ci,
-                assertion: a,
-            })
-        })
-        .collect();
+    let ca: Vec<ContestAssertion<'_>> =
+        ContestAssertion::all(contests.iter().map(|c| c.assertions.as_slice()));
     let plan = MacroPlan::new(&ca, &batches);
     let mut test = MacroTest::new(plan.total_bound());
     let first = plan.sample_size(alpha).unwrap_or(u64::MAX);

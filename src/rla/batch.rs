@@ -25,6 +25,20 @@ pub struct ContestAssertion<'a> {
     pub assertion: &'a Assertion,
 }
 
+impl<'a> ContestAssertion<'a> {
+    /// Every assertion of every contest, each with its contest's index (in `contests` order).
+    pub fn all(contests: impl IntoIterator<Item = &'a [Assertion]>) -> Vec<Self> {
+        contests
+            .into_iter()
+            .enumerate()
+            .flat_map(|(contest, list)| {
+                list.iter()
+                    .map(move |assertion| ContestAssertion { contest, assertion })
+            })
+            .collect()
+    }
+}
+
 /// One batch's reported counts per contest it holds.
 #[derive(Clone, Debug)]
 pub struct Batch {

@@ -305,15 +305,8 @@ pub(super) fn record_paper(e: &Electorate, i: usize, ws: &mut Workspace) {
         return;
     }
     let w = e.n_parties + 1;
-    let off = e.candidate_offset[i] as usize;
-    let n_cand = e.stations[i]
-        .district
-        .map_or(0, |d| e.districts[d as usize].candidates.len());
+    let (off, n_cand) = copy_count_to_paper(e, i, ws);
     let (c, p) = (&ws.counts, &mut ws.paper);
-    p.list[i * w..(i + 1) * w].copy_from_slice(&c.list[i * w..(i + 1) * w]);
-    p.district[off..off + n_cand].copy_from_slice(&c.district[off..off + n_cand]);
-    p.district_invalid[i] = c.district_invalid[i];
-    p.issued[i] = c.issued[i];
     p.electronic[i] = c.electronic[i];
     if !e.stations[i].evoting {
         return;
@@ -361,21 +354,28 @@ pub(super) fn paper_as_counted(e: &Electorate, ws: &mut Workspace) {
     if ws.paper.issued.is_empty() {
         return;
     }
-    let w = e.n_parties + 1;
     for (i, st) in e.stations.iter().enumerate() {
         if st.evoting {
             continue;
         }
-        let off = e.candidate_offset[i] as usize;
-        let n_cand = st
-            .district
-            .map_or(0, |d| e.districts[d as usize].candidates.len());
-        let (c, p) = (&ws.counts, &mut ws.paper);
-        p.list[i * w..(i + 1) * w].copy_from_slice(&c.list[i * w..(i + 1) * w]);
-        p.district[off..off + n_cand].copy_from_slice(&c.district[off..off + n_cand]);
-        p.district_invalid[i] = c.district_invalid[i];
-        p.issued[i] = c.issued[i];
+        copy_count_to_paper(e, i, ws);
     }
+}
+
+/// Copies station `i`'s list and district counts, invalid district ballots and issued ballots
+/// from the count into the paper record; returns the station's candidate offset and count.
+fn copy_count_to_paper(e: &Electorate, i: usize, ws: &mut Workspace) -> (usize, usize) {
+    let w = e.n_parties + 1;
+    let off = e.candidate_offset[i] as usize;
+    let n_cand = e.stations[i]
+        .district
+        .map_or(0, |d| e.districts[d as usize].candidates.len());
+    let (c, p) = (&ws.counts, &mut ws.paper);
+    p.list[i * w..(i + 1) * w].copy_from_slice(&c.list[i * w..(i + 1) * w]);
+    p.district[off..off + n_cand].copy_from_slice(&c.district[off..off + n_cand]);
+    p.district_invalid[i] = c.district_invalid[i];
+    p.issued[i] = c.issued[i];
+    (off, n_cand)
 }
 
 /// The stations of district `d`, a contiguous range of station indices.

@@ -2,7 +2,7 @@
 //! district results, what fraud did and what voters' and auditors' checks found, and the
 //! per-thread [`Workspace`] that holds them.
 
-use super::machine::VotingMachine;
+use super::machine::{Lockstep, VotingMachine};
 use crate::distr::BinomialTable;
 use crate::electorate::Electorate;
 
@@ -188,6 +188,8 @@ pub struct Workspace {
     pub(super) free_cum: Vec<u64>,
     pub(super) targeted: Vec<bool>,
     pub(super) machine: VotingMachine,
+    /// The hybrid path's machines waiting to be hashed together at the end of the run.
+    pub(super) lockstep: Lockstep,
     /// Scratch space of the station path.
     pub(super) station: StationScratch,
     /// Workspaces of the blocks of stations in [`super::run_election_split`].

@@ -175,6 +175,7 @@ fn run_counts(
     let (mut receipts, mut codes) = (0u64, 0u64);
     let streams = StationStreams::new(ctx.seed, run);
     let fraud = !ctx.model.fraud.is_empty();
+    ws.lockstep.clear();
     for i in 0..e.stations.len() {
         if i.is_multiple_of(STOP_EVERY) && stop() {
             return false;
@@ -205,6 +206,7 @@ fn run_counts(
             close_machine(ctx, i, tamper, &mut crng, ws);
         }
     }
+    ws.lockstep.flush();
     ws.checks.receipts_checked = receipts;
     ws.checks.control_codes_checked = codes;
     paper_as_counted(e, ws);
@@ -243,6 +245,10 @@ fn machine_part(
     let n_cand = district.map_or(0, |d| d.candidates.len());
     let (bf, tamper) = machine_fraud(ctx, i, &ws.targeted);
     open_machine(ctx, run, i, n_cand, tamper.is_some(), ws);
+    if tamper.is_none() {
+        // nothing reads this machine's head before the run ends: hash beside other machines
+        ws.machine.defer_hashing();
+    }
     cumulative(ws.pref.iter().copied(), &mut ws.list_cum);
     if let Some(d) = st.district {
         let off = ws.appeal_offset[d as usize];
@@ -317,7 +323,11 @@ fn close_machine(
     let e = ctx.electorate;
     let k = e.n_parties;
     let w = k + 1;
-    ws.machine.close();
+    if tamper.is_some() {
+        ws.machine.close();
+    } else {
+        ws.machine.close_into(&mut ws.lockstep);
+    }
     let (from, to) = station_candidates(e, i);
     let n_cand = to - from;
     for (p, v) in ws.machine.list.iter().enumerate() {

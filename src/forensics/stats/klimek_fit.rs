@@ -112,12 +112,12 @@ impl FitEffort {
     };
     /// The per-run detector of `tamga run` ([`detector_value`]): the same likelihood, one start,
     /// no bootstrap, the fewest pseudo-stations [`fit`] allows and a short search — a statistic
-    /// that moves with fraud, at ≈ 8 ms a Kazakhstan-size run (docs/BENCHMARKS.md).
+    /// that moves with fraud (its cost on a Kazakhstan-size run: docs/BENCHMARKS.md).
     pub const DETECTOR: FitEffort = FitEffort {
         replicates: 0,
         starts: 1,
         pseudo_stations: 1_000,
-        max_evaluations: 60,
+        max_evaluations: 30,
     };
 }
 
@@ -1002,16 +1002,6 @@ fn distinct(a: &Point, b: &Point) -> bool {
 fn starts(stations: &[StationFigures], k: usize) -> Vec<Phi> {
     let t = |c: &StationFigures| c.turnout();
     let s = |c: &StationFigures| c.share();
-    // each axis sorted once (the per-run detector calls this for every run)
-    let sorted = |f: fn(&StationFigures) -> f64| {
-        let mut v: Vec<f64> = stations.iter().map(f).collect();
-        v.sort_by(f64::total_cmp);
-        v
-    };
-    let (vt, vs) = (sorted(t), sorted(s));
-    let q = quantile_sorted;
-    let sd = |v: &[f64]| (q(v, 0.5) - q(v, 0.16)).clamp(0.01, 0.3);
-    let (st, ss) = (sd(&vt), sd(&vs));
     let (mt, ms) = (
         leftmost_peak(stations.iter().map(t)),
         leftmost_peak(stations.iter().map(s)),
@@ -1033,15 +1023,30 @@ fn starts(stations: &[StationFigures], k: usize) -> Vec<Phi> {
         }
     };
     let (lt, ls) = (left_rms(t, mt), left_rms(s, ms));
-    let all = [
+    let mut all = vec![
         [mt, lt, ms, ls, 0.6, 2.0],
         [mt, lt, ms, ls, 0.3, 1.0],
         [mt, lt, ms, ls, 0.9, 3.5],
-        [q(&vt, 0.3), st, q(&vs, 0.3), ss, 0.6, 2.0],
-        [q(&vt, 0.4), st, q(&vs, 0.4), ss, 0.25, 1.0],
-        [q(&vt, 0.5), st, q(&vs, 0.5), ss, 0.15, 3.0],
-        [q(&vt, 0.1), st, q(&vs, 0.25), ss, 0.3, 5.0],
     ];
+    // the quantile starts only when asked for (the per-run detector takes one start, for every
+    // run, and sorting the stations would cost it as much as five likelihood evaluations)
+    if k > all.len() {
+        let sorted = |f: fn(&StationFigures) -> f64| {
+            let mut v: Vec<f64> = stations.iter().map(f).collect();
+            v.sort_by(f64::total_cmp);
+            v
+        };
+        let (vt, vs) = (sorted(t), sorted(s));
+        let q = quantile_sorted;
+        let sd = |v: &[f64]| (q(v, 0.5) - q(v, 0.16)).clamp(0.01, 0.3);
+        let (st, ss) = (sd(&vt), sd(&vs));
+        all.extend([
+            [q(&vt, 0.3), st, q(&vs, 0.3), ss, 0.6, 2.0],
+            [q(&vt, 0.4), st, q(&vs, 0.4), ss, 0.25, 1.0],
+            [q(&vt, 0.5), st, q(&vs, 0.5), ss, 0.15, 3.0],
+            [q(&vt, 0.1), st, q(&vs, 0.25), ss, 0.3, 5.0],
+        ]);
+    }
     all.iter()
         .take(k.clamp(1, all.len()))
         .map(|p| project(*p))
@@ -1539,7 +1544,7 @@ mod tests {
         let truth = params(0.4, 0.03, 2.0);
         let st = simulated(&truth, 9_000, 5);
         // the short search ends near where a search with five times the pseudo-stations and
-        // four times the evaluations ends (one start each, both below the truth, 0.43; fewer
+        // eight times the evaluations ends (one start each, both below the truth, 0.43; fewer
         // pseudo-stations, not fewer evaluations, make the difference: 0.32 against 0.38)
         let v = detector_value(&st, FitEffort::DETECTOR, 11).unwrap();
         let long = FitEffort {

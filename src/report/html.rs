@@ -697,7 +697,10 @@ fn variant_section(
             figures.push(by_ref(
                 "fingerprint-real",
                 "The fingerprint of the real station results",
-                &format!("real stations ({})", escape(&x.file)),
+                &format!(
+                    "real stations ({})",
+                    escape(x.file.rsplit(['/', '\\']).next().unwrap_or(&x.file))
+                ),
             ));
         }
         if figures.len() == 1 {

@@ -285,3 +285,55 @@ fn fingerprints_follow_the_party_asked_for() {
     );
     assert!(!outputs.report_html.contains("id=\"real-stations\""));
 }
+
+#[test]
+fn a_merge_reads_the_station_file_too_and_matches_the_unsharded_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let scen = scenario("tutorial-fraud.toml");
+    let full = dir.path().join("full");
+    tamga()
+        .arg("run")
+        .arg(&scen)
+        .args(["--runs", "4", "--threads", "2", "--out"])
+        .arg(&full)
+        .assert()
+        .success();
+    let parts = dir.path().join("parts");
+    for k in ["1/2", "2/2"] {
+        tamga()
+            .arg("run")
+            .arg(&scen)
+            .args(["--runs", "4", "--threads", "2", "--shard", k, "--out"])
+            .arg(&parts)
+            .assert()
+            .success();
+    }
+    // the parts do not record where the scenario was: a relative path is the current
+    // directory's, and a merge elsewhere says so instead of leaving the real map out
+    let out = tamga()
+        .current_dir(dir.path())
+        .arg("merge")
+        .arg(&parts)
+        .arg("--out")
+        .arg(dir.path().join("elsewhere"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("reported.stations") && err.contains("run it from the scenario's directory"),
+        "{err}"
+    );
+    let merged = dir.path().join("merged");
+    tamga()
+        .current_dir(scen.parent().unwrap())
+        .arg("merge")
+        .arg(&parts)
+        .arg("--out")
+        .arg(&merged)
+        .assert()
+        .success();
+    let html = std::fs::read(merged.join("report.html")).unwrap();
+    assert!(String::from_utf8_lossy(&html).contains("id=\"fingerprint-real\""));
+    assert_eq!(html, std::fs::read(full.join("report.html")).unwrap());
+}

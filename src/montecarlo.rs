@@ -76,7 +76,8 @@ pub struct StationTally {
     pub issued: u64,
     /// List ballots found: valid + invalid.
     pub ballots: u64,
-    /// List votes of the run's leader (see [`RunStations::leader`]).
+    /// List votes of the party followed, by default the run's leader (see
+    /// [`RunStations::leader`]).
     pub leader: u64,
     /// The station's protocol differs from what its voters chose (ballots issued or list
     /// votes): fraud acted here. Known only in a simulation, for marking such stations.
@@ -87,7 +88,9 @@ pub struct StationTally {
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunStations {
     pub outcome: RunOutcome,
-    /// The party with the most list votes nationally in this run (the lowest index on a tie).
+    /// The party whose list votes [`StationTally::leader`] counts: the one asked for
+    /// ([`Simulator::run_stations_following`]), else the party with the most list votes
+    /// nationally in this run (the lowest index on a tie).
     pub leader: usize,
     /// Per station, in station order.
     pub stations: Vec<StationTally>,
@@ -234,6 +237,18 @@ impl<'a> Simulator<'a> {
     /// The leader is the party with most reported list votes nationally. `None` if there is no
     /// such variant.
     pub fn run_stations(&self, variant_idx: usize, run: u32) -> Option<RunStations> {
+        self.run_stations_following(variant_idx, run, None)
+    }
+
+    /// [`Simulator::run_stations`] counting the list votes of party `follow` (a party index)
+    /// at each station instead of the run's leader's, so that a report can follow the party its
+    /// overview follows; `None` (or an index out of range) follows the run's leader.
+    pub fn run_stations_following(
+        &self,
+        variant_idx: usize,
+        run: u32,
+        follow: Option<usize>,
+    ) -> Option<RunStations> {
         let electorate = self.electorates.get(variant_idx)?;
         let mut ws = Workspace::default();
         // the report asks for one run per variant, in parallel: split each run's stations over
@@ -241,7 +256,11 @@ impl<'a> Simulator<'a> {
         let n_variants = self.scenario.variants.len().max(1);
         let parts = (rayon::current_num_threads() / n_variants).clamp(1, 8);
         let outcome = self.run_one_split(variant_idx, run, &mut ws, parts);
-        let leader = crate::forensics::stats::stations::leader_of(&outcome.reported.list_votes);
+        let leader = follow
+            .filter(|&p| p < outcome.reported.list_votes.len())
+            .unwrap_or_else(|| {
+                crate::forensics::stats::stations::leader_of(&outcome.reported.list_votes)
+            });
         let stations = electorate
             .stations
             .iter()

@@ -17,6 +17,24 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match scenario::load(&args.scenario) {
         Ok(s) => {
+            // the real station results it names must be readable and match its parties
+            if let Err(e) = super::real_stations::load(&s, args.scenario.parent()) {
+                let message = super::render_error(&e);
+                if args.json {
+                    let doc = serde_json::json!({
+                        "valid": false,
+                        "problems": [{
+                            "path": "reported.stations", "message": message,
+                            "hint": "correct the file or the path (relative to the scenario file)",
+                        }],
+                    });
+                    println!("{doc}");
+                } else {
+                    eprintln!("{}: 1 problem(s)", args.scenario.display());
+                    eprintln!("  {message}");
+                }
+                return Ok(ExitCode::from(2));
+            }
             if args.json {
                 let doc = serde_json::json!({
                     "valid": true,

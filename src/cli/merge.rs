@@ -95,6 +95,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let merged = pool.install(|| {
         merge_verified(parts, tamga::VERSION, args.verify).map_err(anyhow::Error::from)
     })?;
+    let real = super::real_stations::load(&merged.scenario, None)?;
     let outputs = pool.install(|| {
         RunOutputs::build_with(
             &merged.scenario,
@@ -103,6 +104,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             &merged.outcomes,
             tamga::report::ReportOptions {
                 fine_fingerprint: args.fine_fingerprint,
+                real,
+                ..Default::default()
             },
         )
     });

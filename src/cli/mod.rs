@@ -9,6 +9,7 @@ pub mod forensics;
 pub mod infer;
 pub mod merge;
 pub mod progress;
+pub mod real_stations;
 pub mod rla;
 pub mod run;
 pub mod seats;

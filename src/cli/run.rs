@@ -93,6 +93,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     {
         scenario.montecarlo.path = p;
     }
+    // the real station results the report draws, read before any simulating (a shard's part
+    // holds no report, so a shard does not read them; `tamga merge` does)
+    let real = match shard {
+        None => super::real_stations::load(&scenario, args.scenario.parent())?,
+        Some(_) => None,
+    };
     let runs = args.runs.unwrap_or(scenario.montecarlo.runs);
     // before anything is sized by runs × variants
     if runs == 0 || runs > MAX_RUNS {
@@ -180,6 +186,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             &outcomes,
             ReportOptions {
                 fine_fingerprint: args.fine_fingerprint,
+                real,
+                ..ReportOptions::default()
             },
         )
     });

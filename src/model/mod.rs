@@ -115,6 +115,10 @@ pub struct Reported {
     pub runoffs: Option<u32>,
     /// Total seats per party plus a last entry for independents.
     pub total_seats: Option<Vec<u32>>,
+    /// `reported.stations`: the path of the real station results (a CSV that `tamga
+    /// forensics` reads, plain or gzip), as written in the scenario — relative to the scenario
+    /// file's directory unless absolute. Read by the commands, not here (the model does no I/O).
+    pub stations: Option<String>,
 }
 
 impl Reported {

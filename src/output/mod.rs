@@ -64,8 +64,17 @@ impl RunOutputs {
     ) -> RunOutputs {
         let summary = Summary::build(scenario, seed, 0, outcomes);
         let prepared = Simulator::new(scenario, seed);
-        let fingerprints = representative_fingerprints_with(&prepared, outcomes, options);
-        let report = RunReport::build(&summary, outcomes, fingerprints, source);
+        // every view of the page follows the party the overview follows
+        let options = ReportOptions {
+            follow: options.follow.or_else(|| {
+                let id = &summary.leader.as_ref()?.id;
+                scenario.parties.iter().position(|p| &p.id == id)
+            }),
+            ..options
+        };
+        let fingerprints = representative_fingerprints_with(&prepared, outcomes, options.clone());
+        let report = RunReport::build(&summary, outcomes, fingerprints, source)
+            .with_options(&summary, &options);
         RunOutputs {
             summary_json: summary.to_json(),
             runs_csv: runs_csv(scenario, outcomes),

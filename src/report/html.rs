@@ -37,7 +37,7 @@ table { display: block; max-width: 100%; overflow-x: auto; }
 a:focus-visible, summary:focus-visible, [tabindex]:focus-visible { outline: 3px solid #E69F00; outline-offset: 2px; }
 @media print { body { max-width: none; margin: 0; } .scroll, table { overflow: visible; } svg, figure, tr { break-inside: avoid; } nav { display: none; } }
 table.heat td, table.heat th { padding: 0.25em 0.4em; font-size: 0.85em; }
-pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
+pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; } pre.cells { max-height: 24em; overflow-y: auto; }
 code { font-size: 0.95em; }
 table.prov td { text-align: left; }
 .real { color: #D55E00; font-weight: bold; } .sim { color: #0072B2; font-weight: bold; }
@@ -616,16 +616,20 @@ fn variant_section(
     }
     if let Some(fp) = &v.fingerprint {
         let cells = if fp.fine.is_empty() { "1 %" } else { "0.1 %" };
+        let real = r
+            .real
+            .as_ref()
+            .filter(|x| x.map.map_side() == fp.map_side());
         let _ = write!(
             o,
             "<h3>Fingerprint of one run</h3><p class=\"note\">Run {} — the run closest to the \
-             median turnout and leader share — station by station: each cell ({cells} × {cells}) \
-             counts the polling stations with that turnout and that share for the leader, {} \
+             median turnout and {party}'s share — station by station: each cell ({cells} × \
+             {cells}) counts the polling stations with that turnout and that share for {party}{} \
              (Klimek et al. 2012; the same map <code>tamga forensics</code> draws for real \
-             results). {} stations, turnout {}, leader share {} of list ballots, {} stations at \
-             ≥ 95 % turnout and ≥ 95 % share. {}</p>",
+             results). {} stations, turnout {}, {party}'s share {} of list ballots, {} stations \
+             at ≥ 95 % turnout and ≥ 95 % share. {}{}</p>",
             fp.run,
-            escape(&fp.leader),
+            follows_note(r, fp),
             fp.stations,
             pct(fp.national_turnout, 2),
             pct(fp.national_share, 2),
@@ -644,7 +648,7 @@ fn variant_section(
                     match (&v.baseline, baseline_id) {
                         (Some(b), Some(id)) => format!(
                             "Left: the honest baseline <a href=\"#fingerprint-{id}\">“{}”</a> \
-                             (the same map as in its section); right: this variant. ",
+                             (the same map as in its section); then this variant. ",
                             escape(b)
                         ),
                         (Some(b), None) => format!("Its honest baseline is “{}”. ", escape(b)),
@@ -653,24 +657,128 @@ fn variant_section(
                     fp.stations_touched
                 )
             },
+            if real.is_some() {
+                " Last: the <a href=\"#real-stations\">real station results</a> on the same \
+                 axes and cells."
+            } else {
+                ""
+            },
+            party = escape(&fp.leader),
         );
         let own = fingerprint_svg(fp, &format!("fingerprint-{vs}"));
+        let (w, h) = heatmap_size(fp.map_side());
+        // other maps drawn again by reference (a few bytes, no copy)
+        let by_ref = |target: &str, label: &str, caption: &str| {
+            format!(
+                "<figure><svg class=\"plot heatmap-ref\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"{label}\"><use href=\"#{target}\"/></svg><figcaption>{caption}</figcaption></figure>"
+            )
+        };
+        let mut figures = Vec::new();
         match (&v.baseline, baseline_id) {
             (Some(b), Some(id)) if !v.honest => {
-                // the baseline's map drawn again by reference (a few bytes, no copy)
-                let (w, h) = heatmap_size(fp.map_side());
-                let _ = write!(
-                    o,
-                    "<div class=\"pair{}\"><figure><svg class=\"plot heatmap-ref\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"The fingerprint of the honest baseline {b}\"><use href=\"#fingerprint-{id}\"/></svg><figcaption>honest baseline “{b}”</figcaption></figure><figure>{own}<figcaption>“{}”, with fraud</figcaption></figure></div>",
-                    if fp.fine.is_empty() { "" } else { " fine" },
-                    escape(&v.name),
-                    b = escape(b),
-                );
+                let b = escape(b);
+                figures.push(by_ref(
+                    &format!("fingerprint-{id}"),
+                    &format!("The fingerprint of the honest baseline {b}"),
+                    &format!("honest baseline “{b}”"),
+                ));
+                figures.push(format!(
+                    "<figure>{own}<figcaption>“{}”, with fraud</figcaption></figure>",
+                    escape(&v.name)
+                ));
             }
-            _ => o.push_str(&own),
+            _ if real.is_some() => figures.push(format!(
+                "<figure>{own}<figcaption>“{}”</figcaption></figure>",
+                escape(&v.name)
+            )),
+            _ => figures.push(own),
+        }
+        if let Some(x) = real {
+            figures.push(by_ref(
+                "fingerprint-real",
+                "The fingerprint of the real station results",
+                &format!(
+                    "real stations ({})",
+                    escape(x.file.rsplit(['/', '\\']).next().unwrap_or(&x.file))
+                ),
+            ));
+        }
+        if figures.len() == 1 {
+            o.push_str(&figures[0]);
+        } else {
+            let _ = write!(
+                o,
+                "<div class=\"pair{}\">{}</div>",
+                if fp.fine.is_empty() { "" } else { " fine" },
+                figures.concat()
+            );
         }
     }
     o.push_str("</section>\n");
+    o
+}
+
+/// Why a fingerprint follows its party, for its caption: `", the party the fraud variants
+/// favour (…)"`, or `" (the run's leader)"` when the report follows each run's leader.
+fn follows_note(r: &RunReport, fp: &RunFingerprint) -> String {
+    if r.follows.is_empty() {
+        " (the run's leader)".to_string()
+    } else if let Some(why) = r.follows.strip_prefix(&format!("{}, ", fp.leader)) {
+        format!(
+            ", {} (the overview and the regional view follow it too)",
+            escape(why)
+        )
+    } else {
+        String::new()
+    }
+}
+
+/// The section of the real station results: their fingerprint, on the simulated maps' axes.
+fn real_section(r: &RunReport, x: &super::real::RealFingerprint) -> String {
+    let fp = &x.map;
+    let cells = if fp.fine.is_empty() { "1 %" } else { "0.1 %" };
+    format!(
+        "<section id=\"real-stations\"><h2>Real station results</h2><p class=\"note\">The \
+         station results the scenario names (<code>[reported] stations = \"{}\"</code>), on \
+         the axes and cells ({cells} × {cells}) of every variant's fingerprint below and \
+         through the same station filter: each cell counts the stations with that turnout and \
+         that share of list ballots for {party}{}. {} of the file's {} stations mapped, turnout \
+         {}, {party}'s share {} of list ballots, {} stations at ≥ 95 % turnout and ≥ 95 % \
+         share. Set beside each variant's map: a hypothesis that fits should look like this \
+         one, cluster and tails alike.</p>{}{}</section>\n",
+        escape(&x.file),
+        follows_note(r, fp),
+        fp.stations,
+        x.stations_in_file,
+        pct(fp.national_turnout, 2),
+        pct(fp.national_share, 2),
+        fp.count_95_95,
+        fingerprint_svg(fp, "fingerprint-real"),
+        real_numbers(fp),
+        party = escape(&fp.leader),
+    )
+}
+
+/// The real map's numbers: one line per cell holding stations (1 % cells only; in 0.1 % cells
+/// the list would outweigh the page).
+fn real_numbers(fp: &RunFingerprint) -> String {
+    if !fp.fine.is_empty() {
+        return String::new();
+    }
+    let mut o = format!(
+        "<details><summary>numbers</summary><p class=\"note\">Every cell holding stations: \
+         turnout %, {}'s share %, stations (cells centred on whole percentages).</p><pre \
+         id=\"fingerprint-real-numbers\" class=\"cells\">",
+        escape(&fp.leader)
+    );
+    for (t, row) in fp.heatmap.iter().enumerate() {
+        for (s, &n) in row.iter().enumerate() {
+            if n > 0 {
+                let _ = writeln!(o, "{t} {s} {n}");
+            }
+        }
+    }
+    o.push_str("</pre></details>");
     o
 }
 
@@ -678,9 +786,17 @@ fn variant_section(
 /// stations whose protocol fraud changed outlined in vermillion (the simulation knows which they
 /// are).
 fn fingerprint_svg(fp: &RunFingerprint, id: &str) -> String {
+    let share_axis = if fp.leader.is_empty() {
+        "Leader's share of list ballots (%)".to_string()
+    } else {
+        format!(
+            "{}'s share of list ballots (%)",
+            crate::svg::truncate(&fp.leader, 24)
+        )
+    };
     let (mut svg, n, touched) = if fp.fine.is_empty() {
         (
-            heatmap(&fp.heatmap, id, "Leader's share of list ballots (%)"),
+            heatmap(&fp.heatmap, id, &share_axis),
             fp.heatmap.len(),
             &fp.touched,
         )
@@ -690,11 +806,7 @@ fn fingerprint_svg(fp: &RunFingerprint, id: &str) -> String {
         for &(t, s, c) in &fp.fine {
             dense[t as usize][s as usize] = c;
         }
-        (
-            heatmap(&dense, id, "Leader's share of list ballots (%)"),
-            n,
-            &fp.fine_touched,
-        )
+        (heatmap(&dense, id, &share_axis), n, &fp.fine_touched)
     };
     if touched.is_empty() {
         return svg;
@@ -750,6 +862,9 @@ pub fn render(r: &RunReport) -> String {
     if r.regions.is_some() {
         o.push_str("<li><a href=\"#regions\">Regions</a></li>");
     }
+    if r.real.is_some() {
+        o.push_str("<li><a href=\"#real-stations\">Real station results</a></li>");
+    }
     for t in &r.tables {
         let _ = write!(
             o,
@@ -761,6 +876,9 @@ pub fn render(r: &RunReport) -> String {
     o.push_str("<li><a href=\"#provenance\">Provenance and scenario file</a></li></ul></nav>\n");
     if let Some(rv) = &r.regions {
         o.push_str(&rv.html(&table_html));
+    }
+    if let Some(x) = &r.real {
+        o.push_str(&real_section(r, x));
     }
     for (v, s) in r.variants.iter().zip(&ids) {
         let baseline_id = v.baseline.as_ref().and_then(|b| {

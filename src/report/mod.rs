@@ -5,6 +5,7 @@
 //! - [`html`]: `report.html`, one self-contained page with inline SVG charts.
 //! - [`overview`]: the page's first section, every variant at a glance.
 //! - [`regions`]: every variant's representative run region by region.
+//! - [`real`]: the real station results a scenario references, on the fingerprints' axes.
 //!
 //! Its charts are drawn with [`crate::svg`], the plotting primitives it shares with the
 //! forensics page ([`crate::forensics::html`]).
@@ -17,10 +18,12 @@
 pub mod html;
 pub mod model;
 pub mod overview;
+pub mod real;
 pub mod regions;
 
 pub use html::render;
 pub use model::{
     ReportOptions, RunFingerprint, RunReport, representative_fingerprints,
-    representative_fingerprints_with, representative_run,
+    representative_fingerprints_with, representative_run, representative_run_following,
 };
+pub use real::{RealFingerprint, RealStations};

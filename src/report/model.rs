@@ -43,6 +43,11 @@ pub struct RunReport {
     /// Every variant's representative run region by region (when the runs were mapped to
     /// regions and there are at least two).
     pub regions: Option<super::regions::RegionalView>,
+    /// The party the fingerprints and the regional view follow, and why (for captions); empty
+    /// when they follow each run's leader.
+    pub follows: String,
+    /// The real station results' fingerprint, when the scenario references them.
+    pub real: Option<super::real::RealFingerprint>,
 }
 
 /// One variant's part of the report.
@@ -184,11 +189,18 @@ impl RegionFigures {
 }
 
 /// What the report shows beyond its defaults.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct ReportOptions {
     /// Draw the fingerprints in 0.1 % cells (stripes at whole percentages show); the page grows
     /// by about 12 bytes per station and variant, and 15 more per station fraud touched.
     pub fine_fingerprint: bool,
+    /// The party (index) the fingerprints and the regional view follow: `None` follows each
+    /// run's leader. [`crate::output::RunOutputs`] sets it to the party the overview follows
+    /// ([`Summary::leader`]), so that every view of the page is about the same party.
+    pub follow: Option<usize>,
+    /// The real station results the scenario references (`[reported] stations`), read by the
+    /// command; drawn on the fingerprints' axes.
+    pub real: Option<std::sync::Arc<super::real::RealStations>>,
 }
 
 /// A table of text cells, for sections that are tables rather than plots.
@@ -336,7 +348,34 @@ impl RunReport {
             overview: super::overview::Overview::build(summary),
             variants,
             tables: detection_table(summary).into_iter().collect(),
+            follows: String::new(),
+            real: None,
         }
+    }
+
+    /// Says that the fingerprints follow party `follow` (the summary's leader, see
+    /// [`ReportOptions::follow`]) and adds the real station results on their axes (and per
+    /// region, when the file's regions are the regional view's).
+    pub fn with_options(mut self, summary: &Summary, options: &ReportOptions) -> RunReport {
+        let Some(follow) = options.follow else {
+            return self;
+        };
+        let name = summary
+            .parties
+            .get(follow)
+            .map_or(String::new(), |p| p.name.clone());
+        if summary.leader.as_ref().is_some_and(|l| l.name == name) {
+            self.follows = format!("{name}, {}", summary.followed_because());
+        } else {
+            self.follows = name.clone();
+        }
+        if let Some(real) = &options.real {
+            self.real = Some(real.fingerprint(follow, &name, options.fine_fingerprint));
+            if let Some(rv) = &mut self.regions {
+                rv.real = real.regions(follow, &rv.regions);
+            }
+        }
+        self
     }
 }
 
@@ -567,6 +606,12 @@ impl RunHistogram {
 /// leader is the party with most list votes summed over runs; the lowest run index wins ties).
 /// `None` for no runs.
 pub fn representative_run(runs: &[RunOutcome]) -> Option<u32> {
+    representative_run_following(runs, None)
+}
+
+/// [`representative_run`] with the share of party `follow` (a party index) in place of the
+/// leader's; `None` (or an index out of range) follows the leader.
+pub fn representative_run_following(runs: &[RunOutcome], follow: Option<usize>) -> Option<u32> {
     let first = runs.first()?;
     let mut totals = vec![0u64; first.reported.list_votes.len()];
     for o in runs {
@@ -574,7 +619,9 @@ pub fn representative_run(runs: &[RunOutcome]) -> Option<u32> {
             *t += v;
         }
     }
-    let leader = leader_of(&totals);
+    let leader = follow
+        .filter(|&p| p < totals.len())
+        .unwrap_or_else(|| leader_of(&totals));
     let turnout: Vec<f64> = runs.iter().map(|o| o.turnout()).collect();
     let share: Vec<f64> = runs
         .iter()
@@ -626,8 +673,8 @@ pub fn representative_fingerprints_with(
         .par_iter()
         .enumerate()
         .map(|(vi, runs)| {
-            let run = representative_run(runs)?;
-            let rs = prepared.run_stations(vi, run)?;
+            let run = representative_run_following(runs, options.follow)?;
+            let rs = prepared.run_stations_following(vi, run, options.follow)?;
             let fp = RunFingerprint::from_run(&rs, &names).with_regions(
                 &rs,
                 &prepared.electorates[vi].stations,
@@ -648,11 +695,27 @@ impl RunFingerprint {
     /// kept) are mapped through the forensics fingerprint, the same computation `tamga
     /// forensics` applies to real results. `party_names` are in scenario order.
     pub fn from_run(rs: &RunStations, party_names: &[&str]) -> RunFingerprint {
-        let stations = mapped_stations(rs);
+        let leader = party_names
+            .get(rs.leader)
+            .map(|p| p.to_string())
+            .unwrap_or_default();
+        RunFingerprint::from_stations(rs.outcome.run, leader, mapped_stations(rs), &|i| {
+            rs.stations.get(i).is_some_and(|t| t.touched)
+        })
+    }
+
+    /// The fingerprint of `stations` (the consistent ones of the station filter) with the
+    /// shares of party `leader`; `touched(station_idx)` says which stations fraud changed.
+    pub fn from_stations(
+        run: u32,
+        leader: String,
+        stations: Vec<StationFigures>,
+        touched: &dyn Fn(usize) -> bool,
+    ) -> RunFingerprint {
         let fp = fingerprint(&stations, &stations);
         let hit: Vec<_> = stations
             .iter()
-            .filter(|c| rs.stations.get(c.station_idx).is_some_and(|t| t.touched))
+            .filter(|c| touched(c.station_idx))
             .cloned()
             .collect();
         let touched_map = fingerprint(&hit, &hit).heatmap;
@@ -667,11 +730,8 @@ impl RunFingerprint {
             })
             .collect();
         RunFingerprint {
-            run: rs.outcome.run,
-            leader: party_names
-                .get(rs.leader)
-                .map(|p| p.to_string())
-                .unwrap_or_default(),
+            run,
+            leader,
             stations: stations.len(),
             national_turnout: fp.national_turnout,
             national_share: fp.national_share,
@@ -695,16 +755,26 @@ impl RunFingerprint {
     }
 
     /// Adds the map in 0.1 % cells, and its cells holding touched stations.
-    pub fn with_fine(mut self, rs: &RunStations) -> RunFingerprint {
+    pub fn with_fine(self, rs: &RunStations) -> RunFingerprint {
+        self.with_fine_stations(mapped_stations(rs), &|i| rs.stations[i].touched)
+    }
+
+    /// [`RunFingerprint::with_fine`] for `stations` as given to
+    /// [`RunFingerprint::from_stations`].
+    pub fn with_fine_stations(
+        mut self,
+        stations: Vec<StationFigures>,
+        touched: &dyn Fn(usize) -> bool,
+    ) -> RunFingerprint {
         let mut all = std::collections::BTreeMap::new();
         let mut hit = std::collections::BTreeMap::new();
-        for c in mapped_stations(rs) {
+        for c in stations {
             let cell = (
                 fine_bin(c.issued, c.registered) as u16,
                 fine_bin(c.leader, c.ballots) as u16,
             );
             *all.entry(cell).or_insert(0u32) += 1;
-            if rs.stations[c.station_idx].touched {
+            if touched(c.station_idx) {
                 *hit.entry(cell).or_insert(0u32) += 1;
             }
         }

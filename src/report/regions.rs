@@ -1,6 +1,8 @@
 //! The report's regional view: per region of the scenario, what each variant's representative
-//! run gave there — turnout, the run leader's share, the stations fraud touched and the stations
-//! a reader of published station results would flag (≥ 95 % turnout and ≥ 95 % share).
+//! run gave there — turnout, the followed party's share (the party the overview follows), the
+//! stations fraud touched and the stations a reader of published station results would flag
+//! (≥ 95 % turnout and ≥ 95 % share) — beside the real station results when the scenario
+//! references them and their regions are the scenario's.
 //!
 //! **Owns**: the view's data ([`RegionalView::build`], from the fingerprints' region figures)
 //! and its HTML ([`RegionalView::html`]): a table (regions × variants, shaded by the share of
@@ -22,7 +24,8 @@ pub struct RegionColumn {
     pub variant: String,
     pub honest: bool,
     pub run: u32,
-    /// The run's leader, whose share the figures give.
+    /// The party whose share the figures give: the party the overview follows (the run's
+    /// leader when the report follows none).
     pub leader: String,
     pub regions: Vec<Option<RegionFigures>>,
 }
@@ -33,6 +36,9 @@ pub struct RegionalView {
     /// Region names, in the first mapped variant's order.
     pub regions: Vec<String>,
     pub columns: Vec<RegionColumn>,
+    /// The real station results per region (in `regions` order), when the scenario references
+    /// them and every station's region is one of `regions`.
+    pub real: Option<Vec<RegionFigures>>,
 }
 
 fn pct1(x: f64) -> String {
@@ -67,13 +73,21 @@ impl RegionalView {
                 })
             })
             .collect();
-        Some(RegionalView { regions, columns })
+        Some(RegionalView {
+            regions,
+            columns,
+            real: None,
+        })
     }
 
     /// The regions × variants table: the leader's share, the stations fraud touched and those
     /// in the 95/95 corner, shaded by the share of stations touched.
     pub fn table(&self) -> Table {
         let mut header = vec!["region".to_string(), "stations".to_string()];
+        let party = self.columns.first().map_or("", |c| c.leader.as_str());
+        if self.real.is_some() {
+            header.push(format!("real stations: turnout / {party} %"));
+        }
         header.extend(
             self.columns
                 .iter()
@@ -88,6 +102,15 @@ impl RegionalView {
                 .map_or(0, |r| r.stations);
             let mut row = vec![name.clone(), stations.to_string()];
             let mut sh = vec![None, None];
+            if let Some(real) = &self.real {
+                let r = &real[ri];
+                let mut cell = format!("{} / {}", pct1(r.turnout()), pct1(r.share()));
+                if r.corner_95 > 0 {
+                    let _ = write!(cell, " · {} ≥95/95", r.corner_95);
+                }
+                row.push(cell);
+                sh.push(None);
+            }
             for c in &self.columns {
                 match &c.regions[ri] {
                     Some(r) => {
@@ -114,8 +137,10 @@ impl RegionalView {
             id: "regions-table".into(),
             title: "Regions".into(),
             note: "Per region, each variant's representative run (the one its fingerprint \
-                   shows): turnout / the run leader's share of list ballots, in %; the stations \
-                   whose protocol fraud changed (“hit”; the simulation knows them, real data \
+                   shows): turnout / the share of list ballots of the party the overview \
+                   follows (named in the header), in %; the real station results, when the \
+                   scenario gives them, in the column after the stations; the stations whose \
+                   protocol fraud changed (“hit”; the simulation knows them, real data \
                    would not) and the stations at ≥ 95 % turnout and ≥ 95 % leader share \
                    (“≥95/95”, what a reader of published station results would flag). Darker: a \
                    larger share of the region's stations touched by fraud. One run per variant, \
@@ -136,10 +161,12 @@ impl RegionalView {
         o.push_str(&table_html(&t, 2, &t.id));
         o.push_str(
             "<h3>Region by region</h3><p class=\"note\">One panel per region, every variant on \
-             the same 0–100 % axis: the <span class=\"sim\">dot</span> is the run leader's \
-             share (filled: honest variant, ring: fraud), the grey bar the turnout, and the \
-             <span class=\"real\">vermillion bar</span> under it the share of the region's \
-             stations fraud touched. The panels' numbers are in the table above.</p>\
+             the same 0–100 % axis: the <span class=\"sim\">dot</span> is the share of the \
+             party the overview follows (filled: honest variant, ring: fraud), the grey bar the \
+             turnout, and the <span class=\"real\">vermillion bar</span> under it the share of \
+             the region's stations fraud touched; the first row, when there is one, is the real \
+             station results (a <span class=\"real\">diamond</span>). The panels' numbers are \
+             in the table above.</p>\
              <div class=\"grid\">",
         );
         for (ri, name) in self.regions.iter().enumerate() {
@@ -153,7 +180,9 @@ impl RegionalView {
     fn panel(&self, ri: usize, name: &str) -> String {
         let (label_w, plot_w, row_h, top) = (80.0, 170.0, 13.0, 24.0);
         let w = label_w + plot_w + 14.0;
-        let bottom = top + row_h * self.columns.len() as f64;
+        let real = self.real.as_ref().map(|r| &r[ri]);
+        let first = usize::from(real.is_some());
+        let bottom = top + row_h * (self.columns.len() + first) as f64;
         let h = bottom + 20.0;
         let x = |v: f64| label_w + v.clamp(0.0, 1.0) * plot_w;
         let mut s = format!(
@@ -172,8 +201,30 @@ impl RegionalView {
             );
         }
         let (mut turnout, mut touched, mut dots) = (String::new(), String::new(), String::new());
+        if let Some(r) = real {
+            let y = top + 0.5 * row_h;
+            let (cx, cy) = (x(r.share()), y);
+            let _ = write!(
+                s,
+                r#"<text x="{}" y="{}" text-anchor="end">real</text>"#,
+                label_w - 5.0,
+                coord(y + 4.0)
+            );
+            let _ = write!(
+                turnout,
+                "M{label_w} {}h{}v4H{label_w}z",
+                coord(y - 4.0),
+                coord(x(r.turnout()) - label_w)
+            );
+            let _ = write!(
+                dots,
+                r#"<path d="M{} {}l4 4l-4 4l-4-4z" fill="{VERMILLION}"/>"#,
+                coord(cx),
+                coord(cy - 4.0)
+            );
+        }
         for (k, c) in self.columns.iter().enumerate() {
-            let y = top + (k as f64 + 0.5) * row_h;
+            let y = top + ((k + first) as f64 + 0.5) * row_h;
             let _ = write!(
                 s,
                 r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,

@@ -394,12 +394,28 @@ fn counts(
     ok.then_some(out)
 }
 
+/// `reported.stations`: a non-empty path, kept as written (the commands resolve and read it).
+fn stations_path(n: &Node<'_>, p: &mut Problems) -> Option<String> {
+    let s = n.opt_str("stations", p)?;
+    if s.trim().is_empty() {
+        p.push(
+            &n.path_of("stations"),
+            "an empty path".to_string(),
+            "give the station-results CSV (plain or .gz) relative to the scenario file, or \
+             remove the key",
+        );
+        return None;
+    }
+    Some(s.to_string())
+}
+
 fn reported(n: &Node<'_>, parties: &[Party], p: &mut Problems) -> Reported {
     let mut r = Reported {
         registered: n.opt_u64("registered", p),
         ballots: n.opt_u64("ballots", p),
         turnout: n.f64_in("turnout", 0.0, 1.0, false, p),
         invalid: n.opt_u64("invalid", p),
+        stations: stations_path(n, p),
         ..Reported::default()
     };
     if r.turnout.is_none()

@@ -227,6 +227,9 @@ fn tutorial_reports_fit_a_desktop_and_a_phone() {
         &dir.path().join("tf"),
         &["--runs", "12"],
     );
+    // with the real station results' map, its numbers and the real regional column
+    assert!(html.contains("<svg id=\"fingerprint-real\""));
+    assert!(html.contains("real stations: turnout / "));
     assert_fits(&html, dir.path(), "tutorial-fraud", 10, 4);
     // the fingerprints in 0.1 % cells: 1,217-pixel maps, side by side, scaled to the window
     let html = run_report(
@@ -247,6 +250,32 @@ fn kazakhstan_report_fits_a_desktop_and_a_phone() {
         &["--runs", "4", "--path", "station"],
     );
     assert_fits(&html, dir.path(), "kazakhstan", 40, 10);
+}
+
+#[test]
+fn a_report_on_real_station_results_fits_a_desktop_and_a_phone() {
+    // Russia 2011: the real map of 95,225 stations beside the simulated ones, 84 regions with
+    // their real figures, party names of 70 characters; within the size limit
+    assert!(election("russia-2011-duma").exists());
+    let dir = tempfile::tempdir().unwrap();
+    let html = run_report(
+        &scenario("russia-2011-duma.toml"),
+        &dir.path().join("ru"),
+        &["--runs", "2"],
+    );
+    // every row of the file read (95,226 lines with the header); the few inconsistent ones
+    // (issued > registered, no ballots) left off the map as `tamga forensics` leaves them
+    let at = html
+        .find(" of the file's 95225 stations mapped")
+        .expect("the file's rows");
+    let mapped: usize = html[html[..at].rfind(' ').unwrap() + 1..at]
+        .parse()
+        .unwrap();
+    assert!((95_000..=95_225).contains(&mapped), "{mapped}");
+    assert_eq!(html.matches("<use href=\"#fingerprint-real\"/>").count(), 2);
+    assert!(html.contains("real stations: turnout / "));
+    assert!(html.len() < 1_500_000, "{} bytes", html.len());
+    assert_fits(&html, dir.path(), "russia-2011", 80, 4);
 }
 
 #[test]

@@ -31,6 +31,7 @@ mod ledger_tamper;
 mod ledger_vectors;
 mod package_audit;
 mod report;
+mod report_real;
 mod rla;
 mod rla_cli;
 mod rla_detect;

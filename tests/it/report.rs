@@ -46,7 +46,7 @@ const VOID: [&str; 6] = ["meta", "br", "hr", "img", "input", "link"];
 /// A small HTML checker: every tag closes in order (void elements and `/>` excepted), attribute
 /// values are double-quoted, every `&` starts a known entity, `<style>` is raw text, and ids are
 /// unique. Returns the ids.
-fn check_well_formed(html: &str) -> Result<Vec<String>, String> {
+pub(crate) fn check_well_formed(html: &str) -> Result<Vec<String>, String> {
     let b = html.as_bytes();
     let mut stack: Vec<String> = Vec::new();
     let mut ids: Vec<String> = Vec::new();
@@ -216,7 +216,7 @@ fn tutorial_report_is_well_formed_self_contained_and_has_every_plot() {
         ">Seats<",
         ">Runs<",
         "Turnout (%)",
-        "Leader&#39;s share of list ballots (%)",
+        "Blue Party&#39;s share of list ballots (%)",
         "List seats",
         "District seats",
         "Total seats",
@@ -311,6 +311,7 @@ fn a_fraud_report_follows_the_beneficiary_sets_maps_side_by_side_and_maps_region
         let outcomes = run_prepared(&prepared, 0..20);
         let options = ReportOptions {
             fine_fingerprint: true,
+            ..ReportOptions::default()
         };
         let fps = representative_fingerprints_with(&prepared, &outcomes, options);
         (outcomes, fps)

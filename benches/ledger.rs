@@ -74,6 +74,19 @@ fn bench(c: &mut Criterion) {
         })
     });
 
+    // The same with a checkpoint every 1,024 entries (the cost of a longer interval:
+    // docs/ledger-format.md §10, "Choosing the interval").
+    group.bench_function("append_log_interval_1024", |b| {
+        let key = tamga::ledger::note::derive_signing_key(1, "machine", 1, 1);
+        b.iter(|| {
+            let mut log = tamga::ledger::MachineLog::open(&g, 10, 7, 1024, key.clone());
+            for i in 0..BATCH {
+                black_box(log.append(choice(i)).unwrap());
+            }
+            log.close()
+        })
+    });
+
     // The same with only the closing checkpoint: the chain and the tree alone.
     group.bench_function("append_log_close_only", |b| {
         let key = tamga::ledger::note::derive_signing_key(1, "machine", 1, 1);

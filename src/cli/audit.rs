@@ -75,8 +75,8 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
     /// Independently obtained evidence to check the package against: files of signed checkpoints
-    /// (a machine's or the commission's, as witnesses recorded them) or heads files (as on the
-    /// poll tapes). Each at most 64 MiB.
+    /// (a machine's or the commission's, as witnesses recorded them), heads files (as on the
+    /// poll tapes) or observers' turnout files (`tamga-turnout 1`). Each at most 64 MiB.
     #[arg(long = "heads", value_name = "FILE", num_args = 1..)]
     pub heads: Vec<PathBuf>,
 }

@@ -50,7 +50,7 @@ pub use log::MachineLog;
 pub use receipt::{RECEIPT_BITS, RECEIPT_LEN, ReceiptCode, ReceiptParseError, receipt_code};
 pub use verify::{
     Finding, GenesisInfo, MAX_FINDINGS, TotalColumn, TreeRoot, VerifyReport, fuzz_check, verify,
-    verify_log, verify_with_receipts,
+    verify_log, verify_log_with_leaves, verify_with_receipts,
 };
 
 /// Version of the ledger format described in `docs/ledger-format.md`. Written in the file header

@@ -381,6 +381,8 @@ struct TreeWatch {
     frontier: Frontier,
     sizes: Vec<u64>,
     next: usize,
+    /// Every leaf, when kept ([`verify_log_with_leaves`]).
+    leaves: Option<Vec<EntryHash>>,
 }
 
 impl VerifyReport {
@@ -439,6 +441,28 @@ pub fn verify_log<R: Read>(
     receipts: &[ReceiptCode],
     sizes: &[u64],
 ) -> io::Result<VerifyReport> {
+    Ok(verify_tree(r, expected, receipts, sizes, false)?.0)
+}
+
+/// Like [`verify_log`], and also returns every recomputed entry hash (the tree's leaves), from
+/// which consistency proofs between any two sizes are made ([`super::merkle::Tree`]). Memory:
+/// 32 bytes an entry read — less than the ledger file, whose records are at least 44 bytes.
+pub fn verify_log_with_leaves<R: Read>(
+    r: R,
+    expected: Option<&PublishedHead>,
+    receipts: &[ReceiptCode],
+    sizes: &[u64],
+) -> io::Result<(VerifyReport, Vec<EntryHash>)> {
+    verify_tree(r, expected, receipts, sizes, true)
+}
+
+fn verify_tree<R: Read>(
+    r: R,
+    expected: Option<&PublishedHead>,
+    receipts: &[ReceiptCode],
+    sizes: &[u64],
+    keep_leaves: bool,
+) -> io::Result<(VerifyReport, Vec<EntryHash>)> {
     let mut v = Verifier::new(receipts);
     let mut sizes = sizes.to_vec();
     sizes.sort_unstable();
@@ -447,13 +471,16 @@ pub fn verify_log<R: Read>(
         frontier: Frontier::new(),
         sizes,
         next: 0,
+        leaves: keep_leaves.then(Vec::new),
     });
     v.run(r)?;
     v.compare_published(expected);
-    if let Some(t) = &v.tree {
+    let mut leaves = Vec::new();
+    if let Some(t) = &mut v.tree {
         v.rep.tree = Some((t.frontier.size(), t.frontier.root()));
+        leaves = t.leaves.take().unwrap_or_default();
     }
-    Ok(v.finish())
+    Ok((v.finish(), leaves))
 }
 
 /// Running state of one verification.
@@ -505,6 +532,9 @@ impl Verifier {
             return;
         };
         t.frontier.push_entry(computed);
+        if let Some(l) = &mut t.leaves {
+            l.push(*computed);
+        }
         let size = t.frontier.size();
         while t.next < t.sizes.len() && t.sizes[t.next] <= size {
             if t.sizes[t.next] == size {

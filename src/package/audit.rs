@@ -20,13 +20,14 @@ use super::formats::{
 use super::formats::{ProofLine, read_proofs};
 use super::{Manifest, ProtocolCounts, StationProtocol};
 use super::{checkpoints_file_name, heads_checkpoint};
+use crate::ledger::merkle::{Tree, verify_consistency};
 use crate::ledger::note::{
     Checkpoint, MAX_NOTE_BYTES, NoteError, heads_origin, machine_origin, open_checkpoint,
     split_notes,
 };
 use crate::ledger::{
     EntryHash, Finding, PublishedHead, PublishedHeads, ReceiptCode, TotalColumn, VerifyReport,
-    verify_log,
+    verify_log, verify_log_with_leaves,
 };
 use crate::text::{LineLimit, echo_max};
 
@@ -323,6 +324,9 @@ struct Auditor<'a, 'o> {
     election: Option<ElectionManifest>,
     /// Witnesses' verified machine checkpoints, by (station, machine).
     witness_checkpoints: BTreeMap<(u32, u32), Vec<Signed>>,
+    /// Observers' counts of the voters they saw vote on a machine: (file, count), by (station,
+    /// machine).
+    witness_turnout: BTreeMap<(u32, u32), Vec<(String, u64)>>,
     /// Receipts' proofs by (station, machine).
     proofs: BTreeMap<(u32, u32), Vec<ProofLine>>,
 }
@@ -436,6 +440,7 @@ pub fn audit(input: AuditInput<'_>) -> AuditReport {
         manifest,
         election: None,
         witness_checkpoints: BTreeMap::new(),
+        witness_turnout: BTreeMap::new(),
         proofs: BTreeMap::new(),
     };
     let election_id = manifest.election_id().unwrap_or([0; 32]);
@@ -1051,7 +1056,15 @@ fn audit_ledger(
         signed.append(w);
     }
     let sizes: Vec<u64> = signed.iter().map(|s| s.cp.size).collect();
-    let rep: VerifyReport = match verify_log(BufReader::new(reader), head, &codes, &sizes) {
+    // the leaves are kept only where a witness's checkpoint needs a consistency proof
+    let keep = signed.iter().any(|s| s.witness.is_some());
+    let reader = BufReader::new(reader);
+    let verified = if keep {
+        verify_log_with_leaves(reader, head, &codes, &sizes)
+    } else {
+        verify_log(reader, head, &codes, &sizes).map(|r| (r, Vec::new()))
+    };
+    let (rep, leaves): (VerifyReport, Vec<EntryHash>) = match verified {
         Ok(r) => r,
         Err(e) => {
             a.push(unreadable(file, &e).machine(station, machine));
@@ -1116,6 +1129,8 @@ fn audit_ledger(
         a.push(f);
     }
     check_log(a, file, station, machine, &rep, &signed, head);
+    check_consistency(a, file, (station, machine), &rep, &signed, leaves);
+    check_turnout(a, file, (station, machine), rep.n_ballots);
     if let Some(g) = &rep.genesis {
         if let Some(e) = &a.election
             && let Some(shape) = e.ballot_shape(station)
@@ -1457,6 +1472,10 @@ fn read_witnesses(
     const M_SIG: &str = "the witness's checkpoint is not signed by a key in election.txt: it cannot vouch for anything (or election.txt was replaced)";
     for (name, text) in witnesses {
         let file = format!("--heads {}", crate::text::echo(name));
+        if text.starts_with(TURNOUT_FIRST_LINE) {
+            read_turnout(a, name, &file, text, election_id);
+            continue;
+        }
         if text.starts_with(crate::ledger::HEADS_FIRST_LINE) {
             let theirs = match PublishedHeads::parse(text) {
                 Ok(h) => h,
@@ -1742,6 +1761,30 @@ fn check_log(
         .filter(|s| s.witness.is_none())
         .max_by_key(|s| s.cp.size);
     if let Some(last) = last {
+        // the machine signs at every multiple of the election's interval below its close
+        let interval = a.election.as_ref().map_or(0, |e| e.checkpoint_interval);
+        if let Some(k_max) = last.cp.size.min(tree_size).checked_div(interval) {
+            let have: BTreeSet<u64> = signed
+                .iter()
+                .filter(|s| s.witness.is_none())
+                .map(|s| s.cp.size)
+                .collect();
+            let mut missing = (1..=k_max)
+                .map(|k| k * interval)
+                .filter(|n| *n < last.cp.size && !have.contains(n));
+            if let Some(first) = missing.next() {
+                let more = missing.count();
+                a.push(AuditFinding::new(
+                    "checkpoint.skipped",
+                    file,
+                    format!(
+                        "the machine signed no checkpoint at {first} entries{}, though election.txt has it sign every {interval}",
+                        if more > 0 { format!(" (nor at {more} more multiples)") } else { String::new() }
+                    ),
+                    "checkpoints the machine must have signed during the day are not in the package: removed, or the machine did not sign on schedule — the entries they would have fixed rest on the closing checkpoint alone",
+                ).machine(station, machine));
+            }
+        }
         if tree_size > last.cp.size {
             a.push(AuditFinding::new(
                 "checkpoint.unsigned-entries",
@@ -1797,6 +1840,190 @@ fn check_log(
                 .machine(station, machine);
             f.entry = Some(p.entry);
             a.push(f);
+        }
+    }
+}
+
+/// First line of an observers' turnout file (`--heads`), followed by the election id.
+pub const TURNOUT_FIRST_LINE: &str = "tamga-turnout 1";
+/// Most lines of a turnout file (one per machine).
+const MAX_TURNOUT_LINES: usize = 2_000_001;
+
+/// Parses an observers' turnout file (package-format.md, check C9): `tamga-turnout 1 <election
+/// id>`, then `<station> <machine> <voters seen>` per machine, strictly (decimals without sign
+/// or leading zeros, one space, `\n` after every line). A bad file is one `witness.malformed`
+/// finding naming its line and vouches for nothing.
+fn read_turnout(
+    a: &mut Auditor<'_, '_>,
+    name: &str,
+    file: &str,
+    text: &str,
+    election_id: [u8; 32],
+) {
+    let parsed = parse_turnout(text, election_id);
+    match parsed {
+        Ok(rows) => {
+            for (station, machine, seen) in rows {
+                a.witness_turnout
+                    .entry((station, machine))
+                    .or_default()
+                    .push((name.to_string(), seen));
+            }
+        }
+        Err((line, why)) => a.push(
+            AuditFinding::new(
+                "witness.malformed",
+                file,
+                echo_max(&why, 512),
+                "the observers' turnout cannot be read: it vouches for nothing",
+            )
+            .line(line),
+        ),
+    }
+}
+
+/// One line of a turnout file: station, machine, voters seen.
+type TurnoutRow = (u32, u32, u64);
+
+/// `(station, machine, voters seen)` per line, or the first bad line and why.
+fn parse_turnout(text: &str, election_id: [u8; 32]) -> Result<Vec<TurnoutRow>, (u64, String)> {
+    fn number<T: std::str::FromStr>(s: &str) -> Option<T> {
+        let canonical = !s.is_empty()
+            && s.bytes().all(|b| b.is_ascii_digit())
+            && (s == "0" || !s.starts_with('0'));
+        canonical.then(|| s.parse().ok()).flatten()
+    }
+    let Some(body) = text.strip_suffix('\n') else {
+        return Err((1, "the last line does not end with a newline".into()));
+    };
+    let mut lines = body.split('\n');
+    let first = lines.next().unwrap_or("");
+    let want = format!(
+        "{TURNOUT_FIRST_LINE} {}",
+        crate::ledger::to_hex(&election_id)
+    );
+    if first != want {
+        return Err((
+            1,
+            format!("the first line must be `{want}` (this election's id)"),
+        ));
+    }
+    let mut rows: Vec<(u32, u32, u64)> = Vec::new();
+    for (i, line) in lines.enumerate() {
+        let n = i as u64 + 2;
+        if i + 1 >= MAX_TURNOUT_LINES {
+            return Err((n, format!("more than {MAX_TURNOUT_LINES} lines")));
+        }
+        let f: Vec<&str> = line.split(' ').collect();
+        let row = match f.as_slice() {
+            [s, m, c] => number::<u32>(s).zip(number::<u32>(m)).zip(number::<u64>(c)),
+            _ => None,
+        };
+        let Some(((s, m), c)) = row else {
+            return Err((
+                n,
+                "expected `<station> <machine> <voters seen>` (decimals, one space apart)".into(),
+            ));
+        };
+        if rows.last().is_some_and(|&(ps, pm, _)| (ps, pm) >= (s, m)) {
+            return Err((
+                n,
+                "lines must be sorted by station and machine, each once".into(),
+            ));
+        }
+        rows.push((s, m, c));
+    }
+    Ok(rows)
+}
+
+/// The ledger's ballot count against the observers' counts of voters who used the machine
+/// (`witness.turnout-mismatch`): more ballots than voters seen is stuffing through the machine,
+/// fewer is ballots dropped by it — both invisible to hashing (ledger-format.md §5.1).
+fn check_turnout(
+    a: &mut Auditor<'_, '_>,
+    file: &str,
+    (station, machine): (u32, u32),
+    ballots: u64,
+) {
+    let Some(seen) = a.witness_turnout.remove(&(station, machine)) else {
+        return;
+    };
+    for (name, voters) in seen {
+        if voters == ballots {
+            continue;
+        }
+        let what = if ballots > voters {
+            format!(
+                "the ledger holds {ballots} ballots; observers (--heads {}) saw {voters} voters use the machine: {} more ballots than voters",
+                crate::text::echo(&name),
+                ballots - voters
+            )
+        } else {
+            format!(
+                "the ledger holds {ballots} ballots; observers (--heads {}) saw {voters} voters use the machine: {} ballots missing",
+                crate::text::echo(&name),
+                voters - ballots
+            )
+        };
+        a.push(
+            AuditFinding::new(
+                "witness.turnout-mismatch",
+                file,
+                what,
+                "the machine recorded another number of ballots than voters were seen to cast: ballots stuffed through it (more) or dropped by it (fewer) — hashing cannot show either",
+            )
+            .machine(station, machine),
+        );
+    }
+}
+
+/// Each witness checkpoint against the machine's signed closing checkpoint by a consistency
+/// proof (RFC 9162 §2.1.4) made from the ledger's tree (`witness.inconsistent`): where the ledger
+/// is what the machine signed at close, a witness checkpoint that the close does not extend
+/// shows the machine signed two histories (a fork, a split view).
+fn check_consistency(
+    a: &mut Auditor<'_, '_>,
+    file: &str,
+    (station, machine): (u32, u32),
+    rep: &VerifyReport,
+    signed: &[Signed],
+    leaves: Vec<EntryHash>,
+) {
+    let Some(close) = signed
+        .iter()
+        .filter(|s| s.witness.is_none())
+        .max_by_key(|s| s.cp.size)
+    else {
+        return;
+    };
+    let n = close.cp.size;
+    let ledger_is_the_close = rep
+        .tree_roots
+        .iter()
+        .any(|r| r.size == n && r.root == close.cp.root);
+    if !ledger_is_the_close || (leaves.len() as u64) < n {
+        return; // the ledger is not what the machine signed: already a checkpoint finding
+    }
+    let mut leaves = leaves;
+    leaves.truncate(n as usize);
+    let tree = Tree::from_leaf_hashes(leaves);
+    for w in signed.iter().filter(|s| s.witness.is_some()) {
+        let m = w.cp.size;
+        if m > n {
+            continue; // past the close: witness.beyond-ledger or checkpoint.unsigned-entries
+        }
+        let proof = tree.consistency_proof(m, n).unwrap_or_default();
+        if let Err(e) = verify_consistency(m, n, &w.cp.root, &close.cp.root, &proof) {
+            a.push(AuditFinding::new(
+                "witness.inconsistent",
+                file,
+                format!(
+                    "the machine's checkpoint of {m} entries recorded by the witness (--heads {}) is not a prefix of its signed closing checkpoint of {n} entries: the consistency proof from the ledger fails ({e})",
+                    crate::text::echo(w.witness.as_deref().unwrap_or(""))
+                ),
+                "the machine's key signed two histories that are not one append-only log: a fork shown to the witness, or a rewrite re-signed after it",
+            )
+            .machine(station, machine));
         }
     }
 }

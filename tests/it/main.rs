@@ -44,3 +44,4 @@ mod shard;
 mod station_fraud;
 mod station_hybrid;
 mod station_path;
+mod tampering_vectors;

@@ -13,7 +13,7 @@ use tamga::package::{
     parse_protocols, parse_receipts, simulate, write_aggregates, write_protocols, write_receipts,
 };
 
-type Files = BTreeMap<String, Vec<u8>>;
+pub(crate) type Files = BTreeMap<String, Vec<u8>>;
 
 /// The tutorial without its district tier (list PR only).
 fn list_only() -> String {
@@ -36,6 +36,16 @@ fn package_of(text: &str, seed: u64) -> Files {
 
 /// A whole package of one variant of a scenario in memory.
 fn package_of_variant(text: &str, variant: Option<&str>, seed: u64) -> Files {
+    package_with(text, variant, seed, 0.2)
+}
+
+/// A whole package of one variant with receipts checked at `receipt_rate`.
+pub(crate) fn package_with(
+    text: &str,
+    variant: Option<&str>,
+    seed: u64,
+    receipt_rate: f64,
+) -> Files {
     let sc = tamga::scenario::parse(text, "scenario.toml").unwrap();
     let mut ledgers: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut current: Vec<(String, std::rc::Rc<std::cell::RefCell<Vec<u8>>>)> = Vec::new();
@@ -54,7 +64,7 @@ fn package_of_variant(text: &str, variant: Option<&str>, seed: u64) -> Files {
             scenario: &sc,
             variant,
             seed,
-            receipt_rate: 0.2,
+            receipt_rate,
         },
         &mut |s, m| {
             let buf = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
@@ -85,7 +95,7 @@ fn package_of_variant(text: &str, variant: Option<&str>, seed: u64) -> Files {
     files
 }
 
-fn run_audit(files: &Files) -> AuditReport {
+pub(crate) fn run_audit(files: &Files) -> AuditReport {
     run_audit_with(files, Vec::new())
 }
 
@@ -96,7 +106,7 @@ fn assert_lacks(c: &[&str], quiet: &[&str]) {
     }
 }
 
-fn codes(r: &AuditReport) -> Vec<&'static str> {
+pub(crate) fn codes(r: &AuditReport) -> Vec<&'static str> {
     let mut c: Vec<&'static str> = r.findings.iter().map(|f| f.code).collect();
     c.sort();
     c.dedup();
@@ -104,7 +114,7 @@ fn codes(r: &AuditReport) -> Vec<&'static str> {
 }
 
 /// The first ledger with at least `min` ballots: (name, station).
-fn busy_ledger(files: &Files, min: u64) -> (String, u32) {
+pub(crate) fn busy_ledger(files: &Files, min: u64) -> (String, u32) {
     let heads = PublishedHeads::parse(std::str::from_utf8(&files["heads.txt"]).unwrap()).unwrap();
     let h = heads
         .heads()
@@ -120,7 +130,7 @@ fn busy_ledger(files: &Files, min: u64) -> (String, u32) {
 /// Rewrites a ledger from ballot `from` on, changing that ballot's list choice, with every later
 /// hash and the close recomputed: a ledger that verifies clean by itself. Returns the new bytes
 /// and the new published head line's fields.
-fn rewrite(ledger: &[u8], from: u64) -> (Vec<u8>, tamga::ledger::PublishedHead) {
+pub(crate) fn rewrite(ledger: &[u8], from: u64) -> (Vec<u8>, tamga::ledger::PublishedHead) {
     let mut rd = LedgerReader::new(Cursor::new(ledger)).unwrap();
     let mut genesis = None;
     let mut ballots = Vec::new();
@@ -362,7 +372,7 @@ fn district_commission_fraud_is_an_aggregate_mismatch_on_district_candidate_tota
 /// Rewrites `protocols.csv` through `edit` (station, region, district, item, choice, votes →
 /// the row to keep, or none) and republishes `aggregates.csv` as the sums of the edited
 /// protocols: a commission that keeps its tabulation consistent with what it altered.
-fn edit_protocols(files: &mut Files, edit: impl Fn(Vec<String>) -> Option<Vec<String>>) {
+pub(crate) fn edit_protocols(files: &mut Files, edit: impl Fn(Vec<String>) -> Option<Vec<String>>) {
     let text = String::from_utf8(files["protocols.csv"].clone()).unwrap();
     let mut out = String::new();
     for (i, line) in text.lines().enumerate() {
@@ -411,18 +421,7 @@ fn assert_human(r: &AuditReport) {
 fn station_whose_district_is_dropped_from_its_protocol_is_caught_by_its_ledger() {
     let mut files = package(3);
     let (_, station) = busy_ledger(&files, 20);
-    let s = station.to_string();
-    // the station's district emptied, its candidate rows deleted, the aggregates reduced to match
-    edit_protocols(&mut files, |mut row| {
-        if row[0] != s {
-            return Some(row);
-        }
-        if row[3].contains("candidate") {
-            return None;
-        }
-        row[2] = String::new();
-        Some(row)
-    });
+    drop_district(&mut files, station);
     let r = run_audit(&files);
     assert_human(&r);
     let c = codes(&r);
@@ -531,7 +530,7 @@ fn ledger_findings_read_as_sentences() {
 }
 
 /// Runs the audit with witness files (name, text).
-fn run_audit_with(files: &Files, witnesses: Vec<(String, String)>) -> AuditReport {
+pub(crate) fn run_audit_with(files: &Files, witnesses: Vec<(String, String)>) -> AuditReport {
     let manifest = Manifest::parse(std::str::from_utf8(&files["manifest.json"]).unwrap()).unwrap();
     let names: Vec<String> = files
         .keys()
@@ -552,7 +551,11 @@ fn run_audit_with(files: &Files, witnesses: Vec<(String, String)>) -> AuditRepor
 
 /// Replaces one machine's head in `heads.txt` (and re-signs `heads.note` with the commission's
 /// key when `resign`).
-fn replace_head(files: &mut Files, head: tamga::ledger::PublishedHead, resign: Option<u64>) {
+pub(crate) fn replace_head(
+    files: &mut Files,
+    head: tamga::ledger::PublishedHead,
+    resign: Option<u64>,
+) {
     let heads = PublishedHeads::parse(std::str::from_utf8(&files["heads.txt"]).unwrap()).unwrap();
     let replaced = PublishedHeads::new(
         heads.election_id,
@@ -573,7 +576,7 @@ fn replace_head(files: &mut Files, head: tamga::ledger::PublishedHead, resign: O
 }
 
 /// The machine's checkpoints of a ledger as a holder of its key would sign them.
-fn resigned_checkpoints(ledger: &[u8], seed: u64) -> String {
+pub(crate) fn resigned_checkpoints(ledger: &[u8], seed: u64) -> String {
     let mut rd = LedgerReader::new(Cursor::new(ledger)).unwrap();
     let mut log = None;
     while let Some(rec) = rd.next_record().unwrap() {
@@ -635,26 +638,9 @@ fn truncated_and_resealed_ledger_is_beyond_its_checkpoints() {
     let (name, _) = busy_ledger(&files, 140);
     let bytes = files[&name].clone();
     // keep the first 130 ballots (past the checkpoint at 128 entries), reseal
-    let mut rd = LedgerReader::new(Cursor::new(&bytes)).unwrap();
-    let mut out = Vec::new();
-    let mut w = None;
-    while let Some(rec) = rd.next_record().unwrap() {
-        match rec {
-            Record::Genesis {
-                genesis,
-                n_lists,
-                n_candidates,
-                ..
-            } => w = Some(LedgerWriter::create(&mut out, &genesis, n_lists, n_candidates).unwrap()),
-            Record::Ballot { choice, seq, .. } if seq.0 <= 130 => {
-                w.as_mut().unwrap().append(choice).unwrap();
-            }
-            _ => {}
-        }
-    }
-    let (closed, _) = w.unwrap().finish().unwrap();
+    let (out, head) = rerecord(&bytes, |seq, c| if seq <= 130 { vec![c] } else { vec![] });
     files.insert(name, out);
-    replace_head(&mut files, closed.published_head(), Some(3));
+    replace_head(&mut files, head, Some(3));
     let c = codes(&run_audit(&files));
     assert!(c.contains(&"checkpoint.beyond-ledger"), "{c:?}");
     assert!(c.contains(&"checkpoint.published-head"), "{c:?}");
@@ -843,4 +829,194 @@ fn every_documented_finding_code_names_a_documented_numbered_check() {
             .iter()
             .all(|f| f.check == tamga::package::check_of(f.code))
     );
+}
+
+/// Every entry hash of a ledger (genesis, ballots, close), as stored.
+pub(crate) fn entry_hashes(ledger: &[u8]) -> Vec<tamga::ledger::EntryHash> {
+    let mut rd = LedgerReader::new(Cursor::new(ledger)).unwrap();
+    let mut out = Vec::new();
+    while let Some(rec) = rd.next_record().unwrap() {
+        out.push(rec.hash());
+    }
+    out
+}
+
+/// The machine's signed checkpoints of the log of `entries` at each of `sizes`, as a witness
+/// who recorded them would hold them (one file). `seed` gives the machine's key.
+pub(crate) fn witness_notes(
+    files: &Files,
+    entries: &[tamga::ledger::EntryHash],
+    sizes: impl Iterator<Item = u64>,
+    station: u32,
+    seed: u64,
+) -> String {
+    let id = tamga::package::ElectionManifest::election_id(&files["election.txt"]);
+    let origin = tamga::ledger::note::machine_origin(&id, station, 0);
+    let key = tamga::package::machine_key(seed, station, 0);
+    let tree = tamga::ledger::merkle::Tree::from_entries(entries);
+    let mut out = String::new();
+    for size in sizes {
+        let c = tamga::ledger::note::Checkpoint {
+            origin: origin.clone(),
+            size,
+            root: tree.root_at(size).unwrap(),
+            head: Some(entries[size as usize - 1]),
+        };
+        out.push_str(&tamga::ledger::note::sign_note(&c.body(), &origin, &key));
+    }
+    out
+}
+
+#[test]
+fn witness_checkpoints_of_every_size_are_proved_consistent_with_the_close_and_a_fork_is_not() {
+    let files = package(3);
+    let (name, station) = busy_ledger(&files, 150);
+    let entries = entry_hashes(&files[&name]);
+    let n = entries.len() as u64;
+    // a witness who recorded the machine's checkpoint at every size of its log, close included:
+    // each is proved a prefix of the signed close by a consistency proof from the ledger
+    let all = witness_notes(&files, &entries, 1..=n, station, 3);
+    let r = run_audit_with(&files, vec![("every-size.notes".into(), all)]);
+    assert!(r.is_clean(), "{:#?}", r.findings);
+    // a fork: the machine's key signed, for the witness, a log whose entry 5 differs
+    let mut forked = entries.clone();
+    forked[5].0[0] ^= 1;
+    for m in [6, 64, 100, n - 1] {
+        let note = witness_notes(&files, &forked, std::iter::once(m), station, 3);
+        let r = run_audit_with(&files, vec![("fork.notes".into(), note)]);
+        assert_eq!(
+            codes(&r),
+            vec!["witness.inconsistent", "witness.root-mismatch"],
+            "size {m}: {:#?}",
+            r.findings
+        );
+    }
+    // before the forked entry, the fork's checkpoints are the honest ones: nothing to find
+    let note = witness_notes(&files, &forked, 1..=5, station, 3);
+    assert!(run_audit_with(&files, vec![("early.notes".into(), note)]).is_clean());
+}
+
+/// The observers' turnout file of a package: each machine's ballot count in `heads.txt`.
+pub(crate) fn turnout_of(files: &Files) -> String {
+    let heads = PublishedHeads::parse(std::str::from_utf8(&files["heads.txt"]).unwrap()).unwrap();
+    let mut out = format!(
+        "{} {}\n",
+        tamga::package::TURNOUT_FIRST_LINE,
+        tamga::ledger::to_hex(&heads.election_id)
+    );
+    for h in heads.heads() {
+        out.push_str(&format!("{} {} {}\n", h.station, h.machine, h.n_ballots));
+    }
+    out
+}
+
+#[test]
+fn stuffing_and_dropping_by_the_machine_are_caught_only_by_observers_counting_its_voters() {
+    // tiny.toml has the variants `machine-stuffing` and `drop` (tests/data/tampering/README.md)
+    let text = std::fs::read_to_string(crate::common::data("tampering/tiny.toml")).unwrap();
+    let honest = package_of_variant(&text, Some("honest"), 5);
+    // observers at every machine counted the voters who used it: in a paired run (same seed),
+    // the honest election's ballot counts
+    let seen = turnout_of(&honest);
+    assert!(
+        run_audit_with(&honest, vec![("turnout.txt".into(), seen.clone())]).is_clean(),
+        "an honest package agrees with its observers"
+    );
+    let stuffed = package_of_variant(&text, Some("machine-stuffing"), 5);
+    // the package alone: stuffed ballots are hashed, sealed, signed and counted like any other
+    assert!(
+        run_audit(&stuffed).is_clean(),
+        "{:#?}",
+        run_audit(&stuffed).findings
+    );
+    let r = run_audit_with(&stuffed, vec![("turnout.txt".into(), seen.clone())]);
+    assert_eq!(
+        codes(&r),
+        vec!["witness.turnout-mismatch"],
+        "{:#?}",
+        r.findings
+    );
+    assert!(
+        r.findings
+            .iter()
+            .all(|f| f.what.contains("more ballots than voters"))
+    );
+    // every machine whose count grew, and only those
+    let grown = PublishedHeads::parse(std::str::from_utf8(&stuffed["heads.txt"]).unwrap())
+        .unwrap()
+        .heads()
+        .iter()
+        .zip(
+            PublishedHeads::parse(std::str::from_utf8(&honest["heads.txt"]).unwrap())
+                .unwrap()
+                .heads(),
+        )
+        .filter(|(s, h)| s.n_ballots > h.n_ballots)
+        .count();
+    assert!(grown > 0);
+    assert_eq!(r.findings.len() + r.findings_omitted as usize, grown);
+    // a machine that drops ballots: fewer ballots than voters seen
+    let dropped = package_of_variant(&text, Some("drop"), 5);
+    let r = run_audit_with(&dropped, vec![("turnout.txt".into(), seen)]);
+    assert!(
+        codes(&r).contains(&"witness.turnout-mismatch"),
+        "{:#?}",
+        r.findings
+    );
+    assert!(
+        r.findings
+            .iter()
+            .filter(|f| f.code == "witness.turnout-mismatch")
+            .all(|f| f.what.contains("ballots missing"))
+    );
+    // a malformed turnout file vouches for nothing, and says where
+    let bad = format!("{}0 0 07\n", &turnout_of(&honest));
+    let r = run_audit_with(&honest, vec![("bad.txt".into(), bad)]);
+    assert_eq!(codes(&r), vec!["witness.malformed"]);
+    assert!(r.findings[0].line.is_some());
+}
+
+/// The ledger's ballots, re-recorded by `keep` (ballot number, choice → choices to record) and
+/// sealed: a consistent new history. Returns the bytes and the new head line.
+pub(crate) fn rerecord(
+    ledger: &[u8],
+    keep: impl Fn(u64, BallotChoice) -> Vec<BallotChoice>,
+) -> (Vec<u8>, tamga::ledger::PublishedHead) {
+    let mut rd = LedgerReader::new(Cursor::new(ledger)).unwrap();
+    let mut out = Vec::new();
+    let mut w = None;
+    while let Some(rec) = rd.next_record().unwrap() {
+        match rec {
+            Record::Genesis {
+                genesis,
+                n_lists,
+                n_candidates,
+                ..
+            } => w = Some(LedgerWriter::create(&mut out, &genesis, n_lists, n_candidates).unwrap()),
+            Record::Ballot { choice, seq, .. } => {
+                for c in keep(seq.0, choice) {
+                    w.as_mut().unwrap().append(c).unwrap();
+                }
+            }
+            Record::Close { .. } => {}
+        }
+    }
+    let (closed, _) = w.unwrap().finish().unwrap();
+    (out, closed.published_head())
+}
+
+/// Empties a station's district in `protocols.csv`, deletes its candidate rows and reduces the
+/// aggregates to match.
+pub(crate) fn drop_district(files: &mut Files, station: u32) {
+    let s = station.to_string();
+    edit_protocols(files, |mut row| {
+        if row[0] != s {
+            return Some(row);
+        }
+        if row[3].contains("candidate") {
+            return None;
+        }
+        row[2] = String::new();
+        Some(row)
+    });
 }

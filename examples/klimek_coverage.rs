@@ -2,11 +2,14 @@
 //! own model on the real station sizes of Russia 2011 (`../shared/data`), fitted back with
 //! bootstrap intervals; docs/forensics.md records the results.
 //!
-//!     cargo run --release --example klimek_coverage [recovery|small|large] [seeds per case]
+//!     cargo run --release --example klimek_coverage [recovery|small|large] [seeds per case] [cases]
 //!
-//! Each check prints one line per interval (`row case seed parameter truth raw estimate se lo
-//! hi`), then per parameter how many of its intervals cover the truth, and exits with status 1
-//! when a parameter's coverage is outside 85–95 %.
+//! `cases` (grids only) is a comma-separated list of case numbers, all six by default, so that
+//! the grid can be split over processes. Each check prints one line per interval (`row case
+//! seed parameter truth raw estimate se lo hi`), then per parameter (and pooled) how many of its
+//! intervals cover the truth with a 95 % Wilson interval for the coverage, and the mean of
+//! (estimate − truth)/se with its standard error; it exits with status 1 when a parameter's
+//! measured coverage is outside 85–95 % or its mean standardised error is beyond ± 1.
 
 #[path = "../tests/it/klimek_support.rs"]
 #[allow(dead_code)]
@@ -22,6 +25,19 @@ fn sizes() -> Vec<u64> {
     russia_2011_sizes(&path)
 }
 
+/// The grid cases to run: the third argument's comma-separated numbers, all by default.
+fn cases() -> Vec<usize> {
+    std::env::args().nth(3).map_or((0..6).collect(), |s| {
+        s.split(',')
+            .map(|c| {
+                c.trim()
+                    .parse()
+                    .expect("cases: numbers 0–5, comma-separated")
+            })
+            .collect()
+    })
+}
+
 fn main() {
     let which = std::env::args()
         .nth(1)
@@ -34,10 +50,12 @@ fn main() {
     };
     let rows = match which.as_str() {
         "recovery" => recovery(),
-        "small" => grid(20_000, seeds(6), CI_EFFORT),
+        "pool" => pooled(),
+        "small" => grid(20_000, seeds(6), &cases(), CI_EFFORT),
         "large" => grid(
             usize::MAX,
             seeds(4),
+            &cases(),
             FitEffort {
                 replicates: 100,
                 starts: 2,
@@ -46,7 +64,9 @@ fn main() {
             },
         ),
         other => {
-            eprintln!("klimek_coverage: unknown check `{other}`; use recovery, small or large");
+            eprintln!(
+                "klimek_coverage: unknown check `{other}`; use recovery, small, large or pool"
+            );
             std::process::exit(2);
         }
     };
@@ -101,7 +121,50 @@ fn rows(case: usize, seed: u64, p: &KlimekParams, f: &KlimekFit) -> Vec<Row> {
         .collect()
 }
 
-/// Per parameter: intervals covering the truth; true when every parameter is within 85–95 %.
+/// The `row` lines of earlier runs (e.g. the grid split over processes), read from stdin.
+fn pooled() -> Vec<Row> {
+    let names = [
+        "f_i", "f_e", "tau", "tau_sd", "nu", "nu_sd", "theta", "alpha",
+    ];
+    std::io::stdin()
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            if f.len() != 10 || f[0] != "row" {
+                return None;
+            }
+            let num = |i: usize| f[i].parse::<f64>().expect("a number in a row line");
+            Some(Row {
+                case: f[1].parse().expect("a case number"),
+                seed: f[2].parse().expect("a seed"),
+                name: names
+                    .into_iter()
+                    .find(|n| *n == f[3])
+                    .expect("a parameter name"),
+                truth: num(4),
+                est: ParamEstimate {
+                    raw: num(5),
+                    estimate: num(6),
+                    se: num(7),
+                    lo: num(8),
+                    hi: num(9),
+                    at_bound: None,
+                },
+            })
+        })
+        .collect()
+}
+
+/// The 95 % Wilson score interval of a proportion k/n.
+fn wilson(k: usize, n: usize) -> (f64, f64) {
+    let r = tamga::detect::Rate::wilson(k, n);
+    (r.low, r.high)
+}
+
+/// Per parameter and pooled: intervals covering the truth (with a Wilson interval), and the
+/// mean standardised error; true when every parameter's coverage is within 85–95 % and its
+/// mean (estimate − truth)/se within ± 1 (bias below the reported standard error).
 fn report(rows: &[Row]) -> bool {
     let mut names: Vec<&str> = rows.iter().map(|r| r.name).collect();
     names.dedup();
@@ -120,14 +183,32 @@ fn report(rows: &[Row]) -> bool {
                 (!rk.is_empty()).then(|| format!("{}/{}", covered(&rk), rk.len()))
             })
             .collect();
-        let pass = (0.85..=0.95).contains(&c);
+        let z: Vec<f64> = r
+            .iter()
+            .filter(|x| x.est.se > 0.0)
+            .map(|x| (x.est.estimate - x.truth) / x.est.se)
+            .collect();
+        let zm = z.iter().sum::<f64>() / z.len().max(1) as f64;
+        let zrms = (z.iter().map(|v| v * v).sum::<f64>() / z.len().max(1) as f64).sqrt();
+        let zse = (z.iter().map(|v| (v - zm).powi(2)).sum::<f64>()
+            / (z.len().max(2) - 1) as f64
+            / z.len().max(1) as f64)
+            .sqrt();
+        let pass = (0.85..=0.95).contains(&c) && zm.abs() < 1.0;
         ok &= pass;
+        let (wl, wh) = wilson(covered(&r), r.len());
         println!(
-            "{n:<10} {}/{} = {:.1} %{}  {}",
+            "{n:<10} {}/{} = {:.1} % [{:.1}, {:.1}]{}  bias/se {zm:+.2} ± {zse:.2} (rms {zrms:.2})  {}",
             covered(&r),
             r.len(),
             100.0 * c,
-            if pass { "" } else { " (outside 85–95 %)" },
+            100.0 * wl,
+            100.0 * wh,
+            if pass {
+                ""
+            } else {
+                " (outside 85–95 % or |bias/se| ≥ 1)"
+            },
             per_case.join(" ")
         );
         for x in r.iter().filter(|x| !x.est.covers(x.truth)) {
@@ -137,6 +218,15 @@ fn report(rows: &[Row]) -> bool {
             );
         }
     }
+    let all = rows.iter().filter(|r| r.est.covers(r.truth)).count();
+    let (wl, wh) = wilson(all, rows.len());
+    println!(
+        "pooled     {all}/{} = {:.1} % [{:.1}, {:.1}]",
+        rows.len(),
+        100.0 * all as f64 / rows.len().max(1) as f64,
+        100.0 * wl,
+        100.0 * wh
+    );
     ok
 }
 
@@ -160,7 +250,7 @@ fn recovery() -> Vec<Row> {
 
 /// A grid of six (f_i, f_e, α) cases × `seeds` seeds on `n` station sizes taken evenly from
 /// the real ones (all of them when `n` exceeds their number).
-fn grid(n: usize, seeds: u64, effort: FitEffort) -> Vec<Row> {
+fn grid(n: usize, seeds: u64, cases_run: &[usize], effort: FitEffort) -> Vec<Row> {
     let sizes = sizes();
     let n = n.min(sizes.len());
     let step = sizes.len() as f64 / n as f64;
@@ -175,6 +265,9 @@ fn grid(n: usize, seeds: u64, effort: FitEffort) -> Vec<Row> {
     ];
     let mut out = Vec::new();
     for (g, truth) in cases.iter().enumerate() {
+        if !cases_run.contains(&g) {
+            continue;
+        }
         for seed in 0..seeds {
             let st = simulate(&sub, truth, 1000 * g as u64 + seed);
             let f = fit(&st, effort, 7 + seed).unwrap();

@@ -15,7 +15,7 @@ use tamga::forensics::stats::stations::StationFigures;
 use tamga::forensics::{AnalysisOptions, analyse};
 use tamga::rng::{AnalysisPurpose, analysis_stream};
 
-/// Reduced effort for tests (the CLI uses `FitEffort::FULL`: 100 bootstrap replicates, 6
+/// Reduced effort for tests (the CLI uses `FitEffort::FULL`: 40 bootstrap replicates, 6
 /// starts, 20,000 pseudo-stations): 20 replicates and 3 starts keep a fit to seconds; the
 /// intervals are then rougher percentiles but still from a station bootstrap.
 const TEST_EFFORT: FitEffort = FitEffort {

@@ -5,6 +5,7 @@
 //! - [`html`]: `report.html`, one self-contained page with inline SVG charts.
 //! - [`overview`]: the page's first section, every variant at a glance.
 //! - [`regions`]: every variant's representative run region by region.
+//! - [`rla`]: the risk-limiting audits' risk, power and workload (a scenario-wide table).
 //!
 //! Its charts are drawn with [`crate::svg`], the plotting primitives it shares with the
 //! forensics page ([`crate::forensics::html`]).
@@ -18,6 +19,7 @@ pub mod html;
 pub mod model;
 pub mod overview;
 pub mod regions;
+pub mod rla;
 
 pub use html::render;
 pub use model::{

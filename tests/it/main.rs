@@ -34,6 +34,7 @@ mod report;
 mod rla;
 mod rla_cli;
 mod rla_detect;
+mod rla_outputs;
 mod runoff;
 mod scaling;
 mod scenario_check;

@@ -348,3 +348,131 @@ pub(super) fn compare(
     let ps: Vec<f64> = tests.iter().map(p_of).collect();
     Ok(finish(c, outcome, total, discrepancies, sample, &ps))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{ManifestRow, Pile, Rules, audit_paper};
+    use super::*;
+    use crate::package::AggregateKey;
+    use crate::package::{ProtocolCounts, StationProtocol};
+    use crate::rla::RiskLimit;
+
+    /// Ten stations of 1,000 papers, 300 of them printed by a machine whose records match its
+    /// entries (180 for candidate 0, 117 for 1, 3 invalid); each protocol reports 600 : 390
+    /// with 10 invalid, and the hand-marked papers hold `hand` (candidate 0, 1, invalid).
+    struct Election {
+        protocols: Vec<StationProtocol>,
+        aggregates: Vec<(AggregateKey, u64)>,
+        manifest: Vec<ManifestRow>,
+        piles: Vec<Pile>,
+        machines: Vec<MachineCvrs>,
+    }
+
+    fn election(hand: [u64; 3]) -> Election {
+        let machine = [180u64, 117, 3];
+        let reported = [600u64, 390, 10];
+        let (mut protocols, mut manifest, mut piles, mut machines) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for st in 0..10u32 {
+            protocols.push(StationProtocol {
+                station: st,
+                district: Some(0),
+                machines: 1,
+                total: ProtocolCounts {
+                    candidates: reported[..2].to_vec(),
+                    district_invalid: reported[2],
+                    ..Default::default()
+                },
+                ..Default::default()
+            });
+            manifest.push(ManifestRow {
+                station: st,
+                district: true,
+                papers: 1000,
+            });
+            for c in 0..3 {
+                piles.push(Pile {
+                    station: st,
+                    district: true,
+                    choice: (c < 2).then_some(c),
+                    papers: machine[c] + hand[c],
+                });
+            }
+            let mut entries = Vec::new();
+            for (c, &n) in machine.iter().enumerate() {
+                entries.extend((0..n).map(|_| (None, (c < 2).then_some(c))));
+            }
+            machines.push(MachineCvrs {
+                station: st,
+                machine: 0,
+                entries,
+            });
+        }
+        let aggregates = ["0", "1", "invalid"]
+            .iter()
+            .zip(reported)
+            .map(|(c, n)| {
+                (
+                    AggregateKey {
+                        level: "district".into(),
+                        unit: "0".into(),
+                        item: "candidate".into(),
+                        choice: c.to_string(),
+                    },
+                    10 * n,
+                )
+            })
+            .collect();
+        Election {
+            protocols,
+            aggregates,
+            manifest,
+            piles,
+            machines,
+        }
+    }
+
+    /// The share of `n` audits (seeds 0..n) that confirm the reported outcome.
+    fn confirmed(e: &Election, method: Method, n: u32) -> f64 {
+        let rules = Rules {
+            list: None,
+            districts: Some("plurality".into()),
+        };
+        let mut k = 0;
+        for seed in 0..n {
+            let seed = seed.to_string();
+            let r = audit_paper(&RlaInput {
+                parties: &[],
+                protocols: &e.protocols,
+                aggregates: &e.aggregates,
+                rules: &rules,
+                manifest: &e.manifest,
+                piles: &e.piles,
+                seed: &seed,
+                risk_limit: RiskLimit::new(0.05).expect("valid"),
+                method,
+                machines: &e.machines,
+                misprints: &[],
+            })
+            .expect("usable");
+            k += u32::from(r.contests[0].decision == Decision::Confirmed);
+        }
+        f64::from(k) / f64::from(n)
+    }
+
+    #[test]
+    fn a_wrong_outcome_is_confirmed_at_most_at_the_risk_limit() {
+        // on paper candidate 1 wins 4,960 : 4,940; the protocols' hand-marked counts say
+        // 4,200 : 2,730 for candidate 0
+        let wrong = election([314, 379, 7]);
+        let honest = election([420, 273, 7]);
+        for method in [Method::KaplanMarkov, Method::AlphaComparison] {
+            let risk = confirmed(&wrong, method, 10_000);
+            assert!(risk <= 0.05, "{method}: confirmed {risk}");
+            // and the audit has power: the honest election is confirmed in most audits
+            let power = confirmed(&honest, method, 200);
+            eprintln!("{method}: wrong outcome confirmed {risk}, honest confirmed {power}");
+            assert!(power > 0.5, "{method}: confirmed {power} of honest audits");
+        }
+    }
+}

@@ -11,6 +11,7 @@
 //! overview needs: the leader it follows ([`Summary::leader`]) and per variant the seat outcomes
 //! that decide what an election means ([`SeatOdds`]: majority, two-thirds, list seats won).
 
+pub mod audits;
 pub mod terminal;
 
 pub use terminal::{
@@ -550,6 +551,16 @@ pub fn runs_csv(scenario: &Scenario, outcomes: &[Vec<RunOutcome>]) -> Vec<u8> {
             .iter()
             .map(|d| format!("detector.{}", d.name)),
     );
+    // with audits: each audit's ballots examined by hand in the run (its workload)
+    let audits: Vec<crate::detect::Detector> = crate::detect::Detector::ALL
+        .into_iter()
+        .filter(|d| d.is_audit() && scenario.detectors.rla_risk_limit.is_some())
+        .collect();
+    header.extend(
+        audits
+            .iter()
+            .map(|d| format!("ballots_examined.{}", d.info().name)),
+    );
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record(&header);
     for (v, runs) in scenario.variants.iter().zip(outcomes) {
@@ -590,6 +601,12 @@ pub fn runs_csv(scenario: &Scenario, outcomes: &[Vec<RunOutcome>]) -> Vec<u8> {
                     .iter()
                     .map(|(_, r)| r.value.map(|v| format!("{v:.6}")).unwrap_or_default()),
             );
+            row.extend(audits.iter().map(|&d| {
+                let r = &o.detectors[d];
+                r.value
+                    .map(|_| format!("{:.0}", r.cost))
+                    .unwrap_or_default()
+            }));
             let _ = w.write_record(&row);
         }
     }

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use super::audit::open_regular;
 use tamga::package::paper::{Rules, read_paper_ballots, read_paper_manifest};
-use tamga::package::rla::{RlaInput, RlaReport, audit_paper};
+use tamga::package::rla::{MachineCvrs, RlaInput, RlaReport, audit_paper, read_misprints};
 use tamga::package::{Manifest, parse_aggregates, parse_protocols};
 use tamga::rla::{Decision, Method, RiskLimit};
 
@@ -30,8 +30,9 @@ pub struct Args {
     /// Risk limit, strictly between 0 and 100 %: `5%` or `0.05`.
     #[arg(long, default_value = "5%")]
     pub risk_limit: String,
-    /// Audit method: bravo, alpha-polling or macro (kaplan-markov and alpha-comparison need a
-    /// cast-vote record for every paper).
+    /// Audit method: bravo or alpha-polling (ballot polling), kaplan-markov or
+    /// alpha-comparison (ballot-level comparison: the machines' ledger entries are the cast-vote
+    /// records), macro (batch comparison, stations as batches).
     #[arg(long, default_value = "bravo")]
     pub method: String,
     /// Print the report as JSON.
@@ -120,6 +121,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let aggregates: Vec<_> = rows.into_iter().map(|(k, v, _)| (k, v)).collect();
     let manifest_rows = read_paper_manifest(&paper_manifest)?;
     let piles = read_paper_ballots(&paper_ballots, parties)?;
+    let (machines, misprints) = if matches!(method, Method::KaplanMarkov | Method::AlphaComparison)
+    {
+        let misprints = match read_text(dir, "paper/vvpat.csv", "the misprinted records")? {
+            Some(t) => read_misprints(&t, parties).map_err(anyhow::Error::msg)?,
+            None => Vec::new(),
+        };
+        (read_cvrs(&dir.join("ledgers"))?, misprints)
+    } else {
+        (Vec::new(), Vec::new())
+    };
     let report = audit_paper(&RlaInput {
         parties,
         protocols: &parsed.protocols,
@@ -130,6 +141,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         seed,
         risk_limit,
         method,
+        machines: &machines,
+        misprints: &misprints,
     })?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -141,6 +154,58 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `station-NNNNN-mM.tgl` → (station, machine).
+fn ledger_name(name: &str) -> Option<(u32, u32)> {
+    let rest = name.strip_prefix("station-")?.strip_suffix(".tgl")?;
+    let (st, m) = rest.split_once("-m")?;
+    let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
+    (st.len() >= 5 && digits(st) && digits(m)).then_some((st.parse().ok()?, m.parse().ok()?))
+}
+
+/// The machines' ledgers as cast-vote records: each ballot entry's list and candidate.
+fn read_cvrs(dir: &Path) -> anyhow::Result<Vec<MachineCvrs>> {
+    use tamga::ledger::{CANDIDATE_NONE, LIST_NONE, LedgerReader, Record};
+    let mut out = Vec::new();
+    let Ok(listing) = std::fs::read_dir(dir) else {
+        return Ok(out); // no machines: every paper is hand-marked
+    };
+    let mut names: Vec<(u32, u32, PathBuf)> = Vec::new();
+    for e in listing {
+        let e = e.with_context(|| format!("cannot list {}", dir.display()))?;
+        if let Some((st, m)) = e.file_name().to_str().and_then(ledger_name) {
+            names.push((st, m, e.path()));
+        }
+    }
+    names.sort();
+    for (station, machine, path) in names {
+        let Some(f) =
+            open_regular(&path).with_context(|| format!("cannot read {}", path.display()))?
+        else {
+            continue;
+        };
+        let mut r = LedgerReader::new(f.take(MAX_FILE_BYTES))
+            .with_context(|| format!("{} is not a readable ledger", path.display()))?;
+        let mut entries = Vec::new();
+        while let Some(rec) = r
+            .next_record()
+            .with_context(|| format!("{} is not a readable ledger", path.display()))?
+        {
+            if let Record::Ballot { choice, .. } = rec {
+                entries.push((
+                    (choice.list != LIST_NONE).then_some(usize::from(choice.list)),
+                    (choice.district != CANDIDATE_NONE).then_some(usize::from(choice.district)),
+                ));
+            }
+        }
+        out.push(MachineCvrs {
+            station,
+            machine,
+            entries,
+        });
+    }
+    Ok(out)
 }
 
 /// The report as text.
@@ -207,6 +272,15 @@ pub fn render(r: &RlaReport) -> String {
             );
         }
         for d in c.discrepancies.iter().take(20) {
+            if d.choice.starts_with("machine ") {
+                // a printed record against its cast-vote record
+                let _ = writeln!(
+                    s,
+                    "  discrepancy at station {}, {}: {}",
+                    d.station, d.contest, d.choice
+                );
+                continue;
+            }
             let _ = writeln!(
                 s,
                 "  discrepancy at station {}, {} {}: protocol {}, paper {}",

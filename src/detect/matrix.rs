@@ -143,6 +143,9 @@ pub struct DetectorSummary {
 pub struct Detection {
     /// The false-alarm rate calibrated detectors are set to.
     pub target_false_alarm_rate: f64,
+    /// The risk limit of the audit detectors (`rla_risk_limit`), when they run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk_limit: Option<f64>,
     pub detectors: Vec<DetectorSummary>,
 }
 
@@ -244,6 +247,7 @@ pub fn detection<O: HasReadings>(scenario: &Scenario, outcomes: &[Vec<O>]) -> De
     }
     Detection {
         target_false_alarm_rate: alpha,
+        risk_limit: scenario.detectors.rla_risk_limit,
         detectors,
     }
 }

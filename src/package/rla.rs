@@ -9,6 +9,9 @@
 //!   order, each container's piles stacked as listed. A station whose protocol counts more
 //!   ballots than its container holds gets the difference as phantom papers that score 0 for
 //!   every assertion (the worst case).
+//! - Ballot-level comparison (`kaplan-markov`, `alpha-comparison`; [`comparison`]): each
+//!   contest on its own, the machines' ledger entries as cast-vote records linked to their
+//!   printed records, hand-marked papers with their station's reported mean (ONEAudit).
 //! - Batch comparison (`macro`): one audit of all contests, stations as batches, protocols the
 //!   reported counts; batches drawn with the seed text `"{seed}/macro"`.
 //!
@@ -16,6 +19,9 @@
 //! every paper, the report gives the hand count's outcome too. **Never** opens files.
 
 use serde::Serialize;
+
+pub mod comparison;
+pub use comparison::{MachineCvrs, Misprint, read_misprints};
 
 use super::StationProtocol;
 use super::paper::{ManifestRow, Pile, Rules};
@@ -42,6 +48,10 @@ pub struct RlaInput<'a> {
     pub seed: &'a str,
     pub risk_limit: RiskLimit,
     pub method: Method,
+    /// The machines' ledgers as cast-vote records (comparison methods only; else empty).
+    pub machines: &'a [MachineCvrs],
+    /// Printed records that do not read as their ledger entry (`paper/vvpat.csv`).
+    pub misprints: &'a [Misprint],
 }
 
 /// Why the package cannot be audited at all.
@@ -445,12 +455,29 @@ pub fn audit_paper(input: &RlaInput<'_>) -> Result<RlaReport, RlaError> {
             .collect(),
         Method::Macro => vec![macro_audit(&contests, input, alpha)],
         Method::KaplanMarkov | Method::AlphaComparison => {
-            return Err(unusable(format!(
-                "`{}` compares each paper with its cast-vote record, and this package's paper \
-                 ballots have none (only machine ballots do); audit it with `bravo`, \
-                 `alpha-polling` or `macro`",
-                input.method
-            )));
+            let mut machines = input.machines.to_vec();
+            machines.sort_by_key(|m| (m.station, m.machine));
+            let mut misprints = input.misprints.to_vec();
+            misprints.sort_by_key(|m| (m.station, m.machine, m.entry));
+            if let Some(w) = misprints.windows(2).find(|w| {
+                (w[0].station, w[0].machine, w[0].entry) == (w[1].station, w[1].machine, w[1].entry)
+            }) {
+                return Err(unusable(format!(
+                    "paper/vvpat.csv lists station {} machine {} entry {} twice",
+                    w[0].station, w[0].machine, w[0].entry
+                )));
+            }
+            let mut out = Vec::with_capacity(contests.len());
+            for c in &contests {
+                out.push(comparison::compare(
+                    c,
+                    c.name == "list",
+                    &machines,
+                    &misprints,
+                    input,
+                )?);
+            }
+            out
         }
     };
     let confirmed = findings.is_empty()

@@ -6,6 +6,7 @@
 //! - [`overview`]: the page's first section, every variant at a glance.
 //! - [`regions`]: every variant's representative run region by region.
 //! - [`real`]: the real station results a scenario references, on the fingerprints' axes.
+//! - [`rla`]: the risk-limiting audits' risk, power and workload (a scenario-wide table).
 //!
 //! Its charts are drawn with [`crate::svg`], the plotting primitives it shares with the
 //! forensics page ([`crate::forensics::html`]).
@@ -20,6 +21,7 @@ pub mod model;
 pub mod overview;
 pub mod real;
 pub mod regions;
+pub mod rla;
 
 pub use html::render;
 pub use model::{

@@ -347,7 +347,10 @@ impl RunReport {
             parties: summary.parties.clone(),
             overview: super::overview::Overview::build(summary),
             variants,
-            tables: detection_table(summary).into_iter().collect(),
+            tables: detection_table(summary)
+                .into_iter()
+                .chain(super::rla::audit_table(summary))
+                .collect(),
             follows: String::new(),
             real: None,
         }

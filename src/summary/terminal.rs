@@ -502,6 +502,7 @@ impl Summary {
                 );
             }
         }
+        s.push_str(&self.audit_text());
         let warnings = self.warnings();
         if !warnings.is_empty() {
             let _ = writeln!(s);
@@ -605,6 +606,7 @@ impl Summary {
             }
         }
         s.push_str(&self.detection_table());
+        s.push_str(&self.audit_detail_text());
         s
     }
 

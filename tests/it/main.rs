@@ -35,6 +35,7 @@ mod report_real;
 mod rla;
 mod rla_cli;
 mod rla_detect;
+mod rla_outputs;
 mod runoff;
 mod scaling;
 mod scenario_check;

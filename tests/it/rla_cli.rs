@@ -1,7 +1,8 @@
 //! `tamga rla` on the real binary: the paper record `tamga simulate` writes, the report and its
 //! exit codes (0 confirmed, 1 not, 2 unusable input), determinism, the errors for a missing
 //! seed, a risk limit outside (0, 1), a missing or inconsistent paper record, and falsified
-//! protocols found by the batch audit with their stations.
+//! protocols found by the batch audit with their stations; ballot-level comparison against the
+//! machines' ledgers, with printed records that disagree with their entries.
 
 use crate::common::{scenario, tamga, tutorial};
 use std::fs;
@@ -37,7 +38,13 @@ fn honest_package_is_audited_deterministically_and_exit_code_follows_the_report(
     for f in ["paper/manifest.csv", "paper/ballots.csv", "rules.json"] {
         assert!(pkg.join(f).is_file(), "{f}");
     }
-    for method in ["bravo", "alpha-polling", "macro"] {
+    for method in [
+        "bravo",
+        "alpha-polling",
+        "macro",
+        "kaplan-markov",
+        "alpha-comparison",
+    ] {
         let args = ["--seed", "20240919", "--method", method, "--json"];
         let (code, out, err) = rla(&pkg, &args);
         assert!(code == 0 || code == 1, "{method}: {code} {err}");
@@ -108,10 +115,6 @@ fn unusable_input_is_refused_with_a_clear_error() {
             "strictly between 0 and 1",
         ),
         (&["--seed", "1", "--risk-limit", "five"], "not a number"),
-        (
-            &["--seed", "1", "--method", "kaplan-markov"],
-            "cast-vote record",
-        ),
         (&["--seed", "1", "--method", "coin"], "unknown audit method"),
     ];
     for (args, want) in cases {
@@ -257,4 +260,122 @@ fn the_sample_can_be_recomputed_from_the_seed_and_the_manifest() {
         assert_eq!(s["station"], ends[k].0);
         assert_eq!(s["paper"], x - start);
     }
+}
+
+/// The list choice (party index, `None` for no list vote) and the candidate (`None`: none) of
+/// every ballot entry of every ledger in the package, by (station, machine), entries in order.
+type Entries = Vec<(Option<u8>, Option<u16>)>;
+fn ledger_lists(pkg: &Path) -> Vec<(u32, u32, Entries)> {
+    use tamga::ledger::{CANDIDATE_NONE, LIST_NONE, LedgerReader, Record};
+    let mut out = Vec::new();
+    for e in fs::read_dir(pkg.join("ledgers")).unwrap() {
+        let name = e.unwrap().file_name().into_string().unwrap();
+        let Some(rest) = name
+            .strip_prefix("station-")
+            .and_then(|r| r.strip_suffix(".tgl"))
+        else {
+            continue;
+        };
+        let (st, m) = rest.split_once("-m").unwrap();
+        let f = fs::File::open(pkg.join("ledgers").join(&name)).unwrap();
+        let mut r = LedgerReader::new(f).unwrap();
+        let mut lists = Vec::new();
+        while let Some(rec) = r.next_record().unwrap() {
+            if let Record::Ballot { choice, .. } = rec {
+                lists.push((
+                    (choice.list != LIST_NONE).then_some(choice.list),
+                    (choice.district != CANDIDATE_NONE).then_some(choice.district),
+                ));
+            }
+        }
+        out.push((st.parse().unwrap(), m.parse().unwrap(), lists));
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn comparison_finds_printed_records_that_disagree_with_the_ledgers() {
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = simulate(dir.path(), &tutorial(), None, 7);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(pkg.join("manifest.json")).unwrap()).unwrap();
+    let parties: Vec<String> = manifest["parties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect();
+    // every machine's printed list records read as the last party: the paper disagrees with
+    // the cast-vote records and the protocols; the piles move with them
+    let last = parties.len() - 1;
+    let mut vvpat = String::from("station,machine,entry,list,candidate\n");
+    let mut moved: std::collections::BTreeMap<(u32, String), i64> = Default::default();
+    let mut flipped = 0;
+    for (st, m, lists) in ledger_lists(&pkg) {
+        for (e, (l, cand)) in lists.iter().enumerate() {
+            if *l == Some(last as u8) {
+                continue;
+            }
+            let from = l.map_or("invalid".to_string(), |p| parties[p as usize].clone());
+            *moved.entry((st, from)).or_default() -= 1;
+            *moved.entry((st, parties[last].clone())).or_default() += 1;
+            // the candidate printed as recorded: the district papers are unchanged
+            let cand = cand.map_or("invalid".to_string(), |c| c.to_string());
+            vvpat.push_str(&format!("{st},{m},{},{},{cand}\n", e + 1, parties[last]));
+            flipped += 1;
+        }
+    }
+    assert!(
+        flipped > 100,
+        "the tutorial's machines record {flipped} ballots"
+    );
+    fs::write(pkg.join("paper/vvpat.csv"), &vvpat).unwrap();
+    let piles = fs::read_to_string(pkg.join("paper/ballots.csv")).unwrap();
+    let mut lines: Vec<String> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (n, line) in piles.lines().enumerate() {
+        let f: Vec<&str> = line.split(',').collect();
+        if n == 0 || f[1] != "list" {
+            lines.push(line.to_string());
+            continue;
+        }
+        let st: u32 = f[0].parse().unwrap();
+        let key = (st, f[2].to_string());
+        let papers: i64 = f[3].parse::<i64>().unwrap() + moved.get(&key).copied().unwrap_or(0);
+        seen.insert(key);
+        assert!(papers >= 0);
+        lines.push(format!("{},list,{},{papers}", f[0], f[2]));
+    }
+    for ((st, choice), d) in &moved {
+        if !seen.contains(&(*st, choice.clone())) && *d != 0 {
+            assert!(*d > 0);
+            lines.push(format!("{st},list,{choice},{d}"));
+        }
+    }
+    fs::write(pkg.join("paper/ballots.csv"), lines.join("\n") + "\n").unwrap();
+    for method in ["kaplan-markov", "alpha-comparison"] {
+        let (code, out, err) = rla(&pkg, &["--seed", "20240919", "--method", method, "--json"]);
+        assert_eq!(code, 1, "{method}: {err}");
+        let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let list = &j["contests"][0];
+        assert_eq!(list["contest"], "list");
+        // with a tenth of the list votes moved to the last party, the outcome on paper is
+        // another one; the audit must not confirm it, and its hand count says so
+        assert_eq!(list["decision"], "full_hand_count", "{method}: {list}");
+        assert_eq!(list["hand_count"]["same_as_reported"], false, "{method}");
+        assert!(!list["discrepancies"].as_array().unwrap().is_empty());
+    }
+    // a misprint file naming a party the package does not have is unusable input
+    fs::write(
+        pkg.join("paper/vvpat.csv"),
+        "station,machine,entry,list,candidate\n0,0,1,purple,invalid\n",
+    )
+    .unwrap();
+    let (code, _, err) = rla(&pkg, &["--seed", "1", "--method", "kaplan-markov"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("paper/vvpat.csv line 2: unknown party"),
+        "{err}"
+    );
 }

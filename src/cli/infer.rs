@@ -17,8 +17,22 @@ use tamga::scenario::ScenarioError;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The scenario file (TOML) with an [inference] section.
-    pub scenario: PathBuf,
+    /// The scenario file (TOML) with an [inference] section (not with --from-stations).
+    #[arg(
+        required_unless_present = "from_stations",
+        conflicts_with = "from_stations"
+    )]
+    pub scenario: Option<PathBuf>,
+    /// Fit a station-results CSV (plain or gzip) with no scenario: the honest hypothesis is
+    /// fitted to the file's clean part (each region's most common turnout and the shares at or
+    /// below it), the candidates are [inference] mechanisms for the file's leader, and the
+    /// file's turnout, shares and station summaries are the observed data.
+    #[arg(long, value_name = "STATIONS.csv", conflicts_with = "observed")]
+    pub from_stations: Option<PathBuf>,
+    /// With --from-stations: also write the fitted scenario to FILE.toml (to read, edit, and
+    /// run again with `tamga infer FILE.toml --observed STATIONS.csv`).
+    #[arg(long, value_name = "FILE.toml", requires = "from_stations")]
+    pub write_scenario: Option<PathBuf>,
     /// The honest variant the fraud acts on (default: [inference] hypothesis).
     #[arg(long)]
     pub hypothesis: Option<String>,
@@ -67,12 +81,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
-    let show = args.scenario.display().to_string();
-    let source = std::fs::read_to_string(&args.scenario).map_err(|source| ScenarioError::Io {
-        path: show.clone(),
-        source,
-    })?;
-    let scenario = tamga::scenario::parse(&source, &show)?;
+    let (scenario, show, fitted) = match (&args.scenario, &args.from_stations) {
+        (_, Some(path)) => {
+            let (scenario, data) = fitted_scenario(path, args)?;
+            (scenario, path.display().to_string(), Some(data))
+        }
+        (Some(path), None) => {
+            let show = path.display().to_string();
+            let source = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+                path: show.clone(),
+                source,
+            })?;
+            (tamga::scenario::parse(&source, &show)?, show, None)
+        }
+        (None, None) => bail!("give a SCENARIO, or --from-stations STATIONS.csv"),
+    };
     let Some(inf) = &scenario.inference else {
         bail!(
             "{show} has no [inference] section; add one with the candidate mechanisms and their priors (docs/inference.md)"
@@ -90,7 +113,16 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         args.fraud.clone()
     };
-    let (observed, observed_name) = if args.observed == "reported" {
+    let (observed, observed_name) = if let Some((data, name)) = fitted {
+        let h = scenario
+            .variants
+            .iter()
+            .position(|v| v.name == hypothesis)
+            .ok_or_else(|| anyhow::anyhow!("{show}: the fitted scenario has no `{hypothesis}`"))?;
+        let observed = Observed::stations(&scenario, h, &data, &inf.statistics)
+            .map_err(|e| anyhow::anyhow!("--from-stations {show}: {e}"))?;
+        (observed, name)
+    } else if args.observed == "reported" {
         let Some(reported) = &scenario.reported else {
             bail!("{show} has no [reported] section: there is no observed result to fit");
         };
@@ -213,6 +245,56 @@ fn page_path(json: &std::path::Path) -> PathBuf {
     json.with_extension("html")
 }
 
+/// Reads a station-results file (plain or gzip); `flag` names the option in messages.
+fn read_stations(
+    path: &std::path::Path,
+    flag: &str,
+    hint: &str,
+) -> anyhow::Result<tamga::forensics::read::ElectionResults> {
+    let show = tamga::text::echo(&path.display().to_string());
+    let file = match super::audit::open_regular(path) {
+        Ok(Some(f)) => f,
+        Ok(None) => bail!("{flag} {show}: no such file; {hint}"),
+        Err(e) => bail!("{flag} {show}: {e}; give a station-results file (plain CSV or gzip)"),
+    };
+    tamga::forensics::read::read_results(file).map_err(|e| anyhow::anyhow!("{flag} {show}: {e}"))
+}
+
+/// `--from-stations STATIONS.csv`: the honest model fitted to the file's clean part as a
+/// scenario (written to `--write-scenario` when given), the file, and its name.
+fn fitted_scenario(
+    path: &std::path::Path,
+    args: &Args,
+) -> anyhow::Result<(
+    tamga::model::Scenario,
+    (tamga::forensics::read::ElectionResults, String),
+)> {
+    let data = read_stations(
+        path,
+        "--from-stations",
+        "give a station-results CSV (plain or gzip)",
+    )?;
+    let name = path.file_name().map_or(path.display().to_string(), |n| {
+        n.to_string_lossy().into_owned()
+    });
+    let seed = args.seed.unwrap_or(tamga::infer::honest::DEFAULT_SEED);
+    let fit = tamga::infer::honest::fit(&data, &name, seed)
+        .map_err(|e| anyhow::anyhow!("--from-stations {}: {e}", path.display()))?;
+    if let Some(out) = &args.write_scenario {
+        if out.extension().is_none_or(|e| e != "toml") {
+            bail!(
+                "--write-scenario {}: give the scenario a name ending in .toml",
+                out.display()
+            );
+        }
+        tamga::files::write_atomic(out, fit.scenario.as_bytes()).map_err(|e| {
+            anyhow::anyhow!("--write-scenario {}: {e}; nothing written", out.display())
+        })?;
+    }
+    let scenario = tamga::scenario::parse(&fit.scenario, &name)?;
+    Ok((scenario, (data, name)))
+}
+
 /// `--observed STATIONS.csv`: the file read and matched to the scenario under `hypothesis`;
 /// its name for the provenance.
 fn observed_stations(
@@ -222,15 +304,11 @@ fn observed_stations(
     groups: &[tamga::model::StatisticGroup],
 ) -> anyhow::Result<(Observed, String)> {
     let show = tamga::text::echo(path);
-    let file = match super::audit::open_regular(std::path::Path::new(path)) {
-        Ok(Some(f)) => f,
-        Ok(None) => bail!(
-            "--observed {show}: no such file; give `reported` or a station-results CSV (plain or gzip)"
-        ),
-        Err(e) => bail!("--observed {show}: {e}; give a station-results file (plain CSV or gzip)"),
-    };
-    let data = tamga::forensics::read::read_results(file)
-        .map_err(|e| anyhow::anyhow!("--observed {show}: {e}"))?;
+    let data = read_stations(
+        std::path::Path::new(path),
+        "--observed",
+        "give `reported` or a station-results CSV (plain or gzip)",
+    )?;
     let h = scenario
         .variants
         .iter()

@@ -7,7 +7,7 @@
 //! Summary statistics are the observed ones: national turnout, list shares, list seats and
 //! district seats per party; with station results ([`super::stations`]) national turnout and
 //! shares and the station summaries (histogram cells, integer-percentage excess, corners; the
-//! floor of their scale is one station's share). The distance is a root mean square over
+//! floor of their scale is one station's share or `share_tolerance`, whichever is larger). The distance is a root mean square over
 //! groups (turnout, shares, list seats, district seats, and the three station groups; each
 //! group counts once whatever its size) of each statistic's difference from the observed value
 //! in units of its scale: the run-to-run standard deviation under the honest hypothesis (a
@@ -201,10 +201,16 @@ pub struct Candidate {
 
 /// The derived quantities' names, in [`ElectionModel::derived`] order.
 pub fn derived_names(scenario: &Scenario) -> Vec<String> {
-    let mut out: Vec<String> = ["votes_added", "turnout_added", "votes_moved", "seats_moved"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut out: Vec<String> = [
+        "votes_added",
+        "turnout_added",
+        "votes_moved",
+        "seats_moved",
+        "votes_in_question",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     let ids: Vec<&str> = scenario.parties.iter().map(|p| p.id.as_str()).collect();
     for tier in ["list", "district", "total"] {
         for id in &ids {
@@ -237,6 +243,7 @@ fn derived(reported: &Tally, truth: &Tally, registered: u64, k: usize) -> Vec<f6
         added / registered.max(1) as f64,
         moved as f64,
         seats_moved,
+        added + moved as f64,
     ];
     for p in 0..k {
         out.push(diff(&reported.list_seats, &truth.list_seats, p));
@@ -378,7 +385,12 @@ impl<'a> ElectionModel<'a> {
                     .as_ref()
                     .map_or(0.0, |s| 1.0 / s.stations.max(1) as f64);
                 let floor = match &scenario.inference {
-                    _ if me.observed.statistics[j].is_station() => station_floor,
+                    Some(inf) if me.observed.statistics[j].is_station() => {
+                        station_floor.max(inf.share_tolerance)
+                    }
+                    None if me.observed.statistics[j].is_station() => {
+                        station_floor.max(crate::model::SHARE_TOLERANCE)
+                    }
                     Some(inf) if me.observed.statistics[j].is_seats() => inf.seat_tolerance,
                     Some(inf) => inf.share_tolerance,
                     None if me.observed.statistics[j].is_seats() => crate::model::SEAT_TOLERANCE,

@@ -16,6 +16,7 @@
 pub mod abc;
 pub mod calibration;
 pub mod election;
+pub mod honest;
 pub mod page;
 pub mod posterior;
 pub mod stations;
@@ -751,6 +752,16 @@ pub fn reading(r: &Report) -> Vec<String> {
             s.lo90,
             s.hi90
         ));
+        if let Some(q) = get("votes_in_question") {
+            out.push(format!(
+                "Votes in question (ballots added plus votes moved): {} (50 %: {}–{}; 90 %: {}–{}).",
+                count(q.median),
+                count(q.lo50),
+                count(q.hi50),
+                count(q.lo90),
+                count(q.hi90)
+            ));
+        }
         let gains: Vec<String> = r
             .derived
             .iter()

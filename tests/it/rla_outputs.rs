@@ -103,6 +103,9 @@ fn the_terminal_and_the_report_show_summary_json_s_audit_figures() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("audited.toml");
     std::fs::write(&file, scenario_text()).unwrap();
+    // the real station results the scenario names, beside it
+    let stations = "tutorial-fraud-stations.csv";
+    std::fs::copy(scenario(stations), dir.path().join(stations)).unwrap();
     let out = dir.path().join("out");
     let assert = tamga()
         .args(["run", "--runs", "8", "--seed", "3", "--detail", "--out"])

@@ -14,7 +14,8 @@
 
 use crate::detect::{Evidence, HasReadings, PvtEstimate, Readings, readings};
 use crate::electorate::Electorate;
-use crate::model::{Scenario, SimPath};
+use crate::model::{Model, Scenario, SimPath};
+use crate::sim::station::{self, HonestDraws};
 use crate::sim::{Context, FraudPlan, FraudTrace, LedgerMode, Stop, Workspace};
 use crate::tabulation::{Tally, tabulate};
 use rayon::prelude::*;
@@ -105,6 +106,11 @@ pub struct Simulator<'a> {
     pub electorates: Vec<Electorate>,
     /// Which stations each variant's fraud models may target.
     pub plans: Vec<FraudPlan>,
+    /// Variants whose runs share their honest draws, in order of their first member: on the
+    /// station and hybrid paths, variants that differ only in fraud models draw each run's
+    /// honest counts once ([`crate::sim::station::HonestDraws`]); every other variant is a
+    /// group of its own.
+    pub groups: Vec<Vec<usize>>,
 }
 
 impl<'a> Simulator<'a> {
@@ -122,11 +128,13 @@ impl<'a> Simulator<'a> {
             .zip(&electorates)
             .map(|(v, e)| FraudPlan::new(&v.model, e))
             .collect();
+        let groups = honest_groups(scenario);
         Simulator {
             scenario,
             seed,
             electorates,
             plans,
+            groups,
         }
     }
 
@@ -306,27 +314,90 @@ impl<'a> Simulator<'a> {
         observe: &(dyn Fn(usize, &RunOutcome) + Sync),
     ) -> Option<Vec<Vec<RunOutcome>>> {
         let n_variants = self.scenario.variants.len();
-        let jobs: Vec<(usize, u32)> = (0..n_variants)
-            .flat_map(|v| runs.clone().map(move |r| (v, r)))
+        let groups = &self.groups;
+        let jobs: Vec<(usize, u32)> = (0..groups.len())
+            .flat_map(|g| runs.clone().map(move |r| (g, r)))
             .collect();
         // fewer jobs than threads (one huge election): split each run's stations instead
         let parts = (rayon::current_num_threads() / jobs.len().max(1)).clamp(1, 8);
-        let outcomes: Vec<Option<RunOutcome>> = jobs
+        let outcomes: Vec<Option<Vec<RunOutcome>>> = jobs
             .par_iter()
-            .map_init(Workspace::default, |ws, &(v, r)| {
-                let stopped = || stop.load(Ordering::Relaxed);
-                if stopped() {
-                    return None;
-                }
-                let o = self.run_one_until(v, r, ws, parts, &stopped)?;
-                observe(v, &o);
-                Some(o)
-            })
+            .map_init(
+                || (Workspace::default(), HonestDraws::default()),
+                |(ws, honest), &(g, r)| {
+                    let stopped = || stop.load(Ordering::Relaxed);
+                    if stopped() {
+                        return None;
+                    }
+                    let members = &groups[g];
+                    if let [v] = members[..] {
+                        let o = self.run_one_until(v, r, ws, parts, &stopped)?;
+                        observe(v, &o);
+                        return Some(vec![o]);
+                    }
+                    self.run_group(members, r, ws, honest, &stopped, observe)
+                },
+            )
             .collect();
         let mut per_variant: Vec<Vec<RunOutcome>> = vec![Vec::new(); n_variants];
-        for ((v, _), o) in jobs.iter().zip(outcomes) {
-            per_variant[*v].push(o?);
+        for ((g, _), o) in jobs.iter().zip(outcomes) {
+            for (&v, o) in groups[*g].iter().zip(o?) {
+                per_variant[v].push(o);
+            }
         }
         Some(per_variant)
     }
+
+    /// Run `run` of every variant of a group ([`Simulator::groups`]): the honest draws once,
+    /// then each variant's fraud from them; outcomes in the group's order, or `None` if
+    /// `stop` said to stop.
+    fn run_group(
+        &self,
+        members: &[usize],
+        run: u32,
+        ws: &mut Workspace,
+        honest: &mut HonestDraws,
+        stop: Stop<'_>,
+        observe: &(dyn Fn(usize, &RunOutcome) + Sync),
+    ) -> Option<Vec<RunOutcome>> {
+        let machines = self.scenario.montecarlo.path == SimPath::Hybrid;
+        let first = self.context(members[0], LedgerMode::Chain);
+        if !station::draw_honest(first, run as u64, ws, machines, stop, honest) {
+            return None;
+        }
+        let mut out = Vec::with_capacity(members.len());
+        for &v in members {
+            let ctx = self.context(v, LedgerMode::Chain);
+            if !station::run_from(ctx, run as u64, ws, honest, stop) {
+                return None;
+            }
+            let o = self.outcome(v, run, ws);
+            observe(v, &o);
+            out.push(o);
+        }
+        Some(out)
+    }
+}
+
+/// The variants whose runs can share their honest draws (see [`Simulator::groups`]).
+fn honest_groups(scenario: &Scenario) -> Vec<Vec<usize>> {
+    let path = scenario.montecarlo.path;
+    let on_counts = |m: &Model| path == SimPath::Hybrid || station::applies(path, m);
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (v, variant) in scenario.variants.iter().enumerate() {
+        let m = &variant.model;
+        let joined = on_counts(m)
+            && groups.iter_mut().any(|g| {
+                let first = &scenario.variants[g[0]].model;
+                let fits = on_counts(first) && station::same_honest(first, m);
+                if fits {
+                    g.push(v);
+                }
+                fits
+            });
+        if !joined {
+            groups.push(vec![v]);
+        }
+    }
+    groups
 }

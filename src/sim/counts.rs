@@ -194,6 +194,8 @@ pub struct Workspace {
     pub(super) station: StationScratch,
     /// Workspaces of the blocks of stations in [`super::run_election_split`].
     pub(super) parts: Vec<Workspace>,
+    /// The station and hybrid paths' honest draws of the current run.
+    pub(super) honest: super::station::HonestDraws,
 }
 
 /// What a run publishes and what observers and voters see — everything a detector may read,

@@ -59,11 +59,17 @@
 //! `cast_electronic`). The voters being independent, the electronic and paper parts are
 //! independent given the station's turnout and preferences, so the counts have the ballot
 //! path's distribution. Paper stations are drawn exactly as on the station path, draw for draw.
+//!
+//! Both paths make two passes over the stations: [`draw_honest`] draws every station's honest
+//! counts (and keeps each machine station's voter stream and preferences), [`run_from`] casts
+//! the machines' ballots and applies every fraud. Nothing in the first pass depends on fraud,
+//! so variants that differ only in their fraud models ([`same_honest`]) share it: the Monte
+//! Carlo loop draws each run's honest counts once for all of them ([`HonestDraws`]).
 //! No I/O, no panics.
 
 use super::ballot::{CheckRates, STOP_EVERY, Stop, cast_electronic, machine_fraud, open_machine};
 use super::context::Context;
-use super::counts::{Workspace, paper_as_counted, record_paper};
+use super::counts::{StationCounts, Workspace, paper_as_counted, record_paper};
 use super::districts::{draw_appeals, finish_districts};
 use super::machine::{Ballot, INVALID_DISTRICT};
 use super::tamper::{LedgerTamper, protocol_fraud, rewrite_ledger};
@@ -165,32 +171,136 @@ fn run_counts(
     machines: bool,
     stop: Stop<'_>,
 ) -> bool {
+    let mut honest = std::mem::take(&mut ws.honest);
+    let done = draw_honest(ctx, run, ws, machines, stop, &mut honest)
+        && run_from(ctx, run, ws, &honest, stop);
+    ws.honest = honest;
+    done
+}
+
+/// A run's honest draws at every station, before any fraud: the counts [`station`] draws (on
+/// the hybrid path the paper part and the number of electronic voters), and at each e-enabled
+/// station on the hybrid path its voter stream where the machine part goes on and its list
+/// preferences. They depend on the run, the seed and the variant's honest model only (every
+/// stream is keyed by `(seed, purpose, run, station)`), so variants that differ only in their
+/// fraud models draw them once per run ([`draw_honest`]) and each applies its fraud from them
+/// ([`run_from`]): the same result as [`run_until`], draw for draw.
+#[derive(Default)]
+pub struct HonestDraws {
+    counts: StationCounts,
+    /// The voter stream after [`station`], per e-enabled station in station order (hybrid).
+    voters: Vec<StreamRng>,
+    /// Station preference weights, `n_parties` per e-enabled station in station order.
+    pref: Vec<f64>,
+    appeal: Vec<f64>,
+    appeal_offset: Vec<usize>,
+    receipts: u64,
+    codes: u64,
+    machines: bool,
+    run: u64,
+    stations: usize,
+}
+
+/// Whether two variants' models draw the same honest run ([`HonestDraws`]): equal in
+/// everything but their fraud models (their electorates are then equal too, being built from
+/// the model and the seed).
+pub fn same_honest(a: &Model, b: &Model) -> bool {
+    honest_text(a) == honest_text(b)
+}
+
+/// Every part of a model but its fraud, as text (the Debug text of an `f64` round-trips, so
+/// equal text is equal values).
+fn honest_text(m: &Model) -> String {
+    let honest = Model {
+        fraud: Vec::new(),
+        ..m.clone()
+    };
+    format!("{honest:?}")
+}
+
+/// Draws run `run`'s honest counts at every station into `out` (see [`HonestDraws`]), on the
+/// hybrid path (`machines`) or the station path; `false` if `stop` said to stop.
+pub fn draw_honest(
+    ctx: Context<'_>,
+    run: u64,
+    ws: &mut Workspace,
+    machines: bool,
+    stop: Stop<'_>,
+    out: &mut HonestDraws,
+) -> bool {
     let e = ctx.electorate;
-    ws.reset(e);
-    // the paper record is kept on the hybrid path only (the station path draws no machine)
-    ws.reset_paper(e, ctx.paper_record && machines);
+    let k = e.n_parties;
+    ws.counts.reset(e);
     ws.station.invalid.prepare(ctx.model.ballots.invalid_rate);
     ws.station.loyalty.prepare(ctx.model.candidates.loyalty);
     draw_appeals(ctx, run, ws);
     let (mut receipts, mut codes) = (0u64, 0u64);
     let streams = StationStreams::new(ctx.seed, run);
-    let fraud = !ctx.model.fraud.is_empty();
-    ws.lockstep.clear();
+    out.voters.clear();
+    out.pref.clear();
     for i in 0..e.stations.len() {
         if i.is_multiple_of(STOP_EVERY) && stop() {
             return false;
         }
         let on_machine = machines && e.stations[i].evoting;
-        let mut rng = station(ctx, &streams, i, ws, on_machine);
+        let rng = station(ctx, &streams, i, ws, on_machine);
         let electronic = ws.counts.electronic[i] as f64;
         receipts += crate::stats::round_u64(ctx.receipt_rate * electronic);
         codes += crate::stats::round_u64(ctx.control_code_rate * electronic);
+        if on_machine {
+            out.voters.push(rng);
+            out.pref.extend_from_slice(&ws.pref[..k]);
+        }
+    }
+    std::mem::swap(&mut out.counts, &mut ws.counts);
+    std::mem::swap(&mut out.appeal, &mut ws.appeal);
+    std::mem::swap(&mut out.appeal_offset, &mut ws.appeal_offset);
+    out.receipts = receipts;
+    out.codes = codes;
+    out.machines = machines;
+    out.run = run;
+    out.stations = e.stations.len();
+    true
+}
+
+/// Finishes run `run` of the variant of `ctx` from its honest draws (made by [`draw_honest`]
+/// for this run with a variant of the same honest model, see [`same_honest`]): the machines'
+/// ballots, every fraud, protocols and districts, into `ws`; `false` if `stop` said to stop.
+pub fn run_from(
+    ctx: Context<'_>,
+    run: u64,
+    ws: &mut Workspace,
+    honest: &HonestDraws,
+    stop: Stop<'_>,
+) -> bool {
+    let e = ctx.electorate;
+    let k = e.n_parties;
+    debug_assert!(honest.run == run && honest.stations == e.stations.len());
+    let machines = honest.machines;
+    ws.reset(e);
+    // the paper record is kept on the hybrid path only (the station path draws no machine)
+    ws.reset_paper(e, ctx.paper_record && machines);
+    ws.counts.clone_from(&honest.counts);
+    ws.appeal.clone_from(&honest.appeal);
+    ws.appeal_offset.clone_from(&honest.appeal_offset);
+    let fraud = !ctx.model.fraud.is_empty();
+    ws.lockstep.clear();
+    let mut m = 0;
+    for i in 0..e.stations.len() {
+        if i.is_multiple_of(STOP_EVERY) && stop() {
+            return false;
+        }
+        let on_machine = machines && e.stations[i].evoting;
         if !fraud && !on_machine {
             continue;
         }
         let mut frng = stream(ctx.seed, Purpose::Fraud, run, i as u64);
         ctx.targeted(i, &mut frng, &mut ws.targeted);
         let machine = on_machine.then(|| {
+            let mut rng = honest.voters[m].clone();
+            ws.pref.clear();
+            ws.pref.extend_from_slice(&honest.pref[m * k..(m + 1) * k]);
+            m += 1;
             let mut crng = stream(ctx.seed, Purpose::Checks, run, i as u64);
             let tamper = machine_part(ctx, run, i, (&mut rng, &mut frng, &mut crng), ws);
             (tamper, crng)
@@ -207,8 +317,8 @@ fn run_counts(
         }
     }
     ws.lockstep.flush();
-    ws.checks.receipts_checked = receipts;
-    ws.checks.control_codes_checked = codes;
+    ws.checks.receipts_checked = honest.receipts;
+    ws.checks.control_codes_checked = honest.codes;
     paper_as_counted(e, ws);
     if !fraud {
         ws.truth.clone_from(&ws.counts);

@@ -191,7 +191,8 @@ fn kazakhstan_official_variant_reproduces_official_list_result() {
 fn a_stop_is_seen_inside_a_run_every_block_of_stations() {
     // Ctrl-C's flag is looked at every STOP_EVERY stations inside a run, not only between
     // runs: a stop that says yes at its third look ends the run there, on every path; one that
-    // never does is looked at once per block and changes nothing
+    // never does is looked at once per block and pass over the stations (the hybrid path makes
+    // two: honest draws, then fraud and machines) and changes nothing
     use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
     use tamga::model::SimPath;
     let mut s = load("kazakhstan-2004.toml");
@@ -208,10 +209,51 @@ fn a_stop_is_seen_inside_a_run_every_block_of_stations() {
         let never = || looks.fetch_add(1, Relaxed) == usize::MAX;
         let finished = sim.run_one_until(0, 0, &mut ws, 1, &never);
         let stations = sim.electorates[0].stations.len();
+        let passes = if path == SimPath::Hybrid { 2 } else { 1 };
         assert_eq!(
             looks.load(Relaxed),
-            stations.div_ceil(tamga::sim::STOP_EVERY)
+            passes * stations.div_ceil(tamga::sim::STOP_EVERY),
+            "{path:?}"
         );
         assert_eq!(finished, Some(sim.run_one(0, 0, &mut ws)), "{path:?}");
+    }
+}
+
+#[test]
+fn variants_sharing_honest_draws_get_the_runs_they_would_get_alone() {
+    // On the count paths, variants that differ only in fraud draw each run's honest counts
+    // once and apply their fraud from them: every outcome must equal the variant's run done on
+    // its own, including fraud inside machines (flips, rewritten ledgers) on the hybrid path
+    use tamga::model::SimPath;
+    let mut s = load("kazakhstan-2004.toml");
+    let keep = [
+        "official",
+        "exit-poll",
+        "pressure",
+        "protocols",
+        "stuffing-and-machines",
+        "stuffing-and-ledgers",
+    ];
+    s.variants.retain(|v| keep.contains(&v.name.as_str()));
+    for path in [SimPath::Hybrid, SimPath::Station] {
+        s.montecarlo.path = path;
+        let sim = Simulator::new(&s, 7);
+        let shared: Vec<Vec<usize>> = match path {
+            // `official` has its own honest model; on the station path the machine-fraud
+            // variants run ballot by ballot, each on its own
+            SimPath::Hybrid => vec![vec![0], vec![1, 2, 3, 4, 5]],
+            _ => vec![vec![0], vec![1, 2, 3], vec![4], vec![5]],
+        };
+        assert_eq!(sim.groups, shared, "{path:?}");
+        let all = crate::common::run_prepared(&sim, 0..2);
+        let mut ws = tamga::sim::Workspace::default();
+        for (v, runs) in all.iter().enumerate() {
+            for (r, got) in runs.iter().enumerate() {
+                let alone = sim.run_one(v, r as u32, &mut ws);
+                assert_eq!(got, &alone, "{path:?}: {} run {r}", s.variants[v].name);
+            }
+        }
+        // the shared draws are not a copy of one variant's result: fraud changed the others
+        assert_ne!(all[1][0].reported, all[3][0].reported);
     }
 }

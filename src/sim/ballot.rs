@@ -143,6 +143,13 @@ pub(super) struct BallotFraud {
     drop: (u64, usize),
 }
 
+impl BallotFraud {
+    /// No model acts on this station's electronic ballots.
+    pub(super) fn is_none(&self) -> bool {
+        self.pressure.0 == 0 && self.flip.0 == 0 && self.drop.0 == 0
+    }
+}
+
 /// The per-ballot fraud of the models targeted at station `i` (the last of a kind wins), and
 /// the ledger tampering after close, if any (machine models act only at e-enabled stations).
 pub(super) fn machine_fraud(
@@ -208,6 +215,12 @@ pub(super) fn open_machine(
     };
     ws.machine
         .open(ctx.electorate.n_parties, n_cand, mode, &genesis);
+    open_trail(ctx, i, n_cand, ws);
+}
+
+/// Sets up station `i`'s paper trail for a machine just opened: whether it prints, and its
+/// voters' look and complaint thresholds.
+pub(super) fn open_trail(ctx: Context<'_>, i: usize, n_cand: usize, ws: &mut Workspace) {
     let t = &mut ws.trail;
     let evoting = ctx.electorate.stations[i].evoting;
     let vvpat = ctx.model.vvpat.filter(|v| evoting && v.prints(i));

@@ -100,6 +100,24 @@ impl VotingMachine {
             .then(|| Chain::open(genesis, n_parties as u8, n_candidates as u16));
     }
 
+    /// Opens the machine with the totals of a machine already run and hashed elsewhere (the same
+    /// ballots, see `station::HonestDraws`): no chain, nothing to hash at close.
+    pub(super) fn open_as(&mut self, n_ballots: u32, list: &[u32], district: &[u32]) {
+        self.n_ballots = n_ballots;
+        self.ledger_errors = 0;
+        self.rewritten = None;
+        self.head_forged = false;
+        self.list.clear();
+        self.list.extend_from_slice(list);
+        self.district.clear();
+        self.district.extend_from_slice(district);
+        self.closed = None;
+        self.log.clear();
+        self.deferred = false;
+        self.keep_log = false;
+        self.chain = None;
+    }
+
     /// Records one ballot.
     #[inline]
     pub fn record(&mut self, b: Ballot) {

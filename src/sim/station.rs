@@ -65,9 +65,15 @@
 //! the machines' ballots and applies every fraud. Nothing in the first pass depends on fraud,
 //! so variants that differ only in their fraud models ([`same_honest`]) share it: the Monte
 //! Carlo loop draws each run's honest counts once for all of them ([`HonestDraws`]).
+//! The first pass also runs each machine as its voters leave it with no fraud (ballots cast,
+//! chain hashed); the second pass replays those totals wherever its variant's fraud does not
+//! act on the machine (no pressure, flip or drop there, no ledger tampering, no stuffing
+//! through it) and casts the electronic ballots again only where it does.
 //! No I/O, no panics.
 
-use super::ballot::{CheckRates, STOP_EVERY, Stop, cast_electronic, machine_fraud, open_machine};
+use super::ballot::{
+    CheckRates, STOP_EVERY, Stop, cast_electronic, machine_fraud, open_machine, open_trail,
+};
 use super::context::Context;
 use super::counts::{StationCounts, Workspace, paper_as_counted, record_paper};
 use super::districts::{draw_appeals, finish_districts};
@@ -194,11 +200,21 @@ pub struct HonestDraws {
     pref: Vec<f64>,
     appeal: Vec<f64>,
     appeal_offset: Vec<usize>,
+    /// Each e-enabled station's machine as its voters leave it when no fraud touches it (hybrid):
+    /// ballots, list totals (`n_parties + 1` each) and district totals (from `district_at`);
+    /// its chain is hashed once, by [`draw_honest`].
+    machine_ballots: Vec<u32>,
+    machine_list: Vec<u32>,
+    machine_district: Vec<u32>,
+    district_at: Vec<usize>,
     receipts: u64,
     codes: u64,
     machines: bool,
     run: u64,
     stations: usize,
+    /// Casts again the ballots of machines no fraud touches instead of replaying them (tests).
+    #[cfg(test)]
+    no_replay: bool,
 }
 
 /// Whether two variants' models draw the same honest run ([`HonestDraws`]): equal in
@@ -238,6 +254,12 @@ pub fn draw_honest(
     let streams = StationStreams::new(ctx.seed, run);
     out.voters.clear();
     out.pref.clear();
+    out.machine_ballots.clear();
+    out.machine_list.clear();
+    out.machine_district.clear();
+    out.district_at.clear();
+    out.district_at.push(0);
+    ws.lockstep.clear();
     for i in 0..e.stations.len() {
         if i.is_multiple_of(STOP_EVERY) && stop() {
             return false;
@@ -248,10 +270,12 @@ pub fn draw_honest(
         receipts += crate::stats::round_u64(ctx.receipt_rate * electronic);
         codes += crate::stats::round_u64(ctx.control_code_rate * electronic);
         if on_machine {
-            out.voters.push(rng);
+            out.voters.push(rng.clone());
             out.pref.extend_from_slice(&ws.pref[..k]);
+            honest_machine(ctx, run, i, rng, ws, out);
         }
     }
+    ws.lockstep.flush();
     std::mem::swap(&mut out.counts, &mut ws.counts);
     std::mem::swap(&mut out.appeal, &mut ws.appeal);
     std::mem::swap(&mut out.appeal_offset, &mut ws.appeal_offset);
@@ -297,13 +321,24 @@ pub fn run_from(
         let mut frng = stream(ctx.seed, Purpose::Fraud, run, i as u64);
         ctx.targeted(i, &mut frng, &mut ws.targeted);
         let machine = on_machine.then(|| {
-            let mut rng = honest.voters[m].clone();
-            ws.pref.clear();
-            ws.pref.extend_from_slice(&honest.pref[m * k..(m + 1) * k]);
+            let (bf, tamper) = machine_fraud(ctx, i, &ws.targeted);
+            let touched = !bf.is_none() || tamper.is_some() || stuffs_machine(ctx, &ws.targeted);
+            #[cfg(test)]
+            let touched = touched || honest.no_replay;
+            let mut tamper = None;
+            if touched {
+                let mut rng = honest.voters[m].clone();
+                ws.pref.clear();
+                ws.pref.extend_from_slice(&honest.pref[m * k..(m + 1) * k]);
+                let mut crng = stream(ctx.seed, Purpose::Checks, run, i as u64);
+                let t = machine_part(ctx, run, i, (&mut rng, &mut frng, &mut crng), ws);
+                tamper = t.map(|t| (t, crng));
+            } else {
+                // as its voters left it in the honest draws, hashed there
+                replay_machine(ctx, i, m, honest, ws);
+            }
             m += 1;
-            let mut crng = stream(ctx.seed, Purpose::Checks, run, i as u64);
-            let tamper = machine_part(ctx, run, i, (&mut rng, &mut frng, &mut crng), ws);
-            (tamper, crng)
+            tamper
         });
         if fraud {
             keep_truth(e, i, ws);
@@ -312,8 +347,8 @@ pub fn run_from(
             }
             station_fraud(ctx, i, &mut frng, ws, on_machine);
         }
-        if let Some((tamper, mut crng)) = machine {
-            close_machine(ctx, i, tamper, &mut crng, ws);
+        if let Some(tamper) = machine {
+            close_machine(ctx, i, tamper, ws);
         }
     }
     ws.lockstep.flush();
@@ -331,6 +366,62 @@ pub fn run_from(
     }
     finish_districts(ctx, run, ws, true, false);
     true
+}
+
+/// The honest machine of e-enabled station `i` (no fraud model acts): its voters' ballots on
+/// the machine from their stream `rng`, the chain left to `ws.lockstep`, its totals kept in
+/// `out` for the variants whose fraud leaves this machine alone ([`replay_machine`]).
+fn honest_machine(
+    ctx: Context<'_>,
+    run: u64,
+    i: usize,
+    mut rng: StreamRng,
+    ws: &mut Workspace,
+    out: &mut HonestDraws,
+) {
+    ws.targeted.clear();
+    ws.targeted.resize(ctx.model.fraud.len(), false);
+    // with no model acting, the fraud and check streams are never drawn from
+    let (mut idle_f, mut idle_c) = (rng.clone(), rng.clone());
+    let tamper = machine_part(ctx, run, i, (&mut rng, &mut idle_f, &mut idle_c), ws);
+    debug_assert!(tamper.is_none());
+    ws.machine.close_into(&mut ws.lockstep);
+    let m = &ws.machine;
+    out.machine_ballots.push(m.n_ballots);
+    out.machine_list.extend_from_slice(&m.list);
+    out.machine_district.extend_from_slice(&m.district);
+    out.district_at.push(out.machine_district.len());
+}
+
+/// Station `i`'s machine (the `m`-th e-enabled station) as [`honest_machine`] left it, for a
+/// variant whose fraud does not touch it: the same totals and voters' choices, the same paper
+/// trail; its chain was hashed with the honest draws.
+fn replay_machine(ctx: Context<'_>, i: usize, m: usize, honest: &HonestDraws, ws: &mut Workspace) {
+    let k = ctx.electorate.n_parties;
+    let list = &honest.machine_list[m * (k + 1)..(m + 1) * (k + 1)];
+    let district = &honest.machine_district[honest.district_at[m]..honest.district_at[m + 1]];
+    let n_cand = district.len() - 1;
+    ws.machine
+        .open_as(honest.machine_ballots[m], list, district);
+    open_trail(ctx, i, n_cand, ws);
+    let s = &mut ws.station;
+    s.truth_list.clear();
+    s.truth_list.extend_from_slice(&list[..k]);
+    s.truth_cand.clear();
+    s.truth_cand.extend_from_slice(&district[..n_cand]);
+}
+
+/// Whether a model targeted at an e-enabled station stuffs ballots through its machine.
+fn stuffs_machine(ctx: Context<'_>, targeted: &[bool]) -> bool {
+    ctx.model.fraud.iter().zip(targeted).any(|(f, &t)| {
+        t && matches!(
+            f.kind,
+            FraudKind::Stuffing {
+                via_machine: true,
+                ..
+            }
+        )
+    })
 }
 
 /// The machine part of e-enabled station `i` on the hybrid path, ballot by ballot as on the
@@ -426,8 +517,7 @@ fn add_machine_truth(e: &Electorate, i: usize, ws: &mut Workspace) {
 fn close_machine(
     ctx: Context<'_>,
     i: usize,
-    tamper: Option<LedgerTamper>,
-    crng: &mut StreamRng,
+    tamper: Option<(LedgerTamper, StreamRng)>,
     ws: &mut Workspace,
 ) {
     let e = ctx.electorate;
@@ -451,8 +541,8 @@ fn close_machine(
         }
     }
     record_paper(e, i, ws);
-    if let Some(tamper) = tamper {
-        rewrite_ledger(ctx, ws, i, tamper, threshold(ctx.receipt_rate), crng);
+    if let Some((tamper, mut crng)) = tamper {
+        rewrite_ledger(ctx, ws, i, tamper, threshold(ctx.receipt_rate), &mut crng);
     }
 }
 
@@ -669,4 +759,59 @@ fn station(
     ws.counts.electronic[i] = electronic;
     ws.counts.district_invalid[i] = district_invalid;
     rng
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{FraudPlan, LedgerMode};
+
+    /// Everything a run leaves in the workspace that anyone reads.
+    fn produced(ws: &Workspace) -> String {
+        format!(
+            "{:?}",
+            (
+                &ws.counts,
+                &ws.truth,
+                &ws.reported,
+                &ws.paper,
+                &ws.districts,
+                &ws.truth_districts,
+                &ws.trace,
+                &ws.checks,
+                &ws.ledgers,
+            )
+        )
+    }
+
+    #[test]
+    fn machines_no_fraud_touches_replay_what_their_voters_cast() {
+        // every Kazakhstan VVPAT variant (paper record kept, printing machines, flips, drops,
+        // rewritten ledgers, stuffing): replaying the honest machines gives the run that
+        // casting their ballots again gives
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scenarios/kazakhstan-2004-vvpat.toml"
+        );
+        let s = crate::scenario::load(std::path::Path::new(path)).unwrap();
+        let mut ws = Workspace::default();
+        let mut replayed = 0;
+        for (v, variant) in s.variants.iter().enumerate() {
+            let e = Electorate::build(&variant.model, s.parties.len(), 5);
+            let plan = FraudPlan::new(&variant.model, &e);
+            let ctx = Context::new(&s, v, &e, &plan, 5, LedgerMode::Chain);
+            assert!(ctx.paper_record);
+            for run in 0..2 {
+                let mut honest = HonestDraws::default();
+                assert!(draw_honest(ctx, run, &mut ws, true, &|| false, &mut honest));
+                assert!(run_from(ctx, run, &mut ws, &honest, &|| false));
+                let with_replay = produced(&ws);
+                honest.no_replay = true;
+                assert!(run_from(ctx, run, &mut ws, &honest, &|| false));
+                assert_eq!(with_replay, produced(&ws), "{} run {run}", variant.name);
+                replayed += 1;
+            }
+        }
+        assert!(replayed >= 10, "{replayed}");
+    }
 }

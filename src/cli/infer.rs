@@ -24,7 +24,7 @@ pub struct Args {
     )]
     pub scenario: Option<PathBuf>,
     /// Fit a station-results CSV (plain or gzip) with no scenario: the honest hypothesis is
-    /// fitted to the file's clean part (each region's most common turnout and the shares at or
+    /// fitted to the file's clean part (each region's lowest turnout peak and the shares at or
     /// below it), the candidates are [inference] mechanisms for the file's leader, and the
     /// file's turnout, shares and station summaries are the observed data.
     #[arg(long, value_name = "STATIONS.csv", conflicts_with = "observed")]

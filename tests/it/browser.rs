@@ -231,6 +231,13 @@ fn tutorial_reports_fit_a_desktop_and_a_phone() {
     assert!(html.contains("<svg id=\"fingerprint-real\""));
     assert!(html.contains("real stations: turnout / "));
     assert_fits(&html, dir.path(), "tutorial-fraud", 10, 4);
+    // every plot's numbers unfolded: their tables scroll inside their boxes too
+    let open = html.replace(
+        "<details class=\"numbers\">",
+        "<details class=\"numbers\" open>",
+    );
+    assert!(open.matches(" open>").count() >= 10);
+    assert_fits(&open, dir.path(), "tutorial-fraud-numbers", 10, 14);
     // the fingerprints in 0.1 % cells: 1,217-pixel maps, side by side, scaled to the window
     let html = run_report(
         &scenario("tutorial-fraud.toml"),

@@ -729,3 +729,126 @@ fn a_thousand_run_kazakhstan_report_stays_under_2_mb() {
     assert_eq!(html.matches("class=\"plot region\"").count(), 16);
     assert!(!html.contains("<table id=\"fraud-official\">"));
 }
+
+/// The rows of the table with id `id` in `html`: each row's cells' text (header row left out).
+fn table_rows(html: &str, id: &str) -> Vec<Vec<String>> {
+    let t = &html[html
+        .find(&format!("<table id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no table {id}"))..];
+    let t = &t[..t.find("</table>").unwrap()];
+    t.split("<tr>")
+        .skip(2)
+        .map(|row| {
+            row.split("<td>")
+                .skip(1)
+                .map(|c| c[..c.find("</td>").unwrap()].to_string())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn every_plot_has_its_numbers_as_a_table_and_they_are_the_plots() {
+    use std::collections::BTreeMap;
+    use tamga::report::html::slug;
+    for name in ["tutorial.toml", "tutorial-fraud.toml"] {
+        let s = load(name);
+        let (outcomes, fps) = run(&s, 1, 20, 42);
+        let summary = Summary::build(&s, 42, 0, &outcomes);
+        let report = RunReport::build(&summary, &outcomes, fps, TUTORIAL);
+        let html = tamga::report::render(&report);
+        check_well_formed(&html).unwrap();
+        let mut fingerprints = 0;
+        for v in &report.variants {
+            let vs = slug(&v.name);
+            // seat strips: runs per seat count, summing to the runs in every row; their mean
+            // is the summary's
+            let rows = table_rows(&html, &format!("seats-{vs}-numbers"));
+            let mut got: BTreeMap<(String, String), Vec<(u32, u32)>> = BTreeMap::new();
+            for r in &rows {
+                let f = r[2]
+                    .split(' ')
+                    .map(|c| {
+                        let (s, n) = c.split_once(':').unwrap();
+                        (s.parse().unwrap(), n.parse().unwrap())
+                    })
+                    .collect();
+                got.insert((r[0].clone(), r[1].clone()), f);
+            }
+            let mut want = BTreeMap::new();
+            for t in &v.seats {
+                for row in &t.rows {
+                    want.insert((t.title.clone(), row.name.clone()), row.frequencies.clone());
+                    let f = &got[&(t.title.clone(), row.name.clone())];
+                    let runs: u32 = f.iter().map(|x| x.1).sum();
+                    assert_eq!(runs as usize, v.runs, "{name} {vs} {}", row.name);
+                    let mean = f.iter().map(|x| (x.0 * x.1) as f64).sum::<f64>() / runs as f64;
+                    let metric = format!("{}.{}", t.tier, row.id);
+                    let m = summary.variants.iter().find(|x| x.name == v.name).unwrap();
+                    let m = m.metrics.iter().find(|x| x.name == metric).unwrap();
+                    assert!(
+                        (mean - m.mean).abs() < 1e-9,
+                        "{metric}: {mean} vs {}",
+                        m.mean
+                    );
+                }
+            }
+            assert_eq!(got, want, "{name} {vs}");
+            // histograms: runs per bin, the bars' own counts, edges at lo + k · width
+            for h in &v.distributions {
+                let hid = match h.metric.strip_prefix("share.") {
+                    Some(p) => format!("hist-{vs}-share-{}", slug(p)),
+                    None => format!("hist-{vs}-{}", slug(&h.metric)),
+                };
+                let rows = table_rows(&html, &format!("{hid}-numbers"));
+                assert_eq!(rows.len(), 1, "{hid}");
+                let counts: Vec<u32> = rows[0][2].split(' ').map(|n| n.parse().unwrap()).collect();
+                assert_eq!(counts, h.counts, "{hid}");
+                assert_eq!(counts.iter().sum::<u32>() as usize, v.runs, "{hid}");
+                let (from, width): (f64, f64) =
+                    (rows[0][0].parse().unwrap(), rows[0][1].parse().unwrap());
+                assert!(
+                    (from - 100.0 * h.lo).abs() <= 100.0 * h.bin_width / 10.0,
+                    "{hid}"
+                );
+                assert!((width - 100.0 * h.bin_width).abs() <= 100.0 * h.bin_width / 10.0);
+            }
+            // fingerprint: every cell holding stations, and the touched ones, as drawn
+            if let Some(fp) = &v.fingerprint {
+                fingerprints += 1;
+                let cells = |col: usize| {
+                    let mut m = BTreeMap::new();
+                    for r in table_rows(&html, &format!("fingerprint-{vs}-numbers")) {
+                        let t: u16 = r[0].parse().unwrap();
+                        for c in r.get(col).into_iter().flat_map(|x| x.split_whitespace()) {
+                            let (s, n) = c.split_once(':').unwrap();
+                            m.insert((t, s.parse::<u16>().unwrap()), n.parse::<u32>().unwrap());
+                        }
+                    }
+                    m
+                };
+                let mut want = BTreeMap::new();
+                for (t, row) in fp.heatmap.iter().enumerate() {
+                    for (s, &n) in row.iter().enumerate() {
+                        if n > 0 {
+                            want.insert((t as u16, s as u16), n);
+                        }
+                    }
+                }
+                let got = cells(1);
+                assert_eq!(got, want, "{name} {vs}");
+                assert_eq!(got.values().sum::<u32>() as usize, fp.stations);
+                let touched: BTreeMap<(u16, u16), u32> =
+                    fp.touched.iter().map(|c| ((c.0, c.1), c.2)).collect();
+                assert_eq!(cells(2), touched, "{name} {vs}");
+            }
+        }
+        assert!(fingerprints > 0, "{name}");
+        // collapsed by default: every table of numbers sits in a closed <details>
+        assert_eq!(
+            html.matches("<details class=\"numbers\"><summary>numbers</summary>")
+                .count(),
+            html.matches("-numbers\" class=\"numbers").count()
+        );
+    }
+}

@@ -17,8 +17,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Monte Carlo over every variant of a scenario; writes summary.json, runs.csv and
-    /// report.html.
+    /// Monte Carlo over every variant of a scenario; writes summary.json, runs.csv,
+    /// report.html and fingerprints.csv.
     Run(cli::run::Args),
     /// Simulate one election at ballot level and write it as an election package.
     Simulate(cli::simulate::Args),
@@ -26,7 +26,8 @@ enum Command {
     Audit(cli::audit::Args),
     /// Risk-limiting audit of an election package's paper record.
     Rla(cli::rla::Args),
-    /// Combine the part files of a sharded run into summary.json, runs.csv and report.html.
+    /// Combine the part files of a sharded run into summary.json, runs.csv, report.html and
+    /// fingerprints.csv.
     Merge(cli::merge::Args),
     /// Ledger ingest, verification and whole-run throughput beside the SHA-256 rate.
     Bench(cli::bench::Args),

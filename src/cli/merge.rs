@@ -1,5 +1,5 @@
 //! `tamga merge PARTS... --out DIR`: combines the part files of a sharded `tamga run` into
-//! `DIR/summary.json`, `DIR/runs.csv` and `DIR/report.html`, byte-identical to an unsharded run
+//! `DIR/summary.json`, `DIR/runs.csv`, `DIR/report.html` and `DIR/fingerprints.csv`, byte-identical to an unsharded run
 //! with the same scenario, seed, runs and variants (both build them with
 //! [`RunOutputs::build`] and write them all or none); prints the summary table (or the summary
 //! with `--json`).
@@ -21,7 +21,7 @@ pub struct Args {
     /// Part files written by `tamga run --shard K/N`, or directories holding them.
     #[arg(required = true)]
     pub parts: Vec<PathBuf>,
-    /// Output directory for summary.json, runs.csv and report.html.
+    /// Output directory for summary.json, runs.csv, report.html and fingerprints.csv.
     #[arg(long)]
     pub out: PathBuf,
     /// Print the summary as one JSON document on stdout instead of the table.

@@ -1,5 +1,5 @@
-//! `tamga run SCENARIO`: Monte Carlo over every variant; writes summary.json, runs.csv and
-//! report.html and prints the summary table (or the summary as JSON with `--json`). With
+//! `tamga run SCENARIO`: Monte Carlo over every variant; writes summary.json, runs.csv,
+//! report.html and fingerprints.csv and prints the summary table (or the summary as JSON with `--json`). With
 //! `--shard K/N` it runs only the K-th block of run indices and writes `part-K-of-N.json`
 //! instead, for `tamga merge`.
 //!
@@ -31,8 +31,8 @@ pub struct Args {
     /// Worker threads (default: all cores).
     #[arg(long, allow_negative_numbers = true, value_parser = super::args::whole::<usize>)]
     pub threads: Option<usize>,
-    /// Output directory for summary.json, runs.csv and report.html, written all or none (default:
-    /// results/<scenario file stem>).
+    /// Output directory for summary.json, runs.csv, report.html and fingerprints.csv, written
+    /// all or none (default: results/<scenario file stem>).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Only these variants (comma-separated names).
@@ -191,13 +191,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             },
         )
     });
-    progress.stage("writing summary.json, runs.csv and report.html");
+    progress.stage("writing summary.json, runs.csv, fingerprints.csv and report.html");
     let written = write_results(&outputs, &out, args.json, args.detail);
     progress.finish();
     written
 }
 
-/// Writes `outputs` (summary.json, runs.csv and report.html, already built) into `out`, all or
+/// Writes `outputs` (summary.json, runs.csv, fingerprints.csv and report.html, already built) into `out`, all or
 /// none, with the quit-now exit of a second Ctrl-C held off meanwhile, and prints the overview
 /// (with `detail`, the per-variant tables after it; with `json`, the summary as JSON instead). Shared by `run` and `merge`, so that a merged result is byte-identical
 /// to an unsharded one.

@@ -1,11 +1,11 @@
-//! The outputs of a Monte Carlo: `summary.json`, `runs.csv` and `report.html`, built together
-//! and written as one set.
+//! The outputs of a Monte Carlo: `summary.json`, `runs.csv`, `report.html` and
+//! `fingerprints.csv`, built together and written as one set.
 //!
 //! **Owns**: what `tamga run` (and `tamga merge`, so that a merged result is byte-identical to
-//! an unsharded run) leaves in its output directory. [`RunOutputs::build`] makes all three
+//! an unsharded run) leaves in its output directory. [`RunOutputs::build`] makes all four
 //! files as bytes — including the report's re-simulation of one representative run per
 //! variant — before anything is written; [`RunOutputs::write`] then hands them to
-//! [`crate::files::write_all_or_none`], so afterwards the directory holds either all three new
+//! [`crate::files::write_all_or_none`], so afterwards the directory holds either all four new
 //! files or none of them.
 //!
 //! **Never**: reads a clock or the environment, or handles signals (the command line holds its
@@ -26,6 +26,8 @@ pub const SUMMARY_JSON: &str = "summary.json";
 pub const RUNS_CSV: &str = "runs.csv";
 /// The report's file name: one self-contained HTML page with charts.
 pub const REPORT_HTML: &str = "report.html";
+/// The fingerprint maps' cells, which the report links: one CSV row per cell holding stations.
+pub const FINGERPRINTS_CSV: &str = "fingerprints.csv";
 
 /// Every output of a Monte Carlo, as the bytes to be written.
 #[derive(Debug)]
@@ -38,6 +40,8 @@ pub struct RunOutputs {
     pub runs_csv: Vec<u8>,
     /// `report.html`: [`crate::report::render`].
     pub report_html: String,
+    /// `fingerprints.csv`: [`RunReport::fingerprints_csv`].
+    pub fingerprints_csv: Vec<u8>,
 }
 
 impl RunOutputs {
@@ -79,15 +83,17 @@ impl RunOutputs {
             summary_json: summary.to_json(),
             runs_csv: runs_csv(scenario, outcomes),
             report_html: crate::report::render(&report),
+            fingerprints_csv: report.fingerprints_csv(),
             summary,
         }
     }
 
     /// The files, as `(file name, bytes)`, in the order they are written.
-    pub fn files(&self) -> [(&'static str, &[u8]); 3] {
+    pub fn files(&self) -> [(&'static str, &[u8]); 4] {
         [
             (SUMMARY_JSON, self.summary_json.as_bytes()),
             (RUNS_CSV, &self.runs_csv),
+            (FINGERPRINTS_CSV, &self.fingerprints_csv),
             (REPORT_HTML, self.report_html.as_bytes()),
         ]
     }
@@ -123,13 +129,18 @@ mod tests {
     }
 
     #[test]
-    fn writes_the_three_files_it_built() {
+    fn writes_the_four_files_it_built() {
         let outputs = tutorial(2);
         let dir = tempfile::tempdir().unwrap();
         let paths = outputs.write(dir.path()).unwrap();
         assert_eq!(
             listing(dir.path()),
-            ["report.html", "runs.csv", "summary.json"]
+            [
+                "fingerprints.csv",
+                "report.html",
+                "runs.csv",
+                "summary.json"
+            ]
         );
         for (path, (name, bytes)) in paths.iter().zip(outputs.files()) {
             assert_eq!(path, &dir.path().join(name));
@@ -143,8 +154,8 @@ mod tests {
         let outputs = tutorial(2);
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(SUMMARY_JSON), "old").unwrap();
-        // a directory where the report should go: the last rename fails, after the summary
-        // and the runs were put in place
+        // a directory where the report should go: the last rename fails, after the summary,
+        // the runs and the cells were put in place
         std::fs::create_dir(dir.path().join(REPORT_HTML)).unwrap();
         let err = outputs.write(dir.path()).unwrap_err();
         assert_eq!(err.path, dir.path().join(REPORT_HTML));

@@ -12,10 +12,19 @@
 //! Every chart's `<svg>` has an `id` (`seats-<variant>`, `hist-<variant>-turnout`,
 //! `hist-<variant>-share-<party>`, `fingerprint-<variant>`) and a `class` (`plot seats`,
 //! `plot histogram`, `plot heatmap`), which the tests and any later tooling can rely on.
+//!
+//! Every plot's numbers are a table under it, collapsed in a `<details class="numbers">`: the
+//! seat strips' (`seats-<variant>-numbers`: runs per seat count, band, mean, real), the
+//! histograms' (`hists-<variant>-numbers`, a row per plot: first edge, bin width, runs per
+//! bin), and a fingerprint's cells for maps of at most [`INLINE_CELLS`] cells
+//! (`fingerprint-<variant>-numbers`); every map's cells are in `fingerprints.csv` beside the
+//! page ([`super::model::RunReport::fingerprints_csv`]), which each map's numbers link.
 
 use std::fmt::Write;
 
-use super::model::{RunFingerprint, RunHistogram, RunReport, SeatRow, Table, VariantReport};
+use super::model::{
+    MapCell, RunFingerprint, RunHistogram, RunReport, SeatRow, Table, VariantReport,
+};
 use crate::svg::{
     Axes, BLUE, Frame, LIGHT_GREY, SKY_BLUE, VERMILLION, coord, escape, heatmap, heatmap_cell,
     heatmap_size, nice_step, step_decimals, ticks_in, truncate,
@@ -37,16 +46,16 @@ table { display: block; max-width: 100%; overflow-x: auto; }
 a:focus-visible, summary:focus-visible, [tabindex]:focus-visible { outline: 3px solid #E69F00; outline-offset: 2px; }
 @media print { body { max-width: none; margin: 0; } .scroll, table { overflow: visible; } svg, figure, tr { break-inside: avoid; } nav { display: none; } }
 table.heat td, table.heat th { padding: 0.25em 0.4em; font-size: 0.85em; }
-pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; } pre.cells { max-height: 24em; overflow-y: auto; }
+pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
 code { font-size: 0.95em; }
 table.prov td { text-align: left; }
 .real { color: #D55E00; font-weight: bold; } .sim { color: #0072B2; font-weight: bold; }
 .warn { border-left: 4px solid #E69F00; background: #fdf6e8; padding: 0.3em 1em; margin: 1em 0; }
 figure.wide { width: 460px; } details summary { cursor: pointer; font-size: 0.9em; color: #444; }
-table.numbers td, table.numbers th { font-size: 0.85em; padding: 0.1em 0.5em; }
+table.numbers td, table.numbers th { font-size: 0.85em; padding: 0.1em 0.5em; } table.cells td { white-space: normal; text-align: left; min-width: 4em; } table.cells { max-height: 24em; overflow-y: auto; } details.numbers { max-width: 100%; } details.numbers > p { margin: 0.3em 0; } @media print { table.cells { max-height: none; overflow: visible; } }
 #overview-variants td:last-child { white-space: normal; min-width: 14em; text-align: left; }
 .pair { display: flex; flex-wrap: wrap; gap: 12px; } .pair figure { width: auto; flex: 1 1 280px; max-width: 620px; } .pair.fine figure { flex-basis: 100%; max-width: none; }
-svg.region { flex: 0 1 264px; } svg.region text { font-size: 10px; } svg.region .title { font-size: 12px; } .dh { fill: #0072B2; stroke: #0072B2; stroke-width: 1.5; } .df { fill: white; stroke: #0072B2; stroke-width: 1.5; }";
+svg.region { flex: 0 1 264px; } svg.region text { font-size: 10px; } svg.region .title { font-size: 12px; } .dh { fill: #0072B2; stroke: #0072B2; stroke-width: 1.5; } .band { fill: #56B4E9; fill-opacity: 0.5; } .dia { fill: white; fill-opacity: 0.6; stroke: #D55E00; stroke-width: 2; } .df { fill: white; stroke: #0072B2; stroke-width: 1.5; }";
 
 /// An HTML id fragment from a name: ASCII letters, digits, `-` and `_` kept, anything else `-`.
 pub fn slug(name: &str) -> String {
@@ -197,16 +206,14 @@ fn seats_svg(v: &VariantReport, id: &str) -> String {
             // 5–95 % range behind the bars.
             let _ = write!(
                 svg,
-                r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="6" fill="{SKY_BLUE}" fill-opacity="0.5"><title>{}: 5–95 % of runs {}–{} seats, mean {:.1}</title></rect>"#,
+                r#"<rect class="band" x="{:.1}" y="{:.1}" width="{:.1}" height="6"><title>5–95 %: {}–{} seats, mean {:.1}</title></rect>"#,
                 f.px(r.p05) - 1.0,
                 base - 6.0,
                 (f.px(r.p95) - f.px(r.p05)).max(0.0) + 2.0,
-                escape(&r.name),
                 seats_num(r.p05),
                 seats_num(r.p95),
                 r.mean
             );
-            let runs: u32 = r.frequencies.iter().map(|(_, n)| n).sum();
             let most = r
                 .frequencies
                 .iter()
@@ -219,10 +226,10 @@ fn seats_svg(v: &VariantReport, id: &str) -> String {
                 let h = (row_h - 8.0) * n as f64 / most as f64;
                 let _ = write!(
                     svg,
-                    r#"<rect x="{:.1}" y="{:.1}" width="{bar_w:.1}" height="{h:.1}"><title>{s} seats: {n} of {runs} runs ({})</title></rect>"#,
+                    r#"<rect x="{:.1}" y="{:.1}" width="{bar_w:.1}" height="{h:.1}"><title>{s} seats: {}</title></rect>"#,
                     f.px(s as f64) - bar_w / 2.0,
                     base - h,
-                    pct(n as f64 / runs.max(1) as f64, 0)
+                    runs_text(n)
                 );
             }
             svg.push_str("</g>");
@@ -231,7 +238,7 @@ fn seats_svg(v: &VariantReport, id: &str) -> String {
                 let y = base - 8.0;
                 let _ = write!(
                     svg,
-                    r#"<path d="M{x:.1} {:.1}l6 6l-6 6l-6-6z" fill="white" fill-opacity="0.6" stroke="{VERMILLION}" stroke-width="2"><title>{}: real result {} seats; runs at or beyond it: {}</title></path>"#,
+                    r#"<path class="dia" d="M{x:.1} {:.1}l6 6l-6 6l-6-6z"><title>{}: real result {} seats; at or beyond: {}</title></path>"#,
                     y - 6.0,
                     escape(&r.name),
                     seats_num(real),
@@ -254,6 +261,168 @@ fn seats_svg(v: &VariantReport, id: &str) -> String {
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// "1 run", "2 runs": a bar's hover text (its share of runs is its height; the plot's
+/// *numbers* table lists them all).
+fn runs_text(n: u32) -> String {
+    if n == 1 {
+        "1 run".to_string()
+    } else {
+        format!("{n} runs")
+    }
+}
+
+/// A plot's numbers, collapsed under "numbers" (no script needed): a note and the tables.
+fn numbers(note: &str, tables: &str) -> String {
+    format!(
+        "<details class=\"numbers\"><summary>numbers</summary><p class=\"note\">{note}</p>{tables}</details>"
+    )
+}
+
+/// The seat strips' numbers: per tier (a heading row) one row per party, its runs per seat
+/// count as `seats:runs` (the bars), then its 5–95 % range, mean, real result and the runs at
+/// or beyond it (the band and the diamond).
+fn seats_numbers(v: &VariantReport, id: &str) -> String {
+    let mut o = format!(
+        "<table id=\"{id}-numbers\" class=\"numbers cells\"><tr><th>party</th><th>seats:runs</th><th>5–95 %</th><th>mean</th><th>real</th><th>at or beyond</th></tr>"
+    );
+    for t in &v.seats {
+        let _ = write!(o, "<tr><th colspan=\"6\">{}</th></tr>", escape(&t.title));
+        for r in &t.rows {
+            let bars: Vec<String> = r
+                .frequencies
+                .iter()
+                .map(|(s, n)| format!("{s}:{n}"))
+                .collect();
+            let _ = write!(
+                o,
+                "<tr><td>{}</td><td>{}</td><td>{}–{}</td><td>{:.2}</td><td>{}</td><td>{}</td></tr>",
+                escape(&r.name),
+                bars.join(" "),
+                seats_num(r.p05),
+                seats_num(r.p95),
+                r.mean,
+                r.reported.map(seats_num).unwrap_or_else(|| "—".into()),
+                opt_pct(r.at_or_beyond, 0)
+            );
+        }
+    }
+    o.push_str("</table>");
+    numbers(
+        "Per tier, one row per party: how many runs gave it that many seats (seats:runs, the \
+         bars), the range over the middle 90 % of runs (the band), the mean, the real result \
+         (the diamond) and the share of runs at or beyond it.",
+        &o,
+    )
+}
+
+/// Decimals that tell a histogram's bin edges apart (in percent): one more than the bin width
+/// needs.
+fn edge_decimals(bin_width: f64) -> usize {
+    let w = 100.0 * bin_width;
+    if w.is_finite() && w > 0.0 {
+        ((-w.log10()).ceil().max(0.0) as usize + 1).min(6)
+    } else {
+        2
+    }
+}
+
+/// A variant's histograms' numbers in one table, a row per histogram (at most
+/// [`super::model::MAX_BINS`] bins each, so its size does not grow with the runs): the first
+/// bin's lower edge and the bin width (in percent), then the runs in every bin, left to right.
+/// Each row's id is its histogram's with `-numbers`.
+fn histograms_numbers(hs: &[(String, &RunHistogram)], id: &str) -> String {
+    let mut o = format!(
+        "<table id=\"{id}\" class=\"numbers cells\"><tr><th>figure</th><th>from (%)</th><th>bin width (%)</th><th>runs per bin</th></tr>"
+    );
+    for (hid, h) in hs {
+        let d = edge_decimals(h.bin_width);
+        let counts: Vec<String> = h.counts.iter().map(|n| n.to_string()).collect();
+        let _ = write!(
+            o,
+            "<tr id=\"{hid}-numbers\"><td>{}</td><td>{:.d$}</td><td>{:.d$}</td><td>{}</td></tr>",
+            escape(&h.title),
+            100.0 * h.lo,
+            100.0 * h.bin_width,
+            counts.join(" ")
+        );
+    }
+    o.push_str("</table>");
+    numbers(
+        "One row per histogram: the first bin's lower edge, the bin width and the runs in \
+         every bin, left to right (each from its lower edge up to, not including, the next).",
+        &o,
+    )
+}
+
+/// Maps with at most this many cells holding stations list them in the page too; larger ones
+/// only in `fingerprints.csv` (Kazakhstan's maps have about 2,000 cells each: ten such lists
+/// would add some 200 KB to the page).
+pub const INLINE_CELLS: usize = 400;
+
+/// A fingerprint's numbers: where `fingerprints.csv` (beside the page) holds every cell of the
+/// map (`variant` is the variant's name; empty for the real map), and, for a small map, the
+/// cells in the page as well: one row per turnout cell with its cells as `share:stations`,
+/// and the stations fraud touched the same way when the map outlines any.
+fn fingerprint_numbers(fp: &RunFingerprint, id: &str, variant: Option<&str>) -> String {
+    let cells = fp.cells();
+    let coarse = cells.iter().filter(|c| c.0 == "1").count();
+    let rows = match variant {
+        Some(v) => format!(
+            "rows with map <code>simulated</code> and variant “{}”",
+            escape(v)
+        ),
+        None => "rows with map <code>real</code>".to_string(),
+    };
+    let note = format!(
+        "Every cell holding stations ({coarse} in 1 % cells{}) is in \
+         <a href=\"fingerprints.csv\">fingerprints.csv</a> beside this page, {rows}: turnout \
+         and {}'s share (the cell's centre, %), the stations in the cell and those of them \
+         whose protocol fraud changed.",
+        if coarse < cells.len() {
+            format!(", {} in 0.1 % cells", cells.len() - coarse)
+        } else {
+            String::new()
+        },
+        escape(&fp.leader),
+    );
+    if coarse > INLINE_CELLS {
+        return numbers(&note, "");
+    }
+    let marked = fp.stations_touched > 0;
+    let mut o = format!(
+        "<table id=\"{id}-numbers\" class=\"numbers cells\"><tr><th>turnout (%)</th><th>share (%):stations</th>{}</tr>",
+        if marked {
+            "<th>touched by fraud, share (%):stations</th>"
+        } else {
+            ""
+        }
+    );
+    let mut k = 0;
+    while k < coarse {
+        let t = cells[k].1;
+        let end = k + cells[k..coarse].iter().take_while(|c| c.1 == t).count();
+        let row = &cells[k..end];
+        let list = |f: &dyn Fn(&MapCell) -> u32| {
+            row.iter()
+                .filter(|c| f(c) > 0)
+                .map(|c| format!("{}:{}", c.2, f(c)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let _ = write!(o, "<tr><td>{t}</td><td>{}</td>", list(&|c| c.3));
+        if marked {
+            let _ = write!(o, "<td>{}</td>", list(&|c| c.4));
+        }
+        o.push_str("</tr>");
+        k = end;
+    }
+    o.push_str("</table>");
+    numbers(
+        &format!("{note} In 1 % cells (centred on whole percentages), one row per turnout cell:"),
+        &o,
+    )
 }
 
 /// Panel widths proportional to each panel's seat range (so a seat is about as wide in every
@@ -329,7 +498,6 @@ fn histogram_svg(h: &RunHistogram, id: &str) -> String {
         escape(&truncate(&h.title, 34)),
         escape(&h.title)
     );
-    let runs: u32 = h.counts.iter().sum();
     let _ = write!(
         svg,
         r#"<g fill="{BLUE}" stroke="white" stroke-width="0.5">"#
@@ -343,12 +511,13 @@ fn histogram_svg(h: &RunHistogram, id: &str) -> String {
         let (xa, xb) = (f.px(100.0 * a), f.px(100.0 * b));
         let _ = write!(
             svg,
-            r#"<rect x="{xa:.1}" y="{:.1}" width="{:.1}" height="{:.1}"><title>{:.2}–{:.2} %: {c} of {runs} runs</title></rect>"#,
+            r#"<rect x="{xa:.1}" y="{:.1}" width="{:.1}" height="{:.1}"><title>{:.2}–{:.2} %: {}</title></rect>"#,
             f.py(c as f64),
             (xb - xa).max(0.8),
             f.py(0.0) - f.py(c as f64),
             100.0 * a,
-            100.0 * b
+            100.0 * b,
+            runs_text(c)
         );
     }
     svg.push_str("</g>");
@@ -573,8 +742,9 @@ fn variant_section(
              (the tallest bar in a row is its most common count; hover for the number of runs); \
              the pale band spans 5–95 % of runs. <span class=\"real\">Diamond</span>: the real \
              result from the scenario. A diamond far from the bars is a result this variant \
-             rarely or never produces.</p>{}",
-            seats_svg(v, &format!("seats-{vs}"))
+             rarely or never produces.</p>{}{}",
+            seats_svg(v, &format!("seats-{vs}")),
+            seats_numbers(v, &format!("seats-{vs}"))
         );
         let parts: Vec<String> = v
             .exact_match
@@ -598,8 +768,9 @@ fn variant_section(
              range. The <span class=\"real\">dashed line</span> is the real reported value; when \
              it lies far outside the simulated range, an arrow at the edge gives it instead. \
              “Runs at or beyond” is the share of runs at least as extreme as the real value on \
-             its side of the median: near 0 % means the variant hardly ever produces it.</p><div class=\"grid\">",
+             its side of the median: near 0 % means the variant hardly ever produces it. </p><div class=\"grid\">",
         );
+        let mut hists = Vec::new();
         for h in &v.distributions {
             let hid = match h.metric.strip_prefix("share.") {
                 Some(p) => format!("hist-{vs}-share-{}", slug(p)),
@@ -611,8 +782,10 @@ fn variant_section(
                 histogram_svg(h, &hid),
                 escape(&histogram_caption(h))
             );
+            hists.push((hid, h));
         }
         o.push_str("</div>");
+        o.push_str(&histograms_numbers(&hists, &format!("hists-{vs}-numbers")));
     }
     if let Some(fp) = &v.fingerprint {
         let cells = if fp.fine.is_empty() { "1 %" } else { "0.1 %" };
@@ -713,6 +886,11 @@ fn variant_section(
                 figures.concat()
             );
         }
+        o.push_str(&fingerprint_numbers(
+            fp,
+            &format!("fingerprint-{vs}"),
+            Some(&v.name),
+        ));
     }
     o.push_str("</section>\n");
     o
@@ -754,32 +932,9 @@ fn real_section(r: &RunReport, x: &super::real::RealFingerprint) -> String {
         pct(fp.national_share, 2),
         fp.count_95_95,
         fingerprint_svg(fp, "fingerprint-real"),
-        real_numbers(fp),
+        fingerprint_numbers(fp, "fingerprint-real", None),
         party = escape(&fp.leader),
     )
-}
-
-/// The real map's numbers: one line per cell holding stations (1 % cells only; in 0.1 % cells
-/// the list would outweigh the page).
-fn real_numbers(fp: &RunFingerprint) -> String {
-    if !fp.fine.is_empty() {
-        return String::new();
-    }
-    let mut o = format!(
-        "<details><summary>numbers</summary><p class=\"note\">Every cell holding stations: \
-         turnout %, {}'s share %, stations (cells centred on whole percentages).</p><pre \
-         id=\"fingerprint-real-numbers\" class=\"cells\">",
-        escape(&fp.leader)
-    );
-    for (t, row) in fp.heatmap.iter().enumerate() {
-        for (s, &n) in row.iter().enumerate() {
-            if n > 0 {
-                let _ = writeln!(o, "{t} {s} {n}");
-            }
-        }
-    }
-    o.push_str("</pre></details>");
-    o
 }
 
 /// The fingerprint heat map of a run (in 0.1 % cells when it has them), with the cells holding
@@ -836,8 +991,10 @@ pub fn render(r: &RunReport) -> String {
          Throughout, <span class=\"sim\">blue</span> is the simulation and \
          <span class=\"real\">vermillion</span> the real reported result given in the scenario. \
          Hover over a bar or marker for its numbers. The numbers behind the page are beside it: \
-         <a href=\"summary.json\">summary.json</a> (every distribution, the detection matrix) and \
-         <a href=\"runs.csv\">runs.csv</a> (one row per run).</p>\n",
+         <a href=\"summary.json\">summary.json</a> (every distribution, the detection matrix), \
+         <a href=\"runs.csv\">runs.csv</a> (one row per run) and \
+         <a href=\"fingerprints.csv\">fingerprints.csv</a> (every cell of the fingerprint maps); \
+         under each plot, <em>numbers</em> unfolds its data as a table.</p>\n",
         name = escape(&pv.scenario),
         runs = pv.runs,
         seed = pv.seed,

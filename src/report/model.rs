@@ -18,6 +18,7 @@ use crate::montecarlo::{RunStations, Simulator};
 use crate::summary::{ExactMatch, Metric, PartyInfo, Provenance, Summary, VariantSummary};
 use rayon::prelude::*;
 use serde::Serialize;
+use std::fmt::Write;
 
 /// Version of the report model's layout.
 pub const REPORT_FORMAT_VERSION: u32 = 1;
@@ -124,6 +125,10 @@ pub struct RunHistogram {
     pub reported: Option<f64>,
     pub at_or_beyond: Option<f64>,
 }
+
+/// A fingerprint cell holding stations, as [`RunFingerprint::cells`] lists them: `(cell width
+/// in percent, turnout cell, share cell, stations, of them touched by fraud)`.
+pub type MapCell = (&'static str, u16, u16, u32, u32);
 
 /// The turnout × leader-share fingerprint of one run.
 #[derive(Clone, Debug, Serialize)]
@@ -379,6 +384,51 @@ impl RunReport {
             }
         }
         self
+    }
+
+    /// `fingerprints.csv`: every cell of every fingerprint map in the report, the numbers behind
+    /// the heat maps (the page links it from each map: listing thousands of cells in the page
+    /// would outweigh it). One row per cell holding stations, with a header:
+    /// `map,variant,run,cell,turnout,share,stations,touched` — `map` is `simulated` (the
+    /// variant's representative `run`) or `real` (the scenario's station results; `variant`
+    /// and `run` empty); `cell` is the cell width in percent (`1`, and also `0.1` for maps
+    /// drawn in 0.1 % cells); `turnout` and `share` the cell's centre in percent; `stations`
+    /// the stations in it and `touched` those of them whose protocol fraud changed. Variants
+    /// in the report's order, cells by turnout then share. Only the header when no map was made.
+    pub fn fingerprints_csv(&self) -> Vec<u8> {
+        let mut o = String::from("map,variant,run,cell,turnout,share,stations,touched\n");
+        let maps = self
+            .variants
+            .iter()
+            .filter_map(|v| Some(("simulated", csv_field(&v.name), v.fingerprint.as_ref()?)))
+            .chain(self.real.iter().map(|x| ("real", String::new(), &x.map)));
+        for (map, variant, fp) in maps {
+            let run = if map == "real" {
+                String::new()
+            } else {
+                fp.run.to_string()
+            };
+            for (cell, t, s, n, hit) in fp.cells() {
+                let d = if cell == "1" { 0 } else { 1 };
+                let _ = writeln!(
+                    o,
+                    "{map},{variant},{run},{cell},{:.d$},{:.d$},{n},{hit}",
+                    t as f64 * if d == 0 { 1.0 } else { 0.1 },
+                    s as f64 * if d == 0 { 1.0 } else { 0.1 },
+                );
+            }
+        }
+        o.into_bytes()
+    }
+}
+
+/// A CSV field: as is, or quoted (with inner quotes doubled) when it holds a comma, a quote or
+/// a line break.
+fn csv_field(x: &str) -> String {
+    if x.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", x.replace('"', "\"\""))
+    } else {
+        x.to_string()
     }
 }
 
@@ -693,6 +743,26 @@ pub fn representative_fingerprints_with(
 }
 
 impl RunFingerprint {
+    /// Every cell holding stations, as `(cell width in percent, turnout cell, share cell,
+    /// stations, of them touched by fraud)`: the 1 % cells by turnout then share, then, for a
+    /// map in 0.1 % cells, those the same way (cell indices; a 1 % cell k is centred on k %, a
+    /// 0.1 % cell k on k / 10 %).
+    pub fn cells(&self) -> Vec<MapCell> {
+        let mut o = Vec::new();
+        for (t, row) in self.heatmap.iter().enumerate() {
+            for (s, &n) in row.iter().enumerate() {
+                if n > 0 {
+                    o.push(("1", t as u16, s as u16, n, 0));
+                }
+            }
+        }
+        mark_touched(&mut o, &self.touched);
+        let coarse = o.len();
+        o.extend(self.fine.iter().map(|&(t, s, n)| ("0.1", t, s, n, 0)));
+        mark_touched(&mut o[coarse..], &self.fine_touched);
+        o
+    }
+
     /// The fingerprint of a re-simulated run: the consistent stations of the one station filter
     /// (at least one list ballot found, issued ≤ registered, leader ≤ ballots; small stations
     /// kept) are mapped through the forensics fingerprint, the same computation `tamga
@@ -827,6 +897,16 @@ impl RunFingerprint {
 }
 
 /// The stations a fingerprint maps: the consistent ones of the one station filter.
+/// Sets the touched stations of `cells` (sorted by turnout then share) from `touched`
+/// (`(t, s, stations)`, the same order).
+fn mark_touched(cells: &mut [MapCell], touched: &[(u16, u16, u32)]) {
+    for &(t, s, n) in touched {
+        if let Ok(k) = cells.binary_search_by_key(&(t, s), |c| (c.1, c.2)) {
+            cells[k].4 = n;
+        }
+    }
+}
+
 fn mapped_stations(rs: &RunStations) -> Vec<StationFigures> {
     filter_stations(rs.stations.iter().enumerate().map(|(i, s)| StationFigures {
         station_idx: i,

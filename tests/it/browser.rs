@@ -231,6 +231,10 @@ fn tutorial_reports_fit_a_desktop_and_a_phone() {
     assert!(html.contains("<svg id=\"fingerprint-real\""));
     assert!(html.contains("real stations: turnout / "));
     assert_fits(&html, dir.path(), "tutorial-fraud", 10, 4);
+    // every plot's numbers unfolded: their tables scroll inside their boxes too
+    let open = unfold_numbers(&html);
+    assert!(open.matches(" open>").count() >= 7);
+    assert_fits(&open, dir.path(), "tutorial-fraud-numbers", 10, 4);
     // the fingerprints in 0.1 % cells: 1,217-pixel maps, side by side, scaled to the window
     let html = run_report(
         &scenario("tutorial-fraud.toml"),
@@ -250,6 +254,18 @@ fn kazakhstan_report_fits_a_desktop_and_a_phone() {
         &["--runs", "4", "--path", "station"],
     );
     assert_fits(&html, dir.path(), "kazakhstan", 40, 10);
+    // with every plot's numbers unfolded: 11 parties' seat counts, 11 histograms a variant
+    let open = unfold_numbers(&html);
+    assert!(open.matches("<details class=\"numbers\" open>").count() >= 30);
+    assert_fits(&open, dir.path(), "kazakhstan-numbers", 40, 30);
+}
+
+/// `html` with every plot's *numbers* unfolded.
+fn unfold_numbers(html: &str) -> String {
+    html.replace(
+        "<details class=\"numbers\">",
+        "<details class=\"numbers\" open>",
+    )
 }
 
 #[test]

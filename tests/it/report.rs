@@ -181,7 +181,7 @@ fn tutorial_report_is_well_formed_self_contained_and_has_every_plot() {
     for (k, _) in html.match_indices("href=\"") {
         let target = &html[k + 6..];
         let target = &target[..target.find('"').unwrap()];
-        if ["summary.json", "runs.csv"].contains(&target) {
+        if ["summary.json", "runs.csv", "fingerprints.csv"].contains(&target) {
             continue; // the data beside the report, written with it
         }
         let id = target
@@ -356,6 +356,15 @@ fn a_fraud_report_follows_the_beneficiary_sets_maps_side_by_side_and_maps_region
         fp.stations_touched
     );
     assert!(fp.stations_touched > 0);
+    // fingerprints.csv holds the map's 0.1 % cells as drawn, and its 1 % ones
+    let csv = String::from_utf8(report.fingerprints_csv()).unwrap();
+    let fine = drawn_cells(fp.fine.iter().copied(), &fp.fine_touched);
+    assert_eq!(csv_cells(&csv, "simulated", "stuffing", "0.1"), fine);
+    assert_eq!(
+        csv_cells(&csv, "simulated", "stuffing", "1"),
+        drawn_cells(heatmap_cells(fp), &fp.touched)
+    );
+    assert!(csv.contains(&format!("\nsimulated,stuffing,{},0.1,", fp.run)));
     // the regions: stuffing touched only the countryside, and every station is in a region
     let rv = report.regions.as_ref().expect("a regional view");
     assert_eq!(rv.regions, ["Capital", "Countryside"]);
@@ -728,4 +737,214 @@ fn a_thousand_run_kazakhstan_report_stays_under_2_mb() {
     assert!(html.contains("<use href=\"#fingerprint-exit-poll\"/>"));
     assert_eq!(html.matches("class=\"plot region\"").count(), 16);
     assert!(!html.contains("<table id=\"fraud-official\">"));
+    // every plot's numbers: the seat strips and histograms in the page, the maps' cells (about
+    // 2,000 a map) only in fingerprints.csv, linked from every map
+    for v in &report.variants {
+        let vs = tamga::report::html::slug(&v.name);
+        assert!(html.contains(&format!("<table id=\"seats-{vs}-numbers\"")));
+        assert!(html.contains(&format!("<table id=\"hists-{vs}-numbers\"")));
+        let fp = v.fingerprint.as_ref().unwrap();
+        assert!(fp.cells().len() > tamga::report::html::INLINE_CELLS);
+        assert!(!html.contains(&format!("<table id=\"fingerprint-{vs}-numbers\"")));
+    }
+    assert_eq!(
+        html.matches("<a href=\"fingerprints.csv\">").count(),
+        1 + s.variants.len()
+    );
+}
+
+/// The rows of the table with id `id` in `html`, after its header row: each row's heading (the
+/// text of the last `<th colspan>` row above it, empty before any) and its cells' text.
+fn table_rows(html: &str, id: &str) -> Vec<(String, Vec<String>)> {
+    let t = &html[html
+        .find(&format!("<table id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no table {id}"))..];
+    let t = &t[..t.find("</table>").unwrap()];
+    let mut heading = String::new();
+    let mut rows = Vec::new();
+    for row in t.split("<tr").skip(2) {
+        if let Some(h) = row.split_once("<th colspan=\"6\">") {
+            heading = h.1[..h.1.find("</th>").unwrap()].to_string();
+            continue;
+        }
+        let cells = row
+            .split("<td>")
+            .skip(1)
+            .map(|c| c[..c.find("</td>").unwrap()].to_string())
+            .collect();
+        rows.push((heading.clone(), cells));
+    }
+    rows
+}
+
+/// `fingerprints.csv`'s cells of one map: `(turnout, share)` as cell indices (whole percent for
+/// 1 % cells, tenths for 0.1 % cells) → `(stations, touched)`.
+fn csv_cells(
+    csv: &str,
+    map: &str,
+    variant: &str,
+    cell: &str,
+) -> std::collections::BTreeMap<(u16, u16), (u32, u32)> {
+    let scale = if cell == "1" { 1.0 } else { 10.0 };
+    let index = |x: &str| (x.parse::<f64>().unwrap() * scale).round() as u16;
+    csv.lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|f| f[0] == map && f[1] == variant && f[3] == cell)
+        .map(|f| {
+            (
+                (index(f[4]), index(f[5])),
+                (f[6].parse().unwrap(), f[7].parse().unwrap()),
+            )
+        })
+        .collect()
+}
+
+/// A map's cells as drawn: `heatmap` (or `fine`) with the touched ones of `touched`.
+fn drawn_cells(
+    cells: impl Iterator<Item = (u16, u16, u32)>,
+    touched: &[(u16, u16, u32)],
+) -> std::collections::BTreeMap<(u16, u16), (u32, u32)> {
+    let mut m: std::collections::BTreeMap<(u16, u16), (u32, u32)> = cells
+        .filter(|c| c.2 > 0)
+        .map(|c| ((c.0, c.1), (c.2, 0)))
+        .collect();
+    for &(t, s, n) in touched {
+        m.get_mut(&(t, s)).expect("a touched cell holds stations").1 = n;
+    }
+    m
+}
+
+fn heatmap_cells(fp: &RunFingerprint) -> impl Iterator<Item = (u16, u16, u32)> + '_ {
+    fp.heatmap.iter().enumerate().flat_map(|(t, row)| {
+        row.iter()
+            .enumerate()
+            .map(move |(s, &n)| (t as u16, s as u16, n))
+    })
+}
+
+#[test]
+fn every_plot_has_its_numbers_as_a_table_and_they_are_the_plots() {
+    use std::collections::BTreeMap;
+    use tamga::report::html::{INLINE_CELLS, slug};
+    for name in ["tutorial.toml", "tutorial-fraud.toml"] {
+        let s = load(name);
+        let (outcomes, fps) = run(&s, 1, 20, 42);
+        let summary = Summary::build(&s, 42, 0, &outcomes);
+        let report = RunReport::build(&summary, &outcomes, fps, TUTORIAL);
+        let html = tamga::report::render(&report);
+        let csv = String::from_utf8(report.fingerprints_csv()).unwrap();
+        assert!(csv.starts_with("map,variant,run,cell,turnout,share,stations,touched\n"));
+        check_well_formed(&html).unwrap();
+        let mut fingerprints = 0;
+        for v in &report.variants {
+            let vs = slug(&v.name);
+            // seat strips: runs per seat count, summing to the runs in every row; their mean
+            // is the summary's
+            let rows = table_rows(&html, &format!("seats-{vs}-numbers"));
+            let mut got: BTreeMap<(String, String), Vec<(u32, u32)>> = BTreeMap::new();
+            for (tier, r) in &rows {
+                let f = r[1]
+                    .split(' ')
+                    .map(|c| {
+                        let (s, n) = c.split_once(':').unwrap();
+                        (s.parse().unwrap(), n.parse().unwrap())
+                    })
+                    .collect();
+                got.insert((tier.clone(), r[0].clone()), f);
+            }
+            let mut want = BTreeMap::new();
+            for t in &v.seats {
+                for row in &t.rows {
+                    want.insert((t.title.clone(), row.name.clone()), row.frequencies.clone());
+                    let f = &got[&(t.title.clone(), row.name.clone())];
+                    let runs: u32 = f.iter().map(|x| x.1).sum();
+                    assert_eq!(runs as usize, v.runs, "{name} {vs} {}", row.name);
+                    let mean = f.iter().map(|x| (x.0 * x.1) as f64).sum::<f64>() / runs as f64;
+                    let metric = format!("{}.{}", t.tier, row.id);
+                    let m = summary.variants.iter().find(|x| x.name == v.name).unwrap();
+                    let m = m.metrics.iter().find(|x| x.name == metric).unwrap();
+                    assert!(
+                        (mean - m.mean).abs() < 1e-9,
+                        "{metric}: {mean} vs {}",
+                        m.mean
+                    );
+                }
+            }
+            assert_eq!(got, want, "{name} {vs}");
+            // histograms: one table, a row per plot with the bars' own counts, edges at
+            // lo + k · width
+            let table = table_rows(&html, &format!("hists-{vs}-numbers"));
+            assert_eq!(table.len(), v.distributions.len());
+            for (h, (_, row)) in v.distributions.iter().zip(&table) {
+                let hid = match h.metric.strip_prefix("share.") {
+                    Some(p) => format!("hist-{vs}-share-{}", slug(p)),
+                    None => format!("hist-{vs}-{}", slug(&h.metric)),
+                };
+                assert!(html.contains(&format!("<tr id=\"{hid}-numbers\"><td>")));
+                assert_eq!(row[0], tamga::svg::escape(&h.title));
+                let counts: Vec<u32> = row[3].split(' ').map(|n| n.parse().unwrap()).collect();
+                assert_eq!(counts, h.counts, "{hid}");
+                assert_eq!(counts.iter().sum::<u32>() as usize, v.runs, "{hid}");
+                let (from, width): (f64, f64) = (row[1].parse().unwrap(), row[2].parse().unwrap());
+                assert!(
+                    (from - 100.0 * h.lo).abs() <= 100.0 * h.bin_width / 10.0,
+                    "{hid}"
+                );
+                assert!((width - 100.0 * h.bin_width).abs() <= 100.0 * h.bin_width / 10.0);
+            }
+            // fingerprint: every cell holding stations, and the touched ones, as drawn — in
+            // the page (a small map) and in fingerprints.csv
+            if let Some(fp) = &v.fingerprint {
+                fingerprints += 1;
+                let want = drawn_cells(heatmap_cells(fp), &fp.touched);
+                assert!(want.len() <= INLINE_CELLS);
+                let mut got = BTreeMap::new();
+                for (_, r) in table_rows(&html, &format!("fingerprint-{vs}-numbers")) {
+                    let t: u16 = r[0].parse().unwrap();
+                    for (col, touched) in [(1, false), (2, true)] {
+                        for c in r.get(col).into_iter().flat_map(|x| x.split_whitespace()) {
+                            let (s, n) = c.split_once(':').unwrap();
+                            let e: &mut (u32, u32) =
+                                got.entry((t, s.parse::<u16>().unwrap())).or_default();
+                            if touched {
+                                e.1 = n.parse().unwrap();
+                            } else {
+                                e.0 = n.parse().unwrap();
+                            }
+                        }
+                    }
+                }
+                assert_eq!(got, want, "{name} {vs}");
+                assert_eq!(got.values().map(|c| c.0).sum::<u32>() as usize, fp.stations);
+                assert_eq!(
+                    got.values().map(|c| c.1).sum::<u32>() as usize,
+                    fp.stations_touched
+                );
+                assert_eq!(csv_cells(&csv, "simulated", &v.name, "1"), want);
+                assert!(csv.contains(&format!("\nsimulated,{},{},1,", v.name, fp.run)));
+            }
+        }
+        assert!(fingerprints > 0, "{name}");
+        // one CSV row per cell holding stations, no other
+        let cells: usize = report
+            .variants
+            .iter()
+            .filter_map(|v| v.fingerprint.as_ref())
+            .map(|fp| fp.cells().len())
+            .sum();
+        assert_eq!(csv.lines().count(), 1 + cells);
+        // collapsed by default: every table of numbers sits in a closed <details>, and every
+        // map's numbers link the CSV
+        assert_eq!(
+            html.matches("<details class=\"numbers\"><summary>numbers</summary>")
+                .count(),
+            html.matches("-numbers\" class=\"numbers").count()
+        );
+        assert!(!html.contains("<details class=\"numbers\" open"));
+        assert_eq!(
+            html.matches("<a href=\"fingerprints.csv\">").count(),
+            1 + fingerprints
+        );
+    }
 }

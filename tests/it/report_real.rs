@@ -188,16 +188,39 @@ fn the_report_draws_the_real_fingerprint_with_the_files_cell_counts() {
         )),
         "{section}"
     );
-    let pre = &section[section.find("id=\"fingerprint-real-numbers\"").unwrap()..];
-    let pre = &pre[pre.find('>').unwrap() + 1..pre.find("</pre>").unwrap()];
-    let got: BTreeMap<(usize, usize), u32> = pre
+    let table = &section[section
+        .find("<table id=\"fingerprint-real-numbers\"")
+        .unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    let mut got: BTreeMap<(usize, usize), u32> = BTreeMap::new();
+    for row in table.split("<tr>").skip(2) {
+        let td: Vec<&str> = row
+            .split("<td>")
+            .skip(1)
+            .map(|c| &c[..c.find("</td>").unwrap()])
+            .collect();
+        let t: usize = td[0].parse().unwrap();
+        for c in td[1].split(' ') {
+            let (s, n) = c.split_once(':').unwrap();
+            got.insert((t, s.parse().unwrap()), n.parse().unwrap());
+        }
+    }
+    assert_eq!(got, want);
+    // and fingerprints.csv beside the page, whose real rows are those cells
+    let csv = std::fs::read_to_string(out.join("fingerprints.csv")).unwrap();
+    let real: BTreeMap<(usize, usize), u32> = csv
         .lines()
+        .filter_map(|l| l.strip_prefix("real,,,1,"))
         .map(|l| {
-            let v: Vec<usize> = l.split(' ').map(|x| x.parse().unwrap()).collect();
-            ((v[0], v[1]), v[2] as u32)
+            let f: Vec<&str> = l.split(',').collect();
+            assert_eq!(f[3], "0", "nothing touched in real data");
+            (
+                (f[0].parse().unwrap(), f[1].parse().unwrap()),
+                f[2].parse().unwrap(),
+            )
         })
         .collect();
-    assert_eq!(got, want);
+    assert_eq!(real, want);
     // the map draws exactly those cells: a stroke `M x y v h` at x = 72 + 4 t covers the cells
     // s = (420 − y) / 4 down to that minus h / 4 + 1
     let svg = &section[section.find("<svg id=\"fingerprint-real\"").unwrap()..];

@@ -3,9 +3,12 @@
 //! bootstrap intervals; docs/forensics.md records the results.
 //!
 //!     cargo run --release --example klimek_coverage [recovery|small|large] [seeds per case] [cases]
+//!     cargo run --release --example klimek_coverage quick STATIONS PSEUDO EVALUATIONS REPLICATES SEEDS CASES
+//!     cat out* | cargo run --release --example klimek_coverage pool
 //!
 //! `cases` (grids only) is a comma-separated list of case numbers, all six by default, so that
-//! the grid can be split over processes. Each check prints one line per interval (`row case
+//! the grid can be split over processes. `quick` is the scaled-down check of `tests/it/forensics_fit.rs`
+//! with its settings as arguments; `pool` reads the `row` lines of earlier runs from stdin. Each check prints one line per interval (`row case
 //! seed parameter truth raw estimate se lo hi`), then per parameter (and pooled) how many of its
 //! intervals cover the truth with a 95 % Wilson interval for the coverage, and the mean of
 //! (estimate − truth)/se with its standard error; it exits with status 1 when a parameter's

@@ -3,9 +3,12 @@
 //! bootstrap intervals; docs/forensics.md records the results.
 //!
 //!     cargo run --release --example klimek_coverage [recovery|small|large] [seeds per case] [cases]
+//!     cargo run --release --example klimek_coverage quick STATIONS PSEUDO EVALUATIONS REPLICATES SEEDS CASES
+//!     cat out* | cargo run --release --example klimek_coverage pool
 //!
 //! `cases` (grids only) is a comma-separated list of case numbers, all six by default, so that
-//! the grid can be split over processes. Each check prints one line per interval (`row case
+//! the grid can be split over processes. `quick` is the scaled-down check of `tests/it/forensics_fit.rs`
+//! with its settings as arguments; `pool` reads the `row` lines of earlier runs from stdin. Each check prints one line per interval (`row case
 //! seed parameter truth raw estimate se lo hi`), then per parameter (and pooled) how many of its
 //! intervals cover the truth with a 95 % Wilson interval for the coverage, and the mean of
 //! (estimate − truth)/se with its standard error; it exits with status 1 when a parameter's
@@ -52,6 +55,7 @@ fn main() {
         "recovery" => recovery(),
         "pool" => pooled(),
         "small" => grid(20_000, seeds(6), &cases(), CI_EFFORT),
+        "quick" => quick(),
         "large" => grid(
             usize::MAX,
             seeds(4),
@@ -264,14 +268,66 @@ fn grid(n: usize, seeds: u64, cases_run: &[usize], effort: FitEffort) -> Vec<Row
         model(0.8, 0.03, 5.0),
     ];
     let mut out = Vec::new();
-    for (g, truth) in cases.iter().enumerate() {
-        if !cases_run.contains(&g) {
+    // in the order asked for
+    for &g in cases_run {
+        let truth = &cases[g];
+        for seed in 0..seeds {
+            let st = simulate(&sub, truth, 1000 * g as u64 + seed);
+            let t0 = std::time::Instant::now();
+            let f = fit(&st, effort, 7 + seed).unwrap();
+            eprintln!(
+                "case {g} seed {seed}: fitted in {:.0} s",
+                t0.elapsed().as_secs_f64()
+            );
+            out.extend(rows(g, seed, truth, &f));
+        }
+    }
+    out
+}
+
+/// The configuration of `tests/it/forensics_fit.rs`'s `bootstrap_intervals_cover_the_truth`,
+/// with its settings from the arguments: `quick STATIONS PSEUDO EVALUATIONS REPLICATES SEEDS
+/// CASES` (cases: comma-separated, 0 heavy, 1 moderate, 2 light fraud).
+fn quick() -> Vec<Row> {
+    let arg = |i: usize| -> usize {
+        std::env::args()
+            .nth(i)
+            .expect("quick STATIONS PSEUDO EVALUATIONS REPLICATES")
+            .parse()
+            .expect("a whole number")
+    };
+    let sizes = sizes();
+    let n = arg(2);
+    let sub: Vec<u64> = (0..n).map(|i| sizes[i * sizes.len() / n]).collect();
+    let effort = FitEffort {
+        replicates: arg(5),
+        starts: 3,
+        pseudo_stations: arg(3),
+        max_evaluations: arg(4),
+    };
+    let seeds = arg(6) as u64;
+    let run: Vec<usize> = std::env::args()
+        .nth(7)
+        .expect("cases")
+        .split(',')
+        .map(|c| c.parse().expect("a case number"))
+        .collect();
+    let mut out = Vec::new();
+    for (case, truth) in [
+        model(0.8, 0.03, 5.0),
+        model(0.45, 0.06, 1.2),
+        model(0.1, 0.0, 1.5),
+    ]
+    .iter()
+    .enumerate()
+    {
+        if !run.contains(&case) {
             continue;
         }
         for seed in 0..seeds {
-            let st = simulate(&sub, truth, 1000 * g as u64 + seed);
-            let f = fit(&st, effort, 7 + seed).unwrap();
-            out.extend(rows(g, seed, truth, &f));
+            let st = simulate(&sub, truth, 500 + 10 * case as u64 + seed);
+            let f = fit(&st, effort, 40 + seed).unwrap();
+            out.extend(rows(case, seed, truth, &f));
         }
     }
     out

@@ -65,6 +65,10 @@ pub struct Args {
     /// measure what Ed25519 checkpoints would add (0: none).
     #[arg(long, default_value_t = 0, requires = "chains", allow_negative_numbers = true, value_parser = super::args::whole::<usize>)]
     pub signature_sample: usize,
+    /// With `--chains`: machines per block handed to a worker (their ledger files are in memory
+    /// together; small blocks stay in the cores' caches).
+    #[arg(long, default_value_t = 64, requires = "chains", allow_negative_numbers = true, value_parser = super::args::whole::<usize>)]
+    pub block: usize,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -152,6 +156,9 @@ fn chains(
     if args.threads == 0 || args.threads > 256 {
         bail!("--threads must be between 1 and 256");
     }
+    if args.block == 0 || args.block > 1_000_000 {
+        bail!("--block must be between 1 and 1000000 machines");
+    }
     if args.signature_sample > 1_000_000 {
         bail!("--signature-sample must be at most 1000000 machines");
     }
@@ -161,7 +168,7 @@ fn chains(
     let prepared = Simulator::new(scenario, seed);
     let settings = ChainsSettings {
         threads: args.threads,
-        block: 1024,
+        block: args.block,
         tree: args.tree.then_some(tamga::package::CHECKPOINT_INTERVAL),
         signature_sample: args.signature_sample,
     };

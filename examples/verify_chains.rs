@@ -2,6 +2,9 @@
 //! written (in memory) and verified the way an auditor would — every chain link, the close
 //! record and the published head — right after its polls close. Prints the number of ledgers
 //! and ballots verified, the findings, and the time of each phase on stderr. Never writes files.
+//! One ledger at a time on one thread, each chain hashed as its ballots are cast: the baseline
+//! of `tamga bench SCENARIO --chains`, which writes and verifies the same ledgers many at a time
+//! in lockstep on worker threads (docs/BENCHMARKS.md).
 //!
 //! `cargo run --release --example verify_chains -- scenarios/india-scale.toml base [RUN]`
 

@@ -24,6 +24,9 @@
 //! criterion benches in `benches/ledger.rs` and `benches/engine.rs` measure the same paths with
 //! statistics; this command is the quick, self-contained figure for a user's own machine.
 
+mod chains;
+pub use chains::{ChainsReport, ChainsSettings, SignatureSample, chained_election};
+
 use crate::ledger::{
     Backend, BallotChoice, Chain, Closed, Genesis, LANES, PublishedHead, SHA256_IV, VerifyReport,
     append_lanes, verify, write_ledger,

@@ -9,7 +9,10 @@ use anyhow::{Context, bail};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tamga::bench::{BenchReport, BenchSettings, Throughput, run_bench};
+use tamga::bench::{
+    BenchReport, BenchSettings, ChainsReport, ChainsSettings, Throughput, chained_election,
+    run_bench,
+};
 use tamga::montecarlo::Simulator;
 
 /// The bundled scenario `bench` times by default: `scenarios/kazakhstan-2004.toml` under the
@@ -44,6 +47,28 @@ pub struct Args {
     /// Print one JSON document on stdout instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Instead of the throughput table: one ballot-level election of the scenario (run 0 of the
+    /// variant) with every voting machine's ledger written in memory — the chains of four
+    /// machines advanced in lockstep — and verified, four ledgers at a time, against its
+    /// published head, on `--threads` workers beside the election day (docs/BENCHMARKS.md,
+    /// "India scale").
+    #[arg(long)]
+    pub chains: bool,
+    /// With `--chains`: also build each ledger's Merkle tree and check its root at every
+    /// checkpoint (every 128 entries and at close, as `tamga simulate` signs them).
+    #[arg(long, requires = "chains")]
+    pub tree: bool,
+    /// With `--chains`: workers writing and verifying ledgers.
+    #[arg(long, default_value_t = 2, requires = "chains", allow_negative_numbers = true, value_parser = super::args::whole::<usize>)]
+    pub threads: usize,
+    /// With `--chains`: sign and open the checkpoints of this many machines on one thread, to
+    /// measure what Ed25519 checkpoints would add (0: none).
+    #[arg(long, default_value_t = 0, requires = "chains", allow_negative_numbers = true, value_parser = super::args::whole::<usize>)]
+    pub signature_sample: usize,
+    /// With `--chains`: machines per block handed to a worker (their ledger files are in memory
+    /// together; small blocks stay in the cores' caches).
+    #[arg(long, default_value_t = 64, requires = "chains", allow_negative_numbers = true, value_parser = super::args::whole::<usize>)]
+    pub block: usize,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -76,6 +101,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
     };
     let seed = args.seed.unwrap_or(scenario.montecarlo.seed);
+    if args.chains {
+        return chains(&args, &scenario, variant, seed);
+    }
     let chatty = !args.json && std::io::stderr().is_terminal();
     if chatty {
         eprintln!("preparing {} …", path.display());
@@ -116,6 +144,88 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         print!("{}", table(&report, &path.display().to_string()));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--chains`: the chained and verified election.
+fn chains(
+    args: &Args,
+    scenario: &tamga::model::Scenario,
+    variant: usize,
+    seed: u64,
+) -> anyhow::Result<ExitCode> {
+    if args.threads == 0 || args.threads > 256 {
+        bail!("--threads must be between 1 and 256");
+    }
+    if args.block == 0 || args.block > 1_000_000 {
+        bail!("--block must be between 1 and 1000000 machines");
+    }
+    if args.signature_sample > 1_000_000 {
+        bail!("--signature-sample must be at most 1000000 machines");
+    }
+    if std::io::stderr().is_terminal() && !args.json {
+        eprintln!("preparing the electorate …");
+    }
+    let prepared = Simulator::new(scenario, seed);
+    let settings = ChainsSettings {
+        threads: args.threads,
+        block: args.block,
+        tree: args.tree.then_some(tamga::package::CHECKPOINT_INTERVAL),
+        signature_sample: args.signature_sample,
+    };
+    if std::io::stderr().is_terminal() && !args.json {
+        eprintln!("election day, writing and verifying every machine's ledger …");
+    }
+    let r = chained_election(&prepared, variant, 0, settings);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&r).context("cannot render the report")?
+        );
+    } else {
+        print!("{}", chains_text(&r, args.threads));
+    }
+    if r.with_findings > 0 || r.roots_differing > 0 {
+        eprintln!("error: some ledgers did not verify");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn chains_text(r: &ChainsReport, threads: usize) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} ledgers, {} ballots ({} bytes) written and verified against their published heads: \
+         {} with findings",
+        r.ledgers, r.ballots, r.bytes, r.with_findings
+    );
+    if r.checkpoints > 0 {
+        let _ = writeln!(
+            s,
+            "{} checkpoint roots computed at ingest and checked by the verifier: {} differ",
+            r.roots_checked, r.roots_differing
+        );
+    }
+    let _ = writeln!(
+        s,
+        "{:.1} s wall; CPU: election day {:.1} s, writing ledgers {:.1} s, verifying {:.1} s \
+         ({threads} workers)",
+        r.wall, r.cpu_simulate, r.cpu_ingest, r.cpu_verify
+    );
+    if let Some(g) = &r.signatures {
+        let _ = writeln!(
+            s,
+            "Ed25519 checkpoints ({} signed and opened on one thread): {:.1} µs to sign, {:.1} µs \
+             to open each; {} checkpoints would take {:.0} CPU-seconds",
+            g.notes,
+            g.sign_seconds * 1e6,
+            g.open_seconds * 1e6,
+            r.checkpoints,
+            r.checkpoints as f64 * (g.sign_seconds + g.open_seconds)
+        );
+    }
+    s
 }
 
 fn table(r: &BenchReport, scenario: &str) -> String {

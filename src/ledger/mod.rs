@@ -33,6 +33,7 @@ mod hash;
 mod heads;
 mod lanes;
 mod log;
+mod many;
 pub mod merkle;
 pub mod note;
 mod receipt;
@@ -47,6 +48,7 @@ pub use hash::{BALLOT_HASH_INPUT_LEN, EntryHash, Seq, to_hex};
 pub use heads::{HEADS_FIRST_LINE, HeadsError, PublishedHead, PublishedHeads};
 pub use lanes::{Backend, LANES, SHA256_IV, compress_lanes};
 pub use log::MachineLog;
+pub use many::{LedgerCheck, MachineBallots, tree_roots, verify_many, write_many};
 pub use receipt::{RECEIPT_BITS, RECEIPT_LEN, ReceiptCode, ReceiptParseError, receipt_code};
 pub use verify::{
     Finding, GenesisInfo, MAX_FINDINGS, TotalColumn, TreeRoot, VerifyReport, fuzz_check, verify,

@@ -44,6 +44,10 @@ pub enum LedgerMode {
     Chain,
     /// Count, hash-chain and keep the ballot sequence (for writing election packages).
     ChainAndLog,
+    /// Count and keep the ballot sequence, hash nothing: whoever reads the closed machine
+    /// chains its ballots (e.g. many machines at once with `ledger::write_many`, as
+    /// `bench::chained_election` does); [`VotingMachine::closed`] stays `None`.
+    LogOnly,
 }
 
 /// A station's voting machine. Buffers are reused between stations.
@@ -72,6 +76,8 @@ pub struct VotingMachine {
     pub head_forged: bool,
     /// Ballots go to `log` and are hashed at close (see [`VotingMachine::defer_hashing`]).
     deferred: bool,
+    /// What the machine's ledger is bound to, unless the ledger is off.
+    genesis: Option<Genesis>,
 }
 
 impl VotingMachine {
@@ -95,9 +101,15 @@ impl VotingMachine {
         self.closed = None;
         self.log.clear();
         self.deferred = false;
-        self.keep_log = mode == LedgerMode::ChainAndLog;
-        self.chain = (mode != LedgerMode::Off)
+        self.keep_log = matches!(mode, LedgerMode::ChainAndLog | LedgerMode::LogOnly);
+        self.chain = matches!(mode, LedgerMode::Chain | LedgerMode::ChainAndLog)
             .then(|| Chain::open(genesis, n_parties as u8, n_candidates as u16));
+        self.genesis = (mode != LedgerMode::Off).then_some(*genesis);
+    }
+
+    /// What the machine's ledger is bound to (`None` with the ledger off).
+    pub fn genesis(&self) -> Option<&Genesis> {
+        self.genesis.as_ref()
     }
 
     /// Opens the machine with the totals of a machine already run and hashed elsewhere (the same
@@ -440,6 +452,33 @@ mod tests {
         batch.flush();
         assert_eq!(batch.heads, want);
         assert_eq!(batch.ledger_errors, 1);
+    }
+
+    #[test]
+    fn log_only_keeps_the_ballots_unhashed_for_the_caller() {
+        let mut chained = VotingMachine::default();
+        let mut logged = VotingMachine::default();
+        chained.open(3, 2, LedgerMode::Chain, &genesis(8));
+        logged.open(3, 2, LedgerMode::LogOnly, &genesis(8));
+        for j in 0..20 {
+            chained.record(ballot(8, j));
+            logged.record(ballot(8, j));
+        }
+        chained.close();
+        logged.close();
+        assert!(logged.closed.is_none());
+        assert_eq!(logged.genesis(), Some(&genesis(8)));
+        assert_eq!(logged.log.len(), 20);
+        assert_eq!(
+            (logged.list.clone(), logged.district.clone()),
+            (chained.list.clone(), chained.district.clone())
+        );
+        // the caller's chain over the kept ballots seals the machine's head
+        let mut c = Chain::open(&genesis(8), 3, 2);
+        for b in &logged.log {
+            c.append(BallotChoice::new(b.list, b.district)).unwrap();
+        }
+        assert_eq!(Some(c.close().head), chained.closed.map(|c| c.head));
     }
 
     #[test]

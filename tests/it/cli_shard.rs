@@ -561,3 +561,49 @@ fn bench_table_and_bad_arguments() {
         .code(2)
         .stderr(predicate::str::contains("--ballots must be"));
 }
+
+#[test]
+fn bench_chains_writes_and_verifies_every_machine() {
+    let assert = tamga()
+        .arg("bench")
+        .arg(scenario("tutorial.toml"))
+        .args(["--chains", "--tree", "--json", "--signature-sample", "3"])
+        .args(["--threads", "3", "--block", "2"])
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+    let ledgers = v["ledgers"].as_u64().unwrap();
+    assert!(ledgers > 0 && v["ballots"].as_u64().unwrap() > 10 * ledgers);
+    assert_eq!(v["with_findings"], 0);
+    assert_eq!(v["roots_differing"], 0);
+    let checkpoints = v["checkpoints"].as_u64().unwrap();
+    assert_eq!(v["roots_checked"].as_u64().unwrap(), checkpoints);
+    assert!(checkpoints >= ledgers);
+    assert!(v["signatures"]["notes"].as_u64().unwrap() >= 3);
+    assert!(v["signatures"]["sign_seconds"].as_f64().unwrap() > 0.0);
+    // the same ledgers without trees, as a table
+    tamga()
+        .arg("bench")
+        .arg(scenario("tutorial.toml"))
+        .arg("--chains")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "{ledgers} ledgers, {} ballots",
+            v["ballots"]
+        )))
+        .stdout(predicate::str::contains("0 with findings"));
+    tamga()
+        .arg("bench")
+        .arg(scenario("tutorial.toml"))
+        .arg("--tree")
+        .assert()
+        .code(2);
+    tamga()
+        .arg("bench")
+        .arg(scenario("tutorial.toml"))
+        .args(["--chains", "--threads", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--threads must be"));
+}

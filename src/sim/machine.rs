@@ -192,6 +192,10 @@ impl VotingMachine {
     }
 }
 
+/// Ballots a [`Lockstep`] queues before it hashes them (4 MiB of choices): large enough that
+/// the lanes rarely run short of chains, small enough for any run's memory.
+pub const FLUSH_AT: usize = 1 << 20;
+
 /// Machines' chains closed with [`VotingMachine::close_into`], waiting to be hashed together:
 /// [`Lockstep::flush`] appends their ballots [`LANES`] chains at a time, one ballot of each per
 /// lockstep compression, and seals them. Buffers are reused between flushes.
@@ -201,7 +205,7 @@ pub struct Lockstep {
     /// Where each chain's ballots are in `ballots`.
     spans: Vec<(usize, usize)>,
     ballots: Vec<BallotChoice>,
-    /// The heads sealed by the last flush, in the order the chains were pushed.
+    /// The heads sealed since the last [`Lockstep::clear`], in the order the chains were pushed.
     pub heads: Vec<EntryHash>,
     /// Ballots a chain refused (a choice out of range; zero unless the engine has a bug).
     pub ledger_errors: u32,
@@ -209,6 +213,8 @@ pub struct Lockstep {
 
 impl Lockstep {
     /// Queues `chain` with its ballots still to append.
+    /// Once [`FLUSH_AT`] ballots wait, they are hashed (so memory stays bounded on a run of
+    /// any size: India scale queues 641 M ballots).
     fn push(&mut self, chain: Chain, ballots: &[Ballot]) {
         let from = self.ballots.len();
         let choices = ballots
@@ -217,9 +223,13 @@ impl Lockstep {
         self.ballots.extend(choices);
         self.spans.push((from, self.ballots.len()));
         self.chains.push(chain);
+        if self.ballots.len() >= FLUSH_AT {
+            self.flush();
+        }
     }
 
-    /// Forgets what is queued and the last heads (a run that stopped early).
+    /// Forgets what is queued and the heads sealed so far (before a run, or a run that stopped
+    /// early).
     pub fn clear(&mut self) {
         self.chains.clear();
         self.spans.clear();
@@ -228,12 +238,10 @@ impl Lockstep {
         self.ledger_errors = 0;
     }
 
-    /// Hashes every queued chain's ballots and seals the chains; their heads are then in
+    /// Hashes every queued chain's ballots and seals the chains; their heads are then added to
     /// [`Lockstep::heads`]. Each lane takes the next unfinished chain when its own ends; once
     /// fewer than [`LANES`] chains are left, they finish one by one.
     pub fn flush(&mut self) {
-        self.heads.clear();
-        self.ledger_errors = 0;
         // lane → (chain, next ballot, end), the next ballot usize::MAX on an idle lane; the next
         // chain to start
         const IDLE: (usize, usize, usize) = (0, usize::MAX, 0);
@@ -402,6 +410,41 @@ mod tests {
             assert_eq!(batch.heads, want, "lengths {lengths:?}");
             assert_eq!(batch.ledger_errors, 0);
         }
+    }
+
+    #[test]
+    fn a_full_lockstep_hashes_what_it_holds_and_keeps_every_head() {
+        // machines whose ballots add up to more than FLUSH_AT: the batch hashes on its own
+        // when full, holds no more than FLUSH_AT ballots plus one machine's, and the heads of
+        // every machine are there, in order, after the last flush
+        let per_machine = (FLUSH_AT / 3) as u32 + 7;
+        let mut batch = Lockstep::default();
+        let mut want = Vec::new();
+        let mut m = VotingMachine::default();
+        for s in 0..5u32 {
+            m.open(3, 2, LedgerMode::Chain, &genesis(s));
+            for j in 0..per_machine {
+                m.record(ballot(s, j));
+            }
+            m.close();
+            want.push(m.closed.as_ref().unwrap().head);
+            m.open(3, 2, LedgerMode::Chain, &genesis(s));
+            m.defer_hashing();
+            for j in 0..per_machine {
+                m.record(ballot(s, j));
+            }
+            m.close_into(&mut batch);
+            assert!(batch.ballots.len() < FLUSH_AT, "machine {s}");
+        }
+        assert_eq!(
+            batch.heads.len(),
+            3,
+            "flushed once, after the third machine"
+        );
+        batch.flush();
+        assert_eq!(batch.heads, want);
+        batch.clear();
+        assert!(batch.heads.is_empty());
     }
 
     #[test]

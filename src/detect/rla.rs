@@ -556,15 +556,17 @@ fn one_audit(
     // per assertion: each category's B − ½ (as a closure over the category) and the bet
     let centred = |a: &Assertion, build: bool| -> Option<(Vec<f64>, f64, f64, f64)> {
         let u = a.upper;
-        let means: Vec<f64> = hand
+        // per station: the assorter's reported mean āₛ and its sum of squares
+        let sums: Vec<(f64, f64)> = hand
             .iter()
             .map(|h| {
-                a.values
-                    .iter()
-                    .zip(&h.reported)
-                    .map(|(x, &r)| x * r as f64)
-                    .sum::<f64>()
-                    / h.units as f64
+                let (mut s1, mut s2) = (0.0, 0.0);
+                for (x, &r) in a.values.iter().zip(&h.reported) {
+                    let r = r as f64;
+                    s1 += x * r;
+                    s2 += x * x * r;
+                }
+                (s1 / h.units as f64, s2)
             })
             .collect();
         let cvr_sum: f64 = pairs
@@ -574,30 +576,36 @@ fn one_audit(
             .sum::<f64>()
             + hand
                 .iter()
-                .zip(&means)
-                .map(|(h, x)| x * h.units as f64)
+                .zip(&sums)
+                .map(|(h, (x, _))| x * h.units as f64)
                 .sum::<f64>();
         let v = 2.0 * cvr_sum / units - 1.0;
         if v.is_nan() || v <= 0.0 {
             return None;
         }
+        // B − ½ = c0 − c1·ω
         let scale = 1.0 / (2.0 - v / u);
-        let b = move |omega: f64| (1.0 - omega / u) * scale - 0.5;
-        let all = (0..m * m)
-            .map(|ij| b(a.values[ij / m] - a.values[ij % m]))
-            .chain(
-                means
-                    .iter()
-                    .flat_map(|x| a.values.iter().map(move |y| b(x - y))),
-            );
-        // the moments for papers as reported; the values themselves only when asked for
-        let mut out = Vec::with_capacity(if build { plan.len() } else { 0 });
+        let (c0, c1) = (scale - 0.5, scale / u);
         let (mut first, mut second) = (0.0, 0.0);
-        for (d, w) in all.zip(&plan) {
+        for (ij, &w) in plan[..m * m].iter().enumerate() {
+            let d = c0 - c1 * (a.values[ij / m] - a.values[ij % m]);
             first += w * d;
             second += w * d * d;
-            if build {
-                out.push(d);
+        }
+        // a station's papers as reported: Σ r·(c0 + c1(a − āₛ)) = Nₛc0 and
+        // Σ r·(…)² = Nₛc0² + c1²(Σ r·a² − Nₛāₛ²)
+        for (h, &(mean, s2)) in hand.iter().zip(&sums) {
+            let n = h.units as f64;
+            first += n * c0;
+            second += n * c0 * c0 + c1 * c1 * (s2 - n * mean * mean);
+        }
+        // the values themselves only when asked for
+        let mut out = Vec::new();
+        if build {
+            out.reserve(plan.len());
+            out.extend((0..m * m).map(|ij| c0 - c1 * (a.values[ij / m] - a.values[ij % m])));
+            for &(mean, _) in &sums {
+                out.extend(a.values.iter().map(|y| c0 - c1 * (mean - y)));
             }
         }
         let km = 2.0 * (2.0 - v / u) / (2.0 * SUPER_SIMPLE_GAMMA - v / u);
@@ -628,7 +636,15 @@ fn one_audit(
         .iter()
         .filter_map(|a| {
             let (centred, lambda, _, _) = centred(a, true)?;
-            Some(centred.iter().map(|d| (1.0 + lambda * d).ln()).collect())
+            // categories with no papers are never drawn and weigh nothing in the plan
+            let ln = |(k, d): (usize, &f64)| {
+                if weights[k] > 0.0 || plan[k] > 0.0 {
+                    (1.0 + lambda * d).ln()
+                } else {
+                    0.0
+                }
+            };
+            Some(centred.iter().enumerate().map(ln).collect())
         })
         .collect();
     let (d, n, pop) = sum_audit(&increments, &weights, &plan, alpha, rng, drawn);

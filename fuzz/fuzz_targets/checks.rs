@@ -188,3 +188,28 @@ pub fn audit_package(data: &[u8]) {
         report.findings.is_empty() && report.findings_omitted == 0
     );
 }
+
+/// Fuzz target: arbitrary bytes as a package's `paper/vvpat.csv` (the printed records that do
+/// not read as their ledger entry, `read_misprints`) for a package of three parties: rows that
+/// read name one of them (or `invalid`) and an entry from 1, and print back
+/// (`write_misprints`) to text that reads to the same rows; never a panic.
+pub fn vvpat_csv(data: &[u8]) {
+    use tamga::package::paper::write_misprints;
+    use tamga::package::rla::read_misprints;
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let parties: Vec<String> = ["blue", "green", "red"].map(String::from).to_vec();
+    let Ok(rows) = read_misprints(text, &parties) else {
+        return;
+    };
+    for r in &rows {
+        assert!(r.entry >= 1);
+        assert!(r.list.is_none_or(|p| p < parties.len()));
+    }
+    let mut printed = Vec::new();
+    write_misprints(&mut printed, &parties, &rows).expect("writes to memory");
+    let again = read_misprints(std::str::from_utf8(&printed).expect("UTF-8"), &parties)
+        .expect("printed rows read");
+    assert_eq!(again, rows);
+}

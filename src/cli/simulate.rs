@@ -246,6 +246,11 @@ fn write_package(dir: &Path, spec: Spec<'_>, stop: &AtomicBool) -> anyhow::Resul
     write_file(&paper.join("ballots.csv"), |w| {
         package::paper::write_paper_ballots(w, parties, &pkg.paper)
     })?;
+    if let Some(misprints) = &pkg.vvpat {
+        write_file(&paper.join("vvpat.csv"), |w| {
+            package::paper::write_misprints(w, parties, misprints)
+        })?;
+    }
     write_file(&dir.join("rules.json"), |w| {
         w.write_all(pkg.rules.to_json().as_bytes())
     })?;

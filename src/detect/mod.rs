@@ -60,7 +60,7 @@ pub struct DetectorInfo {
 }
 
 /// Every detector, in [`Detector`] order.
-pub const DETECTORS: [DetectorInfo; 16] = [
+pub const DETECTORS: [DetectorInfo; 17] = [
     DetectorInfo {
         name: "ledger_audit",
         kind: DetectorKind::Deterministic,
@@ -155,7 +155,13 @@ pub const DETECTORS: [DetectorInfo; 16] = [
         name: "rla_comparison",
         kind: DetectorKind::Deterministic,
         cost_unit: "ballots examined",
-        description: "ballot-level comparison audit (Kaplan–Markov) of machines' records against their printed records: fires when a full hand count finds the outcome wrong",
+        description: "ballot-level comparison audit of the paper against cast-vote records (machines' records where every ballot has one: Kaplan–Markov; else ONEAudit with station protocols' means): fires when a full hand count finds the outcome wrong",
+    },
+    DetectorInfo {
+        name: "rla_alpha",
+        kind: DetectorKind::Deterministic,
+        cost_unit: "ballots examined",
+        description: "ballot-polling risk-limiting audit with the ALPHA betting martingale of the paper: fires when a full hand count finds the outcome wrong",
     },
 ];
 
@@ -178,11 +184,12 @@ pub enum Detector {
     RlaBravo,
     RlaMacro,
     RlaComparison,
+    RlaAlpha,
 }
 
 impl Detector {
     /// Every detector, in order.
-    pub const ALL: [Detector; 16] = [
+    pub const ALL: [Detector; 17] = [
         Detector::LedgerAudit,
         Detector::Receipts,
         Detector::ControlCodes,
@@ -199,6 +206,7 @@ impl Detector {
         Detector::RlaBravo,
         Detector::RlaMacro,
         Detector::RlaComparison,
+        Detector::RlaAlpha,
     ];
 
     /// Its name, kind, cost unit and description.
@@ -211,7 +219,7 @@ impl Detector {
     pub fn is_audit(self) -> bool {
         matches!(
             self,
-            Detector::RlaBravo | Detector::RlaMacro | Detector::RlaComparison
+            Detector::RlaBravo | Detector::RlaMacro | Detector::RlaComparison | Detector::RlaAlpha
         )
     }
 
@@ -234,11 +242,11 @@ pub struct Reading {
 /// [`DETECTORS`] order; an array of another length does not deserialise.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Readings(pub [Reading; 16]);
+pub struct Readings(pub [Reading; 17]);
 
 impl Readings {
     /// A reading of nothing for every detector (`None`, no cost).
-    pub const NONE: Readings = Readings([Reading::NONE; 16]);
+    pub const NONE: Readings = Readings([Reading::NONE; 17]);
 
     /// The readings with their detectors, in order.
     pub fn iter(&self) -> impl Iterator<Item = (Detector, &Reading)> {

@@ -15,8 +15,14 @@
 //!   counted by hand.
 //! - `rla_comparison`: ballot-level comparison (Kaplan–Markov, super-simple γ) of the machines'
 //!   cast-vote records with their printed records; applies only where every ballot has both.
+//! - `rla_alpha`: ballot polling of the paper with the ALPHA betting martingale (Stark 2023),
+//!   the same contests and phantoms as `rla_bravo`; its statistic is not a sum over draws, so
+//!   papers are drawn one by one.
 //!
-//! Draws are with replacement; a round's draws are a multinomial draw of categories (ballot
+//! Every first round is planned as an auditor would, from the published counts: the draws at
+//! which each assertion's expected statistic reaches ln(1/α) were the published outcome right.
+//!
+//! Draws are with replacement; BRAVO's, MACRO's and Kaplan–Markov's round's draws are a multinomial draw of categories (ballot
 //! choices, CVR/paper pairs), which is the same distribution as drawing ballots one by one, and
 //! each test's statistic is a sum over draws, so the P-value at a round's end is exact. P-values
 //! are looked at only at rounds' ends (valid at any stopping time).
@@ -31,9 +37,10 @@
 //! examined by hand, the full hand counts included.
 
 use super::{Detector, Evidence, Reading, Readings};
-use crate::distr::multinomial;
+use crate::distr::{cumulative, multinomial, pick};
 use crate::electorate::Electorate;
 use crate::model::{DetectorSettings, ElectoralSystem};
+use crate::rla::alpha::AlphaSet;
 use crate::rla::batch::{Batch, ContestAssertion, MacroPlan, MacroTest};
 use crate::rla::bravo::FixedBet;
 use crate::rla::comparison::SUPER_SIMPLE_GAMMA;
@@ -42,6 +49,7 @@ use crate::rng::{Purpose, StreamRng, stream};
 use crate::seats::{DistrictOutcome, DistrictRule, TieBreak, allocate};
 use crate::sim::StationCounts;
 use crate::sim::counts::district_stations;
+use rand::Rng;
 
 /// What a reading's value adds when the reported outcome is wrong on the paper.
 pub const WRONG: f64 = 0.25;
@@ -234,6 +242,28 @@ impl Tally {
     }
 }
 
+/// The mean of per-category `values` under `weights`.
+fn drift(values: &[f64], weights: &[f64]) -> f64 {
+    let total: f64 = weights.iter().sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    values.iter().zip(weights).map(|(x, w)| x * w).sum::<f64>() / total
+}
+
+/// A first round: the draws at which every test's expected log statistic (its `drifts` per
+/// draw) reaches ln(1/α); `None` if some test does not grow.
+fn first_round(drifts: impl Iterator<Item = f64>, alpha: f64) -> Option<u64> {
+    let mut first = 1.0f64;
+    for d in drifts {
+        if d <= 0.0 {
+            return None;
+        }
+        first = first.max(((1.0 / alpha).ln() / d).ceil());
+    }
+    Some(first.min(u64::MAX as f64) as u64)
+}
+
 /// A test whose log statistic is a sum over draws of a per-category increment (BRAVO's log
 /// likelihood ratio; minus Kaplan–Markov's log P-value): audited in rounds over `weights` (the
 /// population per category), each round's new draws one multinomial draw. The P-value is
@@ -241,36 +271,27 @@ impl Tally {
 fn sum_audit(
     increments: &[Vec<f64>],
     weights: &[f64],
+    plan: &[f64],
     alpha: f64,
     rng: &mut StreamRng,
     drawn: &mut Vec<u32>,
 ) -> (Decision, u64, u64) {
     let population = weights.iter().sum::<f64>() as u64;
-    // first round: the draws at which each test's expected statistic (with the population's own
-    // shares) reaches ln(1/α); none if some test does not grow
-    let first = increments
-        .iter()
-        .map(|inc| {
-            let drift: f64 =
-                inc.iter().zip(weights).map(|(x, w)| x * w).sum::<f64>() / population.max(1) as f64;
-            if drift > 0.0 {
-                ((1.0 / alpha).ln() / drift).ceil()
-            } else {
-                f64::INFINITY
-            }
-        })
-        .fold(1.0, f64::max);
+    // first round: the draws at which each test's expected statistic, were the published
+    // outcome right (`plan`: the categories' reported weights), reaches ln(1/α); none if some
+    // test would not grow
+    let first = first_round(increments.iter().map(|inc| drift(inc, plan)), alpha);
     if increments.is_empty() {
         return (Decision::Confirmed, 0, population);
     }
-    if !first.is_finite() || population == 0 {
+    let Some(first) = first.filter(|_| population > 0) else {
         return (Decision::FullHandCount, 0, population);
-    }
+    };
     let mut stat = vec![0.0; increments.len()];
     let mut best = vec![0.0f64; increments.len()];
     let mut so_far = 0u64;
     drawn.resize(weights.len(), 0);
-    let schedule = Schedule::doubling(first.min(population as f64) as u64);
+    let schedule = Schedule::doubling(first.min(population));
     let out = escalate(schedule, alpha, population, |n| {
         let new = n.saturating_sub(so_far).min(u64::from(u32::MAX)) as u32;
         multinomial(rng, new, weights, drawn);
@@ -315,6 +336,24 @@ fn wrong_on(assertions: &[Assertion], pool: &[f64]) -> bool {
     assertions.iter().any(|a| !a.holds(&counts))
 }
 
+/// A polling audit of every contest on its papers: `audit(contest, pool)` audits one contest
+/// and gives (decision, ballots sampled, population).
+fn poll_each(
+    e: &Electorate,
+    cs: &[Contest],
+    paper: &StationCounts,
+    mut audit: impl FnMut(&Contest, &[f64]) -> (Decision, u64, u64),
+) -> Reading {
+    let mut t = Tally::default();
+    let mut row = Vec::new();
+    for c in cs {
+        let pool = paper_pool(e, c, paper, &mut row);
+        let (d, n, pop) = audit(c, &pool);
+        t.add(d, n, pop, wrong_on(&c.assertions, &pool));
+    }
+    t.reading()
+}
+
 /// BRAVO ballot polling of every contest.
 fn polling(
     e: &Electorate,
@@ -323,10 +362,8 @@ fn polling(
     alpha: f64,
     rng: &mut StreamRng,
 ) -> Reading {
-    let mut t = Tally::default();
-    let (mut row, mut drawn) = (Vec::new(), Vec::new());
-    for c in cs {
-        let pool = paper_pool(e, c, paper, &mut row);
+    let mut drawn = Vec::new();
+    poll_each(e, cs, paper, |c, pool| {
         let increments: Vec<Vec<f64>> = c
             .assertions
             .iter()
@@ -336,28 +373,29 @@ fn polling(
                 (0..a.values.len()).map(|j| bet.log_factor(j)).collect()
             })
             .collect();
-        let (d, n, pop) = sum_audit(&increments, &pool, alpha, rng, &mut drawn);
-        t.add(d, n, pop, wrong_on(&c.assertions, &pool));
-    }
-    t.reading()
+        let plan: Vec<f64> = c.reported.iter().map(|&x| x as f64).collect();
+        sum_audit(&increments, pool, &plan, alpha, rng, &mut drawn)
+    })
 }
 
-/// Ballot-level comparison of every contest, where every ballot has a cast-vote record (the
-/// machine's) and a printed record; `None` elsewhere.
+/// Ballot-level comparison of every contest. A station whose ballots are all electronic and
+/// printed gives (CVR, paper) pairs, the machine's records as CVRs; every other station's papers
+/// get the station's reported mean as their CVR (ONEAudit, Stark 2023): the published view holds
+/// a mixed station's count, not its machine's own part, so all its papers take the mean of its
+/// protocol. With CVRs for every paper the test is Kaplan–Markov (super-simple γ); else
+/// [`one_audit`].
 fn comparison(
     e: &Electorate,
     cs: &[Contest],
     cvrs: &StationCounts,
+    protocols: &StationCounts,
     paper: &StationCounts,
     alpha: f64,
     rng: &mut StreamRng,
-) -> Option<Reading> {
-    let all_printed = (0..e.stations.len()).all(|i| {
-        cvrs.electronic[i] == cvrs.issued[i] && paper.electronic[i] > 0 || cvrs.issued[i] == 0
-    });
-    if !all_printed {
-        return None;
-    }
+) -> Reading {
+    let electronic = |i: usize| {
+        cvrs.issued[i] > 0 && cvrs.electronic[i] == cvrs.issued[i] && paper.electronic[i] > 0
+    };
     let mut t = Tally::default();
     let (mut cvr, mut pap, mut drawn) = (Vec::new(), Vec::new(), Vec::new());
     for c in cs {
@@ -368,7 +406,18 @@ fn comparison(
         // without a CVR a record of no valid vote)
         let mut pairs = vec![0u64; m * m];
         let mut cvr_total = vec![0u64; m];
+        let mut hand: Vec<HandStation> = Vec::new();
         for i in c.rows.stations(e) {
+            if !electronic(i) {
+                c.rows.read(e, protocols, i, &mut cvr);
+                c.rows.read(e, paper, i, &mut pap);
+                cvr.push(0);
+                pap.push(0);
+                if let Some(h) = HandStation::new(&cvr, &pap) {
+                    hand.push(h);
+                }
+                continue;
+            }
             c.rows.read(e, cvrs, i, &mut cvr);
             c.rows.read(e, paper, i, &mut pap);
             let (mut over, mut under) = (Vec::new(), Vec::new());
@@ -411,20 +460,195 @@ fn comparison(
                 }
             }
         }
-        let increments: Vec<Vec<f64>> = c
-            .assertions
-            .iter()
-            .map(|a| km_increments(a, &cvr_total))
-            .collect();
-        let weights: Vec<f64> = pairs.iter().map(|&x| x as f64).collect();
-        let mut pool = vec![0.0; m];
-        for (ij, &w) in weights.iter().enumerate() {
-            pool[ij % m] += w;
-        }
-        let (d, n, pop) = sum_audit(&increments, &weights, alpha, rng, &mut drawn);
+        let (d, n, pop, pool) = if hand.is_empty() {
+            let increments: Vec<Vec<f64>> = c
+                .assertions
+                .iter()
+                .map(|a| km_increments(a, &cvr_total))
+                .collect();
+            let weights: Vec<f64> = pairs.iter().map(|&x| x as f64).collect();
+            let mut pool = vec![0.0; m];
+            for (ij, &w) in weights.iter().enumerate() {
+                pool[ij % m] += w;
+            }
+            // planned as if every paper read as its CVR
+            let mut plan = vec![0.0; m * m];
+            for (j, &x) in cvr_total.iter().enumerate() {
+                plan[j * m + j] = x as f64;
+            }
+            let (d, n, pop) = sum_audit(&increments, &weights, &plan, alpha, rng, &mut drawn);
+            (d, n, pop, pool)
+        } else {
+            one_audit(&c.assertions, &pairs, &hand, alpha, rng, &mut drawn)
+        };
         t.add(d, n, pop, wrong_on(&c.assertions, &pool));
     }
-    Some(t.reading())
+    t.reading()
+}
+
+/// A station's papers of a contest without CVRs: `units` papers (phantoms for ballots its
+/// protocol counts and its box does not hold), the reported counts per category (papers its
+/// box holds beyond its protocol counted as reported with no valid vote) and the papers.
+struct HandStation {
+    units: u64,
+    reported: Vec<u64>,
+    papers: Vec<u64>,
+}
+
+impl HandStation {
+    /// From the protocol's and the box's counts per category (the last, phantoms, 0 in both);
+    /// `None` for a station with neither.
+    fn new(reported: &[u64], papers: &[u64]) -> Option<HandStation> {
+        let (r, p) = (reported.iter().sum::<u64>(), papers.iter().sum::<u64>());
+        let units = r.max(p);
+        if units == 0 {
+            return None;
+        }
+        let m = reported.len();
+        let (mut reported, mut papers) = (reported.to_vec(), papers.to_vec());
+        reported[m - 2] += units - r;
+        papers[m - 1] += units - p;
+        Some(HandStation {
+            units,
+            reported,
+            papers,
+        })
+    }
+}
+
+/// ONEAudit (P. B. Stark 2023, "Overstatement-net-equivalent risk-limiting audit: ONEAudit") of
+/// one contest: each paper without a CVR gets its station's reported assorter mean `āₛ` as its
+/// CVR, so its overstatement is `ω = āₛ − a(paper)`; pairs with a CVR have `ω = a(CVR) −
+/// a(paper)`. With `v = 2Ā − 1` the margin of all CVRs (the station means summing to the
+/// protocols), the overstatement assorter `B = (1 − ω/u)/(2 − v/u)` has mean > ½ exactly when
+/// the assertion holds on the papers, and `B ≥ 0`. The test is the fixed-bet martingale
+/// `Π (1 + λ(Bᵢ − ½))`, valid for any `λ ∈ [0, 2)` fixed before sampling; here `λ` is the
+/// growth-optimal bet to second order for papers as reported, `E[B − ½]/E[(B − ½)²]`, at most
+/// Kaplan–Markov's (the super-simple γ's bet is `λ = 2(2 − v/u)/(2γ − v/u)`). Its log is a sum
+/// over draws, so [`sum_audit`] runs it. Returns (decision, ballots sampled, population, the
+/// papers per category).
+fn one_audit(
+    assertions: &[Assertion],
+    pairs: &[u64],
+    hand: &[HandStation],
+    alpha: f64,
+    rng: &mut StreamRng,
+    drawn: &mut Vec<u32>,
+) -> (Decision, u64, u64, Vec<f64>) {
+    let m = hand.first().map_or(0, |h| h.papers.len());
+    // categories: the m·m pairs, then each station's m paper categories
+    let mut weights: Vec<f64> = pairs.iter().map(|&x| x as f64).collect();
+    let mut plan = vec![0.0; m * m];
+    let mut pool = vec![0.0; m];
+    for (ij, &w) in weights.iter().enumerate() {
+        pool[ij % m] += w;
+        // papers as reported: each CVR's paper reads as it
+        plan[(ij / m) * m + ij / m] += w;
+    }
+    for h in hand {
+        for j in 0..m {
+            weights.push(h.papers[j] as f64);
+            plan.push(h.reported[j] as f64);
+            pool[j] += h.papers[j] as f64;
+        }
+    }
+    let units: f64 = weights.iter().sum();
+    // per assertion: each category's B − ½ (as a closure over the category) and the bet
+    let centred = |a: &Assertion, build: bool| -> Option<(Vec<f64>, f64, f64, f64)> {
+        let u = a.upper;
+        // per station: the assorter's reported mean āₛ and its sum of squares
+        let sums: Vec<(f64, f64)> = hand
+            .iter()
+            .map(|h| {
+                let (mut s1, mut s2) = (0.0, 0.0);
+                for (x, &r) in a.values.iter().zip(&h.reported) {
+                    let r = r as f64;
+                    s1 += x * r;
+                    s2 += x * x * r;
+                }
+                (s1 / h.units as f64, s2)
+            })
+            .collect();
+        let cvr_sum: f64 = pairs
+            .iter()
+            .enumerate()
+            .map(|(ij, &w)| a.values[ij / m] * w as f64)
+            .sum::<f64>()
+            + hand
+                .iter()
+                .zip(&sums)
+                .map(|(h, (x, _))| x * h.units as f64)
+                .sum::<f64>();
+        let v = 2.0 * cvr_sum / units - 1.0;
+        if v.is_nan() || v <= 0.0 {
+            return None;
+        }
+        // B − ½ = c0 − c1·ω
+        let scale = 1.0 / (2.0 - v / u);
+        let (c0, c1) = (scale - 0.5, scale / u);
+        let (mut first, mut second) = (0.0, 0.0);
+        for (ij, &w) in plan[..m * m].iter().enumerate() {
+            let d = c0 - c1 * (a.values[ij / m] - a.values[ij % m]);
+            first += w * d;
+            second += w * d * d;
+        }
+        // a station's papers as reported: Σ r·(c0 + c1(a − āₛ)) = Nₛc0 and
+        // Σ r·(…)² = Nₛc0² + c1²(Σ r·a² − Nₛāₛ²)
+        for (h, &(mean, s2)) in hand.iter().zip(&sums) {
+            let n = h.units as f64;
+            first += n * c0;
+            second += n * c0 * c0 + c1 * c1 * (s2 - n * mean * mean);
+        }
+        // the values themselves only when asked for
+        let mut out = Vec::new();
+        if build {
+            out.reserve(plan.len());
+            out.extend((0..m * m).map(|ij| c0 - c1 * (a.values[ij / m] - a.values[ij % m])));
+            for &(mean, _) in &sums {
+                out.extend(a.values.iter().map(|y| c0 - c1 * (mean - y)));
+            }
+        }
+        let km = 2.0 * (2.0 - v / u) / (2.0 * SUPER_SIMPLE_GAMMA - v / u);
+        let lambda = if second > 0.0 {
+            (first / second).clamp(0.0, km)
+        } else {
+            km
+        };
+        Some((out, lambda, first, second))
+    };
+    // plan first (second-order drift `λE − λ²E₂/2` for papers as reported), and escalate at
+    // once, without building the increments, when the first round would (as `escalate` does)
+    let plan_total: f64 = plan.iter().sum();
+    let mut drifts = Vec::with_capacity(assertions.len());
+    for a in assertions {
+        let Some((_, lambda, first, second)) = centred(a, false) else {
+            // a CVR margin that is not positive: this assertion cannot be confirmed
+            return (Decision::FullHandCount, 0, units as u64, pool);
+        };
+        drifts.push((lambda * first - lambda * lambda * second / 2.0) / plan_total);
+    }
+    let first = first_round(drifts.into_iter(), alpha);
+    let share = Schedule::doubling(1).max_share;
+    if first.is_none_or(|n| n as f64 > share * units || n as f64 >= units) {
+        return (Decision::FullHandCount, 0, units as u64, pool);
+    }
+    let increments: Vec<Vec<f64>> = assertions
+        .iter()
+        .filter_map(|a| {
+            let (centred, lambda, _, _) = centred(a, true)?;
+            // categories with no papers are never drawn and weigh nothing in the plan
+            let ln = |(k, d): (usize, &f64)| {
+                if weights[k] > 0.0 || plan[k] > 0.0 {
+                    (1.0 + lambda * d).ln()
+                } else {
+                    0.0
+                }
+            };
+            Some(centred.iter().enumerate().map(ln).collect())
+        })
+        .collect();
+    let (d, n, pop) = sum_audit(&increments, &weights, &plan, alpha, rng, drawn);
+    (d, n, pop, pool)
 }
 
 /// Kaplan–Markov with the super-simple γ (`rla::comparison`) as a sum: per draw of a (CVR,
@@ -444,6 +668,47 @@ fn km_increments(a: &Assertion, cvr_total: &[u64]) -> Vec<f64> {
             (1.0 - omega / (SUPER_SIMPLE_GAMMA * u)).ln() - base
         })
         .collect()
+}
+
+/// One contest's ALPHA polling audit of the papers `pool` (per category, phantoms last) in
+/// rounds: (decision, ballots sampled, population). Its statistic is not a sum over draws, so
+/// the papers are drawn one by one.
+fn alpha_audit(
+    assertions: &[Assertion],
+    reported: &[u64],
+    pool: &[f64],
+    alpha: f64,
+    rng: &mut StreamRng,
+    cum: &mut Vec<u64>,
+) -> (Decision, u64, u64) {
+    let population = pool.iter().sum::<f64>() as u64;
+    if assertions.is_empty() {
+        return (Decision::Confirmed, 0, population);
+    }
+    // planned as if the published outcome were right: the reported shares
+    let plan: Vec<f64> = reported.iter().map(|&x| x as f64).collect();
+    let drifts = assertions
+        .iter()
+        .map(|a| AlphaSet::planning_drift(&a.values, a.upper, a.mean(reported), &plan));
+    let Some(first) = first_round(drifts, alpha).filter(|_| population > 0) else {
+        return (Decision::FullHandCount, 0, population);
+    };
+    let mut tests = AlphaSet::new(
+        assertions
+            .iter()
+            .map(|a| (a.values.as_slice(), a.upper, a.mean(reported))),
+        alpha,
+    );
+    cumulative(pool.iter().copied(), cum);
+    let schedule = Schedule::doubling(first.min(population));
+    let out = escalate(schedule, alpha, population, |n| {
+        // once every statistic has reached 1/α the rest of the round cannot change it
+        while tests.draws() < n && !tests.all_done() {
+            tests.observe(pick(cum, rng.next_u64()));
+        }
+        if tests.all_done() { alpha } else { 1.0 }
+    });
+    (out.decision, out.examined, population)
 }
 
 /// MACRO batch comparison of all contests at once: station protocols are the batches' reported
@@ -562,9 +827,14 @@ pub(super) fn audit_readings(
     out[Detector::RlaMacro] = batch_comparison(e, &cs, protocols, paper, alpha, &mut rng);
     let mut rng = stream(seed, Purpose::Audit, run, 2);
     let cvrs = ev.published.observed;
-    if let Some(r) = comparison(e, &cs, cvrs, paper, alpha, &mut rng) {
-        out[Detector::RlaComparison] = r;
-    }
+    out[Detector::RlaComparison] = comparison(e, &cs, cvrs, protocols, paper, alpha, &mut rng);
+    let mut rng = stream(seed, Purpose::Audit, run, 3);
+    // ALPHA ballot polling (`rla::alpha::AlphaSet`: the betting martingale with the truncated
+    // shrinkage estimator, prior the reported mean, draws with replacement)
+    let mut cum = Vec::new();
+    out[Detector::RlaAlpha] = poll_each(e, &cs, paper, |c, pool| {
+        alpha_audit(&c.assertions, &c.reported, pool, alpha, &mut rng, &mut cum)
+    });
 }
 
 #[cfg(test)]
@@ -573,12 +843,12 @@ mod tests {
     use crate::rla::assertion::Assertion;
 
     /// Audits `trials` times and returns how many confirmed.
-    fn confirmations(increments: &[Vec<f64>], weights: &[f64], trials: u64) -> usize {
+    fn confirmations(increments: &[Vec<f64>], weights: &[f64], plan: &[f64], trials: u64) -> usize {
         let mut drawn = Vec::new();
         (0..trials)
             .filter(|&t| {
                 let mut rng = stream(1, Purpose::Audit, t, 9);
-                let (d, _, _) = sum_audit(increments, weights, 0.05, &mut rng, &mut drawn);
+                let (d, _, _) = sum_audit(increments, weights, plan, 0.05, &mut rng, &mut drawn);
                 d == Decision::Confirmed
             })
             .count()
@@ -588,21 +858,64 @@ mod tests {
         with_phantom(Assertion::beats(0, 1, 2))
     }
 
+    /// Reported: A 55 %, B 45 % (no invalid votes, no phantoms).
+    const REPORTED: [u64; 4] = [55_000, 45_000, 0, 0];
+    /// On paper B won by 0.2 points (A 49.9 %).
+    const WRONG: [f64; 4] = [49_900.0, 50_100.0, 0.0, 0.0];
+    /// On paper as reported.
+    const RIGHT: [f64; 4] = [55_000.0, 45_000.0, 0.0, 0.0];
+
+    /// Asserts that `k` confirmations of `n` audits of a wrong outcome are consistent with a
+    /// risk of at most 5 %: the Wilson interval's lower end at z = 3 is at most 5 %.
+    fn assert_risk(k: usize, n: u64) {
+        eprintln!("confirmed {k} of {n} audits of a wrong outcome");
+        let p = k as f64 / n as f64;
+        let z = 3.0;
+        let nf = n as f64;
+        let centre = (p + z * z / (2.0 * nf)) / (1.0 + z * z / nf);
+        let half = z / (1.0 + z * z / nf) * (p * (1.0 - p) / nf + z * z / (4.0 * nf * nf)).sqrt();
+        assert!(centre - half <= 0.05, "risk {k} of {n}");
+    }
+
     #[test]
     fn polling_rounds_keep_the_risk_below_the_limit_and_confirm_a_true_outcome() {
         let a = beats();
-        // reported: A 55 %, B 45 %; on paper B won by 0.2 points (A 49.9 %)
-        let bet = FixedBet::bravo(&a, &[55_000, 45_000, 0, 0]).unwrap();
+        let bet = FixedBet::bravo(&a, &REPORTED).unwrap();
         let inc = vec![(0..4).map(|j| bet.log_factor(j)).collect::<Vec<_>>()];
-        let wrong = [49_900.0, 50_100.0, 0.0, 0.0];
+        let plan = RIGHT;
         let n = 10_000;
-        let k = confirmations(&inc, &wrong, n);
-        let rate = crate::detect::Rate::wilson(k, n as usize);
-        assert!(rate.low <= 0.05, "risk {k} of {n}");
-        assert!(k as f64 / (n as f64) < 0.05, "risk {k} of {n}");
+        let k = confirmations(&inc, &WRONG, &plan, n);
+        assert_risk(k, n);
+        // the audits did sample (planned from the report, not from the paper) and some
+        // confirmed: the test can fail
+        assert!(
+            k > 0,
+            "no wrong outcome confirmed in {n}: the test would not see a risk"
+        );
         // and when the paper agrees with the report, audits confirm nearly always
-        let right = [55_000.0, 45_000.0, 0.0, 0.0];
-        assert!(confirmations(&inc, &right, 500) > 450);
+        assert!(confirmations(&inc, &RIGHT, &plan, 500) > 450);
+    }
+
+    #[test]
+    fn alpha_rounds_keep_the_risk_below_the_limit_and_confirm_a_true_outcome() {
+        let a = [beats()];
+        let audit = |pool: &[f64], trials: u64| {
+            let mut cum = Vec::new();
+            let (mut k, mut sampled) = (0, 0);
+            for t in 0..trials {
+                let mut rng = stream(1, Purpose::Audit, t, 10);
+                let (d, n, _) = alpha_audit(&a, &REPORTED, pool, 0.05, &mut rng, &mut cum);
+                k += usize::from(d == Decision::Confirmed);
+                sampled += n;
+            }
+            (k, sampled)
+        };
+        let n = 10_000;
+        let (k, sampled) = audit(&WRONG, n);
+        assert_risk(k, n);
+        assert!(sampled > 0);
+        let (k, _) = audit(&RIGHT, 500);
+        assert!(k > 450, "{k} of 500 true outcomes confirmed");
     }
 
     #[test]
@@ -614,10 +927,72 @@ mod tests {
         pairs[0] = 49_000.0; // A, A
         pairs[1] = 6_000.0; // CVR A, paper B
         pairs[m + 1] = 45_000.0; // B, B
-        let inc = vec![km_increments(&a, &[55_000, 45_000, 0, 0])];
+        let mut plan = vec![0.0; m * m];
+        plan[0] = 55_000.0;
+        plan[m + 1] = 45_000.0;
+        let inc = vec![km_increments(&a, &REPORTED)];
         let n = 10_000;
-        let k = confirmations(&inc, &pairs, n);
-        assert!((k as f64) / (n as f64) <= 0.05, "risk {k} of {n}");
+        let k = confirmations(&inc, &pairs, &plan, n);
+        assert_risk(k, n);
+        // with no discrepancy it confirms
+        assert_eq!(confirmations(&inc, &plan, &plan, 100), 100);
+    }
+
+    /// A mixed election for ONEAudit: 100 stations of 500 hand-marked papers whose protocols
+    /// give A from 40 % to 65 % (about 52.5 % in all) and whose boxes hold `moved` fewer papers for A
+    /// and as many more for B, and 10,000 machine ballots with CVRs, A 5,200 : B 4,800, printed
+    /// as recorded.
+    fn mixed(moved: u64) -> (Vec<u64>, Vec<HandStation>) {
+        let m = 4;
+        let mut pairs = vec![0u64; m * m];
+        pairs[0] = 5_200;
+        pairs[m + 1] = 4_800;
+        let hand = (0..100u64)
+            .map(|k| {
+                let a = 200 + (k * 125) / 99;
+                let reported = [a, 500 - a, 0, 0];
+                let papers = [a - moved, 500 - a + moved, 0, 0];
+                HandStation::new(&reported, &papers).unwrap()
+            })
+            .collect();
+        (pairs, hand)
+    }
+
+    /// ONEAudit audits of `mixed(moved)`: (confirmed, mean ballots sampled).
+    fn one_audits(moved: u64, trials: u64) -> (usize, f64) {
+        let a = [beats()];
+        let (pairs, hand) = mixed(moved);
+        let mut drawn = Vec::new();
+        let (mut k, mut sampled) = (0, 0u64);
+        for t in 0..trials {
+            let mut rng = stream(1, Purpose::Audit, t, 11);
+            let (d, n, _, _) = one_audit(&a, &pairs, &hand, 0.05, &mut rng, &mut drawn);
+            k += usize::from(d == Decision::Confirmed);
+            sampled += n;
+        }
+        (k, sampled as f64 / trials as f64)
+    }
+
+    #[test]
+    fn one_audit_keeps_the_risk_below_the_limit_on_mixed_stations() {
+        let (pairs, hand) = mixed(16);
+        // on paper the reported winner A lost by less than 1 % of the 60,000 papers
+        let papers = |j: usize| {
+            hand.iter().map(|h| h.papers[j]).sum::<u64>()
+                + (0..4).map(|i| pairs[i * 4 + j]).sum::<u64>()
+        };
+        let (a, b) = (papers(0), papers(1));
+        assert_eq!(a + b, 60_000);
+        assert!(a < b && b - a < 600, "A {a}, B {b}");
+        let n = 10_000;
+        let (k, sampled) = one_audits(16, n);
+        assert_risk(k, n);
+        assert!(sampled > 0.0, "the audits sampled");
+        // honest: the papers as reported (A 52.5 %)
+        let (k, sampled) = one_audits(0, 1_000);
+        eprintln!("honest: {k} of 1,000 confirmed, {sampled} ballots sampled on average");
+        assert!(k > 900, "{k} of 1,000 honest audits confirmed");
+        assert!(sampled < 15_000.0, "mean sample {sampled}");
     }
 
     #[test]

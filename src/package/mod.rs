@@ -276,6 +276,9 @@ pub struct Package {
     pub machines: Vec<MachineRecord>,
     /// The paper record (`paper/`), kept apart from what is published.
     pub paper: paper::PaperRecord,
+    /// With VVPAT (`[vvpat]`): the printed records that do not read as their ledger entry
+    /// (`paper/vvpat.csv`); `None` without.
+    pub vvpat: Option<Vec<rla::Misprint>>,
     /// The rules the outcome is declared by (`rules.json`).
     pub rules: paper::Rules,
     /// `election.txt`: the canonical election manifest (its SHA-256 is the election id).
@@ -414,7 +417,8 @@ pub fn simulate<W: Write>(
         heads_published: detectors.heads_published,
         receipt_rate: detectors.receipt_check_rate,
         control_code_rate: detectors.control_code_rate,
-        paper_record: false,
+        // machines that print a record: the run keeps the paper (boxes and printed records)
+        paper_record: model.vvpat.is_some(),
     };
     let run = PACKAGE_RUN;
     let receipt_thr = threshold(spec.receipt_rate);
@@ -426,6 +430,10 @@ pub fn simulate<W: Write>(
     let mut receipts: Vec<HeldReceipt> = Vec::new();
     let mut checkpoints: Vec<(u32, u32, String)> = Vec::new();
     let mut proofs: Vec<ReceiptProof> = Vec::new();
+    // printing machines' published ledger entries as (list, candidate) categories, for
+    // `paper/vvpat.csv`
+    let printing = |i: usize| model.vvpat.is_some_and(|v| v.prints(i));
+    let mut printed_entries: Vec<(u32, u32, Entries)> = Vec::new();
     run_election(ctx, run, &mut ws, &mut |i, m| {
         if failure.is_some() {
             return;
@@ -517,6 +525,13 @@ pub fn simulate<W: Write>(
                     (forged.recounted, head)
                 }
             };
+            if printing(i) {
+                let n_cand = electorate.stations[i]
+                    .district
+                    .map_or(0, |d| electorate.districts[d as usize].candidates.len());
+                let entries = published_entries(m, n_parties, n_cand).map_err(wrap)?;
+                printed_entries.push((station, machine, entries));
+            }
             machines.push(MachineRecord {
                 head,
                 launch_code: sealed.genesis.launch_code,
@@ -589,6 +604,21 @@ pub fn simulate<W: Write>(
             ..station_protocol(i, ws.truth().counts)
         });
     }
+    let misprints = match ws.published().paper {
+        Some(paper) => printed_entries
+            .iter()
+            .flat_map(|(station, machine, entries)| {
+                let delta = printed_delta(
+                    &electorate,
+                    *station as usize,
+                    paper,
+                    ws.published().observed,
+                );
+                paper::misprints_of(*station, *machine, entries, &delta)
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     let mut aggregates = aggregate(&parties, &protocols);
     tabulation_fraud(model, &electorate, &parties, &mut aggregates);
     let heads = PublishedHeads::new(election_id, machines.iter().map(|m| m.head))
@@ -630,13 +660,80 @@ pub fn simulate<W: Write>(
         heads,
         receipts,
         machines,
-        paper: paper::paper_record(&electorate, ws.published().observed),
+        // with VVPAT the boxes and what the machines printed; else every machine is taken to
+        // print what it recorded
+        paper: paper::paper_record(
+            &electorate,
+            ws.published().paper.unwrap_or(ws.published().observed),
+        ),
+        vvpat: model.vvpat.is_some().then_some(misprints),
         rules: paper::Rules::of(&model.system),
         election_text,
         heads_note,
         checkpoints,
         proofs,
     })
+}
+
+/// A machine's ledger entries as (list, candidate) categories.
+type Entries = Vec<(usize, usize)>;
+
+/// A machine's published ledger entries as (list, candidate) categories, no valid vote being
+/// `n_parties` and `n_cand`: its ballots as recorded, or the rewritten ledger's.
+fn published_entries(
+    m: &crate::sim::VotingMachine,
+    n_parties: usize,
+    n_cand: usize,
+) -> Result<Entries, LedgerError> {
+    let cat = |list: u8, district: u16| {
+        (
+            usize::from(list).min(n_parties),
+            usize::from(district).min(n_cand),
+        )
+    };
+    let Some(bytes) = &m.rewritten else {
+        return Ok(m.log.iter().map(|b| cat(b.list, b.district)).collect());
+    };
+    let unreadable = |e: crate::ledger::ReadError| {
+        LedgerError::Io(io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
+    };
+    let mut r = crate::ledger::LedgerReader::new(bytes.as_slice()).map_err(unreadable)?;
+    let mut out = Vec::new();
+    while let Some(rec) = r.next_record().map_err(unreadable)? {
+        if let crate::ledger::Record::Ballot { choice, .. } = rec {
+            out.push(cat(choice.list, choice.district));
+        }
+    }
+    Ok(out)
+}
+
+/// Station `i`'s printed records less its machine's published record, per category: its paper
+/// less its count (the count holds the hand-marked papers and the machine's record, the paper
+/// the same papers and what the machine printed).
+fn printed_delta(
+    e: &Electorate,
+    i: usize,
+    paper: &crate::sim::StationCounts,
+    count: &crate::sim::StationCounts,
+) -> paper::PrintedDelta {
+    let diff = |a: &[u32], b: &[u32]| -> Vec<i64> {
+        a.iter()
+            .zip(b)
+            .map(|(&x, &y)| i64::from(x) - i64::from(y))
+            .collect()
+    };
+    let list = diff(paper.list_of(i), count.list_of(i));
+    let district = match e.stations[i].district {
+        None => Vec::new(),
+        Some(d) => {
+            let n = e.districts[d as usize].candidates.len();
+            let off = e.candidate_offset[i] as usize;
+            let mut v = diff(&paper.district[off..off + n], &count.district[off..off + n]);
+            v.push(i64::from(paper.district_invalid[i]) - i64::from(count.district_invalid[i]));
+            v
+        }
+    };
+    paper::PrintedDelta { list, district }
 }
 
 /// A machine's simulated signing key, from the simulation seed (`ledger::note`).

@@ -323,3 +323,87 @@ pub fn read_paper_ballots(text: &str, parties: &[String]) -> Result<Vec<Pile>, P
     }
     Ok(out)
 }
+
+/// A station's printed records as they differ from its machine's ledger, per category (list
+/// choices then no valid vote; district candidates then no valid vote): printed minus recorded.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PrintedDelta {
+    pub list: Vec<i64>,
+    pub district: Vec<i64>,
+}
+
+/// The printed records of one machine that do not read as their ledger entry (`paper/vvpat.csv`
+/// rows), given its ledger `entries` (recorded list and candidate category per entry, the last
+/// category of each being no valid vote) and the station's `delta`. The simulation keeps how
+/// many records of each choice were printed as another, not which ones: each recorded choice
+/// printed as another gives its first entries (in ledger order) to the choices printed in its
+/// place, in order. A printed record with no entry at all (a dropped vote printed as chosen)
+/// is a paper without a ledger entry, in the piles and not in this list.
+pub fn misprints_of(
+    station: u32,
+    machine: u32,
+    entries: &[(usize, usize)],
+    delta: &PrintedDelta,
+) -> Vec<crate::package::rla::Misprint> {
+    /// Per entry, the printed category when it differs for one contest.
+    fn reassign(cats: impl Iterator<Item = usize>, delta: &[i64]) -> Vec<Option<usize>> {
+        let mut deficit: Vec<i64> = delta.iter().map(|&d| (-d).max(0)).collect();
+        let mut surplus: Vec<(usize, i64)> = delta
+            .iter()
+            .enumerate()
+            .filter(|&(_, &d)| d > 0)
+            .map(|(c, &d)| (c, d))
+            .collect();
+        surplus.reverse();
+        cats.map(|c| {
+            if deficit.get(c).copied().unwrap_or(0) == 0 {
+                return None;
+            }
+            let (to, left) = surplus.last_mut()?;
+            let to = *to;
+            *left -= 1;
+            if *left == 0 {
+                surplus.pop();
+            }
+            deficit[c] -= 1;
+            Some(to)
+        })
+        .collect()
+    }
+    let list = reassign(entries.iter().map(|e| e.0), &delta.list);
+    let district = reassign(entries.iter().map(|e| e.1), &delta.district);
+    let some = |c: usize, n: usize| (c < n).then_some(c);
+    let (n_list, n_cand) = (
+        delta.list.len().saturating_sub(1),
+        delta.district.len().saturating_sub(1),
+    );
+    entries
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| list[*j].is_some() || district[*j].is_some())
+        .map(|(j, &(l, d))| crate::package::rla::Misprint {
+            station,
+            machine,
+            entry: j as u64 + 1,
+            list: some(list[j].unwrap_or(l), n_list),
+            candidate: some(district[j].unwrap_or(d), n_cand),
+        })
+        .collect()
+}
+
+/// Writes `paper/vvpat.csv`: the printed records that do not read as their ledger entry.
+pub fn write_misprints<W: Write>(
+    mut w: W,
+    parties: &[String],
+    misprints: &[crate::package::rla::Misprint],
+) -> io::Result<()> {
+    writeln!(w, "station,machine,entry,list,candidate")?;
+    for m in misprints {
+        let list = m.list.map_or("invalid", |p| parties[p].as_str());
+        let cand = m
+            .candidate
+            .map_or_else(|| "invalid".to_string(), |c| c.to_string());
+        writeln!(w, "{},{},{},{list},{cand}", m.station, m.machine, m.entry)?;
+    }
+    Ok(())
+}

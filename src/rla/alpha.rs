@@ -93,3 +93,171 @@ impl Alpha {
         (-self.max_log_t).exp().min(1.0)
     }
 }
+
+/// ALPHA with replacement (`μ = ½`) for several assertions over the same draws, as [`Alpha`]
+/// defines it, keeping only whether each statistic has reached `1/α` (then its P-value is at
+/// most α for good). Built for audits simulated draw by draw: the shrinkage estimator's
+/// denominators are shared by the assertions, and the statistic is kept as a product (no
+/// logarithm per draw), rescaled exactly when it becomes tiny.
+#[derive(Clone, Debug)]
+pub struct AlphaSet {
+    lanes: Vec<Lane>,
+    draws: u64,
+    open: usize,
+}
+
+#[derive(Clone, Debug)]
+struct Lane {
+    values: Vec<f64>,
+    u: f64,
+    inv_u: f64,
+    inv_rest: f64,
+    eta0: f64,
+    sum: f64,
+    /// The statistic is `t · s` for a scale `s` (1 until the first rescaling) …
+    t: f64,
+    /// … and it has reached `1/α` when `t ≥ target = 1/(α s)`.
+    target: f64,
+    done: bool,
+}
+
+/// Below this the statistic is rescaled (exactly: the scale moves into the target).
+const RESCALE_BELOW: f64 = 1e-200;
+
+impl AlphaSet {
+    /// One test per `(values, u, eta0)`: the assorter per category, its upper bound and the
+    /// prior guess of its mean (the reported mean), at risk limit `alpha`.
+    pub fn new<'a>(tests: impl Iterator<Item = (&'a [f64], f64, f64)>, alpha: f64) -> AlphaSet {
+        let lanes: Vec<Lane> = tests
+            .map(|(values, u, eta0)| Lane {
+                values: values.to_vec(),
+                u,
+                inv_u: 1.0 / u,
+                inv_rest: 1.0 / (u - 0.5),
+                eta0: eta0.min(u * (1.0 - 1e-9)),
+                sum: 0.0,
+                t: 1.0,
+                // an assorter bounded by ½ can never beat the null
+                target: if u > 0.5 { 1.0 / alpha } else { f64::INFINITY },
+                done: false,
+            })
+            .collect();
+        AlphaSet {
+            open: lanes.len(),
+            lanes,
+            draws: 0,
+        }
+    }
+
+    /// Takes the next draw, a paper in `category`.
+    #[inline]
+    pub fn observe(&mut self, category: usize) {
+        self.draws += 1;
+        let dj = ALPHA_D + self.draws as f64 - 1.0;
+        let inv_dj = 1.0 / dj;
+        let half_root = 0.5 / dj.sqrt();
+        for l in self.lanes.iter_mut().filter(|l| !l.done) {
+            let x = l.values[category];
+            let u = l.u;
+            let shrunk = (ALPHA_D * l.eta0 + l.sum) * inv_dj;
+            let floor = 0.5 + (l.eta0 - 0.5) * half_root;
+            let eta = shrunk.max(floor).min(u * (1.0 - 1e-9));
+            l.sum += x;
+            l.t *= (2.0 * x * eta + (u - x) * (u - eta) * l.inv_rest) * l.inv_u;
+            if l.t >= l.target {
+                l.done = true;
+                self.open -= 1;
+            } else if l.t < RESCALE_BELOW {
+                l.target /= l.t;
+                l.t = 1.0;
+            }
+        }
+    }
+
+    /// Whether every statistic has reached `1/α` at some draw so far.
+    pub fn all_done(&self) -> bool {
+        self.open == 0
+    }
+
+    /// Draws taken.
+    pub fn draws(&self) -> u64 {
+        self.draws
+    }
+
+    /// The expected logarithm of one draw's factor at the first draw, when the bet is the prior
+    /// `eta0` and papers fall in the categories with `weights` (for planning a first round).
+    pub fn planning_drift(values: &[f64], u: f64, eta0: f64, weights: &[f64]) -> f64 {
+        let eta = eta0.min(u * (1.0 - 1e-9));
+        let total: f64 = weights.iter().sum();
+        if u <= 0.5 || total <= 0.0 {
+            return 0.0;
+        }
+        values
+            .iter()
+            .zip(weights)
+            .map(|(&x, &w)| w * ((2.0 * x * eta + (u - x) * (u - eta) / (u - 0.5)) / u).ln())
+            .sum::<f64>()
+            / total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{Purpose, stream, unit};
+
+    #[test]
+    fn the_set_reaches_the_limit_exactly_when_alpha_does() {
+        let alpha = 0.05;
+        let mut rng = stream(3, Purpose::Audit, 0, 0);
+        // a plurality assorter (A 1, B 0, other ½) and a majority-like one bounded by 1.5
+        let values: [&[f64]; 2] = [&[1.0, 0.0, 0.5], &[1.5, 0.0, 0.25]];
+        for trial in 0..200 {
+            let p_a = 0.45 + 0.002 * f64::from(trial % 50);
+            let mut set = AlphaSet::new(values.iter().map(|v| (*v, v[0], 0.55)), alpha);
+            let mut single: Vec<Alpha> = values
+                .iter()
+                .map(|v| Alpha::new(v[0], 0.55, None))
+                .collect();
+            for _ in 0..3000 {
+                let r = unit(&mut rng);
+                let c = if r < p_a {
+                    0
+                } else if r < 0.97 {
+                    1
+                } else {
+                    2
+                };
+                set.observe(c);
+                for (s, v) in single.iter_mut().zip(values) {
+                    s.observe(v[c]);
+                }
+                let all = single.iter().all(|s| s.p_value() <= alpha);
+                let near = single
+                    .iter()
+                    .any(|s| (s.p_value().ln() - alpha.ln()).abs() < 1e-9);
+                if !near {
+                    assert_eq!(set.all_done(), all, "trial {trial} draw {}", set.draws());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rescaling_keeps_the_statistic_exact() {
+        // a long run of losing draws drives the product below the rescaling point, then winning
+        // draws bring it back: the set must agree with the log-space ALPHA
+        let v: &[f64] = &[100.0, 0.0];
+        let mut set = AlphaSet::new(std::iter::once((v, 100.0, 99.0)), 0.05);
+        let mut single = Alpha::new(100.0, 99.0, None);
+        let mut seen_tiny = false;
+        for i in 0..20_000 {
+            let c = usize::from(i < 10_000);
+            set.observe(c);
+            single.observe(v[c]);
+            seen_tiny |= set.lanes[0].target > 1e100;
+            assert_eq!(set.all_done(), single.p_value() <= 0.05, "draw {i}");
+        }
+        assert!(seen_tiny && set.all_done());
+    }
+}

@@ -96,13 +96,16 @@ impl Summary {
         ) {
             let _ = writeln!(s, "{l}");
         }
-        let mut head = format!("{:<20}", "");
+        // a cell ("100/100 % 4.96 M") takes 16 characters and a space; the variant's name
+        // what is left of the width, at most 20
+        let name_width = WIDTH.saturating_sub(17 * audits.len()).clamp(8, 20);
+        let mut head = format!("{:<name_width$}", "");
         for a in &audits {
-            let _ = write!(head, " {:<17}", a.strip_prefix("rla_").unwrap_or(a));
+            let _ = write!(head, " {:<16}", a.strip_prefix("rla_").unwrap_or(a));
         }
         let _ = writeln!(s, "{}", head.trim_end());
         for v in &self.variants {
-            let mut line = format!("{:<20}", label_cut(&v.name, 20));
+            let mut line = format!("{:<name_width$}", label_cut(&v.name, name_width));
             let mut any = false;
             for a in &audits {
                 let cell = rows
@@ -118,7 +121,7 @@ impl Summary {
                         )
                     })
                     .unwrap_or_else(|| "—".into());
-                let _ = write!(line, " {cell:<17}");
+                let _ = write!(line, " {cell:<16}");
             }
             if any {
                 let _ = writeln!(s, "{}", line.trim_end());

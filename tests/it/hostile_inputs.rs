@@ -669,7 +669,7 @@ mod pack;
 #[test]
 fn fuzz_corpora_replay_cleanly() {
     type Check = fn(&[u8]);
-    let targets: [(&str, Check); 9] = [
+    let targets: [(&str, Check); 10] = [
         ("scenario", checks::scenario),
         ("seats_csv", checks::seats_csv),
         ("forensics_csv", checks::forensics_csv),
@@ -679,6 +679,7 @@ fn fuzz_corpora_replay_cleanly() {
         ("heads", checks::heads),
         ("merge_part", checks::merge_part),
         ("audit_package", checks::audit_package),
+        ("vvpat_csv", checks::vvpat_csv),
     ];
     for (name, check) in targets {
         let mut inputs = 0;

@@ -355,16 +355,15 @@ fn comparison_finds_printed_records_that_disagree_with_the_ledgers() {
     }
     fs::write(pkg.join("paper/ballots.csv"), lines.join("\n") + "\n").unwrap();
     for method in ["kaplan-markov", "alpha-comparison"] {
-        let (code, out, err) = rla(&pkg, &["--seed", "20240919", "--method", method, "--json"]);
-        assert_eq!(code, 1, "{method}: {err}");
-        let j: serde_json::Value = serde_json::from_str(&out).unwrap();
-        let list = &j["contests"][0];
-        assert_eq!(list["contest"], "list");
         // with a tenth of the list votes moved to the last party, the outcome on paper is
         // another one; the audit must not confirm it, and its hand count says so
-        assert_eq!(list["decision"], "full_hand_count", "{method}: {list}");
-        assert_eq!(list["hand_count"]["same_as_reported"], false, "{method}");
-        assert!(!list["discrepancies"].as_array().unwrap().is_empty());
+        let j = list_counted_wrong(&pkg, "20240919", method);
+        assert!(
+            !j["contests"][0]["discrepancies"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
     }
     // a misprint file naming a party the package does not have is unusable input
     fs::write(
@@ -378,4 +377,117 @@ fn comparison_finds_printed_records_that_disagree_with_the_ledgers() {
         err.contains("paper/vvpat.csv line 2: unknown party"),
         "{err}"
     );
+}
+
+/// `tamga rla PKG --seed SEED --method METHOD --json`, which must not confirm the outcome (exit
+/// 1) and must take the list to a full hand count that finds another outcome; its report.
+fn list_counted_wrong(pkg: &Path, seed: &str, method: &str) -> serde_json::Value {
+    let (code, out, err) = rla(pkg, &["--seed", seed, "--method", method, "--json"]);
+    assert_eq!(code, 1, "{method}: {err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let list = &j["contests"][0];
+    assert_eq!(list["contest"], "list");
+    assert_eq!(list["decision"], "full_hand_count", "{method}: {list}");
+    assert_eq!(list["hand_count"]["same_as_reported"], false, "{method}");
+    j
+}
+
+/// `flipped` from a package's `truth/fraud.csv`.
+fn flipped(pkg: &Path) -> usize {
+    let t = fs::read_to_string(pkg.join("truth/fraud.csv")).unwrap();
+    t.lines()
+        .find_map(|l| l.strip_prefix("flipped,"))
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn simulated_vvpat_packages_carry_their_misprints_and_audits_read_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let vv = "vvpat = { look_rate = 0.0, rigged_prints = \"chosen\" }";
+    let flip = "[[variant.fraud]]\nkind = \"flip\"\nbeneficiary = \"red\"\nshare = 0.6\n";
+    let text = format!(
+        "{}\n[[variant]]\nname = \"vvpat\"\nextends = \"honest\"\n{vv}\n\n\
+         [[variant]]\nname = \"hidden-flips\"\nextends = \"honest\"\n{vv}\n{flip}",
+        fs::read_to_string(tutorial()).unwrap()
+    );
+    let path = dir.path().join("vvpat.toml");
+    fs::write(&path, text).unwrap();
+    let (h, f) = (dir.path().join("h"), dir.path().join("f"));
+    fs::create_dir(&h).unwrap();
+    fs::create_dir(&f).unwrap();
+
+    // honest, every machine printing: no misprints; the package checks out, and comparison
+    // audits find no discrepancy
+    let pkg = simulate(&h, &path, Some("vvpat"), 7);
+    assert_eq!(
+        fs::read_to_string(pkg.join("paper/vvpat.csv")).unwrap(),
+        "station,machine,entry,list,candidate\n"
+    );
+    tamga().arg("audit").arg(&pkg).assert().success();
+    for method in ["kaplan-markov", "alpha-comparison"] {
+        let (code, out, err) = rla(&pkg, &["--seed", "5", "--method", method, "--json"]);
+        assert!(code == 0 || code == 1, "{method}: {code} {err}");
+        let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+        for c in j["contests"].as_array().unwrap() {
+            assert!(c["discrepancies"].as_array().unwrap().is_empty(), "{c}");
+        }
+    }
+
+    // machines flip 60 % of the other parties' votes to red and print the voter's choice: one
+    // misprint per flipped vote, each disagreeing with its ledger entry's list choice
+    let pkg = simulate(&f, &path, Some("hidden-flips"), 7);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(pkg.join("manifest.json")).unwrap()).unwrap();
+    let parties: Vec<&str> = manifest["parties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    let red = parties.iter().position(|&p| p == "red").unwrap() as u8;
+    let ledgers = ledger_lists(&pkg);
+    let vvpat = fs::read_to_string(pkg.join("paper/vvpat.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = vvpat
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert!(
+        flipped(&pkg) > 50,
+        "the machines flip {} votes",
+        flipped(&pkg)
+    );
+    assert_eq!(rows.len(), flipped(&pkg), "one misprint per flipped vote");
+    for r in &rows {
+        let (st, m, e): (u32, u32, usize) = (
+            r[0].parse().unwrap(),
+            r[1].parse().unwrap(),
+            r[2].parse().unwrap(),
+        );
+        let l = ledgers.iter().find(|x| x.0 == st && x.1 == m).unwrap();
+        let (list, cand) = l.2[e - 1];
+        assert_eq!(list, Some(red), "a flipped vote is recorded for red: {r:?}");
+        assert_ne!(r[3], "red", "and printed as the voter's choice: {r:?}");
+        let cand = cand.map_or("invalid".to_string(), |c| c.to_string());
+        assert_eq!(r[4], cand, "the district vote is printed as recorded");
+    }
+    // the audits read the misprints: the flips gave red list seats the voters did not give it,
+    // and every method's hand count of the list finds that (the list's margins are too small
+    // to sample); a confirmed contest is never one whose hand count would differ
+    for method in ["bravo", "kaplan-markov", "alpha-comparison"] {
+        let j = list_counted_wrong(&pkg, "5", method);
+        for c in j["contests"].as_array().unwrap() {
+            if c["decision"] == "confirmed" {
+                assert!(c["hand_count"].is_null(), "{method}: {c}");
+            }
+        }
+    }
+    // without the misprints the printed records would read as their (flipped) entries, which
+    // the piles do not hold: unusable input, not a silent pass
+    fs::remove_file(pkg.join("paper/vvpat.csv")).unwrap();
+    let (code, _, err) = rla(&pkg, &["--seed", "5", "--method", "kaplan-markov"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("holds fewer papers"), "{err}");
 }

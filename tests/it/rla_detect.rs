@@ -185,6 +185,7 @@ fn audits_confirm_honest_runs_and_escalate_when_the_paper_contradicts_the_outcom
         Detector::RlaBravo,
         Detector::RlaMacro,
         Detector::RlaComparison,
+        Detector::RlaAlpha,
     ] {
         // honest: the published outcome is the paper's; never found wrong, so never fires
         for o in &outcomes[0] {
@@ -209,7 +210,11 @@ fn audits_confirm_honest_runs_and_escalate_when_the_paper_contradicts_the_outcom
         .count();
     assert!(wrong_runs > 0, "a 60 % flip changes some outcome");
     for o in flips {
-        for d in [Detector::RlaBravo, Detector::RlaComparison] {
+        for d in [
+            Detector::RlaBravo,
+            Detector::RlaComparison,
+            Detector::RlaAlpha,
+        ] {
             let r = read(o, d);
             assert_eq!(r.found, r.wrong, "{d:?}: {r:?}");
         }

@@ -29,8 +29,9 @@ use std::ops::Range;
 
 /// The `format` field of every part file.
 pub const PART_FORMAT: &str = "tamga-part";
-/// Version of the part file layout.
-pub const PART_FORMAT_VERSION: u32 = 1;
+/// Version of the part file layout (2: every outcome carries the `rla_alpha` reading, 17
+/// detectors; version 1 had 16).
+pub const PART_FORMAT_VERSION: u32 = 2;
 
 /// One shard: number `k` (from 1) of `n`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

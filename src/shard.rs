@@ -1172,7 +1172,9 @@ mod tests {
         let version = Part::from_json(br#"{"format":"tamga-part","format_version":99}"#);
         assert!(matches!(&version, Err(PartError::Version { found }) if found == "99"));
         assert!(version.unwrap_err().to_string().contains("version 99"));
-        let invalid = Part::from_json(br#"{"format":"tamga-part","format_version":1}"#);
+        let current =
+            format!(r#"{{"format":"tamga-part","format_version":{PART_FORMAT_VERSION}}}"#);
+        let invalid = Part::from_json(current.as_bytes());
         assert!(matches!(invalid, Err(PartError::Invalid(_))));
     }
 }

@@ -14,7 +14,7 @@
 
 use crate::detect::{Evidence, HasReadings, PvtEstimate, Readings, readings};
 use crate::electorate::Electorate;
-use crate::model::{Model, Scenario, SimPath};
+use crate::model::{Scenario, SimPath};
 use crate::sim::station::{self, HonestDraws};
 use crate::sim::{Context, FraudPlan, FraudTrace, LedgerMode, Stop, Workspace};
 use crate::tabulation::{Tally, tabulate};
@@ -382,21 +382,23 @@ impl<'a> Simulator<'a> {
 /// The variants whose runs can share their honest draws (see [`Simulator::groups`]).
 fn honest_groups(scenario: &Scenario) -> Vec<Vec<usize>> {
     let path = scenario.montecarlo.path;
-    let on_counts = |m: &Model| path == SimPath::Hybrid || station::applies(path, m);
+    // a variant on the ballot path shares nothing; the others by their honest model
+    let keys: Vec<Option<String>> = scenario
+        .variants
+        .iter()
+        .map(|v| {
+            let m = &v.model;
+            (path == SimPath::Hybrid || station::applies(path, m)).then(|| station::honest_key(m))
+        })
+        .collect();
     let mut groups: Vec<Vec<usize>> = Vec::new();
-    for (v, variant) in scenario.variants.iter().enumerate() {
-        let m = &variant.model;
-        let joined = on_counts(m)
-            && groups.iter_mut().any(|g| {
-                let first = &scenario.variants[g[0]].model;
-                let fits = on_counts(first) && station::same_honest(first, m);
-                if fits {
-                    g.push(v);
-                }
-                fits
-            });
-        if !joined {
-            groups.push(vec![v]);
+    for (v, key) in keys.iter().enumerate() {
+        let joins = key
+            .as_ref()
+            .and_then(|k| groups.iter().position(|g| keys[g[0]].as_ref() == Some(k)));
+        match joins {
+            Some(g) => groups[g].push(v),
+            None => groups.push(vec![v]),
         }
     }
     groups

@@ -63,7 +63,7 @@
 //! Both paths make two passes over the stations: [`draw_honest`] draws every station's honest
 //! counts (and keeps each machine station's voter stream and preferences), [`run_from`] casts
 //! the machines' ballots and applies every fraud. Nothing in the first pass depends on fraud,
-//! so variants that differ only in their fraud models ([`same_honest`]) share it: the Monte
+//! so variants that differ only in their fraud models ([`honest_key`]) share it: the Monte
 //! Carlo loop draws each run's honest counts once for all of them ([`HonestDraws`]).
 //! The first pass also runs each machine as its voters leave it with no fraud (ballots cast,
 //! chain hashed); the second pass replays those totals wherever its variant's fraud does not
@@ -72,7 +72,8 @@
 //! No I/O, no panics.
 
 use super::ballot::{
-    CheckRates, STOP_EVERY, Stop, cast_electronic, machine_fraud, open_machine, open_trail,
+    BallotFraud, CheckRates, STOP_EVERY, Stop, cast_electronic, machine_fraud, open_machine,
+    open_trail,
 };
 use super::context::Context;
 use super::counts::{StationCounts, Workspace, paper_as_counted, record_paper};
@@ -217,16 +218,11 @@ pub struct HonestDraws {
     no_replay: bool,
 }
 
-/// Whether two variants' models draw the same honest run ([`HonestDraws`]): equal in
-/// everything but their fraud models (their electorates are then equal too, being built from
-/// the model and the seed).
-pub fn same_honest(a: &Model, b: &Model) -> bool {
-    honest_text(a) == honest_text(b)
-}
-
-/// Every part of a model but its fraud, as text (the Debug text of an `f64` round-trips, so
-/// equal text is equal values).
-fn honest_text(m: &Model) -> String {
+/// Every part of a model but its fraud, as text: two variants draw the same honest run
+/// ([`HonestDraws`]) when their keys are equal — equal in everything but their fraud models,
+/// their electorates are equal too, being built from the model and the seed (the Debug text of
+/// an `f64` round-trips, so equal text is equal values).
+pub fn honest_key(m: &Model) -> String {
     let honest = Model {
         fraud: Vec::new(),
         ..m.clone()
@@ -288,7 +284,7 @@ pub fn draw_honest(
 }
 
 /// Finishes run `run` of the variant of `ctx` from its honest draws (made by [`draw_honest`]
-/// for this run with a variant of the same honest model, see [`same_honest`]): the machines'
+/// for this run with a variant of the same honest model, see [`honest_key`]): the machines'
 /// ballots, every fraud, protocols and districts, into `ws`; `false` if `stop` said to stop.
 pub fn run_from(
     ctx: Context<'_>,
@@ -321,8 +317,9 @@ pub fn run_from(
         let mut frng = stream(ctx.seed, Purpose::Fraud, run, i as u64);
         ctx.targeted(i, &mut frng, &mut ws.targeted);
         let machine = on_machine.then(|| {
-            let (bf, tamper) = machine_fraud(ctx, i, &ws.targeted);
-            let touched = !bf.is_none() || tamper.is_some() || stuffs_machine(ctx, &ws.targeted);
+            let fraud_here = machine_fraud(ctx, i, &ws.targeted);
+            let (bf, t) = &fraud_here;
+            let touched = !bf.is_none() || t.is_some() || stuffs_machine(ctx, &ws.targeted);
             #[cfg(test)]
             let touched = touched || honest.no_replay;
             let mut tamper = None;
@@ -331,7 +328,8 @@ pub fn run_from(
                 ws.pref.clear();
                 ws.pref.extend_from_slice(&honest.pref[m * k..(m + 1) * k]);
                 let mut crng = stream(ctx.seed, Purpose::Checks, run, i as u64);
-                let t = machine_part(ctx, run, i, (&mut rng, &mut frng, &mut crng), ws);
+                let streams = (&mut rng, &mut frng, &mut crng);
+                let t = machine_part(ctx, run, i, fraud_here, streams, ws);
                 tamper = t.map(|t| (t, crng));
             } else {
                 // as its voters left it in the honest draws, hashed there
@@ -379,11 +377,11 @@ fn honest_machine(
     ws: &mut Workspace,
     out: &mut HonestDraws,
 ) {
-    ws.targeted.clear();
-    ws.targeted.resize(ctx.model.fraud.len(), false);
     // with no model acting, the fraud and check streams are never drawn from
     let (mut idle_f, mut idle_c) = (rng.clone(), rng.clone());
-    let tamper = machine_part(ctx, run, i, (&mut rng, &mut idle_f, &mut idle_c), ws);
+    let none = (BallotFraud::default(), None);
+    let streams = (&mut rng, &mut idle_f, &mut idle_c);
+    let tamper = machine_part(ctx, run, i, none, streams, ws);
     debug_assert!(tamper.is_none());
     ws.machine.close_into(&mut ws.lockstep);
     let m = &ws.machine;
@@ -430,12 +428,14 @@ fn stuffs_machine(ctx: Context<'_>, targeted: &[bool]) -> bool {
 /// probability `loyalty`, else by appeal), on `rng`; pressure, dropped and flipped votes act
 /// on the `Fraud` stream `frng` and voters' checks on the `Checks` stream, as in
 /// `station_round1`; each ballot is recorded on the opened machine (hash-chained). What the
-/// voters chose is kept in the scratch space for the truth. Returns the ledger tampering to
-/// apply after close, if any.
+/// voters chose is kept in the scratch space for the truth. `bf` and `tamper` are the machine
+/// fraud of the models targeted here ([`machine_fraud`]); returns `tamper`, the ledger
+/// tampering to apply after close, if any.
 fn machine_part(
     ctx: Context<'_>,
     run: u64,
     i: usize,
+    (bf, tamper): (BallotFraud, Option<LedgerTamper>),
     (rng, frng, crng): (&mut StreamRng, &mut StreamRng, &mut StreamRng),
     ws: &mut Workspace,
 ) -> Option<LedgerTamper> {
@@ -444,7 +444,6 @@ fn machine_part(
     let k = e.n_parties;
     let district = st.district.map(|d| &e.districts[d as usize]);
     let n_cand = district.map_or(0, |d| d.candidates.len());
-    let (bf, tamper) = machine_fraud(ctx, i, &ws.targeted);
     open_machine(ctx, run, i, n_cand, tamper.is_some(), ws);
     if tamper.is_none() {
         // nothing reads this machine's head before the run ends: hash beside other machines

@@ -128,6 +128,7 @@ impl VotingMachine {
         self.deferred = false;
         self.keep_log = false;
         self.chain = None;
+        self.genesis = None;
     }
 
     /// Records one ballot.

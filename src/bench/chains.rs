@@ -27,8 +27,10 @@ use crate::ledger::note::{
 use crate::ledger::{
     self, BallotChoice, Genesis, LedgerCheck, MachineBallots, PublishedHead, TreeRoot,
 };
+use crate::model::SimPath;
 use crate::montecarlo::Simulator;
-use crate::sim::{LedgerMode, Workspace, run_election};
+use crate::sim::station::{HonestDraws, draw_honest_with};
+use crate::sim::{LedgerMode, VotingMachine, Workspace, run_election};
 
 /// How [`chained_election`] runs.
 #[derive(Clone, Copy, Debug)]
@@ -44,11 +46,20 @@ pub struct ChainsSettings {
     pub tree: Option<u64>,
     /// Checkpoints signed and opened (Ed25519) on one thread to measure their cost; 0: none.
     pub signature_sample: usize,
+    /// How the election day runs: [`SimPath::Hybrid`] (the default path of `tamga run`: each
+    /// station's electronic voters drawn, then cast one by one on its machine) or
+    /// [`SimPath::Ballot`] (every registered voter decided one by one, the reference). A variant
+    /// with fraud models runs on the ballot path either way (the hybrid path's machines are
+    /// its honest draws); [`ChainsReport::path`] says which ran. The station path draws no
+    /// ballots, so it runs as the hybrid path.
+    pub path: SimPath,
 }
 
 /// What [`chained_election`] did.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ChainsReport {
+    /// The path the election day ran on (`"hybrid"` or `"ballot"`).
+    pub path: &'static str,
     /// Ledgers written and verified.
     pub ledgers: u64,
     /// Ballot entries in them.
@@ -207,6 +218,11 @@ pub fn chained_election(
     let threads = settings.threads.max(1);
     let block_len = settings.block.max(1);
     let ctx = sim.context(variant, LedgerMode::LogOnly);
+    let path = if ctx.model.fraud.is_empty() && settings.path != SimPath::Ballot {
+        SimPath::Hybrid
+    } else {
+        SimPath::Ballot
+    };
     let t0 = Instant::now();
     let (to_work, work_rx): (SyncSender<Block>, Receiver<Block>) = sync_channel(2 * threads);
     let (to_reuse, reuse_rx) = sync_channel::<Block>(2 * threads + 1);
@@ -236,7 +252,7 @@ pub fn chained_election(
         let c0 = cpu();
         let mut ws = Workspace::default();
         let mut cur = Block::default();
-        run_election(ctx, run, &mut ws, &mut |_, m| {
+        let mut on_closed = |_: usize, m: &VotingMachine| {
             let Some(g) = m.genesis() else { return };
             let from = cur.ballots.len();
             cur.ballots
@@ -254,7 +270,21 @@ pub fn chained_election(
                 let full = std::mem::replace(&mut cur, next);
                 let _ = to_work.send(full);
             }
-        });
+        };
+        if path == SimPath::Ballot {
+            run_election(ctx, run, &mut ws, &mut on_closed);
+        } else {
+            let mut honest = HonestDraws::default();
+            draw_honest_with(
+                ctx,
+                run,
+                &mut ws,
+                true,
+                &|| false,
+                &mut honest,
+                &mut on_closed,
+            );
+        }
         if !cur.machines.is_empty() {
             let _ = to_work.send(cur);
         }
@@ -266,6 +296,7 @@ pub fn chained_election(
             .collect()
     });
     report.wall = t0.elapsed().as_secs_f64();
+    report.path = path.name();
     for t in &tallies {
         report.ledgers += t.ledgers;
         report.ballots += t.ballots;
@@ -373,6 +404,7 @@ mod tests {
                 block,
                 tree,
                 signature_sample: 2,
+                path: SimPath::Ballot,
             };
             let r = chained_election(&sim, 0, 3, settings);
             assert_eq!((r.ledgers, r.ballots), (machines, ballots));
@@ -389,6 +421,66 @@ mod tests {
             seen.push(r.bytes);
         }
         assert!(seen.iter().all(|&b| b == seen[0] && b > 44 * ballots));
+    }
+
+    /// On the hybrid path the machines are those of the run's honest draws (what `tamga run`
+    /// chains on its default path): the same machines and ballots, every ledger clean, whatever
+    /// the threads and blocks; a variant with fraud models runs on the ballot path.
+    #[test]
+    fn the_hybrid_election_day_chains_the_machines_of_the_honest_draws() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/tutorial.toml");
+        let scenario = crate::scenario::load(&path).expect("the tutorial loads");
+        let sim = Simulator::new(&scenario, 11);
+        let honest_variant = (0..scenario.variants.len())
+            .find(|&v| sim.context(v, LedgerMode::Chain).model.fraud.is_empty())
+            .expect("the tutorial has an honest variant");
+        let mut ws = Workspace::default();
+        let mut honest = HonestDraws::default();
+        let (mut machines, mut ballots) = (0u64, 0u64);
+        let ctx = sim.context(honest_variant, LedgerMode::LogOnly);
+        let done = draw_honest_with(
+            ctx,
+            3,
+            &mut ws,
+            true,
+            &|| false,
+            &mut honest,
+            &mut |_, m| {
+                machines += 1;
+                ballots += m.log.len() as u64;
+                assert_eq!(m.log.len() as u32, m.n_ballots);
+            },
+        );
+        assert!(
+            done && machines > 5 && ballots > 1000,
+            "{machines} {ballots}"
+        );
+        for (threads, block) in [(1, 1000), (2, 3)] {
+            let settings = ChainsSettings {
+                threads,
+                block,
+                tree: Some(16),
+                signature_sample: 0,
+                path: SimPath::Hybrid,
+            };
+            let r = chained_election(&sim, honest_variant, 3, settings);
+            assert_eq!(r.path, "hybrid");
+            assert_eq!((r.ledgers, r.ballots), (machines, ballots));
+            assert_eq!((r.with_findings, r.roots_differing), (0, 0));
+            assert_eq!(r.roots_checked, r.checkpoints);
+        }
+        if let Some(fraud) = (0..scenario.variants.len())
+            .find(|&v| !sim.context(v, LedgerMode::Chain).model.fraud.is_empty())
+        {
+            let settings = ChainsSettings {
+                threads: 2,
+                block: 8,
+                tree: None,
+                signature_sample: 0,
+                path: SimPath::Hybrid,
+            };
+            assert_eq!(chained_election(&sim, fraud, 3, settings).path, "ballot");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ use tamga::bench::{
     BenchReport, BenchSettings, ChainsReport, ChainsSettings, Throughput, chained_election,
     run_bench,
 };
+use tamga::model::SimPath;
 use tamga::montecarlo::Simulator;
 
 /// The bundled scenario `bench` times by default: `scenarios/kazakhstan-2004.toml` under the
@@ -69,6 +70,12 @@ pub struct Args {
     /// together; small blocks stay in the cores' caches).
     #[arg(long, default_value_t = 64, requires = "chains", allow_negative_numbers = true, value_parser = super::args::whole::<usize>)]
     pub block: usize,
+    /// With `--chains`: how the election day runs — `hybrid` (the default path of `tamga run`:
+    /// each station's electronic voters drawn, then cast one by one on its machine) or `ballot`
+    /// (every registered voter decided one by one). A variant with fraud models runs on the
+    /// ballot path either way; the output says which path ran.
+    #[arg(long, default_value = "hybrid", requires = "chains")]
+    pub path: String,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -165,8 +172,14 @@ fn chains(
     if std::io::stderr().is_terminal() && !args.json {
         eprintln!("preparing the electorate …");
     }
+    let path = match args.path.as_str() {
+        "hybrid" => SimPath::Hybrid,
+        "ballot" => SimPath::Ballot,
+        other => bail!("--path must be `hybrid` or `ballot` with --chains, not `{other}`"),
+    };
     let prepared = Simulator::new(scenario, seed);
     let settings = ChainsSettings {
+        path,
         threads: args.threads,
         block: args.block,
         tree: args.tree.then_some(tamga::package::CHECKPOINT_INTERVAL),
@@ -209,9 +222,9 @@ fn chains_text(r: &ChainsReport, threads: usize) -> String {
     }
     let _ = writeln!(
         s,
-        "{:.1} s wall; CPU: election day {:.1} s, writing ledgers {:.1} s, verifying {:.1} s \
-         ({threads} workers)",
-        r.wall, r.cpu_simulate, r.cpu_ingest, r.cpu_verify
+        "{:.1} s wall; CPU: election day ({} path) {:.1} s, writing ledgers {:.1} s, verifying \
+         {:.1} s ({threads} workers)",
+        r.wall, r.path, r.cpu_simulate, r.cpu_ingest, r.cpu_verify
     );
     if let Some(g) = &r.signatures {
         let _ = writeln!(

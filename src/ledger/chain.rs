@@ -7,11 +7,11 @@
 //! compression (`super::lanes`), with heads identical to appending to each chain in turn.
 
 use super::hash::{
-    EntryHash, GENESIS_BODY_LEN, Seq, ballot_block_words, ballot_body, ballot_state_lanes,
-    close_hash, digest, digests, genesis_body, genesis_hash, words,
+    EntryHash, GENESIS_BODY_LEN, Seq, ballot_block_words, ballot_body, close_hash, digest,
+    genesis_body, genesis_hash, words,
 };
 use super::heads::PublishedHead;
-use super::lanes::{Backend, SHA256_IV};
+use super::lanes::{Backend, BallotTail};
 use super::{CANDIDATE_NONE, FORMAT_VERSION, LIST_NONE, LedgerError};
 
 /// What the genesis entry binds a machine's chain to (`docs/ledger-format.md` §2.2).
@@ -192,14 +192,18 @@ impl Chain {
     pub fn append(&mut self, c: BallotChoice) -> Result<EntryHash, LedgerError> {
         let seq = Seq(self.n_ballots + 1);
         let (li, ci) = self.indices(seq, c)?;
-        let block = ballot_block_words(&self.head, seq, ballot_body(c.list, c.district));
-        // Compressed in place: the head is written at the width the next block reads it.
-        self.head = SHA256_IV;
-        sha2::block_api::compress256(&mut self.head, core::slice::from_ref(&block));
+        // the block is built in registers from the head's words (`Backend::ballot_states`)
+        let tail = BallotTail {
+            seq: seq.0,
+            list: c.list,
+            candidate: c.district,
+        };
+        let ([head], [hash]) = Backend::detect().ballot_states(&[self.head], &[tail]);
+        self.head = head;
         self.n_ballots = seq.0;
         self.list_counts[li] += 1;
         self.candidate_counts[ci] += 1;
-        Ok(digest(self.head))
+        Ok(EntryHash(hash))
     }
 
     /// The next ballot's counter indices and entry block (to compress from the IV), without
@@ -216,6 +220,21 @@ impl Chain {
             idx,
             ballot_block_words(&self.head, seq, ballot_body(c.list, c.district)),
         ))
+    }
+
+    /// The next ballot's counter indices, without appending: the caller hashes its entry (the
+    /// previous hash [`Chain::head_words`], seq `n_ballots + 1` and the choice) with
+    /// [`super::lanes::Backend::ballot_states`], possibly beside other chains, and calls
+    /// [`Chain::commit`] with the result. Errors if the choice is out of range.
+    #[inline]
+    pub(crate) fn next_indices(&self, c: BallotChoice) -> Result<(usize, usize), LedgerError> {
+        self.indices(Seq(self.n_ballots + 1), c)
+    }
+
+    /// The head hash as the eight words of its final state.
+    #[inline]
+    pub(crate) fn head_words(&self) -> &[u32; 8] {
+        &self.head
     }
 
     /// Adds a ballot whose choice was validated to counter indices `(li, ci)` and whose entry
@@ -361,15 +380,21 @@ pub(crate) fn append_lanes_with<const N: usize>(
 ) -> Result<[EntryHash; N], LedgerError> {
     // Plain indexed loops (see `hash::digests`).
     let mut indices = [(0, 0); N];
-    let mut blocks = [[0u8; 64]; N];
+    let mut prev = [[0u32; 8]; N];
+    let mut tails = [BallotTail::default(); N];
     for i in 0..N {
-        (indices[i], blocks[i]) = chains[i].next_block(choices[i])?;
+        indices[i] = chains[i].next_indices(choices[i])?;
+        prev[i] = chains[i].head;
+        // field by field: the kernel reads them at these widths
+        tails[i].seq = chains[i].n_ballots + 1;
+        tails[i].list = choices[i].list;
+        tails[i].candidate = choices[i].district;
     }
-    let states = ballot_state_lanes(backend, &blocks);
+    let (states, hashes) = backend.ballot_states(&prev, &tails);
     for i in 0..N {
         chains[i].commit(indices[i], states[i]);
     }
-    Ok(digests(&states))
+    Ok(hashes.map(EntryHash))
 }
 
 /// A sealed chain: what the machine prints on its poll tape at close.

@@ -81,6 +81,89 @@ impl Backend {
     }
 }
 
+/// What follows the previous hash in a ballot entry's hashed input (`docs/ledger-format.md`
+/// §2.1): its sequence number and body. With the previous hash it fixes the entry's one block
+/// (`hash::ballot_block`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct BallotTail {
+    /// The entry's sequence number.
+    pub seq: u64,
+    /// The list chosen (or `LIST_NONE`).
+    pub list: u8,
+    /// The district candidate chosen (or `CANDIDATE_NONE`).
+    pub candidate: u16,
+}
+
+impl Backend {
+    /// The final states and digests of `N` ballot entries, entry `i` hashing `prev[i]` (the
+    /// previous entry's hash as the eight words of its final state, as [`Chain`] keeps its head)
+    /// and `tails[i]`: lane `i` equals compressing `hash::ballot_block_words(&prev[i], …)` from
+    /// the IV. The blocks are built in registers from the words, never in memory: a block
+    /// written a few bytes at a time and read back sixteen at a time stalls every load
+    /// (store forwarding fails), which cost the lockstep paths about a third of their time.
+    ///
+    /// [`Chain`]: super::Chain
+    #[inline]
+    #[allow(unsafe_code)] // the SHA-NI kernel, called only after run-time detection
+    pub(crate) fn ballot_states<const N: usize>(
+        self,
+        prev: &[[u32; 8]; N],
+        tails: &[BallotTail; N],
+    ) -> ([[u32; 8]; N], [[u8; 32]; N]) {
+        #[cfg(target_arch = "x86_64")]
+        if self.sha_ni {
+            // SAFETY: `sha_ni` is only true when `Backend::sha_ni` detected every feature the
+            // kernel is compiled with, on this CPU.
+            return unsafe { shani::ballots_from_words(prev, tails) };
+        }
+        let blocks: [[u8; 64]; N] = core::array::from_fn(|i| {
+            let t = tails[i];
+            super::hash::ballot_block_words(
+                &prev[i],
+                super::Seq(t.seq),
+                super::hash::ballot_body(t.list, t.candidate),
+            )
+        });
+        portable_ballots(blocks)
+    }
+
+    /// [`Backend::ballot_states`] with each previous hash given as its 32 digest bytes (as a
+    /// ledger file stores it): lane `i` equals compressing `hash::ballot_block(&prev[i], …)`.
+    #[inline]
+    #[allow(unsafe_code)] // the SHA-NI kernel, called only after run-time detection
+    pub(crate) fn ballot_states_from_bytes<const N: usize>(
+        self,
+        prev: &[[u8; 32]; N],
+        tails: &[BallotTail; N],
+    ) -> ([[u32; 8]; N], [[u8; 32]; N]) {
+        #[cfg(target_arch = "x86_64")]
+        if self.sha_ni {
+            // SAFETY: as in `ballot_states`.
+            return unsafe { shani::ballots_from_bytes(prev, tails) };
+        }
+        let blocks: [[u8; 64]; N] = core::array::from_fn(|i| {
+            let t = tails[i];
+            super::hash::ballot_block(
+                &super::EntryHash(prev[i]),
+                super::Seq(t.seq),
+                super::hash::ballot_body(t.list, t.candidate),
+            )
+        });
+        portable_ballots(blocks)
+    }
+}
+
+/// sha2's kernel on each block from the IV: the states and their digests.
+fn portable_ballots<const N: usize>(blocks: [[u8; 64]; N]) -> ([[u32; 8]; N], [[u8; 32]; N]) {
+    let mut states = [SHA256_IV; N];
+    let mut digests = [[0u8; 32]; N];
+    for ((s, d), b) in states.iter_mut().zip(digests.iter_mut()).zip(&blocks) {
+        sha2::block_api::compress256(s, core::slice::from_ref(b));
+        *d = super::hash::digest(*s).0;
+    }
+    (states, digests)
+}
+
 /// [`Backend::compress`] with the fastest kernel this CPU supports.
 #[inline]
 pub fn compress_lanes<const N: usize>(states: &mut [[u32; 8]; N], blocks: &[[u8; 64]; N]) {
@@ -129,6 +212,120 @@ mod shani {
         }
     }
 
+    /// Ballot entries from the IV, their previous hashes as state words (see
+    /// [`super::Backend::ballot_states`]).
+    ///
+    /// # Safety
+    /// The CPU must support SHA, SSE2, SSSE3 and SSE4.1.
+    #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+    pub(super) unsafe fn ballots_from_words<const N: usize>(
+        prev: &[[u32; 8]; N],
+        tails: &[super::BallotTail; N],
+    ) -> ([[u32; 8]; N], [[u8; 32]; N]) {
+        let zero = _mm_setzero_si128();
+        let mut p = [(zero, zero); N];
+        for (p, w) in p.iter_mut().zip(prev) {
+            let (lo, hi) = w.as_chunks::<4>().0.split_at(1);
+            *p = (load(&lo[0]), load(&hi[0]));
+        }
+        ballots(p, tails)
+    }
+
+    /// Ballot entries from the IV, their previous hashes as digest bytes (see
+    /// [`super::Backend::ballot_states_from_bytes`]).
+    ///
+    /// # Safety
+    /// The CPU must support SHA, SSE2, SSSE3 and SSE4.1.
+    #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+    pub(super) unsafe fn ballots_from_bytes<const N: usize>(
+        prev: &[[u8; 32]; N],
+        tails: &[super::BallotTail; N],
+    ) -> ([[u32; 8]; N], [[u8; 32]; N]) {
+        let bswap = _mm_set_epi64x(0x0c0d_0e0f_0809_0a0b, 0x0405_0607_0001_0203);
+        let zero = _mm_setzero_si128();
+        let mut p = [(zero, zero); N];
+        for (p, b) in p.iter_mut().zip(prev) {
+            let (halves, _) = b.as_chunks::<16>();
+            *p = (
+                _mm_shuffle_epi8(load_bytes(&halves[0]), bswap),
+                _mm_shuffle_epi8(load_bytes(&halves[1]), bswap),
+            );
+        }
+        ballots(p, tails)
+    }
+
+    /// The ballot blocks' message words built in registers from the previous hashes' words
+    /// `(p0..p3, p4..p7)` and the tails, compressed from the IV. The block is
+    /// `0x42 ‖ prev ‖ seq ‖ list ‖ candidate ‖ 0x80 ‖ 0… ‖ 352` (bits), so, big-endian word by
+    /// word: `W0 = 0x42 << 24 | p0 >> 8`, `Wi = p(i−1) << 24 | pi >> 8` for `i` in 1–7,
+    /// `W8 = p7 << 24 | seq >> 40`, `W9 = seq >> 8`, `W10 = seq << 24 | list << 16 | candidate`,
+    /// `W11 = 0x8000_0000`, `W12..W14 = 0`, `W15 = 352`.
+    #[inline]
+    #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+    fn ballots<const N: usize>(
+        prev: [(__m128i, __m128i); N],
+        tails: &[super::BallotTail; N],
+    ) -> ([[u32; 8]; N], [[u8; 32]; N]) {
+        let bswap = _mm_set_epi64x(0x0c0d_0e0f_0809_0a0b, 0x0405_0607_0001_0203);
+        let zero = _mm_setzero_si128();
+        let tag = _mm_set_epi32(i32::from(crate::ledger::TAG_BALLOT), 0, 0, 0);
+        let w3 = _mm_set_epi32(
+            (super::super::hash::BALLOT_HASH_INPUT_LEN * 8) as i32,
+            0,
+            0,
+            0,
+        );
+        let mut w = [[zero; 4]; N];
+        for l in 0..N {
+            let (p0, p1) = prev[l];
+            let t = tails[l];
+            let shifted = |v: __m128i, before: __m128i| {
+                _mm_or_si128(
+                    _mm_srli_epi32::<8>(v),
+                    _mm_slli_epi32::<24>(_mm_alignr_epi8::<12>(v, before)),
+                )
+            };
+            let w8 = (t.seq >> 40) as u32;
+            let w9 = (t.seq >> 8) as u32;
+            let w10 = ((t.seq as u32) << 24) | (u32::from(t.list) << 16) | u32::from(t.candidate);
+            let tail = _mm_set_epi32(i32::MIN, w10 as i32, w9 as i32, w8 as i32);
+            w[l] = [
+                shifted(p0, tag),
+                shifted(p1, p0),
+                _mm_or_si128(tail, _mm_slli_epi32::<24>(_mm_srli_si128::<12>(p1))),
+                w3,
+            ];
+        }
+        let iv = (
+            load(&[
+                super::SHA256_IV[0],
+                super::SHA256_IV[1],
+                super::SHA256_IV[2],
+                super::SHA256_IV[3],
+            ]),
+            load(&[
+                super::SHA256_IV[4],
+                super::SHA256_IV[5],
+                super::SHA256_IV[6],
+                super::SHA256_IV[7],
+            ]),
+        );
+        let out = rounds_words([iv; N], w);
+        let mut states = [[0u32; 8]; N];
+        let mut digests = [[0u8; 32]; N];
+        for l in 0..N {
+            let (dcba, hgfe) = out[l];
+            let (s, d) = (&mut states[l], &mut digests[l]);
+            let (lo, hi) = s.as_chunks_mut::<4>().0.split_at_mut(1);
+            store_into(&mut lo[0], dcba);
+            store_into(&mut hi[0], hgfe);
+            let (dlo, dhi) = d.as_chunks_mut::<16>().0.split_at_mut(1);
+            store_bytes(&mut dlo[0], _mm_shuffle_epi8(dcba, bswap));
+            store_bytes(&mut dhi[0], _mm_shuffle_epi8(hgfe, bswap));
+        }
+        (states, digests)
+    }
+
     /// One block per lane compressed into its state, given and returned as the registers
     /// `(DCBA, HGFE)` (words 0–3 and 4–7, word 0 in the lowest element), with the rounds of all
     /// lanes interleaved — four rounds of every lane at a time, so that the lanes'
@@ -145,19 +342,33 @@ mod shani {
     ) -> [(__m128i, __m128i); N] {
         let bswap = _mm_set_epi64x(0x0c0d_0e0f_0809_0a0b, 0x0405_0607_0001_0203);
         let zero = _mm_setzero_si128();
+        let mut w = [[zero; 4]; N];
+        for l in 0..N {
+            let (quarters, _) = blocks[l].as_chunks::<16>();
+            for (wq, bytes) in w[l].iter_mut().zip(quarters) {
+                *wq = _mm_shuffle_epi8(load_bytes(bytes), bswap);
+            }
+        }
+        rounds_words(states, w)
+    }
+
+    /// [`rounds`] with each lane's sixteen message words given as four registers (word `4q + i`
+    /// in element `i` of register `q`).
+    #[inline]
+    #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+    fn rounds_words<const N: usize>(
+        states: [(__m128i, __m128i); N],
+        mut w: [[__m128i; 4]; N],
+    ) -> [(__m128i, __m128i); N] {
+        let zero = _mm_setzero_si128();
         let mut abef = [zero; N];
         let mut cdgh = [zero; N];
-        let mut w = [[zero; 4]; N];
         for l in 0..N {
             let (dcba, hgfe) = states[l];
             let cdab = _mm_shuffle_epi32::<0xB1>(dcba);
             let efgh = _mm_shuffle_epi32::<0x1B>(hgfe);
             abef[l] = _mm_alignr_epi8::<8>(cdab, efgh);
             cdgh[l] = _mm_blend_epi16::<0xF0>(efgh, cdab);
-            let (quarters, _) = blocks[l].as_chunks::<16>();
-            for (wq, bytes) in w[l].iter_mut().zip(quarters) {
-                *wq = _mm_shuffle_epi8(load_bytes(bytes), bswap);
-            }
         }
         let (abef_in, cdgh_in) = (abef, cdgh);
 
@@ -230,6 +441,20 @@ mod shani {
     fn load_bytes(v: &[u8; 16]) -> __m128i {
         // SAFETY: `v` is 16 readable bytes; `loadu` has no alignment requirement.
         unsafe { _mm_loadu_si128(v.as_ptr().cast()) }
+    }
+
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn store_into(out: &mut [u32; 4], v: __m128i) {
+        // SAFETY: `out` is 16 writable bytes; `storeu` has no alignment requirement.
+        unsafe { _mm_storeu_si128(out.as_mut_ptr().cast(), v) };
+    }
+
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn store_bytes(out: &mut [u8; 16], v: __m128i) {
+        // SAFETY: `out` is 16 writable bytes; `storeu` has no alignment requirement.
+        unsafe { _mm_storeu_si128(out.as_mut_ptr().cast(), v) };
     }
 
     #[inline]
@@ -384,7 +609,56 @@ mod tests {
             .prop_map(|(a, b)| core::array::from_fn(|i| if i < 32 { a[i] } else { b[i - 32] }))
     }
 
+    /// The ballot kernels against the streaming SHA-256 of the entry's 44 bytes
+    /// (`docs/ledger-format.md` §2.1), built here byte by byte, on every backend and lane count.
+    fn check_ballots<const N: usize>(prev: [[u8; 32]; N], tails: [BallotTail; N]) {
+        use sha2::Digest;
+        let want: [[u8; 32]; N] = core::array::from_fn(|i| {
+            let t = tails[i];
+            let mut msg = vec![crate::ledger::TAG_BALLOT];
+            msg.extend_from_slice(&prev[i]);
+            msg.extend_from_slice(&t.seq.to_be_bytes());
+            msg.push(t.list);
+            msg.extend_from_slice(&t.candidate.to_be_bytes());
+            assert_eq!(msg.len(), 44);
+            sha2::Sha256::digest(&msg).into()
+        });
+        let words: [[u32; 8]; N] =
+            core::array::from_fn(|i| super::super::hash::words(&crate::ledger::EntryHash(prev[i])));
+        for backend in backends() {
+            let (states, digests) = backend.ballot_states(&words, &tails);
+            assert_eq!(digests, want, "{} from words", backend.name());
+            for (s, d) in states.iter().zip(&digests) {
+                assert_eq!(super::super::hash::digest(*s).0, *d, "{}", backend.name());
+            }
+            let (states_b, digests_b) = backend.ballot_states_from_bytes(&prev, &tails);
+            assert_eq!(digests_b, want, "{} from bytes", backend.name());
+            assert_eq!(states_b, states, "{}", backend.name());
+        }
+    }
+
+    fn tail() -> impl Strategy<Value = BallotTail> {
+        (any::<u64>(), any::<u8>(), any::<u16>()).prop_map(|(seq, list, candidate)| BallotTail {
+            seq,
+            list,
+            candidate,
+        })
+    }
+
     proptest! {
+        #[test]
+        fn ballot_kernels_hash_the_entry_bytes(
+            prev in prop::array::uniform4(prop::array::uniform32(any::<u8>())),
+            tails in prop::array::uniform4(tail()),
+        ) {
+            check_ballots::<1>([prev[0]], [tails[0]]);
+            check_ballots::<3>([prev[0], prev[1], prev[2]], [tails[0], tails[1], tails[2]]);
+            check_ballots::<LANES>(
+                core::array::from_fn(|i| prev[i % 4]),
+                core::array::from_fn(|i| tails[i % 4]),
+            );
+        }
+
         #[test]
         fn lanes_equal_reference_and_sha2(
             states in prop::array::uniform4(prop::array::uniform8(any::<u32>())),

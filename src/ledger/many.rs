@@ -21,11 +21,10 @@
 use super::chain::{Chain, Closed, Genesis, Totals, close_body_len};
 use super::file::{BALLOT_RECORD_LEN, GENESIS_RECORD_LEN, HEADER_LEN, RECORD_PREFIX_LEN};
 use super::hash::{
-    BALLOT_BODY_LEN, EntryHash, GENESIS_BODY_LEN, Seq, ballot_block, close_hash, digest, digests,
-    genesis_hash,
+    BALLOT_BODY_LEN, EntryHash, GENESIS_BODY_LEN, Seq, close_hash, digest, genesis_hash,
 };
 use super::heads::PublishedHead;
-use super::lanes::{Backend, LANES, SHA256_IV};
+use super::lanes::{Backend, BallotTail, LANES, SHA256_IV};
 use super::merkle::{node_blocks, node_hash};
 use super::receipt::{ReceiptCode, receipt_code};
 use super::verify::{GenesisInfo, TreeRoot, VerifyReport, verify_log, verify_with_receipts};
@@ -109,26 +108,31 @@ pub(crate) fn write_many_with(
     }
     let mut failed = false;
     'walk: while active == LANES {
-        let mut blocks = [[0u8; 64]; LANES];
+        let mut prev = [[0u32; 8]; LANES];
+        let mut tails = [BallotTail::default(); LANES];
         let mut counters = [(0, 0); LANES];
         for lane in 0..LANES {
             let (m, j) = lanes[lane];
-            match chains[m].next_block(machines[m].ballots[j]) {
-                Ok((c, b)) => (counters[lane], blocks[lane]) = (c, b),
+            let c = machines[m].ballots[j];
+            match chains[m].next_indices(c) {
+                Ok(idx) => counters[lane] = idx,
                 Err(_) => {
                     failed = true;
                     break 'walk;
                 }
             }
+            // field by field: the kernel reads them at these widths
+            tails[lane].seq = chains[m].n_ballots() + 1;
+            tails[lane].list = c.list;
+            tails[lane].candidate = c.district;
+            prev[lane] = *chains[m].head_words();
         }
-        let mut states = [SHA256_IV; LANES];
-        backend.compress(&mut states, &blocks);
-        let hashes = digests(&states);
+        let (states, hashes) = backend.ballot_states(&prev, &tails);
         for lane in 0..LANES {
             let (m, j) = lanes[lane];
             chains[m].commit(counters[lane], states[lane]);
             let c = machines[m].ballots[j];
-            push_ballot_record(&mut out[m], chains[m].n_ballots(), c, &hashes[lane]);
+            push_ballot_record(&mut out[m], tails[lane].seq, c, &hashes[lane]);
             lanes[lane].1 += 1;
             if lanes[lane].1 == machines[m].ballots.len() {
                 match start(&mut next) {
@@ -146,7 +150,7 @@ pub(crate) fn write_many_with(
         for &(m, from) in lanes.iter().filter(|l| l.1 != usize::MAX) {
             for &c in &machines[m].ballots[from..] {
                 match chains[m].append(c) {
-                    Ok(h) => push_ballot_record(&mut out[m], chains[m].n_ballots(), c, &h),
+                    Ok(h) => push_ballot_record(&mut out[m], chains[m].n_ballots(), c, &h.0),
                     Err(_) => failed = true,
                 }
             }
@@ -175,16 +179,18 @@ pub(crate) fn write_many_with(
     Ok(sealed)
 }
 
+/// Appends a ballot record (`docs/ledger-format.md` §3): tag, seq, list, candidate, hash. Its
+/// first twelve bytes go as one 8-byte and one 4-byte word, the hash as the 32 bytes the kernel
+/// stored, so that no copy reads bytes written at another width.
 #[inline]
-fn push_ballot_record(o: &mut Vec<u8>, seq: u64, c: BallotChoice, h: &EntryHash) {
-    let mut rec = [0u8; BALLOT_RECORD_LEN];
-    rec[0] = TAG_BALLOT;
-    rec[1..9].copy_from_slice(&seq.to_be_bytes());
-    rec[9] = c.list;
-    rec[10..12].copy_from_slice(&c.district.to_be_bytes());
-    rec[12..].copy_from_slice(&h.0);
-    o.extend_from_slice(&rec);
+fn push_ballot_record(o: &mut Vec<u8>, seq: u64, c: BallotChoice, h: &[u8; 32]) {
+    let a = (u64::from(TAG_BALLOT) << 56) | (seq >> 8);
+    let b = ((seq as u32) << 24) | (u32::from(c.list) << 16) | u32::from(c.district);
+    o.extend_from_slice(&a.to_be_bytes());
+    o.extend_from_slice(&b.to_be_bytes());
+    o.extend_from_slice(h);
 }
+const _: () = assert!(BALLOT_RECORD_LEN == 8 + 4 + 32);
 
 /// One ledger file to verify, with what it is checked against.
 #[derive(Clone, Copy, Debug)]
@@ -245,20 +251,25 @@ struct Walk {
 }
 
 impl Walk {
-    /// Ballot record `j` of the ledger `bytes`: the block of its link (SHA-256 of the stored
-    /// previous hash, its stored seq and body), its stored hash, and the recount counters its
-    /// choices go to — `None` unless it is a ballot record carrying seq `j + 1` with both
-    /// choices on the ballot (or a record the framing did not provide).
+    /// Ballot record `j` of the ledger `bytes`: the tail of its link's hashed input (its stored
+    /// seq and body; the link is SHA-256 of the stored previous hash and these), its stored hash,
+    /// and the recount counters its choices go to — `None` unless it is a ballot record
+    /// carrying seq `j + 1` with both choices on the ballot (or a record the framing did not
+    /// provide).
     #[inline]
-    fn record(&self, bytes: &[u8]) -> ([u8; 64], EntryHash, Option<(usize, usize)>) {
+    fn record(&self, bytes: &[u8]) -> (BallotTail, EntryHash, Option<(usize, usize)>) {
         let at = HEADER_LEN + GENESIS_RECORD_LEN + self.j * BALLOT_RECORD_LEN;
         let Some(rec) = bytes.get(at..at + BALLOT_RECORD_LEN) else {
-            return ([0; 64], EntryHash::ZERO, None);
+            return (BallotTail::default(), EntryHash::ZERO, None);
         };
         let seq = u64::from_be_bytes(rec[1..9].try_into().expect("8 bytes"));
         let body: [u8; BALLOT_BODY_LEN] = [rec[9], rec[10], rec[11]];
         let stored = EntryHash(rec[12..44].try_into().expect("32 bytes"));
-        let block = ballot_block(&self.prev, Seq(seq), body);
+        let tail = BallotTail {
+            seq,
+            list: body[0],
+            candidate: u16::from_be_bytes([body[1], body[2]]),
+        };
         let nl = self.n_lists as usize;
         let li = match body[0] {
             LIST_NONE => Some(nl),
@@ -272,7 +283,7 @@ impl Walk {
         };
         let in_sequence = rec[0] == TAG_BALLOT && seq == self.j as u64 + 1;
         let counters = li.zip(ci).filter(|_| in_sequence);
-        (block, stored, counters)
+        (tail, stored, counters)
     }
 }
 
@@ -335,18 +346,19 @@ fn verify_many_counted(
         c[ci] += 1;
     };
     while active == LANES {
-        let mut blocks = [[0u8; 64]; LANES];
+        let mut prev = [[0u8; 32]; LANES];
+        let mut tails = [BallotTail::default(); LANES];
         let mut stored = [EntryHash::ZERO; LANES];
         let mut counters = [None; LANES];
         for lane in 0..LANES {
             let w = lanes[lane].as_ref().expect("all lanes active");
-            (blocks[lane], stored[lane], counters[lane]) = w.record(ledgers[w.ledger].bytes);
+            (tails[lane], stored[lane], counters[lane]) = w.record(ledgers[w.ledger].bytes);
+            prev[lane] = w.prev.0;
         }
-        let mut states = [SHA256_IV; LANES];
-        backend.compress(&mut states, &blocks);
+        let (_, hashes) = backend.ballot_states_from_bytes(&prev, &tails);
         for lane in 0..LANES {
             let w = lanes[lane].as_mut().expect("all lanes active");
-            let linked = digest(states[lane]) == stored[lane];
+            let linked = hashes[lane] == stored[lane].0;
             match counters[lane] {
                 Some(c) if linked => count(w.ledger, c),
                 _ => refused[w.ledger] = true,
@@ -365,11 +377,10 @@ fn verify_many_counted(
     for w in lanes.iter().flatten() {
         let mut w = *w;
         while w.j < w.n && !refused[w.ledger] {
-            let (block, stored, counters) = w.record(ledgers[w.ledger].bytes);
-            let mut state = [SHA256_IV];
-            backend.compress(&mut state, &[block]);
+            let (tail, stored, counters) = w.record(ledgers[w.ledger].bytes);
+            let (_, hash) = backend.ballot_states_from_bytes(&[w.prev.0], &[tail]);
             match counters {
-                Some(c) if digest(state[0]) == stored => count(w.ledger, c),
+                Some(c) if hash[0] == stored.0 => count(w.ledger, c),
                 _ => refused[w.ledger] = true,
             }
             w.prev = stored;

@@ -78,7 +78,7 @@ use super::ballot::{
 use super::context::Context;
 use super::counts::{StationCounts, Workspace, paper_as_counted, record_paper};
 use super::districts::{draw_appeals, finish_districts};
-use super::machine::{Ballot, INVALID_DISTRICT};
+use super::machine::{Ballot, INVALID_DISTRICT, VotingMachine};
 use super::tamper::{LedgerTamper, protocol_fraud, rewrite_ledger};
 use crate::distr::{binomial, cumulative, exp, multinomial, pick, thin_with};
 use crate::electorate::Electorate;
@@ -240,6 +240,24 @@ pub fn draw_honest(
     stop: Stop<'_>,
     out: &mut HonestDraws,
 ) -> bool {
+    draw_honest_with(ctx, run, ws, machines, stop, out, &mut |_, _| {})
+}
+
+/// [`draw_honest`], calling `closed(station, machine)` as each machine closes (on the
+/// hybrid path), as `sim::ballot::run_election` does: with [`LedgerMode::LogOnly`] the closed
+/// machine holds its voters' ballots in order, unhashed, for a caller that chains them itself
+/// (`bench::chained_election`).
+///
+/// [`LedgerMode::LogOnly`]: super::LedgerMode::LogOnly
+pub fn draw_honest_with(
+    ctx: Context<'_>,
+    run: u64,
+    ws: &mut Workspace,
+    machines: bool,
+    stop: Stop<'_>,
+    out: &mut HonestDraws,
+    closed: &mut dyn FnMut(usize, &VotingMachine),
+) -> bool {
     let e = ctx.electorate;
     let k = e.n_parties;
     ws.counts.reset(e);
@@ -269,6 +287,7 @@ pub fn draw_honest(
             out.voters.push(rng.clone());
             out.pref.extend_from_slice(&ws.pref[..k]);
             honest_machine(ctx, run, i, rng, ws, out);
+            closed(i, &ws.machine);
         }
     }
     ws.lockstep.flush();

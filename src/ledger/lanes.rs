@@ -153,6 +153,33 @@ impl Backend {
     }
 }
 
+impl Backend {
+    /// The RFC 6962 node hashes `SHA-256(0x01 ‖ left[i] ‖ right[i])` of `N` pairs (two blocks
+    /// each), the children given as their 32 digest bytes: lane `i` equals
+    /// `merkle::node_hash(left[i], right[i])`. Both blocks are built in registers from the
+    /// children's words (see [`Backend::ballot_states`] for why).
+    #[inline]
+    #[allow(unsafe_code)] // the SHA-NI kernel, called only after run-time detection
+    pub(crate) fn node_hashes<const N: usize>(
+        self,
+        left: [&[u8; 32]; N],
+        right: [&[u8; 32]; N],
+    ) -> [[u8; 32]; N] {
+        #[cfg(target_arch = "x86_64")]
+        if self.sha_ni {
+            // SAFETY: as in `ballot_states`.
+            return unsafe { shani::nodes(left, right) };
+        }
+        core::array::from_fn(|i| {
+            super::merkle::node_hash_portable(
+                &super::EntryHash(*left[i]),
+                &super::EntryHash(*right[i]),
+            )
+            .0
+        })
+    }
+}
+
 /// sha2's kernel on each block from the IV: the states and their digests.
 fn portable_ballots<const N: usize>(blocks: [[u8; 64]; N]) -> ([[u32; 8]; N], [[u8; 32]; N]) {
     let mut states = [SHA256_IV; N];
@@ -252,6 +279,81 @@ mod shani {
             );
         }
         ballots(p, tails)
+    }
+
+    /// RFC 6962 node hashes (see [`super::Backend::node_hashes`]). The message
+    /// `0x01 ‖ L ‖ R` (65 bytes) is two blocks; big-endian word by word, with `l0..l7` and
+    /// `r0..r7` the children's words: `W0 = 0x01 << 24 | l0 >> 8`, `Wi = l(i−1) << 24 | li >> 8`
+    /// for `i` in 1–7, `W8 = l7 << 24 | r0 >> 8`, `W(8+i) = r(i−1) << 24 | ri >> 8` for `i` in
+    /// 1–7; then `r7 << 24 | 0x80 << 16`, fourteen zero words and `W15 = 520` (bits).
+    ///
+    /// # Safety
+    /// The CPU must support SHA, SSE2, SSSE3 and SSE4.1.
+    #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+    pub(super) unsafe fn nodes<const N: usize>(
+        left: [&[u8; 32]; N],
+        right: [&[u8; 32]; N],
+    ) -> [[u8; 32]; N] {
+        let bswap = _mm_set_epi64x(0x0c0d_0e0f_0809_0a0b, 0x0405_0607_0001_0203);
+        let zero = _mm_setzero_si128();
+        let tag = _mm_set_epi32(i32::from(crate::ledger::merkle::NODE_PREFIX), 0, 0, 0);
+        let words = |b: &[u8; 32]| {
+            let (halves, _) = b.as_chunks::<16>();
+            (
+                _mm_shuffle_epi8(load_bytes(&halves[0]), bswap),
+                _mm_shuffle_epi8(load_bytes(&halves[1]), bswap),
+            )
+        };
+        let shifted = |v: __m128i, before: __m128i| {
+            _mm_or_si128(
+                _mm_srli_epi32::<8>(v),
+                _mm_slli_epi32::<24>(_mm_alignr_epi8::<12>(v, before)),
+            )
+        };
+        let mut first = [[zero; 4]; N];
+        let mut second = [[zero; 4]; N];
+        let pad = _mm_set_epi32(0, 0, 0, 0x80 << 16);
+        let len = _mm_set_epi32(65 * 8, 0, 0, 0);
+        for l in 0..N {
+            let (l0, l1) = words(left[l]);
+            let (r0, r1) = words(right[l]);
+            first[l] = [
+                shifted(l0, tag),
+                shifted(l1, l0),
+                shifted(r0, l1),
+                shifted(r1, r0),
+            ];
+            second[l] = [
+                _mm_or_si128(pad, _mm_slli_epi32::<24>(_mm_srli_si128::<12>(r1))),
+                zero,
+                zero,
+                len,
+            ];
+        }
+        let iv = (
+            load(&[
+                super::SHA256_IV[0],
+                super::SHA256_IV[1],
+                super::SHA256_IV[2],
+                super::SHA256_IV[3],
+            ]),
+            load(&[
+                super::SHA256_IV[4],
+                super::SHA256_IV[5],
+                super::SHA256_IV[6],
+                super::SHA256_IV[7],
+            ]),
+        );
+        let mid = rounds_words([iv; N], first);
+        let out = rounds_words(mid, second);
+        let mut digests = [[0u8; 32]; N];
+        for l in 0..N {
+            let (dcba, hgfe) = out[l];
+            let (dlo, dhi) = digests[l].as_chunks_mut::<16>().0.split_at_mut(1);
+            store_bytes(&mut dlo[0], _mm_shuffle_epi8(dcba, bswap));
+            store_bytes(&mut dhi[0], _mm_shuffle_epi8(hgfe, bswap));
+        }
+        digests
     }
 
     /// The ballot blocks' message words built in registers from the previous hashes' words
@@ -637,6 +739,22 @@ mod tests {
         }
     }
 
+    /// The node kernel against the streaming SHA-256 of `0x01 ‖ left ‖ right`.
+    fn check_nodes<const N: usize>(left: [[u8; 32]; N], right: [[u8; 32]; N]) {
+        use sha2::Digest;
+        let want: [[u8; 32]; N] = core::array::from_fn(|i| {
+            let mut h = sha2::Sha256::new();
+            h.update([0x01]);
+            h.update(left[i]);
+            h.update(right[i]);
+            h.finalize().into()
+        });
+        for backend in backends() {
+            let got = backend.node_hashes(left.each_ref(), right.each_ref());
+            assert_eq!(got, want, "{}", backend.name());
+        }
+    }
+
     fn tail() -> impl Strategy<Value = BallotTail> {
         (any::<u64>(), any::<u8>(), any::<u16>()).prop_map(|(seq, list, candidate)| BallotTail {
             seq,
@@ -656,6 +774,18 @@ mod tests {
             check_ballots::<LANES>(
                 core::array::from_fn(|i| prev[i % 4]),
                 core::array::from_fn(|i| tails[i % 4]),
+            );
+        }
+
+        #[test]
+        fn node_kernel_hashes_the_node_bytes(
+            left in prop::array::uniform4(prop::array::uniform32(any::<u8>())),
+            right in prop::array::uniform4(prop::array::uniform32(any::<u8>())),
+        ) {
+            check_nodes::<1>([left[0]], [right[0]]);
+            check_nodes::<LANES>(
+                core::array::from_fn(|i| left[i % 4]),
+                core::array::from_fn(|i| right[i % 4]),
             );
         }
 

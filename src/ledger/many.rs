@@ -20,12 +20,10 @@
 
 use super::chain::{Chain, Closed, Genesis, Totals, close_body_len};
 use super::file::{BALLOT_RECORD_LEN, GENESIS_RECORD_LEN, HEADER_LEN, RECORD_PREFIX_LEN};
-use super::hash::{
-    BALLOT_BODY_LEN, EntryHash, GENESIS_BODY_LEN, Seq, close_hash, digest, genesis_hash,
-};
+use super::hash::{BALLOT_BODY_LEN, EntryHash, GENESIS_BODY_LEN, Seq, close_hash, genesis_hash};
 use super::heads::PublishedHead;
-use super::lanes::{Backend, BallotTail, LANES, SHA256_IV};
-use super::merkle::{node_blocks, node_hash};
+use super::lanes::{Backend, BallotTail, LANES};
+use super::merkle::node_hash;
 use super::receipt::{ReceiptCode, receipt_code};
 use super::verify::{GenesisInfo, TreeRoot, VerifyReport, verify_log, verify_with_receipts};
 use super::{
@@ -613,17 +611,12 @@ impl TreeLevels {
             let to = self.hashes.len();
             let mut p = 0;
             while p + LANES <= pairs {
-                let mut first = [[0u8; 64]; LANES];
-                let mut second = [[0u8; 64]; LANES];
-                for lane in 0..LANES {
-                    let a = from + 2 * (p + lane);
-                    [first[lane], second[lane]] = node_blocks(&self.hashes[a], &self.hashes[a + 1]);
-                }
-                let mut states = [SHA256_IV; LANES];
-                backend.compress(&mut states, &first);
-                backend.compress(&mut states, &second);
-                for s in &states {
-                    self.hashes.push(digest(*s));
+                let a = from + 2 * p;
+                let pairs_here = &self.hashes[a..a + 2 * LANES];
+                let left: [&[u8; 32]; LANES] = core::array::from_fn(|l| &pairs_here[2 * l].0);
+                let right: [&[u8; 32]; LANES] = core::array::from_fn(|l| &pairs_here[2 * l + 1].0);
+                for h in backend.node_hashes(left, right) {
+                    self.hashes.push(EntryHash(h));
                 }
                 p += LANES;
             }

@@ -40,9 +40,17 @@ pub fn leaf_hash(input: &[u8]) -> EntryHash {
     EntryHash(h.finalize().into())
 }
 
-/// `SHA-256(0x01 ‖ left ‖ right)`: two compressions of stack blocks.
+/// `SHA-256(0x01 ‖ left ‖ right)`: two compressions, of blocks built in registers where the
+/// CPU has SHA-NI (`lanes::Backend::node_hashes`), else of stack blocks.
 #[inline]
 pub fn node_hash(left: &EntryHash, right: &EntryHash) -> EntryHash {
+    let [h] = super::lanes::Backend::detect().node_hashes([&left.0], [&right.0]);
+    EntryHash(h)
+}
+
+/// [`node_hash`] with sha2's kernel on stack blocks (the portable path).
+#[inline]
+pub(crate) fn node_hash_portable(left: &EntryHash, right: &EntryHash) -> EntryHash {
     let blocks = node_blocks(left, right);
     let mut state = SHA256_IV;
     sha2::block_api::compress256(&mut state, &blocks);

@@ -862,12 +862,14 @@ fn alpha_audit(
     }
     // planned as if the published outcome were right: the reported shares
     let plan: Vec<f64> = reported.iter().map(|&x| x as f64).collect();
-    let drifts = assertions
+    let drifts: Vec<f64> = assertions
         .iter()
-        .map(|a| AlphaSet::planning_drift(&a.values, a.upper, a.mean(reported), &plan));
-    let Some(first) = first_round(drifts, alpha).filter(|_| population > 0) else {
+        .map(|a| AlphaSet::planning_drift(&a.values, a.upper, a.mean(reported), &plan))
+        .collect();
+    let Some(first) = first_round(drifts.iter().copied(), alpha).filter(|_| population > 0) else {
         return (Decision::FullHandCount, 0, population);
     };
+    let order = hardest_first(&drifts);
     let mut tests = AlphaSet::new(
         assertions
             .iter()
@@ -875,13 +877,25 @@ fn alpha_audit(
         alpha,
     );
     cumulative(pool.iter().copied(), cum);
+    // the categories of the draws so far, drawn as the tests ask for them: test by test, in
+    // `order`, stopping at the first that has not reached 1/α by the round's end (the draws
+    // taken are those drawing the tests together would take: up to the round's end, or up to
+    // the draw at which the last test reached 1/α)
+    let mut drawn: Vec<u32> = Vec::new();
     let schedule = Schedule::doubling(first.min(population));
     let out = escalate(schedule, alpha, population, |n| {
-        // once every statistic has reached 1/α the rest of the round cannot change it
-        while tests.draws() < n && !tests.all_done() {
-            tests.observe(pick(cum, rng.next_u64()));
+        for &k in &order {
+            let reached = tests.advance(k, n, |j| {
+                while drawn.len() < j as usize {
+                    drawn.push(pick(cum, rng.next_u64()) as u32);
+                }
+                drawn[j as usize - 1] as usize
+            });
+            if !reached {
+                return 1.0;
+            }
         }
-        if tests.all_done() { alpha } else { 1.0 }
+        alpha
     });
     (out.decision, out.examined, population)
 }

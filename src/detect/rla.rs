@@ -494,6 +494,8 @@ fn comparison(
     };
     let mut t = Tally::default();
     let (mut cvr, mut pap, mut drawn) = (Vec::new(), Vec::new(), Vec::new());
+    // the hand-marked stations' rows, kept together: units, reported and papers
+    let (mut units, mut rep, mut paps) = (Vec::new(), Vec::new(), Vec::new());
     for (c, &wrong) in cs.iter().zip(wrong) {
         let m = c.reported.len();
         let ph = m - 1;
@@ -502,15 +504,19 @@ fn comparison(
         // without a CVR a record of no valid vote)
         let mut pairs = vec![0u64; m * m];
         let mut cvr_total = vec![0u64; m];
-        let mut hand: Vec<HandStation> = Vec::new();
+        units.clear();
+        rep.clear();
+        paps.clear();
         for i in c.rows.stations(e) {
             if !electronic(i) {
                 c.rows.read(e, protocols, i, &mut cvr);
                 c.rows.read(e, paper, i, &mut pap);
                 cvr.push(0);
                 pap.push(0);
-                if let Some(h) = HandStation::new(&cvr, &pap) {
-                    hand.push(h);
+                if let Some(u) = hand_counts(&mut cvr, &mut pap) {
+                    units.push(u);
+                    rep.extend_from_slice(&cvr);
+                    paps.extend_from_slice(&pap);
                 }
                 continue;
             }
@@ -556,6 +562,15 @@ fn comparison(
                 }
             }
         }
+        let hand: Vec<HandRow<'_>> = units
+            .iter()
+            .zip(rep.chunks_exact(m).zip(paps.chunks_exact(m)))
+            .map(|(&units, (reported, papers))| HandRow {
+                units,
+                reported,
+                papers,
+            })
+            .collect();
         let (d, n, pop) = if hand.is_empty() {
             let increments: Vec<Vec<f64>> = c
                 .assertions
@@ -578,34 +593,84 @@ fn comparison(
     t.reading()
 }
 
-/// A station's papers of a contest without CVRs: `units` papers (phantoms for ballots its
-/// protocol counts and its box does not hold), the reported counts per category (papers its
-/// box holds beyond its protocol counted as reported with no valid vote) and the papers.
+/// A station's counts kept on their own (the unit tests' mixed elections).
+#[cfg(test)]
 struct HandStation {
     units: u64,
     reported: Vec<u64>,
     papers: Vec<u64>,
 }
 
+#[cfg(test)]
 impl HandStation {
     /// From the protocol's and the box's counts per category (the last, phantoms, 0 in both);
     /// `None` for a station with neither.
     fn new(reported: &[u64], papers: &[u64]) -> Option<HandStation> {
-        let (r, p) = (reported.iter().sum::<u64>(), papers.iter().sum::<u64>());
-        let units = r.max(p);
-        if units == 0 {
-            return None;
-        }
-        let m = reported.len();
         let (mut reported, mut papers) = (reported.to_vec(), papers.to_vec());
-        reported[m - 2] += units - r;
-        papers[m - 1] += units - p;
+        let units = hand_counts(&mut reported, &mut papers)?;
         Some(HandStation {
             units,
             reported,
             papers,
         })
     }
+}
+
+/// A station's papers of a contest without CVRs: `units` papers (phantoms for ballots its
+/// protocol counts and its box does not hold), the reported counts per category (papers its
+/// box holds beyond its protocol counted as reported with no valid vote) and the papers.
+trait Hand {
+    fn units(&self) -> u64;
+    fn reported(&self) -> &[u64];
+    fn papers(&self) -> &[u64];
+}
+
+#[cfg(test)]
+impl Hand for HandStation {
+    fn units(&self) -> u64 {
+        self.units
+    }
+    fn reported(&self) -> &[u64] {
+        &self.reported
+    }
+    fn papers(&self) -> &[u64] {
+        &self.papers
+    }
+}
+
+/// A [`Hand`] borrowed from a contest's rows kept together (no allocation per station).
+struct HandRow<'a> {
+    units: u64,
+    reported: &'a [u64],
+    papers: &'a [u64],
+}
+
+impl Hand for HandRow<'_> {
+    fn units(&self) -> u64 {
+        self.units
+    }
+    fn reported(&self) -> &[u64] {
+        self.reported
+    }
+    fn papers(&self) -> &[u64] {
+        self.papers
+    }
+}
+
+/// Makes a station's protocol counts and box counts (phantoms last, 0 in both) into a
+/// [`Hand`]'s: the units `max(reported, papers)` (`None` when 0), papers the box holds
+/// beyond the protocol counted as reported with no valid vote, ballots the protocol counts
+/// beyond the box as phantom papers.
+fn hand_counts(reported: &mut [u64], papers: &mut [u64]) -> Option<u64> {
+    let (r, p) = (reported.iter().sum::<u64>(), papers.iter().sum::<u64>());
+    let units = r.max(p);
+    if units == 0 {
+        return None;
+    }
+    let m = reported.len();
+    reported[m - 2] += units - r;
+    papers[m - 1] += units - p;
+    Some(units)
 }
 
 /// ONEAudit (P. B. Stark 2023, "Overstatement-net-equivalent risk-limiting audit: ONEAudit") of
@@ -628,12 +693,12 @@ impl HandStation {
 fn one_audit(
     assertions: &[Assertion],
     pairs: &[u64],
-    hand: &[HandStation],
+    hand: &[impl Hand],
     alpha: f64,
     rng: &mut StreamRng,
     drawn: &mut Vec<u32>,
 ) -> (Decision, u64, u64, Vec<f64>) {
-    let m = hand.first().map_or(0, |h| h.papers.len());
+    let m = hand.first().map_or(0, |h| h.papers().len());
     let mm = m * m;
     // categories: the m·m pairs, then each station's m paper categories
     let mut weights: Vec<f64> = Vec::with_capacity(mm + hand.len() * m);
@@ -651,13 +716,14 @@ fn one_audit(
     let mut hand_units = 0.0;
     let mut r = vec![0.0; m];
     for h in hand {
+        let (papers, reported) = (h.papers(), h.reported());
         for j in 0..m {
-            weights.push(h.papers[j] as f64);
-            pool[j] += h.papers[j] as f64;
-            r[j] = h.reported[j] as f64;
+            weights.push(papers[j] as f64);
+            pool[j] += papers[j] as f64;
+            r[j] = reported[j] as f64;
             totals[j] += r[j];
         }
-        let n = h.units as f64;
+        let n = h.units() as f64;
         hand_units += n;
         for j in 0..m {
             if r[j] == 0.0 {
@@ -775,8 +841,8 @@ fn one_audit(
                 let means = hand
                     .iter()
                     .map(|h| {
-                        let s: f64 = x.iter().zip(&h.reported).map(|(x, &r)| x * r as f64).sum();
-                        s / h.units as f64
+                        let s: f64 = x.iter().zip(h.reported()).map(|(x, &r)| x * r as f64).sum();
+                        s / h.units() as f64
                     })
                     .collect();
                 Looked {

@@ -352,7 +352,8 @@ fn rounds_of_sums(
     let mut seen = vec![0usize; tests];
     let (mut so_far, mut rounds) = (0u64, 0usize);
     let m = weights.len();
-    let mut cum: Vec<u64> = Vec::new();
+    let (mut cum, mut guide): (Vec<u64>, Vec<u32>) = (Vec::new(), Vec::new());
+    let mut shift = 0;
     let mut listed: Vec<Vec<u32>> = Vec::new();
     let out = escalate(
         Schedule::doubling(first.min(population)),
@@ -367,10 +368,27 @@ fn rounds_of_sums(
                 round.fill(0);
                 if cum.is_empty() {
                     cumulative(weights.iter().copied(), &mut cum);
+                    // a guide table: where the search for a draw in each of 2^b equal slices
+                    // of the 64-bit range starts (the first category whose running sum exceeds
+                    // the slice's start), so a draw takes a step or two, not a binary search
+                    let bits = m.next_power_of_two().trailing_zeros().max(1);
+                    shift = 64 - bits;
+                    let mut i = 0usize;
+                    guide.extend((0..1u64 << bits).map(|b| {
+                        let start = b << shift;
+                        while i + 1 < m && cum[i] <= start {
+                            i += 1;
+                        }
+                        i as u32
+                    }));
                 }
                 for _ in 0..new {
                     let r = rng.next_u64();
-                    let i = cum.partition_point(|&c| c <= r).min(m - 1);
+                    // the first category whose running sum exceeds r (the last if none)
+                    let mut i = guide[(r >> shift) as usize] as usize;
+                    while i + 1 < m && cum[i] <= r {
+                        i += 1;
+                    }
                     if round[i] == 0 {
                         list.push(i as u32);
                     }

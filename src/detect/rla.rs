@@ -20,7 +20,10 @@
 //!   papers are drawn one by one.
 //!
 //! Every first round is planned as an auditor would, from the published counts: the draws at
-//! which each assertion's expected statistic reaches ln(1/α) were the published outcome right.
+//! which each assertion's expected statistic reaches ln(1/α) were the published outcome right
+//! (ONEAudit: its second-order expectation, see [`one_audit`]). At a round's end the assertions
+//! are checked hardest first, stopping at the first not confirmed (the same decisions as checking
+//! them all; `docs/rla.md`).
 //!
 //! Draws are with replacement; BRAVO's, MACRO's and Kaplan–Markov's round's draws are a multinomial draw of categories (ballot
 //! choices, CVR/paper pairs), which is the same distribution as drawing ballots one by one, and

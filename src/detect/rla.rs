@@ -20,7 +20,10 @@
 //!   papers are drawn one by one.
 //!
 //! Every first round is planned as an auditor would, from the published counts: the draws at
-//! which each assertion's expected statistic reaches ln(1/α) were the published outcome right.
+//! which each assertion's expected statistic reaches ln(1/α) were the published outcome right
+//! (ONEAudit: its second-order expectation, see [`one_audit`]). At a round's end the assertions
+//! are checked hardest first, stopping at the first not confirmed (the same decisions as checking
+//! them all; `docs/rla.md`).
 //!
 //! Draws are with replacement; BRAVO's, MACRO's and Kaplan–Markov's round's draws are a multinomial draw of categories (ballot
 //! choices, CVR/paper pairs), which is the same distribution as drawing ballots one by one, and
@@ -280,33 +283,146 @@ fn sum_audit(
     // first round: the draws at which each test's expected statistic, were the published
     // outcome right (`plan`: the categories' reported weights), reaches ln(1/α); none if some
     // test would not grow
-    let first = first_round(increments.iter().map(|inc| drift(inc, plan)), alpha);
+    let drifts: Vec<f64> = increments.iter().map(|inc| drift(inc, plan)).collect();
+    let first = first_round(drifts.iter().copied(), alpha);
     if increments.is_empty() {
         return (Decision::Confirmed, 0, population);
     }
     let Some(first) = first.filter(|_| population > 0) else {
         return (Decision::FullHandCount, 0, population);
     };
-    let mut stat = vec![0.0; increments.len()];
-    let mut best = vec![0.0f64; increments.len()];
-    let mut so_far = 0u64;
-    drawn.resize(weights.len(), 0);
-    let schedule = Schedule::doubling(first.min(population));
-    let out = escalate(schedule, alpha, population, |n| {
-        let new = n.saturating_sub(so_far).min(u64::from(u32::MAX)) as u32;
-        multinomial(rng, new, weights, drawn);
-        so_far = n;
-        for ((s, b), inc) in stat.iter_mut().zip(best.iter_mut()).zip(increments) {
-            *s += drawn
+    let order = hardest_first(&drifts);
+    let (d, n) = rounds_of_sums(
+        &order,
+        first,
+        weights,
+        alpha,
+        rng,
+        drawn,
+        false,
+        |k, round, _| {
+            round
                 .iter()
-                .zip(inc)
+                .zip(&increments[k])
                 .map(|(&c, x)| f64::from(c) * x)
-                .sum::<f64>();
-            *b = b.max(*s);
-        }
-        best.iter().map(|b| (-b).exp().min(1.0)).fold(0.0, f64::max)
-    });
-    (out.decision, out.examined, population)
+                .sum::<f64>()
+        },
+    );
+    (d, n, population)
+}
+
+/// Test indices by planned drift, smallest (hardest) first.
+fn hardest_first(drifts: &[f64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..drifts.len()).collect();
+    order.sort_by(|&a, &b| drifts[a].total_cmp(&drifts[b]));
+    order
+}
+
+/// Below this many draws per category a round's multinomial draw is taken draw by draw (one
+/// binary search each) rather than one binomial per category (see [`rounds_of_sums`]).
+const PICKS_PER_CATEGORY: u64 = 2;
+
+/// Rounds (first `first` draws, then doubling; [`escalate`]) of tests whose log statistics are
+/// sums over draws: each round's new draws are one multinomial draw over `weights`, kept in
+/// `drawn` (one block of categories per round); `increment(k, round, drawn)` is test `k`'s log
+/// statistic added by one round's draws per category, `drawn` the categories it drew (in
+/// order). A test confirms when the largest of its log statistic at rounds' ends reaches
+/// ln(1/α), i.e. its P-value `exp(−max)` is at most α; the audit stops when every test has.
+/// Tests are brought up to date lazily, in `order` (hardest first): a round's check stops at
+/// the first test that has not confirmed, since the round fails whatever the others say, and a
+/// test looked at later catches up over the rounds it missed — the same decisions as updating
+/// every test every round, for the work of the tests that decide.
+///
+/// With `sparse`, a round of fewer than [`PICKS_PER_CATEGORY`] draws per category is drawn
+/// draw by draw (a binary search of the categories' running sums each: the same multinomial
+/// distribution, at a cost in the draws rather than the categories), and the categories drawn
+/// are listed for `increment`; without, the list is empty. Returns the decision and the draws
+/// taken.
+#[allow(clippy::too_many_arguments)]
+fn rounds_of_sums(
+    order: &[usize],
+    first: u64,
+    weights: &[f64],
+    alpha: f64,
+    rng: &mut StreamRng,
+    drawn: &mut Vec<u32>,
+    sparse: bool,
+    mut increment: impl FnMut(usize, &[u32], &[u32]) -> f64,
+) -> (Decision, u64) {
+    let population = weights.iter().sum::<f64>() as u64;
+    let tests = order.iter().map(|&k| k + 1).max().unwrap_or(0);
+    let (mut stat, mut best) = (vec![0.0; tests], vec![0.0f64; tests]);
+    let mut seen = vec![0usize; tests];
+    let (mut so_far, mut rounds) = (0u64, 0usize);
+    let m = weights.len();
+    let (mut cum, mut guide): (Vec<u64>, Vec<u32>) = (Vec::new(), Vec::new());
+    let mut shift = 0;
+    let mut listed: Vec<Vec<u32>> = Vec::new();
+    let out = escalate(
+        Schedule::doubling(first.min(population)),
+        alpha,
+        population,
+        |n| {
+            let new = n.saturating_sub(so_far).min(u64::from(u32::MAX)) as u32;
+            drawn.resize((rounds + 1) * m, 0);
+            let round = &mut drawn[rounds * m..];
+            let mut list = Vec::new();
+            if sparse && u64::from(new) < PICKS_PER_CATEGORY * m as u64 {
+                round.fill(0);
+                if cum.is_empty() {
+                    cumulative(weights.iter().copied(), &mut cum);
+                    // a guide table: where the search for a draw in each of 2^b equal slices
+                    // of the 64-bit range starts (the first category whose running sum exceeds
+                    // the slice's start), so a draw takes a step or two, not a binary search
+                    let bits = m.next_power_of_two().trailing_zeros().max(1);
+                    shift = 64 - bits;
+                    let mut i = 0usize;
+                    guide.extend((0..1u64 << bits).map(|b| {
+                        let start = b << shift;
+                        while i + 1 < m && cum[i] <= start {
+                            i += 1;
+                        }
+                        i as u32
+                    }));
+                }
+                for _ in 0..new {
+                    let r = rng.next_u64();
+                    // the first category whose running sum exceeds r (the last if none)
+                    let mut i = guide[(r >> shift) as usize] as usize;
+                    while i + 1 < m && cum[i] <= r {
+                        i += 1;
+                    }
+                    if round[i] == 0 {
+                        list.push(i as u32);
+                    }
+                    round[i] += 1;
+                }
+                list.sort_unstable();
+            } else {
+                multinomial(rng, new, weights, round);
+                if sparse {
+                    list.extend((0..m as u32).filter(|&i| round[i as usize] > 0));
+                }
+            }
+            listed.push(list);
+            so_far = n;
+            rounds += 1;
+            let p = |b: f64| (-b).exp().min(1.0);
+            for &k in order {
+                while seen[k] < rounds {
+                    let r = seen[k];
+                    stat[k] += increment(k, &drawn[r * m..(r + 1) * m], &listed[r]);
+                    best[k] = best[k].max(stat[k]);
+                    seen[k] += 1;
+                }
+                if p(best[k]) > alpha {
+                    return p(best[k]);
+                }
+            }
+            order.iter().map(|&k| p(best[k])).fold(0.0, f64::max)
+        },
+    );
+    (out.decision, out.examined)
 }
 
 /// Per category of `c`: the papers in the boxes, phantoms last.
@@ -336,34 +452,33 @@ fn wrong_on(assertions: &[Assertion], pool: &[f64]) -> bool {
     assertions.iter().any(|a| !a.holds(&counts))
 }
 
-/// A polling audit of every contest on its papers: `audit(contest, pool)` audits one contest
-/// and gives (decision, ballots sampled, population).
+/// A polling audit of every contest on its papers (`pools`, per contest; `wrong`, whether its
+/// outcome is wrong on them): `audit(contest, pool)` audits one contest and gives (decision,
+/// ballots sampled, population).
 fn poll_each(
-    e: &Electorate,
     cs: &[Contest],
-    paper: &StationCounts,
+    pools: &[Vec<f64>],
+    wrong: &[bool],
     mut audit: impl FnMut(&Contest, &[f64]) -> (Decision, u64, u64),
 ) -> Reading {
     let mut t = Tally::default();
-    let mut row = Vec::new();
-    for c in cs {
-        let pool = paper_pool(e, c, paper, &mut row);
-        let (d, n, pop) = audit(c, &pool);
-        t.add(d, n, pop, wrong_on(&c.assertions, &pool));
+    for ((c, pool), &wrong) in cs.iter().zip(pools).zip(wrong) {
+        let (d, n, pop) = audit(c, pool);
+        t.add(d, n, pop, wrong);
     }
     t.reading()
 }
 
 /// BRAVO ballot polling of every contest.
 fn polling(
-    e: &Electorate,
     cs: &[Contest],
-    paper: &StationCounts,
+    pools: &[Vec<f64>],
+    wrong: &[bool],
     alpha: f64,
     rng: &mut StreamRng,
 ) -> Reading {
     let mut drawn = Vec::new();
-    poll_each(e, cs, paper, |c, pool| {
+    poll_each(cs, pools, wrong, |c, pool| {
         let increments: Vec<Vec<f64>> = c
             .assertions
             .iter()
@@ -384,6 +499,7 @@ fn polling(
 /// a mixed station's count, not its machine's own part, so all its papers take the mean of its
 /// protocol. With CVRs for every paper the test is Kaplan–Markov (super-simple γ); else
 /// [`one_audit`].
+#[allow(clippy::too_many_arguments)]
 fn comparison(
     e: &Electorate,
     cs: &[Contest],
@@ -392,13 +508,16 @@ fn comparison(
     paper: &StationCounts,
     alpha: f64,
     rng: &mut StreamRng,
+    wrong: &[bool],
 ) -> Reading {
     let electronic = |i: usize| {
         cvrs.issued[i] > 0 && cvrs.electronic[i] == cvrs.issued[i] && paper.electronic[i] > 0
     };
     let mut t = Tally::default();
     let (mut cvr, mut pap, mut drawn) = (Vec::new(), Vec::new(), Vec::new());
-    for c in cs {
+    // the hand-marked stations' rows, kept together: units, reported and papers
+    let (mut units, mut rep, mut paps) = (Vec::new(), Vec::new(), Vec::new());
+    for (c, &wrong) in cs.iter().zip(wrong) {
         let m = c.reported.len();
         let ph = m - 1;
         // pairs[cvr·m + paper]: within each station, records matched to papers of the same
@@ -406,15 +525,19 @@ fn comparison(
         // without a CVR a record of no valid vote)
         let mut pairs = vec![0u64; m * m];
         let mut cvr_total = vec![0u64; m];
-        let mut hand: Vec<HandStation> = Vec::new();
+        units.clear();
+        rep.clear();
+        paps.clear();
         for i in c.rows.stations(e) {
             if !electronic(i) {
                 c.rows.read(e, protocols, i, &mut cvr);
                 c.rows.read(e, paper, i, &mut pap);
                 cvr.push(0);
                 pap.push(0);
-                if let Some(h) = HandStation::new(&cvr, &pap) {
-                    hand.push(h);
+                if let Some(u) = hand_counts(&mut cvr, &mut pap) {
+                    units.push(u);
+                    rep.extend_from_slice(&cvr);
+                    paps.extend_from_slice(&pap);
                 }
                 continue;
             }
@@ -460,60 +583,115 @@ fn comparison(
                 }
             }
         }
-        let (d, n, pop, pool) = if hand.is_empty() {
+        let hand: Vec<HandRow<'_>> = units
+            .iter()
+            .zip(rep.chunks_exact(m).zip(paps.chunks_exact(m)))
+            .map(|(&units, (reported, papers))| HandRow {
+                units,
+                reported,
+                papers,
+            })
+            .collect();
+        let (d, n, pop) = if hand.is_empty() {
             let increments: Vec<Vec<f64>> = c
                 .assertions
                 .iter()
                 .map(|a| km_increments(a, &cvr_total))
                 .collect();
             let weights: Vec<f64> = pairs.iter().map(|&x| x as f64).collect();
-            let mut pool = vec![0.0; m];
-            for (ij, &w) in weights.iter().enumerate() {
-                pool[ij % m] += w;
-            }
             // planned as if every paper read as its CVR
             let mut plan = vec![0.0; m * m];
             for (j, &x) in cvr_total.iter().enumerate() {
                 plan[j * m + j] = x as f64;
             }
-            let (d, n, pop) = sum_audit(&increments, &weights, &plan, alpha, rng, &mut drawn);
-            (d, n, pop, pool)
+            sum_audit(&increments, &weights, &plan, alpha, rng, &mut drawn)
         } else {
-            one_audit(&c.assertions, &pairs, &hand, alpha, rng, &mut drawn)
+            let (d, n, pop, _) = one_audit(&c.assertions, &pairs, &hand, alpha, rng, &mut drawn);
+            (d, n, pop)
         };
-        t.add(d, n, pop, wrong_on(&c.assertions, &pool));
+        t.add(d, n, pop, wrong);
     }
     t.reading()
 }
 
-/// A station's papers of a contest without CVRs: `units` papers (phantoms for ballots its
-/// protocol counts and its box does not hold), the reported counts per category (papers its
-/// box holds beyond its protocol counted as reported with no valid vote) and the papers.
+/// A station's counts kept on their own (the unit tests' mixed elections).
+#[cfg(test)]
 struct HandStation {
     units: u64,
     reported: Vec<u64>,
     papers: Vec<u64>,
 }
 
+#[cfg(test)]
 impl HandStation {
     /// From the protocol's and the box's counts per category (the last, phantoms, 0 in both);
     /// `None` for a station with neither.
     fn new(reported: &[u64], papers: &[u64]) -> Option<HandStation> {
-        let (r, p) = (reported.iter().sum::<u64>(), papers.iter().sum::<u64>());
-        let units = r.max(p);
-        if units == 0 {
-            return None;
-        }
-        let m = reported.len();
         let (mut reported, mut papers) = (reported.to_vec(), papers.to_vec());
-        reported[m - 2] += units - r;
-        papers[m - 1] += units - p;
+        let units = hand_counts(&mut reported, &mut papers)?;
         Some(HandStation {
             units,
             reported,
             papers,
         })
     }
+}
+
+/// A station's papers of a contest without CVRs: `units` papers (phantoms for ballots its
+/// protocol counts and its box does not hold), the reported counts per category (papers its
+/// box holds beyond its protocol counted as reported with no valid vote) and the papers.
+trait Hand {
+    fn units(&self) -> u64;
+    fn reported(&self) -> &[u64];
+    fn papers(&self) -> &[u64];
+}
+
+#[cfg(test)]
+impl Hand for HandStation {
+    fn units(&self) -> u64 {
+        self.units
+    }
+    fn reported(&self) -> &[u64] {
+        &self.reported
+    }
+    fn papers(&self) -> &[u64] {
+        &self.papers
+    }
+}
+
+/// A [`Hand`] borrowed from a contest's rows kept together (no allocation per station).
+struct HandRow<'a> {
+    units: u64,
+    reported: &'a [u64],
+    papers: &'a [u64],
+}
+
+impl Hand for HandRow<'_> {
+    fn units(&self) -> u64 {
+        self.units
+    }
+    fn reported(&self) -> &[u64] {
+        self.reported
+    }
+    fn papers(&self) -> &[u64] {
+        self.papers
+    }
+}
+
+/// Makes a station's protocol counts and box counts (phantoms last, 0 in both) into a
+/// [`Hand`]'s: the units `max(reported, papers)` (`None` when 0), papers the box holds
+/// beyond the protocol counted as reported with no valid vote, ballots the protocol counts
+/// beyond the box as phantom papers.
+fn hand_counts(reported: &mut [u64], papers: &mut [u64]) -> Option<u64> {
+    let (r, p) = (reported.iter().sum::<u64>(), papers.iter().sum::<u64>());
+    let units = r.max(p);
+    if units == 0 {
+        return None;
+    }
+    let m = reported.len();
+    reported[m - 2] += units - r;
+    papers[m - 1] += units - p;
+    Some(units)
 }
 
 /// ONEAudit (P. B. Stark 2023, "Overstatement-net-equivalent risk-limiting audit: ONEAudit") of
@@ -525,130 +703,214 @@ impl HandStation {
 /// `Π (1 + λ(Bᵢ − ½))`, valid for any `λ ∈ [0, 2)` fixed before sampling; here `λ` is the
 /// growth-optimal bet to second order for papers as reported, `E[B − ½]/E[(B − ½)²]`, at most
 /// Kaplan–Markov's (the super-simple γ's bet is `λ = 2(2 − v/u)/(2γ − v/u)`). Its log is a sum
-/// over draws, so [`sum_audit`] runs it. Returns (decision, ballots sampled, population, the
-/// papers per category).
+/// over draws, so [`rounds_of_sums`] runs it; the first round is where the second-order expected
+/// log statistic `λE − λ²E₂/2` per draw (papers as reported) reaches ln(1/α). Returns (decision,
+/// ballots sampled, population, the papers per category).
+///
+/// The work is per station, not per (station, choice) category and assertion: the moments come
+/// from the contest's totals and the matrix `Σₛ rₛrₛᵀ/Nₛ` of the protocols (`Σₛ Nₛāₛ² = aᵀQa`),
+/// and a round's logarithms are taken only for what it drew, one per station and distinct
+/// assorter value (`B` depends on a paper's choice only through its assorter value).
 fn one_audit(
     assertions: &[Assertion],
     pairs: &[u64],
-    hand: &[HandStation],
+    hand: &[impl Hand],
     alpha: f64,
     rng: &mut StreamRng,
     drawn: &mut Vec<u32>,
 ) -> (Decision, u64, u64, Vec<f64>) {
-    let m = hand.first().map_or(0, |h| h.papers.len());
+    let m = hand.first().map_or(0, |h| h.papers().len());
+    let mm = m * m;
     // categories: the m·m pairs, then each station's m paper categories
-    let mut weights: Vec<f64> = pairs.iter().map(|&x| x as f64).collect();
-    let mut plan = vec![0.0; m * m];
+    let mut weights: Vec<f64> = Vec::with_capacity(mm + hand.len() * m);
+    weights.extend(pairs.iter().map(|&x| x as f64));
+    // papers as reported: each CVR's paper reads as it
+    let mut plan = vec![0.0; mm];
     let mut pool = vec![0.0; m];
     for (ij, &w) in weights.iter().enumerate() {
         pool[ij % m] += w;
-        // papers as reported: each CVR's paper reads as it
         plan[(ij / m) * m + ij / m] += w;
     }
+    // the protocols' totals per category and Q = Σₛ rₛrₛᵀ/Nₛ (upper triangle)
+    let mut totals = vec![0.0; m];
+    let mut q = vec![0.0; mm];
+    let mut hand_units = 0.0;
+    let mut r = vec![0.0; m];
     for h in hand {
+        let (papers, reported) = (h.papers(), h.reported());
         for j in 0..m {
-            weights.push(h.papers[j] as f64);
-            plan.push(h.reported[j] as f64);
-            pool[j] += h.papers[j] as f64;
+            weights.push(papers[j] as f64);
+            pool[j] += papers[j] as f64;
+            r[j] = reported[j] as f64;
+            totals[j] += r[j];
+        }
+        let n = h.units() as f64;
+        hand_units += n;
+        for j in 0..m {
+            if r[j] == 0.0 {
+                continue;
+            }
+            let rj = r[j] / n;
+            for (qk, &rk) in q[j * m..(j + 1) * m].iter_mut().zip(&r).skip(j) {
+                *qk += rj * rk;
+            }
         }
     }
     let units: f64 = weights.iter().sum();
-    // per assertion: each category's B − ½ (as a closure over the category) and the bet
-    let centred = |a: &Assertion, build: bool| -> Option<(Vec<f64>, f64, f64, f64)> {
+    let plan_units = plan.iter().sum::<f64>() + hand_units;
+    // per assertion: the bet and the constants of B − ½ = c0 − c1·ω
+    struct Bet {
+        lambda: f64,
+        c0: f64,
+        c1: f64,
+    }
+    let bet = |a: &Assertion| -> Option<(Bet, f64)> {
         let u = a.upper;
-        // per station: the assorter's reported mean āₛ and its sum of squares
-        let sums: Vec<(f64, f64)> = hand
-            .iter()
-            .map(|h| {
-                let (mut s1, mut s2) = (0.0, 0.0);
-                for (x, &r) in a.values.iter().zip(&h.reported) {
-                    let r = r as f64;
-                    s1 += x * r;
-                    s2 += x * x * r;
-                }
-                (s1 / h.units as f64, s2)
-            })
-            .collect();
-        let cvr_sum: f64 = pairs
+        let x = &a.values;
+        let pairs_cvr: f64 = weights[..mm]
             .iter()
             .enumerate()
-            .map(|(ij, &w)| a.values[ij / m] * w as f64)
-            .sum::<f64>()
-            + hand
-                .iter()
-                .zip(&sums)
-                .map(|(h, (x, _))| x * h.units as f64)
-                .sum::<f64>();
-        let v = 2.0 * cvr_sum / units - 1.0;
+            .map(|(ij, w)| x[ij / m] * w)
+            .sum();
+        let hand_cvr: f64 = x.iter().zip(&totals).map(|(x, t)| x * t).sum();
+        let v = 2.0 * (pairs_cvr + hand_cvr) / units - 1.0;
         if v.is_nan() || v <= 0.0 {
             return None;
         }
-        // B − ½ = c0 − c1·ω
         let scale = 1.0 / (2.0 - v / u);
         let (c0, c1) = (scale - 0.5, scale / u);
         let (mut first, mut second) = (0.0, 0.0);
-        for (ij, &w) in plan[..m * m].iter().enumerate() {
-            let d = c0 - c1 * (a.values[ij / m] - a.values[ij % m]);
+        for (ij, &w) in plan.iter().enumerate() {
+            let d = c0 - c1 * (x[ij / m] - x[ij % m]);
             first += w * d;
             second += w * d * d;
         }
         // a station's papers as reported: Σ r·(c0 + c1(a − āₛ)) = Nₛc0 and
-        // Σ r·(…)² = Nₛc0² + c1²(Σ r·a² − Nₛāₛ²)
-        for (h, &(mean, s2)) in hand.iter().zip(&sums) {
-            let n = h.units as f64;
-            first += n * c0;
-            second += n * c0 * c0 + c1 * c1 * (s2 - n * mean * mean);
+        // Σ r·(…)² = Nₛc0² + c1²(Σ r·a² − Nₛāₛ²), summed: Σₛ Nₛāₛ² = aᵀQa
+        let squares: f64 = x.iter().zip(&totals).map(|(x, t)| x * x * t).sum();
+        let mut quad = 0.0;
+        for j in 0..m {
+            let row: f64 = q[j * m + j + 1..(j + 1) * m]
+                .iter()
+                .zip(&x[j + 1..])
+                .map(|(q, x)| q * x)
+                .sum();
+            quad += x[j] * (x[j] * q[j * m + j] + 2.0 * row);
         }
-        // the values themselves only when asked for
-        let mut out = Vec::new();
-        if build {
-            out.reserve(plan.len());
-            out.extend((0..m * m).map(|ij| c0 - c1 * (a.values[ij / m] - a.values[ij % m])));
-            for &(mean, _) in &sums {
-                out.extend(a.values.iter().map(|y| c0 - c1 * (mean - y)));
-            }
-        }
+        first += hand_units * c0;
+        second += hand_units * c0 * c0 + c1 * c1 * (squares - quad).max(0.0);
         let km = 2.0 * (2.0 - v / u) / (2.0 * SUPER_SIMPLE_GAMMA - v / u);
         let lambda = if second > 0.0 {
             (first / second).clamp(0.0, km)
         } else {
             km
         };
-        Some((out, lambda, first, second))
+        let drift = (lambda * first - lambda * lambda * second / 2.0) / plan_units;
+        Some((Bet { lambda, c0, c1 }, drift))
     };
-    // plan first (second-order drift `λE − λ²E₂/2` for papers as reported), and escalate at
-    // once, without building the increments, when the first round would (as `escalate` does)
-    let plan_total: f64 = plan.iter().sum();
+    let mut bets = Vec::with_capacity(assertions.len());
     let mut drifts = Vec::with_capacity(assertions.len());
     for a in assertions {
-        let Some((_, lambda, first, second)) = centred(a, false) else {
+        let Some((b, d)) = bet(a) else {
             // a CVR margin that is not positive: this assertion cannot be confirmed
             return (Decision::FullHandCount, 0, units as u64, pool);
         };
-        drifts.push((lambda * first - lambda * lambda * second / 2.0) / plan_total);
+        bets.push(b);
+        drifts.push(d);
     }
-    let first = first_round(drifts.into_iter(), alpha);
+    if assertions.is_empty() {
+        return (Decision::Confirmed, 0, units as u64, pool);
+    }
+    let first = first_round(drifts.iter().copied(), alpha);
     let share = Schedule::doubling(1).max_share;
-    if first.is_none_or(|n| n as f64 > share * units || n as f64 >= units) {
+    let Some(first) = first.filter(|&n| n as f64 <= share * units && (n as f64) < units) else {
         return (Decision::FullHandCount, 0, units as u64, pool);
+    };
+    // per assertion, when first looked at: its distinct assorter values, each category's, and
+    // the stations' reported means āₛ
+    struct Looked {
+        values: Vec<f64>,
+        group: Vec<usize>,
+        means: Vec<f64>,
     }
-    let increments: Vec<Vec<f64>> = assertions
-        .iter()
-        .filter_map(|a| {
-            let (centred, lambda, _, _) = centred(a, true)?;
-            // categories with no papers are never drawn and weigh nothing in the plan
-            let ln = |(k, d): (usize, &f64)| {
-                if weights[k] > 0.0 || plan[k] > 0.0 {
-                    (1.0 + lambda * d).ln()
-                } else {
-                    0.0
+    let mut looked: Vec<Option<Looked>> = (0..assertions.len()).map(|_| None).collect();
+    let (mut counts, mut touched) = (Vec::new(), Vec::new());
+    let order = hardest_first(&drifts);
+    let (d, n) = rounds_of_sums(
+        &order,
+        first,
+        &weights,
+        alpha,
+        rng,
+        drawn,
+        true,
+        |k, round, list| {
+            let a = &assertions[k];
+            let Bet { lambda, c0, c1 } = bets[k];
+            let x = &a.values;
+            let l = looked[k].get_or_insert_with(|| {
+                let mut values: Vec<f64> = Vec::new();
+                let group = x
+                    .iter()
+                    .map(|&y| {
+                        values.iter().position(|&v| v == y).unwrap_or_else(|| {
+                            values.push(y);
+                            values.len() - 1
+                        })
+                    })
+                    .collect();
+                let means = hand
+                    .iter()
+                    .map(|h| {
+                        let s: f64 = x.iter().zip(h.reported()).map(|(x, &r)| x * r as f64).sum();
+                        s / h.units() as f64
+                    })
+                    .collect();
+                Looked {
+                    values,
+                    group,
+                    means,
+                }
+            });
+            let log = |omega: f64| (1.0 + lambda * (c0 - c1 * omega)).ln();
+            counts.resize(l.values.len(), 0u32);
+            // the categories drawn, station by station: one logarithm per distinct assorter value
+            let mut sum = 0.0;
+            let mut station = usize::MAX;
+            let mut flush = |station: usize, touched: &mut Vec<usize>, counts: &mut [u32]| {
+                for g in touched.drain(..) {
+                    sum += f64::from(counts[g]) * log(l.means[station] - l.values[g]);
+                    counts[g] = 0;
                 }
             };
-            Some(centred.iter().enumerate().map(ln).collect())
-        })
-        .collect();
-    let (d, n, pop) = sum_audit(&increments, &weights, &plan, alpha, rng, drawn);
-    (d, n, pop, pool)
+            let mut pairs_sum = 0.0;
+            for &i in list {
+                let i = i as usize;
+                let c = round[i];
+                if i < mm {
+                    pairs_sum += f64::from(c) * log(x[i / m] - x[i % m]);
+                    continue;
+                }
+                let (t, j) = ((i - mm) / m, (i - mm) % m);
+                if t != station {
+                    if station != usize::MAX {
+                        flush(station, &mut touched, &mut counts);
+                    }
+                    station = t;
+                }
+                let g = l.group[j];
+                if counts[g] == 0 {
+                    touched.push(g);
+                }
+                counts[g] += c;
+            }
+            if station != usize::MAX {
+                flush(station, &mut touched, &mut counts);
+            }
+            pairs_sum + sum
+        },
+    );
+    (d, n, units as u64, pool)
 }
 
 /// Kaplan–Markov with the super-simple γ (`rla::comparison`) as a sum: per draw of a (CVR,
@@ -687,12 +949,14 @@ fn alpha_audit(
     }
     // planned as if the published outcome were right: the reported shares
     let plan: Vec<f64> = reported.iter().map(|&x| x as f64).collect();
-    let drifts = assertions
+    let drifts: Vec<f64> = assertions
         .iter()
-        .map(|a| AlphaSet::planning_drift(&a.values, a.upper, a.mean(reported), &plan));
-    let Some(first) = first_round(drifts, alpha).filter(|_| population > 0) else {
+        .map(|a| AlphaSet::planning_drift(&a.values, a.upper, a.mean(reported), &plan))
+        .collect();
+    let Some(first) = first_round(drifts.iter().copied(), alpha).filter(|_| population > 0) else {
         return (Decision::FullHandCount, 0, population);
     };
+    let order = hardest_first(&drifts);
     let mut tests = AlphaSet::new(
         assertions
             .iter()
@@ -700,19 +964,32 @@ fn alpha_audit(
         alpha,
     );
     cumulative(pool.iter().copied(), cum);
+    // the categories of the draws so far, drawn as the tests ask for them: test by test, in
+    // `order`, stopping at the first that has not reached 1/α by the round's end (the draws
+    // taken are those drawing the tests together would take: up to the round's end, or up to
+    // the draw at which the last test reached 1/α)
+    let mut drawn: Vec<u32> = Vec::new();
     let schedule = Schedule::doubling(first.min(population));
     let out = escalate(schedule, alpha, population, |n| {
-        // once every statistic has reached 1/α the rest of the round cannot change it
-        while tests.draws() < n && !tests.all_done() {
-            tests.observe(pick(cum, rng.next_u64()));
+        for &k in &order {
+            let reached = tests.advance(k, n, |j| {
+                while drawn.len() < j as usize {
+                    drawn.push(pick(cum, rng.next_u64()) as u32);
+                }
+                drawn[j as usize - 1] as usize
+            });
+            if !reached {
+                return 1.0;
+            }
         }
-        if tests.all_done() { alpha } else { 1.0 }
+        alpha
     });
     (out.decision, out.examined, population)
 }
 
 /// MACRO batch comparison of all contests at once: station protocols are the batches' reported
-/// counts, their papers the hand counts.
+/// counts, their papers the hand counts (read only for the batches drawn). `wrong`: some
+/// contest's outcome is wrong on the paper.
 fn batch_comparison(
     e: &Electorate,
     cs: &[Contest],
@@ -720,58 +997,53 @@ fn batch_comparison(
     paper: &StationCounts,
     alpha: f64,
     rng: &mut StreamRng,
+    wrong: bool,
 ) -> Reading {
     let assertions: Vec<ContestAssertion<'_>> =
         ContestAssertion::all(cs.iter().map(|c| c.assertions.as_slice()));
-    // the contests on each station's papers
-    let mut on_station: Vec<Vec<usize>> = vec![Vec::new(); e.stations.len()];
+    // each station's batch: its protocols of the contests on its papers, in contest order
+    let mut batches: Vec<Batch> = (0..e.stations.len())
+        .map(|_| Batch {
+            papers: 0,
+            reported: Vec::new(),
+        })
+        .collect();
+    let mut row = Vec::new();
     for (ci, c) in cs.iter().enumerate() {
         for i in c.rows.stations(e) {
-            on_station[i].push(ci);
-        }
-    }
-    let mut row = Vec::new();
-    let mut batches = Vec::with_capacity(e.stations.len());
-    let mut hands = Vec::with_capacity(e.stations.len());
-    let mut papers_total = 0u64;
-    let mut pools: Vec<Vec<u64>> = cs.iter().map(|c| vec![0; c.reported.len()]).collect();
-    for (i, contests) in on_station.iter().enumerate() {
-        let mut reported = Vec::with_capacity(contests.len());
-        let mut hand = Vec::with_capacity(contests.len());
-        let mut papers = 0u64;
-        for &ci in contests {
-            let c = &cs[ci];
+            c.rows.read(e, paper, i, &mut row);
+            let np: u64 = row.iter().sum();
             c.rows.read(e, protocols, i, &mut row);
             row.push(0);
-            let r = row.clone();
-            c.rows.read(e, paper, i, &mut row);
-            row.push(0);
-            let (nr, np) = (r.iter().sum::<u64>(), row.iter().sum::<u64>());
-            // ballots the protocol counts and the box does not hold are phantoms
-            if let Some(ph) = row.last_mut() {
-                *ph = nr.saturating_sub(np);
-            }
-            for (t, v) in pools[ci].iter_mut().zip(&row) {
-                *t += v;
-            }
-            papers = papers.max(nr.max(np));
-            reported.push((ci, r));
-            hand.push(row.clone());
+            let nr: u64 = row.iter().sum();
+            let b = &mut batches[i];
+            b.papers = b.papers.max(nr.max(np));
+            b.reported.push((ci, row.clone()));
         }
-        papers_total += papers;
-        batches.push(Batch { papers, reported });
-        hands.push(hand);
     }
+    let papers_total: u64 = batches.iter().map(|b| b.papers).sum();
     let plan = MacroPlan::new(&assertions, &batches);
-    let wrong = cs.iter().zip(&pools).any(|(c, pool)| {
-        let pool: Vec<f64> = pool.iter().map(|&x| x as f64).collect();
-        wrong_on(&c.assertions, &pool)
-    });
     let population = batches.len() as u64;
     let mut t = Tally::default();
     let Some(first) = plan.sample_size(alpha) else {
         t.add(Decision::FullHandCount, 0, papers_total, wrong);
         return t.reading();
+    };
+    // a drawn batch's hand counts per contest (ballots the protocol counts and the box does not
+    // hold are phantoms)
+    let hand = |p: usize| -> Vec<Vec<u64>> {
+        let mut row = Vec::new();
+        batches[p]
+            .reported
+            .iter()
+            .map(|(ci, r)| {
+                let c = &cs[*ci];
+                c.rows.read(e, paper, p, &mut row);
+                let np: u64 = row.iter().sum();
+                row.push(r.iter().sum::<u64>().saturating_sub(np));
+                row.clone()
+            })
+            .collect()
     };
     let mut test = MacroTest::new(plan.total_bound());
     let mut seen = vec![false; batches.len()];
@@ -779,7 +1051,7 @@ fn batch_comparison(
     let out = escalate(Schedule::doubling(first.max(1)), alpha, population, |n| {
         while so_far < n {
             let p = plan.pick(crate::rng::unit(rng));
-            test.observe(plan.taint(&assertions, p, &batches[p], &hands[p]));
+            test.observe(plan.taint(&assertions, p, &batches[p], &hand(p)));
             if !seen[p] {
                 seen[p] = true;
                 examined += batches[p].papers;
@@ -820,19 +1092,33 @@ pub(super) fn audit_readings(
         return;
     };
     let cs = contests(system, e, ev);
+    // each contest's papers, and whether its outcome is wrong on them (the same for every audit)
+    let mut row = Vec::new();
+    let pools: Vec<Vec<f64>> = cs
+        .iter()
+        .map(|c| paper_pool(e, c, paper, &mut row))
+        .collect();
+    let wrong: Vec<bool> = cs
+        .iter()
+        .zip(&pools)
+        .map(|(c, pool)| wrong_on(&c.assertions, pool))
+        .collect();
     let mut rng = stream(seed, Purpose::Audit, run, 0);
-    out[Detector::RlaBravo] = polling(e, &cs, paper, alpha, &mut rng);
+    out[Detector::RlaBravo] = polling(&cs, &pools, &wrong, alpha, &mut rng);
     let mut rng = stream(seed, Purpose::Audit, run, 1);
     let protocols = ev.published.protocols;
-    out[Detector::RlaMacro] = batch_comparison(e, &cs, protocols, paper, alpha, &mut rng);
+    let any_wrong = wrong.iter().any(|&w| w);
+    out[Detector::RlaMacro] =
+        batch_comparison(e, &cs, protocols, paper, alpha, &mut rng, any_wrong);
     let mut rng = stream(seed, Purpose::Audit, run, 2);
     let cvrs = ev.published.observed;
-    out[Detector::RlaComparison] = comparison(e, &cs, cvrs, protocols, paper, alpha, &mut rng);
+    out[Detector::RlaComparison] =
+        comparison(e, &cs, cvrs, protocols, paper, alpha, &mut rng, &wrong);
     let mut rng = stream(seed, Purpose::Audit, run, 3);
     // ALPHA ballot polling (`rla::alpha::AlphaSet`: the betting martingale with the truncated
     // shrinkage estimator, prior the reported mean, draws with replacement)
     let mut cum = Vec::new();
-    out[Detector::RlaAlpha] = poll_each(e, &cs, paper, |c, pool| {
+    out[Detector::RlaAlpha] = poll_each(&cs, &pools, &wrong, |c, pool| {
         alpha_audit(&c.assertions, &c.reported, pool, alpha, &mut rng, &mut cum)
     });
 }

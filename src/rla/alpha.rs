@@ -119,6 +119,33 @@ struct Lane {
     /// … and it has reached `1/α` when `t ≥ target = 1/(α s)`.
     target: f64,
     done: bool,
+    /// Draws taken into this test (see [`AlphaSet::advance`]).
+    seen: u64,
+}
+
+impl Lane {
+    /// Takes draw number `j` (from 1), a paper in `category`; whether the statistic reached
+    /// `1/α` with it.
+    #[inline]
+    fn take(&mut self, j: u64, category: usize) -> bool {
+        let dj = ALPHA_D + j as f64 - 1.0;
+        let inv_dj = 1.0 / dj;
+        let half_root = 0.5 / dj.sqrt();
+        let x = self.values[category];
+        let u = self.u;
+        let shrunk = (ALPHA_D * self.eta0 + self.sum) * inv_dj;
+        let floor = 0.5 + (self.eta0 - 0.5) * half_root;
+        let eta = shrunk.max(floor).min(u * (1.0 - 1e-9));
+        self.sum += x;
+        self.t *= (2.0 * x * eta + (u - x) * (u - eta) * self.inv_rest) * self.inv_u;
+        if self.t >= self.target {
+            self.done = true;
+        } else if self.t < RESCALE_BELOW {
+            self.target /= self.t;
+            self.t = 1.0;
+        }
+        self.done
+    }
 }
 
 /// Below this the statistic is rescaled (exactly: the scale moves into the target).
@@ -140,6 +167,7 @@ impl AlphaSet {
                 // an assorter bounded by ½ can never beat the null
                 target: if u > 0.5 { 1.0 / alpha } else { f64::INFINITY },
                 done: false,
+                seen: 0,
             })
             .collect();
         AlphaSet {
@@ -153,25 +181,35 @@ impl AlphaSet {
     #[inline]
     pub fn observe(&mut self, category: usize) {
         self.draws += 1;
-        let dj = ALPHA_D + self.draws as f64 - 1.0;
-        let inv_dj = 1.0 / dj;
-        let half_root = 0.5 / dj.sqrt();
-        for l in self.lanes.iter_mut().filter(|l| !l.done) {
-            let x = l.values[category];
-            let u = l.u;
-            let shrunk = (ALPHA_D * l.eta0 + l.sum) * inv_dj;
-            let floor = 0.5 + (l.eta0 - 0.5) * half_root;
-            let eta = shrunk.max(floor).min(u * (1.0 - 1e-9));
-            l.sum += x;
-            l.t *= (2.0 * x * eta + (u - x) * (u - eta) * l.inv_rest) * l.inv_u;
-            if l.t >= l.target {
-                l.done = true;
+        let draws = self.draws;
+        for l in self.lanes.iter_mut() {
+            if !l.done && l.take(draws, category) {
                 self.open -= 1;
-            } else if l.t < RESCALE_BELOW {
-                l.target /= l.t;
-                l.t = 1.0;
+            }
+            l.seen = draws;
+        }
+    }
+
+    /// Brings test `k` alone up to draw `upto` (`category_of(j)` is the category of draw `j`,
+    /// from 1), continuing where it stopped, and says whether it has reached `1/α` (then it
+    /// stops taking draws, as [`AlphaSet::observe`] does). The same arithmetic as `observe`, one
+    /// test at a time: a caller that needs every test to have reached `1/α` can stop at the
+    /// first that has not.
+    pub fn advance(
+        &mut self,
+        k: usize,
+        upto: u64,
+        mut category_of: impl FnMut(u64) -> usize,
+    ) -> bool {
+        let l = &mut self.lanes[k];
+        while !l.done && l.seen < upto {
+            l.seen += 1;
+            if l.take(l.seen, category_of(l.seen)) {
+                self.open -= 1;
             }
         }
+        self.draws = self.draws.max(l.seen.min(upto));
+        l.done
     }
 
     /// Whether every statistic has reached `1/α` at some draw so far.

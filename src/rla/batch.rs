@@ -86,24 +86,54 @@ impl MacroPlan {
     pub fn new(assertions: &[ContestAssertion<'_>], batches: &[Batch]) -> MacroPlan {
         let by_contest = by_contest(assertions);
         let of = |contest: usize| by_contest.get(contest).map_or(&[][..], Vec::as_slice);
-        let mut margins = vec![0.0; assertions.len()];
+        // `V_a` from each contest's reported totals (the margin is linear in the counts)
+        let mut totals: Vec<Vec<u64>> = vec![Vec::new(); by_contest.len()];
         for b in batches {
             for (contest, counts) in &b.reported {
-                for &j in of(*contest) {
-                    margins[j] += margin_of(assertions[j].assertion, counts);
+                let Some(t) = totals.get_mut(*contest) else {
+                    continue;
+                };
+                if t.len() < counts.len() {
+                    t.resize(counts.len(), 0);
+                }
+                for (t, &c) in t.iter_mut().zip(counts) {
+                    *t += c;
                 }
             }
         }
+        let margins: Vec<f64> = assertions
+            .iter()
+            .map(|a| margin_of(a.assertion, &totals[a.contest]))
+            .collect();
+        // a batch's bound for assertion a is `Σ_cat r (2a − 1)/V_a + b/V_a`: the weights
+        // `(2a − 1)/V_a` and `1/V_a` once per assertion (none when `V_a ≤ 0`: infinite bound)
+        let weights: Vec<Option<(Vec<f64>, f64)>> = assertions
+            .iter()
+            .zip(&margins)
+            .map(|(a, &v)| {
+                (v > 0.0).then(|| {
+                    let w = a.assertion.values.iter().map(|x| (2.0 * x - 1.0) / v);
+                    (w.collect(), 1.0 / v)
+                })
+            })
+            .collect();
         let mut bounds = Vec::with_capacity(batches.len());
         let mut cumulative = Vec::with_capacity(batches.len());
         let mut total = 0.0;
+        let mut row: Vec<f64> = Vec::new();
         for b in batches {
+            let papers = b.papers as f64;
             let mut u: f64 = 0.0;
             for (contest, counts) in &b.reported {
+                row.clear();
+                row.extend(counts.iter().map(|&c| c as f64));
                 for &j in of(*contest) {
-                    let v = margins[j];
-                    let bound = margin_of(assertions[j].assertion, counts) + b.papers as f64;
-                    u = u.max(if v > 0.0 { bound / v } else { f64::INFINITY });
+                    u = u.max(match &weights[j] {
+                        Some((w, inv)) => {
+                            row.iter().zip(w).map(|(c, w)| c * w).sum::<f64>() + papers * inv
+                        }
+                        None => f64::INFINITY,
+                    });
                 }
             }
             bounds.push(u);

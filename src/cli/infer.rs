@@ -113,7 +113,8 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         args.fraud.clone()
     };
-    let (observed, observed_name) = if let Some((data, name)) = fitted {
+    let honest_ballots_sd = fitted.as_ref().map_or(0.0, |f| f.2);
+    let (observed, observed_name) = if let Some((data, name, _)) = fitted {
         let h = scenario
             .variants
             .iter()
@@ -161,6 +162,7 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
         particles: args.particles as usize,
         budget: args.budget,
         seed: args.seed.unwrap_or(scenario.montecarlo.seed),
+        honest_ballots_sd,
     };
     tamga::infer::resolve(&scenario, &request).map_err(|e| anyhow::anyhow!("{show}: {e}"))?;
 
@@ -267,7 +269,7 @@ fn fitted_scenario(
     args: &Args,
 ) -> anyhow::Result<(
     tamga::model::Scenario,
-    (tamga::forensics::read::ElectionResults, String),
+    (tamga::forensics::read::ElectionResults, String, f64),
 )> {
     let data = read_stations(
         path,
@@ -292,7 +294,7 @@ fn fitted_scenario(
         })?;
     }
     let scenario = tamga::scenario::parse(&fit.scenario, &name)?;
-    Ok((scenario, (data, name)))
+    Ok((scenario, (data, name, fit.honest_ballots_sd)))
 }
 
 /// `--observed STATIONS.csv`: the file read and matched to the scenario under `hypothesis`;

@@ -396,7 +396,17 @@ impl<'a> ElectionModel<'a> {
                     None if me.observed.statistics[j].is_seats() => crate::model::SEAT_TOLERANCE,
                     None => crate::model::SHARE_TOLERANCE,
                 };
-                (sd * sd + floor * floor).sqrt()
+                // a share of stations varies at least binomially around the file's own value
+                // whatever fraud produced it: the honest pilot alone would undersize the scale
+                // of cells and corners that fraud fills
+                let binomial = match (me.observed.statistics[j], &me.observed.stations) {
+                    (Statistic::Cell(_) | Statistic::Corner(_), Some(spec)) => {
+                        let p = me.observed.values[j].clamp(0.0, 1.0);
+                        p * (1.0 - p) / spec.stations.max(1) as f64
+                    }
+                    _ => 0.0,
+                };
+                ((sd * sd).max(binomial) + floor * floor).sqrt()
             })
             .collect();
         me

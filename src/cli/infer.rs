@@ -24,9 +24,10 @@ pub struct Args {
     )]
     pub scenario: Option<PathBuf>,
     /// Fit a station-results CSV (plain or gzip) with no scenario: the honest hypothesis is
-    /// fitted to the file's clean part (each region's lowest turnout peak and the shares at or
-    /// below it), the candidates are [inference] mechanisms for the file's leader, and the
-    /// file's turnout, shares and station summaries are the observed data.
+    /// fitted to the file's clean part (the honest component of a mixture in each region's
+    /// logit turnout and leader's share, with its bootstrap uncertainty added to the ballots
+    /// added), the candidates are [inference] mechanisms for the file's leader, and the file's
+    /// turnout, shares and station summaries are the observed data.
     #[arg(long, value_name = "STATIONS.csv", conflicts_with = "observed")]
     pub from_stations: Option<PathBuf>,
     /// With --from-stations: also write the fitted scenario to FILE.toml (to read, edit, and
@@ -121,7 +122,8 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
             .position(|v| v.name == hypothesis)
             .ok_or_else(|| anyhow::anyhow!("{show}: the fitted scenario has no `{hypothesis}`"))?;
         let observed = Observed::stations(&scenario, h, &data, &inf.statistics)
-            .map_err(|e| anyhow::anyhow!("--from-stations {show}: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("--from-stations {show}: {e}"))?
+            .with_binomial_scales();
         (observed, name)
     } else if args.observed == "reported" {
         let Some(reported) = &scenario.reported else {

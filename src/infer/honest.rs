@@ -8,27 +8,31 @@
 //! The fit (each step stated so it can be checked; `docs/inference.md`):
 //!
 //! 1. **Stations** are those of the one station filter of `tamga forensics` (base stations:
-//!    consistent protocols, registered ≥ 100). Station turnout is taken on the logit scale,
-//!    x = logit(issued ÷ registered), clamped half a voter inside 0 and 1.
-//! 2. **Each region's honest turnout** is its lowest substantial turnout peak: the lowest mode
-//!    of a Gaussian kernel density of its stations' x holding at least [`PEAK_SHARE`] of them
-//!    (Silverman's bandwidth, then twice the bandwidth of the spread below the mode,
-//!    [`kernel_mode`]) — Shpilkin's clean-peak assumption applied per region: fraud that adds
-//!    ballots moves stations up, away from the peak, so the peak is where the honest stations
-//!    are, and when fraud moved most of them, the honest ones left are the lower peak. A region
-//!    with fewer than [`MIN_REGION_STATIONS`] base stations takes the national mode.
-//! 3. **The clean part** of a region is its stations at or below its mode. The spread of honest
-//!    turnout (`turnout.station_sd`) is the root mean square of the clean stations' distances
-//!    below their region's mode (the lower half of a symmetric distribution), less the binomial
-//!    noise of each station's count (1 ÷ (n t (1 − t)) on the logit scale).
-//! 4. **Each region's honest shares** are its clean stations' list votes (a region with fewer
-//!    than [`MIN_REGION_STATIONS`] clean stations takes the national clean shares), written as
-//!    national shares and per-region log shifts; spoiled ballots the clean stations' rate. The
-//!    spread of preferences (`preferences.station_sd`) is read from the two largest parties'
-//!    log vote ratio at clean stations: its variance within regions, less the multinomial noise
-//!    (1 ÷ v₁ + 1 ÷ v₂), is twice the model's per-party variance.
+//!    consistent protocols, registered ≥ 100), each a point (x, y): x = logit(issued ÷
+//!    registered), y = logit of the leader's share of valid votes, each clamped half a voter
+//!    inside 0 and 1.
+//! 2. **A start** ([`turnout_fit`]): each region's lowest substantial peak of u = x + y — the
+//!    direction fraud that adds ballots for the leader moves a station in — by [`kernel_mode`]
+//!    (Shpilkin's clean-peak assumption per region); stations at or below it start as honest,
+//!    the others as moved. A region with fewer than [`MIN_REGION_STATIONS`] base stations takes
+//!    the national values.
+//! 3. **A two-component mixture** fitted by EM ([`mixture_fit`]): honest stations of region r
+//!    ~ N(μ_r, diag(σ_x², σ_y²)) (honest turnout and share independent within a region), moved
+//!    ones ~ N(μ_r + d, S), with σ, d and S common to all regions. Each region's honest turnout
+//!    is μ_r's x; the turnout spread (`turnout.station_sd`) σ_x less the binomial noise of each
+//!    station's count (1 ÷ (n t (1 − t)) on the logit scale).
+//! 4. **Each region's honest shares** are its stations' list votes, each weighted by its
+//!    posterior probability of being honest (a region with less than [`MIN_REGION_STATIONS`]
+//!    stations' worth of weight takes the national shares), written as national shares and
+//!    per-region log shifts; spoiled ballots at the weighted rate. The spread of preferences
+//!    (`preferences.station_sd`) is read from the two largest parties' log vote ratio: its
+//!    weighted variance within regions, less the multinomial noise (1 ÷ v₁ + 1 ÷ v₂), is twice
+//!    the model's per-party variance.
 //! 5. **Station sizes** (`stations.log_sd`): the within-region standard deviation of the log of
 //!    registered voters, over all stations of the file.
+//! 6. **The fit's own uncertainty** ([`ballots_sd`]): the spread of the honest ballots it
+//!    expects over bootstrap resamples of each region's stations, which the inference adds to
+//!    the ballots added.
 //!
 //! Every region of the file becomes a region of the scenario with all of the file's stations
 //! and registered voters (so the file matches it, [`super::stations`]), all urban, all paper.
@@ -77,7 +81,8 @@ pub struct RegionFit {
     pub name: String,
     pub stations: usize,
     pub registered: u64,
-    /// Base stations, and those at or below the region's turnout mode.
+    /// Base stations, and their honest weight (the sum of their probabilities of being honest,
+    /// rounded).
     pub base: usize,
     pub clean: usize,
     /// Honest turnout (the mode) and the leader's honest share of valid votes.
@@ -777,7 +782,11 @@ pub fn fit(results: &ElectionResults, label: &str, seed: u64) -> Result<HonestFi
             stations: stations[r],
             registered: registered[r],
             base: base_counts[r],
-            clean: clean_of[r].len(),
+            clean: clean_of[r]
+                .iter()
+                .map(|&i| tf.honest[i])
+                .sum::<f64>()
+                .round() as usize,
             turnout: sigmoid(modes[r].0),
             leader_share: region_shares[r].0[leader],
             national_turnout: modes[r].1,
@@ -821,8 +830,8 @@ impl HonestFit {
         let _ = writeln!(
             s,
             "# The honest model fitted to the clean part of {label} by `tamga infer --from-stations`\n\
-             # (src/infer/honest.rs; docs/inference.md). Each region's honest turnout is its lowest\n\
-             # substantial turnout peak, its shares those of its stations at or below that turnout.\n\
+             # (src/infer/honest.rs; docs/inference.md). Each region's honest turnout and shares are\n\
+             # those of the honest component of a mixture in (logit turnout, logit leader share).\n\
              # The seat system is a placeholder: a station file says nothing about seats.\n\
              format = 1\n\n[election]\nname = {}\ndescription = \"honest model fitted to a station-results file's clean part\"\n",
             quoted(&format!("{label} (fitted honest model)"))
@@ -843,7 +852,7 @@ impl HonestFit {
         for (r, reg) in self.regions.iter().enumerate() {
             let _ = writeln!(
                 s,
-                "# {} of {} stations at or below the turnout peak {:.1} %{}; leader's clean share {:.1} %{}",
+                "# {} of {} stations' worth honest; honest turnout {:.1} %{}; leader's honest share {:.1} %{}",
                 reg.clean,
                 reg.base,
                 100.0 * reg.turnout,

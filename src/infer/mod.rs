@@ -308,6 +308,14 @@ pub struct Provenance {
     pub particles: usize,
     pub budget: u64,
     pub path: String,
+    /// The spread of the honest ballots of a hypothesis fitted to the observed file, added to
+    /// the ballots added (`--from-stations`; [`Request::honest_ballots_sd`]); absent when 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub honest_ballots_sd: f64,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 /// Everything `tamga infer` reports.
@@ -616,6 +624,7 @@ fn report(
             particles: request.particles,
             budget: request.budget,
             path: "station".into(),
+            honest_ballots_sd: request.honest_ballots_sd,
         },
         status,
         stop: r.stop,

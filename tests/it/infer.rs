@@ -778,6 +778,14 @@ fn fitted_honest_model_intervals_contain_known_stuffing() {
             continue;
         }
         reproduced += 1;
+        if sd > 0.0 {
+            // the fit's uncertainty is stated in the text and the JSON
+            assert!(
+                r.to_text()
+                    .contains("The honest model was fitted to the file")
+            );
+            assert!(r.to_json().contains("\"honest_ballots_sd\""));
+        }
         let q = |name: &str| {
             r.derived
                 .iter()

@@ -137,6 +137,9 @@ pub enum AnalysisPurpose {
     /// `tamga infer`'s calibration: the true parameters of each synthetic election (index =
     /// replicate).
     InferTruth = 5,
+    /// `tamga infer --from-stations`: the bootstrap resamples of the honest model's fit (index
+    /// = replicate).
+    InferHonestFit = 6,
 }
 
 /// The generator of an analysis for `(seed, purpose, index)`: Xoshiro256++ seeded by SplitMix64

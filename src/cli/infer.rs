@@ -24,9 +24,10 @@ pub struct Args {
     )]
     pub scenario: Option<PathBuf>,
     /// Fit a station-results CSV (plain or gzip) with no scenario: the honest hypothesis is
-    /// fitted to the file's clean part (each region's lowest turnout peak and the shares at or
-    /// below it), the candidates are [inference] mechanisms for the file's leader, and the
-    /// file's turnout, shares and station summaries are the observed data.
+    /// fitted to the file's clean part (the honest component of a mixture in each region's
+    /// logit turnout and leader's share, with its bootstrap uncertainty added to the ballots
+    /// added), the candidates are [inference] mechanisms for the file's leader, and the file's
+    /// turnout, shares and station summaries are the observed data.
     #[arg(long, value_name = "STATIONS.csv", conflicts_with = "observed")]
     pub from_stations: Option<PathBuf>,
     /// With --from-stations: also write the fitted scenario to FILE.toml (to read, edit, and
@@ -113,14 +114,16 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         args.fraud.clone()
     };
-    let (observed, observed_name) = if let Some((data, name)) = fitted {
+    let honest_ballots_sd = fitted.as_ref().map_or(0.0, |f| f.2);
+    let (observed, observed_name) = if let Some((data, name, _)) = fitted {
         let h = scenario
             .variants
             .iter()
             .position(|v| v.name == hypothesis)
             .ok_or_else(|| anyhow::anyhow!("{show}: the fitted scenario has no `{hypothesis}`"))?;
         let observed = Observed::stations(&scenario, h, &data, &inf.statistics)
-            .map_err(|e| anyhow::anyhow!("--from-stations {show}: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("--from-stations {show}: {e}"))?
+            .with_binomial_scales();
         (observed, name)
     } else if args.observed == "reported" {
         let Some(reported) = &scenario.reported else {
@@ -161,6 +164,7 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
         particles: args.particles as usize,
         budget: args.budget,
         seed: args.seed.unwrap_or(scenario.montecarlo.seed),
+        honest_ballots_sd,
     };
     tamga::infer::resolve(&scenario, &request).map_err(|e| anyhow::anyhow!("{show}: {e}"))?;
 
@@ -267,7 +271,7 @@ fn fitted_scenario(
     args: &Args,
 ) -> anyhow::Result<(
     tamga::model::Scenario,
-    (tamga::forensics::read::ElectionResults, String),
+    (tamga::forensics::read::ElectionResults, String, f64),
 )> {
     let data = read_stations(
         path,
@@ -292,7 +296,7 @@ fn fitted_scenario(
         })?;
     }
     let scenario = tamga::scenario::parse(&fit.scenario, &name)?;
-    Ok((scenario, (data, name)))
+    Ok((scenario, (data, name, fit.honest_ballots_sd)))
 }
 
 /// `--observed STATIONS.csv`: the file read and matched to the scenario under `hypothesis`;

@@ -125,6 +125,16 @@ pub struct Observed {
 }
 
 impl Observed {
+    /// The same observation with the station cells' and corners' scales at least binomial
+    /// ([`super::stations::StationSpec::binomial_scales`]): for a file whose honest model was
+    /// fitted to it (`--from-stations`).
+    pub fn with_binomial_scales(mut self) -> Observed {
+        if let Some(spec) = self.stations.as_mut() {
+            spec.binomial_scales = true;
+        }
+        self
+    }
+
     /// The scenario's `[reported]` result: turnout (given, or ballots ÷ registered), list shares,
     /// list seats and district seats, each when present and in `groups`. `None` when none is.
     pub fn reported(
@@ -396,7 +406,20 @@ impl<'a> ElectionModel<'a> {
                     None if me.observed.statistics[j].is_seats() => crate::model::SEAT_TOLERANCE,
                     None => crate::model::SHARE_TOLERANCE,
                 };
-                (sd * sd + floor * floor).sqrt()
+                // with an honest model fitted to the file, a share of stations varies at least
+                // binomially around the file's own value whatever fraud produced it: the
+                // fitted honest runs put few stations in the cells and corners fraud fills, and
+                // their spread alone undersizes those scales (docs/inference.md)
+                let binomial = match (me.observed.statistics[j], &me.observed.stations) {
+                    (Statistic::Cell(_) | Statistic::Corner(_), Some(spec))
+                        if spec.binomial_scales =>
+                    {
+                        let p = me.observed.values[j].clamp(0.0, 1.0);
+                        p * (1.0 - p) / spec.stations.max(1) as f64
+                    }
+                    _ => 0.0,
+                };
+                ((sd * sd).max(binomial) + floor * floor).sqrt()
             })
             .collect();
         me

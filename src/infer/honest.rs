@@ -8,27 +8,31 @@
 //! The fit (each step stated so it can be checked; `docs/inference.md`):
 //!
 //! 1. **Stations** are those of the one station filter of `tamga forensics` (base stations:
-//!    consistent protocols, registered ≥ 100). Station turnout is taken on the logit scale,
-//!    x = logit(issued ÷ registered), clamped half a voter inside 0 and 1.
-//! 2. **Each region's honest turnout** is its lowest substantial turnout peak: the lowest mode
-//!    of a Gaussian kernel density of its stations' x holding at least [`PEAK_SHARE`] of them
-//!    (Silverman's bandwidth, then twice the bandwidth of the spread below the mode,
-//!    [`kernel_mode`]) — Shpilkin's clean-peak assumption applied per region: fraud that adds
-//!    ballots moves stations up, away from the peak, so the peak is where the honest stations
-//!    are, and when fraud moved most of them, the honest ones left are the lower peak. A region
-//!    with fewer than [`MIN_REGION_STATIONS`] base stations takes the national mode.
-//! 3. **The clean part** of a region is its stations at or below its mode. The spread of honest
-//!    turnout (`turnout.station_sd`) is the root mean square of the clean stations' distances
-//!    below their region's mode (the lower half of a symmetric distribution), less the binomial
-//!    noise of each station's count (1 ÷ (n t (1 − t)) on the logit scale).
-//! 4. **Each region's honest shares** are its clean stations' list votes (a region with fewer
-//!    than [`MIN_REGION_STATIONS`] clean stations takes the national clean shares), written as
-//!    national shares and per-region log shifts; spoiled ballots the clean stations' rate. The
-//!    spread of preferences (`preferences.station_sd`) is read from the two largest parties'
-//!    log vote ratio at clean stations: its variance within regions, less the multinomial noise
-//!    (1 ÷ v₁ + 1 ÷ v₂), is twice the model's per-party variance.
+//!    consistent protocols, registered ≥ 100), each a point (x, y): x = logit(issued ÷
+//!    registered), y = logit of the leader's share of valid votes, each clamped half a voter
+//!    inside 0 and 1.
+//! 2. **A start** ([`turnout_fit`]): each region's lowest substantial peak of u = x + y — the
+//!    direction fraud that adds ballots for the leader moves a station in — by [`kernel_mode`]
+//!    (Shpilkin's clean-peak assumption per region); stations at or below it start as honest,
+//!    the others as moved. A region with fewer than [`MIN_REGION_STATIONS`] base stations takes
+//!    the national values.
+//! 3. **A two-component mixture** fitted by EM ([`mixture_fit`]): honest stations of region r
+//!    ~ N(μ_r, diag(σ_x², σ_y²)) (honest turnout and share independent within a region), moved
+//!    ones ~ N(μ_r + d, S), with σ, d and S common to all regions. Each region's honest turnout
+//!    is μ_r's x; the turnout spread (`turnout.station_sd`) σ_x less the binomial noise of each
+//!    station's count (1 ÷ (n t (1 − t)) on the logit scale).
+//! 4. **Each region's honest shares** are its stations' list votes, each weighted by its
+//!    posterior probability of being honest (a region with less than [`MIN_REGION_STATIONS`]
+//!    stations' worth of weight takes the national shares), written as national shares and
+//!    per-region log shifts; spoiled ballots at the weighted rate. The spread of preferences
+//!    (`preferences.station_sd`) is read from the two largest parties' log vote ratio: its
+//!    weighted variance within regions, less the multinomial noise (1 ÷ v₁ + 1 ÷ v₂), is twice
+//!    the model's per-party variance.
 //! 5. **Station sizes** (`stations.log_sd`): the within-region standard deviation of the log of
 //!    registered voters, over all stations of the file.
+//! 6. **The fit's own uncertainty** ([`ballots_sd`]): the spread of the honest ballots it
+//!    expects over bootstrap resamples of each region's stations, which the inference adds to
+//!    the ballots added.
 //!
 //! Every region of the file becomes a region of the scenario with all of the file's stations
 //! and registered voters (so the file matches it, [`super::stations`]), all urban, all paper.
@@ -49,6 +53,8 @@ pub const PLACEHOLDER_SEATS: u32 = 100;
 /// The least share of a region's stations in a turnout peak's basin for the peak to be taken as
 /// the honest one when a lower-turnout peak than the highest exists ([`kernel_mode`]).
 pub const PEAK_SHARE: f64 = 0.08;
+/// Bootstrap resamples of the turnout fit ([`ballots_sd`]).
+pub const BOOTSTRAP: usize = 40;
 /// Grid points on which a kernel density is searched for its mode.
 const GRID: usize = 400;
 /// The largest region shift the scenario format accepts.
@@ -75,7 +81,8 @@ pub struct RegionFit {
     pub name: String,
     pub stations: usize,
     pub registered: u64,
-    /// Base stations, and those at or below the region's turnout mode.
+    /// Base stations, and their honest weight (the sum of their probabilities of being honest,
+    /// rounded).
     pub base: usize,
     pub clean: usize,
     /// Honest turnout (the mode) and the leader's honest share of valid votes.
@@ -99,6 +106,11 @@ pub struct HonestFit {
     /// National clean shares of valid votes, per column.
     pub shares: Vec<f64>,
     pub regions: Vec<RegionFit>,
+    /// The standard deviation of the honest ballots the fit expects (Σ over regions of
+    /// registered × E[sigmoid(mode + sd·Z)]) over [`BOOTSTRAP`] resamples of each region's base
+    /// stations, each fitted again ([`ballots_sd`]): how far the fitted honest level is from the
+    /// one the stations were drawn from, which the inference adds to the ballots added.
+    pub honest_ballots_sd: f64,
     /// The scenario (TOML): parties, regions, the honest model as variant `honest`, and the
     /// candidate mechanisms for the leader in `[inference]`.
     #[serde(skip)]
@@ -212,6 +224,376 @@ fn density_mode(xs: &[f64], h: Option<f64>) -> Option<f64> {
     Some(at(best))
 }
 
+/// A base station in the fit: logit turnout x, logit of the leader's share of valid votes y,
+/// registered voters, index in the file.
+#[derive(Clone, Copy)]
+struct Base {
+    x: f64,
+    y: f64,
+    registered: u64,
+    idx: usize,
+}
+
+impl Base {
+    /// The direction stuffing moves a station in: up in turnout and in the leader's share.
+    fn u(&self) -> f64 {
+        self.x + self.y
+    }
+}
+
+/// The turnout part of a fit (steps 2 and 3): the national and each region's honest turnout
+/// (logit; `true` when the region has too few base stations and takes the national one), the
+/// logit shift that takes the clean stations' leader share to the honest one, each region's
+/// clean stations, the station spread of turnout, and what corrects a spread measured on the
+/// clean stations for their selection ([`TurnoutFit::unselect`]).
+#[derive(Clone)]
+struct TurnoutFit {
+    national_mode: f64,
+    modes: Vec<(f64, bool)>,
+    lifts: Vec<f64>,
+    clean: Vec<Vec<usize>>,
+    sd: f64,
+    /// σ_u² − Var(u | clean), pooled within regions.
+    var_gap: f64,
+    /// Each clean station's u less its region's clean mean, by file index (NaN elsewhere).
+    u_centred: Vec<f64>,
+    /// Each base station's probability of being honest, by file index (0 elsewhere): 1 at
+    /// the clean stations of the peak fit, the mixture's posterior after [`mixture_fit`].
+    honest: Vec<f64>,
+}
+
+impl TurnoutFit {
+    /// The variance of a quantity z over all honest stations, from its within-region variance
+    /// `var_clean` and its within-region slope on u `slope` over the clean stations: selection on
+    /// u leaves E[z | u] linear, so Var z = Var(z | clean) + slope² (σ_u² − Var(u | clean)).
+    fn unselect(&self, var_clean: f64, slope: f64) -> f64 {
+        var_clean + slope * slope * self.var_gap
+    }
+}
+
+/// Steps 2 and 3 of the fit on each region's base stations; `None` when there are none.
+///
+/// Stuffing moves a station up in turnout *and* in the leader's share, while honest turnout and
+/// share are independent within a region, so stations are ranked by u = x + y, the sum of the
+/// two logits, where moved stations stand further from honest ones than in turnout alone. Each
+/// region's honest peak is the lowest substantial mode of u ([`kernel_mode`]); its clean
+/// stations those at or below it. The honest turnout is not the clean stations' mean turnout,
+/// which the selection on u lowers, but that mean moved by the pooled within-region slope β of
+/// x on u among clean stations times the clean mean's distance below the peak (selection on the
+/// regressor keeps the regression E[x | u] = μ_x + β (u − μ_u) unbiased); the leader's share
+/// likewise by 1 − β (the slope of y, since u = x + y).
+fn turnout_fit(base_of: &[Vec<Base>], n_stations: usize) -> Option<TurnoutFit> {
+    let all: Vec<Base> = base_of.iter().flatten().copied().collect();
+    if all.is_empty() {
+        return None;
+    }
+    let own = |b: &[Base]| b.len() >= MIN_REGION_STATIONS;
+    // each region's peak of u (the national one for a small region) and its clean stations
+    let national_peak = kernel_mode(&all.iter().map(Base::u).collect::<Vec<_>>())?;
+    let peaks: Vec<f64> = base_of
+        .iter()
+        .map(|b| {
+            if own(b) {
+                kernel_mode(&b.iter().map(Base::u).collect::<Vec<_>>()).unwrap_or(national_peak)
+            } else {
+                national_peak
+            }
+        })
+        .collect();
+    let clean: Vec<Vec<Base>> = base_of
+        .iter()
+        .zip(&peaks)
+        .map(|(b, &m)| b.iter().filter(|s| s.u() <= m).copied().collect())
+        .collect();
+    let mean = |c: &[Base], f: fn(&Base) -> f64| c.iter().map(f).sum::<f64>() / c.len() as f64;
+    // pooled within-region moments of the clean stations
+    let (mut sxu, mut suu, mut sxx, mut su2, mut noise, mut n, mut groups) =
+        (0.0, 0.0, 0.0, 0.0, 0.0, 0usize, 0usize);
+    let mut u_centred = vec![f64::NAN; n_stations];
+    for (c, &m) in clean.iter().zip(&peaks) {
+        if c.len() < 2 {
+            continue;
+        }
+        let (xm, um) = (mean(c, |s| s.x), mean(c, Base::u));
+        for s in c {
+            let (dx, du) = (s.x - xm, s.u() - um);
+            sxu += dx * du;
+            suu += du * du;
+            sxx += dx * dx;
+            su2 += (s.u() - m).powi(2);
+            let t = sigmoid(s.x);
+            noise += 1.0 / (s.registered as f64 * t * (1.0 - t));
+            if let Some(slot) = u_centred.get_mut(s.idx) {
+                *slot = du;
+            }
+        }
+        n += c.len();
+        groups += 1;
+    }
+    let slope = if suu > 0.0 { sxu / suu } else { 0.5 };
+    let dof = n.saturating_sub(groups).max(1) as f64;
+    let var_gap = if n > 0 {
+        (su2 / n as f64 - suu / dof).max(0.0)
+    } else {
+        0.0
+    };
+    let var_x = if n > 0 {
+        sxx / dof + slope * slope * var_gap - noise / n as f64
+    } else {
+        0.0
+    };
+    let sd = var_x.max(0.0).sqrt().min(5.0);
+    // the honest levels: clean means moved to the peak along the regression on u
+    let level = |c: &[Base], peak: f64| -> Option<(f64, f64)> {
+        if c.is_empty() {
+            return None;
+        }
+        let gap = peak - mean(c, Base::u);
+        Some((mean(c, |s| s.x) + slope * gap, (1.0 - slope) * gap))
+    };
+    let all_clean: Vec<Base> = all
+        .iter()
+        .filter(|s| s.u() <= national_peak)
+        .copied()
+        .collect();
+    let (national_mode, national_lift) = level(&all_clean, national_peak)?;
+    let mut modes = Vec::with_capacity(base_of.len());
+    let mut lifts = Vec::with_capacity(base_of.len());
+    for ((b, c), &m) in base_of.iter().zip(&clean).zip(&peaks) {
+        match level(c, m) {
+            Some((x, lift)) if own(b) => {
+                modes.push((x, false));
+                lifts.push(lift);
+            }
+            _ => {
+                modes.push((national_mode, true));
+                lifts.push(national_lift);
+            }
+        }
+    }
+    let mut honest = vec![0.0; n_stations];
+    for s in clean.iter().flatten() {
+        if let Some(h) = honest.get_mut(s.idx) {
+            *h = 1.0;
+        }
+    }
+    let peak_fit = TurnoutFit {
+        national_mode,
+        modes,
+        lifts,
+        clean: clean
+            .iter()
+            .map(|c| c.iter().map(|s| s.idx).collect())
+            .collect(),
+        sd,
+        var_gap,
+        u_centred,
+        honest,
+    };
+    Some(mixture_fit(base_of, &clean, peak_fit, n_stations))
+}
+
+/// EM iterations of [`mixture_fit`].
+const EM_ITERATIONS: usize = 60;
+
+/// Refines the peak fit with a two-component mixture in (x, y) fitted by EM: in region r a
+/// station is honest with probability 1 − π_r, (x, y) ~ N(μ_r, diag(σ_x², σ_y²)) — honest
+/// turnout and share independent within a region, spreads common to all regions — or moved,
+/// (x, y) ~ N(μ_r + d, S) with the shift d and covariance S common to all regions (fraud that
+/// adds ballots moves a station up in both). Starts from the peak fit's clean stations as
+/// honest and the others as moved. The honest turnout of a region with its own fit is μ_x,
+/// the station spread σ_x less the binomial noise, and the honest weights feed the shares.
+fn mixture_fit(
+    base_of: &[Vec<Base>],
+    clean: &[Vec<Base>],
+    peak: TurnoutFit,
+    n_stations: usize,
+) -> TurnoutFit {
+    let n_all: usize = base_of.iter().map(Vec::len).sum();
+    if n_all < MIN_REGION_STATIONS {
+        return peak;
+    }
+    let r_n = base_of.len();
+    // responsibilities of the moved component, per region and station
+    let mut w: Vec<Vec<f64>> = base_of
+        .iter()
+        .zip(clean)
+        .map(|(b, c)| {
+            let cut = c.iter().map(Base::u).fold(f64::NEG_INFINITY, f64::max);
+            b.iter()
+                .map(|s| if s.u() <= cut { 0.0 } else { 1.0 })
+                .collect()
+        })
+        .collect();
+    let mut mu = vec![(0.0, 0.0); r_n];
+    let mut pi = vec![0.5; r_n];
+    let mut vx = 0.0;
+    let mut d = (0.0, 0.0);
+    for iter in 0..=EM_ITERATIONS {
+        // M-step: each region's honest mean from its honest-weighted stations, and from its
+        // moved ones less the shift (weighted by precision, crudely: by weight)
+        let (mut sx, mut sy, mut sh) = (0.0, 0.0, 0.0);
+        for r in 0..r_n {
+            let b = &base_of[r];
+            if b.is_empty() {
+                continue;
+            }
+            let (mut hx, mut hy, mut hw, mut mx, mut my, mut mw) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+            for (s, &wi) in b.iter().zip(&w[r]) {
+                hx += (1.0 - wi) * s.x;
+                hy += (1.0 - wi) * s.y;
+                hw += 1.0 - wi;
+                mx += wi * (s.x - d.0);
+                my += wi * (s.y - d.1);
+                mw += wi;
+            }
+            // the moved stations inform the honest mean only once the shift is estimated
+            let k = if iter == 0 { 0.0 } else { 0.5 };
+            let tw = hw + k * mw;
+            if tw > 1e-9 {
+                mu[r] = ((hx + k * mx) / tw, (hy + k * my) / tw);
+            }
+            pi[r] = (mw / b.len() as f64).clamp(1e-4, 1.0 - 1e-4);
+            for (s, &wi) in b.iter().zip(&w[r]) {
+                sx += (1.0 - wi) * (s.x - mu[r].0).powi(2);
+                sy += (1.0 - wi) * (s.y - mu[r].1).powi(2);
+                sh += 1.0 - wi;
+            }
+        }
+        if sh <= 1.0 {
+            return peak;
+        }
+        vx = (sx / sh).max(1e-4);
+        let vy = (sy / sh).max(1e-4);
+        let (mut dx, mut dy, mut dw) = (0.0, 0.0, 0.0);
+        for r in 0..r_n {
+            for (s, &wi) in base_of[r].iter().zip(&w[r]) {
+                dx += wi * (s.x - mu[r].0);
+                dy += wi * (s.y - mu[r].1);
+                dw += wi;
+            }
+        }
+        if dw > 1e-9 {
+            d = (dx / dw, dy / dw);
+        }
+        let mut c = [0.0; 3];
+        for r in 0..r_n {
+            for (s, &wi) in base_of[r].iter().zip(&w[r]) {
+                let (ex, ey) = (s.x - mu[r].0 - d.0, s.y - mu[r].1 - d.1);
+                c[0] += wi * ex * ex;
+                c[1] += wi * ex * ey;
+                c[2] += wi * ey * ey;
+            }
+        }
+        // a ridge of a quarter of the honest spread keeps S from collapsing on a few stations
+        // S: xx, xy, yy
+        let cov = [
+            c[0] / dw.max(1e-9) + 0.25 * vx,
+            c[1] / dw.max(1e-9),
+            c[2] / dw.max(1e-9) + 0.25 * vy,
+        ];
+        if iter == EM_ITERATIONS {
+            break;
+        }
+        // E-step
+        let det = (cov[0] * cov[2] - cov[1] * cov[1]).max(1e-12);
+        for r in 0..r_n {
+            for (s, wi) in base_of[r].iter().zip(w[r].iter_mut()) {
+                let (hx, hy) = (s.x - mu[r].0, s.y - mu[r].1);
+                let log_h = -0.5 * (hx * hx / vx + hy * hy / vy) - 0.5 * (vx * vy).ln();
+                let (ex, ey) = (hx - d.0, hy - d.1);
+                let q = (cov[2] * ex * ex - 2.0 * cov[1] * ex * ey + cov[0] * ey * ey) / det;
+                let log_m = -0.5 * q - 0.5 * det.ln();
+                let a = (1.0 - pi[r]).ln() + log_h;
+                let b = pi[r].ln() + log_m;
+                *wi = 1.0 / (1.0 + (a - b).exp());
+            }
+        }
+    }
+    // the honest component as the fit
+    let (mut noise, mut nw) = (0.0, 0.0);
+    let mut honest = vec![0.0; n_stations];
+    for r in 0..r_n {
+        for (s, &wi) in base_of[r].iter().zip(&w[r]) {
+            let t = sigmoid(s.x);
+            noise += (1.0 - wi) / (s.registered as f64 * t * (1.0 - t));
+            nw += 1.0 - wi;
+            if let Some(h) = honest.get_mut(s.idx) {
+                *h = 1.0 - wi;
+            }
+        }
+    }
+    let sd = (vx - noise / nw.max(1e-9)).max(0.0).sqrt().min(5.0);
+    let modes: Vec<(f64, bool)> = base_of
+        .iter()
+        .zip(&peak.modes)
+        .zip(&mu)
+        .map(|((b, m), mu)| {
+            if m.1 || b.is_empty() {
+                *m
+            } else {
+                (mu.0, false)
+            }
+        })
+        .collect();
+    let clean: Vec<Vec<usize>> = base_of
+        .iter()
+        .map(|b| b.iter().map(|s| s.idx).collect())
+        .collect();
+    TurnoutFit {
+        national_mode: peak.national_mode,
+        modes,
+        lifts: vec![0.0; r_n],
+        clean,
+        sd,
+        var_gap: 0.0,
+        u_centred: vec![f64::NAN; n_stations],
+        honest,
+    }
+}
+
+/// The honest ballots a turnout fit expects from regions with `registered` voters.
+fn expected_ballots(f: &TurnoutFit, registered: &[u64]) -> f64 {
+    f.modes
+        .iter()
+        .zip(registered)
+        .map(|(m, &r)| r as f64 * crate::electorate::expected_sigmoid(m.0, f.sd))
+        .sum()
+}
+
+/// The standard deviation of [`expected_ballots`] over [`BOOTSTRAP`] fits of resamples of each
+/// region's base stations (drawn with replacement within the region; streams keyed by `seed`
+/// and the replicate), centred on the fit `f` of the stations themselves. Each resample is
+/// fitted from scratch, peak and mixture: which of its local solutions EM lands on is part of
+/// the fit's uncertainty (started from the file's own solution instead, the resamples' spread
+/// was too small: 30 of 35 reproduced files covered against 34 of 35, docs/inference.md).
+fn ballots_sd(base_of: &[Vec<Base>], registered: &[u64], f: &TurnoutFit, seed: u64) -> f64 {
+    use rand::RngExt;
+    use rayon::prelude::*;
+    let centre = expected_ballots(f, registered);
+    let mut deviations: Vec<f64> = (0..BOOTSTRAP as u64)
+        .into_par_iter()
+        .map(|b| {
+            let mut rng =
+                crate::rng::analysis_stream(seed, crate::rng::AnalysisPurpose::InferHonestFit, b);
+            let resampled: Vec<Vec<Base>> = base_of
+                .iter()
+                .map(|xs| {
+                    (0..xs.len())
+                        .map(|_| xs[rng.random_range(0..xs.len())])
+                        .collect()
+                })
+                .collect();
+            turnout_fit(&resampled, 0)
+                .map_or(0.0, |g| (expected_ballots(&g, registered) - centre).abs())
+        })
+        .collect();
+    deviations.sort_by(f64::total_cmp);
+    // the median absolute deviation as a normal standard deviation: a resample whose lowest
+    // substantial peak jumps to another cluster of stations does not set the spread
+    1.4826 * crate::stats::quantile_sorted(&deviations, 0.5)
+}
+
 /// A TOML basic string.
 fn quoted(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
@@ -243,105 +625,126 @@ pub fn fit(results: &ElectionResults, label: &str, seed: u64) -> Result<HonestFi
     if sets.base.is_empty() {
         return Err(FitError::NoStations);
     }
-    // 2. turnout modes
-    let mut xs_of: Vec<Vec<f64>> = vec![Vec::new(); n_regions];
-    let all: Vec<f64> = sets
-        .base
-        .iter()
-        .map(|c| logit_turnout(c.issued, c.registered))
-        .collect();
-    for (c, &x) in sets.base.iter().zip(&all) {
-        xs_of[region_of[c.station_idx]].push(x);
+    // 2–3. turnout modes, clean stations, turnout spread
+    let mut base_of: Vec<Vec<Base>> = vec![Vec::new(); n_regions];
+    for c in &sets.base {
+        let s = &results.stations[c.station_idx];
+        base_of[region_of[c.station_idx]].push(Base {
+            x: logit_turnout(c.issued, c.registered),
+            y: logit_turnout(s.votes[leader], s.votes.iter().sum()),
+            registered: c.registered,
+            idx: c.station_idx,
+        });
     }
-    let national_mode = kernel_mode(&all).ok_or(FitError::NoStations)?;
-    let modes: Vec<(f64, bool)> = xs_of
-        .iter()
-        .map(|xs| match kernel_mode(xs) {
-            Some(m) if xs.len() >= MIN_REGION_STATIONS => (m, false),
-            _ => (national_mode, true),
-        })
-        .collect();
-    // 3. clean stations, turnout spread
-    let mut clean_of: Vec<Vec<usize>> = vec![Vec::new(); n_regions];
-    let (mut d2, mut noise, mut n_clean) = (0.0, 0.0, 0usize);
-    for (c, &x) in sets.base.iter().zip(&all) {
-        let r = region_of[c.station_idx];
-        if x <= modes[r].0 {
-            clean_of[r].push(c.station_idx);
-            let t = sigmoid(x);
-            d2 += (x - modes[r].0).powi(2);
-            noise += 1.0 / (c.registered as f64 * t * (1.0 - t));
-            n_clean += 1;
-        }
-    }
-    let turnout_sd = if n_clean > 0 {
-        ((d2 - noise) / n_clean as f64).max(0.0).sqrt().min(5.0)
-    } else {
-        0.0
-    };
+    let tf = turnout_fit(&base_of, results.stations.len()).ok_or(FitError::NoStations)?;
+    let (national_mode, modes, turnout_sd) = (tf.national_mode, tf.modes.clone(), tf.sd);
+    let base_counts: Vec<usize> = base_of.iter().map(Vec::len).collect();
+    let clean_of = &tf.clean;
     // 4. shares
-    let votes_of = |ids: &[usize]| -> (Vec<u64>, u64, u64) {
-        let mut v = vec![0u64; k];
-        let (mut invalid, mut ballots) = (0u64, 0u64);
+    // votes of stations `ids`, each weighted by its probability of being honest
+    let votes_of = |ids: &[usize]| -> (Vec<f64>, f64, f64) {
+        let mut v = vec![0.0; k];
+        let (mut invalid, mut ballots) = (0.0, 0.0);
         for &i in ids {
-            let s = &results.stations[i];
-            for (a, b) in v.iter_mut().zip(&s.votes) {
-                *a += b;
+            let (s, h) = (&results.stations[i], tf.honest[i]);
+            for (a, &b) in v.iter_mut().zip(&s.votes) {
+                *a += h * b as f64;
             }
-            invalid += s.invalid;
-            ballots += s.ballots();
+            invalid += h * s.invalid as f64;
+            ballots += h * s.ballots() as f64;
         }
         (v, invalid, ballots)
     };
     let all_clean: Vec<usize> = clean_of.iter().flatten().copied().collect();
     let (national_votes, invalid, ballots) = votes_of(&all_clean);
-    let national_total: u64 = national_votes.iter().sum();
-    if national_total == 0 {
+    let national_total: f64 = national_votes.iter().sum();
+    if national_total <= 0.0 {
         return Err(FitError::NoVotes);
     }
-    let shares: Vec<f64> = national_votes
-        .iter()
-        .map(|&v| v as f64 / national_total as f64)
-        .collect();
-    let invalid_rate = invalid as f64 / ballots.max(1) as f64;
+    // the clean stations' leader share lifted to the honest one (step 2)
+    let lifted = |q: Vec<f64>, lift: f64| -> Vec<f64> {
+        let ql = q[leader];
+        if ql <= 0.0 || ql >= 1.0 {
+            return q;
+        }
+        let honest = sigmoid(logit(ql) + lift);
+        q.iter()
+            .enumerate()
+            .map(|(p, &v)| {
+                if p == leader {
+                    honest
+                } else {
+                    v * (1.0 - honest) / (1.0 - ql)
+                }
+            })
+            .collect()
+    };
+    let national_lift = {
+        // the registered-weighted mean of the regions' lifts
+        let (mut w, mut sum) = (0.0, 0.0);
+        for (ids, &l) in clean_of.iter().zip(&tf.lifts) {
+            w += ids.len() as f64;
+            sum += ids.len() as f64 * l;
+        }
+        if w > 0.0 { sum / w } else { 0.0 }
+    };
+    let shares: Vec<f64> = lifted(
+        national_votes.iter().map(|&v| v / national_total).collect(),
+        national_lift,
+    );
+    let invalid_rate = invalid / ballots.max(1.0);
     let region_shares: Vec<(Vec<f64>, bool)> = clean_of
         .iter()
-        .map(|ids| {
+        .zip(&tf.lifts)
+        .map(|(ids, &lift)| {
             let (v, _, _) = votes_of(ids);
-            let total: u64 = v.iter().sum();
-            if ids.len() < MIN_REGION_STATIONS || total == 0 {
+            let total: f64 = v.iter().sum();
+            let weight: f64 = ids.iter().map(|&i| tf.honest[i]).sum();
+            if weight < MIN_REGION_STATIONS as f64 || total <= 0.0 {
                 (shares.clone(), true)
             } else {
-                (v.iter().map(|&x| x as f64 / total as f64).collect(), false)
+                (lifted(v.iter().map(|&x| x / total).collect(), lift), false)
             }
         })
         .collect();
     // preference spread from the two largest parties' log ratio within regions
     let mut order: Vec<usize> = (0..k).collect();
-    order.sort_by(|&a, &b| national_votes[b].cmp(&national_votes[a]).then(a.cmp(&b)));
+    order.sort_by(|&a, &b| {
+        national_votes[b]
+            .total_cmp(&national_votes[a])
+            .then(a.cmp(&b))
+    });
     let preference_sd = if k >= 2 {
         let (a, b) = (order[0], order[1]);
-        let (mut ss, mut nz, mut n) = (0.0, 0.0, 0usize);
-        for ids in &clean_of {
-            let ys: Vec<(f64, f64)> = ids
+        let (mut ss, mut nz, mut n, mut sru, mut suu) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        for ids in clean_of {
+            // log ratio, its multinomial noise, u less the region's clean mean (0 when the
+            // fit did not select on u), the station's honest weight
+            let ys: Vec<(f64, f64, f64, f64)> = ids
                 .iter()
-                .map(|&i| &results.stations[i])
-                .filter(|s| s.votes[a] >= 5 && s.votes[b] >= 5)
-                .map(|s| {
+                .map(|&i| (&results.stations[i], tf.u_centred[i], tf.honest[i]))
+                .filter(|(s, _, h)| s.votes[a] >= 5 && s.votes[b] >= 5 && *h > 0.0)
+                .map(|(s, u, h)| {
                     let (va, vb) = (s.votes[a] as f64, s.votes[b] as f64);
-                    ((va / vb).ln(), 1.0 / va + 1.0 / vb)
+                    let u = if u.is_finite() { u } else { 0.0 };
+                    ((va / vb).ln(), 1.0 / va + 1.0 / vb, u, h)
                 })
                 .collect();
-            if ys.len() < 2 {
+            let w: f64 = ys.iter().map(|y| y.3).sum();
+            if w < 2.0 {
                 continue;
             }
-            let mean = ys.iter().map(|y| y.0).sum::<f64>() / ys.len() as f64;
-            ss += ys.iter().map(|y| (y.0 - mean).powi(2)).sum::<f64>();
-            nz += ys.iter().map(|y| y.1).sum::<f64>();
-            n += ys.len() - 1;
+            let mean = ys.iter().map(|y| y.3 * y.0).sum::<f64>() / w;
+            ss += ys.iter().map(|y| y.3 * (y.0 - mean).powi(2)).sum::<f64>();
+            nz += ys.iter().map(|y| y.3 * y.1).sum::<f64>();
+            sru += ys.iter().map(|y| y.3 * (y.0 - mean) * y.2).sum::<f64>();
+            suu += ys.iter().map(|y| y.3 * y.2 * y.2).sum::<f64>();
+            n += w - 1.0;
         }
-        if n > 0 {
-            ((ss - nz) / n as f64 / 2.0).max(0.0).sqrt().min(5.0)
+        if n > 0.0 {
+            let slope = if suu > 0.0 { sru / suu } else { 0.0 };
+            let var = tf.unselect(ss / n, slope) - nz / n;
+            (var / 2.0).max(0.0).sqrt().min(5.0)
         } else {
             0.0
         }
@@ -371,13 +774,19 @@ pub fn fit(results: &ElectionResults, label: &str, seed: u64) -> Result<HonestFi
         0.0
     };
 
+    let honest_ballots_sd = ballots_sd(&base_of, &registered, &tf, seed);
+
     let regions: Vec<RegionFit> = (0..n_regions)
         .map(|r| RegionFit {
             name: names[r].clone(),
             stations: stations[r],
             registered: registered[r],
-            base: xs_of[r].len(),
-            clean: clean_of[r].len(),
+            base: base_counts[r],
+            clean: clean_of[r]
+                .iter()
+                .map(|&i| tf.honest[i])
+                .sum::<f64>()
+                .round() as usize,
             turnout: sigmoid(modes[r].0),
             leader_share: region_shares[r].0[leader],
             national_turnout: modes[r].1,
@@ -393,6 +802,7 @@ pub fn fit(results: &ElectionResults, label: &str, seed: u64) -> Result<HonestFi
         invalid_rate,
         shares,
         regions,
+        honest_ballots_sd,
         scenario: String::new(),
     };
     fit.scenario = fit.to_toml(results, label, seed, &modes, national_mode, &region_shares);
@@ -420,8 +830,8 @@ impl HonestFit {
         let _ = writeln!(
             s,
             "# The honest model fitted to the clean part of {label} by `tamga infer --from-stations`\n\
-             # (src/infer/honest.rs; docs/inference.md). Each region's honest turnout is its lowest\n\
-             # substantial turnout peak, its shares those of its stations at or below that turnout.\n\
+             # (src/infer/honest.rs; docs/inference.md). Each region's honest turnout and shares are\n\
+             # those of the honest component of a mixture in (logit turnout, logit leader share).\n\
              # The seat system is a placeholder: a station file says nothing about seats.\n\
              format = 1\n\n[election]\nname = {}\ndescription = \"honest model fitted to a station-results file's clean part\"\n",
             quoted(&format!("{label} (fitted honest model)"))
@@ -442,7 +852,7 @@ impl HonestFit {
         for (r, reg) in self.regions.iter().enumerate() {
             let _ = writeln!(
                 s,
-                "# {} of {} stations at or below the turnout peak {:.1} %{}; leader's clean share {:.1} %{}",
+                "# {} of {} stations' worth honest; honest turnout {:.1} %{}; leader's honest share {:.1} %{}",
                 reg.clean,
                 reg.base,
                 100.0 * reg.turnout,

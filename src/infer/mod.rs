@@ -174,6 +174,11 @@ pub struct Request {
     pub particles: usize,
     pub budget: u64,
     pub seed: u64,
+    /// The standard deviation of the honest ballots the hypothesis expects, when the hypothesis
+    /// was fitted to the observed data (`--from-stations`: [`honest::HonestFit::honest_ballots_sd`]);
+    /// 0 for a given hypothesis. The ballots added (and the turnout added, the votes in
+    /// question) are drawn with this uncertainty added ([`honest_uncertainty`]).
+    pub honest_ballots_sd: f64,
 }
 
 /// The hypothesis's variant index and each model's mechanism indices.
@@ -303,6 +308,14 @@ pub struct Provenance {
     pub particles: usize,
     pub budget: u64,
     pub path: String,
+    /// The spread of the honest ballots of a hypothesis fitted to the observed file, added to
+    /// the ballots added (`--from-stations`; [`Request::honest_ballots_sd`]); absent when 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub honest_ballots_sd: f64,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 /// Everything `tamga infer` reports.
@@ -487,6 +500,36 @@ pub fn infer(
     Ok(rep)
 }
 
+/// Adds the fitted hypothesis's own uncertainty to a model-averaged sample of derived
+/// quantity `name`: the ballots added, the turnout added (over `registered`) and the votes in
+/// question each get the same draw of N(0, `honest_ballots_sd`²) per sample member (the i-th
+/// member the i-th draw of a stream keyed by the seed) — with the honest level fitted, not
+/// known, every ballot it may be off by is a ballot added or not (none of them is negative:
+/// a draw below 0 counts as 0). Other quantities, and every
+/// quantity when `honest_ballots_sd` is 0, are left as they are.
+fn honest_uncertainty(name: &str, vals: &mut [f64], request: &Request, registered: u64) {
+    use rand_distr::{Distribution, StandardNormal};
+    let sd = request.honest_ballots_sd;
+    let per = match name {
+        "votes_added" | "votes_in_question" => 1.0,
+        "turnout_added" => 1.0 / registered.max(1) as f64,
+        _ => return,
+    };
+    if sd <= 0.0 {
+        return;
+    }
+    let mut rng = crate::rng::analysis_stream(
+        request.seed,
+        crate::rng::AnalysisPurpose::InferHonestFit,
+        u64::MAX,
+    );
+    // what fraud added is not negative
+    for v in vals.iter_mut() {
+        let z: f64 = StandardNormal.sample(&mut rng);
+        *v = (*v + sd * per * z).max(0.0);
+    }
+}
+
 /// Builds the report of a finished ABC run.
 fn report(
     scenario: &Scenario,
@@ -555,6 +598,7 @@ fn report(
                 vals.extend_from_slice(&a.derived[j]);
                 ws.extend(a.weights.iter().map(|w| w / total * probs[m]));
             }
+            honest_uncertainty(name, &mut vals, request, em.electorate.n_registered());
             derived.push(Quantity {
                 name: name.clone(),
                 interval: Interval::of(&vals, &ws),
@@ -580,6 +624,7 @@ fn report(
             particles: request.particles,
             budget: request.budget,
             path: "station".into(),
+            honest_ballots_sd: request.honest_ballots_sd,
         },
         status,
         stop: r.stop,

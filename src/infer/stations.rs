@@ -110,6 +110,11 @@ pub struct StationSpec {
     /// Stations in the file (before the filter): the floor of a station statistic's scale is
     /// one station in this many.
     pub stations: usize,
+    /// Whether each cell's and corner's scale is at least the binomial spread of the file's own
+    /// share of stations there (set for an honest model fitted to the file,
+    /// [`Observed::with_binomial_scales`]; see [`super::election::ElectionModel::new`]).
+    #[serde(skip)]
+    pub binomial_scales: bool,
 }
 
 /// The number of station statistics.
@@ -319,6 +324,7 @@ impl Observed {
             turnout_edges: edges(base.iter().map(StationFigures::turnout).collect()),
             share_edges: edges(base.iter().map(StationFigures::share).collect()),
             stations: results.stations.len(),
+            binomial_scales: false,
         };
         let mut statistics = Vec::new();
         let mut values = Vec::new();

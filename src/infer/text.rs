@@ -89,6 +89,13 @@ impl Report {
                     format!("[{}, {}]", num(i.lo90), num(i.hi90))
                 );
             }
+            if pv.honest_ballots_sd > 0.0 {
+                let _ = writeln!(
+                    s,
+                    "The honest model was fitted to the file: the ballots added, turnout added and votes in question include its uncertainty ({} ballots, one standard deviation over bootstrap refits).",
+                    num(pv.honest_ballots_sd)
+                );
+            }
         }
         if !self.predictive.is_empty() {
             let _ = writeln!(s);

@@ -1,8 +1,10 @@
-//! No quadratic path in `check` and `seats`: four times the input must take less than ten times
+//! No quadratic path in `check` and `seats`: eight times the input must take less than 24 times
 //! as long (best of 3 runs of the real binary each, so that one slow run on a busy machine does
-//! not decide). A quadratic path takes sixteen times as long: before the fixes, `check` with
-//! 200,000 unknown keys and `seats --explain` with 100,000 parties each took more than a minute.
-//! Measured numbers are in docs/BENCHMARKS.md.
+//! not decide). A linear path takes about eight times as long, a quadratic one 64 times: the
+//! wide gap keeps a loaded machine from failing a linear path (four times the input against ten
+//! times the time failed once at 10.2× under load) while a quadratic one still fails by far —
+//! before the fixes, `check` with 200,000 unknown keys and `seats --explain` with 100,000
+//! parties each took more than a minute. Measured numbers are in docs/BENCHMARKS.md.
 
 use crate::common::{BIN, tutorial};
 use std::path::Path;
@@ -24,16 +26,16 @@ fn best_of_3(args: &[&str], file: &Path) -> Duration {
 }
 
 fn at_most_linear(what: &str, small: Duration, large: Duration) {
-    eprintln!("{what}: {small:?} for n, {large:?} for 4n");
+    eprintln!("{what}: {small:?} for n, {large:?} for 8n");
     assert!(
-        large < small * 10,
-        "{what}: 4× the input took {:.1}× as long ({small:?} → {large:?})",
+        large < small * 24,
+        "{what}: 8× the input took {:.1}× as long ({small:?} → {large:?})",
         large.as_secs_f64() / small.as_secs_f64()
     );
 }
 
 #[test]
-fn check_with_4x_the_unknown_keys_takes_less_than_10x_the_time() {
+fn check_with_8x_the_unknown_keys_takes_less_than_24x_the_time() {
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(tutorial()).unwrap();
     let file = |n: usize| {
@@ -42,7 +44,7 @@ fn check_with_4x_the_unknown_keys_takes_less_than_10x_the_time() {
         std::fs::write(&path, keys + &text).unwrap();
         path
     };
-    let (small, large) = (file(25_000), file(100_000));
+    let (small, large) = (file(12_500), file(100_000));
     at_most_linear(
         "check, unknown keys",
         best_of_3(&["check"], &small),
@@ -51,7 +53,7 @@ fn check_with_4x_the_unknown_keys_takes_less_than_10x_the_time() {
 }
 
 #[test]
-fn seats_explained_with_4x_the_parties_takes_less_than_10x_the_time() {
+fn seats_explained_with_8x_the_parties_takes_less_than_24x_the_time() {
     let dir = tempfile::tempdir().unwrap();
     let file = |n: u64| {
         let path = dir.path().join(format!("parties-{n}.csv"));
@@ -61,7 +63,7 @@ fn seats_explained_with_4x_the_parties_takes_less_than_10x_the_time() {
         std::fs::write(&path, format!("party,votes\n{rows}")).unwrap();
         path
     };
-    let (small, large) = (file(25_000), file(100_000));
+    let (small, large) = (file(12_500), file(100_000));
     for method in ["dhondt", "sainte_lague", "hare"] {
         let args = [
             "seats",

@@ -535,23 +535,22 @@ fn finish(
         ..VerifyReport::default()
     };
     if let Some(sizes) = l.tree_sizes {
-        tree.build(backend, f.n + 2, |i| match i {
-            0 => g.hash,
-            i if i == f.n + 1 => head,
-            i => ballot_hash_at(i - 1),
-        });
+        // the leaves are the stored entry hashes (the genesis's and the close's stored hashes
+        // equal the computed ones, checked above), read in place
+        let leaves = f.n + 2;
+        let leaf = |i: usize| leaf_in(bytes, leaves, i);
+        tree.build(backend, leaves, &leaf);
         let mut sizes = sizes.to_vec();
         sizes.sort_unstable();
         sizes.dedup();
-        let leaves = tree.size();
-        for s in sizes.into_iter().filter(|&s| s >= 1 && s <= leaves) {
+        for s in sizes.into_iter().filter(|&s| s >= 1 && s <= leaves as u64) {
             rep.tree_roots.push(TreeRoot {
                 size: s,
-                root: tree.root(s),
-                last: tree.leaf(s - 1),
+                root: tree.root(s, &leaf),
+                last: EntryHash(*leaf(s as usize - 1)),
             });
         }
-        rep.tree = Some((leaves, tree.root(leaves)));
+        rep.tree = Some((leaves as u64, tree.root(leaves as u64, &leaf)));
     }
     Some(rep)
 }
@@ -567,14 +566,8 @@ pub fn tree_roots(bytes: &[u8], sizes: &[u64]) -> Vec<TreeRoot> {
     };
     let mut tree = TreeLevels::default();
     let leaves = f.n + 2;
-    tree.build(Backend::detect(), leaves, |i| {
-        let at = match i {
-            0 => HEADER_LEN + GENESIS_RECORD_LEN,
-            i if i == leaves - 1 => bytes.len(),
-            i => HEADER_LEN + GENESIS_RECORD_LEN + i * BALLOT_RECORD_LEN,
-        };
-        EntryHash(bytes[at - 32..at].try_into().expect("32 bytes"))
-    });
+    let leaf = |i: usize| leaf_in(bytes, leaves, i);
+    tree.build(Backend::detect(), leaves, &leaf);
     let mut sizes = sizes.to_vec();
     sizes.sort_unstable();
     sizes.dedup();
@@ -583,29 +576,62 @@ pub fn tree_roots(bytes: &[u8], sizes: &[u64]) -> Vec<TreeRoot> {
         .filter(|&s| s >= 1 && s <= leaves as u64)
         .map(|s| TreeRoot {
             size: s,
-            root: tree.root(s),
-            last: tree.leaf(s - 1),
+            root: tree.root(s, &leaf),
+            last: EntryHash(*leaf(s as usize - 1)),
         })
         .collect()
 }
 
-/// A tree kept level by level (leaves, then each level's complete pairs), each level hashed
-/// [`LANES`] nodes at a time. Buffers reused between trees.
+/// Leaf `i` of a framed ledger file's tree of `leaves` entries (`docs/ledger-format.md` §9): the
+/// stored hash that ends entry `i`'s record — the genesis record, a ballot record or, last, the
+/// close record — read in place.
+#[inline]
+fn leaf_in(bytes: &[u8], leaves: usize, i: usize) -> &[u8; 32] {
+    let at = match i {
+        0 => HEADER_LEN + GENESIS_RECORD_LEN,
+        i if i == leaves - 1 => bytes.len(),
+        i => HEADER_LEN + GENESIS_RECORD_LEN + i * BALLOT_RECORD_LEN,
+    };
+    bytes[at - 32..at].try_into().expect("32 bytes")
+}
+
+/// A tree kept level by level above its leaves (each level's complete pairs), each level hashed
+/// [`LANES`] nodes at a time; the leaves themselves are read where they are (a `leaf` function
+/// given to [`TreeLevels::build`] and [`TreeLevels::root`]), never copied. Buffers reused
+/// between trees.
 #[derive(Default)]
 struct TreeLevels {
     hashes: Vec<EntryHash>,
-    /// Where each level starts in `hashes`, and its length.
+    /// Where each level above the leaves starts in `hashes`, and its length (`levels[0]` is
+    /// level 1, the parents of the leaves).
     levels: Vec<(usize, usize)>,
 }
 
 impl TreeLevels {
     /// Builds the tree over `n` leaves, leaf `i` being `leaf(i)`.
-    fn build(&mut self, backend: Backend, n: usize, leaf: impl Fn(usize) -> EntryHash) {
+    fn build<'a>(&mut self, backend: Backend, n: usize, leaf: &impl Fn(usize) -> &'a [u8; 32]) {
         self.hashes.clear();
         self.levels.clear();
-        self.hashes.extend((0..n).map(leaf));
-        self.levels.push((0, n));
-        let (mut from, mut len) = (0, n);
+        // level 1 from the leaves in place
+        let pairs = n / 2;
+        let mut p = 0;
+        while p + LANES <= pairs {
+            let left: [&[u8; 32]; LANES] = core::array::from_fn(|l| leaf(2 * (p + l)));
+            let right: [&[u8; 32]; LANES] = core::array::from_fn(|l| leaf(2 * (p + l) + 1));
+            for h in backend.node_hashes(left, right) {
+                self.hashes.push(EntryHash(h));
+            }
+            p += LANES;
+        }
+        for q in p..pairs {
+            let [h] = backend.node_hashes([leaf(2 * q)], [leaf(2 * q + 1)]);
+            self.hashes.push(EntryHash(h));
+        }
+        if pairs == 0 {
+            return;
+        }
+        self.levels.push((0, pairs));
+        let (mut from, mut len) = (0, pairs);
         while len >= 2 {
             let pairs = len / 2;
             let to = self.hashes.len();
@@ -630,24 +656,21 @@ impl TreeLevels {
         }
     }
 
-    fn size(&self) -> u64 {
-        self.levels.first().map_or(0, |l| l.1 as u64)
-    }
-
-    fn leaf(&self, i: u64) -> EntryHash {
-        self.hashes[i as usize]
-    }
-
-    /// The root over the first `m` leaves (`1 ≤ m ≤ size`): its perfect subtrees are whole
-    /// nodes of the levels, folded right to left (RFC 9162 §2.1.1).
-    fn root(&self, m: u64) -> EntryHash {
+    /// The root over the first `m` leaves (`1 ≤ m ≤` the leaves built over, `leaf` as given to
+    /// [`TreeLevels::build`]): its perfect subtrees are whole nodes of the levels (a single leaf
+    /// for the lowest bit), folded right to left (RFC 9162 §2.1.1).
+    fn root<'a>(&self, m: u64, leaf: &impl Fn(usize) -> &'a [u8; 32]) -> EntryHash {
         let mut peaks = [EntryHash::ZERO; 64];
         let mut n_peaks = 0;
         let mut start = 0u64;
         for k in (0..64).rev() {
             if m >> k & 1 == 1 {
-                let (off, _) = self.levels[k];
-                peaks[n_peaks] = self.hashes[off + (start >> k) as usize];
+                peaks[n_peaks] = if k == 0 {
+                    EntryHash(*leaf(start as usize))
+                } else {
+                    let (off, _) = self.levels[k - 1];
+                    self.hashes[off + (start >> k) as usize]
+                };
                 n_peaks += 1;
                 start += 1 << k;
             }

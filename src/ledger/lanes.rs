@@ -268,15 +268,10 @@ mod shani {
         prev: &[[u8; 32]; N],
         tails: &[super::BallotTail; N],
     ) -> ([[u32; 8]; N], [[u8; 32]; N]) {
-        let bswap = _mm_set_epi64x(0x0c0d_0e0f_0809_0a0b, 0x0405_0607_0001_0203);
         let zero = _mm_setzero_si128();
         let mut p = [(zero, zero); N];
         for (p, b) in p.iter_mut().zip(prev) {
-            let (halves, _) = b.as_chunks::<16>();
-            *p = (
-                _mm_shuffle_epi8(load_bytes(&halves[0]), bswap),
-                _mm_shuffle_epi8(load_bytes(&halves[1]), bswap),
-            );
+            *p = digest_words(b);
         }
         ballots(p, tails)
     }
@@ -294,29 +289,15 @@ mod shani {
         left: [&[u8; 32]; N],
         right: [&[u8; 32]; N],
     ) -> [[u8; 32]; N] {
-        let bswap = _mm_set_epi64x(0x0c0d_0e0f_0809_0a0b, 0x0405_0607_0001_0203);
         let zero = _mm_setzero_si128();
         let tag = _mm_set_epi32(i32::from(crate::ledger::merkle::NODE_PREFIX), 0, 0, 0);
-        let words = |b: &[u8; 32]| {
-            let (halves, _) = b.as_chunks::<16>();
-            (
-                _mm_shuffle_epi8(load_bytes(&halves[0]), bswap),
-                _mm_shuffle_epi8(load_bytes(&halves[1]), bswap),
-            )
-        };
-        let shifted = |v: __m128i, before: __m128i| {
-            _mm_or_si128(
-                _mm_srli_epi32::<8>(v),
-                _mm_slli_epi32::<24>(_mm_alignr_epi8::<12>(v, before)),
-            )
-        };
         let mut first = [[zero; 4]; N];
         let mut second = [[zero; 4]; N];
         let pad = _mm_set_epi32(0, 0, 0, 0x80 << 16);
         let len = _mm_set_epi32(65 * 8, 0, 0, 0);
         for l in 0..N {
-            let (l0, l1) = words(left[l]);
-            let (r0, r1) = words(right[l]);
+            let (l0, l1) = digest_words(left[l]);
+            let (r0, r1) = digest_words(right[l]);
             first[l] = [
                 shifted(l0, tag),
                 shifted(l1, l0),
@@ -330,28 +311,11 @@ mod shani {
                 len,
             ];
         }
-        let iv = (
-            load(&[
-                super::SHA256_IV[0],
-                super::SHA256_IV[1],
-                super::SHA256_IV[2],
-                super::SHA256_IV[3],
-            ]),
-            load(&[
-                super::SHA256_IV[4],
-                super::SHA256_IV[5],
-                super::SHA256_IV[6],
-                super::SHA256_IV[7],
-            ]),
-        );
-        let mid = rounds_words([iv; N], first);
+        let mid = rounds_words([iv(); N], first);
         let out = rounds_words(mid, second);
         let mut digests = [[0u8; 32]; N];
-        for l in 0..N {
-            let (dcba, hgfe) = out[l];
-            let (dlo, dhi) = digests[l].as_chunks_mut::<16>().0.split_at_mut(1);
-            store_bytes(&mut dlo[0], _mm_shuffle_epi8(dcba, bswap));
-            store_bytes(&mut dhi[0], _mm_shuffle_epi8(hgfe, bswap));
+        for (d, state) in digests.iter_mut().zip(out) {
+            store_digest(d, state);
         }
         digests
     }
@@ -368,7 +332,6 @@ mod shani {
         prev: [(__m128i, __m128i); N],
         tails: &[super::BallotTail; N],
     ) -> ([[u32; 8]; N], [[u8; 32]; N]) {
-        let bswap = _mm_set_epi64x(0x0c0d_0e0f_0809_0a0b, 0x0405_0607_0001_0203);
         let zero = _mm_setzero_si128();
         let tag = _mm_set_epi32(i32::from(crate::ledger::TAG_BALLOT), 0, 0, 0);
         let w3 = _mm_set_epi32(
@@ -381,12 +344,6 @@ mod shani {
         for l in 0..N {
             let (p0, p1) = prev[l];
             let t = tails[l];
-            let shifted = |v: __m128i, before: __m128i| {
-                _mm_or_si128(
-                    _mm_srli_epi32::<8>(v),
-                    _mm_slli_epi32::<24>(_mm_alignr_epi8::<12>(v, before)),
-                )
-            };
             let w8 = (t.seq >> 40) as u32;
             let w9 = (t.seq >> 8) as u32;
             let w10 = ((t.seq as u32) << 24) | (u32::from(t.list) << 16) | u32::from(t.candidate);
@@ -398,34 +355,63 @@ mod shani {
                 w3,
             ];
         }
-        let iv = (
-            load(&[
-                super::SHA256_IV[0],
-                super::SHA256_IV[1],
-                super::SHA256_IV[2],
-                super::SHA256_IV[3],
-            ]),
-            load(&[
-                super::SHA256_IV[4],
-                super::SHA256_IV[5],
-                super::SHA256_IV[6],
-                super::SHA256_IV[7],
-            ]),
-        );
-        let out = rounds_words([iv; N], w);
+        let out = rounds_words([iv(); N], w);
         let mut states = [[0u32; 8]; N];
         let mut digests = [[0u8; 32]; N];
         for l in 0..N {
             let (dcba, hgfe) = out[l];
-            let (s, d) = (&mut states[l], &mut digests[l]);
-            let (lo, hi) = s.as_chunks_mut::<4>().0.split_at_mut(1);
+            let (lo, hi) = states[l].as_chunks_mut::<4>().0.split_at_mut(1);
             store_into(&mut lo[0], dcba);
             store_into(&mut hi[0], hgfe);
-            let (dlo, dhi) = d.as_chunks_mut::<16>().0.split_at_mut(1);
-            store_bytes(&mut dlo[0], _mm_shuffle_epi8(dcba, bswap));
-            store_bytes(&mut dhi[0], _mm_shuffle_epi8(hgfe, bswap));
+            store_digest(&mut digests[l], (dcba, hgfe));
         }
         (states, digests)
+    }
+
+    /// The IV as the registers `(DCBA, HGFE)`.
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn iv() -> (__m128i, __m128i) {
+        let [a, b, c, d, e, f, g, h] = super::SHA256_IV;
+        (load(&[a, b, c, d]), load(&[e, f, g, h]))
+    }
+
+    /// Byte-swaps each 32-bit word (big-endian bytes ↔ words).
+    #[inline]
+    #[target_feature(enable = "ssse3")]
+    fn bswap(v: __m128i) -> __m128i {
+        _mm_shuffle_epi8(
+            v,
+            _mm_set_epi64x(0x0c0d_0e0f_0809_0a0b, 0x0405_0607_0001_0203),
+        )
+    }
+
+    /// A digest's 32 bytes as its eight words `(w0..w3, w4..w7)`.
+    #[inline]
+    #[target_feature(enable = "ssse3")]
+    fn digest_words(b: &[u8; 32]) -> (__m128i, __m128i) {
+        let (halves, _) = b.as_chunks::<16>();
+        (bswap(load_bytes(&halves[0])), bswap(load_bytes(&halves[1])))
+    }
+
+    /// A final state `(DCBA, HGFE)` stored as its digest's 32 bytes, sixteen at a time.
+    #[inline]
+    #[target_feature(enable = "ssse3")]
+    fn store_digest(out: &mut [u8; 32], (dcba, hgfe): (__m128i, __m128i)) {
+        let (lo, hi) = out.as_chunks_mut::<16>().0.split_at_mut(1);
+        store_bytes(&mut lo[0], bswap(dcba));
+        store_bytes(&mut hi[0], bswap(hgfe));
+    }
+
+    /// The words `w` shifted down by one byte across words, the byte shifted in at the top of
+    /// word 0 being the low byte of `before`'s word 3: `wi >> 8 | w(i−1) << 24`.
+    #[inline]
+    #[target_feature(enable = "ssse3")]
+    fn shifted(v: __m128i, before: __m128i) -> __m128i {
+        _mm_or_si128(
+            _mm_srli_epi32::<8>(v),
+            _mm_slli_epi32::<24>(_mm_alignr_epi8::<12>(v, before)),
+        )
     }
 
     /// One block per lane compressed into its state, given and returned as the registers
@@ -442,13 +428,12 @@ mod shani {
         states: [(__m128i, __m128i); N],
         blocks: &[[u8; 64]; N],
     ) -> [(__m128i, __m128i); N] {
-        let bswap = _mm_set_epi64x(0x0c0d_0e0f_0809_0a0b, 0x0405_0607_0001_0203);
         let zero = _mm_setzero_si128();
         let mut w = [[zero; 4]; N];
         for l in 0..N {
             let (quarters, _) = blocks[l].as_chunks::<16>();
             for (wq, bytes) in w[l].iter_mut().zip(quarters) {
-                *wq = _mm_shuffle_epi8(load_bytes(bytes), bswap);
+                *wq = bswap(load_bytes(bytes));
             }
         }
         rounds_words(states, w)

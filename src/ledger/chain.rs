@@ -7,8 +7,7 @@
 //! compression (`super::lanes`), with heads identical to appending to each chain in turn.
 
 use super::hash::{
-    EntryHash, GENESIS_BODY_LEN, Seq, ballot_block_words, ballot_body, close_hash, digest,
-    genesis_body, genesis_hash, words,
+    EntryHash, GENESIS_BODY_LEN, Seq, close_hash, digest, genesis_body, genesis_hash, words,
 };
 use super::heads::PublishedHead;
 use super::lanes::{Backend, BallotTail};
@@ -204,22 +203,6 @@ impl Chain {
         self.list_counts[li] += 1;
         self.candidate_counts[ci] += 1;
         Ok(EntryHash(hash))
-    }
-
-    /// The next ballot's counter indices and entry block (to compress from the IV), without
-    /// appending: the caller compresses the block, possibly beside other work, and calls
-    /// [`Chain::commit`] with the result. Errors if the choice is out of range.
-    #[inline]
-    pub(crate) fn next_block(
-        &self,
-        c: BallotChoice,
-    ) -> Result<((usize, usize), [u8; 64]), LedgerError> {
-        let seq = Seq(self.n_ballots + 1);
-        let idx = self.indices(seq, c)?;
-        Ok((
-            idx,
-            ballot_block_words(&self.head, seq, ballot_body(c.list, c.district)),
-        ))
     }
 
     /// The next ballot's counter indices, without appending: the caller hashes its entry (the

@@ -180,6 +180,91 @@ impl Backend {
     }
 }
 
+/// A block's sixteen message words as the kernels load them, four at a time: word `4q + i` in
+/// element `i` of quarter `q` (big-endian words of the block's bytes).
+pub(crate) type BlockWords = [[u32; 4]; 4];
+
+impl Backend {
+    /// The two blocks of the RFC 6962 node `0x01 ‖ left ‖ right` as message words (see
+    /// [`BlockWords`]) into `out`, built in registers and stored sixteen bytes at a time, so that the kernels
+    /// load them whole (store forwarding succeeds).
+    #[inline]
+    #[allow(unsafe_code)] // the SHA-NI kernel, called only after run-time detection
+    pub(crate) fn node_words(self, left: &[u8; 32], right: &[u8; 32], out: &mut [BlockWords; 2]) {
+        #[cfg(target_arch = "x86_64")]
+        if self.sha_ni {
+            // SAFETY: as in `ballot_states`.
+            return unsafe { shani::node_words(left, right, out) };
+        }
+        *out = super::merkle::node_blocks(&super::EntryHash(*left), &super::EntryHash(*right))
+            .map(|b| block_words(&b));
+    }
+
+    /// One lockstep compression of `L` lanes: lane 0 is the ballot entry of `prev` (the previous
+    /// hash as state words) and `tail` from the IV, as [`Backend::ballot_states`] — its final
+    /// state goes to `states[0]` and its digest is returned (`states[0]` and `words[0]` on input
+    /// are ignored); lane `i ≥ 1` compresses `words[i]` into `states[i]`. The chain's dependent
+    /// compression thus runs beside independent work that fills the SHA unit's idle time.
+    #[inline]
+    #[allow(unsafe_code)] // the SHA-NI kernel, called only after run-time detection
+    pub(crate) fn ballot_beside<const L: usize>(
+        self,
+        prev: &[u32; 8],
+        tail: BallotTail,
+        states: &mut [[u32; 8]; L],
+        words: [&BlockWords; L],
+    ) -> [u8; 32] {
+        #[cfg(target_arch = "x86_64")]
+        if self.sha_ni {
+            // SAFETY: as in `ballot_states`.
+            return unsafe { shani::ballot_beside(prev, tail, states, words) };
+        }
+        let ([s0], [d0]) = self.ballot_states(&[*prev], &[tail]);
+        for (s, w) in states.iter_mut().zip(words).skip(1) {
+            sha2::block_api::compress256(s, core::slice::from_ref(&words_block(w)));
+        }
+        states[0] = s0;
+        d0
+    }
+
+    /// Compresses `words[i]` into `states[i]` for every lane (see [`BlockWords`]).
+    #[inline]
+    #[allow(unsafe_code)] // the SHA-NI kernel, called only after run-time detection
+    pub(crate) fn compress_words<const L: usize>(
+        self,
+        states: &mut [[u32; 8]; L],
+        words: [&BlockWords; L],
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if self.sha_ni {
+            // SAFETY: as in `ballot_states`.
+            return unsafe { shani::compress_words(states, words) };
+        }
+        for (s, w) in states.iter_mut().zip(words) {
+            sha2::block_api::compress256(s, core::slice::from_ref(&words_block(w)));
+        }
+    }
+}
+
+/// A block's bytes as its message words.
+fn block_words(b: &[u8; 64]) -> BlockWords {
+    core::array::from_fn(|q| {
+        core::array::from_fn(|i| {
+            let o = 16 * q + 4 * i;
+            u32::from_be_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]])
+        })
+    })
+}
+
+/// Message words back to the block's bytes.
+fn words_block(w: &BlockWords) -> [u8; 64] {
+    let mut b = [0u8; 64];
+    for (o, word) in b.chunks_exact_mut(4).zip(w.as_flattened()) {
+        o.copy_from_slice(&word.to_be_bytes());
+    }
+    b
+}
+
 /// sha2's kernel on each block from the IV: the states and their digests.
 fn portable_ballots<const N: usize>(blocks: [[u8; 64]; N]) -> ([[u32; 8]; N], [[u8; 32]; N]) {
     let mut states = [SHA256_IV; N];
@@ -252,8 +337,7 @@ mod shani {
         let zero = _mm_setzero_si128();
         let mut p = [(zero, zero); N];
         for (p, w) in p.iter_mut().zip(prev) {
-            let (lo, hi) = w.as_chunks::<4>().0.split_at(1);
-            *p = (load(&lo[0]), load(&hi[0]));
+            *p = state_registers(w);
         }
         ballots(p, tails)
     }
@@ -290,26 +374,10 @@ mod shani {
         right: [&[u8; 32]; N],
     ) -> [[u8; 32]; N] {
         let zero = _mm_setzero_si128();
-        let tag = _mm_set_epi32(i32::from(crate::ledger::merkle::NODE_PREFIX), 0, 0, 0);
         let mut first = [[zero; 4]; N];
         let mut second = [[zero; 4]; N];
-        let pad = _mm_set_epi32(0, 0, 0, 0x80 << 16);
-        let len = _mm_set_epi32(65 * 8, 0, 0, 0);
         for l in 0..N {
-            let (l0, l1) = digest_words(left[l]);
-            let (r0, r1) = digest_words(right[l]);
-            first[l] = [
-                shifted(l0, tag),
-                shifted(l1, l0),
-                shifted(r0, l1),
-                shifted(r1, r0),
-            ];
-            second[l] = [
-                _mm_or_si128(pad, _mm_slli_epi32::<24>(_mm_srli_si128::<12>(r1))),
-                zero,
-                zero,
-                len,
-            ];
+            [first[l], second[l]] = node_registers(left[l], right[l]);
         }
         let mid = rounds_words([iv(); N], first);
         let out = rounds_words(mid, second);
@@ -333,6 +401,24 @@ mod shani {
         tails: &[super::BallotTail; N],
     ) -> ([[u32; 8]; N], [[u8; 32]; N]) {
         let zero = _mm_setzero_si128();
+        let mut w = [[zero; 4]; N];
+        for l in 0..N {
+            w[l] = ballot_words(prev[l], tails[l]);
+        }
+        let out = rounds_words([iv(); N], w);
+        let mut states = [[0u32; 8]; N];
+        let mut digests = [[0u8; 32]; N];
+        for l in 0..N {
+            store_state(&mut states[l], out[l]);
+            store_digest(&mut digests[l], out[l]);
+        }
+        (states, digests)
+    }
+
+    /// A ballot block's message words (see [`ballots`]) from the previous hash's words.
+    #[inline]
+    #[target_feature(enable = "sse2,ssse3")]
+    fn ballot_words((p0, p1): (__m128i, __m128i), t: super::BallotTail) -> [__m128i; 4] {
         let tag = _mm_set_epi32(i32::from(crate::ledger::TAG_BALLOT), 0, 0, 0);
         let w3 = _mm_set_epi32(
             (super::super::hash::BALLOT_HASH_INPUT_LEN * 8) as i32,
@@ -340,32 +426,127 @@ mod shani {
             0,
             0,
         );
-        let mut w = [[zero; 4]; N];
-        for l in 0..N {
-            let (p0, p1) = prev[l];
-            let t = tails[l];
-            let w8 = (t.seq >> 40) as u32;
-            let w9 = (t.seq >> 8) as u32;
-            let w10 = ((t.seq as u32) << 24) | (u32::from(t.list) << 16) | u32::from(t.candidate);
-            let tail = _mm_set_epi32(i32::MIN, w10 as i32, w9 as i32, w8 as i32);
-            w[l] = [
-                shifted(p0, tag),
-                shifted(p1, p0),
-                _mm_or_si128(tail, _mm_slli_epi32::<24>(_mm_srli_si128::<12>(p1))),
-                w3,
-            ];
+        let w8 = (t.seq >> 40) as u32;
+        let w9 = (t.seq >> 8) as u32;
+        let w10 = ((t.seq as u32) << 24) | (u32::from(t.list) << 16) | u32::from(t.candidate);
+        let tail = _mm_set_epi32(i32::MIN, w10 as i32, w9 as i32, w8 as i32);
+        [
+            shifted(p0, tag),
+            shifted(p1, p0),
+            _mm_or_si128(tail, _mm_slli_epi32::<24>(_mm_srli_si128::<12>(p1))),
+            w3,
+        ]
+    }
+
+    /// The node's two blocks' message words in registers (see [`nodes`]).
+    #[inline]
+    #[target_feature(enable = "sse2,ssse3")]
+    fn node_registers(left: &[u8; 32], right: &[u8; 32]) -> [[__m128i; 4]; 2] {
+        let zero = _mm_setzero_si128();
+        let tag = _mm_set_epi32(i32::from(crate::ledger::merkle::NODE_PREFIX), 0, 0, 0);
+        let pad = _mm_set_epi32(0, 0, 0, 0x80 << 16);
+        let len = _mm_set_epi32(65 * 8, 0, 0, 0);
+        let (l0, l1) = digest_words(left);
+        let (r0, r1) = digest_words(right);
+        [
+            [
+                shifted(l0, tag),
+                shifted(l1, l0),
+                shifted(r0, l1),
+                shifted(r1, r0),
+            ],
+            [
+                _mm_or_si128(pad, _mm_slli_epi32::<24>(_mm_srli_si128::<12>(r1))),
+                zero,
+                zero,
+                len,
+            ],
+        ]
+    }
+
+    /// See [`super::Backend::node_words`].
+    ///
+    /// # Safety
+    /// The CPU must support SHA, SSE2, SSSE3 and SSE4.1.
+    #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+    pub(super) unsafe fn node_words(
+        left: &[u8; 32],
+        right: &[u8; 32],
+        out: &mut [super::BlockWords; 2],
+    ) {
+        for (o, regs) in out.iter_mut().zip(node_registers(left, right)) {
+            for (q, r) in o.iter_mut().zip(regs) {
+                store_into(q, r);
+            }
         }
-        let out = rounds_words([iv(); N], w);
-        let mut states = [[0u32; 8]; N];
-        let mut digests = [[0u8; 32]; N];
-        for l in 0..N {
-            let (dcba, hgfe) = out[l];
-            let (lo, hi) = states[l].as_chunks_mut::<4>().0.split_at_mut(1);
-            store_into(&mut lo[0], dcba);
-            store_into(&mut hi[0], hgfe);
-            store_digest(&mut digests[l], (dcba, hgfe));
+    }
+
+    /// A state's eight words as the registers `(DCBA, HGFE)`.
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn state_registers(s: &[u32; 8]) -> (__m128i, __m128i) {
+        let (lo, hi) = s.as_chunks::<4>().0.split_at(1);
+        (load(&lo[0]), load(&hi[0]))
+    }
+
+    /// Stores `(DCBA, HGFE)` as a state's eight words.
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn store_state(out: &mut [u32; 8], (dcba, hgfe): (__m128i, __m128i)) {
+        let (lo, hi) = out.as_chunks_mut::<4>().0.split_at_mut(1);
+        store_into(&mut lo[0], dcba);
+        store_into(&mut hi[0], hgfe);
+    }
+
+    /// Every lane's state and message words as registers.
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn lane_registers<const L: usize>(
+        states: &[[u32; 8]; L],
+        words: [&super::BlockWords; L],
+    ) -> ([(__m128i, __m128i); L], [[__m128i; 4]; L]) {
+        (
+            core::array::from_fn(|l| state_registers(&states[l])),
+            core::array::from_fn(|l| words[l].map(|q| load(&q))),
+        )
+    }
+
+    /// See [`super::Backend::ballot_beside`].
+    ///
+    /// # Safety
+    /// The CPU must support SHA, SSE2, SSSE3 and SSE4.1.
+    #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+    pub(super) unsafe fn ballot_beside<const L: usize>(
+        prev: &[u32; 8],
+        tail: super::BallotTail,
+        states: &mut [[u32; 8]; L],
+        words: [&super::BlockWords; L],
+    ) -> [u8; 32] {
+        let (mut st, mut w) = lane_registers(states, words);
+        st[0] = iv();
+        w[0] = ballot_words(state_registers(prev), tail);
+        let out = rounds_words(st, w);
+        for (s, o) in states.iter_mut().zip(out) {
+            store_state(s, o);
         }
-        (states, digests)
+        let mut digest = [0u8; 32];
+        store_digest(&mut digest, out[0]);
+        digest
+    }
+
+    /// See [`super::Backend::compress_words`].
+    ///
+    /// # Safety
+    /// The CPU must support SHA, SSE2, SSSE3 and SSE4.1.
+    #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+    pub(super) unsafe fn compress_words<const L: usize>(
+        states: &mut [[u32; 8]; L],
+        words: [&super::BlockWords; L],
+    ) {
+        let (st, w) = lane_registers(states, words);
+        for (s, o) in states.iter_mut().zip(rounds_words(st, w)) {
+            store_state(s, o);
+        }
     }
 
     /// The IV as the registers `(DCBA, HGFE)`.

@@ -15,9 +15,9 @@ use ed25519_dalek::SigningKey;
 
 use super::LedgerError;
 use super::chain::{BallotChoice, Chain, Closed, Genesis};
-use super::hash::{EntryHash, digest};
-use super::lanes::{Backend, SHA256_IV};
-use super::merkle::{Frontier, node_blocks};
+use super::hash::{EntryHash, digest as digest_of};
+use super::lanes::{Backend, BallotTail, BlockWords, SHA256_IV};
+use super::merkle::Frontier;
 use super::note::{Checkpoint, machine_origin, sign_note};
 
 /// Node blocks compressed beside each ballot's chain block: always this many lanes (idle ones
@@ -29,18 +29,19 @@ const TREE_LANES: usize = 2;
 /// before the next entry.
 const QUEUE: usize = 64;
 
-/// One interior node being hashed: its two padded blocks, the state after the blocks done so far,
-/// the level of its children (leaves are level 0) and how many blocks are done (0 or 1).
+/// One interior node being hashed: its two padded blocks as message words (built in registers and
+/// stored whole, `Backend::node_words`), the state after the blocks done so far, the level of its
+/// children (leaves are level 0) and how many blocks are done (0 or 1).
 #[derive(Clone, Copy)]
 struct Job {
-    blocks: [[u8; 64]; 2],
+    words: [BlockWords; 2],
     state: [u32; 8],
     level: u8,
     stage: u8,
 }
 
 const IDLE: Job = Job {
-    blocks: [[0; 64]; 2],
+    words: [[[0; 4]; 4]; 2],
     state: SHA256_IV,
     level: 0,
     stage: 0,
@@ -86,12 +87,12 @@ impl LaneTree {
             return;
         }
         self.has &= !bit;
-        self.jobs[(self.head + self.len) % QUEUE] = Job {
-            blocks: node_blocks(&self.pending[level as usize], &h),
-            state: SHA256_IV,
-            level,
-            stage: 0,
-        };
+        let j = &mut self.jobs[(self.head + self.len) % QUEUE];
+        self.backend
+            .node_words(&self.pending[level as usize].0, &h.0, &mut j.words);
+        j.state = SHA256_IV;
+        j.level = level;
+        j.stage = 0;
         self.len += 1;
     }
 
@@ -102,35 +103,44 @@ impl LaneTree {
         self.arrive(0, h);
     }
 
-    /// One lockstep compression: `chain` (if any) from the IV in lane 0, beside the next block of
-    /// each of the first [`TREE_LANES`] jobs. Returns lane 0's state.
+    /// One lockstep compression: the ballot entry of `chain` (the previous hash's words and the
+    /// entry's tail; if any) from the IV in lane 0, beside the next block of each of the first
+    /// [`TREE_LANES`] jobs. Returns lane 0's final state and digest.
     #[inline]
-    fn step(&mut self, chain: Option<&[u8; 64]>) -> [u32; 8] {
-        let mut blocks = [[0u8; 64]; 1 + TREE_LANES];
-        let mut states = [SHA256_IV; 1 + TREE_LANES];
-        let off = usize::from(chain.is_some());
-        if let Some(b) = chain {
-            blocks[0] = *b;
-        }
+    fn step(&mut self, chain: Option<(&[u32; 8], BallotTail)>) -> ([u32; 8], EntryHash) {
         let t = self.len.min(TREE_LANES);
+        let mut states = [SHA256_IV; 1 + TREE_LANES];
+        let mut words = [&IDLE.words[0]; 1 + TREE_LANES];
         for i in 0..t {
             let j = &self.jobs[(self.head + i) % QUEUE];
-            blocks[off + i] = j.blocks[j.stage as usize];
-            states[off + i] = j.state;
+            states[1 + i] = j.state;
+            words[1 + i] = &j.words[j.stage as usize];
         }
-        let n = if chain.is_some() { 1 + TREE_LANES } else { t };
-        compress_first(self.backend, n, &mut states, &blocks);
+        let mut digest = EntryHash::ZERO;
+        match chain {
+            Some((prev, tail)) => {
+                digest = EntryHash(self.backend.ballot_beside(prev, tail, &mut states, words));
+            }
+            None => {
+                // lane 0 idle: only the jobs' lanes (a dummy in lane 2 when one job is left)
+                let [_, rest @ ..] = &mut states;
+                let [_, w @ ..] = words;
+                if t > 0 {
+                    self.backend.compress_words(rest, w);
+                }
+            }
+        }
         // Jobs nearer the front are as far along as later ones, so the finished ones are a
         // prefix of the window.
         let mut done = [(0u8, EntryHash::ZERO); TREE_LANES];
         let mut n_done = 0;
         for i in 0..t {
             let j = &mut self.jobs[(self.head + i) % QUEUE];
-            j.state = states[off + i];
+            j.state = states[1 + i];
             if j.stage == 0 {
                 j.stage = 1;
             } else {
-                done[n_done] = (j.level, digest(j.state));
+                done[n_done] = (j.level, digest_of(j.state));
                 n_done += 1;
             }
         }
@@ -139,7 +149,7 @@ impl LaneTree {
         for &(level, h) in &done[..n_done] {
             self.arrive(level + 1, h);
         }
-        states[0]
+        (states[0], digest)
     }
 
     /// Makes room for one step's new jobs.
@@ -161,32 +171,6 @@ impl LaneTree {
     fn root(&mut self) -> EntryHash {
         self.drain();
         Frontier::from_peaks(self.size, self.pending).root()
-    }
-}
-
-/// Compresses the first `n` lanes (sha2's single-stream kernel for one lane).
-#[inline]
-fn compress_first(
-    backend: Backend,
-    n: usize,
-    states: &mut [[u32; 8]; 1 + TREE_LANES],
-    blocks: &[[u8; 64]; 1 + TREE_LANES],
-) {
-    macro_rules! lanes {
-        ($n:literal) => {
-            if let (Some((s, _)), Some((b, _))) = (
-                states.split_first_chunk_mut::<$n>(),
-                blocks.split_first_chunk::<$n>(),
-            ) {
-                backend.compress(s, b);
-            }
-        };
-    }
-    match n {
-        0 => {}
-        1 => sha2::block_api::compress256(&mut states[0], core::slice::from_ref(&blocks[0])),
-        2 => lanes!(2),
-        _ => lanes!(3),
     }
 }
 
@@ -246,11 +230,15 @@ impl MachineLog {
     /// The ballot's chain compression runs in lockstep beside pending tree hashes.
     #[inline]
     pub fn append(&mut self, c: BallotChoice) -> Result<EntryHash, LedgerError> {
-        let (idx, block) = self.chain.next_block(c)?;
+        let idx = self.chain.next_indices(c)?;
+        let tail = BallotTail {
+            seq: self.chain.n_ballots() + 1,
+            list: c.list,
+            candidate: c.district,
+        };
         self.tree.reserve();
-        let state = self.tree.step(Some(&block));
+        let (state, h) = self.tree.step(Some((self.chain.head_words(), tail)));
         self.chain.commit(idx, state);
-        let h = digest(state);
         self.tree.push_leaf(h);
         if self.tree.size.is_multiple_of(self.interval) {
             self.checkpoint(&h);
@@ -296,10 +284,15 @@ mod tests {
                 for (i, l) in leaves.iter().enumerate() {
                     if chain_lane {
                         t.reserve();
-                        let s = t.step(Some(&[i as u8; 64]));
-                        let mut want = SHA256_IV;
-                        sha2::block_api::compress256(&mut want, &[[i as u8; 64]]);
-                        assert_eq!(s, want);
+                        let prev = [(i as u32).wrapping_mul(0x0101_0107); 8];
+                        let tail = BallotTail {
+                            seq: i as u64 + 1,
+                            list: i as u8,
+                            candidate: (i as u16).wrapping_mul(3),
+                        };
+                        let got = t.step(Some((&prev, tail)));
+                        let ([s], [d]) = Backend::PORTABLE.ballot_states(&[prev], &[tail]);
+                        assert_eq!(got, (s, EntryHash(d)));
                     }
                     t.push_leaf(*l);
                     // the root (which drains) at some sizes, the pipeline left running at others

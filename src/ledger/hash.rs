@@ -10,7 +10,7 @@
 use sha2::{Digest, Sha256};
 use std::fmt;
 
-use super::lanes::{Backend, SHA256_IV};
+use super::lanes::SHA256_IV;
 use super::{TAG_BALLOT, TAG_CLOSE, TAG_GENESIS};
 
 /// A SHA-256 entry hash: `h_j` in `docs/ledger-format.md`.
@@ -153,38 +153,6 @@ pub(crate) fn ballot_hash(prev: &EntryHash, seq: Seq, body: [u8; BALLOT_BODY_LEN
     digest(ballot_state(&ballot_block(prev, seq, body)))
 }
 
-/// The hashes of `N` independent ballot blocks (from [`ballot_block`]), one lockstep
-/// compression with `backend`: lane `i` equals [`ballot_hash`] of block `i`'s fields.
-#[inline]
-pub(crate) fn ballot_hash_lanes<const N: usize>(
-    backend: Backend,
-    blocks: &[[u8; 64]; N],
-) -> [EntryHash; N] {
-    digests(&ballot_state_lanes(backend, blocks))
-}
-
-/// [`digest`] of each state. A plain loop: `array::map` and `array::from_fn` were measured to
-/// compile to a closure call per element on these hot paths, moving each value through the stack.
-#[inline]
-pub(crate) fn digests<const N: usize>(states: &[[u32; 8]; N]) -> [EntryHash; N] {
-    let mut out = [EntryHash::ZERO; N];
-    for (o, s) in out.iter_mut().zip(states) {
-        *o = digest(*s);
-    }
-    out
-}
-
-/// [`ballot_hash_lanes`] as words (the final states).
-#[inline]
-pub(crate) fn ballot_state_lanes<const N: usize>(
-    backend: Backend,
-    blocks: &[[u8; 64]; N],
-) -> [[u32; 8]; N] {
-    let mut states = [SHA256_IV; N];
-    backend.compress(&mut states, blocks);
-    states
-}
-
 /// The genesis body, as hashed and as stored in the file.
 pub(crate) fn genesis_body(
     version: u16,
@@ -249,6 +217,7 @@ fn hex_val(c: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ledger::lanes::{Backend, BallotTail};
 
     fn reference_ballot_hash(prev: &EntryHash, seq: u64, list: u8, cand: u16) -> EntryHash {
         let mut msg = Vec::new();
@@ -289,7 +258,7 @@ mod tests {
     }
 
     #[test]
-    fn ballot_hash_lanes_equal_ballot_hash_on_every_backend() {
+    fn ballot_lanes_equal_ballot_hash_on_every_backend() {
         let mut backends = vec![Backend::PORTABLE];
         backends.extend(Backend::sha_ni());
         let fields: [(EntryHash, u64, [u8; 3]); 4] = [
@@ -303,9 +272,15 @@ mod tests {
             assert_eq!(*block, ballot_block_words(&words(p), Seq(*s), *b));
             assert_eq!(digest(words(p)), *p);
         }
+        let prevs = fields.map(|(p, _, _)| p.0);
+        let tails = fields.map(|(_, s, b)| BallotTail {
+            seq: s,
+            list: b[0],
+            candidate: u16::from_be_bytes([b[1], b[2]]),
+        });
         for backend in backends {
-            let got = ballot_hash_lanes(backend, &blocks);
-            for ((p, s, b), h) in fields.iter().zip(got) {
+            let (_, got) = backend.ballot_states_from_bytes(&prevs, &tails);
+            for ((p, s, b), h) in fields.iter().zip(got.map(EntryHash)) {
                 assert_eq!(h, ballot_hash(p, Seq(*s), *b), "{}", backend.name());
                 assert_eq!(
                     h,

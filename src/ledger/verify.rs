@@ -27,12 +27,9 @@ use serde::Serialize;
 use super::chain::{Genesis, Totals};
 use super::file::{BALLOT_RECORD_LEN, BufferedBallot};
 use super::file::{LedgerReader, ReadError, Record, write_ledger};
-use super::hash::{
-    BALLOT_BODY_LEN, EntryHash, Seq, ballot_block, ballot_hash, ballot_hash_lanes, entry_hash,
-    to_hex,
-};
+use super::hash::{BALLOT_BODY_LEN, EntryHash, Seq, ballot_hash, entry_hash, to_hex};
 use super::heads::PublishedHead;
-use super::lanes::{Backend, LANES};
+use super::lanes::{Backend, BallotTail, LANES};
 use super::merkle::Frontier;
 use super::receipt::{ReceiptCode, receipt_code};
 use super::{BallotChoice, CANDIDATE_NONE, FORMAT_VERSION, LIST_NONE, TAG_BALLOT, TAG_GENESIS};
@@ -669,13 +666,26 @@ impl Verifier {
         offset: u64,
         recs: &[BufferedBallot; N],
     ) {
-        let mut blocks = [[0u8; 64]; N];
+        // the blocks are built in registers (`Backend::ballot_states_from_bytes`)
+        let mut prevs = [[0u8; 32]; N];
+        let mut tails = [BallotTail::default(); N];
         let mut prev = &self.stored_prev;
-        for (block, (seq, body, stored)) in blocks.iter_mut().zip(recs) {
-            *block = ballot_block(prev, *seq, *body);
+        for ((p, t), (seq, body, stored)) in prevs.iter_mut().zip(&mut tails).zip(recs) {
+            *p = prev.0;
+            *t = BallotTail {
+                seq: seq.0,
+                list: body[0],
+                candidate: u16::from_be_bytes([body[1], body[2]]),
+            };
             prev = stored;
         }
-        let links = ballot_hash_lanes(backend, &blocks);
+        let mut links = [EntryHash::ZERO; N];
+        for (l, d) in links
+            .iter_mut()
+            .zip(backend.ballot_states_from_bytes(&prevs, &tails).1)
+        {
+            *l = EntryHash(d);
+        }
         let record_offset = |k: usize| offset + (k * BALLOT_RECORD_LEN) as u64;
         let in_step = self.pos > 0
             && self.computed_prev == self.stored_prev

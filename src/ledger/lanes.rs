@@ -180,91 +180,6 @@ impl Backend {
     }
 }
 
-/// A block's sixteen message words as the kernels load them, four at a time: word `4q + i` in
-/// element `i` of quarter `q` (big-endian words of the block's bytes).
-pub(crate) type BlockWords = [[u32; 4]; 4];
-
-impl Backend {
-    /// The two blocks of the RFC 6962 node `0x01 ‖ left ‖ right` as message words (see
-    /// [`BlockWords`]) into `out`, built in registers and stored sixteen bytes at a time, so that the kernels
-    /// load them whole (store forwarding succeeds).
-    #[inline]
-    #[allow(unsafe_code)] // the SHA-NI kernel, called only after run-time detection
-    pub(crate) fn node_words(self, left: &[u8; 32], right: &[u8; 32], out: &mut [BlockWords; 2]) {
-        #[cfg(target_arch = "x86_64")]
-        if self.sha_ni {
-            // SAFETY: as in `ballot_states`.
-            return unsafe { shani::node_words(left, right, out) };
-        }
-        *out = super::merkle::node_blocks(&super::EntryHash(*left), &super::EntryHash(*right))
-            .map(|b| block_words(&b));
-    }
-
-    /// One lockstep compression of `L` lanes: lane 0 is the ballot entry of `prev` (the previous
-    /// hash as state words) and `tail` from the IV, as [`Backend::ballot_states`] — its final
-    /// state goes to `states[0]` and its digest is returned (`states[0]` and `words[0]` on input
-    /// are ignored); lane `i ≥ 1` compresses `words[i]` into `states[i]`. The chain's dependent
-    /// compression thus runs beside independent work that fills the SHA unit's idle time.
-    #[inline]
-    #[allow(unsafe_code)] // the SHA-NI kernel, called only after run-time detection
-    pub(crate) fn ballot_beside<const L: usize>(
-        self,
-        prev: &[u32; 8],
-        tail: BallotTail,
-        states: &mut [[u32; 8]; L],
-        words: [&BlockWords; L],
-    ) -> [u8; 32] {
-        #[cfg(target_arch = "x86_64")]
-        if self.sha_ni {
-            // SAFETY: as in `ballot_states`.
-            return unsafe { shani::ballot_beside(prev, tail, states, words) };
-        }
-        let ([s0], [d0]) = self.ballot_states(&[*prev], &[tail]);
-        for (s, w) in states.iter_mut().zip(words).skip(1) {
-            sha2::block_api::compress256(s, core::slice::from_ref(&words_block(w)));
-        }
-        states[0] = s0;
-        d0
-    }
-
-    /// Compresses `words[i]` into `states[i]` for every lane (see [`BlockWords`]).
-    #[inline]
-    #[allow(unsafe_code)] // the SHA-NI kernel, called only after run-time detection
-    pub(crate) fn compress_words<const L: usize>(
-        self,
-        states: &mut [[u32; 8]; L],
-        words: [&BlockWords; L],
-    ) {
-        #[cfg(target_arch = "x86_64")]
-        if self.sha_ni {
-            // SAFETY: as in `ballot_states`.
-            return unsafe { shani::compress_words(states, words) };
-        }
-        for (s, w) in states.iter_mut().zip(words) {
-            sha2::block_api::compress256(s, core::slice::from_ref(&words_block(w)));
-        }
-    }
-}
-
-/// A block's bytes as its message words.
-fn block_words(b: &[u8; 64]) -> BlockWords {
-    core::array::from_fn(|q| {
-        core::array::from_fn(|i| {
-            let o = 16 * q + 4 * i;
-            u32::from_be_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]])
-        })
-    })
-}
-
-/// Message words back to the block's bytes.
-fn words_block(w: &BlockWords) -> [u8; 64] {
-    let mut b = [0u8; 64];
-    for (o, word) in b.chunks_exact_mut(4).zip(w.as_flattened()) {
-        o.copy_from_slice(&word.to_be_bytes());
-    }
-    b
-}
-
 /// sha2's kernel on each block from the IV: the states and their digests.
 fn portable_ballots<const N: usize>(blocks: [[u8; 64]; N]) -> ([[u32; 8]; N], [[u8; 32]; N]) {
     let mut states = [SHA256_IV; N];
@@ -464,23 +379,6 @@ mod shani {
         ]
     }
 
-    /// See [`super::Backend::node_words`].
-    ///
-    /// # Safety
-    /// The CPU must support SHA, SSE2, SSSE3 and SSE4.1.
-    #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
-    pub(super) unsafe fn node_words(
-        left: &[u8; 32],
-        right: &[u8; 32],
-        out: &mut [super::BlockWords; 2],
-    ) {
-        for (o, regs) in out.iter_mut().zip(node_registers(left, right)) {
-            for (q, r) in o.iter_mut().zip(regs) {
-                store_into(q, r);
-            }
-        }
-    }
-
     /// A state's eight words as the registers `(DCBA, HGFE)`.
     #[inline]
     #[target_feature(enable = "sse2")]
@@ -496,64 +394,6 @@ mod shani {
         let (lo, hi) = out.as_chunks_mut::<4>().0.split_at_mut(1);
         store_into(&mut lo[0], dcba);
         store_into(&mut hi[0], hgfe);
-    }
-
-    /// Every lane's state and message words as registers.
-    #[inline]
-    #[target_feature(enable = "sse2")]
-    fn lane_registers<const L: usize>(
-        states: &[[u32; 8]; L],
-        words: [&super::BlockWords; L],
-    ) -> ([(__m128i, __m128i); L], [[__m128i; 4]; L]) {
-        // plain loops: `array::from_fn` was measured to call a closure per element on hot paths
-        let zero = _mm_setzero_si128();
-        let mut st = [(zero, zero); L];
-        let mut w = [[zero; 4]; L];
-        for l in 0..L {
-            st[l] = state_registers(&states[l]);
-            for (r, q) in w[l].iter_mut().zip(words[l]) {
-                *r = load(q);
-            }
-        }
-        (st, w)
-    }
-
-    /// See [`super::Backend::ballot_beside`].
-    ///
-    /// # Safety
-    /// The CPU must support SHA, SSE2, SSSE3 and SSE4.1.
-    #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
-    pub(super) unsafe fn ballot_beside<const L: usize>(
-        prev: &[u32; 8],
-        tail: super::BallotTail,
-        states: &mut [[u32; 8]; L],
-        words: [&super::BlockWords; L],
-    ) -> [u8; 32] {
-        let (mut st, mut w) = lane_registers(states, words);
-        st[0] = iv();
-        w[0] = ballot_words(state_registers(prev), tail);
-        let out = rounds_words(st, w);
-        for (s, o) in states.iter_mut().zip(out) {
-            store_state(s, o);
-        }
-        let mut digest = [0u8; 32];
-        store_digest(&mut digest, out[0]);
-        digest
-    }
-
-    /// See [`super::Backend::compress_words`].
-    ///
-    /// # Safety
-    /// The CPU must support SHA, SSE2, SSSE3 and SSE4.1.
-    #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
-    pub(super) unsafe fn compress_words<const L: usize>(
-        states: &mut [[u32; 8]; L],
-        words: [&super::BlockWords; L],
-    ) {
-        let (st, w) = lane_registers(states, words);
-        for (s, o) in states.iter_mut().zip(rounds_words(st, w)) {
-            store_state(s, o);
-        }
     }
 
     /// The IV as the registers `(DCBA, HGFE)`.

@@ -2,182 +2,144 @@
 //! checkpoints it signs as it records — each time the log reaches a multiple of the checkpoint
 //! interval, and at close (`docs/ledger-format.md` §9–10).
 //!
-//! **Owns**: [`MachineLog`] and its pipelined tree. **Never**: allocates per ballot (a
+//! **Owns**: [`MachineLog`] and its chunked tree. **Never**: allocates per ballot (a
 //! checkpoint allocates its note; the tree is fixed-size).
 //!
 //! Speed: the chain is a latency bound — each ballot's compression needs the previous one's
-//! result, so the SHA unit idles between them. The tree's node hashes do not depend on the
-//! chain's next step, so each ballot's chain block is compressed in lockstep beside up to
-//! [`TREE_LANES`] pending node blocks (`lanes.rs`): the tree's work fills the chain's idle time
-//! (`docs/BENCHMARKS.md` §Transparency log).
+//! result. The tree's node hashes do not depend on the chain, so they wait in a chunk of
+//! [`CHUNK`] leaves and are hashed [`LANES`] at a time in lockstep (`lanes.rs`), at the SHA
+//! unit's throughput rather than its latency (`docs/BENCHMARKS.md` §Transparency log).
 
 use ed25519_dalek::SigningKey;
 
 use super::LedgerError;
 use super::chain::{BallotChoice, Chain, Closed, Genesis};
-use super::hash::{EntryHash, digest as digest_of};
-use super::lanes::{Backend, BallotTail, BlockWords, SHA256_IV};
+use super::hash::EntryHash;
+use super::lanes::{Backend, LANES};
 use super::merkle::Frontier;
 use super::note::{Checkpoint, machine_origin, sign_note};
 
-/// Node blocks compressed beside each ballot's chain block: always this many lanes (idle ones
-/// compress a dummy block), so the step's kernel call never varies. A ballot needs two node
-/// blocks on average, so two lanes keep up (checkpoints drain what is left).
-const TREE_LANES: usize = 2;
-/// Node jobs the pipelined tree holds (ring). Jobs arrive at one per entry on average and at most
-/// three per step, and each step advances two, so few are pending; a fuller ring is drained
-/// before the next entry.
-const QUEUE: usize = 64;
+/// Levels of a chunk's perfect subtree: a chunk holds `2^CHUNK_LEVELS` leaves.
+const CHUNK_LEVELS: usize = 8;
+/// Leaves a chunk holds before its subtree joins the frontier.
+const CHUNK: usize = 1 << CHUNK_LEVELS;
+/// Leaves between passes that hash the pairs ready (so each level's pairs come in fours).
+const PASS: usize = 2 * LANES;
 
-/// One interior node being hashed: its two padded blocks as message words (built in registers and
-/// stored whole, `Backend::node_words`), the state after the blocks done so far, the level of its
-/// children (leaves are level 0) and how many blocks are done (0 or 1).
-#[derive(Clone, Copy)]
-struct Job {
-    words: [BlockWords; 2],
-    state: [u32; 8],
-    level: u8,
-    stage: u8,
+/// Where level `k`'s nodes start in [`ChunkTree::nodes`] (level 0, the leaves, at 0; each level
+/// half the one below).
+const fn level_at(k: usize) -> usize {
+    2 * CHUNK - ((2 * CHUNK) >> k)
 }
 
-const IDLE: Job = Job {
-    words: [[[0; 4]; 4]; 2],
-    state: SHA256_IV,
-    level: 0,
-    stage: 0,
-};
-
-/// The running Merkle tree of a log, hashed in a pipeline: an arriving node waits at its level
-/// for its right sibling; a pair becomes a job in a FIFO whose first [`TREE_LANES`] jobs advance
-/// one block per step. All jobs take two steps, so they finish in FIFO order and the nodes of a
-/// level arrive in index order. After [`LaneTree::drain`], `pending` holds exactly the peaks of
-/// the tree of `size` leaves — the state of a [`Frontier`].
+/// The running Merkle tree of a log: the perfect subtrees of the finished chunks in a
+/// [`Frontier`], and the current chunk's leaves and every node hashed so far, level by level.
+/// A node is hashed once, when both its children are: in lockstep fours as a log grows, and the
+/// rest (the top of a chunk, or what a root needs) one or two at a time. Fixed size: no
+/// allocation per leaf.
 #[derive(Clone)]
-struct LaneTree {
+struct ChunkTree {
     backend: Backend,
-    size: u64,
-    pending: [EntryHash; 64],
-    /// Bit `k`: `pending[k]` holds a node waiting for its right sibling.
-    has: u64,
-    jobs: [Job; QUEUE],
-    head: usize,
-    len: usize,
+    chunks: Frontier,
+    /// Leaves in the current chunk.
+    n: usize,
+    /// Nodes hashed at each level of the current chunk (level 0: unused, the leaves are `n`).
+    made: [usize; CHUNK_LEVELS + 1],
+    nodes: [EntryHash; 2 * CHUNK],
 }
 
-impl LaneTree {
-    fn new() -> LaneTree {
-        LaneTree {
+impl ChunkTree {
+    fn new() -> ChunkTree {
+        ChunkTree {
             backend: Backend::detect(),
-            size: 0,
-            pending: [EntryHash::ZERO; 64],
-            has: 0,
-            jobs: [IDLE; QUEUE],
-            head: 0,
-            len: 0,
+            chunks: Frontier::new(),
+            n: 0,
+            made: [0; CHUNK_LEVELS + 1],
+            nodes: [EntryHash::ZERO; 2 * CHUNK],
         }
     }
 
-    /// A finished node (or leaf, level 0) at `level`.
-    #[inline]
-    fn arrive(&mut self, level: u8, h: EntryHash) {
-        let bit = 1u64 << level;
-        if self.has & bit == 0 {
-            self.pending[level as usize] = h;
-            self.has |= bit;
-            return;
-        }
-        self.has &= !bit;
-        let j = &mut self.jobs[(self.head + self.len) % QUEUE];
-        self.backend
-            .node_words(&self.pending[level as usize].0, &h.0, &mut j.words);
-        j.state = SHA256_IV;
-        j.level = level;
-        j.stage = 0;
-        self.len += 1;
+    /// Leaves so far.
+    fn size(&self) -> u64 {
+        self.chunks.size() + self.n as u64
     }
 
     /// Adds a leaf (an entry hash, `merkle` module docs).
     #[inline]
     fn push_leaf(&mut self, h: EntryHash) {
-        self.size += 1;
-        self.arrive(0, h);
+        self.nodes[self.n] = h;
+        self.n += 1;
+        if self.n.is_multiple_of(PASS) {
+            self.hash_ready(false);
+        }
+        if self.n == CHUNK {
+            self.hash_ready(true);
+            self.chunks
+                .push_perfect(CHUNK_LEVELS, self.nodes[level_at(CHUNK_LEVELS)]);
+            self.n = 0;
+            self.made = [0; CHUNK_LEVELS + 1];
+        }
     }
 
-    /// One lockstep compression: the ballot entry of `chain` (the previous hash's words and the
-    /// entry's tail; if any) from the IV in lane 0, beside the next block of each of the first
-    /// [`TREE_LANES`] jobs. Returns lane 0's final state and digest.
-    #[inline]
-    fn step(&mut self, chain: Option<(&[u32; 8], BallotTail)>) -> ([u32; 8], EntryHash) {
-        let t = self.len.min(TREE_LANES);
-        let mut states = [SHA256_IV; 1 + TREE_LANES];
-        let mut words = [&IDLE.words[0]; 1 + TREE_LANES];
-        for i in 0..t {
-            let j = &self.jobs[(self.head + i) % QUEUE];
-            states[1 + i] = j.state;
-            words[1 + i] = &j.words[j.stage as usize];
-        }
-        let mut digest = EntryHash::ZERO;
-        match chain {
-            Some((prev, tail)) => {
-                digest = EntryHash(self.backend.ballot_beside(prev, tail, &mut states, words));
+    /// Hashes, level by level, the pairs whose children are both hashed: in lockstep fours
+    /// only, or (`all`) every one.
+    fn hash_ready(&mut self, all: bool) {
+        let mut below = self.n;
+        for k in 1..=CHUNK_LEVELS {
+            let ready = below / 2;
+            let mut m = self.made[k];
+            while ready - m >= LANES {
+                self.hash_pairs::<LANES>(k, m);
+                m += LANES;
             }
-            None => {
-                // lane 0 idle: only the jobs' lanes (a dummy in lane 2 when one job is left)
-                let [_, rest @ ..] = &mut states;
-                let [_, w @ ..] = words;
-                if t > 0 {
-                    self.backend.compress_words(rest, w);
+            if all {
+                if ready - m >= 2 {
+                    self.hash_pairs::<2>(k, m);
+                    m += 2;
+                }
+                if ready > m {
+                    self.hash_pairs::<1>(k, m);
+                    m += 1;
                 }
             }
+            self.made[k] = m;
+            below = m;
         }
-        // Jobs nearer the front are as far along as later ones, so the finished ones are a
-        // prefix of the window.
-        let mut done = [(0u8, EntryHash::ZERO); TREE_LANES];
-        let mut n_done = 0;
-        for i in 0..t {
-            let j = &mut self.jobs[(self.head + i) % QUEUE];
-            j.state = states[1 + i];
-            if j.stage == 0 {
-                j.stage = 1;
-            } else {
-                done[n_done] = (j.level, digest_of(j.state));
-                n_done += 1;
-            }
-        }
-        self.head = (self.head + n_done) % QUEUE;
-        self.len -= n_done;
-        for &(level, h) in &done[..n_done] {
-            self.arrive(level + 1, h);
-        }
-        (states[0], digest)
     }
 
-    /// Makes room for one step's new jobs.
+    /// Hashes level `k`'s nodes `m..m + N` from their children at level `k − 1`, in lockstep.
     #[inline]
-    fn reserve(&mut self) {
-        while self.len + 1 + TREE_LANES > QUEUE {
-            self.step(None);
-        }
-    }
-
-    /// Finishes every pending job.
-    fn drain(&mut self) {
-        while self.len > 0 {
-            self.step(None);
+    fn hash_pairs<const N: usize>(&mut self, k: usize, m: usize) {
+        let (below, above) = self.nodes.split_at_mut(level_at(k));
+        let children = &below[level_at(k - 1) + 2 * m..];
+        let left: [&[u8; 32]; N] = core::array::from_fn(|i| &children[2 * i].0);
+        let right: [&[u8; 32]; N] = core::array::from_fn(|i| &children[2 * i + 1].0);
+        let out = self.backend.node_hashes(left, right);
+        for (o, h) in above[m..m + N].iter_mut().zip(out) {
+            *o = EntryHash(h);
         }
     }
 
     /// The root of the tree so far.
     fn root(&mut self) -> EntryHash {
-        self.drain();
-        Frontier::from_peaks(self.size, self.pending).root()
+        self.hash_ready(true);
+        // the chunk's perfect subtrees, largest first, beside the finished chunks'
+        let mut peaks = *self.chunks.peaks();
+        let mut start = 0;
+        for k in (0..CHUNK_LEVELS).rev() {
+            if self.n >> k & 1 == 1 {
+                peaks[k] = self.nodes[level_at(k) + (start >> k)];
+                start += 1 << k;
+            }
+        }
+        Frontier::from_peaks(self.size(), peaks).root()
     }
 }
 
 /// The chain, the tree and the signed checkpoints of one machine.
 pub struct MachineLog {
     chain: Chain,
-    tree: LaneTree,
+    tree: ChunkTree,
     interval: u64,
     origin: String,
     key: SigningKey,
@@ -195,7 +157,7 @@ impl MachineLog {
     ) -> MachineLog {
         let chain = Chain::open(g, n_lists, n_candidates);
         let mut log = MachineLog {
-            tree: LaneTree::new(),
+            tree: ChunkTree::new(),
             interval: interval.max(1),
             origin: machine_origin(&g.election_id, g.station, g.machine),
             key,
@@ -210,7 +172,7 @@ impl MachineLog {
     #[inline]
     fn add(&mut self, h: EntryHash, close: bool) {
         self.tree.push_leaf(h);
-        if close || self.tree.size.is_multiple_of(self.interval) {
+        if close || self.tree.size().is_multiple_of(self.interval) {
             self.checkpoint(&h);
         }
     }
@@ -218,7 +180,7 @@ impl MachineLog {
     fn checkpoint(&mut self, head: &EntryHash) {
         let c = Checkpoint {
             origin: self.origin.clone(),
-            size: self.tree.size,
+            size: self.tree.size(),
             root: self.tree.root(),
             head: Some(*head),
         };
@@ -227,22 +189,10 @@ impl MachineLog {
     }
 
     /// Appends a ballot (chain and tree); signs a checkpoint if the log reached the interval.
-    /// The ballot's chain compression runs in lockstep beside pending tree hashes.
     #[inline]
     pub fn append(&mut self, c: BallotChoice) -> Result<EntryHash, LedgerError> {
-        let idx = self.chain.next_indices(c)?;
-        let tail = BallotTail {
-            seq: self.chain.n_ballots() + 1,
-            list: c.list,
-            candidate: c.district,
-        };
-        self.tree.reserve();
-        let (state, h) = self.tree.step(Some((self.chain.head_words(), tail)));
-        self.chain.commit(idx, state);
-        self.tree.push_leaf(h);
-        if self.tree.size.is_multiple_of(self.interval) {
-            self.checkpoint(&h);
-        }
+        let h = self.chain.append(c)?;
+        self.add(h, false);
         Ok(h)
     }
 
@@ -270,37 +220,27 @@ mod tests {
         EntryHash(Sha256::digest(i.to_be_bytes()).into())
     }
 
-    /// The pipelined tree equals the stored tree at every size, with and without chain lanes and
-    /// whatever the backend.
+    /// The chunked tree equals the stored tree at every size (across chunk boundaries, with roots
+    /// taken mid-chunk and not), whatever the backend.
     #[test]
-    fn pipelined_tree_equals_the_stored_tree_at_every_size() {
-        let leaves: Vec<EntryHash> = (0..600).map(h).collect();
+    fn chunked_tree_equals_the_stored_tree_at_every_size() {
+        let leaves: Vec<EntryHash> = (0..3 * CHUNK as u64 + 77).map(h).collect();
         let tree = Tree::from_leaf_hashes(leaves.clone());
         for backend in [Backend::PORTABLE, Backend::detect()] {
-            for chain_lane in [false, true] {
-                let mut t = LaneTree::new();
+            for every in [1, 7, 128] {
+                let mut t = ChunkTree::new();
                 t.backend = backend;
                 assert_eq!(t.clone().root(), tree.root_at(0).unwrap());
                 for (i, l) in leaves.iter().enumerate() {
-                    if chain_lane {
-                        t.reserve();
-                        let prev = [(i as u32).wrapping_mul(0x0101_0107); 8];
-                        let tail = BallotTail {
-                            seq: i as u64 + 1,
-                            list: i as u8,
-                            candidate: (i as u16).wrapping_mul(3),
-                        };
-                        let got = t.step(Some((&prev, tail)));
-                        let ([s], [d]) = Backend::PORTABLE.ballot_states(&[prev], &[tail]);
-                        assert_eq!(got, (s, EntryHash(d)));
-                    }
                     t.push_leaf(*l);
-                    // the root (which drains) at some sizes, the pipeline left running at others
-                    if i % 7 == 3 || i < 70 {
-                        assert_eq!(t.root(), tree.root_at(i as u64 + 1).unwrap(), "{i}");
+                    let size = i as u64 + 1;
+                    assert_eq!(t.size(), size);
+                    // a root at some sizes (hashing what it needs), the lockstep passes at others
+                    if size.is_multiple_of(every) || i < 40 {
+                        assert_eq!(t.root(), tree.root_at(size).unwrap(), "{i}");
                     }
                 }
-                assert_eq!(t.root(), tree.root_at(600).unwrap());
+                assert_eq!(t.root(), tree.root_at(leaves.len() as u64).unwrap());
             }
         }
     }

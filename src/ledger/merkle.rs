@@ -140,6 +140,25 @@ impl Frontier {
         Frontier { size, peaks }
     }
 
+    /// Appends a perfect subtree of `2^level` leaves given by its root; the size must be a
+    /// multiple of `2^level` (the subtree starts where a perfect subtree of that size can).
+    pub(crate) fn push_perfect(&mut self, level: usize, root: EntryHash) {
+        debug_assert!(self.size.trailing_zeros() as usize >= level);
+        let mut h = root;
+        let mut k = level;
+        while self.size >> k & 1 == 1 {
+            h = node_hash(&self.peaks[k], &h);
+            k += 1;
+        }
+        self.peaks[k] = h;
+        self.size += 1 << level;
+    }
+
+    /// The roots of its perfect subtrees (see [`Frontier::from_peaks`]).
+    pub(crate) fn peaks(&self) -> &[EntryHash; 64] {
+        &self.peaks
+    }
+
     /// The root of the tree so far.
     pub fn root(&self) -> EntryHash {
         if self.size == 0 {

@@ -41,7 +41,22 @@ enum Command {
     Infer(cli::infer::Args),
 }
 
+/// A closed stdout (`tamga audit pkg | head`) ends the process quietly, as it does other Unix
+/// tools, instead of making `println!` panic: Rust starts programs with SIGPIPE ignored, so a
+/// write to a closed pipe would fail with EPIPE and the print macros panic on it.
+#[cfg(unix)]
+#[allow(unsafe_code)] // one libc call, before any thread starts
+fn default_sigpipe() {
+    // SAFETY: restoring the default disposition of SIGPIPE has no memory-safety
+    // preconditions; it runs first in `main`, before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    #[cfg(unix)]
+    default_sigpipe();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

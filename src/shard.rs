@@ -346,7 +346,8 @@ pub const MAX_OUTCOMES_BYTES: u64 = 1 << 30;
 /// collection and the per-variant lists), the vectors of its two tallies (five of parties + 1
 /// counts each, with the allocator's overhead), and the summary's values and runs.csv row.
 /// Measured: the maximum resident memory of `tamga run` of a 3-party scenario grows by 1.69 KB
-/// per run between 100,000 and 200,000 runs; this gives 2.27 KB for 3 parties, and the resource
+/// per run between 100,000 and 200,000 runs; this gives 2,512 bytes for 3 parties (the outcome
+/// has grown since that measurement: it gave 2.27 KB then), and the resource
 /// test `hostile_inputs::outcome_memory_estimate_bounds_what_a_run_takes` checks it against the
 /// measured growth.
 pub fn outcome_bytes(parties: usize) -> u64 {

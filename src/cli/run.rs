@@ -3,7 +3,7 @@
 //! `--shard K/N` it runs only the K-th block of run indices and writes `part-K-of-N.json`
 //! instead, for `tamga merge`.
 //!
-//! The three outputs are built as bytes after every run has finished ([`RunOutputs::build`],
+//! The four outputs are built as bytes after every run has finished ([`RunOutputs::build`],
 //! which also re-simulates one run per variant for the report) and only then written, all or
 //! none. Ctrl-C stops the runs and the command exits 2 having written nothing; a second Ctrl-C
 //! quits at once, but waits for a set of files being written to be complete.
@@ -56,7 +56,7 @@ pub struct Args {
     #[arg(long, value_parser = ["hybrid", "ballot", "station"])]
     pub path: Option<String>,
     /// Run only shard K of N (numbered from 1) — a contiguous block of run indices — and write
-    /// OUT/part-K-of-N.json for `tamga merge` instead of the three outputs. `auto/N` takes K from SLURM_ARRAY_TASK_ID (relative
+    /// OUT/part-K-of-N.json for `tamga merge` instead of the four outputs. `auto/N` takes K from SLURM_ARRAY_TASK_ID (relative
     /// to SLURM_ARRAY_TASK_MIN) or JOB_COMPLETION_INDEX (+1).
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,

@@ -272,3 +272,30 @@ fn long_keys_and_values_are_cut_in_problems() {
         assert!(p.len() < 800, "{} bytes", p.len());
     }
 }
+
+/// A reader that goes away (`tamga check … | head -c0`) ends tamga by SIGPIPE, as it does other
+/// Unix tools: never a `println!` panic (exit 101, "failed printing to stdout").
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_ends_tamga_quietly_not_with_a_panic() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    // a pipe whose read end is closed before tamga starts
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(crate::common::BIN)
+        .arg("check")
+        .arg(crate::common::tutorial())
+        .stdout(Stdio::from(writer))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGPIPE),
+        "{:?}: {err}",
+        out.status
+    );
+}

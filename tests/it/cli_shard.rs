@@ -41,10 +41,13 @@ fn run_shard(out: &Path, threads: &str, shard: &str, extra: &[&str]) {
         )));
 }
 
-pub(crate) fn files(dir: &Path) -> (Vec<u8>, Vec<u8>) {
+/// The outputs a sharded run must reproduce byte for byte: summary.json, runs.csv and
+/// fingerprints.csv (report.html too, but it is large; the Slurm test compares it).
+pub(crate) fn files(dir: &Path) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     (
         std::fs::read(dir.join("summary.json")).unwrap(),
         std::fs::read(dir.join("runs.csv")).unwrap(),
+        std::fs::read(dir.join("fingerprints.csv")).unwrap(),
     )
 }
 

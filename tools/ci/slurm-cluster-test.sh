@@ -225,10 +225,10 @@ done
 
 "$tamga" merge "$parts" --out "$tmp/out/merged" >/dev/null
 "$tamga" run "$scenario" --runs $runs --seed $seed --out "$tmp/out/direct" >/dev/null
-for f in summary.json runs.csv report.html; do
+for f in summary.json runs.csv report.html fingerprints.csv; do
     cmp "$tmp/out/merged/$f" "$tmp/out/direct/$f" || fail "merged $f differs from the unsharded run's"
 done
-say "merged $shards parts = unsharded run, byte for byte: summary.json runs.csv report.html"
+say "merged $shards parts = unsharded run, byte for byte: summary.json runs.csv report.html fingerprints.csv"
 
 # --- the array size must match N -----------------------------------------------------------
 submit_array "1-2" "$tmp/out/bad"

@@ -30,7 +30,7 @@ use super::file::{LedgerReader, ReadError, Record, write_ledger};
 use super::hash::{BALLOT_BODY_LEN, EntryHash, Seq, ballot_hash, entry_hash, to_hex};
 use super::heads::PublishedHead;
 use super::lanes::{Backend, BallotTail, LANES};
-use super::merkle::Frontier;
+use super::merkle::ChunkTree;
 use super::receipt::{ReceiptCode, receipt_code};
 use super::{BallotChoice, CANDIDATE_NONE, FORMAT_VERSION, LIST_NONE, TAG_BALLOT, TAG_GENESIS};
 
@@ -375,7 +375,7 @@ pub struct TreeRoot {
 
 /// The tree built alongside verification and the sizes at which its root is wanted.
 struct TreeWatch {
-    frontier: Frontier,
+    tree: ChunkTree,
     sizes: Vec<u64>,
     next: usize,
     /// Every leaf, when kept ([`verify_log_with_leaves`]).
@@ -465,7 +465,7 @@ fn verify_tree<R: Read>(
     sizes.sort_unstable();
     sizes.dedup();
     v.tree = Some(TreeWatch {
-        frontier: Frontier::new(),
+        tree: ChunkTree::new(),
         sizes,
         next: 0,
         leaves: keep_leaves.then(Vec::new),
@@ -474,7 +474,7 @@ fn verify_tree<R: Read>(
     v.compare_published(expected);
     let mut leaves = Vec::new();
     if let Some(t) = &mut v.tree {
-        v.rep.tree = Some((t.frontier.size(), t.frontier.root()));
+        v.rep.tree = Some((t.tree.size(), t.tree.root()));
         leaves = t.leaves.take().unwrap_or_default();
     }
     Ok((v.finish(), leaves))
@@ -528,16 +528,16 @@ impl Verifier {
         let Some(t) = &mut self.tree else {
             return;
         };
-        t.frontier.push_entry(computed);
+        t.tree.push_leaf(*computed);
         if let Some(l) = &mut t.leaves {
             l.push(*computed);
         }
-        let size = t.frontier.size();
+        let size = t.tree.size();
         while t.next < t.sizes.len() && t.sizes[t.next] <= size {
             if t.sizes[t.next] == size {
                 self.rep.tree_roots.push(TreeRoot {
                     size,
-                    root: t.frontier.root(),
+                    root: t.tree.root(),
                     last: *computed,
                 });
             }

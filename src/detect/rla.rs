@@ -44,7 +44,9 @@ use crate::distr::{cumulative, multinomial, pick};
 use crate::electorate::Electorate;
 use crate::model::{DetectorSettings, ElectoralSystem};
 use crate::rla::alpha::AlphaSet;
-use crate::rla::batch::{Batch, ContestAssertion, MacroPlan, MacroTest};
+use crate::rla::batch::{
+    Batch, ContestAssertion, MacroPlan, MacroTest, contest_bound_floor, sample_size,
+};
 use crate::rla::bravo::FixedBet;
 use crate::rla::comparison::SUPER_SIMPLE_GAMMA;
 use crate::rla::{Assertion, Base, Decision, Schedule, escalate, list_tier, seat_rule};
@@ -300,6 +302,7 @@ fn sum_audit(
         rng,
         drawn,
         false,
+        |_, _, _, _| None,
         |k, round, _| {
             round
                 .iter()
@@ -317,6 +320,10 @@ fn hardest_first(drifts: &[f64]) -> Vec<usize> {
     order.sort_by(|&a, &b| drifts[a].total_cmp(&drifts[b]));
     order
 }
+
+/// How far above ln(1/α) a lower bound of a log statistic must be to confirm without the exact
+/// value: far more than the rounding of sums of a few million terms of order 1.
+const BOUND_MARGIN: f64 = 1e-6;
 
 /// Below this many draws per category a round's multinomial draw is taken draw by draw (one
 /// binary search each) rather than one binomial per category (see [`rounds_of_sums`]).
@@ -338,6 +345,12 @@ const PICKS_PER_CATEGORY: u64 = 2;
 /// distribution, at a cost in the draws rather than the categories), and the categories drawn
 /// are listed for `increment`; without, the list is empty. Returns the decision and the draws
 /// taken.
+///
+/// `lower(k, r, round, drawn)`, when it gives a value, is a lower bound of test `k`'s increment
+/// over round `r`: if the statistic so far plus it already reaches ln(1/α) (with a margin for
+/// rounding), the test has confirmed whatever the exact increment is, and it is not computed —
+/// the same decision for less work. A test that has confirmed is not brought up to date again
+/// (its P-value, the smallest over rounds' ends, stays below α).
 #[allow(clippy::too_many_arguments)]
 fn rounds_of_sums(
     order: &[usize],
@@ -347,16 +360,14 @@ fn rounds_of_sums(
     rng: &mut StreamRng,
     drawn: &mut Vec<u32>,
     sparse: bool,
+    mut lower: impl FnMut(usize, usize, &[u32], &[u32]) -> Option<f64>,
     mut increment: impl FnMut(usize, &[u32], &[u32]) -> f64,
 ) -> (Decision, u64) {
     let population = weights.iter().sum::<f64>() as u64;
-    let tests = order.iter().map(|&k| k + 1).max().unwrap_or(0);
-    let (mut stat, mut best) = (vec![0.0; tests], vec![0.0f64; tests]);
-    let mut seen = vec![0usize; tests];
+    let mut checks = Checks::new(order);
     let (mut so_far, mut rounds) = (0u64, 0usize);
     let m = weights.len();
-    let (mut cum, mut guide): (Vec<u64>, Vec<u32>) = (Vec::new(), Vec::new());
-    let mut shift = 0;
+    let mut picker: Option<Picker> = None;
     let mut listed: Vec<Vec<u32>> = Vec::new();
     let out = escalate(
         Schedule::doubling(first.min(population)),
@@ -368,36 +379,8 @@ fn rounds_of_sums(
             let round = &mut drawn[rounds * m..];
             let mut list = Vec::new();
             if sparse && u64::from(new) < PICKS_PER_CATEGORY * m as u64 {
-                round.fill(0);
-                if cum.is_empty() {
-                    cumulative(weights.iter().copied(), &mut cum);
-                    // a guide table: where the search for a draw in each of 2^b equal slices
-                    // of the 64-bit range starts (the first category whose running sum exceeds
-                    // the slice's start), so a draw takes a step or two, not a binary search
-                    let bits = m.next_power_of_two().trailing_zeros().max(1);
-                    shift = 64 - bits;
-                    let mut i = 0usize;
-                    guide.extend((0..1u64 << bits).map(|b| {
-                        let start = b << shift;
-                        while i + 1 < m && cum[i] <= start {
-                            i += 1;
-                        }
-                        i as u32
-                    }));
-                }
-                for _ in 0..new {
-                    let r = rng.next_u64();
-                    // the first category whose running sum exceeds r (the last if none)
-                    let mut i = guide[(r >> shift) as usize] as usize;
-                    while i + 1 < m && cum[i] <= r {
-                        i += 1;
-                    }
-                    if round[i] == 0 {
-                        list.push(i as u32);
-                    }
-                    round[i] += 1;
-                }
-                list.sort_unstable();
+                let p = picker.get_or_insert_with(|| Picker::new(weights));
+                p.draw(rng, new, round, &mut list);
             } else {
                 multinomial(rng, new, weights, round);
                 if sparse {
@@ -407,22 +390,128 @@ fn rounds_of_sums(
             listed.push(list);
             so_far = n;
             rounds += 1;
-            let p = |b: f64| (-b).exp().min(1.0);
-            for &k in order {
-                while seen[k] < rounds {
-                    let r = seen[k];
-                    stat[k] += increment(k, &drawn[r * m..(r + 1) * m], &listed[r]);
-                    best[k] = best[k].max(stat[k]);
-                    seen[k] += 1;
-                }
-                if p(best[k]) > alpha {
-                    return p(best[k]);
-                }
-            }
-            order.iter().map(|&k| p(best[k])).fold(0.0, f64::max)
+            let drawn = &drawn[..];
+            let row = |r: usize| (&drawn[r * m..(r + 1) * m], &listed[r][..]);
+            checks.check(
+                order,
+                rounds,
+                alpha,
+                |k, r| {
+                    let (round, list) = row(r);
+                    lower(k, r, round, list)
+                },
+                |k, r| {
+                    let (round, list) = row(r);
+                    increment(k, round, list)
+                },
+            )
         },
     );
     (out.decision, out.examined)
+}
+
+/// Tests whose log statistics are sums over rounds, checked at each round's end in an order
+/// (hardest first), lazily: see [`rounds_of_sums`].
+struct Checks {
+    stat: Vec<f64>,
+    best: Vec<f64>,
+    seen: Vec<usize>,
+}
+
+impl Checks {
+    fn new(order: &[usize]) -> Checks {
+        let tests = order.iter().map(|&k| k + 1).max().unwrap_or(0);
+        Checks {
+            stat: vec![0.0; tests],
+            best: vec![0.0; tests],
+            seen: vec![0; tests],
+        }
+    }
+
+    /// Brings the tests of `order`, in order, up to the end of round `rounds` (numbered from
+    /// 1), stopping at the first that has not confirmed; `lower(k, r)` may bound test `k`'s
+    /// increment over round `r` (from 0) from below, `increment(k, r)` is it. Returns the
+    /// P-value of the first test not confirmed, else the largest.
+    fn check(
+        &mut self,
+        order: &[usize],
+        rounds: usize,
+        alpha: f64,
+        mut lower: impl FnMut(usize, usize) -> Option<f64>,
+        mut increment: impl FnMut(usize, usize) -> f64,
+    ) -> f64 {
+        let p = |b: f64| (-b).exp().min(1.0);
+        let target = (1.0 / alpha).ln() + BOUND_MARGIN;
+        let Checks { stat, best, seen } = self;
+        for &k in order {
+            while seen[k] < rounds && p(best[k]) > alpha {
+                let r = seen[k];
+                if let Some(b) = lower(k, r).filter(|b| stat[k] + b >= target) {
+                    // confirmed at this round's end, whatever the exact increment
+                    best[k] = best[k].max(stat[k] + b);
+                    break;
+                }
+                stat[k] += increment(k, r);
+                best[k] = best[k].max(stat[k]);
+                seen[k] += 1;
+            }
+            if p(best[k]) > alpha {
+                return p(best[k]);
+            }
+        }
+        order.iter().map(|&k| p(best[k])).fold(0.0, f64::max)
+    }
+}
+
+/// Draws a multinomial draw by draw over fixed weights: running sums and a guide table (where
+/// the search for a draw in each of 2^b equal slices of the 64-bit range starts: the first
+/// category whose running sum exceeds the slice's start), so a draw takes a step or two, not a
+/// binary search.
+struct Picker {
+    cum: Vec<u64>,
+    guide: Vec<u32>,
+    shift: u32,
+}
+
+impl Picker {
+    fn new(weights: &[f64]) -> Picker {
+        let m = weights.len();
+        let mut cum = Vec::new();
+        cumulative(weights.iter().copied(), &mut cum);
+        let bits = m.next_power_of_two().trailing_zeros().max(1);
+        let shift = 64 - bits;
+        let mut i = 0usize;
+        let guide = (0..1u64 << bits)
+            .map(|b| {
+                let start = b << shift;
+                while i + 1 < m && cum[i] <= start {
+                    i += 1;
+                }
+                i as u32
+            })
+            .collect();
+        Picker { cum, guide, shift }
+    }
+
+    /// `new` draws added to `round` (zero on entry), the categories drawn listed in `list`
+    /// (ascending).
+    fn draw(&self, rng: &mut StreamRng, new: u32, round: &mut [u32], list: &mut Vec<u32>) {
+        let m = self.cum.len();
+        round.fill(0);
+        for _ in 0..new {
+            let r = rng.next_u64();
+            // the first category whose running sum exceeds r (the last if none)
+            let mut i = self.guide[(r >> self.shift) as usize] as usize;
+            while i + 1 < m && self.cum[i] <= r {
+                i += 1;
+            }
+            if round[i] == 0 {
+                list.push(i as u32);
+            }
+            round[i] += 1;
+        }
+        list.sort_unstable();
+    }
 }
 
 /// Per category of `c`: the papers in the boxes, phantoms last.
@@ -836,6 +925,10 @@ fn one_audit(
     let mut looked: Vec<Option<Looked>> = (0..assertions.len()).map(|_| None).collect();
     let (mut counts, mut touched) = (Vec::new(), Vec::new());
     let order = hardest_first(&drifts);
+    let hardest = order.first().copied();
+    // per round, when first asked for: the hand-marked draws per paper category `C_j` and
+    // `M[l·m + j] = Σₛ cₛⱼ rₛₗ/Nₛ` (so that `Σₛ cₛⱼ āₛ = Σₗ xₗ M[l·m + j]` for any assertion)
+    let mut moments: Vec<Option<(Vec<f64>, Vec<f64>)>> = Vec::new();
     let (d, n) = rounds_of_sums(
         &order,
         first,
@@ -844,6 +937,18 @@ fn one_audit(
         rng,
         drawn,
         true,
+        |k, r, round, list| {
+            // the hardest assertion is rarely confirmed by a bound: not worth the moments
+            if Some(k) == hardest {
+                return None;
+            }
+            if moments.len() <= r {
+                moments.resize(r + 1, None);
+            }
+            let (cj, mo) = moments[r].get_or_insert_with(|| hand_moments(hand, m, mm, round, list));
+            let Bet { lambda, c0, c1 } = bets[k];
+            chord_bound(&assertions[k].values, lambda, c0, c1, round, cj, mo)
+        },
         |k, round, list| {
             let a = &assertions[k];
             let Bet { lambda, c0, c1 } = bets[k];
@@ -911,6 +1016,90 @@ fn one_audit(
         },
     );
     (d, n, units as u64, pool)
+}
+
+/// The hand-marked draws of one round of [`one_audit`] (categories `mm + t·m + j`: station `t`,
+/// paper category `j`; `list` the categories drawn, `round` their counts): per paper category
+/// `C_j = Σₜ cₜⱼ`, and `M[l·m + j] = Σₜ cₜⱼ rₜₗ/Nₜ` with `rₜ` the station's reported counts and
+/// `Nₜ` its papers.
+fn hand_moments(
+    hand: &[impl Hand],
+    m: usize,
+    mm: usize,
+    round: &[u32],
+    list: &[u32],
+) -> (Vec<f64>, Vec<f64>) {
+    let (mut cj, mut mo) = (vec![0.0; m], vec![0.0; m * m]);
+    let mut station = usize::MAX;
+    let mut share = vec![0.0; m];
+    for &i in list {
+        let i = i as usize;
+        if i < mm {
+            continue;
+        }
+        let (t, j) = ((i - mm) / m, (i - mm) % m);
+        if t != station {
+            station = t;
+            let h = &hand[t];
+            let inv = 1.0 / h.units() as f64;
+            for (s, &r) in share.iter_mut().zip(h.reported()) {
+                *s = r as f64 * inv;
+            }
+        }
+        let c = f64::from(round[i]);
+        cj[j] += c;
+        for (l, &s) in share.iter().enumerate() {
+            mo[l * m + j] += c * s;
+        }
+    }
+    (cj, mo)
+}
+
+/// A lower bound of one round's increment of [`one_audit`]'s log statistic for an assertion
+/// with assorter `x` and bet `(λ, c0, c1)`: the drawn (CVR, paper) pairs exactly, and the
+/// hand-marked draws through their moments ([`hand_moments`]). A hand-marked draw of paper
+/// category `j` at a station with reported mean `āₛ` adds `f_j(āₛ) = ln(A_j − b·āₛ)` with
+/// `A_j = 1 + λ(c0 + c1·x_j)`, `b = λc1 ≥ 0`: concave in `āₛ`, and `āₛ` (a mean of the reported
+/// categories' values) lies in `[lo, hi]`, the smallest and largest of those values, so
+/// `f_j(āₛ)` is at least the chord of `f_j` over `[lo, hi]` at `āₛ` — linear in `āₛ`, whose sum
+/// over the draws needs only `C_j` and `Σₛ cₛⱼ āₛ`. `None` if the chord is not finite.
+fn chord_bound(
+    x: &[f64],
+    lambda: f64,
+    c0: f64,
+    c1: f64,
+    round: &[u32],
+    cj: &[f64],
+    mo: &[f64],
+) -> Option<f64> {
+    let m = x.len();
+    let mut sum = 0.0;
+    for (ij, &c) in round[..m * m].iter().enumerate() {
+        if c > 0 {
+            let omega = x[ij / m] - x[ij % m];
+            sum += f64::from(c) * (1.0 + lambda * (c0 - c1 * omega)).ln();
+        }
+    }
+    // the reported categories: every one but the phantoms (the last)
+    let reported = &x[..m - 1];
+    let lo = reported.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = reported.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let b = lambda * c1;
+    for (j, &c) in cj.iter().enumerate() {
+        if c == 0.0 {
+            continue;
+        }
+        // Σₛ cₛⱼ āₛ
+        let y: f64 = (0..m).map(|l| x[l] * mo[l * m + j]).sum();
+        let a = 1.0 + lambda * (c0 + c1 * x[j]);
+        let (f_lo, f_hi) = ((a - b * lo).ln(), (a - b * hi).ln());
+        sum += if hi > lo {
+            c * f_lo + (f_hi - f_lo) / (hi - lo) * (y - lo * c)
+        } else {
+            c * f_lo
+        };
+    }
+    sum.is_finite().then_some(sum)
 }
 
 /// Kaplan–Markov with the super-simple γ (`rla::comparison`) as a sum: per draw of a (CVR,
@@ -1001,6 +1190,49 @@ fn batch_comparison(
 ) -> Reading {
     let assertions: Vec<ContestAssertion<'_>> =
         ContestAssertion::all(cs.iter().map(|c| c.assertions.as_slice()));
+    let mut t = Tally::default();
+    // first, without a bound per batch: each station's papers (the largest count of its
+    // contests' protocols and boxes) and each contest's reported totals give a floor of MACRO's
+    // total bound `U`; when even the floor's sample size is past the first round's limit, the
+    // audit goes to a full hand count before drawing anything, as it would with the plan
+    let mut papers = vec![0u64; e.stations.len()];
+    let mut totals: Vec<Vec<u64>> = Vec::with_capacity(cs.len());
+    let mut row = Vec::new();
+    for c in cs {
+        let mut total = vec![0u64; c.reported.len()];
+        for i in c.rows.stations(e) {
+            c.rows.read(e, paper, i, &mut row);
+            let np: u64 = row.iter().sum();
+            c.rows.read(e, protocols, i, &mut row);
+            let nr: u64 = row.iter().sum();
+            for (t, &x) in total.iter_mut().zip(&row) {
+                *t += x;
+            }
+            papers[i] = papers[i].max(nr.max(np));
+        }
+        totals.push(total);
+    }
+    let papers_total: u64 = papers.iter().sum();
+    // the list contest's batches are all stations, the districts' disjoint: `U` is at least
+    // the list's floor and at least the sum of the districts'
+    let (mut list, mut districts) = (0.0f64, 0.0);
+    for (c, total) in cs.iter().zip(&totals) {
+        let held = c.rows.stations(e).map(|i| papers[i]).sum();
+        let f = contest_bound_floor(&c.assertions, total, held);
+        match c.rows {
+            Rows::List => list = list.max(f),
+            Rows::District(_) => districts += f,
+        }
+    }
+    let floor = list.max(districts) * (1.0 - 1e-9);
+    let stations = e.stations.len() as f64;
+    let quarter = Schedule::doubling(1).max_share;
+    if sample_size(floor, alpha)
+        .is_none_or(|n| n as f64 >= stations || n as f64 > quarter * stations)
+    {
+        t.add(Decision::FullHandCount, papers_total, 0, wrong);
+        return t.reading();
+    }
     // each station's batch: its protocols of the contests on its papers, in contest order
     let mut batches: Vec<Batch> = (0..e.stations.len())
         .map(|_| Batch {
@@ -1008,7 +1240,6 @@ fn batch_comparison(
             reported: Vec::new(),
         })
         .collect();
-    let mut row = Vec::new();
     for (ci, c) in cs.iter().enumerate() {
         for i in c.rows.stations(e) {
             c.rows.read(e, paper, i, &mut row);
@@ -1021,10 +1252,8 @@ fn batch_comparison(
             b.reported.push((ci, row.clone()));
         }
     }
-    let papers_total: u64 = batches.iter().map(|b| b.papers).sum();
     let plan = MacroPlan::new(&assertions, &batches);
     let population = batches.len() as u64;
-    let mut t = Tally::default();
     let Some(first) = plan.sample_size(alpha) else {
         t.add(Decision::FullHandCount, 0, papers_total, wrong);
         return t.reading();

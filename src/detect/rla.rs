@@ -40,7 +40,7 @@
 //! examined by hand, the full hand counts included.
 
 use super::{Detector, Evidence, Reading, Readings};
-use crate::distr::{cumulative, multinomial, pick};
+use crate::distr::{cumulative, multinomial};
 use crate::electorate::Electorate;
 use crate::model::{DetectorSettings, ElectoralSystem};
 use crate::rla::alpha::AlphaSet;
@@ -365,49 +365,59 @@ fn rounds_of_sums(
 ) -> (Decision, u64) {
     let population = weights.iter().sum::<f64>() as u64;
     let mut checks = Checks::new(order);
-    let (mut so_far, mut rounds) = (0u64, 0usize);
+    let mut rounds = 0usize;
     let m = weights.len();
     let mut picker: Option<Picker> = None;
     let mut listed: Vec<Vec<u32>> = Vec::new();
-    let out = escalate(
-        Schedule::doubling(first.min(population)),
-        alpha,
-        population,
-        |n| {
-            let new = n.saturating_sub(so_far).min(u64::from(u32::MAX)) as u32;
-            drawn.resize((rounds + 1) * m, 0);
-            let round = &mut drawn[rounds * m..];
-            let mut list = Vec::new();
-            if sparse && u64::from(new) < PICKS_PER_CATEGORY * m as u64 {
-                let p = picker.get_or_insert_with(|| Picker::new(weights));
-                p.draw(rng, new, round, &mut list);
-            } else {
-                multinomial(rng, new, weights, round);
-                if sparse {
-                    list.extend((0..m as u32).filter(|&i| round[i as usize] > 0));
-                }
+    let out = doubling_rounds(first, population, alpha, |new| {
+        drawn.resize((rounds + 1) * m, 0);
+        let round = &mut drawn[rounds * m..];
+        let mut list = Vec::new();
+        if sparse && u64::from(new) < PICKS_PER_CATEGORY * m as u64 {
+            let p = picker.get_or_insert_with(|| Picker::new(weights));
+            p.draw(rng, new, round, &mut list);
+        } else {
+            multinomial(rng, new, weights, round);
+            if sparse {
+                list.extend((0..m as u32).filter(|&i| round[i as usize] > 0));
             }
-            listed.push(list);
-            so_far = n;
-            rounds += 1;
-            let drawn = &drawn[..];
-            let row = |r: usize| (&drawn[r * m..(r + 1) * m], &listed[r][..]);
-            checks.check(
-                order,
-                rounds,
-                alpha,
-                |k, r| {
-                    let (round, list) = row(r);
-                    lower(k, r, round, list)
-                },
-                |k, r| {
-                    let (round, list) = row(r);
-                    increment(k, round, list)
-                },
-            )
-        },
-    );
+        }
+        listed.push(list);
+        rounds += 1;
+        let drawn = &drawn[..];
+        let row = |r: usize| (&drawn[r * m..(r + 1) * m], &listed[r][..]);
+        checks.check(
+            order,
+            rounds,
+            alpha,
+            |k, r| {
+                let (round, list) = row(r);
+                lower(k, r, round, list)
+            },
+            |k, r| {
+                let (round, list) = row(r);
+                increment(k, round, list)
+            },
+        )
+    });
     (out.decision, out.examined)
+}
+
+/// [`escalate`]'s rounds from a first round of `first` draws, then doubling, over `population`:
+/// `round(new)` takes the round's `new` draws and returns the P-value at its end.
+fn doubling_rounds(
+    first: u64,
+    population: u64,
+    alpha: f64,
+    mut round: impl FnMut(u32) -> f64,
+) -> crate::rla::Outcome {
+    let mut so_far = 0u64;
+    let schedule = Schedule::doubling(first.min(population));
+    escalate(schedule, alpha, population, |n| {
+        let new = n.saturating_sub(so_far).min(u64::from(u32::MAX)) as u32;
+        so_far = n;
+        round(new)
+    })
 }
 
 /// Tests whose log statistics are sums over rounds, checked at each round's end in an order
@@ -493,18 +503,24 @@ impl Picker {
         Picker { cum, guide, shift }
     }
 
+    /// The category of a uniform 64-bit `r`: the first whose running sum exceeds it (the last if
+    /// none), as [`crate::distr::pick`] finds it.
+    #[inline]
+    fn pick(&self, r: u64) -> usize {
+        let m = self.cum.len();
+        let mut i = self.guide[(r >> self.shift) as usize] as usize;
+        while i + 1 < m && self.cum[i] <= r {
+            i += 1;
+        }
+        i
+    }
+
     /// `new` draws added to `round` (zero on entry), the categories drawn listed in `list`
     /// (ascending).
     fn draw(&self, rng: &mut StreamRng, new: u32, round: &mut [u32], list: &mut Vec<u32>) {
-        let m = self.cum.len();
         round.fill(0);
         for _ in 0..new {
-            let r = rng.next_u64();
-            // the first category whose running sum exceeds r (the last if none)
-            let mut i = self.guide[(r >> self.shift) as usize] as usize;
-            while i + 1 < m && self.cum[i] <= r {
-                i += 1;
-            }
+            let i = self.pick(rng.next_u64());
             if round[i] == 0 {
                 list.push(i as u32);
             }
@@ -695,7 +711,7 @@ fn comparison(
             }
             sum_audit(&increments, &weights, &plan, alpha, rng, &mut drawn)
         } else {
-            let (d, n, pop, _) = one_audit(&c.assertions, &pairs, &hand, alpha, rng, &mut drawn);
+            let (d, n, pop, _) = one_audit(&c.assertions, &pairs, &hand, alpha, rng);
             (d, n, pop)
         };
         t.add(d, n, pop, wrong);
@@ -806,7 +822,6 @@ fn one_audit(
     hand: &[impl Hand],
     alpha: f64,
     rng: &mut StreamRng,
-    drawn: &mut Vec<u32>,
 ) -> (Decision, u64, u64, Vec<f64>) {
     let m = hand.first().map_or(0, |h| h.papers().len());
     let mm = m * m;
@@ -825,6 +840,8 @@ fn one_audit(
     let mut q = vec![0.0; mm];
     let mut hand_units = 0.0;
     let mut r = vec![0.0; m];
+    // the smallest and largest share of each category in a station's reported counts
+    let mut shares = vec![(f64::INFINITY, f64::NEG_INFINITY); m];
     for h in hand {
         let (papers, reported) = (h.papers(), h.reported());
         for j in 0..m {
@@ -836,10 +853,11 @@ fn one_audit(
         let n = h.units() as f64;
         hand_units += n;
         for j in 0..m {
+            let rj = r[j] / n;
+            shares[j] = (shares[j].0.min(rj), shares[j].1.max(rj));
             if r[j] == 0.0 {
                 continue;
             }
-            let rj = r[j] / n;
             for (qk, &rk) in q[j * m..(j + 1) * m].iter_mut().zip(&r).skip(j) {
                 *qk += rj * rk;
             }
@@ -922,100 +940,214 @@ fn one_audit(
         group: Vec<usize>,
         means: Vec<f64>,
     }
-    let mut looked: Vec<Option<Looked>> = (0..assertions.len()).map(|_| None).collect();
-    let (mut counts, mut touched) = (Vec::new(), Vec::new());
+    let look = |x: &[f64]| {
+        let mut values: Vec<f64> = Vec::new();
+        let group = x
+            .iter()
+            .map(|&y| {
+                values.iter().position(|&v| v == y).unwrap_or_else(|| {
+                    values.push(y);
+                    values.len() - 1
+                })
+            })
+            .collect();
+        let means = hand
+            .iter()
+            .map(|h| {
+                let s: f64 = x.iter().zip(h.reported()).map(|(x, &r)| x * r as f64).sum();
+                s / h.units() as f64
+            })
+            .collect();
+        Looked {
+            values,
+            group,
+            means,
+        }
+    };
     let order = hardest_first(&drifts);
-    let hardest = order.first().copied();
+    let hardest = order[0];
+    let mut looked: Vec<Option<Looked>> = (0..assertions.len()).map(|_| None).collect();
+    // a large round is drawn per (station, group of the hardest assertion's assorter values) —
+    // its B depends on a paper only through that group — and split into paper categories (each
+    // group's draws a multinomial over its categories' papers: the same distribution as drawing
+    // the categories at once) only when another assertion is looked at
+    let coarse = looked[hardest].insert(look(&assertions[hardest].values));
+    let groups = coarse.values.len();
+    let members: Vec<Vec<usize>> = (0..groups)
+        .map(|g| (0..m).filter(|&j| coarse.group[j] == g).collect())
+        .collect();
+    let mut block_weights: Vec<f64> = Vec::new();
+    // one round's draws: per block (pairs, then station × group; empty for a round drawn paper
+    // by paper), per category (empty until split) and the categories drawn
+    struct Round {
+        blocks: Vec<u32>,
+        fine: Vec<u32>,
+        list: Vec<u32>,
+    }
+    let mut rounds: Vec<Round> = Vec::new();
+    let (mut counts, mut touched) = (Vec::new(), Vec::new());
     // per round, when first asked for: the hand-marked draws per paper category `C_j` and
     // `M[l·m + j] = Σₛ cₛⱼ rₛₗ/Nₛ` (so that `Σₛ cₛⱼ āₛ = Σₗ xₗ M[l·m + j]` for any assertion)
     let mut moments: Vec<Option<(Vec<f64>, Vec<f64>)>> = Vec::new();
-    let (d, n) = rounds_of_sums(
-        &order,
-        first,
-        &weights,
-        alpha,
-        rng,
-        drawn,
-        true,
-        |k, r, round, list| {
-            // the hardest assertion is rarely confirmed by a bound: not worth the moments
-            if Some(k) == hardest {
-                return None;
+    let mut checks = Checks::new(&order);
+    let cats = weights.len();
+    let population = units as u64;
+    let mut picker: Option<Picker> = None;
+    let (mut part_w, mut part) = (Vec::new(), Vec::new());
+    // assertion `k`'s log statistic over the draws `round` of paper categories (`list`: those
+    // drawn, ascending): one logarithm per station and distinct assorter value drawn
+    let mut exact = |looked: &mut [Option<Looked>], k: usize, round: &[u32], list: &[u32]| {
+        let a = &assertions[k];
+        let Bet { lambda, c0, c1 } = bets[k];
+        let x = &a.values;
+        let l = looked[k].get_or_insert_with(|| look(x));
+        let log = |omega: f64| (1.0 + lambda * (c0 - c1 * omega)).ln();
+        counts.resize(l.values.len(), 0u32);
+        let mut sum = 0.0;
+        let mut station = usize::MAX;
+        let mut flush = |station: usize, touched: &mut Vec<usize>, counts: &mut [u32]| {
+            for g in touched.drain(..) {
+                sum += f64::from(counts[g]) * log(l.means[station] - l.values[g]);
+                counts[g] = 0;
             }
-            if moments.len() <= r {
-                moments.resize(r + 1, None);
+        };
+        let mut pairs_sum = 0.0;
+        for &i in list {
+            let i = i as usize;
+            let c = round[i];
+            if i < mm {
+                pairs_sum += f64::from(c) * log(x[i / m] - x[i % m]);
+                continue;
             }
-            let (cj, mo) = moments[r].get_or_insert_with(|| hand_moments(hand, m, mm, round, list));
-            let Bet { lambda, c0, c1 } = bets[k];
-            chord_bound(&assertions[k].values, lambda, c0, c1, round, cj, mo)
-        },
-        |k, round, list| {
-            let a = &assertions[k];
-            let Bet { lambda, c0, c1 } = bets[k];
-            let x = &a.values;
-            let l = looked[k].get_or_insert_with(|| {
-                let mut values: Vec<f64> = Vec::new();
-                let group = x
-                    .iter()
-                    .map(|&y| {
-                        values.iter().position(|&v| v == y).unwrap_or_else(|| {
-                            values.push(y);
-                            values.len() - 1
-                        })
-                    })
-                    .collect();
-                let means = hand
-                    .iter()
-                    .map(|h| {
-                        let s: f64 = x.iter().zip(h.reported()).map(|(x, &r)| x * r as f64).sum();
-                        s / h.units() as f64
-                    })
-                    .collect();
-                Looked {
-                    values,
-                    group,
-                    means,
+            let (t, j) = ((i - mm) / m, (i - mm) % m);
+            if t != station {
+                if station != usize::MAX {
+                    flush(station, &mut touched, &mut counts);
                 }
-            });
-            let log = |omega: f64| (1.0 + lambda * (c0 - c1 * omega)).ln();
-            counts.resize(l.values.len(), 0u32);
-            // the categories drawn, station by station: one logarithm per distinct assorter value
-            let mut sum = 0.0;
-            let mut station = usize::MAX;
-            let mut flush = |station: usize, touched: &mut Vec<usize>, counts: &mut [u32]| {
-                for g in touched.drain(..) {
-                    sum += f64::from(counts[g]) * log(l.means[station] - l.values[g]);
-                    counts[g] = 0;
+                station = t;
+            }
+            let g = l.group[j];
+            if counts[g] == 0 {
+                touched.push(g);
+            }
+            counts[g] += c;
+        }
+        if station != usize::MAX {
+            flush(station, &mut touched, &mut counts);
+        }
+        pairs_sum + sum
+    };
+    let out = doubling_rounds(first, population, alpha, |new| {
+        let mut round = Round {
+            blocks: Vec::new(),
+            fine: Vec::new(),
+            list: Vec::new(),
+        };
+        if u64::from(new) < PICKS_PER_CATEGORY * cats as u64 {
+            round.fine.resize(cats, 0);
+            let p = picker.get_or_insert_with(|| Picker::new(&weights));
+            p.draw(rng, new, &mut round.fine, &mut round.list);
+        } else {
+            if block_weights.is_empty() {
+                block_weights.extend_from_slice(&weights[..mm]);
+                for row in weights[mm..].chunks_exact(m) {
+                    block_weights.extend(
+                        members
+                            .iter()
+                            .map(|g| g.iter().map(|&j| row[j]).sum::<f64>()),
+                    );
                 }
-            };
-            let mut pairs_sum = 0.0;
-            for &i in list {
-                let i = i as usize;
-                let c = round[i];
-                if i < mm {
-                    pairs_sum += f64::from(c) * log(x[i / m] - x[i % m]);
-                    continue;
+            }
+            round.blocks.resize(block_weights.len(), 0);
+            multinomial(rng, new, &block_weights, &mut round.blocks);
+        }
+        rounds.push(round);
+        let done = rounds.len();
+        // the hardest assertion, on the rounds as drawn
+        let p = checks.check(
+            &order[..1],
+            done,
+            alpha,
+            |_, _| None,
+            |k, r| {
+                let round = &rounds[r];
+                if round.blocks.is_empty() {
+                    return exact(&mut looked, k, &round.fine, &round.list);
                 }
-                let (t, j) = ((i - mm) / m, (i - mm) % m);
-                if t != station {
-                    if station != usize::MAX {
-                        flush(station, &mut touched, &mut counts);
+                let Some(l) = &looked[k] else {
+                    return 0.0;
+                };
+                let x = &assertions[k].values;
+                let Bet { lambda, c0, c1 } = bets[k];
+                let log = |omega: f64| (1.0 + lambda * (c0 - c1 * omega)).ln();
+                let (pairs, blocks) = round.blocks.split_at(mm);
+                let mut sum = 0.0;
+                for (ij, &c) in pairs.iter().enumerate() {
+                    if c > 0 {
+                        sum += f64::from(c) * log(x[ij / m] - x[ij % m]);
                     }
-                    station = t;
                 }
-                let g = l.group[j];
-                if counts[g] == 0 {
-                    touched.push(g);
+                for (row, &mean) in blocks.chunks_exact(groups).zip(&l.means) {
+                    for (&c, &v) in row.iter().zip(&l.values) {
+                        if c > 0 {
+                            sum += f64::from(c) * log(mean - v);
+                        }
+                    }
                 }
-                counts[g] += c;
+                sum
+            },
+        );
+        if p > alpha {
+            return p;
+        }
+        // the others need the paper categories: split the rounds drawn per group
+        for round in rounds.iter_mut().filter(|r| r.fine.is_empty()) {
+            round.fine.resize(cats, 0);
+            let (pairs, blocks) = round.blocks.split_at(mm);
+            round.fine[..mm].copy_from_slice(pairs);
+            for (t, row) in blocks.chunks_exact(groups).enumerate() {
+                let base = mm + t * m;
+                for (&c, g) in row.iter().zip(&members) {
+                    if c == 0 {
+                        continue;
+                    }
+                    if let [j] = g[..] {
+                        round.fine[base + j] = c;
+                        continue;
+                    }
+                    part_w.clear();
+                    part_w.extend(g.iter().map(|&j| weights[base + j]));
+                    part.resize(g.len(), 0);
+                    multinomial(rng, c, &part_w, &mut part);
+                    for (&j, &x) in g.iter().zip(&part) {
+                        round.fine[base + j] = x;
+                    }
+                }
             }
-            if station != usize::MAX {
-                flush(station, &mut touched, &mut counts);
-            }
-            pairs_sum + sum
-        },
-    );
-    (d, n, units as u64, pool)
+            round
+                .list
+                .extend((0..cats as u32).filter(|&i| round.fine[i as usize] > 0));
+        }
+        checks.check(
+            &order,
+            done,
+            alpha,
+            |k, r| {
+                let round = &rounds[r];
+                if moments.len() <= r {
+                    moments.resize(r + 1, None);
+                }
+                let (cj, mo) = moments[r]
+                    .get_or_insert_with(|| hand_moments(hand, m, mm, &round.fine, &round.list));
+                let Bet { lambda, c0, c1 } = bets[k];
+                let x = &assertions[k].values;
+                let range = means_range(x, &shares);
+                chord_bound(x, range, lambda, c0, c1, &round.fine, cj, mo)
+            },
+            |k, r| exact(&mut looked, k, &rounds[r].fine, &rounds[r].list),
+        )
+    });
+    (out.decision, out.examined, units as u64, pool)
 }
 
 /// The hand-marked draws of one round of [`one_audit`] (categories `mm + t·m + j`: station `t`,
@@ -1055,16 +1187,43 @@ fn hand_moments(
     (cj, mo)
 }
 
+/// Bounds of the stations' reported means `āₛ = Σₗ xₗ rₛₗ/Nₛ` of an assorter `x` from each
+/// category's smallest and largest share `shares` of a station's reported counts: for any value
+/// `v`, `āₛ = v + Σₗ (xₗ − v) rₛₗ/Nₛ`, each term at least `(xₗ − v)` times the smallest share
+/// when positive, the largest when negative (and at most the other way round); the tightest over
+/// `v` among `x`'s values, within the smallest and largest of the reported categories' values
+/// (every one but the phantoms, the last).
+fn means_range(x: &[f64], shares: &[(f64, f64)]) -> (f64, f64) {
+    let reported = &x[..x.len() - 1];
+    let mut lo = reported.iter().copied().fold(f64::INFINITY, f64::min);
+    let mut hi = reported.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    for &v in reported {
+        let (mut l, mut h) = (v, v);
+        for (&xl, &(small, large)) in x.iter().zip(shares) {
+            let d = xl - v;
+            if d > 0.0 {
+                (l, h) = (l + d * small, h + d * large);
+            } else if d < 0.0 {
+                (l, h) = (l + d * large, h + d * small);
+            }
+        }
+        (lo, hi) = (lo.max(l), hi.min(h));
+    }
+    (lo, hi.max(lo))
+}
+
 /// A lower bound of one round's increment of [`one_audit`]'s log statistic for an assertion
 /// with assorter `x` and bet `(λ, c0, c1)`: the drawn (CVR, paper) pairs exactly, and the
 /// hand-marked draws through their moments ([`hand_moments`]). A hand-marked draw of paper
 /// category `j` at a station with reported mean `āₛ` adds `f_j(āₛ) = ln(A_j − b·āₛ)` with
 /// `A_j = 1 + λ(c0 + c1·x_j)`, `b = λc1 ≥ 0`: concave in `āₛ`, and `āₛ` (a mean of the reported
-/// categories' values) lies in `[lo, hi]`, the smallest and largest of those values, so
+/// categories' values) lies in `[lo, hi]` ([`means_range`]), so
 /// `f_j(āₛ)` is at least the chord of `f_j` over `[lo, hi]` at `āₛ` — linear in `āₛ`, whose sum
 /// over the draws needs only `C_j` and `Σₛ cₛⱼ āₛ`. `None` if the chord is not finite.
+#[allow(clippy::too_many_arguments)]
 fn chord_bound(
     x: &[f64],
+    (lo, hi): (f64, f64),
     lambda: f64,
     c0: f64,
     c1: f64,
@@ -1080,10 +1239,6 @@ fn chord_bound(
             sum += f64::from(c) * (1.0 + lambda * (c0 - c1 * omega)).ln();
         }
     }
-    // the reported categories: every one but the phantoms (the last)
-    let reported = &x[..m - 1];
-    let lo = reported.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = reported.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let b = lambda * c1;
     for (j, &c) in cj.iter().enumerate() {
         if c == 0.0 {
@@ -1130,7 +1285,6 @@ fn alpha_audit(
     pool: &[f64],
     alpha: f64,
     rng: &mut StreamRng,
-    cum: &mut Vec<u64>,
 ) -> (Decision, u64, u64) {
     let population = pool.iter().sum::<f64>() as u64;
     if assertions.is_empty() {
@@ -1152,7 +1306,7 @@ fn alpha_audit(
             .map(|a| (a.values.as_slice(), a.upper, a.mean(reported))),
         alpha,
     );
-    cumulative(pool.iter().copied(), cum);
+    let picker = Picker::new(pool);
     // the categories of the draws so far, drawn as the tests ask for them: test by test, in
     // `order`, stopping at the first that has not reached 1/α by the round's end (the draws
     // taken are those drawing the tests together would take: up to the round's end, or up to
@@ -1163,7 +1317,7 @@ fn alpha_audit(
         for &k in &order {
             let reached = tests.advance(k, n, |j| {
                 while drawn.len() < j as usize {
-                    drawn.push(pick(cum, rng.next_u64()) as u32);
+                    drawn.push(picker.pick(rng.next_u64()) as u32);
                 }
                 drawn[j as usize - 1] as usize
             });
@@ -1346,9 +1500,8 @@ pub(super) fn audit_readings(
     let mut rng = stream(seed, Purpose::Audit, run, 3);
     // ALPHA ballot polling (`rla::alpha::AlphaSet`: the betting martingale with the truncated
     // shrinkage estimator, prior the reported mean, draws with replacement)
-    let mut cum = Vec::new();
     out[Detector::RlaAlpha] = poll_each(&cs, &pools, &wrong, |c, pool| {
-        alpha_audit(&c.assertions, &c.reported, pool, alpha, &mut rng, &mut cum)
+        alpha_audit(&c.assertions, &c.reported, pool, alpha, &mut rng)
     });
 }
 
@@ -1415,11 +1568,10 @@ mod tests {
     fn alpha_rounds_keep_the_risk_below_the_limit_and_confirm_a_true_outcome() {
         let a = [beats()];
         let audit = |pool: &[f64], trials: u64| {
-            let mut cum = Vec::new();
             let (mut k, mut sampled) = (0, 0);
             for t in 0..trials {
                 let mut rng = stream(1, Purpose::Audit, t, 10);
-                let (d, n, _) = alpha_audit(&a, &REPORTED, pool, 0.05, &mut rng, &mut cum);
+                let (d, n, _) = alpha_audit(&a, &REPORTED, pool, 0.05, &mut rng);
                 k += usize::from(d == Decision::Confirmed);
                 sampled += n;
             }
@@ -1477,11 +1629,10 @@ mod tests {
     fn one_audits(moved: u64, trials: u64) -> (usize, f64) {
         let a = [beats()];
         let (pairs, hand) = mixed(moved);
-        let mut drawn = Vec::new();
         let (mut k, mut sampled) = (0, 0u64);
         for t in 0..trials {
             let mut rng = stream(1, Purpose::Audit, t, 11);
-            let (d, n, _, _) = one_audit(&a, &pairs, &hand, 0.05, &mut rng, &mut drawn);
+            let (d, n, _, _) = one_audit(&a, &pairs, &hand, 0.05, &mut rng);
             k += usize::from(d == Decision::Confirmed);
             sampled += n;
         }

@@ -815,7 +815,10 @@ fn hand_counts(reported: &mut [u64], papers: &mut [u64]) -> Option<u64> {
 /// The work is per station, not per (station, choice) category and assertion: the moments come
 /// from the contest's totals and the matrix `Σₛ rₛrₛᵀ/Nₛ` of the protocols (`Σₛ Nₛāₛ² = aᵀQa`),
 /// and a round's logarithms are taken only for what it drew, one per station and distinct
-/// assorter value (`B` depends on a paper's choice only through its assorter value).
+/// assorter value (`B` depends on a paper's choice only through its assorter value). A large
+/// round is drawn per (station, group of the hardest assertion's values) and split into paper
+/// categories (exact conditional multinomials) only when another assertion is looked at; the
+/// others are first checked against [`chord_bound`], computed exactly only when it falls short.
 fn one_audit(
     assertions: &[Assertion],
     pairs: &[u64],

@@ -861,7 +861,7 @@ fn one_audit(
             if r[j] == 0.0 {
                 continue;
             }
-            for (qk, &rk) in q[j * m..(j + 1) * m].iter_mut().zip(&r).skip(j) {
+            for (qk, &rk) in q[j * m + j..(j + 1) * m].iter_mut().zip(&r[j..]) {
                 *qk += rj * rk;
             }
         }

@@ -40,11 +40,13 @@
 //! examined by hand, the full hand counts included.
 
 use super::{Detector, Evidence, Reading, Readings};
-use crate::distr::{cumulative, multinomial, pick};
+use crate::distr::{cumulative, multinomial};
 use crate::electorate::Electorate;
 use crate::model::{DetectorSettings, ElectoralSystem};
 use crate::rla::alpha::AlphaSet;
-use crate::rla::batch::{Batch, ContestAssertion, MacroPlan, MacroTest};
+use crate::rla::batch::{
+    Batch, ContestAssertion, MacroPlan, MacroTest, contest_bound_floor, sample_size,
+};
 use crate::rla::bravo::FixedBet;
 use crate::rla::comparison::SUPER_SIMPLE_GAMMA;
 use crate::rla::{Assertion, Base, Decision, Schedule, escalate, list_tier, seat_rule};
@@ -300,6 +302,7 @@ fn sum_audit(
         rng,
         drawn,
         false,
+        |_, _, _, _| None,
         |k, round, _| {
             round
                 .iter()
@@ -317,6 +320,10 @@ fn hardest_first(drifts: &[f64]) -> Vec<usize> {
     order.sort_by(|&a, &b| drifts[a].total_cmp(&drifts[b]));
     order
 }
+
+/// How far above ln(1/α) a lower bound of a log statistic must be to confirm without the exact
+/// value: far more than the rounding of sums of a few million terms of order 1.
+const BOUND_MARGIN: f64 = 1e-6;
 
 /// Below this many draws per category a round's multinomial draw is taken draw by draw (one
 /// binary search each) rather than one binomial per category (see [`rounds_of_sums`]).
@@ -338,6 +345,12 @@ const PICKS_PER_CATEGORY: u64 = 2;
 /// distribution, at a cost in the draws rather than the categories), and the categories drawn
 /// are listed for `increment`; without, the list is empty. Returns the decision and the draws
 /// taken.
+///
+/// `lower(k, r, round, drawn)`, when it gives a value, is a lower bound of test `k`'s increment
+/// over round `r`: if the statistic so far plus it already reaches ln(1/α) (with a margin for
+/// rounding), the test has confirmed whatever the exact increment is, and it is not computed —
+/// the same decision for less work. A test that has confirmed is not brought up to date again
+/// (its P-value, the smallest over rounds' ends, stays below α).
 #[allow(clippy::too_many_arguments)]
 fn rounds_of_sums(
     order: &[usize],
@@ -347,82 +360,174 @@ fn rounds_of_sums(
     rng: &mut StreamRng,
     drawn: &mut Vec<u32>,
     sparse: bool,
+    mut lower: impl FnMut(usize, usize, &[u32], &[u32]) -> Option<f64>,
     mut increment: impl FnMut(usize, &[u32], &[u32]) -> f64,
 ) -> (Decision, u64) {
     let population = weights.iter().sum::<f64>() as u64;
-    let tests = order.iter().map(|&k| k + 1).max().unwrap_or(0);
-    let (mut stat, mut best) = (vec![0.0; tests], vec![0.0f64; tests]);
-    let mut seen = vec![0usize; tests];
-    let (mut so_far, mut rounds) = (0u64, 0usize);
+    let mut checks = Checks::new(order);
+    let mut rounds = 0usize;
     let m = weights.len();
-    let (mut cum, mut guide): (Vec<u64>, Vec<u32>) = (Vec::new(), Vec::new());
-    let mut shift = 0;
+    let mut picker: Option<Picker> = None;
     let mut listed: Vec<Vec<u32>> = Vec::new();
-    let out = escalate(
-        Schedule::doubling(first.min(population)),
-        alpha,
-        population,
-        |n| {
-            let new = n.saturating_sub(so_far).min(u64::from(u32::MAX)) as u32;
-            drawn.resize((rounds + 1) * m, 0);
-            let round = &mut drawn[rounds * m..];
-            let mut list = Vec::new();
-            if sparse && u64::from(new) < PICKS_PER_CATEGORY * m as u64 {
-                round.fill(0);
-                if cum.is_empty() {
-                    cumulative(weights.iter().copied(), &mut cum);
-                    // a guide table: where the search for a draw in each of 2^b equal slices
-                    // of the 64-bit range starts (the first category whose running sum exceeds
-                    // the slice's start), so a draw takes a step or two, not a binary search
-                    let bits = m.next_power_of_two().trailing_zeros().max(1);
-                    shift = 64 - bits;
-                    let mut i = 0usize;
-                    guide.extend((0..1u64 << bits).map(|b| {
-                        let start = b << shift;
-                        while i + 1 < m && cum[i] <= start {
-                            i += 1;
-                        }
-                        i as u32
-                    }));
-                }
-                for _ in 0..new {
-                    let r = rng.next_u64();
-                    // the first category whose running sum exceeds r (the last if none)
-                    let mut i = guide[(r >> shift) as usize] as usize;
-                    while i + 1 < m && cum[i] <= r {
-                        i += 1;
-                    }
-                    if round[i] == 0 {
-                        list.push(i as u32);
-                    }
-                    round[i] += 1;
-                }
-                list.sort_unstable();
-            } else {
-                multinomial(rng, new, weights, round);
-                if sparse {
-                    list.extend((0..m as u32).filter(|&i| round[i as usize] > 0));
-                }
+    let out = doubling_rounds(first, population, alpha, |new| {
+        drawn.resize((rounds + 1) * m, 0);
+        let round = &mut drawn[rounds * m..];
+        let mut list = Vec::new();
+        if sparse && u64::from(new) < PICKS_PER_CATEGORY * m as u64 {
+            let p = picker.get_or_insert_with(|| Picker::new(weights));
+            p.draw(rng, new, round, &mut list);
+        } else {
+            multinomial(rng, new, weights, round);
+            if sparse {
+                list.extend((0..m as u32).filter(|&i| round[i as usize] > 0));
             }
-            listed.push(list);
-            so_far = n;
-            rounds += 1;
-            let p = |b: f64| (-b).exp().min(1.0);
-            for &k in order {
-                while seen[k] < rounds {
-                    let r = seen[k];
-                    stat[k] += increment(k, &drawn[r * m..(r + 1) * m], &listed[r]);
-                    best[k] = best[k].max(stat[k]);
-                    seen[k] += 1;
-                }
-                if p(best[k]) > alpha {
-                    return p(best[k]);
-                }
-            }
-            order.iter().map(|&k| p(best[k])).fold(0.0, f64::max)
-        },
-    );
+        }
+        listed.push(list);
+        rounds += 1;
+        let drawn = &drawn[..];
+        let row = |r: usize| (&drawn[r * m..(r + 1) * m], &listed[r][..]);
+        checks.check(
+            order,
+            rounds,
+            alpha,
+            |k, r| {
+                let (round, list) = row(r);
+                lower(k, r, round, list)
+            },
+            |k, r| {
+                let (round, list) = row(r);
+                increment(k, round, list)
+            },
+        )
+    });
     (out.decision, out.examined)
+}
+
+/// [`escalate`]'s rounds from a first round of `first` draws, then doubling, over `population`:
+/// `round(new)` takes the round's `new` draws and returns the P-value at its end.
+fn doubling_rounds(
+    first: u64,
+    population: u64,
+    alpha: f64,
+    mut round: impl FnMut(u32) -> f64,
+) -> crate::rla::Outcome {
+    let mut so_far = 0u64;
+    let schedule = Schedule::doubling(first.min(population));
+    escalate(schedule, alpha, population, |n| {
+        let new = n.saturating_sub(so_far).min(u64::from(u32::MAX)) as u32;
+        so_far = n;
+        round(new)
+    })
+}
+
+/// Tests whose log statistics are sums over rounds, checked at each round's end in an order
+/// (hardest first), lazily: see [`rounds_of_sums`].
+struct Checks {
+    stat: Vec<f64>,
+    best: Vec<f64>,
+    seen: Vec<usize>,
+}
+
+impl Checks {
+    fn new(order: &[usize]) -> Checks {
+        let tests = order.iter().map(|&k| k + 1).max().unwrap_or(0);
+        Checks {
+            stat: vec![0.0; tests],
+            best: vec![0.0; tests],
+            seen: vec![0; tests],
+        }
+    }
+
+    /// Brings the tests of `order`, in order, up to the end of round `rounds` (numbered from
+    /// 1), stopping at the first that has not confirmed; `lower(k, r)` may bound test `k`'s
+    /// increment over round `r` (from 0) from below, `increment(k, r)` is it. Returns the
+    /// P-value of the first test not confirmed, else the largest.
+    fn check(
+        &mut self,
+        order: &[usize],
+        rounds: usize,
+        alpha: f64,
+        mut lower: impl FnMut(usize, usize) -> Option<f64>,
+        mut increment: impl FnMut(usize, usize) -> f64,
+    ) -> f64 {
+        let p = |b: f64| (-b).exp().min(1.0);
+        let target = (1.0 / alpha).ln() + BOUND_MARGIN;
+        let Checks { stat, best, seen } = self;
+        for &k in order {
+            while seen[k] < rounds && p(best[k]) > alpha {
+                let r = seen[k];
+                if let Some(b) = lower(k, r).filter(|b| stat[k] + b >= target) {
+                    // confirmed at this round's end, whatever the exact increment
+                    best[k] = best[k].max(stat[k] + b);
+                    break;
+                }
+                stat[k] += increment(k, r);
+                best[k] = best[k].max(stat[k]);
+                seen[k] += 1;
+            }
+            if p(best[k]) > alpha {
+                return p(best[k]);
+            }
+        }
+        order.iter().map(|&k| p(best[k])).fold(0.0, f64::max)
+    }
+}
+
+/// Draws a multinomial draw by draw over fixed weights: running sums and a guide table (where
+/// the search for a draw in each of 2^b equal slices of the 64-bit range starts: the first
+/// category whose running sum exceeds the slice's start), so a draw takes a step or two, not a
+/// binary search.
+struct Picker {
+    cum: Vec<u64>,
+    guide: Vec<u32>,
+    shift: u32,
+}
+
+impl Picker {
+    fn new(weights: &[f64]) -> Picker {
+        let m = weights.len();
+        let mut cum = Vec::new();
+        cumulative(weights.iter().copied(), &mut cum);
+        let bits = m.next_power_of_two().trailing_zeros().max(1);
+        let shift = 64 - bits;
+        let mut i = 0usize;
+        let guide = (0..1u64 << bits)
+            .map(|b| {
+                let start = b << shift;
+                while i + 1 < m && cum[i] <= start {
+                    i += 1;
+                }
+                i as u32
+            })
+            .collect();
+        Picker { cum, guide, shift }
+    }
+
+    /// The category of a uniform 64-bit `r`: the first whose running sum exceeds it (the last if
+    /// none), as [`crate::distr::pick`] finds it.
+    #[inline]
+    fn pick(&self, r: u64) -> usize {
+        let m = self.cum.len();
+        let mut i = self.guide[(r >> self.shift) as usize] as usize;
+        while i + 1 < m && self.cum[i] <= r {
+            i += 1;
+        }
+        i
+    }
+
+    /// `new` draws added to `round` (zero on entry), the categories drawn listed in `list`
+    /// (ascending).
+    fn draw(&self, rng: &mut StreamRng, new: u32, round: &mut [u32], list: &mut Vec<u32>) {
+        round.fill(0);
+        for _ in 0..new {
+            let i = self.pick(rng.next_u64());
+            if round[i] == 0 {
+                list.push(i as u32);
+            }
+            round[i] += 1;
+        }
+        list.sort_unstable();
+    }
 }
 
 /// Per category of `c`: the papers in the boxes, phantoms last.
@@ -606,7 +711,7 @@ fn comparison(
             }
             sum_audit(&increments, &weights, &plan, alpha, rng, &mut drawn)
         } else {
-            let (d, n, pop, _) = one_audit(&c.assertions, &pairs, &hand, alpha, rng, &mut drawn);
+            let (d, n, pop, _) = one_audit(&c.assertions, &pairs, &hand, alpha, rng);
             (d, n, pop)
         };
         t.add(d, n, pop, wrong);
@@ -710,14 +815,16 @@ fn hand_counts(reported: &mut [u64], papers: &mut [u64]) -> Option<u64> {
 /// The work is per station, not per (station, choice) category and assertion: the moments come
 /// from the contest's totals and the matrix `Σₛ rₛrₛᵀ/Nₛ` of the protocols (`Σₛ Nₛāₛ² = aᵀQa`),
 /// and a round's logarithms are taken only for what it drew, one per station and distinct
-/// assorter value (`B` depends on a paper's choice only through its assorter value).
+/// assorter value (`B` depends on a paper's choice only through its assorter value). A large
+/// round is drawn per (station, group of the hardest assertion's values) and split into paper
+/// categories (exact conditional multinomials) only when another assertion is looked at; the
+/// others are first checked against [`chord_bound`], computed exactly only when it falls short.
 fn one_audit(
     assertions: &[Assertion],
     pairs: &[u64],
     hand: &[impl Hand],
     alpha: f64,
     rng: &mut StreamRng,
-    drawn: &mut Vec<u32>,
 ) -> (Decision, u64, u64, Vec<f64>) {
     let m = hand.first().map_or(0, |h| h.papers().len());
     let mm = m * m;
@@ -736,6 +843,8 @@ fn one_audit(
     let mut q = vec![0.0; mm];
     let mut hand_units = 0.0;
     let mut r = vec![0.0; m];
+    // the smallest and largest share of each category in a station's reported counts
+    let mut shares = vec![(f64::INFINITY, f64::NEG_INFINITY); m];
     for h in hand {
         let (papers, reported) = (h.papers(), h.reported());
         for j in 0..m {
@@ -747,11 +856,12 @@ fn one_audit(
         let n = h.units() as f64;
         hand_units += n;
         for j in 0..m {
+            let rj = r[j] / n;
+            shares[j] = (shares[j].0.min(rj), shares[j].1.max(rj));
             if r[j] == 0.0 {
                 continue;
             }
-            let rj = r[j] / n;
-            for (qk, &rk) in q[j * m..(j + 1) * m].iter_mut().zip(&r).skip(j) {
+            for (qk, &rk) in q[j * m + j..(j + 1) * m].iter_mut().zip(&r[j..]) {
                 *qk += rj * rk;
             }
         }
@@ -833,84 +943,321 @@ fn one_audit(
         group: Vec<usize>,
         means: Vec<f64>,
     }
-    let mut looked: Vec<Option<Looked>> = (0..assertions.len()).map(|_| None).collect();
-    let (mut counts, mut touched) = (Vec::new(), Vec::new());
+    let look = |x: &[f64]| {
+        let mut values: Vec<f64> = Vec::new();
+        let group = x
+            .iter()
+            .map(|&y| {
+                values.iter().position(|&v| v == y).unwrap_or_else(|| {
+                    values.push(y);
+                    values.len() - 1
+                })
+            })
+            .collect();
+        let means = hand
+            .iter()
+            .map(|h| {
+                let s: f64 = x.iter().zip(h.reported()).map(|(x, &r)| x * r as f64).sum();
+                s / h.units() as f64
+            })
+            .collect();
+        Looked {
+            values,
+            group,
+            means,
+        }
+    };
     let order = hardest_first(&drifts);
-    let (d, n) = rounds_of_sums(
-        &order,
-        first,
-        &weights,
-        alpha,
-        rng,
-        drawn,
-        true,
-        |k, round, list| {
-            let a = &assertions[k];
-            let Bet { lambda, c0, c1 } = bets[k];
-            let x = &a.values;
-            let l = looked[k].get_or_insert_with(|| {
-                let mut values: Vec<f64> = Vec::new();
-                let group = x
-                    .iter()
-                    .map(|&y| {
-                        values.iter().position(|&v| v == y).unwrap_or_else(|| {
-                            values.push(y);
-                            values.len() - 1
-                        })
-                    })
-                    .collect();
-                let means = hand
-                    .iter()
-                    .map(|h| {
-                        let s: f64 = x.iter().zip(h.reported()).map(|(x, &r)| x * r as f64).sum();
-                        s / h.units() as f64
-                    })
-                    .collect();
-                Looked {
-                    values,
-                    group,
-                    means,
+    let hardest = order[0];
+    let mut looked: Vec<Option<Looked>> = (0..assertions.len()).map(|_| None).collect();
+    // a large round is drawn per (station, group of the hardest assertion's assorter values) —
+    // its B depends on a paper only through that group — and split into paper categories (each
+    // group's draws a multinomial over its categories' papers: the same distribution as drawing
+    // the categories at once) only when another assertion is looked at
+    let coarse = looked[hardest].insert(look(&assertions[hardest].values));
+    let groups = coarse.values.len();
+    let members: Vec<Vec<usize>> = (0..groups)
+        .map(|g| (0..m).filter(|&j| coarse.group[j] == g).collect())
+        .collect();
+    let mut block_weights: Vec<f64> = Vec::new();
+    // one round's draws: per block (pairs, then station × group; empty for a round drawn paper
+    // by paper), per category (empty until split) and the categories drawn
+    struct Round {
+        blocks: Vec<u32>,
+        fine: Vec<u32>,
+        list: Vec<u32>,
+    }
+    let mut rounds: Vec<Round> = Vec::new();
+    let (mut counts, mut touched) = (Vec::new(), Vec::new());
+    // per round, when first asked for: the hand-marked draws per paper category `C_j` and
+    // `M[l·m + j] = Σₛ cₛⱼ rₛₗ/Nₛ` (so that `Σₛ cₛⱼ āₛ = Σₗ xₗ M[l·m + j]` for any assertion)
+    let mut moments: Vec<Option<(Vec<f64>, Vec<f64>)>> = Vec::new();
+    let mut checks = Checks::new(&order);
+    let cats = weights.len();
+    let population = units as u64;
+    let mut picker: Option<Picker> = None;
+    let (mut part_w, mut part) = (Vec::new(), Vec::new());
+    // assertion `k`'s log statistic over the draws `round` of paper categories (`list`: those
+    // drawn, ascending): one logarithm per station and distinct assorter value drawn
+    let mut exact = |looked: &mut [Option<Looked>], k: usize, round: &[u32], list: &[u32]| {
+        let a = &assertions[k];
+        let Bet { lambda, c0, c1 } = bets[k];
+        let x = &a.values;
+        let l = looked[k].get_or_insert_with(|| look(x));
+        let log = |omega: f64| (1.0 + lambda * (c0 - c1 * omega)).ln();
+        counts.resize(l.values.len(), 0u32);
+        let mut sum = 0.0;
+        let mut station = usize::MAX;
+        let mut flush = |station: usize, touched: &mut Vec<usize>, counts: &mut [u32]| {
+            for g in touched.drain(..) {
+                sum += f64::from(counts[g]) * log(l.means[station] - l.values[g]);
+                counts[g] = 0;
+            }
+        };
+        let mut pairs_sum = 0.0;
+        for &i in list {
+            let i = i as usize;
+            let c = round[i];
+            if i < mm {
+                pairs_sum += f64::from(c) * log(x[i / m] - x[i % m]);
+                continue;
+            }
+            let (t, j) = ((i - mm) / m, (i - mm) % m);
+            if t != station {
+                if station != usize::MAX {
+                    flush(station, &mut touched, &mut counts);
                 }
-            });
-            let log = |omega: f64| (1.0 + lambda * (c0 - c1 * omega)).ln();
-            counts.resize(l.values.len(), 0u32);
-            // the categories drawn, station by station: one logarithm per distinct assorter value
-            let mut sum = 0.0;
-            let mut station = usize::MAX;
-            let mut flush = |station: usize, touched: &mut Vec<usize>, counts: &mut [u32]| {
-                for g in touched.drain(..) {
-                    sum += f64::from(counts[g]) * log(l.means[station] - l.values[g]);
-                    counts[g] = 0;
+                station = t;
+            }
+            let g = l.group[j];
+            if counts[g] == 0 {
+                touched.push(g);
+            }
+            counts[g] += c;
+        }
+        if station != usize::MAX {
+            flush(station, &mut touched, &mut counts);
+        }
+        pairs_sum + sum
+    };
+    let out = doubling_rounds(first, population, alpha, |new| {
+        let mut round = Round {
+            blocks: Vec::new(),
+            fine: Vec::new(),
+            list: Vec::new(),
+        };
+        if u64::from(new) < PICKS_PER_CATEGORY * cats as u64 {
+            round.fine.resize(cats, 0);
+            let p = picker.get_or_insert_with(|| Picker::new(&weights));
+            p.draw(rng, new, &mut round.fine, &mut round.list);
+        } else {
+            if block_weights.is_empty() {
+                block_weights.extend_from_slice(&weights[..mm]);
+                for row in weights[mm..].chunks_exact(m) {
+                    block_weights.extend(
+                        members
+                            .iter()
+                            .map(|g| g.iter().map(|&j| row[j]).sum::<f64>()),
+                    );
                 }
-            };
-            let mut pairs_sum = 0.0;
-            for &i in list {
-                let i = i as usize;
-                let c = round[i];
-                if i < mm {
-                    pairs_sum += f64::from(c) * log(x[i / m] - x[i % m]);
-                    continue;
+            }
+            round.blocks.resize(block_weights.len(), 0);
+            multinomial(rng, new, &block_weights, &mut round.blocks);
+        }
+        rounds.push(round);
+        let done = rounds.len();
+        // the hardest assertion, on the rounds as drawn
+        let p = checks.check(
+            &order[..1],
+            done,
+            alpha,
+            |_, _| None,
+            |k, r| {
+                let round = &rounds[r];
+                if round.blocks.is_empty() {
+                    return exact(&mut looked, k, &round.fine, &round.list);
                 }
-                let (t, j) = ((i - mm) / m, (i - mm) % m);
-                if t != station {
-                    if station != usize::MAX {
-                        flush(station, &mut touched, &mut counts);
+                let Some(l) = &looked[k] else {
+                    return 0.0;
+                };
+                let x = &assertions[k].values;
+                let Bet { lambda, c0, c1 } = bets[k];
+                let log = |omega: f64| (1.0 + lambda * (c0 - c1 * omega)).ln();
+                let (pairs, blocks) = round.blocks.split_at(mm);
+                let mut sum = 0.0;
+                for (ij, &c) in pairs.iter().enumerate() {
+                    if c > 0 {
+                        sum += f64::from(c) * log(x[ij / m] - x[ij % m]);
                     }
-                    station = t;
                 }
-                let g = l.group[j];
-                if counts[g] == 0 {
-                    touched.push(g);
+                for (row, &mean) in blocks.chunks_exact(groups).zip(&l.means) {
+                    for (&c, &v) in row.iter().zip(&l.values) {
+                        if c > 0 {
+                            sum += f64::from(c) * log(mean - v);
+                        }
+                    }
                 }
-                counts[g] += c;
+                sum
+            },
+        );
+        if p > alpha {
+            return p;
+        }
+        // the others need the paper categories: split the rounds drawn per group
+        for round in rounds.iter_mut().filter(|r| r.fine.is_empty()) {
+            round.fine.resize(cats, 0);
+            let (pairs, blocks) = round.blocks.split_at(mm);
+            round.fine[..mm].copy_from_slice(pairs);
+            for (t, row) in blocks.chunks_exact(groups).enumerate() {
+                let base = mm + t * m;
+                for (&c, g) in row.iter().zip(&members) {
+                    if c == 0 {
+                        continue;
+                    }
+                    if let [j] = g[..] {
+                        round.fine[base + j] = c;
+                        continue;
+                    }
+                    part_w.clear();
+                    part_w.extend(g.iter().map(|&j| weights[base + j]));
+                    part.resize(g.len(), 0);
+                    multinomial(rng, c, &part_w, &mut part);
+                    for (&j, &x) in g.iter().zip(&part) {
+                        round.fine[base + j] = x;
+                    }
+                }
             }
-            if station != usize::MAX {
-                flush(station, &mut touched, &mut counts);
+            round
+                .list
+                .extend((0..cats as u32).filter(|&i| round.fine[i as usize] > 0));
+        }
+        checks.check(
+            &order,
+            done,
+            alpha,
+            |k, r| {
+                let round = &rounds[r];
+                if moments.len() <= r {
+                    moments.resize(r + 1, None);
+                }
+                let (cj, mo) = moments[r]
+                    .get_or_insert_with(|| hand_moments(hand, m, mm, &round.fine, &round.list));
+                let Bet { lambda, c0, c1 } = bets[k];
+                let x = &assertions[k].values;
+                let range = means_range(x, &shares);
+                chord_bound(x, range, lambda, c0, c1, &round.fine, cj, mo)
+            },
+            |k, r| exact(&mut looked, k, &rounds[r].fine, &rounds[r].list),
+        )
+    });
+    (out.decision, out.examined, units as u64, pool)
+}
+
+/// The hand-marked draws of one round of [`one_audit`] (categories `mm + t·m + j`: station `t`,
+/// paper category `j`; `list` the categories drawn, `round` their counts): per paper category
+/// `C_j = Σₜ cₜⱼ`, and `M[l·m + j] = Σₜ cₜⱼ rₜₗ/Nₜ` with `rₜ` the station's reported counts and
+/// `Nₜ` its papers.
+fn hand_moments(
+    hand: &[impl Hand],
+    m: usize,
+    mm: usize,
+    round: &[u32],
+    list: &[u32],
+) -> (Vec<f64>, Vec<f64>) {
+    let (mut cj, mut mo) = (vec![0.0; m], vec![0.0; m * m]);
+    let mut station = usize::MAX;
+    let mut share = vec![0.0; m];
+    for &i in list {
+        let i = i as usize;
+        if i < mm {
+            continue;
+        }
+        let (t, j) = ((i - mm) / m, (i - mm) % m);
+        if t != station {
+            station = t;
+            let h = &hand[t];
+            let inv = 1.0 / h.units() as f64;
+            for (s, &r) in share.iter_mut().zip(h.reported()) {
+                *s = r as f64 * inv;
             }
-            pairs_sum + sum
-        },
-    );
-    (d, n, units as u64, pool)
+        }
+        let c = f64::from(round[i]);
+        cj[j] += c;
+        for (l, &s) in share.iter().enumerate() {
+            mo[l * m + j] += c * s;
+        }
+    }
+    (cj, mo)
+}
+
+/// Bounds of the stations' reported means `āₛ = Σₗ xₗ rₛₗ/Nₛ` of an assorter `x` from each
+/// category's smallest and largest share `shares` of a station's reported counts: for any value
+/// `v`, `āₛ = v + Σₗ (xₗ − v) rₛₗ/Nₛ`, each term at least `(xₗ − v)` times the smallest share
+/// when positive, the largest when negative (and at most the other way round); the tightest over
+/// `v` among `x`'s values, within the smallest and largest of the reported categories' values
+/// (every one but the phantoms, the last).
+fn means_range(x: &[f64], shares: &[(f64, f64)]) -> (f64, f64) {
+    let reported = &x[..x.len() - 1];
+    let mut lo = reported.iter().copied().fold(f64::INFINITY, f64::min);
+    let mut hi = reported.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    for &v in reported {
+        let (mut l, mut h) = (v, v);
+        for (&xl, &(small, large)) in x.iter().zip(shares) {
+            let d = xl - v;
+            if d > 0.0 {
+                (l, h) = (l + d * small, h + d * large);
+            } else if d < 0.0 {
+                (l, h) = (l + d * large, h + d * small);
+            }
+        }
+        (lo, hi) = (lo.max(l), hi.min(h));
+    }
+    (lo, hi.max(lo))
+}
+
+/// A lower bound of one round's increment of [`one_audit`]'s log statistic for an assertion
+/// with assorter `x` and bet `(λ, c0, c1)`: the drawn (CVR, paper) pairs exactly, and the
+/// hand-marked draws through their moments ([`hand_moments`]). A hand-marked draw of paper
+/// category `j` at a station with reported mean `āₛ` adds `f_j(āₛ) = ln(A_j − b·āₛ)` with
+/// `A_j = 1 + λ(c0 + c1·x_j)`, `b = λc1 ≥ 0`: concave in `āₛ`, and `āₛ` (a mean of the reported
+/// categories' values) lies in `[lo, hi]` ([`means_range`]), so
+/// `f_j(āₛ)` is at least the chord of `f_j` over `[lo, hi]` at `āₛ` — linear in `āₛ`, whose sum
+/// over the draws needs only `C_j` and `Σₛ cₛⱼ āₛ`. `None` if the chord is not finite.
+#[allow(clippy::too_many_arguments)]
+fn chord_bound(
+    x: &[f64],
+    (lo, hi): (f64, f64),
+    lambda: f64,
+    c0: f64,
+    c1: f64,
+    round: &[u32],
+    cj: &[f64],
+    mo: &[f64],
+) -> Option<f64> {
+    let m = x.len();
+    let mut sum = 0.0;
+    for (ij, &c) in round[..m * m].iter().enumerate() {
+        if c > 0 {
+            let omega = x[ij / m] - x[ij % m];
+            sum += f64::from(c) * (1.0 + lambda * (c0 - c1 * omega)).ln();
+        }
+    }
+    let b = lambda * c1;
+    for (j, &c) in cj.iter().enumerate() {
+        if c == 0.0 {
+            continue;
+        }
+        // Σₛ cₛⱼ āₛ
+        let y: f64 = (0..m).map(|l| x[l] * mo[l * m + j]).sum();
+        let a = 1.0 + lambda * (c0 + c1 * x[j]);
+        let (f_lo, f_hi) = ((a - b * lo).ln(), (a - b * hi).ln());
+        sum += if hi > lo {
+            c * f_lo + (f_hi - f_lo) / (hi - lo) * (y - lo * c)
+        } else {
+            c * f_lo
+        };
+    }
+    sum.is_finite().then_some(sum)
 }
 
 /// Kaplan–Markov with the super-simple γ (`rla::comparison`) as a sum: per draw of a (CVR,
@@ -941,7 +1288,6 @@ fn alpha_audit(
     pool: &[f64],
     alpha: f64,
     rng: &mut StreamRng,
-    cum: &mut Vec<u64>,
 ) -> (Decision, u64, u64) {
     let population = pool.iter().sum::<f64>() as u64;
     if assertions.is_empty() {
@@ -963,7 +1309,7 @@ fn alpha_audit(
             .map(|a| (a.values.as_slice(), a.upper, a.mean(reported))),
         alpha,
     );
-    cumulative(pool.iter().copied(), cum);
+    let picker = Picker::new(pool);
     // the categories of the draws so far, drawn as the tests ask for them: test by test, in
     // `order`, stopping at the first that has not reached 1/α by the round's end (the draws
     // taken are those drawing the tests together would take: up to the round's end, or up to
@@ -974,7 +1320,7 @@ fn alpha_audit(
         for &k in &order {
             let reached = tests.advance(k, n, |j| {
                 while drawn.len() < j as usize {
-                    drawn.push(pick(cum, rng.next_u64()) as u32);
+                    drawn.push(picker.pick(rng.next_u64()) as u32);
                 }
                 drawn[j as usize - 1] as usize
             });
@@ -1001,6 +1347,49 @@ fn batch_comparison(
 ) -> Reading {
     let assertions: Vec<ContestAssertion<'_>> =
         ContestAssertion::all(cs.iter().map(|c| c.assertions.as_slice()));
+    let mut t = Tally::default();
+    // first, without a bound per batch: each station's papers (the largest count of its
+    // contests' protocols and boxes) and each contest's reported totals give a floor of MACRO's
+    // total bound `U`; when even the floor's sample size is past the first round's limit, the
+    // audit goes to a full hand count before drawing anything, as it would with the plan
+    let mut papers = vec![0u64; e.stations.len()];
+    let mut totals: Vec<Vec<u64>> = Vec::with_capacity(cs.len());
+    let mut row = Vec::new();
+    for c in cs {
+        let mut total = vec![0u64; c.reported.len()];
+        for i in c.rows.stations(e) {
+            c.rows.read(e, paper, i, &mut row);
+            let np: u64 = row.iter().sum();
+            c.rows.read(e, protocols, i, &mut row);
+            let nr: u64 = row.iter().sum();
+            for (t, &x) in total.iter_mut().zip(&row) {
+                *t += x;
+            }
+            papers[i] = papers[i].max(nr.max(np));
+        }
+        totals.push(total);
+    }
+    let papers_total: u64 = papers.iter().sum();
+    // the list contest's batches are all stations, the districts' disjoint: `U` is at least
+    // the list's floor and at least the sum of the districts'
+    let (mut list, mut districts) = (0.0f64, 0.0);
+    for (c, total) in cs.iter().zip(&totals) {
+        let held = c.rows.stations(e).map(|i| papers[i]).sum();
+        let f = contest_bound_floor(&c.assertions, total, held);
+        match c.rows {
+            Rows::List => list = list.max(f),
+            Rows::District(_) => districts += f,
+        }
+    }
+    let floor = list.max(districts) * (1.0 - 1e-9);
+    let stations = e.stations.len() as f64;
+    let quarter = Schedule::doubling(1).max_share;
+    if sample_size(floor, alpha)
+        .is_none_or(|n| n as f64 >= stations || n as f64 > quarter * stations)
+    {
+        t.add(Decision::FullHandCount, papers_total, 0, wrong);
+        return t.reading();
+    }
     // each station's batch: its protocols of the contests on its papers, in contest order
     let mut batches: Vec<Batch> = (0..e.stations.len())
         .map(|_| Batch {
@@ -1008,7 +1397,6 @@ fn batch_comparison(
             reported: Vec::new(),
         })
         .collect();
-    let mut row = Vec::new();
     for (ci, c) in cs.iter().enumerate() {
         for i in c.rows.stations(e) {
             c.rows.read(e, paper, i, &mut row);
@@ -1021,10 +1409,8 @@ fn batch_comparison(
             b.reported.push((ci, row.clone()));
         }
     }
-    let papers_total: u64 = batches.iter().map(|b| b.papers).sum();
     let plan = MacroPlan::new(&assertions, &batches);
     let population = batches.len() as u64;
-    let mut t = Tally::default();
     let Some(first) = plan.sample_size(alpha) else {
         t.add(Decision::FullHandCount, 0, papers_total, wrong);
         return t.reading();
@@ -1117,9 +1503,8 @@ pub(super) fn audit_readings(
     let mut rng = stream(seed, Purpose::Audit, run, 3);
     // ALPHA ballot polling (`rla::alpha::AlphaSet`: the betting martingale with the truncated
     // shrinkage estimator, prior the reported mean, draws with replacement)
-    let mut cum = Vec::new();
     out[Detector::RlaAlpha] = poll_each(&cs, &pools, &wrong, |c, pool| {
-        alpha_audit(&c.assertions, &c.reported, pool, alpha, &mut rng, &mut cum)
+        alpha_audit(&c.assertions, &c.reported, pool, alpha, &mut rng)
     });
 }
 
@@ -1186,11 +1571,10 @@ mod tests {
     fn alpha_rounds_keep_the_risk_below_the_limit_and_confirm_a_true_outcome() {
         let a = [beats()];
         let audit = |pool: &[f64], trials: u64| {
-            let mut cum = Vec::new();
             let (mut k, mut sampled) = (0, 0);
             for t in 0..trials {
                 let mut rng = stream(1, Purpose::Audit, t, 10);
-                let (d, n, _) = alpha_audit(&a, &REPORTED, pool, 0.05, &mut rng, &mut cum);
+                let (d, n, _) = alpha_audit(&a, &REPORTED, pool, 0.05, &mut rng);
                 k += usize::from(d == Decision::Confirmed);
                 sampled += n;
             }
@@ -1248,11 +1632,10 @@ mod tests {
     fn one_audits(moved: u64, trials: u64) -> (usize, f64) {
         let a = [beats()];
         let (pairs, hand) = mixed(moved);
-        let mut drawn = Vec::new();
         let (mut k, mut sampled) = (0, 0u64);
         for t in 0..trials {
             let mut rng = stream(1, Purpose::Audit, t, 11);
-            let (d, n, _, _) = one_audit(&a, &pairs, &hand, 0.05, &mut rng, &mut drawn);
+            let (d, n, _, _) = one_audit(&a, &pairs, &hand, 0.05, &mut rng);
             k += usize::from(d == Decision::Confirmed);
             sampled += n;
         }

@@ -10,6 +10,8 @@
 //! time. For ballot polling `x` is the assorter of the paper ballot; for comparison it is the
 //! comparison assorter of the overstatement (see [`super::comparison`]).
 
+use std::cell::RefCell;
+
 /// The ALPHA test of one assertion, updated one draw at a time.
 #[derive(Clone, Debug)]
 pub struct Alpha {
@@ -123,14 +125,31 @@ struct Lane {
     seen: u64,
 }
 
+/// What draw number `j` (from 1) contributes to the shrinkage estimator whatever the test:
+/// `1/(d + j − 1)` and `½/√(d + j − 1)`.
+#[inline]
+fn step(j: u64) -> [f64; 2] {
+    let dj = ALPHA_D + j as f64 - 1.0;
+    [1.0 / dj, 0.5 / dj.sqrt()]
+}
+
+thread_local! {
+    /// [`step`] for draws 1, 2, …, as far as any test has gone on this thread: computed once
+    /// instead of once per test and draw (the same values, so the same statistics).
+    static STEPS: RefCell<Vec<[f64; 2]>> = const { RefCell::new(Vec::new()) };
+}
+
 impl Lane {
     /// Takes draw number `j` (from 1), a paper in `category`; whether the statistic reached
     /// `1/α` with it.
     #[inline]
     fn take(&mut self, j: u64, category: usize) -> bool {
-        let dj = ALPHA_D + j as f64 - 1.0;
-        let inv_dj = 1.0 / dj;
-        let half_root = 0.5 / dj.sqrt();
+        self.take_step(step(j), category)
+    }
+
+    /// [`Lane::take`] with the draw's [`step`].
+    #[inline]
+    fn take_step(&mut self, [inv_dj, half_root]: [f64; 2], category: usize) -> bool {
         let x = self.values[category];
         let u = self.u;
         let shrunk = (ALPHA_D * self.eta0 + self.sum) * inv_dj;
@@ -202,11 +221,19 @@ impl AlphaSet {
         mut category_of: impl FnMut(u64) -> usize,
     ) -> bool {
         let l = &mut self.lanes[k];
-        while !l.done && l.seen < upto {
-            l.seen += 1;
-            if l.take(l.seen, category_of(l.seen)) {
-                self.open -= 1;
-            }
+        if !l.done && l.seen < upto {
+            STEPS.with_borrow_mut(|steps| {
+                let upto_index = usize::try_from(upto).unwrap_or(usize::MAX);
+                while steps.len() < upto_index {
+                    steps.push(step(steps.len() as u64 + 1));
+                }
+                while !l.done && l.seen < upto {
+                    l.seen += 1;
+                    if l.take_step(steps[l.seen as usize - 1], category_of(l.seen)) {
+                        self.open -= 1;
+                    }
+                }
+            });
         }
         self.draws = self.draws.max(l.seen.min(upto));
         l.done

@@ -189,14 +189,42 @@ impl MacroPlan {
     /// MACRO's sample size (batches) if no batch shows an overstatement: `⌈ln α / ln(1 − 1/U)⌉`
     /// (0 when `U ≤ 1`; `None` when some margin is not positive).
     pub fn sample_size(&self, alpha: f64) -> Option<u64> {
-        if !self.total.is_finite() {
-            return None;
-        }
-        if self.total <= 1.0 {
-            return Some(0);
-        }
-        Some((alpha.ln() / (1.0 - 1.0 / self.total).ln()).ceil() as u64)
+        sample_size(self.total, alpha)
     }
+}
+
+/// [`MacroPlan::sample_size`] for a total bound `total`.
+pub fn sample_size(total: f64, alpha: f64) -> Option<u64> {
+    if !total.is_finite() {
+        return None;
+    }
+    if total <= 1.0 {
+        return Some(0);
+    }
+    Some((alpha.ln() / (1.0 - 1.0 / total).ln()).ceil() as u64)
+}
+
+/// A lower bound of the part of the total error bound `U` of [`MacroPlan::new`] that the
+/// batches holding one contest contribute, without a bound per batch: `assertions` are the
+/// contest's, `totals` its reported counts summed over those batches, `papers` their papers
+/// (`Σ b_p`). Every batch's bound for an assertion is at least 0 (its `Σ r(2a − 1) ≥ −Σ r ≥
+/// −b_p`), so each batch's `u_p` is at least its bound for any one assertion `a` of the contest,
+/// and their sum at least `(V_a + Σ b_p)/V_a`; infinite when some margin is not positive (as `U`
+/// is), 0 when no batch holds a paper. The floors of contests on disjoint sets of batches add up
+/// to a floor of `U`.
+pub fn contest_bound_floor(assertions: &[Assertion], totals: &[u64], papers: u64) -> f64 {
+    if papers == 0 {
+        return 0.0;
+    }
+    let mut floor: f64 = 0.0;
+    for a in assertions {
+        let v = margin_of(a, totals);
+        if v <= 0.0 {
+            return f64::INFINITY;
+        }
+        floor = floor.max((v + papers as f64) / v);
+    }
+    floor
 }
 
 /// The Kaplan–Markov P-value of MACRO draws, one taint at a time.

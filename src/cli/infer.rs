@@ -114,7 +114,14 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         args.fraud.clone()
     };
-    let honest_ballots_sd = fitted.as_ref().map_or(0.0, |f| f.2);
+    let (honest_ballots_sd, honest_moved_sd, honest_ballots_unidentified) =
+        fitted.as_ref().map_or((0.0, 0.0, [0.0; 2]), |f| {
+            (
+                f.2.honest_ballots_sd,
+                f.2.honest_leader_votes_sd,
+                f.2.honest_ballots_range,
+            )
+        });
     let (observed, observed_name) = if let Some((data, name, _)) = fitted {
         let h = scenario
             .variants
@@ -165,6 +172,8 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
         budget: args.budget,
         seed: args.seed.unwrap_or(scenario.montecarlo.seed),
         honest_ballots_sd,
+        honest_moved_sd,
+        honest_ballots_unidentified,
     };
     tamga::infer::resolve(&scenario, &request).map_err(|e| anyhow::anyhow!("{show}: {e}"))?;
 
@@ -271,7 +280,11 @@ fn fitted_scenario(
     args: &Args,
 ) -> anyhow::Result<(
     tamga::model::Scenario,
-    (tamga::forensics::read::ElectionResults, String, f64),
+    (
+        tamga::forensics::read::ElectionResults,
+        String,
+        tamga::infer::honest::HonestFit,
+    ),
 )> {
     let data = read_stations(
         path,
@@ -296,7 +309,7 @@ fn fitted_scenario(
         })?;
     }
     let scenario = tamga::scenario::parse(&fit.scenario, &name)?;
-    Ok((scenario, (data, name, fit.honest_ballots_sd)))
+    Ok((scenario, (data, name, fit)))
 }
 
 /// `--observed STATIONS.csv`: the file read and matched to the scenario under `hypothesis`;

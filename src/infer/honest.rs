@@ -119,9 +119,11 @@ pub struct HonestFit {
     /// How many fewer and how many more honest ballots than [`HonestFit::honest_ballots`] the
     /// file does not rule out, by which the inference widens the intervals of the ballots added
     /// (`[0, 0]` when the fit is identified): fewer, down to [`least_honest_ballots`], when the
-    /// mixture's components overlap ([`MIN_SEPARATION`]); more, up to the mixture refitted with
-    /// at most half the stations moved, when the fit put more than [`MAX_MOVED_SHARE`] of them
-    /// in its moved component.
+    /// mixture's components overlap ([`MIN_SEPARATION`]) or its moved component lies below the
+    /// honest one (d_x + d_y < 0: fraud does not lower both); more, up to the mixture refitted
+    /// with each region's moved share at most 1 − the fit's, when the fit put more than
+    /// [`MAX_MOVED_SHARE`] of the stations in its moved component (the file does not tell which
+    /// cluster is the honest majority).
     pub honest_ballots_range: [f64; 2],
     /// The honest ballots the fit expects (Σ registered × E[sigmoid(mode + sd·Z)]).
     pub honest_ballots: f64,
@@ -954,18 +956,22 @@ pub fn fit(results: &ElectionResults, label: &str, seed: u64) -> Result<HonestFi
     let separation = mixture.as_ref().map_or(0.0, |m| {
         (m.d.0 * m.d.0 / m.vx + m.d.1 * m.d.1 / m.vy).sqrt()
     });
-    // what the file does not identify (docs/inference.md, "When the file does not identify
-    // the honest level"): fewer honest ballots down to the weakest clean-peak bound when the
-    // components overlap; more, up to the fit with the honest stations the majority, when the
-    // fit put most stations in the moved component
-    let fewer = if separation < MIN_SEPARATION {
+    // what the file does not identify (docs/inference.md, step 3b): fewer honest ballots down
+    // to the weakest clean-peak bound when the components overlap or the moved one lies below;
+    // more, up to the fit with the shares of honest and moved stations swapped, when the fit
+    // put most stations in the moved component
+    // fraud raises a station's turnout and the leader's share: a moved part below the honest
+    // one means the mixture took the stuffed bulk for honest and the lower, clean stations for
+    // moved
+    let below = mixture.as_ref().is_some_and(|m| m.d.0 + m.d.1 < 0.0);
+    let fewer = if separation < MIN_SEPARATION || below {
         (honest_ballots - least_honest_ballots(&base_of, &registered, &tf)).max(0.0)
     } else {
         0.0
     };
     let more = match &mixture {
         Some(m) if moved_share > MAX_MOVED_SHARE => {
-            mixture_em(&base_of, m.w.clone(), MAX_MOVED_SHARE).map_or(0.0, |half| {
+            mixture_em(&base_of, m.w.clone(), 1.0 - moved_share).map_or(0.0, |half| {
                 let (modes, sd, _) = honest_part(&base_of, &tf, &half, results.stations.len());
                 let g = TurnoutFit {
                     modes,
@@ -1041,7 +1047,16 @@ impl HonestFit {
              # (src/infer/honest.rs; docs/inference.md). Each region's honest turnout and shares are\n\
              # those of the honest component of a mixture in (logit turnout, logit leader share).\n\
              # The seat system is a placeholder: a station file says nothing about seats.\n\
+             # Moved share {:.3}, separation {:.2}; honest ballots {:.0} (bootstrap sd {:.0}), not\n\
+             # identified: {:.0} fewer to {:.0} more; leader's honest votes bootstrap sd {:.0}.\n\
              format = 1\n\n[election]\nname = {}\ndescription = \"honest model fitted to a station-results file's clean part\"\n",
+            self.moved_share,
+            self.separation,
+            self.honest_ballots,
+            self.honest_ballots_sd,
+            self.honest_ballots_range[0],
+            self.honest_ballots_range[1],
+            self.honest_leader_votes_sd,
             quoted(&format!("{label} (fitted honest model)"))
         );
         for (c, name) in results.options.iter().enumerate() {

@@ -870,13 +870,13 @@ pub fn reading(r: &Report) -> Vec<String> {
         if fewer > 0.0 || more > 0.0 {
             let why = match (fewer > 0.0, more > 0.0) {
                 (true, true) => {
-                    "the fitted mixture's honest and moved stations overlap, and most stations fell in its moved part"
+                    "the fitted mixture's honest and moved stations overlap or are the wrong way round, and most stations fell in its moved part"
                 }
                 (true, false) => {
-                    "the fitted mixture's honest and moved stations overlap, so fraud that moved many stations a little looks like a higher honest turnout"
+                    "the fitted mixture's honest and moved stations overlap or are the wrong way round, so fraud that moved most stations looks like a higher honest turnout"
                 }
                 _ => {
-                    "most stations fell in the fitted mixture's moved part, so the honest level rests on a minority of them"
+                    "most stations fell in the fitted mixture's moved part, so the honest level rests on a minority of them and the file does not tell which cluster is honest"
                 }
             };
             out.push(format!(

@@ -107,7 +107,7 @@ impl Report {
             if fewer > 0.0 || more > 0.0 {
                 let _ = writeln!(
                     s,
-                    "The file does not identify its honest level: from {} fewer honest ballots than the fit (the weakest clean-peak bound, when the mixture's components overlap) to {} more (the mixture with at most half the stations moved, when it put most in its moved part) are not ruled out, so the intervals of ballots added, turnout added and votes in question are widened over that whole range.",
+                    "The file does not identify its honest level: from {} fewer honest ballots than the fit (the weakest clean-peak bound, when the mixture's components overlap or its moved part lies below its honest part) to {} more (the mixture with the shares of honest and moved stations swapped, when it put most in its moved part) are not ruled out, so the intervals of ballots added, turnout added and votes in question are widened over that whole range.",
                     num(fewer),
                     num(more)
                 );

@@ -31,8 +31,14 @@
 //! 5. **Station sizes** (`stations.log_sd`): the within-region standard deviation of the log of
 //!    registered voters, over all stations of the file.
 //! 6. **The fit's own uncertainty** ([`ballots_sd`]): the spread of the honest ballots it
-//!    expects over bootstrap resamples of each region's stations, which the inference adds to
-//!    the ballots added.
+//!    expects, and of the leader's honest votes, over bootstrap resamples of each region's
+//!    stations, which the inference adds to the ballots added and to the votes moved.
+//! 7. **What the file does not identify** ([`HonestFit::honest_ballots_range`]): when the
+//!    mixture's components overlap ([`MIN_SEPARATION`]) or its moved part lies below its
+//!    honest part, the honest ballots may be as few as [`least_honest_ballots`]; when it put
+//!    more than [`MAX_MOVED_SHARE`] of the stations in its moved part, as many as the mixture
+//!    with the shares swapped. The inference widens the ballots added to these bounds and says
+//!    so.
 //!
 //! Every region of the file becomes a region of the scenario with all of the file's stations
 //! and registered voters (so the file matches it, [`super::stations`]), all urban, all paper.

@@ -799,7 +799,12 @@ pub fn reading(r: &Report) -> Vec<String> {
                 "No candidate reproduces the observed result under the hypothesis `{h}`: after {} simulated elections the closest stay {:.1} scale units away (the limit is {:.0}). No posterior is reported: the mechanisms, their prior ranges or the hypothesis do not fit.",
                 r.simulations, r.epsilon, r.reproduce_limit
             ));
-            if r.stop == abc::Stop::Budget {
+            if !r.epsilon.is_finite() {
+                out.push(
+                    "The budget ended with only the first generation, drawn from the prior and accepted whole: there is no tolerance yet; give a larger --budget."
+                        .into(),
+                );
+            } else if r.stop == abc::Stop::Budget {
                 out.push(format!(
                     "The budget of simulations ended while the tolerance was still falling (acceptance {:.2} in the last generation): a larger --budget may reproduce it.",
                     r.acceptance

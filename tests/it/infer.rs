@@ -757,15 +757,53 @@ fn honest_model_fitted_to_the_clean_part_finds_each_regions_turnout() {
 /// 90 % intervals of both `votes_added` and `votes_in_question` contain the true ballots added.
 ///
 /// A calibration check: a calibrated method covers at least [`PIPELINE_MIN_COVERED`] of
-/// [`PIPELINE_FILES`] files but with probability 0.012 (binomial, 90 %), and the same intervals
-/// halved around their median — an over-confident posterior — must cover fewer. Measured on
-/// 2026-12-03: 28 of 32 covered, 22 halved (`docs/inference.md`, "Calibration of the whole
-/// pipeline"). `TAMGA_PIPELINE_FILES=N` for another sample, `TAMGA_PIPELINE_REGIME=many` for
+/// [`PIPELINE_FILES`] files but with probability 0.012 (binomial, 90 %), and two over-confident
+/// posteriors must cover fewer: the same inference with the fitted honest model taken as exact
+/// (no bootstrap spread, nothing widened for what the file does not identify), and those
+/// intervals halved around their median. A flagged fit must say so in its text. Measured on
+/// 2026-12-03 (tenth session): 29 of 32 covered, 17 and 12 by the over-confident ones
+/// (`docs/inference.md`, "Calibration of the whole pipeline"). `TAMGA_PIPELINE_FILES=N` for
+/// another sample, `TAMGA_PIPELINE_REGIME=many` for
 /// stuffing at 50–100 % of stations, `TAMGA_PIPELINE_HONEST=true` to infer with the true honest
 /// model instead of the fitted one, `TAMGA_PIPELINE_BUDGET` and `TAMGA_PIPELINE_PARTICLES`:
 /// nothing is asserted then.
 #[test]
 fn fitted_honest_model_intervals_contain_known_stuffing() {
+    pipeline_check(PIPELINE_FILES, false);
+}
+
+/// The pipeline check of [`fitted_honest_model_intervals_contain_known_stuffing`] with stuffing
+/// at 50–100 % of the stations, on [`PIPELINE_MANY_FILES`] files. At the check's small budget
+/// about half of these files are not reproduced (they report no interval, and the reading says
+/// the budget ended), so what is checked is conditional on reproduction: of the reproduced
+/// files, a calibrated method covers fewer than the binomial 1 % quantile at 90 % with
+/// probability below 0.01, and the fitted model taken as exact, and halved, must cover fewer.
+/// Measured on 2026-12-03 over 80 files: 36 of the 41 reproduced covered; taken as exact 5.
+#[test]
+fn fitted_honest_model_intervals_contain_known_stuffing_at_most_stations() {
+    pipeline_check(PIPELINE_MANY_FILES, true);
+}
+
+/// The least k with P(X < k) > 0.01 for X ~ Binomial(n, 0.9), less one: a calibrated 90 %
+/// interval covers fewer than the value returned in at most 1 % of samples of n.
+fn binomial_floor(n: usize) -> usize {
+    let p: f64 = 0.9;
+    let (mut cdf, mut k) = (0.0, 0);
+    while k <= n {
+        let choose = (0..k).fold(1.0, |c, i| c * (n - i) as f64 / (i + 1) as f64);
+        let pk = choose * p.powi(k as i32) * (1.0 - p).powi((n - k) as i32);
+        if cdf + pk > 0.01 {
+            break;
+        }
+        cdf += pk;
+        k += 1;
+    }
+    k
+}
+
+/// The pipeline check on `default_files` files (`TAMGA_PIPELINE_FILES` overrides), stuffing at
+/// 50–100 % of the stations when `many` (or `TAMGA_PIPELINE_REGIME=many`), else at 5–50 %.
+fn pipeline_check(default_files: usize, many: bool) {
     let world = regions_world();
     // the honest model fitted to one file of the world (with some stuffing) is the truth's
     // honest part; synthetic files add known stuffing to it
@@ -776,8 +814,8 @@ fn fitted_honest_model_intervals_contain_known_stuffing() {
     let n: usize = std::env::var("TAMGA_PIPELINE_FILES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(PIPELINE_FILES);
-    let many = std::env::var("TAMGA_PIPELINE_REGIME").is_ok_and(|v| v == "many");
+        .unwrap_or(default_files);
+    let many = many || std::env::var("TAMGA_PIPELINE_REGIME").is_ok_and(|v| v == "many");
     let true_honest = std::env::var("TAMGA_PIPELINE_HONEST").is_ok_and(|v| v == "true");
     let default_ask = ["TAMGA_PIPELINE_BUDGET", "TAMGA_PIPELINE_PARTICLES"]
         .iter()
@@ -883,10 +921,23 @@ fn fitted_honest_model_intervals_contain_known_stuffing() {
             "over-confident intervals cover {exact} and {halved} of {n}: the check cannot tell an over-confident posterior"
         );
     }
+    if n == PIPELINE_MANY_FILES && many && !true_honest && default_ask {
+        let floor = binomial_floor(reproduced);
+        assert!(
+            reproduced >= 8 && covered >= floor,
+            "{covered} of {reproduced} reproduced covered (at least {floor}): {lines:#?}"
+        );
+        assert!(
+            exact < floor && halved < floor,
+            "over-confident intervals cover {exact} and {halved} of {reproduced}: the check cannot tell an over-confident posterior"
+        );
+    }
 }
 
 /// Synthetic files of the pipeline check.
 const PIPELINE_FILES: usize = 32;
+/// Synthetic files of the pipeline check with stuffing at most stations.
+const PIPELINE_MANY_FILES: usize = 24;
 /// Files whose intervals must cover: a calibrated method (90 %) covers fewer of
 /// [`PIPELINE_FILES`] with probability 0.012.
 const PIPELINE_MIN_COVERED: usize = 25;

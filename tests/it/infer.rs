@@ -632,6 +632,17 @@ fn fraud_csv(s: &Scenario, theta: &[f64], seed: u64) -> (String, f64) {
     (csv, reported.ballots as f64 - truth.ballots as f64)
 }
 
+/// The published protocols of one election of `s` with mechanism `name` at `theta` as a station
+/// CSV, and its derived quantities (truth), in `derived_names` order.
+fn mechanism_csv(s: &Scenario, name: &str, theta: &[f64], seed: u64) -> (String, Vec<f64>) {
+    let (h, models) = resolve(s, &request(&[name], seed)).expect("resolves");
+    let em = ElectionModel::new(s, h, &models, observed_of_turnout(), seed);
+    let mut ws = tamga::sim::Workspace::default();
+    let draw = em.simulate_candidate(&em.candidates[0], theta, 7, &mut ws);
+    let csv = tamga::infer::stations::protocols_csv(s, h, &em.electorate, ws.published().protocols);
+    (csv, draw.derived)
+}
+
 /// A stand-in observation (turnout only) for building an election model that only simulates.
 fn observed_of_turnout() -> Observed {
     Observed {
@@ -657,7 +668,12 @@ struct Pipeline {
 /// The whole `--from-stations` pipeline on a station file: the honest model fitted to the
 /// file's clean part (or `truth`, the true honest model, instead), then stuffing inferred from
 /// the file's turnout, shares and station summaries.
-fn infer_from_stations(csv: &str, seed: u64, truth: Option<&Scenario>) -> Pipeline {
+fn infer_from_stations(
+    csv: &str,
+    seed: u64,
+    truth: Option<&Scenario>,
+    mechanism: &str,
+) -> Pipeline {
     let data = tamga::forensics::read::read_results(csv.as_bytes()).expect("reads");
     let fit = tamga::infer::honest::fit(&data, "synthetic.csv", seed).expect("fits");
     let fs = match truth {
@@ -668,7 +684,7 @@ fn infer_from_stations(csv: &str, seed: u64, truth: Option<&Scenario>) -> Pipeli
     let obs = Observed::stations(&fs, 0, &data, &groups)
         .expect("the file matches its fit")
         .with_binomial_scales();
-    let mut req = request(&["stuffing"], seed);
+    let mut req = request(&[mechanism], seed);
     let env = |k: &str, d: u64| {
         std::env::var(k)
             .ok()
@@ -765,8 +781,9 @@ fn honest_model_fitted_to_the_clean_part_finds_each_regions_turnout() {
 /// (`docs/inference.md`, "Calibration of the whole pipeline"). `TAMGA_PIPELINE_FILES=N` for
 /// another sample, `TAMGA_PIPELINE_REGIME=many` for
 /// stuffing at 50–100 % of stations, `TAMGA_PIPELINE_HONEST=true` to infer with the true honest
-/// model instead of the fitted one, `TAMGA_PIPELINE_BUDGET` and `TAMGA_PIPELINE_PARTICLES`:
-/// nothing is asserted then.
+/// model instead of the fitted one, `TAMGA_PIPELINE_BUDGET` and `TAMGA_PIPELINE_PARTICLES`,
+/// `TAMGA_PIPELINE_MECHANISM=protocols` for files with protocol fraud (the votes moved
+/// checked instead of the ballots added): nothing is asserted then.
 #[test]
 fn fitted_honest_model_intervals_contain_known_stuffing() {
     pipeline_check(PIPELINE_FILES, false);
@@ -816,6 +833,7 @@ fn pipeline_check(default_files: usize, many: bool) {
         .and_then(|v| v.parse().ok())
         .unwrap_or(default_files);
     let many = many || std::env::var("TAMGA_PIPELINE_REGIME").is_ok_and(|v| v == "many");
+    let mechanism = std::env::var("TAMGA_PIPELINE_MECHANISM").ok();
     let true_honest = std::env::var("TAMGA_PIPELINE_HONEST").is_ok_and(|v| v == "true");
     let default_ask = ["TAMGA_PIPELINE_BUDGET", "TAMGA_PIPELINE_PARTICLES"]
         .iter()
@@ -835,8 +853,30 @@ fn pipeline_check(default_files: usize, many: bool) {
     for i in 0..n {
         let rate = 0.1 + 0.5 * halton(i + 1, 2);
         let share = share_lo + (share_hi - share_lo) * halton(i + 1, 3);
-        let (csv, added) = fraud_csv(&base, &[rate, share], 100 + i as u64);
-        let p = infer_from_stations(&csv, 200 + i as u64, true_honest.then_some(&base));
+        // `TAMGA_PIPELINE_MECHANISM=protocols`: votes moved instead of ballots added (the
+        // protocols' share of the others' votes at the same Halton points), nothing asserted
+        let (csv, added) = if let Some(m) = mechanism.as_deref() {
+            let (csv, truth) = mechanism_csv(&base, m, &[rate, share], 100 + i as u64);
+            (csv, (truth[2], truth[4]))
+        } else {
+            let (csv, added) = fraud_csv(&base, &[rate, share], 100 + i as u64);
+            (csv, (added, added))
+        };
+        // the first quantity checked and its truth: the ballots added, or the votes moved
+        let (first, (added, in_question)) = (
+            if mechanism.is_some() {
+                "votes_moved"
+            } else {
+                "votes_added"
+            },
+            added,
+        );
+        let p = infer_from_stations(
+            &csv,
+            200 + i as u64,
+            true_honest.then_some(&base),
+            mechanism.as_deref().unwrap_or("stuffing"),
+        );
         let (sd, r) = (p.sd, &p.report);
         if r.status != Status::Posterior {
             assert!(r.derived.is_empty(), "no posterior, no intervals");
@@ -878,24 +918,24 @@ fn pipeline_check(default_files: usize, many: bool) {
                 .expect(name)
                 .interval
         };
-        let (a, v) = (q(r, "votes_added"), q(r, "votes_in_question"));
+        let (a, v) = (q(r, first), q(r, "votes_in_question"));
         assert!(a.lo50 <= a.hi50 && a.lo90 <= a.lo50 && a.hi50 <= a.hi90);
         assert!(
             a.lo90 >= 0.0 && v.lo90 >= 0.0,
             "fraud adds no negative votes"
         );
-        let ok = a.contains90(added) && v.contains90(added);
+        let ok = a.contains90(added) && v.contains90(in_question);
         covered += usize::from(ok);
         // the over-confident posteriors: the fitted honest model taken as exact, and its
         // intervals halved around their median
         if let Some(k) = &p.known {
-            let (ka, kv) = (q(k, "votes_added"), q(k, "votes_in_question"));
-            let half = |i: tamga::infer::posterior::Interval| {
+            let (ka, kv) = (q(k, first), q(k, "votes_in_question"));
+            let half = |i: tamga::infer::posterior::Interval, t: f64| {
                 let m = i.median;
-                m - (m - i.lo90) / 2.0 <= added && added <= m + (i.hi90 - m) / 2.0
+                m - (m - i.lo90) / 2.0 <= t && t <= m + (i.hi90 - m) / 2.0
             };
-            exact += usize::from(ka.contains90(added) && kv.contains90(added));
-            halved += usize::from(half(ka) && half(kv));
+            exact += usize::from(ka.contains90(added) && kv.contains90(in_question));
+            halved += usize::from(half(ka, added) && half(kv, in_question));
         }
         lines.push(format!(
             "rate {rate:.3} at {share:.3}: added {added}, 90 % {:.0}–{:.0}, median {:.0}, honest sd {sd:.0}, moved {:.2}, separation {:.1}, unidentified −{more:.0} +{fewer:.0} ({:.2}){}",
@@ -911,7 +951,7 @@ fn pipeline_check(default_files: usize, many: bool) {
     eprintln!(
         "{covered} of {n} covered ({reproduced} reproduced); with the fit taken as exact {exact}, and its intervals halved {halved}: {lines:#?}"
     );
-    if n == PIPELINE_FILES && !many && !true_honest && default_ask {
+    if n == PIPELINE_FILES && !many && !true_honest && default_ask && mechanism.is_none() {
         assert!(
             covered >= PIPELINE_MIN_COVERED,
             "{covered} of {n} covered: {lines:#?}"
@@ -921,7 +961,7 @@ fn pipeline_check(default_files: usize, many: bool) {
             "over-confident intervals cover {exact} and {halved} of {n}: the check cannot tell an over-confident posterior"
         );
     }
-    if n == PIPELINE_MANY_FILES && many && !true_honest && default_ask {
+    if n == PIPELINE_MANY_FILES && many && !true_honest && default_ask && mechanism.is_none() {
         let floor = binomial_floor(reproduced);
         assert!(
             reproduced >= 8 && covered >= floor,

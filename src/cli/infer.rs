@@ -26,8 +26,9 @@ pub struct Args {
     /// Fit a station-results CSV (plain or gzip) with no scenario: the honest hypothesis is
     /// fitted to the file's clean part (the honest component of a mixture in each region's
     /// logit turnout and leader's share, with its bootstrap uncertainty added to the ballots
-    /// added), the candidates are [inference] mechanisms for the file's leader, and the file's
-    /// turnout, shares and station summaries are the observed data.
+    /// added and the votes moved, and the ballots added widened to bounds where the file does
+    /// not identify its honest level), the candidates are [inference] mechanisms for the file's
+    /// leader, and the file's turnout, shares and station summaries are the observed data.
     #[arg(long, value_name = "STATIONS.csv", conflicts_with = "observed")]
     pub from_stations: Option<PathBuf>,
     /// With --from-stations: also write the fitted scenario to FILE.toml (to read, edit, and
@@ -114,7 +115,14 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         args.fraud.clone()
     };
-    let honest_ballots_sd = fitted.as_ref().map_or(0.0, |f| f.2);
+    let (honest_ballots_sd, honest_moved_sd, honest_ballots_unidentified) =
+        fitted.as_ref().map_or((0.0, 0.0, [0.0; 2]), |f| {
+            (
+                f.2.honest_ballots_sd,
+                f.2.honest_leader_votes_sd,
+                f.2.honest_ballots_range,
+            )
+        });
     let (observed, observed_name) = if let Some((data, name, _)) = fitted {
         let h = scenario
             .variants
@@ -165,6 +173,8 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
         budget: args.budget,
         seed: args.seed.unwrap_or(scenario.montecarlo.seed),
         honest_ballots_sd,
+        honest_moved_sd,
+        honest_ballots_unidentified,
     };
     tamga::infer::resolve(&scenario, &request).map_err(|e| anyhow::anyhow!("{show}: {e}"))?;
 
@@ -271,7 +281,11 @@ fn fitted_scenario(
     args: &Args,
 ) -> anyhow::Result<(
     tamga::model::Scenario,
-    (tamga::forensics::read::ElectionResults, String, f64),
+    (
+        tamga::forensics::read::ElectionResults,
+        String,
+        tamga::infer::honest::HonestFit,
+    ),
 )> {
     let data = read_stations(
         path,
@@ -296,7 +310,7 @@ fn fitted_scenario(
         })?;
     }
     let scenario = tamga::scenario::parse(&fit.scenario, &name)?;
-    Ok((scenario, (data, name, fit.honest_ballots_sd)))
+    Ok((scenario, (data, name, fit)))
 }
 
 /// `--observed STATIONS.csv`: the file read and matched to the scenario under `hypothesis`;

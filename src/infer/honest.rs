@@ -31,8 +31,14 @@
 //! 5. **Station sizes** (`stations.log_sd`): the within-region standard deviation of the log of
 //!    registered voters, over all stations of the file.
 //! 6. **The fit's own uncertainty** ([`ballots_sd`]): the spread of the honest ballots it
-//!    expects over bootstrap resamples of each region's stations, which the inference adds to
-//!    the ballots added.
+//!    expects, and of the leader's honest votes, over bootstrap resamples of each region's
+//!    stations, which the inference adds to the ballots added and to the votes moved.
+//! 7. **What the file does not identify** ([`HonestFit::honest_ballots_range`]): when the
+//!    mixture's components overlap ([`MIN_SEPARATION`]) or its moved part lies below its
+//!    honest part, the honest ballots may be as few as [`least_honest_ballots`]; when it put
+//!    more than [`MAX_MOVED_SHARE`] of the stations in its moved part, as many as the mixture
+//!    with the shares swapped. The inference widens the ballots added to these bounds and says
+//!    so.
 //!
 //! Every region of the file becomes a region of the scenario with all of the file's stations
 //! and registered voters (so the file matches it, [`super::stations`]), all urban, all paper.
@@ -111,6 +117,27 @@ pub struct HonestFit {
     /// stations, each fitted again ([`ballots_sd`]): how far the fitted honest level is from the
     /// one the stations were drawn from, which the inference adds to the ballots added.
     pub honest_ballots_sd: f64,
+    /// The standard deviation, over the same refits, of the leader's votes the fit expects of
+    /// the file's valid votes (each region's leader's share of its stations weighted by their
+    /// probability of being honest, times its valid votes; [`honest_leader_votes`]): how far
+    /// the fitted honest preferences may be off, which the inference adds to the votes moved.
+    pub honest_leader_votes_sd: f64,
+    /// How many fewer and how many more honest ballots than [`HonestFit::honest_ballots`] the
+    /// file does not rule out, by which the inference widens the intervals of the ballots added
+    /// (`[0, 0]` when the fit is identified): fewer, down to [`least_honest_ballots`], when the
+    /// mixture's components overlap ([`MIN_SEPARATION`]) or its moved component lies below the
+    /// honest one (d_x + d_y < 0: fraud does not lower both); more, up to the mixture refitted
+    /// with each region's moved share at most 1 − the fit's, when the fit put more than
+    /// [`MAX_MOVED_SHARE`] of the stations in its moved component (the file does not tell which
+    /// cluster is the honest majority).
+    pub honest_ballots_range: [f64; 2],
+    /// The honest ballots the fit expects (Σ registered × E[sigmoid(mode + sd·Z)]).
+    pub honest_ballots: f64,
+    /// The share of base stations the mixture puts in its moved component.
+    pub moved_share: f64,
+    /// The distance of the moved component's mean from the honest one, in honest standard
+    /// deviations (√(d_x² ÷ σ_x² + d_y² ÷ σ_y²)); 0 when there is no mixture.
+    pub separation: f64,
     /// The scenario (TOML): parties, regions, the honest model as variant `honest`, and the
     /// candidate mechanisms for the leader in `[inference]`.
     #[serde(skip)]
@@ -282,7 +309,7 @@ impl TurnoutFit {
 /// x on u among clean stations times the clean mean's distance below the peak (selection on the
 /// regressor keeps the regression E[x | u] = μ_x + β (u − μ_u) unbiased); the leader's share
 /// likewise by 1 − β (the slope of y, since u = x + y).
-fn turnout_fit(base_of: &[Vec<Base>], n_stations: usize) -> Option<TurnoutFit> {
+fn turnout_fit(base_of: &[Vec<Base>], n_stations: usize) -> Option<(TurnoutFit, Option<Mixture>)> {
     let all: Vec<Base> = base_of.iter().flatten().copied().collect();
     if all.is_empty() {
         return None;
@@ -396,38 +423,27 @@ fn turnout_fit(base_of: &[Vec<Base>], n_stations: usize) -> Option<TurnoutFit> {
 /// EM iterations of [`mixture_fit`].
 const EM_ITERATIONS: usize = 60;
 
-/// Refines the peak fit with a two-component mixture in (x, y) fitted by EM: in region r a
-/// station is honest with probability 1 − π_r, (x, y) ~ N(μ_r, diag(σ_x², σ_y²)) — honest
-/// turnout and share independent within a region, spreads common to all regions — or moved,
-/// (x, y) ~ N(μ_r + d, S) with the shift d and covariance S common to all regions (fraud that
-/// adds ballots moves a station up in both). Starts from the peak fit's clean stations as
-/// honest and the others as moved. The honest turnout of a region with its own fit is μ_x,
-/// the station spread σ_x less the binomial noise, and the honest weights feed the shares.
-fn mixture_fit(
-    base_of: &[Vec<Base>],
-    clean: &[Vec<Base>],
-    peak: TurnoutFit,
-    n_stations: usize,
-) -> TurnoutFit {
-    let n_all: usize = base_of.iter().map(Vec::len).sum();
-    if n_all < MIN_REGION_STATIONS {
-        return peak;
-    }
+/// The parameters of a fitted two-component mixture ([`mixture_em`]).
+struct Mixture {
+    /// Each region's honest mean (x, y).
+    mu: Vec<(f64, f64)>,
+    /// The honest variances of x and y.
+    vx: f64,
+    vy: f64,
+    /// The moved component's shift from the honest one.
+    d: (f64, f64),
+    /// Each region's and station's responsibility of the moved component.
+    w: Vec<Vec<f64>>,
+}
+
+/// EM for the two-component mixture of [`mixture_fit`] from the moved responsibilities `w`,
+/// with no region's moved share above `max_moved` (1 for the free fit). `None` when the honest
+/// component has (next to) no weight.
+fn mixture_em(base_of: &[Vec<Base>], mut w: Vec<Vec<f64>>, max_moved: f64) -> Option<Mixture> {
     let r_n = base_of.len();
-    // responsibilities of the moved component, per region and station
-    let mut w: Vec<Vec<f64>> = base_of
-        .iter()
-        .zip(clean)
-        .map(|(b, c)| {
-            let cut = c.iter().map(Base::u).fold(f64::NEG_INFINITY, f64::max);
-            b.iter()
-                .map(|s| if s.u() <= cut { 0.0 } else { 1.0 })
-                .collect()
-        })
-        .collect();
     let mut mu = vec![(0.0, 0.0); r_n];
     let mut pi = vec![0.5; r_n];
-    let mut vx = 0.0;
+    let (mut vx, mut vy) = (0.0, 0.0);
     let mut d = (0.0, 0.0);
     for iter in 0..=EM_ITERATIONS {
         // M-step: each region's honest mean from its honest-weighted stations, and from its
@@ -453,7 +469,7 @@ fn mixture_fit(
             if tw > 1e-9 {
                 mu[r] = ((hx + k * mx) / tw, (hy + k * my) / tw);
             }
-            pi[r] = (mw / b.len() as f64).clamp(1e-4, 1.0 - 1e-4);
+            pi[r] = (mw / b.len() as f64).clamp(1e-4, 1.0 - 1e-4).min(max_moved);
             for (s, &wi) in b.iter().zip(&w[r]) {
                 sx += (1.0 - wi) * (s.x - mu[r].0).powi(2);
                 sy += (1.0 - wi) * (s.y - mu[r].1).powi(2);
@@ -461,10 +477,10 @@ fn mixture_fit(
             }
         }
         if sh <= 1.0 {
-            return peak;
+            return None;
         }
         vx = (sx / sh).max(1e-4);
-        let vy = (sy / sh).max(1e-4);
+        vy = (sy / sh).max(1e-4);
         let (mut dx, mut dy, mut dw) = (0.0, 0.0, 0.0);
         for r in 0..r_n {
             for (s, &wi) in base_of[r].iter().zip(&w[r]) {
@@ -510,11 +526,22 @@ fn mixture_fit(
             }
         }
     }
-    // the honest component as the fit
+    Some(Mixture { mu, vx, vy, d, w })
+}
+
+/// The honest turnout part of a fitted mixture: each region's honest mean turnout (a region
+/// without its own fit in `peak` keeps the peak's), the station spread less the binomial
+/// noise, each station's probability of being honest.
+fn honest_part(
+    base_of: &[Vec<Base>],
+    peak: &TurnoutFit,
+    m: &Mixture,
+    n_stations: usize,
+) -> (Vec<(f64, bool)>, f64, Vec<f64>) {
     let (mut noise, mut nw) = (0.0, 0.0);
     let mut honest = vec![0.0; n_stations];
-    for r in 0..r_n {
-        for (s, &wi) in base_of[r].iter().zip(&w[r]) {
+    for (b, w) in base_of.iter().zip(&m.w) {
+        for (s, &wi) in b.iter().zip(w) {
             let t = sigmoid(s.x);
             noise += (1.0 - wi) / (s.registered as f64 * t * (1.0 - t));
             nw += 1.0 - wi;
@@ -523,33 +550,113 @@ fn mixture_fit(
             }
         }
     }
-    let sd = (vx - noise / nw.max(1e-9)).max(0.0).sqrt().min(5.0);
+    let sd = (m.vx - noise / nw.max(1e-9)).max(0.0).sqrt().min(5.0);
     let modes: Vec<(f64, bool)> = base_of
         .iter()
         .zip(&peak.modes)
-        .zip(&mu)
-        .map(|((b, m), mu)| {
-            if m.1 || b.is_empty() {
-                *m
+        .zip(&m.mu)
+        .map(|((b, pm), mu)| {
+            if pm.1 || b.is_empty() {
+                *pm
             } else {
                 (mu.0, false)
             }
         })
         .collect();
+    (modes, sd, honest)
+}
+
+/// Refines the peak fit with a two-component mixture in (x, y) fitted by EM: in region r a
+/// station is honest with probability 1 − π_r, (x, y) ~ N(μ_r, diag(σ_x², σ_y²)) — honest
+/// turnout and share independent within a region, spreads common to all regions — or moved,
+/// (x, y) ~ N(μ_r + d, S) with the shift d and covariance S common to all regions (fraud that
+/// adds ballots moves a station up in both). Starts from the peak fit's clean stations as
+/// honest and the others as moved. The honest turnout of a region with its own fit is μ_x,
+/// the station spread σ_x less the binomial noise, and the honest weights feed the shares.
+/// Also returns the mixture (for what the file does not identify, in [`fit`]).
+fn mixture_fit(
+    base_of: &[Vec<Base>],
+    clean: &[Vec<Base>],
+    peak: TurnoutFit,
+    n_stations: usize,
+) -> (TurnoutFit, Option<Mixture>) {
+    let n_all: usize = base_of.iter().map(Vec::len).sum();
+    if n_all < MIN_REGION_STATIONS {
+        return (peak, None);
+    }
+    // responsibilities of the moved component, per region and station
+    let w: Vec<Vec<f64>> = base_of
+        .iter()
+        .zip(clean)
+        .map(|(b, c)| {
+            let cut = c.iter().map(Base::u).fold(f64::NEG_INFINITY, f64::max);
+            b.iter()
+                .map(|s| if s.u() <= cut { 0.0 } else { 1.0 })
+                .collect()
+        })
+        .collect();
+    let Some(m) = mixture_em(base_of, w, 1.0) else {
+        return (peak, None);
+    };
+    let (modes, sd, honest) = honest_part(base_of, &peak, &m, n_stations);
     let clean: Vec<Vec<usize>> = base_of
         .iter()
         .map(|b| b.iter().map(|s| s.idx).collect())
         .collect();
-    TurnoutFit {
+    let fit = TurnoutFit {
         national_mode: peak.national_mode,
         modes,
-        lifts: vec![0.0; r_n],
+        lifts: vec![0.0; base_of.len()],
         clean,
         sd,
         var_gap: 0.0,
         u_centred: vec![f64::NAN; n_stations],
         honest,
-    }
+    };
+    (fit, Some(m))
+}
+
+/// The least separation ([`HonestFit::separation`]) at which the mixture's split of the
+/// stations into honest and moved is taken as identified: two normal components closer than
+/// two standard deviations make one skewed hump, which the mixture splits where its start
+/// and the ridge put it, not where the data do.
+pub const MIN_SEPARATION: f64 = 2.0;
+/// The largest moved share ([`HonestFit::moved_share`]) at which the honest level is taken as
+/// identified: above it the honest stations are the minority, and the fit's honest level
+/// rests on the few stations it put in the honest component.
+pub const MAX_MOVED_SHARE: f64 = 0.5;
+/// The least share of a region's stations assumed honest (the clean-peak assumption in its
+/// weakest form) for [`least_honest_ballots`].
+pub const MIN_HONEST_SHARE: f64 = 0.1;
+
+/// The fewest honest ballots consistent with the weakest form of the clean-peak assumption:
+/// if at least [`MIN_HONEST_SHARE`] of a region's stations are honest, and fraud only raises a
+/// station's turnout, then at least half of those honest stations — [`MIN_HONEST_SHARE`] ÷ 2 of
+/// all — have a turnout at or below the honest mean, so the honest mean turnout (logit) is at
+/// least the region's [`MIN_HONEST_SHARE`] ÷ 2 quantile of station turnout. The honest ballots
+/// of those means (with the fitted spread; a region without its own fit takes the national
+/// quantile) bound the honest ballots from below whatever share of stations fraud moved and by
+/// how much — what the mixture cannot bound when the honest stations are a minority or fraud
+/// moved most stations by a little.
+fn least_honest_ballots(base_of: &[Vec<Base>], registered: &[u64], f: &TurnoutFit) -> f64 {
+    let q = |xs: &mut Vec<f64>| {
+        xs.sort_by(f64::total_cmp);
+        crate::stats::quantile_sorted(xs, MIN_HONEST_SHARE / 2.0)
+    };
+    let national = q(&mut base_of.iter().flatten().map(|b| b.x).collect());
+    base_of
+        .iter()
+        .zip(&f.modes)
+        .zip(registered)
+        .map(|((b, m), &reg)| {
+            let x = if m.1 || b.is_empty() {
+                national
+            } else {
+                q(&mut b.iter().map(|s| s.x).collect())
+            };
+            reg as f64 * crate::electorate::expected_sigmoid(x.min(m.0), f.sd)
+        })
+        .sum()
 }
 
 /// The honest ballots a turnout fit expects from regions with `registered` voters.
@@ -561,17 +668,64 @@ fn expected_ballots(f: &TurnoutFit, registered: &[u64]) -> f64 {
         .sum()
 }
 
-/// The standard deviation of [`expected_ballots`] over [`BOOTSTRAP`] fits of resamples of each
-/// region's base stations (drawn with replacement within the region; streams keyed by `seed`
-/// and the replicate), centred on the fit `f` of the stations themselves. Each resample is
-/// fitted from scratch, peak and mixture: which of its local solutions EM lands on is part of
-/// the fit's uncertainty (started from the file's own solution instead, the resamples' spread
-/// was too small: 30 of 35 reproduced files covered against 34 of 35, docs/inference.md).
-fn ballots_sd(base_of: &[Vec<Base>], registered: &[u64], f: &TurnoutFit, seed: u64) -> f64 {
+/// Valid and leader's votes by station (file index), and valid votes by region: what
+/// [`honest_leader_votes`] weighs.
+struct Votes {
+    leader: Vec<f64>,
+    valid: Vec<f64>,
+    region_valid: Vec<f64>,
+}
+
+/// The leader's votes an honest model expects of the file's valid votes: in each region the
+/// leader's share of the valid votes of its base stations, each weighted by `honest(region,
+/// position, station)` (its probability of being honest), times the region's valid votes.
+/// How far this moves between fits is how far the votes moved from other lists may be off.
+fn honest_leader_votes(
+    base_of: &[Vec<Base>],
+    votes: &Votes,
+    honest: impl Fn(usize, usize, &Base) -> f64,
+) -> f64 {
+    base_of
+        .iter()
+        .enumerate()
+        .map(|(r, b)| {
+            let (mut l, mut v) = (0.0, 0.0);
+            for (i, s) in b.iter().enumerate() {
+                let h = honest(r, i, s);
+                l += h * votes.leader.get(s.idx).copied().unwrap_or(0.0);
+                v += h * votes.valid.get(s.idx).copied().unwrap_or(0.0);
+            }
+            if v > 0.0 {
+                l / v * votes.region_valid[r]
+            } else {
+                0.0
+            }
+        })
+        .sum()
+}
+
+/// The standard deviations of [`expected_ballots`] and of [`honest_leader_votes`] over
+/// [`BOOTSTRAP`] fits of resamples of each region's base stations (drawn with replacement within
+/// the region; streams keyed by `seed` and the replicate), centred on the fit `f` of the
+/// stations themselves. Each resample is fitted from scratch, peak and mixture: which of its
+/// local solutions EM lands on is part of the fit's uncertainty (started from the file's own
+/// solution instead, the resamples' spread was too small: 30 of 35 reproduced files covered
+/// against 34 of 35, docs/inference.md). A resample with no mixture adds no leader's-votes
+/// deviation.
+fn ballots_sd(
+    base_of: &[Vec<Base>],
+    registered: &[u64],
+    votes: &Votes,
+    f: &TurnoutFit,
+    seed: u64,
+) -> (f64, f64) {
     use rand::RngExt;
     use rayon::prelude::*;
     let centre = expected_ballots(f, registered);
-    let mut deviations: Vec<f64> = (0..BOOTSTRAP as u64)
+    let leader = honest_leader_votes(base_of, votes, |_, _, s| {
+        f.honest.get(s.idx).copied().unwrap_or(0.0)
+    });
+    let (mut ballots, mut leaders): (Vec<f64>, Vec<f64>) = (0..BOOTSTRAP as u64)
         .into_par_iter()
         .map(|b| {
             let mut rng =
@@ -584,14 +738,22 @@ fn ballots_sd(base_of: &[Vec<Base>], registered: &[u64], f: &TurnoutFit, seed: u
                         .collect()
                 })
                 .collect();
-            turnout_fit(&resampled, 0)
-                .map_or(0.0, |g| (expected_ballots(&g, registered) - centre).abs())
+            turnout_fit(&resampled, 0).map_or((0.0, 0.0), |(g, m)| {
+                let moved = m.map_or(0.0, |m| {
+                    let l = honest_leader_votes(&resampled, votes, |r, i, _| 1.0 - m.w[r][i]);
+                    (l - leader).abs()
+                });
+                ((expected_ballots(&g, registered) - centre).abs(), moved)
+            })
         })
-        .collect();
-    deviations.sort_by(f64::total_cmp);
+        .unzip();
     // the median absolute deviation as a normal standard deviation: a resample whose lowest
     // substantial peak jumps to another cluster of stations does not set the spread
-    1.4826 * crate::stats::quantile_sorted(&deviations, 0.5)
+    let mad = |d: &mut Vec<f64>| {
+        d.sort_by(f64::total_cmp);
+        1.4826 * crate::stats::quantile_sorted(d, 0.5)
+    };
+    (mad(&mut ballots), mad(&mut leaders))
 }
 
 /// A TOML basic string.
@@ -636,7 +798,8 @@ pub fn fit(results: &ElectionResults, label: &str, seed: u64) -> Result<HonestFi
             idx: c.station_idx,
         });
     }
-    let tf = turnout_fit(&base_of, results.stations.len()).ok_or(FitError::NoStations)?;
+    let (tf, mixture) =
+        turnout_fit(&base_of, results.stations.len()).ok_or(FitError::NoStations)?;
     let (national_mode, modes, turnout_sd) = (tf.national_mode, tf.modes.clone(), tf.sd);
     let base_counts: Vec<usize> = base_of.iter().map(Vec::len).collect();
     let clean_of = &tf.clean;
@@ -774,7 +937,59 @@ pub fn fit(results: &ElectionResults, label: &str, seed: u64) -> Result<HonestFi
         0.0
     };
 
-    let honest_ballots_sd = ballots_sd(&base_of, &registered, &tf, seed);
+    let mut votes = Votes {
+        leader: vec![0.0; results.stations.len()],
+        valid: vec![0.0; results.stations.len()],
+        region_valid: vec![0.0; n_regions],
+    };
+    for (i, (s, &r)) in results.stations.iter().zip(&region_of).enumerate() {
+        let valid: u64 = s.votes.iter().sum();
+        votes.leader[i] = s.votes[leader] as f64;
+        votes.valid[i] = valid as f64;
+        votes.region_valid[r] += valid as f64;
+    }
+    let (honest_ballots_sd, honest_leader_votes_sd) =
+        ballots_sd(&base_of, &registered, &votes, &tf, seed);
+    let honest_ballots = expected_ballots(&tf, &registered);
+    let n_base = sets.base.len() as f64;
+    let moved_share = 1.0
+        - sets
+            .base
+            .iter()
+            .map(|c| tf.honest[c.station_idx])
+            .sum::<f64>()
+            / n_base;
+    let separation = mixture.as_ref().map_or(0.0, |m| {
+        (m.d.0 * m.d.0 / m.vx + m.d.1 * m.d.1 / m.vy).sqrt()
+    });
+    // what the file does not identify (docs/inference.md, step 3b): fewer honest ballots down
+    // to the weakest clean-peak bound when the components overlap or the moved one lies below;
+    // more, up to the fit with the shares of honest and moved stations swapped, when the fit
+    // put most stations in the moved component
+    // fraud raises a station's turnout and the leader's share: a moved part below the honest
+    // one means the mixture took the stuffed bulk for honest and the lower, clean stations for
+    // moved
+    let below = mixture.as_ref().is_some_and(|m| m.d.0 + m.d.1 < 0.0);
+    let fewer = if separation < MIN_SEPARATION || below {
+        (honest_ballots - least_honest_ballots(&base_of, &registered, &tf)).max(0.0)
+    } else {
+        0.0
+    };
+    let more = match &mixture {
+        Some(m) if moved_share > MAX_MOVED_SHARE => {
+            mixture_em(&base_of, m.w.clone(), 1.0 - moved_share).map_or(0.0, |half| {
+                let (modes, sd, _) = honest_part(&base_of, &tf, &half, results.stations.len());
+                let g = TurnoutFit {
+                    modes,
+                    sd,
+                    ..tf.clone()
+                };
+                (expected_ballots(&g, &registered) - honest_ballots).max(0.0)
+            })
+        }
+        _ => 0.0,
+    };
+    let honest_ballots_range = [fewer, more];
 
     let regions: Vec<RegionFit> = (0..n_regions)
         .map(|r| RegionFit {
@@ -803,6 +1018,11 @@ pub fn fit(results: &ElectionResults, label: &str, seed: u64) -> Result<HonestFi
         shares,
         regions,
         honest_ballots_sd,
+        honest_leader_votes_sd,
+        honest_ballots_range,
+        honest_ballots,
+        moved_share,
+        separation,
         scenario: String::new(),
     };
     fit.scenario = fit.to_toml(results, label, seed, &modes, national_mode, &region_shares);
@@ -833,7 +1053,16 @@ impl HonestFit {
              # (src/infer/honest.rs; docs/inference.md). Each region's honest turnout and shares are\n\
              # those of the honest component of a mixture in (logit turnout, logit leader share).\n\
              # The seat system is a placeholder: a station file says nothing about seats.\n\
+             # Moved share {:.3}, separation {:.2}; honest ballots {:.0} (bootstrap sd {:.0}), not\n\
+             # identified: {:.0} fewer to {:.0} more; leader's honest votes bootstrap sd {:.0}.\n\
              format = 1\n\n[election]\nname = {}\ndescription = \"honest model fitted to a station-results file's clean part\"\n",
+            self.moved_share,
+            self.separation,
+            self.honest_ballots,
+            self.honest_ballots_sd,
+            self.honest_ballots_range[0],
+            self.honest_ballots_range[1],
+            self.honest_leader_votes_sd,
             quoted(&format!("{label} (fitted honest model)"))
         );
         for (c, name) in results.options.iter().enumerate() {

@@ -179,6 +179,15 @@ pub struct Request {
     /// 0 for a given hypothesis. The ballots added (and the turnout added, the votes in
     /// question) are drawn with this uncertainty added ([`honest_uncertainty`]).
     pub honest_ballots_sd: f64,
+    /// The standard deviation of the leader's honest votes the fitted hypothesis expects
+    /// ([`honest::HonestFit::honest_leader_votes_sd`]); 0 for a given hypothesis. Added to the
+    /// votes moved and the votes in question ([`honest_uncertainty`]).
+    pub honest_moved_sd: f64,
+    /// How many fewer and how many more honest ballots than the fitted hypothesis expects its
+    /// file does not tell apart from it ([`honest::HonestFit::honest_ballots_range`]); `[0, 0]`
+    /// for a given hypothesis. The intervals of the ballots added (and the turnout added, the
+    /// votes in question) are widened by them ([`unidentified`]).
+    pub honest_ballots_unidentified: [f64; 2],
 }
 
 /// The hypothesis's variant index and each model's mechanism indices.
@@ -312,10 +321,22 @@ pub struct Provenance {
     /// the ballots added (`--from-stations`; [`Request::honest_ballots_sd`]); absent when 0.
     #[serde(skip_serializing_if = "is_zero")]
     pub honest_ballots_sd: f64,
+    /// The spread of the leader's honest votes of a hypothesis fitted to the observed file,
+    /// added to the votes moved ([`Request::honest_moved_sd`]); absent when 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub honest_moved_sd: f64,
+    /// How many fewer and more honest ballots the observed file does not tell apart from the
+    /// fitted hypothesis ([`Request::honest_ballots_unidentified`]); absent when both are 0.
+    #[serde(skip_serializing_if = "both_zero")]
+    pub honest_ballots_unidentified: [f64; 2],
 }
 
 fn is_zero(x: &f64) -> bool {
     *x == 0.0
+}
+
+fn both_zero(x: &[f64; 2]) -> bool {
+    x.iter().all(is_zero)
 }
 
 /// Everything `tamga infer` reports.
@@ -504,29 +525,58 @@ pub fn infer(
 /// quantity `name`: the ballots added, the turnout added (over `registered`) and the votes in
 /// question each get the same draw of N(0, `honest_ballots_sd`²) per sample member (the i-th
 /// member the i-th draw of a stream keyed by the seed) — with the honest level fitted, not
-/// known, every ballot it may be off by is a ballot added or not (none of them is negative:
-/// a draw below 0 counts as 0). Other quantities, and every
-/// quantity when `honest_ballots_sd` is 0, are left as they are.
+/// known, every ballot it may be off by is a ballot added or not; the votes moved and the
+/// votes in question each get the same draw of N(0, `honest_moved_sd`²) from a second stream —
+/// every vote the leader's honest share may be off by is a vote moved or not. None of them is
+/// negative: a sum below 0 counts as 0. Other quantities, and every quantity when both spreads
+/// are 0, are left as they are.
 fn honest_uncertainty(name: &str, vals: &mut [f64], request: &Request, registered: u64) {
     use rand_distr::{Distribution, StandardNormal};
-    let sd = request.honest_ballots_sd;
+    let ballots = match name {
+        "votes_added" | "votes_in_question" => request.honest_ballots_sd,
+        "turnout_added" => request.honest_ballots_sd / registered.max(1) as f64,
+        _ => 0.0,
+    };
+    let moved = match name {
+        "votes_moved" | "votes_in_question" => request.honest_moved_sd,
+        _ => 0.0,
+    };
+    if ballots <= 0.0 && moved <= 0.0 {
+        return;
+    }
+    let stream = |k: u64| {
+        crate::rng::analysis_stream(request.seed, crate::rng::AnalysisPurpose::InferHonestFit, k)
+    };
+    let (mut rb, mut rm) = (stream(u64::MAX), stream(u64::MAX - 1));
+    // what fraud added or moved is not negative
+    for v in vals.iter_mut() {
+        let zb: f64 = StandardNormal.sample(&mut rb);
+        let zm: f64 = StandardNormal.sample(&mut rm);
+        *v = (*v + ballots * zb + moved * zm).max(0.0);
+    }
+}
+
+/// Widens the interval of derived quantity `name` by what the fitted hypothesis's file does
+/// not identify ([`Request::honest_ballots_unidentified`]): the ballots added, the turnout
+/// added (over `registered`) and the votes in question are reported over every honest level
+/// the file does not tell apart from the fitted one — `more` honest ballots would leave that
+/// many fewer added, `fewer` that many more — so each end of the 50 % and 90 % intervals moves
+/// out by the whole range (bounds, as for a partially identified quantity; none below 0). The
+/// median stays the fitted level's. Other quantities are left as they are.
+fn unidentified(name: &str, i: Interval, request: &Request, registered: u64) -> Interval {
     let per = match name {
         "votes_added" | "votes_in_question" => 1.0,
         "turnout_added" => 1.0 / registered.max(1) as f64,
-        _ => return,
+        _ => return i,
     };
-    if sd <= 0.0 {
-        return;
-    }
-    let mut rng = crate::rng::analysis_stream(
-        request.seed,
-        crate::rng::AnalysisPurpose::InferHonestFit,
-        u64::MAX,
-    );
-    // what fraud added is not negative
-    for v in vals.iter_mut() {
-        let z: f64 = StandardNormal.sample(&mut rng);
-        *v = (*v + sd * per * z).max(0.0);
+    let [fewer, more] = request.honest_ballots_unidentified;
+    let (down, up) = (more * per, fewer * per);
+    Interval {
+        median: i.median,
+        lo50: (i.lo50 - down).max(0.0),
+        hi50: i.hi50 + up,
+        lo90: (i.lo90 - down).max(0.0),
+        hi90: i.hi90 + up,
     }
 }
 
@@ -598,10 +648,11 @@ fn report(
                 vals.extend_from_slice(&a.derived[j]);
                 ws.extend(a.weights.iter().map(|w| w / total * probs[m]));
             }
-            honest_uncertainty(name, &mut vals, request, em.electorate.n_registered());
+            let registered = em.electorate.n_registered();
+            honest_uncertainty(name, &mut vals, request, registered);
             derived.push(Quantity {
                 name: name.clone(),
-                interval: Interval::of(&vals, &ws),
+                interval: unidentified(name, Interval::of(&vals, &ws), request, registered),
             });
         }
     }
@@ -625,6 +676,8 @@ fn report(
             budget: request.budget,
             path: "station".into(),
             honest_ballots_sd: request.honest_ballots_sd,
+            honest_moved_sd: request.honest_moved_sd,
+            honest_ballots_unidentified: request.honest_ballots_unidentified,
         },
         status,
         stop: r.stop,
@@ -746,6 +799,17 @@ pub fn reading(r: &Report) -> Vec<String> {
                 "No candidate reproduces the observed result under the hypothesis `{h}`: after {} simulated elections the closest stay {:.1} scale units away (the limit is {:.0}). No posterior is reported: the mechanisms, their prior ranges or the hypothesis do not fit.",
                 r.simulations, r.epsilon, r.reproduce_limit
             ));
+            if !r.epsilon.is_finite() {
+                out.push(
+                    "The budget ended with only the first generation, drawn from the prior and accepted whole: there is no tolerance yet; give a larger --budget."
+                        .into(),
+                );
+            } else if r.stop == abc::Stop::Budget {
+                out.push(format!(
+                    "The budget of simulations ended while the tolerance was still falling (acceptance {:.2} in the last generation): a larger --budget may reproduce it.",
+                    r.acceptance
+                ));
+            }
         }
         Status::Posterior => {
             out.push(format!(
@@ -805,6 +869,26 @@ pub fn reading(r: &Report) -> Vec<String> {
                 count(q.hi50),
                 count(q.lo90),
                 count(q.hi90)
+            ));
+        }
+        let [fewer, more] = r.provenance.honest_ballots_unidentified;
+        if fewer > 0.0 || more > 0.0 {
+            let why = match (fewer > 0.0, more > 0.0) {
+                (true, true) => {
+                    "the fitted mixture's honest and moved stations overlap or are the wrong way round, and most stations fell in its moved part"
+                }
+                (true, false) => {
+                    "the fitted mixture's honest and moved stations overlap or are the wrong way round, so fraud that moved most stations looks like a higher honest turnout"
+                }
+                _ => {
+                    "most stations fell in the fitted mixture's moved part, so the honest level rests on a minority of them and the file does not tell which cluster is honest"
+                }
+            };
+            out.push(format!(
+                "The station file does not identify how many of its ballots are honest ({why}): the ballots added are bounded, from {} to {}, not estimated; read the median {} as the fitted model's value only.",
+                count(a.lo90),
+                count(a.hi90),
+                count(a.median)
             ));
         }
         let gains: Vec<String> = r

@@ -96,6 +96,22 @@ impl Report {
                     num(pv.honest_ballots_sd)
                 );
             }
+            if pv.honest_moved_sd > 0.0 {
+                let _ = writeln!(
+                    s,
+                    "The votes moved and votes in question include the uncertainty of the fitted honest preferences ({} of the leader's votes, one standard deviation over the same refits).",
+                    num(pv.honest_moved_sd)
+                );
+            }
+            let [fewer, more] = pv.honest_ballots_unidentified;
+            if fewer > 0.0 || more > 0.0 {
+                let _ = writeln!(
+                    s,
+                    "The file does not identify its honest level: from {} fewer honest ballots than the fit (the weakest clean-peak bound, when the mixture's components overlap or its moved part lies below its honest part) to {} more (the mixture with the shares of honest and moved stations swapped, when it put most in its moved part) are not ruled out, so the intervals of ballots added, turnout added and votes in question are widened over that whole range.",
+                    num(fewer),
+                    num(more)
+                );
+            }
         }
         if !self.predictive.is_empty() {
             let _ = writeln!(s);

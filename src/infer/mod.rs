@@ -818,6 +818,21 @@ pub fn reading(r: &Report) -> Vec<String> {
             ));
         }
     }
+    if r.status == Status::NotReproduced {
+        // no posterior: the models' shares of the closest particles, for orientation only
+        let shares: Vec<String> = r
+            .models
+            .iter()
+            .map(|m| format!("`{}` {:.2}", m.name, m.probability))
+            .collect();
+        if !shares.is_empty() {
+            out.push(format!(
+                "Shares of the last generation's closest particles, for orientation only (not posterior probabilities, and no verdict on any mechanism): {}.",
+                shares.join(", ")
+            ));
+        }
+        return out;
+    }
     for m in &r.models {
         let word = match m.verdict {
             Verdict::Supported => "supported",

@@ -162,14 +162,24 @@ pub fn render(r: &Report) -> String {
         let _ = write!(o, "<p>{}</p>", with_code(line));
     }
     // models
-    o.push_str(r#"<h2>Candidate models</h2><table id="models"><tr><th>model</th><th>posterior probability</th><th>verdict</th><th>particles</th><th>ESS</th><th>regression-adjusted</th></tr>"#);
+    // without a posterior the column is the closest particles' share, and no verdict
+    let posterior = r.status == Status::Posterior;
+    let _ = write!(
+        o,
+        r#"<h2>Candidate models</h2><table id="models"><tr><th>model</th><th>{}</th><th>verdict</th><th>particles</th><th>ESS</th><th>regression-adjusted</th></tr>"#,
+        if posterior {
+            "posterior probability"
+        } else {
+            "share of the closest particles (not a posterior)"
+        }
+    );
     for m in &r.models {
         let _ = write!(
             o,
             "<tr><td><code>{}</code></td><td>{:.3}</td><td>{}</td><td>{}</td><td>{:.0}</td><td>{}</td></tr>",
             escape(&m.name),
             m.probability,
-            verdict(m.verdict),
+            if posterior { verdict(m.verdict) } else { "—" },
             m.particles,
             m.ess,
             if m.particles == 0 {

@@ -29,13 +29,19 @@ impl Report {
             let _ = writeln!(s, "{line}");
         }
         let _ = writeln!(s);
+        // without a posterior the column is the closest particles' share, and no verdict
+        let posterior = self.status == Status::Posterior;
         let _ = writeln!(
             s,
             "{:<28} {:>11} {:>9} {:>9}  parameters: median [50 %] [90 %] (prior)",
-            "model", "probability", "verdict", "particles"
+            "model",
+            if posterior { "probability" } else { "share" },
+            "verdict",
+            "particles"
         );
         for m in &self.models {
             let verdict = match m.verdict {
+                _ if !posterior => "—",
                 super::Verdict::Supported => "supported",
                 super::Verdict::Weak => "weak",
                 super::Verdict::Excluded => "excluded",

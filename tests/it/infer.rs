@@ -221,6 +221,16 @@ fn a_result_no_mechanism_reaches_is_not_turned_into_a_posterior() {
         "{:?}",
         r.reading
     );
+    // no verdict and no "posterior probability" after saying there is no posterior
+    let text = r.reading.join("\n");
+    for word in ["supported", "excluded", "posterior probability "] {
+        assert!(!text.contains(word), "{word}: {text}");
+    }
+    let shown = r.to_text();
+    assert!(
+        !shown.contains("supported") && !shown.contains("excluded"),
+        "{shown}"
+    );
 }
 
 /// Simulation-based calibration on the tutorial with stuffing and pressure acting together

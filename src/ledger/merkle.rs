@@ -238,14 +238,7 @@ impl Frontier {
     /// Appends a leaf hash.
     #[inline]
     pub fn push(&mut self, leaf: EntryHash) {
-        let mut h = leaf;
-        let mut k = 0;
-        while self.size >> k & 1 == 1 {
-            h = node_hash(&self.peaks[k], &h);
-            k += 1;
-        }
-        self.peaks[k] = h;
-        self.size += 1;
+        self.push_perfect(0, leaf);
     }
 
     /// Appends a ledger entry: its entry hash is its leaf hash (module docs).

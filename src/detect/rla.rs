@@ -40,7 +40,7 @@
 //! examined by hand, the full hand counts included.
 
 use super::{Detector, Evidence, Reading, Readings};
-use crate::distr::{cumulative, multinomial};
+use crate::distr::multinomial;
 use crate::electorate::Electorate;
 use crate::model::{DetectorSettings, ElectoralSystem};
 use crate::rla::alpha::AlphaSet;
@@ -294,23 +294,13 @@ fn sum_audit(
         return (Decision::FullHandCount, 0, population);
     };
     let order = hardest_first(&drifts);
-    let (d, n) = rounds_of_sums(
-        &order,
-        first,
-        weights,
-        alpha,
-        rng,
-        drawn,
-        false,
-        |_, _, _, _| None,
-        |k, round, _| {
-            round
-                .iter()
-                .zip(&increments[k])
-                .map(|(&c, x)| f64::from(c) * x)
-                .sum::<f64>()
-        },
-    );
+    let (d, n) = rounds_of_sums(&order, first, weights, alpha, rng, drawn, |k, round| {
+        round
+            .iter()
+            .zip(&increments[k])
+            .map(|(&c, x)| f64::from(c) * x)
+            .sum::<f64>()
+    });
     (d, n, population)
 }
 
@@ -331,27 +321,15 @@ const PICKS_PER_CATEGORY: u64 = 2;
 
 /// Rounds (first `first` draws, then doubling; [`escalate`]) of tests whose log statistics are
 /// sums over draws: each round's new draws are one multinomial draw over `weights`, kept in
-/// `drawn` (one block of categories per round); `increment(k, round, drawn)` is test `k`'s log
-/// statistic added by one round's draws per category, `drawn` the categories it drew (in
-/// order). A test confirms when the largest of its log statistic at rounds' ends reaches
-/// ln(1/α), i.e. its P-value `exp(−max)` is at most α; the audit stops when every test has.
-/// Tests are brought up to date lazily, in `order` (hardest first): a round's check stops at
-/// the first test that has not confirmed, since the round fails whatever the others say, and a
-/// test looked at later catches up over the rounds it missed — the same decisions as updating
-/// every test every round, for the work of the tests that decide.
-///
-/// With `sparse`, a round of fewer than [`PICKS_PER_CATEGORY`] draws per category is drawn
-/// draw by draw (a binary search of the categories' running sums each: the same multinomial
-/// distribution, at a cost in the draws rather than the categories), and the categories drawn
-/// are listed for `increment`; without, the list is empty. Returns the decision and the draws
-/// taken.
-///
-/// `lower(k, r, round, drawn)`, when it gives a value, is a lower bound of test `k`'s increment
-/// over round `r`: if the statistic so far plus it already reaches ln(1/α) (with a margin for
-/// rounding), the test has confirmed whatever the exact increment is, and it is not computed —
-/// the same decision for less work. A test that has confirmed is not brought up to date again
-/// (its P-value, the smallest over rounds' ends, stays below α).
-#[allow(clippy::too_many_arguments)]
+/// `drawn` (one block of categories per round); `increment(k, round)` is test `k`'s log
+/// statistic added by one round's draws per category. A test confirms when the largest of its
+/// log statistic at rounds' ends reaches ln(1/α), i.e. its P-value `exp(−max)` is at most α;
+/// the audit stops when every test has. Tests are brought up to date lazily, in `order`
+/// (hardest first): a round's check stops at the first test that has not confirmed, since the
+/// round fails whatever the others say, and a test looked at later catches up over the rounds
+/// it missed — the same decisions as updating every test every round, for the work of the
+/// tests that decide. A test that has confirmed is not brought up to date again (its P-value,
+/// the smallest over rounds' ends, stays below α). Returns the decision and the draws taken.
 fn rounds_of_sums(
     order: &[usize],
     first: u64,
@@ -359,45 +337,24 @@ fn rounds_of_sums(
     alpha: f64,
     rng: &mut StreamRng,
     drawn: &mut Vec<u32>,
-    sparse: bool,
-    mut lower: impl FnMut(usize, usize, &[u32], &[u32]) -> Option<f64>,
-    mut increment: impl FnMut(usize, &[u32], &[u32]) -> f64,
+    mut increment: impl FnMut(usize, &[u32]) -> f64,
 ) -> (Decision, u64) {
     let population = weights.iter().sum::<f64>() as u64;
     let mut checks = Checks::new(order);
     let mut rounds = 0usize;
     let m = weights.len();
-    let mut picker: Option<Picker> = None;
-    let mut listed: Vec<Vec<u32>> = Vec::new();
+    drawn.clear();
     let out = doubling_rounds(first, population, alpha, |new| {
         drawn.resize((rounds + 1) * m, 0);
-        let round = &mut drawn[rounds * m..];
-        let mut list = Vec::new();
-        if sparse && u64::from(new) < PICKS_PER_CATEGORY * m as u64 {
-            let p = picker.get_or_insert_with(|| Picker::new(weights));
-            p.draw(rng, new, round, &mut list);
-        } else {
-            multinomial(rng, new, weights, round);
-            if sparse {
-                list.extend((0..m as u32).filter(|&i| round[i as usize] > 0));
-            }
-        }
-        listed.push(list);
+        multinomial(rng, new, weights, &mut drawn[rounds * m..]);
         rounds += 1;
         let drawn = &drawn[..];
-        let row = |r: usize| (&drawn[r * m..(r + 1) * m], &listed[r][..]);
         checks.check(
             order,
             rounds,
             alpha,
-            |k, r| {
-                let (round, list) = row(r);
-                lower(k, r, round, list)
-            },
-            |k, r| {
-                let (round, list) = row(r);
-                increment(k, round, list)
-            },
+            |_, _| None,
+            |k, r| increment(k, &drawn[r * m..(r + 1) * m]),
         )
     });
     (out.decision, out.examined)
@@ -473,61 +430,141 @@ impl Checks {
     }
 }
 
-/// Draws a multinomial draw by draw over fixed weights: running sums and a guide table (where
-/// the search for a draw in each of 2^b equal slices of the 64-bit range starts: the first
-/// category whose running sum exceeds the slice's start), so a draw takes a step or two, not a
-/// binary search.
+/// Draws papers one by one, with replacement, from integer counts per category: every paper
+/// equally likely (a uniform integer below the total by Lemire's unbiased multiply-and-reject,
+/// then the category it falls in). The categories come in consecutive groups of `width`; the
+/// group is found from the groups' running sums through a guide table (where the search for a
+/// 64-bit draw in each of 2^b equal slices starts), so a draw takes a step or two, then the
+/// category by counting the running sums within the group that it reaches (no branch). Building it costs one pass over the counts and one
+/// over the groups (ONEAudit's list contest: about 10,000 groups of 12).
+#[derive(Default)]
 struct Picker {
-    cum: Vec<u64>,
+    /// Per category, the papers in its group up to it.
+    inner: Vec<u64>,
+    width: usize,
+    /// Papers before group `g`, for each group and then the total.
+    starts: Vec<u64>,
+    groups: usize,
     guide: Vec<u32>,
     shift: u32,
+    total: u64,
 }
 
 impl Picker {
-    fn new(weights: &[f64]) -> Picker {
-        let m = weights.len();
-        let mut cum = Vec::new();
-        cumulative(weights.iter().copied(), &mut cum);
-        let bits = m.next_power_of_two().trailing_zeros().max(1);
-        let shift = 64 - bits;
-        let mut i = 0usize;
-        let guide = (0..1u64 << bits)
-            .map(|b| {
-                let start = b << shift;
-                while i + 1 < m && cum[i] <= start {
-                    i += 1;
-                }
-                i as u32
-            })
-            .collect();
-        Picker { cum, guide, shift }
+    /// `weights`: papers per category (whole numbers), `width` categories per group
+    /// (`weights.len()` a multiple of it).
+    fn new(weights: &[f64], width: usize) -> Picker {
+        let mut p = Picker::default();
+        p.rebuild(weights, width);
+        p
     }
 
-    /// The category of a uniform 64-bit `r`: the first whose running sum exceeds it (the last if
-    /// none), as [`crate::distr::pick`] finds it.
-    #[inline]
-    fn pick(&self, r: u64) -> usize {
-        let m = self.cum.len();
-        let mut i = self.guide[(r >> self.shift) as usize] as usize;
-        while i + 1 < m && self.cum[i] <= r {
-            i += 1;
+    /// [`Picker::new`] into this one's buffers.
+    fn rebuild(&mut self, weights: &[f64], width: usize) {
+        let width = width.max(1);
+        // no categories: one empty one (never drawn from: callers draw only from papers)
+        let weights = if weights.is_empty() {
+            &[0.0][..]
+        } else {
+            weights
+        };
+        let (inner, starts, guide) = (&mut self.inner, &mut self.starts, &mut self.guide);
+        inner.clear();
+        starts.clear();
+        guide.clear();
+        let mut total = 0u64;
+        for g in weights.chunks(width) {
+            let mut within = 0u64;
+            for &w in g {
+                within += w.max(0.0) as u64;
+                inner.push(within);
+            }
+            starts.push(total);
+            total += within;
         }
-        i
+        let groups = starts.len();
+        starts.push(total);
+        let bits = groups.next_power_of_two().trailing_zeros().max(1);
+        let shift = 64 - bits;
+        let mut i = 0usize;
+        guide.extend((0..1u64 << bits).map(|b| {
+            // the smallest paper index a draw in this slice can give
+            let start = ((u128::from(b << shift) * u128::from(total)) >> 64) as u64;
+            while i + 1 < groups && starts[i + 1] <= start {
+                i += 1;
+            }
+            i as u32
+        }));
+        (self.width, self.groups, self.shift, self.total) = (width, groups, shift, total);
+    }
+
+    /// The category of the next paper drawn (0 if there are none).
+    #[inline]
+    fn pick(&self, rng: &mut StreamRng) -> usize {
+        let n = self.total;
+        let (mut x, mut r, low) = wide(rng.next_u64(), n);
+        if low < n {
+            (x, r) = self.redraw(rng, x, r, low);
+        }
+        // the group: `starts[g] ≤ r < starts[g + 1]` (the last start is the total, above `r`)
+        let mut g = self.guide[(x >> self.shift) as usize] as usize;
+        while g + 1 < self.groups && self.starts[g + 1] <= r {
+            g += 1;
+        }
+        if self.width == 1 {
+            return g;
+        }
+        let rest = r - self.starts[g];
+        let base = g * self.width;
+        // the first category whose running sum exceeds `rest` (the group's last always does)
+        let below = &self.inner[base..base + self.width - 1];
+        base + below.iter().map(|&c| usize::from(c <= rest)).sum::<usize>()
+    }
+
+    /// Lemire's rejection step, rarely taken (probability `total/2⁶⁴`): the draw `x` stands
+    /// unless its low part falls below `2⁶⁴ mod total`; else new draws until one does not.
+    #[cold]
+    #[inline(never)]
+    fn redraw(&self, rng: &mut StreamRng, x: u64, r: u64, low: u64) -> (u64, u64) {
+        let n = self.total;
+        if n == 0 {
+            return (x, r);
+        }
+        let reject = n.wrapping_neg() % n;
+        let (mut x, mut r, mut low) = (x, r, low);
+        while low < reject {
+            (x, r, low) = wide(rng.next_u64(), n);
+        }
+        (x, r)
     }
 
     /// `new` draws added to `round` (zero on entry), the categories drawn listed in `list`
     /// (ascending).
     fn draw(&self, rng: &mut StreamRng, new: u32, round: &mut [u32], list: &mut Vec<u32>) {
-        round.fill(0);
+        debug_assert!(round.iter().all(|&c| c == 0));
+        list.clear();
         for _ in 0..new {
-            let i = self.pick(rng.next_u64());
+            let i = self.pick(rng);
             if round[i] == 0 {
                 list.push(i as u32);
             }
             round[i] += 1;
         }
-        list.sort_unstable();
+        if list.len() > round.len() / 16 {
+            // many categories drawn: a scan is cheaper than a sort
+            list.clear();
+            list.extend((0..round.len() as u32).filter(|&i| round[i as usize] > 0));
+        } else {
+            list.sort_unstable();
+        }
     }
+}
+
+/// A 64-bit draw `x` times `n`: `(x, ⌊x·n/2⁶⁴⌋, x·n mod 2⁶⁴)`.
+#[inline]
+fn wide(x: u64, n: u64) -> (u64, u64, u64) {
+    let p = u128::from(x) * u128::from(n);
+    (x, (p >> 64) as u64, p as u64)
 }
 
 /// Per category of `c`: the papers in the boxes, phantoms last.
@@ -598,12 +635,49 @@ fn polling(
     })
 }
 
+/// Buffers of [`comparison`] and [`one_audit`], kept per thread and reused across contests and
+/// runs: a list contest's rows and rounds run to megabytes, and fresh memory for each would be
+/// paid for in page faults.
+#[derive(Default)]
+struct Scratch {
+    cvr: Vec<u64>,
+    pap: Vec<u64>,
+    drawn: Vec<u32>,
+    units: Vec<u64>,
+    rep: Vec<u64>,
+    paps: Vec<u64>,
+    one: OneScratch,
+}
+
+/// [`one_audit`]'s buffers.
+#[derive(Default)]
+struct OneScratch {
+    weights: Vec<f64>,
+    block_weights: Vec<f64>,
+    rounds: Vec<Round>,
+    picker: Picker,
+}
+
+/// One round of [`one_audit`]: its draws per block (pairs, then station × group; empty for a
+/// round drawn paper by paper), per category (empty until split) and the categories drawn.
+#[derive(Default)]
+struct Round {
+    blocks: Vec<u32>,
+    fine: Vec<u32>,
+    list: Vec<u32>,
+}
+
+thread_local! {
+    /// [`comparison`]'s buffers on this thread.
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
 /// Ballot-level comparison of every contest. A station whose ballots are all electronic and
 /// printed gives (CVR, paper) pairs, the machine's records as CVRs; every other station's papers
 /// get the station's reported mean as their CVR (ONEAudit, Stark 2023): the published view holds
 /// a mixed station's count, not its machine's own part, so all its papers take the mean of its
 /// protocol. With CVRs for every paper the test is Kaplan–Markov (super-simple γ); else
-/// [`one_audit`].
+/// [`one_audit`]. `scratch`: the thread's buffers ([`SCRATCH`]).
 #[allow(clippy::too_many_arguments)]
 fn comparison(
     e: &Electorate,
@@ -614,14 +688,21 @@ fn comparison(
     alpha: f64,
     rng: &mut StreamRng,
     wrong: &[bool],
+    scratch: &mut Scratch,
 ) -> Reading {
     let electronic = |i: usize| {
         cvrs.issued[i] > 0 && cvrs.electronic[i] == cvrs.issued[i] && paper.electronic[i] > 0
     };
     let mut t = Tally::default();
-    let (mut cvr, mut pap, mut drawn) = (Vec::new(), Vec::new(), Vec::new());
-    // the hand-marked stations' rows, kept together: units, reported and papers
-    let (mut units, mut rep, mut paps) = (Vec::new(), Vec::new(), Vec::new());
+    let Scratch {
+        cvr,
+        pap,
+        drawn,
+        units,
+        rep,
+        paps,
+        one,
+    } = scratch;
     for (c, &wrong) in cs.iter().zip(wrong) {
         let m = c.reported.len();
         let ph = m - 1;
@@ -635,19 +716,19 @@ fn comparison(
         paps.clear();
         for i in c.rows.stations(e) {
             if !electronic(i) {
-                c.rows.read(e, protocols, i, &mut cvr);
-                c.rows.read(e, paper, i, &mut pap);
+                c.rows.read(e, protocols, i, cvr);
+                c.rows.read(e, paper, i, pap);
                 cvr.push(0);
                 pap.push(0);
-                if let Some(u) = hand_counts(&mut cvr, &mut pap) {
+                if let Some(u) = hand_counts(cvr, pap) {
                     units.push(u);
-                    rep.extend_from_slice(&cvr);
-                    paps.extend_from_slice(&pap);
+                    rep.extend_from_slice(cvr);
+                    paps.extend_from_slice(pap);
                 }
                 continue;
             }
-            c.rows.read(e, cvrs, i, &mut cvr);
-            c.rows.read(e, paper, i, &mut pap);
+            c.rows.read(e, cvrs, i, cvr);
+            c.rows.read(e, paper, i, pap);
             let (mut over, mut under) = (Vec::new(), Vec::new());
             for j in 0..cvr.len() {
                 cvr_total[j] += cvr[j];
@@ -709,9 +790,9 @@ fn comparison(
             for (j, &x) in cvr_total.iter().enumerate() {
                 plan[j * m + j] = x as f64;
             }
-            sum_audit(&increments, &weights, &plan, alpha, rng, &mut drawn)
+            sum_audit(&increments, &weights, &plan, alpha, rng, drawn)
         } else {
-            let (d, n, pop, _) = one_audit(&c.assertions, &pairs, &hand, alpha, rng);
+            let (d, n, pop, _) = one_audit(&c.assertions, &pairs, &hand, alpha, rng, one);
             (d, n, pop)
         };
         t.add(d, n, pop, wrong);
@@ -825,11 +906,18 @@ fn one_audit(
     hand: &[impl Hand],
     alpha: f64,
     rng: &mut StreamRng,
+    scratch: &mut OneScratch,
 ) -> (Decision, u64, u64, Vec<f64>) {
     let m = hand.first().map_or(0, |h| h.papers().len());
     let mm = m * m;
+    let OneScratch {
+        weights,
+        block_weights,
+        rounds,
+        picker,
+    } = scratch;
     // categories: the m·m pairs, then each station's m paper categories
-    let mut weights: Vec<f64> = Vec::with_capacity(mm + hand.len() * m);
+    weights.clear();
     weights.extend(pairs.iter().map(|&x| x as f64));
     // papers as reported: each CVR's paper reads as it
     let mut plan = vec![0.0; mm];
@@ -979,15 +1067,9 @@ fn one_audit(
     let members: Vec<Vec<usize>> = (0..groups)
         .map(|g| (0..m).filter(|&j| coarse.group[j] == g).collect())
         .collect();
-    let mut block_weights: Vec<f64> = Vec::new();
-    // one round's draws: per block (pairs, then station × group; empty for a round drawn paper
-    // by paper), per category (empty until split) and the categories drawn
-    struct Round {
-        blocks: Vec<u32>,
-        fine: Vec<u32>,
-        list: Vec<u32>,
-    }
-    let mut rounds: Vec<Round> = Vec::new();
+    block_weights.clear();
+    // the rounds drawn so far: `rounds[..used]` (the buffers past it are spare)
+    let mut used = 0usize;
     let (mut counts, mut touched) = (Vec::new(), Vec::new());
     // per round, when first asked for: the hand-marked draws per paper category `C_j` and
     // `M[l·m + j] = Σₛ cₛⱼ rₛₗ/Nₛ` (so that `Σₛ cₛⱼ āₛ = Σₗ xₗ M[l·m + j]` for any assertion)
@@ -995,7 +1077,7 @@ fn one_audit(
     let mut checks = Checks::new(&order);
     let cats = weights.len();
     let population = units as u64;
-    let mut picker: Option<Picker> = None;
+    let mut picker_built = false;
     let (mut part_w, mut part) = (Vec::new(), Vec::new());
     // assertion `k`'s log statistic over the draws `round` of paper categories (`list`: those
     // drawn, ascending): one logarithm per station and distinct assorter value drawn
@@ -1041,15 +1123,20 @@ fn one_audit(
         pairs_sum + sum
     };
     let out = doubling_rounds(first, population, alpha, |new| {
-        let mut round = Round {
-            blocks: Vec::new(),
-            fine: Vec::new(),
-            list: Vec::new(),
-        };
+        if rounds.len() == used {
+            rounds.push(Round::default());
+        }
+        let round = &mut rounds[used];
+        round.blocks.clear();
+        round.fine.clear();
+        round.list.clear();
         if u64::from(new) < PICKS_PER_CATEGORY * cats as u64 {
             round.fine.resize(cats, 0);
-            let p = picker.get_or_insert_with(|| Picker::new(&weights));
-            p.draw(rng, new, &mut round.fine, &mut round.list);
+            if !picker_built {
+                picker.rebuild(weights, m);
+                picker_built = true;
+            }
+            picker.draw(rng, new, &mut round.fine, &mut round.list);
         } else {
             if block_weights.is_empty() {
                 block_weights.extend_from_slice(&weights[..mm]);
@@ -1062,10 +1149,10 @@ fn one_audit(
                 }
             }
             round.blocks.resize(block_weights.len(), 0);
-            multinomial(rng, new, &block_weights, &mut round.blocks);
+            multinomial(rng, new, block_weights, &mut round.blocks);
         }
-        rounds.push(round);
-        let done = rounds.len();
+        used += 1;
+        let done = used;
         // the hardest assertion, on the rounds as drawn
         let p = checks.check(
             &order[..1],
@@ -1104,7 +1191,7 @@ fn one_audit(
             return p;
         }
         // the others need the paper categories: split the rounds drawn per group
-        for round in rounds.iter_mut().filter(|r| r.fine.is_empty()) {
+        for round in rounds[..used].iter_mut().filter(|r| r.fine.is_empty()) {
             round.fine.resize(cats, 0);
             let (pairs, blocks) = round.blocks.split_at(mm);
             round.fine[..mm].copy_from_slice(pairs);
@@ -1289,6 +1376,18 @@ fn alpha_audit(
     alpha: f64,
     rng: &mut StreamRng,
 ) -> (Decision, u64, u64) {
+    alpha_audit_in_blocks(assertions, reported, pool, alpha, rng, ALPHA_BLOCK)
+}
+
+/// [`alpha_audit`] drawing `block` papers at a time.
+fn alpha_audit_in_blocks(
+    assertions: &[Assertion],
+    reported: &[u64],
+    pool: &[f64],
+    alpha: f64,
+    rng: &mut StreamRng,
+    block: usize,
+) -> (Decision, u64, u64) {
     let population = pool.iter().sum::<f64>() as u64;
     if assertions.is_empty() {
         return (Decision::Confirmed, 0, population);
@@ -1309,29 +1408,126 @@ fn alpha_audit(
             .map(|a| (a.values.as_slice(), a.upper, a.mean(reported))),
         alpha,
     );
-    let picker = Picker::new(pool);
+    let picker = Picker::new(pool, 1);
+    let schedule = Schedule::doubling(first.min(population));
     // the categories of the draws so far, drawn as the tests ask for them: test by test, in
     // `order`, stopping at the first that has not reached 1/α by the round's end (the draws
     // taken are those drawing the tests together would take: up to the round's end, or up to
-    // the draw at which the last test reached 1/α)
-    let mut drawn: Vec<u32> = Vec::new();
-    let schedule = Schedule::doubling(first.min(population));
+    // the draw at which the last test reached 1/α); kept a byte each where the categories allow
+    // (a list round can take a million draws), in a buffer reused across audits
+    let out = if pool.len() <= 256 {
+        DRAWN_SMALL.with_borrow_mut(|drawn| {
+            alpha_rounds(
+                &mut tests, &order, &picker, schedule, alpha, population, rng, drawn, block,
+            )
+        })
+    } else {
+        let mut drawn: Vec<u32> = Vec::new();
+        alpha_rounds(
+            &mut tests, &order, &picker, schedule, alpha, population, rng, &mut drawn, block,
+        )
+    };
+    (out.decision, out.examined, population)
+}
+
+/// A category as [`alpha_audit`] keeps it for each draw.
+trait Category: Copy {
+    fn of(i: usize) -> Self;
+    fn index(self) -> usize;
+}
+
+impl Category for u8 {
+    #[inline]
+    fn of(i: usize) -> u8 {
+        i as u8
+    }
+    #[inline]
+    fn index(self) -> usize {
+        usize::from(self)
+    }
+}
+
+impl Category for u32 {
+    #[inline]
+    fn of(i: usize) -> u32 {
+        i as u32
+    }
+    #[inline]
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+thread_local! {
+    /// [`alpha_audit`]'s draws of contests of at most 256 categories, reused.
+    static DRAWN_SMALL: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// [`alpha_audit`]'s rounds: the tests brought up to each round's end in `order`, the papers
+/// drawn (into `drawn`, cleared first) `block` at a time as the first test to reach
+/// them asks for them. The stream is left where drawing the papers one at a time, as the tests
+/// ask for each, would leave it.
+#[allow(clippy::too_many_arguments)]
+fn alpha_rounds<C: Category>(
+    tests: &mut AlphaSet,
+    order: &[usize],
+    picker: &Picker,
+    schedule: Schedule,
+    alpha: f64,
+    population: u64,
+    rng: &mut StreamRng,
+    drawn: &mut Vec<C>,
+    block: usize,
+) -> crate::rla::Outcome {
+    drawn.clear();
+    let mut seen = vec![0usize; tests.len()];
+    // where the last block began, and the stream there
+    let mut block_start = (0usize, rng.clone());
     let out = escalate(schedule, alpha, population, |n| {
-        for &k in &order {
-            let reached = tests.advance(k, n, |j| {
-                while drawn.len() < j as usize {
-                    drawn.push(picker.pick(rng.next_u64()) as u32);
+        let n = usize::try_from(n).unwrap_or(usize::MAX);
+        for &k in order {
+            if tests.reached(k) {
+                continue;
+            }
+            let mut reached = false;
+            while seen[k] < n {
+                // the draws already taken first; a new block only past them, so that a test
+                // reads at least one paper of every block it draws
+                if seen[k] == drawn.len() {
+                    block_start = (drawn.len(), rng.clone());
+                    let upto = (seen[k] + block).min(n);
+                    while drawn.len() < upto {
+                        drawn.push(C::of(picker.pick(rng)));
+                    }
                 }
-                drawn[j as usize - 1] as usize
-            });
+                let upto = drawn.len().min(n);
+                reached = tests.advance_over(k, &drawn[seen[k]..upto], C::index);
+                seen[k] = upto;
+                if reached {
+                    break;
+                }
+            }
             if !reached {
                 return 1.0;
             }
         }
         alpha
     });
-    (out.decision, out.examined, population)
+    // leave the stream where drawing one paper at a time, as far as some test looked, would
+    // (the next contest's draws are then the same as without blocks)
+    let looked = usize::try_from(tests.draws()).unwrap_or(usize::MAX);
+    if drawn.len() > looked {
+        let (at, state) = block_start;
+        *rng = state;
+        for _ in at..looked {
+            picker.pick(rng);
+        }
+    }
+    out
 }
+
+/// How many papers [`alpha_rounds`] draws at a time.
+const ALPHA_BLOCK: usize = 4096;
 
 /// MACRO batch comparison of all contests at once: station protocols are the batches' reported
 /// counts, their papers the hand counts (read only for the batches drawn). `wrong`: some
@@ -1498,8 +1694,11 @@ pub(super) fn audit_readings(
         batch_comparison(e, &cs, protocols, paper, alpha, &mut rng, any_wrong);
     let mut rng = stream(seed, Purpose::Audit, run, 2);
     let cvrs = ev.published.observed;
-    out[Detector::RlaComparison] =
-        comparison(e, &cs, cvrs, protocols, paper, alpha, &mut rng, &wrong);
+    out[Detector::RlaComparison] = SCRATCH.with_borrow_mut(|scratch| {
+        comparison(
+            e, &cs, cvrs, protocols, paper, alpha, &mut rng, &wrong, scratch,
+        )
+    });
     let mut rng = stream(seed, Purpose::Audit, run, 3);
     // ALPHA ballot polling (`rla::alpha::AlphaSet`: the betting martingale with the truncated
     // shrinkage estimator, prior the reported mean, draws with replacement)
@@ -1512,6 +1711,47 @@ pub(super) fn audit_readings(
 mod tests {
     use super::*;
     use crate::rla::assertion::Assertion;
+
+    #[test]
+    fn the_picker_draws_each_paper_equally_likely() {
+        // groups of three with empty categories and an empty group; then the same counts one
+        // category per group (as ALPHA uses it)
+        let weights = [
+            0.0, 5.0, 0.0, 0.0, 0.0, 0.0, 7.0, 0.0, 1.0, 2.0, 2.0, 2.0, 0.0, 0.0, 9.0,
+        ];
+        let total: f64 = weights.iter().sum();
+        for width in [3, 1] {
+            let picker = Picker::new(&weights, width);
+            let mut rng = stream(5, Purpose::Audit, width as u64, 0);
+            let n = 280_000u32;
+            let mut round = vec![0u32; weights.len()];
+            let mut list = Vec::new();
+            picker.draw(&mut rng, n, &mut round, &mut list);
+            let drawn: Vec<u32> = (0..weights.len() as u32)
+                .filter(|&i| round[i as usize] > 0)
+                .collect();
+            assert_eq!(
+                list, drawn,
+                "width {width}: the list is the categories drawn"
+            );
+            assert_eq!(
+                round.iter().map(|&c| u64::from(c)).sum::<u64>(),
+                u64::from(n)
+            );
+            // χ² over the categories with papers (6 of them: 5 degrees of freedom, whose 0.999
+            // quantile is 20.5); an empty category is never drawn
+            let mut chi2 = 0.0;
+            for (&w, &c) in weights.iter().zip(&round) {
+                if w == 0.0 {
+                    assert_eq!(c, 0, "width {width}: an empty category was drawn");
+                    continue;
+                }
+                let expected = f64::from(n) * w / total;
+                chi2 += (f64::from(c) - expected).powi(2) / expected;
+            }
+            assert!(chi2 < 20.5, "width {width}: χ² {chi2}");
+        }
+    }
 
     /// Audits `trials` times and returns how many confirmed.
     fn confirmations(increments: &[Vec<f64>], weights: &[f64], plan: &[f64], trials: u64) -> usize {
@@ -1588,6 +1828,89 @@ mod tests {
         assert!(k > 450, "{k} of 500 true outcomes confirmed");
     }
 
+    /// ALPHA's rounds as the blocks of [`alpha_rounds`] replace: each test brought up to a
+    /// round's end one draw at a time, in order, a paper drawn when a test first asks for it.
+    fn alpha_one_at_a_time(
+        assertions: &[Assertion],
+        reported: &[u64],
+        pool: &[f64],
+        rng: &mut StreamRng,
+    ) -> (Decision, u64) {
+        let population = pool.iter().sum::<f64>() as u64;
+        let plan: Vec<f64> = reported.iter().map(|&x| x as f64).collect();
+        let drifts: Vec<f64> = assertions
+            .iter()
+            .map(|a| AlphaSet::planning_drift(&a.values, a.upper, a.mean(reported), &plan))
+            .collect();
+        let Some(first) = first_round(drifts.iter().copied(), 0.05) else {
+            return (Decision::FullHandCount, 0);
+        };
+        let order = hardest_first(&drifts);
+        let mut tests = AlphaSet::new(
+            assertions
+                .iter()
+                .map(|a| (a.values.as_slice(), a.upper, a.mean(reported))),
+            0.05,
+        );
+        let picker = Picker::new(pool, 1);
+        let mut drawn: Vec<u32> = Vec::new();
+        let mut seen = vec![0usize; assertions.len()];
+        let schedule = Schedule::doubling(first.min(population));
+        let out = escalate(schedule, 0.05, population, |n| {
+            for &k in &order {
+                while !tests.reached(k) && seen[k] < n as usize {
+                    while drawn.len() <= seen[k] {
+                        drawn.push(picker.pick(rng) as u32);
+                    }
+                    tests.advance_over(k, &drawn[seen[k]..=seen[k]], |c| c as usize);
+                    seen[k] += 1;
+                }
+                if !tests.reached(k) {
+                    return 1.0;
+                }
+            }
+            0.05
+        });
+        (out.decision, out.examined)
+    }
+
+    #[test]
+    fn alpha_in_blocks_draws_what_one_at_a_time_draws() {
+        // a plurality contest of five candidates (phantoms last) with margins from wide to
+        // nil; each audit's decision, sample and the stream it leaves must be the same
+        let reported = [40_000u64, 38_000, 37_000, 9_000, 1_000, 0];
+        let assertions: Vec<Assertion> = crate::rla::plurality(&reported[..5], 0)
+            .into_iter()
+            .map(with_phantom)
+            .collect();
+        for t in 0..400u64 {
+            let shift = (t % 20) as f64 * 100.0;
+            let pool = [
+                40_000.0 - shift,
+                38_000.0 + shift / 2.0,
+                37_000.0,
+                9_000.0,
+                1_000.0,
+                (t % 7) as f64 * 100.0,
+            ];
+            for block in [1, 7, 64, 333, 1000, ALPHA_BLOCK] {
+                let (mut a, mut b) = (
+                    stream(2, Purpose::Audit, t, 12),
+                    stream(2, Purpose::Audit, t, 12),
+                );
+                let (d, n, _) =
+                    alpha_audit_in_blocks(&assertions, &reported, &pool, 0.05, &mut a, block);
+                let one = alpha_one_at_a_time(&assertions, &reported, &pool, &mut b);
+                assert_eq!((d, n), one, "audit {t}, blocks of {block}");
+                let left = (a.next_u64(), b.next_u64());
+                assert_eq!(
+                    left.0, left.1,
+                    "audit {t}, blocks of {block}: the stream left"
+                );
+            }
+        }
+    }
+
     #[test]
     fn comparison_rounds_keep_the_risk_below_the_limit() {
         let a = beats();
@@ -1633,9 +1956,11 @@ mod tests {
         let a = [beats()];
         let (pairs, hand) = mixed(moved);
         let (mut k, mut sampled) = (0, 0u64);
+        // one set of buffers for every trial, as a thread's audits share them
+        let mut scratch = OneScratch::default();
         for t in 0..trials {
             let mut rng = stream(1, Purpose::Audit, t, 11);
-            let (d, n, _, _) = one_audit(&a, &pairs, &hand, 0.05, &mut rng);
+            let (d, n, _, _) = one_audit(&a, &pairs, &hand, 0.05, &mut rng, &mut scratch);
             k += usize::from(d == Decision::Confirmed);
             sampled += n;
         }

@@ -209,34 +209,72 @@ impl AlphaSet {
         }
     }
 
-    /// Brings test `k` alone up to draw `upto` (`category_of(j)` is the category of draw `j`,
-    /// from 1), continuing where it stopped, and says whether it has reached `1/α` (then it
-    /// stops taking draws, as [`AlphaSet::observe`] does). The same arithmetic as `observe`, one
-    /// test at a time: a caller that needs every test to have reached `1/α` can stop at the
-    /// first that has not.
-    pub fn advance(
+    /// Test `k` over its next draws, whose categories are `categories` (`category(c)` of each),
+    /// continuing where it stopped, and says whether it has reached `1/α` (then it stops taking draws, as
+    /// [`AlphaSet::observe`] does: draws past that point are not looked at). The same arithmetic
+    /// as `observe`, one test at a time: a caller that needs every test to have reached `1/α` can
+    /// stop at the first that has not.
+    pub fn advance_over<C: Copy>(
         &mut self,
         k: usize,
-        upto: u64,
-        mut category_of: impl FnMut(u64) -> usize,
+        categories: &[C],
+        category: impl Fn(C) -> usize,
     ) -> bool {
         let l = &mut self.lanes[k];
-        if !l.done && l.seen < upto {
-            STEPS.with_borrow_mut(|steps| {
-                let upto_index = usize::try_from(upto).unwrap_or(usize::MAX);
-                while steps.len() < upto_index {
-                    steps.push(step(steps.len() as u64 + 1));
-                }
-                while !l.done && l.seen < upto {
-                    l.seen += 1;
-                    if l.take_step(steps[l.seen as usize - 1], category_of(l.seen)) {
-                        self.open -= 1;
-                    }
-                }
-            });
+        if l.done || categories.is_empty() {
+            return l.done;
         }
-        self.draws = self.draws.max(l.seen.min(upto));
+        let start = usize::try_from(l.seen).unwrap_or(usize::MAX);
+        let end = start.saturating_add(categories.len());
+        // `Lane::take_step`'s arithmetic with the running values in registers
+        let (u, inv_u, inv_rest) = (l.u, l.inv_u, l.inv_rest);
+        let (prior, lift, cap) = (ALPHA_D * l.eta0, l.eta0 - 0.5, u * (1.0 - 1e-9));
+        let (mut sum, mut t, mut target) = (l.sum, l.t, l.target);
+        let values = &l.values[..];
+        let (mut taken, mut done) = (0u64, false);
+        STEPS.with_borrow_mut(|steps| {
+            while steps.len() < end {
+                steps.push(step(steps.len() as u64 + 1));
+            }
+            for (&c, &[inv_dj, half_root]) in categories.iter().zip(&steps[start..end]) {
+                taken += 1;
+                let x = values[category(c)];
+                let shrunk = (prior + sum) * inv_dj;
+                let floor = 0.5 + lift * half_root;
+                let eta = shrunk.max(floor).min(cap);
+                sum += x;
+                t *= (2.0 * x * eta + (u - x) * (u - eta) * inv_rest) * inv_u;
+                if t >= target {
+                    done = true;
+                    break;
+                } else if t < RESCALE_BELOW {
+                    target /= t;
+                    t = 1.0;
+                }
+            }
+        });
+        (l.sum, l.t, l.target, l.done) = (sum, t, target, done);
+        l.seen += taken;
+        if done {
+            self.open -= 1;
+        }
+        self.draws = self.draws.max(l.seen);
         l.done
+    }
+
+    /// Whether test `k` has reached `1/α` at some draw so far.
+    pub fn reached(&self, k: usize) -> bool {
+        self.lanes[k].done
+    }
+
+    /// The number of tests.
+    pub fn len(&self) -> usize {
+        self.lanes.len()
+    }
+
+    /// Whether there are no tests.
+    pub fn is_empty(&self) -> bool {
+        self.lanes.is_empty()
     }
 
     /// Whether every statistic has reached `1/α` at some draw so far.
@@ -305,6 +343,58 @@ mod tests {
                     assert_eq!(set.all_done(), all, "trial {trial} draw {}", set.draws());
                 }
             }
+        }
+    }
+
+    #[test]
+    fn advancing_over_draws_is_observing_them() {
+        // one test taken draw by draw (`observe`) and over blocks of draws (`advance_over`):
+        // the same statistic, bit for bit, and the same draw at which it reaches 1/α
+        let values: &[f64] = &[1.3, 0.0, 0.4, 0.65, 0.0];
+        let mut rng = stream(4, Purpose::Audit, 0, 0);
+        for trial in 0..100u32 {
+            let p_first = 0.25 + 0.004 * f64::from(trial);
+            let draws: Vec<u8> = (0..20_000)
+                .map(|_| {
+                    let r = unit(&mut rng);
+                    if r < p_first {
+                        0
+                    } else {
+                        1 + (r * 1e6) as u8 % 4
+                    }
+                })
+                .collect();
+            let tests = || AlphaSet::new(std::iter::once((values, 1.3, 0.52)), 0.05);
+            let (mut one, mut blocks) = (tests(), tests());
+            for &c in &draws {
+                if one.all_done() {
+                    break;
+                }
+                one.observe(usize::from(c));
+            }
+            for chunk in draws.chunks(97) {
+                if blocks.advance_over(0, chunk, usize::from) {
+                    break;
+                }
+            }
+            let (a, b) = (&one.lanes[0], &blocks.lanes[0]);
+            assert_eq!(
+                (
+                    a.done,
+                    a.seen,
+                    a.t.to_bits(),
+                    a.sum.to_bits(),
+                    a.target.to_bits()
+                ),
+                (
+                    b.done,
+                    b.seen,
+                    b.t.to_bits(),
+                    b.sum.to_bits(),
+                    b.target.to_bits()
+                ),
+                "trial {trial}"
+            );
         }
     }
 

@@ -115,14 +115,26 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         args.fraud.clone()
     };
-    let (honest_ballots_sd, honest_moved_sd, honest_ballots_unidentified) =
-        fitted.as_ref().map_or((0.0, 0.0, [0.0; 2]), |f| {
-            (
-                f.2.honest_ballots_sd,
-                f.2.honest_leader_votes_sd,
-                f.2.honest_ballots_range,
-            )
-        });
+    let (
+        honest_ballots_sd,
+        honest_moved_sd,
+        honest_ballots_unidentified,
+        honest_moved_unidentified,
+    ) = fitted.as_ref().map_or((0.0, 0.0, [0.0; 2], [0.0; 2]), |f| {
+        (
+            f.2.honest_ballots_sd,
+            f.2.honest_leader_votes_sd,
+            f.2.honest_ballots_range,
+            f.2.honest_leader_votes_range,
+        )
+    });
+    // a fitted hypothesis's candidates are fitted to station summaries, where their parameters
+    // trade off: the multivariate kernel
+    let kernel = if fitted.is_some() {
+        tamga::infer::abc::Kernel::Covariance
+    } else {
+        tamga::infer::abc::Kernel::Axes
+    };
     let (observed, observed_name) = if let Some((data, name, _)) = fitted {
         let h = scenario
             .variants
@@ -175,6 +187,8 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
         honest_ballots_sd,
         honest_moved_sd,
         honest_ballots_unidentified,
+        honest_moved_unidentified,
+        kernel,
     };
     tamga::infer::resolve(&scenario, &request).map_err(|e| anyhow::anyhow!("{show}: {e}"))?;
 

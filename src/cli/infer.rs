@@ -26,9 +26,10 @@ pub struct Args {
     /// Fit a station-results CSV (plain or gzip) with no scenario: the honest hypothesis is
     /// fitted to the file's clean part (the honest component of a mixture in each region's
     /// logit turnout and leader's share, with its bootstrap uncertainty added to the ballots
-    /// added and the votes moved, and the ballots added widened to bounds where the file does
-    /// not identify its honest level), the candidates are [inference] mechanisms for the file's
-    /// leader, and the file's turnout, shares and station summaries are the observed data.
+    /// added and the votes moved, and both widened to bounds where the file does not identify
+    /// its honest level or the leader's honest share), the candidates are [inference]
+    /// mechanisms for the file's leader, and the file's turnout, shares and station summaries
+    /// are the observed data.
     #[arg(long, value_name = "STATIONS.csv", conflicts_with = "observed")]
     pub from_stations: Option<PathBuf>,
     /// With --from-stations: also write the fitted scenario to FILE.toml (to read, edit, and

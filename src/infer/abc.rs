@@ -10,11 +10,13 @@
 //! 2. generation t: the tolerance ε_t is the `quantile` of the previous generation's distances;
 //!    proposals pick a model by its current posterior probability, a particle of that model by
 //!    weight, and move each parameter by a normal kernel truncated to the prior's range with
-//!    variance twice the model's weighted variance (Beaumont et al.); a proposal is kept when its
+//!    variance twice the model's weighted variance (Beaumont et al.; or all parameters together,
+//!    [`Kernel::Covariance`]); a proposal is kept when its
 //!    distance is ≤ ε_t, until `particles` are kept; weights are prior ÷ the proposal's mixture
 //!    density (Toni et al., eq. 3 with the model kernel the identity), normalised;
 //! 3. stop when the budget of simulations would be exceeded (the unfinished generation is
-//!    dropped), when a generation's acceptance rate falls below `min_acceptance` (further
+//!    dropped, or kept with [`Settings::keep_partial`] when it has a quarter of its particles),
+//!    when a generation's acceptance rate falls below `min_acceptance` (further
 //!    generations cost more than they gain), when the tolerance no longer falls, or after
 //!    `max_generations`.
 //!

@@ -193,6 +193,17 @@ pub fn normal_pdf(x: f64) -> f64 {
     (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt()
 }
 
+/// The radical inverse of `i` in base `b` (the Halton sequence).
+pub fn halton(mut i: u64, b: u64) -> f64 {
+    let (mut f, mut r) = (1.0, 0.0);
+    while i > 0 {
+        f /= b as f64;
+        r += f * (i % b) as f64;
+        i /= b;
+    }
+    r
+}
+
 /// Standard normal quantile Φ⁻¹(p) for p in (0, 1); ±∞ at 0 and 1, NaN outside.
 /// Acklam's approximation refined by one Halley step (relative error ≈ 1e-15).
 pub fn normal_quantile(p: f64) -> f64 {

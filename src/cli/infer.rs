@@ -26,9 +26,10 @@ pub struct Args {
     /// Fit a station-results CSV (plain or gzip) with no scenario: the honest hypothesis is
     /// fitted to the file's clean part (the honest component of a mixture in each region's
     /// logit turnout and leader's share, with its bootstrap uncertainty added to the ballots
-    /// added and the votes moved, and the ballots added widened to bounds where the file does
-    /// not identify its honest level), the candidates are [inference] mechanisms for the file's
-    /// leader, and the file's turnout, shares and station summaries are the observed data.
+    /// added and the votes moved, and both widened to bounds where the file does not identify
+    /// its honest level or the leader's honest share), the candidates are [inference]
+    /// mechanisms for the file's leader, and the file's turnout, shares and station summaries
+    /// are the observed data.
     #[arg(long, value_name = "STATIONS.csv", conflicts_with = "observed")]
     pub from_stations: Option<PathBuf>,
     /// With --from-stations: also write the fitted scenario to FILE.toml (to read, edit, and
@@ -115,14 +116,26 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         args.fraud.clone()
     };
-    let (honest_ballots_sd, honest_moved_sd, honest_ballots_unidentified) =
-        fitted.as_ref().map_or((0.0, 0.0, [0.0; 2]), |f| {
-            (
-                f.2.honest_ballots_sd,
-                f.2.honest_leader_votes_sd,
-                f.2.honest_ballots_range,
-            )
-        });
+    let (
+        honest_ballots_sd,
+        honest_moved_sd,
+        honest_ballots_unidentified,
+        honest_moved_unidentified,
+    ) = fitted.as_ref().map_or((0.0, 0.0, [0.0; 2], [0.0; 2]), |f| {
+        (
+            f.2.honest_ballots_sd,
+            f.2.honest_leader_votes_sd,
+            f.2.honest_ballots_range,
+            f.2.honest_leader_votes_range,
+        )
+    });
+    // a fitted hypothesis's candidates are fitted to station summaries, where their parameters
+    // trade off: the multivariate kernel
+    let kernel = if fitted.is_some() {
+        tamga::infer::abc::Kernel::Covariance
+    } else {
+        tamga::infer::abc::Kernel::Axes
+    };
     let (observed, observed_name) = if let Some((data, name, _)) = fitted {
         let h = scenario
             .variants
@@ -175,6 +188,8 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
         honest_ballots_sd,
         honest_moved_sd,
         honest_ballots_unidentified,
+        honest_moved_unidentified,
+        kernel,
     };
     tamga::infer::resolve(&scenario, &request).map_err(|e| anyhow::anyhow!("{show}: {e}"))?;
 

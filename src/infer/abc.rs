@@ -10,11 +10,13 @@
 //! 2. generation t: the tolerance ε_t is the `quantile` of the previous generation's distances;
 //!    proposals pick a model by its current posterior probability, a particle of that model by
 //!    weight, and move each parameter by a normal kernel truncated to the prior's range with
-//!    variance twice the model's weighted variance (Beaumont et al.); a proposal is kept when its
+//!    variance twice the model's weighted variance (Beaumont et al.; or all parameters together,
+//!    [`Kernel::Covariance`]); a proposal is kept when its
 //!    distance is ≤ ε_t, until `particles` are kept; weights are prior ÷ the proposal's mixture
 //!    density (Toni et al., eq. 3 with the model kernel the identity), normalised;
 //! 3. stop when the budget of simulations would be exceeded (the unfinished generation is
-//!    dropped), when a generation's acceptance rate falls below `min_acceptance` (further
+//!    dropped, or kept with [`Settings::keep_partial`] when it has a quarter of its particles),
+//!    when a generation's acceptance rate falls below `min_acceptance` (further
 //!    generations cost more than they gain), when the tolerance no longer falls, or after
 //!    `max_generations`.
 //!
@@ -76,6 +78,30 @@ pub struct Settings {
     pub min_acceptance: f64,
     pub max_generations: usize,
     pub seed: u64,
+    /// The perturbation kernel.
+    pub kernel: Kernel,
+    /// Keep the generation the budget ended in, when it has at least a quarter of its particles
+    /// (its accepted proposals are as valid as a full population's, only fewer), instead of
+    /// dropping it.
+    pub keep_partial: bool,
+}
+
+/// How a proposal moves a particle's parameters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kernel {
+    /// Each parameter on its own: a normal truncated to its prior range, with variance twice the
+    /// model's weighted variance of it (Beaumont et al. 2009). The model is drawn again when a
+    /// move is not admissible.
+    #[default]
+    Axes,
+    /// All parameters together: a multivariate normal with twice the model's weighted covariance
+    /// matrix (the multivariate form of Beaumont et al.'s kernel; Filippi, Barnes, Cornebise &
+    /// Stumpf 2013, *Stat. Appl. Genet. Mol. Biol.* 12:87), moves outside the prior's support
+    /// drawn again within the model, and its density divided by the share of the kernels' mass
+    /// inside the support. Follows a ridge of parameters that trade off (stuffing's rate and its
+    /// share of stations), where moves along each axis alone are mostly rejected.
+    Covariance,
 }
 
 impl Settings {
@@ -89,6 +115,8 @@ impl Settings {
             min_acceptance: 0.03,
             max_generations: 30,
             seed,
+            kernel: Kernel::Axes,
+            keep_partial: false,
         }
     }
 }
@@ -131,12 +159,68 @@ pub struct AbcResult {
     pub generations: Vec<Generation>,
     pub simulations: u64,
     pub stop: Stop,
+    /// The last population cut at a smaller tolerance ([`AbcResult::cut_at`]).
+    pub cut: Option<Cut>,
+}
+
+/// The last population restricted to the particles within a smaller tolerance than its own.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct Cut {
+    /// The last generation's tolerance…
+    pub from: f64,
+    /// …and the one the population was cut at.
+    pub to: f64,
+    /// Particles kept, of how many, and their effective sample size.
+    pub kept: usize,
+    pub of: usize,
+    pub ess: f64,
 }
 
 impl AbcResult {
-    /// The tolerance of the last population.
+    /// The tolerance of the last population (after a cut, the cut's).
     pub fn epsilon(&self) -> f64 {
+        if let Some(c) = self.cut {
+            return c.to;
+        }
         self.generations.last().map_or(f64::INFINITY, |g| g.epsilon)
+    }
+
+    /// Restricts the last population to its particles within `to` (< its tolerance), weights
+    /// renormalised, when their effective sample size is at least `min_ess`; returns whether it
+    /// did. The weights of a population at tolerance ε are prior ÷ proposal density, the same at
+    /// any smaller tolerance: the particles within `to` are a weighted sample of the ABC
+    /// posterior at `to` (rejection applied to the last generation once more), only fewer.
+    pub fn cut_at(&mut self, to: f64, min_ess: f64) -> bool {
+        let from = self.epsilon();
+        if self.cut.is_some() || self.population.is_empty() || from <= to {
+            return false;
+        }
+        let kept: Vec<Particle> = self
+            .population
+            .iter()
+            .filter(|x| x.distance <= to)
+            .cloned()
+            .collect();
+        let total: f64 = kept.iter().map(|x| x.weight).sum();
+        let e = ess(kept.iter().map(|x| x.weight));
+        if kept.is_empty() || total <= 0.0 || e < min_ess {
+            return false;
+        }
+        self.cut = Some(Cut {
+            from,
+            to,
+            kept: kept.len(),
+            of: self.population.len(),
+            ess: e,
+        });
+        self.population = kept
+            .into_iter()
+            .map(|x| Particle {
+                weight: x.weight / total,
+                ..x
+            })
+            .collect();
+        true
     }
 }
 
@@ -190,6 +274,144 @@ fn kernel_sds<M: AbcModel>(abc: &M, pop: &[Particle]) -> Vec<Vec<f64>> {
         .collect()
 }
 
+/// One model's multivariate kernel ([`Kernel::Covariance`]): the lower Cholesky factor of its
+/// covariance (row-major, d × d) and the log of its normal density's constant times the share of
+/// the kernels' mass inside the prior's support.
+#[derive(Clone, Debug)]
+struct Mvn {
+    chol: Vec<f64>,
+    log_norm: f64,
+}
+
+/// Quasi-random standard normal points per particle for the support share of [`Mvn`].
+const SUPPORT_POINTS: usize = 64;
+
+/// Lower Cholesky factor of a symmetric positive-definite `d × d` matrix (row-major); `None`
+/// when it is not positive definite.
+fn cholesky(a: &[f64], d: usize) -> Option<Vec<f64>> {
+    let mut l = vec![0.0; d * d];
+    for i in 0..d {
+        for j in 0..=i {
+            let s: f64 = (0..j).map(|k| l[i * d + k] * l[j * d + k]).sum();
+            if i == j {
+                let v = a[i * d + i] - s;
+                if v <= 0.0 || !v.is_finite() {
+                    return None;
+                }
+                l[i * d + i] = v.sqrt();
+            } else {
+                l[i * d + j] = (a[i * d + j] - s) / l[j * d + j];
+            }
+        }
+    }
+    Some(l)
+}
+
+/// `centre + L z`.
+fn mvn_point(centre: &[f64], chol: &[f64], z: &[f64]) -> Vec<f64> {
+    let d = centre.len();
+    (0..d)
+        .map(|i| centre[i] + (0..=i).map(|k| chol[i * d + k] * z[k]).sum::<f64>())
+        .collect()
+}
+
+fn in_support<M: AbcModel>(abc: &M, m: usize, theta: &[f64]) -> bool {
+    theta
+        .iter()
+        .zip(&abc.spaces()[m])
+        .all(|(v, &(lo, hi))| (lo..=hi).contains(v))
+        && abc.admissible(m, theta)
+}
+
+/// Per model: the multivariate kernel of [`Kernel::Covariance`], twice the weighted covariance
+/// of its particles with each variance floored at (1 % of the range)², and the share of the
+/// kernels' mass inside the support (quasi-Monte Carlo, [`SUPPORT_POINTS`] Halton points per
+/// particle, so deterministic).
+fn kernel_mvns<M: AbcModel>(abc: &M, pop: &[Particle]) -> Vec<Mvn> {
+    const BASES: [u64; 12] = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37];
+    abc.spaces()
+        .iter()
+        .enumerate()
+        .map(|(m, space)| {
+            let d = space.len();
+            let members: Vec<&Particle> = pop.iter().filter(|x| x.model == m).collect();
+            let wsum: f64 = members.iter().map(|x| x.weight).sum();
+            let mean: Vec<f64> = (0..d)
+                .map(|i| members.iter().map(|x| x.weight * x.theta[i]).sum::<f64>() / wsum)
+                .collect();
+            let mut cov = vec![0.0; d * d];
+            for i in 0..d {
+                for j in 0..d {
+                    cov[i * d + j] = if wsum > 0.0 {
+                        2.0 * members
+                            .iter()
+                            .map(|x| x.weight * (x.theta[i] - mean[i]) * (x.theta[j] - mean[j]))
+                            .sum::<f64>()
+                            / wsum
+                    } else {
+                        0.0
+                    };
+                }
+            }
+            for (i, &(lo, hi)) in space.iter().enumerate() {
+                let floor = (0.01 * (hi - lo)).powi(2);
+                cov[i * d + i] = cov[i * d + i].max(floor);
+            }
+            let chol = cholesky(&cov, d).unwrap_or_else(|| {
+                // collinear particles: the axes' variances alone
+                let diag: Vec<f64> = (0..d * d)
+                    .map(|k| if k % (d + 1) == 0 { cov[k] } else { 0.0 })
+                    .collect();
+                cholesky(&diag, d).unwrap_or_else(|| vec![1.0; d * d])
+            });
+            let zs: Vec<Vec<f64>> = (1..=SUPPORT_POINTS as u64)
+                .map(|i| {
+                    (0..d)
+                        .map(|k| {
+                            crate::stats::normal_quantile(crate::stats::halton(
+                                i,
+                                BASES[k % BASES.len()],
+                            ))
+                        })
+                        .collect()
+                })
+                .collect();
+            let inside: f64 = if wsum > 0.0 {
+                members
+                    .iter()
+                    .map(|x| {
+                        let hits = zs
+                            .iter()
+                            .filter(|z| in_support(abc, m, &mvn_point(&x.theta, &chol, z)))
+                            .count();
+                        x.weight * hits as f64 / SUPPORT_POINTS as f64
+                    })
+                    .sum::<f64>()
+                    / wsum
+            } else {
+                1.0
+            };
+            let log_det: f64 = (0..d).map(|i| chol[i * d + i].ln()).sum();
+            let log_norm = 0.5 * d as f64 * (2.0 * std::f64::consts::PI).ln()
+                + log_det
+                + inside.max(1.0 / SUPPORT_POINTS as f64).ln();
+            Mvn { chol, log_norm }
+        })
+        .collect()
+}
+
+/// Density of the multivariate kernel `k` centred at `centre` at `theta` (inside the support).
+fn mvn_density(theta: &[f64], centre: &[f64], k: &Mvn) -> f64 {
+    let d = theta.len();
+    // forward substitution: L y = theta − centre
+    let mut y = vec![0.0; d];
+    for i in 0..d {
+        let s: f64 = (0..i).map(|j| k.chol[i * d + j] * y[j]).sum();
+        y[i] = (theta[i] - centre[i] - s) / k.chol[i * d + i];
+    }
+    (-0.5 * y.iter().map(|v| v * v).sum::<f64>() - k.log_norm).exp()
+}
+
 /// Density of the truncated-normal kernel centred at `centre` at `theta`.
 fn kernel_density(theta: &[f64], centre: &[f64], sds: &[f64], space: &[(f64, f64)]) -> f64 {
     let mut d = 1.0;
@@ -215,6 +437,8 @@ struct Previous<'p> {
     probs: &'p [f64],
     /// Kernel standard deviations per model and parameter.
     sds: &'p [Vec<f64>],
+    /// The multivariate kernels per model, with [`Kernel::Covariance`].
+    mvns: Option<&'p [Mvn]>,
 }
 
 /// A proposal of generation `t` (`None` when no admissible move was found).
@@ -227,6 +451,30 @@ fn propose<M: AbcModel>(
 ) -> Option<(usize, Vec<f64>)> {
     let mut rng = analysis_stream(seed, AnalysisPurpose::InferProposal, key(t, k));
     let spaces = abc.spaces();
+    if let Some(Previous {
+        pop,
+        probs,
+        mvns: Some(mvns),
+        ..
+    }) = prev
+    {
+        // the model once, then moves within it until one is in the support
+        use rand_distr::{Distribution, StandardNormal};
+        let m = pick(probs, unit(&mut rng));
+        let members: Vec<&Particle> = pop.iter().filter(|x| x.model == m).collect();
+        let ws: Vec<f64> = members.iter().map(|x| x.weight).collect();
+        for _ in 0..100 {
+            let j = pick(&ws, unit(&mut rng));
+            let z: Vec<f64> = (0..spaces[m].len())
+                .map(|_| StandardNormal.sample(&mut rng))
+                .collect();
+            let theta = mvn_point(&members[j].theta, &mvns[m].chol, &z);
+            if in_support(abc, m, &theta) {
+                return Some((m, theta));
+            }
+        }
+        return None;
+    }
     for _ in 0..100 {
         let (m, theta): (usize, Vec<f64>) = match prev {
             None => {
@@ -237,7 +485,9 @@ fn propose<M: AbcModel>(
                     .collect();
                 (m, theta)
             }
-            Some(Previous { pop, probs, sds }) => {
+            Some(Previous {
+                pop, probs, sds, ..
+            }) => {
                 let m = pick(probs, unit(&mut rng));
                 let members: Vec<&Particle> = pop.iter().filter(|x| x.model == m).collect();
                 let ws: Vec<f64> = members.iter().map(|x| x.weight).collect();
@@ -306,10 +556,12 @@ pub fn run<M: AbcModel>(
         }
         let probs = model_probabilities(&population, n_models);
         let sds = kernel_sds(abc, &population);
+        let mvns = (s.kernel == Kernel::Covariance && t > 0).then(|| kernel_mvns(abc, &population));
         let prev = (t > 0).then_some(Previous {
             pop: &population,
             probs: &probs,
             sds: &sds,
+            mvns: mvns.as_deref(),
         });
         let mut kept: Vec<Particle> = Vec::with_capacity(n);
         let mut proposed = 0u64;
@@ -356,7 +608,8 @@ pub fn run<M: AbcModel>(
             }
             progress(simulations, &generations);
         }
-        if kept.len() < n {
+        let partial = out_of_budget && s.keep_partial && t > 0 && 4 * kept.len() >= n;
+        if kept.len() < n && !partial {
             break if out_of_budget {
                 Stop::Budget
             } else {
@@ -371,7 +624,13 @@ pub fn run<M: AbcModel>(
                 let q: f64 = population
                     .iter()
                     .filter(|y| y.model == x.model)
-                    .map(|y| y.weight * kernel_density(&x.theta, &y.theta, &sds[x.model], space))
+                    .map(|y| {
+                        y.weight
+                            * match &mvns {
+                                Some(k) => mvn_density(&x.theta, &y.theta, &k[x.model]),
+                                None => kernel_density(&x.theta, &y.theta, &sds[x.model], space),
+                            }
+                    })
                     .sum();
                 x.weight = prior_density(space) / n_models as f64 / q.max(1e-300);
             }
@@ -380,8 +639,9 @@ pub fn run<M: AbcModel>(
         for x in kept.iter_mut() {
             x.weight /= total;
         }
+        let full = kept.len() == n;
         population = kept;
-        let acceptance = n as f64 / proposed.max(1) as f64;
+        let acceptance = population.len() as f64 / proposed.max(1) as f64;
         generations.push(Generation {
             epsilon,
             proposed,
@@ -390,6 +650,9 @@ pub fn run<M: AbcModel>(
             model_probabilities: model_probabilities(&population, n_models),
             ess: ess(population.iter().map(|x| x.weight)),
         });
+        if !full {
+            break Stop::Budget;
+        }
         if t > 0 && acceptance < s.min_acceptance {
             break Stop::Acceptance;
         }
@@ -399,5 +662,6 @@ pub fn run<M: AbcModel>(
         generations,
         simulations,
         stop: outcome,
+        cut: None,
     }
 }

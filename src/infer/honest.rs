@@ -18,7 +18,8 @@
 //!    the national values.
 //! 3. **A two-component mixture** fitted by EM ([`mixture_fit`]): honest stations of region r
 //!    ~ N(μ_r, diag(σ_x², σ_y²)) (honest turnout and share independent within a region), moved
-//!    ones ~ N(μ_r + d, S), with σ, d and S common to all regions. Each region's honest turnout
+//!    ones ~ N(μ_r + d_r, S), with σ and S common to all regions and each region's shift d_r
+//!    shrunk towards the common one d ([`SHIFT_PRIOR`]). Each region's honest turnout
 //!    is μ_r's x; the turnout spread (`turnout.station_sd`) σ_x less the binomial noise of each
 //!    station's count (1 ÷ (n t (1 − t)) on the logit scale).
 //! 4. **Each region's honest shares** are its stations' list votes, each weighted by its
@@ -131,6 +132,15 @@ pub struct HonestFit {
     /// [`MAX_MOVED_SHARE`] of the stations in its moved component (the file does not tell which
     /// cluster is the honest majority).
     pub honest_ballots_range: [f64; 2],
+    /// How many fewer and how many more of the leader's honest votes than the fit's (those of
+    /// [`HonestFit::honest_leader_votes_sd`]) the file does not rule out, by which the inference
+    /// widens the intervals of the votes moved (`[0, 0]` when identified): fewer, down to
+    /// [`least_leader_votes`], when the components overlap or the moved one lies below; more, up
+    /// to the mixture with the shares swapped, when most stations are in the moved component.
+    pub honest_leader_votes_range: [f64; 2],
+    /// The honest-weighted correlation of logit turnout and logit leader's share within regions
+    /// ([`honest_correlation`]): near 0 for an honest component of honest stations.
+    pub honest_correlation: f64,
     /// The honest ballots the fit expects (Σ registered × E[sigmoid(mode + sd·Z)]).
     pub honest_ballots: f64,
     /// The share of base stations the mixture puts in its moved component.
@@ -420,6 +430,15 @@ fn turnout_fit(base_of: &[Vec<Base>], n_stations: usize) -> Option<(TurnoutFit, 
     Some(mixture_fit(base_of, &clean, peak_fit, n_stations))
 }
 
+/// The weight, in stations, of the common shift in each region's shift of the moved component
+/// ([`mixture_em`]): a region's shift is the mean of its moved stations' offsets from its
+/// honest mean and the common shift counted this many times — its own where it has many moved
+/// stations, the common one where it has few. (Stuffing a share of the non-voters moves a
+/// station of a low-turnout region further on the logit scale than one of a high-turnout
+/// region; with one common shift the mixture took the stuffed stations of the high-turnout
+/// region for honest.)
+pub const SHIFT_PRIOR: f64 = 20.0;
+
 /// EM iterations of [`mixture_fit`].
 const EM_ITERATIONS: usize = 60;
 
@@ -445,6 +464,9 @@ fn mixture_em(base_of: &[Vec<Base>], mut w: Vec<Vec<f64>>, max_moved: f64) -> Op
     let mut pi = vec![0.5; r_n];
     let (mut vx, mut vy) = (0.0, 0.0);
     let mut d = (0.0, 0.0);
+    // each region's shift, shrunk towards the common one by SHIFT_PRIOR stations' worth
+    let mut dr = vec![(0.0, 0.0); r_n];
+    let kappa = SHIFT_PRIOR;
     for iter in 0..=EM_ITERATIONS {
         // M-step: each region's honest mean from its honest-weighted stations, and from its
         // moved ones less the shift (weighted by precision, crudely: by weight)
@@ -459,8 +481,8 @@ fn mixture_em(base_of: &[Vec<Base>], mut w: Vec<Vec<f64>>, max_moved: f64) -> Op
                 hx += (1.0 - wi) * s.x;
                 hy += (1.0 - wi) * s.y;
                 hw += 1.0 - wi;
-                mx += wi * (s.x - d.0);
-                my += wi * (s.y - d.1);
+                mx += wi * (s.x - dr[r].0);
+                my += wi * (s.y - dr[r].1);
                 mw += wi;
             }
             // the moved stations inform the honest mean only once the shift is estimated
@@ -492,10 +514,26 @@ fn mixture_em(base_of: &[Vec<Base>], mut w: Vec<Vec<f64>>, max_moved: f64) -> Op
         if dw > 1e-9 {
             d = (dx / dw, dy / dw);
         }
+        for r in 0..r_n {
+            let (mut ex, mut ey, mut ew) = (0.0, 0.0, 0.0);
+            for (s, &wi) in base_of[r].iter().zip(&w[r]) {
+                ex += wi * (s.x - mu[r].0);
+                ey += wi * (s.y - mu[r].1);
+                ew += wi;
+            }
+            dr[r] = if kappa.is_finite() {
+                (
+                    (ex + kappa * d.0) / (ew + kappa),
+                    (ey + kappa * d.1) / (ew + kappa),
+                )
+            } else {
+                d
+            };
+        }
         let mut c = [0.0; 3];
         for r in 0..r_n {
             for (s, &wi) in base_of[r].iter().zip(&w[r]) {
-                let (ex, ey) = (s.x - mu[r].0 - d.0, s.y - mu[r].1 - d.1);
+                let (ex, ey) = (s.x - mu[r].0 - dr[r].0, s.y - mu[r].1 - dr[r].1);
                 c[0] += wi * ex * ex;
                 c[1] += wi * ex * ey;
                 c[2] += wi * ey * ey;
@@ -517,7 +555,7 @@ fn mixture_em(base_of: &[Vec<Base>], mut w: Vec<Vec<f64>>, max_moved: f64) -> Op
             for (s, wi) in base_of[r].iter().zip(w[r].iter_mut()) {
                 let (hx, hy) = (s.x - mu[r].0, s.y - mu[r].1);
                 let log_h = -0.5 * (hx * hx / vx + hy * hy / vy) - 0.5 * (vx * vy).ln();
-                let (ex, ey) = (hx - d.0, hy - d.1);
+                let (ex, ey) = (hx - dr[r].0, hy - dr[r].1);
                 let q = (cov[2] * ex * ex - 2.0 * cov[1] * ex * ey + cov[0] * ey * ey) / det;
                 let log_m = -0.5 * q - 0.5 * det.ln();
                 let a = (1.0 - pi[r]).ln() + log_h;
@@ -569,8 +607,9 @@ fn honest_part(
 /// Refines the peak fit with a two-component mixture in (x, y) fitted by EM: in region r a
 /// station is honest with probability 1 − π_r, (x, y) ~ N(μ_r, diag(σ_x², σ_y²)) — honest
 /// turnout and share independent within a region, spreads common to all regions — or moved,
-/// (x, y) ~ N(μ_r + d, S) with the shift d and covariance S common to all regions (fraud that
-/// adds ballots moves a station up in both). Starts from the peak fit's clean stations as
+/// (x, y) ~ N(μ_r + d_r, S) with the covariance S common to all regions and the shift d_r each
+/// region's own, shrunk towards the common shift d by [`SHIFT_PRIOR`] stations (fraud that adds
+/// ballots moves a station up in both). Starts from the peak fit's clean stations as
 /// honest and the others as moved. The honest turnout of a region with its own fit is μ_x,
 /// the station spread σ_x less the binomial noise, and the honest weights feed the shares.
 /// Also returns the mixture (for what the file does not identify, in [`fit`]).
@@ -629,6 +668,13 @@ pub const MAX_MOVED_SHARE: f64 = 0.5;
 /// weakest form) for [`least_honest_ballots`].
 pub const MIN_HONEST_SHARE: f64 = 0.1;
 
+/// The [`MIN_HONEST_SHARE`] ÷ 2 quantile of `xs`: the least honest mean
+/// of the weakest clean-peak bounds.
+fn low_quantile(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    crate::stats::quantile_sorted(&xs, MIN_HONEST_SHARE / 2.0)
+}
+
 /// The fewest honest ballots consistent with the weakest form of the clean-peak assumption:
 /// if at least [`MIN_HONEST_SHARE`] of a region's stations are honest, and fraud only raises a
 /// station's turnout, then at least half of those honest stations — [`MIN_HONEST_SHARE`] ÷ 2 of
@@ -639,11 +685,7 @@ pub const MIN_HONEST_SHARE: f64 = 0.1;
 /// how much — what the mixture cannot bound when the honest stations are a minority or fraud
 /// moved most stations by a little.
 fn least_honest_ballots(base_of: &[Vec<Base>], registered: &[u64], f: &TurnoutFit) -> f64 {
-    let q = |xs: &mut Vec<f64>| {
-        xs.sort_by(f64::total_cmp);
-        crate::stats::quantile_sorted(xs, MIN_HONEST_SHARE / 2.0)
-    };
-    let national = q(&mut base_of.iter().flatten().map(|b| b.x).collect());
+    let national = low_quantile(base_of.iter().flatten().map(|b| b.x).collect());
     base_of
         .iter()
         .zip(&f.modes)
@@ -652,11 +694,64 @@ fn least_honest_ballots(base_of: &[Vec<Base>], registered: &[u64], f: &TurnoutFi
             let x = if m.1 || b.is_empty() {
                 national
             } else {
-                q(&mut b.iter().map(|s| s.x).collect())
+                low_quantile(b.iter().map(|s| s.x).collect())
             };
             reg as f64 * crate::electorate::expected_sigmoid(x.min(m.0), f.sd)
         })
         .sum()
+}
+
+/// The fewest of the leader's honest votes consistent with the weakest form of the clean-peak
+/// assumption, as [`least_honest_ballots`] for turnout: if at least [`MIN_HONEST_SHARE`] of a
+/// region's stations are honest and fraud only raises the leader's share, the honest mean
+/// leader's share (logit) is at least the region's [`MIN_HONEST_SHARE`] ÷ 2 quantile of station
+/// leader's share (the national quantile for a region with less than [`MIN_REGION_STATIONS`]
+/// base stations). Each region's leader's votes at that mean (spread `sd_y`), or at the fit's
+/// honest share (stations weighted by `honest`) if lower, times its valid votes.
+fn least_leader_votes(base_of: &[Vec<Base>], votes: &Votes, honest: &[f64], sd_y: f64) -> f64 {
+    let national = low_quantile(base_of.iter().flatten().map(|b| b.y).collect());
+    base_of
+        .iter()
+        .enumerate()
+        .map(|(r, b)| {
+            let y = if b.len() < MIN_REGION_STATIONS {
+                national
+            } else {
+                low_quantile(b.iter().map(|s| s.y).collect())
+            };
+            let (mut l, mut v) = (0.0, 0.0);
+            for s in b {
+                let h = honest.get(s.idx).copied().unwrap_or(0.0);
+                l += h * votes.leader.get(s.idx).copied().unwrap_or(0.0);
+                v += h * votes.valid.get(s.idx).copied().unwrap_or(0.0);
+            }
+            let fitted = if v > 0.0 { l / v } else { 1.0 };
+            let bound = crate::electorate::expected_sigmoid(y, sd_y);
+            fitted.min(bound) * votes.region_valid[r]
+        })
+        .sum()
+}
+
+/// The correlation of logit turnout and logit leader's share among the stations of the
+/// mixture's honest component (each weighted by its probability of being honest, about its
+/// region's honest mean). Honest turnout and share are independent within a region, while
+/// fraud that adds ballots raises both: a clearly positive value says stuffed stations were
+/// taken into the honest component.
+fn honest_correlation(base_of: &[Vec<Base>], m: &Mixture) -> f64 {
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for ((b, w), mu) in base_of.iter().zip(&m.w).zip(&m.mu) {
+        for (s, &wi) in b.iter().zip(w) {
+            let (dx, dy) = (s.x - mu.0, s.y - mu.1);
+            sxy += (1.0 - wi) * dx * dy;
+            sxx += (1.0 - wi) * dx * dx;
+            syy += (1.0 - wi) * dy * dy;
+        }
+    }
+    if sxx > 0.0 && syy > 0.0 {
+        sxy / (sxx * syy).sqrt()
+    } else {
+        0.0
+    }
 }
 
 /// The honest ballots a turnout fit expects from regions with `registered` voters.
@@ -975,21 +1070,41 @@ pub fn fit(results: &ElectionResults, label: &str, seed: u64) -> Result<HonestFi
     } else {
         0.0
     };
-    let more = match &mixture {
+    let swapped = match &mixture {
         Some(m) if moved_share > MAX_MOVED_SHARE => {
-            mixture_em(&base_of, m.w.clone(), 1.0 - moved_share).map_or(0.0, |half| {
-                let (modes, sd, _) = honest_part(&base_of, &tf, &half, results.stations.len());
-                let g = TurnoutFit {
-                    modes,
-                    sd,
-                    ..tf.clone()
-                };
-                (expected_ballots(&g, &registered) - honest_ballots).max(0.0)
-            })
+            mixture_em(&base_of, m.w.clone(), 1.0 - moved_share)
         }
-        _ => 0.0,
+        _ => None,
     };
+    let more = swapped.as_ref().map_or(0.0, |half| {
+        let (modes, sd, _) = honest_part(&base_of, &tf, half, results.stations.len());
+        let g = TurnoutFit {
+            modes,
+            sd,
+            ..tf.clone()
+        };
+        (expected_ballots(&g, &registered) - honest_ballots).max(0.0)
+    });
     let honest_ballots_range = [fewer, more];
+    // the same for the leader's honest votes (what the votes moved rest on): fewer, down to the
+    // weakest clean-peak bound of the leader's share, and more, up to the swapped mixture's
+    let leader_votes = honest_leader_votes(&base_of, &votes, |_, _, s| {
+        tf.honest.get(s.idx).copied().unwrap_or(0.0)
+    });
+    let fewer_leader = if separation < MIN_SEPARATION || below {
+        let sd_y = mixture.as_ref().map_or(0.0, |m| m.vy.sqrt());
+        (leader_votes - least_leader_votes(&base_of, &votes, &tf.honest, sd_y)).max(0.0)
+    } else {
+        0.0
+    };
+    let more_leader = swapped.as_ref().map_or(0.0, |half| {
+        (honest_leader_votes(&base_of, &votes, |r, i, _| 1.0 - half.w[r][i]) - leader_votes)
+            .max(0.0)
+    });
+    let honest_leader_votes_range = [fewer_leader, more_leader];
+    let honest_correlation = mixture
+        .as_ref()
+        .map_or(0.0, |m| honest_correlation(&base_of, m));
 
     let regions: Vec<RegionFit> = (0..n_regions)
         .map(|r| RegionFit {
@@ -1020,6 +1135,8 @@ pub fn fit(results: &ElectionResults, label: &str, seed: u64) -> Result<HonestFi
         honest_ballots_sd,
         honest_leader_votes_sd,
         honest_ballots_range,
+        honest_leader_votes_range,
+        honest_correlation,
         honest_ballots,
         moved_share,
         separation,

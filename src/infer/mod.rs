@@ -35,6 +35,10 @@ pub const REPORT_VERSION: u32 = 1;
 /// The largest final tolerance (root mean square of scaled misses, see [`election`]) at which
 /// the observed result counts as reproduced; beyond it no posterior is reported.
 pub const REPRODUCE_LIMIT: f64 = 3.0;
+/// When the last population's tolerance is above [`REPRODUCE_LIMIT`], its particles within the
+/// limit are the posterior at the limit ([`abc::AbcResult::cut_at`]) if their effective sample
+/// size is at least this share of `--particles`.
+pub const MIN_CUT_ESS: f64 = 0.25;
 /// Fresh elections simulated from the posterior for the predictive checks.
 pub const PREDICTIVE_RUNS: usize = 100;
 /// A mechanism is supported at a posterior probability of at least this…
@@ -188,6 +192,14 @@ pub struct Request {
     /// for a given hypothesis. The intervals of the ballots added (and the turnout added, the
     /// votes in question) are widened by them ([`unidentified`]).
     pub honest_ballots_unidentified: [f64; 2],
+    /// How many fewer and more of the leader's honest votes than the fitted hypothesis expects
+    /// its file does not tell apart from it ([`honest::HonestFit::honest_leader_votes_range`]);
+    /// `[0, 0]` for a given hypothesis. The intervals of the votes moved and the votes in
+    /// question are widened by them ([`unidentified`]).
+    pub honest_moved_unidentified: [f64; 2],
+    /// The ABC's perturbation kernel ([`abc::Kernel`]): `Covariance` for a hypothesis fitted
+    /// to a station file (`--from-stations`), whose candidates' parameters trade off.
+    pub kernel: abc::Kernel,
 }
 
 /// The hypothesis's variant index and each model's mechanism indices.
@@ -329,6 +341,18 @@ pub struct Provenance {
     /// fitted hypothesis ([`Request::honest_ballots_unidentified`]); absent when both are 0.
     #[serde(skip_serializing_if = "both_zero")]
     pub honest_ballots_unidentified: [f64; 2],
+    /// How many fewer and more of the leader's honest votes the observed file does not tell
+    /// apart from the fitted hypothesis ([`Request::honest_moved_unidentified`]); absent when
+    /// both are 0.
+    #[serde(skip_serializing_if = "both_zero")]
+    pub honest_moved_unidentified: [f64; 2],
+    /// The ABC's perturbation kernel ([`Request::kernel`]); absent for the default (`axes`).
+    #[serde(skip_serializing_if = "is_axes")]
+    pub kernel: abc::Kernel,
+}
+
+fn is_axes(k: &abc::Kernel) -> bool {
+    *k == abc::Kernel::Axes
 }
 
 fn is_zero(x: &f64) -> bool {
@@ -350,6 +374,10 @@ pub struct Report {
     pub simulations: u64,
     /// Final tolerance (scaled root mean square miss of the population's worst particle).
     pub epsilon: f64,
+    /// When the last generation's tolerance was above the limit and its particles within the
+    /// limit were kept as the posterior ([`abc::AbcResult::cut_at`]); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cut: Option<abc::Cut>,
     pub reproduce_limit: f64,
     /// Acceptance rate of the last generation.
     pub acceptance: f64,
@@ -482,8 +510,15 @@ pub fn infer(
         em.observed.values = draw.summaries.clone();
         (c, syn.theta.clone(), draw)
     });
-    let settings = Settings::new(request.particles, request.budget, request.seed);
-    let r = abc::run(&em, &settings, stop, progress);
+    let settings = Settings {
+        kernel: request.kernel,
+        keep_partial: request.kernel == abc::Kernel::Covariance,
+        ..Settings::new(request.particles, request.budget, request.seed)
+    };
+    let mut r = abc::run(&em, &settings, stop, progress);
+    if r.epsilon() > REPRODUCE_LIMIT && r.stop != Stop::Interrupted {
+        r.cut_at(REPRODUCE_LIMIT, MIN_CUT_ESS * request.particles as f64);
+    }
     let mut rep = report(scenario, request, observed_name, &em, &r);
     if let Some((c, theta, draw)) = planted {
         let model = rep.models.iter().find(|m| m.name == c.name);
@@ -567,10 +602,19 @@ fn unidentified(name: &str, i: Interval, request: &Request, registered: u64) -> 
     let per = match name {
         "votes_added" | "votes_in_question" => 1.0,
         "turnout_added" => 1.0 / registered.max(1) as f64,
-        _ => return i,
+        _ => 0.0,
     };
+    // the leader's honest votes: more of them leave fewer moved, fewer leave more
+    let moved = match name {
+        "votes_moved" | "votes_in_question" => 1.0,
+        _ => 0.0,
+    };
+    if per == 0.0 && moved == 0.0 {
+        return i;
+    }
     let [fewer, more] = request.honest_ballots_unidentified;
-    let (down, up) = (more * per, fewer * per);
+    let [fewer_l, more_l] = request.honest_moved_unidentified;
+    let (down, up) = (more * per + more_l * moved, fewer * per + fewer_l * moved);
     Interval {
         median: i.median,
         lo50: (i.lo50 - down).max(0.0),
@@ -678,14 +722,17 @@ fn report(
             honest_ballots_sd: request.honest_ballots_sd,
             honest_moved_sd: request.honest_moved_sd,
             honest_ballots_unidentified: request.honest_ballots_unidentified,
+            honest_moved_unidentified: request.honest_moved_unidentified,
+            kernel: request.kernel,
         },
         status,
         stop: r.stop,
         simulations: r.simulations,
         epsilon: r.epsilon(),
+        cut: r.cut,
         reproduce_limit: REPRODUCE_LIMIT,
         acceptance: last.map_or(0.0, |g| g.acceptance),
-        ess: last.map_or(0.0, |g| g.ess),
+        ess: r.cut.map_or(last.map_or(0.0, |g| g.ess), |c| c.ess),
         generations: r.generations.clone(),
         models,
         derived,
@@ -816,6 +863,12 @@ pub fn reading(r: &Report) -> Vec<String> {
                 "Under the hypothesis `{h}`, the candidates reproduce the observed result to within {:.2} scale units (1 = a typical honest run-to-run miss) after {} simulated elections.",
                 r.epsilon, r.simulations
             ));
+            if let Some(c) = r.cut {
+                out.push(format!(
+                    "The last generation's tolerance was {:.2}, above the limit; the posterior is its {} of {} particles within the limit (effective sample size {:.0}): fewer particles, so wider intervals.",
+                    c.from, c.kept, c.of, c.ess
+                ));
+            }
         }
     }
     if r.status == Status::NotReproduced {
@@ -905,6 +958,17 @@ pub fn reading(r: &Report) -> Vec<String> {
                 count(a.hi90),
                 count(a.median)
             ));
+        }
+        if let Some(m) = r.derived.iter().find(|q| q.name == "votes_moved") {
+            let [fewer, more] = r.provenance.honest_moved_unidentified;
+            if fewer > 0.0 || more > 0.0 {
+                let q = m.interval;
+                out.push(format!(
+                    "Nor does it identify the leader's honest share: the votes moved from other lists are bounded, from {} to {}, not estimated.",
+                    count(q.lo90),
+                    count(q.hi90)
+                ));
+            }
         }
         let gains: Vec<String> = r
             .derived

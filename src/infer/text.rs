@@ -118,6 +118,15 @@ impl Report {
                     num(more)
                 );
             }
+            let [fewer, more] = pv.honest_moved_unidentified;
+            if fewer > 0.0 || more > 0.0 {
+                let _ = writeln!(
+                    s,
+                    "Nor does it identify the leader's honest share: from {} fewer of the leader's honest votes than the fit (the weakest clean-peak bound of the leader's share) to {} more (the mixture with the shares swapped) are not ruled out, so the intervals of votes moved and votes in question are widened over that range too.",
+                    num(fewer),
+                    num(more)
+                );
+            }
         }
         if !self.predictive.is_empty() {
             let _ = writeln!(s);

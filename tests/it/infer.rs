@@ -135,6 +135,8 @@ fn request(models: &[&str], seed: u64) -> Request {
         honest_ballots_sd: 0.0,
         honest_moved_sd: 0.0,
         honest_ballots_unidentified: [0.0; 2],
+        honest_moved_unidentified: [0.0; 2],
+        kernel: tamga::infer::abc::Kernel::Axes,
     }
 }
 
@@ -669,6 +671,7 @@ struct Pipeline {
     /// The fit's diagnostics: its moved share and separation.
     moved_share: f64,
     separation: f64,
+    correlation: f64,
     report: tamga::infer::Report,
     /// The same inference with the fitted honest model taken as exact (neither the bootstrap
     /// spread nor what the file does not identify added): an over-confident posterior.
@@ -703,6 +706,12 @@ fn infer_from_stations(
     };
     req.particles = env("TAMGA_PIPELINE_PARTICLES", 60) as usize;
     req.budget = env("TAMGA_PIPELINE_BUDGET", 900);
+    // as `--from-stations` does (`TAMGA_PIPELINE_KERNEL=axes` for the earlier kernel)
+    req.kernel = if std::env::var("TAMGA_PIPELINE_KERNEL").is_ok_and(|v| v == "axes") {
+        tamga::infer::abc::Kernel::Axes
+    } else {
+        tamga::infer::abc::Kernel::Covariance
+    };
     let stop = AtomicBool::new(false);
     let run = |req: &Request| {
         infer(
@@ -721,11 +730,15 @@ fn infer_from_stations(
         req.honest_ballots_sd = fit.honest_ballots_sd;
         req.honest_moved_sd = fit.honest_leader_votes_sd;
         req.honest_ballots_unidentified = fit.honest_ballots_range;
+        if std::env::var("TAMGA_PIPELINE_LEADER").is_err() {
+            req.honest_moved_unidentified = fit.honest_leader_votes_range;
+        }
     }
     Pipeline {
         sd: req.honest_ballots_sd,
         moved_share: fit.moved_share,
         separation: fit.separation,
+        correlation: fit.honest_correlation,
         report: run(&req),
         known,
     }
@@ -787,7 +800,7 @@ fn honest_model_fitted_to_the_clean_part_finds_each_regions_turnout() {
 /// posteriors must cover fewer: the same inference with the fitted honest model taken as exact
 /// (no bootstrap spread, nothing widened for what the file does not identify), and those
 /// intervals halved around their median. A flagged fit must say so in its text. Measured on
-/// 2026-12-03 (tenth session): 29 of 32 covered, 17 and 12 by the over-confident ones
+/// 2026-12-03 (eleventh session): 32 of 32 covered, 22 and 14 by the over-confident ones
 /// (`docs/inference.md`, "Calibration of the whole pipeline"). `TAMGA_PIPELINE_FILES=N` for
 /// another sample, `TAMGA_PIPELINE_REGIME=many` for
 /// stuffing at 50–100 % of stations, `TAMGA_PIPELINE_HONEST=true` to infer with the true honest
@@ -800,12 +813,14 @@ fn fitted_honest_model_intervals_contain_known_stuffing() {
 }
 
 /// The pipeline check of [`fitted_honest_model_intervals_contain_known_stuffing`] with stuffing
-/// at 50–100 % of the stations, on [`PIPELINE_MANY_FILES`] files. At the check's small budget
-/// about half of these files are not reproduced (they report no interval, and the reading says
-/// the budget ended), so what is checked is conditional on reproduction: of the reproduced
-/// files, a calibrated method covers fewer than the binomial 1 % quantile at 90 % with
-/// probability below 0.01, and the fitted model taken as exact, and halved, must cover fewer.
-/// Measured on 2026-12-03 over 80 files: 36 of the 41 reproduced covered; taken as exact 5.
+/// at 50–100 % of the stations, on [`PIPELINE_MANY_FILES`] files. Of the reproduced files, a
+/// calibrated method covers fewer than the binomial 1 % quantile at 90 % with probability below
+/// 0.01, and the fitted model taken as exact, and halved, must cover fewer. Before the eleventh
+/// session about half of these files were not reproduced at this budget and only that was
+/// checked; now (multivariate kernel, last generation cut at the limit, a shift per region) it
+/// also requires as many covered counting the files not reproduced as misses (the binomial 1 %
+/// quantile of all files). Measured on 2026-12-03
+/// (eleventh session) over 80 files: 68 covered, 74 reproduced; taken as exact 27.
 #[test]
 fn fitted_honest_model_intervals_contain_known_stuffing_at_most_stations() {
     pipeline_check(PIPELINE_MANY_FILES, true);
@@ -831,13 +846,7 @@ fn binomial_floor(n: usize) -> usize {
 /// The pipeline check on `default_files` files (`TAMGA_PIPELINE_FILES` overrides), stuffing at
 /// 50–100 % of the stations when `many` (or `TAMGA_PIPELINE_REGIME=many`), else at 5–50 %.
 fn pipeline_check(default_files: usize, many: bool) {
-    let world = regions_world();
-    // the honest model fitted to one file of the world (with some stuffing) is the truth's
-    // honest part; synthetic files add known stuffing to it
-    let (csv, _) = fraud_csv(&world, &[0.3, 0.3], 5);
-    let data = tamga::forensics::read::read_results(csv.as_bytes()).expect("reads");
-    let base = tamga::infer::honest::fit(&data, "w.csv", 2).expect("fits");
-    let base = tamga::scenario::parse(&base.scenario, "base").expect("valid");
+    let base = pipeline_base();
     let n: usize = std::env::var("TAMGA_PIPELINE_FILES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -948,13 +957,18 @@ fn pipeline_check(default_files: usize, many: bool) {
             halved += usize::from(half(ka, added) && half(kv, in_question));
         }
         lines.push(format!(
-            "rate {rate:.3} at {share:.3}: added {added}, 90 % {:.0}–{:.0}, median {:.0}, honest sd {sd:.0}, moved {:.2}, separation {:.1}, unidentified −{more:.0} +{fewer:.0} ({:.2}){}",
+            "rate {rate:.3} at {share:.3}: added {added}, 90 % {:.0}–{:.0}, median {:.0}, honest sd {sd:.0}, moved {:.2}, separation {:.1}, correlation {:.2}, unidentified −{more:.0} +{fewer:.0} ({:.2}{}){}",
             a.lo90,
             a.hi90,
             a.median,
             p.moved_share,
             p.separation,
+            p.correlation,
             r.epsilon,
+            match r.cut {
+                Some(c) => format!(", cut from {:.2}: {} of {}", c.from, c.kept, c.of),
+                None => String::new(),
+            },
             if ok { "" } else { "  missed" }
         ));
     }
@@ -977,11 +991,71 @@ fn pipeline_check(default_files: usize, many: bool) {
             reproduced >= 8 && covered >= floor,
             "{covered} of {reproduced} reproduced covered (at least {floor}): {lines:#?}"
         );
+        // and counting the files not reproduced as misses (since the eleventh session)
+        let all = binomial_floor(n);
+        assert!(
+            covered >= all,
+            "{covered} of {n} covered, not reproduced counted as missed (at least {all}): {lines:#?}"
+        );
         assert!(
             exact < floor && halved < floor,
             "over-confident intervals cover {exact} and {halved} of {reproduced}: the check cannot tell an over-confident posterior"
         );
     }
+}
+
+/// The honest model fitted to one file of the three-region world (with some stuffing): the
+/// honest part of the pipeline checks' synthetic truths, to which they add known fraud.
+fn pipeline_base() -> Scenario {
+    let world = regions_world();
+    let (csv, _) = fraud_csv(&world, &[0.3, 0.3], 5);
+    let data = tamga::forensics::read::read_results(csv.as_bytes()).expect("reads");
+    let base = tamga::infer::honest::fit(&data, "w.csv", 2).expect("fits");
+    tamga::scenario::parse(&base.scenario, "base").expect("valid")
+}
+
+/// Where a file does not identify the leader's honest share, the votes moved are bounds: files
+/// with protocol fraud (10–60 % of the other lists' votes rewritten for the leader at 5–50 % of
+/// the stations, the first 16 points of the pipeline check's Halton sequence) whose fit is
+/// flagged (components that overlap, or most stations in the moved part) must have the true
+/// votes moved in their 90 % interval, and in at least one of them only because of the
+/// widening by the leader's honest votes the file does not rule out (without it, the interval
+/// would end below the truth). Measured on 2026-12-03 (eleventh session): over 40 files, 38
+/// covered with the widening, 32 without (`docs/inference.md`).
+#[test]
+fn votes_moved_are_bounded_where_the_file_does_not_identify_the_leaders_share() {
+    let base = pipeline_base();
+    let halton = tamga::stats::halton;
+    let (mut flagged, mut only_widened) = (0, 0);
+    for i in 0..16u64 {
+        let (rate, share) = (0.1 + 0.5 * halton(i + 1, 2), 0.05 + 0.45 * halton(i + 1, 3));
+        let (csv, truth) = mechanism_csv(&base, "protocols", &[rate, share], 100 + i);
+        let moved = truth[2];
+        let p = infer_from_stations(&csv, 200 + i, None, "protocols");
+        let r = &p.report;
+        let [fewer, more] = r.provenance.honest_moved_unidentified;
+        if r.status != Status::Posterior || (fewer == 0.0 && more == 0.0) {
+            continue;
+        }
+        flagged += 1;
+        let q = r
+            .derived
+            .iter()
+            .find(|q| q.name == "votes_moved")
+            .expect("votes_moved")
+            .interval;
+        assert!(
+            q.contains90(moved),
+            "file {i}: rate {rate:.3} at {share:.3}, {moved} votes moved, 90 % {:.0}–{:.0}, leader's honest votes not identified −{more:.0} +{fewer:.0}",
+            q.lo90,
+            q.hi90
+        );
+        only_widened += usize::from(q.hi90 - fewer < moved);
+    }
+    assert!(
+        flagged >= 2 && only_widened >= 1,
+        "{flagged} flagged files, {only_widened} covered only by the widening"
+    );
 }
 
 /// Synthetic files of the pipeline check.

@@ -65,7 +65,7 @@ use super::klimek::{
 };
 use super::stations::StationFigures;
 use crate::rng::{AnalysisPurpose, StreamRng, analysis_stream};
-use crate::stats::{mean_sd, normal_cdf, normal_quantile_fast, quantile_sorted};
+use crate::stats::{halton, mean_sd, normal_cdf, normal_quantile_fast, quantile_sorted};
 
 /// Cells per axis of the likelihood grid (2 % wide).
 pub const GRID: usize = 50;
@@ -391,17 +391,6 @@ impl Pseudo {
             ext_u: ext_points.iter().map(|p| [p.0[0], p.0[1]]).collect(),
         }
     }
-}
-
-/// The radical inverse of `i` in base `b` (the Halton sequence).
-fn halton(mut i: u64, b: u64) -> f64 {
-    let (mut f, mut r) = (1.0, 0.0);
-    while i > 0 {
-        f /= b as f64;
-        r += f * (i % b) as f64;
-        i /= b;
-    }
-    r
 }
 
 /// The six outer parameters, in [`NAMES`] order.

@@ -360,7 +360,7 @@ mod tests {
                     if r < p_first {
                         0
                     } else {
-                        1 + (r * 1e6) as u8 % 4
+                        1 + ((r * 1e6) as u64 % 4) as u8
                     }
                 })
                 .collect();

@@ -315,8 +315,8 @@ fn hardest_first(drifts: &[f64]) -> Vec<usize> {
 /// value: far more than the rounding of sums of a few million terms of order 1.
 const BOUND_MARGIN: f64 = 1e-6;
 
-/// Below this many draws per category a round's multinomial draw is taken draw by draw (one
-/// binary search each) rather than one binomial per category (see [`rounds_of_sums`]).
+/// Below this many draws per category a round of [`one_audit`] is drawn paper by paper
+/// ([`Picker`]) rather than by one binomial per category.
 const PICKS_PER_CATEGORY: u64 = 2;
 
 /// Rounds (first `first` draws, then doubling; [`escalate`]) of tests whose log statistics are
@@ -435,8 +435,9 @@ impl Checks {
 /// then the category it falls in). The categories come in consecutive groups of `width`; the
 /// group is found from the groups' running sums through a guide table (where the search for a
 /// 64-bit draw in each of 2^b equal slices starts), so a draw takes a step or two, then the
-/// category by counting the running sums within the group that it reaches (no branch). Building it costs one pass over the counts and one
-/// over the groups (ONEAudit's list contest: about 10,000 groups of 12).
+/// category by counting the running sums within the group that it reaches (no branch).
+/// Building it costs one pass over the counts and one over the groups (ONEAudit's list
+/// contest: about 10,000 groups of 12).
 #[derive(Default)]
 struct Picker {
     /// Per category, the papers in its group up to it.
@@ -526,10 +527,8 @@ impl Picker {
     #[cold]
     #[inline(never)]
     fn redraw(&self, rng: &mut StreamRng, x: u64, r: u64, low: u64) -> (u64, u64) {
+        // only called with `low < total`, so the total is not 0
         let n = self.total;
-        if n == 0 {
-            return (x, r);
-        }
         let reject = n.wrapping_neg() % n;
         let (mut x, mut r, mut low) = (x, r, low);
         while low < reject {
@@ -1480,34 +1479,28 @@ fn alpha_rounds<C: Category>(
     block: usize,
 ) -> crate::rla::Outcome {
     drawn.clear();
-    let mut seen = vec![0usize; tests.len()];
     // where the last block began, and the stream there
     let mut block_start = (0usize, rng.clone());
     let out = escalate(schedule, alpha, population, |n| {
         let n = usize::try_from(n).unwrap_or(usize::MAX);
         for &k in order {
-            if tests.reached(k) {
-                continue;
-            }
-            let mut reached = false;
-            while seen[k] < n {
+            // the draws test `k` has taken (all it was given, until it reaches 1/α)
+            let seen = |tests: &AlphaSet| usize::try_from(tests.seen(k)).unwrap_or(usize::MAX);
+            while !tests.reached(k) && seen(tests) < n {
+                let from = seen(tests);
                 // the draws already taken first; a new block only past them, so that a test
                 // reads at least one paper of every block it draws
-                if seen[k] == drawn.len() {
+                if from == drawn.len() {
                     block_start = (drawn.len(), rng.clone());
-                    let upto = (seen[k] + block).min(n);
+                    let upto = (from + block).min(n);
                     while drawn.len() < upto {
                         drawn.push(C::of(picker.pick(rng)));
                     }
                 }
                 let upto = drawn.len().min(n);
-                reached = tests.advance_over(k, &drawn[seen[k]..upto], C::index);
-                seen[k] = upto;
-                if reached {
-                    break;
-                }
+                tests.advance_over(k, &drawn[from..upto], C::index);
             }
-            if !reached {
+            if !tests.reached(k) {
                 return 1.0;
             }
         }

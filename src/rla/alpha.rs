@@ -121,7 +121,7 @@ struct Lane {
     /// … and it has reached `1/α` when `t ≥ target = 1/(α s)`.
     target: f64,
     done: bool,
-    /// Draws taken into this test (see [`AlphaSet::advance`]).
+    /// Draws taken into this test (see [`AlphaSet::advance_over`]).
     seen: u64,
 }
 
@@ -267,14 +267,9 @@ impl AlphaSet {
         self.lanes[k].done
     }
 
-    /// The number of tests.
-    pub fn len(&self) -> usize {
-        self.lanes.len()
-    }
-
-    /// Whether there are no tests.
-    pub fn is_empty(&self) -> bool {
-        self.lanes.is_empty()
+    /// Draws test `k` has taken (up to the one at which it reached `1/α`).
+    pub fn seen(&self, k: usize) -> u64 {
+        self.lanes[k].seen
     }
 
     /// Whether every statistic has reached `1/α` at some draw so far.

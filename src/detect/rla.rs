@@ -505,7 +505,7 @@ impl Picker {
         let n = self.total;
         let (mut x, mut r, low) = wide(rng.next_u64(), n);
         if low < n {
-            (x, r) = self.redraw(rng, x, r, low);
+            (x, r) = redraw(rng, n, x, r, low);
         }
         // the group: `starts[g] ≤ r < starts[g + 1]` (the last start is the total, above `r`)
         let mut g = self.guide[(x >> self.shift) as usize] as usize;
@@ -520,21 +520,6 @@ impl Picker {
         // the first category whose running sum exceeds `rest` (the group's last always does)
         let below = &self.inner[base..base + self.width - 1];
         base + below.iter().map(|&c| usize::from(c <= rest)).sum::<usize>()
-    }
-
-    /// Lemire's rejection step, rarely taken (probability `total/2⁶⁴`): the draw `x` stands
-    /// unless its low part falls below `2⁶⁴ mod total`; else new draws until one does not.
-    #[cold]
-    #[inline(never)]
-    fn redraw(&self, rng: &mut StreamRng, x: u64, r: u64, low: u64) -> (u64, u64) {
-        // only called with `low < total`, so the total is not 0
-        let n = self.total;
-        let reject = n.wrapping_neg() % n;
-        let (mut x, mut r, mut low) = (x, r, low);
-        while low < reject {
-            (x, r, low) = wide(rng.next_u64(), n);
-        }
-        (x, r)
     }
 
     /// `new` draws added to `round` (zero on entry), the categories drawn listed in `list`
@@ -555,6 +540,124 @@ impl Picker {
             list.extend((0..round.len() as u32).filter(|&i| round[i as usize] > 0));
         } else {
             list.sort_unstable();
+        }
+    }
+}
+
+/// Lemire's rejection step for a draw below `n`, rarely taken (probability `n/2⁶⁴`): the draw
+/// `x` (`r` its paper, `low` its low part) stands unless `low` falls below `2⁶⁴ mod n`; else
+/// new draws until one does not.
+#[cold]
+#[inline(never)]
+fn redraw(rng: &mut StreamRng, n: u64, x: u64, r: u64, low: u64) -> (u64, u64) {
+    // only called with `low < n`, so `n` is not 0
+    let reject = n.wrapping_neg() % n;
+    let (mut x, mut r, mut low) = (x, r, low);
+    while low < reject {
+        (x, r, low) = wide(rng.next_u64(), n);
+    }
+    (x, r)
+}
+
+/// Draws the category of one paper, with replacement, every paper equally likely.
+trait Pick {
+    fn pick(&self, rng: &mut StreamRng) -> usize;
+}
+
+impl Pick for Picker {
+    #[inline]
+    fn pick(&self, rng: &mut StreamRng) -> usize {
+        Picker::pick(self, rng)
+    }
+}
+
+/// [`Picker`] for at most [`FEW`] categories (ALPHA's contests), working on the 64-bit draw
+/// `x` itself: its paper `⌊x·total/2⁶⁴⌋` is at or past a running sum `e` exactly when
+/// `x ≥ ⌈e·2⁶⁴/total⌉`, so the category is the number of these thresholds at or below `x`; a
+/// table over the top [`FEW_BITS`] bits of `x` gives it at once wherever no threshold falls
+/// inside the slice (all but at most `FEW − 1` of the slices), the count only elsewhere. The
+/// same paper and category as [`Picker`] for the same counts and stream.
+struct FewPicker {
+    /// Per category but the last with papers after it, `⌈e·2⁶⁴/total⌉` of its running sum
+    /// `e`; `u64::MAX` past them (never below a draw that counts: see [`FewPicker::count`]).
+    thresholds: [u64; FEW],
+    /// How many thresholds there are.
+    cut: usize,
+    /// Per slice of draws, its category, or [`STRADDLES`] where a threshold falls inside.
+    slices: Vec<u8>,
+    total: u64,
+}
+
+/// The most categories a [`FewPicker`] takes.
+const FEW: usize = 16;
+/// A [`FewPicker`]'s table has `2^FEW_BITS` slices.
+const FEW_BITS: u32 = 10;
+/// A slice of a [`FewPicker`]'s table in which the category changes.
+const STRADDLES: u8 = u8::MAX;
+
+impl FewPicker {
+    /// `weights`: papers per category (whole numbers); `None` past [`FEW`] categories or
+    /// without papers.
+    fn new(weights: &[f64]) -> Option<FewPicker> {
+        if weights.len() > FEW {
+            return None;
+        }
+        let total: u64 = weights.iter().map(|&w| w.max(0.0) as u64).sum();
+        if total == 0 {
+            return None;
+        }
+        let mut thresholds = [u64::MAX; FEW];
+        let mut cut = 0;
+        let mut end = 0u64;
+        for &w in weights {
+            end += w.max(0.0) as u64;
+            if end < total {
+                // ⌈end·2⁶⁴/total⌉ < 2⁶⁴ since end < total
+                let t = ((u128::from(end) << 64).div_ceil(u128::from(total))) as u64;
+                thresholds[cut] = t;
+                cut += 1;
+            }
+        }
+        let mut p = FewPicker {
+            thresholds,
+            cut,
+            slices: Vec::new(),
+            total,
+        };
+        let shift = 64 - FEW_BITS;
+        p.slices = (0..1u64 << FEW_BITS)
+            .map(|s| {
+                let (lo, hi) = (s << shift, (s << shift) | ((1u64 << shift) - 1));
+                let c = p.count(lo);
+                if c == p.count(hi) { c as u8 } else { STRADDLES }
+            })
+            .collect();
+        Some(p)
+    }
+
+    /// The category of the draw `x`: the thresholds at or below it.
+    #[inline(always)]
+    fn count(&self, x: u64) -> usize {
+        self.thresholds[..self.cut]
+            .iter()
+            .map(|&t| usize::from(t <= x))
+            .sum()
+    }
+}
+
+impl Pick for FewPicker {
+    #[inline(always)]
+    fn pick(&self, rng: &mut StreamRng) -> usize {
+        let n = self.total;
+        let mut x = rng.next_u64();
+        let low = x.wrapping_mul(n);
+        if low < n {
+            let (_, r, _) = wide(x, n);
+            (x, _) = redraw(rng, n, x, r, low);
+        }
+        match self.slices[(x >> (64 - FEW_BITS)) as usize] {
+            STRADDLES => self.count(x),
+            c => usize::from(c),
         }
     }
 }
@@ -1407,20 +1510,20 @@ fn alpha_audit_in_blocks(
             .map(|a| (a.values.as_slice(), a.upper, a.mean(reported))),
         alpha,
     );
-    let picker = Picker::new(pool, 1);
     let schedule = Schedule::doubling(first.min(population));
     // the categories of the draws so far, drawn as the tests ask for them: test by test, in
     // `order`, stopping at the first that has not reached 1/α by the round's end (the draws
     // taken are those drawing the tests together would take: up to the round's end, or up to
     // the draw at which the last test reached 1/α); kept a byte each where the categories allow
     // (a list round can take a million draws), in a buffer reused across audits
-    let out = if pool.len() <= 256 {
+    let out = if let Some(picker) = FewPicker::new(pool) {
         DRAWN_SMALL.with_borrow_mut(|drawn| {
             alpha_rounds(
                 &mut tests, &order, &picker, schedule, alpha, population, rng, drawn, block,
             )
         })
     } else {
+        let picker = Picker::new(pool, 1);
         let mut drawn: Vec<u32> = Vec::new();
         alpha_rounds(
             &mut tests, &order, &picker, schedule, alpha, population, rng, &mut drawn, block,
@@ -1462,15 +1565,16 @@ thread_local! {
     static DRAWN_SMALL: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// [`alpha_audit`]'s rounds: the tests brought up to each round's end in `order`, the papers
-/// drawn (into `drawn`, cleared first) `block` at a time as the first test to reach
-/// them asks for them. The stream is left where drawing the papers one at a time, as the tests
-/// ask for each, would leave it.
+/// [`alpha_audit`]'s rounds: the tests brought up to each round's end in `order`, each taking
+/// the papers drawn so far (kept in `drawn`, cleared first, filled `block` at a time) and, past
+/// every draw taken, drawing its own as it takes them (kept nowhere: the test that decides a
+/// full hand count draws a million papers that no other test looks at). The stream is left
+/// where drawing the papers one at a time, as the tests ask for each, would leave it.
 #[allow(clippy::too_many_arguments)]
 fn alpha_rounds<C: Category>(
     tests: &mut AlphaSet,
     order: &[usize],
-    picker: &Picker,
+    picker: &impl Pick,
     schedule: Schedule,
     alpha: f64,
     population: u64,
@@ -1479,8 +1583,10 @@ fn alpha_rounds<C: Category>(
     block: usize,
 ) -> crate::rla::Outcome {
     drawn.clear();
-    // where the last block began, and the stream there
+    // `rng` stands where `drawn` ends; where the last block of `drawn` began, and the stream
+    // there; the furthest draw any test took as it drew it, and the stream there
     let mut block_start = (0usize, rng.clone());
+    let mut edge = (0usize, rng.clone());
     let out = escalate(schedule, alpha, population, |n| {
         let n = usize::try_from(n).unwrap_or(usize::MAX);
         for &k in order {
@@ -1488,17 +1594,23 @@ fn alpha_rounds<C: Category>(
             let seen = |tests: &AlphaSet| usize::try_from(tests.seen(k)).unwrap_or(usize::MAX);
             while !tests.reached(k) && seen(tests) < n {
                 let from = seen(tests);
-                // the draws already taken first; a new block only past them, so that a test
-                // reads at least one paper of every block it draws
-                if from == drawn.len() {
+                if from < drawn.len() {
+                    let upto = drawn.len().min(n);
+                    tests.advance_over(k, &drawn[from..upto], C::index);
+                } else if from == edge.0 {
+                    // past every draw taken: the test draws its own
+                    let mut at = edge.1.clone();
+                    tests.advance_drawing(k, (n - from) as u64, || picker.pick(&mut at));
+                    edge = (seen(tests), at);
+                } else {
+                    // draws some test took as it drew them: kept now, a block from where
+                    // `drawn` ends (so that the test reads a paper of every block kept)
                     block_start = (drawn.len(), rng.clone());
                     let upto = (from + block).min(n);
                     while drawn.len() < upto {
                         drawn.push(C::of(picker.pick(rng)));
                     }
                 }
-                let upto = drawn.len().min(n);
-                tests.advance_over(k, &drawn[from..upto], C::index);
             }
             if !tests.reached(k) {
                 return 1.0;
@@ -1507,9 +1619,12 @@ fn alpha_rounds<C: Category>(
         alpha
     });
     // leave the stream where drawing one paper at a time, as far as some test looked, would
-    // (the next contest's draws are then the same as without blocks)
+    // (the next contest's draws are then the same as without blocks); no test looked past
+    // the edge, nor past `drawn` unless at the edge
     let looked = usize::try_from(tests.draws()).unwrap_or(usize::MAX);
-    if drawn.len() > looked {
+    if looked == edge.0 {
+        *rng = edge.1;
+    } else if drawn.len() > looked {
         let (at, state) = block_start;
         *rng = state;
         for _ in at..looked {
@@ -1743,6 +1858,70 @@ mod tests {
                 chi2 += (f64::from(c) - expected).powi(2) / expected;
             }
             assert!(chi2 < 20.5, "width {width}: χ² {chi2}");
+        }
+    }
+
+    #[test]
+    fn the_few_picker_draws_what_the_picker_draws() {
+        // the same stream gives the same category, draw by draw: empty categories first, inside
+        // and last; totals small (every slice straddles) and large (a few slices do); and the
+        // rejection step (a total near 2⁶³ rejects about one draw in two)
+        let cases: [&[f64]; 4] = [
+            &[0.0, 5.0, 0.0, 0.0, 7.0, 1.0, 0.0],
+            &[3.0],
+            &[
+                1_200_000.0,
+                0.0,
+                2_345_678.0,
+                17_000.0,
+                0.0,
+                999_999.0,
+                40_000.0,
+                0.0,
+            ],
+            &[4.0e18, 1.0e18, 0.0, 2.0e17],
+        ];
+        for (i, weights) in cases.into_iter().enumerate() {
+            let (picker, few) = (Picker::new(weights, 1), FewPicker::new(weights).unwrap());
+            let (mut a, mut b) = (
+                stream(6, Purpose::Audit, i as u64, 0),
+                stream(6, Purpose::Audit, i as u64, 0),
+            );
+            let mut seen = vec![0u32; weights.len()];
+            for d in 0..200_000 {
+                let (x, y) = (picker.pick(&mut a), Pick::pick(&few, &mut b));
+                assert_eq!(x, y, "case {i}, draw {d}");
+                seen[x] += 1;
+            }
+            assert_eq!(
+                a.next_u64(),
+                b.next_u64(),
+                "case {i}: the streams stay together"
+            );
+            // at and beside every threshold (where a wrong rounding would show, and random
+            // draws would almost never land): the category of the paper `⌊x·total/2⁶⁴⌋`
+            let total: u64 = weights.iter().map(|&w| w as u64).sum();
+            let by_paper = |x: u64| {
+                let (_, r, _) = wide(x, total);
+                let mut end = 0u64;
+                weights
+                    .iter()
+                    .take_while(|&&w| {
+                        end += w as u64;
+                        end <= r
+                    })
+                    .count()
+            };
+            for &t in &few.thresholds[..few.cut] {
+                for x in [t.saturating_sub(1), t, t.saturating_add(1)] {
+                    assert_eq!(few.count(x), by_paper(x), "case {i}, draw {x}");
+                    let slice = few.slices[(x >> (64 - FEW_BITS)) as usize];
+                    assert!(slice == STRADDLES || usize::from(slice) == by_paper(x));
+                }
+            }
+            for (c, (&w, &n)) in weights.iter().zip(&seen).enumerate() {
+                assert_eq!(w > 0.0, n > 0, "case {i}, category {c}");
+            }
         }
     }
 

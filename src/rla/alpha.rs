@@ -10,8 +10,6 @@
 //! time. For ballot polling `x` is the assorter of the paper ballot; for comparison it is the
 //! comparison assorter of the overstatement (see [`super::comparison`]).
 
-use std::cell::RefCell;
-
 /// The ALPHA test of one assertion, updated one draw at a time.
 #[derive(Clone, Debug)]
 pub struct Alpha {
@@ -133,12 +131,6 @@ fn step(j: u64) -> [f64; 2] {
     [1.0 / dj, 0.5 / dj.sqrt()]
 }
 
-thread_local! {
-    /// [`step`] for draws 1, 2, …, as far as any test has gone on this thread: computed once
-    /// instead of once per test and draw (the same values, so the same statistics).
-    static STEPS: RefCell<Vec<[f64; 2]>> = const { RefCell::new(Vec::new()) };
-}
-
 impl Lane {
     /// Takes draw number `j` (from 1), a paper in `category`; whether the statistic reached
     /// `1/α` with it.
@@ -164,6 +156,71 @@ impl Lane {
             self.t = 1.0;
         }
         self.done
+    }
+}
+
+/// A lane's constants for [`AlphaSet::advance`]'s loop.
+struct Run {
+    u: f64,
+    inv_u: f64,
+    inv_rest: f64,
+    prior: f64,
+    lift: f64,
+    cap: f64,
+}
+
+impl Run {
+    /// `Lane::take_step`'s arithmetic over the draws `categories` (the first of them draw number
+    /// `first`) from the running `(sum, t, target)`: the state after them, the draws taken and
+    /// whether the statistic reached its target (no draw is taken past it). Its state passed by
+    /// value, so that the loop keeps it in registers; the draw's [`step`] is computed in the
+    /// loop (cheaper than reading it from a table of a million draws), the floor only when the
+    /// estimate could fall below it.
+    #[inline(always)]
+    fn over(
+        &self,
+        values: &[f64],
+        categories: impl Iterator<Item = usize>,
+        first: u64,
+        (mut sum, mut t, mut target): (f64, f64, f64),
+    ) -> ((f64, f64, f64), u64, bool) {
+        let Run {
+            u,
+            inv_u,
+            inv_rest,
+            prior,
+            lift,
+            cap,
+        } = *self;
+        // the floor falls with the draws when the prior is above ½: above its value at the
+        // first draw here, the estimate is the bet without it
+        let ceiling = if lift >= 0.0 {
+            0.5 + lift * step(first)[1]
+        } else {
+            f64::INFINITY
+        };
+        let mut j = first;
+        for c in categories {
+            let dj = ALPHA_D + j as f64 - 1.0;
+            j += 1;
+            let x = values[c];
+            let shrunk = (prior + sum) * (1.0 / dj);
+            let eta = if shrunk >= ceiling {
+                shrunk.min(cap)
+            } else {
+                let floor = 0.5 + lift * (0.5 / dj.sqrt());
+                shrunk.max(floor).min(cap)
+            };
+            sum += x;
+            t *= (2.0 * x * eta + (u - x) * (u - eta) * inv_rest) * inv_u;
+            if t >= target {
+                return ((sum, t, target), j - first, true);
+            } else if t < RESCALE_BELOW {
+                target /= t;
+                t = 1.0;
+            }
+        }
+        ((sum, t, target), j - first, false)
     }
 }
 
@@ -220,39 +277,34 @@ impl AlphaSet {
         categories: &[C],
         category: impl Fn(C) -> usize,
     ) -> bool {
+        self.advance(k, categories.iter().map(|&c| category(c)))
+    }
+
+    /// [`AlphaSet::advance_over`] with the draws made as the test takes them: at most `n`
+    /// draws, each `draw()` (the category of the next paper), and none past the one at which
+    /// the test reaches `1/α`. For the test that draws papers no other has seen, with nothing
+    /// kept: the draws cost no memory and are taken as they are made.
+    pub fn advance_drawing(&mut self, k: usize, n: u64, mut draw: impl FnMut() -> usize) -> bool {
+        self.advance(k, (0..n).map(|_| draw()))
+    }
+
+    /// Test `k` over the draws `categories` (see [`AlphaSet::advance_over`]).
+    #[inline(always)]
+    fn advance(&mut self, k: usize, categories: impl Iterator<Item = usize>) -> bool {
         let l = &mut self.lanes[k];
-        if l.done || categories.is_empty() {
-            return l.done;
+        if l.done {
+            return true;
         }
-        let start = usize::try_from(l.seen).unwrap_or(usize::MAX);
-        let end = start.saturating_add(categories.len());
-        // `Lane::take_step`'s arithmetic with the running values in registers
-        let (u, inv_u, inv_rest) = (l.u, l.inv_u, l.inv_rest);
-        let (prior, lift, cap) = (ALPHA_D * l.eta0, l.eta0 - 0.5, u * (1.0 - 1e-9));
-        let (mut sum, mut t, mut target) = (l.sum, l.t, l.target);
-        let values = &l.values[..];
-        let (mut taken, mut done) = (0u64, false);
-        STEPS.with_borrow_mut(|steps| {
-            while steps.len() < end {
-                steps.push(step(steps.len() as u64 + 1));
-            }
-            for (&c, &[inv_dj, half_root]) in categories.iter().zip(&steps[start..end]) {
-                taken += 1;
-                let x = values[category(c)];
-                let shrunk = (prior + sum) * inv_dj;
-                let floor = 0.5 + lift * half_root;
-                let eta = shrunk.max(floor).min(cap);
-                sum += x;
-                t *= (2.0 * x * eta + (u - x) * (u - eta) * inv_rest) * inv_u;
-                if t >= target {
-                    done = true;
-                    break;
-                } else if t < RESCALE_BELOW {
-                    target /= t;
-                    t = 1.0;
-                }
-            }
-        });
+        let run = Run {
+            u: l.u,
+            inv_u: l.inv_u,
+            inv_rest: l.inv_rest,
+            prior: ALPHA_D * l.eta0,
+            lift: l.eta0 - 0.5,
+            cap: l.u * (1.0 - 1e-9),
+        };
+        let ((sum, t, target), taken, done) =
+            run.over(&l.values, categories, l.seen + 1, (l.sum, l.t, l.target));
         (l.sum, l.t, l.target, l.done) = (sum, t, target, done);
         l.seen += taken;
         if done {

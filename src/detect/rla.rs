@@ -1034,20 +1034,31 @@ fn one_audit(
     let mut hand_units = 0.0;
     let mut r = vec![0.0; m];
     // the smallest and largest share of each category in a station's reported counts
-    let mut shares = vec![(f64::INFINITY, f64::NEG_INFINITY); m];
+    let (mut small, mut large) = (vec![f64::INFINITY; m], vec![0.0f64; m]);
+    weights.reserve(hand.len() * m);
     for h in hand {
-        let (papers, reported) = (h.papers(), h.reported());
-        for j in 0..m {
-            weights.push(papers[j] as f64);
-            pool[j] += papers[j] as f64;
-            r[j] = reported[j] as f64;
-            totals[j] += r[j];
+        let (papers, reported) = (&h.papers()[..m], &h.reported()[..m]);
+        weights.extend(papers.iter().map(|&p| p as f64));
+        for ((pool, &p), (r, (total, &rep))) in pool
+            .iter_mut()
+            .zip(papers)
+            .zip(r.iter_mut().zip(totals.iter_mut().zip(reported)))
+        {
+            *pool += p as f64;
+            *r = rep as f64;
+            *total += *r;
         }
         let n = h.units() as f64;
         hand_units += n;
         for j in 0..m {
+            // shares are ≥ 0 and not NaN: comparisons give f64::min's and f64::max's values
             let rj = r[j] / n;
-            shares[j] = (shares[j].0.min(rj), shares[j].1.max(rj));
+            if rj < small[j] {
+                small[j] = rj;
+            }
+            if rj > large[j] {
+                large[j] = rj;
+            }
             if r[j] == 0.0 {
                 continue;
             }
@@ -1056,6 +1067,12 @@ fn one_audit(
             }
         }
     }
+    // the smallest and largest share of each category (a category never reported: 0 and 0)
+    let shares: Vec<(f64, f64)> = small
+        .iter()
+        .zip(&large)
+        .map(|(&s, &l)| if hand.is_empty() { (f64::INFINITY, f64::NEG_INFINITY) } else { (s, l) })
+        .collect();
     let units: f64 = weights.iter().sum();
     let plan_units = plan.iter().sum::<f64>() + hand_units;
     // per assertion: the bet and the constants of B − ½ = c0 − c1·ω

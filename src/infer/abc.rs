@@ -87,7 +87,7 @@ pub struct Settings {
 }
 
 /// How a proposal moves a particle's parameters.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kernel {
     /// Each parameter on its own: a normal truncated to its prior range, with variance twice the
@@ -527,38 +527,168 @@ fn pick(weights: &[f64], u: f64) -> usize {
     last
 }
 
-/// Runs ABC-SMC. `progress(simulations)` is called after every batch (from this thread);
-/// `stop` ends the run after the batch in progress.
+/// Where a run stands after a complete generation: everything it needs to continue
+/// ([`run_from`]), and what a checkpoint of `tamga infer` stores ([`super::checkpoint`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct State {
+    /// The last generation's particles (a full population).
+    pub population: Vec<Particle>,
+    pub generations: Vec<Generation>,
+    /// Simulations so far: the sum of the generations' `simulated`.
+    pub simulations: u64,
+    /// Whether the budget cut a batch of these generations short (`remaining` below the
+    /// particles). Then the same generations under a larger budget would have counted a whole
+    /// batch: the state continues only under the budget it was made with.
+    pub budget_cut: bool,
+}
+
+impl State {
+    /// Whether `run_from` can continue from this state under `s` with `abc`: a full population
+    /// of particles of `abc`'s models inside their priors' supports, with finite non-negative
+    /// weights that sum to more than zero, distances within the last tolerance, summaries and
+    /// derived quantities of one length each; at least one and at most `max_generations`
+    /// generations with one model probability per model; simulations the sum of theirs. The
+    /// error says what is wrong (a state read from a file that was edited).
+    pub fn check<M: AbcModel>(&self, abc: &M, s: &Settings) -> Result<(), String> {
+        let spaces = abc.spaces();
+        let n = s.particles.max(2);
+        let Some(last) = self.generations.last() else {
+            return Err("it holds no generation".into());
+        };
+        if self.generations.len() > s.max_generations {
+            return Err(format!(
+                "it holds {} generations, more than the {} a run makes",
+                self.generations.len(),
+                s.max_generations
+            ));
+        }
+        let mut sum = 0u64;
+        for (t, g) in self.generations.iter().enumerate() {
+            if g.model_probabilities.len() != spaces.len() {
+                return Err(format!(
+                    "generation {t} has {} model probabilities for {} models",
+                    g.model_probabilities.len(),
+                    spaces.len()
+                ));
+            }
+            if g.proposed > g.simulated {
+                return Err(format!(
+                    "generation {t} looked at {} proposals of {} simulated",
+                    g.proposed, g.simulated
+                ));
+            }
+            sum = sum.saturating_add(g.simulated);
+        }
+        if sum != self.simulations {
+            return Err(format!(
+                "its generations simulated {sum} elections, but it counts {}",
+                self.simulations
+            ));
+        }
+        if self.population.len() != n {
+            return Err(format!(
+                "its population has {} particles, not {n}",
+                self.population.len()
+            ));
+        }
+        let first = &self.population[0].draw;
+        let mut total = 0.0;
+        for (i, x) in self.population.iter().enumerate() {
+            let space = spaces.get(x.model).ok_or_else(|| {
+                format!("particle {i} is of model {}, of {}", x.model, spaces.len())
+            })?;
+            if x.theta.len() != space.len() || !in_support(abc, x.model, &x.theta) {
+                return Err(format!(
+                    "particle {i}'s parameters are not in model {}'s prior",
+                    x.model
+                ));
+            }
+            if x.draw.summaries.len() != first.summaries.len()
+                || x.draw.derived.len() != first.derived.len()
+            {
+                return Err(format!(
+                    "particle {i} has another number of summaries or derived quantities than particle 0"
+                ));
+            }
+            if !(x.weight.is_finite() && x.weight >= 0.0) {
+                return Err(format!("particle {i}'s weight is {}", x.weight));
+            }
+            if !(x.distance <= last.epsilon) {
+                return Err(format!(
+                    "particle {i}'s distance {} is not within the tolerance {}",
+                    x.distance, last.epsilon
+                ));
+            }
+            total += x.weight;
+        }
+        if !(total > 0.0 && total.is_finite()) {
+            return Err(format!("its weights sum to {total}"));
+        }
+        Ok(())
+    }
+}
+
+/// Runs ABC-SMC from the prior: [`run_from`] with no state and no checkpoints.
 pub fn run<M: AbcModel>(
     abc: &M,
     s: &Settings,
     stop: &AtomicBool,
     progress: &mut dyn FnMut(u64, &[Generation]),
 ) -> AbcResult {
+    run_from(abc, s, None, stop, progress, &mut |_| {})
+}
+
+/// Runs ABC-SMC, from the prior or from `from` (a state an earlier run with the same model and
+/// settings passed to `on_generation`; checked with [`State::check`] by the caller). The result
+/// is the one an uninterrupted run would give: proposals are keyed by `(generation, k)` and the
+/// state holds everything else a generation reads, the simulations counted against the budget
+/// included. `on_generation` is called after every full generation with the state to continue
+/// from; `progress(simulations, generations)` after every batch (and first, with the state's
+/// count, when continuing), from this thread; `stop` ends the run after the batch in progress.
+pub fn run_from<M: AbcModel>(
+    abc: &M,
+    s: &Settings,
+    from: Option<State>,
+    stop: &AtomicBool,
+    progress: &mut dyn FnMut(u64, &[Generation]),
+    on_generation: &mut dyn FnMut(&State),
+) -> AbcResult {
     let n_models = abc.spaces().len();
     let n = s.particles.max(2);
-    let mut simulations = 0u64;
-    let mut generations: Vec<Generation> = Vec::new();
-    let mut population: Vec<Particle> = Vec::new();
-    let mut epsilon = f64::INFINITY;
+    let mut st = from.unwrap_or_default();
+    if !st.generations.is_empty() {
+        progress(st.simulations, &st.generations);
+    }
+    let mut epsilon = st.generations.last().map_or(f64::INFINITY, |g| g.epsilon);
     let outcome = loop {
-        let t = generations.len();
+        let t = st.generations.len();
+        // how the last generation ended: with fewer particles than a population (the budget
+        // ended in it), or with too low an acceptance
+        if let Some(g) = st.generations.last() {
+            if st.population.len() < n {
+                break Stop::Budget;
+            }
+            if t > 1 && g.acceptance < s.min_acceptance {
+                break Stop::Acceptance;
+            }
+        }
         if t >= s.max_generations {
             break Stop::Generations;
         }
         if t > 0 {
-            let d: Vec<f64> = population.iter().map(|x| x.distance).collect();
+            let d: Vec<f64> = st.population.iter().map(|x| x.distance).collect();
             let next = quantile(&d, s.quantile);
             if next >= epsilon || !next.is_finite() {
                 break Stop::Tolerance;
             }
             epsilon = next;
         }
-        let probs = model_probabilities(&population, n_models);
-        let sds = kernel_sds(abc, &population);
-        let mvns = (s.kernel == Kernel::Covariance && t > 0).then(|| kernel_mvns(abc, &population));
+        let population = &st.population;
+        let probs = model_probabilities(population, n_models);
+        let sds = kernel_sds(abc, population);
+        let mvns = (s.kernel == Kernel::Covariance && t > 0).then(|| kernel_mvns(abc, population));
         let prev = (t > 0).then_some(Previous {
-            pop: &population,
+            pop: population,
             probs: &probs,
             sds: &sds,
             mvns: mvns.as_deref(),
@@ -568,16 +698,18 @@ pub fn run<M: AbcModel>(
         let mut simulated = 0u64;
         let mut next_k = 0u64;
         let mut out_of_budget = false;
+        let mut cut = false;
         while kept.len() < n {
             if stop.load(Ordering::Relaxed) {
                 break;
             }
-            let remaining = s.budget.saturating_sub(simulations);
+            let remaining = s.budget.saturating_sub(st.simulations);
             if remaining == 0 {
                 out_of_budget = true;
                 break;
             }
             let batch = (n as u64).min(remaining);
+            cut |= batch < n as u64;
             let ks: Vec<u64> = (next_k..next_k + batch).collect();
             next_k += batch;
             let results: Vec<Option<Particle>> = ks
@@ -595,7 +727,7 @@ pub fn run<M: AbcModel>(
                     })
                 })
                 .collect();
-            simulations += batch;
+            st.simulations += batch;
             simulated += batch;
             for r in results {
                 if kept.len() >= n {
@@ -606,7 +738,7 @@ pub fn run<M: AbcModel>(
                     kept.push(x);
                 }
             }
-            progress(simulations, &generations);
+            progress(st.simulations, &st.generations);
         }
         let partial = out_of_budget && s.keep_partial && t > 0 && 4 * kept.len() >= n;
         if kept.len() < n && !partial {
@@ -640,27 +772,25 @@ pub fn run<M: AbcModel>(
             x.weight /= total;
         }
         let full = kept.len() == n;
-        population = kept;
-        let acceptance = population.len() as f64 / proposed.max(1) as f64;
-        generations.push(Generation {
+        let acceptance = kept.len() as f64 / proposed.max(1) as f64;
+        st.population = kept;
+        st.generations.push(Generation {
             epsilon,
             proposed,
             simulated,
             acceptance,
-            model_probabilities: model_probabilities(&population, n_models),
-            ess: ess(population.iter().map(|x| x.weight)),
+            model_probabilities: model_probabilities(&st.population, n_models),
+            ess: ess(st.population.iter().map(|x| x.weight)),
         });
-        if !full {
-            break Stop::Budget;
-        }
-        if t > 0 && acceptance < s.min_acceptance {
-            break Stop::Acceptance;
+        if full {
+            st.budget_cut |= cut;
+            on_generation(&st);
         }
     };
     AbcResult {
-        population,
-        generations,
-        simulations,
+        population: st.population,
+        generations: st.generations,
+        simulations: st.simulations,
         stop: outcome,
         cut: None,
     }

@@ -795,3 +795,225 @@ pub fn run_from<M: AbcModel>(
         cut: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU64;
+
+    /// Two models of one and two parameters; a simulation is the parameters' sum plus noise
+    /// drawn from the simulation's key, and the observed sum is 0.6. Counts its simulations.
+    struct Toy {
+        spaces: Vec<Vec<(f64, f64)>>,
+        calls: AtomicU64,
+    }
+
+    impl Toy {
+        fn new() -> Toy {
+            Toy {
+                spaces: vec![vec![(0.0, 1.0)], vec![(0.0, 1.0), (0.0, 0.5)]],
+                calls: AtomicU64::new(0),
+            }
+        }
+    }
+
+    impl AbcModel for Toy {
+        type Scratch = ();
+        fn spaces(&self) -> &[Vec<(f64, f64)>] {
+            &self.spaces
+        }
+        fn simulate(&self, m: usize, theta: &[f64], key: u64, _: &mut ()) -> Draw {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            let mut rng = analysis_stream(7, AnalysisPurpose::InferProposal, key ^ 0xABCD);
+            let noise = 0.05 * (unit(&mut rng) - 0.5);
+            let s: f64 = theta.iter().sum::<f64>() + noise;
+            Draw {
+                summaries: vec![s, m as f64],
+                derived: vec![s * 100.0],
+            }
+        }
+        fn distance(&self, summaries: &[f64]) -> f64 {
+            (summaries[0] - 0.6).abs()
+        }
+    }
+
+    fn settings(kernel: Kernel, keep_partial: bool, budget: u64) -> Settings {
+        Settings {
+            kernel,
+            keep_partial,
+            ..Settings::new(40, budget, 11)
+        }
+    }
+
+    /// A run and the state after each of its full generations.
+    fn straight(abc: &Toy, s: &Settings) -> (AbcResult, Vec<State>) {
+        let mut states = Vec::new();
+        let r = run_from(
+            abc,
+            s,
+            None,
+            &AtomicBool::new(false),
+            &mut |_, _| {},
+            &mut |st| states.push(st.clone()),
+        );
+        (r, states)
+    }
+
+    fn same(a: &AbcResult, b: &AbcResult) -> bool {
+        a.population == b.population
+            && a.generations == b.generations
+            && a.simulations == b.simulations
+            && a.stop == b.stop
+    }
+
+    #[test]
+    fn continuing_from_any_generation_gives_the_uninterrupted_run() {
+        let mut stops = Vec::new();
+        for (kernel, keep_partial, budget) in [
+            (Kernel::Axes, false, 1500),
+            (Kernel::Axes, true, 1500),
+            (Kernel::Covariance, false, 1500),
+            (Kernel::Covariance, true, 1500),
+            (Kernel::Axes, false, 40_000),
+            (Kernel::Covariance, true, 40_000),
+        ] {
+            let s = settings(kernel, keep_partial, budget);
+            let toy = Toy::new();
+            let (whole, states) = straight(&toy, &s);
+            assert!(
+                states.len() >= 3,
+                "{kernel:?}: {} generations",
+                states.len()
+            );
+            stops.push(whole.stop);
+            // the states are the run's own, generation by generation
+            for (t, st) in states.iter().enumerate() {
+                assert_eq!(st.generations[..], whole.generations[..=t]);
+                st.check(&toy, &s).expect("a run's state passes its check");
+            }
+            for st in &states {
+                let toy = Toy::new();
+                let mut first = None;
+                let r = run_from(
+                    &toy,
+                    &s,
+                    Some(st.clone()),
+                    &AtomicBool::new(false),
+                    &mut |sims, _| {
+                        first.get_or_insert(sims);
+                    },
+                    &mut |_| {},
+                );
+                assert!(same(&r, &whole), "{kernel:?} from {}", st.generations.len());
+                // only what was left is simulated, and progress starts at the state's count
+                assert_eq!(
+                    toy.calls.load(Ordering::Relaxed),
+                    whole.simulations - st.simulations
+                );
+                assert_eq!(first, Some(st.simulations));
+            }
+        }
+        // runs that ended with the budget and with a low acceptance, each continued
+        assert!(stops.contains(&Stop::Budget) && stops.contains(&Stop::Acceptance));
+    }
+
+    #[test]
+    fn a_state_of_a_smaller_budget_continues_into_the_larger_budgets_run() {
+        for kernel in [Kernel::Axes, Kernel::Covariance] {
+            let big = settings(kernel, true, 3000);
+            let (whole, _) = straight(&Toy::new(), &big);
+            let mut tried = 0;
+            for budget in (200..1500).step_by(97) {
+                let (_, states) = straight(&Toy::new(), &settings(kernel, true, budget));
+                let Some(last) = states.last().filter(|st| !st.budget_cut) else {
+                    continue;
+                };
+                tried += 1;
+                let r = run_from(
+                    &Toy::new(),
+                    &big,
+                    Some(last.clone()),
+                    &AtomicBool::new(false),
+                    &mut |_, _| {},
+                    &mut |_| {},
+                );
+                assert!(same(&r, &whole), "{kernel:?}, budget {budget}");
+            }
+            assert!(tried >= 5, "{tried}");
+        }
+    }
+
+    /// A generation filled in a batch the budget cut short counts only that batch: the same
+    /// state under a larger budget gives another result than the larger budget's own run, which
+    /// is why such a state is marked (and a checkpoint of it continues only under its budget).
+    #[test]
+    fn a_state_whose_batch_the_budget_cut_is_marked() {
+        let big = settings(Kernel::Axes, false, 4000);
+        let (whole, _) = straight(&Toy::new(), &big);
+        let mut found = 0;
+        for budget in 41..400 {
+            let s = settings(Kernel::Axes, false, budget);
+            let (_, states) = straight(&Toy::new(), &s);
+            for st in states.iter().filter(|st| st.budget_cut) {
+                found += 1;
+                assert_eq!(st.simulations, budget, "cut only when the budget ran out");
+                let r = run_from(
+                    &Toy::new(),
+                    &big,
+                    Some(st.clone()),
+                    &AtomicBool::new(false),
+                    &mut |_, _| {},
+                    &mut |_| {},
+                );
+                assert!(!same(&r, &whole), "budget {budget}");
+            }
+            for st in states.iter().filter(|st| !st.budget_cut) {
+                let full: u64 = st.generations.iter().map(|g| g.simulated % 40).sum();
+                assert_eq!(full, 0, "whole batches only");
+            }
+        }
+        assert!(found > 0);
+    }
+
+    #[test]
+    fn states_a_run_does_not_make_are_refused_without_panicking() {
+        let toy = Toy::new();
+        let s = settings(Kernel::Axes, false, 1500);
+        let (_, states) = straight(&toy, &s);
+        let good = states[1].clone();
+        type Edit = fn(&mut State);
+        let edits: [(&str, Edit); 12] = [
+            ("no generation", |st| st.generations.clear()),
+            ("particles", |st| {
+                st.population.pop();
+            }),
+            ("model", |st| st.population[3].model = 2),
+            ("prior", |st| st.population[3].theta[0] = 1.5),
+            ("prior", |st| st.population[3].theta.push(0.1)),
+            ("weight", |st| st.population[3].weight = f64::NAN),
+            ("weights sum", |st| {
+                st.population.iter_mut().for_each(|x| x.weight = 0.0)
+            }),
+            ("tolerance", |st| st.population[3].distance = 9.0),
+            ("summaries", |st| {
+                st.population[3].draw.summaries.pop();
+            }),
+            ("counts", |st| st.simulations += 1),
+            ("model probabilities", |st| {
+                st.generations[0].model_probabilities.push(0.0)
+            }),
+            ("proposals", |st| {
+                st.generations[1].proposed = st.generations[1].simulated + 1
+            }),
+        ];
+        for (what, edit) in edits {
+            let mut st = good.clone();
+            edit(&mut st);
+            assert!(st.check(&toy, &s).is_err(), "{what} accepted");
+        }
+        let mut many = good.clone();
+        many.generations = vec![good.generations[0].clone(); 31];
+        assert!(many.check(&toy, &s).is_err());
+        assert_eq!(good.check(&toy, &s), Ok(()));
+    }
+}

@@ -538,3 +538,175 @@ impl Checkpointing<'_> {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fingerprint() -> Fingerprint {
+        Fingerprint {
+            scenario: "Tutorial".into(),
+            digest: "ab".repeat(32),
+            hypothesis: "honest".into(),
+            models: vec!["none".into(), "stuffing".into()],
+            observed: "reported".into(),
+            observed_digest: "cd".repeat(32),
+            synthetic: None,
+            seed: 42,
+            particles: 2,
+            kernel: Kernel::Axes,
+            keep_partial: false,
+            quantile: Bits::one(0.5),
+            min_acceptance: Bits::one(0.03),
+            max_generations: 30,
+            honest: Bits::of(&[0.0; 6]),
+        }
+    }
+
+    /// A state with the numbers JSON cannot write or writes inexactly: infinities, a NaN with a
+    /// payload, −0, a subnormal, 0.1 + 0.2.
+    fn state() -> State {
+        let nan = f64::from_bits(0x7ff8_0000_dead_beef);
+        let particle = |model: usize, weight: f64| Particle {
+            model,
+            theta: vec![0.1 + 0.2, -0.0],
+            draw: Draw {
+                summaries: vec![f64::MIN_POSITIVE / 3.0, nan, f64::NEG_INFINITY],
+                derived: vec![1e300, -1e-300],
+            },
+            distance: f64::INFINITY,
+            weight,
+        };
+        State {
+            population: vec![particle(0, 0.25), particle(1, 0.75)],
+            generations: vec![Generation {
+                epsilon: f64::INFINITY,
+                proposed: 2,
+                simulated: 2,
+                acceptance: 1.0,
+                model_probabilities: vec![0.25, 0.75],
+                ess: 1.6,
+            }],
+            simulations: 2,
+            budget_cut: false,
+        }
+    }
+
+    fn bits(st: &State) -> Vec<u64> {
+        let mut out = Vec::new();
+        for x in &st.population {
+            out.extend(
+                x.theta
+                    .iter()
+                    .chain(&x.draw.summaries)
+                    .chain(&x.draw.derived)
+                    .map(|v| v.to_bits()),
+            );
+            out.extend([x.distance.to_bits(), x.weight.to_bits()]);
+        }
+        for g in &st.generations {
+            out.extend([g.epsilon.to_bits(), g.acceptance.to_bits(), g.ess.to_bits()]);
+            out.extend(g.model_probabilities.iter().map(|v| v.to_bits()));
+        }
+        out
+    }
+
+    #[test]
+    fn every_number_comes_back_exactly() {
+        let (fp, st) = (fingerprint(), state());
+        let json = to_json(&fp, 600, &st);
+        let back = Checkpoint::from_json(json.as_bytes()).expect("reads back");
+        assert_eq!(back.fingerprint, fp);
+        assert_eq!(back.budget, 600);
+        assert_eq!(bits(&back.state), bits(&st));
+        assert_eq!(back.state.simulations, 2);
+        assert_eq!(to_json(&back.fingerprint, 600, &back.state), json);
+    }
+
+    #[test]
+    fn a_truncated_or_edited_checkpoint_is_refused() {
+        let json = to_json(&fingerprint(), 600, &state());
+        // every cut (the last byte is the newline, which JSON does not need)
+        for len in 0..json.len() - 1 {
+            match Checkpoint::from_json(&json.as_bytes()[..len]) {
+                Err(CheckpointError::Unreadable(_)) => {}
+                other => panic!("cut at {len}: {other:?}"),
+            }
+        }
+        // a digit of a number changed
+        let at = json.find("3fd3333333333334").expect("0.1 + 0.2");
+        let mut edited = json.clone().into_bytes();
+        edited[at] = b'4';
+        assert_eq!(
+            Checkpoint::from_json(&edited),
+            Err(CheckpointError::Checksum)
+        );
+        // a count changed
+        let edited = json.replace("\"proposed\":2", "\"proposed\":1");
+        assert_eq!(
+            Checkpoint::from_json(edited.as_bytes()),
+            Err(CheckpointError::Checksum)
+        );
+        // another format, another version
+        let other = json.replace(CHECKPOINT_FORMAT, "tamga-part");
+        assert!(matches!(
+            Checkpoint::from_json(other.as_bytes()),
+            Err(CheckpointError::NotCheckpoint(f)) if f.contains("tamga-part")
+        ));
+        assert!(matches!(
+            Checkpoint::from_json(b"{\"format\":\"tamga-infer\",\"version\":1}"),
+            Err(CheckpointError::NotCheckpoint(_))
+        ));
+        let old = json.replace("\"format_version\":1", "\"format_version\":0");
+        assert!(matches!(
+            Checkpoint::from_json(old.as_bytes()),
+            Err(CheckpointError::Version { .. })
+        ));
+        // bits that are not bits, with a checksum made to match
+        let body_at = json.find("\"body\":").unwrap() + 7;
+        let body = json[body_at..json.len() - 2].replace("3fd3333333333334", "3fd333333333333g");
+        let forged = format!(
+            "{{\"format\":\"{CHECKPOINT_FORMAT}\",\"format_version\":{CHECKPOINT_VERSION},\"tamga\":\"{}\",\"sha256\":\"{}\",\"body\":{body}}}",
+            crate::VERSION,
+            hex(&Sha256::digest(body.as_bytes()))
+        );
+        match Checkpoint::from_json(forged.as_bytes()) {
+            Err(CheckpointError::Corrupt(m)) => {
+                assert!(m.contains("particle 0's parameters"), "{m}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn differences_name_what_differs() {
+        let a = fingerprint();
+        assert!(a.differences(&a).is_empty());
+        let edits: [(fn(&mut Fingerprint), &str); 9] = [
+            (|f| f.digest = "ef".repeat(32), "scenario"),
+            (|f| f.hypothesis = "exit-poll".into(), "hypothesis"),
+            (
+                |f| {
+                    f.models.pop();
+                },
+                "candidate models",
+            ),
+            (|f| f.observed = "stations.csv".into(), "observed data are"),
+            (
+                |f| f.observed_digest = "00".into(),
+                "observed data `reported` differ",
+            ),
+            (|f| f.seed = 7, "the seed is 42 there and 7 here"),
+            (|f| f.particles = 3, "the particles are 2 there and 3 here"),
+            (|f| f.kernel = Kernel::Covariance, "kernel"),
+            (|f| f.honest = Bits::of(&[1.0; 6]), "honest spreads"),
+        ];
+        for (edit, says) in edits {
+            let mut b = a.clone();
+            edit(&mut b);
+            let d = a.differences(&b);
+            assert_eq!(d.len(), 1, "{d:?}");
+            assert!(d[0].contains(says), "{d:?} does not say {says}");
+        }
+    }
+}

@@ -392,7 +392,8 @@ impl Checkpoint {
         if header.format != CHECKPOINT_FORMAT {
             return Err(CheckpointError::NotCheckpoint(match header.format {
                 serde_json::Value::Null => "missing".into(),
-                v => format!("`{}`", crate::text::echo(&v.to_string())),
+                serde_json::Value::String(s) => format!("`{}`", crate::text::echo(&s)),
+                v => crate::text::echo(&v.to_string()),
             }));
         }
         if header.format_version != CHECKPOINT_VERSION || header.tamga != crate::VERSION {

@@ -3,7 +3,9 @@
 //! ([`tamga::infer`]). Prints the reading, posterior intervals, what fraud did and the
 //! predictive checks (or the JSON document with `--json`); `--out FILE.json` also writes the
 //! JSON and the page beside it (`FILE.html`), both or neither. Owns the progress bar (simulations against the budget, with an ETA) and the
-//! clock; Ctrl-C stops after the batch in progress and writes nothing.
+//! clock; Ctrl-C stops after the batch in progress and writes nothing. With `--checkpoint FILE`
+//! it reads FILE when it exists and continues from it, and replaces it after every generation
+//! ([`tamga::infer::checkpoint`]); Ctrl-C then leaves FILE as the last generation left it.
 
 use super::progress::{hold_exit, stop_flag};
 use anyhow::bail;
@@ -187,7 +189,7 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
         super::run::ensure_writable_dir(dir)?;
     }
     let resume = match &args.checkpoint {
-        Some(path) => read_checkpoint(path, args.out.as_deref())?,
+        Some(path) => read_checkpoint(path, args.out.as_deref(), args.particles)?,
         None => None,
     };
     let request = Request {
@@ -343,11 +345,12 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
 
 /// `--checkpoint FILE`: the checkpoint to continue from when FILE exists (read and checked
 /// for integrity here; whether it is this inference's is checked once the model is built), or
-/// `None` to start afresh. Refuses a FILE that is the JSON or page of `--out`, or whose
-/// directory does not exist.
+/// `None` to start afresh. Refuses a FILE that is the JSON or page of `--out`, whose directory
+/// does not exist, or that is larger than a checkpoint of `particles` can be (read no further).
 fn read_checkpoint(
     path: &std::path::Path,
     out: Option<&std::path::Path>,
+    particles: u64,
 ) -> anyhow::Result<Option<tamga::infer::checkpoint::Checkpoint>> {
     let show = path.display();
     if let Some(out) = out
@@ -370,9 +373,16 @@ fn read_checkpoint(
         Ok(None) => return Ok(None),
         Err(e) => bail!("--checkpoint {show}: {e}; give a checkpoint file (or a new name)"),
     };
+    // a particle takes 16 bytes a number; a MiB is more numbers than any scenario's summaries
+    let limit = (particles + 1).saturating_mul(1 << 20);
     let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut file, &mut bytes)
+    std::io::Read::read_to_end(&mut std::io::Read::take(&mut file, limit + 1), &mut bytes)
         .map_err(|e| anyhow::anyhow!("--checkpoint {show}: cannot read it: {e}"))?;
+    if bytes.len() as u64 > limit {
+        bail!(
+            "--checkpoint {show}: it is larger than a checkpoint of {particles} particles can be ({limit} bytes); give another checkpoint file (or delete this one) to start afresh"
+        );
+    }
     let c = tamga::infer::checkpoint::Checkpoint::from_json(&bytes)
         .map_err(|e| anyhow::anyhow!("--checkpoint {show}: {e}; {}", e.remedy()))?;
     Ok(Some(c))

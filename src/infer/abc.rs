@@ -22,7 +22,10 @@
 //!
 //! Determinism: proposal k of generation t draws from its own stream `(seed, t, k)`, and the
 //! simulation of it is keyed by the same pair; proposals are simulated in parallel in batches and
-//! kept in index order, so the result does not depend on the thread count. No I/O, no clock.
+//! kept in index order, so the result does not depend on the thread count. A run continued from
+//! the [`State`] an earlier one reached after a generation ([`run_from`]) gives the result of the
+//! uninterrupted run: the state is everything a generation reads besides the streams. No I/O,
+//! no clock.
 
 use crate::rng::{AnalysisPurpose, analysis_stream, unit};
 use crate::stats::{TruncatedNormal, normal_pdf, quantile};
@@ -613,7 +616,7 @@ impl State {
             if !(x.weight.is_finite() && x.weight >= 0.0) {
                 return Err(format!("particle {i}'s weight is {}", x.weight));
             }
-            if !(x.distance <= last.epsilon) {
+            if x.distance.is_nan() || x.distance > last.epsilon {
                 return Err(format!(
                     "particle {i}'s distance {} is not within the tolerance {}",
                     x.distance, last.epsilon

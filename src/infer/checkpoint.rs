@@ -98,7 +98,7 @@ impl Bits {
     pub fn floats(&self, what: &str) -> Result<Vec<f64>, CheckpointError> {
         let bad = || CheckpointError::Corrupt(format!("{what} is not a list of bit patterns"));
         let b = self.0.as_bytes();
-        if b.len() % 16 != 0 {
+        if !b.len().is_multiple_of(16) {
             return Err(bad());
         }
         b.chunks(16)
@@ -683,7 +683,8 @@ mod tests {
     fn differences_name_what_differs() {
         let a = fingerprint();
         assert!(a.differences(&a).is_empty());
-        let edits: [(fn(&mut Fingerprint), &str); 9] = [
+        type Edit = fn(&mut Fingerprint);
+        let edits: [(Edit, &str); 9] = [
             (|f| f.digest = "ef".repeat(32), "scenario"),
             (|f| f.hypothesis = "exit-poll".into(), "hypothesis"),
             (

@@ -9,7 +9,9 @@
 //! party and tier), fresh posterior predictive elections, and a plain-words reading. When the
 //! closest simulated elections stay further than [`REPRODUCE_LIMIT`] from the observed result,
 //! the result says so and gives no posterior. [`calibration`] checks the whole procedure by
-//! simulation-based calibration (Talts et al. 2018). Method and assumptions: `docs/inference.md`.
+//! simulation-based calibration (Talts et al. 2018). [`infer_with`] continues from a
+//! [`checkpoint`] and saves one after every generation, with the same result. Method and
+//! assumptions: `docs/inference.md`.
 //!
 //! Deterministic for a seed whatever the thread count; no I/O, no clock.
 

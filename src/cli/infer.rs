@@ -175,18 +175,7 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
                 path.display()
             );
         }
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => std::path::Path::new("."),
-        };
-        if !dir.is_dir() {
-            bail!(
-                "--out {}: {} is not a directory; give a file in an existing directory",
-                path.display(),
-                dir.display()
-            );
-        }
-        super::run::ensure_writable_dir(dir)?;
+        super::run::ensure_writable_dir(directory_of(path, "--out")?)?;
     }
     let resume = match &args.checkpoint {
         Some(path) => read_checkpoint(path, args.out.as_deref(), args.particles)?,
@@ -358,16 +347,7 @@ fn read_checkpoint(
     {
         bail!("--checkpoint {show}: that is where --out writes; give the checkpoint its own file");
     }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => std::path::Path::new("."),
-    };
-    if !dir.is_dir() {
-        bail!(
-            "--checkpoint {show}: {} is not a directory; give a file in an existing directory",
-            dir.display()
-        );
-    }
+    directory_of(path, "--checkpoint")?;
     let mut file = match super::audit::open_regular(path) {
         Ok(Some(f)) => f,
         Ok(None) => return Ok(None),
@@ -386,6 +366,23 @@ fn read_checkpoint(
     let c = tamga::infer::checkpoint::Checkpoint::from_json(&bytes)
         .map_err(|e| anyhow::anyhow!("--checkpoint {show}: {e}; {}", e.remedy()))?;
     Ok(Some(c))
+}
+
+/// The directory the file `path` of option `flag` goes in (`.` for a bare name), which must
+/// exist.
+fn directory_of<'p>(path: &'p std::path::Path, flag: &str) -> anyhow::Result<&'p std::path::Path> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    if !dir.is_dir() {
+        bail!(
+            "{flag} {}: {} is not a directory; give a file in an existing directory",
+            path.display(),
+            dir.display()
+        );
+    }
+    Ok(dir)
 }
 
 /// The page's path beside the JSON of `--out`: the same name with the extension `.html`.

@@ -217,23 +217,18 @@ fn an_interrupted_or_killed_run_continues_to_the_straight_result() {
     }
 }
 
-/// A checkpoint, and the budget it was made under.
+/// `tamga infer SCENARIO --fraud FRAUD` with `args`.
+fn infer_on(scenario: &Path, fraud: &str, args: &[&str]) -> Output {
+    let s = scenario.to_str().unwrap();
+    infer(&[&[s, "--fraud", fraud], args].concat(), &[])
+}
+
+/// A checkpoint of the tutorial with no fraud and stuffing, 60 particles, a budget of 800.
 fn checkpoint_of(dir: &Path, path: &Path) -> PathBuf {
     let ck = dir.join("ck.json");
-    let o = infer(
-        &[
-            path.to_str().unwrap(),
-            "--fraud",
-            "none,stuffing",
-            "--particles",
-            "60",
-            "--budget",
-            "800",
-            "--checkpoint",
-            ck.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let c = ck.to_str().unwrap();
+    let args = ["--particles", "60", "--budget", "800", "--checkpoint", c];
+    let o = infer_on(path, "none,stuffing", &args);
     assert!(o.status.code().is_some_and(|c| c < 2), "{}", stderr(&o));
     ck
 }
@@ -265,127 +260,87 @@ fn a_checkpoint_of_other_arguments_or_files_is_refused_naming_what_differs() {
     let ck = checkpoint_of(dir.path(), &path);
     let bytes = std::fs::read(&ck).unwrap();
     let (_, used) = held(&ck);
-    let p = path.to_str().unwrap();
     let c = ck.to_str().unwrap();
-    let base = ["--particles", "60", "--budget", "2000", "--checkpoint", c];
+    // 60 particles, the budget 2000 and the checkpoint, after `extra`
+    let with = |extra: &[&str]| -> Vec<String> {
+        let base = ["--budget", "2000", "--checkpoint", c];
+        let particles = if extra.contains(&"--particles") {
+            &[][..]
+        } else {
+            &["--particles", "60"][..]
+        };
+        [extra, particles, &base]
+            .concat()
+            .iter()
+            .map(|x| x.to_string())
+            .collect()
+    };
     let remedy = "continue it with the arguments and files that wrote it, or give another checkpoint file (or delete this one) to start afresh";
-    let cases: [(Vec<&str>, &[&str]); 4] = [
+    let synthetic = ["--synthetic", "stuffing.rate=0.1"];
+    let cases: [(&str, Vec<String>, Vec<&str>); 5] = [
         (
-            vec![p, "--fraud", "none,stuffing", "--seed", "7"],
-            &[
+            "none,stuffing",
+            with(&["--seed", "7"]),
+            vec![
                 "was written for another inference: the seed is 42 there and 7 here",
                 remedy,
             ],
         ),
         (
-            vec![p, "--fraud", "stuffing"],
-            &["the candidate models are `none,stuffing` there and `stuffing` here"],
+            "stuffing",
+            with(&[]),
+            vec!["the candidate models are `none,stuffing` there and `stuffing` here"],
         ),
         (
-            vec![
-                p,
-                "--fraud",
-                "none,stuffing",
-                "--hypothesis",
-                "honest",
-                "--observed",
-                "reported",
-                "--synthetic",
-                "stuffing.rate=0.1",
-            ],
-            &["the observed data are `reported` there and `synthetic (reported)` here"],
+            "none,stuffing",
+            with(&synthetic),
+            vec!["the observed data are `reported` there and `synthetic (reported)` here"],
         ),
         (
-            vec![p, "--fraud", "none,pressure"],
-            &["the candidate models are `none,stuffing` there and `none,pressure` here"],
+            "none,pressure",
+            with(&[]),
+            vec!["the candidate models are `none,stuffing` there and `none,pressure` here"],
+        ),
+        (
+            "none,stuffing",
+            with(&["--particles", "80"]),
+            vec!["the particles are 60 there and 80 here"],
         ),
     ];
-    for (args, says) in cases {
-        let o = infer(&[args.as_slice(), &base].concat(), &[]);
-        refused(&o, &ck, &bytes, says);
+    for (fraud, args, says) in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        refused(&infer_on(&path, fraud, &args), &ck, &bytes, says);
     }
-    // other particles
-    let o = infer(
-        &[
-            p,
-            "--fraud",
-            "none,stuffing",
-            "--particles",
-            "80",
-            "--budget",
-            "2000",
-            "--checkpoint",
-            c,
-        ],
-        &[],
-    );
-    refused(&o, &ck, &bytes, &["the particles are 60 there and 80 here"]);
-    // the scenario edited (another registered count)
+    // the scenario edited (another seed in [montecarlo]; the run's --seed is the same)
     let edited = dir.path().join("edited.toml");
     let text = std::fs::read_to_string(&path).unwrap();
     let changed = text.replacen("seed = ", "seed = 1", 1);
     assert_ne!(changed, text);
     std::fs::write(&edited, changed).unwrap();
-    let o = infer(
-        &[
-            edited.to_str().unwrap(),
-            "--fraud",
-            "none,stuffing",
-            "--seed",
-            "42",
-        ],
-        &[],
-    );
+    let o = infer_on(&edited, "none,stuffing", &["--seed", "42"]);
     assert!(
         o.status.code().is_some_and(|c| c < 2),
         "the edited scenario runs: {}",
         stderr(&o)
     );
-    let o = infer(
-        &[
-            [
-                edited.to_str().unwrap(),
-                "--fraud",
-                "none,stuffing",
-                "--seed",
-                "42",
-            ]
-            .as_slice(),
-            &base,
-        ]
-        .concat(),
-        &[],
-    );
+    let args: Vec<String> = with(&["--seed", "42"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = infer_on(&edited, "none,stuffing", &args);
     refused(&o, &ck, &bytes, &["the scenario is `Tutorial` (digest"]);
     // a budget below what the checkpoint used
     let small = (used - 1).to_string();
-    let o = infer(
-        &[
-            p,
-            "--fraud",
-            "none,stuffing",
-            "--particles",
-            "60",
-            "--budget",
-            &small,
-            "--checkpoint",
-            c,
-        ],
-        &[],
+    let args = ["--particles", "60", "--budget", &small, "--checkpoint", c];
+    let says = format!(
+        "has used {used} simulations already, more than the budget of {small}; give a budget of at least {used}"
     );
     refused(
-        &o,
+        &infer_on(&path, "none,stuffing", &args),
         &ck,
         &bytes,
-        &[&format!(
-            "has used {used} simulations already, more than the budget of {small}; give a budget of at least {used}"
-        )],
+        &[&says],
     );
     // the checkpoint where --out writes
-    let o = infer(
-        &[p, "--fraud", "none,stuffing", "--checkpoint", c, "--out", c],
-        &[],
-    );
+    let o = infer_on(&path, "none,stuffing", &["--checkpoint", c, "--out", c]);
     refused(&o, &ck, &bytes, &["that is where --out writes"]);
 }
 
@@ -394,6 +349,30 @@ fn a_truncated_or_corrupt_checkpoint_is_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let path = scenario(dir.path());
     let good = std::fs::read(checkpoint_of(dir.path(), &path)).unwrap();
+    let continue_from = |ck: &Path| {
+        let args = ["--particles", "60", "--budget", "2000", "--checkpoint"];
+        infer_on(
+            &path,
+            "none,stuffing",
+            &[&args[..], &[ck.to_str().unwrap()]].concat(),
+        )
+    };
+    // larger than 60 particles' checkpoint can be (a sparse file): refused without reading it
+    let huge = dir.path().join("huge.json");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(62 << 20)
+        .unwrap();
+    let o = continue_from(&huge);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(&format!(
+            "--checkpoint {}: it is larger than a checkpoint of 60 particles can be",
+            huge.display()
+        )),
+        "{}",
+        stderr(&o)
+    );
     let at = good.len() / 2;
     let mut flipped = good.clone();
     // a digit of the population's numbers, which the SHA-256 covers
@@ -401,22 +380,12 @@ fn a_truncated_or_corrupt_checkpoint_is_refused_by_name() {
         .find(|&i| good[i].is_ascii_digit())
         .unwrap();
     flipped[digit] = if good[digit] == b'0' { b'1' } else { b'0' };
-    let report = {
-        let o = infer(
-            &[
-                path.to_str().unwrap(),
-                "--fraud",
-                "none,stuffing",
-                "--particles",
-                "60",
-                "--budget",
-                "300",
-                "--json",
-            ],
-            &[],
-        );
-        o.stdout
-    };
+    let report = infer_on(
+        &path,
+        "none,stuffing",
+        &["--particles", "60", "--budget", "300", "--json"],
+    )
+    .stdout;
     let cases: [(&str, Vec<u8>, &str); 5] = [
         (
             "truncated.json",
@@ -443,45 +412,81 @@ fn a_truncated_or_corrupt_checkpoint_is_refused_by_name() {
     for (name, bytes, says) in cases {
         let ck = dir.path().join(name);
         std::fs::write(&ck, &bytes).unwrap();
-        let o = infer(
-            &[
-                path.to_str().unwrap(),
-                "--fraud",
-                "none,stuffing",
-                "--particles",
-                "60",
-                "--budget",
-                "2000",
-                "--checkpoint",
-                ck.to_str().unwrap(),
-            ],
-            &[],
-        );
-        refused(
-            &o,
-            &ck,
-            &bytes,
-            &[
-                says,
-                "delete it (or give another checkpoint file) to start afresh",
-            ],
-        );
+        let remedy = "delete it (or give another checkpoint file) to start afresh";
+        refused(&continue_from(&ck), &ck, &bytes, &[says, remedy]);
     }
     // a directory is no checkpoint
-    let o = infer(
-        &[
-            path.to_str().unwrap(),
-            "--fraud",
-            "none,stuffing",
-            "--checkpoint",
-            dir.path().to_str().unwrap(),
-        ],
-        &[],
-    );
+    let o = continue_from(dir.path());
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stderr(&o).contains("it is a directory, not a regular file"),
         "{}",
         stderr(&o)
     );
+}
+
+/// A generation filled by a batch the budget cut short (the tutorial at seed 3: budget 171,
+/// found by trying budgets upwards): its checkpoint continues under its own budget, to that
+/// budget's result, and is refused under a larger one, whose uninterrupted run would have
+/// simulated the whole batch.
+#[test]
+fn a_checkpoint_whose_last_batch_the_budget_cut_continues_only_under_its_budget() {
+    use crate::infer::{observed, request, tutorial_inference};
+    use std::sync::atomic::AtomicBool;
+    use tamga::infer::checkpoint::{Checkpoint, CheckpointError, Checkpointing};
+    use tamga::infer::{InferError, Report, Request, infer_with};
+    let s = tutorial_inference();
+    let stop = AtomicBool::new(false);
+    let run =
+        |req: &Request, from: Option<Checkpoint>| -> (Result<Report, InferError>, Vec<Vec<u8>>) {
+            let mut saved = Vec::new();
+            let mut save = |_: &tamga::infer::abc::State, bytes: &[u8]| saved.push(bytes.to_vec());
+            let r = infer_with(
+                &s,
+                req,
+                observed(&s),
+                "reported",
+                None,
+                &stop,
+                &mut |_, _| {},
+                Some(Checkpointing {
+                    from,
+                    save: &mut save,
+                }),
+            );
+            (r, saved)
+        };
+    for budget in 61..1000 {
+        let mut req = request(&["none", "stuffing"], 3);
+        req.budget = budget;
+        let (report, saved) = run(&req, None);
+        let report = report.expect("runs").to_json();
+        let Some(ck) = saved
+            .last()
+            .map(|b| Checkpoint::from_json(b).expect("reads back"))
+            .filter(|c| c.state.budget_cut)
+        else {
+            continue;
+        };
+        assert_eq!(ck.state.simulations, budget, "the budget ran out");
+        // under its own budget: the same result
+        let (again, _) = run(&req, Some(ck.clone()));
+        assert_eq!(again.expect("continues").to_json(), report);
+        // under a larger one: refused, saying which budget it takes
+        req.budget = budget + 500;
+        let (larger, saved) = run(&req, Some(ck));
+        let e = larger.expect_err("refused");
+        assert!(
+            matches!(&e, InferError::Checkpoint(CheckpointError::BudgetCut { was }) if *was == budget),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .contains(&format!("its budget of {budget} simulations")),
+            "{e}"
+        );
+        assert!(saved.is_empty(), "nothing written");
+        return;
+    }
+    panic!("no budget up to 1000 cut a batch that filled a generation");
 }

@@ -270,9 +270,9 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
             if let Some(path) = announce.take() {
                 bar.suspend(|| {
                     eprintln!(
-                        "continuing from the checkpoint {}: {} complete generations, {sims} simulated elections",
+                        "continuing from the checkpoint {}: {}, {sims} simulated elections",
                         path.display(),
-                        gens.len()
+                        count_of(gens.len(), "complete generation")
                     )
                 });
             }
@@ -283,11 +283,9 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
         checkpoints,
     )
     .map_err(|e| match (e, &args.checkpoint) {
-        (InferError::Checkpoint(c), Some(path)) => anyhow::anyhow!(
-            "--checkpoint {}: {c}; {}",
-            path.display(),
-            c.remedy()
-        ),
+        (InferError::Checkpoint(c), Some(path)) => {
+            anyhow::anyhow!("--checkpoint {}: {c}; {}", path.display(), c.remedy())
+        }
         (e, _) => anyhow::anyhow!("{show}: {e}"),
     })?;
     bar.finish_and_clear();
@@ -300,8 +298,9 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
     if stop.load(std::sync::atomic::Ordering::Relaxed) {
         match (saved, &args.checkpoint) {
             (Some((generations, simulations)), Some(path)) => bail!(
-                "interrupted: nothing written but the checkpoint {} ({generations} generations, {simulations} simulated elections); run the same command again to continue",
-                path.display()
+                "interrupted: nothing written but the checkpoint {} ({}, {simulations} simulated elections); run the same command again to continue",
+                path.display(),
+                count_of(generations, "generation")
             ),
             _ => bail!("interrupted: nothing written"),
         }
@@ -366,6 +365,15 @@ fn read_checkpoint(
     let c = tamga::infer::checkpoint::Checkpoint::from_json(&bytes)
         .map_err(|e| anyhow::anyhow!("--checkpoint {show}: {e}; {}", e.remedy()))?;
     Ok(Some(c))
+}
+
+/// `n` and `what`, plural unless `n` is 1.
+fn count_of(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
 }
 
 /// The directory the file `path` of option `flag` goes in (`.` for a bare name), which must

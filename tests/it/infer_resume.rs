@@ -77,9 +77,10 @@ fn continued_in_steps_is_the_straight_run(source: &[&str], steps: &[&str], full:
         if i > 0 {
             assert!(
                 stderr(&o).contains(&format!(
-                    "continuing from the checkpoint {}: {} complete generations, {} simulated elections",
+                    "continuing from the checkpoint {}: {} complete generation{}, {} simulated elections",
                     ck.display(),
                     before.0,
+                    if before.0 == 1 { "" } else { "s" },
                     before.1
                 )),
                 "{}",
@@ -193,8 +194,9 @@ fn an_interrupted_or_killed_run_continues_to_the_straight_result() {
             let (g, s) = held(&ck);
             assert!(
                 stderr(&o).contains(&format!(
-                    "interrupted: nothing written but the checkpoint {} ({g} generations, {s} simulated elections); run the same command again to continue",
-                    ck.display()
+                    "interrupted: nothing written but the checkpoint {} ({g} generation{}, {s} simulated elections); run the same command again to continue",
+                    ck.display(),
+                    if g == 1 { "" } else { "s" }
                 )),
                 "{}",
                 stderr(&o)

@@ -3,7 +3,9 @@
 //! ([`tamga::infer`]). Prints the reading, posterior intervals, what fraud did and the
 //! predictive checks (or the JSON document with `--json`); `--out FILE.json` also writes the
 //! JSON and the page beside it (`FILE.html`), both or neither. Owns the progress bar (simulations against the budget, with an ETA) and the
-//! clock; Ctrl-C stops after the batch in progress and writes nothing.
+//! clock; Ctrl-C stops after the batch in progress and writes nothing. With `--checkpoint FILE`
+//! it reads FILE when it exists and continues from it, and replaces it after every generation
+//! ([`tamga::infer::checkpoint`]); Ctrl-C then leaves FILE as the last generation left it.
 
 use super::progress::{hold_exit, stop_flag};
 use anyhow::bail;
@@ -12,7 +14,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tamga::infer::election::Observed;
-use tamga::infer::{Request, Status, infer};
+use tamga::infer::{InferError, Request, Status, infer_with};
 use tamga::scenario::ScenarioError;
 
 #[derive(clap::Args)]
@@ -68,6 +70,13 @@ pub struct Args {
     /// the extension `.html`, both or neither.
     #[arg(long, value_name = "FILE.json")]
     pub out: Option<PathBuf>,
+    /// Keep the inference's state in FILE, written whole or not at all after every complete
+    /// generation, and continue from it when FILE exists: a run stopped by Ctrl-C, a killed
+    /// job or the end of its --budget is taken up again by the same command (a larger --budget
+    /// extends it), with the result of an uninterrupted run, byte for byte. A checkpoint of
+    /// other arguments or files is refused, naming what differs.
+    #[arg(long, value_name = "FILE", conflicts_with = "calibrate")]
+    pub checkpoint: Option<PathBuf>,
     /// Fit a synthetic election with known fraud instead of the reported result, e.g.
     /// `stuffing.rate=0.3,protocols.share=0.1`: the report sets the truth beside the posterior.
     #[arg(long, value_name = "MECHANISM.PARAMETER=VALUE,…")]
@@ -166,19 +175,12 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
                 path.display()
             );
         }
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => std::path::Path::new("."),
-        };
-        if !dir.is_dir() {
-            bail!(
-                "--out {}: {} is not a directory; give a file in an existing directory",
-                path.display(),
-                dir.display()
-            );
-        }
-        super::run::ensure_writable_dir(dir)?;
+        super::run::ensure_writable_dir(directory_of(path, "--out")?)?;
     }
+    let resume = match &args.checkpoint {
+        Some(path) => read_checkpoint(path, args.out.as_deref(), args.particles)?,
+        None => None,
+    };
     let request = Request {
         hypothesis,
         models,
@@ -208,6 +210,11 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
     ) {
         bar.set_style(style.progress_chars("=> "));
     }
+    if let Some(c) = &resume {
+        // the bar starts at the simulations the checkpoint counts against the budget
+        bar.set_position(c.state.simulations);
+        bar.reset_eta();
+    }
     bar.set_message("building the electorate and the pilot");
     let t0 = std::time::Instant::now();
     let synthetic = match &args.synthetic {
@@ -225,7 +232,33 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         observed_name
     };
-    let report = infer(
+    // the last checkpoint in place (generations, simulations), and why one could not be written
+    let mut saved: Option<(usize, u64)> = resume
+        .as_ref()
+        .map(|c| (c.state.generations.len(), c.state.simulations));
+    let mut save_error: Option<std::io::Error> = None;
+    let mut save = |st: &tamga::infer::abc::State, bytes: &[u8]| {
+        let Some(path) = &args.checkpoint else {
+            return;
+        };
+        let _hold = hold_exit();
+        match tamga::files::write_atomic(path, bytes) {
+            Ok(()) => saved = Some((st.generations.len(), st.simulations)),
+            Err(e) => {
+                save_error = Some(e);
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    };
+    let mut announce = args.checkpoint.as_ref().filter(|_| resume.is_some());
+    let checkpoints = args
+        .checkpoint
+        .as_ref()
+        .map(|_| tamga::infer::checkpoint::Checkpointing {
+            from: resume,
+            save: &mut save,
+        });
+    let report = infer_with(
         &scenario,
         &request,
         observed,
@@ -233,15 +266,44 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
         synthetic.as_ref(),
         stop,
         &mut |sims: u64, gens: &[tamga::infer::abc::Generation]| {
+            // the first call of a continued run: the checkpoint was accepted
+            if let Some(path) = announce.take() {
+                bar.suspend(|| {
+                    eprintln!(
+                        "continuing from the checkpoint {}: {}, {sims} simulated elections",
+                        path.display(),
+                        count_of(gens.len(), "complete generation")
+                    )
+                });
+            }
             bar.set_position(sims);
             let eps = gens.last().map_or(f64::INFINITY, |g| g.epsilon);
             bar.set_message(format!("generation {} · tolerance {eps:.3}", gens.len()));
         },
+        checkpoints,
     )
-    .map_err(|e| anyhow::anyhow!("{show}: {e}"))?;
+    .map_err(|e| match (e, &args.checkpoint) {
+        (InferError::Checkpoint(c), Some(path)) => {
+            anyhow::anyhow!("--checkpoint {}: {c}; {}", path.display(), c.remedy())
+        }
+        (e, _) => anyhow::anyhow!("{show}: {e}"),
+    })?;
     bar.finish_and_clear();
+    if let (Some(e), Some(path)) = (save_error, &args.checkpoint) {
+        bail!(
+            "--checkpoint {}: cannot write it: {e}; nothing written; give a checkpoint file you can write",
+            path.display()
+        );
+    }
     if stop.load(std::sync::atomic::Ordering::Relaxed) {
-        bail!("interrupted: nothing written");
+        match (saved, &args.checkpoint) {
+            (Some((generations, simulations)), Some(path)) => bail!(
+                "interrupted: nothing written but the checkpoint {} ({}, {simulations} simulated elections); run the same command again to continue",
+                path.display(),
+                count_of(generations, "generation")
+            ),
+            _ => bail!("interrupted: nothing written"),
+        }
     }
     let json = report.to_json();
     if let Some(path) = &args.out {
@@ -267,6 +329,68 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
         Status::Posterior => ExitCode::SUCCESS,
         _ => ExitCode::from(1),
     })
+}
+
+/// `--checkpoint FILE`: the checkpoint to continue from when FILE exists (read and checked
+/// for integrity here; whether it is this inference's is checked once the model is built), or
+/// `None` to start afresh. Refuses a FILE that is the JSON or page of `--out`, whose directory
+/// does not exist, or that is larger than a checkpoint of `particles` can be (read no further).
+fn read_checkpoint(
+    path: &std::path::Path,
+    out: Option<&std::path::Path>,
+    particles: u64,
+) -> anyhow::Result<Option<tamga::infer::checkpoint::Checkpoint>> {
+    let show = path.display();
+    if let Some(out) = out
+        && (path == out || path == page_path(out))
+    {
+        bail!("--checkpoint {show}: that is where --out writes; give the checkpoint its own file");
+    }
+    directory_of(path, "--checkpoint")?;
+    let mut file = match super::audit::open_regular(path) {
+        Ok(Some(f)) => f,
+        Ok(None) => return Ok(None),
+        Err(e) => bail!("--checkpoint {show}: {e}; give a checkpoint file (or a new name)"),
+    };
+    // a particle takes 16 bytes a number; a MiB is more numbers than any scenario's summaries
+    let limit = (particles + 1).saturating_mul(1 << 20);
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(&mut file, limit + 1), &mut bytes)
+        .map_err(|e| anyhow::anyhow!("--checkpoint {show}: cannot read it: {e}"))?;
+    if bytes.len() as u64 > limit {
+        bail!(
+            "--checkpoint {show}: it is larger than a checkpoint of {particles} particles can be ({limit} bytes); give another checkpoint file (or delete this one) to start afresh"
+        );
+    }
+    let c = tamga::infer::checkpoint::Checkpoint::from_json(&bytes)
+        .map_err(|e| anyhow::anyhow!("--checkpoint {show}: {e}; {}", e.remedy()))?;
+    Ok(Some(c))
+}
+
+/// `n` and `what`, plural unless `n` is 1.
+fn count_of(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// The directory the file `path` of option `flag` goes in (`.` for a bare name), which must
+/// exist.
+fn directory_of<'p>(path: &'p std::path::Path, flag: &str) -> anyhow::Result<&'p std::path::Path> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    if !dir.is_dir() {
+        bail!(
+            "{flag} {}: {} is not a directory; give a file in an existing directory",
+            path.display(),
+            dir.display()
+        );
+    }
+    Ok(dir)
 }
 
 /// The page's path beside the JSON of `--out`: the same name with the extension `.html`.

@@ -22,7 +22,10 @@
 //!
 //! Determinism: proposal k of generation t draws from its own stream `(seed, t, k)`, and the
 //! simulation of it is keyed by the same pair; proposals are simulated in parallel in batches and
-//! kept in index order, so the result does not depend on the thread count. No I/O, no clock.
+//! kept in index order, so the result does not depend on the thread count. A run continued from
+//! the [`State`] an earlier one reached after a generation ([`run_from`]) gives the result of the
+//! uninterrupted run: the state is everything a generation reads besides the streams. No I/O,
+//! no clock.
 
 use crate::rng::{AnalysisPurpose, analysis_stream, unit};
 use crate::stats::{TruncatedNormal, normal_pdf, quantile};
@@ -87,7 +90,7 @@ pub struct Settings {
 }
 
 /// How a proposal moves a particle's parameters.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kernel {
     /// Each parameter on its own: a normal truncated to its prior range, with variance twice the
@@ -527,38 +530,168 @@ fn pick(weights: &[f64], u: f64) -> usize {
     last
 }
 
-/// Runs ABC-SMC. `progress(simulations)` is called after every batch (from this thread);
-/// `stop` ends the run after the batch in progress.
+/// Where a run stands after a complete generation: everything it needs to continue
+/// ([`run_from`]), and what a checkpoint of `tamga infer` stores ([`super::checkpoint`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct State {
+    /// The last generation's particles (a full population).
+    pub population: Vec<Particle>,
+    pub generations: Vec<Generation>,
+    /// Simulations so far: the sum of the generations' `simulated`.
+    pub simulations: u64,
+    /// Whether the budget cut a batch of these generations short (`remaining` below the
+    /// particles). Then the same generations under a larger budget would have counted a whole
+    /// batch: the state continues only under the budget it was made with.
+    pub budget_cut: bool,
+}
+
+impl State {
+    /// Whether `run_from` can continue from this state under `s` with `abc`: a full population
+    /// of particles of `abc`'s models inside their priors' supports, with finite non-negative
+    /// weights that sum to more than zero, distances within the last tolerance, summaries and
+    /// derived quantities of one length each; at least one and at most `max_generations`
+    /// generations with one model probability per model; simulations the sum of theirs. The
+    /// error says what is wrong (a state read from a file that was edited).
+    pub fn check<M: AbcModel>(&self, abc: &M, s: &Settings) -> Result<(), String> {
+        let spaces = abc.spaces();
+        let n = s.particles.max(2);
+        let Some(last) = self.generations.last() else {
+            return Err("it holds no generation".into());
+        };
+        if self.generations.len() > s.max_generations {
+            return Err(format!(
+                "it holds {} generations, more than the {} a run makes",
+                self.generations.len(),
+                s.max_generations
+            ));
+        }
+        let mut sum = 0u64;
+        for (t, g) in self.generations.iter().enumerate() {
+            if g.model_probabilities.len() != spaces.len() {
+                return Err(format!(
+                    "generation {t} has {} model probabilities for {} models",
+                    g.model_probabilities.len(),
+                    spaces.len()
+                ));
+            }
+            if g.proposed > g.simulated {
+                return Err(format!(
+                    "generation {t} looked at {} proposals of {} simulated",
+                    g.proposed, g.simulated
+                ));
+            }
+            sum = sum.saturating_add(g.simulated);
+        }
+        if sum != self.simulations {
+            return Err(format!(
+                "its generations simulated {sum} elections, but it counts {}",
+                self.simulations
+            ));
+        }
+        if self.population.len() != n {
+            return Err(format!(
+                "its population has {} particles, not {n}",
+                self.population.len()
+            ));
+        }
+        let first = &self.population[0].draw;
+        let mut total = 0.0;
+        for (i, x) in self.population.iter().enumerate() {
+            let space = spaces.get(x.model).ok_or_else(|| {
+                format!("particle {i} is of model {}, of {}", x.model, spaces.len())
+            })?;
+            if x.theta.len() != space.len() || !in_support(abc, x.model, &x.theta) {
+                return Err(format!(
+                    "particle {i}'s parameters are not in model {}'s prior",
+                    x.model
+                ));
+            }
+            if x.draw.summaries.len() != first.summaries.len()
+                || x.draw.derived.len() != first.derived.len()
+            {
+                return Err(format!(
+                    "particle {i} has another number of summaries or derived quantities than particle 0"
+                ));
+            }
+            if !(x.weight.is_finite() && x.weight >= 0.0) {
+                return Err(format!("particle {i}'s weight is {}", x.weight));
+            }
+            if x.distance.is_nan() || x.distance > last.epsilon {
+                return Err(format!(
+                    "particle {i}'s distance {} is not within the tolerance {}",
+                    x.distance, last.epsilon
+                ));
+            }
+            total += x.weight;
+        }
+        if !(total > 0.0 && total.is_finite()) {
+            return Err(format!("its weights sum to {total}"));
+        }
+        Ok(())
+    }
+}
+
+/// Runs ABC-SMC from the prior: [`run_from`] with no state and no checkpoints.
 pub fn run<M: AbcModel>(
     abc: &M,
     s: &Settings,
     stop: &AtomicBool,
     progress: &mut dyn FnMut(u64, &[Generation]),
 ) -> AbcResult {
+    run_from(abc, s, None, stop, progress, &mut |_| {})
+}
+
+/// Runs ABC-SMC, from the prior or from `from` (a state an earlier run with the same model and
+/// settings passed to `on_generation`; checked with [`State::check`] by the caller). The result
+/// is the one an uninterrupted run would give: proposals are keyed by `(generation, k)` and the
+/// state holds everything else a generation reads, the simulations counted against the budget
+/// included. `on_generation` is called after every full generation with the state to continue
+/// from; `progress(simulations, generations)` after every batch (and first, with the state's
+/// count, when continuing), from this thread; `stop` ends the run after the batch in progress.
+pub fn run_from<M: AbcModel>(
+    abc: &M,
+    s: &Settings,
+    from: Option<State>,
+    stop: &AtomicBool,
+    progress: &mut dyn FnMut(u64, &[Generation]),
+    on_generation: &mut dyn FnMut(&State),
+) -> AbcResult {
     let n_models = abc.spaces().len();
     let n = s.particles.max(2);
-    let mut simulations = 0u64;
-    let mut generations: Vec<Generation> = Vec::new();
-    let mut population: Vec<Particle> = Vec::new();
-    let mut epsilon = f64::INFINITY;
+    let mut st = from.unwrap_or_default();
+    if !st.generations.is_empty() {
+        progress(st.simulations, &st.generations);
+    }
+    let mut epsilon = st.generations.last().map_or(f64::INFINITY, |g| g.epsilon);
     let outcome = loop {
-        let t = generations.len();
+        let t = st.generations.len();
+        // how the last generation ended: with fewer particles than a population (the budget
+        // ended in it), or with too low an acceptance
+        if let Some(g) = st.generations.last() {
+            if st.population.len() < n {
+                break Stop::Budget;
+            }
+            if t > 1 && g.acceptance < s.min_acceptance {
+                break Stop::Acceptance;
+            }
+        }
         if t >= s.max_generations {
             break Stop::Generations;
         }
         if t > 0 {
-            let d: Vec<f64> = population.iter().map(|x| x.distance).collect();
+            let d: Vec<f64> = st.population.iter().map(|x| x.distance).collect();
             let next = quantile(&d, s.quantile);
             if next >= epsilon || !next.is_finite() {
                 break Stop::Tolerance;
             }
             epsilon = next;
         }
-        let probs = model_probabilities(&population, n_models);
-        let sds = kernel_sds(abc, &population);
-        let mvns = (s.kernel == Kernel::Covariance && t > 0).then(|| kernel_mvns(abc, &population));
+        let population = &st.population;
+        let probs = model_probabilities(population, n_models);
+        let sds = kernel_sds(abc, population);
+        let mvns = (s.kernel == Kernel::Covariance && t > 0).then(|| kernel_mvns(abc, population));
         let prev = (t > 0).then_some(Previous {
-            pop: &population,
+            pop: population,
             probs: &probs,
             sds: &sds,
             mvns: mvns.as_deref(),
@@ -568,16 +701,18 @@ pub fn run<M: AbcModel>(
         let mut simulated = 0u64;
         let mut next_k = 0u64;
         let mut out_of_budget = false;
+        let mut cut = false;
         while kept.len() < n {
             if stop.load(Ordering::Relaxed) {
                 break;
             }
-            let remaining = s.budget.saturating_sub(simulations);
+            let remaining = s.budget.saturating_sub(st.simulations);
             if remaining == 0 {
                 out_of_budget = true;
                 break;
             }
             let batch = (n as u64).min(remaining);
+            cut |= batch < n as u64;
             let ks: Vec<u64> = (next_k..next_k + batch).collect();
             next_k += batch;
             let results: Vec<Option<Particle>> = ks
@@ -595,7 +730,7 @@ pub fn run<M: AbcModel>(
                     })
                 })
                 .collect();
-            simulations += batch;
+            st.simulations += batch;
             simulated += batch;
             for r in results {
                 if kept.len() >= n {
@@ -606,7 +741,7 @@ pub fn run<M: AbcModel>(
                     kept.push(x);
                 }
             }
-            progress(simulations, &generations);
+            progress(st.simulations, &st.generations);
         }
         let partial = out_of_budget && s.keep_partial && t > 0 && 4 * kept.len() >= n;
         if kept.len() < n && !partial {
@@ -640,28 +775,248 @@ pub fn run<M: AbcModel>(
             x.weight /= total;
         }
         let full = kept.len() == n;
-        population = kept;
-        let acceptance = population.len() as f64 / proposed.max(1) as f64;
-        generations.push(Generation {
+        let acceptance = kept.len() as f64 / proposed.max(1) as f64;
+        st.population = kept;
+        st.generations.push(Generation {
             epsilon,
             proposed,
             simulated,
             acceptance,
-            model_probabilities: model_probabilities(&population, n_models),
-            ess: ess(population.iter().map(|x| x.weight)),
+            model_probabilities: model_probabilities(&st.population, n_models),
+            ess: ess(st.population.iter().map(|x| x.weight)),
         });
-        if !full {
-            break Stop::Budget;
-        }
-        if t > 0 && acceptance < s.min_acceptance {
-            break Stop::Acceptance;
+        if full {
+            st.budget_cut |= cut;
+            on_generation(&st);
         }
     };
     AbcResult {
-        population,
-        generations,
-        simulations,
+        population: st.population,
+        generations: st.generations,
+        simulations: st.simulations,
         stop: outcome,
         cut: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU64;
+
+    /// Two models of one and two parameters; a simulation is the parameters' sum plus noise
+    /// drawn from the simulation's key, and the observed sum is 0.6. Counts its simulations.
+    struct Toy {
+        spaces: Vec<Vec<(f64, f64)>>,
+        calls: AtomicU64,
+    }
+
+    impl Toy {
+        fn new() -> Toy {
+            Toy {
+                spaces: vec![vec![(0.0, 1.0)], vec![(0.0, 1.0), (0.0, 0.5)]],
+                calls: AtomicU64::new(0),
+            }
+        }
+    }
+
+    impl AbcModel for Toy {
+        type Scratch = ();
+        fn spaces(&self) -> &[Vec<(f64, f64)>] {
+            &self.spaces
+        }
+        fn simulate(&self, m: usize, theta: &[f64], key: u64, _: &mut ()) -> Draw {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            let mut rng = analysis_stream(7, AnalysisPurpose::InferProposal, key ^ 0xABCD);
+            let noise = 0.05 * (unit(&mut rng) - 0.5);
+            let s: f64 = theta.iter().sum::<f64>() + noise;
+            Draw {
+                summaries: vec![s, m as f64],
+                derived: vec![s * 100.0],
+            }
+        }
+        fn distance(&self, summaries: &[f64]) -> f64 {
+            (summaries[0] - 0.6).abs()
+        }
+    }
+
+    fn settings(kernel: Kernel, keep_partial: bool, budget: u64) -> Settings {
+        Settings {
+            kernel,
+            keep_partial,
+            ..Settings::new(40, budget, 11)
+        }
+    }
+
+    /// A run and the state after each of its full generations.
+    fn straight(abc: &Toy, s: &Settings) -> (AbcResult, Vec<State>) {
+        let mut states = Vec::new();
+        let r = run_from(
+            abc,
+            s,
+            None,
+            &AtomicBool::new(false),
+            &mut |_, _| {},
+            &mut |st| states.push(st.clone()),
+        );
+        (r, states)
+    }
+
+    fn same(a: &AbcResult, b: &AbcResult) -> bool {
+        a.population == b.population
+            && a.generations == b.generations
+            && a.simulations == b.simulations
+            && a.stop == b.stop
+    }
+
+    #[test]
+    fn continuing_from_any_generation_gives_the_uninterrupted_run() {
+        let mut stops = Vec::new();
+        for (kernel, keep_partial, budget) in [
+            (Kernel::Axes, false, 1500),
+            (Kernel::Axes, true, 1500),
+            (Kernel::Covariance, false, 1500),
+            (Kernel::Covariance, true, 1500),
+            (Kernel::Axes, false, 40_000),
+            (Kernel::Covariance, true, 40_000),
+        ] {
+            let s = settings(kernel, keep_partial, budget);
+            let toy = Toy::new();
+            let (whole, states) = straight(&toy, &s);
+            assert!(
+                states.len() >= 3,
+                "{kernel:?}: {} generations",
+                states.len()
+            );
+            stops.push(whole.stop);
+            // the states are the run's own, generation by generation
+            for (t, st) in states.iter().enumerate() {
+                assert_eq!(st.generations[..], whole.generations[..=t]);
+                st.check(&toy, &s).expect("a run's state passes its check");
+            }
+            for st in &states {
+                let toy = Toy::new();
+                let mut first = None;
+                let r = run_from(
+                    &toy,
+                    &s,
+                    Some(st.clone()),
+                    &AtomicBool::new(false),
+                    &mut |sims, _| {
+                        first.get_or_insert(sims);
+                    },
+                    &mut |_| {},
+                );
+                assert!(same(&r, &whole), "{kernel:?} from {}", st.generations.len());
+                // only what was left is simulated, and progress starts at the state's count
+                assert_eq!(
+                    toy.calls.load(Ordering::Relaxed),
+                    whole.simulations - st.simulations
+                );
+                assert_eq!(first, Some(st.simulations));
+            }
+        }
+        // runs that ended with the budget and with a low acceptance, each continued
+        assert!(stops.contains(&Stop::Budget) && stops.contains(&Stop::Acceptance));
+    }
+
+    #[test]
+    fn a_state_of_a_smaller_budget_continues_into_the_larger_budgets_run() {
+        for kernel in [Kernel::Axes, Kernel::Covariance] {
+            let big = settings(kernel, true, 3000);
+            let (whole, _) = straight(&Toy::new(), &big);
+            let mut tried = 0;
+            for budget in (200..1500).step_by(97) {
+                let (_, states) = straight(&Toy::new(), &settings(kernel, true, budget));
+                let Some(last) = states.last().filter(|st| !st.budget_cut) else {
+                    continue;
+                };
+                tried += 1;
+                let r = run_from(
+                    &Toy::new(),
+                    &big,
+                    Some(last.clone()),
+                    &AtomicBool::new(false),
+                    &mut |_, _| {},
+                    &mut |_| {},
+                );
+                assert!(same(&r, &whole), "{kernel:?}, budget {budget}");
+            }
+            assert!(tried >= 5, "{tried}");
+        }
+    }
+
+    /// A generation filled in a batch the budget cut short counts only that batch: the same
+    /// state under a larger budget gives another result than the larger budget's own run, which
+    /// is why such a state is marked (and a checkpoint of it continues only under its budget).
+    #[test]
+    fn a_state_whose_batch_the_budget_cut_is_marked() {
+        let big = settings(Kernel::Axes, false, 4000);
+        let (whole, _) = straight(&Toy::new(), &big);
+        let mut found = 0;
+        for budget in 41..400 {
+            let s = settings(Kernel::Axes, false, budget);
+            let (_, states) = straight(&Toy::new(), &s);
+            for st in states.iter().filter(|st| st.budget_cut) {
+                found += 1;
+                assert_eq!(st.simulations, budget, "cut only when the budget ran out");
+                let r = run_from(
+                    &Toy::new(),
+                    &big,
+                    Some(st.clone()),
+                    &AtomicBool::new(false),
+                    &mut |_, _| {},
+                    &mut |_| {},
+                );
+                assert!(!same(&r, &whole), "budget {budget}");
+            }
+            for st in states.iter().filter(|st| !st.budget_cut) {
+                let full: u64 = st.generations.iter().map(|g| g.simulated % 40).sum();
+                assert_eq!(full, 0, "whole batches only");
+            }
+        }
+        assert!(found > 0);
+    }
+
+    #[test]
+    fn states_a_run_does_not_make_are_refused_without_panicking() {
+        let toy = Toy::new();
+        let s = settings(Kernel::Axes, false, 1500);
+        let (_, states) = straight(&toy, &s);
+        let good = states[1].clone();
+        type Edit = fn(&mut State);
+        let edits: [(&str, Edit); 12] = [
+            ("no generation", |st| st.generations.clear()),
+            ("particles", |st| {
+                st.population.pop();
+            }),
+            ("model", |st| st.population[3].model = 2),
+            ("prior", |st| st.population[3].theta[0] = 1.5),
+            ("prior", |st| st.population[3].theta.push(0.1)),
+            ("weight", |st| st.population[3].weight = f64::NAN),
+            ("weights sum", |st| {
+                st.population.iter_mut().for_each(|x| x.weight = 0.0)
+            }),
+            ("tolerance", |st| st.population[3].distance = 9.0),
+            ("summaries", |st| {
+                st.population[3].draw.summaries.pop();
+            }),
+            ("counts", |st| st.simulations += 1),
+            ("model probabilities", |st| {
+                st.generations[0].model_probabilities.push(0.0)
+            }),
+            ("proposals", |st| {
+                st.generations[1].proposed = st.generations[1].simulated + 1
+            }),
+        ];
+        for (what, edit) in edits {
+            let mut st = good.clone();
+            edit(&mut st);
+            assert!(st.check(&toy, &s).is_err(), "{what} accepted");
+        }
+        let mut many = good.clone();
+        many.generations = vec![good.generations[0].clone(); 31];
+        assert!(many.check(&toy, &s).is_err());
+        assert_eq!(good.check(&toy, &s), Ok(()));
     }
 }

@@ -9,12 +9,15 @@
 //! party and tier), fresh posterior predictive elections, and a plain-words reading. When the
 //! closest simulated elections stay further than [`REPRODUCE_LIMIT`] from the observed result,
 //! the result says so and gives no posterior. [`calibration`] checks the whole procedure by
-//! simulation-based calibration (Talts et al. 2018). Method and assumptions: `docs/inference.md`.
+//! simulation-based calibration (Talts et al. 2018). [`infer_with`] continues from a
+//! [`checkpoint`] and saves one after every generation, with the same result. Method and
+//! assumptions: `docs/inference.md`.
 //!
 //! Deterministic for a seed whatever the thread count; no I/O, no clock.
 
 pub mod abc;
 pub mod calibration;
+pub mod checkpoint;
 pub mod election;
 pub mod honest;
 pub mod page;
@@ -71,6 +74,9 @@ pub enum InferError {
     Budget { budget: u64, particles: usize },
     #[error("synthetic truth `{spec}`: {problem}")]
     Synthetic { spec: String, problem: String },
+    /// The checkpoint to continue from is refused (the message names no file: the caller's does).
+    #[error("the checkpoint {0}")]
+    Checkpoint(#[from] checkpoint::CheckpointError),
 }
 
 /// A known fraud to plant in a synthetic election (`--synthetic`): mechanisms and the value of
@@ -495,6 +501,31 @@ pub fn infer(
     stop: &AtomicBool,
     progress: &mut dyn FnMut(u64, &[Generation]),
 ) -> Result<Report, InferError> {
+    infer_with(
+        scenario,
+        request,
+        observed,
+        observed_name,
+        synthetic,
+        stop,
+        progress,
+        None,
+    )
+}
+
+/// [`infer`], continuing from a checkpoint and saving one after every generation when
+/// `checkpoints` is given ([`checkpoint`]); the result is the same.
+#[allow(clippy::too_many_arguments)]
+pub fn infer_with(
+    scenario: &Scenario,
+    request: &Request,
+    observed: Observed,
+    observed_name: &str,
+    synthetic: Option<&Synthetic>,
+    stop: &AtomicBool,
+    progress: &mut dyn FnMut(u64, &[Generation]),
+    checkpoints: Option<checkpoint::Checkpointing<'_>>,
+) -> Result<Report, InferError> {
     let (h, models) = resolve(scenario, request)?;
     if request.budget < request.particles as u64 {
         return Err(InferError::Budget {
@@ -515,7 +546,18 @@ pub fn infer(
         keep_partial: request.kernel == abc::Kernel::Covariance,
         ..Settings::new(request.particles, request.budget, request.seed)
     };
-    let mut r = abc::run(&em, &settings, stop, progress);
+    let mut r = match checkpoints {
+        None => abc::run(&em, &settings, stop, progress),
+        Some(c) => c.run(
+            request,
+            &em,
+            observed_name,
+            synthetic,
+            &settings,
+            stop,
+            progress,
+        )?,
+    };
     if r.epsilon() > REPRODUCE_LIMIT && r.stop != Stop::Interrupted {
         r.cut_at(REPRODUCE_LIMIT, MIN_CUT_ESS * request.particles as f64);
     }

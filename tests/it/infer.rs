@@ -27,7 +27,7 @@ beneficiary = "blue"
 share = [0.0, 0.3]
 "#;
 
-fn tutorial_inference() -> Scenario {
+pub fn tutorial_inference() -> Scenario {
     tamga::scenario::parse(&format!("{TUTORIAL}{INFERENCE}"), "tutorial+inference").expect("valid")
 }
 
@@ -125,7 +125,7 @@ fn bad_inference_sections_name_the_place() {
     assert!(unknown.contains("rat: unknown key"), "{unknown}");
 }
 
-fn request(models: &[&str], seed: u64) -> Request {
+pub fn request(models: &[&str], seed: u64) -> Request {
     Request {
         hypothesis: "honest".into(),
         models: models.iter().map(|s| s.to_string()).collect(),
@@ -160,7 +160,7 @@ fn unknown_variants_and_mechanisms_are_refused() {
     assert!(resolve(&s, &request(&["none", "pressure", "stuffing+pressure"], 1)).is_ok());
 }
 
-fn observed(s: &Scenario) -> Observed {
+pub fn observed(s: &Scenario) -> Observed {
     let groups = &s.inference.as_ref().expect("inference").statistics;
     Observed::reported(s, s.reported.as_ref().expect("reported"), groups).expect("statistics")
 }

@@ -22,6 +22,7 @@ mod forensics_real;
 mod fraud;
 mod hostile_inputs;
 mod infer;
+mod infer_resume;
 mod klimek_support;
 mod layers;
 mod ledger_hostile;

@@ -22,6 +22,12 @@
 //!    shrunk towards the common one d ([`SHIFT_PRIOR`]). Each region's honest turnout
 //!    is μ_r's x; the turnout spread (`turnout.station_sd`) σ_x less the binomial noise of each
 //!    station's count (1 ÷ (n t (1 − t)) on the logit scale).
+//!    **Regions moved whole** ([`regions_moved_whole`]): with at least [`MIN_REGIONS`]
+//!    regions, a region whose honest u = x + y stands above the regions' by a modified z-score
+//!    over [`REGION_OUTLIER_Z`] has all of its stations moved, its honest mean held at the other
+//!    regions' medians (a hierarchical reading: regions' honest levels are draws from one
+//!    distribution), and the mixture is refitted; its honest level's spread across regions is
+//!    added to the fit's uncertainty, and the scenario gets a candidate acting on those regions.
 //! 4. **Each region's honest shares** are its stations' list votes, each weighted by its
 //!    posterior probability of being honest (a region with less than [`MIN_REGION_STATIONS`]
 //!    stations' worth of weight takes the national shares), written as national shares and
@@ -98,6 +104,9 @@ pub struct RegionFit {
     /// Whether the turnout mode, and the shares, are the national ones (too few stations).
     pub national_turnout: bool,
     pub national_shares: bool,
+    /// Whether the region was read as moved whole ([`regions_moved_whole`]): its honest mean
+    /// is the other regions' median, not its own stations'.
+    pub moved_whole: bool,
 }
 
 /// The fitted honest model, and the scenario text that carries it.
@@ -116,12 +125,15 @@ pub struct HonestFit {
     /// The standard deviation of the honest ballots the fit expects (Σ over regions of
     /// registered × E[sigmoid(mode + sd·Z)]) over [`BOOTSTRAP`] resamples of each region's base
     /// stations, each fitted again ([`ballots_sd`]): how far the fitted honest level is from the
-    /// one the stations were drawn from, which the inference adds to the ballots added.
+    /// one the stations were drawn from, which the inference adds to the ballots added; with,
+    /// in quadrature, the spread of the regions read as moved whole ([`regions_moved_whole`]),
+    /// whose honest level is a draw from the other regions'.
     pub honest_ballots_sd: f64,
     /// The standard deviation, over the same refits, of the leader's votes the fit expects of
     /// the file's valid votes (each region's leader's share of its stations weighted by their
     /// probability of being honest, times its valid votes; [`honest_leader_votes`]): how far
-    /// the fitted honest preferences may be off, which the inference adds to the votes moved.
+    /// the fitted honest preferences may be off, which the inference adds to the votes moved;
+    /// with the regions moved whole's spread in quadrature, as for the ballots.
     pub honest_leader_votes_sd: f64,
     /// How many fewer and how many more honest ballots than [`HonestFit::honest_ballots`] the
     /// file does not rule out, by which the inference widens the intervals of the ballots added
@@ -453,12 +465,25 @@ struct Mixture {
     d: (f64, f64),
     /// Each region's and station's responsibility of the moved component.
     w: Vec<Vec<f64>>,
+    /// The honest means held fixed: those of the regions read as moved whole
+    /// ([`regions_moved_whole`]), `None` for the others.
+    fixed: Held,
+    /// The spread (x, y) of the other regions' honest means, from which a region read as moved
+    /// whole may have its honest mean (0 when none is).
+    across: (f64, f64),
 }
 
 /// EM for the two-component mixture of [`mixture_fit`] from the moved responsibilities `w`,
-/// with no region's moved share above `max_moved` (1 for the free fit). `None` when the honest
-/// component has (next to) no weight.
-fn mixture_em(base_of: &[Vec<Base>], mut w: Vec<Vec<f64>>, max_moved: f64) -> Option<Mixture> {
+/// with no region's moved share above `max_moved` (1 for the free fit) and the honest means of
+/// the regions given in `fixed` held there (the regions read as moved whole,
+/// [`regions_moved_whole`]; empty for none). `None` when the honest component has (next to) no
+/// weight.
+fn mixture_em(
+    base_of: &[Vec<Base>],
+    mut w: Vec<Vec<f64>>,
+    max_moved: f64,
+    fixed: &[Option<(f64, f64)>],
+) -> Option<Mixture> {
     let r_n = base_of.len();
     let mut mu = vec![(0.0, 0.0); r_n];
     let mut pi = vec![0.5; r_n];
@@ -488,7 +513,9 @@ fn mixture_em(base_of: &[Vec<Base>], mut w: Vec<Vec<f64>>, max_moved: f64) -> Op
             // the moved stations inform the honest mean only once the shift is estimated
             let k = if iter == 0 { 0.0 } else { 0.5 };
             let tw = hw + k * mw;
-            if tw > 1e-9 {
+            if let Some(&Some(at)) = fixed.get(r) {
+                mu[r] = at;
+            } else if tw > 1e-9 {
                 mu[r] = ((hx + k * mx) / tw, (hy + k * my) / tw);
             }
             pi[r] = (mw / b.len() as f64).clamp(1e-4, 1.0 - 1e-4).min(max_moved);
@@ -503,8 +530,12 @@ fn mixture_em(base_of: &[Vec<Base>], mut w: Vec<Vec<f64>>, max_moved: f64) -> Op
         }
         vx = (sx / sh).max(1e-4);
         vy = (sy / sh).max(1e-4);
+        // the common shift from the regions fitted on their own: a region read as moved whole
+        // has a shift of its own (all of its stations moved, from a level that is not theirs),
+        // which would drag the common one, and with it every other region's honest mean
+        let held = |r: usize| fixed.get(r).is_some_and(Option::is_some);
         let (mut dx, mut dy, mut dw) = (0.0, 0.0, 0.0);
-        for r in 0..r_n {
+        for r in (0..r_n).filter(|&r| !held(r)) {
             for (s, &wi) in base_of[r].iter().zip(&w[r]) {
                 dx += wi * (s.x - mu[r].0);
                 dy += wi * (s.y - mu[r].1);
@@ -521,7 +552,9 @@ fn mixture_em(base_of: &[Vec<Base>], mut w: Vec<Vec<f64>>, max_moved: f64) -> Op
                 ey += wi * (s.y - mu[r].1);
                 ew += wi;
             }
-            dr[r] = if kappa.is_finite() {
+            dr[r] = if held(r) && ew > 1e-9 {
+                (ex / ew, ey / ew)
+            } else if kappa.is_finite() {
                 (
                     (ex + kappa * d.0) / (ew + kappa),
                     (ey + kappa * d.1) / (ew + kappa),
@@ -564,7 +597,15 @@ fn mixture_em(base_of: &[Vec<Base>], mut w: Vec<Vec<f64>>, max_moved: f64) -> Op
             }
         }
     }
-    Some(Mixture { mu, vx, vy, d, w })
+    Some(Mixture {
+        mu,
+        vx,
+        vy,
+        d,
+        w,
+        fixed: fixed.to_vec(),
+        across: (0.0, 0.0),
+    })
 }
 
 /// The honest turnout part of a fitted mixture: each region's honest mean turnout (a region
@@ -634,8 +675,34 @@ fn mixture_fit(
                 .collect()
         })
         .collect();
-    let Some(m) = mixture_em(base_of, w, 1.0) else {
+    let Some(free) = mixture_em(base_of, w, 1.0, &[]) else {
         return (peak, None);
+    };
+    // the regions whose honest level stands out from the other regions' are read as moved
+    // whole: refitted with their honest means held at the other regions' medians
+    let m = match regions_moved_whole(base_of, &free) {
+        Some((fixed, spread)) => {
+            let start: Vec<Vec<f64>> = base_of
+                .iter()
+                .zip(&free.w)
+                .zip(&fixed)
+                .map(|((b, w), f)| match f {
+                    Some(c) => b
+                        .iter()
+                        .map(|s| if s.u() <= c.0 + c.1 { 0.0 } else { 1.0 })
+                        .collect(),
+                    None => w.clone(),
+                })
+                .collect();
+            match mixture_em(base_of, start, 1.0, &fixed) {
+                Some(held) => Mixture {
+                    across: spread,
+                    ..held
+                },
+                None => free,
+            }
+        }
+        None => free,
     };
     let (modes, sd, honest) = honest_part(base_of, &peak, &m, n_stations);
     let clean: Vec<Vec<usize>> = base_of
@@ -653,6 +720,73 @@ fn mixture_fit(
         honest,
     };
     (fit, Some(m))
+}
+
+/// The least number of regions with their own fit (at least [`MIN_REGION_STATIONS`] base
+/// stations) for their honest levels to be compared across regions ([`regions_moved_whole`]).
+pub const MIN_REGIONS: usize = 10;
+/// The modified z-score (Iglewicz & Hoaglin 1993: 0.6745 × the distance from the median ÷ the
+/// median absolute deviation) of a region's honest u = x + y among the regions' above which
+/// the region is read as moved whole ([`regions_moved_whole`]).
+pub const REGION_OUTLIER_Z: f64 = 3.5;
+
+/// Per region, the honest mean (x, y) it is held at, `None` for a region fitted on its own.
+type Held = Vec<Option<(f64, f64)>>;
+
+/// The regions whose honest level the file does not identify because all of their stations
+/// were moved: within a region, a cluster of stations at 95 % turnout and a 95 % leader's share
+/// is one honest component to the mixture whether it is honest or moved, so each region's own
+/// fit cannot tell. Across regions it can: honest regional levels vary, but a region whose
+/// honest u = x + y (the direction fraud moves a station in) stands above the other regions'
+/// by more than [`REGION_OUTLIER_Z`] robust standard deviations (Iglewicz and Hoaglin's
+/// modified z-score, one-sided: fraud raises u) is read as moved whole — a hierarchical
+/// reading in which regions' honest means are exchangeable draws from one distribution, and a
+/// region far in its upper tail is a region whose honest stations are not in the file's
+/// cluster. Its honest mean is then that distribution's centre (the other regions' medians
+/// of x and y; the inference adds their spread, returned beside, as the uncertainty of its
+/// honest level). Only regions with their own fit count, and only when there are at least
+/// [`MIN_REGIONS`] of them (with fewer there is no distribution across regions to read);
+/// `None` when no region is read as moved whole.
+fn regions_moved_whole(base_of: &[Vec<Base>], m: &Mixture) -> Option<(Held, (f64, f64))> {
+    use crate::stats::quantile;
+    let own: Vec<usize> = (0..base_of.len())
+        .filter(|&r| base_of[r].len() >= MIN_REGION_STATIONS)
+        .collect();
+    if own.len() < MIN_REGIONS {
+        return None;
+    }
+    let mad =
+        |v: &[f64], c: f64| quantile(&v.iter().map(|x| (x - c).abs()).collect::<Vec<_>>(), 0.5);
+    let u: Vec<f64> = own.iter().map(|&r| m.mu[r].0 + m.mu[r].1).collect();
+    let centre_u = quantile(&u, 0.5);
+    let spread_u = mad(&u, centre_u);
+    if spread_u <= 0.0 {
+        return None;
+    }
+    let out: Vec<bool> = u
+        .iter()
+        .map(|v| 0.6745 * (v - centre_u) / spread_u > REGION_OUTLIER_Z)
+        .collect();
+    if !out.contains(&true) {
+        return None;
+    }
+    let kept = || {
+        own.iter()
+            .zip(&out)
+            .filter(|(_, o)| !**o)
+            .map(|(&r, _)| m.mu[r])
+    };
+    let xs: Vec<f64> = kept().map(|mu| mu.0).collect();
+    let ys: Vec<f64> = kept().map(|mu| mu.1).collect();
+    let centre = (quantile(&xs, 0.5), quantile(&ys, 0.5));
+    let mut fixed = vec![None; base_of.len()];
+    for (&r, _) in own.iter().zip(&out).filter(|(_, o)| **o) {
+        fixed[r] = Some(centre);
+    }
+    Some((
+        fixed,
+        (1.4826 * mad(&xs, centre.0), 1.4826 * mad(&ys, centre.1)),
+    ))
 }
 
 /// The least separation ([`HonestFit::separation`]) at which the mixture's split of the
@@ -1043,8 +1177,30 @@ pub fn fit(results: &ElectionResults, label: &str, seed: u64) -> Result<HonestFi
         votes.valid[i] = valid as f64;
         votes.region_valid[r] += valid as f64;
     }
-    let (honest_ballots_sd, honest_leader_votes_sd) =
-        ballots_sd(&base_of, &registered, &votes, &tf, seed);
+    let (boot_ballots_sd, boot_leader_sd) = ballots_sd(&base_of, &registered, &votes, &tf, seed);
+    // a region read as moved whole has its honest level from the spread of the other regions':
+    // each such region's honest ballots and leader's votes vary with it (independently of the
+    // other regions'), on top of the bootstrap's spread
+    let whole: Vec<bool> = (0..n_regions)
+        .map(|r| {
+            mixture
+                .as_ref()
+                .is_some_and(|m| m.fixed.get(r).is_some_and(Option::is_some))
+        })
+        .collect();
+    let (mut var_ballots, mut var_leader) = (0.0, 0.0);
+    if let Some(m) = &mixture {
+        for r in (0..n_regions).filter(|&r| whole[r]) {
+            let (sx, sy) = m.across;
+            let x = modes[r].0;
+            let e = |x: f64| crate::electorate::expected_sigmoid(x, turnout_sd);
+            var_ballots += (registered[r] as f64 * (e(x + sx) - e(x - sx)) / 2.0).powi(2);
+            let q = region_shares[r].0[leader];
+            var_leader += (votes.region_valid[r] * q * (1.0 - q) * sy).powi(2);
+        }
+    }
+    let honest_ballots_sd = boot_ballots_sd.hypot(var_ballots.sqrt());
+    let honest_leader_votes_sd = boot_leader_sd.hypot(var_leader.sqrt());
     let honest_ballots = expected_ballots(&tf, &registered);
     let n_base = sets.base.len() as f64;
     let moved_share = 1.0
@@ -1072,7 +1228,7 @@ pub fn fit(results: &ElectionResults, label: &str, seed: u64) -> Result<HonestFi
     };
     let swapped = match &mixture {
         Some(m) if moved_share > MAX_MOVED_SHARE => {
-            mixture_em(&base_of, m.w.clone(), 1.0 - moved_share)
+            mixture_em(&base_of, m.w.clone(), 1.0 - moved_share, &m.fixed)
         }
         _ => None,
     };
@@ -1121,6 +1277,7 @@ pub fn fit(results: &ElectionResults, label: &str, seed: u64) -> Result<HonestFi
             leader_share: region_shares[r].0[leader],
             national_turnout: modes[r].1,
             national_shares: region_shares[r].1,
+            moved_whole: whole[r],
         })
         .collect();
     let mut fit = HonestFit {
@@ -1170,8 +1327,9 @@ impl HonestFit {
              # (src/infer/honest.rs; docs/inference.md). Each region's honest turnout and shares are\n\
              # those of the honest component of a mixture in (logit turnout, logit leader share).\n\
              # The seat system is a placeholder: a station file says nothing about seats.\n\
-             # Moved share {:.3}, separation {:.2}; honest ballots {:.0} (bootstrap sd {:.0}), not\n\
-             # identified: {:.0} fewer to {:.0} more; leader's honest votes bootstrap sd {:.0}.\n\
+             # Moved share {:.3}, separation {:.2}; honest ballots {:.0} (sd {:.0}: bootstrap and regions moved whole), not\n\
+             # identified: {:.0} fewer to {:.0} more; leader's honest votes sd {:.0}.\n\
+             # Regions read as moved whole (honest level the other regions' median): {}.\n\
              format = 1\n\n[election]\nname = {}\ndescription = \"honest model fitted to a station-results file's clean part\"\n",
             self.moved_share,
             self.separation,
@@ -1180,6 +1338,7 @@ impl HonestFit {
             self.honest_ballots_range[0],
             self.honest_ballots_range[1],
             self.honest_leader_votes_sd,
+            self.regions.iter().filter(|r| r.moved_whole).count(),
             quoted(&format!("{label} (fitted honest model)"))
         );
         for (c, name) in results.options.iter().enumerate() {
@@ -1204,6 +1363,8 @@ impl HonestFit {
                 100.0 * reg.turnout,
                 if reg.national_turnout {
                     " (national: too few stations)"
+                } else if reg.moved_whole {
+                    " (read as moved whole: the other regions' median)"
                 } else {
                     ""
                 },
@@ -1258,10 +1419,139 @@ impl HonestFit {
              [inference]\nhypothesis = \"honest\"\nstatistics = [\"turnout\", \"shares\"]\nshare_tolerance = 0.005\n\n\
              [[inference.mechanism]]\nname = \"stuffing\"\nkind = \"stuffing\"\nbeneficiary = \"{leader}\"\nrate = [0.0, 0.9]\nstations = [0.01, 1.0]\n\n\
              [[inference.mechanism]]\nname = \"protocols\"\nkind = \"protocol\"\nbeneficiary = \"{leader}\"\nshare = [0.0, 0.6]\nstations = [0.01, 1.0]\n\n\
-             [[inference.mechanism]]\nname = \"klimek\"\nkind = \"klimek\"\nbeneficiary = \"{leader}\"\nincremental = [0.0, 0.9]\nextreme = [0.0, 0.1]\n\n\
+             [[inference.mechanism]]\nname = \"klimek\"\nkind = \"klimek\"\nbeneficiary = \"{leader}\"\nincremental = [0.0, 0.9]\nextreme = [0.0, 0.1]\nalpha = [0.25, 5.0]\ntheta = [0.02, 1.0]\n\n\
              [[inference.mechanism]]\nname = \"rounding\"\nkind = \"rounding\"\nbeneficiary = \"{leader}\"\nstations = [0.0, 0.1]",
             quoted(results.options[self.leader].trim())
         );
+        // the regions read as moved whole: their fraud, which the fit no longer takes for
+        // honest, needs a mechanism that acts there (Klimek's, on their stations only)
+        let whole: Vec<String> = self
+            .regions
+            .iter()
+            .filter(|r| r.moved_whole)
+            .map(|r| quoted(&r.name))
+            .collect();
+        if !whole.is_empty() {
+            let _ = writeln!(
+                s,
+                "\n# The regions read as moved whole (their honest level the other regions' median).\n\
+                 [[inference.mechanism]]\nname = \"whole_regions\"\nkind = \"klimek\"\nbeneficiary = \"{leader}\"\nregions = [{}]\nincremental = [0.0, 1.0]\nextreme = [0.0, 1.0]",
+                whole.join(", ")
+            );
+        }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::forensics::read::StationResult;
+    use rand::RngExt;
+
+    /// A file of `levels.len()` regions of 60 stations of 1,000 voters: region r's honest
+    /// stations at logit turnout `levels[r].0` and logit leader's share `levels[r].1`, each
+    /// spread by a normal of 0.3 (turnout) and 0.2 (share); in the regions of `whole`, every
+    /// station stuffed with 90 % of its non-voters, all for the leader. Returns the file and
+    /// its true honest ballots.
+    fn file(levels: &[(f64, f64)], whole: &[usize], seed: u64) -> (ElectionResults, f64) {
+        let mut rng =
+            crate::rng::analysis_stream(seed, crate::rng::AnalysisPurpose::InferHonestFit, 0);
+        let mut normal = || {
+            let (a, b): (f64, f64) = (rng.random(), rng.random());
+            (-2.0 * (1.0 - a).ln()).sqrt() * (std::f64::consts::TAU * b).cos()
+        };
+        let (mut stations, mut honest) = (Vec::new(), 0.0);
+        for (r, &(x, y)) in levels.iter().enumerate() {
+            for i in 0..60 {
+                let registered = 1000u64;
+                let mut issued = (registered as f64 * sigmoid(x + 0.3 * normal())).round() as u64;
+                let mut leader = (issued as f64 * sigmoid(y + 0.2 * normal())).round() as u64;
+                honest += issued as f64;
+                if whole.contains(&r) {
+                    let added = (0.9 * (registered - issued) as f64).round() as u64;
+                    issued += added;
+                    leader += added;
+                }
+                stations.push(StationResult {
+                    region: format!("R{r}"),
+                    commission: String::new(),
+                    station: format!("{r}-{i}"),
+                    registered,
+                    issued,
+                    valid: issued,
+                    invalid: 0,
+                    votes: vec![leader, issued - leader],
+                });
+            }
+        }
+        let options = vec!["leader".to_string(), "other".to_string()];
+        (ElectionResults { options, stations }, honest)
+    }
+
+    /// 24 regions' honest levels, spread evenly over ±0.45 in logit turnout and ±0.6 in the
+    /// leader's share (a spread like Russia 2011's regions' outside the republics).
+    fn levels() -> Vec<(f64, f64)> {
+        (0..24)
+            .map(|r| {
+                let a = (r as f64 / 23.0) - 0.5;
+                let b = ((r * 7 % 24) as f64 / 23.0) - 0.5;
+                (0.9 * a, 0.3 + 1.2 * b)
+            })
+            .collect()
+    }
+
+    /// Regions whose every station was stuffed (to ≈ 95 % turnout) are read as moved whole:
+    /// their honest turnout is the other regions' median, inside the range of the regions'
+    /// true honest turnouts (39–61 %), not the ≈ 95 % of their stations that their own mixture
+    /// takes for honest (without the reading across regions the fit puts them at 90 % or more,
+    /// and this test fails); the other regions keep their own fit, within 5 points of their
+    /// truth, and the honest ballots of the whole file are within 3 % of the truth.
+    #[test]
+    fn regions_stuffed_whole_are_read_as_moved_not_honest() {
+        let whole = [3, 11, 20];
+        let (data, honest) = file(&levels(), &whole, 5);
+        let fit = fit(&data, "whole.csv", 1).expect("fits");
+        let (lo, hi) = (sigmoid(levels()[0].0), sigmoid(levels()[23].0));
+        for (r, (reg, &(x, _))) in fit.regions.iter().zip(&levels()).enumerate() {
+            assert_eq!(reg.moved_whole, whole.contains(&r), "{r}: {reg:?}");
+            if reg.moved_whole {
+                // the other regions' median: inside their range of honest turnouts
+                assert!(lo < reg.turnout && reg.turnout < hi, "{r}: {reg:?}");
+            } else {
+                let t = sigmoid(x);
+                assert!((reg.turnout - t).abs() < 0.05, "{r}: {reg:?} against {t}");
+            }
+        }
+        assert!(
+            (fit.honest_ballots - honest).abs() < 0.03 * honest,
+            "{} honest ballots fitted against {honest}",
+            fit.honest_ballots
+        );
+        assert!(fit.scenario.contains("read as moved whole"));
+    }
+
+    /// On an honest file whose regions' levels are spread, no region is read as moved whole and
+    /// each keeps its own honest turnout; nor is any with fewer than [`MIN_REGIONS`] regions,
+    /// where no distribution across regions can be read (there a region stuffed whole keeps
+    /// its stuffed level: the limit of the single-region fit, stated in docs/inference.md).
+    #[test]
+    fn no_region_is_read_as_moved_whole_in_an_honest_file_or_among_few_regions() {
+        let (data, _) = file(&levels(), &[], 6);
+        let fit = fit(&data, "honest.csv", 1).expect("fits");
+        for (reg, &(x, _)) in fit.regions.iter().zip(&levels()) {
+            assert!(!reg.moved_whole, "{reg:?}");
+            assert!(
+                (reg.turnout - sigmoid(x)).abs() < 0.05,
+                "{reg:?} against {}",
+                sigmoid(x)
+            );
+        }
+        let few: Vec<(f64, f64)> = levels().into_iter().step_by(3).collect();
+        assert!(few.len() < MIN_REGIONS);
+        let (data, _) = file(&few, &[2], 7);
+        let few_fit = super::fit(&data, "few.csv", 1).expect("fits");
+        assert!(few_fit.regions.iter().all(|r| !r.moved_whole));
+        assert!(few_fit.regions[2].turnout > 0.9, "{:?}", few_fit.regions[2]);
     }
 }

@@ -1034,7 +1034,7 @@ fn one_audit(
     let mut hand_units = 0.0;
     let mut r = vec![0.0; m];
     // the smallest and largest share of each category in a station's reported counts
-    let (mut small, mut large) = (vec![f64::INFINITY; m], vec![0.0f64; m]);
+    let (mut small, mut large) = (vec![f64::INFINITY; m], vec![f64::NEG_INFINITY; m]);
     weights.reserve(hand.len() * m);
     for h in hand {
         let (papers, reported) = (&h.papers()[..m], &h.reported()[..m]);
@@ -1067,12 +1067,8 @@ fn one_audit(
             }
         }
     }
-    // the smallest and largest share of each category (a category never reported: 0 and 0)
-    let shares: Vec<(f64, f64)> = small
-        .iter()
-        .zip(&large)
-        .map(|(&s, &l)| if hand.is_empty() { (f64::INFINITY, f64::NEG_INFINITY) } else { (s, l) })
-        .collect();
+    // the smallest and largest share of each category in a station's reported counts
+    let shares: Vec<(f64, f64)> = small.into_iter().zip(large).collect();
     let units: f64 = weights.iter().sum();
     let plan_units = plan.iter().sum::<f64>() + hand_units;
     // per assertion: the bet and the constants of B − ½ = c0 − c1·ω

@@ -342,7 +342,7 @@ fn read_checkpoint(
 ) -> anyhow::Result<Option<tamga::infer::checkpoint::Checkpoint>> {
     let show = path.display();
     if let Some(out) = out
-        && (path == out || path == page_path(out))
+        && (same_place(path, out) || same_place(path, &page_path(out)))
     {
         bail!("--checkpoint {show}: that is where --out writes; give the checkpoint its own file");
     }
@@ -391,6 +391,20 @@ fn directory_of<'p>(path: &'p std::path::Path, flag: &str) -> anyhow::Result<&'p
         );
     }
     Ok(dir)
+}
+
+/// Whether `a` and `b` name the same file: the same path, or the same name in the same
+/// directory once the directories are resolved (`ck.json` and `./ck.json`, `d/../d/ck.json`,
+/// a linked directory).
+fn same_place(a: &std::path::Path, b: &std::path::Path) -> bool {
+    let place = |p: &std::path::Path| {
+        let dir = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => std::path::Path::new("."),
+        };
+        Some(dir.canonicalize().ok()?.join(p.file_name()?))
+    };
+    a == b || matches!((place(a), place(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// The page's path beside the JSON of `--out`: the same name with the extension `.html`.

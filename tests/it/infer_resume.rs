@@ -344,6 +344,18 @@ fn a_checkpoint_of_other_arguments_or_files_is_refused_naming_what_differs() {
     // the checkpoint where --out writes
     let o = infer_on(&path, "none,stuffing", &["--checkpoint", c, "--out", c]);
     refused(&o, &ck, &bytes, &["that is where --out writes"]);
+    // … named another way: through `..` back into its directory
+    let d = ck.parent().unwrap();
+    let other = d
+        .join("..")
+        .join(d.file_name().unwrap())
+        .join(ck.file_name().unwrap());
+    let o = infer_on(
+        &path,
+        "none,stuffing",
+        &["--checkpoint", c, "--out", other.to_str().unwrap()],
+    );
+    refused(&o, &ck, &bytes, &["that is where --out writes"]);
 }
 
 #[test]

@@ -153,6 +153,11 @@ pub struct HonestFit {
     /// The honest-weighted correlation of logit turnout and logit leader's share within regions
     /// ([`honest_correlation`]): near 0 for an honest component of honest stations.
     pub honest_correlation: f64,
+    /// The correlation of logit turnout and logit leader's share over each region's base
+    /// stations, all of them (honest or not), across the regions with their own fit
+    /// ([`region_correlations`]); `None` without such a region. What the fit assumes of honest
+    /// stations made visible: their turnout and share independent within a region.
+    pub region_correlation: Option<RegionCorrelation>,
     /// The honest ballots the fit expects (Σ registered × E[sigmoid(mode + sd·Z)]).
     pub honest_ballots: f64,
     /// The share of base stations the mixture puts in its moved component.
@@ -888,6 +893,55 @@ fn honest_correlation(base_of: &[Vec<Base>], m: &Mixture) -> f64 {
     }
 }
 
+/// The within-region correlations of [`region_correlations`], across regions.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct RegionCorrelation {
+    /// The regions with their own fit (at least [`MIN_REGION_STATIONS`] base stations).
+    pub regions: usize,
+    pub lowest: f64,
+    pub median: f64,
+    pub highest: f64,
+}
+
+/// Each region's Pearson correlation of logit turnout and logit leader's share over all of its
+/// base stations, summarised across the regions with their own fit (`None` when there is
+/// none). The mixture takes honest turnout and share as independent within a region and reads
+/// what departs from that as moved; this puts the departure beside the fit. Fraud that adds
+/// ballots for the leader makes the correlation positive, but honest heterogeneity within a
+/// region (towns against villages) gives it either sign: Poland 2020, a clean election, has
+/// clearly negative ones (docs/inference.md).
+fn region_correlations(base_of: &[Vec<Base>]) -> Option<RegionCorrelation> {
+    let mut rs: Vec<f64> = base_of
+        .iter()
+        .filter(|b| b.len() >= MIN_REGION_STATIONS)
+        .filter_map(|b| {
+            let n = b.len() as f64;
+            let (mx, my) = (
+                b.iter().map(|s| s.x).sum::<f64>() / n,
+                b.iter().map(|s| s.y).sum::<f64>() / n,
+            );
+            let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+            for s in b {
+                let (dx, dy) = (s.x - mx, s.y - my);
+                sxy += dx * dy;
+                sxx += dx * dx;
+                syy += dy * dy;
+            }
+            (sxx > 0.0 && syy > 0.0).then(|| sxy / (sxx * syy).sqrt())
+        })
+        .collect();
+    if rs.is_empty() {
+        return None;
+    }
+    rs.sort_by(f64::total_cmp);
+    Some(RegionCorrelation {
+        regions: rs.len(),
+        lowest: rs[0],
+        median: crate::stats::quantile_sorted(&rs, 0.5),
+        highest: rs[rs.len() - 1],
+    })
+}
+
 /// The honest ballots a turnout fit expects from regions with `registered` voters.
 fn expected_ballots(f: &TurnoutFit, registered: &[u64]) -> f64 {
     f.modes
@@ -1262,6 +1316,7 @@ pub fn fit(results: &ElectionResults, label: &str, seed: u64) -> Result<HonestFi
         .as_ref()
         .map_or(0.0, |m| honest_correlation(&base_of, m));
 
+    let region_correlation = region_correlations(&base_of);
     let regions: Vec<RegionFit> = (0..n_regions)
         .map(|r| RegionFit {
             name: names[r].clone(),
@@ -1294,6 +1349,7 @@ pub fn fit(results: &ElectionResults, label: &str, seed: u64) -> Result<HonestFi
         honest_ballots_range,
         honest_leader_votes_range,
         honest_correlation,
+        region_correlation,
         honest_ballots,
         moved_share,
         separation,
@@ -1330,6 +1386,7 @@ impl HonestFit {
              # Moved share {:.3}, separation {:.2}; honest ballots {:.0} (sd {:.0}: bootstrap and regions moved whole), not\n\
              # identified: {:.0} fewer to {:.0} more; leader's honest votes sd {:.0}.\n\
              # Regions read as moved whole (honest level the other regions' median): {}.\n\
+             # {}\n\
              format = 1\n\n[election]\nname = {}\ndescription = \"honest model fitted to a station-results file's clean part\"\n",
             self.moved_share,
             self.separation,
@@ -1339,6 +1396,14 @@ impl HonestFit {
             self.honest_ballots_range[1],
             self.honest_leader_votes_sd,
             self.regions.iter().filter(|r| r.moved_whole).count(),
+            self.region_correlation.map_or_else(
+                || "No region has its own fit: no within-region correlation.".to_string(),
+                |c| format!(
+                    "Correlation of logit turnout and logit leader's share within regions, all base stations (the fit takes\n\
+                     # it as 0 for honest ones): median {:.2}, lowest {:.2}, highest {:.2} over {} regions.",
+                    c.median, c.lowest, c.highest, c.regions
+                )
+            ),
             quoted(&format!("{label} (fitted honest model)"))
         );
         for (c, name) in results.options.iter().enumerate() {
@@ -1451,10 +1516,16 @@ mod tests {
 
     /// A file of `levels.len()` regions of 60 stations of 1,000 voters: region r's honest
     /// stations at logit turnout `levels[r].0` and logit leader's share `levels[r].1`, each
-    /// spread by a normal of 0.3 (turnout) and 0.2 (share); in the regions of `whole`, every
-    /// station stuffed with 90 % of its non-voters, all for the leader. Returns the file and
-    /// its true honest ballots.
-    fn file(levels: &[(f64, f64)], whole: &[usize], seed: u64) -> (ElectionResults, f64) {
+    /// spread by a normal of 0.3 (turnout) and 0.2 (share), the share moved by `tilt` × the
+    /// station's logit turnout less its region's (0: independent); in the regions of `whole`,
+    /// every station stuffed with 90 % of its non-voters, all for the leader. Returns the file
+    /// and its true honest ballots.
+    fn file(
+        levels: &[(f64, f64)],
+        whole: &[usize],
+        tilt: f64,
+        seed: u64,
+    ) -> (ElectionResults, f64) {
         let mut rng =
             crate::rng::analysis_stream(seed, crate::rng::AnalysisPurpose::InferHonestFit, 0);
         let mut normal = || {
@@ -1465,8 +1536,10 @@ mod tests {
         for (r, &(x, y)) in levels.iter().enumerate() {
             for i in 0..60 {
                 let registered = 1000u64;
-                let mut issued = (registered as f64 * sigmoid(x + 0.3 * normal())).round() as u64;
-                let mut leader = (issued as f64 * sigmoid(y + 0.2 * normal())).round() as u64;
+                let dx = 0.3 * normal();
+                let mut issued = (registered as f64 * sigmoid(x + dx)).round() as u64;
+                let mut leader =
+                    (issued as f64 * sigmoid(y + tilt * dx + 0.2 * normal())).round() as u64;
                 honest += issued as f64;
                 if whole.contains(&r) {
                     let added = (0.9 * (registered - issued) as f64).round() as u64;
@@ -1510,7 +1583,7 @@ mod tests {
     #[test]
     fn regions_stuffed_whole_are_read_as_moved_not_honest() {
         let whole = [3, 11, 20];
-        let (data, honest) = file(&levels(), &whole, 5);
+        let (data, honest) = file(&levels(), &whole, 0.0, 5);
         let fit = fit(&data, "whole.csv", 1).expect("fits");
         let (lo, hi) = (sigmoid(levels()[0].0), sigmoid(levels()[23].0));
         for (r, (reg, &(x, _))) in fit.regions.iter().zip(&levels()).enumerate() {
@@ -1537,7 +1610,7 @@ mod tests {
     /// its stuffed level: the limit of the single-region fit, stated in docs/inference.md).
     #[test]
     fn no_region_is_read_as_moved_whole_in_an_honest_file_or_among_few_regions() {
-        let (data, _) = file(&levels(), &[], 6);
+        let (data, _) = file(&levels(), &[], 0.0, 6);
         let fit = fit(&data, "honest.csv", 1).expect("fits");
         for (reg, &(x, _)) in fit.regions.iter().zip(&levels()) {
             assert!(!reg.moved_whole, "{reg:?}");
@@ -1549,9 +1622,45 @@ mod tests {
         }
         let few: Vec<(f64, f64)> = levels().into_iter().step_by(3).collect();
         assert!(few.len() < MIN_REGIONS);
-        let (data, _) = file(&few, &[2], 7);
+        let (data, _) = file(&few, &[2], 0.0, 7);
         let few_fit = super::fit(&data, "few.csv", 1).expect("fits");
         assert!(few_fit.regions.iter().all(|r| !r.moved_whole));
         assert!(few_fit.regions[2].turnout > 0.9, "{:?}", few_fit.regions[2]);
+    }
+    /// The within-region correlation of turnout and the leader's share is put beside the fit:
+    /// about 0 in a file whose honest turnout and share are independent within each region (as
+    /// the fit assumes), clearly negative in one where a region's share falls as its turnout
+    /// rises (towns against villages, as in Poland 2020, a clean election), whatever the fit
+    /// makes of it — and the written scenario says it.
+    #[test]
+    fn the_within_region_correlation_the_fit_assumes_away_is_reported() {
+        let (data, _) = file(&levels(), &[], 0.0, 8);
+        let c = fit(&data, "independent.csv", 1)
+            .expect("fits")
+            .region_correlation
+            .expect("24 regions with their own fit");
+        assert_eq!(c.regions, 24);
+        assert!(c.median.abs() < 0.1, "{c:?}");
+        assert!(c.lowest <= c.median && c.median <= c.highest, "{c:?}");
+        let (data, truth) = file(&levels(), &[], -1.0, 8);
+        let tilted = fit(&data, "tilted.csv", 1).expect("fits");
+        let c = tilted.region_correlation.expect("24 regions");
+        // −0.09 ÷ √(0.09 × 0.13) ≈ −0.83 before the binomial noise
+        assert!(c.median < -0.6 && c.highest < 0.0, "{c:?}");
+        assert!(
+            tilted.scenario.contains(&format!("median {:.2}", c.median)),
+            "{}",
+            tilted
+                .scenario
+                .lines()
+                .take(10)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        eprintln!(
+            "tilted honest file: {c:?}; moved share {:.3}, separation {:.2}, honest ballots {:.0} \
+             (all {truth:.0} are)",
+            tilted.moved_share, tilted.separation, tilted.honest_ballots
+        );
     }
 }

@@ -624,12 +624,22 @@ impl FewPicker {
             slices: Vec::new(),
             total,
         };
+        // the slices in order, beside the thresholds in order (they ascend): a slice's category
+        // is the thresholds at or below its first draw, and it straddles when the next one is
+        // at or below its last
         let shift = 64 - FEW_BITS;
+        let (below, mut i) = (&p.thresholds[..cut], 0usize);
         p.slices = (0..1u64 << FEW_BITS)
             .map(|s| {
                 let (lo, hi) = (s << shift, (s << shift) | ((1u64 << shift) - 1));
-                let c = p.count(lo);
-                if c == p.count(hi) { c as u8 } else { STRADDLES }
+                while i < cut && below[i] <= lo {
+                    i += 1;
+                }
+                if i < cut && below[i] <= hi {
+                    STRADDLES
+                } else {
+                    i as u8
+                }
             })
             .collect();
         Some(p)

@@ -5,6 +5,11 @@
 //! measured in the same process: drawing one 64-bit random number per registered voter from the
 //! same generator. The ratio of the two is what docs/BENCHMARKS.md records (these machines are
 //! noisy; ratios travel better than times).
+//!
+//! `rla_detectors`: what the risk-limiting audit detectors add to a Monte Carlo run (issue 15's
+//! must-hold, at most 20 %): the same Monte Carlo job (`Simulator::run_all`, six runs of each of
+//! `kazakhstan-2004-vvpat.toml`'s six variants, on a one-thread pool: CPU time) with and without
+//! `rla_risk_limit`; the ratio of the two is the detectors' share.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rand::Rng;
@@ -92,5 +97,33 @@ fn kazakhstan_run(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, kazakhstan_run);
+fn rla_detectors(c: &mut Criterion) {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/kazakhstan-2004-vvpat.toml"
+    );
+    let audited = tamga::scenario::load(std::path::Path::new(path)).expect("valid scenario");
+    assert!(audited.detectors.rla_risk_limit.is_some());
+    let mut plain = audited.clone();
+    plain.detectors.rla_risk_limit = None;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a 1-thread pool");
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let mut g = c.benchmark_group("rla_detectors");
+    g.sample_size(10);
+    for (name, scenario) in [
+        ("job_without_audits", &plain),
+        ("job_with_audits", &audited),
+    ] {
+        let sim = Simulator::new(scenario, 2004);
+        g.bench_function(name, |b| {
+            pool.install(|| b.iter(|| black_box(sim.run_all(0..6, &stop, &|| {}))))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, kazakhstan_run, rla_detectors);
 criterion_main!(benches);

@@ -213,3 +213,155 @@ pub fn vvpat_csv(data: &[u8]) {
         .expect("printed rows read");
     assert_eq!(again, rows);
 }
+
+/// Fuzz target: whole election packages (the `audit_package` container and mutator), read as
+/// `tamga rla` reads them — the manifest, rules, protocols, aggregates, the ballot manifest and
+/// papers, the misprinted records and the machines' ledgers as cast-vote records — and audited
+/// with every method at a 10 % risk limit. A package `tamga rla` would refuse (a file missing or
+/// unreadable) is skipped; on one it reads, `audit_paper` must return a report or an error,
+/// never panic or hang: a report's contests examine no more than their population outside a full
+/// hand count, list at most [`tamga::package::rla::MAX_LISTED_DRAWS`] draws, and the report is
+/// confirmed exactly when nothing was found and every contest was.
+pub fn rla_package(data: &[u8]) {
+    use tamga::ledger::{CANDIDATE_NONE, LIST_NONE, LedgerReader, Record};
+    use tamga::package::paper::{Rules, read_paper_ballots, read_paper_manifest};
+    use tamga::package::rla::{
+        MAX_LISTED_DRAWS, MachineCvrs, RlaInput, audit_paper, read_misprints,
+    };
+    use tamga::package::{Manifest, parse_aggregates, parse_protocols};
+    use tamga::rla::{Decision, Method, RiskLimit};
+    let Some(files) = pack::parse(data) else {
+        return;
+    };
+    let mut by_name: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    for f in files {
+        by_name.insert(String::from_utf8_lossy(&f.name).into_owned(), f.data);
+    }
+    let text = |rel: &str| by_name.get(rel).and_then(|d| std::str::from_utf8(d).ok());
+    let Some(manifest) = text("manifest.json").and_then(|m| Manifest::parse(m).ok()) else {
+        return;
+    };
+    let parties = &manifest.parties;
+    let (Some(paper_manifest), Some(paper_ballots), Some(rules), Some(protocols), Some(aggs)) = (
+        text("paper/manifest.csv"),
+        text("paper/ballots.csv"),
+        text("rules.json"),
+        text("protocols.csv"),
+        text("aggregates.csv"),
+    ) else {
+        return;
+    };
+    let Ok(rules) = serde_json::from_str::<Rules>(rules) else {
+        return;
+    };
+    let parsed = parse_protocols(protocols.as_bytes(), parties);
+    if !parsed.problems.is_empty() {
+        return;
+    }
+    let (rows, problems) = parse_aggregates(aggs.as_bytes());
+    if !problems.is_empty() {
+        return;
+    }
+    let aggregates: Vec<_> = rows.into_iter().map(|(k, v, _)| (k, v)).collect();
+    let (Ok(manifest_rows), Ok(piles)) = (
+        read_paper_manifest(paper_manifest),
+        read_paper_ballots(paper_ballots, parties),
+    ) else {
+        return;
+    };
+    let misprints = match text("paper/vvpat.csv") {
+        Some(t) => match read_misprints(t, parties) {
+            Ok(m) => m,
+            Err(_) => return,
+        },
+        None => Vec::new(),
+    };
+    // the machines' ledgers as `tamga rla` lists them: `ledgers/station-NNNNN-mM.tgl`, in order
+    let mut machines = Vec::new();
+    for (name, bytes) in &by_name {
+        let Some(rest) = name
+            .strip_prefix("ledgers/station-")
+            .and_then(|r| r.strip_suffix(".tgl"))
+        else {
+            continue;
+        };
+        let Some((st, m)) = rest.split_once("-m") else {
+            continue;
+        };
+        let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
+        let (Some(station), Some(machine)) = (
+            (st.len() >= 5 && digits(st))
+                .then(|| st.parse().ok())
+                .flatten(),
+            digits(m).then(|| m.parse().ok()).flatten(),
+        ) else {
+            continue;
+        };
+        let Ok(mut r) = LedgerReader::new(Cursor::new(bytes.as_slice())) else {
+            return;
+        };
+        let mut entries = Vec::new();
+        loop {
+            match r.next_record() {
+                Ok(Some(Record::Ballot { choice, .. })) => entries.push((
+                    (choice.list != LIST_NONE).then_some(usize::from(choice.list)),
+                    (choice.district != CANDIDATE_NONE).then_some(usize::from(choice.district)),
+                )),
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(_) => return,
+            }
+        }
+        machines.push(MachineCvrs {
+            station,
+            machine,
+            entries,
+        });
+    }
+    machines.sort_by_key(|m| (m.station, m.machine));
+    let risk_limit = RiskLimit::parse("10%").expect("a valid risk limit");
+    for method in [
+        Method::Bravo,
+        Method::AlphaPolling,
+        Method::KaplanMarkov,
+        Method::AlphaComparison,
+        Method::Macro,
+    ] {
+        let comparison = matches!(method, Method::KaplanMarkov | Method::AlphaComparison);
+        let input = RlaInput {
+            parties,
+            protocols: &parsed.protocols,
+            aggregates: &aggregates,
+            rules: &rules,
+            manifest: &manifest_rows,
+            piles: &piles,
+            seed: "31415926535897932384",
+            risk_limit,
+            method,
+            machines: if comparison { &machines } else { &[] },
+            misprints: if comparison { &misprints } else { &[] },
+        };
+        let Ok(report) = audit_paper(&input) else {
+            continue;
+        };
+        for c in &report.contests {
+            assert!(c.sample.len() <= MAX_LISTED_DRAWS, "{}", c.contest);
+            if c.decision != Decision::FullHandCount {
+                assert!(
+                    c.examined <= c.population,
+                    "{}: {} examined of {} without a full hand count",
+                    c.contest,
+                    c.examined,
+                    c.population
+                );
+            }
+        }
+        let all = report.findings.is_empty()
+            && report
+                .contests
+                .iter()
+                .all(|c| c.decision == Decision::Confirmed);
+        assert_eq!(report.confirmed, all);
+        serde_json::to_string(&report).expect("the report serialises");
+    }
+}

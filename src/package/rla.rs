@@ -382,6 +382,18 @@ pub fn audit_paper(input: &RlaInput<'_>) -> Result<RlaReport, RlaError> {
         }
         for (d, members) in districts {
             let nc = input.protocols[members[0]].total.candidates.len();
+            // every station of a district lists its candidates: the same number at each
+            if let Some(&j) = members
+                .iter()
+                .find(|&&j| input.protocols[j].total.candidates.len() != nc)
+            {
+                return Err(unusable(format!(
+                    "protocols.csv: the stations of district {d} disagree on its candidates                      (station {} lists {nc}, station {} lists {}); every station of a district                      counts the same candidates",
+                    input.protocols[members[0]].station,
+                    input.protocols[j].station,
+                    input.protocols[j].total.candidates.len()
+                )));
+            }
             let unit = d.to_string();
             let mut reported = Vec::with_capacity(nc + 1);
             for c in (0..nc)

@@ -669,7 +669,7 @@ mod pack;
 #[test]
 fn fuzz_corpora_replay_cleanly() {
     type Check = fn(&[u8]);
-    let targets: [(&str, Check); 10] = [
+    let targets: [(&str, Check); 11] = [
         ("scenario", checks::scenario),
         ("seats_csv", checks::seats_csv),
         ("forensics_csv", checks::forensics_csv),
@@ -680,6 +680,7 @@ fn fuzz_corpora_replay_cleanly() {
         ("merge_part", checks::merge_part),
         ("audit_package", checks::audit_package),
         ("vvpat_csv", checks::vvpat_csv),
+        ("rla_package", checks::rla_package),
     ];
     for (name, check) in targets {
         let mut inputs = 0;

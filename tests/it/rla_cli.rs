@@ -491,3 +491,50 @@ fn simulated_vvpat_packages_carry_their_misprints_and_audits_read_them() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("holds fewer papers"), "{err}");
 }
+
+#[test]
+fn stations_of_a_district_that_disagree_on_its_candidates_are_refused() {
+    // found by the `rla_package` fuzz target: a district whose first station's protocol lists
+    // one candidate fewer than the others' made `tamga rla` index past its counts (a panic);
+    // it is unusable input, named
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = simulate(dir.path(), &tutorial(), None, 7);
+    let text = fs::read_to_string(pkg.join("protocols.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    // the first station of a district with at least two stations, and its last candidate
+    let first = rows
+        .iter()
+        .find(|r| {
+            rows.iter()
+                .any(|o| o[2] == r[2] && o[0] != r[0] && !r[2].is_empty())
+        })
+        .expect("a district with two stations");
+    let (station, district) = (first[0].to_string(), first[2].to_string());
+    let last = rows
+        .iter()
+        .filter(|r| r[0] == station && r[3] == "candidate" && r[4] != "invalid")
+        .map(|r| r[4].parse::<u32>().unwrap())
+        .max()
+        .expect("candidates");
+    let drop = format!("{station},{},{district},candidate,{last},", first[1]);
+    let kept: Vec<&str> = text.lines().filter(|l| !l.starts_with(&drop)).collect();
+    assert_eq!(kept.len() + 1, text.lines().count(), "one row dropped");
+    fs::write(pkg.join("protocols.csv"), kept.join("\n") + "\n").unwrap();
+    for method in [
+        "bravo",
+        "alpha-polling",
+        "kaplan-markov",
+        "alpha-comparison",
+    ] {
+        let (code, _, err) = rla(&pkg, &["--seed", "5", "--method", method]);
+        assert_eq!(code, 2, "{method}: {err}");
+        assert!(
+            err.contains(&format!("district {district} disagree on its candidates")),
+            "{method}: {err}"
+        );
+    }
+}

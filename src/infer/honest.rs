@@ -1949,6 +1949,23 @@ mod tests {
         assert!(diagonal.moved_share > 0.9, "{}", diagonal.moved_share);
     }
 
+    /// The tilted fit, whose bootstrap refits run in parallel, is the same at one thread and
+    /// at two: the written scenario byte for byte.
+    #[test]
+    fn the_tilted_fit_is_the_same_on_one_and_two_threads() {
+        let (data, _) = file(&levels(), &[3], -1.0, 9);
+        let on = |n: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .expect("a pool")
+                .install(|| fit(&data, "threads.csv", 4).expect("fits"))
+        };
+        let (one, two) = (on(1), on(2));
+        assert_eq!(one.scenario, two.scenario);
+        assert_eq!(one, two);
+    }
+
     /// Degenerate regions do not break the tilt: a region of one station, one whose stations
     /// all have the same turnout, and one whose leader's share equals its turnout at every
     /// station (a correlation of 1) are fitted, every figure finite, each region's honest
@@ -1988,5 +2005,36 @@ mod tests {
         }
         assert!(fit.honest_ballots.is_finite() && fit.honest_tilt.is_finite());
         assert!(fit.honest_tilt_correlation.abs() <= MAX_HONEST_CORRELATION + 1e-9);
+        // every station of every region on the line y = x: a correlation of 1 everywhere,
+        // held at the clamp
+        let line: Vec<StationResult> = (0..3)
+            .flat_map(|r| {
+                (0..40u64).map(move |i| {
+                    let issued = 400 + 10 * i + 3 * r;
+                    station(
+                        &format!("line{r}"),
+                        i as usize,
+                        issued,
+                        issued * issued / 1000,
+                    )
+                })
+            })
+            .collect();
+        let data = ElectionResults {
+            options: vec!["leader".to_string(), "other".to_string()],
+            stations: line,
+        };
+        let fit = super::fit(&data, "line.csv", 1).expect("fits");
+        assert!(
+            (fit.honest_tilt_correlation - MAX_HONEST_CORRELATION).abs() < 1e-6,
+            "{}",
+            fit.honest_tilt_correlation
+        );
+        for r in &fit.regions {
+            assert!(
+                r.honest_correlation.abs() <= MAX_HONEST_CORRELATION + 1e-9,
+                "{r:?}"
+            );
+        }
     }
 }

@@ -623,8 +623,7 @@ struct Mixture {
 /// raises u, so a station far below the honest level is neither fraud nor a typical honest
 /// station — Poland's stations abroad, a fifth of them under 30 % turnout, whose registers are
 /// not the voters who may come; without this part the honest component widened to hold them
-/// (a station spread of turnout of 7 on the logit scale) and the moved one took every other
-/// station. Such a station counts as honest (its votes are honest votes: `w` stays its moved
+/// and the moved one took nearly every other station. Such a station counts as honest (its votes are honest votes: `w` stays its moved
 /// responsibility) but does not enter the honest means and spreads.
 fn mixture_em(
     base_of: &[Vec<Base>],

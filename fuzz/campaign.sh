@@ -9,7 +9,7 @@ set -u
 cd "$(dirname "$0")"
 secs=$1
 shift
-targets=${*:-"scenario seats_csv forensics_csv protocols_csv aggregates_csv receipts_csv heads merge_part audit_package vvpat_csv rla_package verify_ledger"}
+targets=${*:-"scenario seats_csv forensics_csv protocols_csv aggregates_csv receipts_csv heads merge_part audit_package vvpat_csv rla_package honest_fit verify_ledger"}
 bin=$(cd "${FUZZ_BIN:-target/x86_64-unknown-linux-gnu/release}" && pwd) || exit 1
 mkdir -p logs artifacts
 for t in $targets; do

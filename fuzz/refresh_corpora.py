@@ -16,7 +16,7 @@ PER_TARGET = 150
 MAX_BYTES = 300 * 1024
 HERE = os.path.dirname(os.path.abspath(__file__))
 TARGETS = ["scenario", "seats_csv", "forensics_csv", "protocols_csv", "aggregates_csv",
-           "receipts_csv", "heads", "merge_part", "audit_package", "vvpat_csv", "rla_package"]
+           "receipts_csv", "heads", "merge_part", "audit_package", "vvpat_csv", "rla_package", "honest_fit"]
 
 
 def pick(paths):

@@ -365,3 +365,38 @@ pub fn rla_package(data: &[u8]) {
         serde_json::to_string(&report).expect("the report serialises");
     }
 }
+
+/// Fuzz target: arbitrary bytes as a station-results file (plain or gzip) for `tamga infer
+/// --from-stations`: a table that reads is given to the honest fit (`infer::honest::fit`),
+/// which returns a fit or an error — never a panic — and a fit's figures are in range (shares
+/// and turnout in [0, 1], ballots finite and not negative) and the scenario it writes parses.
+pub fn honest_fit(data: &[u8]) {
+    use tamga::forensics::read::read_results;
+    use tamga::infer::honest::fit;
+    let Ok(results) = read_results(data) else {
+        return;
+    };
+    let Ok(f) = fit(&results, "fuzz", 1) else {
+        return;
+    };
+    for (what, x) in [
+        ("moved share", f.moved_share),
+        ("national turnout", f.national_turnout),
+        ("outlier share", f.outlier_share),
+    ] {
+        assert!((0.0..=1.0).contains(&x), "{what} {x}");
+    }
+    assert!(
+        f.honest_ballots.is_finite() && f.honest_ballots >= 0.0,
+        "honest ballots {}",
+        f.honest_ballots
+    );
+    assert!(
+        f.shares.iter().all(|s| (0.0..=1.0).contains(s)),
+        "{:?}",
+        f.shares
+    );
+    if let Err(e) = tamga::scenario::parse(&f.scenario, "fit.toml") {
+        panic!("the written scenario does not parse: {e}\n{}", f.scenario);
+    }
+}

@@ -669,7 +669,7 @@ mod pack;
 #[test]
 fn fuzz_corpora_replay_cleanly() {
     type Check = fn(&[u8]);
-    let targets: [(&str, Check); 11] = [
+    let targets: [(&str, Check); 12] = [
         ("scenario", checks::scenario),
         ("seats_csv", checks::seats_csv),
         ("forensics_csv", checks::forensics_csv),
@@ -681,6 +681,7 @@ fn fuzz_corpora_replay_cleanly() {
         ("audit_package", checks::audit_package),
         ("vvpat_csv", checks::vvpat_csv),
         ("rla_package", checks::rla_package),
+        ("honest_fit", checks::honest_fit),
     ];
     for (name, check) in targets {
         let mut inputs = 0;

@@ -294,6 +294,9 @@ pub struct PreferenceModel {
     pub station_sd: f64,
     /// When set, per-party log shifts are solved so that expected national shares equal it.
     pub target: Option<Vec<f64>>,
+    /// The tilt of every region that gives none of its own (`[preferences] tilt`; already
+    /// copied into those [`Region::tilt`]s, which are what the simulation reads).
+    pub tilt: Option<Tilt>,
 }
 
 #[derive(Clone, Debug)]

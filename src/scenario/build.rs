@@ -534,6 +534,13 @@ fn model(
     let stations = stations(root, p);
     let turnout = turnout(root, reported, p);
     let preferences = preferences(root, parties, reported, p);
+    // the model-level tilt is the default of every region without its own
+    let mut regions = regions;
+    if let (Some(regs), Some(Some(t))) = (&mut regions, preferences.as_ref().map(|m| m.tilt)) {
+        for r in regs.iter_mut().filter(|r| r.tilt.is_none()) {
+            r.tilt = Some(t);
+        }
+    }
     let ballots = ballots(root, p);
     let candidates = candidates(root, parties, p);
     let runoff = runoff(root, p);
@@ -961,6 +968,7 @@ fn preferences(
     let rural = share_vector(&n, "rural", parties, p);
     let station_sd = n.f64_in("station_sd", 0.0, 5.0, false, p).unwrap_or(0.0);
     let calibrate = calibration_flag(&n, p);
+    let tilt = n.opt_table("tilt", p).and_then(|t| tilt(&t, parties, p));
     let target = if calibrate {
         match reported.and_then(|r| r.list_shares()) {
             Some(s) => Some(s),
@@ -999,6 +1007,7 @@ fn preferences(
         rural: rural?,
         station_sd,
         target,
+        tilt,
     })
 }
 

@@ -402,4 +402,13 @@ fn region_tilt_slope_out_of_range() {
         "preference_shift = { green = 0.3 }\ntilt = { party = \"green\" }\n",
     )]);
     assert_reports(&text, "region[0].tilt", "slope");
+    let text = mutate(&[(
+        "station_sd = 0.2\n",
+        "station_sd = 0.2\ntilt = { party = \"purple\", slope = 1.0 }\n",
+    )]);
+    assert_reports(
+        &text,
+        "preferences.tilt.party",
+        "`purple` is not a party id",
+    );
 }

@@ -81,10 +81,13 @@ fn slopes(s: &Scenario, path: SimPath) -> Vec<(f64, f64)> {
 /// (plus the 2 % by which the binomial noise in a station's observed turnout flattens it: at
 /// 500 voters and 60 % its logit variance is 1/120 against the 0.25 of the station spread).
 fn assert_slopes(tilt: &str, slope: f64) {
-    let s = scenario(tilt, "");
+    assert_region_slopes(&scenario(tilt, ""), [slope, 0.0]);
+}
+
+fn assert_region_slopes(s: &Scenario, want: [f64; 2]) {
     for path in [SimPath::Ballot, SimPath::Station] {
-        let got = slopes(&s, path);
-        for (r, want) in [(0, slope), (1, 0.0)] {
+        let got = slopes(s, path);
+        for (r, want) in want.into_iter().enumerate() {
             let (b, se) = got[r];
             assert!(
                 (b - want).abs() < 4.0 * se + 0.02 * want.abs(),
@@ -98,6 +101,16 @@ fn assert_slopes(tilt: &str, slope: f64) {
 fn tilted_region_shows_its_slope_on_both_paths() {
     assert_slopes("{ party = \"a\", slope = -1.0 }", -1.0);
     assert_slopes("{ party = \"a\", slope = 0.5 }", 0.5);
+}
+
+/// `[preferences] tilt` is the tilt of every region without its own.
+#[test]
+fn the_model_level_tilt_is_the_default_of_regions_without_their_own() {
+    let s = scenario(
+        "{ party = \"a\", slope = 0.5 }",
+        "tilt = { party = \"a\", slope = -1.0 }\n",
+    );
+    assert_region_slopes(&s, [0.5, -1.0]);
 }
 
 #[test]

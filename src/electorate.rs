@@ -13,7 +13,7 @@
 //! Per run, [`Electorate::station_turnout`] and [`Electorate::station_preferences`] draw a
 //! station's deviations. This module does no I/O and takes all randomness from `rng` streams.
 
-use crate::model::{Appeal, Model};
+use crate::model::{Appeal, Model, Tilt};
 use crate::rng::{Purpose, StreamRng, stream};
 use rand_distr::{Distribution, StandardNormal};
 
@@ -62,6 +62,8 @@ pub struct Electorate {
     group_pref_log: Vec<f64>,
     turnout_sd: f64,
     pref_sd: f64,
+    /// Per region: its tilt ([`Tilt`]), if any.
+    tilt: Vec<Option<Tilt>>,
     /// Offset of each station's district candidate block in flat per-station arrays.
     pub candidate_offset: Vec<u32>,
     pub n_candidate_slots: usize,
@@ -267,6 +269,7 @@ impl Electorate {
             group_pref_log: Vec::new(),
             turnout_sd: model.turnout.station_sd,
             pref_sd: model.preferences.station_sd,
+            tilt: model.regions.iter().map(|r| r.tilt).collect(),
             candidate_offset,
             n_candidate_slots: slots,
         };
@@ -359,6 +362,32 @@ impl Electorate {
                     if voters[g] == 0.0 {
                         continue;
                     }
+                    if let Some(t) = model.regions[g / 2].tilt
+                        && sd > 0.0
+                    {
+                        // the tilted party's weight moves with the station's turnout, so its
+                        // expected share is taken jointly: over the turnout deviation by
+                        // quadrature (each node weighted by its expected voters), over the
+                        // party deviations by the sample
+                        for &(zt, wt) in gauss_hermite() {
+                            let dev = sd * zt;
+                            let node_voters =
+                                reg[g] * wt * sigmoid(self.group_turnout_logit[g] + dev);
+                            for s in 0..samples {
+                                let mut sum = 0.0;
+                                for p in 0..k {
+                                    let tilt = if p == t.party { t.slope * dev } else { 0.0 };
+                                    w[p] = (base[g * k + p] + cal[p] + z[s * k + p] + tilt).exp();
+                                    sum += w[p];
+                                }
+                                let scale = node_voters / (sum * samples as f64);
+                                for p in 0..k {
+                                    achieved[p] += w[p] * scale;
+                                }
+                            }
+                        }
+                        continue;
+                    }
                     for s in 0..samples {
                         let mut sum = 0.0;
                         for p in 0..k {
@@ -408,7 +437,10 @@ impl Electorate {
     }
 
     /// Draws the station's turnout probability for a run.
-    pub fn station_turnout(&self, station_idx: usize, rng: &mut StreamRng) -> f64 {
+    /// Draws the station's turnout probability for a run, and its turnout deviation (the
+    /// station's turnout logit less its group's mean: what a region's tilt acts on, to be
+    /// given to [`Electorate::station_preferences`]).
+    pub fn station_turnout(&self, station_idx: usize, rng: &mut StreamRng) -> (f64, f64) {
         self.station_turnout_with(station_idx, rng, f64::exp)
     }
 
@@ -419,7 +451,7 @@ impl Electorate {
         station_idx: usize,
         rng: &mut StreamRng,
         exp: impl Fn(f64) -> f64,
-    ) -> f64 {
+    ) -> (f64, f64) {
         let st = &self.stations[station_idx];
         let mu = self.group_turnout_logit[self.group(st)];
         let z: f64 = if self.turnout_sd > 0.0 {
@@ -427,12 +459,21 @@ impl Electorate {
         } else {
             0.0
         };
-        1.0 / (1.0 + exp(-(mu + self.turnout_sd * z)))
+        let dev = self.turnout_sd * z;
+        (1.0 / (1.0 + exp(-(mu + dev))), dev)
     }
 
-    /// Draws the station's list preference shares for a run into `out` (length = parties).
-    pub fn station_preferences(&self, station_idx: usize, rng: &mut StreamRng, out: &mut [f64]) {
-        let sum = self.station_weights_with(station_idx, rng, out, f64::exp);
+    /// Draws the station's list preference shares for a run into `out` (length = parties);
+    /// `turnout_dev` is the station's turnout deviation from [`Electorate::station_turnout`]
+    /// (it matters only in a region with a tilt).
+    pub fn station_preferences(
+        &self,
+        station_idx: usize,
+        rng: &mut StreamRng,
+        turnout_dev: f64,
+        out: &mut [f64],
+    ) {
+        let sum = self.station_weights_with(station_idx, rng, turnout_dev, out, f64::exp);
         for o in out.iter_mut() {
             *o /= sum;
         }
@@ -446,12 +487,14 @@ impl Electorate {
         &self,
         station_idx: usize,
         rng: &mut StreamRng,
+        turnout_dev: f64,
         out: &mut [f64],
         exp: impl Fn(f64) -> f64,
     ) -> f64 {
         let st = &self.stations[station_idx];
         let g = self.group(st);
         let k = self.n_parties;
+        let tilt = self.tilt[st.region as usize];
         let mut sum = 0.0;
         for p in 0..k {
             let z: f64 = if self.pref_sd > 0.0 {
@@ -459,7 +502,13 @@ impl Electorate {
             } else {
                 0.0
             };
-            let w = exp(self.group_pref_log[g * k + p] + self.pref_sd * z);
+            let mut log_w = self.group_pref_log[g * k + p] + self.pref_sd * z;
+            if let Some(t) = tilt
+                && t.party == p
+            {
+                log_w += t.slope * turnout_dev;
+            }
+            let w = exp(log_w);
             out[p] = w;
             sum += w;
         }

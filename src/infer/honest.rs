@@ -38,7 +38,9 @@
 //!    per-region log shifts; spoiled ballots at the weighted rate. The spread of preferences
 //!    (`preferences.station_sd`) is read from the two largest parties' log vote ratio: its
 //!    weighted variance within regions, less the multinomial noise (1 ÷ v₁ + 1 ÷ v₂), is twice
-//!    the model's per-party variance.
+//!    the model's per-party variance; less, since the scenario carries each region's tilt
+//!    (`[[region]] tilt`, written for the leader), the part of it the tilts carry (their
+//!    stations' mean of β_r² × the turnout spread², over two).
 //! 5. **Station sizes** (`stations.log_sd`): the within-region standard deviation of the log of
 //!    registered voters, over all stations of the file.
 //! 6. **The fit's own uncertainty** ([`ballots_sd`]): the spread of the honest ballots it
@@ -114,7 +116,14 @@ pub struct RegionFit {
     /// The honest component's within-region correlation of logit turnout and logit leader's
     /// share (from the region's tilt, [`honest_tilts`]; 0 when there is no mixture).
     pub honest_correlation: f64,
+    /// The honest component's tilt in the region: the slope of logit leader's share on logit
+    /// turnout ([`honest_tilts`], within ±[`MAX_WRITTEN_TILT`]; 0 when there is no mixture),
+    /// written as the region's `tilt` for the leader.
+    pub tilt: f64,
 }
+
+/// The largest |slope| of a written region tilt: the scenario format's bound.
+const MAX_WRITTEN_TILT: f64 = 5.0;
 
 /// The fitted honest model, and the scenario text that carries it.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -1559,6 +1568,35 @@ fn fit_shaped(
             )
         });
 
+    // each region's tilt, written into the scenario; the station spread of the leader's log
+    // ratio that the tilts carry (β_r² × the turnout spread, stations' mean) is taken out of
+    // the preference spread, which the simulator adds beside the tilt
+    let tilts: Vec<f64> = (0..n_regions)
+        .map(|r| {
+            mixture.as_ref().map_or(0.0, |m| {
+                m.beta
+                    .get(r)
+                    .copied()
+                    .unwrap_or(0.0)
+                    .clamp(-MAX_WRITTEN_TILT, MAX_WRITTEN_TILT)
+            })
+        })
+        .collect();
+    let preference_sd = {
+        let (mut num, mut den) = (0.0, 0.0);
+        for (r, &b) in tilts.iter().enumerate() {
+            num += base_counts[r] as f64 * b * b;
+            den += base_counts[r] as f64;
+        }
+        let carried = if den > 0.0 {
+            num / den * turnout_sd * turnout_sd
+        } else {
+            0.0
+        };
+        (preference_sd * preference_sd - carried / 2.0)
+            .max(0.0)
+            .sqrt()
+    };
     let region_correlation = region_correlations(&base_of);
     let regions: Vec<RegionFit> = (0..n_regions)
         .map(|r| RegionFit {
@@ -1580,6 +1618,7 @@ fn fit_shaped(
                 let b = m.beta.get(r).copied().unwrap_or(0.0);
                 b * m.vx.sqrt() / (b * b * m.vx + m.ve).sqrt()
             }),
+            tilt: tilts[r],
         })
         .collect();
     let mut fit = HonestFit {
@@ -1638,8 +1677,9 @@ impl HonestFit {
              # Regions read as moved whole (honest level the other regions' median): {}.\n\
              # {}\n\
              # The honest component's tilt (from each region's lower-turnout half): slope {:.3}, correlation {:.2};\n\
-             # outlier part below the honest level {:.3} of the stations. The simulated elections below draw a\n\
-             # station's turnout and shares independently within its region: the tilt is not in this scenario.\n\
+             # outlier part below the honest level {:.3} of the stations. Each region's own tilt is its `tilt`\n\
+             # below (the leader's log weight moved by the slope × the station's turnout deviation), and the\n\
+             # preference spread is what is left of the leader's log-ratio spread beside it.\n\
              format = 1\n\n[election]\nname = {}\ndescription = \"honest model fitted to a station-results file's clean part\"\n",
             self.moved_share,
             self.separation,
@@ -1712,11 +1752,16 @@ impl HonestFit {
                 .collect();
             let _ = writeln!(
                 s,
-                "[[region]]\nname = {}\nregistered = {}\nstations = {}\nurban = 1.0\nturnout_shift = {shift}\npreference_shift = {{ {} }}\n",
+                "[[region]]\nname = {}\nregistered = {}\nstations = {}\nurban = 1.0\nturnout_shift = {shift}\npreference_shift = {{ {} }}{}\n",
                 quoted(&reg.name),
                 reg.registered.max(reg.stations as u64).max(1),
                 reg.stations,
-                prefs.join(", ")
+                prefs.join(", "),
+                if reg.tilt != 0.0 {
+                    format!("\ntilt = {{ party = \"{leader}\", slope = {} }}", reg.tilt)
+                } else {
+                    String::new()
+                }
             );
         }
         let t = self.national_turnout;
@@ -1939,6 +1984,22 @@ mod tests {
         );
         assert!(tilted.moved_share < 0.2, "{}", tilted.moved_share);
         assert!((tilted.honest_ballots - truth).abs() < 0.01 * truth);
+        // the written scenario carries each region's tilt, for the leader, as the fit read it
+        let written = crate::scenario::parse(&tilted.scenario, "tilted.toml").expect("valid");
+        let regions = &written.variants[0].model.regions;
+        assert_eq!(regions.len(), tilted.regions.len());
+        for (r, fitted) in regions.iter().zip(&tilted.regions) {
+            let t = r.tilt.expect("every region tilted");
+            assert_eq!(t.party, tilted.leader);
+            assert_eq!(t.slope, fitted.tilt);
+        }
+        let mut slopes: Vec<f64> = regions
+            .iter()
+            .map(|r| r.tilt.map_or(0.0, |t| t.slope))
+            .collect();
+        slopes.sort_by(f64::total_cmp);
+        let median = slopes[slopes.len() / 2];
+        assert!((-1.3..-0.6).contains(&median), "{slopes:?}");
         let diagonal = fit_shaped(&data, "tilted.csv", 1, false).expect("fits");
         eprintln!(
             "the same with the diagonal honest component: moved share {:.3}, separation {:.2}",

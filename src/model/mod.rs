@@ -250,6 +250,19 @@ pub struct Region {
     pub turnout_shift: f64,
     /// Log-scale preference shift per party (party index order; 0 when not given).
     pub preference_shift: Vec<f64>,
+    /// The region's tilt: one party's station log weight moved with the station's turnout
+    /// deviation (`None`: station turnout and preferences independent).
+    pub tilt: Option<Tilt>,
+}
+
+/// A within-region tilt: `party`'s station log weight gets `slope` × (the station's turnout
+/// logit − its group's mean), so that the logit of its share moves by about `slope` per unit
+/// of logit turnout across the region's stations.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tilt {
+    /// Party index.
+    pub party: usize,
+    pub slope: f64,
 }
 
 /// How registered voters are spread over stations.
@@ -281,6 +294,9 @@ pub struct PreferenceModel {
     pub station_sd: f64,
     /// When set, per-party log shifts are solved so that expected national shares equal it.
     pub target: Option<Vec<f64>>,
+    /// The tilt of every region that gives none of its own (`[preferences] tilt`; already
+    /// copied into those [`Region::tilt`]s, which are what the simulation reads).
+    pub tilt: Option<Tilt>,
 }
 
 #[derive(Clone, Debug)]

@@ -534,6 +534,13 @@ fn model(
     let stations = stations(root, p);
     let turnout = turnout(root, reported, p);
     let preferences = preferences(root, parties, reported, p);
+    // the model-level tilt is the default of every region without its own
+    let mut regions = regions;
+    if let (Some(regs), Some(Some(t))) = (&mut regions, preferences.as_ref().map(|m| m.tilt)) {
+        for r in regs.iter_mut().filter(|r| r.tilt.is_none()) {
+            r.tilt = Some(t);
+        }
+    }
     let ballots = ballots(root, p);
     let candidates = candidates(root, parties, p);
     let runoff = runoff(root, p);
@@ -793,6 +800,7 @@ fn regions(root: &Node<'_>, parties: &[Party], p: &mut Problems) -> Option<Vec<R
             }
             t.finish(p);
         }
+        let tilt = n.opt_table("tilt", p).and_then(|t| tilt(&t, parties, p));
         n.finish(p);
         if let (Some(registered), Some(stations), Some(urban)) = (registered, stations, urban) {
             out.push(Region {
@@ -804,10 +812,39 @@ fn regions(root: &Node<'_>, parties: &[Party], p: &mut Problems) -> Option<Vec<R
                 evoting,
                 turnout_shift,
                 preference_shift,
+                tilt,
             });
         }
     }
     (p.len() == before).then_some(out)
+}
+
+/// The largest |slope| of a region's tilt: 5 units of logit share per unit of logit turnout
+/// is far beyond any real election's (Poland's and Russia's fitted tilts are within ±0.6).
+const MAX_TILT: f64 = 5.0;
+
+/// A region's `tilt = { party = "ID", slope = β }`.
+fn tilt(n: &Node<'_>, parties: &[Party], p: &mut Problems) -> Option<Tilt> {
+    let party = n.req_str("party", p).and_then(|id| {
+        let i = parties.iter().position(|q| q.id == id);
+        if i.is_none() {
+            p.push(
+                &n.path_of("party"),
+                format!(
+                    "`{}` is not a party id: name the party whose share tilts with turnout",
+                    echo(id)
+                ),
+                party_hint(id, parties, None),
+            );
+        }
+        i
+    });
+    let slope = n.f64_in("slope", -MAX_TILT, MAX_TILT, true, p);
+    n.finish(p);
+    Some(Tilt {
+        party: party?,
+        slope: slope?,
+    })
 }
 
 fn stations(root: &Node<'_>, p: &mut Problems) -> Option<StationSizes> {
@@ -931,6 +968,7 @@ fn preferences(
     let rural = share_vector(&n, "rural", parties, p);
     let station_sd = n.f64_in("station_sd", 0.0, 5.0, false, p).unwrap_or(0.0);
     let calibrate = calibration_flag(&n, p);
+    let tilt = n.opt_table("tilt", p).and_then(|t| tilt(&t, parties, p));
     let target = if calibrate {
         match reported.and_then(|r| r.list_shares()) {
             Some(s) => Some(s),
@@ -969,6 +1007,7 @@ fn preferences(
         rural: rural?,
         station_sd,
         target,
+        tilt,
     })
 }
 

@@ -321,10 +321,10 @@ fn station_round1(ctx: Context<'_>, run: u64, i: usize, ws: &mut Workspace) {
     let seed = ctx.seed;
     let k = e.n_parties;
     let mut noise = stream(seed, Purpose::StationTurnout, run, i as u64);
-    let t = e.station_turnout(i, &mut noise);
+    let (t, dev) = e.station_turnout(i, &mut noise);
     let mut noise = stream(seed, Purpose::StationPreference, run, i as u64);
     ws.pref.resize(k, 0.0);
-    e.station_preferences(i, &mut noise, &mut ws.pref);
+    e.station_preferences(i, &mut noise, dev, &mut ws.pref);
     cumulative(ws.pref.iter().copied(), &mut ws.list_cum);
 
     let district = st.district.map(|d| &e.districts[d as usize]);

@@ -687,11 +687,11 @@ fn station(
     let st = e.stations[i];
     let k = e.n_parties;
     let mut noise = streams.turnout.stream(i as u64);
-    let t = e.station_turnout_with(i, &mut noise, exp);
+    let (t, dev) = e.station_turnout_with(i, &mut noise, exp);
     let mut noise = streams.preference.stream(i as u64);
     ws.pref.resize(k, 0.0);
     // weights, not shares: the multinomials normalise as they go
-    e.station_weights_with(i, &mut noise, &mut ws.pref, exp);
+    e.station_weights_with(i, &mut noise, dev, &mut ws.pref, exp);
 
     let b = &ctx.model.ballots;
     // one stream for every voter-level draw (the ballot path's `VoterTurnout` stream would

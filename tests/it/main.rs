@@ -47,3 +47,4 @@ mod station_fraud;
 mod station_hybrid;
 mod station_path;
 mod tampering_vectors;
+mod tilt;

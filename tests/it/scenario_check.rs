@@ -380,3 +380,35 @@ fn extends_must_name_an_earlier_variant() {
         "no variant `later` defined before",
     );
 }
+
+#[test]
+fn region_tilt_must_name_a_party() {
+    let text = mutate(&[(
+        "preference_shift = { green = 0.3 }\n",
+        "preference_shift = { green = 0.3 }\ntilt = { party = \"grene\", slope = -0.5 }\n",
+    )]);
+    assert_reports(&text, "region[0].tilt.party", "`grene` is not a party id");
+}
+
+#[test]
+fn region_tilt_slope_out_of_range() {
+    let text = mutate(&[(
+        "preference_shift = { green = 0.3 }\n",
+        "preference_shift = { green = 0.3 }\ntilt = { party = \"green\", slope = 7.5 }\n",
+    )]);
+    assert_reports(&text, "region[0].tilt.slope", "7.5 is out of range");
+    let text = mutate(&[(
+        "preference_shift = { green = 0.3 }\n",
+        "preference_shift = { green = 0.3 }\ntilt = { party = \"green\" }\n",
+    )]);
+    assert_reports(&text, "region[0].tilt", "slope");
+    let text = mutate(&[(
+        "station_sd = 0.2\n",
+        "station_sd = 0.2\ntilt = { party = \"purple\", slope = 1.0 }\n",
+    )]);
+    assert_reports(
+        &text,
+        "preferences.tilt.party",
+        "`purple` is not a party id",
+    );
+}

@@ -436,7 +436,6 @@ impl Electorate {
         self.pref_sd
     }
 
-    /// Draws the station's turnout probability for a run.
     /// Draws the station's turnout probability for a run, and its turnout deviation (the
     /// station's turnout logit less its group's mean: what a region's tilt acts on, to be
     /// given to [`Electorate::station_preferences`]).

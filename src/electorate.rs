@@ -77,6 +77,47 @@ pub fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
+/// A group's list preferences in [`Electorate::calibrate`]'s preference loop: its log weights
+/// `log_base` plus the calibration shifts `cal`, over the fixed sample of station deviations
+/// `z` (`samples` rows of one deviation per party).
+struct Sample<'a> {
+    log_base: &'a [f64],
+    cal: &'a [f64],
+    z: &'a [f64],
+    samples: usize,
+}
+
+impl Sample<'_> {
+    /// Adds to `achieved` the expected list votes of `voters` voters, with `tilt` (party, shift)
+    /// added to one party's log weight; `w` is scratch of one weight per party.
+    fn add_expected(
+        &self,
+        voters: f64,
+        tilt: Option<(usize, f64)>,
+        w: &mut [f64],
+        achieved: &mut [f64],
+    ) {
+        let k = self.log_base.len();
+        for z in self.z.chunks_exact(k).take(self.samples) {
+            let mut sum = 0.0;
+            for p in 0..k {
+                let mut log_w = self.log_base[p] + self.cal[p] + z[p];
+                if let Some((q, shift)) = tilt
+                    && q == p
+                {
+                    log_w += shift;
+                }
+                w[p] = log_w.exp();
+                sum += w[p];
+            }
+            let scale = voters / (sum * self.samples as f64);
+            for (a, &wp) in achieved.iter_mut().zip(w.iter()) {
+                *a += wp * scale;
+            }
+        }
+    }
+}
+
 /// Nodes and weights of 20-point Gauss–Hermite quadrature (probabilists' form, weights sum 1),
 /// computed once by the Golub–Welsch-free recurrence below.
 fn gauss_hermite() -> &'static [(f64, f64)] {
@@ -362,6 +403,12 @@ impl Electorate {
                     if voters[g] == 0.0 {
                         continue;
                     }
+                    let sample = Sample {
+                        log_base: &base[g * k..(g + 1) * k],
+                        cal: &cal,
+                        z: &z,
+                        samples,
+                    };
                     if let Some(t) = model.regions[g / 2].tilt
                         && sd > 0.0
                     {
@@ -373,31 +420,11 @@ impl Electorate {
                             let dev = sd * zt;
                             let node_voters =
                                 reg[g] * wt * sigmoid(self.group_turnout_logit[g] + dev);
-                            for s in 0..samples {
-                                let mut sum = 0.0;
-                                for p in 0..k {
-                                    let tilt = if p == t.party { t.slope * dev } else { 0.0 };
-                                    w[p] = (base[g * k + p] + cal[p] + z[s * k + p] + tilt).exp();
-                                    sum += w[p];
-                                }
-                                let scale = node_voters / (sum * samples as f64);
-                                for p in 0..k {
-                                    achieved[p] += w[p] * scale;
-                                }
-                            }
+                            let tilt = Some((t.party, t.slope * dev));
+                            sample.add_expected(node_voters, tilt, &mut w, &mut achieved);
                         }
-                        continue;
-                    }
-                    for s in 0..samples {
-                        let mut sum = 0.0;
-                        for p in 0..k {
-                            w[p] = (base[g * k + p] + cal[p] + z[s * k + p]).exp();
-                            sum += w[p];
-                        }
-                        let scale = voters[g] / (sum * samples as f64);
-                        for p in 0..k {
-                            achieved[p] += w[p] * scale;
-                        }
+                    } else {
+                        sample.add_expected(voters[g], None, &mut w, &mut achieved);
                     }
                 }
                 let total: f64 = achieved.iter().sum();

@@ -231,6 +231,9 @@ pub fn render(r: &RlaReport) -> String {
         let worst = c.assertions.iter().map(|a| a.p_value).fold(0.0, f64::max);
         let decision = match c.decision {
             Decision::Confirmed => "confirmed",
+            Decision::FullHandCount if c.refuted => {
+                "full hand count (the sample favours the reported outcome being wrong, 1,000 to 1)"
+            }
             Decision::FullHandCount => "full hand count",
         };
         let _ = writeln!(

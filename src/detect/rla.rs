@@ -49,7 +49,7 @@ use crate::rla::batch::{
 };
 use crate::rla::bravo::FixedBet;
 use crate::rla::comparison::SUPER_SIMPLE_GAMMA;
-use crate::rla::{Assertion, Base, Decision, Schedule, escalate, list_tier, seat_rule};
+use crate::rla::{Assertion, Base, Decision, RoundEnd, Schedule, escalate, list_tier, seat_rule};
 use crate::rng::{Purpose, StreamRng, stream};
 use crate::seats::{DistrictOutcome, DistrictRule, TieBreak, allocate};
 use crate::sim::StationCounts;
@@ -344,7 +344,9 @@ fn rounds_of_sums(
     let mut rounds = 0usize;
     let m = weights.len();
     drawn.clear();
-    let out = doubling_rounds(first, population, alpha, |new| {
+    // the statistics fall only on evidence against the outcome: BRAVO's is a likelihood ratio,
+    // Kaplan–Markov's (every paper with its CVR) falls only on overstatements
+    let out = doubling_rounds(first, population, alpha, true, |new| {
         drawn.resize((rounds + 1) * m, 0);
         multinomial(rng, new, weights, &mut drawn[rounds * m..]);
         rounds += 1;
@@ -360,16 +362,23 @@ fn rounds_of_sums(
     (out.decision, out.examined)
 }
 
-/// [`escalate`]'s rounds from a first round of `first` draws, then doubling, over `population`:
-/// `round(new)` takes the round's `new` draws and returns the P-value at its end.
+/// [`escalate`]'s rounds from a first round of `first` draws, then doubling, over `population`
+/// ([`Schedule::refuting`] with `refute`): `round(new)` takes the round's `new` draws and says
+/// what its end shows.
 fn doubling_rounds(
     first: u64,
     population: u64,
     alpha: f64,
-    mut round: impl FnMut(u32) -> f64,
+    refute: bool,
+    mut round: impl FnMut(u32) -> RoundEnd,
 ) -> crate::rla::Outcome {
     let mut so_far = 0u64;
     let schedule = Schedule::doubling(first.min(population));
+    let schedule = if refute {
+        schedule.refuting()
+    } else {
+        schedule
+    };
     escalate(schedule, alpha, population, |n| {
         let new = n.saturating_sub(so_far).min(u64::from(u32::MAX)) as u32;
         so_far = n;
@@ -398,7 +407,7 @@ impl Checks {
     /// Brings the tests of `order`, in order, up to the end of round `rounds` (numbered from
     /// 1), stopping at the first that has not confirmed; `lower(k, r)` may bound test `k`'s
     /// increment over round `r` (from 0) from below, `increment(k, r)` is it. Returns the
-    /// P-value of the first test not confirmed, else the largest.
+    /// P-value of the first test not confirmed and its statistic, else the largest P-value.
     fn check(
         &mut self,
         order: &[usize],
@@ -406,7 +415,7 @@ impl Checks {
         alpha: f64,
         mut lower: impl FnMut(usize, usize) -> Option<f64>,
         mut increment: impl FnMut(usize, usize) -> f64,
-    ) -> f64 {
+    ) -> RoundEnd {
         let p = |b: f64| (-b).exp().min(1.0);
         let target = (1.0 / alpha).ln() + BOUND_MARGIN;
         let Checks { stat, best, seen } = self;
@@ -423,10 +432,13 @@ impl Checks {
                 seen[k] += 1;
             }
             if p(best[k]) > alpha {
-                return p(best[k]);
+                return RoundEnd {
+                    p_value: p(best[k]),
+                    least: stat[k].exp(),
+                };
             }
         }
-        order.iter().map(|&k| p(best[k])).fold(0.0, f64::max)
+        order.iter().map(|&k| p(best[k])).fold(0.0, f64::max).into()
     }
 }
 
@@ -1247,7 +1259,9 @@ fn one_audit(
         }
         pairs_sum + sum
     };
-    let out = doubling_rounds(first, population, alpha, |new| {
+    // no refutation: papers without a CVR differ from their station's mean on an honest
+    // count too, so the statistic can fall with no error in the count
+    let out = doubling_rounds(first, population, alpha, false, |new| {
         if rounds.len() == used {
             rounds.push(Round::default());
         }
@@ -1312,7 +1326,7 @@ fn one_audit(
                 sum
             },
         );
-        if p > alpha {
+        if p.p_value > alpha {
             return p;
         }
         // the others need the paper categories: split the rounds drawn per group
@@ -1636,10 +1650,13 @@ fn alpha_rounds<C: Category>(
                 }
             }
             if !tests.reached(k) {
-                return 1.0;
+                return RoundEnd {
+                    p_value: 1.0,
+                    least: tests.statistic(k),
+                };
             }
         }
-        alpha
+        RoundEnd::from(alpha)
     });
     // leave the stream where drawing one paper at a time, as far as some test looked, would
     // (the next contest's draws are then the same as without blocks); no test looked past
@@ -1761,7 +1778,9 @@ fn batch_comparison(
     let mut test = MacroTest::new(plan.total_bound());
     let mut seen = vec![false; batches.len()];
     let (mut so_far, mut examined) = (0u64, 0u64);
-    let out = escalate(Schedule::doubling(first.max(1)), alpha, population, |n| {
+    // the statistic falls only on taints, i.e. on protocols that overstate the margin
+    let schedule = Schedule::doubling(first.max(1)).refuting();
+    let out = escalate(schedule, alpha, population, |n| {
         while so_far < n {
             let p = plan.pick(crate::rng::unit(rng));
             test.observe(plan.taint(&assertions, p, &batches[p], &hand(p)));
@@ -1771,7 +1790,10 @@ fn batch_comparison(
             }
             so_far += 1;
         }
-        test.p_value()
+        RoundEnd {
+            p_value: test.p_value(),
+            least: test.statistic(),
+        }
     });
     // the cost in ballots: the sampled batches' papers, or every paper after a full hand count
     let examined = if out.decision == Decision::FullHandCount {

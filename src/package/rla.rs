@@ -28,7 +28,7 @@ use super::paper::{ManifestRow, Pile, Rules};
 use crate::rla::assertion::{
     Assertion, Base, SeatRule, list_tier, majority_rule, plurality, seat_rule,
 };
-use crate::rla::audit::{Decision, PollingTest, Schedule, escalate, worst};
+use crate::rla::audit::{Decision, PollingTest, Schedule, escalate, round_end};
 use crate::rla::batch::{Batch, ContestAssertion, MacroPlan, MacroTest};
 use crate::rla::{Method, RiskLimit, Sampler};
 use crate::seats::{DistrictOutcome, DistrictRule, Method as SeatMethod, TieBreak};
@@ -104,6 +104,9 @@ pub struct ContestAudit {
     pub assertions: Vec<AssertionResult>,
     pub decision: Decision,
     pub rounds: u32,
+    /// Escalated to the full hand count because the last round's sample favoured the reported
+    /// outcome being wrong ([`crate::rla::REFUTE_BELOW`]).
+    pub refuted: bool,
     /// Ballots (polling) or batches (MACRO) examined in the sample.
     pub examined: u64,
     /// Papers (polling) or batches (MACRO) in the population.
@@ -589,7 +592,13 @@ fn poll(
     let mut sampler = Sampler::new(&format!("{seed}/{}", c.name));
     let mut drawn = 0u64;
     let mut sample = Vec::new();
-    let outcome = escalate(Schedule::doubling(first), alpha, total, |n| {
+    // BRAVO's statistic is a likelihood ratio: a fall is evidence against the outcome
+    let schedule = if method == Method::Bravo {
+        Schedule::doubling(first).refuting()
+    } else {
+        Schedule::doubling(first)
+    };
+    let outcome = escalate(schedule, alpha, total, |n| {
         while drawn < n {
             // total ≥ 1 here: escalate never samples an empty population
             let x = sampler.next_in(1, total).unwrap_or(1);
@@ -619,7 +628,7 @@ fn poll(
             }
             drawn += 1;
         }
-        worst(tests.iter().map(PollingTest::p_value))
+        round_end(tests.iter().map(|t| (t.p_value(), t.statistic())), alpha)
     });
     let mut discrepancies = Vec::new();
     if outcome.decision == Decision::FullHandCount {
@@ -667,6 +676,7 @@ fn finish(
             .collect(),
         decision: outcome.decision,
         rounds: outcome.rounds,
+        refuted: outcome.refuted,
         examined: outcome.examined,
         population,
         hand_count: (outcome.decision == Decision::FullHandCount).then(|| HandCount {
@@ -706,7 +716,9 @@ fn macro_audit(contests: &[Contest], input: &RlaInput<'_>, alpha: f64) -> Contes
     let mut sample = Vec::new();
     let mut discrepancies = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
-    let outcome = escalate(Schedule::doubling(first), alpha, n as u64, |k| {
+    // the statistic falls only on taints, i.e. on protocols that overstate the margin
+    let schedule = Schedule::doubling(first).refuting();
+    let outcome = escalate(schedule, alpha, n as u64, |k| {
         while drawn < k {
             let p = plan.pick(sampler.next_unit());
             test.observe(plan.taint(&ca, p, &batches[p], &hand[p]));
@@ -735,7 +747,7 @@ fn macro_audit(contests: &[Contest], input: &RlaInput<'_>, alpha: f64) -> Contes
             }
             drawn += 1;
         }
-        test.p_value()
+        round_end(std::iter::once((test.p_value(), test.statistic())), alpha)
     });
     let all = Contest {
         name: "all contests (MACRO)".into(),

@@ -92,6 +92,11 @@ impl Alpha {
     pub fn p_value(&self) -> f64 {
         (-self.max_log_t).exp().min(1.0)
     }
+
+    /// `T` now (1 before any draw).
+    pub fn statistic(&self) -> f64 {
+        self.log_t.exp()
+    }
 }
 
 /// ALPHA with replacement (`μ = ½`) for several assertions over the same draws, as [`Alpha`]
@@ -104,6 +109,7 @@ pub struct AlphaSet {
     lanes: Vec<Lane>,
     draws: u64,
     open: usize,
+    alpha: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -250,6 +256,7 @@ impl AlphaSet {
             open: lanes.len(),
             lanes,
             draws: 0,
+            alpha,
         }
     }
 
@@ -317,6 +324,14 @@ impl AlphaSet {
     /// Whether test `k` has reached `1/α` at some draw so far.
     pub fn reached(&self, k: usize) -> bool {
         self.lanes[k].done
+    }
+
+    /// Test `k`'s statistic now (1 before any draw; 0 for an assertion that can never be
+    /// confirmed).
+    pub fn statistic(&self, k: usize) -> f64 {
+        let l = &self.lanes[k];
+        // the statistic is t·s with the scale s = 1/(α · target)
+        l.t / (self.alpha * l.target)
     }
 
     /// Draws test `k` has taken (up to the one at which it reached `1/α`).

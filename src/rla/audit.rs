@@ -6,7 +6,11 @@
 //! grow geometrically (`first`, `first·growth`, …); after `max_rounds` rounds, or as soon as a
 //! round would examine more than `max_share` of the population, the audit escalates to a full
 //! hand count, whose result replaces the reported one. The P-values are checked only at the end of rounds, which
-//! can only lower the risk (each test is valid at any stopping time).
+//! can only lower the risk (each test is valid at any stopping time). With
+//! [`Schedule::refuting`], a round at whose end the sample speaks against the reported outcome
+//! — the statistic of an assertion not yet confirmed has fallen to [`REFUTE_BELOW`] or less —
+//! also escalates at once: the audit could hardly confirm, and a full hand count is what the
+//! rounds still to come would end in. Escalating early can only lower the risk.
 
 use rand::Rng;
 use serde::Serialize;
@@ -29,7 +33,19 @@ pub struct Schedule {
     /// A round that would examine more than this share of the population is replaced by a full
     /// hand count (sampling that much costs about as much as counting everything).
     pub max_share: f64,
+    /// A round at whose end some assertion not confirmed has its statistic (the test
+    /// supermartingale, 1 before any draw) at or below this escalates at once (0: never).
+    pub refute_below: f64,
 }
+
+/// [`Schedule::refuting`]'s `refute_below`: the sample favours the reported outcome being wrong
+/// by 1,000 to 1 (Wald's lower boundary). For BRAVO, whose statistic is the likelihood ratio of
+/// the reported shares to a tie, the inverse statistic is a martingale when the papers are as
+/// reported, so by Ville's inequality an audit of a right outcome escalates this way with
+/// probability at most 1/1,000. For comparison tests whose every paper has a CVR (Kaplan–Markov,
+/// MACRO) the statistic falls only on overstatements, so a right outcome counted without error
+/// is never refuted.
+pub const REFUTE_BELOW: f64 = 1e-3;
 
 impl Schedule {
     /// The default escalation: the first round as planned, then doubling, at most 4 rounds,
@@ -41,6 +57,17 @@ impl Schedule {
             growth: 2.0,
             max_rounds: 4,
             max_share: 0.25,
+            refute_below: 0.0,
+        }
+    }
+
+    /// This schedule, and a full hand count at once after a round whose sample favours the
+    /// outcome being wrong ([`REFUTE_BELOW`]): for tests whose statistic falls only on evidence
+    /// against the outcome (BRAVO's likelihood ratio; comparisons where every paper has a CVR).
+    pub fn refuting(self) -> Schedule {
+        Schedule {
+            refute_below: REFUTE_BELOW,
+            ..self
         }
     }
 }
@@ -65,15 +92,38 @@ pub struct Outcome {
     pub examined: u64,
     /// The largest P-value over the assertions at the last round.
     pub p_value: f64,
+    /// Escalated because the last round's sample favoured the outcome being wrong
+    /// ([`Schedule::refute_below`]).
+    pub refuted: bool,
+}
+
+/// What the end of a round says: the largest P-value over the assertions, and the smallest
+/// statistic (test supermartingale, 1 before any draw) of the assertions looked at and not
+/// confirmed (∞ when not known: no refutation).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RoundEnd {
+    pub p_value: f64,
+    pub least: f64,
+}
+
+impl From<f64> for RoundEnd {
+    /// A P-value alone.
+    fn from(p_value: f64) -> RoundEnd {
+        RoundEnd {
+            p_value,
+            least: f64::INFINITY,
+        }
+    }
 }
 
 /// Runs the rounds of `schedule` at risk limit `alpha` over `population` units: `examine_to(n)`
-/// brings the sample to `n` units and returns the largest P-value over the assertions.
-pub fn escalate(
+/// brings the sample to `n` units and returns the largest P-value over the assertions (and,
+/// for [`Schedule::refute_below`], the least statistic: a [`RoundEnd`]).
+pub fn escalate<R: Into<RoundEnd>>(
     schedule: Schedule,
     alpha: f64,
     population: u64,
-    mut examine_to: impl FnMut(u64) -> f64,
+    mut examine_to: impl FnMut(u64) -> R,
 ) -> Outcome {
     let mut examined = 0;
     let mut p = 1.0;
@@ -86,9 +136,11 @@ pub fn escalate(
                 rounds: round - 1,
                 examined,
                 p_value: p,
+                refuted: false,
             };
         }
-        p = examine_to(n);
+        let end = examine_to(n).into();
+        p = end.p_value;
         examined = n;
         if p <= alpha {
             return Outcome {
@@ -96,6 +148,16 @@ pub fn escalate(
                 rounds: round,
                 examined,
                 p_value: p,
+                refuted: false,
+            };
+        }
+        if end.least <= schedule.refute_below {
+            return Outcome {
+                decision: Decision::FullHandCount,
+                rounds: round,
+                examined,
+                p_value: p,
+                refuted: true,
             };
         }
         target *= schedule.growth.max(1.0 + 1e-9);
@@ -105,6 +167,7 @@ pub fn escalate(
         rounds: schedule.max_rounds,
         examined,
         p_value: p,
+        refuted: false,
     }
 }
 
@@ -153,6 +216,14 @@ impl PollingTest {
             PollingTest::Alpha(t) => t.p_value(),
         }
     }
+
+    /// The statistic now (1 before any draw).
+    pub fn statistic(&self) -> f64 {
+        match self {
+            PollingTest::Bravo { log_t, .. } => log_t.exp(),
+            PollingTest::Alpha(t) => t.statistic(),
+        }
+    }
 }
 
 /// A ballot-level comparison test of one assertion.
@@ -191,6 +262,14 @@ impl ComparisonTest {
         match self {
             ComparisonTest::KaplanMarkov(t) => t.p_value(),
             ComparisonTest::Alpha(t) => t.p_value(),
+        }
+    }
+
+    /// The statistic now (1 before any draw).
+    pub fn statistic(&self) -> f64 {
+        match self {
+            ComparisonTest::KaplanMarkov(t) => t.statistic(),
+            ComparisonTest::Alpha(t) => t.statistic(),
         }
     }
 }
@@ -239,7 +318,7 @@ pub fn simulate_polling(
             }
             drawn += 1;
         }
-        worst(tests.iter().map(PollingTest::p_value))
+        round_end(tests.iter().map(|t| (t.p_value(), t.statistic())), alpha)
     })
 }
 
@@ -275,7 +354,7 @@ pub fn simulate_comparison(
             }
             drawn += 1;
         }
-        worst(tests.iter().map(ComparisonTest::p_value))
+        round_end(tests.iter().map(|t| (t.p_value(), t.statistic())), alpha)
     })
 }
 
@@ -299,7 +378,7 @@ pub fn simulate_macro(
             test.observe(taints[plan.pick(crate::rng::unit(rng))]);
             drawn += 1;
         }
-        test.p_value()
+        round_end(std::iter::once((test.p_value(), test.statistic())), alpha)
     })
 }
 
@@ -313,7 +392,21 @@ fn trivially(confirmed: bool) -> Outcome {
         rounds: 0,
         examined: 0,
         p_value: if confirmed { 0.0 } else { 1.0 },
+        refuted: false,
     }
+}
+
+/// A round's end from each assertion's (P-value, statistic now): the largest P-value, and the
+/// least statistic of the assertions not confirmed (P-value above `alpha`).
+pub fn round_end(tests: impl Iterator<Item = (f64, f64)>, alpha: f64) -> RoundEnd {
+    let mut end = RoundEnd::from(0.0);
+    for (p, t) in tests {
+        end.p_value = end.p_value.max(p);
+        if p > alpha {
+            end.least = end.least.min(t);
+        }
+    }
+    end
 }
 
 /// The largest of some P-values (0 for none: nothing to confirm).

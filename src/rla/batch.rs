@@ -264,4 +264,9 @@ impl MacroTest {
     pub fn p_value(&self) -> f64 {
         self.min_log_p.exp().min(1.0)
     }
+
+    /// The statistic now, `1/Pₙ` (a test supermartingale; 1 before any draw).
+    pub fn statistic(&self) -> f64 {
+        (-self.log_p).exp()
+    }
 }

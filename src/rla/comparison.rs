@@ -90,6 +90,11 @@ impl KaplanMarkov {
     pub fn p_value(&self) -> f64 {
         self.min_log_p.exp().min(1.0)
     }
+
+    /// The statistic now, `1/Pₙ` (1 before any draw).
+    pub fn statistic(&self) -> f64 {
+        (-self.log_p).exp()
+    }
 }
 
 /// ALPHA on the comparison assorter of one assertion.
@@ -122,5 +127,10 @@ impl AlphaComparison {
     /// The P-value.
     pub fn p_value(&self) -> f64 {
         self.test.p_value()
+    }
+
+    /// The statistic now (1 before any draw).
+    pub fn statistic(&self) -> f64 {
+        self.test.statistic()
     }
 }

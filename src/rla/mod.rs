@@ -30,7 +30,7 @@ mod tests;
 pub use assertion::{
     Assertion, Base, Claim, SeatRule, list_tier, majority_rule, plurality, seat_rule,
 };
-pub use audit::{Decision, Outcome, Schedule, escalate};
+pub use audit::{Decision, Outcome, REFUTE_BELOW, RoundEnd, Schedule, escalate};
 pub use sampler::{SampleError, Sampler};
 
 use std::fmt;

@@ -27,6 +27,36 @@ fn escalation_rounds_and_full_count() {
 }
 
 #[test]
+fn a_round_whose_sample_refutes_the_outcome_escalates_at_once() {
+    let s = Schedule::doubling(10).refuting();
+    let end = |least: f64| RoundEnd {
+        p_value: 1.0,
+        least,
+    };
+    // refuted at the second round's end: no third round
+    let o = escalate(s, 0.05, 1000, |n| end(if n >= 20 { 1e-4 } else { 0.5 }));
+    assert_eq!(
+        (o.decision, o.rounds, o.examined, o.refuted),
+        (Decision::FullHandCount, 2, 20, true)
+    );
+    // at the bound it refutes, above it not; a P-value alone never does
+    let o = escalate(s, 0.05, 1000, |_| end(REFUTE_BELOW));
+    assert_eq!((o.rounds, o.refuted), (1, true));
+    let o = escalate(s, 0.05, 1000, |_| end(REFUTE_BELOW * 1.01));
+    assert_eq!((o.rounds, o.refuted), (4, false));
+    let o = escalate(s, 0.05, 1000, |_| 1.0);
+    assert_eq!((o.rounds, o.refuted), (4, false));
+    // a schedule without the rule (the default)
+    let o = escalate(Schedule::doubling(10), 0.05, 1000, |_| end(1e-300));
+    assert_eq!((o.rounds, o.refuted), (4, false));
+    // the round's end: the largest P-value, the least statistic of the assertions not confirmed
+    let e = round_end([(0.01, 1e-9), (0.3, 0.2), (0.5, 0.4)].into_iter(), 0.05);
+    assert_eq!((e.p_value, e.least), (0.5, 0.2));
+    let e = round_end([(0.01, 1e-9)].into_iter(), 0.05);
+    assert_eq!((e.p_value, e.least), (0.01, f64::INFINITY));
+}
+
+#[test]
 fn kaplan_markov_matches_the_super_simple_formula() {
     let a = Assertion::beats(0, 1, 2);
     let reported = [550u64, 450, 0];

@@ -153,10 +153,19 @@ const N: u64 = 20_000;
 const REPORTED: [u64; 3] = [10_100, 9_700, 200];
 const PAPER: [u64; 3] = [9_850, 9_950, 200];
 
+/// The same shares on 100 times the papers, for the polling audits: BRAVO's planned first
+/// round at these shares (40,479 draws at 90 % power) is more than the 20,000 papers, and an
+/// eighth of it more than a quarter of them, so on `N` papers every polling audit would go
+/// straight to a full hand count and confirm nothing, whatever its test.
+fn polling_scale(x: [u64; 3]) -> [u64; 3] {
+    x.map(|c| c * 100)
+}
+
 #[test]
 fn polling_risk_is_within_the_limit_when_the_winner_lost_by_half_a_point() {
     assert_eq!(REPORTED.iter().sum::<u64>(), N);
-    let assertions = plurality(&REPORTED, 0);
+    let (reported, paper) = (polling_scale(REPORTED), polling_scale(PAPER));
+    let assertions = plurality(&reported, 0);
     let first = bravo_sample_size(ALPHA, 0.505, 0.485, 0.9).unwrap();
     for (name, make) in [
         (
@@ -166,21 +175,73 @@ fn polling_risk_is_within_the_limit_when_the_winner_lost_by_half_a_point() {
         ("alpha-polling", PollingTest::alpha),
     ] {
         let mut r = rng(1);
-        let confirmed = (0..AUDITS)
-            .filter(|_| {
-                let o = simulate_polling(
-                    &assertions,
-                    &REPORTED,
-                    &PAPER,
-                    make,
-                    ALPHA,
-                    Schedule::doubling(first / 8),
-                    &mut r,
-                );
-                o.decision == Decision::Confirmed
-            })
-            .count() as u64;
+        let (mut confirmed, mut sampled) = (0u64, 0u64);
+        for _ in 0..AUDITS {
+            let o = simulate_polling(
+                &assertions,
+                &reported,
+                &paper,
+                make,
+                ALPHA,
+                Schedule::doubling(first / 8),
+                &mut r,
+            );
+            confirmed += u64::from(o.decision == Decision::Confirmed);
+            sampled += u64::from(o.examined > 0);
+        }
+        // the audits drew papers: a risk measured on audits that never sample is no measure
+        assert_eq!(sampled, AUDITS, "{name}: some audit drew no paper");
         assert_risk(name, confirmed);
+    }
+}
+
+/// The refutation rule (`Schedule::refuting`, 1/1,000): BRAVO's statistic is the likelihood
+/// ratio of the reported shares to a tie, so on papers that are as reported its inverse is a
+/// martingale and Ville's inequality bounds the share of audits sent to a full hand count by it
+/// at 1/1,000; on papers where the reported winner lost by fourteen points it ends nearly every
+/// audit after its first round. (A statistic read upside down, or the rule applied to
+/// confirmed assertions, fails one half or the other.)
+#[test]
+fn bravo_refutes_a_wrong_outcome_at_once_and_a_right_one_almost_never() {
+    let reported = polling_scale(REPORTED);
+    let assertions = plurality(&reported, 0);
+    // the first round as in the risk test above
+    let first = bravo_sample_size(ALPHA, 0.505, 0.485, 0.9).unwrap();
+    let wrong = polling_scale([8_500, 11_300, 200]);
+    for (paper, seed) in [(reported, 3), (wrong, 4)] {
+        let mut r = rng(seed);
+        let (mut refuted, mut at_once) = (0u64, 0u64);
+        for _ in 0..AUDITS {
+            let o = simulate_polling(
+                &assertions,
+                &reported,
+                &paper,
+                PollingTest::bravo,
+                ALPHA,
+                Schedule::doubling(first / 8).refuting(),
+                &mut r,
+            );
+            if o.refuted {
+                assert_eq!(o.decision, Decision::FullHandCount);
+                refuted += 1;
+                at_once += u64::from(o.rounds == 1);
+            }
+        }
+        let (lo, hi) = wilson(refuted, AUDITS);
+        eprintln!(
+            "papers {paper:?}: {refuted}/{AUDITS} refuted ({lo:.4}–{hi:.4}), {at_once} after one round"
+        );
+        if paper == reported {
+            assert!(
+                lo <= 1e-3,
+                "a right outcome refuted in {lo:.4}–{hi:.4} of audits"
+            );
+        } else {
+            assert!(
+                at_once as f64 >= 0.99 * AUDITS as f64,
+                "a wrong outcome refuted after one round in {at_once} of {AUDITS} audits"
+            );
+        }
     }
 }
 
@@ -221,36 +282,40 @@ fn comparison_risk_is_within_the_limit_when_the_winner_lost_by_half_a_point() {
         ("alpha-comparison", ComparisonTest::alpha),
     ] {
         let mut r = rng(2);
-        let confirmed = (0..AUDITS)
-            .filter(|_| {
-                let o = simulate_comparison(
-                    &assertions,
-                    &pairs,
-                    make,
-                    ALPHA,
-                    Schedule::doubling(first),
-                    &mut r,
-                );
-                o.decision == Decision::Confirmed
-            })
-            .count() as u64;
+        let (mut confirmed, mut sampled) = (0u64, 0u64);
+        for _ in 0..AUDITS {
+            let o = simulate_comparison(
+                &assertions,
+                &pairs,
+                make,
+                ALPHA,
+                Schedule::doubling(first),
+                &mut r,
+            );
+            confirmed += u64::from(o.decision == Decision::Confirmed);
+            sampled += u64::from(o.examined > 0);
+        }
+        assert_eq!(sampled, AUDITS, "{name}: some audit drew no ballot");
         assert_risk(name, confirmed);
     }
 }
 
-/// 200 stations of 100 ballots, reported 50.5 : 48.5 (1 invalid) each; in 35 of them the
+/// 2,000 stations of 100 ballots, reported 51 : 48 (1 invalid) each; in 350 of them the
 /// protocol moved 10 of the loser's votes to the winner: on paper the winner lost by 0.5 %.
 #[test]
 fn macro_risk_is_within_the_limit_when_the_winner_lost_by_half_a_point() {
     let reported = vec![51u64, 48, 1];
-    let falsified: usize = 35;
-    let batches: Vec<Batch> = (0..200)
+    // 2,000 batches: MACRO's first round here is about 100 batches, and on 200 (as this test
+    // once had) that is more than a quarter of them, so every audit went straight to a full
+    // hand count and the risk measured nothing
+    let falsified: usize = 350;
+    let batches: Vec<Batch> = (0..2_000)
         .map(|_| Batch {
             papers: 100,
             reported: vec![(0, reported.clone())],
         })
         .collect();
-    let hand: Vec<Vec<Vec<u64>>> = (0..200)
+    let hand: Vec<Vec<Vec<u64>>> = (0..2_000)
         .map(|p| {
             if p < falsified {
                 vec![vec![41, 58, 1]]
@@ -261,10 +326,10 @@ fn macro_risk_is_within_the_limit_when_the_winner_lost_by_half_a_point() {
         .collect();
     let total: Vec<u64> = (0..3).map(|c| hand.iter().map(|h| h[0][c]).sum()).collect();
     assert!(
-        total[1] > total[0] && total[1] - total[0] == 100,
+        total[1] > total[0] && total[1] - total[0] == 1_000,
         "{total:?}"
     );
-    let assertions = plurality(&[10_200, 9_600, 200], 0);
+    let assertions = plurality(&[102_000, 96_000, 2_000], 0);
     let ca: Vec<ContestAssertion<'_>> = assertions
         .iter()
         .map(|a| ContestAssertion {
@@ -278,12 +343,14 @@ fn macro_risk_is_within_the_limit_when_the_winner_lost_by_half_a_point() {
         .collect();
     let first = plan.sample_size(ALPHA).unwrap();
     let mut r = rng(3);
-    let confirmed = (0..AUDITS)
-        .filter(|_| {
-            simulate_macro(&plan, &taints, ALPHA, Schedule::doubling(first), &mut r).decision
-                == Decision::Confirmed
-        })
-        .count() as u64;
+    let (mut confirmed, mut sampled) = (0u64, 0u64);
+    for _ in 0..AUDITS {
+        let o = simulate_macro(&plan, &taints, ALPHA, Schedule::doubling(first), &mut r);
+        confirmed += u64::from(o.decision == Decision::Confirmed);
+        sampled += u64::from(o.examined > 0);
+    }
+    eprintln!("macro: first round {first} batches of 2,000, {sampled} audits sampled");
+    assert_eq!(sampled, AUDITS, "macro: some audit drew no batch");
     assert_risk("macro", confirmed);
 }
 

@@ -184,8 +184,9 @@ fn protocol_counting_more_ballots_than_papers_is_a_finding() {
 /// Kazakhstan 2004 with falsified protocols (35 % of other lists' votes written down for Otan
 /// at 80 % of stations): the batch audit finds discrepancies at the sampled stations and does
 /// not confirm; the hand count shows the reported list seats are wrong or at least differs.
+/// Ballot polling refutes the list after its first round.
 #[test]
-fn macro_finds_falsified_protocols_in_kazakhstan() {
+fn falsified_protocols_in_kazakhstan_are_found_by_macro_and_refuted_by_bravo() {
     let dir = tempfile::tempdir().unwrap();
     let pkg = simulate(
         dir.path(),
@@ -202,6 +203,35 @@ fn macro_finds_falsified_protocols_in_kazakhstan() {
     assert!(!d.is_empty(), "no discrepancy found");
     assert!(d.iter().any(|x| x["choice"] == "otan"), "{d:?}");
     assert!(c["hand_count"].is_object(), "{c}");
+
+    // BRAVO: the list's planned first round is within a quarter of its ballots, and the papers
+    // of stations whose protocols gave Otan 35 % of the others' votes speak so clearly against
+    // the reported seats that the audit goes to the full hand count after that round
+    // (`refuted`), which finds the seats wrong; the terminal says why
+    let j = list_counted_wrong(&pkg, "20040919", "bravo");
+    let list = &j["contests"][0];
+    assert_eq!(list["refuted"], true, "{list}");
+    assert_eq!(list["rounds"], 1, "{list}");
+    let examined = list["examined"].as_u64().unwrap();
+    assert!(
+        examined > 0 && examined * 4 <= list["population"].as_u64().unwrap(),
+        "{list}"
+    );
+    // a contest sent to the full hand count before any round is not refuted
+    let contests = j["contests"].as_array().unwrap();
+    assert!(
+        contests.iter().any(|c| c["decision"] == "full_hand_count"
+            && c["rounds"] == 0
+            && c["refuted"] == false),
+        "{j}"
+    );
+    let (code, out, err) = rla(&pkg, &["--seed", "20040919", "--method", "bravo"]);
+    assert_eq!(code, 1, "{err}");
+    let line = out.lines().find(|l| l.starts_with("list:")).unwrap();
+    assert!(
+        line.contains("full hand count (the sample favours the reported outcome being wrong"),
+        "{line}"
+    );
 }
 
 /// An observer recomputes the sample from the public seed with nothing but Rivest's sampler,

@@ -279,22 +279,10 @@ pub fn rla_package(data: &[u8]) {
     // the machines' ledgers as `tamga rla` lists them: `ledgers/station-NNNNN-mM.tgl`, in order
     let mut machines = Vec::new();
     for (name, bytes) in &by_name {
-        let Some(rest) = name
-            .strip_prefix("ledgers/station-")
-            .and_then(|r| r.strip_suffix(".tgl"))
+        let Some((station, machine)) = name
+            .strip_prefix("ledgers/")
+            .and_then(tamga::package::parse_ledger_name)
         else {
-            continue;
-        };
-        let Some((st, m)) = rest.split_once("-m") else {
-            continue;
-        };
-        let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
-        let (Some(station), Some(machine)) = (
-            (st.len() >= 5 && digits(st))
-                .then(|| st.parse().ok())
-                .flatten(),
-            digits(m).then(|| m.parse().ok()).flatten(),
-        ) else {
             continue;
         };
         let Ok(mut r) = LedgerReader::new(Cursor::new(bytes.as_slice())) else {

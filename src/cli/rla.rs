@@ -156,14 +156,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// `station-NNNNN-mM.tgl` → (station, machine).
-fn ledger_name(name: &str) -> Option<(u32, u32)> {
-    let rest = name.strip_prefix("station-")?.strip_suffix(".tgl")?;
-    let (st, m) = rest.split_once("-m")?;
-    let digits = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit());
-    (st.len() >= 5 && digits(st) && digits(m)).then_some((st.parse().ok()?, m.parse().ok()?))
-}
-
 /// The machines' ledgers as cast-vote records: each ballot entry's list and candidate.
 fn read_cvrs(dir: &Path) -> anyhow::Result<Vec<MachineCvrs>> {
     use tamga::ledger::{CANDIDATE_NONE, LIST_NONE, LedgerReader, Record};
@@ -174,7 +166,11 @@ fn read_cvrs(dir: &Path) -> anyhow::Result<Vec<MachineCvrs>> {
     let mut names: Vec<(u32, u32, PathBuf)> = Vec::new();
     for e in listing {
         let e = e.with_context(|| format!("cannot list {}", dir.display()))?;
-        if let Some((st, m)) = e.file_name().to_str().and_then(ledger_name) {
+        if let Some((st, m)) = e
+            .file_name()
+            .to_str()
+            .and_then(tamga::package::parse_ledger_name)
+        {
             names.push((st, m, e.path()));
         }
     }

@@ -283,8 +283,9 @@ pub fn ledger_file_name(station: u32, machine: u32) -> String {
     format!("station-{station:05}-m{machine}.tgl")
 }
 
-/// `station-NNNNN-mM.tgl` → (station, machine).
-fn parse_ledger_name(name: &str) -> Option<(u32, u32)> {
+/// `station-NNNNN-mM.tgl` → (station, machine); `None` for any name [`ledger_file_name`] does
+/// not write (`station-12-m0.tgl`, `station-00012-m00.tgl`, …).
+pub fn parse_ledger_name(name: &str) -> Option<(u32, u32)> {
     let rest = name.strip_prefix("station-")?.strip_suffix(".tgl")?;
     let (s, m) = rest.split_once("-m")?;
     let station: u32 = s.parse().ok()?;

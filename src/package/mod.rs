@@ -19,7 +19,7 @@ pub mod rla;
 pub use audit::{
     AuditFinding, AuditInput, AuditReport, CHECKS, Checked, LedgerNames, MAX_HEADS_BYTES,
     MAX_HEADS_LINE_BYTES, MAX_HEADS_LINES, MAX_LISTED_PER_CODE, MAX_WHAT_BYTES, OpenFile,
-    TURNOUT_FIRST_LINE, audit, check_of, ledger_file_name,
+    TURNOUT_FIRST_LINE, audit, check_of, ledger_file_name, parse_ledger_name,
 };
 pub use election::{
     ELECTION_FIRST_LINE, ElectionDistrict, ElectionManifest, ElectionStation, MAX_ELECTION_BYTES,

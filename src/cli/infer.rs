@@ -38,6 +38,11 @@ pub struct Args {
     /// run again with `tamga infer FILE.toml --observed STATIONS.csv`).
     #[arg(long, value_name = "FILE.toml", requires = "from_stations")]
     pub write_scenario: Option<PathBuf>,
+    /// With --from-stations: fit each region's smaller and larger stations (fewer registered
+    /// voters than the region's median, and the others) as regions of their own, for an honest
+    /// level that differs between kinds of place inside a region (towns and villages).
+    #[arg(long, requires = "from_stations")]
+    pub split_by_size: bool,
     /// The honest variant the fraud acts on (default: [inference] hypothesis).
     #[arg(long)]
     pub hypothesis: Option<String>,
@@ -93,6 +98,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
+    // (clap's `requires` is not enforced beside the positional SCENARIO it conflicts with)
+    if args.from_stations.is_none() {
+        if args.split_by_size {
+            bail!(
+                "--split-by-size splits the regions of a station file: give --from-stations STATIONS.csv"
+            );
+        }
+        if args.write_scenario.is_some() {
+            bail!(
+                "--write-scenario writes the scenario fitted to a station file: give --from-stations STATIONS.csv"
+            );
+        }
+    }
     let (scenario, show, fitted) = match (&args.scenario, &args.from_stations) {
         (_, Some(path)) => {
             let (scenario, data) = fitted_scenario(path, args)?;
@@ -445,6 +463,11 @@ fn fitted_scenario(
         "--from-stations",
         "give a station-results CSV (plain or gzip)",
     )?;
+    let data = if args.split_by_size {
+        tamga::infer::honest::split_by_size(&data)
+    } else {
+        data
+    };
     let name = path.file_name().map_or(path.display().to_string(), |n| {
         n.to_string_lossy().into_owned()
     });

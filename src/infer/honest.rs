@@ -59,7 +59,7 @@
 //! no threshold): a station file says nothing about seats, so seats are not compared and the
 //! seats-moved quantities describe this placeholder only.
 
-use crate::forensics::read::ElectionResults;
+use crate::forensics::read::{ElectionResults, StationResult};
 use crate::forensics::stats::stations::{filter_stations, leader_of};
 use std::fmt::Write;
 
@@ -1272,6 +1272,50 @@ fn quoted(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
 
+/// What [`split_by_size`] appends to the region of a station below its region's median size.
+pub const SMALLER: &str = " · smaller stations";
+/// … and to the others'.
+pub const LARGER: &str = " · larger stations";
+
+/// The file with each region made two: its stations with fewer registered voters than the
+/// region's median, and the others (`REGION · smaller stations`, `REGION · larger stations`;
+/// regions matched as [`fit`] matches them, by trimmed name ignoring case). Where the honest
+/// level differs between kinds of place inside a region — towns and villages, whose stations
+/// differ in size — the fit then has a level for each. A station's size is a quantity none of
+/// the candidate mechanisms moves (they add ballots or move votes; the registers stay), so no
+/// fraud can make a station change its part; fraud concentrated in one part is what a region
+/// moved whole is to the fit.
+pub fn split_by_size(results: &ElectionResults) -> ElectionResults {
+    let key = |s: &StationResult| s.region.trim().to_lowercase();
+    let mut sizes: std::collections::HashMap<String, Vec<u64>> = Default::default();
+    for s in &results.stations {
+        sizes.entry(key(s)).or_default().push(s.registered);
+    }
+    let medians: std::collections::HashMap<String, f64> = sizes
+        .into_iter()
+        .map(|(k, mut v)| {
+            v.sort_unstable();
+            let n = v.len();
+            let m = if n % 2 == 1 {
+                v[n / 2] as f64
+            } else {
+                (v[n / 2 - 1] as f64 + v[n / 2] as f64) / 2.0
+            };
+            (k, m)
+        })
+        .collect();
+    let mut out = results.clone();
+    for s in &mut out.stations {
+        let part = if (s.registered as f64) < medians[&key(s)] {
+            SMALLER
+        } else {
+            LARGER
+        };
+        s.region = format!("{}{part}", s.region.trim());
+    }
+    out
+}
+
 /// Fits the honest model to `results` (see the module's documentation) and writes it as a
 /// scenario named after `label` (the file's name) with seed `seed`.
 pub fn fit(results: &ElectionResults, label: &str, seed: u64) -> Result<HonestFit, FitError> {
@@ -1813,8 +1857,54 @@ impl HonestFit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::forensics::read::StationResult;
     use rand::RngExt;
+
+    #[test]
+    fn split_by_size_cuts_each_region_at_its_median_and_keeps_the_counts() {
+        let station = |region: &str, registered: u64| StationResult {
+            region: region.into(),
+            commission: "c".into(),
+            station: format!("{region}{registered}"),
+            registered,
+            issued: registered / 2,
+            valid: registered / 2,
+            invalid: 0,
+            votes: vec![registered / 4, registered / 4],
+        };
+        let data = ElectionResults {
+            options: vec!["a".into(), "b".into()],
+            stations: vec![
+                station("North", 400),
+                station(" north ", 100),
+                station("NORTH", 300),
+                station("North", 200),
+                station("South", 500),
+                station("South", 500),
+            ],
+        };
+        let split = split_by_size(&data);
+        let regions: Vec<&str> = split.stations.iter().map(|s| s.region.as_str()).collect();
+        // North's median is 250 (matched ignoring case and spaces); South's stations all sit
+        // at its median: larger
+        assert_eq!(
+            regions,
+            [
+                "North · larger stations",
+                "north · smaller stations",
+                "NORTH · larger stations",
+                "North · smaller stations",
+                "South · larger stations",
+                "South · larger stations",
+            ]
+        );
+        for (a, b) in data.stations.iter().zip(&split.stations) {
+            assert_eq!(
+                (a.registered, a.issued, &a.votes, &a.station),
+                (b.registered, b.issued, &b.votes, &b.station)
+            );
+        }
+        assert_eq!(split.options, data.options);
+    }
 
     /// A file of `levels.len()` regions of 60 stations of 1,000 voters: region r's honest
     /// stations at logit turnout `levels[r].0` and logit leader's share `levels[r].1`, each

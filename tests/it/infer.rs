@@ -688,6 +688,12 @@ fn infer_from_stations(
     mechanism: &str,
 ) -> Pipeline {
     let data = tamga::forensics::read::read_results(csv.as_bytes()).expect("reads");
+    // `TAMGA_PIPELINE_SPLIT=size`: as `--split-by-size` fits it
+    let data = if std::env::var("TAMGA_PIPELINE_SPLIT").is_ok_and(|v| v == "size") {
+        tamga::infer::honest::split_by_size(&data)
+    } else {
+        data
+    };
     let fit = tamga::infer::honest::fit(&data, "synthetic.csv", seed).expect("fits");
     let fs = match truth {
         Some(t) => t.clone(),
@@ -806,7 +812,8 @@ fn honest_model_fitted_to_the_clean_part_finds_each_regions_turnout() {
 /// stuffing at 50–100 % of stations, `TAMGA_PIPELINE_HONEST=true` to infer with the true honest
 /// model instead of the fitted one, `TAMGA_PIPELINE_BUDGET` and `TAMGA_PIPELINE_PARTICLES`,
 /// `TAMGA_PIPELINE_MECHANISM=protocols` for files with protocol fraud (the votes moved
-/// checked instead of the ballots added): nothing is asserted then.
+/// checked instead of the ballots added): nothing is asserted then. `TAMGA_PIPELINE_SPLIT=size`
+/// fits each region's smaller and larger stations apart (`--split-by-size`).
 #[test]
 fn fitted_honest_model_intervals_contain_known_stuffing() {
     pipeline_check(PIPELINE_FILES, false);
@@ -1065,3 +1072,47 @@ const PIPELINE_MANY_FILES: usize = 24;
 /// Files whose intervals must cover: a calibrated method (90 %) covers fewer of
 /// [`PIPELINE_FILES`] with probability 0.012.
 const PIPELINE_MIN_COVERED: usize = 25;
+
+/// `--split-by-size` fits each region's smaller and larger stations as regions of their own
+/// (the written scenario names them; the tutorial file's stations are all of their region's
+/// size, so every one is in its larger part), and needs `--from-stations`.
+#[test]
+fn split_by_size_names_the_parts_in_the_written_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = crate::common::root().join("scenarios/tutorial-fraud-stations.csv");
+    let written = dir.path().join("split.toml");
+    let out = tamga()
+        .args(["infer", "--from-stations"])
+        .arg(&csv)
+        .arg("--split-by-size")
+        .arg("--write-scenario")
+        .arg(&written)
+        .args(["--particles", "20", "--budget", "40", "--threads", "1"])
+        .output()
+        .unwrap();
+    assert_ne!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&written).unwrap();
+    for name in ["Capital · larger stations", "Countryside · larger stations"] {
+        assert!(
+            text.contains(&format!("name = \"{name}\"")),
+            "{name}:\n{text}"
+        );
+    }
+    assert!(!text.contains("name = \"Capital\""), "{text}");
+    let out = tamga()
+        .args(["infer", "--split-by-size", "--fraud", "none"])
+        .arg(crate::common::root().join("scenarios/tutorial.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--from-stations"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

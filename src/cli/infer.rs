@@ -472,7 +472,13 @@ fn fitted_scenario(
         n.to_string_lossy().into_owned()
     });
     let seed = args.seed.unwrap_or(tamga::infer::honest::DEFAULT_SEED);
-    let fit = tamga::infer::honest::fit(&data, &name, seed)
+    // the fitted scenario's name (and so the provenance) says when its regions were split
+    let label = if args.split_by_size {
+        format!("{name}, regions split by station size")
+    } else {
+        name.clone()
+    };
+    let fit = tamga::infer::honest::fit(&data, &label, seed)
         .map_err(|e| anyhow::anyhow!("--from-stations {}: {e}", path.display()))?;
     if let Some(out) = &args.write_scenario {
         if out.extension().is_none_or(|e| e != "toml") {

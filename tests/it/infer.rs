@@ -1104,6 +1104,12 @@ fn split_by_size_names_the_parts_in_the_written_scenario() {
         );
     }
     assert!(!text.contains("name = \"Capital\""), "{text}");
+    assert!(
+        text.contains(
+            "tutorial-fraud-stations.csv, regions split by station size (fitted honest model)"
+        ),
+        "the scenario's name says the regions were split:\n{text}"
+    );
     let out = tamga()
         .args(["infer", "--split-by-size", "--fraud", "none"])
         .arg(crate::common::root().join("scenarios/tutorial.toml"))

@@ -630,7 +630,26 @@ fn regions_world() -> Scenario {
         "rate = [0.0, 0.9]\nstations = [0.01, 1.0]",
     );
     assert_ne!(inference, INFERENCE);
-    tamga::scenario::parse(&format!("{REGIONS}{inference}"), "regions").expect("valid")
+    // `TAMGA_PIPELINE_SCALE=k`: k times the stations and voters in each region (the pipeline
+    // calibration on larger regions)
+    let k: u64 = std::env::var("TAMGA_PIPELINE_SCALE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    let mut regions = REGIONS.to_string();
+    if k != 1 {
+        for (key, n) in [
+            ("stations", 150u64),
+            ("stations", 200),
+            ("stations", 100),
+            ("registered", 120_000),
+            ("registered", 150_000),
+            ("registered", 60_000),
+        ] {
+            regions = regions.replace(&format!("{key} = {n}\n"), &format!("{key} = {}\n", n * k));
+        }
+    }
+    tamga::scenario::parse(&format!("{regions}{inference}"), "regions").expect("valid")
 }
 
 /// The published protocols of one election of `s` (its first mechanism at `theta`) as a
@@ -813,7 +832,8 @@ fn honest_model_fitted_to_the_clean_part_finds_each_regions_turnout() {
 /// model instead of the fitted one, `TAMGA_PIPELINE_BUDGET` and `TAMGA_PIPELINE_PARTICLES`,
 /// `TAMGA_PIPELINE_MECHANISM=protocols` for files with protocol fraud (the votes moved
 /// checked instead of the ballots added): nothing is asserted then. `TAMGA_PIPELINE_SPLIT=size`
-/// fits each region's smaller and larger stations apart (`--split-by-size`).
+/// fits each region's smaller and larger stations apart (`--split-by-size`);
+/// `TAMGA_PIPELINE_SCALE=k` draws the files from a world with k times the stations.
 #[test]
 fn fitted_honest_model_intervals_contain_known_stuffing() {
     pipeline_check(PIPELINE_FILES, false);

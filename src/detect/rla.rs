@@ -373,12 +373,7 @@ fn doubling_rounds(
     mut round: impl FnMut(u32) -> RoundEnd,
 ) -> crate::rla::Outcome {
     let mut so_far = 0u64;
-    let schedule = Schedule::doubling(first.min(population));
-    let schedule = if refute {
-        schedule.refuting()
-    } else {
-        schedule
-    };
+    let schedule = Schedule::doubling(first.min(population)).refuting(refute);
     escalate(schedule, alpha, population, |n| {
         let new = n.saturating_sub(so_far).min(u64::from(u32::MAX)) as u32;
         so_far = n;
@@ -1650,13 +1645,10 @@ fn alpha_rounds<C: Category>(
                 }
             }
             if !tests.reached(k) {
-                return RoundEnd {
-                    p_value: 1.0,
-                    least: tests.statistic(k),
-                };
+                return 1.0;
             }
         }
-        RoundEnd::from(alpha)
+        alpha
     });
     // leave the stream where drawing one paper at a time, as far as some test looked, would
     // (the next contest's draws are then the same as without blocks); no test looked past
@@ -1779,7 +1771,7 @@ fn batch_comparison(
     let mut seen = vec![false; batches.len()];
     let (mut so_far, mut examined) = (0u64, 0u64);
     // the statistic falls only on taints, i.e. on protocols that overstate the margin
-    let schedule = Schedule::doubling(first.max(1)).refuting();
+    let schedule = Schedule::doubling(first.max(1)).refuting(true);
     let out = escalate(schedule, alpha, population, |n| {
         while so_far < n {
             let p = plan.pick(crate::rng::unit(rng));

@@ -593,11 +593,7 @@ fn poll(
     let mut drawn = 0u64;
     let mut sample = Vec::new();
     // BRAVO's statistic is a likelihood ratio: a fall is evidence against the outcome
-    let schedule = if method == Method::Bravo {
-        Schedule::doubling(first).refuting()
-    } else {
-        Schedule::doubling(first)
-    };
+    let schedule = Schedule::doubling(first).refuting(method == Method::Bravo);
     let outcome = escalate(schedule, alpha, total, |n| {
         while drawn < n {
             // total ≥ 1 here: escalate never samples an empty population
@@ -717,7 +713,7 @@ fn macro_audit(contests: &[Contest], input: &RlaInput<'_>, alpha: f64) -> Contes
     let mut discrepancies = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     // the statistic falls only on taints, i.e. on protocols that overstate the margin
-    let schedule = Schedule::doubling(first).refuting();
+    let schedule = Schedule::doubling(first).refuting(true);
     let outcome = escalate(schedule, alpha, n as u64, |k| {
         while drawn < k {
             let p = plan.pick(sampler.next_unit());

@@ -109,7 +109,6 @@ pub struct AlphaSet {
     lanes: Vec<Lane>,
     draws: u64,
     open: usize,
-    alpha: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -256,7 +255,6 @@ impl AlphaSet {
             open: lanes.len(),
             lanes,
             draws: 0,
-            alpha,
         }
     }
 
@@ -324,14 +322,6 @@ impl AlphaSet {
     /// Whether test `k` has reached `1/α` at some draw so far.
     pub fn reached(&self, k: usize) -> bool {
         self.lanes[k].done
-    }
-
-    /// Test `k`'s statistic now (1 before any draw; 0 for an assertion that can never be
-    /// confirmed).
-    pub fn statistic(&self, k: usize) -> f64 {
-        let l = &self.lanes[k];
-        // the statistic is t·s with the scale s = 1/(α · target)
-        l.t / (self.alpha * l.target)
     }
 
     /// Draws test `k` has taken (up to the one at which it reached `1/α`).

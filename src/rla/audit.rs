@@ -61,12 +61,13 @@ impl Schedule {
         }
     }
 
-    /// This schedule, and a full hand count at once after a round whose sample favours the
-    /// outcome being wrong ([`REFUTE_BELOW`]): for tests whose statistic falls only on evidence
-    /// against the outcome (BRAVO's likelihood ratio; comparisons where every paper has a CVR).
-    pub fn refuting(self) -> Schedule {
+    /// This schedule, with (`yes`) or without a full hand count at once after a round whose
+    /// sample favours the outcome being wrong ([`REFUTE_BELOW`]): for tests whose statistic
+    /// falls only on evidence against the outcome (BRAVO's likelihood ratio; comparisons where
+    /// every paper has a CVR).
+    pub fn refuting(self, yes: bool) -> Schedule {
         Schedule {
-            refute_below: REFUTE_BELOW,
+            refute_below: if yes { REFUTE_BELOW } else { 0.0 },
             ..self
         }
     }
@@ -407,9 +408,4 @@ pub fn round_end(tests: impl Iterator<Item = (f64, f64)>, alpha: f64) -> RoundEn
         }
     }
     end
-}
-
-/// The largest of some P-values (0 for none: nothing to confirm).
-pub fn worst(ps: impl Iterator<Item = f64>) -> f64 {
-    ps.fold(0.0, f64::max)
 }

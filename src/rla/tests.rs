@@ -28,7 +28,7 @@ fn escalation_rounds_and_full_count() {
 
 #[test]
 fn a_round_whose_sample_refutes_the_outcome_escalates_at_once() {
-    let s = Schedule::doubling(10).refuting();
+    let s = Schedule::doubling(10).refuting(true);
     let end = |least: f64| RoundEnd {
         p_value: 1.0,
         least,

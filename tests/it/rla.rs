@@ -218,7 +218,7 @@ fn bravo_refutes_a_wrong_outcome_at_once_and_a_right_one_almost_never() {
                 &paper,
                 PollingTest::bravo,
                 ALPHA,
-                Schedule::doubling(first / 8).refuting(),
+                Schedule::doubling(first / 8).refuting(true),
                 &mut r,
             );
             if o.refuted {

@@ -287,11 +287,7 @@ pub(super) fn compare(
     let (mut drawn, mut sample, mut discrepancies) = (0u64, Vec::new(), Vec::new());
     // with a CVR for every paper the statistic falls only on overstatements; papers that take
     // their station's mean differ from it on an honest count too
-    let schedule = if stations.iter().all(|s| s.without_cvr == 0) {
-        Schedule::doubling(first).refuting()
-    } else {
-        Schedule::doubling(first)
-    };
+    let schedule = Schedule::doubling(first).refuting(stations.iter().all(|s| s.without_cvr == 0));
     let outcome = escalate(schedule, alpha, total, |n| {
         while drawn < n {
             let x = sampler.next_in(1, total).unwrap_or(1);

@@ -703,6 +703,26 @@ fn paper_pool(e: &Electorate, c: &Contest, paper: &StationCounts, row: &mut Vec<
     pool.into_iter().map(|x| x as f64).collect()
 }
 
+/// A polling audit's plan: the papers of `pool` as if the published outcome were right — the
+/// papers there read in the `reported` shares, and the papers the protocols count beyond them
+/// (`pool`'s last category, known from the ballot manifest before any paper is drawn) as the
+/// phantoms they are, scoring against every assertion.
+fn planned(reported: &[u64], pool: &[f64]) -> Vec<f64> {
+    let total: u64 = reported.iter().sum();
+    let phantoms = pool.last().copied().unwrap_or(0.0);
+    let mut plan: Vec<f64> = reported.iter().map(|&x| x as f64).collect();
+    if phantoms > 0.0 && total > 0 {
+        let there = (total as f64 - phantoms).max(0.0) / total as f64;
+        for x in &mut plan {
+            *x *= there;
+        }
+        if let Some(ph) = plan.last_mut() {
+            *ph = phantoms;
+        }
+    }
+    plan
+}
+
 /// Whether some assertion fails on the papers of `pool` (phantoms, the last category, are not
 /// papers: a full hand count counts what is there).
 fn wrong_on(assertions: &[Assertion], pool: &[f64]) -> bool {
@@ -749,7 +769,7 @@ fn polling(
                 (0..a.values.len()).map(|j| bet.log_factor(j)).collect()
             })
             .collect();
-        let plan: Vec<f64> = c.reported.iter().map(|&x| x as f64).collect();
+        let plan = planned(&c.reported, pool);
         sum_audit(&increments, pool, &plan, alpha, rng, &mut drawn)
     })
 }
@@ -1045,10 +1065,9 @@ fn one_audit(
         pool[ij % m] += w;
         plan[(ij / m) * m + ij / m] += w;
     }
-    // the protocols' totals per category and Q = Σₛ rₛrₛᵀ/Nₛ (upper triangle)
+    // the protocols' totals per category, and the plan's sums over stations ([`HandPlan`])
     let mut totals = vec![0.0; m];
-    let mut q = vec![0.0; mm];
-    let mut hand_units = 0.0;
+    let mut plan_hand = HandPlan::new(m);
     let mut r = vec![0.0; m];
     // the smallest and largest share of each category in a station's reported counts
     let (mut small, mut large) = (vec![f64::INFINITY; m], vec![f64::NEG_INFINITY; m]);
@@ -1065,29 +1084,18 @@ fn one_audit(
             *r = rep as f64;
             *total += *r;
         }
-        let n = h.units() as f64;
-        hand_units += n;
-        for j in 0..m {
-            // shares are ≥ 0 and not NaN: comparisons give f64::min's and f64::max's values
-            let rj = r[j] / n;
-            if rj < small[j] {
-                small[j] = rj;
-            }
-            if rj > large[j] {
-                large[j] = rj;
-            }
-            if r[j] == 0.0 {
-                continue;
-            }
-            for (qk, &rk) in q[j * m + j..(j + 1) * m].iter_mut().zip(&r[j..]) {
-                *qk += rj * rk;
-            }
-        }
+        plan_hand.add(
+            &r,
+            h.units() as f64,
+            papers[m - 1] as f64,
+            &mut small,
+            &mut large,
+        );
     }
     // the smallest and largest share of each category in a station's reported counts
     let shares: Vec<(f64, f64)> = small.into_iter().zip(large).collect();
     let units: f64 = weights.iter().sum();
-    let plan_units = plan.iter().sum::<f64>() + hand_units;
+    let plan_units = plan.iter().sum::<f64>() + plan_hand.units;
     // per assertion: the bet and the constants of B − ½ = c0 − c1·ω
     struct Bet {
         lambda: f64,
@@ -1115,20 +1123,9 @@ fn one_audit(
             first += w * d;
             second += w * d * d;
         }
-        // a station's papers as reported: Σ r·(c0 + c1(a − āₛ)) = Nₛc0 and
-        // Σ r·(…)² = Nₛc0² + c1²(Σ r·a² − Nₛāₛ²), summed: Σₛ Nₛāₛ² = aᵀQa
-        let squares: f64 = x.iter().zip(&totals).map(|(x, t)| x * x * t).sum();
-        let mut quad = 0.0;
-        for j in 0..m {
-            let row: f64 = q[j * m + j + 1..(j + 1) * m]
-                .iter()
-                .zip(&x[j + 1..])
-                .map(|(q, x)| q * x)
-                .sum();
-            quad += x[j] * (x[j] * q[j * m + j] + 2.0 * row);
-        }
-        first += hand_units * c0;
-        second += hand_units * c0 * c0 + c1 * c1 * (squares - quad).max(0.0);
+        let (hand_first, hand_second) = plan_hand.moments(x, c0, c1);
+        first += hand_first;
+        second += hand_second;
         let km = 2.0 * (2.0 - v / u) / (2.0 * SUPER_SIMPLE_GAMMA - v / u);
         let lambda = if second > 0.0 {
             (first / second).clamp(0.0, km)
@@ -1374,6 +1371,93 @@ fn one_audit(
     (out.decision, out.examined, units as u64, pool)
 }
 
+/// [`one_audit`]'s plan for the papers without a CVR, summed over their stations: station `s`
+/// with `Nₛ` units, reported counts `rₛ` and `kₛ` phantoms (papers its protocol counts beyond
+/// the box: known from the ballot manifest before any paper is drawn) is planned as its
+/// `Nₛ − kₛ` papers reading in its reported shares and its phantoms as phantoms (`ω = āₛ`).
+/// `there[j] = Σₛ (1 − kₛ/Nₛ)rₛⱼ`, `phantom[j] = Σₛ kₛrₛⱼ/Nₛ` and `Q = Σₛ (Nₛ − 2kₛ)rₛrₛᵀ/Nₛ²`
+/// (upper triangle; without phantoms `there` is the totals and `Q = Σₛ rₛrₛᵀ/Nₛ`).
+struct HandPlan {
+    m: usize,
+    units: f64,
+    there: Vec<f64>,
+    phantom: Vec<f64>,
+    q: Vec<f64>,
+}
+
+impl HandPlan {
+    fn new(m: usize) -> HandPlan {
+        HandPlan {
+            m,
+            units: 0.0,
+            there: vec![0.0; m],
+            phantom: vec![0.0; m],
+            q: vec![0.0; m * m],
+        }
+    }
+
+    /// A station of `n` units, reported counts `r`, `k` phantoms; its shares `r/n` widen the
+    /// per-category ranges `small`–`large`.
+    fn add(&mut self, r: &[f64], n: f64, k: f64, small: &mut [f64], large: &mut [f64]) {
+        let m = self.m;
+        self.units += n;
+        let coefficient = if k > 0.0 {
+            for ((t, p), &r) in self.there.iter_mut().zip(&mut self.phantom).zip(r) {
+                *t += r * (1.0 - k / n);
+                *p += r * k / n;
+            }
+            (n - 2.0 * k) / (n * n)
+        } else {
+            for (t, &r) in self.there.iter_mut().zip(r) {
+                *t += r;
+            }
+            1.0 / n
+        };
+        for j in 0..m {
+            // shares are ≥ 0 and not NaN: comparisons give f64::min's and f64::max's values
+            let share = r[j] / n;
+            if share < small[j] {
+                small[j] = share;
+            }
+            if share > large[j] {
+                large[j] = share;
+            }
+            if r[j] == 0.0 {
+                continue;
+            }
+            let rj = if k > 0.0 { r[j] * coefficient } else { share };
+            for (qk, &rk) in self.q[j * m + j..(j + 1) * m].iter_mut().zip(&r[j..]) {
+                *qk += rj * rk;
+            }
+        }
+    }
+
+    /// `Σ (B − ½)` and `Σ (B − ½)²` over the planned papers for assorter values `x`, with
+    /// `B − ½ = c0 − c1·ω`. A station's papers as reported give `Σ r·(c0 + c1(a − āₛ)) = Nₛc0`
+    /// and `Σ r·(…)² = Nₛc0² + c1²(Σ r·a² − Nₛāₛ²)`, with `Σₛ Nₛāₛ² = aᵀQa`; with `kₛ` of them
+    /// phantoms, `(Nₛ − kₛ)c0 + kₛ(c0 − c1āₛ)` and `(Nₛ − kₛ)(c0² + c1²·varₛ) + kₛ(c0 − c1āₛ)²`,
+    /// which sum to `Σₛ Nₛc0 − c1·a·phantom` and `Σₛ Nₛc0² − 2c0c1·a·phantom + c1²(Σⱼ aⱼ²·thereⱼ −
+    /// aᵀQa)`.
+    fn moments(&self, x: &[f64], c0: f64, c1: f64) -> (f64, f64) {
+        let (m, q) = (self.m, &self.q);
+        let squares: f64 = x.iter().zip(&self.there).map(|(x, t)| x * x * t).sum();
+        let lost: f64 = x.iter().zip(&self.phantom).map(|(x, p)| x * p).sum();
+        let mut quad = 0.0;
+        for j in 0..m {
+            let row: f64 = q[j * m + j + 1..(j + 1) * m]
+                .iter()
+                .zip(&x[j + 1..])
+                .map(|(q, x)| q * x)
+                .sum();
+            quad += x[j] * (x[j] * q[j * m + j] + 2.0 * row);
+        }
+        let first = self.units * c0 - c1 * lost;
+        let second =
+            self.units * c0 * c0 - 2.0 * c0 * c1 * lost + c1 * c1 * (squares - quad).max(0.0);
+        (first, second)
+    }
+}
+
 /// The hand-marked draws of one round of [`one_audit`] (categories `mm + t·m + j`: station `t`,
 /// paper category `j`; `list` the categories drawn, `round` their counts): per paper category
 /// `C_j = Σₜ cₜⱼ`, and `M[l·m + j] = Σₜ cₜⱼ rₜₗ/Nₜ` with `rₜ` the station's reported counts and
@@ -1526,8 +1610,7 @@ fn alpha_audit_in_blocks(
     if assertions.is_empty() {
         return (Decision::Confirmed, 0, population);
     }
-    // planned as if the published outcome were right: the reported shares
-    let plan: Vec<f64> = reported.iter().map(|&x| x as f64).collect();
+    let plan = planned(reported, pool);
     let drifts: Vec<f64> = assertions
         .iter()
         .map(|a| AlphaSet::planning_drift(&a.values, a.upper, a.mean(reported), &plan))
@@ -2046,7 +2129,7 @@ mod tests {
         rng: &mut StreamRng,
     ) -> (Decision, u64) {
         let population = pool.iter().sum::<f64>() as u64;
-        let plan: Vec<f64> = reported.iter().map(|&x| x as f64).collect();
+        let plan = planned(reported, pool);
         let drifts: Vec<f64> = assertions
             .iter()
             .map(|a| AlphaSet::planning_drift(&a.values, a.upper, a.mean(reported), &plan))
@@ -2201,6 +2284,86 @@ mod tests {
         eprintln!("honest: {k} of 1,000 confirmed, {sampled} ballots sampled on average");
         assert!(k > 900, "{k} of 1,000 honest audits confirmed");
         assert!(sampled < 15_000.0, "mean sample {sampled}");
+    }
+
+    #[test]
+    fn the_plan_of_papers_without_cvrs_sums_what_it_plans_paper_by_paper() {
+        // stations with and without phantoms (and one whose box holds more than its protocol)
+        let m = 5;
+        let x = [1.2, 0.0, 0.5, 0.5, 0.0];
+        let (c0, c1) = (0.03, 0.7);
+        let stations: [([u64; 5], [u64; 5]); 4] = [
+            ([300, 150, 40, 10, 0], [300, 150, 40, 10, 0]),
+            ([300, 150, 40, 10, 0], [250, 120, 40, 0, 0]),
+            ([20, 400, 5, 0, 0], [0, 0, 0, 0, 0]),
+            ([100, 100, 0, 0, 0], [110, 100, 3, 0, 0]),
+        ];
+        let mut plan = HandPlan::new(m);
+        let (mut first, mut second) = (0.0, 0.0);
+        for (reported, papers) in &stations {
+            let h = HandStation::new(reported, papers).unwrap();
+            let n = h.units as f64;
+            let k = h.papers[m - 1] as f64;
+            let r: Vec<f64> = h.reported.iter().map(|&r| r as f64).collect();
+            let (mut small, mut large) = (vec![f64::INFINITY; m], vec![0.0; m]);
+            plan.add(&r, n, k, &mut small, &mut large);
+            // paper by paper: the N − k papers there in the reported shares, the k phantoms
+            // scoring 0 against the station mean
+            let mean: f64 = x.iter().zip(&r).map(|(x, r)| x * r).sum::<f64>() / n;
+            for j in 0..m {
+                let d = c0 - c1 * (mean - x[j]);
+                let papers = (n - k) * r[j] / n;
+                first += papers * d;
+                second += papers * d * d;
+            }
+            let d = c0 - c1 * (mean - x[m - 1]);
+            first += k * d;
+            second += k * d * d;
+        }
+        let (f, s) = plan.moments(&x, c0, c1);
+        assert!(
+            (f - first).abs() < 1e-9 * first.abs().max(1.0),
+            "{f} against {first}"
+        );
+        assert!(
+            (s - second).abs() < 1e-9 * second.abs().max(1.0),
+            "{s} against {second}"
+        );
+    }
+
+    #[test]
+    fn a_comparison_audit_planned_with_the_missing_papers_goes_to_a_full_hand_count_at_once() {
+        // A reported 52.5 % of 60,000; the boxes of a fifth of the stations hold 30 % fewer
+        // papers than their protocols count: the manifest says so before any paper is drawn,
+        // and the missing papers alone outweigh the margin
+        let (pairs, mut hand) = mixed(0);
+        for h in hand.iter_mut().step_by(5) {
+            let reported = [h.reported[0], h.reported[1], 0, 0];
+            let papers = [h.reported[0] * 7 / 10, h.reported[1] * 7 / 10, 0, 0];
+            *h = HandStation::new(&reported, &papers).unwrap();
+        }
+        let a = [beats()];
+        let mut scratch = OneScratch::default();
+        let mut rng = stream(1, Purpose::Audit, 0, 11);
+        let (d, n, _, _) = one_audit(&a, &pairs, &hand, 0.05, &mut rng, &mut scratch);
+        assert_eq!((d, n), (Decision::FullHandCount, 0));
+        // the same papers all there: the audit samples and confirms
+        let (pairs, hand) = mixed(0);
+        let (d, n, _, _) = one_audit(&a, &pairs, &hand, 0.05, &mut rng, &mut scratch);
+        assert_eq!(d, Decision::Confirmed);
+        assert!(n > 0);
+    }
+
+    #[test]
+    fn a_polling_plan_counts_the_missing_papers_as_phantoms() {
+        // 1,000 reported (600 : 380, 20 invalid); the boxes hold 900 papers
+        let reported = [600, 380, 20, 0];
+        let pool = [560.0, 330.0, 10.0, 100.0];
+        let plan = planned(&reported, &pool);
+        assert_eq!(plan, vec![540.0, 342.0, 18.0, 100.0]);
+        // no papers missing: the reported counts
+        let plan = planned(&reported, &[600.0, 380.0, 20.0, 0.0]);
+        assert_eq!(plan, vec![600.0, 380.0, 20.0, 0.0]);
     }
 
     #[test]

@@ -539,21 +539,34 @@ fn sum_columns<'a>(rows: impl Iterator<Item = &'a Vec<u64>>, len: usize) -> Vec<
 
 /// The planned first round of a polling audit: the largest over the assertions of
 /// `ln(1/α) / E[log factor]` under the reported shares (Wald's approximation to the average
-/// sample number; infinite when an assertion has no positive drift).
+/// sample number; infinite when an assertion has no positive drift). The papers the protocols
+/// count beyond the containers (known from the manifest before any paper is drawn) are planned
+/// as the phantoms they are, the papers there as reading in the reported shares.
 fn polling_first_round(c: &Contest, alpha: f64) -> f64 {
     let total: u64 = c.reported.iter().sum();
+    let (mut units, mut phantoms) = (0u64, 0u64);
+    for (_, prot, paper) in &c.stations {
+        let (prot, paper) = (prot.iter().sum::<u64>(), paper.iter().sum::<u64>());
+        units += prot.max(paper);
+        phantoms += prot.saturating_sub(paper);
+    }
     let mut worst_n: f64 = 1.0;
     for a in &c.assertions {
         let t = PollingTest::bravo(a, &c.reported);
         let PollingTest::Bravo { bet, .. } = &t else {
             continue;
         };
-        let drift: f64 = c
+        let mut drift: f64 = c
             .reported
             .iter()
             .enumerate()
             .map(|(cat, &n)| n as f64 / total.max(1) as f64 * bet.log_factor(cat))
             .sum();
+        if phantoms > 0 {
+            let there = units.saturating_sub(phantoms) as f64 / units as f64;
+            let phantom = phantoms as f64 / units as f64;
+            drift = there * drift + phantom * bet.log_factor(phantom_category(a));
+        }
         worst_n = worst_n.max(if drift > 0.0 {
             (1.0 / alpha).ln() / drift
         } else {

@@ -119,6 +119,11 @@ impl Rows {
     /// Station `i`'s counts of this contest in `c` (choices, then no valid vote), into `out`.
     fn read(self, e: &Electorate, c: &StationCounts, i: usize, out: &mut Vec<u64>) {
         out.clear();
+        self.append(e, c, i, out);
+    }
+
+    /// [`Rows::read`] appending to `out`.
+    fn append(self, e: &Electorate, c: &StationCounts, i: usize, out: &mut Vec<u64>) {
         match self {
             Rows::List => out.extend(c.list_of(i).iter().map(|&x| u64::from(x))),
             Rows::District(d) => {
@@ -855,14 +860,18 @@ fn comparison(
         paps.clear();
         for i in c.rows.stations(e) {
             if !electronic(i) {
-                c.rows.read(e, protocols, i, cvr);
-                c.rows.read(e, paper, i, pap);
-                cvr.push(0);
-                pap.push(0);
-                if let Some(u) = hand_counts(cvr, pap) {
-                    units.push(u);
-                    rep.extend_from_slice(cvr);
-                    paps.extend_from_slice(pap);
+                // read straight into the rows kept
+                let start = rep.len();
+                c.rows.append(e, protocols, i, rep);
+                c.rows.append(e, paper, i, paps);
+                rep.push(0);
+                paps.push(0);
+                match hand_counts(&mut rep[start..], &mut paps[start..]) {
+                    Some(u) => units.push(u),
+                    None => {
+                        rep.truncate(start);
+                        paps.truncate(start);
+                    }
                 }
                 continue;
             }
@@ -1413,23 +1422,42 @@ impl HandPlan {
             }
             1.0 / n
         };
+        // each row's factor: the share, or with phantoms the share scaled
+        let mut scaled = [0.0; TRIANGLE_MAX];
+        let inverse = 1.0 / n;
         for j in 0..m {
             // shares are ≥ 0 and not NaN: comparisons give f64::min's and f64::max's values
-            let share = r[j] / n;
+            let share = r[j] * inverse;
             if share < small[j] {
                 small[j] = share;
             }
             if share > large[j] {
                 large[j] = share;
             }
-            if r[j] == 0.0 {
-                continue;
-            }
-            let rj = if k > 0.0 { r[j] * coefficient } else { share };
-            for (qk, &rk) in self.q[j * m + j..(j + 1) * m].iter_mut().zip(&r[j..]) {
-                *qk += rj * rk;
+            if m <= TRIANGLE_MAX {
+                scaled[j] = if k > 0.0 { r[j] * coefficient } else { share };
             }
         }
+        macro_rules! fixed {
+            ($($n:literal)*) => {
+                match m {
+                    $($n => triangle::<$n>(&mut self.q, &scaled, r),)*
+                    _ => {
+                        for j in 0..m {
+                            if r[j] == 0.0 {
+                                continue;
+                            }
+                            let rj = if k > 0.0 { r[j] * coefficient } else { r[j] * inverse };
+                            let row = &mut self.q[j * m + j..(j + 1) * m];
+                            for (qk, &rk) in row.iter_mut().zip(&r[j..]) {
+                                *qk += rj * rk;
+                            }
+                        }
+                    }
+                }
+            };
+        }
+        fixed!(2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
     }
 
     /// `Σ (B − ½)` and `Σ (B − ½)²` over the planned papers for assorter values `x`, with
@@ -1455,6 +1483,24 @@ impl HandPlan {
         let second =
             self.units * c0 * c0 - 2.0 * c0 * c1 * lost + c1 * c1 * (squares - quad).max(0.0);
         (first, second)
+    }
+}
+
+/// The most categories whose [`HandPlan::add`] accumulates `Q` with the size known at compile time.
+const TRIANGLE_MAX: usize = 16;
+
+/// `q[j·M + l] += scaled[j]·r[l]` for `l ≥ j` (`Q`'s upper triangle, `M` categories): with `M`
+/// a constant the loops unroll and pair up. The same sums as the loop over the categories with
+/// votes (a category without adds `0·r`, and `Q`'s entries are never −0), so the same bits.
+#[inline]
+fn triangle<const M: usize>(q: &mut [f64], scaled: &[f64; TRIANGLE_MAX], r: &[f64]) {
+    let q = &mut q[..M * M];
+    let r: &[f64; M] = r[..M].try_into().expect("M categories");
+    for j in 0..M {
+        let s = scaled[j];
+        for l in j..M {
+            q[j * M + l] += s * r[l];
+        }
     }
 }
 

@@ -153,7 +153,6 @@ fn with_phantom(mut a: Assertion) -> Assertion {
 fn contests(system: &ElectoralSystem, e: &Electorate, ev: &Evidence<'_>) -> Vec<Contest> {
     let published = &ev.published;
     let mut out = Vec::new();
-    let mut row = Vec::new();
     if let Some(tier) = &system.list {
         let k = e.n_parties;
         let mut reported: Vec<u64> = ev.national[..k].to_vec();
@@ -191,11 +190,11 @@ fn contests(system: &ElectoralSystem, e: &Electorate, ev: &Evidence<'_>) -> Vec<
         for (d, result) in published.districts.iter().enumerate() {
             let rows = Rows::District(d);
             let mut reported = result.round1.clone();
-            let mut invalid = 0;
-            for i in rows.stations(e) {
-                rows.read(e, published.protocols, i, &mut row);
-                invalid += row.last().copied().unwrap_or(0);
-            }
+            // the protocols' ballots without a valid vote (a row's last entry)
+            let invalid = rows
+                .stations(e)
+                .map(|i| u64::from(published.protocols.district_invalid[i]))
+                .sum();
             reported.push(invalid);
             let winner = result.winner as usize;
             let assertions = match (tier.rule, &result.runoff) {
@@ -691,21 +690,48 @@ fn wide(x: u64, n: u64) -> (u64, u64, u64) {
     (x, (p >> 64) as u64, p as u64)
 }
 
-/// Per category of `c`: the papers in the boxes, phantoms last.
-fn paper_pool(e: &Electorate, c: &Contest, paper: &StationCounts, row: &mut Vec<u64>) -> Vec<f64> {
+/// A contest's stations read once for the audits that need only sums: per station (in the
+/// contest's order) its papers and its protocol's ballots, and the protocols' totals per category
+/// (choices, then no valid vote).
+struct RowSums {
+    papers: Vec<u64>,
+    protocols: Vec<u64>,
+    totals: Vec<u64>,
+}
+
+/// Per category of `c`: the papers in the boxes, phantoms last; and its [`RowSums`].
+fn paper_pool(
+    e: &Electorate,
+    c: &Contest,
+    paper: &StationCounts,
+    protocols: &StationCounts,
+    row: &mut Vec<u64>,
+) -> (Vec<f64>, RowSums) {
     let mut pool = vec![0u64; c.reported.len()];
-    for i in c.rows.stations(e) {
+    let stations = c.rows.stations(e);
+    let mut sums = RowSums {
+        papers: Vec::with_capacity(stations.len()),
+        protocols: Vec::with_capacity(stations.len()),
+        totals: vec![0u64; c.reported.len() - 1],
+    };
+    for i in stations {
         c.rows.read(e, paper, i, row);
         for (t, v) in pool.iter_mut().zip(row.iter()) {
             *t += v;
         }
+        sums.papers.push(row.iter().sum());
+        c.rows.read(e, protocols, i, row);
+        for (t, v) in sums.totals.iter_mut().zip(row.iter()) {
+            *t += v;
+        }
+        sums.protocols.push(row.iter().sum());
     }
     let papers: u64 = pool.iter().sum();
     let reported: u64 = c.reported.iter().sum();
     if let Some(ph) = pool.last_mut() {
         *ph = reported.saturating_sub(papers);
     }
-    pool.into_iter().map(|x| x as f64).collect()
+    (pool.into_iter().map(|x| x as f64).collect(), sums)
 }
 
 /// A polling audit's plan: the papers of `pool` as if the published outcome were right — the
@@ -1801,9 +1827,11 @@ const ALPHA_BLOCK: usize = 4096;
 /// MACRO batch comparison of all contests at once: station protocols are the batches' reported
 /// counts, their papers the hand counts (read only for the batches drawn). `wrong`: some
 /// contest's outcome is wrong on the paper.
+#[allow(clippy::too_many_arguments)]
 fn batch_comparison(
     e: &Electorate,
     cs: &[Contest],
+    sums: &[RowSums],
     protocols: &StationCounts,
     paper: &StationCounts,
     alpha: f64,
@@ -1820,16 +1848,10 @@ fn batch_comparison(
     let mut papers = vec![0u64; e.stations.len()];
     let mut totals: Vec<Vec<u64>> = Vec::with_capacity(cs.len());
     let mut row = Vec::new();
-    for c in cs {
-        let mut total = vec![0u64; c.reported.len()];
-        for i in c.rows.stations(e) {
-            c.rows.read(e, paper, i, &mut row);
-            let np: u64 = row.iter().sum();
-            c.rows.read(e, protocols, i, &mut row);
-            let nr: u64 = row.iter().sum();
-            for (t, &x) in total.iter_mut().zip(&row) {
-                *t += x;
-            }
+    for (c, sums) in cs.iter().zip(sums) {
+        let mut total = sums.totals.clone();
+        total.push(0);
+        for ((i, &np), &nr) in c.rows.stations(e).zip(&sums.papers).zip(&sums.protocols) {
             papers[i] = papers[i].max(nr.max(np));
         }
         totals.push(total);
@@ -1950,10 +1972,11 @@ pub(super) fn audit_readings(
     let cs = contests(system, e, ev);
     // each contest's papers, and whether its outcome is wrong on them (the same for every audit)
     let mut row = Vec::new();
-    let pools: Vec<Vec<f64>> = cs
+    let protocols = ev.published.protocols;
+    let (pools, sums): (Vec<Vec<f64>>, Vec<RowSums>) = cs
         .iter()
-        .map(|c| paper_pool(e, c, paper, &mut row))
-        .collect();
+        .map(|c| paper_pool(e, c, paper, protocols, &mut row))
+        .unzip();
     let wrong: Vec<bool> = cs
         .iter()
         .zip(&pools)
@@ -1962,10 +1985,9 @@ pub(super) fn audit_readings(
     let mut rng = stream(seed, Purpose::Audit, run, 0);
     out[Detector::RlaBravo] = polling(&cs, &pools, &wrong, alpha, &mut rng);
     let mut rng = stream(seed, Purpose::Audit, run, 1);
-    let protocols = ev.published.protocols;
     let any_wrong = wrong.iter().any(|&w| w);
     out[Detector::RlaMacro] =
-        batch_comparison(e, &cs, protocols, paper, alpha, &mut rng, any_wrong);
+        batch_comparison(e, &cs, &sums, protocols, paper, alpha, &mut rng, any_wrong);
     let mut rng = stream(seed, Purpose::Audit, run, 2);
     let cvrs = ev.published.observed;
     out[Detector::RlaComparison] = SCRATCH.with_borrow_mut(|scratch| {

@@ -1104,8 +1104,6 @@ fn one_audit(
     let mut totals = vec![0.0; m];
     let mut plan_hand = HandPlan::new(m);
     let mut r = vec![0.0; m];
-    // the smallest and largest share of each category in a station's reported counts
-    let (mut small, mut large) = (vec![f64::INFINITY; m], vec![f64::NEG_INFINITY; m]);
     weights.reserve(hand.len() * m);
     for h in hand {
         let (papers, reported) = (&h.papers()[..m], &h.reported()[..m]);
@@ -1119,16 +1117,8 @@ fn one_audit(
             *r = rep as f64;
             *total += *r;
         }
-        plan_hand.add(
-            &r,
-            h.units() as f64,
-            papers[m - 1] as f64,
-            &mut small,
-            &mut large,
-        );
+        plan_hand.add_sums(&r, h.units() as f64, papers[m - 1] as f64);
     }
-    // the smallest and largest share of each category in a station's reported counts
-    let shares: Vec<(f64, f64)> = small.into_iter().zip(large).collect();
     let units: f64 = weights.iter().sum();
     let plan_units = plan.iter().sum::<f64>() + plan_hand.units;
     // per assertion: the bet and the constants of B − ½ = c0 − c1·ω
@@ -1137,7 +1127,9 @@ fn one_audit(
         c0: f64,
         c1: f64,
     }
-    let bet = |a: &Assertion| -> Option<(Bet, f64)> {
+    // per assertion: c0, c1, `Σ (B − ½)` over the planned papers and the CVR margin `v`; `None`
+    // for a margin that is not positive
+    let expected = |a: &Assertion| -> Option<[f64; 4]> {
         let u = a.upper;
         let x = &a.values;
         let pairs_cvr: f64 = weights[..mm]
@@ -1152,15 +1144,44 @@ fn one_audit(
         }
         let scale = 1.0 / (2.0 - v / u);
         let (c0, c1) = (scale - 0.5, scale / u);
-        let (mut first, mut second) = (0.0, 0.0);
+        let mut first = 0.0;
+        for (ij, &w) in plan.iter().enumerate() {
+            first += w * (c0 - c1 * (x[ij / m] - x[ij % m]));
+        }
+        Some([c0, c1, first + plan_hand.first(x, c0, c1), v])
+    };
+    let mut expectations = Vec::with_capacity(assertions.len());
+    for a in assertions {
+        match expected(a) {
+            // a plan with no positive drift: `λ` would be 0, the drift 0, no first round
+            Some([_, _, first, _]) if first <= 0.0 => {
+                return (Decision::FullHandCount, 0, units as u64, pool);
+            }
+            Some(e) => expectations.push(e),
+            // a CVR margin that is not positive: this assertion cannot be confirmed
+            None => return (Decision::FullHandCount, 0, units as u64, pool),
+        }
+    }
+    // the second moments, only for a plan that could confirm: `Q` and the shares' ranges
+    // the smallest and largest share of each category in a station's reported counts
+    let (mut small, mut large) = (vec![f64::INFINITY; m], vec![f64::NEG_INFINITY; m]);
+    for h in hand {
+        for (r, &rep) in r.iter_mut().zip(&h.reported()[..m]) {
+            *r = rep as f64;
+        }
+        let k = h.papers()[m - 1] as f64;
+        plan_hand.add_spread(&r, h.units() as f64, k, &mut small, &mut large);
+    }
+    let shares: Vec<(f64, f64)> = small.into_iter().zip(large).collect();
+    let bet = |a: &Assertion, [c0, c1, first, v]: [f64; 4]| -> (Bet, f64) {
+        let u = a.upper;
+        let x = &a.values;
+        let mut second = 0.0;
         for (ij, &w) in plan.iter().enumerate() {
             let d = c0 - c1 * (x[ij / m] - x[ij % m]);
-            first += w * d;
             second += w * d * d;
         }
-        let (hand_first, hand_second) = plan_hand.moments(x, c0, c1);
-        first += hand_first;
-        second += hand_second;
+        second += plan_hand.second(x, c0, c1);
         let km = 2.0 * (2.0 - v / u) / (2.0 * SUPER_SIMPLE_GAMMA - v / u);
         let lambda = if second > 0.0 {
             (first / second).clamp(0.0, km)
@@ -1168,15 +1189,12 @@ fn one_audit(
             km
         };
         let drift = (lambda * first - lambda * lambda * second / 2.0) / plan_units;
-        Some((Bet { lambda, c0, c1 }, drift))
+        (Bet { lambda, c0, c1 }, drift)
     };
     let mut bets = Vec::with_capacity(assertions.len());
     let mut drifts = Vec::with_capacity(assertions.len());
-    for a in assertions {
-        let Some((b, d)) = bet(a) else {
-            // a CVR margin that is not positive: this assertion cannot be confirmed
-            return (Decision::FullHandCount, 0, units as u64, pool);
-        };
+    for (a, &e) in assertions.iter().zip(&expectations) {
+        let (b, d) = bet(a, e);
         bets.push(b);
         drifts.push(d);
     }
@@ -1431,21 +1449,29 @@ impl HandPlan {
         }
     }
 
-    /// A station of `n` units, reported counts `r`, `k` phantoms; its shares `r/n` widen the
-    /// per-category ranges `small`–`large`.
-    fn add(&mut self, r: &[f64], n: f64, k: f64, small: &mut [f64], large: &mut [f64]) {
-        let m = self.m;
+    /// A station of `n` units, reported counts `r`, `k` phantoms: its part of the first moment
+    /// (and of `there`); [`HandPlan::add_spread`] adds its part of the second.
+    fn add_sums(&mut self, r: &[f64], n: f64, k: f64) {
         self.units += n;
-        let coefficient = if k > 0.0 {
+        if k > 0.0 {
             for ((t, p), &r) in self.there.iter_mut().zip(&mut self.phantom).zip(r) {
                 *t += r * (1.0 - k / n);
                 *p += r * k / n;
             }
-            (n - 2.0 * k) / (n * n)
         } else {
             for (t, &r) in self.there.iter_mut().zip(r) {
                 *t += r;
             }
+        }
+    }
+
+    /// The same station's part of `Q`; its shares `r/n` widen the per-category ranges
+    /// `small`–`large`.
+    fn add_spread(&mut self, r: &[f64], n: f64, k: f64, small: &mut [f64], large: &mut [f64]) {
+        let m = self.m;
+        let coefficient = if k > 0.0 {
+            (n - 2.0 * k) / (n * n)
+        } else {
             1.0 / n
         };
         // each row's factor: the share, or with phantoms the share scaled
@@ -1492,7 +1518,19 @@ impl HandPlan {
     /// phantoms, `(Nₛ − kₛ)c0 + kₛ(c0 − c1āₛ)` and `(Nₛ − kₛ)(c0² + c1²·varₛ) + kₛ(c0 − c1āₛ)²`,
     /// which sum to `Σₛ Nₛc0 − c1·a·phantom` and `Σₛ Nₛc0² − 2c0c1·a·phantom + c1²(Σⱼ aⱼ²·thereⱼ −
     /// aᵀQa)`.
+    #[cfg(test)]
     fn moments(&self, x: &[f64], c0: f64, c1: f64) -> (f64, f64) {
+        (self.first(x, c0, c1), self.second(x, c0, c1))
+    }
+
+    /// [`HandPlan::moments`]' first (needs only [`HandPlan::add_sums`]).
+    fn first(&self, x: &[f64], c0: f64, c1: f64) -> f64 {
+        let lost: f64 = x.iter().zip(&self.phantom).map(|(x, p)| x * p).sum();
+        self.units * c0 - c1 * lost
+    }
+
+    /// [`HandPlan::moments`]' second.
+    fn second(&self, x: &[f64], c0: f64, c1: f64) -> f64 {
         let (m, q) = (self.m, &self.q);
         let squares: f64 = x.iter().zip(&self.there).map(|(x, t)| x * x * t).sum();
         let lost: f64 = x.iter().zip(&self.phantom).map(|(x, p)| x * p).sum();
@@ -1505,10 +1543,7 @@ impl HandPlan {
                 .sum();
             quad += x[j] * (x[j] * q[j * m + j] + 2.0 * row);
         }
-        let first = self.units * c0 - c1 * lost;
-        let second =
-            self.units * c0 * c0 - 2.0 * c0 * c1 * lost + c1 * c1 * (squares - quad).max(0.0);
-        (first, second)
+        self.units * c0 * c0 - 2.0 * c0 * c1 * lost + c1 * c1 * (squares - quad).max(0.0)
     }
 }
 
@@ -2374,7 +2409,8 @@ mod tests {
             let k = h.papers[m - 1] as f64;
             let r: Vec<f64> = h.reported.iter().map(|&r| r as f64).collect();
             let (mut small, mut large) = (vec![f64::INFINITY; m], vec![0.0; m]);
-            plan.add(&r, n, k, &mut small, &mut large);
+            plan.add_sums(&r, n, k);
+            plan.add_spread(&r, n, k, &mut small, &mut large);
             // paper by paper: the N − k papers there in the reported shares, the k phantoms
             // scoring 0 against the station mean
             let mean: f64 = x.iter().zip(&r).map(|(x, r)| x * r).sum::<f64>() / n;

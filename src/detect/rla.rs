@@ -1162,8 +1162,8 @@ fn one_audit(
             None => return (Decision::FullHandCount, 0, units as u64, pool),
         }
     }
-    // the second moments, only for a plan that could confirm: `Q` and the shares' ranges
-    // the smallest and largest share of each category in a station's reported counts
+    // the second moments, only for a plan that could confirm: `Q`, and the smallest and largest
+    // share of each category in a station's reported counts
     let (mut small, mut large) = (vec![f64::INFINITY; m], vec![f64::NEG_INFINITY; m]);
     for h in hand {
         for (r, &rep) in r.iter_mut().zip(&h.reported()[..m]) {
@@ -1547,7 +1547,8 @@ impl HandPlan {
     }
 }
 
-/// The most categories whose [`HandPlan::add`] accumulates `Q` with the size known at compile time.
+/// The most categories for which [`HandPlan::add_spread`] accumulates `Q` with the size known at
+/// compile time ([`triangle`]).
 const TRIANGLE_MAX: usize = 16;
 
 /// `q[j·M + l] += scaled[j]·r[l]` for `l ≥ j` (`Q`'s upper triangle, `M` categories): with `M`

@@ -355,16 +355,33 @@ pub fn rla_package(data: &[u8]) {
 }
 
 /// Fuzz target: arbitrary bytes as a station-results file (plain or gzip) for `tamga infer
-/// --from-stations`: a table that reads is given to the honest fit (`infer::honest::fit`),
-/// which returns a fit or an error — never a panic — and a fit's figures are in range (shares
-/// and turnout in [0, 1], ballots finite and not negative) and the scenario it writes parses.
+/// --from-stations`: a table that reads has its regions split by station size where their
+/// halves differ in opposite directions (`infer::honest::split_by_size`, which keeps every
+/// station and count) and is given to the honest fit (`infer::honest::fit`), as the command
+/// does, which returns a fit or an error — never a panic — and a fit's figures are in range
+/// (shares and turnout in [0, 1], ballots finite and not negative) and the scenario it writes
+/// parses.
 pub fn honest_fit(data: &[u8]) {
     use tamga::forensics::read::read_results;
-    use tamga::infer::honest::fit;
+    use tamga::infer::honest::{fit, split_by_size};
     let Ok(results) = read_results(data) else {
         return;
     };
-    let Ok(f) = fit(&results, "fuzz", 1) else {
+    let split = split_by_size(&results);
+    assert_eq!(split.results.stations.len(), results.stations.len());
+    for (a, b) in results.stations.iter().zip(&split.results.stations) {
+        assert_eq!(
+            (a.registered, a.issued, &a.votes),
+            (b.registered, b.issued, &b.votes)
+        );
+    }
+    for r in &split.regions {
+        assert!(
+            !r.split || (r.turnout_z.is_finite() && r.share_z.is_finite()),
+            "{r:?}"
+        );
+    }
+    let Ok(f) = fit(&split.results, "fuzz", 1) else {
         return;
     };
     for (what, x) in [

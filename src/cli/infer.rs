@@ -38,11 +38,13 @@ pub struct Args {
     /// run again with `tamga infer FILE.toml --observed STATIONS.csv`).
     #[arg(long, value_name = "FILE.toml", requires = "from_stations")]
     pub write_scenario: Option<PathBuf>,
-    /// With --from-stations: fit each region's smaller and larger stations (fewer registered
-    /// voters than the region's median, and the others) as regions of their own, for an honest
+    /// With --from-stations: fit every region whole. By default each region whose smaller and
+    /// larger stations (fewer registered voters than the region's median, and the others) differ
+    /// in opposite directions — one half's turnout higher, its leader's share lower, a
+    /// difference fraud for the leader does not make — is fitted as two regions, for an honest
     /// level that differs between kinds of place inside a region (towns and villages).
     #[arg(long, requires = "from_stations")]
-    pub split_by_size: bool,
+    pub no_size_split: bool,
     /// The honest variant the fraud acts on (default: [inference] hypothesis).
     #[arg(long)]
     pub hypothesis: Option<String>,
@@ -100,9 +102,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
     // (clap's `requires` is not enforced beside the positional SCENARIO it conflicts with)
     if args.from_stations.is_none() {
-        if args.split_by_size {
+        if args.no_size_split {
             bail!(
-                "--split-by-size splits the regions of a station file: give --from-stations STATIONS.csv"
+                "--no-size-split is about the regions of a station file: give --from-stations STATIONS.csv"
             );
         }
         if args.write_scenario.is_some() {
@@ -463,21 +465,26 @@ fn fitted_scenario(
         "--from-stations",
         "give a station-results CSV (plain or gzip)",
     )?;
-    let data = if args.split_by_size {
-        tamga::infer::honest::split_by_size(&data)
-    } else {
-        data
-    };
     let name = path.file_name().map_or(path.display().to_string(), |n| {
         n.to_string_lossy().into_owned()
     });
-    let seed = args.seed.unwrap_or(tamga::infer::honest::DEFAULT_SEED);
     // the fitted scenario's name (and so the provenance) says when its regions were split
-    let label = if args.split_by_size {
-        format!("{name}, regions split by station size")
+    let (data, label) = if args.no_size_split {
+        (data, name.clone())
     } else {
-        name.clone()
+        let split = tamga::infer::honest::split_by_size(&data);
+        let (n, of) = (split.split(), split.regions.len());
+        eprintln!(
+            "regions split by station size: {n} of {of} (those whose smaller stations' turnout and leader's share differ from the larger ones' in opposite directions; --no-size-split fits every region whole)"
+        );
+        let label = if n > 0 {
+            format!("{name}, {n} of {of} regions split by station size")
+        } else {
+            name.clone()
+        };
+        (split.results, label)
     };
+    let seed = args.seed.unwrap_or(tamga::infer::honest::DEFAULT_SEED);
     let fit = tamga::infer::honest::fit(&data, &label, seed)
         .map_err(|e| anyhow::anyhow!("--from-stations {}: {e}", path.display()))?;
     if let Some(out) = &args.write_scenario {

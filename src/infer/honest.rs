@@ -53,6 +53,10 @@
 //!    with the shares swapped. The inference widens the ballots added to these bounds and says
 //!    so.
 //!
+//! Before the fit, `tamga infer --from-stations` makes each region whose smaller and larger
+//! stations differ in opposite directions (turnout one way, the leader's share the other: kinds
+//! of place, not fraud) two regions ([`split_by_size`]; `--no-size-split` keeps them whole).
+//!
 //! Every region of the file becomes a region of the scenario with all of the file's stations
 //! and registered voters (so the file matches it, [`super::stations`]), all urban, all paper.
 //! The seat system is a placeholder (a national list of [`PLACEHOLDER_SEATS`] seats, Hare,
@@ -1277,7 +1281,45 @@ pub const SMALLER: &str = " · smaller stations";
 /// … and to the others'.
 pub const LARGER: &str = " · larger stations";
 
-/// The file with each region made two: its stations with fewer registered voters than the
+/// The rank statistic a region's two halves must reach in one coordinate for [`split_by_size`]
+/// to split it (two-sided P ≈ 0.001) …
+pub const SPLIT_Z: f64 = 3.29;
+/// … and in the other, with the opposite sign (two-sided P ≈ 0.05).
+pub const SPLIT_Z_OTHER: f64 = 1.96;
+
+/// One region as [`split_by_size`] read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegionSplit {
+    /// The region's name as first written in the file (trimmed).
+    pub name: String,
+    /// Its stations (all of them; the statistics use its base stations only).
+    pub stations: usize,
+    /// Mann–Whitney z of the smaller stations against the larger (positive: the smaller
+    /// stations higher) in turnout and in the leader's share of valid votes; NaN with fewer than
+    /// [`MIN_REGION_STATIONS`] base stations in either half.
+    pub turnout_z: f64,
+    pub share_z: f64,
+    /// Whether its stations were made two regions.
+    pub split: bool,
+}
+
+/// What [`split_by_size`] returns: the file with the regions split, and how each was read.
+#[derive(Debug, Clone)]
+pub struct SizeSplit {
+    pub results: ElectionResults,
+    /// The regions in order of first appearance.
+    pub regions: Vec<RegionSplit>,
+}
+
+impl SizeSplit {
+    /// How many regions were split.
+    pub fn split(&self) -> usize {
+        self.regions.iter().filter(|r| r.split).count()
+    }
+}
+
+/// The file with each region whose smaller and larger stations differ the way no candidate
+/// mechanism makes them differ made two: its stations with fewer registered voters than the
 /// region's median, and the others (`REGION · smaller stations`, `REGION · larger stations`;
 /// regions matched as [`fit`] matches them, by trimmed name ignoring case). Where the honest
 /// level differs between kinds of place inside a region — towns and villages, whose stations
@@ -1285,35 +1327,132 @@ pub const LARGER: &str = " · larger stations";
 /// the candidate mechanisms moves (they add ballots or move votes; the registers stay), so no
 /// fraud can make a station change its part; fraud concentrated in one part is what a region
 /// moved whole is to the fit.
-pub fn split_by_size(results: &ElectionResults) -> ElectionResults {
+///
+/// A region is split only where its halves differ in opposite directions: one half's turnout
+/// higher and its leader's share lower, by Mann–Whitney rank tests over the base stations, one
+/// at [`SPLIT_Z`] and the other at [`SPLIT_Z_OTHER`]. Fraud that adds ballots for the leader
+/// raises both in the half it touches, so a half that is above the other in both, or a
+/// difference in one coordinate only, may be fraud and is left to the fit's mixture (a region
+/// split there would take a stuffed half's level as honest); a difference in opposite
+/// directions is a difference between kinds of place. (Poland 2020: the smaller stations vote
+/// less and more for the leader in all 16 voivodeships; Russia 2011 and 2012: the smaller
+/// stations are above in both in most regions.)
+pub fn split_by_size(results: &ElectionResults) -> SizeSplit {
     let key = |s: &StationResult| s.region.trim().to_lowercase();
-    let mut sizes: std::collections::HashMap<String, Vec<u64>> = Default::default();
+    let leader = leader_of(&results.option_totals());
+    let mut index: std::collections::HashMap<String, usize> = Default::default();
+    let mut names: Vec<String> = Vec::new();
+    let mut sizes: Vec<Vec<u64>> = Vec::new();
+    let mut region_of = Vec::with_capacity(results.stations.len());
     for s in &results.stations {
-        sizes.entry(key(s)).or_default().push(s.registered);
+        let r = *index.entry(key(s)).or_insert_with(|| {
+            names.push(s.region.trim().to_string());
+            sizes.push(Vec::new());
+            names.len() - 1
+        });
+        sizes[r].push(s.registered);
+        region_of.push(r);
     }
-    let medians: std::collections::HashMap<String, f64> = sizes
-        .into_iter()
-        .map(|(k, mut v)| {
+    let medians: Vec<f64> = sizes
+        .iter_mut()
+        .map(|v| {
             v.sort_unstable();
             let n = v.len();
-            let m = if n % 2 == 1 {
+            if n % 2 == 1 {
                 v[n / 2] as f64
             } else {
                 (v[n / 2 - 1] as f64 + v[n / 2] as f64) / 2.0
+            }
+        })
+        .collect();
+    let smaller = |s: &StationResult, r: usize| (s.registered as f64) < medians[r];
+    // per region and half (smaller, larger): the base stations' turnout and leader's share
+    let mut halves: Vec<[(Vec<f64>, Vec<f64>); 2]> =
+        (0..names.len()).map(|_| Default::default()).collect();
+    for (s, &r) in results.stations.iter().zip(&region_of) {
+        let leader_votes = s.votes.get(leader).copied().unwrap_or(0);
+        if s.registered < crate::forensics::stats::stations::MIN_REGISTERED
+            || s.issued > s.registered
+            || s.valid == 0
+            || leader_votes > s.valid
+        {
+            continue;
+        }
+        let h = &mut halves[r][usize::from(!smaller(s, r))];
+        h.0.push(s.issued as f64 / s.registered as f64);
+        h.1.push(leader_votes as f64 / s.valid as f64);
+    }
+    let regions: Vec<RegionSplit> = names
+        .iter()
+        .zip(&halves)
+        .zip(&sizes)
+        .map(|((name, [small, large]), all)| {
+            let enough =
+                small.0.len() >= MIN_REGION_STATIONS && large.0.len() >= MIN_REGION_STATIONS;
+            let (turnout_z, share_z) = if enough {
+                (rank_z(&small.0, &large.0), rank_z(&small.1, &large.1))
+            } else {
+                (f64::NAN, f64::NAN)
             };
-            (k, m)
+            let (hi, lo) = if turnout_z.abs() >= share_z.abs() {
+                (turnout_z, share_z)
+            } else {
+                (share_z, turnout_z)
+            };
+            RegionSplit {
+                name: name.clone(),
+                stations: all.len(),
+                turnout_z,
+                share_z,
+                split: hi.abs() >= SPLIT_Z && lo.abs() >= SPLIT_Z_OTHER && hi * lo < 0.0,
+            }
         })
         .collect();
     let mut out = results.clone();
-    for s in &mut out.stations {
-        let part = if (s.registered as f64) < medians[&key(s)] {
-            SMALLER
-        } else {
-            LARGER
-        };
+    for (s, &r) in out.stations.iter_mut().zip(&region_of) {
+        if !regions[r].split {
+            continue;
+        }
+        let part = if smaller(s, r) { SMALLER } else { LARGER };
         s.region = format!("{}{part}", s.region.trim());
     }
-    out
+    SizeSplit {
+        results: out,
+        regions,
+    }
+}
+
+/// The Mann–Whitney rank statistic of `a` against `b` as a normal z (ties at their mean rank,
+/// the variance corrected for them): positive where `a` tends to be the larger.
+fn rank_z(a: &[f64], b: &[f64]) -> f64 {
+    let (n1, n2) = (a.len() as f64, b.len() as f64);
+    let mut all: Vec<(f64, bool)> = a
+        .iter()
+        .map(|&x| (x, true))
+        .chain(b.iter().map(|&x| (x, false)))
+        .collect();
+    all.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let n = all.len();
+    let (mut rank_a, mut ties) = (0.0, 0.0);
+    let mut i = 0;
+    while i < n {
+        let mut j = i;
+        while j + 1 < n && all[j + 1].0 == all[i].0 {
+            j += 1;
+        }
+        // ranks i + 1 ..= j + 1, each at their mean
+        let (mean, t) = ((i + j + 2) as f64 / 2.0, (j - i + 1) as f64);
+        rank_a += mean * all[i..=j].iter().filter(|x| x.1).count() as f64;
+        ties += t * t * t - t;
+        i = j + 1;
+    }
+    let u = rank_a - n1 * (n1 + 1.0) / 2.0;
+    let nn = n1 + n2;
+    let var = n1 * n2 / 12.0 * ((nn + 1.0) - ties / (nn * (nn - 1.0)));
+    if var <= 0.0 {
+        return 0.0;
+    }
+    (u - n1 * n2 / 2.0) / var.sqrt()
 }
 
 /// Fits the honest model to `results` (see the module's documentation) and writes it as a
@@ -1859,51 +1998,118 @@ mod tests {
     use super::*;
     use rand::RngExt;
 
+    /// A region of 80 stations, half of 400 registered and half of 1,000 (names matched
+    /// ignoring case and spaces: every other one written ` NAME ` in upper case), the smaller
+    /// ones at turnout and leader's share `small` (in %) and the larger at `large`, each
+    /// wobbling by ±2 points with the station's number.
+    fn region(name: &str, small: (f64, f64), large: (f64, f64)) -> Vec<StationResult> {
+        (0..80u64)
+            .map(|i| {
+                let (registered, (t, s)) = if i % 2 == 0 {
+                    (400, small)
+                } else {
+                    (1000, large)
+                };
+                let w = (i * 7 % 9) as f64 / 2.0 - 2.0;
+                let issued = (registered as f64 * (t + w) / 100.0).round() as u64;
+                let leader = (issued as f64 * (s - w) / 100.0).round() as u64;
+                StationResult {
+                    region: if i % 4 == 1 {
+                        format!(" {} ", name.to_uppercase())
+                    } else {
+                        name.into()
+                    },
+                    commission: "c".into(),
+                    station: format!("{name}{i}"),
+                    registered,
+                    issued,
+                    valid: issued,
+                    invalid: 0,
+                    votes: vec![leader, issued - leader],
+                }
+            })
+            .collect()
+    }
+
     #[test]
-    fn split_by_size_cuts_each_region_at_its_median_and_keeps_the_counts() {
-        let station = |region: &str, registered: u64| StationResult {
-            region: region.into(),
-            commission: "c".into(),
-            station: format!("{region}{registered}"),
-            registered,
-            issued: registered / 2,
-            valid: registered / 2,
-            invalid: 0,
-            votes: vec![registered / 4, registered / 4],
-        };
+    fn split_by_size_splits_only_regions_whose_halves_differ_in_opposite_directions() {
+        let stations = [
+            // towns and villages: the smaller stations vote less, and more for the leader
+            region("Mixed", (50.0, 65.0), (62.0, 50.0)),
+            // the smaller stations above in both, as stuffing for the leader makes them
+            region("Stuffed", (75.0, 70.0), (55.0, 52.0)),
+            // no difference
+            region("Even", (58.0, 57.0), (58.0, 57.0)),
+            // a difference in the share only (vote moving could make it)
+            region("Shares", (58.0, 66.0), (58.0, 52.0)),
+        ]
+        .concat();
         let data = ElectionResults {
             options: vec!["a".into(), "b".into()],
-            stations: vec![
-                station("North", 400),
-                station(" north ", 100),
-                station("NORTH", 300),
-                station("North", 200),
-                station("South", 500),
-                station("South", 500),
-            ],
+            stations,
         };
         let split = split_by_size(&data);
-        let regions: Vec<&str> = split.stations.iter().map(|s| s.region.as_str()).collect();
-        // North's median is 250 (matched ignoring case and spaces); South's stations all sit
-        // at its median: larger
+        let read: Vec<(&str, bool)> = split
+            .regions
+            .iter()
+            .map(|r| (r.name.as_str(), r.split))
+            .collect();
         assert_eq!(
-            regions,
+            read,
             [
-                "North · larger stations",
-                "north · smaller stations",
-                "NORTH · larger stations",
-                "North · smaller stations",
-                "South · larger stations",
-                "South · larger stations",
-            ]
+                ("Mixed", true),
+                ("Stuffed", false),
+                ("Even", false),
+                ("Shares", false)
+            ],
+            "{:?}",
+            split.regions
         );
-        for (a, b) in data.stations.iter().zip(&split.stations) {
+        assert_eq!(split.split(), 1);
+        let mixed = &split.regions[0];
+        assert!(
+            mixed.turnout_z < -SPLIT_Z && mixed.share_z > SPLIT_Z,
+            "{mixed:?}"
+        );
+        assert!(split.regions[1].turnout_z > SPLIT_Z && split.regions[1].share_z > SPLIT_Z);
+        assert!(split.regions[2].turnout_z.abs() < 1.0 && split.regions[2].share_z.abs() < 1.0);
+        assert!(split.regions[3].share_z > SPLIT_Z && split.regions[3].turnout_z.abs() < 1.0);
+        // the split region's stations named by their half (400 below the median of 700), the
+        // others as written; every count kept
+        for (a, b) in data.stations.iter().zip(&split.results.stations) {
+            let expected = if a.region.trim().eq_ignore_ascii_case("mixed") {
+                let part = if a.registered < 700 { SMALLER } else { LARGER };
+                format!("{}{part}", a.region.trim())
+            } else {
+                a.region.clone()
+            };
+            assert_eq!(b.region, expected);
             assert_eq!(
                 (a.registered, a.issued, &a.votes, &a.station),
                 (b.registered, b.issued, &b.votes, &b.station)
             );
         }
-        assert_eq!(split.options, data.options);
+        assert_eq!(split.results.options, data.options);
+        // a region too small to test is left whole, its statistics not a number
+        let few = ElectionResults {
+            options: data.options.clone(),
+            stations: region("Mixed", (50.0, 65.0), (62.0, 50.0))[..30].to_vec(),
+        };
+        let split = split_by_size(&few);
+        assert!(!split.regions[0].split && split.regions[0].turnout_z.is_nan());
+        assert_eq!(split.results.stations, few.stations);
+    }
+
+    /// The rank statistic against values worked by hand: `a` = [1, 2, 3], `b` = [4, 5]: U = 0,
+    /// mean 3, variance 3·2·6/12 = 3, z = −√3; with a tie (`b` = [3, 5]) the tie's two ranks
+    /// share 3.5: U = 0.5, variance 3·2/12·(6 − 6/20) = 2.85.
+    #[test]
+    fn rank_statistic_matches_the_hand_computed_values() {
+        assert!((rank_z(&[1.0, 2.0, 3.0], &[4.0, 5.0]) + 3f64.sqrt()).abs() < 1e-12);
+        assert!((rank_z(&[4.0, 5.0], &[1.0, 2.0, 3.0]) - 3f64.sqrt()).abs() < 1e-12);
+        let z = rank_z(&[1.0, 2.0, 3.0], &[3.0, 5.0]);
+        assert!((z - (0.5 - 3.0) / 2.85f64.sqrt()).abs() < 1e-12, "{z}");
+        assert_eq!(rank_z(&[2.0, 2.0], &[2.0, 2.0]), 0.0);
     }
 
     /// A file of `levels.len()` regions of 60 stations of 1,000 voters: region r's honest

@@ -707,11 +707,13 @@ fn infer_from_stations(
     mechanism: &str,
 ) -> Pipeline {
     let data = tamga::forensics::read::read_results(csv.as_bytes()).expect("reads");
-    // `TAMGA_PIPELINE_SPLIT=size`: as `--split-by-size` fits it
-    let data = if std::env::var("TAMGA_PIPELINE_SPLIT").is_ok_and(|v| v == "size") {
-        tamga::infer::honest::split_by_size(&data)
-    } else {
+    // as `--from-stations` fits it: regions split by station size where their halves differ in
+    // opposite directions (`TAMGA_PIPELINE_SPLIT=none`: every region whole, as
+    // `--no-size-split`)
+    let data = if std::env::var("TAMGA_PIPELINE_SPLIT").is_ok_and(|v| v == "none") {
         data
+    } else {
+        tamga::infer::honest::split_by_size(&data).results
     };
     let fit = tamga::infer::honest::fit(&data, "synthetic.csv", seed).expect("fits");
     let fs = match truth {
@@ -831,12 +833,14 @@ fn honest_model_fitted_to_the_clean_part_finds_each_regions_turnout() {
 /// stuffing at 50–100 % of stations, `TAMGA_PIPELINE_HONEST=true` to infer with the true honest
 /// model instead of the fitted one, `TAMGA_PIPELINE_BUDGET` and `TAMGA_PIPELINE_PARTICLES`,
 /// `TAMGA_PIPELINE_MECHANISM=protocols` for files with protocol fraud (the votes moved
-/// checked instead of the ballots added): nothing is asserted then. `TAMGA_PIPELINE_SPLIT=size`
-/// fits each region's smaller and larger stations apart (`--split-by-size`);
-/// `TAMGA_PIPELINE_SCALE=k` draws the files from a world with k times the stations.
+/// checked instead of the ballots added): nothing is asserted then. `TAMGA_PIPELINE_SPLIT=none`
+/// fits every region whole (`--no-size-split`; by default regions whose smaller and larger
+/// stations differ in opposite directions are split, as `--from-stations` does);
+/// `TAMGA_PIPELINE_SCALE=k` draws the files from a world with k times the stations;
+/// `TAMGA_PIPELINE_WORLD=places` from [`places_base`].
 #[test]
 fn fitted_honest_model_intervals_contain_known_stuffing() {
-    pipeline_check(PIPELINE_FILES, false);
+    pipeline_check(PIPELINE_FILES, false, false);
 }
 
 /// The pipeline check of [`fitted_honest_model_intervals_contain_known_stuffing`] with stuffing
@@ -850,7 +854,28 @@ fn fitted_honest_model_intervals_contain_known_stuffing() {
 /// (eleventh session) over 80 files: 68 covered, 74 reproduced; taken as exact 27.
 #[test]
 fn fitted_honest_model_intervals_contain_known_stuffing_at_most_stations() {
-    pipeline_check(PIPELINE_MANY_FILES, true);
+    pipeline_check(PIPELINE_MANY_FILES, true, false);
+}
+
+/// The pipeline check of [`fitted_honest_model_intervals_contain_known_stuffing`] (stuffing at
+/// 5–50 % of the stations) in a world where each region's villages and towns differ in opposite
+/// directions and the file names only the region ([`places_base`]): the fit splits each region
+/// by station size, as on Poland. Measured on 2026-12-04 (sixteenth session): 32 of 32
+/// covered, 9 and 3 by the over-confident posteriors; with every region fitted whole
+/// (`TAMGA_PIPELINE_SPLIT=none`) 9 of 32 covered, 21 reproduced: the check fails.
+#[test]
+fn fitted_honest_model_intervals_contain_known_stuffing_where_villages_and_towns_differ() {
+    pipeline_check(PIPELINE_FILES, false, true);
+}
+
+/// [`fitted_honest_model_intervals_contain_known_stuffing_where_villages_and_towns_differ`] with
+/// stuffing at 50–100 % of the stations (the check of
+/// [`fitted_honest_model_intervals_contain_known_stuffing_at_most_stations`]). Measured on
+/// 2026-12-04: 21 of 24 covered, 22 reproduced; whole regions 9 of 24, 9 reproduced (fails).
+#[test]
+fn fitted_honest_model_intervals_contain_known_stuffing_at_most_stations_where_villages_and_towns_differ()
+ {
+    pipeline_check(PIPELINE_MANY_FILES, true, true);
 }
 
 /// The least k with P(X < k) > 0.01 for X ~ Binomial(n, 0.9), less one: a calibrated 90 %
@@ -871,9 +896,17 @@ fn binomial_floor(n: usize) -> usize {
 }
 
 /// The pipeline check on `default_files` files (`TAMGA_PIPELINE_FILES` overrides), stuffing at
-/// 50–100 % of the stations when `many` (or `TAMGA_PIPELINE_REGIME=many`), else at 5–50 %.
-fn pipeline_check(default_files: usize, many: bool) {
-    let base = pipeline_base();
+/// 50–100 % of the stations when `many` (or `TAMGA_PIPELINE_REGIME=many`), else at 5–50 %; in
+/// the world of kinds of place ([`places_base`]) when `places` (or
+/// `TAMGA_PIPELINE_WORLD=places`).
+fn pipeline_check(default_files: usize, many: bool, places: bool) {
+    // `TAMGA_PIPELINE_WORLD=places`: each region two kinds of place told apart by size
+    let places = places || std::env::var("TAMGA_PIPELINE_WORLD").is_ok_and(|v| v == "places");
+    let base = if places {
+        places_base()
+    } else {
+        pipeline_base()
+    };
     let n: usize = std::env::var("TAMGA_PIPELINE_FILES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -906,7 +939,10 @@ fn pipeline_check(default_files: usize, many: bool) {
             (csv, (truth[2], truth[4]))
         } else {
             let (csv, added) = fraud_csv(&base, &[rate, share], 100 + i as u64);
-            (csv, (added, added))
+            (
+                if places { merge_places(&csv) } else { csv },
+                (added, added),
+            )
         };
         // the first quantity checked and its truth: the ballots added, or the votes moved
         let (first, (added, in_question)) = (
@@ -1002,6 +1038,13 @@ fn pipeline_check(default_files: usize, many: bool) {
     eprintln!(
         "{covered} of {n} covered ({reproduced} reproduced); with the fit taken as exact {exact}, and its intervals halved {halved}: {lines:#?}"
     );
+    if places {
+        // the kinds of place show in the files' station sizes and votes: most regions are split
+        // (stuffing at most stations can hide them in a small region)
+        let (split, regions) = SPLIT_REGIONS.with(|c| c.get());
+        eprintln!("{split} of {regions} regions split by station size");
+        assert!(2 * split >= regions, "{split} of {regions} regions split");
+    }
     if n == PIPELINE_FILES && !many && !true_honest && default_ask && mechanism.is_none() {
         assert!(
             covered >= PIPELINE_MIN_COVERED,
@@ -1039,6 +1082,60 @@ fn pipeline_base() -> Scenario {
     let data = tamga::forensics::read::read_results(csv.as_bytes()).expect("reads");
     let base = tamga::infer::honest::fit(&data, "w.csv", 2).expect("fits");
     tamga::scenario::parse(&base.scenario, "base").expect("valid")
+}
+
+/// The kinds of place of [`places_base`], as they are named in its regions.
+const PLACES: [&str; 2] = [" · villages", " · towns"];
+
+/// A world of kinds of place (`TAMGA_PIPELINE_WORLD=places`): each region of [`pipeline_base`]
+/// made two of half its stations each — villages, whose stations hold 0.6 times the region's
+/// mean register and vote 0.35 less on the logit scale of turnout and 0.35 more for the leader
+/// (the first party: the base's largest), and towns, with 1.4 times the mean register, 0.35
+/// more turnout and 0.35 less for the leader, as Poland's villages and towns differ. Its files
+/// ([`merge_places`]) name only the region, as a published file does, so that the kinds show
+/// only in the stations' sizes and votes.
+fn places_base() -> Scenario {
+    let mut s = pipeline_base();
+    let parties = s.parties.len();
+    for v in &mut s.variants {
+        let regions = std::mem::take(&mut v.model.regions);
+        for r in regions {
+            for (kind, size, shift) in [(PLACES[0], 0.6, -0.35), (PLACES[1], 1.4, 0.35)] {
+                let mut p = r.clone();
+                p.name = format!("{}{kind}", r.name);
+                p.stations = r.stations / 2;
+                p.registered = (r.registered as f64 / 2.0 * size).round() as u64;
+                p.turnout_shift += shift;
+                p.preference_shift.resize(parties, 0.0);
+                p.preference_shift[0] -= shift;
+                v.model.regions.push(p);
+            }
+        }
+    }
+    s
+}
+
+std::thread_local! {
+    /// The regions [`merge_places`] saw split by station size, and all it saw (this thread's).
+    static SPLIT_REGIONS: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// A station file of [`places_base`] with each station's region named without its kind of place.
+fn merge_places(csv: &str) -> String {
+    let merged = PLACES.iter().fold(csv.to_string(), |c, k| c.replace(k, ""));
+    assert_ne!(merged, csv, "the file names the kinds of place");
+    let data = tamga::forensics::read::read_results(merged.as_bytes()).expect("reads");
+    assert_eq!(
+        tamga::forensics::stats::stations::leader_of(&data.option_totals()),
+        0,
+        "the first party leads"
+    );
+    let split = tamga::infer::honest::split_by_size(&data);
+    SPLIT_REGIONS.with(|c| {
+        let (n, of) = c.get();
+        c.set((n + split.split(), of + split.regions.len()));
+    });
+    merged
 }
 
 /// Where a file does not identify the leader's honest share, the votes moved are bounds: files
@@ -1093,45 +1190,93 @@ const PIPELINE_MANY_FILES: usize = 24;
 /// [`PIPELINE_FILES`] with probability 0.012.
 const PIPELINE_MIN_COVERED: usize = 25;
 
-/// `--split-by-size` fits each region's smaller and larger stations as regions of their own
-/// (the written scenario names them; the tutorial file's stations are all of their region's
-/// size, so every one is in its larger part), and needs `--from-stations`.
+/// A station file of two regions with 120 stations each: in "Towns and villages" the smaller
+/// stations (300–540 registered) vote less and more for `blue` than the larger (900–1,380), as
+/// Poland's villages and towns do; in "Even" the sizes differ the same way and the votes do
+/// not. Whole numbers from a fixed pattern (no generator), so the file is the same everywhere.
+fn towns_and_villages_csv() -> String {
+    let mut csv =
+        String::from("region,commission,station,registered,issued,valid,invalid,blue,green\n");
+    for (region, differs) in [("Towns and villages", true), ("Even", false)] {
+        for i in 0..120u64 {
+            let small = i % 2 == 0;
+            let registered = if small { 300 + 2 * i } else { 900 + 4 * i };
+            // a wobble of ±3 points in turnout and share from the station's number
+            let wobble = (i * 37 % 13) as f64 / 2.0 - 3.0;
+            let (turnout, share) = match (differs, small) {
+                (true, true) => (50.0 + wobble, 62.0 - wobble),
+                (true, false) => (64.0 - wobble, 48.0 + wobble),
+                (false, _) => (57.0 + wobble, 55.0 - wobble),
+            };
+            let issued = (registered as f64 * turnout / 100.0).round() as u64;
+            let invalid = issued / 50;
+            let valid = issued - invalid;
+            let blue = (valid as f64 * share / 100.0).round() as u64;
+            csv.push_str(&format!(
+                "{region},c,{i},{registered},{issued},{valid},{invalid},{blue},{}\n",
+                valid - blue
+            ));
+        }
+    }
+    csv
+}
+
+/// `--from-stations` fits the smaller and larger stations of a region whose two halves differ
+/// in opposite directions (turnout down, the leader's share up) as regions of their own (the
+/// written scenario names them and says how many regions were split) and leaves a region whose
+/// halves do not differ whole; `--no-size-split` fits every region whole, and needs
+/// `--from-stations`.
 #[test]
-fn split_by_size_names_the_parts_in_the_written_scenario() {
+fn regions_split_by_size_are_named_in_the_written_scenario() {
     let dir = tempfile::tempdir().unwrap();
-    let csv = crate::common::root().join("scenarios/tutorial-fraud-stations.csv");
-    let written = dir.path().join("split.toml");
-    let out = tamga()
-        .args(["infer", "--from-stations"])
-        .arg(&csv)
-        .arg("--split-by-size")
-        .arg("--write-scenario")
-        .arg(&written)
-        .args(["--particles", "20", "--budget", "40", "--threads", "1"])
-        .output()
-        .unwrap();
-    assert_ne!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let csv = dir.path().join("towns.csv");
+    std::fs::write(&csv, towns_and_villages_csv()).unwrap();
+    let write = |extra: &[&str], written: &std::path::Path| {
+        let out = tamga()
+            .args(["infer", "--from-stations"])
+            .arg(&csv)
+            .args(extra)
+            .arg("--write-scenario")
+            .arg(written)
+            .args(["--particles", "20", "--budget", "40", "--threads", "1"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_ne!(out.status.code(), Some(2), "{stderr}");
+        (stderr, std::fs::read_to_string(written).unwrap())
+    };
+    let (stderr, text) = write(&[], &dir.path().join("split.toml"));
+    assert!(
+        stderr.contains("regions split by station size: 1 of 2"),
+        "{stderr}"
     );
-    let text = std::fs::read_to_string(&written).unwrap();
-    for name in ["Capital · larger stations", "Countryside · larger stations"] {
+    for name in [
+        "Towns and villages · smaller stations",
+        "Towns and villages · larger stations",
+        "Even",
+    ] {
         assert!(
             text.contains(&format!("name = \"{name}\"")),
             "{name}:\n{text}"
         );
     }
-    assert!(!text.contains("name = \"Capital\""), "{text}");
+    assert!(!text.contains("name = \"Towns and villages\""), "{text}");
+    assert!(!text.contains("Even · "), "{text}");
     assert!(
-        text.contains(
-            "tutorial-fraud-stations.csv, regions split by station size (fitted honest model)"
-        ),
+        text.contains("towns.csv, 1 of 2 regions split by station size (fitted honest model)"),
         "the scenario's name says the regions were split:\n{text}"
     );
+    let (stderr, text) = write(&["--no-size-split"], &dir.path().join("whole.toml"));
+    assert!(!stderr.contains("regions split"), "{stderr}");
+    for name in ["Towns and villages", "Even"] {
+        assert!(
+            text.contains(&format!("name = \"{name}\"")),
+            "{name}:\n{text}"
+        );
+    }
+    assert!(!text.contains(" · "), "{text}");
     let out = tamga()
-        .args(["infer", "--split-by-size", "--fraud", "none"])
+        .args(["infer", "--no-size-split", "--fraud", "none"])
         .arg(crate::common::root().join("scenarios/tutorial.toml"))
         .output()
         .unwrap();

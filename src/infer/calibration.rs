@@ -32,12 +32,18 @@ impl Calibration {
         self.covered.iter().filter(|&&c| c).count() as f64 / self.covered.len().max(1) as f64
     }
 
+    /// The ranks counted in `bins` equal bins of [0, 1], lowest first.
+    pub fn rank_counts(&self, bins: usize) -> Vec<u64> {
+        let mut counts = vec![0u64; bins.max(1)];
+        for &r in &self.ranks {
+            counts[((r * bins as f64) as usize).min(bins.max(1) - 1)] += 1;
+        }
+        counts
+    }
+
     /// p-value of Pearson's χ² test that the ranks are uniform over `bins` equal bins.
     pub fn uniformity_p(&self, bins: usize) -> f64 {
-        let mut counts = vec![0u64; bins];
-        for &r in &self.ranks {
-            counts[((r * bins as f64) as usize).min(bins - 1)] += 1;
-        }
+        let counts = self.rank_counts(bins);
         let x2 = crate::stats::pearson_chi_square(&counts, &vec![1.0 / bins as f64; bins]);
         crate::stats::chi_square_sf(x2, (bins - 1) as f64)
     }
@@ -110,4 +116,35 @@ pub fn sbc(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranks_are_counted_per_tenth_and_tested_for_uniformity() {
+        let c = |ranks: Vec<f64>| Calibration {
+            name: "q".into(),
+            covered: vec![true; ranks.len()],
+            ranks,
+        };
+        // a rank of exactly 1 counts in the top bin; 0.1 opens the second
+        let edges = c(vec![0.0, 0.05, 0.1, 0.95, 1.0]);
+        assert_eq!(edges.rank_counts(10), [2, 1, 0, 0, 0, 0, 0, 0, 0, 2]);
+        // 200 ranks spread evenly: uniform; the same piled in the middle (a posterior wider
+        // than the truth's spread) or at both ends (an over-confident one): rejected
+        let even = c((0..200).map(|i| (i as f64 + 0.5) / 200.0).collect());
+        assert_eq!(even.rank_counts(10), [20; 10]);
+        assert!(even.uniformity_p(10) > 0.99);
+        let middle = c((0..200)
+            .map(|i| 0.3 + 0.4 * (i as f64 + 0.5) / 200.0)
+            .collect());
+        assert_eq!(middle.rank_counts(10), [0, 0, 0, 50, 50, 50, 50, 0, 0, 0]);
+        assert!(middle.uniformity_p(10) < 1e-6);
+        let ends = c((0..200)
+            .map(|i| if i % 2 == 0 { 0.01 } else { 0.99 })
+            .collect());
+        assert!(ends.uniformity_p(10) < 1e-6);
+    }
 }

@@ -469,8 +469,8 @@ fn fitted_scenario(
         n.to_string_lossy().into_owned()
     });
     // the fitted scenario's name (and so the provenance) says when its regions were split
-    let (data, label) = if args.no_size_split {
-        (data, name.clone())
+    let (data, label, note) = if args.no_size_split {
+        (data, name.clone(), String::new())
     } else {
         let split = tamga::infer::honest::split_by_size(&data);
         let (n, of) = (split.split(), split.regions.len());
@@ -482,11 +482,16 @@ fn fitted_scenario(
         } else {
             name.clone()
         };
-        (split.results, label)
+        let note = split.note();
+        (split.results, label, note)
     };
     let seed = args.seed.unwrap_or(tamga::infer::honest::DEFAULT_SEED);
-    let fit = tamga::infer::honest::fit(&data, &label, seed)
+    let mut fit = tamga::infer::honest::fit(&data, &label, seed)
         .map_err(|e| anyhow::anyhow!("--from-stations {}: {e}", path.display()))?;
+    // which regions were split, and why, at the end of the written scenario's header
+    if let Some(at) = fit.scenario.find("\nformat = ") {
+        fit.scenario.insert_str(at + 1, &note);
+    }
     if let Some(out) = &args.write_scenario {
         if out.extension().is_none_or(|e| e != "toml") {
             bail!(

@@ -1316,6 +1316,42 @@ impl SizeSplit {
     pub fn split(&self) -> usize {
         self.regions.iter().filter(|r| r.split).count()
     }
+
+    /// The regions split and the statistics that split them, as TOML comment lines for the
+    /// written scenario's header (empty when none was split).
+    pub fn note(&self) -> String {
+        let split: Vec<String> = self
+            .regions
+            .iter()
+            .filter(|r| r.split)
+            .map(|r| format!("{} ({:+.1}, {:+.1})", r.name, r.turnout_z, r.share_z))
+            .collect();
+        if split.is_empty() {
+            return String::new();
+        }
+        let mut out = format!(
+            "# Regions split by station size ({} of {}; Mann-Whitney z of the smaller stations against the\n# larger in turnout and in the leader's share: opposite signs, one beyond {SPLIT_Z} and the other beyond {SPLIT_Z_OTHER}):\n",
+            split.len(),
+            self.regions.len()
+        );
+        let mut line = String::from("#");
+        for (i, r) in split.iter().enumerate() {
+            let piece = if i + 1 < split.len() {
+                format!(" {r};")
+            } else {
+                format!(" {r}.")
+            };
+            if line.len() > 1 && line.len() + piece.len() > 96 {
+                out.push_str(&line);
+                out.push('\n');
+                line = String::from("#");
+            }
+            line.push_str(&piece);
+        }
+        out.push_str(&line);
+        out.push('\n');
+        out
+    }
 }
 
 /// The file with each region whose smaller and larger stations differ the way no candidate
@@ -2066,6 +2102,14 @@ mod tests {
             split.regions
         );
         assert_eq!(split.split(), 1);
+        // the note names the one region split, with its statistics, as comment lines
+        let note = split.note();
+        assert!(note.lines().all(|l| l.starts_with('#')), "{note}");
+        assert!(note.contains("(1 of 4;"), "{note}");
+        assert!(
+            note.contains("# Mixed (-") && !note.contains("Stuffed"),
+            "{note}"
+        );
         let mixed = &split.regions[0];
         assert!(
             mixed.turnout_z < -SPLIT_Z && mixed.share_z > SPLIT_Z,
@@ -2097,6 +2141,7 @@ mod tests {
         };
         let split = split_by_size(&few);
         assert!(!split.regions[0].split && split.regions[0].turnout_z.is_nan());
+        assert_eq!(split.note(), "");
         assert_eq!(split.results.stations, few.stations);
     }
 

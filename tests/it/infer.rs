@@ -1266,6 +1266,17 @@ fn regions_split_by_size_are_named_in_the_written_scenario() {
         text.contains("towns.csv, 1 of 2 regions split by station size (fitted honest model)"),
         "the scenario's name says the regions were split:\n{text}"
     );
+    // the header names the region split and its two statistics (turnout lower, share higher
+    // in the smaller stations), before the scenario's first key
+    let note = text
+        .find("# Regions split by station size (1 of 2;")
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(note < text.find("\nformat = ").unwrap(), "{text}");
+    let line = text[note..]
+        .lines()
+        .find(|l| l.starts_with("# Towns and villages ("))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains(", +") && line.contains("(-"), "{line}");
     let (stderr, text) = write(&["--no-size-split"], &dir.path().join("whole.toml"));
     assert!(!stderr.contains("regions split"), "{stderr}");
     for name in ["Towns and villages", "Even"] {

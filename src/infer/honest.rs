@@ -1378,7 +1378,7 @@ pub fn split_by_size(results: &ElectionResults) -> SizeSplit {
     let leader = leader_of(&results.option_totals());
     let mut index: std::collections::HashMap<String, usize> = Default::default();
     let mut names: Vec<String> = Vec::new();
-    let mut sizes: Vec<Vec<u64>> = Vec::new();
+    let mut sizes: Vec<Vec<f64>> = Vec::new();
     let mut region_of = Vec::with_capacity(results.stations.len());
     for s in &results.stations {
         let r = *index.entry(key(s)).or_insert_with(|| {
@@ -1386,19 +1386,14 @@ pub fn split_by_size(results: &ElectionResults) -> SizeSplit {
             sizes.push(Vec::new());
             names.len() - 1
         });
-        sizes[r].push(s.registered);
+        sizes[r].push(s.registered as f64);
         region_of.push(r);
     }
     let medians: Vec<f64> = sizes
         .iter_mut()
         .map(|v| {
-            v.sort_unstable();
-            let n = v.len();
-            if n % 2 == 1 {
-                v[n / 2] as f64
-            } else {
-                (v[n / 2 - 1] as f64 + v[n / 2] as f64) / 2.0
-            }
+            v.sort_by(f64::total_cmp);
+            crate::stats::quantile_sorted(v, 0.5)
         })
         .collect();
     let smaller = |s: &StationResult, r: usize| (s.registered as f64) < medians[r];

@@ -928,6 +928,8 @@ fn pipeline_check(default_files: usize, many: bool, places: bool) {
         r
     };
     let (mut covered, mut exact, mut halved, mut reproduced) = (0, 0, 0, 0);
+    // in the world of kinds of place: the regions split by station size, of all the files' regions
+    let (mut split, mut regions) = (0, 0);
     let mut lines = Vec::new();
     for i in 0..n {
         let rate = 0.1 + 0.5 * halton(i + 1, 2);
@@ -938,11 +940,12 @@ fn pipeline_check(default_files: usize, many: bool, places: bool) {
             let (csv, truth) = mechanism_csv(&base, m, &[rate, share], 100 + i as u64);
             (csv, (truth[2], truth[4]))
         } else {
-            let (csv, added) = fraud_csv(&base, &[rate, share], 100 + i as u64);
-            (
-                if places { merge_places(&csv) } else { csv },
-                (added, added),
-            )
+            let (mut csv, added) = fraud_csv(&base, &[rate, share], 100 + i as u64);
+            if places {
+                let (merged, s, of) = merge_places(&csv);
+                (csv, split, regions) = (merged, split + s, regions + of);
+            }
+            (csv, (added, added))
         };
         // the first quantity checked and its truth: the ballots added, or the votes moved
         let (first, (added, in_question)) = (
@@ -1041,7 +1044,6 @@ fn pipeline_check(default_files: usize, many: bool, places: bool) {
     if places {
         // the kinds of place show in the files' station sizes and votes: most regions are split
         // (stuffing at most stations can hide them in a small region)
-        let (split, regions) = SPLIT_REGIONS.with(|c| c.get());
         eprintln!("{split} of {regions} regions split by station size");
         assert!(2 * split >= regions, "{split} of {regions} regions split");
     }
@@ -1115,13 +1117,9 @@ fn places_base() -> Scenario {
     s
 }
 
-std::thread_local! {
-    /// The regions [`merge_places`] saw split by station size, and all it saw (this thread's).
-    static SPLIT_REGIONS: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
-}
-
-/// A station file of [`places_base`] with each station's region named without its kind of place.
-fn merge_places(csv: &str) -> String {
+/// A station file of [`places_base`] with each station's region named without its kind of
+/// place; and how many of its regions [`tamga::infer::honest::split_by_size`] splits, of all.
+fn merge_places(csv: &str) -> (String, usize, usize) {
     let merged = PLACES.iter().fold(csv.to_string(), |c, k| c.replace(k, ""));
     assert_ne!(merged, csv, "the file names the kinds of place");
     let data = tamga::forensics::read::read_results(merged.as_bytes()).expect("reads");
@@ -1131,11 +1129,7 @@ fn merge_places(csv: &str) -> String {
         "the first party leads"
     );
     let split = tamga::infer::honest::split_by_size(&data);
-    SPLIT_REGIONS.with(|c| {
-        let (n, of) = c.get();
-        c.set((n + split.split(), of + split.regions.len()));
-    });
-    merged
+    (merged, split.split(), split.regions.len())
 }
 
 /// Where a file does not identify the leader's honest share, the votes moved are bounds: files

@@ -7,7 +7,7 @@
 //! | station | `stuffing` | ballots for the beneficiary on behalf of a share of the non-voters, into the paper box or through the voting machine before close |
 //! | station | `protocol` | between count and protocol, a share of the other lists' votes is written down for the beneficiary |
 //! | station | `rounding` | the protocol's beneficiary share is rounded up to the next whole percent by taking votes from the others; with `of = "turnout"`, the turnout is rounded up with ballots added for the beneficiary |
-//! | station | `klimek` | Klimek et al. (PNAS 2012): with probability f_i incremental fraud x ~ \|N(0, θ)\|, with f_e extreme fraud x = 1 − \|N(0, 0.075)\|; a share x of non-voters is stuffed and a share x^α of the other lists' votes moved to the beneficiary |
+//! | station | `klimek` | Klimek et al. (PNAS 2012): with probability f_i incremental fraud x ~ \|N(0, θ)\|, with f_e extreme fraud x = 1 − \|N(0, 0.075)\|; a share x of non-voters is stuffed and a share x^α of the other lists' votes moved to the beneficiary; with `turnout_bias` κ > 0 both probabilities are multiplied by exp(κz − κ²/2), z the station's turnout before fraud as a standard score of its region's honest turnout ([`klimek_turnout_weight`]) |
 //! | machine | `flip` | the machine records the beneficiary instead of another list with probability `share` |
 //! | machine | `drop` | the machine silently drops a ballot for another list with probability `share` (the voter still gets a receipt) |
 //! | ledger | `ledger_rewrite` | after close, `entries` ballot entries for other lists are rewritten for the beneficiary, the chain recomputed (or not), and the machine totals and protocol changed to match; with `forge_head` the published head is replaced too |
@@ -74,6 +74,9 @@ pub enum FraudKind {
         extreme: f64,
         alpha: f64,
         theta: f64,
+        /// κ ≥ 0: fraud likelier where turnout is already high ([`klimek_turnout_weight`]);
+        /// 0 is Klimek et al.'s model, every station alike.
+        turnout_bias: f64,
     },
     Flip {
         share: f64,
@@ -320,6 +323,37 @@ pub fn klimek_intensity(
     }
 }
 
+/// The largest `turnout_bias` a scenario may give: at κ = 5 a station one standard deviation
+/// above its region's turnout is e⁵ ≈ 150 times as likely to be touched as an average one.
+pub const MAX_TURNOUT_BIAS: f64 = 5.0;
+
+/// The factor by which Klimek's probabilities `f_i` and `f_e` are multiplied at a station with
+/// `turnout_bias` κ: `exp(κz − κ²/2)`, where `z = (logit t − mean) ÷ sd` is the standard score of
+/// the station's turnout before fraud `t = issued ÷ registered` (kept within half a voter of 0
+/// and 1) in its region's honest turnout, normal on the logit scale with `mean` and `sd`. Its
+/// mean over honest stations is 1 (`E[exp(κz)] = exp(κ²/2)` for a standard normal z), so `f_i`
+/// and `f_e` stay the shares of stations expected to be touched, before the clamp of
+/// [`klimek_biased`]; it only moves the fraud towards stations of high turnout. 1 for κ = 0.
+pub fn klimek_turnout_weight(kappa: f64, issued: u64, registered: u64, mean: f64, sd: f64) -> f64 {
+    if kappa <= 0.0 || registered == 0 || sd <= 0.0 {
+        return 1.0;
+    }
+    let reg = registered as f64;
+    let t = (issued as f64).clamp(0.5, (reg - 0.5).max(0.5)) / reg;
+    let z = ((t / (1.0 - t)).ln() - mean) / sd;
+    (kappa * z - kappa * kappa / 2.0).exp()
+}
+
+/// Klimek's `(f_i, f_e)` at a station whose [`klimek_turnout_weight`] is `w`: each multiplied
+/// by it, `f_e` at most 1 and `f_i` at most what `f_e` leaves. Unchanged for `w = 1`.
+pub fn klimek_biased(incremental: f64, extreme: f64, w: f64) -> (f64, f64) {
+    if w == 1.0 {
+        return (incremental, extreme);
+    }
+    let fe = (extreme * w).min(1.0);
+    ((incremental * w).min(1.0 - fe), fe)
+}
+
 /// Ballots to add so that `issued / registered` reaches the next whole percent (0 when it is
 /// one already, or when that would exceed the register).
 pub fn turnout_round_up(issued: u64, registered: u64) -> u64 {
@@ -342,6 +376,59 @@ pub fn turnout_round_up(issued: u64, registered: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A station of `reg` voters whose turnout logit is `mean + sd·z`, as `issued`.
+    fn issued_at(z: f64, mean: f64, sd: f64, reg: u64) -> u64 {
+        let t = 1.0 / (1.0 + (-(mean + sd * z)).exp());
+        (t * reg as f64).round() as u64
+    }
+
+    #[test]
+    fn the_turnout_weight_is_one_without_bias_and_tilts_the_touched_stations_by_kappa() {
+        let (mean, sd, reg) = (0.3, 0.4, 1_000_000u64);
+        for z in [-3.0, -1.0, 0.0, 0.7, 2.5] {
+            let issued = issued_at(z, mean, sd, reg);
+            assert_eq!(klimek_turnout_weight(0.0, issued, reg, mean, sd), 1.0);
+            assert_eq!(klimek_biased(0.3, 0.05, 1.0), (0.3, 0.05));
+        }
+        // rises with turnout; at z = κ/2 it is 1 (exp(κ·κ/2 − κ²/2))
+        let w = |z: f64| klimek_turnout_weight(2.0, issued_at(z, mean, sd, reg), reg, mean, sd);
+        assert!(w(-1.0) < w(0.0) && w(0.0) < w(1.0) && w(1.0) < w(2.0));
+        assert!((w(1.0) - 1.0).abs() < 1e-3, "{}", w(1.0));
+        // over honest stations (z standard normal, by the midpoint rule on a fine grid) the weight
+        // averages 1, and the stations it touches have z with mean κ (an exponential tilt of
+        // the normal): with a sign error or without the −κ²/2 both fail
+        for kappa in [0.5, 1.0, 2.0, 3.0] {
+            let (mut mass, mut first) = (0.0, 0.0);
+            let h = 0.001;
+            let mut z = -12.0 + h / 2.0;
+            while z < 12.0 {
+                let wz = klimek_turnout_weight(kappa, issued_at(z, mean, sd, reg), reg, mean, sd);
+                let p = crate::stats::normal_pdf(z) * h;
+                mass += p * wz;
+                first += p * wz * z;
+                z += h;
+            }
+            assert!((mass - 1.0).abs() < 1e-3, "κ {kappa}: mean weight {mass}");
+            assert!(
+                (first / mass - kappa).abs() < 1e-2,
+                "κ {kappa}: mean z touched {}",
+                first / mass
+            );
+        }
+        // clamped: f_e at most 1, f_i at most what f_e leaves
+        assert_eq!(klimek_biased(0.5, 0.2, 10.0), (0.0, 1.0));
+        let (fi, fe) = klimek_biased(0.5, 0.05, 4.0);
+        assert!(
+            (fe - 0.2).abs() < 1e-12 && (fi - 0.8).abs() < 1e-12,
+            "{fi} {fe}"
+        );
+        // an empty or full station, or no register, stays finite
+        for issued in [0, reg] {
+            assert!(klimek_turnout_weight(2.0, issued, reg, mean, sd).is_finite());
+        }
+        assert_eq!(klimek_turnout_weight(2.0, 0, 0, mean, sd), 1.0);
+    }
 
     #[test]
     fn turnout_rounding_lands_on_a_whole_percent() {

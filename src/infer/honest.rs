@@ -2001,6 +2001,8 @@ impl HonestFit {
              [[inference.mechanism]]\nname = \"stuffing\"\nkind = \"stuffing\"\nbeneficiary = \"{leader}\"\nrate = [0.0, 0.9]\nstations = [0.01, 1.0]\n\n\
              [[inference.mechanism]]\nname = \"protocols\"\nkind = \"protocol\"\nbeneficiary = \"{leader}\"\nshare = [0.0, 0.6]\nstations = [0.01, 1.0]\n\n\
              [[inference.mechanism]]\nname = \"klimek\"\nkind = \"klimek\"\nbeneficiary = \"{leader}\"\nincremental = [0.0, 0.9]\nextreme = [0.0, 0.1]\nalpha = [0.25, 5.0]\ntheta = [0.02, 1.0]\n\n\
+             # Klimek's model with its odds rising with a station's turnout before fraud\n\
+             [[inference.mechanism]]\nname = \"klimek_turnout\"\nkind = \"klimek\"\nbeneficiary = \"{leader}\"\nincremental = [0.0, 0.9]\nextreme = [0.0, 0.1]\nalpha = [0.25, 5.0]\ntheta = [0.02, 1.0]\nturnout_bias = [0.0, 3.0]\n\n\
              [[inference.mechanism]]\nname = \"rounding\"\nkind = \"rounding\"\nbeneficiary = \"{leader}\"\nstations = [0.0, 0.1]",
             quoted(results.options[self.leader].trim())
         );

@@ -104,19 +104,22 @@ pub enum Parameter {
     Alpha,
     /// `theta` (Klimek).
     Theta,
+    /// `turnout_bias` (Klimek κ: fraud likelier where turnout is already high).
+    TurnoutBias,
     /// `stations`: the share of eligible stations targeted (any model).
     Stations,
 }
 
 impl Parameter {
     /// Every parameter, in the order priors are kept.
-    pub const ALL: [Parameter; 7] = [
+    pub const ALL: [Parameter; 8] = [
         Parameter::Share,
         Parameter::Rate,
         Parameter::Incremental,
         Parameter::Extreme,
         Parameter::Alpha,
         Parameter::Theta,
+        Parameter::TurnoutBias,
         Parameter::Stations,
     ];
 
@@ -129,6 +132,7 @@ impl Parameter {
             Parameter::Extreme => "extreme",
             Parameter::Alpha => "alpha",
             Parameter::Theta => "theta",
+            Parameter::TurnoutBias => "turnout_bias",
             Parameter::Stations => "stations",
         }
     }
@@ -137,6 +141,7 @@ impl Parameter {
     pub fn range(self) -> (f64, f64) {
         match self {
             Parameter::Alpha => (0.1, 10.0),
+            Parameter::TurnoutBias => (0.0, crate::fraud::MAX_TURNOUT_BIAS),
             _ => (0.0, 1.0),
         }
     }
@@ -157,9 +162,11 @@ impl Parameter {
                 kind,
                 FraudKind::Stuffing { .. } | FraudKind::Carousel { .. }
             ),
-            Parameter::Incremental | Parameter::Extreme | Parameter::Alpha | Parameter::Theta => {
-                matches!(kind, FraudKind::Klimek { .. })
-            }
+            Parameter::Incremental
+            | Parameter::Extreme
+            | Parameter::Alpha
+            | Parameter::Theta
+            | Parameter::TurnoutBias => matches!(kind, FraudKind::Klimek { .. }),
         }
     }
 
@@ -185,6 +192,7 @@ impl Parameter {
             (Parameter::Extreme, FraudKind::Klimek { extreme, .. }) => *extreme = v,
             (Parameter::Alpha, FraudKind::Klimek { alpha, .. }) => *alpha = v,
             (Parameter::Theta, FraudKind::Klimek { theta, .. }) => *theta = v,
+            (Parameter::TurnoutBias, FraudKind::Klimek { turnout_bias, .. }) => *turnout_bias = v,
             _ => {}
         }
     }

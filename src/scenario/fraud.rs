@@ -2,7 +2,9 @@
 //! what the models do is in `crate::fraud` and `crate::sim`.
 
 use super::reader::{Node, Problems, choice_hint};
-use crate::fraud::{AggregateLevel, Area, FraudKind, FraudModel, StationKind, Target};
+use crate::fraud::{
+    AggregateLevel, Area, FraudKind, FraudModel, MAX_TURNOUT_BIAS, StationKind, Target,
+};
 use crate::model::{Party, Region};
 
 const KINDS: &str = "pressure, carousel, stuffing, protocol, rounding, klimek, flip, drop, ledger_rewrite, ledger_truncate, aggregate";
@@ -95,8 +97,11 @@ pub(super) fn one(
             let fe = share(n, "extreme", Some(0.0), p);
             let alpha = n.f64_in("alpha", 0.1, 10.0, false, p).or(Some(1.0));
             let theta = n.f64_in("theta", 0.0, 1.0, false, p).or(Some(0.1));
-            match (fi, fe, alpha, theta) {
-                (Some(fi), Some(fe), Some(alpha), Some(theta)) => {
+            let bias = n
+                .f64_in("turnout_bias", 0.0, MAX_TURNOUT_BIAS, false, p)
+                .or(Some(0.0));
+            match (fi, fe, alpha, theta, bias) {
+                (Some(fi), Some(fe), Some(alpha), Some(theta), Some(turnout_bias)) => {
                     if fi + fe > 1.0 {
                         p.push(
                             &n.path,
@@ -110,6 +115,7 @@ pub(super) fn one(
                             extreme: fe,
                             alpha,
                             theta,
+                            turnout_bias,
                         })
                     }
                 }

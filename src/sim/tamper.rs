@@ -3,7 +3,10 @@
 
 use super::context::Context;
 use super::counts::{PublishedLedger, Workspace};
-use crate::fraud::{FraudKind, klimek_intensity, move_share, round_up_share, turnout_round_up};
+use crate::fraud::{
+    FraudKind, klimek_biased, klimek_intensity, klimek_turnout_weight, move_share, round_up_share,
+    turnout_round_up,
+};
 use crate::rng::{Purpose, StreamRng, stream};
 use rand::Rng;
 
@@ -201,7 +204,17 @@ pub(super) fn protocol_fraud(ctx: Context<'_>, run: u64, i: usize, ws: &mut Work
                 extreme,
                 alpha,
                 theta,
+                turnout_bias,
             } => {
+                let (mean, sd) = e.turnout_logit(i);
+                let w = klimek_turnout_weight(
+                    turnout_bias,
+                    issued as u64,
+                    st.n_registered as u64,
+                    mean,
+                    sd,
+                );
+                let (incremental, extreme) = klimek_biased(incremental, extreme, w);
                 let x = klimek_intensity(&mut rng, incremental, extreme, theta);
                 if x > 0.0 {
                     // the counts of the forensics simulator: floor(x·non-voters) stuffed,

@@ -110,6 +110,16 @@ alpha = 2.0
 theta = 0.2
 
 [[variant]]
+name = "klimek-turnout"
+extends = "honest"
+[[variant.fraud]]
+kind = "klimek"
+beneficiary = "red"
+incremental = 0.3
+extreme = 0.05
+turnout_bias = 2.0
+
+[[variant]]
 name = "rounding"
 extends = "honest"
 [[variant.fraud]]

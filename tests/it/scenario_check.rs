@@ -348,6 +348,30 @@ fn unknown_fraud_kind() {
 }
 
 #[test]
+fn klimek_turnout_bias_out_of_range_is_named() {
+    let klimek = FRAUD_VARIANT.replace(
+        "kind = \"stuffing\"\nbeneficiary = \"red\"\nrate = 0.2",
+        "kind = \"klimek\"\nbeneficiary = \"red\"\nincremental = 0.3\nturnout_bias = 7.5",
+    );
+    assert!(
+        klimek.contains("turnout_bias"),
+        "fixture edit not applicable"
+    );
+    assert_reports(
+        &format!("{TUTORIAL}{klimek}"),
+        "variant[2] (fraud): fraud[0].turnout_bias",
+        "out of range",
+    );
+    let fine = klimek.replace("7.5", "2.5");
+    let s = parse(&format!("{TUTORIAL}{fine}"), "t").expect("turnout_bias 2.5 is valid");
+    let v = s.variants.iter().find(|v| v.name == "fraud").unwrap();
+    assert!(matches!(
+        v.model.fraud[0].kind,
+        tamga::fraud::FraudKind::Klimek { turnout_bias, .. } if turnout_bias == 2.5
+    ));
+}
+
+#[test]
 fn fraud_beneficiary_must_be_a_party() {
     let text = format!(
         "{TUTORIAL}{}",

@@ -191,6 +191,14 @@ fn klimek_fraud_agrees() {
 }
 
 #[test]
+fn klimek_fraud_following_turnout_agrees() {
+    agree(
+        "klimek-turnout",
+        "[[variant.fraud]]\nkind = \"klimek\"\nbeneficiary = \"red\"\nincremental = 0.3\nextreme = 0.05\nalpha = 2.0\ntheta = 0.2\nturnout_bias = 2.0\n",
+    );
+}
+
+#[test]
 fn regional_and_district_aggregate_fraud_agree() {
     agree(
         "aggregates",

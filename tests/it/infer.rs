@@ -979,6 +979,8 @@ fn pipeline_check(default_files: usize, many: bool, places: bool) {
             continue;
         }
         reproduced += 1;
+        // no Klimek-type candidate, no warning that the intervals sit low
+        assert!(!r.to_text().contains(tamga::infer::KLIMEK_LOW));
         if sd > 0.0 {
             // the fit's uncertainty is stated in the text and the JSON
             assert!(
@@ -1239,6 +1241,12 @@ fn fitted_honest_model_intervals_contain_known_fraud_following_turnout() {
             continue;
         }
         reproduced += 1;
+        // the reading says the interval's lower end is the bound
+        assert!(
+            r.to_text().contains(tamga::infer::KLIMEK_LOW),
+            "{}",
+            r.to_text()
+        );
         let q = |name: &str| {
             r.derived
                 .iter()

@@ -113,10 +113,10 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    let (scenario, show, fitted) = match (&args.scenario, &args.from_stations) {
+    let (scenario, show, fitted, beside) = match (&args.scenario, &args.from_stations) {
         (_, Some(path)) => {
-            let (scenario, data) = fitted_scenario(path, args)?;
-            (scenario, path.display().to_string(), Some(data))
+            let (scenario, data, beside) = fitted_scenario(path, args)?;
+            (scenario, path.display().to_string(), Some(data), beside)
         }
         (Some(path), None) => {
             let show = path.display().to_string();
@@ -124,7 +124,7 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
                 path: show.clone(),
                 source,
             })?;
-            (tamga::scenario::parse(&source, &show)?, show, None)
+            (tamga::scenario::parse(&source, &show)?, show, None, None)
         }
         (None, None) => bail!("give a SCENARIO, or --from-stations STATIONS.csv"),
     };
@@ -325,6 +325,10 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
             _ => bail!("interrupted: nothing written"),
         }
     }
+    let mut report = report;
+    if let Some(b) = beside {
+        report.set_beside(b);
+    }
     let json = report.to_json();
     if let Some(path) = &args.out {
         let _hold = hold_exit();
@@ -447,24 +451,43 @@ fn read_stations(
     tamga::forensics::read::read_results(file).map_err(|e| anyhow::anyhow!("{flag} {show}: {e}"))
 }
 
+/// A station file as `--from-stations` fits it (its regions split where they differ by station
+/// size), its name, and the honest model fitted to it.
+type FittedFile = (
+    tamga::forensics::read::ElectionResults,
+    String,
+    tamga::infer::honest::HonestFit,
+);
+
 /// `--from-stations STATIONS.csv`: the honest model fitted to the file's clean part as a
-/// scenario (written to `--write-scenario` when given), the file, and its name.
+/// scenario (written to `--write-scenario` when given), the file, its name and the fit; and
+/// `tamga forensics`' estimates on the file as read, to set beside the result ([`tamga::infer::Beside`]).
 fn fitted_scenario(
     path: &std::path::Path,
     args: &Args,
 ) -> anyhow::Result<(
     tamga::model::Scenario,
-    (
-        tamga::forensics::read::ElectionResults,
-        String,
-        tamga::infer::honest::HonestFit,
-    ),
+    FittedFile,
+    Option<tamga::infer::Beside>,
 )> {
     let data = read_stations(
         path,
         "--from-stations",
         "give a station-results CSV (plain or gzip)",
     )?;
+    // `tamga forensics`' two estimates on the file as read, to set beside the result
+    eprintln!(
+        "running tamga forensics' Klimek fit and clean peak on the file, to set beside the result"
+    );
+    let beside = match tamga::infer::Beside::of(&data, tamga::forensics::DEFAULT_SEED) {
+        Ok(b) => Some(b),
+        Err(e) => {
+            eprintln!(
+                "tamga forensics cannot analyse the file ({e}): nothing set beside the result"
+            );
+            None
+        }
+    };
     let name = path.file_name().map_or(path.display().to_string(), |n| {
         n.to_string_lossy().into_owned()
     });
@@ -504,7 +527,7 @@ fn fitted_scenario(
         })?;
     }
     let scenario = tamga::scenario::parse(&fit.scenario, &name)?;
-    Ok((scenario, (data, name, fit)))
+    Ok((scenario, (data, name, fit), beside))
 }
 
 /// `--observed STATIONS.csv`: the file read and matched to the scenario under `hypothesis`;

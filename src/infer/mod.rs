@@ -399,7 +399,113 @@ pub struct Report {
     pub station_summaries: Option<stations::StationSpec>,
     /// With `--synthetic`: the planted fraud beside its posterior.
     pub truth: Option<TruthReport>,
+    /// With a station file: `tamga forensics`' estimates on the same file ([`Report::set_beside`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub beside: Option<Beside>,
     pub reading: Vec<String>,
+}
+
+/// `tamga forensics`' two estimates of the votes in question on the station file an inference
+/// fitted, computed as `tamga forensics FILE --seed SEED` computes them (the same numbers), to
+/// set beside the inference's: each rests on its own model (`docs/forensics.md`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Beside {
+    /// The seed of `tamga forensics` (its default, [`crate::forensics::DEFAULT_SEED`]).
+    pub seed: u64,
+    /// The Klimek fit's votes in question (stuffed plus moved), with its 90 % station-bootstrap
+    /// interval; `None` when the fit is undefined for the file (`klimek_undefined` says why).
+    pub klimek: Option<BesideEstimate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub klimek_undefined: Option<String>,
+    /// Shpilkin's clean-peak anomalous leader votes, with its 90 % station-bootstrap interval;
+    /// `None` when undefined (no votes for others at or below the turnout peak).
+    pub clean_peak: Option<BesideEstimate>,
+}
+
+/// One of [`Beside`]'s estimates.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct BesideEstimate {
+    pub value: f64,
+    pub lo90: f64,
+    pub hi90: f64,
+}
+
+impl Beside {
+    /// Runs `tamga forensics`' analysis of `results` with `seed` (its default options, but for
+    /// the digit tests' null, which the two estimates do not read) and keeps its two estimates
+    /// of the votes in question.
+    pub fn of(
+        results: &crate::forensics::read::ElectionResults,
+        seed: u64,
+    ) -> Result<Beside, crate::forensics::ForensicsError> {
+        let options = crate::forensics::AnalysisOptions {
+            seed,
+            digit_null_simulations: 1,
+            ..Default::default()
+        };
+        let f = crate::forensics::analyse(results, &options, |_| {})?;
+        Ok(Beside {
+            seed,
+            klimek: f.klimek.as_ref().map(|k| BesideEstimate {
+                value: k.votes.total.estimate,
+                lo90: k.votes.total.lo,
+                hi90: k.votes.total.hi,
+            }),
+            klimek_undefined: f.klimek_undefined.clone(),
+            clean_peak: f.clean_peak.map(|c| BesideEstimate {
+                value: c.votes,
+                lo90: c.lo,
+                hi90: c.hi,
+            }),
+        })
+    }
+
+    /// The reading's line.
+    fn line(&self) -> String {
+        let est = |e: &BesideEstimate| {
+            let to = if e.lo90 < 0.0 { " to " } else { "–" };
+            format!(
+                "{} (90 %: {}{to}{})",
+                count(e.value),
+                count(e.lo90),
+                count(e.hi90)
+            )
+        };
+        let klimek = match (&self.klimek, &self.klimek_undefined) {
+            (Some(k), _) => format!(
+                "the Klimek fit's votes in question {} (model-based: one national fair cluster, regional differences read as fraud)",
+                est(k)
+            ),
+            (None, Some(why)) => format!("no Klimek fit ({why})"),
+            (None, None) => "no Klimek fit".to_string(),
+        };
+        let peak = match &self.clean_peak {
+            Some(c) => format!(
+                "Shpilkin's clean-peak anomalous leader votes {} (the stations at or below the national turnout peak clean, the others' votes genuine)",
+                est(c)
+            ),
+            None => "no clean-peak estimate (no votes for others at or below the turnout peak)"
+                .to_string(),
+        };
+        format!(
+            "Beside it, `tamga forensics` on the same file (seed {}): {klimek}; {peak}.",
+            self.seed
+        )
+    }
+}
+
+impl Report {
+    /// Sets `tamga forensics`' estimates beside the inference's, and says them in the reading.
+    pub fn set_beside(&mut self, beside: Beside) {
+        // after the inference's own votes in question when it has them, else last
+        let at = self
+            .reading
+            .iter()
+            .position(|l| l.starts_with("Votes in question"))
+            .map_or(self.reading.len(), |i| i + 1);
+        self.reading.insert(at, beside.line());
+        self.beside = Some(beside);
+    }
 }
 
 /// Regression-adjusted posterior sample of one model: per parameter and per derived quantity,
@@ -780,6 +886,7 @@ fn report(
         derived,
         predictive,
         truth: None,
+        beside: None,
         station_summaries: em.observed.stations.clone(),
         statistic_scales: em
             .observed

@@ -1329,6 +1329,71 @@ fn towns_and_villages_csv() -> String {
     csv
 }
 
+/// `--from-stations` sets `tamga forensics`' two estimates of the votes in question beside its
+/// result: the same numbers `tamga forensics FILE --json` reports for the file (its default
+/// seed), in the JSON's `beside` and in the reading, at one thread and at two.
+#[test]
+fn forensics_estimates_on_the_same_file_are_set_beside_the_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("towns.csv");
+    std::fs::write(&csv, towns_and_villages_csv()).unwrap();
+    let out = tamga()
+        .args(["forensics", "--json"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let f: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let total = &f["klimek"]["votes"]["total"];
+    let peak = &f["clean_peak"];
+    assert!(total["estimate"].is_f64() && peak["votes"].is_f64(), "{f}");
+    for threads in ["1", "2"] {
+        let out = tamga()
+            .args(["infer", "--from-stations"])
+            .arg(&csv)
+            .args([
+                "--fraud",
+                "none",
+                "--particles",
+                "20",
+                "--budget",
+                "40",
+                "--json",
+            ])
+            .args(["--threads", threads])
+            .output()
+            .unwrap();
+        assert_ne!(
+            out.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let b = &r["beside"];
+        assert_eq!(b["seed"], f["seed"], "{b}");
+        assert_eq!(b["klimek"]["value"], total["estimate"], "{b}");
+        assert_eq!(b["klimek"]["lo90"], total["lo"], "{b}");
+        assert_eq!(b["klimek"]["hi90"], total["hi"], "{b}");
+        assert_eq!(b["clean_peak"]["value"], peak["votes"], "{b}");
+        assert_eq!(b["clean_peak"]["lo90"], peak["lo"], "{b}");
+        assert_eq!(b["clean_peak"]["hi90"], peak["hi"], "{b}");
+        let reading = r["reading"].as_array().unwrap();
+        assert!(
+            reading.iter().any(|l| l
+                .as_str()
+                .unwrap()
+                .starts_with("Beside it, `tamga forensics` on the same file (seed 20120304): the Klimek fit's votes in question")),
+            "{reading:?}"
+        );
+    }
+}
+
 /// `--from-stations` fits the smaller and larger stations of a region whose two halves differ
 /// in opposite directions (turnout down, the leader's share up) as regions of their own (the
 /// written scenario names them and says how many regions were split) and leaves a region whose

@@ -1377,12 +1377,14 @@ fn forensics_estimates_on_the_same_file_are_set_beside_the_result() {
         let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let b = &r["beside"];
         assert_eq!(b["seed"], f["seed"], "{b}");
-        assert_eq!(b["klimek"]["value"], total["estimate"], "{b}");
-        assert_eq!(b["klimek"]["lo90"], total["lo"], "{b}");
-        assert_eq!(b["klimek"]["hi90"], total["hi"], "{b}");
-        assert_eq!(b["clean_peak"]["value"], peak["votes"], "{b}");
-        assert_eq!(b["clean_peak"]["lo90"], peak["lo"], "{b}");
-        assert_eq!(b["clean_peak"]["hi90"], peak["hi"], "{b}");
+        for (name, theirs, keys) in [
+            ("klimek", total, ["estimate", "lo", "hi"]),
+            ("clean_peak", peak, ["votes", "lo", "hi"]),
+        ] {
+            for (ours, key) in ["value", "lo90", "hi90"].into_iter().zip(keys) {
+                assert_eq!(b[name][ours], theirs[key], "{name}.{ours}: {b}");
+            }
+        }
         let reading = r["reading"].as_array().unwrap();
         assert!(
             reading.iter().any(|l| l

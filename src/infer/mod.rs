@@ -497,12 +497,16 @@ impl Beside {
 impl Report {
     /// Sets `tamga forensics`' estimates beside the inference's, and says them in the reading.
     pub fn set_beside(&mut self, beside: Beside) {
-        // after the inference's own votes in question when it has them, else last
+        // after the inference's own votes in question (and the warning on them) when it has
+        // them, else last
         let at = self
             .reading
             .iter()
             .position(|l| l.starts_with("Votes in question"))
-            .map_or(self.reading.len(), |i| i + 1);
+            .map_or(self.reading.len(), |i| {
+                let next = self.reading.get(i + 1);
+                i + 1 + usize::from(next.is_some_and(|l| l.starts_with(KLIMEK_LOW)))
+            });
         self.reading.insert(at, beside.line());
         self.beside = Some(beside);
     }

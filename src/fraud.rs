@@ -389,8 +389,8 @@ mod tests {
         for z in [-3.0, -1.0, 0.0, 0.7, 2.5] {
             let issued = issued_at(z, mean, sd, reg);
             assert_eq!(klimek_turnout_weight(0.0, issued, reg, mean, sd), 1.0);
-            assert_eq!(klimek_biased(0.3, 0.05, 1.0), (0.3, 0.05));
         }
+        assert_eq!(klimek_biased(0.3, 0.05, 1.0), (0.3, 0.05));
         // rises with turnout; at z = κ/2 it is 1 (exp(κ·κ/2 − κ²/2))
         let w = |z: f64| klimek_turnout_weight(2.0, issued_at(z, mean, sd, reg), reg, mean, sd);
         assert!(w(-1.0) < w(0.0) && w(0.0) < w(1.0) && w(1.0) < w(2.0));

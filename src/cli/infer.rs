@@ -278,7 +278,7 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
             from: resume,
             save: &mut save,
         });
-    let report = infer_with(
+    let mut report = infer_with(
         &scenario,
         &request,
         observed,
@@ -325,7 +325,6 @@ fn run_inner(args: &Args) -> anyhow::Result<ExitCode> {
             _ => bail!("interrupted: nothing written"),
         }
     }
-    let mut report = report;
     if let Some(b) = beside {
         report.set_beside(b);
     }

@@ -1002,6 +1002,7 @@ fn klimek_probability(r: &Report) -> f64 {
         .map(|m| m.probability)
         .sum()
 }
+
 /// The plain-words reading of a report.
 pub fn reading(r: &Report) -> Vec<String> {
     let h = &r.provenance.hypothesis;

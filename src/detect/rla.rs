@@ -21,7 +21,7 @@
 //!
 //! Every first round is planned as an auditor would, from the published counts: the draws at
 //! which each assertion's expected statistic reaches ln(1/α) were the published outcome right
-//! (ONEAudit: its second-order expectation, see [`one_audit`]). At a round's end the assertions
+//! (ONEAudit: its expected log growth at its bet, see [`one_audit`]). At a round's end the assertions
 //! are checked hardest first, stopping at the first not confirmed (the same decisions as checking
 //! them all; `docs/rla.md`).
 //!
@@ -1060,16 +1060,16 @@ fn hand_counts(reported: &mut [u64], papers: &mut [u64]) -> Option<u64> {
 /// a(paper)`. With `v = 2Ā − 1` the margin of all CVRs (the station means summing to the
 /// protocols), the overstatement assorter `B = (1 − ω/u)/(2 − v/u)` has mean > ½ exactly when
 /// the assertion holds on the papers, and `B ≥ 0`. The test is the fixed-bet martingale
-/// `Π (1 + λ(Bᵢ − ½))`, valid for any `λ ∈ [0, 2)` fixed before sampling; here `λ` is the
-/// growth-optimal bet to second order for papers as reported, `E[B − ½]/E[(B − ½)²]`, at most
-/// Kaplan–Markov's (the super-simple γ's bet is `λ = 2(2 − v/u)/(2γ − v/u)`). Its log is a sum
-/// over draws, so [`rounds_of_sums`] runs it; the first round is where the second-order expected
-/// log statistic `λE − λ²E₂/2` per draw (papers as reported) reaches ln(1/α). Returns (decision,
+/// `Π (1 + λ(Bᵢ − ½))`, valid for any `λ ∈ [0, 2)` fixed before sampling; here `λ` is the bet
+/// with the largest expected log growth `E[ln(1 + λ(B − ½))]` for papers as reported
+/// ([`planned_points`], [`growth_optimal`]), at most Kaplan–Markov's (the super-simple γ's bet
+/// is `λ = 2(2 − v/u)/(2γ − v/u)`). Its log is a sum over draws, so [`rounds_of_sums`] runs it;
+/// the first round is where that expected log statistic reaches ln(1/α). Returns (decision,
 /// ballots sampled, population, the papers per category).
 ///
-/// The work is per station, not per (station, choice) category and assertion: the moments come
-/// from the contest's totals and the matrix `Σₛ rₛrₛᵀ/Nₛ` of the protocols (`Σₛ Nₛāₛ² = aᵀQa`),
-/// and a round's logarithms are taken only for what it drew, one per station and distinct
+/// The work is per station, not per (station, choice) category and assertion: the plan comes
+/// from the contest's totals and the matrix `Σₛ (Nₛ − kₛ)rₛrₛᵀ/Nₛ²` of the protocols
+/// ([`HandPlan`]), and a round's logarithms are taken only for what it drew, one per station and distinct
 /// assorter value (`B` depends on a paper's choice only through its assorter value). A large
 /// round is drawn per (station, group of the hardest assertion's values) and split into paper
 /// categories (exact conditional multinomials) only when another assertion is looked at; the
@@ -1173,22 +1173,24 @@ fn one_audit(
         plan_hand.add_spread(&r, h.units() as f64, k, &mut small, &mut large);
     }
     let shares: Vec<(f64, f64)> = small.into_iter().zip(large).collect();
-    let bet = |a: &Assertion, [c0, c1, first, v]: [f64; 4]| -> (Bet, f64) {
+    let mut points = Vec::new();
+    let mut sums = vec![0.0; m];
+    let mut bet = |a: &Assertion, [c0, c1, _, v]: [f64; 4]| -> (Bet, f64) {
         let u = a.upper;
         let x = &a.values;
-        let mut second = 0.0;
-        for (ij, &w) in plan.iter().enumerate() {
-            let d = c0 - c1 * (x[ij / m] - x[ij % m]);
-            second += w * d * d;
-        }
-        second += plan_hand.second(x, c0, c1);
+        let range = means_range(x, &shares);
+        planned_points(
+            x,
+            (c0, c1),
+            &plan,
+            &plan_hand,
+            range,
+            &mut sums,
+            &mut points,
+        );
         let km = 2.0 * (2.0 - v / u) / (2.0 * SUPER_SIMPLE_GAMMA - v / u);
-        let lambda = if second > 0.0 {
-            (first / second).clamp(0.0, km)
-        } else {
-            km
-        };
-        let drift = (lambda * first - lambda * lambda * second / 2.0) / plan_units;
+        let lambda = growth_optimal(&points, km);
+        let drift = growth(&points, lambda) / plan_units;
         (Bet { lambda, c0, c1 }, drift)
     };
     let mut bets = Vec::with_capacity(assertions.len());
@@ -1428,11 +1430,15 @@ fn one_audit(
 /// with `Nₛ` units, reported counts `rₛ` and `kₛ` phantoms (papers its protocol counts beyond
 /// the box: known from the ballot manifest before any paper is drawn) is planned as its
 /// `Nₛ − kₛ` papers reading in its reported shares and its phantoms as phantoms (`ω = āₛ`).
-/// `there[j] = Σₛ (1 − kₛ/Nₛ)rₛⱼ`, `phantom[j] = Σₛ kₛrₛⱼ/Nₛ` and `Q = Σₛ (Nₛ − 2kₛ)rₛrₛᵀ/Nₛ²`
-/// (upper triangle; without phantoms `there` is the totals and `Q = Σₛ rₛrₛᵀ/Nₛ`).
+/// `there[j] = Σₛ (1 − kₛ/Nₛ)rₛⱼ` (the papers planned in category `j`), `phantom[j] =
+/// Σₛ kₛrₛⱼ/Nₛ`, `phantoms = Σₛ kₛ` and `P = Σₛ (Nₛ − kₛ)rₛrₛᵀ/Nₛ²` (upper triangle; without
+/// phantoms `there` is the totals and `P = Σₛ rₛrₛᵀ/Nₛ`), so that for an assorter `x` the
+/// papers planned in category `j` have station means summing to `(Px)ⱼ = Σₛ thereₛⱼ·āₛ` and
+/// `xᵀPx = Σₛ (Nₛ − kₛ)āₛ²`.
 struct HandPlan {
     m: usize,
     units: f64,
+    phantoms: f64,
     there: Vec<f64>,
     phantom: Vec<f64>,
     q: Vec<f64>,
@@ -1443,6 +1449,7 @@ impl HandPlan {
         HandPlan {
             m,
             units: 0.0,
+            phantoms: 0.0,
             there: vec![0.0; m],
             phantom: vec![0.0; m],
             q: vec![0.0; m * m],
@@ -1453,6 +1460,7 @@ impl HandPlan {
     /// (and of `there`); [`HandPlan::add_spread`] adds its part of the second.
     fn add_sums(&mut self, r: &[f64], n: f64, k: f64) {
         self.units += n;
+        self.phantoms += k;
         if k > 0.0 {
             for ((t, p), &r) in self.there.iter_mut().zip(&mut self.phantom).zip(r) {
                 *t += r * (1.0 - k / n);
@@ -1465,15 +1473,11 @@ impl HandPlan {
         }
     }
 
-    /// The same station's part of `Q`; its shares `r/n` widen the per-category ranges
+    /// The same station's part of `P`; its shares `r/n` widen the per-category ranges
     /// `small`–`large`.
     fn add_spread(&mut self, r: &[f64], n: f64, k: f64, small: &mut [f64], large: &mut [f64]) {
         let m = self.m;
-        let coefficient = if k > 0.0 {
-            (n - 2.0 * k) / (n * n)
-        } else {
-            1.0 / n
-        };
+        let coefficient = if k > 0.0 { (n - k) / (n * n) } else { 1.0 / n };
         // each row's factor: the share, or with phantoms the share scaled
         let mut scaled = [0.0; TRIANGLE_MAX];
         let inverse = 1.0 / n;
@@ -1512,39 +1516,157 @@ impl HandPlan {
         fixed!(2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
     }
 
-    /// `Σ (B − ½)` and `Σ (B − ½)²` over the planned papers for assorter values `x`, with
-    /// `B − ½ = c0 − c1·ω`. A station's papers as reported give `Σ r·(c0 + c1(a − āₛ)) = Nₛc0`
-    /// and `Σ r·(…)² = Nₛc0² + c1²(Σ r·a² − Nₛāₛ²)`, with `Σₛ Nₛāₛ² = aᵀQa`; with `kₛ` of them
-    /// phantoms, `(Nₛ − kₛ)c0 + kₛ(c0 − c1āₛ)` and `(Nₛ − kₛ)(c0² + c1²·varₛ) + kₛ(c0 − c1āₛ)²`,
-    /// which sum to `Σₛ Nₛc0 − c1·a·phantom` and `Σₛ Nₛc0² − 2c0c1·a·phantom + c1²(Σⱼ aⱼ²·thereⱼ −
-    /// aᵀQa)`.
-    #[cfg(test)]
-    fn moments(&self, x: &[f64], c0: f64, c1: f64) -> (f64, f64) {
-        (self.first(x, c0, c1), self.second(x, c0, c1))
-    }
-
-    /// [`HandPlan::moments`]' first (needs only [`HandPlan::add_sums`]).
+    /// `Σ (B − ½)` over the planned papers for assorter values `x`, with `B − ½ = c0 − c1·ω`:
+    /// a station's `Nₛ − kₛ` papers as reported give `(Nₛ − kₛ)c0` (their `ω = āₛ − a` averages
+    /// 0), its `kₛ` phantoms `kₛ(c0 − c1āₛ)`, which sum to `Σₛ Nₛc0 − c1·x·phantom`.
     fn first(&self, x: &[f64], c0: f64, c1: f64) -> f64 {
         let lost: f64 = x.iter().zip(&self.phantom).map(|(x, p)| x * p).sum();
         self.units * c0 - c1 * lost
     }
 
-    /// [`HandPlan::moments`]' second.
-    fn second(&self, x: &[f64], c0: f64, c1: f64) -> f64 {
+    /// `(Px)ⱼ` into `out` (the station means of category `j`'s planned papers, summed), and
+    /// returns `xᵀPx` (their squares, summed over all planned papers).
+    fn there_sums(&self, x: &[f64], out: &mut [f64]) -> f64 {
         let (m, q) = (self.m, &self.q);
-        let squares: f64 = x.iter().zip(&self.there).map(|(x, t)| x * x * t).sum();
-        let lost: f64 = x.iter().zip(&self.phantom).map(|(x, p)| x * p).sum();
-        let mut quad = 0.0;
+        out.fill(0.0);
         for j in 0..m {
-            let row: f64 = q[j * m + j + 1..(j + 1) * m]
-                .iter()
-                .zip(&x[j + 1..])
-                .map(|(q, x)| q * x)
-                .sum();
-            quad += x[j] * (x[j] * q[j * m + j] + 2.0 * row);
+            out[j] += q[j * m + j] * x[j];
+            for l in j + 1..m {
+                out[j] += q[j * m + l] * x[l];
+                out[l] += q[j * m + l] * x[j];
+            }
         }
-        self.units * c0 * c0 - 2.0 * c0 * c1 * lost + c1 * c1 * (squares - quad).max(0.0)
+        x.iter().zip(out.iter()).map(|(x, o)| x * o).sum()
     }
+}
+
+/// [`one_audit`]'s planned papers (papers with a CVR reading as it, papers without one in
+/// their station's reported shares, phantoms as phantoms) as weighted values `(w, B − ½)` of
+/// the assertion with assorter values `x` and `B − ½ = c0 − c1·ω`, into `points`. A pair's
+/// `ω = a(CVR) − a(paper)` is exact. A paper without a CVR has `ω = āₛ − a(paper)`: its
+/// category's planned papers are grouped by assorter value `v`, and each group's station means
+/// `āₛ` are represented by two points about their mean with spread `σ`, `σ²` being the planned
+/// papers' spread of `āₛ` about their group's mean (pooled over the groups: `(xᵀPx − Σ_g
+/// S_g²/W_g)/Σ_g W_g`; [`HandPlan::there_sums`]), narrowed where it would leave `range`, the
+/// bounds of any station's mean ([`means_range`]); phantoms (`a = 0`) likewise about their mean
+/// `x·phantom/Σₛkₛ`. So the points have the planned papers' first moment exactly, their second
+/// exactly up to the narrowing and the phantoms' spread (taken to be the papers'), and each
+/// value is one `ω` can take (`≥ −½` in `B − ½`).
+fn planned_points(
+    x: &[f64],
+    (c0, c1): (f64, f64),
+    plan: &[f64],
+    hand: &HandPlan,
+    (lo, hi): (f64, f64),
+    sums: &mut [f64],
+    points: &mut Vec<(f64, f64)>,
+) {
+    let m = hand.m;
+    points.clear();
+    for (ij, &w) in plan.iter().enumerate() {
+        if w > 0.0 {
+            points.push((w, c0 - c1 * (x[ij / m] - x[ij % m])));
+        }
+    }
+    let quad = hand.there_sums(x, sums);
+    // groups of categories by assorter value: (value, papers W_g, station means summed S_g)
+    let mut groups: [(f64, f64, f64); TRIANGLE_MAX] = [(0.0, 0.0, 0.0); TRIANGLE_MAX];
+    let mut used = 0;
+    let mut spill = Vec::new();
+    for j in 0..m {
+        let (w, s) = (hand.there[j], sums[j]);
+        if w <= 0.0 {
+            continue;
+        }
+        match groups[..used].iter_mut().find(|g| g.0 == x[j]) {
+            Some(g) => (g.1, g.2) = (g.1 + w, g.2 + s),
+            None if used < TRIANGLE_MAX => {
+                groups[used] = (x[j], w, s);
+                used += 1;
+            }
+            None => spill.push((x[j], w, s)),
+        }
+    }
+    let all = groups[..used].iter().chain(&spill);
+    let (papers, between) = all
+        .clone()
+        .fold((0.0, 0.0), |(p, b), &(_, w, s)| (p + w, b + s * s / w));
+    let sigma = if papers > 0.0 {
+        ((quad - between).max(0.0) / papers).sqrt()
+    } else {
+        0.0
+    };
+    // two points with the mean `mean` and spread `σ`, or less where `[lo, hi]` cuts it: `up`
+    // above and `down` below the mean, weighted so that the mean stays, variance `up·down`
+    let mut push = |w: f64, mean: f64, value: f64| {
+        let mean = mean.clamp(lo, hi);
+        let up = sigma.min(hi - mean);
+        let down = if up > 0.0 {
+            (sigma * sigma / up).min(mean - lo)
+        } else {
+            0.0
+        };
+        if down > 0.0 {
+            let d = |a: f64| c0 - c1 * (a - value);
+            points.push((w * up / (up + down), d(mean - down)));
+            points.push((w * down / (up + down), d(mean + up)));
+        } else {
+            points.push((w, c0 - c1 * (mean - value)));
+        }
+    };
+    for &(value, w, s) in all {
+        push(w, s / w, value);
+    }
+    if hand.phantoms > 0.0 {
+        let lost: f64 = x.iter().zip(&hand.phantom).map(|(x, p)| x * p).sum();
+        push(hand.phantoms, lost / hand.phantoms, 0.0);
+    }
+}
+
+/// `Σ w·ln(1 + λd)` over `points` `(w, d)`: the expected log statistic of a fixed bet `λ`.
+fn growth(points: &[(f64, f64)], lambda: f64) -> f64 {
+    points.iter().map(|&(w, d)| w * (lambda * d).ln_1p()).sum()
+}
+
+/// The bet `λ ∈ [0, cap]` with the largest [`growth`] over `points` (every `d ≥ −½` and
+/// `cap < 2`, so every factor stays positive): the growth is concave in `λ`, so its slope
+/// `Σ wd/(1 + λd)` falls; its root by Newton's method kept inside a shrinking bracket
+/// (bisection when a step leaves it). 0 if the growth falls from the start, `cap` if it still
+/// rises there.
+fn growth_optimal(points: &[(f64, f64)], cap: f64) -> f64 {
+    let slope = |l: f64| -> (f64, f64) {
+        points.iter().fold((0.0, 0.0), |(s, c), &(w, d)| {
+            let f = d / (1.0 + l * d);
+            (s + w * f, c - w * f * f)
+        })
+    };
+    if slope(0.0).0 <= 0.0 {
+        return 0.0;
+    }
+    if slope(cap).0 >= 0.0 {
+        return cap;
+    }
+    let (mut a, mut b) = (0.0, cap);
+    let mut l = cap / 2.0;
+    for _ in 0..100 {
+        let (s, c) = slope(l);
+        if s > 0.0 {
+            a = l;
+        } else {
+            b = l;
+        }
+        let newton = l - s / c;
+        let next = if newton > a && newton < b {
+            newton
+        } else {
+            (a + b) / 2.0
+        };
+        if (next - l).abs() <= 1e-12 * cap {
+            return next;
+        }
+        l = next;
+    }
+    l
 }
 
 /// The most categories for which [`HandPlan::add_spread`] accumulates `Q` with the size known at
@@ -2395,7 +2517,7 @@ mod tests {
         // stations with and without phantoms (and one whose box holds more than its protocol)
         let m = 5;
         let x = [1.2, 0.0, 0.5, 0.5, 0.0];
-        let (c0, c1) = (0.03, 0.7);
+        let (c0, c1) = (0.03, 0.35);
         let stations: [([u64; 5], [u64; 5]); 4] = [
             ([300, 150, 40, 10, 0], [300, 150, 40, 10, 0]),
             ([300, 150, 40, 10, 0], [250, 120, 40, 0, 0]),
@@ -2403,37 +2525,88 @@ mod tests {
             ([100, 100, 0, 0, 0], [110, 100, 3, 0, 0]),
         ];
         let mut plan = HandPlan::new(m);
+        let (mut small, mut large) = (vec![f64::INFINITY; m], vec![f64::NEG_INFINITY; m]);
+        // paper by paper: the N − k papers there in the reported shares, the k phantoms
+        // scoring 0 against the station mean
         let (mut first, mut second) = (0.0, 0.0);
-        for (reported, papers) in &stations {
-            let h = HandStation::new(reported, papers).unwrap();
+        let (mut means, mut squares) = (vec![0.0; m], 0.0);
+        let (mut papers, mut phantoms) = (0.0, 0.0);
+        for (reported, box_) in &stations {
+            let h = HandStation::new(reported, box_).unwrap();
             let n = h.units as f64;
             let k = h.papers[m - 1] as f64;
             let r: Vec<f64> = h.reported.iter().map(|&r| r as f64).collect();
-            let (mut small, mut large) = (vec![f64::INFINITY; m], vec![0.0; m]);
             plan.add_sums(&r, n, k);
             plan.add_spread(&r, n, k, &mut small, &mut large);
-            // paper by paper: the N − k papers there in the reported shares, the k phantoms
-            // scoring 0 against the station mean
             let mean: f64 = x.iter().zip(&r).map(|(x, r)| x * r).sum::<f64>() / n;
             for j in 0..m {
+                let there = (n - k) * r[j] / n;
                 let d = c0 - c1 * (mean - x[j]);
-                let papers = (n - k) * r[j] / n;
-                first += papers * d;
-                second += papers * d * d;
+                first += there * d;
+                second += there * d * d;
+                means[j] += there * mean;
+                squares += there * mean * mean;
+                papers += there;
             }
-            let d = c0 - c1 * (mean - x[m - 1]);
+            let d = c0 - c1 * mean;
             first += k * d;
             second += k * d * d;
+            phantoms += k;
         }
-        let (f, s) = plan.moments(&x, c0, c1);
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+        let f = plan.first(&x, c0, c1);
+        assert!(close(f, first), "{f} against {first}");
+        let mut sums = vec![0.0; m];
+        let quad = plan.there_sums(&x, &mut sums);
+        assert!(close(quad, squares), "{quad} against {squares}");
+        for j in 0..m {
+            assert!(
+                close(sums[j], means[j]),
+                "category {j}: {} against {}",
+                sums[j],
+                means[j]
+            );
+        }
+        // the points: the planned papers and phantoms, their first moment exactly, their
+        // second at least what grouping the station means keeps (the spread within groups is
+        // pooled, so it is not exact), each a value some paper can take
+        let shares: Vec<(f64, f64)> = small.into_iter().zip(large).collect();
+        let range = means_range(&x, &shares);
+        let mut points = Vec::new();
+        planned_points(&x, (c0, c1), &[], &plan, range, &mut sums, &mut points);
+        let w: f64 = points.iter().map(|p| p.0).sum();
+        let pf: f64 = points.iter().map(|p| p.0 * p.1).sum();
+        let ps: f64 = points.iter().map(|p| p.0 * p.1 * p.1).sum();
         assert!(
-            (f - first).abs() < 1e-9 * first.abs().max(1.0),
-            "{f} against {first}"
+            close(w, papers + phantoms),
+            "{w} against {}",
+            papers + phantoms
         );
+        assert!(close(pf, first), "{pf} against {first}");
         assert!(
-            (s - second).abs() < 1e-9 * second.abs().max(1.0),
-            "{s} against {second}"
+            ps <= second * (1.0 + 1e-9) && ps > 0.9 * second,
+            "{ps} against {second}"
         );
+        assert!(points.iter().all(|p| p.1 >= c0 - c1 * 1.2 - 1e-12));
+    }
+
+    #[test]
+    fn the_bet_is_the_growth_optimal_one() {
+        // a fifth of the papers at −½ and the rest at +0.2: second order would bet
+        // E/E₂ = 0.06/0.082 ≈ 0.73; the exact optimum solves Σ wd/(1 + λd) = 0
+        let points = [(0.2, -0.5), (0.8, 0.2)];
+        let l = growth_optimal(&points, 1.9);
+        let slope: f64 = points.iter().map(|&(w, d)| w * d / (1.0 + l * d)).sum();
+        assert!(slope.abs() < 1e-12, "slope {slope} at {l}");
+        // 0.2·(−0.5)/(1 − 0.5l) + 0.8·0.2/(1 + 0.2l) = 0 ⇔ −0.1(1 + 0.2l) + 0.16(1 − 0.5l) = 0
+        // ⇔ 0.06 = 0.1l ⇔ l = 0.6
+        assert!((l - 0.6).abs() < 1e-9, "{l}");
+        for other in [0.0, 0.3, 0.59, 0.61, 1.0, 1.9] {
+            assert!(growth(&points, other) <= growth(&points, l) + 1e-15);
+        }
+        // the cap, and no bet when nothing grows
+        assert_eq!(growth_optimal(&[(1.0, 0.1)], 1.5), 1.5);
+        assert_eq!(growth_optimal(&[(0.5, -0.1), (0.5, 0.05)], 1.5), 0.0);
     }
 
     #[test]

@@ -135,6 +135,27 @@ impl Rows {
         }
     }
 
+    /// Station `i`'s counts of this contest in `c`, as [`Rows::read`] gives them, without a copy.
+    fn row<'a>(
+        self,
+        e: &Electorate,
+        c: &'a StationCounts,
+        i: usize,
+    ) -> impl Iterator<Item = u64> + 'a {
+        let (row, invalid): (&[u32], &[u32]) = match self {
+            Rows::List => (c.list_of(i), &[]),
+            Rows::District(d) => {
+                let off = e.candidate_offset[i] as usize;
+                let n = e.districts[d].candidates.len();
+                (
+                    &c.district[off..off + n],
+                    std::slice::from_ref(&c.district_invalid[i]),
+                )
+            }
+        };
+        row.iter().chain(invalid).map(|&x| u64::from(x))
+    }
+
     fn stations(self, e: &Electorate) -> std::ops::Range<usize> {
         match self {
             Rows::List => 0..e.stations.len(),
@@ -705,7 +726,6 @@ fn paper_pool(
     c: &Contest,
     paper: &StationCounts,
     protocols: &StationCounts,
-    row: &mut Vec<u64>,
 ) -> (Vec<f64>, RowSums) {
     let mut pool = vec![0u64; c.reported.len()];
     let stations = c.rows.stations(e);
@@ -715,16 +735,18 @@ fn paper_pool(
         totals: vec![0u64; c.reported.len() - 1],
     };
     for i in stations {
-        c.rows.read(e, paper, i, row);
-        for (t, v) in pool.iter_mut().zip(row.iter()) {
+        let mut papers = 0;
+        for (t, v) in pool.iter_mut().zip(c.rows.row(e, paper, i)) {
             *t += v;
+            papers += v;
         }
-        sums.papers.push(row.iter().sum());
-        c.rows.read(e, protocols, i, row);
-        for (t, v) in sums.totals.iter_mut().zip(row.iter()) {
+        sums.papers.push(papers);
+        let mut ballots = 0;
+        for (t, v) in sums.totals.iter_mut().zip(c.rows.row(e, protocols, i)) {
             *t += v;
+            ballots += v;
         }
-        sums.protocols.push(row.iter().sum());
+        sums.protocols.push(ballots);
     }
     let papers: u64 = pool.iter().sum();
     let reported: u64 = c.reported.iter().sum();
@@ -2129,11 +2151,10 @@ pub(super) fn audit_readings(
     };
     let cs = contests(system, e, ev);
     // each contest's papers, and whether its outcome is wrong on them (the same for every audit)
-    let mut row = Vec::new();
     let protocols = ev.published.protocols;
     let (pools, sums): (Vec<Vec<f64>>, Vec<RowSums>) = cs
         .iter()
-        .map(|c| paper_pool(e, c, paper, protocols, &mut row))
+        .map(|c| paper_pool(e, c, paper, protocols))
         .unzip();
     let wrong: Vec<bool> = cs
         .iter()

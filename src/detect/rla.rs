@@ -1479,7 +1479,7 @@ impl HandPlan {
     }
 
     /// A station of `n` units, reported counts `r`, `k` phantoms: its part of the first moment
-    /// (and of `there`); [`HandPlan::add_spread`] adds its part of the second.
+    /// (and of `there`); [`HandPlan::add_spread`] adds its part of `P`.
     fn add_sums(&mut self, r: &[f64], n: f64, k: f64) {
         self.units += n;
         self.phantoms += k;
@@ -1691,13 +1691,13 @@ fn growth_optimal(points: &[(f64, f64)], cap: f64) -> f64 {
     l
 }
 
-/// The most categories for which [`HandPlan::add_spread`] accumulates `Q` with the size known at
+/// The most categories for which [`HandPlan::add_spread`] accumulates `P` with the size known at
 /// compile time ([`triangle`]).
 const TRIANGLE_MAX: usize = 16;
 
-/// `q[j·M + l] += scaled[j]·r[l]` for `l ≥ j` (`Q`'s upper triangle, `M` categories): with `M`
+/// `q[j·M + l] += scaled[j]·r[l]` for `l ≥ j` (`P`'s upper triangle, `M` categories): with `M`
 /// a constant the loops unroll and pair up. The same sums as the loop over the categories with
-/// votes (a category without adds `0·r`, and `Q`'s entries are never −0), so the same bits.
+/// votes (a category without adds `0·r`, and `P`'s entries are never −0), so the same bits.
 #[inline]
 fn triangle<const M: usize>(q: &mut [f64], scaled: &[f64; TRIANGLE_MAX], r: &[f64]) {
     let q = &mut q[..M * M];

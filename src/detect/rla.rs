@@ -1231,7 +1231,7 @@ fn one_audit(
         return (Decision::FullHandCount, 0, units as u64, pool);
     };
     // per assertion, when first looked at: its distinct assorter values, each category's, and
-    // the stations' reported means āₛ
+    // the stations' reported means āₛ (each computed when first needed)
     struct Looked {
         values: Vec<f64>,
         group: Vec<usize>,
@@ -1248,13 +1248,8 @@ fn one_audit(
                 })
             })
             .collect();
-        let means = hand
-            .iter()
-            .map(|h| {
-                let s: f64 = x.iter().zip(h.reported()).map(|(x, &r)| x * r as f64).sum();
-                s / h.units() as f64
-            })
-            .collect();
+        // each computed when its station is first drawn ([`station_mean`])
+        let means = vec![f64::NAN; hand.len()];
         Looked {
             values,
             group,
@@ -1291,14 +1286,18 @@ fn one_audit(
         let a = &assertions[k];
         let Bet { lambda, c0, c1 } = bets[k];
         let x = &a.values;
-        let l = looked[k].get_or_insert_with(|| look(x));
+        let Looked {
+            values,
+            group,
+            means,
+        } = looked[k].get_or_insert_with(|| look(x));
         let log = |omega: f64| (1.0 + lambda * (c0 - c1 * omega)).ln();
-        counts.resize(l.values.len(), 0u32);
+        counts.resize(values.len(), 0u32);
         let mut sum = 0.0;
-        let mut station = usize::MAX;
-        let mut flush = |station: usize, touched: &mut Vec<usize>, counts: &mut [u32]| {
+        let (mut station, mut mean) = (usize::MAX, 0.0);
+        let mut flush = |mean: f64, touched: &mut Vec<usize>, counts: &mut [u32]| {
             for g in touched.drain(..) {
-                sum += f64::from(counts[g]) * log(l.means[station] - l.values[g]);
+                sum += f64::from(counts[g]) * log(mean - values[g]);
                 counts[g] = 0;
             }
         };
@@ -1313,18 +1312,19 @@ fn one_audit(
             let (t, j) = ((i - mm) / m, (i - mm) % m);
             if t != station {
                 if station != usize::MAX {
-                    flush(station, &mut touched, &mut counts);
+                    flush(mean, &mut touched, &mut counts);
                 }
                 station = t;
+                mean = station_mean(x, &hand[t], &mut means[t]);
             }
-            let g = l.group[j];
+            let g = group[j];
             if counts[g] == 0 {
                 touched.push(g);
             }
             counts[g] += c;
         }
         if station != usize::MAX {
-            flush(station, &mut touched, &mut counts);
+            flush(mean, &mut touched, &mut counts);
         }
         pairs_sum + sum
     };
@@ -1372,7 +1372,7 @@ fn one_audit(
                 if round.blocks.is_empty() {
                     return exact(&mut looked, k, &round.fine, &round.list);
                 }
-                let Some(l) = &looked[k] else {
+                let Some(l) = &mut looked[k] else {
                     return 0.0;
                 };
                 let x = &assertions[k].values;
@@ -1385,7 +1385,11 @@ fn one_audit(
                         sum += f64::from(c) * log(x[ij / m] - x[ij % m]);
                     }
                 }
-                for (row, &mean) in blocks.chunks_exact(groups).zip(&l.means) {
+                for (t, row) in blocks.chunks_exact(groups).enumerate() {
+                    if row.iter().all(|&c| c == 0) {
+                        continue;
+                    }
+                    let mean = station_mean(x, &hand[t], &mut l.means[t]);
                     for (&c, &v) in row.iter().zip(&l.values) {
                         if c > 0 {
                             sum += f64::from(c) * log(mean - v);
@@ -1446,6 +1450,16 @@ fn one_audit(
         )
     });
     (out.decision, out.examined, units as u64, pool)
+}
+
+/// Station `h`'s reported mean of the assorter `x`, `āₛ`, computed into `cached` the first
+/// time (NaN until then: a mean is finite, a station having units).
+fn station_mean(x: &[f64], h: &impl Hand, cached: &mut f64) -> f64 {
+    if cached.is_nan() {
+        let s: f64 = x.iter().zip(h.reported()).map(|(x, &r)| x * r as f64).sum();
+        *cached = s / h.units() as f64;
+    }
+    *cached
 }
 
 /// [`one_audit`]'s plan for the papers without a CVR, summed over their stations: station `s`

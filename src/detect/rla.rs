@@ -124,18 +124,10 @@ impl Rows {
 
     /// [`Rows::read`] appending to `out`.
     fn append(self, e: &Electorate, c: &StationCounts, i: usize, out: &mut Vec<u64>) {
-        match self {
-            Rows::List => out.extend(c.list_of(i).iter().map(|&x| u64::from(x))),
-            Rows::District(d) => {
-                let off = e.candidate_offset[i] as usize;
-                let n = e.districts[d].candidates.len();
-                out.extend(c.district[off..off + n].iter().map(|&x| u64::from(x)));
-                out.push(u64::from(c.district_invalid[i]));
-            }
-        }
+        out.extend(self.row(e, c, i));
     }
 
-    /// Station `i`'s counts of this contest in `c`, as [`Rows::read`] gives them, without a copy.
+    /// Station `i`'s counts of this contest in `c` (choices, then no valid vote), without a copy.
     fn row<'a>(
         self,
         e: &Electorate,
@@ -1606,26 +1598,19 @@ fn planned_points(
     }
     let quad = hand.there_sums(x, sums);
     // groups of categories by assorter value: (value, papers W_g, station means summed S_g)
-    let mut groups: [(f64, f64, f64); TRIANGLE_MAX] = [(0.0, 0.0, 0.0); TRIANGLE_MAX];
-    let mut used = 0;
-    let mut spill = Vec::new();
+    let mut groups: Vec<(f64, f64, f64)> = Vec::with_capacity(m);
     for j in 0..m {
         let (w, s) = (hand.there[j], sums[j]);
         if w <= 0.0 {
             continue;
         }
-        match groups[..used].iter_mut().find(|g| g.0 == x[j]) {
+        match groups.iter_mut().find(|g| g.0 == x[j]) {
             Some(g) => (g.1, g.2) = (g.1 + w, g.2 + s),
-            None if used < TRIANGLE_MAX => {
-                groups[used] = (x[j], w, s);
-                used += 1;
-            }
-            None => spill.push((x[j], w, s)),
+            None => groups.push((x[j], w, s)),
         }
     }
-    let all = groups[..used].iter().chain(&spill);
-    let (papers, between) = all
-        .clone()
+    let (papers, between) = groups
+        .iter()
         .fold((0.0, 0.0), |(p, b), &(_, w, s)| (p + w, b + s * s / w));
     let sigma = if papers > 0.0 {
         ((quad - between).max(0.0) / papers).sqrt()
@@ -1650,7 +1635,7 @@ fn planned_points(
             points.push((w, c0 - c1 * (mean - value)));
         }
     };
-    for &(value, w, s) in all {
+    for &(value, w, s) in &groups {
         push(w, s / w, value);
     }
     if hand.phantoms > 0.0 {
@@ -2509,20 +2494,31 @@ mod tests {
         (pairs, hand)
     }
 
-    /// ONEAudit audits of `mixed(moved)`: (confirmed, mean ballots sampled).
-    fn one_audits(moved: u64, trials: u64) -> (usize, f64) {
-        let a = [beats()];
-        let (pairs, hand) = mixed(moved);
+    /// `trials` ONEAudits of `assertions` on `pairs` and `hand` at α = 5 %, audit `t` drawing
+    /// from stream `(seed, t)`: (confirmed, mean ballots sampled).
+    fn audit_trials(
+        assertions: &[Assertion],
+        pairs: &[u64],
+        hand: &[HandStation],
+        seed: u64,
+        trials: u64,
+    ) -> (usize, f64) {
         let (mut k, mut sampled) = (0, 0u64);
         // one set of buffers for every trial, as a thread's audits share them
         let mut scratch = OneScratch::default();
         for t in 0..trials {
-            let mut rng = stream(1, Purpose::Audit, t, 11);
-            let (d, n, _, _) = one_audit(&a, &pairs, &hand, 0.05, &mut rng, &mut scratch);
+            let mut rng = stream(seed, Purpose::Audit, t, 11);
+            let (d, n, _, _) = one_audit(assertions, pairs, hand, 0.05, &mut rng, &mut scratch);
             k += usize::from(d == Decision::Confirmed);
             sampled += n;
         }
         (k, sampled as f64 / trials as f64)
+    }
+
+    /// ONEAudit audits of `mixed(moved)`: (confirmed, mean ballots sampled).
+    fn one_audits(moved: u64, trials: u64) -> (usize, f64) {
+        let (pairs, hand) = mixed(moved);
+        audit_trials(&[beats()], &pairs, &hand, 1, trials)
     }
 
     #[test]
@@ -2666,15 +2662,7 @@ mod tests {
                 HandStation::new(&r, &p).unwrap()
             })
             .collect();
-        let mut scratch = OneScratch::default();
-        let (mut k, mut sampled) = (0, 0u64);
-        for t in 0..trials {
-            let mut rng = stream(3, Purpose::Audit, t, 11);
-            let (d, n, _, _) = one_audit(&a, &pairs, &hand, 0.05, &mut rng, &mut scratch);
-            k += usize::from(d == Decision::Confirmed);
-            sampled += n;
-        }
-        (k, sampled as f64 / trials as f64)
+        audit_trials(&a, &pairs, &hand, 3, trials)
     }
 
     #[test]

@@ -461,10 +461,14 @@ impl Checks {
 /// 64-bit draw in each of 2^b equal slices starts), so a draw takes a step or two, then the
 /// category by counting the running sums within the group that it reaches (no branch).
 /// Building it costs one pass over the counts and one over the groups (ONEAudit's list
-/// contest: about 10,000 groups of 12).
+/// contest: about 10,000 groups of 12). Built from the groups' totals alone
+/// ([`Picker::rebuild_groups`]) it costs the pass over the groups only, and [`Picker::draw`]
+/// sums the counts of the group a paper falls in up to its category: cheaper where few papers
+/// are drawn among many categories.
 #[derive(Default)]
 struct Picker {
-    /// Per category, the papers in its group up to it.
+    /// Per category, the papers in its group up to it (empty when built from the groups'
+    /// totals).
     inner: Vec<u64>,
     width: usize,
     /// Papers before group `g`, for each group and then the total.
@@ -493,10 +497,9 @@ impl Picker {
         } else {
             weights
         };
-        let (inner, starts, guide) = (&mut self.inner, &mut self.starts, &mut self.guide);
+        let (inner, starts) = (&mut self.inner, &mut self.starts);
         inner.clear();
         starts.clear();
-        guide.clear();
         let mut total = 0u64;
         for g in weights.chunks(width) {
             let mut within = 0u64;
@@ -507,8 +510,31 @@ impl Picker {
             starts.push(total);
             total += within;
         }
+        self.index(width, total);
+    }
+
+    /// [`Picker::rebuild`] from each group's papers, `totals` (the sums of its weights), for
+    /// [`Picker::draw`] with the same weights.
+    fn rebuild_groups(&mut self, totals: impl Iterator<Item = u64>, width: usize) {
+        self.inner.clear();
+        self.starts.clear();
+        let mut total = 0u64;
+        for t in totals {
+            self.starts.push(total);
+            total += t;
+        }
+        if self.starts.is_empty() {
+            self.starts.push(0);
+        }
+        self.index(width.max(1), total);
+    }
+
+    /// The guide over the groups' starts (`starts`, each group's; the total pushed here).
+    fn index(&mut self, width: usize, total: u64) {
+        let (starts, guide) = (&mut self.starts, &mut self.guide);
         let groups = starts.len();
         starts.push(total);
+        guide.clear();
         let bits = groups.next_power_of_two().trailing_zeros().max(1);
         let shift = 64 - bits;
         let mut i = 0usize;
@@ -523,9 +549,9 @@ impl Picker {
         (self.width, self.groups, self.shift, self.total) = (width, groups, shift, total);
     }
 
-    /// The category of the next paper drawn (0 if there are none).
+    /// The group of the next paper drawn and the paper's place in it.
     #[inline]
-    fn pick(&self, rng: &mut StreamRng) -> usize {
+    fn group(&self, rng: &mut StreamRng) -> (usize, u64) {
         let n = self.total;
         let (mut x, mut r, low) = wide(rng.next_u64(), n);
         if low < n {
@@ -536,23 +562,56 @@ impl Picker {
         while g + 1 < self.groups && self.starts[g + 1] <= r {
             g += 1;
         }
+        (g, r - self.starts[g])
+    }
+
+    /// The category of the next paper drawn (0 if there are none). Not for a picker built from
+    /// the groups' totals with groups of more than one category.
+    #[inline]
+    fn pick(&self, rng: &mut StreamRng) -> usize {
+        let (g, rest) = self.group(rng);
         if self.width == 1 {
             return g;
         }
-        let rest = r - self.starts[g];
         let base = g * self.width;
         // the first category whose running sum exceeds `rest` (the group's last always does)
         let below = &self.inner[base..base + self.width - 1];
         base + below.iter().map(|&c| usize::from(c <= rest)).sum::<usize>()
     }
 
+    /// [`Picker::pick`] for a picker built from `weights` or from their groups' totals.
+    #[inline]
+    fn pick_in(&self, rng: &mut StreamRng, weights: &[f64]) -> usize {
+        if !self.inner.is_empty() || self.width == 1 {
+            return self.pick(rng);
+        }
+        let (g, rest) = self.group(rng);
+        let base = g * self.width;
+        // the first category whose running sum exceeds `rest`, as [`Picker::pick`] finds it
+        let mut within = 0u64;
+        for (j, &w) in weights[base..base + self.width - 1].iter().enumerate() {
+            within += w.max(0.0) as u64;
+            if within > rest {
+                return base + j;
+            }
+        }
+        base + self.width - 1
+    }
+
     /// `new` draws added to `round` (zero on entry), the categories drawn listed in `list`
-    /// (ascending).
-    fn draw(&self, rng: &mut StreamRng, new: u32, round: &mut [u32], list: &mut Vec<u32>) {
+    /// (ascending); `weights`: those the picker was built from (or whose groups' totals).
+    fn draw(
+        &self,
+        rng: &mut StreamRng,
+        new: u32,
+        weights: &[f64],
+        round: &mut [u32],
+        list: &mut Vec<u32>,
+    ) {
         debug_assert!(round.iter().all(|&c| c == 0));
         list.clear();
         for _ in 0..new {
-            let i = self.pick(rng);
+            let i = self.pick_in(rng, weights);
             if round[i] == 0 {
                 list.push(i as u32);
             }
@@ -837,6 +896,8 @@ struct Scratch {
 #[derive(Default)]
 struct OneScratch {
     weights: Vec<f64>,
+    /// Papers per group of `m` categories of `weights`.
+    totals: Vec<u64>,
     block_weights: Vec<f64>,
     rounds: Vec<Round>,
     picker: Picker,
@@ -1100,6 +1161,7 @@ fn one_audit(
     let mm = m * m;
     let OneScratch {
         weights,
+        totals: group_totals,
         block_weights,
         rounds,
         picker,
@@ -1107,6 +1169,8 @@ fn one_audit(
     // categories: the m·m pairs, then each station's m paper categories
     weights.clear();
     weights.extend(pairs.iter().map(|&x| x as f64));
+    group_totals.clear();
+    group_totals.extend(pairs.chunks_exact(m.max(1)).map(|g| g.iter().sum::<u64>()));
     // papers as reported: each CVR's paper reads as it
     let mut plan = vec![0.0; mm];
     let mut pool = vec![0.0; m];
@@ -1122,6 +1186,7 @@ fn one_audit(
     for h in hand {
         let (papers, reported) = (&h.papers()[..m], &h.reported()[..m]);
         weights.extend(papers.iter().map(|&p| p as f64));
+        group_totals.push(papers.iter().sum());
         for ((pool, &p), (r, (total, &rep))) in pool
             .iter_mut()
             .zip(papers)
@@ -1176,7 +1241,7 @@ fn one_audit(
             None => return (Decision::FullHandCount, 0, units as u64, pool),
         }
     }
-    // the second moments, only for a plan that could confirm: `Q`, and the smallest and largest
+    // the second moments, only for a plan that could confirm: `P`, and the smallest and largest
     // share of each category in a station's reported counts
     let (mut small, mut large) = (vec![f64::INFINITY; m], vec![f64::NEG_INFINITY; m]);
     for h in hand {
@@ -1333,10 +1398,17 @@ fn one_audit(
         if u64::from(new) < PICKS_PER_CATEGORY * cats as u64 {
             round.fine.resize(cats, 0);
             if !picker_built {
-                picker.rebuild(weights, m);
+                // few papers among many categories (the list contest's first rounds: a few
+                // thousand among 115,000): each drawn paper's category is found in its group
+                // rather than every category's running sum computed first
+                if u64::from(new) * 4 < cats as u64 {
+                    picker.rebuild_groups(group_totals.iter().copied(), m);
+                } else {
+                    picker.rebuild(weights, m);
+                }
                 picker_built = true;
             }
-            picker.draw(rng, new, &mut round.fine, &mut round.list);
+            picker.draw(rng, new, weights, &mut round.fine, &mut round.list);
         } else {
             if block_weights.is_empty() {
                 block_weights.extend_from_slice(&weights[..mm]);
@@ -2200,7 +2272,7 @@ mod tests {
             let n = 280_000u32;
             let mut round = vec![0u32; weights.len()];
             let mut list = Vec::new();
-            picker.draw(&mut rng, n, &mut round, &mut list);
+            picker.draw(&mut rng, n, &weights, &mut round, &mut list);
             let drawn: Vec<u32> = (0..weights.len() as u32)
                 .filter(|&i| round[i as usize] > 0)
                 .collect();
@@ -2225,6 +2297,33 @@ mod tests {
             }
             assert!(chi2 < 20.5, "width {width}: χ² {chi2}");
         }
+    }
+
+    #[test]
+    fn a_picker_built_from_the_groups_totals_draws_what_the_picker_draws() {
+        // groups of four with empty categories, an empty group and an empty last category
+        let weights = [
+            0.0, 5.0, 0.0, 3.0, 0.0, 0.0, 0.0, 0.0, 7.0, 1.0, 2.0, 0.0, 2.0, 0.0, 0.0, 9.0,
+        ];
+        let totals = weights.chunks(4).map(|g| g.iter().sum::<f64>() as u64);
+        let eager = Picker::new(&weights, 4);
+        let mut lazy = Picker::default();
+        lazy.rebuild_groups(totals, 4);
+        assert!(lazy.inner.is_empty(), "built from the totals alone");
+        let (mut a, mut b) = (
+            stream(8, Purpose::Audit, 0, 0),
+            stream(8, Purpose::Audit, 0, 0),
+        );
+        let mut seen = [0u32; 16];
+        for _ in 0..20_000 {
+            let i = eager.pick(&mut a);
+            assert_eq!(lazy.pick_in(&mut b, &weights), i);
+            seen[i] += 1;
+        }
+        for (j, (&w, &c)) in weights.iter().zip(&seen).enumerate() {
+            assert_eq!(w > 0.0, c > 0, "category {j}: weight {w}, drawn {c} times");
+        }
+        assert_eq!(a.next_u64(), b.next_u64(), "the streams stay together");
     }
 
     #[test]

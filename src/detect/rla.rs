@@ -771,38 +771,132 @@ struct RowSums {
     totals: Vec<u64>,
 }
 
-/// Per category of `c`: the papers in the boxes, phantoms last; and its [`RowSums`].
-fn paper_pool(
+/// Reads contest `c`'s stations once for every audit: returns per category the papers in the
+/// boxes (phantoms last) and its [`RowSums`], and leaves in `s` what the comparison audit
+/// ([`compare`]) works on: the (CVR, paper) pairs of the stations whose ballots are all
+/// electronic and printed, matched within each station (records matched to papers of the same
+/// choice, the rest paired in order: a CVR without a paper meets a phantom paper, a paper
+/// without a CVR a record of no valid vote), and every other station's protocol and papers
+/// as hand-count rows ([`hand_counts`]).
+fn read_contest(
     e: &Electorate,
     c: &Contest,
-    paper: &StationCounts,
-    protocols: &StationCounts,
+    [cvrs, protocols, paper]: [&StationCounts; 3],
+    s: &mut Scratch,
 ) -> (Vec<f64>, RowSums) {
-    let mut pool = vec![0u64; c.reported.len()];
+    let electronic = |i: usize| {
+        cvrs.issued[i] > 0 && cvrs.electronic[i] == cvrs.issued[i] && paper.electronic[i] > 0
+    };
+    let m = c.reported.len();
+    let ph = m - 1;
+    let mut pool = vec![0u64; m];
     let stations = c.rows.stations(e);
     let mut sums = RowSums {
         papers: Vec::with_capacity(stations.len()),
         protocols: Vec::with_capacity(stations.len()),
-        totals: vec![0u64; c.reported.len() - 1],
+        totals: vec![0u64; m - 1],
     };
-    for i in stations {
-        let mut papers = 0;
-        for (t, v) in pool.iter_mut().zip(c.rows.row(e, paper, i)) {
+    let Scratch {
+        cvr,
+        pap,
+        pairs,
+        cvr_total,
+        units,
+        rep,
+        paps,
+        ..
+    } = s;
+    pairs.clear();
+    pairs.resize(m * m, 0);
+    cvr_total.clear();
+    cvr_total.resize(m, 0);
+    units.clear();
+    rep.clear();
+    paps.clear();
+    // a station's papers and protocol into the pool and the sums
+    let mut add = |papers: &[u64], protocol: &[u64]| {
+        let mut n = 0;
+        for (t, &v) in pool.iter_mut().zip(papers) {
             *t += v;
-            papers += v;
+            n += v;
         }
-        sums.papers.push(papers);
+        sums.papers.push(n);
         let mut ballots = 0;
-        for (t, v) in sums.totals.iter_mut().zip(c.rows.row(e, protocols, i)) {
+        for (t, &v) in sums.totals.iter_mut().zip(protocol) {
             *t += v;
             ballots += v;
         }
         sums.protocols.push(ballots);
+    };
+    for i in stations {
+        if !electronic(i) {
+            // read straight into the rows kept
+            let start = rep.len();
+            c.rows.append(e, protocols, i, rep);
+            c.rows.append(e, paper, i, paps);
+            add(&paps[start..], &rep[start..]);
+            rep.push(0);
+            paps.push(0);
+            match hand_counts(&mut rep[start..], &mut paps[start..]) {
+                Some(u) => units.push(u),
+                None => {
+                    rep.truncate(start);
+                    paps.truncate(start);
+                }
+            }
+            continue;
+        }
+        c.rows.read(e, cvrs, i, cvr);
+        c.rows.read(e, paper, i, pap);
+        // the protocol only for its sums (`rep` past its rows, as scratch)
+        let start = rep.len();
+        c.rows.append(e, protocols, i, rep);
+        add(pap, &rep[start..]);
+        rep.truncate(start);
+        let (mut over, mut under) = (Vec::new(), Vec::new());
+        for j in 0..cvr.len() {
+            cvr_total[j] += cvr[j];
+            let same = cvr[j].min(pap[j]);
+            pairs[j * m + j] += same;
+            if cvr[j] > same {
+                over.push((j, cvr[j] - same));
+            }
+            if pap[j] > same {
+                under.push((j, pap[j] - same));
+            }
+        }
+        let (mut a, mut b) = (over.into_iter(), under.into_iter());
+        let (mut x, mut y) = (a.next(), b.next());
+        loop {
+            match (&mut x, &mut y) {
+                (Some((r, nr)), Some((p, np))) => {
+                    let k = (*nr).min(*np);
+                    pairs[*r * m + *p] += k;
+                    *nr -= k;
+                    *np -= k;
+                    if *nr == 0 {
+                        x = a.next();
+                    }
+                    if *np == 0 {
+                        y = b.next();
+                    }
+                }
+                (Some((r, nr)), None) => {
+                    pairs[*r * m + ph] += *nr;
+                    x = a.next();
+                }
+                (None, Some((p, np))) => {
+                    pairs[(ph - 1) * m + *p] += *np;
+                    y = b.next();
+                }
+                (None, None) => break,
+            }
+        }
     }
     let papers: u64 = pool.iter().sum();
     let reported: u64 = c.reported.iter().sum();
-    if let Some(ph) = pool.last_mut() {
-        *ph = reported.saturating_sub(papers);
+    if let Some(last) = pool.last_mut() {
+        *last = reported.saturating_sub(papers);
     }
     (pool.into_iter().map(|x| x as f64).collect(), sums)
 }
@@ -878,13 +972,15 @@ fn polling(
     })
 }
 
-/// Buffers of [`comparison`] and [`one_audit`], kept per thread and reused across contests and
-/// runs: a list contest's rows and rounds run to megabytes, and fresh memory for each would be
-/// paid for in page faults.
+/// Buffers of [`read_contest`], [`compare`] and [`one_audit`], kept per thread and reused
+/// across contests and runs: a list contest's rows and rounds run to megabytes, and fresh memory
+/// for each would be paid for in page faults.
 #[derive(Default)]
 struct Scratch {
     cvr: Vec<u64>,
     pap: Vec<u64>,
+    pairs: Vec<u64>,
+    cvr_total: Vec<u64>,
     drawn: Vec<u32>,
     units: Vec<u64>,
     rep: Vec<u64>,
@@ -913,140 +1009,55 @@ struct Round {
 }
 
 thread_local! {
-    /// [`comparison`]'s buffers on this thread.
+    /// [`read_contest`]'s and [`compare`]'s buffers on this thread.
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
 }
 
-/// Ballot-level comparison of every contest. A station whose ballots are all electronic and
-/// printed gives (CVR, paper) pairs, the machine's records as CVRs; every other station's papers
-/// get the station's reported mean as their CVR (ONEAudit, Stark 2023): the published view holds
-/// a mixed station's count, not its machine's own part, so all its papers take the mean of its
-/// protocol. With CVRs for every paper the test is Kaplan–Markov (super-simple γ); else
-/// [`one_audit`]. `scratch`: the thread's buffers ([`SCRATCH`]).
-#[allow(clippy::too_many_arguments)]
-fn comparison(
-    e: &Electorate,
-    cs: &[Contest],
-    cvrs: &StationCounts,
-    protocols: &StationCounts,
-    paper: &StationCounts,
-    alpha: f64,
-    rng: &mut StreamRng,
-    wrong: &[bool],
-    scratch: &mut Scratch,
-) -> Reading {
-    let electronic = |i: usize| {
-        cvrs.issued[i] > 0 && cvrs.electronic[i] == cvrs.issued[i] && paper.electronic[i] > 0
-    };
-    let mut t = Tally::default();
+/// Ballot-level comparison of contest `c` from what [`read_contest`] left in `s`. A station
+/// whose ballots are all electronic and printed gives (CVR, paper) pairs, the machine's records
+/// as CVRs; every other station's papers get the station's reported mean as their CVR
+/// (ONEAudit, Stark 2023): the published view holds a mixed station's count, not its machine's
+/// own part, so all its papers take the mean of its protocol. With CVRs for every paper the test
+/// is Kaplan–Markov (super-simple γ); else [`one_audit`]. Returns (decision, ballots sampled,
+/// population).
+fn compare(c: &Contest, alpha: f64, rng: &mut StreamRng, s: &mut Scratch) -> (Decision, u64, u64) {
+    let m = c.reported.len();
     let Scratch {
-        cvr,
-        pap,
         drawn,
+        pairs,
+        cvr_total,
         units,
         rep,
         paps,
         one,
-    } = scratch;
-    for (c, &wrong) in cs.iter().zip(wrong) {
-        let m = c.reported.len();
-        let ph = m - 1;
-        // pairs[cvr·m + paper]: within each station, records matched to papers of the same
-        // choice, the rest paired in order (a CVR without a paper meets a phantom paper, a paper
-        // without a CVR a record of no valid vote)
-        let mut pairs = vec![0u64; m * m];
-        let mut cvr_total = vec![0u64; m];
-        units.clear();
-        rep.clear();
-        paps.clear();
-        for i in c.rows.stations(e) {
-            if !electronic(i) {
-                // read straight into the rows kept
-                let start = rep.len();
-                c.rows.append(e, protocols, i, rep);
-                c.rows.append(e, paper, i, paps);
-                rep.push(0);
-                paps.push(0);
-                match hand_counts(&mut rep[start..], &mut paps[start..]) {
-                    Some(u) => units.push(u),
-                    None => {
-                        rep.truncate(start);
-                        paps.truncate(start);
-                    }
-                }
-                continue;
-            }
-            c.rows.read(e, cvrs, i, cvr);
-            c.rows.read(e, paper, i, pap);
-            let (mut over, mut under) = (Vec::new(), Vec::new());
-            for j in 0..cvr.len() {
-                cvr_total[j] += cvr[j];
-                let same = cvr[j].min(pap[j]);
-                pairs[j * m + j] += same;
-                if cvr[j] > same {
-                    over.push((j, cvr[j] - same));
-                }
-                if pap[j] > same {
-                    under.push((j, pap[j] - same));
-                }
-            }
-            let (mut a, mut b) = (over.into_iter(), under.into_iter());
-            let (mut x, mut y) = (a.next(), b.next());
-            loop {
-                match (&mut x, &mut y) {
-                    (Some((r, nr)), Some((p, np))) => {
-                        let k = (*nr).min(*np);
-                        pairs[*r * m + *p] += k;
-                        *nr -= k;
-                        *np -= k;
-                        if *nr == 0 {
-                            x = a.next();
-                        }
-                        if *np == 0 {
-                            y = b.next();
-                        }
-                    }
-                    (Some((r, nr)), None) => {
-                        pairs[*r * m + ph] += *nr;
-                        x = a.next();
-                    }
-                    (None, Some((p, np))) => {
-                        pairs[(ph - 1) * m + *p] += *np;
-                        y = b.next();
-                    }
-                    (None, None) => break,
-                }
-            }
-        }
-        let hand: Vec<HandRow<'_>> = units
+        ..
+    } = s;
+    let hand: Vec<HandRow<'_>> = units
+        .iter()
+        .zip(rep.chunks_exact(m).zip(paps.chunks_exact(m)))
+        .map(|(&units, (reported, papers))| HandRow {
+            units,
+            reported,
+            papers,
+        })
+        .collect();
+    if hand.is_empty() {
+        let increments: Vec<Vec<f64>> = c
+            .assertions
             .iter()
-            .zip(rep.chunks_exact(m).zip(paps.chunks_exact(m)))
-            .map(|(&units, (reported, papers))| HandRow {
-                units,
-                reported,
-                papers,
-            })
+            .map(|a| km_increments(a, cvr_total))
             .collect();
-        let (d, n, pop) = if hand.is_empty() {
-            let increments: Vec<Vec<f64>> = c
-                .assertions
-                .iter()
-                .map(|a| km_increments(a, &cvr_total))
-                .collect();
-            let weights: Vec<f64> = pairs.iter().map(|&x| x as f64).collect();
-            // planned as if every paper read as its CVR
-            let mut plan = vec![0.0; m * m];
-            for (j, &x) in cvr_total.iter().enumerate() {
-                plan[j * m + j] = x as f64;
-            }
-            sum_audit(&increments, &weights, &plan, alpha, rng, drawn)
-        } else {
-            let (d, n, pop, _) = one_audit(&c.assertions, &pairs, &hand, alpha, rng, one);
-            (d, n, pop)
-        };
-        t.add(d, n, pop, wrong);
+        let weights: Vec<f64> = pairs.iter().map(|&x| x as f64).collect();
+        // planned as if every paper read as its CVR
+        let mut plan = vec![0.0; m * m];
+        for (j, &x) in cvr_total.iter().enumerate() {
+            plan[j * m + j] = x as f64;
+        }
+        sum_audit(&increments, &weights, &plan, alpha, rng, drawn)
+    } else {
+        let (d, n, pop, _) = one_audit(&c.assertions, pairs, &hand, alpha, rng, one);
+        (d, n, pop)
     }
-    t.reading()
 }
 
 /// A station's counts kept on their own (the unit tests' mixed elections).
@@ -2221,30 +2232,32 @@ pub(super) fn audit_readings(
         return;
     };
     let cs = contests(system, e, ev);
-    // each contest's papers, and whether its outcome is wrong on them (the same for every audit)
     let protocols = ev.published.protocols;
-    let (pools, sums): (Vec<Vec<f64>>, Vec<RowSums>) = cs
-        .iter()
-        .map(|c| paper_pool(e, c, paper, protocols))
-        .unzip();
-    let wrong: Vec<bool> = cs
-        .iter()
-        .zip(&pools)
-        .map(|(c, pool)| wrong_on(&c.assertions, pool))
-        .collect();
+    let record = [ev.published.observed, protocols, paper];
+    // each contest's stations read once: its papers, whether its outcome is wrong on them (the
+    // same for every audit), its sums; and its comparison audit at once, on what was read
+    // (each audit draws from its own stream, so the order they run in changes nothing)
+    let mut rng = stream(seed, Purpose::Audit, run, 2);
+    let (mut pools, mut sums, mut wrong) = (Vec::new(), Vec::new(), Vec::new());
+    let mut compared = Tally::default();
+    SCRATCH.with_borrow_mut(|scratch| {
+        for c in &cs {
+            let (pool, rows) = read_contest(e, c, record, scratch);
+            let w = wrong_on(&c.assertions, &pool);
+            let (d, n, pop) = compare(c, alpha, &mut rng, scratch);
+            compared.add(d, n, pop, w);
+            pools.push(pool);
+            sums.push(rows);
+            wrong.push(w);
+        }
+    });
+    out[Detector::RlaComparison] = compared.reading();
     let mut rng = stream(seed, Purpose::Audit, run, 0);
     out[Detector::RlaBravo] = polling(&cs, &pools, &wrong, alpha, &mut rng);
     let mut rng = stream(seed, Purpose::Audit, run, 1);
     let any_wrong = wrong.iter().any(|&w| w);
     out[Detector::RlaMacro] =
         batch_comparison(e, &cs, &sums, protocols, paper, alpha, &mut rng, any_wrong);
-    let mut rng = stream(seed, Purpose::Audit, run, 2);
-    let cvrs = ev.published.observed;
-    out[Detector::RlaComparison] = SCRATCH.with_borrow_mut(|scratch| {
-        comparison(
-            e, &cs, cvrs, protocols, paper, alpha, &mut rng, &wrong, scratch,
-        )
-    });
     let mut rng = stream(seed, Purpose::Audit, run, 3);
     // ALPHA ballot polling (`rla::alpha::AlphaSet`: the betting martingale with the truncated
     // shrinkage estimator, prior the reported mean, draws with replacement)

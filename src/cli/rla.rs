@@ -30,9 +30,10 @@ pub struct Args {
     /// Risk limit, strictly between 0 and 100 %: `5%` or `0.05`.
     #[arg(long, default_value = "5%")]
     pub risk_limit: String,
-    /// Audit method: bravo or alpha-polling (ballot polling), kaplan-markov or
-    /// alpha-comparison (ballot-level comparison: the machines' ledger entries are the cast-vote
-    /// records), macro (batch comparison, stations as batches).
+    /// Audit method: bravo or alpha-polling (ballot polling), kaplan-markov, alpha-comparison
+    /// or one-audit (ballot-level comparison: the machines' ledger entries are the cast-vote
+    /// records, hand-marked papers take their station's mean), macro (batch comparison,
+    /// stations as batches).
     #[arg(long, default_value = "bravo")]
     pub method: String,
     /// Print the report as JSON.
@@ -121,8 +122,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let aggregates: Vec<_> = rows.into_iter().map(|(k, v, _)| (k, v)).collect();
     let manifest_rows = read_paper_manifest(&paper_manifest)?;
     let piles = read_paper_ballots(&paper_ballots, parties)?;
-    let (machines, misprints) = if matches!(method, Method::KaplanMarkov | Method::AlphaComparison)
-    {
+    let (machines, misprints) = if method.compares_ballots() {
         let misprints = match read_text(dir, "paper/vvpat.csv", "the misprinted records")? {
             Some(t) => read_misprints(&t, parties).map_err(anyhow::Error::msg)?,
             None => Vec::new(),

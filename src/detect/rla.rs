@@ -48,7 +48,7 @@ use crate::rla::batch::{
     Batch, ContestAssertion, MacroPlan, MacroTest, contest_bound_floor, sample_size,
 };
 use crate::rla::bravo::FixedBet;
-use crate::rla::comparison::SUPER_SIMPLE_GAMMA;
+use crate::rla::comparison::{SUPER_SIMPLE_GAMMA, growth, growth_optimal, kaplan_markov_bet};
 use crate::rla::{Assertion, Base, Decision, RoundEnd, Schedule, escalate, list_tier, seat_rule};
 use crate::rng::{Purpose, StreamRng, stream};
 use crate::seats::{DistrictOutcome, DistrictRule, TieBreak, allocate};
@@ -1278,7 +1278,7 @@ fn one_audit(
             &mut sums,
             &mut points,
         );
-        let km = 2.0 * (2.0 - v / u) / (2.0 * SUPER_SIMPLE_GAMMA - v / u);
+        let km = kaplan_markov_bet(u, v, SUPER_SIMPLE_GAMMA);
         let lambda = growth_optimal(&points, km);
         let drift = growth(&points, lambda) / plan_units;
         (Bet { lambda, c0, c1 }, drift)
@@ -1725,52 +1725,6 @@ fn planned_points(
         let lost: f64 = x.iter().zip(&hand.phantom).map(|(x, p)| x * p).sum();
         push(hand.phantoms, lost / hand.phantoms, 0.0);
     }
-}
-
-/// `Σ w·ln(1 + λd)` over `points` `(w, d)`: the expected log statistic of a fixed bet `λ`.
-fn growth(points: &[(f64, f64)], lambda: f64) -> f64 {
-    points.iter().map(|&(w, d)| w * (lambda * d).ln_1p()).sum()
-}
-
-/// The bet `λ ∈ [0, cap]` with the largest [`growth`] over `points` (every `d ≥ −½` and
-/// `cap < 2`, so every factor stays positive): the growth is concave in `λ`, so its slope
-/// `Σ wd/(1 + λd)` falls; its root by Newton's method kept inside a shrinking bracket
-/// (bisection when a step leaves it). 0 if the growth falls from the start, `cap` if it still
-/// rises there.
-fn growth_optimal(points: &[(f64, f64)], cap: f64) -> f64 {
-    let slope = |l: f64| -> (f64, f64) {
-        points.iter().fold((0.0, 0.0), |(s, c), &(w, d)| {
-            let f = d / (1.0 + l * d);
-            (s + w * f, c - w * f * f)
-        })
-    };
-    if slope(0.0).0 <= 0.0 {
-        return 0.0;
-    }
-    if slope(cap).0 >= 0.0 {
-        return cap;
-    }
-    let (mut a, mut b) = (0.0, cap);
-    let mut l = cap / 2.0;
-    for _ in 0..100 {
-        let (s, c) = slope(l);
-        if s > 0.0 {
-            a = l;
-        } else {
-            b = l;
-        }
-        let newton = l - s / c;
-        let next = if newton > a && newton < b {
-            newton
-        } else {
-            (a + b) / 2.0
-        };
-        if (next - l).abs() <= 1e-12 * cap {
-            return next;
-        }
-        l = next;
-    }
-    l
 }
 
 /// The most categories for which [`HandPlan::add_spread`] accumulates `P` with the size known at

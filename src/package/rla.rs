@@ -9,7 +9,7 @@
 //!   order, each container's piles stacked as listed. A station whose protocol counts more
 //!   ballots than its container holds gets the difference as phantom papers that score 0 for
 //!   every assertion (the worst case).
-//! - Ballot-level comparison (`kaplan-markov`, `alpha-comparison`; [`comparison`]): each
+//! - Ballot-level comparison (`kaplan-markov`, `alpha-comparison`, `one-audit`; [`comparison`]): each
 //!   contest on its own, the machines' ledger entries as cast-vote records linked to their
 //!   printed records, hand-marked papers with their station's reported mean (ONEAudit).
 //! - Batch comparison (`macro`): one audit of all contests, stations as batches, protocols the
@@ -469,7 +469,7 @@ pub fn audit_paper(input: &RlaInput<'_>) -> Result<RlaReport, RlaError> {
             .map(|c| poll(c, input.seed, alpha, input.method, input.protocols))
             .collect(),
         Method::Macro => vec![macro_audit(&contests, input, alpha)],
-        Method::KaplanMarkov | Method::AlphaComparison => {
+        Method::KaplanMarkov | Method::AlphaComparison | Method::OneAudit => {
             let mut machines = input.machines.to_vec();
             machines.sort_by_key(|m| (m.station, m.machine));
             let mut misprints = input.misprints.to_vec();

@@ -16,6 +16,12 @@
 //!   `n = ⌈−2γ (ln α + o₁ ln(1 − 1/(2γ)) + o₂ ln(1 − 1/γ) + u₁ ln(1 + 1/(2γ)) + u₂ ln(1 + 1/γ)) / m⌉`.
 //! - **ALPHA** on the comparison assorter `B = (1 − ω/u) / (2 − v/u)`, which lies in
 //!   `[0, 2/(2 − v/u)]` and has mean > ½ exactly when the assertion holds (SHANGRLA §3.2).
+//! - **A fixed bet** on the same assorter, `Π_i (1 + λ(B_i − ½))`: a nonnegative
+//!   supermartingale when the assertion fails (mean of `B` ≤ ½) for any `λ ∈ [0, 2)` fixed
+//!   before sampling (`B ≥ 0`, so every factor is positive). Kaplan–Markov is the bet
+//!   `λ = 2(2 − v/u)/(2γ − v/u)` ([`kaplan_markov_bet`]); ONEAudit (P. B. Stark 2023) bets the
+//!   `λ` with the largest expected log growth over the papers as planned ([`growth_optimal`]),
+//!   which is what pays where papers without a CVR take their batch's mean and spread about it.
 
 use super::alpha::Alpha;
 
@@ -133,4 +139,102 @@ impl AlphaComparison {
     pub fn statistic(&self) -> f64 {
         self.test.statistic()
     }
+}
+
+/// Kaplan–Markov's bet on the comparison assorter with margin `v`, bound `u` and inflator `γ`
+/// (the bet whose fixed-bet statistic is the Kaplan–Markov `1/P`): the largest [`ComparisonBet`]
+/// ONEAudit takes.
+pub fn kaplan_markov_bet(u: f64, v: f64, gamma: f64) -> f64 {
+    2.0 * (2.0 - v / u) / (2.0 * gamma - v / u)
+}
+
+/// The fixed-bet test `Π (1 + λ(Bᵢ − ½))` on the comparison assorter of one assertion.
+#[derive(Clone, Debug)]
+pub struct ComparisonBet {
+    u: f64,
+    scale: f64,
+    lambda: f64,
+    log: f64,
+    max_log: f64,
+}
+
+impl ComparisonBet {
+    /// For an assorter bounded by `u` with reported margin `v > 0`, betting `λ ∈ [0, 2)`.
+    pub fn new(u: f64, v: f64, lambda: f64) -> ComparisonBet {
+        ComparisonBet {
+            u,
+            scale: 1.0 / (2.0 - v / u),
+            lambda,
+            log: 0.0,
+            max_log: 0.0,
+        }
+    }
+
+    /// `B − ½` of a ballot with overstatement `ω`.
+    pub fn centred(&self, omega: f64) -> f64 {
+        (1.0 - omega / self.u) * self.scale - 0.5
+    }
+
+    /// Takes the overstatement of the next sampled ballot.
+    pub fn observe(&mut self, omega: f64) {
+        self.log += (self.lambda * self.centred(omega)).ln_1p();
+        self.max_log = self.max_log.max(self.log);
+    }
+
+    /// The P-value: the reciprocal of the largest statistic so far (Ville's inequality).
+    pub fn p_value(&self) -> f64 {
+        (-self.max_log).exp().min(1.0)
+    }
+
+    /// The statistic now (1 before any draw).
+    pub fn statistic(&self) -> f64 {
+        self.log.exp()
+    }
+}
+
+/// `Σ w·ln(1 + λd)` over `points` `(w, d)`: the expected log statistic of a fixed bet `λ`
+/// over papers with `B − ½ = d` in proportions `w`.
+pub fn growth(points: &[(f64, f64)], lambda: f64) -> f64 {
+    points.iter().map(|&(w, d)| w * (lambda * d).ln_1p()).sum()
+}
+
+/// The bet `λ ∈ [0, cap]` with the largest [`growth`] over `points` (every `d ≥ −½` and
+/// `cap < 2`, so every factor stays positive): the growth is concave in `λ`, so its slope
+/// `Σ wd/(1 + λd)` falls; its root by Newton's method kept inside a shrinking bracket
+/// (bisection when a step leaves it). 0 if the growth falls from the start, `cap` if it still
+/// rises there.
+pub fn growth_optimal(points: &[(f64, f64)], cap: f64) -> f64 {
+    let slope = |l: f64| -> (f64, f64) {
+        points.iter().fold((0.0, 0.0), |(s, c), &(w, d)| {
+            let f = d / (1.0 + l * d);
+            (s + w * f, c - w * f * f)
+        })
+    };
+    if slope(0.0).0 <= 0.0 {
+        return 0.0;
+    }
+    if slope(cap).0 >= 0.0 {
+        return cap;
+    }
+    let (mut a, mut b) = (0.0, cap);
+    let mut l = cap / 2.0;
+    for _ in 0..100 {
+        let (s, c) = slope(l);
+        if s > 0.0 {
+            a = l;
+        } else {
+            b = l;
+        }
+        let newton = l - s / c;
+        let next = if newton > a && newton < b {
+            newton
+        } else {
+            (a + b) / 2.0
+        };
+        if (next - l).abs() <= 1e-12 * cap {
+            return next;
+        }
+        l = next;
+    }
+    l
 }

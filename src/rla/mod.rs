@@ -8,7 +8,8 @@
 //!   runoff, list thresholds and largest-remainder seats (the rules of [`crate::seats`]).
 //! - [`bravo`]: BRAVO ballot polling (Lindeman, Stark & Yates 2012), its sample sizes and ASN.
 //! - [`comparison`]: ballot-level comparison with the Kaplan–Markov P-value and the
-//!   super-simple γ (Stark 2010), its sample sizes, and ALPHA on the comparison assorter.
+//!   super-simple γ (Stark 2010), its sample sizes, ALPHA on the comparison assorter, and
+//!   ONEAudit's growth-optimal fixed bet (Stark 2023).
 //! - [`batch`]: batch comparison with MACRO (Stark 2008) and PPEBWR Kaplan–Markov.
 //! - [`alpha`]: the ALPHA betting martingale (Stark 2023).
 //! - [`audit`]: rounds and escalation, and audits simulated on counts.
@@ -48,16 +49,20 @@ pub enum Method {
     KaplanMarkov,
     /// Ballot-level comparison, ALPHA.
     AlphaComparison,
+    /// Ballot-level comparison, ONEAudit's fixed bet: the growth-optimal bet for the papers as
+    /// planned, at most Kaplan–Markov's.
+    OneAudit,
     /// Batch comparison (station protocols as batches), MACRO.
     Macro,
 }
 
 /// Every method, in the order reports list them.
-pub const METHODS: [Method; 5] = [
+pub const METHODS: [Method; 6] = [
     Method::Bravo,
     Method::AlphaPolling,
     Method::KaplanMarkov,
     Method::AlphaComparison,
+    Method::OneAudit,
     Method::Macro,
 ];
 
@@ -69,8 +74,17 @@ impl Method {
             Method::AlphaPolling => "alpha-polling",
             Method::KaplanMarkov => "kaplan-markov",
             Method::AlphaComparison => "alpha-comparison",
+            Method::OneAudit => "one-audit",
             Method::Macro => "macro",
         }
+    }
+
+    /// Whether the method compares each drawn ballot with its cast-vote record.
+    pub fn compares_ballots(self) -> bool {
+        matches!(
+            self,
+            Method::KaplanMarkov | Method::AlphaComparison | Method::OneAudit
+        )
     }
 
     /// Whether the method samples batches (else ballots).

@@ -74,6 +74,36 @@ fn kaplan_markov_matches_the_super_simple_formula() {
 }
 
 #[test]
+fn kaplan_markov_is_the_fixed_bet_at_its_own_bet() {
+    // `Π (1 + λ(B − ½))` with `λ = 2(2 − v/u)/(2γ − v/u)` is Kaplan–Markov's `1/P`, draw by
+    // draw, for plurality pairs (u = 1) and a list assertion's wider assorter
+    for (u, v) in [(1.0, 0.04), (1.0, 0.3), (1.7, 0.12)] {
+        let lambda = kaplan_markov_bet(u, v, SUPER_SIMPLE_GAMMA);
+        assert!(lambda > 0.0 && lambda < 2.0, "{lambda}");
+        let mut km = KaplanMarkov::new(u, v, SUPER_SIMPLE_GAMMA);
+        let mut bet = ComparisonBet::new(u, v, lambda);
+        for (i, omega) in [0.0, 0.5, 0.0, -0.5, 1.0, 0.0, -1.0, 0.0]
+            .iter()
+            .enumerate()
+        {
+            let omega = omega * u;
+            km.observe(omega);
+            bet.observe(omega);
+            let (a, b) = (km.statistic(), bet.statistic());
+            assert!(
+                (a - b).abs() <= 1e-12 * a,
+                "u {u} v {v} draw {i}: {a} against {b}"
+            );
+            assert!((km.p_value() - bet.p_value()).abs() <= 1e-12, "draw {i}");
+        }
+    }
+    // no bet: the statistic stays 1
+    let mut none = ComparisonBet::new(1.0, 0.1, 0.0);
+    none.observe(1.0);
+    assert_eq!(none.statistic(), 1.0);
+}
+
+#[test]
 fn risk_limit_parsing() {
     assert_eq!(RiskLimit::parse("5%").unwrap().get(), 0.05);
     assert_eq!(RiskLimit::parse("0.1").unwrap().get(), 0.1);

@@ -18,7 +18,10 @@ use super::{
     polling_first_round, station_discrepancies,
 };
 use crate::rla::audit::{Decision, Schedule, escalate, round_end};
-use crate::rla::comparison::{AlphaComparison, KaplanMarkov, SUPER_SIMPLE_GAMMA};
+use crate::rla::comparison::{
+    AlphaComparison, ComparisonBet, KaplanMarkov, SUPER_SIMPLE_GAMMA, growth, growth_optimal,
+    kaplan_markov_bet,
+};
 use crate::rla::{Method, Sampler};
 
 /// One machine's ledger: per entry (in order), the recorded list and candidate (`None`: no
@@ -112,6 +115,9 @@ struct StationPapers {
     without_cvr: u64,
     /// Per assertion, the reported mean of the papers without a CVR.
     hand_mean: Vec<f64>,
+    /// Per category, the reported share of the papers without a CVR (the protocol less the
+    /// entries).
+    shares: Vec<f64>,
 }
 
 /// The category of an entry's choice in a contest with `n` choices (`n`: no valid vote).
@@ -224,32 +230,48 @@ pub(super) fn compare(
         }
         total += n_records + without_cvr;
         ends.push(total);
+        let shares = h
+            .iter()
+            .map(|&n| if hs == 0 { 0.0 } else { n as f64 / hs as f64 })
+            .collect();
         stations.push(StationPapers {
             records,
             hand,
             without_cvr,
             hand_mean,
+            shares,
         });
     }
     // the tests, on the CVR population's margins
     enum Test {
         Km(KaplanMarkov),
         Alpha(AlphaComparison),
+        Bet(ComparisonBet),
         Unconfirmable,
     }
     let margins: Vec<f64> = sums
         .iter()
         .map(|s| 2.0 * s / total.max(1) as f64 - 1.0)
         .collect();
+    // ONEAudit's bets, each with its expected log growth per paper
+    let mut drifts = Vec::new();
     let mut tests: Vec<Test> = c
         .assertions
         .iter()
         .zip(&margins)
-        .map(|(a, &v)| {
+        .enumerate()
+        .map(|(k, (a, &v))| {
             if v <= 0.0 || !v.is_finite() {
+                drifts.push(0.0);
                 Test::Unconfirmable
             } else if method == Method::KaplanMarkov {
                 Test::Km(KaplanMarkov::new(a.upper, v, SUPER_SIMPLE_GAMMA))
+            } else if method == Method::OneAudit {
+                let points = planned_points(&stations, a, k, &ComparisonBet::new(a.upper, v, 0.0));
+                let cap = kaplan_markov_bet(a.upper, v, SUPER_SIMPLE_GAMMA);
+                let lambda = growth_optimal(&points, cap);
+                drifts.push(growth(&points, lambda) / total.max(1) as f64);
+                Test::Bet(ComparisonBet::new(a.upper, v, lambda))
             } else {
                 Test::Alpha(AlphaComparison::new(a.upper, v, None))
             }
@@ -258,6 +280,7 @@ pub(super) fn compare(
     let p_of = |t: &Test| match t {
         Test::Km(k) => k.p_value(),
         Test::Alpha(a) => a.p_value(),
+        Test::Bet(b) => b.p_value(),
         Test::Unconfirmable => 1.0,
     };
     // an assertion that cannot be confirmed does not say the outcome is wrong: its margin is
@@ -265,6 +288,7 @@ pub(super) fn compare(
     let stat_of = |t: &Test| match t {
         Test::Km(k) => k.statistic(),
         Test::Alpha(a) => a.statistic(),
+        Test::Bet(b) => b.statistic(),
         Test::Unconfirmable => f64::INFINITY,
     };
     // first round: no discrepancies at the smallest margin (rlacalc's zero-error size)
@@ -277,7 +301,15 @@ pub(super) fn compare(
     // and at least the polling audit's first round: the papers without a CVR, most of them
     // in a mixed election, vary about their station's mean as polled papers do
     let polled = polling_first_round(c, alpha);
-    let first = if m > 0.0 && m.is_finite() && polled.is_finite() {
+    let first = if method == Method::OneAudit {
+        // where the bets' expected log statistics reach ln(1/α), as the Monte Carlo plans
+        drifts
+            .iter()
+            .try_fold(1.0f64, |n, &d| {
+                (d > 0.0).then(|| n.max(((1.0 / alpha).ln() / d).ceil()))
+            })
+            .map_or(u64::MAX, |n| n.min(u64::MAX as f64) as u64)
+    } else if m > 0.0 && m.is_finite() && polled.is_finite() {
         let zero_error = (alpha.ln() / (1.0 - m / (2.0 * SUPER_SIMPLE_GAMMA)).ln()).ceil();
         zero_error.max(polled.ceil()) as u64
     } else {
@@ -303,6 +335,7 @@ pub(super) fn compare(
                     match t {
                         Test::Km(t) => t.observe(omega),
                         Test::Alpha(t) => t.observe(omega),
+                        Test::Bet(t) => t.observe(omega),
                         Test::Unconfirmable => {}
                     }
                 }
@@ -357,6 +390,37 @@ pub(super) fn compare(
     }
     let ps: Vec<f64> = tests.iter().map(p_of).collect();
     Ok(finish(c, outcome, total, discrepancies, sample, &ps))
+}
+
+/// ONEAudit's plan for assertion `k` (assorter `a`; `bet` gives `B − ½` of an overstatement):
+/// the papers as `(weight, B − ½)` points if they read as reported — printed records as their
+/// entries (no overstatement), each station's hand-marked papers in the reported shares of its
+/// papers without a CVR (overstatement: the station's mean less the paper's value), its
+/// phantoms as phantoms (known from the manifest before any paper is drawn; value 0).
+fn planned_points(
+    stations: &[StationPapers],
+    a: &crate::rla::Assertion,
+    k: usize,
+    bet: &ComparisonBet,
+) -> Vec<(f64, f64)> {
+    let mut points = Vec::new();
+    for sp in stations {
+        let mean = sp.hand_mean[k];
+        if !sp.records.is_empty() {
+            points.push((sp.records.len() as f64, bet.centred(0.0)));
+        }
+        let in_box: u64 = sp.hand.iter().map(|&(_, n)| n).sum();
+        for (share, x) in sp.shares.iter().zip(&a.values) {
+            if *share > 0.0 && in_box > 0 {
+                points.push((in_box as f64 * share, bet.centred(mean - x)));
+            }
+        }
+        let phantoms = sp.without_cvr.saturating_sub(in_box);
+        if phantoms > 0 {
+            points.push((phantoms as f64, bet.centred(mean)));
+        }
+    }
+    points
 }
 
 #[cfg(test)]
@@ -476,7 +540,11 @@ mod tests {
         // 4,200 : 2,730 for candidate 0
         let wrong = election([314, 379, 7]);
         let honest = election([420, 273, 7]);
-        for method in [Method::KaplanMarkov, Method::AlphaComparison] {
+        for method in [
+            Method::KaplanMarkov,
+            Method::AlphaComparison,
+            Method::OneAudit,
+        ] {
             let risk = confirmed(&wrong, method, 10_000);
             assert!(risk <= 0.05, "{method}: confirmed {risk}");
             // and the audit has power: the honest election is confirmed in most audits

@@ -313,9 +313,10 @@ pub fn rla_package(data: &[u8]) {
         Method::AlphaPolling,
         Method::KaplanMarkov,
         Method::AlphaComparison,
+        Method::OneAudit,
         Method::Macro,
     ] {
-        let comparison = matches!(method, Method::KaplanMarkov | Method::AlphaComparison);
+        let comparison = method.compares_ballots();
         let input = RlaInput {
             parties,
             protocols: &parsed.protocols,

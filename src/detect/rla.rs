@@ -1397,7 +1397,8 @@ fn one_audit(
         pairs_sum + sum
     };
     // no refutation: papers without a CVR differ from their station's mean on an honest
-    // count too, so the statistic can fall with no error in the count
+    // count too, so the statistic can fall with no error in the count (only a statistic
+    // fallen to 0 escalates at once: `Schedule::refute_below`)
     let out = doubling_rounds(first, population, alpha, false, |new| {
         if rounds.len() == used {
             rounds.push(Round::default());

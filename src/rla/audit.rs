@@ -34,7 +34,10 @@ pub struct Schedule {
     /// hand count (sampling that much costs about as much as counting everything).
     pub max_share: f64,
     /// A round at whose end some assertion not confirmed has its statistic (the test
-    /// supermartingale, 1 before any draw) at or below this escalates at once (0: never).
+    /// supermartingale, 1 before any draw) at or below this escalates at once. 0: only a
+    /// statistic that has fallen to 0 (a factor of 0, or a log statistic below about −745,
+    /// where a double underflows), which no test of a right outcome reaches but by an
+    /// impossible run of draws; escalating is always safe for the risk.
     pub refute_below: f64,
 }
 
@@ -152,6 +155,7 @@ pub fn escalate<R: Into<RoundEnd>>(
                 refuted: false,
             };
         }
+        // (with `refute_below` 0, a statistic fallen to 0)
         if end.least <= schedule.refute_below {
             return Outcome {
                 decision: Decision::FullHandCount,

@@ -569,6 +569,7 @@ impl Picker {
     /// the groups' totals with groups of more than one category.
     #[inline]
     fn pick(&self, rng: &mut StreamRng) -> usize {
+        debug_assert!(self.width == 1 || !self.inner.is_empty());
         let (g, rest) = self.group(rng);
         if self.width == 1 {
             return g;
@@ -801,6 +802,8 @@ fn read_contest(
         pap,
         pairs,
         cvr_total,
+        over,
+        under,
         units,
         rep,
         paps,
@@ -853,7 +856,8 @@ fn read_contest(
         c.rows.append(e, protocols, i, rep);
         add(pap, &rep[start..]);
         rep.truncate(start);
-        let (mut over, mut under) = (Vec::new(), Vec::new());
+        over.clear();
+        under.clear();
         for j in 0..cvr.len() {
             cvr_total[j] += cvr[j];
             let same = cvr[j].min(pap[j]);
@@ -865,32 +869,23 @@ fn read_contest(
                 under.push((j, pap[j] - same));
             }
         }
-        let (mut a, mut b) = (over.into_iter(), under.into_iter());
-        let (mut x, mut y) = (a.next(), b.next());
-        loop {
-            match (&mut x, &mut y) {
-                (Some((r, nr)), Some((p, np))) => {
-                    let k = (*nr).min(*np);
-                    pairs[*r * m + *p] += k;
-                    *nr -= k;
-                    *np -= k;
-                    if *nr == 0 {
-                        x = a.next();
-                    }
-                    if *np == 0 {
-                        y = b.next();
-                    }
-                }
-                (Some((r, nr)), None) => {
-                    pairs[*r * m + ph] += *nr;
-                    x = a.next();
-                }
-                (None, Some((p, np))) => {
-                    pairs[(ph - 1) * m + *p] += *np;
-                    y = b.next();
-                }
-                (None, None) => break,
-            }
+        // the rest paired in order; what is left of either side meets a phantom paper or a
+        // record of no valid vote
+        let (mut a, mut b) = (0, 0);
+        while a < over.len() && b < under.len() {
+            let ((r, nr), (p, np)) = (&mut over[a], &mut under[b]);
+            let k = (*nr).min(*np);
+            pairs[*r * m + *p] += k;
+            *nr -= k;
+            *np -= k;
+            a += usize::from(*nr == 0);
+            b += usize::from(*np == 0);
+        }
+        for &(r, nr) in &over[a..] {
+            pairs[r * m + ph] += nr;
+        }
+        for &(p, np) in &under[b..] {
+            pairs[(ph - 1) * m + p] += np;
         }
     }
     let papers: u64 = pool.iter().sum();
@@ -981,6 +976,10 @@ struct Scratch {
     pap: Vec<u64>,
     pairs: Vec<u64>,
     cvr_total: Vec<u64>,
+    /// A station's records beyond its papers of the same choice, and papers beyond its records:
+    /// (choice, how many).
+    over: Vec<(usize, u64)>,
+    under: Vec<(usize, u64)>,
     drawn: Vec<u32>,
     units: Vec<u64>,
     rep: Vec<u64>,

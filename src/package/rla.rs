@@ -9,9 +9,10 @@
 //!   order, each container's piles stacked as listed. A station whose protocol counts more
 //!   ballots than its container holds gets the difference as phantom papers that score 0 for
 //!   every assertion (the worst case).
-//! - Ballot-level comparison (`kaplan-markov`, `alpha-comparison`, `one-audit`; [`comparison`]): each
-//!   contest on its own, the machines' ledger entries as cast-vote records linked to their
-//!   printed records, hand-marked papers with their station's reported mean (ONEAudit).
+//! - Ballot-level comparison (`kaplan-markov`, `alpha-comparison`, `one-audit`;
+//!   [`comparison`]): each contest on its own, the machines' ledger entries as cast-vote
+//!   records linked to their printed records, hand-marked papers with their station's reported
+//!   mean (ONEAudit).
 //! - Batch comparison (`macro`): one audit of all contests, stations as batches, protocols the
 //!   reported counts; batches drawn with the seed text `"{seed}/macro"`.
 //!

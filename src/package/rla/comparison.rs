@@ -253,30 +253,32 @@ pub(super) fn compare(
         .iter()
         .map(|s| 2.0 * s / total.max(1) as f64 - 1.0)
         .collect();
-    // ONEAudit's bets, each with its expected log growth per paper
-    let mut drifts = Vec::new();
-    let mut tests: Vec<Test> = c
+    // each test, and (ONEAudit's bets) its expected log growth per paper
+    let (mut tests, drifts): (Vec<Test>, Vec<f64>) = c
         .assertions
         .iter()
         .zip(&margins)
         .enumerate()
         .map(|(k, (a, &v))| {
             if v <= 0.0 || !v.is_finite() {
-                drifts.push(0.0);
-                Test::Unconfirmable
+                (Test::Unconfirmable, 0.0)
             } else if method == Method::KaplanMarkov {
-                Test::Km(KaplanMarkov::new(a.upper, v, SUPER_SIMPLE_GAMMA))
+                (
+                    Test::Km(KaplanMarkov::new(a.upper, v, SUPER_SIMPLE_GAMMA)),
+                    0.0,
+                )
             } else if method == Method::OneAudit {
+                // the plan's values of `B − ½` do not depend on the bet
                 let points = planned_points(&stations, a, k, &ComparisonBet::new(a.upper, v, 0.0));
                 let cap = kaplan_markov_bet(a.upper, v, SUPER_SIMPLE_GAMMA);
                 let lambda = growth_optimal(&points, cap);
-                drifts.push(growth(&points, lambda) / total.max(1) as f64);
-                Test::Bet(ComparisonBet::new(a.upper, v, lambda))
+                let drift = growth(&points, lambda) / total.max(1) as f64;
+                (Test::Bet(ComparisonBet::new(a.upper, v, lambda)), drift)
             } else {
-                Test::Alpha(AlphaComparison::new(a.upper, v, None))
+                (Test::Alpha(AlphaComparison::new(a.upper, v, None)), 0.0)
             }
         })
-        .collect();
+        .unzip();
     let p_of = |t: &Test| match t {
         Test::Km(k) => k.p_value(),
         Test::Alpha(a) => a.p_value(),
@@ -410,9 +412,11 @@ fn planned_points(
             points.push((sp.records.len() as f64, bet.centred(0.0)));
         }
         let in_box: u64 = sp.hand.iter().map(|&(_, n)| n).sum();
-        for (share, x) in sp.shares.iter().zip(&a.values) {
-            if *share > 0.0 && in_box > 0 {
-                points.push((in_box as f64 * share, bet.centred(mean - x)));
+        if in_box > 0 {
+            for (share, x) in sp.shares.iter().zip(&a.values) {
+                if *share > 0.0 {
+                    points.push((in_box as f64 * share, bet.centred(mean - x)));
+                }
             }
         }
         let phantoms = sp.without_cvr.saturating_sub(in_box);

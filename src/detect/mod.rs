@@ -60,7 +60,7 @@ pub struct DetectorInfo {
 }
 
 /// Every detector, in [`Detector`] order.
-pub const DETECTORS: [DetectorInfo; 17] = [
+pub const DETECTORS: [DetectorInfo; 18] = [
     DetectorInfo {
         name: "ledger_audit",
         kind: DetectorKind::Deterministic,
@@ -163,6 +163,12 @@ pub const DETECTORS: [DetectorInfo; 17] = [
         cost_unit: "ballots examined",
         description: "ballot-polling risk-limiting audit with the ALPHA betting martingale of the paper: fires when a full hand count finds the outcome wrong",
     },
+    DetectorInfo {
+        name: "rla_alpha_comparison",
+        kind: DetectorKind::Deterministic,
+        cost_unit: "ballots examined",
+        description: "ballot-level comparison audit with the ALPHA betting martingale (rla_comparison's cast-vote records and sample, its own rounds, its bet updated at each round's end): fires when a full hand count finds the outcome wrong",
+    },
 ];
 
 /// The detectors, in the order of [`DETECTORS`] and of every reading array.
@@ -185,11 +191,12 @@ pub enum Detector {
     RlaMacro,
     RlaComparison,
     RlaAlpha,
+    RlaAlphaComparison,
 }
 
 impl Detector {
     /// Every detector, in order.
-    pub const ALL: [Detector; 17] = [
+    pub const ALL: [Detector; 18] = [
         Detector::LedgerAudit,
         Detector::Receipts,
         Detector::ControlCodes,
@@ -207,6 +214,7 @@ impl Detector {
         Detector::RlaMacro,
         Detector::RlaComparison,
         Detector::RlaAlpha,
+        Detector::RlaAlphaComparison,
     ];
 
     /// Its name, kind, cost unit and description.
@@ -219,7 +227,11 @@ impl Detector {
     pub fn is_audit(self) -> bool {
         matches!(
             self,
-            Detector::RlaBravo | Detector::RlaMacro | Detector::RlaComparison | Detector::RlaAlpha
+            Detector::RlaBravo
+                | Detector::RlaMacro
+                | Detector::RlaComparison
+                | Detector::RlaAlpha
+                | Detector::RlaAlphaComparison
         )
     }
 
@@ -242,11 +254,11 @@ pub struct Reading {
 /// [`DETECTORS`] order; an array of another length does not deserialise.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Readings(pub [Reading; 17]);
+pub struct Readings(pub [Reading; 18]);
 
 impl Readings {
     /// A reading of nothing for every detector (`None`, no cost).
-    pub const NONE: Readings = Readings([Reading::NONE; 17]);
+    pub const NONE: Readings = Readings([Reading::NONE; 18]);
 
     /// The readings with their detectors, in order.
     pub fn iter(&self) -> impl Iterator<Item = (Detector, &Reading)> {

@@ -63,6 +63,14 @@ pub fn ballots_short(x: f64) -> String {
     }
 }
 
+/// An audit's label in the overview's columns and the audits' table: its name without `rla_`,
+/// "comparison" cut to "comp" (five audits in 80 columns; "alpha_comp" in ten).
+fn overview_label(name: &str) -> String {
+    name.strip_prefix("rla_")
+        .unwrap_or(name)
+        .replace("comparison", "comp")
+}
+
 impl Summary {
     /// The audits in the overview (only when the scenario set a risk limit): a row per variant,
     /// a column per audit with the share of runs it found a wrong outcome in, the share with a
@@ -88,7 +96,8 @@ impl Summary {
             &format!(
                 "audits of the paper at risk limit {}\u{a0}%: % of runs in which a full hand \
                  count found a wrong outcome / % with some full hand count, and ballots \
-                 examined by hand per run (mean; --detail: 95th percentile, intervals)",
+                 examined by hand per run (mean; --detail: 95th percentile, intervals); \
+                 comp: comparison",
                 short_pct(alpha)
             ),
             WIDTH,
@@ -96,12 +105,12 @@ impl Summary {
         ) {
             let _ = writeln!(s, "{l}");
         }
-        // a cell ("100/100 % 4.96 M") takes 16 characters and a space; the variant's name
-        // what is left of the width, at most 20
-        let name_width = WIDTH.saturating_sub(17 * audits.len()).clamp(8, 20);
+        // a cell ("100/100 4.96M") takes 13 characters and a space; the variant's name what
+        // is left of the width, at most 20
+        let name_width = WIDTH.saturating_sub(14 * audits.len()).clamp(8, 20);
         let mut head = format!("{:<name_width$}", "");
         for a in &audits {
-            let _ = write!(head, " {:<16}", a.strip_prefix("rla_").unwrap_or(a));
+            let _ = write!(head, " {:<13}", overview_label(a));
         }
         let _ = writeln!(s, "{}", head.trim_end());
         for v in &self.variants {
@@ -114,14 +123,14 @@ impl Summary {
                     .map(|r| {
                         any = true;
                         format!(
-                            "{}/{} % {}",
+                            "{}/{} {}",
                             short_pct(r.fired.rate),
                             short_pct(r.figures.full_hand_count.rate),
-                            ballots_short(r.figures.mean_ballots)
+                            ballots_short(r.figures.mean_ballots).replace(' ', "")
                         )
                     })
                     .unwrap_or_else(|| "—".into());
-                let _ = write!(line, " {cell:<16}");
+                let _ = write!(line, " {cell:<13}");
             }
             if any {
                 let _ = writeln!(s, "{}", line.trim_end());
@@ -205,7 +214,7 @@ impl Summary {
                 "risk-limiting audits of the paper: fired: % of runs in which a full hand count \
                  found a wrong outcome; full: % of runs with some full hand count; risk: runs \
                  whose outcome is wrong on the paper that the audit confirmed{limit}; ballots \
-                 examined by hand per run, sample and full hand counts"
+                 examined by hand per run, sample and full hand counts; comp: comparison"
             ),
             WIDTH,
             3,
@@ -218,17 +227,13 @@ impl Summary {
             "", "audit", "fired %", "full %", "risk", "ballots mean", "p95"
         );
         for r in &rows {
-            let audit = r
-                .detector
-                .name
-                .strip_prefix("rla_")
-                .unwrap_or(r.detector.name);
+            let audit = overview_label(r.detector.name);
             let f = r.figures;
             let _ = writeln!(
                 s,
                 "{:<20} {:<10} {:>7} {:>6} {:<9} {:>12} {:>10}",
                 label_cut(&r.variant.name, 20),
-                label_cut(audit, 10),
+                label_cut(&audit, 10),
                 short_pct(r.fired.rate),
                 short_pct(f.full_hand_count.rate),
                 risk_text(&f.risk),

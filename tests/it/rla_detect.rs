@@ -186,6 +186,7 @@ fn audits_confirm_honest_runs_and_escalate_when_the_paper_contradicts_the_outcom
         Detector::RlaMacro,
         Detector::RlaComparison,
         Detector::RlaAlpha,
+        Detector::RlaAlphaComparison,
     ] {
         // honest: the published outcome is the paper's; never found wrong, so never fires
         for o in &outcomes[0] {
@@ -214,6 +215,7 @@ fn audits_confirm_honest_runs_and_escalate_when_the_paper_contradicts_the_outcom
             Detector::RlaBravo,
             Detector::RlaComparison,
             Detector::RlaAlpha,
+            Detector::RlaAlphaComparison,
         ] {
             let r = read(o, d);
             assert_eq!(r.found, r.wrong, "{d:?}: {r:?}");

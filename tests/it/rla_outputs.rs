@@ -125,8 +125,8 @@ fn the_terminal_and_the_report_show_summary_json_s_audit_figures() {
             .any(|e| e.variant == "protocols" && e.fired > 0.5),
         "falsified protocols are caught"
     );
-    // the overview: a row per variant, a cell per audit: fired/full % and mean ballots to
-    // three significant figures
+    // the overview: a row per variant, a cell per audit (headed by its name without `rla_`,
+    // "comparison" cut to "comp"): fired/full % and mean ballots to three significant figures
     let overview = stdout
         .split("audits of the paper at risk limit 5")
         .nth(1)
@@ -135,7 +135,19 @@ fn the_terminal_and_the_report_show_summary_json_s_audit_figures() {
     let head = overview.lines().nth(3).expect("head");
     for e in &rows {
         let audit = e.audit.trim_start_matches("rla_");
-        let col = head.find(audit).expect("a column per audit");
+        let label = audit.replace("comparison", "comp");
+        // the column whose head is the label, word for word
+        let col = head
+            .match_indices(label.as_str())
+            .map(|(i, _)| i)
+            .find(|&i| {
+                head[..i].ends_with(' ')
+                    && head[i + label.len()..]
+                        .chars()
+                        .next()
+                        .is_none_or(|c| c == ' ')
+            })
+            .expect("a column per audit");
         let line = overview
             .lines()
             .find(|l| l.split_whitespace().next() == Some(e.variant.as_str()))
@@ -144,12 +156,14 @@ fn the_terminal_and_the_report_show_summary_json_s_audit_figures() {
         let (fired, full) = cell[0].split_once('/').expect("fired/full");
         check_pct(e, fired, e.fired);
         check_pct(e, full, e.full);
-        let scale = match cell.get(3) {
-            Some(&"k") => 1e3,
-            Some(&"M") => 1e6,
-            _ => 1.0,
+        let (digits, scale) = match cell[1].strip_suffix('k') {
+            Some(d) => (d, 1e3),
+            None => match cell[1].strip_suffix('M') {
+                Some(d) => (d, 1e6),
+                None => (cell[1], 1.0),
+            },
         };
-        let mean = number(cell[2]) * scale;
+        let mean = number(digits) * scale;
         assert!(
             (mean - e.mean).abs() <= 0.005 * e.mean + 0.5,
             "{audit} on {}: {mean} vs {}",
@@ -166,12 +180,15 @@ fn the_terminal_and_the_report_show_summary_json_s_audit_figures() {
         assert!(l.chars().count() <= 80, "too wide: {l}");
     }
     for e in &rows {
-        let audit = e.audit.trim_start_matches("rla_");
+        let audit = e
+            .audit
+            .trim_start_matches("rla_")
+            .replace("comparison", "comp");
         let line = table
             .lines()
             .find(|l| {
                 l.get(..20).map(str::trim_end) == Some(e.variant.as_str())
-                    && l.get(21..31).map(str::trim_end) == Some(audit)
+                    && l.get(21..31).map(str::trim_end) == Some(audit.as_str())
             })
             .unwrap_or_else(|| panic!("no row for {audit} on {}:\n{table}", e.variant));
         let cell = |a: usize, b: usize| line.get(a..b.min(line.len())).unwrap_or("").trim();

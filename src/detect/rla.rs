@@ -13,11 +13,15 @@
 //!   phantoms that score 0 for every assertion.
 //! - `rla_macro`: batch comparison (MACRO) with station protocols as batches and their papers
 //!   counted by hand.
-//! - `rla_comparison`: ballot-level comparison (Kaplan–Markov, super-simple γ) of the machines'
-//!   cast-vote records with their printed records; applies only where every ballot has both.
+//! - `rla_comparison`: ballot-level comparison of the paper against cast-vote records: the
+//!   machines' records where every ballot of a contest has one and its printed record
+//!   (Kaplan–Markov, super-simple γ), else ONEAudit with the stations' reported means as the
+//!   CVRs of papers without one (the growth-optimal fixed bet, [`one_audit`]).
 //! - `rla_alpha`: ballot polling of the paper with the ALPHA betting martingale (Stark 2023),
 //!   the same contests and phantoms as `rla_bravo`; its statistic is not a sum over draws, so
 //!   papers are drawn one by one.
+//! - `rla_alpha_comparison`: ALPHA on `rla_comparison`'s overstatement assorter and sample, in
+//!   its own rounds, its bet held for a round ([`RoundAlpha`], [`Both`]).
 //!
 //! Every first round is planned as an auditor would, from the published counts: the draws at
 //! which each assertion's expected statistic reaches ln(1/α) were the published outcome right

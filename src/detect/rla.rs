@@ -48,11 +48,14 @@ use crate::distr::multinomial;
 use crate::electorate::Electorate;
 use crate::model::{DetectorSettings, ElectoralSystem};
 use crate::rla::alpha::{ALPHA_D, AlphaSet};
+use crate::rla::audit::first_round;
 use crate::rla::batch::{
     Batch, ContestAssertion, MacroPlan, MacroTest, contest_bound_floor, sample_size,
 };
 use crate::rla::bravo::FixedBet;
-use crate::rla::comparison::{SUPER_SIMPLE_GAMMA, growth, growth_optimal, kaplan_markov_bet};
+use crate::rla::comparison::{
+    SUPER_SIMPLE_GAMMA, comparison_prior, growth, growth_optimal, kaplan_markov_bet,
+};
 use crate::rla::{Assertion, Base, Decision, RoundEnd, Schedule, escalate, list_tier, seat_rule};
 use crate::rng::{Purpose, StreamRng, stream};
 use crate::seats::{DistrictOutcome, DistrictRule, TieBreak, allocate};
@@ -277,19 +280,6 @@ fn drift(values: &[f64], weights: &[f64]) -> f64 {
     values.iter().zip(weights).map(|(x, w)| x * w).sum::<f64>() / total
 }
 
-/// A first round: the draws at which every test's expected log statistic (its `drifts` per
-/// draw) reaches ln(1/α); `None` if some test does not grow.
-fn first_round(drifts: impl Iterator<Item = f64>, alpha: f64) -> Option<u64> {
-    let mut first = 1.0f64;
-    for d in drifts {
-        if d <= 0.0 {
-            return None;
-        }
-        first = first.max(((1.0 / alpha).ln() / d).ceil());
-    }
-    Some(first.min(u64::MAX as f64) as u64)
-}
-
 /// A test whose log statistic is a sum over draws of a per-category increment (BRAVO's log
 /// likelihood ratio; minus Kaplan–Markov's log P-value): audited in rounds over `weights` (the
 /// population per category), each round's new draws one multinomial draw. The P-value is
@@ -475,14 +465,14 @@ struct RoundAlpha {
 }
 
 impl RoundAlpha {
-    /// An assorter of scale `scale` whose papers as planned average `planned`: prior
-    /// `½ + 0.99·(planned − ½)`, as [`crate::rla::comparison::AlphaComparison`] sets it for a
-    /// count without discrepancies (where `planned` is `scale`).
+    /// An assorter of scale `scale` whose papers as planned average `planned`: the prior of
+    /// [`crate::rla::comparison::AlphaComparison`] ([`comparison_prior`]), whose `planned` is
+    /// the scale.
     fn new(scale: f64, planned: f64) -> RoundAlpha {
         let upper = 2.0 * scale;
         RoundAlpha {
             upper,
-            eta0: (0.5 + 0.99 * (planned - 0.5)).min(upper * (1.0 - 1e-9)),
+            eta0: comparison_prior(planned).min(upper * (1.0 - 1e-9)),
             sum: 0.0,
             draws: 0.0,
         }
@@ -1238,8 +1228,8 @@ fn cvr_comparison(
         });
         alphas.push(round_alpha);
     }
+    // (with no papers, no round: [`looks`])
     let firsts = [&drifts, &alpha_drifts].map(|d| first_round(d.iter().copied(), alpha));
-    let firsts = firsts.map(|f| f.filter(|_| population > 0));
     let order = hardest_first(&drifts);
     let mut checks = [Checks::new(&order), Checks::new(&order)];
     let mut both = Both::new(firsts, population, true);
@@ -1252,42 +1242,33 @@ fn cvr_comparison(
         drawn.resize((segments + 1) * m * m, 0);
         multinomial(rng, new, &weights, &mut drawn[segments * m * m..]);
         segments += 1;
-        // a test's round: its segments' draws
-        let round = |both: &Both, t: usize, r: usize| {
-            let s = both.segments(t, r);
-            &drawn[s.start * m * m..s.end * m * m]
-        };
-        if let Some(done) = both.reach(0, at, segments) {
-            let p = checks[0].check(
+        // each test `t` (0 Kaplan–Markov, 1 ALPHA) whose round ends here
+        for t in 0..2 {
+            let Some(done) = both.reach(t, at, segments) else {
+                continue;
+            };
+            let p = checks[t].check(
                 &order,
                 done,
                 alpha,
                 |_, _| None,
                 |k, r| {
-                    round(&both, 0, r)
-                        .chunks_exact(m * m)
-                        .map(|seg| {
-                            seg.iter()
-                                .zip(&increments[k])
-                                .map(|(&c, x)| f64::from(c) * x)
-                                .sum::<f64>()
-                        })
-                        .sum::<f64>()
-                },
-            );
-            both.end(0, p, alpha);
-        }
-        if let Some(done) = both.reach(1, at, segments) {
-            let p = checks[1].check(
-                &order,
-                done,
-                alpha,
-                |_, _| None,
-                |k, r| {
+                    let s = both.segments(t, r);
+                    let segs = drawn[s.start * m * m..s.end * m * m].chunks_exact(m * m);
+                    if t == 0 {
+                        return segs
+                            .map(|seg| {
+                                seg.iter()
+                                    .zip(&increments[k])
+                                    .map(|(&c, x)| f64::from(c) * x)
+                                    .sum::<f64>()
+                            })
+                            .sum::<f64>();
+                    }
                     let a = &mut alphas[k];
                     let lambda = a.lambda();
                     let (mut log, mut sum, mut n) = (0.0, 0.0, 0u64);
-                    for seg in round(&both, 1, r).chunks_exact(m * m) {
+                    for seg in segs {
                         for (&c, &b) in seg.iter().zip(&values[k]) {
                             if c > 0 {
                                 log += f64::from(c) * (lambda * (b - 0.5)).ln_1p();
@@ -1300,7 +1281,7 @@ fn cvr_comparison(
                     log
                 },
             );
-            both.end(1, p, alpha);
+            both.end(t, p, alpha);
         }
     }
     (both.outcomes(), population)
@@ -1697,12 +1678,24 @@ fn one_audit(
             alphas[k].get().lambda()
         }
     };
-    // … and a round's log statistic, taken into ALPHA's estimator
-    let take = |t: usize, k: usize, draws: u64, [log, omegas]: [f64; 2]| {
+    // … and its log statistic over its round's segments `segs` (a segment drawn per block
+    // summed `by_blocks` when allowed: the hardest assertion's), taken into ALPHA's estimator
+    let mut increment = |t: usize, k: usize, segs: &[Round], by_blocks: bool| {
+        let lambda = lambda(t, k);
+        let (mut log, mut omegas, mut draws) = (0.0, 0.0, 0);
+        for round in segs {
+            let [l, o] = if by_blocks && !round.blocks.is_empty() {
+                coarse(&mut looked, k, lambda, round)
+            } else {
+                exact(&mut looked, k, lambda, &round.fine, &round.list)
+            };
+            (log, omegas, draws) = (log + l, omegas + o, draws + round.draws);
+        }
         if t == 1 {
             let Bet { c0, c1, .. } = bets[k];
             let mut a = alphas[k].get();
-            a.take(draws as f64, draws as f64 * (c0 + 0.5) - c1 * omegas);
+            let draws = draws as f64;
+            a.take(draws, draws * (c0 + 0.5) - c1 * omegas);
             alphas[k].set(a);
         }
         log
@@ -1761,20 +1754,7 @@ fn one_audit(
                 done,
                 alpha,
                 |_, _| None,
-                |k, r| {
-                    let lambda = lambda(t, k);
-                    let (mut sums, mut draws) = ([0.0; 2], 0);
-                    for round in &rounds[both.segments(t, r)] {
-                        let [log, omegas] = if round.blocks.is_empty() {
-                            exact(&mut looked, k, lambda, &round.fine, &round.list)
-                        } else {
-                            coarse(&mut looked, k, lambda, round)
-                        };
-                        sums = [sums[0] + log, sums[1] + omegas];
-                        draws += round.draws;
-                    }
-                    take(t, k, draws, sums)
-                },
+                |k, r| increment(t, k, &rounds[both.segments(t, r)], true),
             );
             if p.p_value > alpha {
                 both.end(t, p, alpha);
@@ -1829,16 +1809,7 @@ fn one_audit(
                     }
                     Some(sum)
                 },
-                |k, r| {
-                    let lambda = lambda(t, k);
-                    let (mut sums, mut draws) = ([0.0; 2], 0);
-                    for round in &rounds[both.segments(t, r)] {
-                        let [log, omegas] = exact(&mut looked, k, lambda, &round.fine, &round.list);
-                        sums = [sums[0] + log, sums[1] + omegas];
-                        draws += round.draws;
-                    }
-                    take(t, k, draws, sums)
-                },
+                |k, r| increment(t, k, &rounds[both.segments(t, r)], false),
             );
             both.end(t, p, alpha);
         }

@@ -176,6 +176,19 @@ pub fn escalate<R: Into<RoundEnd>>(
     }
 }
 
+/// A first round: the draws at which every test's expected log statistic (its `drifts` per
+/// draw, were the published outcome right) reaches ln(1/α); `None` if some test does not grow.
+pub fn first_round(drifts: impl Iterator<Item = f64>, alpha: f64) -> Option<u64> {
+    let mut first = 1.0f64;
+    for d in drifts {
+        if d <= 0.0 {
+            return None;
+        }
+        first = first.max(((1.0 / alpha).ln() / d).ceil());
+    }
+    Some(first.min(u64::MAX as f64) as u64)
+}
+
 /// A ballot-polling test of one assertion.
 #[derive(Clone, Debug)]
 pub enum PollingTest {

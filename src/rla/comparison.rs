@@ -117,7 +117,7 @@ impl AlphaComparison {
     pub fn new(u: f64, v: f64, population: Option<u64>) -> AlphaComparison {
         let scale = 1.0 / (2.0 - v / u);
         let upper = 2.0 * scale;
-        let eta0 = 0.5 + 0.99 * (scale - 0.5);
+        let eta0 = comparison_prior(scale);
         AlphaComparison {
             u,
             scale,
@@ -139,6 +139,13 @@ impl AlphaComparison {
     pub fn statistic(&self) -> f64 {
         self.test.statistic()
     }
+}
+
+/// ALPHA's prior guess of the comparison assorter's mean when the papers are expected to
+/// average `planned`: `½ + 0.99·(planned − ½)`, 1 % of the room above ½ kept for a few errors
+/// (for a count without discrepancies `planned` is the scale `1/(2 − v/u)`).
+pub fn comparison_prior(planned: f64) -> f64 {
+    0.5 + 0.99 * (planned - 0.5)
 }
 
 /// Kaplan–Markov's bet on the comparison assorter with margin `v`, bound `u` and inflator `γ`

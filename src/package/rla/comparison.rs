@@ -17,7 +17,7 @@ use super::{
     Contest, ContestAudit, Discrepancy, Draw, MAX_LISTED_DRAWS, RlaError, RlaInput, finish,
     polling_first_round, station_discrepancies,
 };
-use crate::rla::audit::{Decision, Schedule, escalate, round_end};
+use crate::rla::audit::{Decision, Schedule, escalate, first_round, round_end};
 use crate::rla::comparison::{
     AlphaComparison, ComparisonBet, KaplanMarkov, SUPER_SIMPLE_GAMMA, growth, growth_optimal,
     kaplan_markov_bet,
@@ -305,12 +305,7 @@ pub(super) fn compare(
     let polled = polling_first_round(c, alpha);
     let first = if method == Method::OneAudit {
         // where the bets' expected log statistics reach ln(1/α), as the Monte Carlo plans
-        drifts
-            .iter()
-            .try_fold(1.0f64, |n, &d| {
-                (d > 0.0).then(|| n.max(((1.0 / alpha).ln() / d).ceil()))
-            })
-            .map_or(u64::MAX, |n| n.min(u64::MAX as f64) as u64)
+        first_round(drifts.iter().copied(), alpha).unwrap_or(u64::MAX)
     } else if m > 0.0 && m.is_finite() && polled.is_finite() {
         let zero_error = (alpha.ln() / (1.0 - m / (2.0 * SUPER_SIMPLE_GAMMA)).ln()).ceil();
         zero_error.max(polled.ceil()) as u64
